@@ -1,0 +1,85 @@
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+/**
+ * Architecture boundaries (ARCHITECTURE.md, issue #2): these fail the build.
+ * - main/core never imports electron (it must run on plain Node: CLI, web UI, tests);
+ * - renderer imports no Node built-in and nothing from main/ except the API contract's types;
+ * - preload imports only electron and the API contract.
+ */
+export const boundaryRules = [
+  {
+    files: ['main/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'main/core must run on plain Node: pass what you need in from main/shell.' }],
+          patterns: [{ group: ['electron/*', '**/shell/**'], message: 'main/core must not depend on the Electron shell.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['renderer/**/*.ts', 'renderer/**/*.tsx'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({ name, message: 'The renderer is sandboxed: no Node built-ins.' })),
+          patterns: [
+            {
+              group: ['**/main/core/api', '**/main/core/api.ts'],
+              allowTypeImports: true,
+              message: 'The renderer may only import types from the API contract.',
+            },
+            {
+              group: ['**/main/**', '!**/main/core/api', '!**/main/core/api.ts', 'electron'],
+              message: 'The renderer reaches the agent only through window.outpost (the AgentApi contract).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['preload/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({ name, message: 'The preload exposes the AgentApi and nothing else.' })),
+          patterns: [
+            {
+              group: ['**/main/**', '!**/main/core/api', '!**/main/core/api.ts', '!**/main/core/errors', '!**/main/core/errors.ts'],
+              message: 'The preload imports only the API contract.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+];
+
+export default tseslint.config(
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'tests/fixtures/**', 'test-results/**', 'playwright-report/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node }, ecmaVersion: 2023, sourceType: 'module' },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      'no-empty': ['error', { allowEmptyCatch: true }],
+    },
+  },
+  {
+    files: ['renderer/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  ...boundaryRules,
+);

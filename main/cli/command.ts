@@ -1,0 +1,78 @@
+import type { ParseArgsOptionsConfig } from 'node:util';
+import type { Agent } from '../core/agent.ts';
+
+export type OptionValues = Record<string, string | boolean | Array<string | boolean> | undefined>;
+
+export interface CommandArgs {
+  options: OptionValues;
+  positionals: string[];
+}
+
+/** What a command hands back: data for `--json`, text for a person. */
+export interface CommandOutput {
+  data: unknown;
+  human?: string;
+  /** Non-zero when the command ran but did not achieve its goal (e.g. not every file acknowledged). */
+  exitCode?: number;
+}
+
+export interface CliContext {
+  readonly dataDir: string;
+  readonly json: boolean;
+  readonly stdoutIsTty: boolean;
+  /** Opens the agent on first use (commands like `--help` never touch the data dir). */
+  agent(): Promise<Agent>;
+  /** Progress and prompts go to stderr so stdout stays parseable. */
+  progress(line: string): void;
+  readonly signal: AbortSignal;
+}
+
+export interface CommandSpec {
+  /** Words that select it: ['identity', 'show']. */
+  path: string[];
+  summary: string;
+  /** Shown after the path in help: e.g. 'FILE... -a HOST [-p PORT]'. */
+  usage?: string;
+  options?: ParseArgsOptionsConfig;
+  /** Extra help lines (flag descriptions). */
+  details?: string[];
+  /** Long-running commands (run, ui) keep logs on file. */
+  daemon?: boolean;
+  run(ctx: CliContext, args: CommandArgs): Promise<CommandOutput>;
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export function stringOption(args: CommandArgs, name: string): string | undefined {
+  const value = args.options[name];
+  if (Array.isArray(value)) return value.at(-1) as string | undefined;
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function requiredOption(args: CommandArgs, name: string, flag = `--${name}`): string {
+  const value = stringOption(args, name);
+  if (value === undefined || value === '') throw new UsageError(`${flag} is required`);
+  return value;
+}
+
+export function listOption(args: CommandArgs, name: string): string[] {
+  const value = args.options[name];
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
+}
+
+export function flag(args: CommandArgs, name: string): boolean {
+  return args.options[name] === true;
+}
+
+export function integerOption(args: CommandArgs, name: string, fallback?: number): number | undefined {
+  const raw = stringOption(args, name);
+  if (raw === undefined) return fallback;
+  if (!/^-?\d+$/.test(raw)) throw new UsageError(`--${name} must be a whole number, got '${raw}'`);
+  return Number(raw);
+}

@@ -1,0 +1,17 @@
+import type { CommandSpec } from '../command.ts';
+
+export const runCommands: CommandSpec[] = [
+  {
+    path: ['run'],
+    summary: 'The headless agent: delivers the queue and keeps every paired target connected until SIGINT/SIGTERM',
+    daemon: true,
+    async run(ctx) {
+      const agent = await ctx.agent();
+      agent.context.log.info('agent started', { version: agent.context.version, dataDir: ctx.dataDir });
+      ctx.progress(`outpost ${agent.context.version} running on ${ctx.dataDir} (Ctrl-C to stop)\n`);
+      await agent.run(ctx.signal);
+      agent.context.log.info('agent stopped');
+      return { data: { stopped: true }, human: 'Stopped.' };
+    },
+  },
+];

@@ -1,0 +1,156 @@
+import { parseArgs } from 'node:util';
+import { Agent } from '../core/agent.ts';
+import { AgentError, toAgentError } from '../core/errors.ts';
+import { resolveDataDir } from '../core/paths.ts';
+import { AGENT_VERSION } from '../core/version.ts';
+import { UsageError, type CliContext, type CommandSpec } from './command.ts';
+import { COMMANDS } from './commands/index.ts';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+const GLOBAL_OPTIONS = {
+  'data-dir': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const;
+
+interface Streams {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  stdoutIsTty: boolean;
+}
+
+const processStreams: Streams = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  stdoutIsTty: process.stdout.isTTY === true,
+};
+
+/** Longest command path that prefixes the words given. */
+function findCommand(words: string[]): CommandSpec | undefined {
+  let best: CommandSpec | undefined;
+  for (const command of COMMANDS) {
+    const matches = command.path.every((part, i) => words[i] === part);
+    if (matches && (best === undefined || command.path.length > best.path.length)) best = command;
+  }
+  return best;
+}
+
+function optionHelp(command: CommandSpec): string[] {
+  return Object.entries(command.options ?? {}).map(([name, o]) => {
+    const short = o.short === undefined ? '    ' : `-${o.short}, `;
+    const value = o.type === 'string' ? ` ${name.toUpperCase().replace(/-/g, '_')}` : '';
+    return `  ${short}--${name}${value}${o.multiple === true ? ' (repeatable)' : ''}`;
+  });
+}
+
+export function helpText(words: string[] = []): string {
+  const command = findCommand(words);
+  if (command !== undefined && command.path.length === words.length) {
+    return [
+      `Usage: outpost ${command.path.join(' ')}${command.usage === undefined ? '' : ` ${command.usage}`} [--json] [--data-dir DIR]`,
+      '',
+      command.summary,
+      ...(command.details === undefined ? [] : ['', ...command.details]),
+      ...(command.options === undefined ? [] : ['', 'Options:', ...optionHelp(command)]),
+      '',
+    ].join('\n');
+  }
+  const scoped = COMMANDS.filter((c) => words.every((w, i) => c.path[i] === w));
+  const list = (scoped.length > 0 ? scoped : COMMANDS)
+    .map((c) => `  outpost ${c.path.join(' ')}${c.usage === undefined ? '' : ` ${c.usage}`}\n      ${c.summary}`)
+    .join('\n');
+  return [
+    'Outpost: the monitoring agent (Centreon Gorgone, Pandora FMS Tentacle, Icinga 2, OnSphere).',
+    '',
+    'Usage: outpost COMMAND [options]',
+    '',
+    'Global options:',
+    '  --data-dir DIR   state directory (default: $OUTPOST_HOME, else the OS default shared with the desktop app)',
+    '  --json           machine-readable output on stdout',
+    '  -h, --help       help for a command: outpost COMMAND --help',
+    '  -V, --version    print the version',
+    '',
+    'Commands:',
+    list,
+    '',
+    'Exit codes: 0 ok, 1 failure, 2 usage error.',
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: string[], streams: Streams = processStreams): Promise<number> {
+  const words: string[] = [];
+  for (const arg of argv) {
+    if (arg.startsWith('-')) break;
+    words.push(arg);
+  }
+  const wantsJson = argv.includes('--json');
+  const fail = (code: number, error: { message: string; code?: string; field?: string | undefined }): number => {
+    if (wantsJson) {
+      streams.stderr(`${JSON.stringify({ error: { code: error.code ?? 'usage', message: error.message, field: error.field } })}\n`);
+    } else {
+      streams.stderr(`outpost: ${error.message}\n`);
+      if (code === EXIT_USAGE) streams.stderr(`Try 'outpost ${words.slice(0, 2).join(' ')} --help'.\n`.replace('  ', ' '));
+    }
+    return code;
+  };
+
+  const command = findCommand(words);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv.slice(command?.path.length ?? 0),
+      options: { ...GLOBAL_OPTIONS, ...(command?.options ?? {}) },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    return fail(EXIT_USAGE, { message: (error as Error).message.split('\n')[0] ?? 'bad arguments' });
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (values.version === true) {
+    streams.stdout(wantsJson ? `${JSON.stringify({ version: AGENT_VERSION })}\n` : `outpost ${AGENT_VERSION}\n`);
+    return EXIT_OK;
+  }
+  if (values.help === true || words.length === 0) {
+    streams.stdout(helpText(words));
+    return words.length === 0 && values.help !== true ? EXIT_USAGE : EXIT_OK;
+  }
+  if (command === undefined) {
+    return fail(EXIT_USAGE, { message: `unknown command '${words.join(' ')}'` });
+  }
+
+  const dataDir = resolveDataDir(values['data-dir'] as string | undefined);
+  let agent: Promise<Agent> | undefined;
+  const abort = new AbortController();
+  const ctx: CliContext = {
+    dataDir,
+    json: wantsJson,
+    stdoutIsTty: streams.stdoutIsTty,
+    signal: abort.signal,
+    agent: () => (agent ??= Agent.open({ dataDir })),
+    progress: (line) => streams.stderr(line),
+  };
+  const onSignal = (): void => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const output = await command.run(ctx, { options: values, positionals: parsed.positionals });
+    if (wantsJson) streams.stdout(`${JSON.stringify(output.data, null, 2)}\n`);
+    else if (output.human !== undefined) streams.stdout(output.human.endsWith('\n') ? output.human : `${output.human}\n`);
+    return output.exitCode ?? EXIT_OK;
+  } catch (error) {
+    if (error instanceof UsageError) return fail(EXIT_USAGE, { message: error.message });
+    const agentError = toAgentError(error);
+    const code = agentError instanceof AgentError && agentError.code === 'invalid-request' ? EXIT_USAGE : EXIT_FAILURE;
+    return fail(code, { message: agentError.message, code: agentError.code, field: agentError.field });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (agent !== undefined) await (await agent).close();
+  }
+}

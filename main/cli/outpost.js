@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// The `outpost` command. Outpost runs on Node 24 (the runtime Electron 45
+// embeds): when started by an older system node, re-run with the project's
+// pinned Node 24 (npm package `node`) if it is installed next to us.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const pinned = join(here, '..', '..', 'node_modules', 'node', 'bin', 'node');
+  if (!existsSync(pinned)) {
+    process.stderr.write(
+      `outpost: needs Node.js 24 or newer (this is ${process.version}); run 'npm ci' in the Outpost folder or install Node 24\n`,
+    );
+    process.exit(1);
+  }
+  const result = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
+  process.exit(result.status ?? 1);
+}
+
+const { main } = await import('./index.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,139 @@
+import { agentContract, type AgentApi, type AgentHandlers, type AgentMethod } from './api.ts';
+import type { AgentContext } from './context.ts';
+import { createCoreHandlers } from './core-handlers.ts';
+import { AgentError, toAgentError } from './errors.ts';
+import { AgentEventBus } from './events.ts';
+import { ensurePrivateDir } from './fsutil.ts';
+import { IdentityStore } from './identity/store.ts';
+import { createLogger, FileLogSink, type LogLevel } from './log.ts';
+import { AGENT_MODULES } from './module-list.ts';
+import type { AgentModule } from './modules.ts';
+import { dataPaths } from './paths.ts';
+import { openQueue, type OpenedQueue } from './queue/index.ts';
+import { FileSecretStore, type SecretStore } from './secrets.ts';
+import { openConfBackend } from './settings/conf-backend.ts';
+import { Settings, type SettingsBackend } from './settings/settings.ts';
+import { TargetRegistry } from './targets/registry.ts';
+import { parseRequest } from './validate.ts';
+import { AGENT_VERSION } from './version.ts';
+
+export interface AgentOptions {
+  dataDir: string;
+  /** The Electron shell passes its electron-store over the same settings.json. */
+  settingsBackend?: SettingsBackend;
+  /** The Electron shell passes a safeStorage-backed store. */
+  secrets?: SecretStore;
+  logLevel?: LogLevel;
+  /** False for one-shot CLI commands that must not write a log file. */
+  logToFile?: boolean;
+  modules?: readonly AgentModule[];
+}
+
+/**
+ * The agent itself (ARCHITECTURE.md "main/core is the product"): every UI is
+ * a thin adapter over `api` / `call` and `events`.
+ */
+export class Agent {
+  readonly context: AgentContext;
+  readonly api: AgentApi;
+  readonly #handlers: AgentHandlers;
+  readonly #modules: readonly AgentModule[];
+  readonly #queue: OpenedQueue;
+  readonly #closers: Array<() => Promise<void> | void> = [];
+
+  private constructor(
+    context: AgentContext,
+    handlers: AgentHandlers,
+    modules: readonly AgentModule[],
+    queue: OpenedQueue,
+  ) {
+    this.context = context;
+    this.#queue = queue;
+    this.#handlers = handlers;
+    this.#modules = modules;
+    const api: Record<string, (request: unknown) => Promise<unknown>> = {};
+    for (const name of Object.keys(agentContract)) {
+      api[name] = (request: unknown) => this.call(name, request);
+    }
+    this.api = api as unknown as AgentApi;
+  }
+
+  static async open(options: AgentOptions): Promise<Agent> {
+    const paths = dataPaths(options.dataDir);
+    await ensurePrivateDir(paths.root);
+    const logSink = new FileLogSink(
+      options.logToFile === false ? undefined : paths.logsDir,
+      options.logLevel ?? ((process.env.OUTPOST_LOG_LEVEL as LogLevel | undefined) ?? 'info'),
+    );
+    const secrets = options.secrets ?? new FileSecretStore(paths.secretsFile);
+    const settings = new Settings(options.settingsBackend ?? openConfBackend(paths.root));
+    const events = new AgentEventBus();
+    logSink.onLine((line) => events.emit('log', line));
+    const modules = options.modules ?? AGENT_MODULES;
+    const targets = new TargetRegistry(settings);
+    for (const module of modules) for (const driver of module.drivers ?? []) targets.registerDriver(driver);
+
+    const context: AgentContext = {
+      version: AGENT_VERSION,
+      paths,
+      settings,
+      secrets,
+      identity: new IdentityStore(paths.identityDir, secrets),
+      events,
+      log: createLogger(logSink),
+      logSink,
+      targets,
+      queue: undefined as unknown as AgentContext['queue'],
+    };
+    const queue = await openQueue(context);
+    context.queue = queue.service;
+
+    const handlers: Partial<AgentHandlers> = { ...createCoreHandlers(context), ...queue.handlers };
+    for (const module of modules) Object.assign(handlers, module.createHandlers(context));
+    const agent = new Agent(context, handlers as AgentHandlers, modules, queue);
+    agent.#closers.push(() => queue.close());
+    return agent;
+  }
+
+  get events(): AgentEventBus {
+    return this.context.events;
+  }
+
+  /** Validates a request against the contract, then runs it. Throws AgentError. */
+  async call(method: string, rawRequest: unknown): Promise<unknown> {
+    const { method: name, request } = parseRequest(method, rawRequest);
+    const handler = this.#handlers[name] as ((req: unknown) => Promise<unknown>) | undefined;
+    if (handler === undefined) {
+      throw new AgentError('internal', `'${name}' is declared in the contract but not implemented`);
+    }
+    try {
+      return await handler(request);
+    } catch (error) {
+      throw toAgentError(error);
+    }
+  }
+
+  has(method: AgentMethod): boolean {
+    return this.#handlers[method] !== undefined;
+  }
+
+  /**
+   * The daemon (`outpost run`, the tray app): delivers the queue and runs every
+   * module's long-lived work until `signal` aborts, then shuts down cleanly.
+   */
+  async run(signal: AbortSignal): Promise<void> {
+    const runs = this.#modules
+      .filter((m) => m.run !== undefined)
+      .map((m) =>
+        m.run!(this.context, signal).catch((error: unknown) => {
+          this.context.log.error(`${m.name} stopped with an error`, { error: toAgentError(error).message });
+        }),
+      );
+    if (this.#queue.run !== undefined) runs.push(this.#queue.run(signal));
+    await Promise.all(runs);
+  }
+
+  async close(): Promise<void> {
+    for (const close of this.#closers.reverse()) await close();
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The one contract between the agent and every UI (ARCHITECTURE.md "One typed
+ * contract"). Main, preload, renderer, the web UI host and the CLI all derive
+ * their callers and handlers from `agentContract`; a renamed method is a
+ * compile error everywhere.
+ */
+import type { z } from 'zod';
+import { coreContract, type CoreEvents } from './contract/core.ts';
+import { checksContract, type ChecksEvents } from './contract/checks.ts';
+import type { ApiOf, HandlersOf } from './contract/define.ts';
+import { gorgoneContract, type GorgoneEvents } from './contract/gorgone.ts';
+import { icingaContract, type IcingaEvents } from './contract/icinga.ts';
+import { onsphereContract, type OnsphereEvents } from './contract/onsphere.ts';
+import { queueContract, type QueueEvents } from './contract/queue.ts';
+import { tentacleContract, type TentacleEvents } from './contract/tentacle.ts';
+
+export const agentContract = {
+  ...coreContract,
+  ...queueContract,
+  ...tentacleContract,
+  ...icingaContract,
+  ...gorgoneContract,
+  ...onsphereContract,
+  ...checksContract,
+};
+
+export type AgentContract = typeof agentContract;
+export type AgentMethod = keyof AgentContract;
+export type AgentApi = ApiOf<AgentContract>;
+export type AgentHandlers = HandlersOf<AgentContract>;
+export type AgentRequest<M extends AgentMethod> = z.input<AgentContract[M]['request']>;
+export type AgentResponse<M extends AgentMethod> = Awaited<ReturnType<AgentApi[M]>>;
+
+export type AgentEvents = CoreEvents &
+  QueueEvents &
+  TentacleEvents &
+  IcingaEvents &
+  GorgoneEvents &
+  OnsphereEvents &
+  ChecksEvents;
+export type AgentEventName = keyof AgentEvents;
+
+export const AGENT_METHODS = Object.keys(agentContract) as AgentMethod[];
+
+export function isAgentMethod(name: unknown): name is AgentMethod {
+  return typeof name === 'string' && Object.hasOwn(agentContract, name);
+}
+
+export type { AgentInfo, IdentitySummary, PairingStep, TargetSummary, ThumbprintResult } from './contract/core.ts';
+export type { SerializedAgentError } from './errors.ts';

@@ -1,0 +1,4 @@
+import type { AgentModule } from './modules.ts';
+
+/** Every module of the agent, in start order. Each protocol's issue adds its own line. */
+export const AGENT_MODULES: readonly AgentModule[] = [];

@@ -1,0 +1,91 @@
+import { AgentError } from '../errors.ts';
+import {
+  CURRENT_SETTINGS_VERSION,
+  SETTINGS_MIGRATIONS,
+  settingsSchema,
+  type SettingsData,
+  type SettingsMigration,
+} from './schema.ts';
+
+/**
+ * The part of the `conf` API the core uses. `electron-store` extends `conf`,
+ * so the Electron shell passes its store over the same file.
+ */
+export interface SettingsBackend {
+  readonly path: string;
+  /** Reading parses the file afresh; assigning writes it whole, atomically. */
+  store: Record<string, unknown>;
+}
+
+export function migrateSettings(
+  raw: Record<string, unknown>,
+  migrations: readonly SettingsMigration[] = SETTINGS_MIGRATIONS,
+): Record<string, unknown> {
+  const target = migrations.length;
+  const version = typeof raw.schemaVersion === 'number' ? raw.schemaVersion : 0;
+  if (version > target) {
+    throw new AgentError(
+      'conflict',
+      `settings.json was written by a newer Outpost (schema ${version}); this version understands up to ${target}: upgrade Outpost`,
+      { field: 'schemaVersion' },
+    );
+  }
+  let data = raw;
+  for (let v = version; v < target; v++) {
+    const migration = migrations[v];
+    if (migration === undefined) break;
+    data = { ...migration(data), schemaVersion: v + 1 };
+  }
+  return data;
+}
+
+export class Settings {
+  readonly #backend: SettingsBackend;
+
+  constructor(backend: SettingsBackend) {
+    this.#backend = backend;
+    const migrated = migrateSettings({ ...backend.store });
+    const parsed = this.#parse(migrated);
+    if (JSON.stringify(parsed) !== JSON.stringify(backend.store)) this.#write(parsed);
+  }
+
+  get path(): string {
+    return this.#backend.path;
+  }
+
+  /** Reads the file afresh: the CLI and the daemon may both write it. */
+  read(): SettingsData {
+    return this.#parse(migrateSettings({ ...this.#backend.store }));
+  }
+
+  /** A section another module owns, raw; that module validates it. */
+  section(name: string): unknown {
+    return (this.read() as Record<string, unknown>)[name];
+  }
+
+  update(mutate: (draft: SettingsData) => void): SettingsData {
+    const draft = structuredClone(this.read());
+    mutate(draft);
+    const parsed = this.#parse(draft as Record<string, unknown>);
+    this.#write(parsed);
+    return parsed;
+  }
+
+  #parse(data: Record<string, unknown>): SettingsData {
+    const result = settingsSchema.safeParse({ schemaVersion: CURRENT_SETTINGS_VERSION, ...data });
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const field = issue?.path.join('.') ?? '';
+      throw new AgentError(
+        'invalid-request',
+        `settings.json (${this.#backend.path}) is invalid at '${field}': ${issue?.message ?? 'unknown'}`,
+        { field },
+      );
+    }
+    return result.data;
+  }
+
+  #write(data: SettingsData): void {
+    this.#backend.store = data as Record<string, unknown>;
+  }
+}

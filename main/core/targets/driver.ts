@@ -1,0 +1,55 @@
+import type { z } from 'zod';
+import type { AgentContext } from '../context.ts';
+import type { ItemKind, QueueItem } from '../queue/model.ts';
+
+export const TARGET_KINDS = ['tentacle', 'icinga', 'gorgone', 'onsphere'] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
+
+/** A paired server as stored in settings (`targets.<name>`). */
+export interface TargetRecord<Config = unknown> {
+  name: string;
+  kind: TargetKind;
+  createdAt: string;
+  paused: boolean;
+  config: Config;
+}
+
+export type ConnectionState = 'idle' | 'connecting' | 'ready' | 'retrying' | 'failed' | 'pairing';
+
+export interface TargetStatus {
+  state: ConnectionState;
+  detail?: string;
+  lastDeliveryAt?: number;
+  lastError?: string;
+}
+
+/** What the scheduler hands a driver with each item. */
+export interface DeliveryContext {
+  signal: AbortSignal;
+  /** Reports bytes acknowledged or written so far (progress events). */
+  progress(bytesSent: number): void;
+}
+
+/**
+ * The client side of one protocol as the queue sees it
+ * (ARCHITECTURE.md "Protocols share one shape": the scheduler hands a protocol
+ * one item at a time and records the outcome).
+ *
+ * `deliver` resolves only once the server acknowledged the item (Tentacle's
+ * final SEND OK, an AMQP confirm, an Icinga log position, a Gorgone ACK) and
+ * rejects with an AgentError whose `transient` flag drives the retry policy.
+ */
+export interface TargetDriver<Config = unknown> {
+  kind: TargetKind;
+  configSchema: z.ZodType<Config>;
+  accepts: readonly ItemKind[];
+  /** How many items of one target may be in flight at once, in FIFO order. */
+  window: number;
+  deliver(target: TargetRecord<Config>, item: QueueItem, ctx: DeliveryContext): Promise<void>;
+  /** Checks an item can be delivered by this target before it is enqueued (e.g. file names). */
+  validate?(target: TargetRecord<Config>, item: Pick<QueueItem, 'payload'>): void;
+  /** Long-lived sessions (`outpost run`): connect, keep alive, stop. */
+  start?(target: TargetRecord<Config>, agent: AgentContext): Promise<void>;
+  stop?(target: TargetRecord<Config>): Promise<void>;
+  status?(target: TargetRecord<Config>): TargetStatus;
+}

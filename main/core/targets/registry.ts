@@ -1,0 +1,111 @@
+import { AgentError } from '../errors.ts';
+import type { Settings } from '../settings/settings.ts';
+import { TARGET_KINDS, type TargetDriver, type TargetKind, type TargetRecord } from './driver.ts';
+
+export const TARGET_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function assertTargetName(name: string, field = 'name'): void {
+  if (!TARGET_NAME_PATTERN.test(name)) {
+    throw new AgentError(
+      'invalid-request',
+      `${field} '${name}' is not a valid target name: use 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+      { field },
+    );
+  }
+}
+
+/** Paired servers, as stored in settings, and the driver that speaks to each. */
+export class TargetRegistry {
+  readonly #settings: Settings;
+  readonly #drivers = new Map<TargetKind, TargetDriver<unknown>>();
+
+  constructor(settings: Settings) {
+    this.#settings = settings;
+  }
+
+  registerDriver(driver: TargetDriver<never>): void {
+    this.#drivers.set(driver.kind, driver as unknown as TargetDriver<unknown>);
+  }
+
+  driver(kind: TargetKind): TargetDriver<unknown> {
+    const driver = this.#drivers.get(kind);
+    if (driver === undefined) {
+      throw new AgentError('internal', `no ${kind} driver is available in this build of Outpost`);
+    }
+    return driver;
+  }
+
+  hasDriver(kind: TargetKind): boolean {
+    return this.#drivers.has(kind);
+  }
+
+  list(): TargetRecord[] {
+    return Object.values(this.#settings.read().targets).map((t) => ({ ...t, paused: t.paused ?? false }));
+  }
+
+  find(name: string): TargetRecord | undefined {
+    const record = this.#settings.read().targets[name];
+    return record === undefined ? undefined : { ...record, paused: record.paused ?? false };
+  }
+
+  get(name: string, field = 'target'): TargetRecord {
+    const record = this.find(name);
+    if (record === undefined) {
+      const known = this.list().map((t) => t.name);
+      throw new AgentError(
+        'not-found',
+        `unknown target '${name}'${known.length > 0 ? `: paired targets are ${known.join(', ')}` : ': no target is paired yet'}`,
+        { field },
+      );
+    }
+    return record;
+  }
+
+  /** Saves a target; its config is checked by the kind's driver schema. */
+  save<Config>(name: string, kind: TargetKind, config: Config, options: { replace?: boolean } = {}): TargetRecord<Config> {
+    assertTargetName(name);
+    if (!TARGET_KINDS.includes(kind)) {
+      throw new AgentError('invalid-request', `kind must be one of ${TARGET_KINDS.join(', ')}`, { field: 'kind' });
+    }
+    const existing = this.find(name);
+    if (existing !== undefined && existing.kind !== kind) {
+      throw new AgentError(
+        'conflict',
+        `target '${name}' is already a ${existing.kind} target: remove it first or pick another name`,
+        { field: 'name' },
+      );
+    }
+    if (existing !== undefined && options.replace === false) {
+      throw new AgentError('conflict', `target '${name}' already exists`, { field: 'name' });
+    }
+    const driver = this.#drivers.get(kind);
+    const parsed = driver === undefined ? config : driver.configSchema.parse(config);
+    const record: TargetRecord<Config> = {
+      name,
+      kind,
+      createdAt: existing?.createdAt ?? new Date().toISOString(),
+      paused: existing?.paused ?? false,
+      config: parsed as Config,
+    };
+    this.#settings.update((draft) => {
+      draft.targets[name] = record;
+    });
+    return record;
+  }
+
+  setPaused(name: string, paused: boolean): TargetRecord {
+    this.get(name);
+    this.#settings.update((draft) => {
+      const t = draft.targets[name];
+      if (t !== undefined) t.paused = paused;
+    });
+    return this.get(name);
+  }
+
+  remove(name: string): void {
+    this.get(name, 'name');
+    this.#settings.update((draft) => {
+      delete draft.targets[name];
+    });
+  }
+}
