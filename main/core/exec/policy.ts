@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { AgentError } from '../errors.ts';
+
+/**
+ * What remote peers may make this machine run (Gorgone COMMAND, Icinga
+ * ExecuteCommand). Off by default; when on, only command lines matching one of
+ * the allow-list's regular expressions (anchored) run, with capped timeout and
+ * output, and no shell unless the user allowed one.
+ */
+export const commandPolicySchema = z.object({
+  enabled: z.boolean().default(false),
+  allow: z
+    .array(
+      z.string().refine(
+        (source) => {
+          try {
+            new RegExp(source);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { message: 'must be a valid regular expression' },
+      ),
+    )
+    .default([]),
+  allowShell: z.boolean().default(false),
+  maxTimeoutSeconds: z.number().int().min(1).max(3600).default(60),
+  maxOutputBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
+});
+
+export type CommandPolicy = z.output<typeof commandPolicySchema>;
+
+export const DISABLED_COMMAND_POLICY: CommandPolicy = commandPolicySchema.parse({});
+
+/** Every allow-list pattern must match the whole command line. */
+export function isCommandAllowed(policy: CommandPolicy, commandLine: string): boolean {
+  if (!policy.enabled) return false;
+  return policy.allow.some((source) => new RegExp(`^(?:${source})$`).test(commandLine));
+}
+
+/** Throws a refusal a remote admin can act on, or returns the capped limits. */
+export function authorizeCommand(
+  policy: CommandPolicy,
+  commandLine: string,
+  requestedTimeoutSeconds: number | undefined,
+  who: string,
+): { timeoutMs: number; maxOutputBytes: number } {
+  if (!policy.enabled) {
+    throw new AgentError('refused', `${who}: remote command execution is disabled on this agent`);
+  }
+  if (!isCommandAllowed(policy, commandLine)) {
+    throw new AgentError('refused', `${who}: command not in this agent's allow-list`);
+  }
+  const requested = requestedTimeoutSeconds ?? policy.maxTimeoutSeconds;
+  return {
+    timeoutMs: Math.min(Math.max(requested, 1), policy.maxTimeoutSeconds) * 1000,
+    maxOutputBytes: policy.maxOutputBytes,
+  };
+}
+
+/**
+ * Splits a command line into argv without a shell: whitespace separates,
+ * single and double quotes group, backslash escapes inside double quotes.
+ */
+export function splitCommandLine(line: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  let quote: '"' | "'" | undefined;
+  let started = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote !== undefined) {
+      if (c === quote) quote = undefined;
+      else if (c === '\\' && quote === '"' && i + 1 < line.length) current += line[++i];
+      else current += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      started = true;
+    } else if (/\s/.test(c)) {
+      if (started) out.push(current);
+      current = '';
+      started = false;
+    } else {
+      current += c;
+      started = true;
+    }
+  }
+  if (quote !== undefined) {
+    throw new AgentError('invalid-request', `unterminated ${quote} quote in command line`, { field: 'command' });
+  }
+  if (started) out.push(current);
+  return out;
+}
