@@ -38,7 +38,7 @@ export const boundaryRules = [
               message: 'The renderer may only import types from the API contract.',
             },
             {
-              group: ['**/main/**', '!**/main/core/api', '!**/main/core/api.ts', 'electron'],
+              regex: '(^|/)main/(?!core/api(\\.ts)?$)|^electron$',
               message: 'The renderer reaches the agent only through window.outpost (the AgentApi contract).',
             },
           ],
@@ -55,7 +55,7 @@ export const boundaryRules = [
           paths: nodeBuiltins.map((name) => ({ name, message: 'The preload exposes the AgentApi and nothing else.' })),
           patterns: [
             {
-              group: ['**/main/**', '!**/main/core/api', '!**/main/core/api.ts', '!**/main/core/errors', '!**/main/core/errors.ts'],
+              regex: '(^|/)main/(?!core/(api|errors)(\\.ts)?$)',
               message: 'The preload imports only the API contract.',
             },
           ],
