@@ -9,9 +9,10 @@ export default async function identityBench(ctx: BenchContext): Promise<void> {
   // node-forge silently delegates to node:crypto unless told not to; the pure-JS
   // path is what an Electron renderer or a forge-only stack would pay. One run:
   // its prime search takes seconds per key.
-  forge.options.usePureJavaScript = true;
+  const forgeOptions = (forge as unknown as { options: { usePureJavaScript: boolean } }).options;
+  forgeOptions.usePureJavaScript = true;
   const forgeKeygen = await medianMs(1, () => forge.pki.rsa.generateKeyPair({ bits: 2048 }));
-  forge.options.usePureJavaScript = false;
+  forgeOptions.usePureJavaScript = false;
   ctx.row({
     metric: 'RSA-2048 keygen',
     ours: oursKeygen,
