@@ -1,0 +1,315 @@
+/**
+ * A throwaway Icinga 2 master (Debian `icinga2` 2.13.6) on loopback, for the
+ * Icinga tests and bench (TESTING.md "Icinga 2 master"). Config, CA,
+ * TicketSalt and state live in a temp dir; the path constants are overridden
+ * on the command line so /etc/icinga2 and /var/lib/icinga2 are never touched.
+ *
+ * Layout (spec icinga2.md §6): endpoint `master.test` in zone `master`, an
+ * ApiUser `root` with every permission for REST, and per agent an Endpoint +
+ * Zone (parent master) whose Host and passive Services sit in
+ * `zones.d/<agent>/` so the master syncs them to the agent (config::Update).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { TestCa } from './pki.ts';
+import { captureOutput, freePort, makeTempDir, sleep, startProcess, stopProcess, which } from './util.ts';
+
+const execFileAsync = promisify(execFile);
+
+export const MASTER_CN = 'master.test';
+export const MASTER_ZONE = 'master';
+
+export interface AgentDecl {
+  cn: string;
+  /** Passive services of the agent's host (default ['passive']). */
+  services?: string[];
+}
+
+export interface IcingaMasterOptions {
+  agents?: AgentDecl[];
+  /** Hosts in the master's own zone: an agent must be refused results for them. */
+  masterHosts?: string[];
+  ticketSalt?: string;
+  /** Extra config appended to icinga2.conf. */
+  extraConfig?: string;
+}
+
+export interface RestResponse {
+  status: number;
+  body: unknown;
+  text: string;
+}
+
+export const ICINGA_SKIP_REASON = 'icinga2 binary not installed (apt-get install -y icinga2)';
+
+/** Undefined when the binary exists; under CI a missing binary is an error, not a skip. */
+export function icingaMissing(): string | undefined {
+  if (which('icinga2') !== undefined) return undefined;
+  if (process.env.CI !== undefined && process.env.CI !== '') {
+    throw new Error(`${ICINGA_SKIP_REASON}: required under CI`);
+  }
+  console.warn(`skipping Icinga tests: ${ICINGA_SKIP_REASON}`);
+  return ICINGA_SKIP_REASON;
+}
+
+export class IcingaMaster {
+  readonly dir: string;
+  readonly port: number;
+  readonly ticketSalt: string;
+  readonly restUser = 'root';
+  readonly restPassword: string;
+  readonly ca: TestCa;
+  readonly masterCertPem: string;
+  #child: ChildProcess | undefined;
+  #output: () => string = () => '';
+  readonly #cleanup: () => Promise<void>;
+
+  private constructor(
+    dir: string,
+    port: number,
+    salt: string,
+    ca: TestCa,
+    masterCertPem: string,
+    cleanup: () => Promise<void>,
+  ) {
+    this.dir = dir;
+    this.port = port;
+    this.ticketSalt = salt;
+    this.ca = ca;
+    this.masterCertPem = masterCertPem;
+    this.restPassword = randomBytes(12).toString('hex');
+    this.#cleanup = cleanup;
+  }
+
+  /** Writes config + CA, starts the daemon, waits until REST answers. */
+  static async start(options: IcingaMasterOptions = {}): Promise<IcingaMaster> {
+    const temp = await makeTempDir('icinga2');
+    const port = await freePort();
+    // The CA and master certificate come from node (2048-bit keys, milliseconds)
+    // instead of `icinga2 pki new-ca` (4096-bit, seconds); `icinga2 ca sign`
+    // uses the same ca.key afterwards.
+    const ca = TestCa.create('Icinga CA');
+    const leaf = ca.issue({ cn: MASTER_CN, altNames: [MASTER_CN] });
+    const master = new IcingaMaster(temp.dir, port, options.ticketSalt ?? randomBytes(16).toString('hex'), ca, leaf.certPem, temp.cleanup);
+    try {
+      for (const sub of ['data/ca', 'data/certs', 'log', 'cache', 'spool', 'run', 'zones.d']) {
+        await mkdir(join(temp.dir, sub), { recursive: true, mode: 0o700 });
+      }
+      await writeFile(join(temp.dir, 'data/ca/ca.crt'), ca.certPem);
+      await writeFile(join(temp.dir, 'data/ca/ca.key'), ca.keyPem, { mode: 0o600 });
+      await writeFile(join(temp.dir, 'data/certs/ca.crt'), ca.certPem);
+      await writeFile(join(temp.dir, `data/certs/${MASTER_CN}.crt`), leaf.certPem);
+      await writeFile(join(temp.dir, `data/certs/${MASTER_CN}.key`), leaf.keyPem, { mode: 0o600 });
+      await writeFile(join(temp.dir, 'icinga2.conf'), master.#config(options));
+      for (const agent of options.agents ?? []) {
+        const zoneDir = join(temp.dir, 'zones.d', agent.cn);
+        await mkdir(zoneDir, { recursive: true });
+        const services = (agent.services ?? ['passive'])
+          .map(
+            (s) =>
+              `object Service ${JSON.stringify(s)} {\n  host_name = ${JSON.stringify(agent.cn)}\n  check_command = "passive"\n  enable_active_checks = false\n}\n`,
+          )
+          .join('');
+        await writeFile(
+          join(zoneDir, 'agent.conf'),
+          `object Host ${JSON.stringify(agent.cn)} {\n  check_command = "dummy"\n  enable_active_checks = false\n}\n${services}`,
+        );
+      }
+      await master.#spawn();
+      return master;
+    } catch (error) {
+      await master.stop();
+      throw error;
+    }
+  }
+
+  #config(options: IcingaMasterOptions): string {
+    const agents = (options.agents ?? [])
+      .map(
+        (a) =>
+          `object Endpoint ${JSON.stringify(a.cn)} { }\nobject Zone ${JSON.stringify(a.cn)} { endpoints = [ ${JSON.stringify(a.cn)} ]; parent = ZoneName }\n`,
+      )
+      .join('');
+    const masterHosts = (options.masterHosts ?? [])
+      .map((h) => `object Host ${JSON.stringify(h)} { check_command = "dummy"; enable_active_checks = false }\n`)
+      .join('');
+    return `const NodeName = ${JSON.stringify(MASTER_CN)}
+const ZoneName = ${JSON.stringify(MASTER_ZONE)}
+const TicketSalt = ${JSON.stringify(this.ticketSalt)}
+include <itl>
+object IcingaApplication "app" { }
+object ApiListener "api" {
+  bind_host = "127.0.0.1"
+  bind_port = ${this.port}
+  ticket_salt = TicketSalt
+}
+object FileLogger "debug-file" { severity = "debug"; path = LogDir + "/debug.log" }
+object FileLogger "main-log" { severity = "information"; path = LogDir + "/icinga2.log" }
+object Endpoint NodeName { }
+object Zone ZoneName { endpoints = [ NodeName ] }
+object ApiUser ${JSON.stringify(this.restUser)} { password = ${JSON.stringify(this.restPassword)}; permissions = [ "*" ] }
+${agents}${masterHosts}${options.extraConfig ?? ''}
+`;
+  }
+
+  /** The `-D` constants every icinga2 command needs to stay inside the temp dir. */
+  get constants(): string[] {
+    const d = this.dir;
+    return [
+      `-DDataDir=${d}/data`,
+      `-DLogDir=${d}/log`,
+      `-DCacheDir=${d}/cache`,
+      `-DSpoolDir=${d}/spool`,
+      `-DInitRunDir=${d}/run`,
+      `-DZonesDir=${d}/zones.d`,
+      '-DRunAsUser=root',
+      '-DRunAsGroup=root',
+    ];
+  }
+
+  /** SHA-256 of the master's leaf DER, lower-case hex (what TOFU shows). */
+  get fingerprint(): string {
+    const der = Buffer.from(this.masterCertPem.replace(/-----[A-Z ]+-----|\s+/g, ''), 'base64');
+    return createHash('sha256').update(der).digest('hex');
+  }
+
+  async #spawn(): Promise<void> {
+    const child = startProcess('icinga2', ['daemon', '-c', join(this.dir, 'icinga2.conf'), ...this.constants]);
+    this.#child = child;
+    this.#output = captureOutput(child);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null) {
+        throw new Error(`icinga2 exited with ${child.exitCode} during start:\n${this.#output().slice(-4000)}`);
+      }
+      try {
+        const res = await this.rest('GET', '/v1/status/ApiListener');
+        if (res.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`icinga2 REST did not answer in 30 s:\n${this.#output().slice(-4000)}`);
+      await sleep(100);
+    }
+  }
+
+  /** REST call with basic auth and `Accept: application/json` (mandatory, spec §5). */
+  rest(method: string, path: string, body?: unknown, auth?: { user: string; password: string }): Promise<RestResponse> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const credentials = auth ?? { user: this.restUser, password: this.restPassword };
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(
+        {
+          host: '127.0.0.1',
+          port: this.port,
+          method,
+          path,
+          ca: this.ca.certPem,
+          servername: MASTER_CN,
+          headers: {
+            Accept: 'application/json',
+            Authorization: `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64')}`,
+            ...(payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': payload.length }),
+          },
+          agent: false,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown = undefined;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              // HTML error pages stay text
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed, text });
+          });
+        },
+      );
+      req.setTimeout(10_000, () => req.destroy(new Error(`REST ${method} ${path} timed out`)));
+      req.once('error', reject);
+      req.end(payload);
+    });
+  }
+
+  /** `last_check_result` of `host` or `host!service` as the master stores it. */
+  async lastCheckResult(host: string, service?: string): Promise<Record<string, unknown> | null> {
+    const path =
+      service === undefined
+        ? `/v1/objects/hosts/${encodeURIComponent(host)}?attrs=last_check_result`
+        : `/v1/objects/services/${encodeURIComponent(`${host}!${service}`)}?attrs=last_check_result`;
+    const res = await this.rest('GET', path);
+    if (res.status !== 200) throw new Error(`REST ${path}: ${res.status} ${res.text}`);
+    const results = (res.body as { results: Array<{ attrs: { last_check_result: Record<string, unknown> | null } }> }).results;
+    return results[0]?.attrs.last_check_result ?? null;
+  }
+
+  async icinga(args: string[]): Promise<string> {
+    const { stdout, stderr } = await execFileAsync('icinga2', [...args, ...this.constants], { timeout: 60_000 });
+    return `${stdout}${stderr}`;
+  }
+
+  /** `icinga2 ca list --all --json`: every request by fingerprint. */
+  async caList(): Promise<Record<string, { subject: string; cert_response?: string }>> {
+    const { stdout } = await execFileAsync('icinga2', ['ca', 'list', '--all', '--json', ...this.constants], { timeout: 60_000 });
+    return JSON.parse(stdout.trim() === '' ? '{}' : stdout) as Record<string, { subject: string; cert_response?: string }>;
+  }
+
+  async caSign(fingerprint: string): Promise<string> {
+    return this.icinga(['ca', 'sign', fingerprint]);
+  }
+
+  /** `icinga2 pki ticket --cn CN --salt SALT` (stateless oracle), trimmed. */
+  async ticket(cn: string, salt = this.ticketSalt): Promise<string> {
+    const { stdout } = await execFileAsync('icinga2', ['pki', 'ticket', '--cn', cn, '--salt', salt], { timeout: 60_000 });
+    return stdout.trim();
+  }
+
+  async debugLog(): Promise<string> {
+    try {
+      return await readFile(join(this.dir, 'log/debug.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  get running(): boolean {
+    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
+  /** Stops the daemon (process group) and starts it again on the same port and state. */
+  async restart(): Promise<void> {
+    await this.kill();
+    await this.#spawn();
+  }
+
+  /** Stops the daemon only (state kept), e.g. to test reconnects. */
+  async kill(): Promise<void> {
+    if (this.#child !== undefined) await stopProcess(this.#child, 'SIGTERM', 10_000);
+    this.#child = undefined;
+  }
+
+  async start(): Promise<void> {
+    if (!this.running) await this.#spawn();
+  }
+
+  /** Stops the daemon and deletes every file it wrote. Safe to call twice. */
+  async stop(): Promise<void> {
+    try {
+      await this.kill();
+    } finally {
+      await this.#cleanup();
+    }
+  }
+}
