@@ -1,0 +1,107 @@
+/**
+ * Certificate work of pairing (spec icinga2.md §3.1, §3.6): the self-signed
+ * certificate the master signs, fingerprints as `icinga2 ca list` and
+ * `pki save-cert` show them, and the checks on a signed answer.
+ */
+import { createHash, createPublicKey, randomUUID, X509Certificate } from 'node:crypto';
+import forge from 'node-forge';
+import { AgentError } from '../../errors.ts';
+import { commonName } from '../../identity/x509.ts';
+
+/** Issued leaves last 397 days (§3.8); ours mirrors `pki new-cert`. */
+const SELF_SIGNED_DAYS = 397;
+
+/**
+ * §3.1: what the master signs is an X.509 certificate, not a PKCS#10 CSR.
+ * Only subject and public key are taken; we still mirror `pki new-cert`
+ * (v3, CA:FALSE critical, SAN DNS:<cn>, SHA-256). notBefore = now so the
+ * Timestamp column of `icinga2 ca list` is meaningful (§3.5).
+ */
+export function makeSelfSignedCertificate(keyPem: string, cn: string, now: Date = new Date()): string {
+  const key = forge.pki.privateKeyFromPem(keyPem);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  // Positive serial: SHA-1 of a random UUID, as Icinga does.
+  cert.serialNumber = `00${createHash('sha1').update(randomUUID()).digest('hex')}`;
+  cert.validity.notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
+  cert.validity.notAfter = new Date(cert.validity.notBefore.getTime() + SELF_SIGNED_DAYS * 86_400_000);
+  const subject = [{ name: 'commonName', value: cn }];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false, critical: true },
+    { name: 'subjectAltName', altNames: [{ type: 2, value: cn }] },
+  ]);
+  cert.sign(key, forge.md.sha256.create());
+  return forge.pki.certificateToPem(cert);
+}
+
+/** Lower-case hex SHA-256 of the DER: `fingerprint_request`, `icinga2 ca list`, `ca sign <fp>` (§3.5). */
+export function requestFingerprint(certPem: string): string {
+  return new X509Certificate(certPem).fingerprint256.replace(/:/g, '').toLowerCase();
+}
+
+/** `AB CD …` as `icinga2 pki save-cert` prints it (§3.2). */
+export function spacedFingerprint(hex: string): string {
+  return hex.toUpperCase().replace(/(..)(?!$)/g, '$1 ');
+}
+
+export function derFingerprint(der: Buffer): string {
+  return createHash('sha256').update(der).digest('hex');
+}
+
+export function certificateCn(pem: string): string | undefined {
+  return commonName(new X509Certificate(pem).subject);
+}
+
+function samePublicKey(cert: X509Certificate, keyPem: string): boolean {
+  const ours = createPublicKey(keyPem).export({ type: 'spki', format: 'der' });
+  const theirs = cert.publicKey.export({ type: 'spki', format: 'der' });
+  return Buffer.compare(ours, theirs) === 0;
+}
+
+/**
+ * §3.6: `cert` parses, is issued and signed by `ca`, holds our public key and
+ * our CN; `ca` is a CA certificate; the pinned master leaf chains to `ca`.
+ * Throws an AgentError naming what did not hold.
+ */
+export function verifySignedAnswer(args: { certPem: string; caPem: string; keyPem: string; cn: string; masterLeafPem?: string }): void {
+  let cert: X509Certificate;
+  let ca: X509Certificate;
+  try {
+    cert = new X509Certificate(args.certPem);
+    ca = new X509Certificate(args.caPem);
+  } catch (error) {
+    throw new AgentError('protocol', `the master's answer holds an unreadable certificate: ${(error as Error).message}`);
+  }
+  if (!ca.ca) throw new AgentError('protocol', "the 'ca' the master returned is not a CA certificate (basicConstraints CA:FALSE)");
+  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
+    throw new AgentError('protocol', `the signed certificate is not signed by the returned CA '${commonName(ca.subject) ?? ca.subject}'`);
+  }
+  const cn = commonName(cert.subject);
+  if (cn !== args.cn) {
+    throw new AgentError(
+      'protocol',
+      `CN mismatch: the master signed a certificate for '${cn ?? '(none)'}' but this agent asked for '${args.cn}': check the endpoint name on the master`,
+    );
+  }
+  if (!samePublicKey(cert, args.keyPem)) {
+    throw new AgentError('protocol', 'the signed certificate does not hold this agent\'s public key: refusing it');
+  }
+  if (args.masterLeafPem !== undefined) {
+    const leaf = new X509Certificate(args.masterLeafPem);
+    if (!leaf.checkIssued(ca) || !leaf.verify(ca.publicKey)) {
+      throw new AgentError('untrusted-peer', "the master's own certificate does not chain to the CA it returned: refusing the answer");
+    }
+  }
+}
+
+/** True when the certificate is self-signed (pending pairing) rather than issued by a CA. */
+export function isSelfSigned(pem: string): boolean {
+  const cert = new X509Certificate(pem);
+  return cert.subject === cert.issuer && cert.checkIssued(cert) && cert.verify(cert.publicKey);
+}
+
+export function daysLeft(pem: string, now: number = Date.now()): number {
+  return (new Date(new X509Certificate(pem).validTo).getTime() - now) / 86_400_000;
+}
