@@ -1,3 +1,4 @@
+import { applyPendingSeeds } from '../../core/deploy/apply.ts';
 import type { CommandSpec } from '../command.ts';
 
 export const runCommands: CommandSpec[] = [
@@ -9,6 +10,10 @@ export const runCommands: CommandSpec[] = [
       const agent = await ctx.agent();
       agent.context.log.info('agent started', { version: agent.context.version, dataDir: ctx.dataDir });
       ctx.progress(`outpost ${agent.context.version} running on ${ctx.dataDir} (Ctrl-C to stop)\n`);
+      // A silent install may have left pairing parameters (build/README.md): apply them once.
+      for (const seed of await applyPendingSeeds(agent.context)) {
+        ctx.progress(`installer seed ${seed.source}: ${seed.status}${seed.error === undefined ? '' : ` (${seed.error})`}\n`);
+      }
       await agent.run(ctx.signal);
       agent.context.log.info('agent stopped');
       return { data: { stopped: true }, human: 'Stopped.' };

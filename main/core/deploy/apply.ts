@@ -1,0 +1,301 @@
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
+import { readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AgentContext } from '../context.ts';
+import { AgentError, toAgentError } from '../errors.ts';
+import { writeFileAtomic } from '../fsutil.ts';
+import { jwkThumbprint, publicKeyFromPem } from '../identity/keys.ts';
+import { parseCertificate } from '../identity/x509.ts';
+import { APP_NAME } from '../paths.ts';
+import { targetSecretName } from '../secrets.ts';
+import type { TargetKind } from '../targets/driver.ts';
+import { parseSeed, parseSeedText, SECRET_PARAMETERS, type HostPort, type Seed } from './seed.ts';
+
+export const SEED_FILE_NAME = 'seed.ini';
+export const APPLIED_SEED_FILE_NAME = 'seed.applied.ini';
+
+/**
+ * Where installers drop a seed (build/README.md): the user's data directory
+ * (per-user installs), then the machine-wide folder (per-machine installs,
+ * MDM, configuration management), which every user's agent can read.
+ */
+export function seedLocations(
+  dataDir: string,
+  platform: NodeJS.Platform = process.platform,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
+  return [join(dataDir, SEED_FILE_NAME), join(machineSeedDir(platform, env), SEED_FILE_NAME)];
+}
+
+export function machineSeedDir(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): string {
+  if (platform === 'win32') return join(env.ProgramData ?? env.PROGRAMDATA ?? 'C:\\ProgramData', APP_NAME);
+  if (platform === 'darwin') return join('/Library/Application Support', APP_NAME);
+  return '/etc/outpost';
+}
+
+export type TargetOutcome = 'created' | 'skipped' | 'failed';
+
+export interface SeedTargetResult {
+  target: string;
+  kind: TargetKind;
+  outcome: TargetOutcome;
+  detail: string;
+}
+
+export interface SeedReport {
+  source: string;
+  status: 'applied' | 'invalid' | 'already-applied';
+  error?: string;
+  targets: SeedTargetResult[];
+  /** SecretStore names the seed's secrets were moved to. */
+  secretsStored: string[];
+  /** False when the source could not be deleted (e.g. a machine-wide file owned by an administrator). */
+  sourceRemoved: boolean;
+  warnings: string[];
+}
+
+/**
+ * Applies every seed found at `locations` once (first start after a silent
+ * install). Secrets go to the SecretStore; a copy of the seed without them is
+ * kept as `seed.applied.ini` in the data directory (with the result and the
+ * source's SHA-256, which stops a seed that could not be deleted from being
+ * applied again); the source is then deleted. Never throws for a bad seed: it
+ * is reported (log + notice) and left in place for the administrator to fix.
+ */
+export async function applyPendingSeeds(
+  ctx: AgentContext,
+  locations: readonly string[] = seedLocations(ctx.paths.root),
+): Promise<SeedReport[]> {
+  const reports: SeedReport[] = [];
+  for (const path of locations) {
+    const report = await applySeedFile(ctx, path);
+    if (report !== undefined) reports.push(report);
+  }
+  return reports;
+}
+
+export async function applySeedFile(ctx: AgentContext, path: string): Promise<SeedReport | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new AgentError('io', `cannot read the seed file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const report: SeedReport = { source: path, status: 'applied', targets: [], secretsStored: [], sourceRemoved: false, warnings: [] };
+  const appliedPath = join(ctx.paths.root, APPLIED_SEED_FILE_NAME);
+
+  if ((await appliedHashes(appliedPath)).includes(sha256)) {
+    report.status = 'already-applied';
+    report.sourceRemoved = await removeSource(path, report);
+    return report;
+  }
+
+  let seed: Seed;
+  let raw: Map<string, string>;
+  try {
+    seed = parseSeed(bytes);
+    raw = parseSeedText(bytes);
+  } catch (error) {
+    report.status = 'invalid';
+    report.error = toAgentError(error).message;
+    ctx.log.error('the installer seed is invalid and was not applied', { file: path, error: report.error });
+    ctx.events.emit('notice', {
+      level: 'error',
+      title: 'Deployment settings not applied',
+      body: `${path}: ${report.error}. Fix the file (or the installer parameters) and restart Outpost.`,
+    });
+    return report;
+  }
+
+  if (seed.agent.name !== undefined || seed.agent.autoUpdate !== undefined) {
+    ctx.settings.update((draft) => {
+      if (seed.agent.name !== undefined) draft.agent.name = seed.agent.name;
+      if (seed.agent.autoUpdate !== undefined) draft.agent.autoUpdate = seed.agent.autoUpdate;
+    });
+  }
+
+  // Secrets first: whatever happens to a target, they must not stay on disk.
+  if (seed.icinga?.ticket !== undefined) await storeSecret(ctx, report, targetSecretName(seed.icinga.target, 'ticket'), seed.icinga.ticket);
+  if (seed.tentacle?.password !== undefined) {
+    await storeSecret(ctx, report, targetSecretName(seed.tentacle.target, 'password'), seed.tentacle.password);
+  }
+
+  if (seed.icinga !== undefined) {
+    const s = seed.icinga;
+    await createTarget(ctx, report, s.target, 'icinga', async () => {
+      if (s.fingerprint !== undefined) {
+        await ctx.identity.setPin({ target: s.target, kind: 'tls-sha256', value: s.fingerprint, subject: `Icinga master ${s.master.host} (installer seed)` });
+      }
+      const cn = s.cn ?? seed.agent.name;
+      return { ...endpoint(s.master), ...(cn === undefined ? {} : { cn }) };
+    });
+  }
+  if (seed.tentacle !== undefined) {
+    const s = seed.tentacle;
+    await createTarget(ctx, report, s.target, 'tentacle', async () => {
+      const config: Record<string, unknown> = { ...endpoint(s.server), tls: s.tls };
+      if (s.caFile !== undefined) {
+        const files = await ctx.identity.saveCertificates(s.target, { caPem: await readCertificate(s.caFile, 'TENTACLE_CA') });
+        config.caFile = files.caPath;
+      }
+      return config;
+    });
+  }
+  if (seed.gorgone !== undefined) {
+    const s = seed.gorgone;
+    await createTarget(ctx, report, s.target, 'gorgone', async () => {
+      const thumbprint = s.thumbprint ?? (await thumbprintOfKeyFile(s.pubkeyFile!));
+      await ctx.identity.setPin({ target: s.target, kind: 'jwk-thumbprint', value: thumbprint, subject: `Gorgone server ${s.server.host} (installer seed)` });
+      return { ...endpoint(s.server), nodeId: s.nodeId };
+    });
+  }
+  if (seed.onsphere !== undefined) {
+    const s = seed.onsphere;
+    await createTarget(ctx, report, s.target, 'onsphere', async () => {
+      const caPem = await readCertificate(s.caFile, 'ONSPHERE_CA');
+      const certPem = await readCertificate(s.certFile, 'ONSPHERE_CERT');
+      const keyPem = await readPrivateKeyMatching(s.keyFile, certPem);
+      const files = await ctx.identity.saveCertificates(s.target, { caPem, certPem, keyPem });
+      return { ...endpoint(s.dispatcher), caFile: files.caPath, certFile: files.certPath, keyFile: files.keyPath };
+    });
+  }
+
+  await writeFileAtomic(appliedPath, appliedFileText(path, sha256, raw, report, await readOptional(appliedPath)), 0o600);
+  report.sourceRemoved = await removeSource(path, report);
+
+  const summary = report.targets.map((t) => `${t.target} (${t.kind}): ${t.outcome}`).join('; ');
+  ctx.log.info('installer seed applied', { file: path, targets: summary, secrets: report.secretsStored.length });
+  for (const warning of report.warnings) ctx.log.warn(warning, { file: path });
+  const failed = report.targets.some((t) => t.outcome !== 'created') || report.warnings.length > 0;
+  ctx.events.emit('notice', {
+    level: failed ? 'warning' : 'info',
+    title: 'Deployment settings applied',
+    body: [summary === '' ? 'agent settings only' : summary, ...report.warnings].join('\n'),
+  });
+  return report;
+}
+
+async function storeSecret(ctx: AgentContext, report: SeedReport, name: string, value: string): Promise<void> {
+  await ctx.secrets.set(name, value);
+  report.secretsStored.push(name);
+}
+
+/**
+ * Saves one target through the registry, validated by its protocol driver's
+ * schema. A kind whose module is not part of this build is reported, not
+ * half-created.
+ */
+async function createTarget(
+  ctx: AgentContext,
+  report: SeedReport,
+  target: string,
+  kind: TargetKind,
+  prepare: () => Promise<Record<string, unknown>>,
+): Promise<void> {
+  if (!ctx.targets.hasDriver(kind)) {
+    report.targets.push({ target, kind, outcome: 'skipped', detail: `this build of Outpost has no ${kind} module; pair it from the app once it has` });
+    return;
+  }
+  try {
+    const config = await prepare();
+    ctx.targets.save(target, kind, config);
+    report.targets.push({ target, kind, outcome: 'created', detail: `${kind} target '${target}' saved; it pairs when the agent runs` });
+  } catch (error) {
+    report.targets.push({ target, kind, outcome: 'failed', detail: toAgentError(error).message });
+  }
+}
+
+function endpoint(hp: HostPort): { host: string; port: number } {
+  return { host: hp.host, port: hp.port };
+}
+
+async function readFileFor(path: string, field: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new AgentError('not-found', `${field}: cannot read '${path}': ${(error as Error).message}`, { field });
+  }
+}
+
+async function readCertificate(path: string, field: string): Promise<string> {
+  const pem = await readFileFor(path, field);
+  try {
+    parseCertificate(pem);
+  } catch (error) {
+    throw new AgentError('invalid-request', `${field}: '${path}' is not a PEM certificate: ${(error as Error).message}`, { field });
+  }
+  return pem;
+}
+
+async function readPrivateKeyMatching(path: string, certPem: string): Promise<string> {
+  const pem = await readFileFor(path, 'ONSPHERE_KEY');
+  let keySpki: Buffer;
+  try {
+    keySpki = createPublicKey(createPrivateKey(pem)).export({ type: 'spki', format: 'der' });
+  } catch (error) {
+    throw new AgentError('invalid-request', `ONSPHERE_KEY: '${path}' is not an unencrypted PEM private key: ${(error as Error).message}`, {
+      field: 'ONSPHERE_KEY',
+    });
+  }
+  const certSpki = parseCertificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
+  if (!keySpki.equals(certSpki)) {
+    throw new AgentError('invalid-request', `ONSPHERE_KEY: '${path}' is not the key of the ONSPHERE_CERT certificate`, { field: 'ONSPHERE_KEY' });
+  }
+  return pem;
+}
+
+async function thumbprintOfKeyFile(path: string): Promise<string> {
+  const pem = await readFileFor(path, 'GORGONE_PUBKEY');
+  try {
+    return jwkThumbprint(publicKeyFromPem(pem));
+  } catch (error) {
+    throw new AgentError('invalid-request', `GORGONE_PUBKEY: '${path}' is not an RSA public key: ${(error as Error).message}`, {
+      field: 'GORGONE_PUBKEY',
+    });
+  }
+}
+
+async function removeSource(path: string, report: SeedReport): Promise<boolean> {
+  try {
+    await unlink(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    const holdsSecrets = report.secretsStored.length > 0 ? ' It still holds secrets:' : '';
+    report.warnings.push(
+      `could not delete the seed file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}).${holdsSecrets} an administrator should delete it; it will not be applied again`,
+    );
+    return false;
+  }
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+const HASH_LINE = /^# sha256 ([0-9a-f]{64})$/gm;
+
+async function appliedHashes(appliedPath: string): Promise<string[]> {
+  const text = await readOptional(appliedPath);
+  return text === undefined ? [] : [...text.matchAll(HASH_LINE)].map((m) => m[1]!);
+}
+
+/** The record of what was applied: the seed without its secrets, newest first, earlier records kept. */
+function appliedFileText(source: string, sha256: string, raw: Map<string, string>, report: SeedReport, previous: string | undefined): string {
+  const lines = [`# Outpost installer seed applied ${new Date().toISOString()} from ${source}`, `# sha256 ${sha256}`];
+  for (const t of report.targets) lines.push(`# ${t.kind} target '${t.target}': ${t.outcome}: ${t.detail}`);
+  for (const name of report.secretsStored) lines.push(`# secret moved to the secret store as ${name}`);
+  lines.push('[seed]');
+  for (const [key, value] of raw) {
+    if (!SECRET_PARAMETERS.has(key as never)) lines.push(`${key}=${value}`);
+  }
+  const text = `${lines.join('\n')}\n`;
+  return previous === undefined ? text : `${text}\n${previous}`;
+}
