@@ -2,6 +2,7 @@ import type { CommandSpec } from '../command.ts';
 import { identityCommands } from './identity.ts';
 import { runCommands } from './run.ts';
 import { targetCommands } from './target.ts';
+import { uiCommands } from './ui.ts';
 
 /** The whole `outpost` command tree; each issue adds its module's commands here. */
-export const COMMANDS: readonly CommandSpec[] = [...identityCommands, ...targetCommands, ...runCommands];
+export const COMMANDS: readonly CommandSpec[] = [...identityCommands, ...targetCommands, ...runCommands, ...uiCommands];

@@ -1,0 +1,45 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CommandSpec } from '../command.ts';
+import { flag, integerOption, UsageError } from '../command.ts';
+import { openBrowser } from '../web/open-browser.ts';
+import { startWebHost } from '../web/server.ts';
+
+/** out/renderer, built by `npm run build:renderer` (or `npm run build`). */
+export const RENDERER_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'out', 'renderer');
+
+export const uiCommands: CommandSpec[] = [
+  {
+    path: ['ui'],
+    summary: 'The desktop UI in a browser: serves it on 127.0.0.1 with a per-start token and runs the agent',
+    usage: '[--port N] [--no-open]',
+    options: { port: { type: 'string', short: 'p' }, 'no-open': { type: 'boolean' } },
+    details: [
+      '--port N     port on 127.0.0.1 (default: a free one)',
+      '--no-open    print the URL without opening a browser',
+      'The URL carries a one-time token; anyone without it is refused. Ctrl-C stops the agent and the UI.',
+    ],
+    daemon: true,
+    async run(ctx, args) {
+      const port = integerOption(args, 'port', 0)!;
+      if (port < 0 || port > 65535) throw new UsageError(`--port must be between 0 and 65535, got ${port}`);
+      const agent = await ctx.agent();
+      const host = await startWebHost({ agent, staticDir: process.env.OUTPOST_UI_DIR ?? RENDERER_DIR, port });
+      agent.context.log.info('web UI listening', { port: host.port });
+      ctx.progress(`Outpost UI: ${host.url}\n`);
+      if (!flag(args, 'no-open') && !openBrowser(host.url)) {
+        ctx.progress('No browser could be started here: open the URL above yourself.\n');
+      }
+      ctx.progress('The agent is running (Ctrl-C to stop).\n');
+      try {
+        await agent.run(ctx.signal);
+        if (!ctx.signal.aborted) {
+          await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+        }
+      } finally {
+        await host.close();
+      }
+      return { data: { stopped: true, port: host.port }, human: 'Stopped.' };
+    },
+  },
+];

@@ -1,0 +1,57 @@
+import type { WebSocket } from 'ws';
+import type { Agent } from '../../core/agent.ts';
+import { AgentError, toAgentError } from '../../core/errors.ts';
+
+/**
+ * The AgentApi over one WebSocket, the browser twin of the Electron IPC
+ * channel. Frames are JSON:
+ *   → { id, method, request }
+ *   ← { id, result } | { id, error: SerializedAgentError }
+ *   ← { event, payload }            (every AgentEvents push)
+ * Every request goes through `agent.call`, which checks it against the contract.
+ */
+export function handleSocket(ws: WebSocket, agent: Agent): void {
+  const unsubscribe = agent.events.onAny((event, payload) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ event, payload }));
+  });
+  ws.on('close', unsubscribe);
+  ws.on('error', unsubscribe);
+  ws.on('message', (data, isBinary) => {
+    void answer(ws, agent, isBinary ? undefined : data.toString());
+  });
+}
+
+async function answer(ws: WebSocket, agent: Agent, text: string | undefined): Promise<void> {
+  let id: unknown = null;
+  try {
+    const frame = parseFrame(text);
+    id = frame.id;
+    const result = await agent.call(frame.method, frame.request);
+    send(ws, { id, result: result ?? null });
+  } catch (error) {
+    send(ws, { id, error: toAgentError(error).toJSON() });
+  }
+}
+
+function send(ws: WebSocket, frame: unknown): void {
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+}
+
+export function parseFrame(text: string | undefined): { id: number | string; method: string; request: unknown } {
+  if (text === undefined) throw new AgentError('invalid-request', 'frames must be JSON text');
+  let frame: unknown;
+  try {
+    frame = JSON.parse(text);
+  } catch {
+    throw new AgentError('invalid-request', 'frame is not valid JSON');
+  }
+  if (typeof frame !== 'object' || frame === null) throw new AgentError('invalid-request', 'frame must be an object');
+  const { id, method, request } = frame as Record<string, unknown>;
+  if (typeof id !== 'number' && typeof id !== 'string') {
+    throw new AgentError('invalid-request', 'frame.id must be a number or string', { field: 'id' });
+  }
+  if (typeof method !== 'string') {
+    throw new AgentError('invalid-request', 'frame.method must name an AgentApi method', { field: 'method' });
+  }
+  return { id, method, request };
+}

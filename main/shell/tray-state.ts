@@ -1,0 +1,29 @@
+import type { TargetSummary } from '../core/api.ts';
+
+/**
+ * The tray icon's colour (issue #8): green when everything is delivered,
+ * amber while something retries or a pairing waits for the admin, red when
+ * something failed and needs a person.
+ */
+export type TrayState = 'ok' | 'busy' | 'bad';
+
+export interface QueueCounts {
+  queued: number;
+  failed: number;
+}
+
+export function trayState(targets: readonly TargetSummary[], queue: QueueCounts | undefined): TrayState {
+  const active = targets.filter((t) => !t.paused);
+  if ((queue?.failed ?? 0) > 0 || active.some((t) => t.status.state === 'failed')) return 'bad';
+  if (active.some((t) => t.status.state === 'retrying' || t.status.state === 'pairing' || t.status.state === 'connecting')) {
+    return 'busy';
+  }
+  if ((queue?.queued ?? 0) > 0) return 'busy';
+  return 'ok';
+}
+
+export const TRAY_ICON_FILES: Record<TrayState, string> = {
+  ok: 'tray-ok.png',
+  busy: 'tray-busy.png',
+  bad: 'tray-bad.png',
+};

@@ -1,0 +1,13 @@
+import { contextBridge, ipcRenderer } from 'electron';
+import { buildBridge } from './bridge.ts';
+
+/** The preload (issue #8): exposes exactly `window.outpost`, built from the AgentApi contract. */
+contextBridge.exposeInMainWorld(
+  'outpost',
+  buildBridge(
+    (channel, method, request) => ipcRenderer.invoke(channel, method, request),
+    (channel, listener) => {
+      ipcRenderer.on(channel, (_event, name: string, payload: unknown) => listener(name, payload));
+    },
+  ),
+);

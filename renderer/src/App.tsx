@@ -1,0 +1,105 @@
+import { useCallback, useEffect, useState } from 'react';
+import { AgentProvider, useAgent } from './agent.tsx';
+import { Icon } from './icons.tsx';
+import { I18nProvider, LANGUAGES, useI18n, type Language } from './i18n/index.tsx';
+import { PAGES } from './pages/index.ts';
+import type { Transport } from './transport/index.ts';
+
+export type Theme = 'system' | 'light' | 'dark';
+
+function readRoute(): string[] {
+  const parts = window.location.hash.replace(/^#\/?/, '').split('/').filter((p) => p !== '');
+  return parts.length === 0 ? ['overview'] : parts;
+}
+
+export function applyTheme(theme: Theme): void {
+  document.documentElement.dataset.theme = theme;
+}
+
+export function App(props: { transport: Transport }) {
+  const [language, setLanguage] = useState<Language>('en');
+  useEffect(() => {
+    props.transport.call('getSettings', {}).then(
+      (settings) => {
+        if ((LANGUAGES as readonly string[]).includes(settings.agent.language)) setLanguage(settings.agent.language);
+        applyTheme(settings.agent.theme);
+      },
+      () => undefined,
+    );
+  }, [props.transport]);
+  useEffect(() => {
+    document.documentElement.lang = language;
+  }, [language]);
+  return (
+    <AgentProvider value={props.transport}>
+      <I18nProvider language={language} setLanguage={setLanguage}>
+        <Shell />
+      </I18nProvider>
+    </AgentProvider>
+  );
+}
+
+function Shell() {
+  const { t } = useI18n();
+  const agent = useAgent();
+  const [route, setRoute] = useState(readRoute);
+  const [connected, setConnected] = useState(true);
+  useEffect(() => {
+    const onHash = (): void => setRoute(readRoute());
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+  useEffect(() => agent.onConnection(setConnected), [agent]);
+  const navigate = useCallback((path: string) => {
+    window.location.hash = `#/${path}`;
+  }, []);
+  const [pageId = 'overview', ...params] = route;
+  const page = PAGES.find((p) => p.id === pageId) ?? PAGES[0]!;
+  const Page = page.component;
+  useEffect(() => {
+    document.title = `${t(page.label)} · Outpost`;
+    document.getElementById('main')?.focus({ preventScroll: true });
+  }, [page, t]);
+
+  return (
+    <div className="layout">
+      <a className="skip-link" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById('main')?.focus())}>
+        {t('common.skipToContent')}
+      </a>
+      <nav className="sidebar" aria-label={t('nav.label')}>
+        <div className="brand">
+          <img src="./favicon.svg" alt="" width={28} height={28} />
+          <span>Outpost</span>
+        </div>
+        <ul>
+          {PAGES.map((p) => (
+            <li key={p.id}>
+              <a
+                href={`#/${p.id}`}
+                className={p.id === page.id ? 'active' : undefined}
+                aria-current={p.id === page.id ? 'page' : undefined}
+              >
+                <span className="nav-icon">
+                  <Icon name={p.id} />
+                </span>
+                {t(p.label)}
+              </a>
+            </li>
+          ))}
+        </ul>
+        <div className="sidebar-foot">
+          <span className={`dot ${connected ? 'dot-ok' : 'dot-bad'}`} aria-hidden="true" />
+          <span>{connected ? t('app.connected') : t('app.disconnected')}</span>
+        </div>
+      </nav>
+      <main id="main" tabIndex={-1}>
+        {!connected && (
+          <div className="banner banner-warning" role="alert">
+            {t('app.disconnectedLong')}
+          </div>
+        )}
+        <Page key={page.id} params={params} navigate={navigate} />
+      </main>
+    </div>
+  );
+}

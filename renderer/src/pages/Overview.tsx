@@ -1,0 +1,102 @@
+import type { TargetSummary } from '../../../main/core/api.ts';
+import { useCall, useReloadOn } from '../agent.tsx';
+import { Badge, Banner, Card, EmptyState, ErrorBanner, formatTime, PageHeader, type Tone } from '../components.tsx';
+import { useI18n, type MessageKey } from '../i18n/index.tsx';
+import type { PageProps } from './index.ts';
+
+export const STATE_TONE: Record<TargetSummary['status']['state'], Tone> = {
+  ready: 'ok',
+  idle: 'idle',
+  connecting: 'busy',
+  pairing: 'busy',
+  retrying: 'warn',
+  failed: 'bad',
+};
+
+export function stateLabel(state: TargetSummary['status']['state']): MessageKey {
+  return `state.${state}`;
+}
+
+export const KIND_LABEL: Record<TargetSummary['kind'], string> = {
+  tentacle: 'Pandora FMS Tentacle',
+  icinga: 'Icinga 2',
+  gorgone: 'Centreon Gorgone',
+  onsphere: 'OnSphere',
+};
+
+export function OverviewPage(props: PageProps) {
+  const { t, language } = useI18n();
+  const targets = useCall('listTargets', {});
+  const info = useCall('getAgentInfo', {});
+  useReloadOn(['target.state', 'pairing.step'], targets.reload);
+
+  return (
+    <>
+      <PageHeader
+        title={t('overview.title')}
+        subtitle={info.data === undefined ? undefined : t('overview.subtitle', { version: info.data.version })}
+        actions={
+          <button type="button" className="btn btn-primary" onClick={() => props.navigate('pair')}>
+            {t('overview.pair')}
+          </button>
+        }
+      />
+      {info.data !== undefined && !info.data.secretStore.encrypted && (
+        <Banner tone="warning">{t('identity.notEncrypted', { backend: info.data.secretStore.backend })}</Banner>
+      )}
+      <ErrorBanner error={targets.error} onRetry={targets.reload} />
+      {targets.data !== undefined && targets.data.length === 0 && (
+        <Card>
+          <EmptyState title={t('overview.emptyTitle')}>
+            <p className="muted">{t('overview.emptyBody')}</p>
+            <button type="button" className="btn btn-primary" onClick={() => props.navigate('pair')}>
+              {t('overview.pair')}
+            </button>
+          </EmptyState>
+        </Card>
+      )}
+      <div className="grid">
+        {targets.data?.map((target) => (
+          <Card
+            key={target.name}
+            className="target-card"
+            title={
+              <>
+                <span data-testid="target-name">{target.name}</span>
+                <span className="muted small"> · {KIND_LABEL[target.kind]}</span>
+              </>
+            }
+            actions={
+              <Badge tone={target.paused ? 'idle' : STATE_TONE[target.status.state]}>
+                {target.paused ? t('state.paused') : t(stateLabel(target.status.state))}
+              </Badge>
+            }
+          >
+            <dl className="kv">
+              <div className="kv-row">
+                <dt>{t('overview.lastDelivery')}</dt>
+                <dd>{formatTime(target.status.lastDeliveryAt, language)}</dd>
+              </div>
+              {target.status.detail !== undefined && (
+                <div className="kv-row">
+                  <dt>{t('overview.detail')}</dt>
+                  <dd>{target.status.detail}</dd>
+                </div>
+              )}
+              <div className="kv-row">
+                <dt>{t('overview.lastError')}</dt>
+                <dd className={target.status.lastError === undefined ? 'muted' : 'text-bad'}>
+                  {target.status.lastError ?? t('overview.none')}
+                </dd>
+              </div>
+            </dl>
+            <div className="card-foot">
+              <a href={`#/queue/${encodeURIComponent(target.name)}`}>{t('overview.viewQueue')}</a>
+              <a href={`#/pair/${target.kind}/${encodeURIComponent(target.name)}`}>{t('overview.settings')}</a>
+            </div>
+          </Card>
+        ))}
+      </div>
+    </>
+  );
+}

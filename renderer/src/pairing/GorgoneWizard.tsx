@@ -1,0 +1,5 @@
+import type { WizardProps } from './wizards.tsx';
+
+export function GorgoneWizard(_props: WizardProps) {
+  return null;
+}

@@ -1,0 +1,5 @@
+import type { WizardProps } from './wizards.tsx';
+
+export function IcingaWizard(_props: WizardProps) {
+  return null;
+}

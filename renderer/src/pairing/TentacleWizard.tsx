@@ -1,0 +1,5 @@
+import type { WizardProps } from './wizards.tsx';
+
+export function TentacleWizard(_props: WizardProps) {
+  return null;
+}

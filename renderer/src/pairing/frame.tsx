@@ -1,0 +1,84 @@
+import { useId, useState, type ReactNode } from 'react';
+import { Badge, Code, CodeBlock } from '../components.tsx';
+import { useI18n, type MessageKey } from '../i18n/index.tsx';
+
+/** Steps on the left, the current step in the middle, "on the server" on the right. */
+export function WizardFrame(props: { steps: MessageKey[]; current: number; children: ReactNode; server: ReactNode }) {
+  const { t } = useI18n();
+  return (
+    <div className="wizard">
+      <ol className="stepper" aria-label={t('pair.steps')}>
+        {props.steps.map((step, i) => (
+          <li
+            key={step}
+            className={i < props.current ? 'done' : i === props.current ? 'current' : undefined}
+            aria-current={i === props.current ? 'step' : undefined}
+          >
+            <span className="step-number" aria-hidden="true">
+              {i < props.current ? '✓' : i + 1}
+            </span>
+            {t(step)}
+          </li>
+        ))}
+      </ol>
+      <section className="card wizard-body">{props.children}</section>
+      <aside className="card server-panel" aria-label={t('pair.onServer')}>
+        <h2>{t('pair.onServer')}</h2>
+        {props.server}
+      </aside>
+    </div>
+  );
+}
+
+export function ServerStep(props: { title: string; text?: string; children?: ReactNode }) {
+  return (
+    <div className="server-step">
+      <h3>{props.title}</h3>
+      {props.children}
+      {props.text !== undefined && <CodeBlock text={props.text} label={props.title} />}
+    </div>
+  );
+}
+
+/** Upper-case hex pairs, whatever the admin pasted (colons, spaces, `sha256/`, lower case). */
+export function canonicalFingerprint(value: string): string {
+  const hex = value.replace(/^sha256[/:]/i, '').replace(/[^0-9a-f]/gi, '').toUpperCase();
+  return hex.replace(/(..)(?!$)/g, '$1:');
+}
+
+/**
+ * Trust on first use (issue #8): the fingerprint the server presented next to
+ * the one the admin reads on the server; the two are compared as the admin
+ * pastes, and accepting is a separate, explicit click.
+ */
+export function FingerprintCompare(props: { presented: string; subject?: string | undefined; serverCommand: string }) {
+  const { t } = useI18n();
+  const [pasted, setPasted] = useState('');
+  const id = useId();
+  const verdict =
+    pasted.trim() === ''
+      ? undefined
+      : canonicalFingerprint(pasted) === canonicalFingerprint(props.presented)
+        ? 'match'
+        : 'mismatch';
+  return (
+    <div className="compare">
+      <div className="compare-side">
+        <h3>{t('tofu.presented')}</h3>
+        {props.subject !== undefined && <p className="muted small">{props.subject}</p>}
+        <Code value={props.presented} label={t('identity.copyFingerprint')} testId="presented-fingerprint" />
+      </div>
+      <div className="compare-side">
+        <h3>
+          <label htmlFor={id}>{t('tofu.onServer')}</label>
+        </h3>
+        <p className="muted small">
+          {t('tofu.runThis')} <code className="mono">{props.serverCommand}</code>
+        </p>
+        <input id={id} type="text" className="mono" value={pasted} spellCheck={false} onChange={(e) => setPasted(e.target.value)} />
+        {verdict === 'match' && <Badge tone="ok">{t('tofu.match')}</Badge>}
+        {verdict === 'mismatch' && <Badge tone="bad">{t('tofu.mismatch')}</Badge>}
+      </div>
+    </div>
+  );
+}

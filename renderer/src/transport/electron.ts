@@ -1,0 +1,47 @@
+import type { AgentApi, AgentEventName, AgentEvents, AgentMethod } from '../../../main/core/api.ts';
+import { isSerializedError, UiError, type Request, type Response, type Transport } from './types.ts';
+
+/** What preload/index.ts puts on `window.outpost`. */
+export type OutpostBridge = AgentApi & {
+  on<E extends AgentEventName>(event: E, listener: (payload: AgentEvents[E]) => void): () => void;
+};
+
+declare global {
+  interface Window {
+    outpost?: OutpostBridge;
+  }
+}
+
+/**
+ * contextBridge copies only an Error's message, so the preload puts the
+ * serialized AgentError (code, field) in it as JSON; rebuild it here.
+ */
+export function decodeBridgeError(error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  const start = message.indexOf('{');
+  if (start >= 0) {
+    try {
+      const parsed: unknown = JSON.parse(message.slice(start));
+      if (isSerializedError(parsed)) return new UiError(parsed);
+    } catch {
+      // not one of ours: keep the plain message
+    }
+  }
+  return error instanceof Error ? error : new Error(message);
+}
+
+export function electronTransport(bridge: OutpostBridge): Transport {
+  return {
+    kind: 'electron',
+    async call<M extends AgentMethod>(method: M, request: Request<M>): Promise<Response<M>> {
+      const fn = bridge[method] as unknown as (req: Request<M>) => Promise<Response<M>>;
+      try {
+        return await fn(request);
+      } catch (error) {
+        throw decodeBridgeError(error);
+      }
+    },
+    on: (event, listener) => bridge.on(event, listener),
+    onConnection: () => () => undefined,
+  };
+}

@@ -1,0 +1,85 @@
+import { expect, test } from '@playwright/test';
+import { expectAccessible, screenshot } from './shots.ts';
+import { chromiumMissing, startOutpostUi, type OutpostUi } from './outpost-ui.ts';
+
+const skipReason = chromiumMissing();
+test.skip(skipReason !== undefined, skipReason);
+
+let ui: OutpostUi;
+test.beforeAll(async () => {
+  ui = await startOutpostUi();
+});
+test.afterAll(async () => {
+  await ui?.stop();
+});
+
+test.beforeEach(async ({ page }) => {
+  // The printed URL trades its token for a cookie and redirects to the app.
+  await page.goto(ui.url);
+  await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible();
+});
+
+const PAGES = [
+  { hash: 'overview', heading: 'Overview' },
+  { hash: 'pair', heading: 'Pair a server' },
+  { hash: 'queue', heading: 'Queue' },
+  { hash: 'checks', heading: 'Checks' },
+  { hash: 'identity', heading: 'Identity' },
+  { hash: 'settings', heading: 'Settings' },
+  { hash: 'logs', heading: 'Logs' },
+];
+
+for (const theme of ['light', 'dark'] as const) {
+  test(`every page renders, is saved as a screenshot and passes axe (${theme})`, async ({ page }) => {
+    await page.emulateMedia({ colorScheme: theme });
+    for (const p of PAGES) {
+      await page.goto(`http://127.0.0.1:${ui.port}/#/${p.hash}`);
+      await expect(page.getByRole('heading', { level: 1, name: p.heading })).toBeVisible();
+      if (p.hash === 'identity') await expect(page.getByTestId('agent-thumbprint')).toBeVisible();
+      await screenshot(page, `${p.hash}-${theme}`);
+      await expectAccessible(page);
+    }
+  });
+}
+
+test('the identity page shows the same thumbprint as `outpost identity show --json`', async ({ page }) => {
+  await page.goto(`http://127.0.0.1:${ui.port}/#/identity`);
+  const shown = (await page.getByTestId('agent-thumbprint').textContent())?.trim();
+  const { stdout } = await ui.cli('identity', 'show', '--json');
+  const cli = JSON.parse(stdout) as { agentKey: { thumbprint: string } };
+  expect(shown).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  expect(shown).toBe(cli.agentKey.thumbprint);
+});
+
+test('switching the language translates the UI and is remembered', async ({ page }) => {
+  await page.goto(`http://127.0.0.1:${ui.port}/#/settings`);
+  await page.getByLabel('Language').selectOption('fr');
+  await expect(page.getByRole('heading', { level: 1, name: 'Paramètres' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Vue d’ensemble' })).toBeVisible();
+  await page.getByLabel('Langue').selectOption('de');
+  await expect(page.getByRole('heading', { level: 1, name: 'Einstellungen' })).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole('heading', { level: 1, name: 'Einstellungen' })).toBeVisible();
+  const { stdout } = await ui.cli('identity', 'show', '--json');
+  expect(stdout).toContain('thumbprint');
+  await page.getByLabel('Sprache').selectOption('en');
+  await expect(page.getByRole('heading', { level: 1, name: 'Settings' })).toBeVisible();
+});
+
+test('an invalid input shows the core validation error next to its field', async ({ page }) => {
+  await page.goto(`http://127.0.0.1:${ui.port}/#/settings`);
+  const name = page.getByLabel('Agent name');
+  await name.fill('');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(name).toHaveAttribute('aria-invalid', 'true');
+  const describedBy = await name.getAttribute('aria-describedby');
+  const error = page.locator(`[id="${describedBy!.split(' ').find((id) => id.endsWith('-error'))}"]`);
+  await expect(error).toContainText('name');
+
+  await page.goto(`http://127.0.0.1:${ui.port}/#/identity`);
+  const keyPath = page.getByLabel('Path of a PEM key file');
+  await keyPath.fill('/nonexistent/key.pem');
+  await page.getByRole('button', { name: 'Compute' }).click();
+  await expect(keyPath).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByText("cannot read key file '/nonexistent/key.pem'")).toBeVisible();
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it, vi } from 'vitest';
+import { AGENT_METHODS } from '../../main/core/api.ts';
+import { AgentError } from '../../main/core/errors.ts';
+import { CALL_CHANNEL, EVENT_CHANNEL } from '../../main/shell/ipc-guard.ts';
+import { buildBridge, CALL_CHANNEL as PRELOAD_CALL, EVENT_CHANNEL as PRELOAD_EVENT } from '../../preload/bridge.ts';
+import { decodeBridgeError } from '../../renderer/src/transport/electron.ts';
+import { UiError } from '../../renderer/src/transport/types.ts';
+
+const exposed: Array<[string, unknown]> = [];
+const rendererListeners: Array<[string, (...args: unknown[]) => void]> = [];
+vi.mock('electron', () => ({
+  contextBridge: { exposeInMainWorld: (key: string, value: unknown) => exposed.push([key, value]) },
+  ipcRenderer: {
+    invoke: async () => ({ ok: true, result: 'from-main' }),
+    on: (channel: string, listener: (...args: unknown[]) => void) => rendererListeners.push([channel, listener]),
+  },
+}));
+
+describe('preload', () => {
+  it('uses the same two channels as the main process', () => {
+    expect(PRELOAD_CALL).toBe(CALL_CHANNEL);
+    expect(PRELOAD_EVENT).toBe(EVENT_CHANNEL);
+  });
+
+  it('exposes exactly window.outpost: one function per AgentApi method and on(), nothing else', async () => {
+    await import('../../preload/index.ts');
+    expect(exposed.map(([key]) => key)).toEqual(['outpost']);
+    const bridge = exposed[0]![1] as Record<string, unknown>;
+    expect(Object.keys(bridge).sort()).toEqual([...AGENT_METHODS, 'on'].sort());
+    for (const value of Object.values(bridge)) expect(typeof value).toBe('function');
+    expect(Object.isFrozen(bridge)).toBe(true);
+    expect(rendererListeners.map(([channel]) => channel)).toEqual([EVENT_CHANNEL]);
+    await expect((bridge.getSettings as (r: unknown) => Promise<unknown>)({})).resolves.toBe('from-main');
+  });
+
+  it('sends the method name and request on the call channel and unwraps the result', async () => {
+    const invoke = vi.fn(async () => ({ ok: true, result: { thumbprint: 'abc' } }));
+    const bridge = buildBridge(invoke, () => undefined);
+    await expect(bridge.getThumbprint({})).resolves.toEqual({ thumbprint: 'abc' });
+    expect(invoke).toHaveBeenCalledWith(CALL_CHANNEL, 'getThumbprint', {});
+  });
+
+  it('carries the AgentError code and field through the Error message, and the renderer rebuilds them', async () => {
+    const serialized = new AgentError('invalid-request', 'name: Too small', { field: 'name' }).toJSON();
+    const bridge = buildBridge(async () => ({ ok: false, error: serialized }), () => undefined);
+    const error = await bridge.updateAgentSettings({ name: '' }).catch((e: unknown) => e);
+    // contextBridge keeps only `message` of an Error crossing the worlds:
+    const crossed = new Error((error as Error).message);
+    const rebuilt = decodeBridgeError(crossed);
+    expect(rebuilt).toBeInstanceOf(UiError);
+    expect((rebuilt as UiError).field).toBe('name');
+    expect((rebuilt as UiError).code).toBe('invalid-request');
+    expect(rebuilt.message).toBe('name: Too small');
+  });
+
+  it('delivers pushed events to the listeners of that event only, until unsubscribed', () => {
+    let push: ((name: string, payload: unknown) => void) | undefined;
+    const bridge = buildBridge(async () => undefined, (_channel, listener) => (push = listener));
+    const seen: unknown[] = [];
+    const off = bridge.on('notice', (n) => seen.push(n));
+    push!('notice', { title: 'a' });
+    push!('log', { message: 'not for us' });
+    off();
+    push!('notice', { title: 'b' });
+    expect(seen).toEqual([{ title: 'a' }]);
+    expect(() => bridge.on('log', 'nope' as never)).toThrow(TypeError);
+  });
+});
