@@ -1,4 +1,5 @@
 import type { AgentModule } from './modules.ts';
+import { icingaModule } from './protocols/icinga/index.ts';
 
 /** Every module of the agent, in start order. Each protocol's issue adds its own line. */
-export const AGENT_MODULES: readonly AgentModule[] = [];
+export const AGENT_MODULES: readonly AgentModule[] = [icingaModule];

@@ -57,6 +57,12 @@ export function icingaMissing(): string | undefined {
   return ICINGA_SKIP_REASON;
 }
 
+/** `icinga2 pki ticket --cn CN --salt SALT`: stateless, needs no running master; trimmed. */
+export async function icingaPkiTicket(cn: string, salt: string): Promise<string> {
+  const { stdout } = await execFileAsync('icinga2', ['pki', 'ticket', '--cn', cn, '--salt', salt], { timeout: 60_000 });
+  return stdout.trim();
+}
+
 export class IcingaMaster {
   readonly dir: string;
   readonly port: number;
@@ -266,10 +272,9 @@ ${agents}${masterHosts}${options.extraConfig ?? ''}
     return this.icinga(['ca', 'sign', fingerprint]);
   }
 
-  /** `icinga2 pki ticket --cn CN --salt SALT` (stateless oracle), trimmed. */
-  async ticket(cn: string, salt = this.ticketSalt): Promise<string> {
-    const { stdout } = await execFileAsync('icinga2', ['pki', 'ticket', '--cn', cn, '--salt', salt], { timeout: 60_000 });
-    return stdout.trim();
+  /** `icinga2 pki ticket` with this master's salt. */
+  ticket(cn: string, salt = this.ticketSalt): Promise<string> {
+    return icingaPkiTicket(cn, salt);
   }
 
   async debugLog(): Promise<string> {

@@ -1,7 +1,113 @@
+import { z } from 'zod';
+import { commandPolicySchema, type CommandPolicy } from '../exec/policy.ts';
+import type { ConnectionState } from '../targets/driver.ts';
 import type { ContractShape } from './define.ts';
+import { method } from './define.ts';
 
-/** Requests of the icinga module (filled in by its issue). */
-export const icingaContract = {} satisfies ContractShape;
+const targetName = z.string().min(1, 'name must name the Icinga target');
+const masterHost = z.string().min(1, 'host must name the Icinga master (host name or IP)');
+const masterPort = z.number().int().min(1, 'port must be 1–65535').max(65535, 'port must be 1–65535').default(5665);
+const fingerprint = z.string().min(1, 'trustFingerprint must be the SHA-256 fingerprint of the master certificate');
+
+export interface IcingaMasterCertificate {
+  host: string;
+  port: number;
+  endpoint: string;
+  subject: string;
+  issuer: string;
+  notAfter: string;
+  /** Lower-case hex SHA-256 of the DER. */
+  fingerprint: string;
+  /** `AB CD …` as `icinga2 pki save-cert` prints it. */
+  fingerprintSpaced: string;
+}
+
+export interface IcingaPairResult {
+  target: string;
+  state: 'paired' | 'pending';
+  cn: string;
+  endpoint: string;
+  masterFingerprint: string;
+  requestFingerprint: string;
+  signCommand?: string;
+  certificateExpires?: string;
+  reused: boolean;
+}
+
+export interface IcingaStatus {
+  target: string;
+  transport: 'cluster' | 'rest';
+  host: string;
+  port: number;
+  endpoint: string;
+  cn: string;
+  zone: string;
+  paired: boolean;
+  /** Set while the request waits for `icinga2 ca sign`. */
+  pendingRequest?: { fingerprint: string; signCommand: string };
+  state: ConnectionState;
+  detail?: string;
+  lastError?: string;
+  /** Unix ms of the last result the master confirmed. */
+  lastConfirmedAt?: number;
+  certificate?: { notAfter: string; daysLeft: number; fingerprint: string; renewDue: boolean };
+  masterPin?: string;
+  commandEndpoint: { enabled: boolean; commands: string[] };
+}
+
+/** Requests of the icinga module (issue #5; spec shared/protocols/icinga2.md). */
+export const icingaContract = {
+  fetchIcingaMasterCertificate: method<IcingaMasterCertificate>()(
+    z.object({ host: masterHost, port: masterPort }).strict(),
+    "The master's certificate and SHA-256 fingerprint, for the user to confirm before pairing (trust on first use)",
+  ),
+  pairIcinga: method<IcingaPairResult>()(
+    z
+      .object({
+        name: targetName,
+        host: masterHost,
+        port: masterPort,
+        cn: z.string().min(1).max(255).optional(),
+        zone: z.string().min(1).max(255).optional(),
+        ticket: z.string().max(200).optional(),
+        trustFingerprint: fingerprint,
+        waitSeconds: z.number().int().min(0).max(7 * 86400).default(0),
+        pollSeconds: z.number().int().min(1).max(3600).optional(),
+        replace: z.boolean().default(false),
+      })
+      .strict(),
+    'Pair with an Icinga master: pin its certificate, request a signed certificate with a ticket or on demand, wait up to waitSeconds for approval',
+  ),
+  icingaTicket: method<{ cn: string; ticket: string }>()(
+    z.object({ cn: z.string().min(1, 'cn must not be empty'), salt: z.string().min(1, "salt must be the master's TicketSalt") }).strict(),
+    'The ticket `icinga2 pki ticket --cn CN --salt SALT` computes (PBKDF2-HMAC-SHA1)',
+  ),
+  icingaStatus: method<IcingaStatus>()(
+    z.object({ name: targetName, probe: z.boolean().default(true) }).strict(),
+    'Connection state, certificate expiry and last confirmed result of an Icinga target',
+  ),
+  setIcingaCommandPolicy: method<{ name: string; policy: CommandPolicy; commands: Record<string, string> }>()(
+    z
+      .object({
+        name: targetName,
+        policy: commandPolicySchema,
+        commands: z.record(z.string().min(1), z.string().min(1)).optional(),
+      })
+      .strict(),
+    'Allow (or forbid) the master to run checks on this machine (command endpoint): allow-listed command lines only',
+  ),
+  setIcingaRest: method<{ name: string; transport: 'cluster' | 'rest'; restUser?: string }>()(
+    z
+      .object({
+        name: targetName,
+        transport: z.enum(['cluster', 'rest']),
+        restUser: z.string().min(1).optional(),
+        restPassword: z.string().min(1).optional(),
+      })
+      .strict(),
+    'Send check results through the REST API (ApiUser by client certificate, or basic auth with the password kept in the secret store) or back through the cluster connection',
+  ),
+} satisfies ContractShape;
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface IcingaEvents {}

@@ -3,6 +3,7 @@
  * icinga2.md §2.1–§2.4). Used once per pairing attempt and by the session,
  * which adds heartbeats and reconnects on top.
  */
+import { isIP } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import { AgentError } from '../../errors.ts';
 import { derFingerprint } from './certs.ts';
@@ -171,7 +172,8 @@ export function openConnection(options: ConnectOptions): Promise<RpcConnection> 
     const socket = connect({
       host: options.host,
       port: options.port,
-      servername: options.servername,
+      // SNI must be a name (RFC 6066); the TOFU fetch may only know an IP.
+      ...(isIP(options.servername) === 0 ? { servername: options.servername } : {}),
       minVersion: 'TLSv1.2',
       ...(options.keyPem === undefined ? {} : { key: options.keyPem }),
       ...(options.certPem === undefined ? {} : { cert: options.certPem }),

@@ -1,0 +1,293 @@
+/**
+ * What the agent calls for Icinga targets: one session per paired target,
+ * check result delivery (cluster or REST), renewal (§3.8), command endpoint
+ * (§4.6) and status.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { AgentContext } from '../../context.ts';
+import { AgentError } from '../../errors.ts';
+import { writeFileAtomic } from '../../fsutil.ts';
+import type { CheckResultPayload } from '../../queue/model.ts';
+import { targetSecretName } from '../../secrets.ts';
+import type { TargetRecord, TargetStatus } from '../../targets/driver.ts';
+import { daysLeft, isSelfSigned, verifySignedAnswer } from './certs.ts';
+import { executeCommand } from './command-endpoint.ts';
+import {
+  checkResultParams,
+  parseCertificateAnswer,
+  parseExecuteCommand,
+  requestCertificateMessage,
+  toIcingaState,
+  type CertificateAnswer,
+  type RpcMessage,
+} from './codec.ts';
+import { icingaTargetConfigSchema, type IcingaTargetConfig } from './config.ts';
+import { postCheckResult, type RestTarget } from './rest.ts';
+import { IcingaSession, type SessionTls } from './session.ts';
+
+/** §3.8: renewal is possible (and requested) once fewer than 30 days remain. */
+export const RENEW_BEFORE_DAYS = 30;
+/** §3.8: a real agent asks once a day (RENEW_INTERVAL). */
+const RENEW_CHECK_INTERVAL_MS = 24 * 3600_000;
+/** How long a delivery waits for the session to (re)connect before it is retried later by the queue. */
+export const CONNECT_WAIT_MS = 20_000;
+
+interface SessionState {
+  lastTs: number;
+  lastConfirmedAt?: number;
+}
+
+export class IcingaClient {
+  readonly ctx: AgentContext;
+  readonly #sessions = new Map<string, IcingaSession>();
+  readonly #renewTimers = new Map<string, NodeJS.Timeout>();
+  readonly #stateWrites = new Map<string, Promise<void>>();
+
+  constructor(ctx: AgentContext) {
+    this.ctx = ctx;
+  }
+
+  config(record: TargetRecord): IcingaTargetConfig {
+    return icingaTargetConfigSchema.parse(record.config);
+  }
+
+  /** The running session of a target, started on first use (one connection per endpoint, §2.5). */
+  session(record: TargetRecord): IcingaSession {
+    let session = this.#sessions.get(record.name);
+    if (session !== undefined) return session;
+    const config = this.config(record);
+    const log = this.ctx.log.child(`icinga:${record.name}`);
+    const state = this.#readState(record.name);
+    session = new IcingaSession({
+      host: config.host,
+      port: config.port,
+      endpoint: config.endpoint,
+      zone: config.zone,
+      log,
+      initialTs: state.lastTs,
+      saveTs: (ts) => this.#writeState(record.name, { ...this.#readState(record.name), lastTs: ts, ...(session?.lastConfirmedAt === undefined ? {} : { lastConfirmedAt: session.lastConfirmedAt }) }),
+      capabilities: 0,
+      loadTls: () => this.#loadTls(record.name),
+      onState: (s, detail) => {
+        this.ctx.events.emit('target.state', { target: record.name, status: { state: s, ...(detail === undefined ? {} : { detail }) } });
+        log.debug('icinga session state', { state: s, detail });
+      },
+      onReady: (s) => void this.#maybeRenew(record.name, s),
+      onMessage: (message, s) => this.#onMessage(record.name, message, s),
+    });
+    this.#sessions.set(record.name, session);
+    session.start();
+    this.#renewTimers.set(
+      record.name,
+      setInterval(() => {
+        const current = this.#sessions.get(record.name);
+        if (current !== undefined) void this.#maybeRenew(record.name, current);
+      }, RENEW_CHECK_INTERVAL_MS),
+    );
+    return session;
+  }
+
+  hasSession(name: string): boolean {
+    return this.#sessions.has(name);
+  }
+
+  async stop(name: string): Promise<void> {
+    const session = this.#sessions.get(name);
+    this.#sessions.delete(name);
+    clearInterval(this.#renewTimers.get(name));
+    this.#renewTimers.delete(name);
+    await session?.stop();
+    await this.#stateWrites.get(name);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.#sessions.keys()].map((name) => this.stop(name)));
+  }
+
+  /** Delivers one check result; resolves only once the master confirmed it (§4.4). */
+  async deliverCheckResult(record: TargetRecord, result: CheckResultPayload, signal?: AbortSignal): Promise<void> {
+    const config = this.config(record);
+    if (config.transport === 'rest') {
+      await postCheckResult(await this.restTarget(record.name, config), result, config.cn, signal);
+      this.#recordConfirmed(record.name);
+      return;
+    }
+    const session = this.session(record);
+    const connection = await session.ready(CONNECT_WAIT_MS, signal);
+    if (session.zoneHosts !== undefined && !session.zoneHosts.has(result.host)) {
+      // §4.3.3: the master would drop it silently ("Unauthorized access", debug log only).
+      throw new AgentError(
+        'refused',
+        `host '${result.host}' is not in this agent's zone '${config.zone}' on the master (the zone holds ${[...session.zoneHosts].sort().join(', ')}): the master would discard the result. Put the host in zones.d/${config.zone}/ on the master or send it from the agent that owns it`,
+      );
+    }
+    const isHost = result.service === undefined;
+    const state = toIcingaState(result.state, isHost);
+    const output = result.longOutput === undefined || result.longOutput === '' ? result.output : `${result.output}\n${result.longOutput}`;
+    const params = checkResultParams({
+      host: result.host,
+      ...(result.service === undefined ? {} : { service: result.service }),
+      state,
+      exitStatus: result.state,
+      output,
+      performanceData: result.performanceData,
+      checkSource: result.checkSource ?? config.cn,
+      executionStart: result.executionStart,
+      executionEnd: result.executionEnd,
+      scheduleStart: result.scheduleStart ?? result.executionStart,
+      scheduleEnd: result.executionEnd,
+      active: false,
+    });
+    await session.confirmed('event::CheckResult', params, connection);
+    this.#recordConfirmed(record.name);
+  }
+
+  status(record: TargetRecord): TargetStatus {
+    const session = this.#sessions.get(record.name);
+    const state = this.#readState(record.name);
+    const out: TargetStatus = { state: session?.state ?? 'idle' };
+    if (session?.detail !== undefined) out.detail = session.detail;
+    if (session?.lastError !== undefined) out.lastError = session.lastError;
+    const confirmed = session?.lastConfirmedAt ?? state.lastConfirmedAt;
+    if (confirmed !== undefined) out.lastDeliveryAt = confirmed;
+    return out;
+  }
+
+  /** REST fallback credentials: our client certificate, or basic auth with the password from the SecretStore. */
+  async restTarget(name: string, config: IcingaTargetConfig): Promise<RestTarget> {
+    const files = await this.ctx.identity.readCertificates(name);
+    const out: RestTarget = { host: config.host, port: config.port, endpoint: config.endpoint };
+    const signed = files.caPem !== undefined && files.certPem !== undefined && files.keyPem !== undefined && !isSelfSigned(files.certPem);
+    if (signed) {
+      out.caPem = files.caPem;
+      out.certPem = files.certPem;
+      out.keyPem = files.keyPem;
+    } else {
+      const pin = await this.ctx.identity.pin(name);
+      if (pin === undefined) throw new AgentError('untrusted-peer', `target '${name}' has neither a CA nor a pinned master fingerprint: pair it first`);
+      out.pinnedFingerprint = pin.value.replace(/:/g, '').toLowerCase();
+    }
+    if (config.restUser !== undefined) {
+      const password = await this.ctx.secrets.get(targetSecretName(name, 'password'));
+      if (password === undefined) {
+        throw new AgentError('unauthorized', `no REST password stored for target '${name}': set it again with the REST user`, { field: 'restPassword' });
+      }
+      out.basicAuth = { user: config.restUser, password };
+    } else if (!signed) {
+      throw new AgentError('unauthorized', `target '${name}' has no signed certificate and no REST user: give an ApiUser (restUser) or pair first`, { field: 'restUser' });
+    }
+    return out;
+  }
+
+  async #loadTls(name: string): Promise<SessionTls> {
+    const files = await this.ctx.identity.readCertificates(name);
+    if (files.keyPem === undefined || files.certPem === undefined || files.caPem === undefined || isSelfSigned(files.certPem)) {
+      throw new AgentError('unauthorized', `target '${name}' is not paired yet (no signed certificate): finish pairing with 'outpost icinga pair ${name} …'`);
+    }
+    return { keyPem: files.keyPem, certPem: files.certPem, caPem: files.caPem };
+  }
+
+  /** §3.8: over the authenticated connection, no ticket; the master re-signs once < 30 days remain. */
+  async #maybeRenew(name: string, session: IcingaSession): Promise<void> {
+    try {
+      const tls = await this.#loadTls(name);
+      if (daysLeft(tls.certPem) >= RENEW_BEFORE_DAYS) return;
+      const connection = await session.ready(CONNECT_WAIT_MS);
+      this.ctx.log.info('icinga certificate expires soon: requesting renewal', { target: name, daysLeft: Math.floor(daysLeft(tls.certPem)) });
+      const response = await connection.request(requestCertificateMessage(randomUUID(), undefined), CONNECT_WAIT_MS);
+      const answer = parseCertificateAnswer(response.result);
+      if (answer === undefined) throw new AgentError('protocol', `renewal answer without status: ${typeof response.error === 'string' ? response.error : ''}`);
+      await this.#applyCertificate(name, answer, session);
+    } catch (error) {
+      this.ctx.log.warn('icinga certificate renewal failed', { target: name, error: (error as Error).message });
+    }
+  }
+
+  /** pki::UpdateCertificate or a renewal answer: §3.6 checks, store, reconnect with the new certificate. */
+  async #applyCertificate(name: string, answer: CertificateAnswer, session: IcingaSession): Promise<void> {
+    if (answer.statusCode !== 0 || answer.cert === undefined || answer.ca === undefined) {
+      if (answer.error !== undefined) this.ctx.log.info('icinga certificate request answered', { target: name, status: answer.statusCode, message: answer.error });
+      return;
+    }
+    const files = await this.ctx.identity.readCertificates(name);
+    if (files.keyPem === undefined || files.certPem === answer.cert) return;
+    const config = this.config(this.ctx.targets.get(name));
+    // A certificate for another subject/key is a forwarded answer for a child: not ours (§3.8).
+    verifySignedAnswer({ certPem: answer.cert, caPem: answer.ca, keyPem: files.keyPem, cn: config.cn });
+    await this.ctx.identity.saveCertificates(name, { certPem: answer.cert, caPem: answer.ca });
+    await this.ctx.secrets.delete(targetSecretName(name, 'ticket'));
+    this.ctx.log.info('icinga certificate updated', { target: name, daysLeft: Math.floor(daysLeft(answer.cert)) });
+    this.ctx.events.emit('notice', { level: 'info', title: 'Icinga certificate renewed', body: `The certificate of ${config.cn} for ${config.endpoint} was renewed.`, target: name });
+    session.reconnect('new certificate');
+  }
+
+  #onMessage(name: string, message: RpcMessage, session: IcingaSession): void {
+    if (message.method === 'pki::UpdateCertificate') {
+      const answer = parseCertificateAnswer(message.params);
+      if (answer !== undefined) {
+        void this.#applyCertificate(name, answer, session).catch((error: unknown) =>
+          this.ctx.log.warn('icinga certificate update refused', { target: name, error: (error as Error).message }),
+        );
+      }
+      return;
+    }
+    if (message.method === 'event::ExecuteCommand') {
+      void this.#executeCommand(name, message, session);
+    }
+    // config::UpdateObject, event::* replays and unknown methods: ignored, never a reason to disconnect (§2.5 table).
+  }
+
+  async #executeCommand(name: string, message: RpcMessage, session: IcingaSession): Promise<void> {
+    const request = parseExecuteCommand(message.params);
+    if (request === undefined) return;
+    if (request.source !== undefined) {
+      // execute-command API requests expect event::ExecutedCommand, which this agent does not implement.
+      this.ctx.log.info('icinga execute-command API request ignored', { target: name, command: request.command });
+      return;
+    }
+    const config = this.config(this.ctx.targets.get(name));
+    const fields = await executeCommand(request, config.commandEndpoint, config.cn, `Icinga master ${config.endpoint}`);
+    this.ctx.log.info('icinga ExecuteCommand answered', { target: name, command: request.command, host: request.host, service: request.service, state: fields.state });
+    // §4.6: the answer carries no ts (a real agent sends none).
+    session.send({ jsonrpc: '2.0', method: 'event::CheckResult', params: checkResultParams(fields) });
+  }
+
+  #recordConfirmed(name: string): void {
+    const now = Date.now();
+    const state = this.#readState(name);
+    // Persisting every confirmation would cost a write per result: once a second is enough for `status`.
+    if (state.lastConfirmedAt === undefined || now - state.lastConfirmedAt > 1000) {
+      this.#writeState(name, { ...state, lastConfirmedAt: now, lastTs: Math.max(state.lastTs, this.#sessions.get(name)?.lastTs ?? 0) });
+    }
+  }
+
+  #statePath(name: string): string {
+    return join(dirname(this.ctx.identity.certificateFiles(name).certPath), 'session.json');
+  }
+
+  #cache = new Map<string, SessionState>();
+
+  #readState(name: string): SessionState {
+    const cached = this.#cache.get(name);
+    if (cached !== undefined) return cached;
+    let state: SessionState = { lastTs: 0 };
+    try {
+      state = { lastTs: 0, ...(JSON.parse(readFileSync(this.#statePath(name), 'utf8')) as Partial<SessionState>) };
+    } catch {
+      // first session of this target
+    }
+    this.#cache.set(name, state);
+    return state;
+  }
+
+  #writeState(name: string, state: SessionState): void {
+    this.#cache.set(name, state);
+    const previous = this.#stateWrites.get(name) ?? Promise.resolve();
+    const next = previous
+      .then(() => writeFileAtomic(this.#statePath(name), JSON.stringify(this.#cache.get(name)), 0o600))
+      .catch((error: unknown) => this.ctx.log.warn('cannot save icinga session state', { target: name, error: (error as Error).message }));
+    this.#stateWrites.set(name, next);
+  }
+}

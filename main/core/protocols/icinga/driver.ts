@@ -1,0 +1,44 @@
+import { AgentError } from '../../errors.ts';
+import type { QueueItem } from '../../queue/model.ts';
+import type { DeliveryContext, TargetDriver, TargetRecord } from '../../targets/driver.ts';
+import type { IcingaClient } from './client.ts';
+import { icingaTargetConfigSchema, type IcingaTargetConfig } from './config.ts';
+
+/**
+ * Results pipelined over the ONE connection (§2.5 step 5); each is confirmed
+ * by the master's answer to its id, so many may be in flight at once.
+ */
+export const ICINGA_WINDOW = 2048;
+
+/**
+ * The queue's view of Icinga targets. `client()` gives the IcingaClient of the
+ * agent that registered this driver (set by the module's createHandlers).
+ */
+export function createIcingaDriver(client: () => IcingaClient): TargetDriver<IcingaTargetConfig> {
+  return {
+    kind: 'icinga',
+    configSchema: icingaTargetConfigSchema,
+    accepts: ['check-result'],
+    window: ICINGA_WINDOW,
+    async deliver(target: TargetRecord<IcingaTargetConfig>, item: QueueItem, ctx: DeliveryContext): Promise<void> {
+      if (item.payload.kind !== 'check-result') {
+        throw new AgentError('refused', `Icinga targets take check results only, not ${item.payload.kind} items`);
+      }
+      await client().deliverCheckResult(target, item.payload.result, ctx.signal);
+    },
+    validate(_target, item) {
+      if (item.payload.kind !== 'check-result') {
+        throw new AgentError('invalid-request', `Icinga targets take check results only, not ${item.payload.kind} items`, { field: 'kind' });
+      }
+    },
+    async start(target) {
+      client().session(target);
+    },
+    async stop(target) {
+      await client().stop(target.name);
+    },
+    status(target) {
+      return client().status(target);
+    },
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * The Icinga 2 agent module (issue #5): pairing, check results over the
+ * cluster protocol (or REST), renewal, command endpoint. See README.md.
+ */
+import type { AgentHandlers } from '../../api.ts';
+import type { AgentContext } from '../../context.ts';
+import type { IcingaStatus } from '../../contract/icinga.ts';
+import { AgentError } from '../../errors.ts';
+import type { AgentModule } from '../../modules.ts';
+import { targetSecretName } from '../../secrets.ts';
+import type { TargetDriver, TargetRecord } from '../../targets/driver.ts';
+import { daysLeft, isSelfSigned, requestFingerprint } from './certs.ts';
+import { IcingaClient, RENEW_BEFORE_DAYS } from './client.ts';
+import { icingaTargetConfigSchema } from './config.ts';
+import { createIcingaDriver } from './driver.ts';
+import { fetchMasterCertificate, pairIcinga } from './pairing.ts';
+import { computeTicket } from './ticket.ts';
+
+/** How long `icingaStatus` waits for a probe connection when no session runs in this process. */
+const STATUS_PROBE_MS = 10_000;
+
+export function createIcingaModule(): AgentModule {
+  let client: IcingaClient | undefined;
+  let running = false;
+  const currentClient = (): IcingaClient => {
+    if (client === undefined) throw new AgentError('internal', 'the icinga module is not attached to an agent');
+    return client;
+  };
+  return {
+    name: 'icinga',
+    // The registry stores drivers of every config type side by side (TargetDriver<never>).
+    drivers: [createIcingaDriver(currentClient) as unknown as TargetDriver<never>],
+    createHandlers(ctx) {
+      client = new IcingaClient(ctx);
+      return createIcingaHandlers(ctx, client, () => running);
+    },
+    async run(ctx, signal) {
+      const c = currentClient();
+      running = true;
+      for (const record of ctx.targets.list()) {
+        if (record.kind === 'icinga' && !record.paused && (await isPaired(ctx, record.name))) c.session(record);
+      }
+      await new Promise<void>((resolve) => {
+        if (signal.aborted) resolve();
+        else signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      running = false;
+      await c.stopAll();
+    },
+  };
+}
+
+async function isPaired(ctx: AgentContext, name: string): Promise<boolean> {
+  const files = await ctx.identity.readCertificates(name);
+  return files.caPem !== undefined && files.certPem !== undefined && !isSelfSigned(files.certPem);
+}
+
+function icingaTarget(ctx: AgentContext, name: string): TargetRecord {
+  const record = ctx.targets.get(name, 'name');
+  if (record.kind !== 'icinga') {
+    throw new AgentError('invalid-request', `target '${name}' is a ${record.kind} target, not an Icinga one`, { field: 'name' });
+  }
+  return record;
+}
+
+export function createIcingaHandlers(ctx: AgentContext, client: IcingaClient, running: () => boolean): Partial<AgentHandlers> {
+  return {
+    async fetchIcingaMasterCertificate({ host, port }) {
+      const { certPem: _pem, ...info } = await fetchMasterCertificate(host, port);
+      return info;
+    },
+
+    async pairIcinga(request) {
+      const result = await pairIcinga(ctx, {
+        target: request.name,
+        host: request.host,
+        port: request.port,
+        trustFingerprint: request.trustFingerprint,
+        waitSeconds: request.waitSeconds,
+        replace: request.replace,
+        ...(request.cn === undefined ? {} : { cn: request.cn }),
+        ...(request.zone === undefined ? {} : { zone: request.zone }),
+        ...(request.ticket === undefined ? {} : { ticket: request.ticket }),
+        ...(request.pollSeconds === undefined ? {} : { pollSeconds: request.pollSeconds }),
+      });
+      // A running agent (re)connects with the new identity at once.
+      if (result.state === 'paired' && running()) {
+        await client.stop(request.name);
+        client.session(ctx.targets.get(request.name));
+      }
+      return result;
+    },
+
+    async icingaTicket({ cn, salt }) {
+      return { cn, ticket: await computeTicket(cn, salt) };
+    },
+
+    async icingaStatus({ name, probe }) {
+      const record = icingaTarget(ctx, name);
+      const config = icingaTargetConfigSchema.parse(record.config);
+      const files = await ctx.identity.readCertificates(name);
+      const paired = await isPaired(ctx, name);
+      let probed = false;
+      if (probe && paired && config.transport === 'cluster' && !client.hasSession(name)) {
+        probed = true;
+        try {
+          await client.session(record).ready(STATUS_PROBE_MS);
+        } catch {
+          // the status below carries the error
+        }
+      }
+      const status = client.status(record);
+      if (probed) await client.stop(name);
+      const pin = await ctx.identity.pin(name);
+      const out: IcingaStatus = {
+        target: name,
+        transport: config.transport,
+        host: config.host,
+        port: config.port,
+        endpoint: config.endpoint,
+        cn: config.cn,
+        zone: config.zone,
+        paired,
+        state: status.state,
+        commandEndpoint: { enabled: config.commandEndpoint.policy.enabled, commands: Object.keys(config.commandEndpoint.commands) },
+      };
+      if (status.detail !== undefined) out.detail = status.detail;
+      if (status.lastError !== undefined) out.lastError = status.lastError;
+      if (status.lastDeliveryAt !== undefined) out.lastConfirmedAt = status.lastDeliveryAt;
+      if (pin !== undefined) out.masterPin = pin.value;
+      if (files.certPem !== undefined) {
+        if (paired) {
+          const left = daysLeft(files.certPem);
+          out.certificate = {
+            notAfter: new Date(Date.now() + left * 86_400_000).toISOString(),
+            daysLeft: Math.floor(left),
+            fingerprint: requestFingerprint(files.certPem),
+            renewDue: left < RENEW_BEFORE_DAYS,
+          };
+        } else {
+          const fp = requestFingerprint(files.certPem);
+          out.pendingRequest = { fingerprint: fp, signCommand: `icinga2 ca sign ${fp}` };
+        }
+      }
+      return out;
+    },
+
+    async setIcingaCommandPolicy({ name, policy, commands }) {
+      const record = icingaTarget(ctx, name);
+      const config = icingaTargetConfigSchema.parse(record.config);
+      const next = { ...config, commandEndpoint: { policy, commands: commands ?? config.commandEndpoint.commands } };
+      ctx.targets.save(name, 'icinga', next);
+      ctx.log.info('icinga command endpoint policy changed', { target: name, enabled: policy.enabled, commands: Object.keys(next.commandEndpoint.commands) });
+      return { name, policy: next.commandEndpoint.policy, commands: next.commandEndpoint.commands };
+    },
+
+    async setIcingaRest({ name, transport, restUser, restPassword }) {
+      const record = icingaTarget(ctx, name);
+      const config = icingaTargetConfigSchema.parse(record.config);
+      if (restPassword !== undefined && restUser === undefined) {
+        throw new AgentError('invalid-request', 'restPassword needs restUser (the ApiUser name)', { field: 'restUser' });
+      }
+      const { restUser: _old, ...rest } = config;
+      const next = { ...rest, transport, ...(restUser === undefined ? {} : { restUser }) };
+      if (restPassword !== undefined) await ctx.secrets.set(targetSecretName(name, 'password'), restPassword);
+      else if (restUser === undefined) await ctx.secrets.delete(targetSecretName(name, 'password'));
+      ctx.targets.save(name, 'icinga', next);
+      if (transport === 'rest') await client.stop(name);
+      return { name, transport, ...(restUser === undefined ? {} : { restUser }) };
+    },
+  };
+}
+
+/** The module as AGENT_MODULES lists it. */
+export const icingaModule: AgentModule = createIcingaModule();
