@@ -1,8 +1,9 @@
 import type { CommandSpec } from '../command.ts';
+import { icingaCommands } from './icinga.ts';
 import { identityCommands } from './identity.ts';
 import { runCommands } from './run.ts';
 import { targetCommands } from './target.ts';
 import { uiCommands } from './ui.ts';
 
 /** The whole `outpost` command tree; each issue adds its module's commands here. */
-export const COMMANDS: readonly CommandSpec[] = [...identityCommands, ...targetCommands, ...runCommands, ...uiCommands];
+export const COMMANDS: readonly CommandSpec[] = [...identityCommands, ...targetCommands, ...runCommands, ...uiCommands, ...icingaCommands];
