@@ -1,0 +1,169 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { hostname, release } from 'node:os';
+import { join } from 'node:path';
+import type { AgentContext } from '../context.ts';
+import { toAgentError } from '../errors.ts';
+import { buildDataFile, dataFileName } from '../protocols/pandora/data-file.ts';
+import type { CheckResultPayload, QueueItem, ValuePayload } from '../queue/model.ts';
+import type { TargetKind } from '../targets/driver.ts';
+import type { CheckDefinition, CheckTarget } from './definitions.ts';
+import { checkResultModules } from './pandora-modules.ts';
+import { perfdataStrings, type CheckResult } from './result.ts';
+
+/** What happened to one result for one target. */
+export interface TargetDelivery {
+  target: string;
+  kind: TargetKind | undefined;
+  /** Queue items created (delivery itself is the queue's job). */
+  itemIds: string[];
+  /** Set when nothing could be queued for this target. */
+  error?: string;
+}
+
+/** The default names on every backend: this agent's name. */
+export function defaultAgentName(ctx: AgentContext): string {
+  return ctx.settings.read().agent.name ?? hostname();
+}
+
+function pandoraOsName(): string {
+  // pandora-data.md §3.3: 'Windows' and 'Darwin' match the server's rules, 'macOS' does not.
+  return process.platform === 'win32' ? 'Windows' : process.platform === 'darwin' ? 'Darwin' : process.platform === 'linux' ? 'Linux' : process.platform;
+}
+
+/**
+ * Fans one result out to every target of its check, as queue items (ARCHITECTURE.md
+ * "Results have one path"). A target that fails does not stop the others.
+ */
+export class CheckDelivery {
+  readonly #ctx: AgentContext;
+  /** Last number used in a data file name per agent: names stay unique within a second (tentacle.md §5). */
+  readonly #lastFileNumber = new Map<string, number>();
+
+  constructor(ctx: AgentContext) {
+    this.#ctx = ctx;
+  }
+
+  async deliver(def: Pick<CheckDefinition, 'name' | 'interval' | 'targets'>, result: CheckResult): Promise<TargetDelivery[]> {
+    return Promise.all(def.targets.map((t) => this.#deliverOne(def, t, result)));
+  }
+
+  async #deliverOne(def: Pick<CheckDefinition, 'name' | 'interval'>, naming: CheckTarget, result: CheckResult): Promise<TargetDelivery> {
+    const record = this.#ctx.targets.find(naming.target);
+    const out: TargetDelivery = { target: naming.target, kind: record?.kind, itemIds: [] };
+    try {
+      if (record === undefined) throw new Error(`target '${naming.target}' is not paired (any more): edit the check or pair it again`);
+      let items: QueueItem[];
+      switch (record.kind) {
+        case 'icinga':
+          items = await this.#icinga(def, naming, (record.config as { cn?: string }).cn, result);
+          break;
+        case 'tentacle':
+          items = await this.#pandora(def, naming, result);
+          break;
+        case 'onsphere':
+          items = await this.#onsphere(def, naming, result);
+          break;
+        case 'gorgone':
+          items = [];
+          await this.#gorgone(def, naming, result);
+          break;
+      }
+      out.itemIds = items.map((i) => i.id);
+    } catch (error) {
+      out.error = toAgentError(error).message;
+      this.#ctx.log.warn(`check '${def.name}': result not queued for ${naming.target}`, { error: out.error });
+    }
+    return out;
+  }
+
+  /** Icinga 2 (icinga2.md §4.2): host defaults to our endpoint name, service to the check name. */
+  icingaPayload(def: Pick<CheckDefinition, 'name'>, naming: CheckTarget, cn: string | undefined, result: CheckResult): CheckResultPayload {
+    const source = cn ?? defaultAgentName(this.#ctx);
+    const longLines = [result.longOutput, result.reason === undefined || result.output.includes(result.reason) ? '' : `(${result.reason})`].filter((l) => l !== '');
+    const payload: CheckResultPayload = {
+      host: naming.host ?? source,
+      service: naming.service ?? def.name,
+      state: result.state,
+      output: result.output,
+      performanceData: perfdataStrings(result),
+      executionStart: result.executionStart,
+      executionEnd: result.executionEnd,
+      scheduleStart: result.scheduleStart,
+      checkSource: source,
+      check: def.name,
+    };
+    if (longLines.length > 0) payload.longOutput = longLines.join('\n');
+    return payload;
+  }
+
+  async #icinga(def: Pick<CheckDefinition, 'name'>, naming: CheckTarget, cn: string | undefined, result: CheckResult): Promise<QueueItem[]> {
+    return this.#ctx.queue.enqueue({ kind: 'check-result', targets: [naming.target], result: this.icingaPayload(def, naming, cn, result) });
+  }
+
+  /** The agent data file for one run (pandora-data.md §2, §3, §7). */
+  pandoraFile(def: Pick<CheckDefinition, 'name' | 'interval'>, naming: CheckTarget, result: CheckResult): { fileName: string; xml: string } {
+    const agentName = naming.agentName ?? defaultAgentName(this.#ctx);
+    const xml = buildDataFile(
+      {
+        agentName,
+        interval: def.interval,
+        timestamp: new Date(result.executionEnd * 1000),
+        osName: pandoraOsName(),
+        osVersion: release(),
+        version: `Outpost ${this.#ctx.version}`,
+      },
+      checkResultModules(result, naming.moduleName ?? def.name),
+    );
+    const now = Math.floor(result.executionEnd);
+    const number = Math.max(now, (this.#lastFileNumber.get(agentName) ?? 0) + 1);
+    this.#lastFileNumber.set(agentName, number);
+    return { fileName: dataFileName(agentName, number), xml };
+  }
+
+  async #pandora(def: Pick<CheckDefinition, 'name' | 'interval'>, naming: CheckTarget, result: CheckResult): Promise<QueueItem[]> {
+    const { fileName, xml } = this.pandoraFile(def, naming, result);
+    // Written whole to a private scratch file first; the queue spools its own copy.
+    const dir = join(this.#ctx.paths.root, 'checks-out');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const path = join(dir, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}-${fileName}`);
+    await writeFile(path, xml, { mode: 0o600 });
+    try {
+      const items = await this.#ctx.queue.enqueue({ kind: 'file', targets: [naming.target], filePath: path, fileName });
+      if (items.every((i) => i.payload.kind === 'file' && i.payload.file.path !== path)) await rm(path, { force: true });
+      return items;
+    } catch (error) {
+      await rm(path, { force: true });
+      throw error;
+    }
+  }
+
+  /** OnSphere: `<valueId>.state` (0..3) and `<valueId>.<label>` per perfdata value. */
+  onsphereValues(def: Pick<CheckDefinition, 'name'>, naming: CheckTarget, result: CheckResult): ValuePayload[] {
+    const base = naming.valueId ?? `outpost.${sanitizeId(defaultAgentName(this.#ctx))}.${sanitizeId(def.name)}`;
+    const timestamp = Math.round(result.executionEnd * 1000);
+    const values: ValuePayload[] = [{ valueId: `${base}.state`, value: result.state, timestamp, quality: result.state === 3 ? 'ERROR' : 'GOOD' }];
+    for (const p of result.perfdata) {
+      if (p.value === undefined) continue;
+      values.push({ valueId: `${base}.${sanitizeId(p.label)}`, value: p.value, timestamp, quality: 'GOOD' });
+    }
+    return values;
+  }
+
+  async #onsphere(def: Pick<CheckDefinition, 'name'>, naming: CheckTarget, result: CheckResult): Promise<QueueItem[]> {
+    const items: QueueItem[] = [];
+    for (const value of this.onsphereValues(def, naming, result)) {
+      items.push(...(await this.#ctx.queue.enqueue({ kind: 'value', targets: [naming.target], value })));
+    }
+    return items;
+  }
+
+  async #gorgone(_def: Pick<CheckDefinition, 'name'>, naming: CheckTarget, _result: CheckResult): Promise<void> {
+    throw new Error(`Gorgone target '${naming.target}': the node history is not available in this build`);
+  }
+}
+
+/** A perfdata label or name as one word of a value id. */
+export function sanitizeId(text: string): string {
+  const word = text.replace(/[^A-Za-z0-9_-]+/g, '_').replace(/^_+|_+$/g, '');
+  return word === '' ? 'value' : word;
+}

@@ -1,0 +1,138 @@
+import type { ImportIssue } from './report.ts';
+
+/**
+ * Reader of a Pandora FMS Unix/Windows agent `pandora_agent.conf`: `key value`
+ * lines, `#` comments, and `module_begin … module_end` blocks of `module_*`
+ * keys. Pure: text in, values and problems (with line numbers) out.
+ */
+export interface ConfValue {
+  value: string;
+  line: number;
+}
+
+export interface PandoraModuleBlock {
+  line: number;
+  endLine: number;
+  keys: Map<string, ConfValue>;
+}
+
+export interface PandoraConf {
+  global: Map<string, ConfValue>;
+  modules: PandoraModuleBlock[];
+  problems: ImportIssue[];
+}
+
+export function parsePandoraConf(text: string, file: string): PandoraConf {
+  const global = new Map<string, ConfValue>();
+  const modules: PandoraModuleBlock[] = [];
+  const problems: ImportIssue[] = [];
+  let current: PandoraModuleBlock | undefined;
+  const lines = text.split(/\r?\n/);
+  lines.forEach((raw, index) => {
+    const line = index + 1;
+    const trimmed = raw.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) return;
+    const match = /^(\S+)(?:\s+(.*))?$/.exec(trimmed);
+    const key = match?.[1] ?? trimmed;
+    const value = (match?.[2] ?? '').trim();
+    if (key === 'module_begin') {
+      if (current !== undefined) {
+        problems.push({ file, line: current.line, text: 'module_begin', reason: 'module_begin without module_end before the next module_begin: block dropped' });
+      }
+      current = { line, endLine: line, keys: new Map() };
+      return;
+    }
+    if (key === 'module_end') {
+      if (current === undefined) {
+        problems.push({ file, line, text: raw, reason: 'module_end without module_begin' });
+        return;
+      }
+      current.endLine = line;
+      modules.push(current);
+      current = undefined;
+      return;
+    }
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      problems.push({ file, line, text: raw, reason: 'not a `key value` line' });
+      return;
+    }
+    if (current !== undefined) {
+      if (!key.startsWith('module_')) {
+        problems.push({ file, line, text: raw, reason: `'${key}' inside a module block (only module_* keys belong there)` });
+        return;
+      }
+      if (current.keys.has(key) && key !== 'module_exec') {
+        problems.push({ file, line, text: raw, reason: `${key} repeated in the module block: the later value wins` });
+      }
+      current.keys.set(key, { value, line });
+      return;
+    }
+    if (value === '') {
+      problems.push({ file, line, text: raw, reason: `'${key}' has no value` });
+      return;
+    }
+    global.set(key, { value, line });
+  });
+  if (current !== undefined) {
+    problems.push({ file, line: current.line, text: 'module_begin', reason: 'module_begin without module_end at the end of the file: block dropped' });
+  }
+  return { global, modules, problems };
+}
+
+/** Tentacle client flags found in `server_opts` (tentacle.md §13). */
+export interface TentacleClientFlags {
+  password?: string;
+  tls: boolean;
+  certPath?: string;
+  keyPath?: string;
+  caPath?: string;
+  zip: boolean;
+  proxy?: string;
+  /** Flags Outpost does not carry over, as written. */
+  unsupported: string[];
+}
+
+const FLAGS_WITH_VALUE = new Set(['-a', '-b', '-e', '-k', '-f', '-x', '-p', '-y', '-t', '-r']);
+
+export function parseServerOpts(opts: string): TentacleClientFlags {
+  const words = opts.split(/\s+/).filter((w) => w !== '');
+  const flags: TentacleClientFlags = { tls: false, zip: false, unsupported: [] };
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    const value = FLAGS_WITH_VALUE.has(word) ? words[++i] : undefined;
+    if (FLAGS_WITH_VALUE.has(word) && value === undefined) {
+      flags.unsupported.push(`${word} (no value)`);
+      continue;
+    }
+    switch (word) {
+      case '-c':
+        flags.tls = true;
+        break;
+      case '-e':
+        flags.tls = true;
+        flags.certPath = value!;
+        break;
+      case '-k':
+        flags.keyPath = value!;
+        break;
+      case '-f':
+        flags.caPath = value!;
+        break;
+      case '-x':
+        flags.password = value!;
+        break;
+      case '-z':
+        flags.zip = true;
+        break;
+      case '-y':
+        flags.proxy = value!;
+        break;
+      case '-v':
+      case '-q':
+        break;
+      default:
+        flags.unsupported.push(value === undefined ? word : `${word} ${word === '-x' ? '***' : value}`);
+    }
+  }
+  return flags;
+}

@@ -1,0 +1,250 @@
+import { readFile } from 'node:fs/promises';
+import type { AgentContext } from '../../context.ts';
+import { AgentError } from '../../errors.ts';
+import { targetSecretName } from '../../secrets.ts';
+import { assertTargetName } from '../../targets/registry.ts';
+import { CHECK_NAME_PATTERN, checkDefinitionSchema, type CheckDefinition } from '../definitions.ts';
+import type { ChecksService } from '../service.ts';
+import { parsePandoraConf, parseServerOpts, type PandoraModuleBlock } from './pandora-conf.ts';
+import { emptyReport, type ImportReport } from './report.ts';
+
+const DEFAULT_TENTACLE_PORT = 41121;
+/** pandora_agent.conf default `interval` (seconds). */
+const DEFAULT_AGENT_INTERVAL = 300;
+
+/** Keys understood and deliberately not carried over (Outpost does this its own way). */
+const NOT_NEEDED: Record<string, string> = {
+  temporal: 'Outpost spools in its own queue',
+  logfile: 'Outpost keeps its own log',
+  debug: 'Outpost keeps its own log',
+  server_path: 'the Tentacle server decides where files land',
+  xml_buffer: 'the Outpost queue always keeps undelivered results',
+  encoding: 'Outpost always writes UTF-8',
+  description: 'not sent by Outpost',
+  group: 'not sent by Outpost: the server uses its fallback group',
+  address: 'not sent by Outpost',
+  remote_config: 'remote configuration is not supported',
+  autotime: 'Outpost always sends the timestamp',
+  secondary_mode: 'secondary servers are not supported: pair another target',
+  secondary_server_ip: 'secondary servers are not supported: pair another target',
+  secondary_server_port: 'secondary servers are not supported: pair another target',
+  secondary_server_opts: 'secondary servers are not supported: pair another target',
+  secondary_server_pwd: 'secondary servers are not supported: pair another target',
+  secondary_server_ssl: 'secondary servers are not supported: pair another target',
+  secondary_transfer_mode: 'secondary servers are not supported: pair another target',
+  udp_server: 'the UDP command server is not supported',
+  udp_server_port: 'the UDP command server is not supported',
+  udp_server_auth_address: 'the UDP command server is not supported',
+  cron_mode: 'Outpost runs its own scheduler',
+  intensive_interval: 'Outpost checks run at their own interval',
+  pandora_user: 'Outpost runs as the desktop user',
+  agent_threads: 'Outpost limits concurrent checks itself (checks.maxConcurrent)',
+};
+
+/** Module keys mapped to a built-in check instead of a command. */
+const BUILTIN_MODULE_KEYS = ['module_proc', 'module_freedisk_percentage', 'module_cpuusage', 'module_freepercentmemory'] as const;
+
+export interface PandoraImportRequest {
+  path?: string | undefined;
+  content?: string | undefined;
+  target?: string | undefined;
+  dryRun: boolean;
+}
+
+/** `pandora_agent.conf` → one Tentacle target and one check per module block, with a report. */
+export async function importPandoraAgent(ctx: AgentContext, service: ChecksService, request: PandoraImportRequest): Promise<ImportReport> {
+  const file = request.path ?? 'pandora_agent.conf';
+  let text = request.content;
+  if (text === undefined) {
+    try {
+      text = await readFile(request.path!, 'utf8');
+    } catch (error) {
+      throw new AgentError('not-found', `cannot read ${request.path}: ${(error as Error).message}`, { field: 'path' });
+    }
+  }
+  const targetName = request.target ?? 'pandora';
+  assertTargetName(targetName, 'target');
+  const report = emptyReport(file, request.dryRun);
+  const conf = parsePandoraConf(text, file);
+  report.unmapped.push(...conf.problems);
+  const g = conf.global;
+  const used = new Set<string>();
+  const take = (key: string): string | undefined => {
+    used.add(key);
+    return g.get(key)?.value;
+  };
+
+  const host = take('server_ip');
+  if (host === undefined) {
+    throw new AgentError('invalid-request', `${file} has no server_ip: it does not say where the Pandora FMS server is`, { field: 'path' });
+  }
+  const portText = take('server_port');
+  let port = DEFAULT_TENTACLE_PORT;
+  if (portText !== undefined) {
+    if (/^\d+$/.test(portText) && Number(portText) >= 1 && Number(portText) <= 65_535) port = Number(portText);
+    else report.unmapped.push({ file, line: g.get('server_port')!.line, text: `server_port ${portText}`, reason: 'not a port number: 41121 used' });
+  }
+  const transfer = take('transfer_mode');
+  if (transfer !== undefined && transfer !== 'tentacle') {
+    report.unmapped.push({ file, line: g.get('transfer_mode')!.line, text: `transfer_mode ${transfer}`, reason: 'only tentacle is supported: the target uses Tentacle' });
+  }
+  const opts = parseServerOpts(take('server_opts') ?? '');
+  for (const flag of opts.unsupported) {
+    report.unmapped.push({ file, line: g.get('server_opts')!.line, text: flag, reason: 'tentacle_client flag not carried over' });
+  }
+  const sslText = take('server_ssl');
+  const tls = opts.tls || (sslText !== undefined && /^(1|yes|on|true)$/i.test(sslText));
+  if (tls && opts.caPath === undefined) {
+    report.notes.push('server_ssl / -c: the Pandora agent does not verify the server; Outpost does (the server certificate is pinned at first connection, fingerprint shown).');
+  }
+  const password = take('server_pwd') ?? opts.password;
+  const agentName = take('agent_name');
+  if (agentName === undefined && g.has('agent_name_cmd')) {
+    used.add('agent_name_cmd');
+    report.unmapped.push({ file, line: g.get('agent_name_cmd')!.line, text: `agent_name_cmd ${g.get('agent_name_cmd')!.value}`, reason: 'not run at import: checks use this agent\'s name; set --agent-name per target to change it' });
+  }
+  const intervalText = take('interval');
+  let agentInterval = DEFAULT_AGENT_INTERVAL;
+  if (intervalText !== undefined) {
+    if (/^\d+$/.test(intervalText) && Number(intervalText) > 0) agentInterval = Number(intervalText);
+    else report.unmapped.push({ file, line: g.get('interval')!.line, text: `interval ${intervalText}`, reason: 'not a positive number of seconds: 300 used' });
+  }
+  for (const [key, { value, line }] of g) {
+    if (used.has(key)) continue;
+    const why = NOT_NEEDED[key];
+    report.unmapped.push({ file, line, text: `${key} ${key.endsWith('pwd') ? '***' : value}`, reason: why === undefined ? 'unknown or unsupported key' : `not used: ${why}` });
+  }
+
+  const config: Record<string, unknown> = { host, port };
+  if (tls) {
+    config.tls = {
+      ...(opts.certPath === undefined ? {} : { certPath: opts.certPath }),
+      ...(opts.keyPath === undefined ? {} : { keyPath: opts.keyPath }),
+      ...(opts.caPath === undefined ? {} : { caPath: opts.caPath }),
+    };
+  }
+  if (opts.zip) config.zip = true;
+  if (opts.proxy !== undefined) config.proxy = opts.proxy;
+
+  const existing = ctx.targets.find(targetName);
+  report.target = { name: targetName, kind: 'tentacle', config, created: false };
+  if (existing !== undefined && existing.kind !== 'tentacle') {
+    throw new AgentError('conflict', `target '${targetName}' is already a ${existing.kind} target: pass another --target name`, { field: 'target' });
+  }
+  if (!request.dryRun) {
+    if (existing === undefined) {
+      ctx.targets.save(targetName, 'tentacle', config);
+      report.target.created = true;
+    } else {
+      report.notes.push(`target '${targetName}' already exists: kept as it is`);
+    }
+    if (password !== undefined) {
+      await ctx.secrets.set(targetSecretName(targetName, 'password'), password);
+      report.secrets.push(targetSecretName(targetName, 'password'));
+    }
+  } else if (password !== undefined) {
+    report.secrets.push(targetSecretName(targetName, 'password'));
+  }
+
+  for (const block of conf.modules) {
+    const def = moduleToCheck(block, file, targetName, agentName, agentInterval, report);
+    if (def === undefined) continue;
+    if (request.dryRun) {
+      report.checks.push({ name: def.name, created: false, reason: 'dry run' });
+      continue;
+    }
+    try {
+      service.add(def);
+      report.checks.push({ name: def.name, created: true });
+    } catch (error) {
+      report.checks.push({ name: def.name, created: false, reason: (error as Error).message });
+    }
+  }
+  if (conf.modules.some((m) => m.keys.has('module_exec'))) {
+    report.notes.push('module_exec commands run through the shell, as the Pandora agent runs them; their exit code gives the state (0 OK, 1 WARNING, 2 CRITICAL, else UNKNOWN) and the first line of output is sent as the description.');
+  }
+  return report;
+}
+
+function moduleToCheck(
+  block: PandoraModuleBlock,
+  file: string,
+  target: string,
+  agentName: string | undefined,
+  agentInterval: number,
+  report: ImportReport,
+): CheckDefinition | undefined {
+  const k = block.keys;
+  const name = k.get('module_name')?.value;
+  if (name === undefined || name === '') {
+    report.unmapped.push({ file, line: block.line, text: 'module_begin', reason: 'module without module_name: skipped' });
+    return undefined;
+  }
+  const used = new Set(['module_name']);
+  const def: Record<string, unknown> = {
+    name: checkName(name),
+    targets: [{ target, moduleName: name, ...(agentName === undefined ? {} : { agentName }) }],
+  };
+  const exec = k.get('module_exec');
+  const builtinKey = BUILTIN_MODULE_KEYS.find((key) => k.has(key));
+  if (exec !== undefined && exec.value !== '') {
+    used.add('module_exec');
+    def.command = { argv: [exec.value], shell: true };
+  } else if (builtinKey !== undefined) {
+    used.add(builtinKey);
+    const value = k.get(builtinKey)!.value;
+    def.builtin =
+      builtinKey === 'module_proc'
+        ? { kind: 'process', options: { name: value, crit: '1:' } }
+        : builtinKey === 'module_freedisk_percentage'
+          ? { kind: 'disk', options: { mount: value, warn: '90', crit: '95' } }
+          : builtinKey === 'module_cpuusage'
+            ? { kind: 'cpu', options: { warn: '80', crit: '95' } }
+            : { kind: 'memory', options: { warn: '80', crit: '90' } };
+    report.notes.push(`module '${name}' (line ${block.line}): ${builtinKey} became the built-in ${(def.builtin as { kind: string }).kind} check, which reports used space/load with thresholds rather than the raw value`);
+  } else {
+    report.unmapped.push({ file, line: block.line, text: `module '${name}'`, reason: 'no module_exec (nor module_proc, module_freedisk_percentage, module_cpuusage, module_freepercentmemory): skipped' });
+    return undefined;
+  }
+  const multiplier = k.get('module_interval');
+  used.add('module_interval');
+  let interval = agentInterval;
+  if (multiplier !== undefined) {
+    if (/^\d+$/.test(multiplier.value) && Number(multiplier.value) > 0) interval = agentInterval * Number(multiplier.value);
+    else report.unmapped.push({ file, line: multiplier.line, text: `module_interval ${multiplier.value}`, reason: 'not a positive multiplier: the agent interval is used' });
+  }
+  def.interval = Math.min(interval, 7 * 86_400);
+  const timeout = k.get('module_timeout');
+  used.add('module_timeout');
+  if (timeout !== undefined) {
+    if (/^\d+$/.test(timeout.value) && Number(timeout.value) > 0) def.timeout = Math.min(Number(timeout.value), 3600);
+    else report.unmapped.push({ file, line: timeout.line, text: `module_timeout ${timeout.value}`, reason: 'not a number of seconds: 10 used' });
+  }
+  used.add('module_type');
+  const type = k.get('module_type');
+  if (type !== undefined && !/^generic_proc$/.test(type.value) && def.command !== undefined) {
+    report.unmapped.push({
+      file,
+      line: type.line,
+      text: `module_type ${type.value}`,
+      reason: 'Outpost sends the state as a generic_proc module plus one generic_data module per perfdata value, not the printed value as this type',
+    });
+  }
+  for (const [key, { value, line }] of k) {
+    if (used.has(key)) continue;
+    report.unmapped.push({ file, line, text: `${key} ${value}`.trim(), reason: `not carried over (module '${name}')` });
+  }
+  const parsed = checkDefinitionSchema.safeParse(def);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    report.unmapped.push({ file, line: block.line, text: `module '${name}'`, reason: `${issue?.path.join('.')}: ${issue?.message}` });
+    return undefined;
+  }
+  return parsed.data;
+}
+
+/** A Pandora module name as a check name (letters, digits, spaces, . _ -). */
+function checkName(moduleName: string): string {
+  const cleaned = moduleName.replace(/[^A-Za-z0-9._ -]+/g, '_').replace(/^[^A-Za-z0-9]+/, '').replace(/\s+$/, '').slice(0, 100);
+  return CHECK_NAME_PATTERN.test(cleaned) ? cleaned : `module_${cleaned.replace(/[^A-Za-z0-9]/g, '') || 'x'}`.slice(0, 100);
+}

@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../fsutil.ts';
+import type { TargetDelivery } from './delivery.ts';
+import type { CheckResult } from './result.ts';
+
+export interface LastRun {
+  result: CheckResult;
+  deliveries: TargetDelivery[];
+}
+
+/**
+ * The last result of every check and what became of it per target, kept in
+ * `<data>/checks-state.json` so `outpost check list` (another process) sees
+ * what the daemon ran. Writes are coalesced: with many checks the file is
+ * written at most every FLUSH_DELAY_MS.
+ */
+const FLUSH_DELAY_MS = 2_000;
+
+export class LastResults {
+  readonly #path: string;
+  #runs: Record<string, LastRun> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #writing: Promise<void> = Promise.resolve();
+
+  constructor(dataDir: string) {
+    this.#path = join(dataDir, 'checks-state.json');
+  }
+
+  /** Re-reads the file (another process may have written it) unless changes are pending. */
+  all(): Record<string, LastRun> {
+    if (this.#timer === undefined) this.#runs = this.#read();
+    return this.#runs ?? {};
+  }
+
+  get(check: string): LastRun | undefined {
+    return this.all()[check];
+  }
+
+  record(check: string, run: LastRun): void {
+    const runs = this.all();
+    runs[check] = run;
+    this.#runs = runs;
+    this.#timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
+  }
+
+  forget(check: string): void {
+    const runs = this.all();
+    if (!(check in runs)) return;
+    delete runs[check];
+    this.#runs = runs;
+    this.#timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
+  }
+
+  rename(from: string, to: string): void {
+    const runs = this.all();
+    const run = runs[from];
+    if (run === undefined || from === to) return;
+    delete runs[from];
+    runs[to] = run;
+    this.#runs = runs;
+    this.#timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
+  }
+
+  async flush(): Promise<void> {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const snapshot = JSON.stringify(this.#runs ?? {});
+    this.#writing = this.#writing.then(() => writeFileAtomic(this.#path, snapshot, 0o600)).catch(() => undefined);
+    await this.#writing;
+  }
+
+  #read(): Record<string, LastRun> {
+    try {
+      return JSON.parse(readFileSync(this.#path, 'utf8')) as Record<string, LastRun>;
+    } catch {
+      return {};
+    }
+  }
+}

@@ -1,0 +1,167 @@
+import type { AgentContext } from '../context.ts';
+import type { CheckRunOutcome, CheckSummary } from '../contract/checks.ts';
+import { AgentError } from '../errors.ts';
+import { validateBuiltinOptions } from './builtin.ts';
+import { NAMING_FIELDS, type CheckDefinition } from './definitions.ts';
+import { CheckDelivery } from './delivery.ts';
+import { LastResults } from './last-results.ts';
+import { runCheck, type RunnableDefinition } from './runner.ts';
+import { CheckScheduler, type SchedulerClock } from './scheduler.ts';
+import { findDefinition, getDefinition, listDefinitions, readChecksSection, updateDefinitions } from './store.ts';
+
+/** How often the daemon re-reads the checks section (the CLI may have changed it). */
+const RELOAD_INTERVAL_MS = 10_000;
+
+/** Local checks: definitions, runs, results, delivery. One per agent. */
+export class ChecksService {
+  readonly #ctx: AgentContext;
+  readonly delivery: CheckDelivery;
+  readonly lastResults: LastResults;
+  #scheduler: CheckScheduler<CheckDefinition> | undefined;
+
+  constructor(ctx: AgentContext) {
+    this.#ctx = ctx;
+    this.delivery = new CheckDelivery(ctx);
+    this.lastResults = new LastResults(ctx.paths.root);
+  }
+
+  list(): CheckSummary[] {
+    const runs = this.lastResults.all();
+    const schedule = new Map((this.#scheduler?.schedule() ?? []).map((s) => [s.name, s]));
+    return listDefinitions(this.#ctx.settings).map((definition) => {
+      const last = runs[definition.name];
+      const summary: CheckSummary = {
+        definition,
+        targets: definition.targets.map((t) => {
+          const delivery = last?.deliveries.find((d) => d.target === t.target) ?? {
+            target: t.target,
+            kind: this.#ctx.targets.find(t.target)?.kind,
+            itemIds: [],
+          };
+          const item = delivery.itemIds.length > 0 ? this.#ctx.queue.get(delivery.itemIds.at(-1)!) : undefined;
+          return {
+            ...delivery,
+            ...(item === undefined ? {} : { itemState: item.state }),
+            ...(item?.lastError === undefined ? {} : { itemError: item.lastError }),
+          };
+        }),
+      };
+      if (last !== undefined) summary.lastResult = last.result;
+      const next = schedule.get(definition.name);
+      if (next !== undefined) summary.nextRunAt = next.nextRunAt;
+      return summary;
+    });
+  }
+
+  /** Checks a definition against the paired targets before it is saved. */
+  validate(def: CheckDefinition): void {
+    if (def.builtin !== undefined) validateBuiltinOptions(def.builtin.kind, def.builtin.options);
+    def.targets.forEach((t, i) => {
+      const record = this.#ctx.targets.get(t.target, `targets.${i}.target`);
+      const allowed = NAMING_FIELDS[record.kind];
+      for (const key of Object.keys(t) as Array<keyof typeof t>) {
+        if (key !== 'target' && t[key] !== undefined && !allowed.includes(key)) {
+          throw new AgentError(
+            'invalid-request',
+            `targets.${i}.${key} does not apply to ${record.kind} target '${t.target}'${allowed.length > 0 ? `: it takes ${allowed.join(', ')}` : ''}`,
+            { field: `targets.${i}.${key}` },
+          );
+        }
+      }
+    });
+  }
+
+  add(def: CheckDefinition): CheckDefinition {
+    this.validate(def);
+    if (findDefinition(this.#ctx.settings, def.name) !== undefined) {
+      throw new AgentError('conflict', `a check named '${def.name}' already exists: pick another name or update it`, { field: 'name' });
+    }
+    updateDefinitions(this.#ctx.settings, (defs) => [...defs, def]);
+    this.reload();
+    return def;
+  }
+
+  update(name: string, def: CheckDefinition): CheckDefinition {
+    getDefinition(this.#ctx.settings, name);
+    this.validate(def);
+    if (def.name !== name && findDefinition(this.#ctx.settings, def.name) !== undefined) {
+      throw new AgentError('conflict', `a check named '${def.name}' already exists`, { field: 'definition.name' });
+    }
+    updateDefinitions(this.#ctx.settings, (defs) => defs.map((d) => (d.name === name ? def : d)));
+    this.lastResults.rename(name, def.name);
+    this.reload();
+    return def;
+  }
+
+  remove(name: string): void {
+    getDefinition(this.#ctx.settings, name);
+    updateDefinitions(this.#ctx.settings, (defs) => defs.filter((d) => d.name !== name));
+    this.lastResults.forget(name);
+    this.reload();
+  }
+
+  /** One run: execute, deliver to every target, remember, tell the UIs. */
+  async runAndDeliver(def: CheckDefinition, scheduleStart: number, signal?: AbortSignal): Promise<CheckRunOutcome> {
+    const result = await runCheck(def, { scheduleStart, ...(signal === undefined ? {} : { signal }) });
+    const deliveries = await this.delivery.deliver(def, result);
+    this.lastResults.record(def.name, { result, deliveries });
+    this.#ctx.events.emit('checks.result', { check: def.name, result, deliveries });
+    return { result, deliveries, dryRun: false };
+  }
+
+  async runNow(request: { name?: string | undefined; definition?: RunnableDefinition & Partial<CheckDefinition>; dryRun: boolean }): Promise<CheckRunOutcome> {
+    if (request.name !== undefined) {
+      const def = getDefinition(this.#ctx.settings, request.name);
+      if (request.dryRun) return { result: await runCheck(def), deliveries: [], dryRun: true };
+      const outcome = await this.runAndDeliver(def, Date.now() / 1000);
+      await this.lastResults.flush();
+      return outcome;
+    }
+    const draft = request.definition!;
+    if (draft.builtin !== undefined) validateBuiltinOptions(draft.builtin.kind, draft.builtin.options);
+    const result = await runCheck(draft);
+    if (request.dryRun || draft.targets === undefined || draft.targets.length === 0) return { result, deliveries: [], dryRun: true };
+    const deliveries = await this.delivery.deliver({ name: draft.name, interval: draft.interval ?? 60, targets: draft.targets }, result);
+    return { result, deliveries, dryRun: false };
+  }
+
+  reload(): void {
+    if (this.#scheduler === undefined) return;
+    this.#scheduler.setDefinitions(listDefinitions(this.#ctx.settings).filter((d) => d.enabled));
+  }
+
+  /** The daemon side: schedules every enabled check until `signal` aborts. */
+  async run(signal: AbortSignal, clock?: SchedulerClock): Promise<void> {
+    const section = readChecksSection(this.#ctx.settings);
+    const scheduler = new CheckScheduler<CheckDefinition>({
+      maxConcurrent: section.maxConcurrent,
+      ...(clock === undefined ? {} : { clock }),
+      execute: async (def, scheduledAt) => {
+        try {
+          await this.runAndDeliver(def, scheduledAt / 1000, signal);
+        } catch (error) {
+          this.#ctx.log.error(`check '${def.name}' failed`, { error: String(error) });
+        }
+      },
+      onSkip: (def) => this.#ctx.log.warn(`check '${def.name}' is still running: this slot is skipped`, { interval: def.interval, timeout: def.timeout }),
+    });
+    this.#scheduler = scheduler;
+    this.reload();
+    scheduler.start();
+    const reloader = setInterval(() => {
+      try {
+        this.reload();
+      } catch (error) {
+        this.#ctx.log.warn('checks section of settings.json is invalid: keeping the previous checks', { error: String(error) });
+      }
+    }, RELOAD_INTERVAL_MS);
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    clearInterval(reloader);
+    await scheduler.stop();
+    this.#scheduler = undefined;
+    await this.lastResults.flush();
+  }
+}

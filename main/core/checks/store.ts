@@ -1,0 +1,40 @@
+import { AgentError } from '../errors.ts';
+import type { Settings } from '../settings/settings.ts';
+import { parseWith } from '../validate.ts';
+import { checksSectionSchema, type CheckDefinition, type ChecksSection } from './definitions.ts';
+
+/** The `checks` section of settings, validated. */
+export function readChecksSection(settings: Settings): ChecksSection {
+  return parseWith(checksSectionSchema, settings.section('checks') ?? {}, 'checks');
+}
+
+export function listDefinitions(settings: Settings): CheckDefinition[] {
+  return readChecksSection(settings).definitions;
+}
+
+export function findDefinition(settings: Settings, name: string): CheckDefinition | undefined {
+  return listDefinitions(settings).find((d) => d.name === name);
+}
+
+export function getDefinition(settings: Settings, name: string): CheckDefinition {
+  const found = findDefinition(settings, name);
+  if (found === undefined) {
+    const known = listDefinitions(settings).map((d) => d.name);
+    throw new AgentError(
+      'not-found',
+      `no check named '${name}'${known.length > 0 ? `: checks are ${known.join(', ')}` : ': none is defined yet (outpost check add)'}`,
+      { field: 'name' },
+    );
+  }
+  return found;
+}
+
+/** Rewrites the section through `mutate`, validating the result. */
+export function updateDefinitions(settings: Settings, mutate: (definitions: CheckDefinition[]) => CheckDefinition[]): CheckDefinition[] {
+  const section = readChecksSection(settings);
+  const next = parseWith(checksSectionSchema, { ...section, definitions: mutate([...section.definitions]) }, 'checks');
+  settings.update((draft) => {
+    (draft as Record<string, unknown>).checks = next;
+  });
+  return next.definitions;
+}
