@@ -162,8 +162,12 @@ export class IcingaClient {
     const signed = files.caPem !== undefined && files.certPem !== undefined && files.keyPem !== undefined && !isSelfSigned(files.certPem);
     if (signed) {
       out.caPem = files.caPem;
-      out.certPem = files.certPem;
-      out.keyPem = files.keyPem;
+      // §5: a verified client certificate wins over the Authorization header, so
+      // present it only when it is the credential.
+      if (config.restUser === undefined) {
+        out.certPem = files.certPem;
+        out.keyPem = files.keyPem;
+      }
     } else {
       const pin = await this.ctx.identity.pin(name);
       if (pin === undefined) throw new AgentError('untrusted-peer', `target '${name}' has neither a CA nor a pinned master fingerprint: pair it first`);
