@@ -27,7 +27,10 @@ function chunk(type: string, data: Buffer): Buffer {
 }
 
 /** RGBA pixels → PNG (colour type 6, filter 0 on every row). */
-function png(size: number, pixel: (x: number, y: number) => [number, number, number, number]): Buffer {
+function png(
+  size: number,
+  pixel: (x: number, y: number) => [number, number, number, number],
+): Buffer {
   const rows: Buffer[] = [];
   for (let y = 0; y < size; y++) {
     const row = Buffer.alloc(1 + size * 4);

@@ -1,4 +1,9 @@
-import { AGENT_METHODS, type AgentApi, type AgentEventName, type AgentEvents } from '../main/core/api.ts';
+import {
+  AGENT_METHODS,
+  type AgentApi,
+  type AgentEventName,
+  type AgentEvents,
+} from '../main/core/api.ts';
 import type { SerializedAgentError } from '../main/core/errors.ts';
 
 /** Must equal main/shell/ipc-guard.ts (tests/shell/preload.test.ts checks it). */
@@ -34,7 +39,8 @@ export function buildBridge(
     };
   }
   bridge.on = (event: string, listener: Listener) => {
-    if (typeof listener !== 'function') throw new TypeError('outpost.on(event, listener): listener must be a function');
+    if (typeof listener !== 'function')
+      throw new TypeError('outpost.on(event, listener): listener must be a function');
     let set = listeners.get(event);
     if (set === undefined) listeners.set(event, (set = new Set()));
     set.add(listener);

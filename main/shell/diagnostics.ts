@@ -13,11 +13,17 @@ const MAX_LOG_BYTES = 2 * 1024 * 1024;
  * (registry.ts), and they are passed through the log redaction as well, so a
  * field named like a secret cannot slip in; secret *names* are listed, values never.
  */
-export async function collectDiagnostics(agent: Agent, versions: Record<string, string>): Promise<Buffer> {
+export async function collectDiagnostics(
+  agent: Agent,
+  versions: Record<string, string>,
+): Promise<Buffer> {
   const ctx = agent.context;
   const entries: ZipEntry[] = [];
   const info = await agent.api.getAgentInfo({});
-  entries.push({ name: 'versions.json', data: json({ ...versions, agent: info.version, runtime: info.runtime }) });
+  entries.push({
+    name: 'versions.json',
+    data: json({ ...versions, agent: info.version, runtime: info.runtime }),
+  });
   entries.push({ name: 'settings.json', data: json(redact(await agent.api.getSettings({}))) });
   entries.push({
     name: 'agent.json',
@@ -31,15 +37,22 @@ export async function collectDiagnostics(agent: Agent, versions: Record<string, 
   entries.push({ name: 'queue-stats.json', data: json(await queueStats(agent)) });
   for (const file of await logFiles(ctx.paths.logsDir)) {
     const data = await readFile(file.path);
-    entries.push({ name: `logs/${file.name}`, data: data.subarray(Math.max(0, data.length - MAX_LOG_BYTES)) });
+    entries.push({
+      name: `logs/${file.name}`,
+      data: data.subarray(Math.max(0, data.length - MAX_LOG_BYTES)),
+    });
   }
   return createZip(entries);
 }
 
 async function queueStats(agent: Agent): Promise<unknown> {
-  const api = agent.api as unknown as Record<string, ((req: unknown) => Promise<unknown>) | undefined>;
+  const api = agent.api as unknown as Record<
+    string,
+    ((req: unknown) => Promise<unknown>) | undefined
+  >;
   // The queue module (issue #3) answers `getQueueStats`; earlier builds have no queue to describe.
-  if (!agent.has('getQueueStats' as never) || api.getQueueStats === undefined) return { available: false };
+  if (!agent.has('getQueueStats' as never) || api.getQueueStats === undefined)
+    return { available: false };
   try {
     return await api.getQueueStats({});
   } catch (error) {

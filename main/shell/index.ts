@@ -1,4 +1,13 @@
-import { app, BrowserWindow, dialog, ipcMain, nativeTheme, Notification, safeStorage, shell } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  nativeTheme,
+  Notification,
+  safeStorage,
+  shell,
+} from 'electron';
 import Store from 'electron-store';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -33,7 +42,10 @@ if (!app.requestSingleInstanceLock()) {
 
 async function start(): Promise<void> {
   await app.whenReady();
-  const dataDir = process.env.OUTPOST_HOME !== undefined && process.env.OUTPOST_HOME !== '' ? process.env.OUTPOST_HOME : app.getPath('userData');
+  const dataDir =
+    process.env.OUTPOST_HOME !== undefined && process.env.OUTPOST_HOME !== ''
+      ? process.env.OUTPOST_HOME
+      : app.getPath('userData');
   const paths = dataPaths(dataDir);
   const log = setUpShellLog(paths.logsDir);
   const location = rendererLocation(mainDir);
@@ -53,8 +65,16 @@ async function start(): Promise<void> {
     safeStorage,
     new FileSecretStore(paths.secretsFile),
   );
-  const agent = await Agent.open({ dataDir, settingsBackend: store as unknown as SettingsBackend, secrets });
-  log.info('Outpost desktop started', { version: agent.context.version, dataDir, encryptedSecrets: secrets.encrypted });
+  const agent = await Agent.open({
+    dataDir,
+    settingsBackend: store as unknown as SettingsBackend,
+    secrets,
+  });
+  log.info('Outpost desktop started', {
+    version: agent.context.version,
+    dataDir,
+    encryptedSecrets: secrets.encrypted,
+  });
 
   let window: BrowserWindow | undefined;
   let quitting = false;
@@ -69,7 +89,8 @@ async function start(): Promise<void> {
         }
       });
     }
-    if (route !== undefined) void window.webContents.executeJavaScript(`location.hash = ${JSON.stringify(`#/${route}`)}`);
+    if (route !== undefined)
+      void window.webContents.executeJavaScript(`location.hash = ${JSON.stringify(`#/${route}`)}`);
     if (window.isMinimized()) window.restore();
     window.show();
     window.focus();
@@ -82,11 +103,14 @@ async function start(): Promise<void> {
   registerAgentIpc(ipcMain, agent, () => window, location.url);
 
   agent.events.on('notice', (notice) => {
-    if (Notification.isSupported()) new Notification({ title: notice.title, body: notice.body }).show();
+    if (Notification.isSupported())
+      new Notification({ title: notice.title, body: notice.body }).show();
     log.info('notice', { level: notice.level, title: notice.title });
   });
 
-  const iconsDir = app.isPackaged ? join(process.resourcesPath, 'build') : join(mainDir, '..', '..', 'build');
+  const iconsDir = app.isPackaged
+    ? join(process.resourcesPath, 'build')
+    : join(mainDir, '..', '..', 'build');
   const tray = new OutpostTray(iconsDir, {
     open: () => openWindow(),
     pair: () => openWindow('pair'),
@@ -111,7 +135,10 @@ async function start(): Promise<void> {
       filters: [{ name: 'Zip', extensions: ['zip'] }],
     });
     if (choice.canceled || choice.filePath === undefined) return;
-    const zip = await collectDiagnostics(agent, { ...process.versions, electron: process.versions.electron ?? '' });
+    const zip = await collectDiagnostics(agent, {
+      ...process.versions,
+      electron: process.versions.electron ?? '',
+    });
     await writeFile(choice.filePath, zip, { mode: 0o600 });
     shell.showItemInFolder(choice.filePath);
   };
@@ -130,7 +157,10 @@ async function start(): Promise<void> {
     });
   };
   agent.events.on('target.state', () => void refreshTray());
-  const timer = setInterval(() => void refreshTray().catch((e: unknown) => log.warn('tray refresh failed', e)), TRAY_REFRESH_MS);
+  const timer = setInterval(
+    () => void refreshTray().catch((e: unknown) => log.warn('tray refresh failed', e)),
+    TRAY_REFRESH_MS,
+  );
   await refreshTray();
 
   const daemon = new AbortController();

@@ -15,7 +15,8 @@ export function isOwnRendererUrl(frameUrl: string, rendererUrl: string): boolean
     return false;
   }
   if (frame.protocol !== expected.protocol) return false;
-  if (expected.protocol === 'file:') return frame.pathname === expected.pathname && frame.host === '';
+  if (expected.protocol === 'file:')
+    return frame.pathname === expected.pathname && frame.host === '';
   // A dev server (electron-vite dev): same origin is enough, the path changes with routing.
   return frame.origin === expected.origin;
 }
@@ -28,11 +29,16 @@ export interface SenderFacts {
 }
 
 export function isTrustedSender(sender: SenderFacts, rendererUrl: string): boolean {
-  return sender.isMainFrameOfOurWindow && sender.frameUrl !== undefined && isOwnRendererUrl(sender.frameUrl, rendererUrl);
+  return (
+    sender.isMainFrameOfOurWindow &&
+    sender.frameUrl !== undefined &&
+    isOwnRendererUrl(sender.frameUrl, rendererUrl)
+  );
 }
 
 /** Both channels of the contract: one call channel, one event channel. */
 export const CALL_CHANNEL = 'agent:call';
 export const EVENT_CHANNEL = 'agent:event';
 
-export type CallEnvelope = { ok: true; result: unknown } | { ok: false; error: SerializedAgentError };
+export type CallEnvelope =
+  { ok: true; result: unknown } | { ok: false; error: SerializedAgentError };

@@ -14,25 +14,42 @@ export function registerAgentIpc(
   window: () => BrowserWindow | undefined,
   rendererUrl: string,
 ): () => void {
-  ipcMain.handle(CALL_CHANNEL, async (event: IpcMainInvokeEvent, method: unknown, request: unknown): Promise<CallEnvelope> => {
-    const win = window();
-    const trusted = isTrustedSender(
-      {
-        frameUrl: event.senderFrame?.url,
-        isMainFrameOfOurWindow: win !== undefined && event.sender === win.webContents && event.senderFrame === win.webContents.mainFrame,
-      },
-      rendererUrl,
-    );
-    if (!trusted) {
-      agent.context.log.warn('IPC call refused: not from the Outpost window', { url: event.senderFrame?.url });
-      return { ok: false, error: new AgentError('unauthorized', 'IPC refused: not from the Outpost window').toJSON() };
-    }
-    try {
-      return { ok: true, result: await agent.call(typeof method === 'string' ? method : String(method), request) };
-    } catch (error) {
-      return { ok: false, error: toAgentError(error).toJSON() };
-    }
-  });
+  ipcMain.handle(
+    CALL_CHANNEL,
+    async (event: IpcMainInvokeEvent, method: unknown, request: unknown): Promise<CallEnvelope> => {
+      const win = window();
+      const trusted = isTrustedSender(
+        {
+          frameUrl: event.senderFrame?.url,
+          isMainFrameOfOurWindow:
+            win !== undefined &&
+            event.sender === win.webContents &&
+            event.senderFrame === win.webContents.mainFrame,
+        },
+        rendererUrl,
+      );
+      if (!trusted) {
+        agent.context.log.warn('IPC call refused: not from the Outpost window', {
+          url: event.senderFrame?.url,
+        });
+        return {
+          ok: false,
+          error: new AgentError(
+            'unauthorized',
+            'IPC refused: not from the Outpost window',
+          ).toJSON(),
+        };
+      }
+      try {
+        return {
+          ok: true,
+          result: await agent.call(typeof method === 'string' ? method : String(method), request),
+        };
+      } catch (error) {
+        return { ok: false, error: toAgentError(error).toJSON() };
+      }
+    },
+  );
   const unsubscribe = agent.events.onAny((name, payload) => {
     const win = window();
     if (win !== undefined && !win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, name, payload);

@@ -16,7 +16,10 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The Electron executable, as the 'electron' package would find it, or undefined. */
-export function electronBinary(electronDir = join(root, 'node_modules', 'electron'), env = process.env) {
+export function electronBinary(
+  electronDir = join(root, 'node_modules', 'electron'),
+  env = process.env,
+) {
   const pathFile = join(electronDir, 'path.txt');
   const relative = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : undefined;
   if (env.ELECTRON_OVERRIDE_DIST_PATH) {

@@ -39,13 +39,18 @@ export class SafeStorageSecretStore implements SecretStore {
     this.#fallback = fallback;
     const linuxBackend = safe.getSelectedStorageBackend?.();
     this.encrypted = safe.isEncryptionAvailable() && linuxBackend !== 'basic_text';
-    this.backend = linuxBackend === undefined || linuxBackend === 'unknown' ? 'safeStorage' : `safeStorage (${linuxBackend})`;
+    this.backend =
+      linuxBackend === undefined || linuxBackend === 'unknown'
+        ? 'safeStorage'
+        : `safeStorage (${linuxBackend})`;
   }
 
   async get(name: string): Promise<string | undefined> {
     const stored = (await this.#read())[name];
     if (stored === undefined) return this.#fallback?.get(name);
-    return stored.encrypted ? this.#safe.decryptString(Buffer.from(stored.value, 'base64')) : stored.value;
+    return stored.encrypted
+      ? this.#safe.decryptString(Buffer.from(stored.value, 'base64'))
+      : stored.value;
   }
 
   async set(name: string, value: string): Promise<void> {

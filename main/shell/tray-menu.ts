@@ -51,7 +51,10 @@ export const ENGLISH_TRAY_LABELS: TrayLabels = {
 };
 
 /** The tray menu of issue #8, in its order. */
-export function trayMenuTemplate(view: TrayView, actions: TrayActions): MenuItemConstructorOptions[] {
+export function trayMenuTemplate(
+  view: TrayView,
+  actions: TrayActions,
+): MenuItemConstructorOptions[] {
   const l = view.labels;
   return [
     { label: l.open, click: actions.open },

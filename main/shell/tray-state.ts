@@ -12,10 +12,20 @@ export interface QueueCounts {
   failed: number;
 }
 
-export function trayState(targets: readonly TargetSummary[], queue: QueueCounts | undefined): TrayState {
+export function trayState(
+  targets: readonly TargetSummary[],
+  queue: QueueCounts | undefined,
+): TrayState {
   const active = targets.filter((t) => !t.paused);
   if ((queue?.failed ?? 0) > 0 || active.some((t) => t.status.state === 'failed')) return 'bad';
-  if (active.some((t) => t.status.state === 'retrying' || t.status.state === 'pairing' || t.status.state === 'connecting')) {
+  if (
+    active.some(
+      (t) =>
+        t.status.state === 'retrying' ||
+        t.status.state === 'pairing' ||
+        t.status.state === 'connecting',
+    )
+  ) {
     return 'busy';
   }
   if ((queue?.queued ?? 0) > 0) return 'busy';

@@ -16,7 +16,10 @@ export interface RendererLocation {
 export function rendererLocation(mainDir: string): RendererLocation {
   const devUrl = process.env.ELECTRON_RENDERER_URL;
   return {
-    url: devUrl !== undefined && devUrl !== '' ? devUrl : pathToFileURL(join(mainDir, '..', 'renderer', 'index.html')).href,
+    url:
+      devUrl !== undefined && devUrl !== ''
+        ? devUrl
+        : pathToFileURL(join(mainDir, '..', 'renderer', 'index.html')).href,
     preload: join(mainDir, '..', 'preload', 'index.cjs'),
   };
 }

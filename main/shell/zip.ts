@@ -11,8 +11,11 @@ export interface ZipEntry {
  * streaming and no zip64.
  */
 export function createZip(entries: readonly ZipEntry[], date: Date = new Date()): Buffer {
-  const dosTime = ((date.getHours() << 11) | (date.getMinutes() << 5) | Math.floor(date.getSeconds() / 2)) & 0xffff;
-  const dosDate = (((date.getFullYear() - 1980) << 9) | ((date.getMonth() + 1) << 5) | date.getDate()) & 0xffff;
+  const dosTime =
+    ((date.getHours() << 11) | (date.getMinutes() << 5) | Math.floor(date.getSeconds() / 2)) &
+    0xffff;
+  const dosDate =
+    (((date.getFullYear() - 1980) << 9) | ((date.getMonth() + 1) << 5) | date.getDate()) & 0xffff;
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;

@@ -8,7 +8,10 @@ import type { Transport } from './transport/index.ts';
 export type Theme = 'system' | 'light' | 'dark';
 
 function readRoute(): string[] {
-  const parts = window.location.hash.replace(/^#\/?/, '').split('/').filter((p) => p !== '');
+  const parts = window.location.hash
+    .replace(/^#\/?/, '')
+    .split('/')
+    .filter((p) => p !== '');
   return parts.length === 0 ? ['overview'] : parts;
 }
 
@@ -21,7 +24,8 @@ export function App(props: { transport: Transport }) {
   useEffect(() => {
     props.transport.call('getSettings', {}).then(
       (settings) => {
-        if ((LANGUAGES as readonly string[]).includes(settings.agent.language)) setLanguage(settings.agent.language);
+        if ((LANGUAGES as readonly string[]).includes(settings.agent.language))
+          setLanguage(settings.agent.language);
         applyTheme(settings.agent.theme);
       },
       () => undefined,
@@ -63,7 +67,11 @@ function Shell() {
 
   return (
     <div className="layout">
-      <a className="skip-link" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById('main')?.focus())}>
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(e) => (e.preventDefault(), document.getElementById('main')?.focus())}
+      >
         {t('common.skipToContent')}
       </a>
       <nav className="sidebar" aria-label={t('nav.label')}>

@@ -19,9 +19,15 @@ export interface CallState<T> {
 }
 
 /** Calls an AgentApi method when the component mounts and whenever `key` changes. */
-export function useCall<M extends AgentMethod>(method: M, request: Request<M>, key: unknown = ''): CallState<Response<M>> {
+export function useCall<M extends AgentMethod>(
+  method: M,
+  request: Request<M>,
+  key: unknown = '',
+): CallState<Response<M>> {
   const agent = useAgent();
-  const [state, setState] = useState<{ data?: Response<M>; error?: Error; loading: boolean }>({ loading: true });
+  const [state, setState] = useState<{ data?: Response<M>; error?: Error; loading: boolean }>({
+    loading: true,
+  });
   const [tick, setTick] = useState(0);
   const requestRef = useRef(request);
   requestRef.current = request;
@@ -40,7 +46,10 @@ export function useCall<M extends AgentMethod>(method: M, request: Request<M>, k
   return { data: state.data, error: state.error, loading: state.loading, reload };
 }
 
-export function useEvent<E extends AgentEventName>(event: E, listener: (payload: AgentEvents[E]) => void): void {
+export function useEvent<E extends AgentEventName>(
+  event: E,
+  listener: (payload: AgentEvents[E]) => void,
+): void {
   const agent = useAgent();
   const ref = useRef(listener);
   ref.current = listener;

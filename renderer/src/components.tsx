@@ -14,7 +14,12 @@ export function PageHeader(props: { title: string; subtitle?: string; actions?: 
   );
 }
 
-export function Card(props: { title?: ReactNode; children: ReactNode; className?: string; actions?: ReactNode }) {
+export function Card(props: {
+  title?: ReactNode;
+  children: ReactNode;
+  className?: string;
+  actions?: ReactNode;
+}) {
   return (
     <section className={`card ${props.className ?? ''}`}>
       {(props.title !== undefined || props.actions !== undefined) && (
@@ -30,7 +35,7 @@ export function Card(props: { title?: ReactNode; children: ReactNode; className?
 
 export function EmptyState(props: { title: string; children?: ReactNode }) {
   return (
-    <div className="empty">
+    <div className={props.children === undefined ? 'empty empty-quiet' : 'empty'}>
       <p className="empty-title">{props.title}</p>
       {props.children}
     </div>
@@ -54,7 +59,10 @@ export function ErrorBanner(props: { error: Error | undefined; onRetry?: () => v
 
 export function Banner(props: { tone: 'info' | 'warning' | 'success'; children: ReactNode }) {
   return (
-    <div className={`banner banner-${props.tone}`} role={props.tone === 'warning' ? 'alert' : 'status'}>
+    <div
+      className={`banner banner-${props.tone}`}
+      role={props.tone === 'warning' ? 'alert' : 'status'}
+    >
       {props.children}
     </div>
   );
@@ -70,7 +78,10 @@ export function Field(props: {
   const id = useId();
   const hintId = `${id}-hint`;
   const errorId = `${id}-error`;
-  const describedBy = [props.hint !== undefined ? hintId : '', props.error !== undefined ? errorId : '']
+  const describedBy = [
+    props.hint !== undefined ? hintId : '',
+    props.error !== undefined ? errorId : '',
+  ]
     .filter((s) => s !== '')
     .join(' ');
   return (
@@ -130,10 +141,10 @@ export function Code(props: { value: string; label: string; testId?: string }) {
 export function CodeBlock(props: { text: string; label: string }) {
   return (
     <div className="code-block">
+      <CopyButton value={props.text} label={props.label} />
       <pre tabIndex={0} aria-label={props.label}>
         {props.text}
       </pre>
-      <CopyButton value={props.text} label={props.label} />
     </div>
   );
 }

@@ -12,8 +12,22 @@ const PATHS: Record<string, string> = {
 
 export function Icon(props: { name: string }) {
   return (
-    <svg width="20" height="20" viewBox="0 0 20 20" aria-hidden="true" focusable="false" className="icon">
-      <path d={PATHS[props.name] ?? PATHS.overview} fill="none" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" strokeLinejoin="round" />
+    <svg
+      width="20"
+      height="20"
+      viewBox="0 0 20 20"
+      aria-hidden="true"
+      focusable="false"
+      className="icon"
+    >
+      <path
+        d={PATHS[props.name] ?? PATHS.overview}
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.6"
+        strokeLinecap="round"
+        strokeLinejoin="round"
+      />
     </svg>
   );
 }

@@ -9,9 +9,13 @@ import { join } from 'node:path';
 export default function globalSetup(): void {
   const root = join(import.meta.dirname, '..', '..');
   if (existsSync(join(root, 'out', 'renderer', 'index.html'))) return;
-  execFileSync(join(root, 'node_modules', '.bin', 'vite'), ['build', '--config', 'renderer/vite.config.ts'], {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
-  });
+  execFileSync(
+    join(root, 'node_modules', '.bin', 'vite'),
+    ['build', '--config', 'renderer/vite.config.ts'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
+    },
+  );
 }

@@ -39,7 +39,10 @@ export async function startOutpostUi(): Promise<OutpostUi> {
   );
   const output = captureOutput(child);
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`outpost ui printed no URL in 30 s:\n${output()}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`outpost ui printed no URL in 30 s:\n${output()}`)),
+      30_000,
+    );
     const onData = (): void => {
       const match = /Outpost UI: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(output());
       if (match !== null) {
@@ -58,7 +61,8 @@ export async function startOutpostUi(): Promise<OutpostUi> {
     port,
     dataDir: temp.dir,
     output,
-    cli: (...args) => run(process.execPath, [OUTPOST, ...args, '--data-dir', temp.dir], { cwd: ROOT }),
+    cli: (...args) =>
+      run(process.execPath, [OUTPOST, ...args, '--data-dir', temp.dir], { cwd: ROOT }),
     async stop() {
       await stopProcess(child);
       await temp.cleanup();

@@ -30,7 +30,9 @@ const PAGES = [
 ];
 
 for (const theme of ['light', 'dark'] as const) {
-  test(`every page renders, is saved as a screenshot and passes axe (${theme})`, async ({ page }) => {
+  test(`every page renders, is saved as a screenshot and passes axe (${theme})`, async ({
+    page,
+  }) => {
     await page.emulateMedia({ colorScheme: theme });
     for (const p of PAGES) {
       await page.goto(`http://127.0.0.1:${ui.port}/#/${p.hash}`);
@@ -42,7 +44,9 @@ for (const theme of ['light', 'dark'] as const) {
   });
 }
 
-test('the identity page shows the same thumbprint as `outpost identity show --json`', async ({ page }) => {
+test('the identity page shows the same thumbprint as `outpost identity show --json`', async ({
+  page,
+}) => {
   await page.goto(`http://127.0.0.1:${ui.port}/#/identity`);
   const shown = (await page.getByTestId('agent-thumbprint').textContent())?.trim();
   const { stdout } = await ui.cli('identity', 'show', '--json');
@@ -73,7 +77,9 @@ test('an invalid input shows the core validation error next to its field', async
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(name).toHaveAttribute('aria-invalid', 'true');
   const describedBy = await name.getAttribute('aria-describedby');
-  const error = page.locator(`[id="${describedBy!.split(' ').find((id) => id.endsWith('-error'))}"]`);
+  const error = page.locator(
+    `[id="${describedBy!.split(' ').find((id) => id.endsWith('-error'))}"]`,
+  );
   await expect(error).toContainText('name');
 
   await page.goto(`http://127.0.0.1:${ui.port}/#/identity`);

@@ -14,21 +14,25 @@ function sources(dir: string): string[] {
   });
 }
 
-const placeholders = (text: string): string[] => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!).sort();
+const placeholders = (text: string): string[] =>
+  [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!).sort();
 
 describe('i18n', () => {
   it('has every English key in French and German, none empty, none extra', () => {
     const keys = Object.keys(en).sort();
     for (const [language, catalog] of Object.entries(CATALOGS)) {
       expect(Object.keys(catalog).sort(), language).toEqual(keys);
-      for (const [key, text] of Object.entries(catalog)) expect(text.trim(), `${language} ${key}`).not.toBe('');
+      for (const [key, text] of Object.entries(catalog))
+        expect(text.trim(), `${language} ${key}`).not.toBe('');
     }
   });
 
   it('keeps the same {placeholders} in every translation', () => {
     for (const [key, text] of Object.entries(en)) {
       for (const [language, catalog] of Object.entries(CATALOGS)) {
-        expect(placeholders(catalog[key as keyof typeof en]), `${language} ${key}`).toEqual(placeholders(text));
+        expect(placeholders(catalog[key as keyof typeof en]), `${language} ${key}`).toEqual(
+          placeholders(text),
+        );
       }
     }
   });
@@ -44,7 +48,8 @@ describe('i18n', () => {
   it('every literal key the UI asks for exists', () => {
     const used = new Set<string>();
     for (const file of sources(SRC)) {
-      for (const match of readFileSync(file, 'utf8').matchAll(/\bt\(\s*'([\w.]+)'/g)) used.add(match[1]!);
+      for (const match of readFileSync(file, 'utf8').matchAll(/\bt\(\s*'([\w.]+)'/g))
+        used.add(match[1]!);
     }
     expect(used.size).toBeGreaterThan(50);
     expect([...used].filter((k) => !(k in en))).toEqual([]);

@@ -14,10 +14,14 @@ describe('electron-vite build (no Electron runtime needed)', () => {
   let cleanup: () => Promise<void>;
   beforeAll(async () => {
     ({ dir: out, cleanup } = await makeTempDir('evbuild'));
-    await run(join(ROOT, 'node_modules', '.bin', 'electron-vite'), ['build', '--outDir', out, '--logLevel', 'warn'], {
-      cwd: ROOT,
-      env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
-    });
+    await run(
+      join(ROOT, 'node_modules', '.bin', 'electron-vite'),
+      ['build', '--outDir', out, '--logLevel', 'warn'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
+      },
+    );
   }, 120_000);
   afterAll(async () => cleanup?.());
 

@@ -32,26 +32,48 @@ describe.skipIf(unzip === undefined && process.env.CI === undefined)('diagnostic
     const zipPath = join(dir, 'diag.zip');
     await writeFile(zipPath, await collectDiagnostics(agent, { electron: '45.0.0' }));
     const listing = execFileSync(unzip!, ['-Z1', zipPath], { encoding: 'utf8' }).trim().split('\n');
-    expect(listing).toEqual(expect.arrayContaining(['versions.json', 'settings.json', 'agent.json', 'queue-stats.json', 'logs/outpost.log']));
+    expect(listing).toEqual(
+      expect.arrayContaining([
+        'versions.json',
+        'settings.json',
+        'agent.json',
+        'queue-stats.json',
+        'logs/outpost.log',
+      ]),
+    );
     const all = execFileSync(unzip!, ['-p', zipPath], { encoding: 'utf8' });
     expect(all).not.toContain(SECRET);
-    const settings = JSON.parse(execFileSync(unzip!, ['-p', zipPath, 'settings.json'], { encoding: 'utf8' })) as { agent: { name: string } };
+    const settings = JSON.parse(
+      execFileSync(unzip!, ['-p', zipPath, 'settings.json'], { encoding: 'utf8' }),
+    ) as { agent: { name: string } };
     expect(settings.agent.name).toBe('ws-42');
-    const versions = JSON.parse(execFileSync(unzip!, ['-p', zipPath, 'versions.json'], { encoding: 'utf8' })) as Record<string, unknown>;
+    const versions = JSON.parse(
+      execFileSync(unzip!, ['-p', zipPath, 'versions.json'], { encoding: 'utf8' }),
+    ) as Record<string, unknown>;
     expect(versions.electron).toBe('45.0.0');
-    const info = JSON.parse(execFileSync(unzip!, ['-p', zipPath, 'agent.json'], { encoding: 'utf8' })) as { secretNames: string[] };
+    const info = JSON.parse(
+      execFileSync(unzip!, ['-p', zipPath, 'agent.json'], { encoding: 'utf8' }),
+    ) as { secretNames: string[] };
     expect(info.secretNames).toEqual(['target/ic/ticket']);
   });
 
   it('writes a zip that unzip verifies, with UTF-8 names and binary content intact', async () => {
     const binary = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7) % 256));
     const zipPath = join(dir, 'plain.zip');
-    await writeFile(zipPath, createZip([{ name: 'été/données.txt', data: 'bonjour\n' }, { name: 'bin.dat', data: binary }]));
+    await writeFile(
+      zipPath,
+      createZip([
+        { name: 'été/données.txt', data: 'bonjour\n' },
+        { name: 'bin.dat', data: binary },
+      ]),
+    );
     execFileSync(unzip!, ['-tq', zipPath]);
     const out = join(dir, 'x');
     await mkdir(out);
     execFileSync(unzip!, ['-q', zipPath, '-d', out]);
-    expect(execFileSync('cat', [join(out, 'été', 'données.txt')], { encoding: 'utf8' })).toBe('bonjour\n');
+    expect(execFileSync('cat', [join(out, 'été', 'données.txt')], { encoding: 'utf8' })).toBe(
+      'bonjour\n',
+    );
     expect(Buffer.compare(execFileSync('cat', [join(out, 'bin.dat')]), binary)).toBe(0);
   });
 });

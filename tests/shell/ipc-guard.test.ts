@@ -5,20 +5,34 @@ const RENDERER = 'file:///opt/Outpost/resources/app.asar/out/renderer/index.html
 
 describe('IPC sender check', () => {
   it('accepts the main frame of our window showing our index.html, whatever the route', () => {
-    expect(isTrustedSender({ frameUrl: `${RENDERER}#/identity`, isMainFrameOfOurWindow: true }, RENDERER)).toBe(true);
+    expect(
+      isTrustedSender(
+        { frameUrl: `${RENDERER}#/identity`, isMainFrameOfOurWindow: true },
+        RENDERER,
+      ),
+    ).toBe(true);
   });
 
   it('refuses a frame that is not the main frame of our window', () => {
-    expect(isTrustedSender({ frameUrl: RENDERER, isMainFrameOfOurWindow: false }, RENDERER)).toBe(false);
+    expect(isTrustedSender({ frameUrl: RENDERER, isMainFrameOfOurWindow: false }, RENDERER)).toBe(
+      false,
+    );
   });
 
   it('refuses a frame that is gone', () => {
-    expect(isTrustedSender({ frameUrl: undefined, isMainFrameOfOurWindow: true }, RENDERER)).toBe(false);
+    expect(isTrustedSender({ frameUrl: undefined, isMainFrameOfOurWindow: true }, RENDERER)).toBe(
+      false,
+    );
   });
 
   it('refuses another file, another scheme, a remote page and garbage', () => {
     expect(isOwnRendererUrl('file:///tmp/evil/index.html', RENDERER)).toBe(false);
-    expect(isOwnRendererUrl('file://remote-host/opt/Outpost/resources/app.asar/out/renderer/index.html', RENDERER)).toBe(false);
+    expect(
+      isOwnRendererUrl(
+        'file://remote-host/opt/Outpost/resources/app.asar/out/renderer/index.html',
+        RENDERER,
+      ),
+    ).toBe(false);
     expect(isOwnRendererUrl('https://example.com/out/renderer/index.html', RENDERER)).toBe(false);
     expect(isOwnRendererUrl('not a url', RENDERER)).toBe(false);
     expect(isOwnRendererUrl('about:blank', RENDERER)).toBe(false);

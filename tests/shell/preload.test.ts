@@ -2,7 +2,11 @@ import { describe, expect, it, vi } from 'vitest';
 import { AGENT_METHODS } from '../../main/core/api.ts';
 import { AgentError } from '../../main/core/errors.ts';
 import { CALL_CHANNEL, EVENT_CHANNEL } from '../../main/shell/ipc-guard.ts';
-import { buildBridge, CALL_CHANNEL as PRELOAD_CALL, EVENT_CHANNEL as PRELOAD_EVENT } from '../../preload/bridge.ts';
+import {
+  buildBridge,
+  CALL_CHANNEL as PRELOAD_CALL,
+  EVENT_CHANNEL as PRELOAD_EVENT,
+} from '../../preload/bridge.ts';
 import { decodeBridgeError } from '../../renderer/src/transport/electron.ts';
 import { UiError } from '../../renderer/src/transport/types.ts';
 
@@ -12,7 +16,8 @@ vi.mock('electron', () => ({
   contextBridge: { exposeInMainWorld: (key: string, value: unknown) => exposed.push([key, value]) },
   ipcRenderer: {
     invoke: async () => ({ ok: true, result: 'from-main' }),
-    on: (channel: string, listener: (...args: unknown[]) => void) => rendererListeners.push([channel, listener]),
+    on: (channel: string, listener: (...args: unknown[]) => void) =>
+      rendererListeners.push([channel, listener]),
   },
 }));
 
@@ -30,7 +35,9 @@ describe('preload', () => {
     for (const value of Object.values(bridge)) expect(typeof value).toBe('function');
     expect(Object.isFrozen(bridge)).toBe(true);
     expect(rendererListeners.map(([channel]) => channel)).toEqual([EVENT_CHANNEL]);
-    await expect((bridge.getSettings as (r: unknown) => Promise<unknown>)({})).resolves.toBe('from-main');
+    await expect((bridge.getSettings as (r: unknown) => Promise<unknown>)({})).resolves.toBe(
+      'from-main',
+    );
   });
 
   it('sends the method name and request on the call channel and unwraps the result', async () => {
@@ -41,8 +48,13 @@ describe('preload', () => {
   });
 
   it('carries the AgentError code and field through the Error message, and the renderer rebuilds them', async () => {
-    const serialized = new AgentError('invalid-request', 'name: Too small', { field: 'name' }).toJSON();
-    const bridge = buildBridge(async () => ({ ok: false, error: serialized }), () => undefined);
+    const serialized = new AgentError('invalid-request', 'name: Too small', {
+      field: 'name',
+    }).toJSON();
+    const bridge = buildBridge(
+      async () => ({ ok: false, error: serialized }),
+      () => undefined,
+    );
     const error = await bridge.updateAgentSettings({ name: '' }).catch((e: unknown) => e);
     // contextBridge keeps only `message` of an Error crossing the worlds:
     const crossed = new Error((error as Error).message);
@@ -55,7 +67,10 @@ describe('preload', () => {
 
   it('delivers pushed events to the listeners of that event only, until unsubscribed', () => {
     let push: ((name: string, payload: unknown) => void) | undefined;
-    const bridge = buildBridge(async () => undefined, (_channel, listener) => (push = listener));
+    const bridge = buildBridge(
+      async () => undefined,
+      (_channel, listener) => (push = listener),
+    );
     const seen: unknown[] = [];
     const off = bridge.on('notice', (n) => seen.push(n));
     push!('notice', { title: 'a' });

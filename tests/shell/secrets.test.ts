@@ -48,10 +48,16 @@ describe('SafeStorageSecretStore', () => {
     expect(none.encrypted).toBe(false);
     await none.set('x', 'plain');
     expect(await none.get('x')).toBe('plain');
-    const basic = new SafeStorageSecretStore(join(dir, 'b.json'), fakeSafeStorage(true, 'basic_text'));
+    const basic = new SafeStorageSecretStore(
+      join(dir, 'b.json'),
+      fakeSafeStorage(true, 'basic_text'),
+    );
     expect(basic.encrypted).toBe(false);
     expect(basic.backend).toBe('safeStorage (basic_text)');
-    const libsecret = new SafeStorageSecretStore(join(dir, 'c.json'), fakeSafeStorage(true, 'gnome_libsecret'));
+    const libsecret = new SafeStorageSecretStore(
+      join(dir, 'c.json'),
+      fakeSafeStorage(true, 'gnome_libsecret'),
+    );
     expect(libsecret.encrypted).toBe(true);
   });
 
@@ -59,7 +65,11 @@ describe('SafeStorageSecretStore', () => {
     const dir = await tempDir();
     const legacy = new FileSecretStore(join(dir, 'secrets.json'));
     await legacy.set('target/t1/password', 'hunter2');
-    const store = new SafeStorageSecretStore(join(dir, 'secrets.safe.json'), fakeSafeStorage(true), legacy);
+    const store = new SafeStorageSecretStore(
+      join(dir, 'secrets.safe.json'),
+      fakeSafeStorage(true),
+      legacy,
+    );
     expect(await store.get('target/t1/password')).toBe('hunter2');
     expect(await store.list()).toEqual(['target/t1/password']);
     await store.set('target/t1/password', 'hunter3');

@@ -1,11 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetSummary } from '../../main/core/api.ts';
-import { ENGLISH_TRAY_LABELS, trayMenuTemplate, type TrayActions } from '../../main/shell/tray-menu.ts';
+import {
+  ENGLISH_TRAY_LABELS,
+  trayMenuTemplate,
+  type TrayActions,
+} from '../../main/shell/tray-menu.ts';
 import { TRAY_LABELS } from '../../main/shell/tray-labels.ts';
 import { trayState } from '../../main/shell/tray-state.ts';
 
 function target(state: TargetSummary['status']['state'], paused = false): TargetSummary {
-  return { name: `t-${state}`, kind: 'tentacle', paused, createdAt: '', config: {}, status: { state } };
+  return {
+    name: `t-${state}`,
+    kind: 'tentacle',
+    paused,
+    createdAt: '',
+    config: {},
+    status: { state },
+  };
 }
 
 describe('tray state', () => {
@@ -42,9 +53,26 @@ describe('tray menu', () => {
   };
 
   it('lists the items of the issue in order, and swaps Pause for Resume when paused', () => {
-    const view = { state: 'ok' as const, paused: false, startAtLogin: true, startAtLoginSupported: true, canPause: true, labels: ENGLISH_TRAY_LABELS };
-    const labels = trayMenuTemplate(view, actions).filter((i) => i.type !== 'separator').map((i) => i.label);
-    expect(labels).toEqual(['Open Outpost', 'Pair a server…', 'Pause sending', 'Start at login', 'Open logs folder', 'Collect diagnostics…', 'Quit']);
+    const view = {
+      state: 'ok' as const,
+      paused: false,
+      startAtLogin: true,
+      startAtLoginSupported: true,
+      canPause: true,
+      labels: ENGLISH_TRAY_LABELS,
+    };
+    const labels = trayMenuTemplate(view, actions)
+      .filter((i) => i.type !== 'separator')
+      .map((i) => i.label);
+    expect(labels).toEqual([
+      'Open Outpost',
+      'Pair a server…',
+      'Pause sending',
+      'Start at login',
+      'Open logs folder',
+      'Collect diagnostics…',
+      'Quit',
+    ]);
     const paused = trayMenuTemplate({ ...view, paused: true }, actions);
     expect(paused.some((i) => i.label === 'Resume sending')).toBe(true);
     const login = trayMenuTemplate(view, actions).find((i) => i.label === 'Start at login');
@@ -53,7 +81,10 @@ describe('tray menu', () => {
 
   it('has every label in French and German', () => {
     for (const labels of Object.values(TRAY_LABELS)) {
-      for (const value of [...Object.values(labels).filter((v) => typeof v === 'string'), ...Object.values(labels.tooltip)]) {
+      for (const value of [
+        ...Object.values(labels).filter((v) => typeof v === 'string'),
+        ...Object.values(labels.tooltip),
+      ]) {
         expect(value).not.toBe('');
       }
     }

@@ -6,12 +6,20 @@ import { openBrowser } from '../web/open-browser.ts';
 import { startWebHost } from '../web/server.ts';
 
 /** out/renderer, built by `npm run build:renderer` (or `npm run build`). */
-export const RENDERER_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'out', 'renderer');
+export const RENDERER_DIR = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '..',
+  'out',
+  'renderer',
+);
 
 export const uiCommands: CommandSpec[] = [
   {
     path: ['ui'],
-    summary: 'The desktop UI in a browser: serves it on 127.0.0.1 with a per-start token and runs the agent',
+    summary:
+      'The desktop UI in a browser: serves it on 127.0.0.1 with a per-start token and runs the agent',
     usage: '[--port N] [--no-open]',
     options: { port: { type: 'string', short: 'p' }, 'no-open': { type: 'boolean' } },
     details: [
@@ -22,9 +30,14 @@ export const uiCommands: CommandSpec[] = [
     daemon: true,
     async run(ctx, args) {
       const port = integerOption(args, 'port', 0)!;
-      if (port < 0 || port > 65535) throw new UsageError(`--port must be between 0 and 65535, got ${port}`);
+      if (port < 0 || port > 65535)
+        throw new UsageError(`--port must be between 0 and 65535, got ${port}`);
       const agent = await ctx.agent();
-      const host = await startWebHost({ agent, staticDir: process.env.OUTPOST_UI_DIR ?? RENDERER_DIR, port });
+      const host = await startWebHost({
+        agent,
+        staticDir: process.env.OUTPOST_UI_DIR ?? RENDERER_DIR,
+        port,
+      });
       agent.context.log.info('web UI listening', { port: host.port });
       ctx.progress(`Outpost UI: ${host.url}\n`);
       if (!flag(args, 'no-open') && !openBrowser(host.url)) {
@@ -34,7 +47,9 @@ export const uiCommands: CommandSpec[] = [
       try {
         await agent.run(ctx.signal);
         if (!ctx.signal.aborted) {
-          await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+          await new Promise<void>((resolve) =>
+            ctx.signal.addEventListener('abort', () => resolve(), { once: true }),
+          );
         }
       } finally {
         await host.close();

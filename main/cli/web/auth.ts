@@ -49,7 +49,12 @@ export type Refusal = { status: number; reason: string } | undefined;
 
 /** Checks an HTTP request or WebSocket upgrade; undefined means allowed. */
 export function checkRequest(
-  request: { host: string | undefined; origin: string | undefined; cookie: string | undefined; queryToken: string | null },
+  request: {
+    host: string | undefined;
+    origin: string | undefined;
+    cookie: string | undefined;
+    queryToken: string | null;
+  },
   expected: { token: string; port: number; requireOrigin: boolean },
 ): Refusal {
   if (request.host === undefined || !allowedHosts(expected.port).has(request.host)) {
@@ -59,11 +64,17 @@ export function checkRequest(
     return { status: 403, reason: `cross-origin request from '${request.origin}' refused` };
   }
   if (expected.requireOrigin && request.origin === undefined) {
-    return { status: 403, reason: 'the WebSocket must come from the Outpost page (no Origin header)' };
+    return {
+      status: 403,
+      reason: 'the WebSocket must come from the Outpost page (no Origin header)',
+    };
   }
   const given = request.queryToken ?? tokenFromCookie(request.cookie);
   if (!tokensEqual(expected.token, given)) {
-    return { status: 401, reason: 'missing or wrong token: open the URL that `outpost ui` printed' };
+    return {
+      status: 401,
+      reason: 'missing or wrong token: open the URL that `outpost ui` printed',
+    };
   }
   return undefined;
 }

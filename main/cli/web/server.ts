@@ -83,7 +83,9 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
         ? { status: 404, reason: 'not found' }
         : checkRequest(requestFacts(req, url), { token, port, requireOrigin: true });
     if (refusal !== undefined) {
-      socket.end(`HTTP/1.1 ${refusal.status} Refused\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${refusal.reason}\n`);
+      socket.end(
+        `HTTP/1.1 ${refusal.status} Refused\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${refusal.reason}\n`,
+      );
       return;
     }
     sockets.handleUpgrade(req, socket, head, (ws: WebSocket) => handleSocket(ws, options.agent));
@@ -93,9 +95,13 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     server.once('error', (error: NodeJS.ErrnoException) => {
       reject(
         error.code === 'EADDRINUSE'
-          ? new AgentError('conflict', `port ${options.port} on 127.0.0.1 is already in use: pick another with --port`, {
-              field: 'port',
-            })
+          ? new AgentError(
+              'conflict',
+              `port ${options.port} on 127.0.0.1 is already in use: pick another with --port`,
+              {
+                field: 'port',
+              },
+            )
           : error,
       );
     });
@@ -143,15 +149,26 @@ async function serveHttp(
     res.end('method not allowed\n');
     return;
   }
-  const refusal = checkRequest(requestFacts(req, url), { token: config.token, port: config.port, requireOrigin: false });
+  const refusal = checkRequest(requestFacts(req, url), {
+    token: config.token,
+    port: config.port,
+    requireOrigin: false,
+  });
   if (refusal !== undefined) {
-    res.writeHead(refusal.status, { ...securityHeaders, 'Content-Type': 'text/plain; charset=utf-8' });
+    res.writeHead(refusal.status, {
+      ...securityHeaders,
+      'Content-Type': 'text/plain; charset=utf-8',
+    });
     res.end(`${refusal.reason}\n`);
     return;
   }
   if (url.searchParams.has(TOKEN_QUERY)) {
     // Trade the token in the URL for a cookie and drop it from the address bar and history.
-    res.writeHead(303, { ...securityHeaders, 'Set-Cookie': tokenCookie(config.token), Location: url.pathname });
+    res.writeHead(303, {
+      ...securityHeaders,
+      'Set-Cookie': tokenCookie(config.token),
+      Location: url.pathname,
+    });
     res.end();
     return;
   }

@@ -37,7 +37,11 @@ function send(ws: WebSocket, frame: unknown): void {
   if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
 }
 
-export function parseFrame(text: string | undefined): { id: number | string; method: string; request: unknown } {
+export function parseFrame(text: string | undefined): {
+  id: number | string;
+  method: string;
+  request: unknown;
+} {
   if (text === undefined) throw new AgentError('invalid-request', 'frames must be JSON text');
   let frame: unknown;
   try {
@@ -45,13 +49,16 @@ export function parseFrame(text: string | undefined): { id: number | string; met
   } catch {
     throw new AgentError('invalid-request', 'frame is not valid JSON');
   }
-  if (typeof frame !== 'object' || frame === null) throw new AgentError('invalid-request', 'frame must be an object');
+  if (typeof frame !== 'object' || frame === null)
+    throw new AgentError('invalid-request', 'frame must be an object');
   const { id, method, request } = frame as Record<string, unknown>;
   if (typeof id !== 'number' && typeof id !== 'string') {
     throw new AgentError('invalid-request', 'frame.id must be a number or string', { field: 'id' });
   }
   if (typeof method !== 'string') {
-    throw new AgentError('invalid-request', 'frame.method must name an AgentApi method', { field: 'method' });
+    throw new AgentError('invalid-request', 'frame.method must name an AgentApi method', {
+      field: 'method',
+    });
   }
   return { id, method, request };
 }

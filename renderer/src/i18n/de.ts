@@ -12,7 +12,8 @@ export const de: Messages = {
 
   'app.connected': 'Mit dem Agenten verbunden',
   'app.disconnected': 'Agent nicht erreichbar',
-  'app.disconnectedLong': 'Die Verbindung zum Agenten ist unterbrochen. Neuer Versuch… Läuft `outpost ui` noch?',
+  'app.disconnectedLong':
+    'Die Verbindung zum Agenten ist unterbrochen. Neuer Versuch… Läuft `outpost ui` noch?',
 
   'nav.label': 'Hauptmenü',
   'nav.overview': 'Übersicht',
@@ -35,7 +36,8 @@ export const de: Messages = {
   'overview.subtitle': 'Outpost {version}: alle Server, an die dieser Agent liefert',
   'overview.pair': 'Server koppeln…',
   'overview.emptyTitle': 'Noch kein Server gekoppelt',
-  'overview.emptyBody': 'Koppeln Sie Outpost mit einem Icinga-2-Master, einem Pandora-FMS-Tentacle-Server, Centreon Gorgone oder OnSphere, um mit der Zustellung zu beginnen.',
+  'overview.emptyBody':
+    'Koppeln Sie Outpost mit einem Icinga-2-Master, einem Pandora-FMS-Tentacle-Server, Centreon Gorgone oder OnSphere, um mit der Zustellung zu beginnen.',
   'overview.lastDelivery': 'Letzte Zustellung',
   'overview.lastError': 'Letzter Fehler',
   'overview.detail': 'Detail',
@@ -50,10 +52,14 @@ export const de: Messages = {
   'pair.otherProtocol': 'Anderes Protokoll',
   'pair.steps': 'Schritte der Kopplung',
   'pair.onServer': 'Was auf dem Server zu tun ist',
-  'pair.blurb.icinga': 'Prüfergebnisse über das Cluster-Protokoll (Port 5665) an einen Icinga-2-Master senden. Der Master signiert unser Zertifikat mit einem Ticket oder auf Anfrage.',
-  'pair.blurb.tentacle': 'Dateien und Agentendaten an einen Pandora-FMS-Tentacle-Server senden (Port 41121), optional mit TLS und Passwort.',
-  'pair.blurb.gorgone': 'Über ZeroMQ mit Centreon Gorgone verbinden; der Administrator autorisiert den Fingerabdruck unseres Schlüssels.',
-  'pair.blurb.onsphere': 'Werte mit dem aus dem Stack exportierten Modulzertifikat an OnSphere veröffentlichen.',
+  'pair.blurb.icinga':
+    'Prüfergebnisse über das Cluster-Protokoll (Port 5665) an einen Icinga-2-Master senden. Der Master signiert unser Zertifikat mit einem Ticket oder auf Anfrage.',
+  'pair.blurb.tentacle':
+    'Dateien und Agentendaten an einen Pandora-FMS-Tentacle-Server senden (Port 41121), optional mit TLS und Passwort.',
+  'pair.blurb.gorgone':
+    'Über ZeroMQ mit Centreon Gorgone verbinden; der Administrator autorisiert den Fingerabdruck unseres Schlüssels.',
+  'pair.blurb.onsphere':
+    'Werte mit dem aus dem Stack exportierten Modulzertifikat an OnSphere veröffentlichen.',
 
   'tofu.presented': 'Vom Server vorgelegt',
   'tofu.onServer': 'Auf dem Server abgelesen',
@@ -62,18 +68,21 @@ export const de: Messages = {
   'tofu.mismatch': 'Fingerabdrücke weichen ab: diesem Server nicht vertrauen',
 
   'queue.title': 'Warteschlange',
-  'queue.subtitle': 'Alles, was auf Zustellung wartet, gesendet wird, zugestellt wurde oder fehlschlug.',
+  'queue.subtitle':
+    'Alles, was auf Zustellung wartet, gesendet wird, zugestellt wurde oder fehlschlug.',
   'queue.empty': 'Die Warteschlange ist leer',
 
   'checks.title': 'Prüfungen',
   'checks.subtitle': 'Prüfungen, die dieser Agent auf diesem Rechner ausführt.',
   'checks.empty': 'Keine lokale Prüfung eingerichtet',
-  'checks.emptyBody': 'Lokale Prüfungen erzeugen Ergebnisse, die für jeden gekoppelten Server eingereiht werden, der sie annimmt.',
+  'checks.emptyBody':
+    'Lokale Prüfungen erzeugen Ergebnisse, die für jeden gekoppelten Server eingereiht werden, der sie annimmt.',
 
   'identity.title': 'Identität',
   'identity.subtitle': 'Alle Schlüssel, Zertifikate, Pins und Tickets dieses Agenten.',
   'identity.encrypted': 'Geheimnisse werden vom Betriebssystem verschlüsselt ({backend}).',
-  'identity.notEncrypted': 'Geheimnisse sind auf diesem System NICHT verschlüsselt ({backend}): nur Dateirechte schützen sie.',
+  'identity.notEncrypted':
+    'Geheimnisse sind auf diesem System NICHT verschlüsselt ({backend}): nur Dateirechte schützen sie.',
   'identity.agentKey': 'Agentenschlüssel',
   'identity.thumbprint': 'JWK-Fingerabdruck (SHA-256)',
   'identity.copyThumbprint': 'JWK-Fingerabdruck kopieren',
@@ -83,7 +92,8 @@ export const de: Messages = {
   'identity.publicKey': 'Öffentlicher Schlüssel',
   'identity.showPublicKey': 'Öffentlichen Schlüssel anzeigen (PEM)',
   'identity.certificates': 'Zertifikate',
-  'identity.noCertificates': 'Noch kein Zertifikat: die Kopplung mit Icinga 2, Tentacle (TLS) oder OnSphere fügt sie hier hinzu.',
+  'identity.noCertificates':
+    'Noch kein Zertifikat: die Kopplung mit Icinga 2, Tentacle (TLS) oder OnSphere fügt sie hier hinzu.',
   'identity.roleCa': 'CA',
   'identity.roleClient': 'Client-Zertifikat',
   'identity.expired': 'Abgelaufen',
@@ -109,7 +119,8 @@ export const de: Messages = {
   'identity.hide': 'Verbergen',
   'identity.otherKey': 'Fingerabdruck eines anderen Schlüssels',
   'identity.keyPath': 'Pfad einer PEM-Schlüsseldatei',
-  'identity.keyPathHint': 'Öffentlicher oder privater RSA-Schlüssel, so gelesen wie von gorgone_key_thumbprint.pl.',
+  'identity.keyPathHint':
+    'Öffentlicher oder privater RSA-Schlüssel, so gelesen wie von gorgone_key_thumbprint.pl.',
   'identity.compute': 'Berechnen',
 
   'settings.title': 'Einstellungen',
@@ -122,13 +133,13 @@ export const de: Messages = {
   'settings.themeDark': 'Dunkel',
   'settings.agent': 'Agent',
   'settings.agentName': 'Agentenname',
-  'settings.agentNameHint': 'Der Endpunktname (Zertifikats-CN), den dieser Agent standardmäßig verwendet.',
+  'settings.agentNameHint':
+    'Der Endpunktname (Zertifikats-CN), den dieser Agent standardmäßig verwendet.',
   'settings.startAtLogin': 'Bei der Anmeldung starten',
-  'settings.startAtLoginHint': 'Die Desktop-App startet bei der Anmeldung im Infobereich (Windows und macOS).',
+  'settings.startAtLoginHint':
+    'Die Desktop-App startet bei der Anmeldung im Infobereich (Windows und macOS).',
   'settings.autoUpdate': 'Updates automatisch installieren',
   'settings.saved': 'Einstellungen gespeichert.',
-  'settings.file': 'Einstellungsdatei',
-  'settings.fileHint': 'Einstellungen liegen in settings.json im Datenordner; Geheimnisse nie.',
 
   'logs.title': 'Protokolle',
   'logs.subtitle': 'Die letzten Protokollzeilen des Agenten. Geheimnisse erscheinen hier nie.',
@@ -139,4 +150,63 @@ export const de: Messages = {
   'logs.level.error': 'Fehler',
   'logs.filter': 'Enthält',
   'logs.empty': 'Keine Zeile passt.',
+
+  'pair.targetName': 'Zielname',
+  'pair.targetNameHint':
+    'So heißt dieser Server in Outpost: Buchstaben, Ziffern, „.“, „_“ oder „-“.',
+  'pair.finish': 'Zur Übersicht',
+  'icinga.step.master': 'Master',
+  'icinga.step.trust': 'Vertrauen und Signatur',
+  'icinga.step.sign': 'Freigabe auf dem Master',
+  'icinga.step.done': 'Gekoppelt',
+  'icinga.host': 'Hostname oder Adresse des Masters',
+  'icinga.port': 'Port',
+  'icinga.cn': 'Endpunktname des Agenten (CN)',
+  'icinga.cnHint': 'Der CN des Zertifikats und der Name des Endpoint-Objekts auf dem Master.',
+  'icinga.cnPlaceholder': '<Agentenname>',
+  'icinga.zone': 'Zone des Agenten',
+  'icinga.zoneHint': 'Standardmäßig der Endpunktname.',
+  'icinga.parentZone': 'Übergeordnete Zone auf dem Master',
+  'icinga.parentZoneHint': 'Nur für den zones.conf-Text für den Administrator.',
+  'icinga.fetch': 'Master-Zertifikat abrufen',
+  'icinga.fetching': 'Verbinde…',
+  'icinga.trustIntro':
+    '{host} hat dieses Zertifikat vorgelegt. Vergleichen Sie den Fingerabdruck mit dem auf dem Master, bevor Sie ihm vertrauen.',
+  'icinga.endpoint': 'Master-Endpunkt',
+  'icinga.expires': 'Läuft ab',
+  'icinga.trustConfirm':
+    'Ich habe die Fingerabdrücke verglichen: diesem Master vertrauen und sein Zertifikat pinnen',
+  'icinga.signing': 'Wie der Master unser Zertifikat signiert',
+  'icinga.withTicket': 'Mit einem Ticket',
+  'icinga.withTicketHint':
+    'Sofort signiert; der Administrator gibt Ihnen ein Ticket für diesen CN.',
+  'icinga.onDemand': 'Auf Anfrage',
+  'icinga.onDemandHint': 'Die Anfrage wartet, bis der Administrator sie auf dem Master signiert.',
+  'icinga.ticket': 'Ticket',
+  'icinga.ticketHint': '40 Hexadezimalzeichen, erhalten mit: {command}',
+  'icinga.trustAndPair': 'Vertrauen und koppeln',
+  'icinga.pairing': 'Kopple…',
+  'icinga.pending':
+    'Der Master hat unsere Zertifikatsanfrage erhalten; sie wartet auf die Freigabe durch den Administrator.',
+  'icinga.pendingRun':
+    'Bitten Sie den Administrator, dies auf dem Master auszuführen, und prüfen Sie dann erneut:',
+  'icinga.checkAgain': 'Erneut prüfen',
+  'icinga.paired': 'Gekoppelt',
+  'icinga.masterPin': 'Gepinntes Master-Zertifikat',
+  'icinga.certificateExpires': 'Unser Zertifikat läuft ab',
+  'icinga.server.zones': '1. Diesen Agenten in zones.conf eintragen',
+  'icinga.server.zonesHint':
+    'Auf dem Master (z. B. /etc/icinga2/zones.conf), dann: icinga2 daemon -C && systemctl reload icinga2',
+  'icinga.server.ticket': '2. Das Ticket für diesen Agenten erzeugen',
+  'icinga.server.ticketHint': 'Gibt das Ticket aus, das im Assistenten einzufügen ist.',
+  'icinga.server.sign': '2. Die ausstehende Anfrage signieren',
+  'icinga.server.signHint':
+    '`icinga2 ca list` zeigt ausstehende Anfragen; signieren Sie unsere anhand ihres Fingerabdrucks.',
+
+  'settings.files': 'Wo Outpost seine Daten ablegt',
+  'settings.dataDir': 'Datenordner',
+  'settings.settingsFile': 'Einstellungsdatei',
+  'settings.logFile': 'Protokolldatei',
+  'settings.fileHint':
+    'Die Einstellungen enthalten keine Geheimnisse: Passwörter und Tickets liegen im Geheimnisspeicher.',
 };

@@ -14,7 +14,8 @@ export const en = {
 
   'app.connected': 'Connected to the agent',
   'app.disconnected': 'Agent unreachable',
-  'app.disconnectedLong': 'The connection to the agent was lost. Reconnecting… Is `outpost ui` still running?',
+  'app.disconnectedLong':
+    'The connection to the agent was lost. Reconnecting… Is `outpost ui` still running?',
 
   'nav.label': 'Main',
   'nav.overview': 'Overview',
@@ -37,7 +38,8 @@ export const en = {
   'overview.subtitle': 'Outpost {version}: every server this agent delivers to',
   'overview.pair': 'Pair a server…',
   'overview.emptyTitle': 'No server is paired yet',
-  'overview.emptyBody': 'Pair Outpost with an Icinga 2 master, a Pandora FMS Tentacle server, Centreon Gorgone or OnSphere to start delivering.',
+  'overview.emptyBody':
+    'Pair Outpost with an Icinga 2 master, a Pandora FMS Tentacle server, Centreon Gorgone or OnSphere to start delivering.',
   'overview.lastDelivery': 'Last delivery',
   'overview.lastError': 'Last error',
   'overview.detail': 'Detail',
@@ -52,10 +54,14 @@ export const en = {
   'pair.otherProtocol': 'Other protocol',
   'pair.steps': 'Pairing steps',
   'pair.onServer': 'What to do on the server',
-  'pair.blurb.icinga': 'Send check results to an Icinga 2 master over its cluster protocol (port 5665). The master signs our certificate with a ticket or on demand.',
-  'pair.blurb.tentacle': 'Send files and agent data to a Pandora FMS Tentacle server (port 41121), with optional TLS and password.',
-  'pair.blurb.gorgone': 'Connect to Centreon Gorgone over ZeroMQ; the admin authorises our key thumbprint.',
-  'pair.blurb.onsphere': 'Publish values to OnSphere with the module certificate exported from the stack.',
+  'pair.blurb.icinga':
+    'Send check results to an Icinga 2 master over its cluster protocol (port 5665). The master signs our certificate with a ticket or on demand.',
+  'pair.blurb.tentacle':
+    'Send files and agent data to a Pandora FMS Tentacle server (port 41121), with optional TLS and password.',
+  'pair.blurb.gorgone':
+    'Connect to Centreon Gorgone over ZeroMQ; the admin authorises our key thumbprint.',
+  'pair.blurb.onsphere':
+    'Publish values to OnSphere with the module certificate exported from the stack.',
 
   'tofu.presented': 'Presented by the server',
   'tofu.onServer': 'Read on the server',
@@ -70,12 +76,14 @@ export const en = {
   'checks.title': 'Checks',
   'checks.subtitle': 'Checks this agent runs on this machine.',
   'checks.empty': 'No local check is configured',
-  'checks.emptyBody': 'Local checks produce results that are queued to every paired server that accepts them.',
+  'checks.emptyBody':
+    'Local checks produce results that are queued to every paired server that accepts them.',
 
   'identity.title': 'Identity',
   'identity.subtitle': 'Every key, certificate, pin and ticket this agent holds.',
   'identity.encrypted': 'Secrets are encrypted by the operating system ({backend}).',
-  'identity.notEncrypted': 'Secrets are NOT encrypted on this system ({backend}): they are protected by file permissions only.',
+  'identity.notEncrypted':
+    'Secrets are NOT encrypted on this system ({backend}): they are protected by file permissions only.',
   'identity.agentKey': 'Agent key',
   'identity.thumbprint': 'JWK thumbprint (SHA-256)',
   'identity.copyThumbprint': 'Copy the thumbprint',
@@ -85,7 +93,8 @@ export const en = {
   'identity.publicKey': 'Public key',
   'identity.showPublicKey': 'Show the public key (PEM)',
   'identity.certificates': 'Certificates',
-  'identity.noCertificates': 'No certificate yet: pairing with Icinga 2, Tentacle (TLS) or OnSphere adds them here.',
+  'identity.noCertificates':
+    'No certificate yet: pairing with Icinga 2, Tentacle (TLS) or OnSphere adds them here.',
   'identity.roleCa': 'CA',
   'identity.roleClient': 'client certificate',
   'identity.expired': 'Expired',
@@ -126,11 +135,10 @@ export const en = {
   'settings.agentName': 'Agent name',
   'settings.agentNameHint': 'The endpoint name (certificate CN) this agent uses by default.',
   'settings.startAtLogin': 'Start at login',
-  'settings.startAtLoginHint': 'The desktop app starts in the tray when you log in (Windows and macOS).',
+  'settings.startAtLoginHint':
+    'The desktop app starts in the tray when you log in (Windows and macOS).',
   'settings.autoUpdate': 'Install updates automatically',
   'settings.saved': 'Settings saved.',
-  'settings.file': 'Settings file',
-  'settings.fileHint': 'Settings live in settings.json in the data folder; secrets never do.',
 
   'logs.title': 'Logs',
   'logs.subtitle': 'The agent’s recent log lines. Secrets never appear here.',
@@ -141,6 +149,60 @@ export const en = {
   'logs.level.error': 'Error',
   'logs.filter': 'Contains',
   'logs.empty': 'No log line matches.',
+
+  'pair.targetName': 'Target name',
+  'pair.targetNameHint': "How this server is called in Outpost: letters, digits, '.', '_' or '-'.",
+  'pair.finish': 'Go to the overview',
+  'icinga.step.master': 'Master',
+  'icinga.step.trust': 'Trust and signing',
+  'icinga.step.sign': 'Approval on the master',
+  'icinga.step.done': 'Paired',
+  'icinga.host': 'Master host name or address',
+  'icinga.port': 'Port',
+  'icinga.cn': 'Agent endpoint name (CN)',
+  'icinga.cnHint': 'The certificate CN and the Endpoint object name on the master.',
+  'icinga.cnPlaceholder': '<agent name>',
+  'icinga.zone': 'Agent zone',
+  'icinga.zoneHint': 'Defaults to the endpoint name.',
+  'icinga.parentZone': 'Parent zone on the master',
+  'icinga.parentZoneHint': 'Only used in the zones.conf text for the admin.',
+  'icinga.fetch': 'Fetch the master certificate',
+  'icinga.fetching': 'Connecting…',
+  'icinga.trustIntro':
+    '{host} presented this certificate. Compare its fingerprint with the one on the master before trusting it.',
+  'icinga.endpoint': 'Master endpoint',
+  'icinga.expires': 'Expires',
+  'icinga.trustConfirm': 'I compared the fingerprints: trust this master and pin its certificate',
+  'icinga.signing': 'How the master signs our certificate',
+  'icinga.withTicket': 'With a ticket',
+  'icinga.withTicketHint': 'Signed at once; the admin gives you a ticket for this CN.',
+  'icinga.onDemand': 'On demand',
+  'icinga.onDemandHint': 'The request waits until the admin signs it on the master.',
+  'icinga.ticket': 'Ticket',
+  'icinga.ticketHint': '40 hexadecimal characters, from: {command}',
+  'icinga.trustAndPair': 'Trust and pair',
+  'icinga.pairing': 'Pairing…',
+  'icinga.pending':
+    "The master received our certificate request; it waits for the admin's approval.",
+  'icinga.pendingRun': 'Ask the admin to run this on the master, then check again:',
+  'icinga.checkAgain': 'Check again',
+  'icinga.paired': 'Paired',
+  'icinga.masterPin': 'Pinned master certificate',
+  'icinga.certificateExpires': 'Our certificate expires',
+  'icinga.server.zones': '1. Declare this agent in zones.conf',
+  'icinga.server.zonesHint':
+    'On the master (e.g. /etc/icinga2/zones.conf), then: icinga2 daemon -C && systemctl reload icinga2',
+  'icinga.server.ticket': '2. Create the ticket for this agent',
+  'icinga.server.ticketHint': 'Prints the ticket to paste in the wizard.',
+  'icinga.server.sign': '2. Sign the pending request',
+  'icinga.server.signHint':
+    '`icinga2 ca list` shows pending requests; sign ours by its fingerprint.',
+
+  'settings.files': 'Where Outpost keeps its data',
+  'settings.dataDir': 'Data folder',
+  'settings.settingsFile': 'Settings file',
+  'settings.logFile': 'Log file',
+  'settings.fileHint': 'Settings hold no secret: passwords and tickets live in the secret store.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -12,7 +12,8 @@ export const fr: Messages = {
 
   'app.connected': 'Connecté à l’agent',
   'app.disconnected': 'Agent injoignable',
-  'app.disconnectedLong': 'La connexion à l’agent est perdue. Reconnexion… `outpost ui` tourne-t-il toujours ?',
+  'app.disconnectedLong':
+    'La connexion à l’agent est perdue. Reconnexion… `outpost ui` tourne-t-il toujours ?',
 
   'nav.label': 'Principal',
   'nav.overview': 'Vue d’ensemble',
@@ -35,7 +36,8 @@ export const fr: Messages = {
   'overview.subtitle': 'Outpost {version} : tous les serveurs auxquels cet agent livre',
   'overview.pair': 'Appairer un serveur…',
   'overview.emptyTitle': 'Aucun serveur appairé',
-  'overview.emptyBody': 'Appairez Outpost avec un maître Icinga 2, un serveur Tentacle de Pandora FMS, Centreon Gorgone ou OnSphere pour commencer les livraisons.',
+  'overview.emptyBody':
+    'Appairez Outpost avec un maître Icinga 2, un serveur Tentacle de Pandora FMS, Centreon Gorgone ou OnSphere pour commencer les livraisons.',
   'overview.lastDelivery': 'Dernière livraison',
   'overview.lastError': 'Dernière erreur',
   'overview.detail': 'Détail',
@@ -50,10 +52,14 @@ export const fr: Messages = {
   'pair.otherProtocol': 'Autre protocole',
   'pair.steps': 'Étapes de l’appairage',
   'pair.onServer': 'À faire sur le serveur',
-  'pair.blurb.icinga': 'Envoyer des résultats de contrôle à un maître Icinga 2 par son protocole de cluster (port 5665). Le maître signe notre certificat avec un ticket ou à la demande.',
-  'pair.blurb.tentacle': 'Envoyer des fichiers et les données d’agent à un serveur Tentacle de Pandora FMS (port 41121), avec TLS et mot de passe en option.',
-  'pair.blurb.gorgone': 'Se connecter à Centreon Gorgone via ZeroMQ ; l’administrateur autorise l’empreinte de notre clé.',
-  'pair.blurb.onsphere': 'Publier des valeurs vers OnSphere avec le certificat de module exporté de la pile.',
+  'pair.blurb.icinga':
+    'Envoyer des résultats de contrôle à un maître Icinga 2 par son protocole de cluster (port 5665). Le maître signe notre certificat avec un ticket ou à la demande.',
+  'pair.blurb.tentacle':
+    'Envoyer des fichiers et les données d’agent à un serveur Tentacle de Pandora FMS (port 41121), avec TLS et mot de passe en option.',
+  'pair.blurb.gorgone':
+    'Se connecter à Centreon Gorgone via ZeroMQ ; l’administrateur autorise l’empreinte de notre clé.',
+  'pair.blurb.onsphere':
+    'Publier des valeurs vers OnSphere avec le certificat de module exporté de la pile.',
 
   'tofu.presented': 'Présentée par le serveur',
   'tofu.onServer': 'Lue sur le serveur',
@@ -68,12 +74,14 @@ export const fr: Messages = {
   'checks.title': 'Contrôles',
   'checks.subtitle': 'Les contrôles que cet agent exécute sur cette machine.',
   'checks.empty': 'Aucun contrôle local configuré',
-  'checks.emptyBody': 'Les contrôles locaux produisent des résultats mis en file pour chaque serveur appairé qui les accepte.',
+  'checks.emptyBody':
+    'Les contrôles locaux produisent des résultats mis en file pour chaque serveur appairé qui les accepte.',
 
   'identity.title': 'Identité',
   'identity.subtitle': 'Toutes les clés, certificats, épinglages et tickets détenus par cet agent.',
   'identity.encrypted': 'Les secrets sont chiffrés par le système d’exploitation ({backend}).',
-  'identity.notEncrypted': 'Les secrets ne sont PAS chiffrés sur ce système ({backend}) : seules les permissions de fichier les protègent.',
+  'identity.notEncrypted':
+    'Les secrets ne sont PAS chiffrés sur ce système ({backend}) : seules les permissions de fichier les protègent.',
   'identity.agentKey': 'Clé de l’agent',
   'identity.thumbprint': 'Empreinte JWK (SHA-256)',
   'identity.copyThumbprint': 'Copier l’empreinte JWK',
@@ -83,7 +91,8 @@ export const fr: Messages = {
   'identity.publicKey': 'Clé publique',
   'identity.showPublicKey': 'Afficher la clé publique (PEM)',
   'identity.certificates': 'Certificats',
-  'identity.noCertificates': 'Aucun certificat : l’appairage avec Icinga 2, Tentacle (TLS) ou OnSphere les ajoute ici.',
+  'identity.noCertificates':
+    'Aucun certificat : l’appairage avec Icinga 2, Tentacle (TLS) ou OnSphere les ajoute ici.',
   'identity.roleCa': 'AC',
   'identity.roleClient': 'certificat client',
   'identity.expired': 'Expiré',
@@ -109,7 +118,8 @@ export const fr: Messages = {
   'identity.hide': 'Masquer',
   'identity.otherKey': 'Empreinte d’une autre clé',
   'identity.keyPath': 'Chemin d’un fichier de clé PEM',
-  'identity.keyPathHint': 'Clé RSA publique ou privée, lue comme le fait gorgone_key_thumbprint.pl.',
+  'identity.keyPathHint':
+    'Clé RSA publique ou privée, lue comme le fait gorgone_key_thumbprint.pl.',
   'identity.compute': 'Calculer',
 
   'settings.title': 'Paramètres',
@@ -124,11 +134,10 @@ export const fr: Messages = {
   'settings.agentName': 'Nom de l’agent',
   'settings.agentNameHint': 'Le nom de point de terminaison (CN du certificat) utilisé par défaut.',
   'settings.startAtLogin': 'Démarrer à l’ouverture de session',
-  'settings.startAtLoginHint': 'L’application de bureau démarre dans la zone de notification à l’ouverture de session (Windows et macOS).',
+  'settings.startAtLoginHint':
+    'L’application de bureau démarre dans la zone de notification à l’ouverture de session (Windows et macOS).',
   'settings.autoUpdate': 'Installer les mises à jour automatiquement',
   'settings.saved': 'Paramètres enregistrés.',
-  'settings.file': 'Fichier de paramètres',
-  'settings.fileHint': 'Les paramètres sont dans settings.json, dans le dossier de données ; les secrets jamais.',
 
   'logs.title': 'Journaux',
   'logs.subtitle': 'Les lignes de journal récentes de l’agent. Les secrets n’y figurent jamais.',
@@ -139,4 +148,63 @@ export const fr: Messages = {
   'logs.level.error': 'Erreur',
   'logs.filter': 'Contient',
   'logs.empty': 'Aucune ligne ne correspond.',
+
+  'pair.targetName': 'Nom de la cible',
+  'pair.targetNameHint':
+    'Le nom de ce serveur dans Outpost : lettres, chiffres, « . », « _ » ou « - ».',
+  'pair.finish': 'Aller à la vue d’ensemble',
+  'icinga.step.master': 'Maître',
+  'icinga.step.trust': 'Confiance et signature',
+  'icinga.step.sign': 'Approbation sur le maître',
+  'icinga.step.done': 'Appairé',
+  'icinga.host': 'Nom d’hôte ou adresse du maître',
+  'icinga.port': 'Port',
+  'icinga.cn': 'Nom du point de terminaison de l’agent (CN)',
+  'icinga.cnHint': 'Le CN du certificat et le nom de l’objet Endpoint sur le maître.',
+  'icinga.cnPlaceholder': '<nom de l’agent>',
+  'icinga.zone': 'Zone de l’agent',
+  'icinga.zoneHint': 'Par défaut, le nom du point de terminaison.',
+  'icinga.parentZone': 'Zone parente sur le maître',
+  'icinga.parentZoneHint': 'Sert uniquement au texte zones.conf pour l’administrateur.',
+  'icinga.fetch': 'Récupérer le certificat du maître',
+  'icinga.fetching': 'Connexion…',
+  'icinga.trustIntro':
+    '{host} a présenté ce certificat. Comparez son empreinte avec celle du maître avant de lui faire confiance.',
+  'icinga.endpoint': 'Point de terminaison du maître',
+  'icinga.expires': 'Expire le',
+  'icinga.trustConfirm':
+    'J’ai comparé les empreintes : faire confiance à ce maître et épingler son certificat',
+  'icinga.signing': 'Comment le maître signe notre certificat',
+  'icinga.withTicket': 'Avec un ticket',
+  'icinga.withTicketHint':
+    'Signé immédiatement ; l’administrateur vous donne un ticket pour ce CN.',
+  'icinga.onDemand': 'À la demande',
+  'icinga.onDemandHint': 'La demande attend que l’administrateur la signe sur le maître.',
+  'icinga.ticket': 'Ticket',
+  'icinga.ticketHint': '40 caractères hexadécimaux, obtenus par : {command}',
+  'icinga.trustAndPair': 'Faire confiance et appairer',
+  'icinga.pairing': 'Appairage…',
+  'icinga.pending':
+    'Le maître a reçu notre demande de certificat ; elle attend l’approbation de l’administrateur.',
+  'icinga.pendingRun':
+    'Demandez à l’administrateur d’exécuter ceci sur le maître, puis vérifiez à nouveau :',
+  'icinga.checkAgain': 'Vérifier à nouveau',
+  'icinga.paired': 'Appairé',
+  'icinga.masterPin': 'Certificat du maître épinglé',
+  'icinga.certificateExpires': 'Notre certificat expire le',
+  'icinga.server.zones': '1. Déclarer cet agent dans zones.conf',
+  'icinga.server.zonesHint':
+    'Sur le maître (p. ex. /etc/icinga2/zones.conf), puis : icinga2 daemon -C && systemctl reload icinga2',
+  'icinga.server.ticket': '2. Créer le ticket de cet agent',
+  'icinga.server.ticketHint': 'Affiche le ticket à coller dans l’assistant.',
+  'icinga.server.sign': '2. Signer la demande en attente',
+  'icinga.server.signHint':
+    '`icinga2 ca list` affiche les demandes en attente ; signez la nôtre par son empreinte.',
+
+  'settings.files': 'Où Outpost conserve ses données',
+  'settings.dataDir': 'Dossier de données',
+  'settings.settingsFile': 'Fichier de paramètres',
+  'settings.logFile': 'Fichier journal',
+  'settings.fileHint':
+    'Les paramètres ne contiennent aucun secret : mots de passe et tickets sont dans le coffre à secrets.',
 };

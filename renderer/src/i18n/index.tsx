@@ -9,7 +9,11 @@ export type Language = (typeof LANGUAGES)[number];
 /** Every catalog is a `Messages`: a key missing in one language is a compile error. */
 export const CATALOGS: Record<Language, Messages> = { en, fr, de };
 
-export const LANGUAGE_NAMES: Record<Language, string> = { en: 'English', fr: 'Français', de: 'Deutsch' };
+export const LANGUAGE_NAMES: Record<Language, string> = {
+  en: 'English',
+  fr: 'Français',
+  de: 'Deutsch',
+};
 
 export type Translate = (key: MessageKey, vars?: Record<string, string | number>) => string;
 
@@ -18,7 +22,9 @@ export function translator(language: Language): Translate {
   return (key, vars) => {
     const text = catalog[key];
     if (vars === undefined) return text;
-    return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+    return text.replace(/\{(\w+)\}/g, (whole, name: string) =>
+      name in vars ? String(vars[name]) : whole,
+    );
   };
 }
 
@@ -28,11 +34,25 @@ interface I18nValue {
   t: Translate;
 }
 
-const I18nContext = createContext<I18nValue>({ language: 'en', setLanguage: () => undefined, t: translator('en') });
+const I18nContext = createContext<I18nValue>({
+  language: 'en',
+  setLanguage: () => undefined,
+  t: translator('en'),
+});
 
-export function I18nProvider(props: { language: Language; setLanguage(l: Language): void; children: ReactNode }) {
+export function I18nProvider(props: {
+  language: Language;
+  setLanguage(l: Language): void;
+  children: ReactNode;
+}) {
   return (
-    <I18nContext.Provider value={{ language: props.language, setLanguage: props.setLanguage, t: translator(props.language) }}>
+    <I18nContext.Provider
+      value={{
+        language: props.language,
+        setLanguage: props.setLanguage,
+        t: translator(props.language),
+      }}
+    >
       {props.children}
     </I18nContext.Provider>
   );

@@ -30,17 +30,39 @@ export function IdentityPage() {
       {id !== undefined && (
         <>
           {id.secretStore.encrypted ? (
-            <Banner tone="success">{t('identity.encrypted', { backend: id.secretStore.backend })}</Banner>
+            <Banner tone="success">
+              {t('identity.encrypted', { backend: id.secretStore.backend })}
+            </Banner>
           ) : (
-            <Banner tone="warning">{t('identity.notEncrypted', { backend: id.secretStore.backend })}</Banner>
+            <Banner tone="warning">
+              {t('identity.notEncrypted', { backend: id.secretStore.backend })}
+            </Banner>
           )}
           <Card title={t('identity.agentKey')}>
             <KeyValues
               rows={[
-                [t('identity.thumbprint'), <Code key="t" value={id.agentKey.thumbprint} label={t('identity.copyThumbprint')} testId="agent-thumbprint" />],
+                [
+                  t('identity.thumbprint'),
+                  <Code
+                    key="t"
+                    value={id.agentKey.thumbprint}
+                    label={t('identity.copyThumbprint')}
+                    testId="agent-thumbprint"
+                  />,
+                ],
                 [t('identity.bits'), `RSA ${id.agentKey.bits}`],
-                [t('identity.privateKey'), <code key="p" className="mono small">{id.agentKey.privateKeyPath} (0600)</code>],
-                [t('identity.publicKey'), <code key="q" className="mono small">{id.agentKey.publicKeyPath}</code>],
+                [
+                  t('identity.privateKey'),
+                  <code key="p" className="mono small">
+                    {id.agentKey.privateKeyPath} (0600)
+                  </code>,
+                ],
+                [
+                  t('identity.publicKey'),
+                  <code key="q" className="mono small">
+                    {id.agentKey.publicKeyPath}
+                  </code>,
+                ],
               ]}
             />
             <details className="details">
@@ -56,22 +78,42 @@ export function IdentityPage() {
                 {id.certificates.map((cert) => (
                   <div key={`${cert.target}/${cert.role}`} className="subcard">
                     <h3>
-                      {cert.target} · {cert.role === 'ca' ? t('identity.roleCa') : t('identity.roleClient')}{' '}
+                      {cert.target} ·{' '}
+                      {cert.role === 'ca' ? t('identity.roleCa') : t('identity.roleClient')}{' '}
                       {cert.summary.daysLeft < 30 ? (
                         <Badge tone={cert.summary.daysLeft < 0 ? 'bad' : 'warn'}>
-                          {cert.summary.daysLeft < 0 ? t('identity.expired') : t('identity.expiresSoon', { days: cert.summary.daysLeft })}
+                          {cert.summary.daysLeft < 0
+                            ? t('identity.expired')
+                            : t('identity.expiresSoon', { days: cert.summary.daysLeft })}
                         </Badge>
                       ) : (
-                        <Badge tone="ok">{t('identity.valid', { days: cert.summary.daysLeft })}</Badge>
+                        <Badge tone="ok">
+                          {t('identity.valid', { days: cert.summary.daysLeft })}
+                        </Badge>
                       )}
                     </h3>
                     <KeyValues
                       rows={[
                         [t('identity.subjectCn'), cert.summary.subjectCN ?? '—'],
                         [t('identity.issuerCn'), cert.summary.issuerCN ?? '—'],
-                        [t('identity.sha256'), <Code key="f" value={cert.summary.fingerprintSha256} label={t('identity.copyFingerprint')} />],
-                        [t('identity.validity'), `${formatTime(cert.summary.notBefore, language)} → ${formatTime(cert.summary.notAfter, language)}`],
-                        [t('identity.file'), <code key="p" className="mono small">{cert.path}</code>],
+                        [
+                          t('identity.sha256'),
+                          <Code
+                            key="f"
+                            value={cert.summary.fingerprintSha256}
+                            label={t('identity.copyFingerprint')}
+                          />,
+                        ],
+                        [
+                          t('identity.validity'),
+                          `${formatTime(cert.summary.notBefore, language)} → ${formatTime(cert.summary.notAfter, language)}`,
+                        ],
+                        [
+                          t('identity.file'),
+                          <code key="p" className="mono small">
+                            {cert.path}
+                          </code>,
+                        ],
                       ]}
                     />
                   </div>
@@ -96,10 +138,14 @@ export function IdentityPage() {
                   {id.pins.map((pin) => (
                     <tr key={pin.target}>
                       <td>{pin.target}</td>
-                      <td>{pin.kind === 'tls-sha256' ? t('identity.pinTls') : t('identity.pinJwk')}</td>
+                      <td>
+                        {pin.kind === 'tls-sha256' ? t('identity.pinTls') : t('identity.pinJwk')}
+                      </td>
                       <td>
                         <Code value={pin.value} label={t('identity.copyFingerprint')} />
-                        {pin.subject !== undefined && <span className="muted small">{pin.subject}</span>}
+                        {pin.subject !== undefined && (
+                          <span className="muted small">{pin.subject}</span>
+                        )}
                       </td>
                       <td>{formatTime(pin.pinnedAt, language)}</td>
                     </tr>
@@ -138,7 +184,12 @@ function TicketRow(props: { target: string; masked: string }) {
       <code className="mono" aria-label={t('identity.ticketOf', { target: props.target })}>
         {shown ? props.masked : '••••••••••••'}
       </code>
-      <button type="button" className="btn btn-small btn-ghost" aria-pressed={shown} onClick={() => setShown(!shown)}>
+      <button
+        type="button"
+        className="btn btn-small btn-ghost"
+        aria-pressed={shown}
+        onClick={() => setShown(!shown)}
+      >
         {shown ? t('identity.hide') : t('identity.reveal')}
       </button>
     </div>
@@ -155,20 +206,37 @@ function OtherKeyThumbprint() {
     event.preventDefault();
     setErrors(NO_ERRORS);
     setResult(undefined);
-    agent.call('getThumbprint', { keyPath }).then(setResult, (error: unknown) => setErrors(formErrors(error, ['keyPath'])));
+    agent
+      .call('getThumbprint', { keyPath })
+      .then(setResult, (error: unknown) => setErrors(formErrors(error, ['keyPath'])));
   };
   return (
     <Card title={t('identity.otherKey')}>
       <form className="form-inline" onSubmit={submit} noValidate>
-        <Field label={t('identity.keyPath')} hint={t('identity.keyPathHint')} error={errors.fields.keyPath}>
-          <input type="text" value={keyPath} onChange={(e) => setKeyPath(e.target.value)} spellCheck={false} />
+        <Field
+          label={t('identity.keyPath')}
+          hint={t('identity.keyPathHint')}
+          error={errors.fields.keyPath}
+        >
+          <input
+            type="text"
+            value={keyPath}
+            onChange={(e) => setKeyPath(e.target.value)}
+            spellCheck={false}
+          />
         </Field>
         <button type="submit" className="btn">
           {t('identity.compute')}
         </button>
       </form>
       {errors.general !== undefined && <p className="field-error">{errors.general}</p>}
-      {result !== undefined && <Code value={result.thumbprint} label={t('identity.copyThumbprint')} testId="other-thumbprint" />}
+      {result !== undefined && (
+        <Code
+          value={result.thumbprint}
+          label={t('identity.copyThumbprint')}
+          testId="other-thumbprint"
+        />
+      )}
     </Card>
   );
 }

@@ -18,10 +18,16 @@ export function LogsPage() {
   const logs = useCall('getRecentLogs', request, request);
   useEvent('log', (line) => {
     if (ORDER[line.level] < ORDER[level]) return;
-    if (contains !== '' && !JSON.stringify(line).toLowerCase().includes(contains.toLowerCase())) return;
+    if (contains !== '' && !JSON.stringify(line).toLowerCase().includes(contains.toLowerCase()))
+      return;
     setLive((l) => [...l.slice(-499), line]);
   });
-  const lines = [...(logs.data ?? []), ...live.filter((l) => !(logs.data ?? []).some((d) => d.time === l.time && d.message === l.message))];
+  const lines = [
+    ...(logs.data ?? []),
+    ...live.filter(
+      (l) => !(logs.data ?? []).some((d) => d.time === l.time && d.message === l.message),
+    ),
+  ];
 
   return (
     <>
@@ -65,12 +71,16 @@ export function LogsPage() {
               .reverse()
               .map((line, i) => (
                 <li key={`${line.time}-${i}`} className={`log-line log-${line.level}`}>
-                  <time dateTime={line.time}>{new Date(line.time).toLocaleTimeString(language)}</time>
+                  <time dateTime={line.time}>
+                    {new Date(line.time).toLocaleTimeString(language)}
+                  </time>
                   <span className="log-level">{line.level}</span>
                   <span className="log-scope">{line.scope}</span>
                   <span className="log-message">
                     {line.message}
-                    {line.fields !== undefined && <span className="muted"> {JSON.stringify(line.fields)}</span>}
+                    {line.fields !== undefined && (
+                      <span className="muted"> {JSON.stringify(line.fields)}</span>
+                    )}
                   </span>
                 </li>
               ))}

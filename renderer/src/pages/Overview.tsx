@@ -1,6 +1,15 @@
 import type { TargetSummary } from '../../../main/core/api.ts';
 import { useCall, useReloadOn } from '../agent.tsx';
-import { Badge, Banner, Card, EmptyState, ErrorBanner, formatTime, PageHeader, type Tone } from '../components.tsx';
+import {
+  Badge,
+  Banner,
+  Card,
+  EmptyState,
+  ErrorBanner,
+  formatTime,
+  PageHeader,
+  type Tone,
+} from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n/index.tsx';
 import type { PageProps } from './index.ts';
 
@@ -34,7 +43,11 @@ export function OverviewPage(props: PageProps) {
     <>
       <PageHeader
         title={t('overview.title')}
-        subtitle={info.data === undefined ? undefined : t('overview.subtitle', { version: info.data.version })}
+        subtitle={
+          info.data === undefined
+            ? undefined
+            : t('overview.subtitle', { version: info.data.version })
+        }
         actions={
           <button type="button" className="btn btn-primary" onClick={() => props.navigate('pair')}>
             {t('overview.pair')}
@@ -42,14 +55,20 @@ export function OverviewPage(props: PageProps) {
         }
       />
       {info.data !== undefined && !info.data.secretStore.encrypted && (
-        <Banner tone="warning">{t('identity.notEncrypted', { backend: info.data.secretStore.backend })}</Banner>
+        <Banner tone="warning">
+          {t('identity.notEncrypted', { backend: info.data.secretStore.backend })}
+        </Banner>
       )}
       <ErrorBanner error={targets.error} onRetry={targets.reload} />
       {targets.data !== undefined && targets.data.length === 0 && (
         <Card>
           <EmptyState title={t('overview.emptyTitle')}>
             <p className="muted">{t('overview.emptyBody')}</p>
-            <button type="button" className="btn btn-primary" onClick={() => props.navigate('pair')}>
+            <button
+              type="button"
+              className="btn btn-primary"
+              onClick={() => props.navigate('pair')}
+            >
               {t('overview.pair')}
             </button>
           </EmptyState>
@@ -92,7 +111,9 @@ export function OverviewPage(props: PageProps) {
             </dl>
             <div className="card-foot">
               <a href={`#/queue/${encodeURIComponent(target.name)}`}>{t('overview.viewQueue')}</a>
-              <a href={`#/pair/${target.kind}/${encodeURIComponent(target.name)}`}>{t('overview.settings')}</a>
+              <a href={`#/pair/${target.kind}/${encodeURIComponent(target.name)}`}>
+                {t('overview.settings')}
+              </a>
             </div>
           </Card>
         ))}

@@ -31,7 +31,10 @@ export function PairingPage(props: PageProps) {
             </button>
           }
         />
-        <Wizard existing={existing === undefined ? undefined : decodeURIComponent(existing)} done={() => props.navigate('overview')} />
+        <Wizard
+          existing={existing === undefined ? undefined : decodeURIComponent(existing)}
+          done={() => props.navigate('overview')}
+        />
       </>
     );
   }

@@ -1,7 +1,17 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { useAgent, useCall } from '../agent.tsx';
 import { applyTheme, type Theme } from '../App.tsx';
-import { Banner, Card, ErrorBanner, Field, formErrors, NO_ERRORS, PageHeader, type FormErrors } from '../components.tsx';
+import {
+  Banner,
+  Card,
+  ErrorBanner,
+  Field,
+  formErrors,
+  KeyValues,
+  NO_ERRORS,
+  PageHeader,
+  type FormErrors,
+} from '../components.tsx';
 import { LANGUAGE_NAMES, LANGUAGES, useI18n, type Language } from '../i18n/index.tsx';
 
 const AGENT_FIELDS = ['name', 'language', 'theme', 'startAtLogin', 'autoUpdate'] as const;
@@ -10,6 +20,7 @@ export function SettingsPage() {
   const { t, setLanguage } = useI18n();
   const agent = useAgent();
   const settings = useCall('getSettings', {});
+  const info = useCall('getAgentInfo', {});
   const [name, setName] = useState('');
   const [theme, setTheme] = useState<Theme>('system');
   const [startAtLogin, setStartAtLogin] = useState(false);
@@ -27,7 +38,9 @@ export function SettingsPage() {
     setAutoUpdate(a.autoUpdate);
   }, [settings.data]);
 
-  const save = (patch: Parameters<typeof agent.call<'updateAgentSettings'>>[1]): Promise<boolean> => {
+  const save = (
+    patch: Parameters<typeof agent.call<'updateAgentSettings'>>[1],
+  ): Promise<boolean> => {
     setErrors(NO_ERRORS);
     setSaved(false);
     return agent.call('updateAgentSettings', patch).then(
@@ -89,24 +102,45 @@ export function SettingsPage() {
       <form onSubmit={submit} noValidate>
         <Card title={t('settings.agent')}>
           <div className="form-grid">
-            <Field label={t('settings.agentName')} hint={t('settings.agentNameHint')} error={errors.fields.name}>
-              <input type="text" value={name} onChange={(e) => setName(e.target.value)} spellCheck={false} />
+            <Field
+              label={t('settings.agentName')}
+              hint={t('settings.agentNameHint')}
+              error={errors.fields.name}
+            >
+              <input
+                type="text"
+                value={name}
+                onChange={(e) => setName(e.target.value)}
+                spellCheck={false}
+              />
             </Field>
           </div>
           <div className="checks">
             <label className="check">
-              <input type="checkbox" checked={startAtLogin} onChange={(e) => setStartAtLogin(e.target.checked)} />
+              <input
+                type="checkbox"
+                checked={startAtLogin}
+                onChange={(e) => setStartAtLogin(e.target.checked)}
+              />
               <span>
                 {t('settings.startAtLogin')}
                 <span className="hint block">{t('settings.startAtLoginHint')}</span>
               </span>
             </label>
             <label className="check">
-              <input type="checkbox" checked={autoUpdate} onChange={(e) => setAutoUpdate(e.target.checked)} />
+              <input
+                type="checkbox"
+                checked={autoUpdate}
+                onChange={(e) => setAutoUpdate(e.target.checked)}
+              />
               <span>{t('settings.autoUpdate')}</span>
             </label>
           </div>
-          {errors.general !== undefined && <p className="field-error" role="alert">{errors.general}</p>}
+          {errors.general !== undefined && (
+            <p className="field-error" role="alert">
+              {errors.general}
+            </p>
+          )}
           {saved && <Banner tone="success">{t('settings.saved')}</Banner>}
           <div className="form-actions">
             <button type="submit" className="btn btn-primary">
@@ -115,9 +149,31 @@ export function SettingsPage() {
           </div>
         </Card>
       </form>
-      {settings.data !== undefined && (
-        <Card title={t('settings.file')}>
-          <p className="muted small">{t('settings.fileHint')}</p>
+      {info.data !== undefined && (
+        <Card title={t('settings.files')}>
+          <KeyValues
+            rows={[
+              [
+                t('settings.dataDir'),
+                <code key="d" className="mono small">
+                  {info.data.dataDir}
+                </code>,
+              ],
+              [
+                t('settings.settingsFile'),
+                <code key="s" className="mono small">
+                  {info.data.settingsPath}
+                </code>,
+              ],
+              [
+                t('settings.logFile'),
+                <code key="l" className="mono small">
+                  {info.data.logFile || '—'}
+                </code>,
+              ],
+            ]}
+          />
+          <p className="hint">{t('settings.fileHint')}</p>
         </Card>
       )}
     </>

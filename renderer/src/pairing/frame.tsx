@@ -3,7 +3,12 @@ import { Badge, Code, CodeBlock } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n/index.tsx';
 
 /** Steps on the left, the current step in the middle, "on the server" on the right. */
-export function WizardFrame(props: { steps: MessageKey[]; current: number; children: ReactNode; server: ReactNode }) {
+export function WizardFrame(props: {
+  steps: MessageKey[];
+  current: number;
+  children: ReactNode;
+  server: ReactNode;
+}) {
   const { t } = useI18n();
   return (
     <div className="wizard">
@@ -42,7 +47,12 @@ export function ServerStep(props: { title: string; text?: string; children?: Rea
 
 /** Upper-case hex pairs, whatever the admin pasted (colons, spaces, `sha256/`, lower case). */
 export function canonicalFingerprint(value: string): string {
-  const hex = value.replace(/^sha256[/:]/i, '').replace(/[^0-9a-f]/gi, '').toUpperCase();
+  // `openssl x509 -fingerprint` prints `sha256 Fingerprint=AB:CD…`: keep what follows '='.
+  const afterEquals = value.slice(value.lastIndexOf('=') + 1).trim();
+  const hex = afterEquals
+    .replace(/^sha-?256[/:]/i, '')
+    .replace(/[^0-9a-f]/gi, '')
+    .toUpperCase();
   return hex.replace(/(..)(?!$)/g, '$1:');
 }
 
@@ -51,7 +61,11 @@ export function canonicalFingerprint(value: string): string {
  * the one the admin reads on the server; the two are compared as the admin
  * pastes, and accepting is a separate, explicit click.
  */
-export function FingerprintCompare(props: { presented: string; subject?: string | undefined; serverCommand: string }) {
+export function FingerprintCompare(props: {
+  presented: string;
+  subject?: string | undefined;
+  serverCommand: string;
+}) {
   const { t } = useI18n();
   const [pasted, setPasted] = useState('');
   const id = useId();
@@ -66,7 +80,11 @@ export function FingerprintCompare(props: { presented: string; subject?: string 
       <div className="compare-side">
         <h3>{t('tofu.presented')}</h3>
         {props.subject !== undefined && <p className="muted small">{props.subject}</p>}
-        <Code value={props.presented} label={t('identity.copyFingerprint')} testId="presented-fingerprint" />
+        <Code
+          value={props.presented}
+          label={t('identity.copyFingerprint')}
+          testId="presented-fingerprint"
+        />
       </div>
       <div className="compare-side">
         <h3>
@@ -75,7 +93,14 @@ export function FingerprintCompare(props: { presented: string; subject?: string 
         <p className="muted small">
           {t('tofu.runThis')} <code className="mono">{props.serverCommand}</code>
         </p>
-        <input id={id} type="text" className="mono" value={pasted} spellCheck={false} onChange={(e) => setPasted(e.target.value)} />
+        <input
+          id={id}
+          type="text"
+          className="mono"
+          value={pasted}
+          spellCheck={false}
+          onChange={(e) => setPasted(e.target.value)}
+        />
         {verdict === 'match' && <Badge tone="ok">{t('tofu.match')}</Badge>}
         {verdict === 'mismatch' && <Badge tone="bad">{t('tofu.mismatch')}</Badge>}
       </div>

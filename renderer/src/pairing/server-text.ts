@@ -7,7 +7,12 @@
 
 /** gorgone.md §6: `gorgonecore.authorized_clients` entries are `{key: <thumbprint>}`. */
 export function gorgoneAuthorizedClient(thumbprint: string): string {
-  return ['gorgone:', '  gorgonecore:', '    authorized_clients:', `      - key: ${thumbprint}`].join('\n');
+  return [
+    'gorgone:',
+    '  gorgonecore:',
+    '    authorized_clients:',
+    `      - key: ${thumbprint}`,
+  ].join('\n');
 }
 
 /** A double-quoted Icinga DSL string (icinga2.md §3.7 zones.conf). */

@@ -1,5 +1,11 @@
 import type { AgentApi, AgentEventName, AgentEvents, AgentMethod } from '../../../main/core/api.ts';
-import { isSerializedError, UiError, type Request, type Response, type Transport } from './types.ts';
+import {
+  isSerializedError,
+  UiError,
+  type Request,
+  type Response,
+  type Transport,
+} from './types.ts';
 
 /** What preload/index.ts puts on `window.outpost`. */
 export type OutpostBridge = AgentApi & {

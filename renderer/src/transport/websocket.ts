@@ -1,5 +1,11 @@
 import type { AgentEventName, AgentMethod } from '../../../main/core/api.ts';
-import { isSerializedError, UiError, type Request, type Response, type Transport } from './types.ts';
+import {
+  isSerializedError,
+  UiError,
+  type Request,
+  type Response,
+  type Transport,
+} from './types.ts';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -39,7 +45,9 @@ export function webSocketTransport(url: string): Transport {
         opened = undefined;
         notify(false);
         for (const [id, p] of pending) {
-          p.reject(new Error('the connection to the agent was lost: is `outpost ui` still running?'));
+          p.reject(
+            new Error('the connection to the agent was lost: is `outpost ui` still running?'),
+          );
           pending.delete(id);
         }
         setTimeout(() => void connect().then(resolve), RECONNECT_MS);
@@ -49,7 +57,13 @@ export function webSocketTransport(url: string): Transport {
   };
 
   const onFrame = (text: string): void => {
-    let frame: { id?: number; result?: unknown; error?: unknown; event?: string; payload?: unknown };
+    let frame: {
+      id?: number;
+      result?: unknown;
+      error?: unknown;
+      event?: string;
+      payload?: unknown;
+    };
     try {
       frame = JSON.parse(text) as typeof frame;
     } catch {
@@ -63,7 +77,9 @@ export function webSocketTransport(url: string): Transport {
     if (p === undefined) return;
     pending.delete(frame.id!);
     if (frame.error !== undefined) {
-      p.reject(isSerializedError(frame.error) ? new UiError(frame.error) : new Error(String(frame.error)));
+      p.reject(
+        isSerializedError(frame.error) ? new UiError(frame.error) : new Error(String(frame.error)),
+      );
     } else {
       p.resolve(frame.result);
     }

@@ -13,12 +13,22 @@ interface HttpAnswer {
   body: string;
 }
 
-function get(port: number, path: string, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+function get(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+        }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -80,10 +90,14 @@ describe('outpost ui web host', () => {
   });
 
   it('trades the token in the URL for an HttpOnly SameSite=Strict cookie and drops it from the address', async () => {
-    const answer = await get(host.port, `/?token=${host.token}`, { Host: `127.0.0.1:${host.port}` });
+    const answer = await get(host.port, `/?token=${host.token}`, {
+      Host: `127.0.0.1:${host.port}`,
+    });
     expect(answer.status).toBe(303);
     expect(answer.headers.location).toBe('/');
-    expect(String(answer.headers['set-cookie'])).toMatch(/^outpost_ui_token=[\w-]+; HttpOnly; SameSite=Strict; Path=\//);
+    expect(String(answer.headers['set-cookie'])).toMatch(
+      /^outpost_ui_token=[\w-]+; HttpOnly; SameSite=Strict; Path=\//,
+    );
   });
 
   it('serves the UI with the cookie, under a strict CSP', async () => {
@@ -91,20 +105,41 @@ describe('outpost ui web host', () => {
     expect(page.status).toBe(200);
     expect(page.body).toContain('<title>Outpost</title>');
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
-    const script = await get(host.port, '/assets/app.js', { Host: `localhost:${host.port}`, Cookie: cookie });
+    const script = await get(host.port, '/assets/app.js', {
+      Host: `localhost:${host.port}`,
+      Cookie: cookie,
+    });
     expect(script.headers['content-type']).toBe('text/javascript; charset=utf-8');
   });
 
   it('refuses HTTP without the token, with a wrong token, from another Host (DNS rebinding) or Origin', async () => {
     expect((await get(host.port, '/', { Host: `127.0.0.1:${host.port}` })).status).toBe(401);
-    expect((await get(host.port, '/?token=wrong', { Host: `127.0.0.1:${host.port}` })).status).toBe(401);
-    expect((await get(host.port, '/', { Host: `127.0.0.1:${host.port}`, Cookie: 'outpost_ui_token=x' })).status).toBe(401);
-    expect((await get(host.port, '/', { Host: `attacker.example:${host.port}`, Cookie: cookie })).status).toBe(421);
-    expect((await get(host.port, '/', { Host: `127.0.0.1:${host.port}`, Cookie: cookie, Origin: 'http://attacker.example' })).status).toBe(403);
+    expect((await get(host.port, '/?token=wrong', { Host: `127.0.0.1:${host.port}` })).status).toBe(
+      401,
+    );
+    expect(
+      (await get(host.port, '/', { Host: `127.0.0.1:${host.port}`, Cookie: 'outpost_ui_token=x' }))
+        .status,
+    ).toBe(401);
+    expect(
+      (await get(host.port, '/', { Host: `attacker.example:${host.port}`, Cookie: cookie })).status,
+    ).toBe(421);
+    expect(
+      (
+        await get(host.port, '/', {
+          Host: `127.0.0.1:${host.port}`,
+          Cookie: cookie,
+          Origin: 'http://attacker.example',
+        })
+      ).status,
+    ).toBe(403);
   });
 
   it('never serves a file outside the UI folder', async () => {
-    const answer = await get(host.port, '/..%2foutside.txt', { Host: `127.0.0.1:${host.port}`, Cookie: cookie });
+    const answer = await get(host.port, '/..%2foutside.txt', {
+      Host: `127.0.0.1:${host.port}`,
+      Cookie: cookie,
+    });
     expect(answer.status).toBe(404);
     expect(answer.body).not.toContain('must not be served');
     expect(resolveStatic('/srv/ui', '/../etc/passwd')).toBeUndefined();
@@ -119,18 +154,27 @@ describe('outpost ui web host', () => {
     expect(await openSocket(url, { Origin: origin, Cookie: 'outpost_ui_token=nope' })).toBe(401);
     expect(await openSocket(url, { Origin: 'http://attacker.example', Cookie: cookie })).toBe(403);
     expect(await openSocket(url, { Cookie: cookie })).toBe(403);
-    expect(await openSocket(`ws://127.0.0.1:${host.port}/other`, { Origin: origin, Cookie: cookie })).toBe(404);
+    expect(
+      await openSocket(`ws://127.0.0.1:${host.port}/other`, { Origin: origin, Cookie: cookie }),
+    ).toBe(404);
   });
 
   it('carries AgentApi calls over the socket, validated by the contract, and pushes events', async () => {
-    const ws = await openSocket(`ws://127.0.0.1:${host.port}/ws`, { Origin: origin, Cookie: cookie });
+    const ws = await openSocket(`ws://127.0.0.1:${host.port}/ws`, {
+      Origin: origin,
+      Cookie: cookie,
+    });
     expect(ws).toBeInstanceOf(WebSocket);
     const socket = ws as WebSocket;
     try {
       const info = await callOver(socket, { id: 1, method: 'getAgentInfo', request: {} });
       expect(info).toMatchObject({ id: 1, result: { version: agent.context.version } });
 
-      const invalid = await callOver(socket, { id: 2, method: 'updateAgentSettings', request: { name: '' } });
+      const invalid = await callOver(socket, {
+        id: 2,
+        method: 'updateAgentSettings',
+        request: { name: '' },
+      });
       expect(invalid).toMatchObject({ id: 2, error: { code: 'invalid-request', field: 'name' } });
 
       const unknown = await callOver(socket, { id: 3, method: 'rmRf', request: {} });
@@ -153,8 +197,8 @@ describe('outpost ui web host', () => {
   });
 
   it('tells how to build the UI when out/renderer is missing', async () => {
-    await expect(startWebHost({ agent, staticDir: '/nonexistent/renderer', port: 0 })).rejects.toThrow(
-      'run `npm run build:renderer` first',
-    );
+    await expect(
+      startWebHost({ agent, staticDir: '/nonexistent/renderer', port: 0 }),
+    ).rejects.toThrow('run `npm run build:renderer` first');
   });
 });

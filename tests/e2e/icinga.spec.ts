@@ -1,0 +1,112 @@
+import { expect, test } from '@playwright/test';
+import { icingaMissing, IcingaMaster } from '../peers/icinga2.ts';
+import { chromiumMissing, startOutpostUi, type OutpostUi } from './outpost-ui.ts';
+import { expectAccessible, screenshot } from './shots.ts';
+
+/** Ticket pairing through the wizard against a real Icinga 2 master (issue #8). */
+const skipReason = chromiumMissing() ?? icingaMissing();
+test.skip(skipReason !== undefined, skipReason);
+
+const CN = 'ws-e2e.example';
+let master: IcingaMaster;
+let ui: OutpostUi;
+
+test.beforeAll(async () => {
+  test.setTimeout(120_000);
+  [master, ui] = await Promise.all([
+    IcingaMaster.start({ agents: [{ cn: CN }] }),
+    startOutpostUi(),
+  ]);
+});
+test.afterAll(async () => {
+  await ui?.stop();
+  await master?.stop();
+});
+
+function spaced(hex: string): string {
+  return hex.toUpperCase().replace(/(..)(?!$)/g, '$1 ');
+}
+
+test('pairs with an Icinga master through the wizard: fingerprint shown, compared, then paired with a ticket', async ({
+  page,
+}) => {
+  await page.goto(ui.url);
+  await page.getByRole('link', { name: 'Pair a server' }).click();
+  await page.getByRole('link', { name: 'Pair with Icinga 2' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Pair with Icinga 2' })).toBeVisible();
+
+  await page.getByLabel('Target name').fill('icinga-e2e');
+  await page.getByLabel('Master host name or address').fill('127.0.0.1');
+  await page.getByLabel('Port').fill(String(master.port));
+  await page.getByLabel('Agent endpoint name (CN)').fill(CN);
+  // The server panel already tells the admin what to run, with our CN.
+  await expect(page.getByText(`icinga2 pki ticket --cn ${CN}`).first()).toBeVisible();
+  await expect(page.getByText(`object Endpoint "${CN}" {`)).toBeVisible();
+  await screenshot(page, 'pair-icinga-master');
+  await expectAccessible(page);
+
+  await page.getByRole('button', { name: 'Fetch the master certificate' }).click();
+  // Trust on first use: the fingerprint the master presented, next to the one read on the server.
+  await expect(page.getByTestId('presented-fingerprint')).toHaveText(spaced(master.fingerprint));
+  await page
+    .getByLabel('Read on the server')
+    .fill(`sha256 Fingerprint=${spaced(master.fingerprint).replace(/ /g, ':')}`);
+  await expect(page.getByText('Fingerprints match')).toBeVisible();
+  await page.getByLabel('Read on the server').fill('00:11:22');
+  await expect(page.getByText('Fingerprints differ: do not trust this server')).toBeVisible();
+  await page.getByLabel('Read on the server').fill(master.fingerprint);
+
+  const pair = page.getByRole('button', { name: 'Trust and pair' });
+  await expect(pair).toBeDisabled();
+  await page
+    .getByLabel('I compared the fingerprints: trust this master and pin its certificate')
+    .check();
+  await page.getByLabel('Ticket', { exact: true }).fill(await master.ticket(CN));
+  await screenshot(page, 'pair-icinga-trust');
+  await expectAccessible(page);
+  await pair.click();
+
+  await expect(page.getByRole('heading', { level: 2, name: /Paired/ })).toBeVisible({
+    timeout: 60_000,
+  });
+  await screenshot(page, 'pair-icinga-done');
+  await expectAccessible(page);
+
+  // The identity page shows the certificate the master signed and the pinned master.
+  await page.goto(`http://127.0.0.1:${ui.port}/#/identity`);
+  await expect(
+    page.getByRole('heading', { level: 3, name: /icinga-e2e · client certificate/ }),
+  ).toBeVisible();
+  await expect(page.getByText(CN, { exact: true }).first()).toBeVisible();
+  const { stdout } = await ui.cli('target', 'list', '--json');
+  expect(JSON.parse(stdout)).toEqual([
+    expect.objectContaining({ name: 'icinga-e2e', kind: 'icinga' }),
+  ]);
+  await screenshot(page, 'identity-paired');
+});
+
+test('a wrong ticket is refused and shown; cancelling leaves no target behind', async ({
+  page,
+}) => {
+  await page.goto(ui.url);
+  await page.goto(`http://127.0.0.1:${ui.port}/#/pair/icinga`);
+  await page.getByLabel('Target name').fill('icinga-bad');
+  await page.getByLabel('Master host name or address').fill('127.0.0.1');
+  await page.getByLabel('Port').fill('not-a-port');
+  await page.getByRole('button', { name: 'Fetch the master certificate' }).click();
+  await expect(page.getByLabel('Port')).toHaveAttribute('aria-invalid', 'true');
+  await page.getByLabel('Port').fill(String(master.port));
+  await page.getByLabel('Agent endpoint name (CN)').fill('ws-other.example');
+  await page.getByRole('button', { name: 'Fetch the master certificate' }).click();
+  await page
+    .getByLabel('I compared the fingerprints: trust this master and pin its certificate')
+    .check();
+  await page.getByLabel('Ticket', { exact: true }).fill('0'.repeat(40));
+  await page.getByRole('button', { name: 'Trust and pair' }).click();
+  await expect(page.getByRole('alert').first()).toBeVisible({ timeout: 60_000 });
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  const { stdout } = await ui.cli('target', 'list', '--json');
+  expect((JSON.parse(stdout) as Array<{ name: string }>).map((t) => t.name)).not.toContain(
+    'icinga-bad',
+  );
+});
