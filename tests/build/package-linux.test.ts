@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseUpdateFeed, updateDecision } from '../../main/shell/update-policy.ts';
 import { makeTempDir } from '../peers/util.ts';
 
 /**
@@ -40,6 +41,7 @@ const FUSE_ORDER = [
   'GrantFileProtocolExtraPrivileges',
 ];
 const ELECTRON_DEFAULT_WIRE = '10110001';
+const UPDATE_URL = 'https://updates.example.org/outpost';
 
 async function fakeElectronDist(dir: string): Promise<void> {
   await mkdir(join(dir, 'resources'), { recursive: true });
@@ -79,10 +81,12 @@ describe('npm run dist:linux -- --dir (packaging dry run)', () => {
     const electronDist = join(temp.dir, 'electron-dist');
     await fakeElectronDist(electronDist);
     const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1', PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` };
-    for (const key of Object.keys(env)) if (/^(CSC_|WIN_CSC_|APPLE_|AZURE_|GH_TOKEN|GITHUB_TOKEN)/.test(key)) delete env[key];
+    for (const key of Object.keys(env)) if (/^(CSC_|WIN_CSC_|APPLE_|AZURE_|GH_TOKEN|GITHUB_)/.test(key)) delete env[key];
+    // A feed makes electron-builder write resources/app-update.yml, which the updater reads.
+    env.OUTPOST_UPDATE_URL = UPDATE_URL;
     const result = await run(
       'npm',
-      ['run', 'dist:linux', '--', '--dir', `-c.electronDist=${electronDist}`, `-c.directories.output=${join(temp.dir, 'dist')}`],
+      ['run', 'dist:linux', '--', '--dir', '--publish', 'never', `-c.electronDist=${electronDist}`, `-c.directories.output=${join(temp.dir, 'dist')}`],
       { cwd: ROOT, env, maxBuffer: 32 * 1024 * 1024 },
     );
     log = `${result.stdout}\n${result.stderr}`;
@@ -165,6 +169,16 @@ describe('npm run dist:linux -- --dir (packaging dry run)', () => {
       expect(trayFiles).toEqual(expect.arrayContaining([`tray-${state}.png`, `tray-${state}@2x.png`, `tray-${state}Template.png`, `tray-${state}Template@2x.png`]));
     }
     expect(log).toContain('[outpost] signing for linux: AppImage and deb are not signed');
+  });
+
+  it('writes the update feed the updater reads, and the policy accepts it on Linux but not unsigned on Windows', async () => {
+    const feed = parseUpdateFeed(await readFile(join(appDir, 'resources', 'app-update.yml'), 'utf8'));
+    expect(feed).toEqual({ provider: 'generic', url: UPDATE_URL });
+    expect(updateDecision({ isPackaged: true, platform: 'linux', settingEnabled: true, feed }).check).toBe(true);
+    expect(updateDecision({ isPackaged: true, platform: 'win32', settingEnabled: true, feed })).toEqual({
+      check: false,
+      reason: 'this Windows build is unsigned, so an update signature could not be checked',
+    });
   });
 });
 
