@@ -17,6 +17,7 @@ import { FileSecretStore } from '../core/secrets.ts';
 import type { SettingsBackend } from '../core/settings/settings.ts';
 import { collectDiagnostics } from './diagnostics.ts';
 import { registerAgentIpc } from './ipc.ts';
+import { expiryNotices, NoticeGate, noticeFromEvent, type DesktopNotice } from './notices.ts';
 import { setUpShellLog } from './logging.ts';
 import { applyLoginItem, loginItemSupported } from './login-item.ts';
 import { SafeStorageSecretStore } from './secrets.ts';
@@ -31,6 +32,8 @@ import { createMainWindow, hardenContents, hardenSessions, rendererLocation } fr
  * user action is an AgentApi call, exactly as under `outpost ui`.
  */
 const TRAY_REFRESH_MS = 10_000;
+/** Certificates are checked for expiry at start and every 6 hours (one notification per day each). */
+const EXPIRY_CHECK_MS = 6 * 3600_000;
 const mainDir = import.meta.dirname;
 
 if (!app.requestSingleInstanceLock()) {
@@ -102,11 +105,19 @@ async function start(): Promise<void> {
 
   registerAgentIpc(ipcMain, agent, () => window, location.url);
 
-  agent.events.on('notice', (notice) => {
+  const gate = new NoticeGate();
+  const notify = (notice: DesktopNotice | undefined): void => {
+    const shown = gate.admit(notice);
+    if (shown === undefined) return;
+    log.info('notification', { title: shown.title });
     if (Notification.isSupported())
-      new Notification({ title: notice.title, body: notice.body }).show();
-    log.info('notice', { level: notice.level, title: notice.title });
-  });
+      new Notification({ title: shown.title, body: shown.body }).show();
+  };
+  agent.events.onAny((event, payload) => notify(noticeFromEvent(event, payload as never)));
+  const checkExpiry = async (): Promise<void> => {
+    const today = new Date().toISOString().slice(0, 10);
+    for (const notice of expiryNotices(await agent.api.getIdentity({}), today)) notify(notice);
+  };
 
   const iconsDir = app.isPackaged
     ? join(process.resourcesPath, 'build')
@@ -161,7 +172,12 @@ async function start(): Promise<void> {
     () => void refreshTray().catch((e: unknown) => log.warn('tray refresh failed', e)),
     TRAY_REFRESH_MS,
   );
+  const expiryTimer = setInterval(
+    () => void checkExpiry().catch((e: unknown) => log.warn('expiry check failed', e)),
+    EXPIRY_CHECK_MS,
+  );
   await refreshTray();
+  await checkExpiry();
 
   const daemon = new AbortController();
   const running = agent.run(daemon.signal);
@@ -172,6 +188,7 @@ async function start(): Promise<void> {
     quitting = true;
     event.preventDefault();
     clearInterval(timer);
+    clearInterval(expiryTimer);
     daemon.abort();
     void running
       .then(() => agent.close())

@@ -115,8 +115,6 @@ export const de: Messages = {
   'identity.tickets': 'Verwendete Tickets',
   'identity.noTickets': 'Kein Ticket gespeichert.',
   'identity.ticketOf': 'Ticket von {target}',
-  'identity.reveal': 'Anzeigen',
-  'identity.hide': 'Verbergen',
   'identity.otherKey': 'Fingerabdruck eines anderen Schlüssels',
   'identity.keyPath': 'Pfad einer PEM-Schlüsseldatei',
   'identity.keyPathHint':
@@ -209,4 +207,6 @@ export const de: Messages = {
   'settings.logFile': 'Protokolldatei',
   'settings.fileHint':
     'Die Einstellungen enthalten keine Geheimnisse: Passwörter und Tickets liegen im Geheimnisspeicher.',
+
+  'identity.ticketMasked': 'Maskiert: das vollständige Ticket bleibt im Geheimnisspeicher.',
 };

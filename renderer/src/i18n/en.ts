@@ -116,8 +116,6 @@ export const en = {
   'identity.tickets': 'Tickets in use',
   'identity.noTickets': 'No ticket stored.',
   'identity.ticketOf': 'Ticket of {target}',
-  'identity.reveal': 'Reveal',
-  'identity.hide': 'Hide',
   'identity.otherKey': 'Thumbprint of another key',
   'identity.keyPath': 'Path of a PEM key file',
   'identity.keyPathHint': 'Public or private RSA key, as gorgone_key_thumbprint.pl reads it.',
@@ -203,6 +201,8 @@ export const en = {
   'settings.settingsFile': 'Settings file',
   'settings.logFile': 'Log file',
   'settings.fileHint': 'Settings hold no secret: passwords and tickets live in the secret store.',
+
+  'identity.ticketMasked': 'Masked: the full ticket stays in the secret store.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -114,8 +114,6 @@ export const fr: Messages = {
   'identity.tickets': 'Tickets utilisés',
   'identity.noTickets': 'Aucun ticket enregistré.',
   'identity.ticketOf': 'Ticket de {target}',
-  'identity.reveal': 'Afficher',
-  'identity.hide': 'Masquer',
   'identity.otherKey': 'Empreinte d’une autre clé',
   'identity.keyPath': 'Chemin d’un fichier de clé PEM',
   'identity.keyPathHint':
@@ -207,4 +205,6 @@ export const fr: Messages = {
   'settings.logFile': 'Fichier journal',
   'settings.fileHint':
     'Les paramètres ne contiennent aucun secret : mots de passe et tickets sont dans le coffre à secrets.',
+
+  'identity.ticketMasked': 'Masqué : le ticket complet reste dans le coffre à secrets.',
 };

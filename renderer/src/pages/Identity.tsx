@@ -174,24 +174,19 @@ export function IdentityPage() {
   );
 }
 
-/** Masked by default; the real value only reaches the page when asked for. */
+/**
+ * The core hands the UI tickets masked (first and last 4 characters): the
+ * full value never leaves the secret store, so there is nothing to reveal here.
+ */
 function TicketRow(props: { target: string; masked: string }) {
   const { t } = useI18n();
-  const [shown, setShown] = useState(false);
   return (
     <div className="code-row">
       <span>{props.target}</span>
       <code className="mono" aria-label={t('identity.ticketOf', { target: props.target })}>
-        {shown ? props.masked : '••••••••••••'}
+        {props.masked}
       </code>
-      <button
-        type="button"
-        className="btn btn-small btn-ghost"
-        aria-pressed={shown}
-        onClick={() => setShown(!shown)}
-      >
-        {shown ? t('identity.hide') : t('identity.reveal')}
-      </button>
+      <span className="hint">{t('identity.ticketMasked')}</span>
     </div>
   );
 }
