@@ -246,20 +246,15 @@ export class TentacleSession {
   }
 
   async #tlsHandshake(raw: Socket, options: TlsOptions): Promise<TLSSocket> {
-    const { host } = this.#options;
     const ca = options.caPem ?? (options.insecure === true ? undefined : systemCertificates());
-    const socket = tlsConnect({
-      socket: raw,
-      host,
-      // SNI only for names (RFC 6066 forbids IP literals); the server ignores it (§9, P34).
-      ...(isIP(host) === 0 ? { servername: host } : {}),
-      minVersion: 'TLSv1.2',
-      rejectUnauthorized: options.insecure !== true,
-      ...(ca === undefined ? {} : { ca }),
-      ...(options.certPem === undefined ? {} : { cert: options.certPem }),
-      ...(options.keyPem === undefined ? {} : { key: options.keyPem }),
-      ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
-    });
+    let socket: TLSSocket;
+    try {
+      socket = this.#tlsConnect(raw, options, ca);
+    } catch (error) {
+      raw.destroy();
+      const message = (error as Error).message;
+      throw new AgentError('invalid-request', `cannot use the client certificate or key: ${/decrypt|passphrase|bad/i.test(message) ? 'the key passphrase is wrong or missing' : message}`, { field: 'keyFile', cause: error });
+    }
     try {
       await this.#withTimeout(
         new Promise<void>((resolve, reject) => {
@@ -268,7 +263,9 @@ export class TentacleSession {
             resolve();
           });
           socket.once('error', reject);
-          socket.once('close', () => reject(new Error('the server closed the connection during the TLS handshake')));
+          socket.once('close', () =>
+            reject(new AgentError('protocol', `Tentacle server ${this.address} closed the connection during the TLS handshake: is it started with TLS (-e)? Without TLS, connect without -c`)),
+          );
         }),
         TLS_HANDSHAKE_TIMEOUT_MS,
         `TLS handshake with ${this.address} (is the server started with TLS, -e?)`,
@@ -290,6 +287,22 @@ export class TentacleSession {
     return socket;
   }
 
+  #tlsConnect(raw: Socket, options: TlsOptions, ca: string | Buffer | string[] | undefined): TLSSocket {
+    const { host } = this.#options;
+    return tlsConnect({
+      socket: raw,
+      host,
+      // SNI only for names (RFC 6066 forbids IP literals); the server ignores it (§9, P34).
+      ...(isIP(host) === 0 ? { servername: host } : {}),
+      minVersion: 'TLSv1.2',
+      rejectUnauthorized: options.insecure !== true,
+      ...(ca === undefined ? {} : { ca }),
+      ...(options.certPem === undefined ? {} : { cert: options.certPem }),
+      ...(options.keyPem === undefined ? {} : { key: options.keyPem }),
+      ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
+    });
+  }
+
   #tlsError(error: unknown, options: TlsOptions): AgentError {
     if (error instanceof AgentError) return error;
     const code = (error as NodeJS.ErrnoException).code;
@@ -304,7 +317,10 @@ export class TentacleSession {
     if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
       return new AgentError('protocol', `Tentacle server ${this.address} does not speak TLS: connect without -c, or enable TLS on the server (-e)`, { cause: error });
     }
-    if (error instanceof AgentError) return error;
+    if (code === 'ECONNRESET' && /before secure TLS connection/.test(message)) {
+      // §9 (S25): a plain server reads the ClientHello as a command and drops us.
+      return new AgentError('protocol', `Tentacle server ${this.address} closed the connection during the TLS handshake: is it started with TLS (-e)? Without TLS, connect without -c`, { cause: error });
+    }
     return new AgentError('unreachable', `TLS handshake with Tentacle server ${this.address} failed: ${message}`, { transient: true, cause: error });
   }
 
@@ -341,6 +357,8 @@ export class TentacleSession {
       this.#notify();
     });
     socket.on('drain', () => this.#notify());
+    // The proxy preamble leaves the raw socket paused.
+    socket.resume();
     this.#onAbort(() => {
       this.#error ??= new AgentError('timeout', 'the transfer was cancelled', { transient: true });
       socket.destroy();
@@ -396,19 +414,25 @@ export class TentacleSession {
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
     const isTls = this.#tlsVersion !== undefined;
     if (isTls && this.#serverBytes === 0 && isClientCertAlert(code)) return this.#clientCertRefused(error);
+    const tls13Silence = isTls && this.#tlsVersion === 'TLSv1.3' && this.#serverBytes === 0;
+    if (tls13Silence && this.#lastCommand === 'PASS' && this.#options.tls?.certPem !== undefined) {
+      return new AgentError('unauthorized', `Tentacle server ${this.address} closed the connection right after the TLS handshake and the password: either it refused our client certificate (it must be signed by the CA the server trusts, tentacle_server -f) or the password is wrong`, { cause: error });
+    }
     // §8: no PASS ERR exists; the server just closes after a wrong digest.
     if (this.#lastCommand === 'PASS' && this.#serverBytes === 0) {
       return new AgentError('unauthorized', `Tentacle server ${this.address} closed the connection after the password: the password is wrong (or the server has none configured: then remove it)`, { cause: error });
     }
     // §9: under TLS 1.3 a refused client certificate shows up as a close on the first read.
-    if (isTls && this.#tlsVersion === 'TLSv1.3' && this.#serverBytes === 0 && this.#options.tls?.certPem === undefined && code === undefined) {
+    if (tls13Silence && this.#options.tls?.certPem === undefined && code === undefined) {
       return new AgentError('unauthorized', `Tentacle server ${this.address} closed the connection right after the TLS handshake: it most likely requires a client certificate (-e CERT -k KEY)${this.#lastCommand === 'PASS' ? ', or the password is wrong' : ''}`, { cause: error });
     }
-    if (isTls && this.#tlsVersion === 'TLSv1.3' && this.#serverBytes === 0 && this.#options.tls?.certPem !== undefined) {
+    if (tls13Silence && this.#options.tls?.certPem !== undefined) {
       return this.#clientCertRefused(error);
     }
     const reason = code === 'ECONNRESET' ? 'reset the connection' : code === 'EPIPE' ? 'closed the connection' : error === undefined ? 'closed the connection' : `failed: ${error.message}`;
-    return new AgentError('unreachable', `Tentacle server ${this.address} ${reason} ${what}`, { transient: true, cause: error });
+    // §9 (S24): a TLS server drops a plain client on its first line.
+    const hint = !isTls && this.#serverBytes === 0 ? ' (if the server uses TLS, connect with TLS: -c)' : '';
+    return new AgentError('unreachable', `Tentacle server ${this.address} ${reason} ${what}${hint}`, { transient: true, cause: error });
   }
 
   #take(): Buffer | undefined {
