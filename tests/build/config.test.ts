@@ -154,6 +154,51 @@ describe('silent-install parameters', () => {
   });
 });
 
+describe('release workflow', () => {
+  interface Step {
+    run?: string;
+    env?: Record<string, string>;
+  }
+  interface Job {
+    'runs-on': string;
+    steps: Step[];
+    needs?: string[];
+  }
+  const yaml = require('js-yaml') as { load(text: string): unknown };
+
+  it('builds on hosted Windows, macOS and Linux runners with the dist scripts, then publishes on a tag', async () => {
+    const workflow = yaml.load(await readFile(join(ROOT, '.github', 'workflows', 'release.yml'), 'utf8')) as {
+      on: { push: { tags: string[] } };
+      jobs: Record<string, Job>;
+    };
+    expect(workflow.on.push.tags).toEqual(['v*.*.*']);
+    const runners = { windows: ['windows-latest', 'dist:win'], macos: ['macos-latest', 'dist:mac'], linux: ['ubuntu-latest', 'dist:linux'] };
+    const scripts = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    for (const [job, [runner, script]] of Object.entries(runners)) {
+      const spec = workflow.jobs[job]!;
+      expect(spec['runs-on']).toBe(runner);
+      const runs = spec.steps.map((s) => s.run ?? '').join('\n');
+      expect(runs).toContain('npm ci');
+      expect(runs).toContain(`npm run ${script!} -- --publish never`);
+      expect(scripts[script!]).toContain('electron-builder --config build/electron-builder.config.cjs');
+      // The runners download Electron: nothing may skip it there.
+      expect(JSON.stringify(spec)).not.toContain('ELECTRON_SKIP_BINARY_DOWNLOAD');
+    }
+    expect(workflow.jobs.publish!.needs).toEqual(['windows', 'macos', 'linux']);
+  });
+
+  it('passes every signing variable build/hooks/signing.cjs reads', async () => {
+    const workflow = await readFile(join(ROOT, '.github', 'workflows', 'release.yml'), 'utf8');
+    const signing = await readFile(join(BUILD, 'hooks', 'signing.cjs'), 'utf8');
+    const read = new Set([...signing.matchAll(/'((?:AZURE|APPLE|CSC|WIN_CSC)_[A-Z_]+)'/g)].map((m) => m[1]!));
+    expect(read.size).toBeGreaterThan(8);
+    for (const name of read) {
+      if (name === 'CSC_NAME') continue; // a keychain identity: not used on hosted runners
+      expect(workflow, name).toMatch(new RegExp(`\\b${name}\\b`));
+    }
+  });
+});
+
 /** Width and height of a PNG, after checking its signature and that its image data inflates to the right size. */
 function pngSize(png: Buffer): [number, number] {
   expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');

@@ -333,8 +333,8 @@ describe('seed applier', () => {
     const reports = await applyPendingSeeds(agent.context, locations);
     expect(reports.map((r) => [r.source, r.status])).toEqual([[locations[1], 'applied']]);
     expect((await agent.api.getSettings({})).agent.autoUpdate).toBe(false);
-    expect(seedLocations('/data', 'linux')).toEqual(['/data/seed.ini', '/etc/outpost/seed.ini']);
-    expect(machineSeedDir('darwin')).toBe('/Library/Application Support/Outpost');
+    expect(seedLocations('/data', 'linux')).toEqual([join('/data', 'seed.ini'), join('/etc/outpost', 'seed.ini')]);
+    expect(machineSeedDir('darwin')).toBe(join('/Library/Application Support', 'Outpost'));
     expect(machineSeedDir('win32', { ProgramData: 'D:\\PD' })).toMatch(/^D:\\PD[\\/]Outpost$/);
   });
 });
