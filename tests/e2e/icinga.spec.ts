@@ -83,6 +83,31 @@ test('pairs with an Icinga master through the wizard: fingerprint shown, compare
     expect.objectContaining({ name: 'icinga-e2e', kind: 'icinga' }),
   ]);
   await screenshot(page, 'identity-paired');
+
+  // Reopening the target shows its current settings; the command endpoint is opt-in and validated by the core.
+  await page.goto(`http://127.0.0.1:${ui.port}/#/overview`);
+  await expect(page.getByTestId('target-name')).toHaveText('icinga-e2e');
+  await page.getByRole('link', { name: 'Pairing settings' }).click();
+  await expect(page.getByRole('heading', { name: 'Icinga target icinga-e2e' })).toBeVisible();
+  await expect(page.getByText(`${CN}`, { exact: true }).first()).toBeVisible();
+  await page.getByLabel('Allow remote commands').check();
+  const allow = page.getByLabel('Allow-list (one regular expression per line)');
+  await allow.fill('check_disk ([');
+  await page.getByRole('button', { name: 'Save' }).last().click();
+  await expect(allow).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByText('must be a valid regular expression')).toBeVisible();
+  await allow.fill('/usr/lib/nagios/plugins/check_disk .*');
+  await page.getByRole('button', { name: 'Save' }).last().click();
+  await expect(page.getByText('Settings saved.')).toBeVisible();
+  await screenshot(page, 'pair-icinga-settings');
+  await expectAccessible(page);
+  const targets = JSON.parse((await ui.cli('target', 'list', '--json')).stdout) as Array<{
+    config: { commandEndpoint: { policy: { enabled: boolean; allow: string[] } } };
+  }>;
+  expect(targets[0]!.config.commandEndpoint.policy).toMatchObject({
+    enabled: true,
+    allow: ['/usr/lib/nagios/plugins/check_disk .*'],
+  });
 });
 
 test('a wrong ticket is refused and shown; cancelling leaves no target behind', async ({

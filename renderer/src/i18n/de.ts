@@ -209,4 +209,27 @@ export const de: Messages = {
     'Die Einstellungen enthalten keine Geheimnisse: Passwörter und Tickets liegen im Geheimnisspeicher.',
 
   'identity.ticketMasked': 'Maskiert: das vollständige Ticket bleibt im Geheimnisspeicher.',
+
+  'icinga.current': 'Icinga-Ziel {name}',
+  'icinga.pairAgain': 'Erneut koppeln',
+  'icinga.transport': 'Wie Prüfergebnisse den Master erreichen',
+  'icinga.cluster': 'Cluster-Verbindung',
+  'icinga.clusterHint': 'Über die eigene Verbindung des Agenten (Port 5665), wie ein Icinga-Agent.',
+  'icinga.rest': 'REST-API',
+  'icinga.restHint': 'process-check-result über die REST-API, mit einem ApiUser.',
+  'icinga.restUser': 'Name des ApiUser',
+  'icinga.restUserHint': 'Leer: der ApiUser, dessen client_cn unser Zertifikats-CN ist.',
+  'icinga.restPassword': 'Passwort des ApiUser',
+  'icinga.restPasswordHint':
+    'Wird im Geheimnisspeicher abgelegt; leer lassen, um das aktuelle zu behalten.',
+  'icinga.commandEndpoint': 'Prüfungen, die der Master hier ausführen darf (Command Endpoint)',
+  'icinga.commandEndpointHint':
+    'Standardmäßig aus. Nur Befehlszeilen aus der Erlaubnisliste laufen; alles andere wird mit UNKNOWN beantwortet.',
+  'policy.enabled': 'Entfernte Befehle erlauben',
+  'policy.enabledHint': 'Der Server kann dann die erlaubten Befehle auf diesem Rechner ausführen.',
+  'policy.allow': 'Erlaubnisliste (ein regulärer Ausdruck pro Zeile)',
+  'policy.allowHint': 'Jeder muss die gesamte Befehlszeile treffen.',
+  'policy.timeout': 'Längste Laufzeit (Sekunden)',
+  'policy.commands': 'Befehle (Name = Befehlszeile)',
+  'policy.commandsHint': 'Die CheckCommand-Namen, die der Master anfragt.',
 };

@@ -203,6 +203,28 @@ export const en = {
   'settings.fileHint': 'Settings hold no secret: passwords and tickets live in the secret store.',
 
   'identity.ticketMasked': 'Masked: the full ticket stays in the secret store.',
+
+  'icinga.current': 'Icinga target {name}',
+  'icinga.pairAgain': 'Pair again',
+  'icinga.transport': 'How check results reach the master',
+  'icinga.cluster': 'Cluster connection',
+  'icinga.clusterHint': "Over the agent's own connection (port 5665), like an Icinga agent.",
+  'icinga.rest': 'REST API',
+  'icinga.restHint': 'process-check-result through the REST API, with an ApiUser.',
+  'icinga.restUser': 'ApiUser name',
+  'icinga.restUserHint': 'Empty: the ApiUser whose client_cn is our certificate CN.',
+  'icinga.restPassword': 'ApiUser password',
+  'icinga.restPasswordHint': 'Kept in the secret store; leave empty to keep the current one.',
+  'icinga.commandEndpoint': 'Checks the master may run here (command endpoint)',
+  'icinga.commandEndpointHint':
+    'Off by default. Only command lines matching the allow-list run; anything else is answered UNKNOWN.',
+  'policy.enabled': 'Allow remote commands',
+  'policy.enabledHint': 'The server can then run the allow-listed commands on this machine.',
+  'policy.allow': 'Allow-list (one regular expression per line)',
+  'policy.allowHint': 'Each must match the whole command line.',
+  'policy.timeout': 'Longest run (seconds)',
+  'policy.commands': 'Commands (name = command line)',
+  'policy.commandsHint': 'The CheckCommand names the master asks for.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -207,4 +207,28 @@ export const fr: Messages = {
     'Les paramètres ne contiennent aucun secret : mots de passe et tickets sont dans le coffre à secrets.',
 
   'identity.ticketMasked': 'Masqué : le ticket complet reste dans le coffre à secrets.',
+
+  'icinga.current': 'Cible Icinga {name}',
+  'icinga.pairAgain': 'Appairer à nouveau',
+  'icinga.transport': 'Comment les résultats parviennent au maître',
+  'icinga.cluster': 'Connexion de cluster',
+  'icinga.clusterHint': 'Par la connexion propre de l’agent (port 5665), comme un agent Icinga.',
+  'icinga.rest': 'API REST',
+  'icinga.restHint': 'process-check-result par l’API REST, avec un ApiUser.',
+  'icinga.restUser': 'Nom de l’ApiUser',
+  'icinga.restUserHint': 'Vide : l’ApiUser dont client_cn est le CN de notre certificat.',
+  'icinga.restPassword': 'Mot de passe de l’ApiUser',
+  'icinga.restPasswordHint':
+    'Conservé dans le coffre à secrets ; laissez vide pour garder l’actuel.',
+  'icinga.commandEndpoint': 'Contrôles que le maître peut exécuter ici (command endpoint)',
+  'icinga.commandEndpointHint':
+    'Désactivé par défaut. Seules les lignes de commande de la liste autorisée s’exécutent ; le reste reçoit UNKNOWN.',
+  'policy.enabled': 'Autoriser les commandes à distance',
+  'policy.enabledHint':
+    'Le serveur peut alors exécuter les commandes autorisées sur cette machine.',
+  'policy.allow': 'Liste autorisée (une expression régulière par ligne)',
+  'policy.allowHint': 'Chacune doit correspondre à la ligne de commande entière.',
+  'policy.timeout': 'Durée maximale (secondes)',
+  'policy.commands': 'Commandes (nom = ligne de commande)',
+  'policy.commandsHint': 'Les noms de CheckCommand demandés par le maître.',
 };

@@ -14,6 +14,7 @@ import {
 import { useI18n, type MessageKey } from '../i18n/index.tsx';
 import type { Response } from '../transport/index.ts';
 import { FingerprintCompare, ServerStep, WizardFrame } from './frame.tsx';
+import { IcingaSettings } from './IcingaSettings.tsx';
 import { icingaSignCommand, icingaTicketCommand, icingaZonesSnippet } from './server-text.ts';
 import type { WizardProps } from './wizards.tsx';
 
@@ -178,7 +179,7 @@ export function IcingaWizard(props: WizardProps) {
     </>
   );
 
-  return (
+  const wizard = (
     <WizardFrame steps={STEPS} current={step} server={server}>
       {errors.general !== undefined && (
         <div className="banner banner-error" role="alert">
@@ -393,6 +394,14 @@ export function IcingaWizard(props: WizardProps) {
         </div>
       )}
     </WizardFrame>
+  );
+  if (props.existing === undefined) return wizard;
+  return (
+    <>
+      <IcingaSettings name={props.existing} />
+      <h2 className="section-title">{t('icinga.pairAgain')}</h2>
+      {wizard}
+    </>
   );
 }
 

@@ -1,0 +1,209 @@
+import { useState, type FormEvent } from 'react';
+import { useAgent, useCall } from '../agent.tsx';
+import {
+  Badge,
+  Banner,
+  Card,
+  Code,
+  ErrorBanner,
+  Field,
+  formatTime,
+  formErrors,
+  KeyValues,
+  NO_ERRORS,
+  type FormErrors,
+} from '../components.tsx';
+import { useI18n } from '../i18n/index.tsx';
+import { STATE_TONE, stateLabel } from '../pages/Overview.tsx';
+import {
+  CommandPolicyEditor,
+  DISABLED_POLICY,
+  type CommandPolicyValue,
+} from './CommandPolicyEditor.tsx';
+
+interface IcingaConfigView {
+  commandEndpoint?: { policy?: CommandPolicyValue; commands?: Record<string, string> };
+  restUser?: string;
+}
+
+/** A paired Icinga target reopened: its current state, transport and command endpoint. */
+export function IcingaSettings(props: { name: string }) {
+  const { t, language } = useI18n();
+  const agent = useAgent();
+  const status = useCall('icingaStatus', { name: props.name, probe: false }, props.name);
+  const targets = useCall('listTargets', {});
+  const config = targets.data?.find((x) => x.name === props.name)?.config as
+    IcingaConfigView | undefined;
+  const s = status.data;
+  return (
+    <>
+      <ErrorBanner error={status.error} onRetry={status.reload} />
+      {s !== undefined && (
+        <Card
+          title={t('icinga.current', { name: s.target })}
+          actions={<Badge tone={STATE_TONE[s.state]}>{t(stateLabel(s.state))}</Badge>}
+        >
+          {s.pendingRequest !== undefined && (
+            <Banner tone="warning">
+              {t('icinga.pendingRun')} <code className="mono">{s.pendingRequest.signCommand}</code>
+            </Banner>
+          )}
+          <KeyValues
+            rows={[
+              [t('icinga.host'), `${s.host}:${s.port}`],
+              [t('icinga.endpoint'), s.endpoint],
+              [t('icinga.cn'), s.cn],
+              [t('icinga.zone'), s.zone],
+              [
+                t('icinga.masterPin'),
+                s.masterPin === undefined ? (
+                  '—'
+                ) : (
+                  <Code key="p" value={s.masterPin} label={t('identity.copyFingerprint')} />
+                ),
+              ],
+              [
+                t('icinga.certificateExpires'),
+                s.certificate === undefined
+                  ? '—'
+                  : `${formatTime(s.certificate.notAfter, language)} (${t('identity.valid', { days: s.certificate.daysLeft })})`,
+              ],
+              [t('overview.lastDelivery'), formatTime(s.lastConfirmedAt, language)],
+              [t('overview.lastError'), s.lastError ?? t('overview.none')],
+            ]}
+          />
+        </Card>
+      )}
+      {s !== undefined && (
+        <Card title={t('icinga.transport')}>
+          <TransportForm
+            name={props.name}
+            transport={s.transport}
+            restUser={config?.restUser}
+            onSaved={status.reload}
+          />
+        </Card>
+      )}
+      {s !== undefined && targets.data !== undefined && (
+        <Card title={t('icinga.commandEndpoint')}>
+          <p className="muted small">{t('icinga.commandEndpointHint')}</p>
+          <CommandPolicyEditor
+            initial={config?.commandEndpoint?.policy ?? DISABLED_POLICY}
+            commands={config?.commandEndpoint?.commands ?? {}}
+            save={(policy, commands) =>
+              agent.call('setIcingaCommandPolicy', {
+                name: props.name,
+                policy,
+                ...(commands === undefined ? {} : { commands }),
+              })
+            }
+          />
+        </Card>
+      )}
+    </>
+  );
+}
+
+function TransportForm(props: {
+  name: string;
+  transport: 'cluster' | 'rest';
+  restUser: string | undefined;
+  onSaved(): void;
+}) {
+  const { t } = useI18n();
+  const agent = useAgent();
+  const [transport, setTransport] = useState(props.transport);
+  const [user, setUser] = useState(props.restUser ?? '');
+  const [password, setPassword] = useState('');
+  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const [saved, setSaved] = useState(false);
+  const submit = (event: FormEvent): void => {
+    event.preventDefault();
+    setErrors(NO_ERRORS);
+    setSaved(false);
+    agent
+      .call('setIcingaRest', {
+        name: props.name,
+        transport,
+        ...(transport === 'rest' && user !== '' ? { restUser: user } : {}),
+        ...(transport === 'rest' && password !== '' ? { restPassword: password } : {}),
+      })
+      .then(
+        () => {
+          setSaved(true);
+          setPassword('');
+          props.onSaved();
+        },
+        (error: unknown) => setErrors(formErrors(error, ['restUser', 'restPassword', 'transport'])),
+      );
+  };
+  return (
+    <form onSubmit={submit} noValidate>
+      <div className="radio-cards">
+        <label className="radio-card">
+          <input
+            type="radio"
+            name="transport"
+            checked={transport === 'cluster'}
+            onChange={() => setTransport('cluster')}
+          />
+          <span>
+            <strong>{t('icinga.cluster')}</strong>
+            <span className="hint block">{t('icinga.clusterHint')}</span>
+          </span>
+        </label>
+        <label className="radio-card">
+          <input
+            type="radio"
+            name="transport"
+            checked={transport === 'rest'}
+            onChange={() => setTransport('rest')}
+          />
+          <span>
+            <strong>{t('icinga.rest')}</strong>
+            <span className="hint block">{t('icinga.restHint')}</span>
+          </span>
+        </label>
+      </div>
+      {transport === 'rest' && (
+        <div className="form-grid">
+          <Field
+            label={t('icinga.restUser')}
+            hint={t('icinga.restUserHint')}
+            error={errors.fields.restUser}
+          >
+            <input
+              type="text"
+              value={user}
+              onChange={(e) => setUser(e.target.value)}
+              autoComplete="off"
+            />
+          </Field>
+          <Field
+            label={t('icinga.restPassword')}
+            hint={t('icinga.restPasswordHint')}
+            error={errors.fields.restPassword}
+          >
+            <input
+              type="password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+              autoComplete="new-password"
+            />
+          </Field>
+        </div>
+      )}
+      {errors.general !== undefined && (
+        <p className="field-error" role="alert">
+          {errors.general}
+        </p>
+      )}
+      {saved && <Banner tone="success">{t('settings.saved')}</Banner>}
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary">
+          {t('common.save')}
+        </button>
+      </div>
+    </form>
+  );
+}
