@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { AgentProvider, useAgent } from './agent.tsx';
 import { Icon } from './icons.tsx';
 import { I18nProvider, LANGUAGES, useI18n, type Language } from './i18n/index.tsx';
@@ -60,9 +60,12 @@ function Shell() {
   const [pageId = 'overview', ...params] = route;
   const page = PAGES.find((p) => p.id === pageId) ?? PAGES[0]!;
   const Page = page.component;
+  const firstPage = useRef(true);
   useEffect(() => {
     document.title = `${t(page.label)} · Outpost`;
-    document.getElementById('main')?.focus({ preventScroll: true });
+    // After a navigation, focus moves to the new page (screen readers announce it); not on first load.
+    if (firstPage.current) firstPage.current = false;
+    else document.getElementById('main')?.focus({ preventScroll: true });
   }, [page, t]);
 
   return (

@@ -89,3 +89,37 @@ test('an invalid input shows the core validation error next to its field', async
   await expect(keyPath).toHaveAttribute('aria-invalid', 'true');
   await expect(page.getByText("cannot read key file '/nonexistent/key.pem'")).toBeVisible();
 });
+
+test('is keyboard navigable: skip link, sidebar links and form controls take focus in order', async ({
+  page,
+}) => {
+  await page.goto(`http://127.0.0.1:${ui.port}/#/overview`);
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('link', { name: 'Skip to content' })).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('link', { name: 'Overview' })).toBeFocused();
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('link', { name: 'Queue' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('heading', { level: 1, name: 'Queue' })).toBeVisible();
+  await page.goto(`http://127.0.0.1:${ui.port}/#/settings`);
+  await page.getByLabel('Language').focus();
+  await page.keyboard.press('Tab');
+  await expect(page.getByLabel('Theme')).toBeFocused();
+});
+
+test('the logs page shows the agent log, filtered, and lines pushed live', async ({ page }) => {
+  await page.goto(`http://127.0.0.1:${ui.port}/#/logs`);
+  await expect(page.getByText('web UI listening')).toBeVisible();
+  await page.getByLabel('Contains').fill('no-such-line-anywhere');
+  await expect(page.getByText('No log line matches.')).toBeVisible();
+  await page.getByLabel('Contains').fill('client connected');
+  const before = await page.getByText('web UI client connected').count();
+  // Another browser tab connecting is logged by the agent and pushed to this page as it happens.
+  const other = await page.context().newPage();
+  await other.goto(`http://127.0.0.1:${ui.port}/#/overview`);
+  await expect(other.getByRole('heading', { level: 1, name: 'Overview' })).toBeVisible();
+  await expect(page.getByText('web UI client connected')).toHaveCount(before + 1);
+  await other.close();
+});

@@ -88,7 +88,13 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       );
       return;
     }
-    sockets.handleUpgrade(req, socket, head, (ws: WebSocket) => handleSocket(ws, options.agent));
+    sockets.handleUpgrade(req, socket, head, (ws: WebSocket) =>
+      handleSocket(
+        ws,
+        options.agent,
+        `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`,
+      ),
+    );
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -10,7 +10,10 @@ import { AgentError, toAgentError } from '../../core/errors.ts';
  *   ← { event, payload }            (every AgentEvents push)
  * Every request goes through `agent.call`, which checks it against the contract.
  */
-export function handleSocket(ws: WebSocket, agent: Agent): void {
+export function handleSocket(ws: WebSocket, agent: Agent, remote: string): void {
+  // Who drives the agent matters: every accepted UI connection is in the log.
+  agent.context.log.info('web UI client connected', { remote });
+  ws.on('close', () => agent.context.log.info('web UI client disconnected', { remote }));
   const unsubscribe = agent.events.onAny((event, payload) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ event, payload }));
   });
