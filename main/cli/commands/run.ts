@@ -11,7 +11,7 @@ export const runCommands: CommandSpec[] = [
       agent.context.log.info('agent started', { version: agent.context.version, dataDir: ctx.dataDir });
       ctx.progress(`outpost ${agent.context.version} running on ${ctx.dataDir} (Ctrl-C to stop)\n`);
       // A silent install may have left pairing parameters (build/README.md): apply them once.
-      for (const seed of await applyPendingSeeds(agent.context)) {
+      for (const seed of await applyPendingSeeds(agent)) {
         ctx.progress(`installer seed ${seed.source}: ${seed.status}${seed.error === undefined ? '' : ` (${seed.error})`}\n`);
       }
       await agent.run(ctx.signal);

@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Agent } from '../agent.ts';
 import type { AgentContext } from '../context.ts';
 import { AgentError, toAgentError } from '../errors.ts';
 import { writeFileAtomic } from '../fsutil.ts';
@@ -9,7 +10,7 @@ import { parseCertificate } from '../identity/x509.ts';
 import { APP_NAME } from '../paths.ts';
 import { targetSecretName } from '../secrets.ts';
 import type { TargetKind } from '../targets/driver.ts';
-import { parseSeed, parseSeedText, SECRET_PARAMETERS, type HostPort, type Seed } from './seed.ts';
+import { parseSeed, parseSeedText, SECRET_PARAMETERS, type HostPort, type IcingaSeed, type Seed } from './seed.ts';
 
 export const SEED_FILE_NAME = 'seed.ini';
 export const APPLIED_SEED_FILE_NAME = 'seed.applied.ini';
@@ -33,7 +34,8 @@ export function machineSeedDir(platform: NodeJS.Platform = process.platform, env
   return '/etc/outpost';
 }
 
-export type TargetOutcome = 'created' | 'skipped' | 'failed';
+/** `retry`: the server could not be reached; the seed (without its secrets) is kept for the next start. */
+export type TargetOutcome = 'created' | 'skipped' | 'failed' | 'retry';
 
 export interface SeedTargetResult {
   target: string;
@@ -44,7 +46,7 @@ export interface SeedTargetResult {
 
 export interface SeedReport {
   source: string;
-  status: 'applied' | 'invalid' | 'already-applied';
+  status: 'applied' | 'retry' | 'invalid' | 'already-applied';
   error?: string;
   targets: SeedTargetResult[];
   /** SecretStore names the seed's secrets were moved to. */
@@ -63,18 +65,19 @@ export interface SeedReport {
  * is reported (log + notice) and left in place for the administrator to fix.
  */
 export async function applyPendingSeeds(
-  ctx: AgentContext,
-  locations: readonly string[] = seedLocations(ctx.paths.root),
+  agent: Agent,
+  locations: readonly string[] = seedLocations(agent.context.paths.root),
 ): Promise<SeedReport[]> {
   const reports: SeedReport[] = [];
   for (const path of locations) {
-    const report = await applySeedFile(ctx, path);
+    const report = await applySeedFile(agent, path);
     if (report !== undefined) reports.push(report);
   }
   return reports;
 }
 
-export async function applySeedFile(ctx: AgentContext, path: string): Promise<SeedReport | undefined> {
+export async function applySeedFile(agent: Agent, path: string): Promise<SeedReport | undefined> {
+  const ctx = agent.context;
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -125,13 +128,9 @@ export async function applySeedFile(ctx: AgentContext, path: string): Promise<Se
 
   if (seed.icinga !== undefined) {
     const s = seed.icinga;
-    await createTarget(ctx, report, s.target, 'icinga', async () => {
-      if (s.fingerprint !== undefined) {
-        await ctx.identity.setPin({ target: s.target, kind: 'tls-sha256', value: s.fingerprint, subject: `Icinga master ${s.master.host} (installer seed)` });
-      }
-      const cn = s.cn ?? seed.agent.name;
-      return { ...endpoint(s.master), ...(cn === undefined ? {} : { cn }) };
-    });
+    // A seed kept for a retry no longer holds the ticket: it is in the SecretStore since the first attempt.
+    const ticket = s.ticket ?? (await ctx.secrets.get(targetSecretName(s.target, 'ticket')));
+    await pairIcingaFromSeed(agent, report, s, ticket, s.cn ?? seed.agent.name);
   }
   if (seed.tentacle !== undefined) {
     const s = seed.tentacle;
@@ -163,19 +162,93 @@ export async function applySeedFile(ctx: AgentContext, path: string): Promise<Se
     });
   }
 
-  await writeFileAtomic(appliedPath, appliedFileText(path, sha256, raw, report, await readOptional(appliedPath)), 0o600);
-  report.sourceRemoved = await removeSource(path, report);
+  if (report.targets.some((t) => t.outcome === 'retry')) {
+    report.status = 'retry';
+    await keepForRetry(path, raw, report);
+  } else {
+    await writeFileAtomic(appliedPath, appliedFileText(path, sha256, raw, report, await readOptional(appliedPath)), 0o600);
+    report.sourceRemoved = await removeSource(path, report);
+  }
 
   const summary = report.targets.map((t) => `${t.target} (${t.kind}): ${t.outcome}`).join('; ');
-  ctx.log.info('installer seed applied', { file: path, targets: summary, secrets: report.secretsStored.length });
+  ctx.log.info(report.status === 'retry' ? 'installer seed applied in part, the rest is retried at the next start' : 'installer seed applied', {
+    file: path,
+    targets: summary,
+    secrets: report.secretsStored.length,
+  });
+  for (const t of report.targets) if (t.outcome !== 'created') ctx.log.warn(`${t.target}: ${t.detail}`, { file: path });
   for (const warning of report.warnings) ctx.log.warn(warning, { file: path });
   const failed = report.targets.some((t) => t.outcome !== 'created') || report.warnings.length > 0;
   ctx.events.emit('notice', {
     level: failed ? 'warning' : 'info',
     title: 'Deployment settings applied',
-    body: [summary === '' ? 'agent settings only' : summary, ...report.warnings].join('\n'),
+    body: [summary === '' ? 'agent settings only' : summary, ...report.targets.map((t) => `${t.target}: ${t.detail}`), ...report.warnings].join('\n'),
   });
   return report;
+}
+
+/**
+ * Icinga pairs over the network (icinga2.md §3): through the module's own
+ * AgentApi methods, with the master's certificate pinned from
+ * ICINGA_FINGERPRINT or, without it, on first use (the fingerprint is logged
+ * and shown). A master that cannot be reached is retried at the next start.
+ */
+async function pairIcingaFromSeed(
+  agent: Agent,
+  report: SeedReport,
+  s: IcingaSeed,
+  ticket: string | undefined,
+  cn: string | undefined,
+): Promise<void> {
+  if (!agent.has('pairIcinga') || !agent.has('fetchIcingaMasterCertificate')) {
+    report.targets.push({ target: s.target, kind: 'icinga', outcome: 'skipped', detail: 'this build of Outpost has no icinga module; pair it from the app once it has' });
+    return;
+  }
+  try {
+    let fingerprint = s.fingerprint;
+    let pinnedOnFirstUse = '';
+    if (fingerprint === undefined) {
+      const master = await agent.api.fetchIcingaMasterCertificate({ host: s.master.host, port: s.master.port });
+      fingerprint = master.fingerprint;
+      pinnedOnFirstUse = ` (master certificate ${master.fingerprintSpaced} trusted on first use: no ICINGA_FINGERPRINT was given)`;
+    }
+    const result = await agent.api.pairIcinga({
+      name: s.target,
+      host: s.master.host,
+      port: s.master.port,
+      trustFingerprint: fingerprint,
+      waitSeconds: 0,
+      ...(cn === undefined ? {} : { cn }),
+      ...(ticket === undefined ? {} : { ticket }),
+    });
+    const detail =
+      result.state === 'paired'
+        ? `paired with ${s.master.host}:${s.master.port} as ${result.cn}${pinnedOnFirstUse}`
+        : `certificate request for ${result.cn} waits for the master's admin: ${result.signCommand ?? 'icinga2 ca sign'}${pinnedOnFirstUse}`;
+    report.targets.push({ target: s.target, kind: 'icinga', outcome: 'created', detail });
+  } catch (error) {
+    const agentError = toAgentError(error);
+    report.targets.push({
+      target: s.target,
+      kind: 'icinga',
+      outcome: agentError.transient ? 'retry' : 'failed',
+      detail: agentError.transient ? `${agentError.message} (retried at the next start)` : agentError.message,
+    });
+  }
+}
+
+/** Rewrites the seed without its secrets (they are in the SecretStore) so the next start retries it. */
+async function keepForRetry(path: string, raw: Map<string, string>, report: SeedReport): Promise<void> {
+  if (report.secretsStored.length === 0) return;
+  const lines = [`# Outpost: secrets moved to the secret store (${report.secretsStored.join(', ')}); retried at the next start`, '[seed]'];
+  for (const [key, value] of raw) if (!SECRET_PARAMETERS.has(key as never)) lines.push(`${key}=${value}`);
+  try {
+    await writeFileAtomic(path, `${lines.join('\n')}\n`, 0o600);
+  } catch (error) {
+    report.warnings.push(
+      `could not rewrite the seed file ${path} without its secrets (${(error as NodeJS.ErrnoException).code ?? 'error'}): an administrator should delete it once Outpost is paired`,
+    );
+  }
 }
 
 async function storeSecret(ctx: AgentContext, report: SeedReport, name: string, value: string): Promise<void> {
