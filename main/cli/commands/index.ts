@@ -1,4 +1,5 @@
 import type { CommandSpec } from '../command.ts';
+import { checkCommands } from './check.ts';
 import { icingaCommands } from './icinga.ts';
 import { identityCommands } from './identity.ts';
 import { runCommands } from './run.ts';
@@ -6,4 +7,4 @@ import { targetCommands } from './target.ts';
 import { uiCommands } from './ui.ts';
 
 /** The whole `outpost` command tree; each issue adds its module's commands here. */
-export const COMMANDS: readonly CommandSpec[] = [...identityCommands, ...targetCommands, ...runCommands, ...uiCommands, ...icingaCommands];
+export const COMMANDS: readonly CommandSpec[] = [...identityCommands, ...targetCommands, ...runCommands, ...uiCommands, ...icingaCommands, ...checkCommands];

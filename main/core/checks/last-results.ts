@@ -41,7 +41,7 @@ export class LastResults {
     const runs = this.all();
     runs[check] = run;
     this.#runs = runs;
-    this.#timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
+    this.#timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS).unref();
   }
 
   forget(check: string): void {
@@ -49,7 +49,7 @@ export class LastResults {
     if (!(check in runs)) return;
     delete runs[check];
     this.#runs = runs;
-    this.#timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
+    this.#timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS).unref();
   }
 
   rename(from: string, to: string): void {
@@ -59,7 +59,7 @@ export class LastResults {
     delete runs[from];
     runs[to] = run;
     this.#runs = runs;
-    this.#timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
+    this.#timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS).unref();
   }
 
   async flush(): Promise<void> {

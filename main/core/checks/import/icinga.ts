@@ -64,7 +64,11 @@ export async function importIcingaAgent(ctx: AgentContext, _service: ChecksServi
   } else {
     report.notes.push(`no constants.conf in ${request.dir}: NodeName and ZoneName come from zones.conf alone`);
   }
-  const zones = parseIcingaConf(zonesText, zonesPath, constants?.constants);
+  // Icinga's built-in default: ZoneName = NodeName.
+  const seeded = new Map(constants?.constants);
+  const declaredNode = seeded.get('NodeName');
+  if (!seeded.has('ZoneName') && declaredNode !== undefined) seeded.set('ZoneName', declaredNode);
+  const zones = parseIcingaConf(zonesText, zonesPath, seeded);
   report.unmapped.push(...zones.problems);
   const known = zones.constants;
   const nodeName = str(known.get('NodeName')?.value);
