@@ -51,7 +51,7 @@ describe('outpost import pandora', () => {
   it('creates the Tentacle target, the password secret and one check per usable module, and reports the rest', async () => {
     const path = join(FIXTURES, 'pandora', 'pandora_agent.conf');
     const report = await agent.api.importPandora({ path });
-    expect(report.target).toMatchObject({ name: 'pandora', kind: 'tentacle', created: true, config: { host: '192.0.2.10', port: 41121, tls: {}, zip: true } });
+    expect(report.target).toMatchObject({ name: 'pandora', kind: 'tentacle', created: true, config: { host: '192.0.2.10', port: 41121, tls: true, zip: true } });
     expect(report.secrets).toEqual(['target/pandora/password']);
     expect(await agent.context.secrets.get('target/pandora/password')).toBe('s3cr3t-pass');
     // The password is in the secret store, never in settings.json.
@@ -112,6 +112,18 @@ describe('outpost import pandora', () => {
       expect.objectContaining({ line: 2, reason: expect.stringMatching(/not run at import/) }),
     ]);
     await expect(agent.api.importPandora({ content: 'agent_name x\n' })).rejects.toMatchObject({ code: 'invalid-request', message: expect.stringMatching(/no server_ip/) });
+  });
+
+  it('will not send a password over plain TCP unless told to, and stores a proxy password as a secret', async () => {
+    const content = 'server_ip 192.0.2.1\nserver_pwd pw\nserver_opts -y bob:hunter2@proxy.example:3128\n';
+    const refused = await agent.api.importPandora({ content, target: 'p1', dryRun: true });
+    expect(refused.target?.config).toEqual({ host: '192.0.2.1', port: 41121, tls: false, zip: false, proxy: { host: 'proxy.example', port: 3128, user: 'bob' } });
+    expect(refused.unmapped).toEqual([expect.objectContaining({ line: 2, reason: expect.stringMatching(/--allow-plain-password/) })]);
+    const allowed = await agent.api.importPandora({ content, target: 'p2', allowPlainPassword: true });
+    expect(allowed.target?.config).toMatchObject({ allowPlainPassword: true });
+    expect(allowed.secrets).toEqual(['target/p2/password', 'target/p2/proxy-password']);
+    expect(await agent.context.secrets.get('target/p2/proxy-password')).toBe('hunter2');
+    expect(JSON.stringify(allowed)).not.toContain('hunter2');
   });
 });
 

@@ -224,13 +224,13 @@ export const checkCommands: CommandSpec[] = [
   {
     path: ['import', 'pandora'],
     summary: "Turn a Pandora FMS agent's pandora_agent.conf into a Tentacle target and checks, with a report of what could not be mapped",
-    usage: 'FILE [--target NAME] [--dry-run]',
-    options: { target: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+    usage: 'FILE [--target NAME] [--dry-run] [--allow-plain-password]',
+    options: { target: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'allow-plain-password': { type: 'boolean' } },
     async run(ctx, args) {
       const path = args.positionals[0];
       if (path === undefined) throw new UsageError('FILE is required (the pandora_agent.conf to import)');
       const target = stringOption(args, 'target');
-      const report = await (await ctx.agent()).api.importPandora({ path, dryRun: flag(args, 'dry-run'), ...(target === undefined ? {} : { target }) });
+      const report = await (await ctx.agent()).api.importPandora({ path, dryRun: flag(args, 'dry-run'), allowPlainPassword: flag(args, 'allow-plain-password'), ...(target === undefined ? {} : { target }) });
       return { data: report, human: formatReport(report) };
     },
   },

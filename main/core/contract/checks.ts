@@ -70,6 +70,8 @@ export const checksContract = {
         target: z.string().min(1).optional(),
         /** Only report what would be created. */
         dryRun: z.boolean().default(false),
+        /** Keep sending server_pwd over plain TCP as the Pandora agent did (tentacle.md §8: replayable). */
+        allowPlainPassword: z.boolean().default(false),
       })
       .strict()
       .refine((r) => (r.path === undefined) !== (r.content === undefined), {

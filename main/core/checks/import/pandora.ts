@@ -49,6 +49,7 @@ export interface PandoraImportRequest {
   content?: string | undefined;
   target?: string | undefined;
   dryRun: boolean;
+  allowPlainPassword?: boolean | undefined;
 }
 
 /** `pandora_agent.conf` → one Tentacle target and one check per module block, with a report. */
@@ -115,35 +116,56 @@ export async function importPandoraAgent(ctx: AgentContext, service: ChecksServi
     report.unmapped.push({ file, line, text: `${key} ${key.endsWith('pwd') ? '***' : value}`, reason: why === undefined ? 'unknown or unsupported key' : `not used: ${why}` });
   }
 
-  const config: Record<string, unknown> = { host, port };
-  if (tls) {
-    config.tls = {
-      ...(opts.certPath === undefined ? {} : { certPath: opts.certPath }),
-      ...(opts.keyPath === undefined ? {} : { keyPath: opts.keyPath }),
-      ...(opts.caPath === undefined ? {} : { caPath: opts.caPath }),
-    };
+  // The Tentacle target's config (contract/tentacle.ts connectionSchema); secrets go to the SecretStore.
+  const config: Record<string, unknown> = { host, port, tls, zip: opts.zip };
+  if (opts.caPath !== undefined) config.caFile = opts.caPath;
+  if (opts.certPath !== undefined) config.certFile = opts.certPath;
+  if (opts.keyPath !== undefined) config.keyFile = opts.keyPath;
+  let proxyPassword: string | undefined;
+  if (opts.proxy !== undefined) {
+    const proxy = /^(?:([^:@]+)(?::([^@]*))?@)?([^:@]+):(\d+)$/.exec(opts.proxy);
+    if (proxy === null) {
+      report.unmapped.push({ file, line: g.get('server_opts')!.line, text: '-y …', reason: 'proxy is not [user:pass@]host:port: not carried over' });
+    } else {
+      config.proxy = { host: proxy[3], port: Number(proxy[4]), ...(proxy[1] === undefined ? {} : { user: proxy[1] }) };
+      proxyPassword = proxy[2];
+    }
   }
-  if (opts.zip) config.zip = true;
-  if (opts.proxy !== undefined) config.proxy = opts.proxy;
+  if (password !== undefined && !tls) {
+    if (request.allowPlainPassword === true) {
+      config.allowPlainPassword = true;
+      report.notes.push('server_pwd without TLS: the password digest travels in clear and can be replayed (tentacle.md §8), allowed as asked (--allow-plain-password).');
+    } else {
+      report.unmapped.push({
+        file,
+        line: g.get('server_pwd')?.line ?? g.get('server_opts')?.line,
+        text: 'server_pwd ***',
+        reason: 'a password over plain TCP can be replayed by anyone on the path (tentacle.md §8): Outpost will refuse to send it until the target uses TLS (server_ssl 1) or you re-run the import with --allow-plain-password',
+      });
+    }
+  }
 
   const existing = ctx.targets.find(targetName);
   report.target = { name: targetName, kind: 'tentacle', config, created: false };
   if (existing !== undefined && existing.kind !== 'tentacle') {
     throw new AgentError('conflict', `target '${targetName}' is already a ${existing.kind} target: pass another --target name`, { field: 'target' });
   }
+  const secrets: Array<[string, string]> = [];
+  if (password !== undefined) secrets.push([targetSecretName(targetName, 'password'), password]);
+  if (proxyPassword !== undefined && proxyPassword !== '') secrets.push([targetSecretName(targetName, 'proxy-password'), proxyPassword]);
+  report.secrets = secrets.map(([name]) => name);
   if (!request.dryRun) {
     if (existing === undefined) {
-      ctx.targets.save(targetName, 'tentacle', config);
+      try {
+        ctx.targets.save(targetName, 'tentacle', config);
+      } catch (error) {
+        throw new AgentError('invalid-request', `the Tentacle target from ${file} is not valid: ${(error as Error).message}`, { field: 'path' });
+      }
       report.target.created = true;
     } else {
       report.notes.push(`target '${targetName}' already exists: kept as it is`);
     }
-    if (password !== undefined) {
-      await ctx.secrets.set(targetSecretName(targetName, 'password'), password);
-      report.secrets.push(targetSecretName(targetName, 'password'));
-    }
-  } else if (password !== undefined) {
-    report.secrets.push(targetSecretName(targetName, 'password'));
+    for (const [name, value] of secrets) await ctx.secrets.set(name, value);
   }
 
   for (const block of conf.modules) {
