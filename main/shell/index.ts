@@ -40,7 +40,11 @@ if (!app.requestSingleInstanceLock()) {
   // A second launch only brings the running one forward ('second-instance' below).
   app.quit();
 } else {
-  void start();
+  start().catch((error: unknown) => {
+    // E.g. a settings.json written by a newer Outpost: say it, do not linger without a window.
+    dialog.showErrorBox('Outpost cannot start', (error as Error).message);
+    app.exit(1);
+  });
 }
 
 async function start(): Promise<void> {
@@ -83,7 +87,7 @@ async function start(): Promise<void> {
   let quitting = false;
   const openWindow = (route?: string): void => {
     if (window === undefined || window.isDestroyed()) {
-      window = createMainWindow(location, nativeTheme.shouldUseDarkColors);
+      window = createMainWindow(location, nativeTheme.shouldUseDarkColors, route);
       window.on('close', (event) => {
         // Closing the window keeps the agent delivering from the tray.
         if (!quitting) {
@@ -91,8 +95,7 @@ async function start(): Promise<void> {
           window?.hide();
         }
       });
-    }
-    if (route !== undefined)
+    } else if (route !== undefined)
       void window.webContents.executeJavaScript(`location.hash = ${JSON.stringify(`#/${route}`)}`);
     if (window.isMinimized()) window.restore();
     window.show();

@@ -23,8 +23,11 @@ export function registerAgentIpc(
           frameUrl: event.senderFrame?.url,
           isMainFrameOfOurWindow:
             win !== undefined &&
-            event.sender === win.webContents &&
-            event.senderFrame === win.webContents.mainFrame,
+            !win.isDestroyed() &&
+            event.sender.id === win.webContents.id &&
+            // Frames are compared by identity (process + routing id), not by object.
+            event.senderFrame?.processId === win.webContents.mainFrame.processId &&
+            event.senderFrame?.routingId === win.webContents.mainFrame.routingId,
         },
         rendererUrl,
       );

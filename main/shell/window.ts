@@ -46,7 +46,11 @@ export function hardenContents(contents: WebContents, rendererUrl: string): void
   contents.on('will-attach-webview', (event) => event.preventDefault());
 }
 
-export function createMainWindow(location: RendererLocation, dark: boolean): BrowserWindow {
+export function createMainWindow(
+  location: RendererLocation,
+  dark: boolean,
+  route?: string,
+): BrowserWindow {
   const win = new BrowserWindow({
     width: 1180,
     height: 820,
@@ -69,7 +73,7 @@ export function createMainWindow(location: RendererLocation, dark: boolean): Bro
     },
   });
   hardenContents(win.webContents, location.url);
-  void win.loadURL(location.url);
+  void win.loadURL(route === undefined ? location.url : `${location.url}#/${route}`);
   win.once('ready-to-show', () => win.show());
   return win;
 }
