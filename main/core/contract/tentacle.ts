@@ -1,7 +1,141 @@
+import { z } from 'zod';
 import type { ContractShape } from './define.ts';
+import { method } from './define.ts';
 
-/** Requests of the tentacle module (filled in by its issue). */
-export const tentacleContract = {} satisfies ContractShape;
+/** IANA-registered Tentacle port (tentacle.md §1). */
+export const TENTACLE_DEFAULT_PORT = 41121;
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface TentacleEvents {}
+const path = (what: string) => z.string().min(1, `${what} must be a path to a PEM file`);
+
+export const proxySchema = z
+  .object({
+    host: z.string().min(1, 'proxy host must not be empty'),
+    port: z.number().int().min(1, 'proxy port must be 1–65535').max(65535, 'proxy port must be 1–65535'),
+    user: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** Everything needed to reach a server, without secrets. */
+export const connectionSchema = z
+  .object({
+    host: z.string().min(1, 'host must name the Tentacle server (-a HOST)'),
+    port: z.number().int().min(1, 'port must be 1–65535').max(65535, 'port must be 1–65535').default(TENTACLE_DEFAULT_PORT),
+    tls: z.boolean().default(false),
+    caFile: path('caFile').optional(),
+    certFile: path('certFile').optional(),
+    keyFile: path('keyFile').optional(),
+    insecure: z.boolean().default(false),
+    allowPlainPassword: z.boolean().default(false),
+    proxy: proxySchema.optional(),
+    zip: z.boolean().default(false),
+  })
+  .strict();
+
+export const AFTER_DELIVERY = ['remove', 'move'] as const;
+
+export const outboxSchema = z
+  .object({
+    dir: z.string().min(1, 'outbox.dir must be a folder path'),
+    afterDelivery: z.enum(AFTER_DELIVERY).default('move'),
+  })
+  .strict();
+
+export const tentacleTargetConfigSchema = connectionSchema.extend({ outbox: outboxSchema.optional() }).strict();
+
+export type TentacleTargetConfig = z.output<typeof tentacleTargetConfigSchema>;
+
+/** Secrets travel in requests only; they are stored in the SecretStore, never in settings (tentacle.md §8). */
+const secretFields = {
+  password: z.string().optional(),
+  keyPassphrase: z.string().optional(),
+  proxyPassword: z.string().optional(),
+};
+
+/** Either a saved target or an ad-hoc connection (the CLI's `-a HOST ...` flags). */
+const whereSchema = z.union([
+  z.object({ target: z.string().min(1, 'target must name a saved Tentacle target') }).strict(),
+  z.object({ connection: connectionSchema, ...secretFields }).strict(),
+]);
+
+export interface TentacleFileResult {
+  /** The local path (send) or remote name (get). */
+  file: string;
+  name: string;
+  ok: boolean;
+  bytes?: number;
+  path?: string;
+  error?: { code: string; message: string; field?: string; transient: boolean };
+}
+
+export interface TentacleTransferResult {
+  server: string;
+  /** True only when the server acknowledged (send) or delivered (get) every file. */
+  allOk: boolean;
+  results: TentacleFileResult[];
+  /** Shown by every UI: insecure TLS, plain TCP… */
+  warnings: string[];
+  tls?: { version: string; peerSubject: string; peerIssuer: string; fingerprint256: string };
+}
+
+export interface TentacleTargetInfo {
+  name: string;
+  config: TentacleTargetConfig;
+  secrets: { password: boolean; keyPassphrase: boolean; proxyPassword: boolean };
+  warnings: string[];
+}
+
+export interface TentacleTestResult {
+  name: string;
+  ok: boolean;
+  warnings: string[];
+  tls?: { version: string; peerSubject: string; peerIssuer: string; fingerprint256: string };
+  error?: { code: string; message: string; transient: boolean };
+}
+
+export const tentacleContract = {
+  addTentacleTarget: method<TentacleTargetInfo>()(
+    z
+      .object({
+        name: z.string().min(1, 'name must name the target'),
+        connection: connectionSchema,
+        outbox: outboxSchema.optional(),
+        ...secretFields,
+        replace: z.boolean().default(true),
+      })
+      .strict(),
+    'Save a Tentacle target (settings) and its password, key passphrase and proxy password (SecretStore)',
+  ),
+  tentacleSend: method<TentacleTransferResult>()(
+    z.intersection(
+      whereSchema,
+      z.object({
+        files: z.array(z.string().min(1, 'files must be paths')).min(1, 'files must name at least one file'),
+        zip: z.boolean().optional(),
+      }),
+    ),
+    'Send files now over one Tentacle session (not through the queue); allOk only when the server acknowledged every file',
+  ),
+  tentacleGet: method<TentacleTransferResult>()(
+    z.intersection(
+      whereSchema,
+      z.object({
+        names: z.array(z.string().min(1, 'names must be file names')).min(1, 'names must name at least one file'),
+        dir: z.string().min(1, 'dir must be a folder'),
+        overwrite: z.boolean().default(false),
+        zip: z.boolean().optional(),
+        maxBytes: z.number().int().positive().optional(),
+      }),
+    ),
+    'Download files from a Tentacle server into a folder (temp file then rename; never overwrites unless asked)',
+  ),
+  testTentacleTarget: method<TentacleTestResult>()(
+    z.object({ name: z.string().min(1, 'name must name a saved Tentacle target') }).strict(),
+    'Connect to a saved Tentacle target, authenticate and QUIT: shows TLS details and warnings',
+  ),
+} satisfies ContractShape;
+
+export interface TentacleEvents {
+  'tentacle.progress': { target?: string; server: string; direction: 'send' | 'recv'; name: string; bytes: number; total: number };
+  /** A file picked up from an outbox folder and queued. */
+  'tentacle.outbox': { target: string; file: string; itemId?: string; action: 'queued' | 'delivered' | 'rejected'; detail?: string };
+}

@@ -3,8 +3,7 @@
  * session, several files, SEND/ZSEND/RECV/ZRECV then QUIT.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { link, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentError } from '../../errors.ts';
@@ -24,7 +23,9 @@ import { assertFileName, baseName } from './names.ts';
 import { finalReplyTimeoutMs, TentacleSession, type PeerCertificateInfo, type SessionOptions } from './session.ts';
 import { extractFirstMember, prepareZip, ZipError } from './zip.ts';
 
-export const DEFAULT_PORT = 41121;
+export { TENTACLE_DEFAULT_PORT as DEFAULT_PORT } from '../../contract/tentacle.ts';
+/** Private staging folder under the data directory (ZSEND archives, ZRECV downloads). */
+export const TENTACLE_TMP_DIR = 'tentacle-tmp';
 /** Largest download we accept unless told otherwise (§17.5: the server picks the content). */
 export const DEFAULT_MAX_DOWNLOAD_BYTES = 1024 * 1024 * 1024;
 
@@ -139,6 +140,7 @@ export class TentacleClient {
       throw new AgentError('refused', `'${name}' is empty: a Tentacle server refuses empty files (send it compressed with -z, or add content)`, { field: 'file' });
     }
     const verb = options.zip === true ? 'ZSEND' : 'SEND';
+    if (options.zip === true && this.#options.tmpDir !== undefined) await mkdir(this.#options.tmpDir, { recursive: true, mode: 0o700 });
     const zip = options.zip === true
       ? await prepareZip(path, name, join(this.#options.tmpDir ?? tmpdir(), `.outpost-zsend-${randomBytes(6).toString('hex')}.zip`))
       : undefined;
@@ -191,12 +193,17 @@ export class TentacleClient {
     const archive = verb === 'ZRECV' ? join(this.#options.tmpDir ?? options.dir, `.${name}.${stamp}.zip`) : undefined;
     const staging = archive ?? part;
     try {
-      await session.writeLine(acceptLine(verb));
-      const out = createWriteStream(staging, { mode: 0o600 });
+      if (archive !== undefined) await mkdir(this.#options.tmpDir ?? options.dir, { recursive: true, mode: 0o700 }).catch(() => undefined);
+      // Opened before RECV OK: a local problem must not leave the server's data unread.
+      const out = await open(staging, 'wx', 0o600).catch(async (error: unknown) => {
+        await session.writeLine(declineLine(verb));
+        throw new AgentError('io', `cannot write into '${options.dir}': ${(error as Error).message}`, { field: 'dir', cause: error });
+      });
       try {
-        await session.readPayload(offer.size, (chunk) => writeChunk(out, chunk), (bytes) => options.onProgress?.({ name, bytes, total: offer.size }));
+        await session.writeLine(acceptLine(verb));
+        await session.readPayload(offer.size, async (chunk) => void (await out.write(chunk)), (bytes) => options.onProgress?.({ name, bytes, total: offer.size }));
       } finally {
-        await closeStream(out);
+        await out.close();
       }
       if (offer.size === 0) {
         // §4.3: the server closes after an empty payload; the file still counts as received.
@@ -293,26 +300,4 @@ async function commit(part: string, dest: string, overwrite: boolean): Promise<v
     }
     throw error;
   }
-}
-
-function writeChunk(out: WriteStream, chunk: Buffer): Promise<void> | void {
-  if (out.write(chunk)) return;
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => {
-      out.off('drain', onDrain);
-      reject(error);
-    };
-    const onDrain = (): void => {
-      out.off('error', onError);
-      resolve();
-    };
-    out.once('drain', onDrain);
-    out.once('error', onError);
-  });
-}
-
-function closeStream(out: WriteStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    out.end((error?: Error | null) => (error ? reject(error) : resolve()));
-  });
 }

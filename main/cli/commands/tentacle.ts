@@ -1,0 +1,218 @@
+import type { AgentRequest } from '../../core/api.ts';
+import type { TentacleTransferResult } from '../../core/contract/tentacle.ts';
+import { parseProxySpec } from '../../core/protocols/tentacle/config.ts';
+import type { CliContext, CommandArgs, CommandSpec } from '../command.ts';
+import { flag, integerOption, stringOption, UsageError } from '../command.ts';
+import { keyValues } from '../format.ts';
+
+/** The flags of tentacle_client (tentacle.md §13), so admins feel at home. */
+const CONNECTION_OPTIONS = {
+  address: { type: 'string', short: 'a' },
+  port: { type: 'string', short: 'p' },
+  password: { type: 'string', short: 'x' },
+  tls: { type: 'boolean', short: 'c' },
+  cert: { type: 'string', short: 'e' },
+  key: { type: 'string', short: 'k' },
+  'key-passphrase': { type: 'string' },
+  ca: { type: 'string', short: 'f' },
+  insecure: { type: 'boolean' },
+  'allow-plain-password': { type: 'boolean' },
+  zip: { type: 'boolean', short: 'z' },
+  proxy: { type: 'string', short: 'y' },
+  verbose: { type: 'boolean', short: 'v' },
+} as const;
+
+const CONNECTION_DETAILS = [
+  '-a, --address HOST        Tentacle server (required)',
+  '-p, --port PORT           server port (default 41121)',
+  '-x, --password PWD        server password (sent as its double-MD5 digest; needs TLS or --allow-plain-password)',
+  '-c, --tls                 TLS; the server certificate is VERIFIED (system store, or -f CA) unless --insecure',
+  '-e, --cert FILE           client certificate (PEM); implies TLS',
+  '-k, --key FILE            its private key (PEM); --key-passphrase PASS if encrypted',
+  '-f, --ca FILE             CA bundle (PEM) that signs the server certificate; implies TLS',
+  '    --insecure            accept ANY server certificate (NOT verified; shown as a warning everywhere)',
+  '-z, --zip                 compressed transfers (ZSEND/ZRECV)',
+  '-y, --proxy [USER:PASS@]HOST:PORT   HTTP CONNECT proxy',
+  '-v, --verbose             TLS details and progress on stderr',
+];
+
+type ConnectionRequest = Extract<AgentRequest<'tentacleSend'>, { connection: unknown }>;
+
+function connectionFrom(args: CommandArgs): Omit<ConnectionRequest, 'files' | 'zip'> {
+  const host = stringOption(args, 'address');
+  if (host === undefined || host === '') throw new UsageError('-a HOST (the Tentacle server) is required');
+  const port = integerOption(args, 'port', 41121)!;
+  const cert = stringOption(args, 'cert');
+  const key = stringOption(args, 'key');
+  const ca = stringOption(args, 'ca');
+  const insecure = flag(args, 'insecure');
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('-e CERT and -k KEY go together');
+  if (insecure && ca !== undefined) throw new UsageError('--insecure and -f CA contradict each other');
+  const connection: ConnectionRequest['connection'] = {
+    host,
+    port,
+    tls: flag(args, 'tls') || cert !== undefined || ca !== undefined || insecure,
+    insecure,
+    allowPlainPassword: flag(args, 'allow-plain-password'),
+    zip: flag(args, 'zip'),
+    ...(ca === undefined ? {} : { caFile: ca }),
+    ...(cert === undefined ? {} : { certFile: cert, keyFile: key }),
+  };
+  const request: Omit<ConnectionRequest, 'files' | 'zip'> = { connection };
+  const proxy = stringOption(args, 'proxy');
+  if (proxy !== undefined) {
+    const parsed = parseProxySpec(proxy, '-y');
+    connection.proxy = parsed.proxy;
+    if (parsed.password !== undefined) request.proxyPassword = parsed.password;
+  }
+  const password = stringOption(args, 'password');
+  if (password !== undefined) request.password = password;
+  const passphrase = stringOption(args, 'key-passphrase');
+  if (passphrase !== undefined) request.keyPassphrase = passphrase;
+  return request;
+}
+
+function warn(ctx: CliContext, result: { warnings: string[] }): void {
+  // Insecure TLS is always shown; the rest only matters with -v.
+  for (const w of result.warnings) if (w.includes('NOT verified')) ctx.progress(`outpost: WARNING: ${w}\n`);
+}
+
+function verbose(ctx: CliContext, args: CommandArgs, result: TentacleTransferResult): void {
+  if (!flag(args, 'verbose')) return;
+  for (const w of result.warnings) if (!w.includes('NOT verified')) ctx.progress(`[log] note: ${w}\n`);
+  if (result.tls !== undefined) {
+    ctx.progress(`[log] ${result.tls.version} with ${result.server}: ${result.tls.peerSubject} issued by ${result.tls.peerIssuer}, SHA-256 ${result.tls.fingerprint256}\n`);
+  }
+}
+
+async function watchProgress(ctx: CliContext, args: CommandArgs): Promise<() => void> {
+  if (!flag(args, 'verbose')) return () => undefined;
+  const agent = await ctx.agent();
+  let lastShown = new Map<string, number>();
+  return agent.events.on('tentacle.progress', (p) => {
+    const step = p.total === 0 ? 100 : Math.floor((p.bytes / p.total) * 10) * 10;
+    if ((lastShown.get(p.name) ?? -1) >= step) return;
+    lastShown = new Map(lastShown).set(p.name, step);
+    ctx.progress(`[log] ${p.direction === 'send' ? 'sending' : 'receiving'} '${p.name}': ${p.bytes}/${p.total} bytes (${step}%)\n`);
+  });
+}
+
+function transferOutput(result: TentacleTransferResult, verb: string): { data: unknown; human: string; exitCode: number } {
+  const lines = result.results.map((r) =>
+    r.ok ? `${verb} ${r.name} (${r.bytes ?? 0} bytes)${r.path === undefined ? '' : ` -> ${r.path}`}` : `FAILED ${r.file}: ${r.error?.message ?? 'not done'}`,
+  );
+  return { data: result, human: lines.join('\n'), exitCode: result.allOk ? 0 : 1 };
+}
+
+export const tentacleCommands: CommandSpec[] = [
+  {
+    path: ['tentacle', 'send'],
+    summary: 'Send files now to a Pandora FMS Tentacle server (exit 0 only when the server acknowledged every file)',
+    usage: 'FILE... -a HOST [-p PORT] [-x PASSWORD] [-c] [-e CERT -k KEY] [-f CA] [--insecure] [-z] [-y [USER:PASS@]PROXYHOST:PORT] [-v]',
+    options: { ...CONNECTION_OPTIONS },
+    details: CONNECTION_DETAILS,
+    async run(ctx, args) {
+      if (args.positionals.length === 0) throw new UsageError('name at least one FILE to send');
+      const request = { ...connectionFrom(args), files: args.positionals, zip: flag(args, 'zip') };
+      const agent = await ctx.agent();
+      const stop = await watchProgress(ctx, args);
+      try {
+        const result = await agent.api.tentacleSend(request);
+        warn(ctx, result);
+        verbose(ctx, args, result);
+        return transferOutput(result, 'sent');
+      } finally {
+        stop();
+      }
+    },
+  },
+  {
+    path: ['tentacle', 'get'],
+    summary: 'Download files from a Tentacle server (temporary file then rename; never overwrites unless --overwrite)',
+    usage: 'NAME... -a HOST [-p PORT] [-x PASSWORD] [-c] [-e CERT -k KEY] [-f CA] [--insecure] [-z] [-y PROXY] [-d DIR] [--overwrite] [-v]',
+    options: { ...CONNECTION_OPTIONS, dir: { type: 'string', short: 'd' }, overwrite: { type: 'boolean' } },
+    details: [...CONNECTION_DETAILS, '-d, --dir DIR             where the files land (default: current directory)', '    --overwrite           replace existing local files'],
+    async run(ctx, args) {
+      if (args.positionals.length === 0) throw new UsageError('name at least one file to download');
+      const request = {
+        ...connectionFrom(args),
+        names: args.positionals,
+        dir: stringOption(args, 'dir') ?? process.cwd(),
+        overwrite: flag(args, 'overwrite'),
+        zip: flag(args, 'zip'),
+      };
+      const agent = await ctx.agent();
+      const stop = await watchProgress(ctx, args);
+      try {
+        const result = await agent.api.tentacleGet(request);
+        warn(ctx, result);
+        verbose(ctx, args, result);
+        return transferOutput(result, 'received');
+      } finally {
+        stop();
+      }
+    },
+  },
+  {
+    path: ['tentacle', 'add'],
+    summary: 'Save a Tentacle target (password, key passphrase and proxy password go to the SecretStore)',
+    usage: 'NAME -a HOST [-p PORT] [-x PASSWORD] [-c] [-e CERT -k KEY] [-f CA] [--insecure] [-z] [-y PROXY] [--outbox DIR [--after-delivery move|remove]]',
+    options: { ...CONNECTION_OPTIONS, outbox: { type: 'string' }, 'after-delivery': { type: 'string' } },
+    details: [
+      ...CONNECTION_DETAILS,
+      '    --outbox DIR          watched folder: files that appear there are queued to this target',
+      '    --after-delivery X    what happens to a delivered outbox file: move (to DIR/sent/, default) or remove',
+    ],
+    async run(ctx, args) {
+      const name = args.positionals[0];
+      if (name === undefined) throw new UsageError('NAME is required');
+      const { connection, ...secrets } = connectionFrom(args);
+      const outbox = stringOption(args, 'outbox');
+      const after = stringOption(args, 'after-delivery') ?? 'move';
+      if (after !== 'move' && after !== 'remove') throw new UsageError("--after-delivery must be 'move' or 'remove'");
+      if (stringOption(args, 'after-delivery') !== undefined && outbox === undefined) throw new UsageError('--after-delivery needs --outbox DIR');
+      const agent = await ctx.agent();
+      const info = await agent.api.addTentacleTarget({
+        name,
+        connection,
+        ...secrets,
+        ...(outbox === undefined ? {} : { outbox: { dir: outbox, afterDelivery: after } }),
+      });
+      warn(ctx, info);
+      const c = info.config;
+      return {
+        data: info,
+        human: [
+          `Saved Tentacle target ${name}.`,
+          keyValues([
+            ['  server', `${c.host}:${c.port}`],
+            ['  TLS', c.tls ? (c.insecure ? 'yes, server certificate NOT verified' : `yes, verified against ${c.caFile ?? 'the system store'}`) : 'no'],
+            ['  client certificate', c.certFile],
+            ['  password', info.secrets.password ? 'stored in the SecretStore' : 'none'],
+            ['  proxy', c.proxy === undefined ? undefined : `${c.proxy.host}:${c.proxy.port}`],
+            ['  compressed', c.zip],
+            ['  outbox', c.outbox === undefined ? undefined : `${c.outbox.dir} (then ${c.outbox.afterDelivery})`],
+          ]),
+          ...info.warnings.map((w) => `  note: ${w}`),
+        ].join('\n'),
+      };
+    },
+  },
+  {
+    path: ['tentacle', 'test'],
+    summary: 'Connect to a saved Tentacle target, authenticate and QUIT',
+    usage: 'NAME',
+    async run(ctx, args) {
+      const name = args.positionals[0];
+      if (name === undefined) throw new UsageError('NAME is required');
+      const result = await (await ctx.agent()).api.testTentacleTarget({ name });
+      warn(ctx, result);
+      const tls = result.tls === undefined ? '' : ` over ${result.tls.version} (${result.tls.peerSubject}, SHA-256 ${result.tls.fingerprint256})`;
+      return {
+        data: result,
+        human: result.ok ? `Tentacle target ${name} answers${tls}.` : `Tentacle target ${name} failed: ${result.error?.message ?? 'unknown error'}`,
+        exitCode: result.ok ? 0 : 1,
+      };
+    },
+  },
+];
