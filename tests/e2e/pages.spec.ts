@@ -123,3 +123,22 @@ test('the logs page shows the agent log, filtered, and lines pushed live', async
   await expect(page.getByText('web UI client connected')).toHaveCount(before + 1);
   await other.close();
 });
+
+test('the Gorgone wizard gives the admin the authorized_clients entry with our thumbprint; OnSphere lists the three files', async ({
+  page,
+}) => {
+  const { stdout } = await ui.cli('identity', 'thumbprint', '--json');
+  const thumbprint = (JSON.parse(stdout) as { thumbprint: string }).thumbprint;
+  await page.goto(`http://127.0.0.1:${ui.port}/#/pair/gorgone`);
+  await expect(page.getByTestId('gorgone-thumbprint')).toHaveText(thumbprint);
+  await expect(page.getByRole('complementary', { name: 'What to do on the server' })).toContainText(
+    `- key: ${thumbprint}`,
+  );
+  await screenshot(page, 'pair-gorgone');
+  await expectAccessible(page);
+  await page.goto(`http://127.0.0.1:${ui.port}/#/pair/onsphere`);
+  for (const file of ['ca.crt', 'module.crt', 'module.key'])
+    await expect(page.getByText(file, { exact: true })).toBeVisible();
+  await screenshot(page, 'pair-onsphere');
+  await expectAccessible(page);
+});

@@ -275,4 +275,28 @@ export const de: Messages = {
     'Oder die entsprechenden Schlüssel in tentacle_server.conf (ssl_cert, ssl_key, ssl_ca, password).',
   'tentacle.server.fingerprint': 'Fingerabdruck des Serverzertifikats ablesen',
   'tentacle.server.fingerprintHint': 'Zum Vergleich mit der Anzeige des Tests.',
+
+  'gorgone.step.authorize': 'Diesen Agenten autorisieren',
+  'gorgone.step.connect': 'Verbinden',
+  'gorgone.step.done': 'Gekoppelt',
+  'gorgone.intro':
+    'Gorgone lässt nur Clients zu, deren Schlüssel-Fingerabdruck in authorized_clients steht. Das ist der Schlüssel dieses Agenten:',
+  'gorgone.server.authorize': 'Unseren Fingerabdruck zu authorized_clients hinzufügen',
+  'gorgone.server.authorizeHint':
+    'In der gorgoned-Konfiguration (z. B. /etc/centreon-gorgone/config.d/), dann gorgoned neu starten.',
+  'gorgone.notInBuild':
+    'Die Verbindung zu Gorgone ist in diesem Build von Outpost noch nicht verfügbar: die obige Autorisierung gilt bereits für jeden Gorgone-Client mit diesem Schlüssel.',
+  'onsphere.step.files': 'Die Dateien des Moduls',
+  'onsphere.step.dispatcher': 'Konfigurations-Dispatcher',
+  'onsphere.step.done': 'Verbunden',
+  'onsphere.intro':
+    'OnSphere authentifiziert einen entfernten Connector mit einem vom Stack erzeugten Modulzertifikat. Fragen Sie den Administrator des Stacks nach den drei rechts aufgeführten Dateien.',
+  'onsphere.server.files': 'Diese drei Dateien aus dem Stack exportieren',
+  'onsphere.server.filesHint':
+    'PEM-Dateien des für diesen Connector angelegten Moduls; bringen Sie sie auf diesen Rechner.',
+  'onsphere.file.ca.crt': 'das CA-Zertifikat des Stacks',
+  'onsphere.file.module.crt': 'das Modulzertifikat (sein CN ist der Connector-Name)',
+  'onsphere.file.module.key': 'der private Schlüssel des Moduls (geheim halten)',
+  'onsphere.notInBuild':
+    'Die Verbindung zu OnSphere ist in diesem Build von Outpost noch nicht verfügbar.',
 };

@@ -273,4 +273,28 @@ export const fr: Messages = {
     'Ou les clés correspondantes de tentacle_server.conf (ssl_cert, ssl_key, ssl_ca, password).',
   'tentacle.server.fingerprint': 'Lire l’empreinte du certificat du serveur',
   'tentacle.server.fingerprintHint': 'Pour comparer avec ce qu’affiche le test.',
+
+  'gorgone.step.authorize': 'Autoriser cet agent',
+  'gorgone.step.connect': 'Connexion',
+  'gorgone.step.done': 'Appairé',
+  'gorgone.intro':
+    'Gorgone n’accepte que les clients dont l’empreinte de clé figure dans authorized_clients. Voici la clé de cet agent :',
+  'gorgone.server.authorize': 'Ajouter notre empreinte à authorized_clients',
+  'gorgone.server.authorizeHint':
+    'Dans la configuration de gorgoned (p. ex. /etc/centreon-gorgone/config.d/), puis redémarrez gorgoned.',
+  'gorgone.notInBuild':
+    'La connexion à Gorgone n’est pas encore disponible dans cette version d’Outpost : l’autorisation ci-dessus vaut déjà pour tout client Gorgone utilisant cette clé.',
+  'onsphere.step.files': 'Les fichiers du module',
+  'onsphere.step.dispatcher': 'Répartiteur de configuration',
+  'onsphere.step.done': 'Connecté',
+  'onsphere.intro':
+    'OnSphere authentifie un connecteur distant par un certificat de module généré par la pile. Demandez à l’administrateur de la pile les trois fichiers listés à droite.',
+  'onsphere.server.files': 'Exporter ces trois fichiers de la pile',
+  'onsphere.server.filesHint':
+    'Fichiers PEM du module déclaré pour ce connecteur ; apportez-les sur cette machine.',
+  'onsphere.file.ca.crt': 'le certificat d’AC de la pile',
+  'onsphere.file.module.crt': 'le certificat du module (son CN est le nom du connecteur)',
+  'onsphere.file.module.key': 'la clé privée du module (à garder secrète)',
+  'onsphere.notInBuild':
+    'La connexion à OnSphere n’est pas encore disponible dans cette version d’Outpost.',
 };
