@@ -44,9 +44,19 @@ export interface TentacleServerOptions {
   record?: boolean;
 }
 
-export interface Segment {
-  from: 'client' | 'server';
-  data: Buffer;
+/** Consecutive bytes one way; kept as parts so recording stays linear in size. */
+export class Segment {
+  readonly from: 'client' | 'server';
+  readonly parts: Buffer[];
+
+  constructor(from: 'client' | 'server', first: Buffer) {
+    this.from = from;
+    this.parts = [first];
+  }
+
+  get data(): Buffer {
+    return Buffer.concat(this.parts);
+  }
 }
 
 export interface ConnectionRecord {
@@ -182,7 +192,9 @@ class TentacleConnection {
   readonly #server: TentacleServer;
   readonly #socket: Socket;
   readonly #record: ConnectionRecord;
-  #buffer: Buffer = Buffer.alloc(0);
+  /** Received, not yet consumed: a list, so large payloads are never re-copied. */
+  #chunks: Buffer[] = [];
+  #queued = 0;
   #ended = false;
   #wake: (() => void) | undefined;
   #authenticated: boolean;
@@ -195,10 +207,11 @@ class TentacleConnection {
     const keep = server.options.record !== false;
     socket.on('data', (chunk: Buffer) => {
       const last = record.segments.at(-1);
-      if (keep && last?.from === 'client') last.data = Buffer.concat([last.data, chunk]);
-      else if (keep) record.segments.push({ from: 'client', data: chunk });
-      this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
-      if (this.#buffer.length > 8 * 1024 * 1024) socket.pause();
+      if (keep && last?.from === 'client') last.parts.push(chunk);
+      else if (keep) record.segments.push(new Segment('client', chunk));
+      this.#chunks.push(chunk);
+      this.#queued += chunk.length;
+      if (this.#queued > 8 * 1024 * 1024) socket.pause();
       this.#notify();
     });
     const ended = (): void => {
@@ -236,8 +249,8 @@ class TentacleConnection {
     const data = typeof text === 'string' ? Buffer.from(text, 'latin1') : text;
     const last = this.#record.segments.at(-1);
     const keep = this.#server.options.record !== false;
-    if (keep && last?.from === 'server') last.data = Buffer.concat([last.data, data]);
-    else if (keep) this.#record.segments.push({ from: 'server', data });
+    if (keep && last?.from === 'server') last.parts.push(data);
+    else if (keep) this.#record.segments.push(new Segment('server', data));
     return new Promise((resolve) => {
       if (this.#socket.write(data)) resolve();
       else this.#socket.once('drain', () => resolve());
@@ -247,12 +260,14 @@ class TentacleConnection {
   /** §2: a command is complete when the buffer ends in LF; over 1024 bytes without one is an error. */
   async #command(): Promise<string> {
     for (;;) {
-      if (this.#buffer.length > 0 && this.#buffer[this.#buffer.length - 1] === 0x0a) {
-        const line = this.#buffer.subarray(0, -1).toString('latin1');
-        this.#buffer = Buffer.alloc(0);
+      const last = this.#chunks.at(-1);
+      if (last !== undefined && last.length > 0 && last[last.length - 1] === 0x0a) {
+        const line = Buffer.concat(this.#chunks).subarray(0, -1).toString('latin1');
+        this.#chunks = [];
+        this.#queued = 0;
         return line;
       }
-      if (this.#buffer.length > BLOCK_SIZE) throw new Drop('Received too much data');
+      if (this.#queued > BLOCK_SIZE) throw new Drop('Received too much data');
       await this.#wait();
     }
   }
@@ -261,18 +276,20 @@ class TentacleConnection {
   async #payload(n: number, sink: (chunk: Buffer) => Promise<void>, onProgress?: (bytes: number) => void): Promise<void> {
     let got = 0;
     while (got < n) {
-      if (this.#buffer.length === 0) {
+      const chunk = this.#chunks[0];
+      if (chunk === undefined) {
         if (this.#socket.isPaused()) this.#socket.resume();
         await this.#wait();
         continue;
       }
-      const take = Math.min(n - got, this.#buffer.length);
-      const part = this.#buffer.subarray(0, take);
-      this.#buffer = this.#buffer.subarray(take);
+      const take = Math.min(n - got, chunk.length);
+      if (take === chunk.length) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(take);
+      this.#queued -= take;
       got += take;
-      await sink(part);
+      await sink(take === chunk.length ? chunk : chunk.subarray(0, take));
       onProgress?.(got);
-      if (this.#socket.isPaused() && this.#buffer.length < 1024 * 1024) this.#socket.resume();
+      if (this.#socket.isPaused() && this.#queued < 1024 * 1024) this.#socket.resume();
     }
   }
 
@@ -369,11 +386,20 @@ class TentacleConnection {
 
 function writeTo(out: WriteStream, chunk: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (out.write(chunk)) resolve();
-    else {
-      out.once('drain', resolve);
-      out.once('error', reject);
+    if (out.write(chunk)) {
+      resolve();
+      return;
     }
+    const onError = (error: Error): void => {
+      out.off('drain', onDrain);
+      reject(error);
+    };
+    const onDrain = (): void => {
+      out.off('error', onError);
+      resolve();
+    };
+    out.once('drain', onDrain);
+    out.once('error', onError);
   });
 }
 
