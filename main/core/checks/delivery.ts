@@ -5,10 +5,13 @@ import type { AgentContext } from '../context.ts';
 import { toAgentError } from '../errors.ts';
 import { buildDataFile, dataFileName } from '../protocols/pandora/data-file.ts';
 import type { CheckResultPayload, QueueItem, ValuePayload } from '../queue/model.ts';
-import type { TargetKind } from '../targets/driver.ts';
+import type { TargetKind, TargetRecord } from '../targets/driver.ts';
 import type { CheckDefinition, CheckTarget } from './definitions.ts';
 import { checkResultModules } from './pandora-modules.ts';
 import { perfdataStrings, type CheckResult } from './result.ts';
+
+/** How long a snapshot of the paired targets is trusted (a removed target stops receiving within this). */
+const SNAPSHOT_MS = 2_000;
 
 /** What happened to one result for one target. */
 export interface TargetDelivery {
@@ -38,6 +41,13 @@ export class CheckDelivery {
   readonly #ctx: AgentContext;
   /** Last number used in a data file name per agent: names stay unique within a second (tentacle.md §5). */
   readonly #lastFileNumber = new Map<string, number>();
+  /**
+   * Reading settings.json parses and validates the whole file (every check
+   * definition in it): at 100 results a second that was most of the agent's
+   * CPU (tests/bench/checks.bench.ts). A snapshot of the targets and the agent
+   * name lives for SNAPSHOT_MS.
+   */
+  #snapshot: { at: number; targets: Map<string, TargetRecord>; agentName: string } | undefined;
 
   constructor(ctx: AgentContext) {
     this.#ctx = ctx;
@@ -48,7 +58,7 @@ export class CheckDelivery {
   }
 
   async #deliverOne(def: Pick<CheckDefinition, 'name' | 'interval'>, naming: CheckTarget, result: CheckResult): Promise<TargetDelivery> {
-    const record = this.#ctx.targets.find(naming.target);
+    const record = this.#settings().targets.get(naming.target);
     const out: TargetDelivery = { target: naming.target, kind: record?.kind, itemIds: [] };
     try {
       if (record === undefined) throw new Error(`target '${naming.target}' is not paired (any more): edit the check or pair it again`);
@@ -76,9 +86,17 @@ export class CheckDelivery {
     return out;
   }
 
+  #settings(): { targets: Map<string, TargetRecord>; agentName: string } {
+    const now = Date.now();
+    if (this.#snapshot === undefined || now - this.#snapshot.at > SNAPSHOT_MS || now < this.#snapshot.at) {
+      this.#snapshot = { at: now, targets: new Map(this.#ctx.targets.list().map((t) => [t.name, t])), agentName: defaultAgentName(this.#ctx) };
+    }
+    return this.#snapshot;
+  }
+
   /** Icinga 2 (icinga2.md §4.2): host defaults to our endpoint name, service to the check name. */
   icingaPayload(def: Pick<CheckDefinition, 'name'>, naming: CheckTarget, cn: string | undefined, result: CheckResult): CheckResultPayload {
-    const source = cn ?? defaultAgentName(this.#ctx);
+    const source = cn ?? this.#settings().agentName;
     const longLines = [result.longOutput, result.reason === undefined || result.output.includes(result.reason) ? '' : `(${result.reason})`].filter((l) => l !== '');
     const payload: CheckResultPayload = {
       host: naming.host ?? source,
@@ -102,7 +120,7 @@ export class CheckDelivery {
 
   /** The agent data file for one run (pandora-data.md §2, §3, §7). */
   pandoraFile(def: Pick<CheckDefinition, 'name' | 'interval'>, naming: CheckTarget, result: CheckResult): { fileName: string; xml: string } {
-    const agentName = naming.agentName ?? defaultAgentName(this.#ctx);
+    const agentName = naming.agentName ?? this.#settings().agentName;
     const xml = buildDataFile(
       {
         agentName,
@@ -139,7 +157,7 @@ export class CheckDelivery {
 
   /** OnSphere: `<valueId>.state` (0..3) and `<valueId>.<label>` per perfdata value. */
   onsphereValues(def: Pick<CheckDefinition, 'name'>, naming: CheckTarget, result: CheckResult): ValuePayload[] {
-    const base = naming.valueId ?? `outpost.${sanitizeId(defaultAgentName(this.#ctx))}.${sanitizeId(def.name)}`;
+    const base = naming.valueId ?? `outpost.${sanitizeId(this.#settings().agentName)}.${sanitizeId(def.name)}`;
     const timestamp = Math.round(result.executionEnd * 1000);
     const values: ValuePayload[] = [{ valueId: `${base}.state`, value: result.state, timestamp, quality: result.state === 3 ? 'ERROR' : 'GOOD' }];
     for (const p of result.perfdata) {
