@@ -60,8 +60,10 @@ export default async function checksBench(ctx: BenchContext): Promise<void> {
     queueLabel = 'in-memory queue (issue #3 queue not built)';
     let id = 0;
     inner = {
-      enqueue: async (request: EnqueueRequest): Promise<QueueItem[]> =>
-        request.targets.map((target) => ({ id: String(++id), target, payload: { kind: 'check-result', result: (request as { result: never }).result }, state: 'queued', createdAt: Date.now(), attempts: 0, nextAttemptAt: 0, lastError: undefined, bytesTotal: 0, bytesSent: 0, deliveredAt: undefined })),
+      enqueue: async (request: EnqueueRequest): Promise<QueueItem[]> => {
+        if (request.kind !== 'check-result') throw new Error(`the bench only queues check results, not ${request.kind}`);
+        return request.targets.map((target) => ({ id: String(++id), target, payload: { kind: 'check-result', result: request.result }, state: 'queued', createdAt: Date.now(), attempts: 0, nextAttemptAt: 0, lastError: undefined, bytesTotal: 0, bytesSent: 0, deliveredAt: undefined }));
+      },
       get: () => undefined,
     };
   }
