@@ -74,6 +74,13 @@ test('pairs with a Tentacle server over verified TLS with a password; the server
   await page.getByRole('button', { name: 'Go to the overview' }).click();
   await expect(page.getByTestId('target-name')).toHaveText('pandora-e2e');
 
+  // Settings lists the target's outbox folder (none here) with a link back to its settings.
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('link', { name: 'Settings' })
+    .click();
+  await expect(page.getByRole('row', { name: /pandora-e2e no outbox folder/ })).toBeVisible();
+
   // The password went to the secret store, not to settings.json.
   const { stdout } = await ui.cli('target', 'list', '--json');
   expect(stdout).not.toContain(PASSWORD);

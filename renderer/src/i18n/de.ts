@@ -299,4 +299,11 @@ export const de: Messages = {
   'onsphere.file.module.key': 'der private Schlüssel des Moduls (geheim halten)',
   'onsphere.notInBuild':
     'Die Verbindung zu OnSphere ist in diesem Build von Outpost noch nicht verfügbar.',
+
+  'settings.outboxes': 'Ausgangsordner',
+  'settings.outboxesHint':
+    'Dateien im Ausgangsordner eines Tentacle-Ziels werden für diesen Server eingereiht.',
+  'settings.noTentacle': 'Noch kein Tentacle-Ziel.',
+  'settings.noOutbox': 'kein Ausgangsordner',
+  'settings.edit': 'Bearbeiten',
 };

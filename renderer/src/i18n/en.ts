@@ -290,6 +290,13 @@ export const en = {
   'onsphere.file.module.crt': 'the module certificate (its CN is the connector name)',
   'onsphere.file.module.key': "the module's private key (keep it secret)",
   'onsphere.notInBuild': 'Connecting to OnSphere is not available in this build of Outpost yet.',
+
+  'settings.outboxes': 'Outbox folders',
+  'settings.outboxesHint':
+    "Files dropped in a Tentacle target's outbox folder are queued to that server.",
+  'settings.noTentacle': 'No Tentacle target yet.',
+  'settings.noOutbox': 'no outbox folder',
+  'settings.edit': 'Edit',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -297,4 +297,11 @@ export const fr: Messages = {
   'onsphere.file.module.key': 'la clé privée du module (à garder secrète)',
   'onsphere.notInBuild':
     'La connexion à OnSphere n’est pas encore disponible dans cette version d’Outpost.',
+
+  'settings.outboxes': 'Dossiers d’envoi',
+  'settings.outboxesHint':
+    'Les fichiers déposés dans le dossier d’envoi d’une cible Tentacle sont mis en file pour ce serveur.',
+  'settings.noTentacle': 'Aucune cible Tentacle pour l’instant.',
+  'settings.noOutbox': 'aucun dossier d’envoi',
+  'settings.edit': 'Modifier',
 };

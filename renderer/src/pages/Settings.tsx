@@ -4,6 +4,7 @@ import { applyTheme, type Theme } from '../App.tsx';
 import {
   Banner,
   Card,
+  EmptyState,
   ErrorBanner,
   Field,
   formErrors,
@@ -149,6 +150,7 @@ export function SettingsPage() {
           </div>
         </Card>
       </form>
+      <OutboxFolders />
       {info.data !== undefined && (
         <Card title={t('settings.files')}>
           <KeyValues
@@ -177,5 +179,66 @@ export function SettingsPage() {
         </Card>
       )}
     </>
+  );
+}
+
+interface OutboxConfig {
+  outbox?: { dir: string; afterDelivery: 'remove' | 'move' };
+}
+
+/** Tentacle targets' outbox folders: files dropped there are queued to that server. */
+function OutboxFolders() {
+  const { t } = useI18n();
+  const targets = useCall('listTargets', {});
+  const tentacles = (targets.data ?? []).filter((x) => x.kind === 'tentacle');
+  return (
+    <Card title={t('settings.outboxes')}>
+      <p className="hint">{t('settings.outboxesHint')}</p>
+      {tentacles.length === 0 ? (
+        <EmptyState title={t('settings.noTentacle')} />
+      ) : (
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">{t('identity.target')}</th>
+              <th scope="col">{t('tentacle.outboxDir')}</th>
+              <th scope="col">{t('tentacle.afterDelivery')}</th>
+              <th scope="col">
+                <span className="visually-hidden">{t('settings.edit')}</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {tentacles.map((target) => {
+              const outbox = (target.config as OutboxConfig).outbox;
+              return (
+                <tr key={target.name}>
+                  <td>{target.name}</td>
+                  <td>
+                    {outbox === undefined ? (
+                      <span className="muted">{t('settings.noOutbox')}</span>
+                    ) : (
+                      <code className="mono small">{outbox.dir}</code>
+                    )}
+                  </td>
+                  <td>
+                    {outbox === undefined
+                      ? '—'
+                      : outbox.afterDelivery === 'move'
+                        ? t('tentacle.afterMove')
+                        : t('tentacle.afterRemove')}
+                  </td>
+                  <td>
+                    <a href={`#/pair/tentacle/${encodeURIComponent(target.name)}`}>
+                      {t('settings.edit')}
+                    </a>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </Card>
   );
 }
