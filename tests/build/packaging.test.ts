@@ -1,18 +1,17 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseUpdateFeed, updateDecision } from '../../main/shell/update-policy.ts';
 import { makeTempDir } from '../peers/util.ts';
+import { fakeElectronDist, fakeElectronMacDist, readFuses } from './fake-electron.ts';
 
 /**
  * The packaging dry run (issue #9 "Checks that run here"): `npm run dist:linux -- --dir`
- * with the real configuration, hooks and dependencies. Electron's runtime cannot
- * be downloaded here, so electronDist points at a stand-in folder with an
- * `electron` file that carries a fuse wire (the bytes @electron/fuses looks for),
- * which also shows that the fuses get flipped.
+ * with the real configuration, hooks and dependencies; electronDist points at a
+ * stand-in for Electron's runtime (./fake-electron.ts).
  */
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -28,45 +27,7 @@ const { binaryTarget, listNativeModules, foreignNativeModules } = require(join(R
   foreignNativeModules(root: string, os: string, arch: string): Array<{ file: string; target: { os: string; arch: string } }>;
 };
 
-// @electron/fuses: sentinel, wire version 1, length 8, then one byte per fuse ('0' off, '1' on).
-const FUSE_SENTINEL = 'dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX';
-const FUSE_ORDER = [
-  'RunAsNode',
-  'EnableCookieEncryption',
-  'EnableNodeOptionsEnvironmentVariable',
-  'EnableNodeCliInspectArguments',
-  'EnableEmbeddedAsarIntegrityValidation',
-  'OnlyLoadAppFromAsar',
-  'LoadBrowserProcessSpecificV8Snapshot',
-  'GrantFileProtocolExtraPrivileges',
-];
-const ELECTRON_DEFAULT_WIRE = '10110001';
 const UPDATE_URL = 'https://updates.example.org/outpost';
-
-async function fakeElectronDist(dir: string): Promise<void> {
-  await mkdir(join(dir, 'resources'), { recursive: true });
-  await mkdir(join(dir, 'locales'), { recursive: true });
-  const electron = Buffer.concat([
-    Buffer.from('#!/bin/sh\necho "stand-in for the Electron runtime"\nexit 0\n# '),
-    Buffer.from(FUSE_SENTINEL, 'latin1'),
-    Buffer.from([1, FUSE_ORDER.length]),
-    Buffer.from(ELECTRON_DEFAULT_WIRE, 'latin1'),
-    Buffer.from('\n'),
-  ]);
-  await writeFile(join(dir, 'electron'), electron);
-  await chmod(join(dir, 'electron'), 0o755);
-  const version = (JSON.parse(await readFile(join(ROOT, 'node_modules', 'electron', 'package.json'), 'utf8')) as { version: string }).version;
-  await writeFile(join(dir, 'version'), version);
-  await writeFile(join(dir, 'LICENSE'), 'Electron license stand-in\n');
-  await writeFile(join(dir, 'LICENSES.chromium.html'), '<html></html>\n');
-  await writeFile(join(dir, 'locales', 'en-US.pak'), '');
-}
-
-function fuses(binary: Buffer): Record<string, boolean> {
-  const at = binary.indexOf(FUSE_SENTINEL, 0, 'latin1') + FUSE_SENTINEL.length;
-  const wire = binary.subarray(at + 2, at + 2 + binary[at + 1]!).toString('latin1');
-  return Object.fromEntries(FUSE_ORDER.map((name, i) => [name, wire[i] === '1']));
-}
 
 describe('npm run dist:linux -- --dir (packaging dry run)', () => {
   let temp: { dir: string; cleanup(): Promise<void> };
@@ -79,17 +40,24 @@ describe('npm run dist:linux -- --dir (packaging dry run)', () => {
   beforeAll(async () => {
     temp = await makeTempDir('outpost-dist-');
     const electronDist = join(temp.dir, 'electron-dist');
-    await fakeElectronDist(electronDist);
+    await fakeElectronDist(electronDist, ROOT, 'linux');
     const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1', PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` };
     for (const key of Object.keys(env)) if (/^(CSC_|WIN_CSC_|APPLE_|AZURE_|GH_TOKEN|GITHUB_)/.test(key)) delete env[key];
     // A feed makes electron-builder write resources/app-update.yml, which the updater reads.
     env.OUTPOST_UPDATE_URL = UPDATE_URL;
-    const result = await run(
-      'npm',
-      ['run', 'dist:linux', '--', '--dir', '--publish', 'never', `-c.electronDist=${electronDist}`, `-c.directories.output=${join(temp.dir, 'dist')}`],
-      { cwd: ROOT, env, maxBuffer: 32 * 1024 * 1024 },
-    );
-    log = `${result.stdout}\n${result.stderr}`;
+    // out/ is (re)built by the script: tests that read out/ must not run while it is rebuilt
+    // (in CI the e2e suite, which also builds it, runs after the unit tests).
+    try {
+      const result = await run(
+        'npm',
+        ['run', 'dist:linux', '--', '--dir', '--publish', 'never', `-c.electronDist=${electronDist}`, `-c.directories.output=${join(temp.dir, 'dist')}`],
+        { cwd: ROOT, env, maxBuffer: 32 * 1024 * 1024 },
+      );
+      log = `${result.stdout}\n${result.stderr}`;
+    } catch (error) {
+      const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+      throw new Error(`npm run dist:linux failed:\n${`${stdout ?? ''}\n${stderr ?? ''}`.slice(-4000)}`, { cause: error });
+    }
     appDir = join(temp.dir, 'dist', 'linux-unpacked');
     archive = join(appDir, 'resources', 'app.asar');
     unpacked = join(appDir, 'resources', 'app.asar.unpacked');
@@ -151,7 +119,7 @@ describe('npm run dist:linux -- --dir (packaging dry run)', () => {
   });
 
   it('flips the Electron fuses that keep the app from being used as a Node runtime', async () => {
-    const state = fuses(await readFile(join(appDir, 'outpost')));
+    const state = readFuses(await readFile(join(appDir, 'outpost')));
     expect(state).toMatchObject({
       RunAsNode: false,
       EnableCookieEncryption: true,
@@ -179,6 +147,114 @@ describe('npm run dist:linux -- --dir (packaging dry run)', () => {
       check: false,
       reason: 'this Windows build is unsigned, so an update signature could not be checked',
     });
+  });
+});
+
+/**
+ * Windows and macOS apps packed from this machine (`--dir`, x64 and arm64),
+ * with the real configuration and hooks, to prove each one carries only its own
+ * OS/CPU's native modules. The installers themselves (NSIS, MSI, DMG, PKG) are
+ * built on the release workflow's Windows and macOS runners.
+ *
+ * Two switches differ from a real build, because the stand-in executables are
+ * not real PE files: no resource editing (rcedit) and no asar integrity
+ * resource (it is written into the PE). Both run on the Windows runner.
+ */
+function builderEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' };
+  for (const key of Object.keys(env)) if (/^(CSC_|WIN_CSC_|APPLE_|AZURE_|GH_TOKEN|GITHUB_|OUTPOST_UPDATE_URL)/.test(key)) delete env[key];
+  return env;
+}
+
+async function pack(args: string[]): Promise<string> {
+  try {
+    const { stdout, stderr } = await run(
+      join(ROOT, 'node_modules', '.bin', 'electron-builder'),
+      ['--config', 'build/electron-builder.config.cjs', '--dir', '--publish', 'never', ...args],
+      { cwd: ROOT, env: builderEnv(), maxBuffer: 32 * 1024 * 1024 },
+    );
+    return `${stdout}\n${stderr}`;
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`electron-builder ${args.join(' ')} failed:\n${`${stdout ?? ''}\n${stderr ?? ''}`.slice(-4000)}`, { cause: error });
+  }
+}
+
+describe('Windows and macOS apps packed with --dir (x64 and arm64)', () => {
+  let temp: { dir: string; cleanup(): Promise<void> };
+  let winLog: string;
+  let macLog: string;
+  let winOut: string;
+  let macOut: string;
+
+  beforeAll(async () => {
+    temp = await makeTempDir('outpost-cross-');
+    // out/ was built moments ago by the Linux dry run above (describes in one file run in order).
+    await fakeElectronDist(join(temp.dir, 'electron-win'), ROOT, 'win32');
+    await fakeElectronMacDist(join(temp.dir, 'electron-mac'), ROOT);
+    winOut = join(temp.dir, 'win');
+    macOut = join(temp.dir, 'mac');
+    [winLog, macLog] = await Promise.all([
+      pack([
+        '--win',
+        '--x64',
+        '--arm64',
+        `-c.electronDist=${join(temp.dir, 'electron-win')}`,
+        `-c.directories.output=${winOut}`,
+        '-c.win.signAndEditExecutable=false',
+        '-c.disableAsarIntegrity=true',
+      ]),
+      pack(['--mac', '--x64', '--arm64', `-c.electronDist=${join(temp.dir, 'electron-mac')}`, `-c.directories.output=${macOut}`]),
+    ]);
+  }, 240_000);
+
+  afterAll(async () => temp?.cleanup());
+
+  const apps = () =>
+    [
+      { name: 'win32-x64', resources: join(winOut, 'win-unpacked', 'resources'), os: 'win32', arch: 'x64' },
+      { name: 'win32-arm64', resources: join(winOut, 'win-arm64-unpacked', 'resources'), os: 'win32', arch: 'arm64' },
+      { name: 'darwin-x64', resources: join(macOut, 'mac', 'Outpost.app', 'Contents', 'Resources'), os: 'darwin', arch: 'x64' },
+      { name: 'darwin-arm64', resources: join(macOut, 'mac-arm64', 'Outpost.app', 'Contents', 'Resources'), os: 'darwin', arch: 'arm64' },
+    ] as const;
+
+  it('each app carries only the native modules of its own OS and CPU', async () => {
+    for (const app of apps()) {
+      const unpacked = join(app.resources, 'app.asar.unpacked');
+      const natives = listNativeModules(unpacked);
+      expect(natives.length, app.name).toBeGreaterThan(0);
+      for (const file of natives) {
+        expect(relative(unpacked, file).split(sep).join('/'), app.name).toMatch(new RegExp(`^node_modules/zeromq/build/${app.os}/${app.arch}/node/`));
+        expect(binaryTarget(await readFile(file)), file).toEqual({ os: app.os, arch: app.arch });
+      }
+      expect(await readdir(join(unpacked, 'node_modules', 'zeromq', 'build', app.os)), app.name).toEqual([app.arch]);
+    }
+    for (const app of apps()) expect(`${winLog}\n${macLog}`).toMatch(new RegExp(`\\[outpost\\] ${app.name}: \\d+ native module\\(s\\), all built for this target`));
+  });
+
+  it('each app holds the bundles and the tray icons, and no sources', async () => {
+    for (const app of apps()) {
+      const files = asar.listPackage(join(app.resources, 'app.asar')).map((f) => f.split(sep).join('/'));
+      expect(files, app.name).toEqual(expect.arrayContaining(['/out/main/index.js', '/out/preload/index.cjs', '/out/renderer/index.html']));
+      expect(files.filter((f) => !f.startsWith('/node_modules') && !f.startsWith('/out') && f !== '/package.json'), app.name).toEqual([]);
+      expect(await readdir(join(app.resources, 'build')), app.name).toEqual(expect.arrayContaining(['tray-ok.png', 'tray-okTemplate@2x.png']));
+    }
+  });
+
+  it('says both builds are unsigned', () => {
+    expect(winLog).toContain('[outpost] signing for win32: UNSIGNED');
+    expect(macLog).toContain('[outpost] signing for darwin: UNSIGNED');
+  });
+
+  it('brands the macOS app and flips the fuses in its Electron Framework', async () => {
+    for (const dir of ['mac', 'mac-arm64']) {
+      const contents = join(macOut, dir, 'Outpost.app', 'Contents');
+      const plist = await readFile(join(contents, 'Info.plist'), 'utf8');
+      expect(plist).toMatch(/<key>CFBundleIdentifier<\/key>\s*<string>org\.outpost\.agent<\/string>/);
+      expect(plist).toMatch(/<key>LSMinimumSystemVersion<\/key>\s*<string>12\.0<\/string>/);
+      const fuses = readFuses(await readFile(join(contents, 'Frameworks', 'Electron Framework.framework', 'Electron Framework')));
+      expect(fuses).toMatchObject({ RunAsNode: false, OnlyLoadAppFromAsar: true, EnableEmbeddedAsarIntegrityValidation: true });
+    }
   });
 });
 
