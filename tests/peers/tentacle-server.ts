@@ -512,6 +512,7 @@ async function main(): Promise<void> {
     port: Number(value('--port') ?? 0),
     maxSize: Number(value('--max-size') ?? 2_000_000),
     overwrite: args.includes('--overwrite'),
+    record: false,
     ...(certFile !== undefined && keyFile !== undefined
       ? { tls: { certPem: await readFile(certFile, 'utf8'), keyPem: await readFile(keyFile, 'utf8') } }
       : {}),

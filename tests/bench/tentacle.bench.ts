@@ -1,0 +1,158 @@
+/**
+ * Issue #4 bench: 200 MiB over loopback to the reference Tentacle server (in
+ * its own process), plain and TLS with verification on. Our client against a
+ * raw socket copy of the same file in the same run (a minimal Node sender:
+ * SEND line, then the file piped into the socket), and our RSS during the send.
+ */
+import { type ChildProcess } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { open, writeFile } from 'node:fs/promises';
+import { connect as netConnect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { connect as tlsConnect } from 'node:tls';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { TentacleClient } from '../../main/core/protocols/tentacle/client.ts';
+import { TestCa } from '../peers/pki.ts';
+import { startProcess, stopProcess } from '../peers/util.ts';
+import type { BenchContext } from './harness.ts';
+
+const MIB = 1024 * 1024;
+const SIZE = 200 * MIB;
+const RUNS = 5;
+/** Reference numbers from the issue (Perl tentacle_client 0.4.0 against the real server on these machines). */
+const PERL_PLAIN_MIBS = 140;
+const PERL_TLS_MIBS = 42;
+const SERVER = fileURLToPath(new URL('../peers/tentacle-server.ts', import.meta.url));
+
+async function startServer(dir: string, tls?: { cert: string; key: string }): Promise<{ port: number; child: ChildProcess }> {
+  const args = [SERVER, '--dir', join(dir, 'in'), '--port', '0', '--max-size', String(SIZE + MIB), '--overwrite'];
+  if (tls !== undefined) args.push('--tls-cert', tls.cert, '--tls-key', tls.key);
+  const child = startProcess(process.execPath, args);
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /listening (\d+)/.exec(out);
+      if (m !== null) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`reference server exited (${code}): ${out}`)));
+  });
+  return { port, child };
+}
+
+/** The baseline: the least a sender can do — one line, wait, pipe the file, wait for the OK. */
+async function rawCopy(path: string, name: string, port: number, ca?: string): Promise<void> {
+  const socket: Socket = await new Promise((resolve, reject) => {
+    const s = ca === undefined
+      ? netConnect({ host: '127.0.0.1', port }, () => resolve(s))
+      : tlsConnect({ host: '127.0.0.1', port, ca, minVersion: 'TLSv1.2' }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const replies: string[] = [];
+  let pending = '';
+  let wake: (() => void) | undefined;
+  socket.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('latin1');
+    for (let i = pending.indexOf('\n'); i !== -1; i = pending.indexOf('\n')) {
+      replies.push(pending.slice(0, i));
+      pending = pending.slice(i + 1);
+    }
+    wake?.();
+  });
+  const reply = async (): Promise<string> => {
+    while (replies.length === 0) await new Promise<void>((r) => (wake = r));
+    return replies.shift()!;
+  };
+  socket.write(`SEND <${name}> SIZE ${SIZE}\n`);
+  if ((await reply()) !== 'SEND OK') throw new Error('raw copy refused');
+  await pipeline(createReadStream(path, { highWaterMark: 512 * 1024 }), socket, { end: false });
+  if ((await reply()) !== 'SEND OK') throw new Error('raw copy not confirmed');
+  socket.end('QUIT\n');
+}
+
+async function ours(path: string, name: string, port: number, ca?: string): Promise<void> {
+  const client = await TentacleClient.connect({ host: '127.0.0.1', port, ...(ca === undefined ? {} : { tls: { caPem: ca } }) });
+  await client.send(path, { name });
+  await client.quit();
+}
+
+async function mibPerSecond(fn: () => Promise<void>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await fn();
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return SIZE / MIB / seconds;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+export default async function tentacleBench(ctx: BenchContext): Promise<void> {
+  const path = join(ctx.tmpDir, 'payload.bin');
+  const handle = await open(path, 'w');
+  const block = randomBytes(4 * MIB);
+  for (let written = 0; written < SIZE; written += block.length) await handle.write(block);
+  await handle.close();
+
+  const ca = TestCa.create('Bench CA');
+  const leaf = ca.issue({ cn: 'localhost', altNames: ['localhost', '127.0.0.1'] });
+  await writeFile(join(ctx.tmpDir, 'server.crt'), leaf.certPem);
+  await writeFile(join(ctx.tmpDir, 'server.key'), leaf.keyPem);
+
+  for (const mode of ['plain', 'TLS'] as const) {
+    const server = await startServer(ctx.tmpDir, mode === 'TLS' ? { cert: join(ctx.tmpDir, 'server.crt'), key: join(ctx.tmpDir, 'server.key') } : undefined);
+    const caPem = mode === 'TLS' ? ca.certPem : undefined;
+    try {
+      const oursRuns: number[] = [];
+      const rawRuns: number[] = [];
+      let rssPeak = 0;
+      let rssBefore = 0;
+      for (let i = 0; i < RUNS; i++) {
+        rawRuns.push(await mibPerSecond(() => rawCopy(path, 'raw.bin', server.port, caPem)));
+        rssBefore = process.memoryUsage().rss;
+        const sampler = setInterval(() => {
+          rssPeak = Math.max(rssPeak, process.memoryUsage().rss - rssBefore);
+        }, 20);
+        try {
+          oursRuns.push(await mibPerSecond(() => ours(path, 'ours.bin', server.port, caPem)));
+        } finally {
+          clearInterval(sampler);
+        }
+      }
+      const oursMibs = median(oursRuns);
+      const rawMibs = median(rawRuns);
+      ctx.log(`${mode}: ours ${oursRuns.map((r) => r.toFixed(0)).join('/')} MiB/s, raw ${rawRuns.map((r) => r.toFixed(0)).join('/')} MiB/s`);
+      ctx.row({
+        metric: `tentacle SEND 200 MiB ${mode}${mode === 'TLS' ? ' (verified)' : ''}`,
+        ours: oursMibs,
+        unit: 'MiB/s',
+        baseline: rawMibs,
+        baselineLabel: 'raw socket copy',
+        higherIsBetter: true,
+        target: '>= 0.80 of raw',
+        met: oursMibs >= 0.8 * rawMibs,
+      });
+      const perl = mode === 'plain' ? PERL_PLAIN_MIBS : PERL_TLS_MIBS;
+      const factor = mode === 'plain' ? 2.5 : 4;
+      ctx.row({
+        metric: `tentacle SEND 200 MiB ${mode} vs Perl client (issue figure)`,
+        ours: oursMibs,
+        unit: 'MiB/s',
+        target: `>= ${factor}x ${perl} = ${factor * perl} MiB/s`,
+        met: oursMibs >= factor * perl,
+      });
+      ctx.row({
+        metric: `tentacle SEND ${mode}: RSS growth during a 200 MiB send`,
+        ours: rssPeak / MIB,
+        unit: 'MiB',
+        target: '<= 64 MiB (flat in file size)',
+        met: rssPeak <= 64 * MIB,
+      });
+    } finally {
+      await stopProcess(server.child);
+    }
+  }
+}
