@@ -10,8 +10,10 @@ import { hostPort, parseSeed, SEED_PARAMETERS } from '../../main/core/deploy/see
 import { AgentError } from '../../main/core/errors.ts';
 import { jwkThumbprint } from '../../main/core/identity/keys.ts';
 import type { AgentModule } from '../../main/core/modules.ts';
+import { createTentacleModule } from '../../main/core/protocols/tentacle/index.ts';
 import type { TargetDriver, TargetKind } from '../../main/core/targets/driver.ts';
 import { TestCa } from '../peers/pki.ts';
+import { TentacleServer } from '../peers/tentacle-server.ts';
 import { makeTempDir } from '../peers/util.ts';
 
 const TICKET = '0123456789abcdef0123456789abcdef01234567';
@@ -206,7 +208,7 @@ describe('seed applier', () => {
     // Icinga pairs through its module's API over the network: without that module here it is reported
     // as skipped (the real-master test below pairs it); its ticket must still leave the file.
     const { agent, dataDir, dir, locations } = await setup([
-      moduleWithDriver('tentacle', hostSchema.extend({ tls: z.boolean() })),
+      createTentacleModule(),
       moduleWithDriver('gorgone', hostSchema.extend({ nodeId: z.number() })),
       moduleWithDriver('onsphere', hostSchema),
     ]);
@@ -252,7 +254,7 @@ describe('seed applier', () => {
     expect(settings.agent.autoUpdate).toBe(false);
     const targets = await agent.api.listTargets({});
     expect(Object.fromEntries(targets.map((t) => [t.name, t.config]))).toMatchObject({
-      pandora: { host: 'pandora.example', port: 41121, tls: true },
+      pandora: { host: 'pandora.example', port: 41121, tls: true, caFile: agent.context.identity.certificateFiles('pandora').caPath },
       centreon: { host: 'central.example', port: 5556, nodeId: 7 },
       onsphere: { host: 'dispatcher.example', port: 10000 },
     });
@@ -335,5 +337,34 @@ describe('seed applier', () => {
     expect(seedLocations('/data', 'linux')).toEqual([join('/data', 'seed.ini'), join('/etc/outpost', 'seed.ini')]);
     expect(machineSeedDir('darwin')).toBe(join('/Library/Application Support', 'Outpost'));
     expect(machineSeedDir('win32', { ProgramData: 'D:\\PD' })).toMatch(/^D:\\PD[\\/]Outpost$/);
+  });
+});
+
+describe('seeded Tentacle target against the reference server', () => {
+  it('delivers over verified TLS with the password the seed moved to the SecretStore', async () => {
+    const temp = await makeTempDir('outpost-seed-tentacle-');
+    const ca = TestCa.create();
+    const serverCert = ca.issue({ cn: 'localhost' });
+    const server = await TentacleServer.start({ dir: join(temp.dir, 'incoming'), password: 'seeded-Secret', tls: { certPem: serverCert.certPem, keyPem: serverCert.keyPem } });
+    const agent = await Agent.open({ dataDir: join(temp.dir, 'data'), modules: [createTentacleModule()], logToFile: false });
+    try {
+      await writeFile(join(temp.dir, 'ca.crt'), ca.certPem);
+      const seedFile = join(temp.dir, 'data', 'seed.ini');
+      await writeFile(seedFile, `TENTACLE_SERVER=127.0.0.1:${server.port}\nTENTACLE_TLS=1\nTENTACLE_CA=${join(temp.dir, 'ca.crt')}\nTENTACLE_PASSWORD=seeded-Secret\n`);
+      const [report] = await applyPendingSeeds(agent, [seedFile]);
+      expect(report?.targets).toEqual([expect.objectContaining({ target: 'pandora', outcome: 'created' })]);
+      expect(await readFile(join(temp.dir, 'data', 'seed.applied.ini'), 'utf8')).not.toContain('seeded-Secret');
+
+      const payload = join(temp.dir, 'agent.data');
+      await writeFile(payload, '<agent_data/>\n');
+      const result = await agent.api.tentacleSend({ target: 'pandora', files: [payload] });
+      expect(result.allOk).toBe(true);
+      expect(result.tls?.peerSubject).toContain('localhost');
+      expect(await readFile(join(temp.dir, 'incoming', 'agent.data'), 'utf8')).toBe('<agent_data/>\n');
+    } finally {
+      await agent.close();
+      await server.stop();
+      await temp.cleanup();
+    }
   });
 });

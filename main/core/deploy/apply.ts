@@ -10,7 +10,7 @@ import { parseCertificate } from '../identity/x509.ts';
 import { APP_NAME } from '../paths.ts';
 import { targetSecretName } from '../secrets.ts';
 import type { TargetKind } from '../targets/driver.ts';
-import { parseSeed, parseSeedText, SECRET_PARAMETERS, type HostPort, type IcingaSeed, type Seed } from './seed.ts';
+import { parseSeed, parseSeedText, SECRET_PARAMETERS, type HostPort, type IcingaSeed, type Seed, type TentacleSeed } from './seed.ts';
 
 export const SEED_FILE_NAME = 'seed.ini';
 export const APPLIED_SEED_FILE_NAME = 'seed.applied.ini';
@@ -132,17 +132,7 @@ export async function applySeedFile(agent: Agent, path: string): Promise<SeedRep
     const ticket = s.ticket ?? (await ctx.secrets.get(targetSecretName(s.target, 'ticket')));
     await pairIcingaFromSeed(agent, report, s, ticket, s.cn ?? seed.agent.name);
   }
-  if (seed.tentacle !== undefined) {
-    const s = seed.tentacle;
-    await createTarget(ctx, report, s.target, 'tentacle', async () => {
-      const config: Record<string, unknown> = { ...endpoint(s.server), tls: s.tls };
-      if (s.caFile !== undefined) {
-        const files = await ctx.identity.saveCertificates(s.target, { caPem: await readCertificate(s.caFile, 'TENTACLE_CA') });
-        config.caFile = files.caPath;
-      }
-      return config;
-    });
-  }
+  if (seed.tentacle !== undefined) await addTentacleFromSeed(agent, report, seed.tentacle);
   if (seed.gorgone !== undefined) {
     const s = seed.gorgone;
     await createTarget(ctx, report, s.target, 'gorgone', async () => {
@@ -234,6 +224,37 @@ async function pairIcingaFromSeed(
       outcome: agentError.transient ? 'retry' : 'failed',
       detail: agentError.transient ? `${agentError.message} (retried at the next start)` : agentError.message,
     });
+  }
+}
+
+/**
+ * Tentacle targets are saved through the module's own request, which checks
+ * the connection (TLS, CA file readable, no password over plain TCP) and keeps
+ * the password in the SecretStore. The CA is copied into the identity store
+ * first, so the target does not depend on the file the installer pointed at.
+ */
+async function addTentacleFromSeed(agent: Agent, report: SeedReport, s: TentacleSeed): Promise<void> {
+  const ctx = agent.context;
+  if (!agent.has('addTentacleTarget')) {
+    report.targets.push({ target: s.target, kind: 'tentacle', outcome: 'skipped', detail: 'this build of Outpost has no tentacle module; pair it from the app once it has' });
+    return;
+  }
+  try {
+    const caFile =
+      s.caFile === undefined
+        ? undefined
+        : (await ctx.identity.saveCertificates(s.target, { caPem: await readCertificate(s.caFile, 'TENTACLE_CA') })).caPath;
+    const password = s.password ?? (await ctx.secrets.get(targetSecretName(s.target, 'password')));
+    const info = await agent.api.addTentacleTarget({
+      name: s.target,
+      connection: { host: s.server.host, port: s.server.port, tls: s.tls, ...(caFile === undefined ? {} : { caFile }) },
+      ...(password === undefined ? {} : { password }),
+      replace: true,
+    });
+    const warnings = info.warnings.length === 0 ? '' : ` (${info.warnings.join('; ')})`;
+    report.targets.push({ target: s.target, kind: 'tentacle', outcome: 'created', detail: `saved ${s.server.host}:${s.server.port}${s.tls ? ' over TLS' : ''}${warnings}` });
+  } catch (error) {
+    report.targets.push({ target: s.target, kind: 'tentacle', outcome: 'failed', detail: toAgentError(error).message });
   }
 }
 
