@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentError } from '../../../main/core/errors.ts';
 import { TentacleClient, type ClientOptions } from '../../../main/core/protocols/tentacle/client.ts';
-import { buildZip } from '../../../main/core/protocols/tentacle/zip.ts';
+import { buildZip, unzipFirstMember } from '../../../main/core/protocols/tentacle/zip.ts';
 import { ConnectProxy } from '../../peers/http-connect-proxy.ts';
-import { zipLikePerl, type TentacleServer } from '../../peers/tentacle-server.ts';
+import { unzipLikePerl, zipLikePerl, type TentacleServer } from '../../peers/tentacle-server.ts';
 import { harness, type Harness } from './fixtures.ts';
 import { loadTranscripts } from './transcripts.ts';
 
@@ -289,9 +289,7 @@ describe('compressed upload', () => {
   it('writes archives the Perl-style reader and our own reader agree on', async () => {
     const data = Buffer.from('one member\n'.repeat(100));
     const zip = buildZip('member.txt', data);
-    const { unzipLikePerl } = await import('../../peers/tentacle-server.ts');
     expect(unzipLikePerl(zip)).toEqual(data);
-    const { unzipFirstMember } = await import('../../../main/core/protocols/tentacle/zip.ts');
     expect(unzipFirstMember(zipLikePerl('/srv/in/member.txt', data), 10_000)).toEqual(data);
   });
 });

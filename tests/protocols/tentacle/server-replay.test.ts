@@ -3,12 +3,13 @@
  * against the reference server and compares what it answers with the real
  * tentacle_server's bytes.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import { inflateRawSync } from 'node:zlib';
+import { crc32, deflateRawSync, deflateSync, gzipSync, inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildZip } from '../../../main/core/protocols/tentacle/zip.ts';
 import type { TentacleServer } from '../../peers/tentacle-server.ts';
 import { harness, testPki, type Harness, type Pki } from './fixtures.ts';
 import { loadTranscripts, serverProfile, type Scenario, type WireSegment, type WireStream } from './transcripts.ts';
@@ -268,4 +269,55 @@ describe('reference Tentacle server replays the real server transcripts', () => 
       await server.stop();
     }, 20_000);
   }
+});
+
+/** A stored (method 0) one-member zip, optionally with a wrong CRC (P21 zip-stored, zip-bad-crc). */
+function storedZip(name: string, data: Buffer, crc: number): Buffer {
+  const nameBytes = Buffer.from(name);
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4);
+  local.writeUInt32LE(crc >>> 0, 14);
+  local.writeUInt32LE(data.length, 18);
+  local.writeUInt32LE(data.length, 22);
+  local.writeUInt16LE(nameBytes.length, 26);
+  return Buffer.concat([local, nameBytes, data]);
+}
+
+describe('reference server ZSEND payload handling (P21, P35)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await harness('tentacle-zsend');
+  });
+  afterAll(async () => h.cleanup());
+
+  it('stores the first member whatever its name, ignores CRCs, stores non-zips verbatim, refuses corrupt deflate', async () => {
+    const text = Buffer.from('compressed payload line\n'.repeat(4));
+    const first = Buffer.from('FIRST MEMBER\n');
+    const corrupt = Buffer.concat([storedZip('m', Buffer.alloc(0), 0).subarray(0, 8), Buffer.from([8, 0]), Buffer.alloc(20), Buffer.from([0xff, 0xff, 0xff, 0xff])]);
+    corrupt.writeUInt16LE(0, 26);
+    const cases: Array<[string, Buffer, Buffer | undefined]> = [
+      ['zv-deflate.txt', buildZip('ignored-member-name', text), text],
+      ['zv-stored.txt', storedZip('m', text, crc32(text)), text],
+      ['zv-two.txt', Buffer.concat([buildZip('first', first), buildZip('second', Buffer.from('SECOND MEMBER\n'))]), first],
+      ['zv-badcrc.txt', storedZip('m', text, crc32(text) ^ 0xff), text],
+      ['zv-gzip.txt', gzipSync(text), gzipSync(text)],
+      ['zv-zlib.txt', deflateSync(text), deflateSync(text)],
+      ['zv-raw.txt', deflateRawSync(text), deflateRawSync(text)],
+      ['zv-plain.txt', text, text],
+      ['corrupt.bin', corrupt, undefined],
+    ];
+    const server = await h.start({ idleTimeoutMs: 2000 });
+    const peer = await open(server, false);
+    for (const [name, payload, stored] of cases) {
+      peer.socket.write(`ZSEND <${name}> SIZE ${payload.length}\n`);
+      expect(await peer.readLine(2000)).toBe('ZSEND OK\n');
+      peer.socket.write(payload);
+      expect(await peer.readLine(2000), name).toBe(stored === undefined ? 'ZSEND ERR\n' : 'ZSEND OK\n');
+      const onDisk = await readFile(join(server.options.dir, name)).catch(() => undefined);
+      expect(onDisk, name).toEqual(stored);
+    }
+    peer.socket.write('QUIT\n');
+    expect((await peer.rest(2000)).closed).toBe(true);
+  });
 });
