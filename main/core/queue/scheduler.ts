@@ -1,0 +1,222 @@
+import type { AgentContext } from '../context.ts';
+import { AgentError, toAgentError } from '../errors.ts';
+import type { DeliveryContext, TargetRecord } from '../targets/driver.ts';
+import { backoffDelayMs } from './retry.ts';
+import type { QueueClock, TransferQueue } from './service.ts';
+import { readQueueSettings, type QueueSettings } from './settings.ts';
+import { removeSpooled } from './spool.ts';
+import type { StoredItem } from './store.ts';
+
+export interface SchedulerOptions {
+  clock?: QueueClock;
+  random?: () => number;
+  /** How often the database is checked for items another process enqueued. */
+  pollMs?: number;
+  /** After shutdown is asked, in-flight items get this long to finish before they are aborted. */
+  shutdownGraceMs?: number;
+}
+
+/** Minimum time between two progress events (and bytes_sent writes) of one item. */
+const PROGRESS_INTERVAL_MS = 250;
+const HOUSEKEEPING_INTERVAL_MS = 60_000;
+
+/**
+ * Delivers the queue: one worker per target, up to `concurrency` targets at
+ * once, each keeping up to its driver's `window` items in flight in FIFO order.
+ * An item leaves `sending` only when the driver resolves (the server's
+ * acknowledgement) or rejects (transient → back to queued with backoff;
+ * permanent → failed, kept and retryable).
+ */
+export class Scheduler {
+  readonly #ctx: AgentContext;
+  readonly #queue: TransferQueue;
+  readonly #clock: QueueClock;
+  readonly #random: () => number;
+  readonly #pollMs: number;
+  readonly #graceMs: number;
+  readonly #workers = new Map<string, Promise<void>>();
+  #wake: (() => void) | undefined;
+  #settings: QueueSettings;
+
+  constructor(ctx: AgentContext, queue: TransferQueue, options: SchedulerOptions = {}) {
+    this.#ctx = ctx;
+    this.#queue = queue;
+    this.#clock = options.clock ?? { now: () => Date.now() };
+    this.#random = options.random ?? Math.random;
+    this.#pollMs = options.pollMs ?? 300;
+    this.#graceMs = options.shutdownGraceMs ?? 5_000;
+    this.#settings = readQueueSettings(ctx.settings);
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    const itemAbort = new AbortController();
+    let graceTimer: NodeJS.Timeout | undefined;
+    const onStop = (): void => {
+      this.#wake?.();
+      graceTimer = setTimeout(() => itemAbort.abort(), this.#graceMs);
+    };
+    signal.addEventListener('abort', onStop, { once: true });
+    const unsubscribe = this.#queue.onEnqueue(() => this.#wake?.());
+    let lastVersion = -1;
+    let lastHousekeeping = 0;
+    try {
+      while (!signal.aborted) {
+        const version = this.#queue.store.dataVersion();
+        if (version !== lastVersion) {
+          lastVersion = version;
+          this.#settings = readQueueSettings(this.#ctx.settings);
+        }
+        if (this.#clock.now() - lastHousekeeping > HOUSEKEEPING_INTERVAL_MS) {
+          lastHousekeeping = this.#clock.now();
+          await this.#housekeeping();
+        }
+        this.#startWorkers(signal, itemAbort.signal);
+        await this.#sleep(this.#pollMs);
+      }
+      await Promise.all(this.#workers.values());
+    } finally {
+      unsubscribe();
+      signal.removeEventListener('abort', onStop);
+      if (graceTimer !== undefined) clearTimeout(graceTimer);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+
+  async #housekeeping(): Promise<void> {
+    await this.#queue.expireOld(this.#settings);
+    if (this.#settings.keepFinishedHours > 0) {
+      this.#queue.store.pruneFinished(this.#clock.now() - this.#settings.keepFinishedHours * 3_600_000);
+    }
+  }
+
+  #startWorkers(stop: AbortSignal, itemSignal: AbortSignal): void {
+    if (this.#settings.paused) return;
+    for (const name of this.#queue.store.targetsWithQueued()) {
+      if (this.#workers.size >= this.#settings.concurrency) return;
+      if (this.#workers.has(name)) continue;
+      const target = this.#ctx.targets.find(name);
+      if (target === undefined || target.paused || !this.#ctx.targets.hasDriver(target.kind)) continue;
+      const worker = this.#work(target, stop, itemSignal).finally(() => {
+        this.#workers.delete(name);
+        this.#wake?.();
+      });
+      this.#workers.set(name, worker);
+    }
+  }
+
+  /** One target: FIFO, up to `window` in flight, until nothing is due or we stop. */
+  async #work(target: TargetRecord, stop: AbortSignal, itemSignal: AbortSignal): Promise<void> {
+    const driver = this.#ctx.targets.driver(target.kind);
+    const window = Math.max(1, driver.window);
+    const inFlight = new Set<Promise<void>>();
+    for (;;) {
+      const current = this.#ctx.targets.find(target.name);
+      if (stop.aborted || current === undefined || current.paused || this.#settings.paused) break;
+      const room = window - inFlight.size;
+      const next = room > 0 ? this.#queue.store.nextQueued(target.name, room) : [];
+      const now = this.#clock.now();
+      // Strict FIFO: an item waiting for its retry time holds back the ones behind it.
+      const due: StoredItem[] = [];
+      for (const item of next) {
+        if (item.nextAttemptAt > now) break;
+        due.push(item);
+      }
+      for (const item of due) {
+        const run = this.#deliver(current, item, itemSignal).finally(() => inFlight.delete(run));
+        inFlight.add(run);
+      }
+      if (inFlight.size === 0) {
+        const head = next[0];
+        if (head === undefined) break;
+        await this.#sleep(Math.min(Math.max(head.nextAttemptAt - now, 10), this.#pollMs));
+        continue;
+      }
+      if (due.length === 0 || inFlight.size >= window) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+  }
+
+  async #deliver(target: TargetRecord, item: StoredItem, signal: AbortSignal): Promise<void> {
+    const store = this.#queue.store;
+    const newer = store.supersededBy(item);
+    if (newer !== undefined) {
+      item.state = 'cancelled';
+      item.lastError = `superseded: a newer result for the same object (item ${newer.id}) was already delivered`;
+      store.update(item, this.#clock.now());
+      this.#queue.emitItem(item);
+      return;
+    }
+    item.state = 'sending';
+    item.attempts += 1;
+    item.bytesSent = 0;
+    store.update(item, this.#clock.now());
+    this.#queue.emitItem(item);
+
+    const started = this.#clock.now();
+    let lastEmit = 0;
+    const context: DeliveryContext = {
+      signal,
+      progress: (bytesSent) => {
+        const now = this.#clock.now();
+        if (now - lastEmit < PROGRESS_INTERVAL_MS && bytesSent < item.bytesTotal) return;
+        lastEmit = now;
+        item.bytesSent = bytesSent;
+        const seconds = Math.max((now - started) / 1000, 0.001);
+        const rate = bytesSent / seconds;
+        this.#ctx.events.emit('queue.progress', {
+          id: item.id,
+          target: item.target,
+          bytesSent,
+          bytesTotal: item.bytesTotal,
+          rateBytesPerSecond: Math.round(rate),
+          etaSeconds: rate > 0 ? Math.max(0, Math.round((item.bytesTotal - bytesSent) / rate)) : undefined,
+        });
+      },
+    };
+    try {
+      await this.#ctx.targets.driver(target.kind).deliver(target, item, context);
+      item.state = 'delivered';
+      item.deliveredAt = this.#clock.now();
+      item.bytesSent = item.bytesTotal;
+      item.lastError = undefined;
+      store.update(item, this.#clock.now());
+      if (item.payload.kind === 'file') await removeSpooled(item.payload.file.path);
+      this.#ctx.log.info('delivered', { id: item.id, target: item.target, kind: item.payload.kind, attempts: item.attempts });
+    } catch (raw) {
+      const error = toAgentError(raw);
+      if (signal.aborted) {
+        // Shutdown cut it off: not the item's fault, it is simply sent again next time.
+        item.state = 'queued';
+        item.attempts -= 1;
+        item.nextAttemptAt = this.#clock.now();
+      } else if (error.transient || !(raw instanceof AgentError)) {
+        item.state = 'queued';
+        item.nextAttemptAt = this.#clock.now() + backoffDelayMs(item.attempts, this.#settings.backoff, this.#random);
+        item.lastError = error.message;
+        this.#ctx.log.warn('delivery failed, will retry', { id: item.id, target: item.target, attempts: item.attempts, error: error.message });
+      } else {
+        item.state = 'failed';
+        item.lastError = error.message;
+        this.#ctx.log.error('delivery failed permanently', { id: item.id, target: item.target, error: error.message });
+        this.#ctx.events.emit('notice', {
+          level: 'error',
+          title: `Delivery to ${item.target} failed`,
+          body: error.message,
+          target: item.target,
+        });
+      }
+      store.update(item, this.#clock.now());
+    }
+    this.#queue.emitItem(item);
+  }
+}
