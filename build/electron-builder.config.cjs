@@ -71,6 +71,8 @@ module.exports = {
   appId: 'org.outpost.agent',
   productName: 'Outpost',
   copyright: 'Copyright © Outpost contributors',
+  // The NSIS/MSI publisher and the deb maintainer (package.json has no author).
+  extraMetadata: { author: { name: 'Outpost contributors' } },
   directories: { output: 'dist', buildResources: 'build' },
 
   files: APP_FILES,
