@@ -9,7 +9,7 @@ import { createLogger, FileLogSink, type LogLevel } from './log.ts';
 import { AGENT_MODULES } from './module-list.ts';
 import type { AgentModule } from './modules.ts';
 import { dataPaths } from './paths.ts';
-import { openQueue, type OpenedQueue } from './queue/index.ts';
+import { openQueue, type OpenedQueue, type QueueOptions } from './queue/index.ts';
 import { FileSecretStore, type SecretStore } from './secrets.ts';
 import { openConfBackend } from './settings/conf-backend.ts';
 import { Settings, type SettingsBackend } from './settings/settings.ts';
@@ -27,6 +27,8 @@ export interface AgentOptions {
   /** False for one-shot CLI commands that must not write a log file. */
   logToFile?: boolean;
   modules?: readonly AgentModule[];
+  /** Clock, free-space probe and timings of the queue (tests). */
+  queue?: QueueOptions;
 }
 
 /**
@@ -85,7 +87,7 @@ export class Agent {
       targets,
       queue: undefined as unknown as AgentContext['queue'],
     };
-    const queue = await openQueue(context);
+    const queue = await openQueue(context, options.queue);
     context.queue = queue.service;
 
     const handlers: Partial<AgentHandlers> = { ...createCoreHandlers(context), ...queue.handlers };
