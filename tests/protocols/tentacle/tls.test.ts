@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentError } from '../../../main/core/errors.ts';
 import { TentacleClient, type ClientOptions } from '../../../main/core/protocols/tentacle/client.ts';
 import type { TlsOptions } from '../../../main/core/protocols/tentacle/session.ts';
+import { ConnectProxy } from '../../peers/http-connect-proxy.ts';
 import type { TentacleServer } from '../../peers/tentacle-server.ts';
 import { harness, testPki, type Harness, type Pki } from './fixtures.ts';
 import { loadTranscripts } from './transcripts.ts';
@@ -149,6 +150,22 @@ describe('mutual TLS (server started with -f)', () => {
     const error = await failure(sendOnce(opts(server, { caPem: pki.ca.certPem, certPem: pki.clientOtherCa.certPem, keyPem: pki.clientOtherCa.keyPem }, { password: 's3cret' })));
     expect(error.code).toBe('unauthorized');
     expect(error.message).toMatch(/client certificate/);
+  });
+});
+
+describe('TLS through an HTTP CONNECT proxy (§11)', () => {
+  it('verifies the server end to end inside the tunnel', async () => {
+    const server = await h.start({ password: 's3cret', tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem } });
+    const proxy = await ConnectProxy.start({ user: 'agent', password: 'proxypw' });
+    try {
+      const viaProxy = { proxy: { host: '127.0.0.1', port: proxy.port, user: 'agent', password: 'proxypw' }, password: 's3cret' };
+      await sendOnce(opts(server, { caPem: pki.ca.certPem }, viaProxy));
+      expect(server.connections[0]!.clientBytes().toString()).toMatch(/^PASS 703b0897/);
+      const untrusted = await failure(sendOnce(opts(server, { caPem: pki.otherCa.certPem }, viaProxy)));
+      expect(untrusted.code).toBe('untrusted-peer');
+    } finally {
+      await proxy.stop();
+    }
   });
 });
 
