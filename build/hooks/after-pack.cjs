@@ -15,7 +15,12 @@ exports.default = async function afterPack(context) {
   const arch = ARCH_NAMES[context.arch] ?? String(context.arch);
   const resources =
     platform === 'darwin'
-      ? path.join(context.appOutDir, `${context.packager.appInfo.productFilename}.app`, 'Contents', 'Resources')
+      ? path.join(
+          context.appOutDir,
+          `${context.packager.appInfo.productFilename}.app`,
+          'Contents',
+          'Resources',
+        )
       : path.join(context.appOutDir, 'resources');
   const unpacked = path.join(resources, 'app.asar.unpacked');
   const natives = listNativeModules(unpacked);
@@ -23,8 +28,12 @@ exports.default = async function afterPack(context) {
   if (foreign.length > 0) {
     throw new Error(
       `[outpost] the ${platform}-${arch} app contains native modules for other targets:\n` +
-        foreign.map((f) => `  ${path.relative(unpacked, f.file)} (${f.target.os}-${f.target.arch})`).join('\n'),
+        foreign
+          .map((f) => `  ${path.relative(unpacked, f.file)} (${f.target.os}-${f.target.arch})`)
+          .join('\n'),
     );
   }
-  console.log(`[outpost] ${platform}-${arch}: ${natives.length} native module(s), all built for this target`);
+  console.log(
+    `[outpost] ${platform}-${arch}: ${natives.length} native module(s), all built for this target`,
+  );
 };

@@ -10,11 +10,28 @@ const { readFile, writeFile } = require('node:fs/promises');
  * (main/core/deploy/seed.ts SEED_PARAMETERS).
  */
 const PARAMETERS = [
-  'AGENT_NAME', 'AUTO_UPDATE',
-  'ICINGA_MASTER', 'ICINGA_TICKET', 'ICINGA_FINGERPRINT', 'ICINGA_CN', 'ICINGA_TARGET',
-  'TENTACLE_SERVER', 'TENTACLE_PASSWORD', 'TENTACLE_TLS', 'TENTACLE_CA', 'TENTACLE_TARGET',
-  'GORGONE_SERVER', 'GORGONE_NODE_ID', 'GORGONE_PUBKEY', 'GORGONE_THUMBPRINT', 'GORGONE_TARGET',
-  'ONSPHERE_DISPATCHER', 'ONSPHERE_CA', 'ONSPHERE_CERT', 'ONSPHERE_KEY', 'ONSPHERE_TARGET',
+  'AGENT_NAME',
+  'AUTO_UPDATE',
+  'ICINGA_MASTER',
+  'ICINGA_TICKET',
+  'ICINGA_FINGERPRINT',
+  'ICINGA_CN',
+  'ICINGA_TARGET',
+  'TENTACLE_SERVER',
+  'TENTACLE_PASSWORD',
+  'TENTACLE_TLS',
+  'TENTACLE_CA',
+  'TENTACLE_TARGET',
+  'GORGONE_SERVER',
+  'GORGONE_NODE_ID',
+  'GORGONE_PUBKEY',
+  'GORGONE_THUMBPRINT',
+  'GORGONE_TARGET',
+  'ONSPHERE_DISPATCHER',
+  'ONSPHERE_CA',
+  'ONSPHERE_CERT',
+  'ONSPHERE_KEY',
+  'ONSPHERE_TARGET',
 ];
 /** Kept out of msiexec's verbose log (Property/@Hidden). */
 const SECRETS = new Set(['ICINGA_TICKET', 'TENTACLE_PASSWORD']);
@@ -27,7 +44,9 @@ function guidFor(name) {
 
 /** WiX fragment: each property given on the command line becomes a line of %ProgramData%\Outpost\seed.ini. */
 function seedFragment() {
-  const properties = PARAMETERS.map((p) => `    <Property Id="${p}" Secure="yes"${SECRETS.has(p) ? ' Hidden="yes"' : ''}/>`);
+  const properties = PARAMETERS.map(
+    (p) => `    <Property Id="${p}" Secure="yes"${SECRETS.has(p) ? ' Hidden="yes"' : ''}/>`,
+  );
   const components = PARAMETERS.map(
     (p) => `      <Component Id="OutpostSeed_${p}" Directory="OUTPOSTSEEDDIR" Guid="${guidFor(p)}">
         <Condition>${p}</Condition>
@@ -52,7 +71,8 @@ ${components.join('\n')}
 /** electron-builder `msiProjectCreated`: adds the seed properties to the generated project.wxs. */
 exports.default = async function msiProjectCreated(projectFile) {
   const wxs = await readFile(projectFile, 'utf8');
-  if (!wxs.includes('</Product>')) throw new Error(`[outpost] ${projectFile} has no </Product>: the MSI template changed`);
+  if (!wxs.includes('</Product>'))
+    throw new Error(`[outpost] ${projectFile} has no </Product>: the MSI template changed`);
   await writeFile(projectFile, wxs.replace('</Product>', `${seedFragment()}  </Product>`));
 };
 exports.PARAMETERS = PARAMETERS;

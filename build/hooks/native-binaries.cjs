@@ -12,20 +12,31 @@ function binaryTarget(bytes) {
   if (bytes.length >= 20 && bytes.readUInt32BE(0) === 0x7f454c46) {
     const littleEndian = bytes[5] === 1;
     const machine = littleEndian ? bytes.readUInt16LE(18) : bytes.readUInt16BE(18);
-    return { os: 'linux', arch: { 0x3e: 'x64', 0xb7: 'arm64', 0x03: 'ia32', 0x28: 'armv7l' }[machine] ?? `elf-${machine}` };
+    return {
+      os: 'linux',
+      arch:
+        { 0x3e: 'x64', 0xb7: 'arm64', 0x03: 'ia32', 0x28: 'armv7l' }[machine] ?? `elf-${machine}`,
+    };
   }
   if (bytes.length >= 64 && bytes[0] === 0x4d && bytes[1] === 0x5a) {
     const pe = bytes.readUInt32LE(0x3c);
     if (pe + 6 <= bytes.length && bytes.readUInt32BE(pe) === 0x50450000) {
       const machine = bytes.readUInt16LE(pe + 4);
-      return { os: 'win32', arch: { 0x8664: 'x64', 0xaa64: 'arm64', 0x14c: 'ia32' }[machine] ?? `pe-${machine}` };
+      return {
+        os: 'win32',
+        arch: { 0x8664: 'x64', 0xaa64: 'arm64', 0x14c: 'ia32' }[machine] ?? `pe-${machine}`,
+      };
     }
   }
   if (bytes.length >= 8 && bytes.readUInt32LE(0) === 0xfeedfacf) {
     const cpu = bytes.readUInt32LE(4);
-    return { os: 'darwin', arch: { 0x01000007: 'x64', 0x0100000c: 'arm64' }[cpu] ?? `macho-${cpu}` };
+    return {
+      os: 'darwin',
+      arch: { 0x01000007: 'x64', 0x0100000c: 'arm64' }[cpu] ?? `macho-${cpu}`,
+    };
   }
-  if (bytes.length >= 8 && bytes.readUInt32BE(0) === 0xcafebabe) return { os: 'darwin', arch: 'universal' };
+  if (bytes.length >= 8 && bytes.readUInt32BE(0) === 0xcafebabe)
+    return { os: 'darwin', arch: 'universal' };
   return { os: 'unknown', arch: 'unknown' };
 }
 
@@ -58,7 +69,11 @@ function foreignNativeModules(root, os, arch) {
       fs.closeSync(fd);
       return { file, target: binaryTarget(head.subarray(0, length)) };
     })
-    .filter(({ target }) => target.os !== os || (target.arch !== arch && !(os === 'darwin' && target.arch === 'universal')));
+    .filter(
+      ({ target }) =>
+        target.os !== os ||
+        (target.arch !== arch && !(os === 'darwin' && target.arch === 'universal')),
+    );
 }
 
 module.exports = { binaryTarget, listNativeModules, foreignNativeModules };

@@ -19,11 +19,27 @@ function has(env, ...names) {
 }
 
 function windowsSigning(env = process.env) {
-  if (has(env, 'AZURE_TENANT_ID', 'AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_SIGNING_ENDPOINT', 'AZURE_SIGNING_ACCOUNT', 'AZURE_SIGNING_PROFILE')) {
-    return { method: 'azure-trusted-signing', summary: `Azure Trusted Signing (account ${env.AZURE_SIGNING_ACCOUNT}, profile ${env.AZURE_SIGNING_PROFILE})` };
+  if (
+    has(
+      env,
+      'AZURE_TENANT_ID',
+      'AZURE_CLIENT_ID',
+      'AZURE_CLIENT_SECRET',
+      'AZURE_SIGNING_ENDPOINT',
+      'AZURE_SIGNING_ACCOUNT',
+      'AZURE_SIGNING_PROFILE',
+    )
+  ) {
+    return {
+      method: 'azure-trusted-signing',
+      summary: `Azure Trusted Signing (account ${env.AZURE_SIGNING_ACCOUNT}, profile ${env.AZURE_SIGNING_PROFILE})`,
+    };
   }
   if (has(env, 'WIN_CSC_LINK') || has(env, 'CSC_LINK')) {
-    return { method: 'pfx', summary: `PFX certificate from ${has(env, 'WIN_CSC_LINK') ? 'WIN_CSC_LINK' : 'CSC_LINK'}` };
+    return {
+      method: 'pfx',
+      summary: `PFX certificate from ${has(env, 'WIN_CSC_LINK') ? 'WIN_CSC_LINK' : 'CSC_LINK'}`,
+    };
   }
   return {
     method: 'none',
@@ -39,7 +55,8 @@ function macSigning(env = process.env) {
     return {
       method: 'none',
       notarize: false,
-      summary: 'UNSIGNED: no Developer ID certificate (CSC_LINK or CSC_NAME); Gatekeeper will block the app and it cannot be notarized',
+      summary:
+        'UNSIGNED: no Developer ID certificate (CSC_LINK or CSC_NAME); Gatekeeper will block the app and it cannot be notarized',
     };
   }
   return {
@@ -52,12 +69,21 @@ function macSigning(env = process.env) {
 }
 
 function linuxSigning() {
-  return { method: 'none', summary: 'AppImage and deb are not signed (publish their SHA-512 sums; the update feed carries them)' };
+  return {
+    method: 'none',
+    summary:
+      'AppImage and deb are not signed (publish their SHA-512 sums; the update feed carries them)',
+  };
 }
 
 /** The line the build prints for `platform` ('win32' | 'darwin' | 'linux'). */
 function describeSigning(platform, env = process.env) {
-  const state = platform === 'win32' ? windowsSigning(env) : platform === 'darwin' ? macSigning(env) : linuxSigning();
+  const state =
+    platform === 'win32'
+      ? windowsSigning(env)
+      : platform === 'darwin'
+        ? macSigning(env)
+        : linuxSigning();
   return `[outpost] signing for ${platform}: ${state.summary}`;
 }
 

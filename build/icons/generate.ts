@@ -23,38 +23,68 @@ interface Layer {
   color: Rgba;
 }
 
-const circle = (cx: number, cy: number, r: number): Sdf => (x, y) => Math.hypot(x - cx, y - cy) - r;
-const ring = (cx: number, cy: number, r: number, width: number): Sdf => (x, y) => Math.abs(Math.hypot(x - cx, y - cy) - r) - width / 2;
-const roundedSquare = (inset: number, radius: number): Sdf => (x, y) => {
-  const half = 0.5 - inset - radius;
-  const dx = Math.max(Math.abs(x - 0.5) - half, 0);
-  const dy = Math.max(Math.abs(y - 0.5) - half, 0);
-  return Math.hypot(dx, dy) - radius;
-};
-const segment = (ax: number, ay: number, bx: number, by: number, width: number): Sdf => (x, y) => {
-  const vx = bx - ax;
-  const vy = by - ay;
-  const t = Math.max(0, Math.min(1, ((x - ax) * vx + (y - ay) * vy) / (vx * vx + vy * vy)));
-  return Math.hypot(x - ax - t * vx, y - ay - t * vy) - width / 2;
-};
+const circle =
+  (cx: number, cy: number, r: number): Sdf =>
+  (x, y) =>
+    Math.hypot(x - cx, y - cy) - r;
+const ring =
+  (cx: number, cy: number, r: number, width: number): Sdf =>
+  (x, y) =>
+    Math.abs(Math.hypot(x - cx, y - cy) - r) - width / 2;
+const roundedSquare =
+  (inset: number, radius: number): Sdf =>
+  (x, y) => {
+    const half = 0.5 - inset - radius;
+    const dx = Math.max(Math.abs(x - 0.5) - half, 0);
+    const dy = Math.max(Math.abs(y - 0.5) - half, 0);
+    return Math.hypot(dx, dy) - radius;
+  };
+const segment =
+  (ax: number, ay: number, bx: number, by: number, width: number): Sdf =>
+  (x, y) => {
+    const vx = bx - ax;
+    const vy = by - ay;
+    const t = Math.max(0, Math.min(1, ((x - ax) * vx + (y - ay) * vy) / (vx * vx + vy * vy)));
+    return Math.hypot(x - ax - t * vx, y - ay - t * vy) - width / 2;
+  };
 /** The part of `shape` above the line y = cy - (|x - cx| * slope): the upper fan of a ring. */
-const upperFan = (shape: Sdf, cx: number, cy: number): Sdf => (x, y) => Math.max(shape(x, y), y - cy + Math.abs(x - cx) * 0.9);
-const union = (...shapes: Sdf[]): Sdf => (x, y) => Math.min(...shapes.map((s) => s(x, y)));
-const subtract = (shape: Sdf, hole: Sdf): Sdf => (x, y) => Math.max(shape(x, y), -hole(x, y));
+const upperFan =
+  (shape: Sdf, cx: number, cy: number): Sdf =>
+  (x, y) =>
+    Math.max(shape(x, y), y - cy + Math.abs(x - cx) * 0.9);
+const union =
+  (...shapes: Sdf[]): Sdf =>
+  (x, y) =>
+    Math.min(...shapes.map((s) => s(x, y)));
+const subtract =
+  (shape: Sdf, hole: Sdf): Sdf =>
+  (x, y) =>
+    Math.max(shape(x, y), -hole(x, y));
 
 // ---- the drawing: a mast with a beacon sending signal waves, on a teal tile --------------
 const TEAL: Rgba = [14, 92, 115, 255];
 const WHITE: Rgba = [255, 255, 255, 255];
 const beacon = circle(0.5, 0.4, 0.075);
-const waves = union(upperFan(ring(0.5, 0.4, 0.17, 0.05), 0.5, 0.4), upperFan(ring(0.5, 0.4, 0.27, 0.05), 0.5, 0.4));
-const mast = union(segment(0.5, 0.45, 0.37, 0.8, 0.05), segment(0.5, 0.45, 0.63, 0.8, 0.05), segment(0.42, 0.66, 0.58, 0.66, 0.04));
+const waves = union(
+  upperFan(ring(0.5, 0.4, 0.17, 0.05), 0.5, 0.4),
+  upperFan(ring(0.5, 0.4, 0.27, 0.05), 0.5, 0.4),
+);
+const mast = union(
+  segment(0.5, 0.45, 0.37, 0.8, 0.05),
+  segment(0.5, 0.45, 0.63, 0.8, 0.05),
+  segment(0.42, 0.66, 0.58, 0.66, 0.04),
+);
 const APP_ICON: Layer[] = [
   { shape: roundedSquare(0.06, 0.18), color: TEAL },
   { shape: union(beacon, waves, mast), color: WHITE },
 ];
 
 // Tray: a status dot in the state's colour with a white rim (readable on dark and light task bars).
-const TRAY_COLOURS = { ok: [46, 158, 68, 255], busy: [224, 161, 0, 255], bad: [211, 58, 44, 255] } as const satisfies Record<string, Rgba>;
+const TRAY_COLOURS = {
+  ok: [46, 158, 68, 255],
+  busy: [224, 161, 0, 255],
+  bad: [211, 58, 44, 255],
+} as const satisfies Record<string, Rgba>;
 const trayIcon = (color: Rgba): Layer[] => [
   { shape: circle(0.5, 0.5, 0.46), color: WHITE },
   { shape: circle(0.5, 0.5, 0.36), color },
@@ -65,7 +95,15 @@ const BLACK: Rgba = [0, 0, 0, 255];
 const TEMPLATES: Record<keyof typeof TRAY_COLOURS, Layer[]> = {
   ok: [{ shape: circle(0.5, 0.5, 0.4), color: BLACK }],
   busy: [{ shape: union(ring(0.5, 0.5, 0.34, 0.12), circle(0.5, 0.5, 0.12)), color: BLACK }],
-  bad: [{ shape: subtract(circle(0.5, 0.5, 0.44), union(segment(0.5, 0.24, 0.5, 0.56, 0.13), circle(0.5, 0.74, 0.075))), color: BLACK }],
+  bad: [
+    {
+      shape: subtract(
+        circle(0.5, 0.5, 0.44),
+        union(segment(0.5, 0.24, 0.5, 0.56, 0.13), circle(0.5, 0.74, 0.075)),
+      ),
+      color: BLACK,
+    },
+  ],
 };
 
 // ---- rendering ----------------------------------------------------------------------------
@@ -122,7 +160,8 @@ export function encodePng(rgba: Buffer, size: number): Buffer {
   ihdr[8] = 8; // bit depth
   ihdr[9] = 6; // colour type RGBA
   const raw = Buffer.alloc(size * (size * 4 + 1));
-  for (let y = 0; y < size; y++) rgba.copy(raw, y * (size * 4 + 1) + 1, y * size * 4, (y + 1) * size * 4);
+  for (let y = 0; y < size; y++)
+    rgba.copy(raw, y * (size * 4 + 1) + 1, y * size * 4, (y + 1) * size * 4);
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr),
@@ -184,8 +223,10 @@ export function encodeIcns(pngBySize: Map<number, Buffer>): Buffer {
 export type TrayIconState = keyof typeof TRAY_COLOURS;
 export const TRAY_STATES = Object.keys(TRAY_COLOURS) as TrayIconState[];
 export const appIconPng = (size: number): Buffer => encodePng(render(APP_ICON, size), size);
-export const trayPng = (state: TrayIconState, size: number): Buffer => encodePng(render(trayIcon(TRAY_COLOURS[state]), size), size);
-export const trayTemplatePng = (state: TrayIconState, size: number): Buffer => encodePng(render(TEMPLATES[state], size), size);
+export const trayPng = (state: TrayIconState, size: number): Buffer =>
+  encodePng(render(trayIcon(TRAY_COLOURS[state]), size), size);
+export const trayTemplatePng = (state: TrayIconState, size: number): Buffer =>
+  encodePng(render(TEMPLATES[state], size), size);
 
 function write(path: string, data: Buffer): void {
   mkdirSync(dirname(path), { recursive: true });
@@ -199,8 +240,12 @@ function main(): void {
   const pngs = new Map<number, Buffer>();
   for (const size of [16, 24, 32, 48, 64, 128, 256, 512, 1024]) pngs.set(size, appIconPng(size));
   write(join(iconsDir, 'icon.png'), pngs.get(1024)!);
-  for (const size of [16, 32, 48, 64, 128, 256, 512]) write(join(iconsDir, 'png', `${size}x${size}.png`), pngs.get(size)!);
-  write(join(iconsDir, 'icon.ico'), encodeIco([16, 24, 32, 48, 64, 128, 256].map((size) => ({ size, png: pngs.get(size)! }))));
+  for (const size of [16, 32, 48, 64, 128, 256, 512])
+    write(join(iconsDir, 'png', `${size}x${size}.png`), pngs.get(size)!);
+  write(
+    join(iconsDir, 'icon.ico'),
+    encodeIco([16, 24, 32, 48, 64, 128, 256].map((size) => ({ size, png: pngs.get(size)! }))),
+  );
   write(join(iconsDir, 'icon.icns'), encodeIcns(pngs));
   for (const state of TRAY_STATES) {
     write(join(buildDir, `tray-${state}.png`), trayPng(state, 16));

@@ -5,7 +5,13 @@ import { inflateSync } from 'node:zlib';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { SEED_PARAMETERS } from '../../main/core/deploy/seed.ts';
-import { appIconPng, ICNS_TYPES, TRAY_STATES, trayPng, trayTemplatePng } from '../../build/icons/generate.ts';
+import {
+  appIconPng,
+  ICNS_TYPES,
+  TRAY_STATES,
+  trayPng,
+  trayTemplatePng,
+} from '../../build/icons/generate.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BUILD = join(ROOT, 'build');
@@ -24,7 +30,10 @@ function loadConfig(env: Record<string, string>): Record<string, unknown> {
   const configPath = require.resolve(join(BUILD, 'electron-builder.config.cjs'));
   const signingPath = require.resolve(join(BUILD, 'hooks', 'signing.cjs'));
   for (const key of Object.keys(process.env)) {
-    if (/^(AZURE_|APPLE_|CSC_|WIN_CSC_|WIN_PUBLISHER|OUTPOST_UPDATE_URL|GITHUB_REPOSITORY)/.test(key)) delete process.env[key];
+    if (
+      /^(AZURE_|APPLE_|CSC_|WIN_CSC_|WIN_PUBLISHER|OUTPOST_UPDATE_URL|GITHUB_REPOSITORY)/.test(key)
+    )
+      delete process.env[key];
   }
   Object.assign(process.env, env);
   try {
@@ -54,13 +63,19 @@ const ENVIRONMENTS: Record<string, Record<string, string>> = {
     APPLE_API_ISSUER: '00000000-0000-0000-0000-000000000000',
     GITHUB_REPOSITORY: 'outpost/outpost',
   },
-  'PFX + generic feed': { WIN_CSC_LINK: '/tmp/code.pfx', WIN_CSC_KEY_PASSWORD: 'x', OUTPOST_UPDATE_URL: 'https://updates.example.org/outpost' },
+  'PFX + generic feed': {
+    WIN_CSC_LINK: '/tmp/code.pfx',
+    WIN_CSC_KEY_PASSWORD: 'x',
+    OUTPOST_UPDATE_URL: 'https://updates.example.org/outpost',
+  },
 };
 
 describe('electron-builder configuration', () => {
   for (const [name, env] of Object.entries(ENVIRONMENTS)) {
     it(`validates against app-builder-lib/scheme.json with ${name}`, async () => {
-      const schema = JSON.parse(await readFile(join(ROOT, 'node_modules', 'app-builder-lib', 'scheme.json'), 'utf8')) as object;
+      const schema = JSON.parse(
+        await readFile(join(ROOT, 'node_modules', 'app-builder-lib', 'scheme.json'), 'utf8'),
+      ) as object;
       const ajv = new Ajv({ strict: false, allErrors: true });
       const validate = ajv.compile(schema);
       const config = loadConfig(env);
@@ -71,11 +86,15 @@ describe('electron-builder configuration', () => {
   }
 
   it('is checked by the validator: a wrong key or type fails', async () => {
-    const schema = JSON.parse(await readFile(join(ROOT, 'node_modules', 'app-builder-lib', 'scheme.json'), 'utf8')) as object;
+    const schema = JSON.parse(
+      await readFile(join(ROOT, 'node_modules', 'app-builder-lib', 'scheme.json'), 'utf8'),
+    ) as object;
     const validate = new Ajv({ strict: false }).compile(schema);
     const config = loadConfig({});
     expect(validate({ ...config, npmRebuild: 'no' })).toBe(false);
-    expect(validate({ ...config, win: { ...(config.win as object), signExtz: ['.node'] } })).toBe(false);
+    expect(validate({ ...config, win: { ...(config.win as object), signExtz: ['.node'] } })).toBe(
+      false,
+    );
   });
 
   it('signs only with credentials, and says so', () => {
@@ -84,16 +103,27 @@ describe('electron-builder configuration', () => {
     expect((bare.mac as Record<string, unknown>).notarize).toBe(false);
     expect((bare.win as Record<string, unknown>).azureSignOptions).toBeUndefined();
     expect(bare.publish).toBeNull();
-    const full = loadConfig(ENVIRONMENTS['Azure Trusted Signing + Developer ID + notarization + GitHub feed']!);
+    const full = loadConfig(
+      ENVIRONMENTS['Azure Trusted Signing + Developer ID + notarization + GitHub feed']!,
+    );
     expect((full.mac as Record<string, unknown>).notarize).toBe(true);
     expect((full.mac as Record<string, unknown>).identity).toBeUndefined();
-    expect((full.win as Record<string, unknown>).azureSignOptions).toMatchObject({ codeSigningAccountName: 'outpost', publisherName: 'Outpost Contributors' });
-    expect(full.publish).toEqual([{ provider: 'github', owner: 'outpost', repo: 'outpost', releaseType: 'release' }]);
+    expect((full.win as Record<string, unknown>).azureSignOptions).toMatchObject({
+      codeSigningAccountName: 'outpost',
+      publisherName: 'Outpost Contributors',
+    });
+    expect(full.publish).toEqual([
+      { provider: 'github', owner: 'outpost', repo: 'outpost', releaseType: 'release' },
+    ]);
 
-    const { describeSigning } = require(join(BUILD, 'hooks', 'signing.cjs')) as { describeSigning(p: string, env: object): string };
+    const { describeSigning } = require(join(BUILD, 'hooks', 'signing.cjs')) as {
+      describeSigning(p: string, env: object): string;
+    };
     expect(describeSigning('win32', {})).toMatch(/UNSIGNED/);
     expect(describeSigning('darwin', {})).toMatch(/UNSIGNED/);
-    expect(describeSigning('darwin', { CSC_NAME: 'Developer ID Application: X' })).toMatch(/NOT NOTARIZED/);
+    expect(describeSigning('darwin', { CSC_NAME: 'Developer ID Application: X' })).toMatch(
+      /NOT NOTARIZED/,
+    );
     expect(describeSigning('win32', { WIN_CSC_LINK: 'x' })).toMatch(/PFX/);
   });
 
@@ -106,11 +136,27 @@ describe('electron-builder configuration', () => {
       { target: 'nsis', arch: ['x64', 'arm64'] },
       { target: 'msi', arch: ['x64', 'arm64'] },
     ]);
-    expect((c.mac as { target: Array<{ target: string }> }).target.map((t) => t.target)).toEqual(['dmg', 'pkg', 'zip']);
+    expect((c.mac as { target: Array<{ target: string }> }).target.map((t) => t.target)).toEqual([
+      'dmg',
+      'pkg',
+      'zip',
+    ]);
     expect((c.mac as Record<string, unknown>).hardenedRuntime).toBe(true);
-    expect((c.linux as { target: Array<{ target: string }> }).target.map((t) => t.target)).toEqual(['AppImage', 'deb']);
-    expect(c.nsis).toMatchObject({ oneClick: false, perMachine: false, allowElevation: true, include: 'build/installer.nsh' });
-    expect(c.electronFuses).toMatchObject({ runAsNode: false, onlyLoadAppFromAsar: true, enableNodeOptionsEnvironmentVariable: false });
+    expect((c.linux as { target: Array<{ target: string }> }).target.map((t) => t.target)).toEqual([
+      'AppImage',
+      'deb',
+    ]);
+    expect(c.nsis).toMatchObject({
+      oneClick: false,
+      perMachine: false,
+      allowElevation: true,
+      include: 'build/installer.nsh',
+    });
+    expect(c.electronFuses).toMatchObject({
+      runAsNode: false,
+      onlyLoadAppFromAsar: true,
+      enableNodeOptionsEnvironmentVariable: false,
+    });
   });
 });
 
@@ -119,19 +165,27 @@ describe('silent-install parameters', () => {
 
   it('the NSIS include writes every seed parameter, and only those', async () => {
     const nsh = await readFile(join(BUILD, 'installer.nsh'), 'utf8');
-    const written = [...nsh.matchAll(/^\s*!insertmacro outpostSeedParameter (\w+)$/gm)].map((m) => m[1]).sort();
+    const written = [...nsh.matchAll(/^\s*!insertmacro outpostSeedParameter (\w+)$/gm)]
+      .map((m) => m[1])
+      .sort();
     expect(written).toEqual(names);
   });
 
   it('the MSI hook declares every seed parameter as a property and writes it to seed.ini, as well-formed WiX', async () => {
-    const hook = require(join(BUILD, 'hooks', 'msi-project.cjs')) as { PARAMETERS: string[]; default(path: string): Promise<void> };
+    const hook = require(join(BUILD, 'hooks', 'msi-project.cjs')) as {
+      PARAMETERS: string[];
+      default(path: string): Promise<void>;
+    };
     expect([...hook.PARAMETERS].sort()).toEqual(names);
     const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const dir = await mkdtemp(join(tmpdir(), 'outpost-msi-'));
     try {
       const project = join(dir, 'project.wxs');
-      await writeFile(project, '<?xml version="1.0"?><Wix xmlns="http://wixtoolset.org/schemas/v4/wxs"><Product Id="*"><Directory Id="TARGETDIR" Name="SourceDir"/></Product></Wix>');
+      await writeFile(
+        project,
+        '<?xml version="1.0"?><Wix xmlns="http://wixtoolset.org/schemas/v4/wxs"><Product Id="*"><Directory Id="TARGETDIR" Name="SourceDir"/></Product></Wix>',
+      );
       await hook.default(project);
       const wxs = await readFile(project, 'utf8');
       const elements: Array<{ name: string; attributes: Record<string, string> }> = [];
@@ -140,14 +194,27 @@ describe('silent-install parameters', () => {
       parser.write(wxs).close();
       const properties = elements.filter((e) => e.name === 'Property');
       expect(properties.map((p) => p.attributes.Id).sort()).toEqual(names);
-      expect(properties.filter((p) => p.attributes.Hidden === 'yes').map((p) => p.attributes.Id).sort()).toEqual(['ICINGA_TICKET', 'TENTACLE_PASSWORD']);
+      expect(
+        properties
+          .filter((p) => p.attributes.Hidden === 'yes')
+          .map((p) => p.attributes.Id)
+          .sort(),
+      ).toEqual(['ICINGA_TICKET', 'TENTACLE_PASSWORD']);
       const ini = elements.filter((e) => e.name === 'IniFile');
-      expect(ini.map((e) => [e.attributes.Name, e.attributes.Section, e.attributes.Key, e.attributes.Value])).toEqual(
-        hook.PARAMETERS.map((p) => ['seed.ini', 'seed', p, `[${p}]`]),
-      );
+      expect(
+        ini.map((e) => [
+          e.attributes.Name,
+          e.attributes.Section,
+          e.attributes.Key,
+          e.attributes.Value,
+        ]),
+      ).toEqual(hook.PARAMETERS.map((p) => ['seed.ini', 'seed', p, `[${p}]`]));
       const guids = elements.filter((e) => e.name === 'Component').map((e) => e.attributes.Guid);
       expect(new Set(guids).size).toBe(names.length);
-      for (const guid of guids) expect(guid).toMatch(/^\{[0-9A-F]{8}-[0-9A-F]{4}-5[0-9A-F]{3}-A[0-9A-F]{3}-[0-9A-F]{12}\}$/);
+      for (const guid of guids)
+        expect(guid).toMatch(
+          /^\{[0-9A-F]{8}-[0-9A-F]{4}-5[0-9A-F]{3}-A[0-9A-F]{3}-[0-9A-F]{12}\}$/,
+        );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -167,20 +234,32 @@ describe('release workflow', () => {
   const yaml = require('js-yaml') as { load(text: string): unknown };
 
   it('builds on hosted Windows, macOS and Linux runners with the dist scripts, then publishes on a tag', async () => {
-    const workflow = yaml.load(await readFile(join(ROOT, '.github', 'workflows', 'release.yml'), 'utf8')) as {
+    const workflow = yaml.load(
+      await readFile(join(ROOT, '.github', 'workflows', 'release.yml'), 'utf8'),
+    ) as {
       on: { push: { tags: string[] } };
       jobs: Record<string, Job>;
     };
     expect(workflow.on.push.tags).toEqual(['v*.*.*']);
-    const runners = { windows: ['windows-latest', 'dist:win'], macos: ['macos-latest', 'dist:mac'], linux: ['ubuntu-latest', 'dist:linux'] };
-    const scripts = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    const runners = {
+      windows: ['windows-latest', 'dist:win'],
+      macos: ['macos-latest', 'dist:mac'],
+      linux: ['ubuntu-latest', 'dist:linux'],
+    };
+    const scripts = (
+      JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
     for (const [job, [runner, script]] of Object.entries(runners)) {
       const spec = workflow.jobs[job]!;
       expect(spec['runs-on']).toBe(runner);
       const runs = spec.steps.map((s) => s.run ?? '').join('\n');
       expect(runs).toContain('npm ci');
       expect(runs).toContain(`npm run ${script!} -- --publish never`);
-      expect(scripts[script!]).toContain('electron-builder --config build/electron-builder.config.cjs');
+      expect(scripts[script!]).toContain(
+        'electron-builder --config build/electron-builder.config.cjs',
+      );
       // The runners download Electron: nothing may skip it there.
       expect(JSON.stringify(spec)).not.toContain('ELECTRON_SKIP_BINARY_DOWNLOAD');
     }
@@ -190,7 +269,9 @@ describe('release workflow', () => {
   it('passes every signing variable build/hooks/signing.cjs reads', async () => {
     const workflow = await readFile(join(ROOT, '.github', 'workflows', 'release.yml'), 'utf8');
     const signing = await readFile(join(BUILD, 'hooks', 'signing.cjs'), 'utf8');
-    const read = new Set([...signing.matchAll(/'((?:AZURE|APPLE|CSC|WIN_CSC)_[A-Z_]+)'/g)].map((m) => m[1]!));
+    const read = new Set(
+      [...signing.matchAll(/'((?:AZURE|APPLE|CSC|WIN_CSC)_[A-Z_]+)'/g)].map((m) => m[1]!),
+    );
     expect(read.size).toBeGreaterThan(8);
     for (const name of read) {
       if (name === 'CSC_NAME') continue; // a keychain identity: not used on hosted runners
@@ -205,9 +286,10 @@ function pngSize(png: Buffer): [number, number] {
   const width = png.readUInt32BE(16);
   const height = png.readUInt32BE(20);
   const idat: Buffer[] = [];
-  for (let at = 8; at < png.length; ) {
+  for (let at = 8; at < png.length;) {
     const length = png.readUInt32BE(at);
-    if (png.toString('latin1', at + 4, at + 8) === 'IDAT') idat.push(png.subarray(at + 8, at + 8 + length));
+    if (png.toString('latin1', at + 4, at + 8) === 'IDAT')
+      idat.push(png.subarray(at + 8, at + 8 + length));
     at += length + 12;
   }
   expect(inflateSync(Buffer.concat(idat)).length).toBe(height * (width * 4 + 1));
@@ -216,13 +298,29 @@ function pngSize(png: Buffer): [number, number] {
 
 describe('icons', () => {
   it('the committed PNGs are what build/icons/generate.ts draws', async () => {
-    expect((await readFile(join(BUILD, 'icons', 'png', '16x16.png'))).equals(appIconPng(16))).toBe(true);
-    expect((await readFile(join(BUILD, 'icons', 'png', '64x64.png'))).equals(appIconPng(64))).toBe(true);
+    expect((await readFile(join(BUILD, 'icons', 'png', '16x16.png'))).equals(appIconPng(16))).toBe(
+      true,
+    );
+    expect((await readFile(join(BUILD, 'icons', 'png', '64x64.png'))).equals(appIconPng(64))).toBe(
+      true,
+    );
     for (const state of TRAY_STATES) {
-      expect((await readFile(join(BUILD, `tray-${state}.png`))).equals(trayPng(state, 16))).toBe(true);
-      expect((await readFile(join(BUILD, `tray-${state}@2x.png`))).equals(trayPng(state, 32))).toBe(true);
-      expect((await readFile(join(BUILD, `tray-${state}Template.png`))).equals(trayTemplatePng(state, 16))).toBe(true);
-      expect((await readFile(join(BUILD, `tray-${state}Template@2x.png`))).equals(trayTemplatePng(state, 32))).toBe(true);
+      expect((await readFile(join(BUILD, `tray-${state}.png`))).equals(trayPng(state, 16))).toBe(
+        true,
+      );
+      expect((await readFile(join(BUILD, `tray-${state}@2x.png`))).equals(trayPng(state, 32))).toBe(
+        true,
+      );
+      expect(
+        (await readFile(join(BUILD, `tray-${state}Template.png`))).equals(
+          trayTemplatePng(state, 16),
+        ),
+      ).toBe(true);
+      expect(
+        (await readFile(join(BUILD, `tray-${state}Template@2x.png`))).equals(
+          trayTemplatePng(state, 32),
+        ),
+      ).toBe(true);
     }
   });
 
@@ -230,7 +328,9 @@ describe('icons', () => {
     const { TRAY_ICON_FILES } = await import('../../main/shell/tray-state.ts');
     for (const file of Object.values(TRAY_ICON_FILES)) {
       expect(pngSize(await readFile(join(BUILD, file)))).toEqual([16, 16]);
-      expect(pngSize(await readFile(join(BUILD, file.replace('.png', '@2x.png'))))).toEqual([32, 32]);
+      expect(pngSize(await readFile(join(BUILD, file.replace('.png', '@2x.png'))))).toEqual([
+        32, 32,
+      ]);
     }
   });
 
@@ -245,7 +345,10 @@ describe('icons', () => {
     for (let i = 0; i < count; i++) {
       const entry = 6 + 16 * i;
       const declared = ico[entry] === 0 ? 256 : ico[entry]!;
-      const png = ico.subarray(ico.readUInt32LE(entry + 12), ico.readUInt32LE(entry + 12) + ico.readUInt32LE(entry + 8));
+      const png = ico.subarray(
+        ico.readUInt32LE(entry + 12),
+        ico.readUInt32LE(entry + 12) + ico.readUInt32LE(entry + 8),
+      );
       expect(pngSize(png)).toEqual([declared, declared]);
       sizes.push(declared);
     }
@@ -255,7 +358,7 @@ describe('icons', () => {
     expect(icns.toString('latin1', 0, 4)).toBe('icns');
     expect(icns.readUInt32BE(4)).toBe(icns.length);
     const found: Array<[string, number]> = [];
-    for (let at = 8; at < icns.length; ) {
+    for (let at = 8; at < icns.length;) {
       const type = icns.toString('latin1', at, at + 4);
       const length = icns.readUInt32BE(at + 4);
       found.push([type, pngSize(icns.subarray(at + 8, at + length))[0]]);

@@ -38,7 +38,11 @@ export function readFuses(binary: Buffer): Record<string, boolean> {
 }
 
 async function electronVersion(root: string): Promise<string> {
-  return (JSON.parse(await readFile(join(root, 'node_modules', 'electron', 'package.json'), 'utf8')) as { version: string }).version;
+  return (
+    JSON.parse(await readFile(join(root, 'node_modules', 'electron', 'package.json'), 'utf8')) as {
+      version: string;
+    }
+  ).version;
 }
 
 async function executable(path: string, content: Buffer | string): Promise<void> {
@@ -47,11 +51,18 @@ async function executable(path: string, content: Buffer | string): Promise<void>
 }
 
 /** Linux and Windows layout: the executable, resources/, locales/, version, licences. */
-export async function fakeElectronDist(dir: string, root: string, platform: 'linux' | 'win32'): Promise<void> {
+export async function fakeElectronDist(
+  dir: string,
+  root: string,
+  platform: 'linux' | 'win32',
+): Promise<void> {
   await mkdir(join(dir, 'resources'), { recursive: true });
   await mkdir(join(dir, 'locales'), { recursive: true });
   const name = platform === 'win32' ? 'electron.exe' : 'electron';
-  await executable(join(dir, name), withFuseWire('#!/bin/sh\necho "stand-in for the Electron runtime"\nexit 0\n# '));
+  await executable(
+    join(dir, name),
+    withFuseWire('#!/bin/sh\necho "stand-in for the Electron runtime"\nexit 0\n# '),
+  );
   await writeFile(join(dir, 'version'), await electronVersion(root));
   await writeFile(join(dir, 'LICENSE'), 'Electron license stand-in\n');
   await writeFile(join(dir, 'LICENSES.chromium.html'), '<html></html>\n');
@@ -74,9 +85,18 @@ export async function fakeElectronMacDist(dir: string, root: string): Promise<vo
   const contents = join(dir, 'Electron.app', 'Contents');
   const helper = join(contents, 'Frameworks', 'Electron Helper.app', 'Contents');
   const framework = join(contents, 'Frameworks', 'Electron Framework.framework');
-  for (const d of [join(contents, 'MacOS'), join(contents, 'Resources'), join(helper, 'MacOS'), framework]) await mkdir(d, { recursive: true });
+  for (const d of [
+    join(contents, 'MacOS'),
+    join(contents, 'Resources'),
+    join(helper, 'MacOS'),
+    framework,
+  ])
+    await mkdir(d, { recursive: true });
   await writeFile(join(contents, 'Info.plist'), infoPlist('Electron', 'com.github.Electron'));
-  await writeFile(join(helper, 'Info.plist'), infoPlist('Electron Helper', 'com.github.Electron.helper'));
+  await writeFile(
+    join(helper, 'Info.plist'),
+    infoPlist('Electron Helper', 'com.github.Electron.helper'),
+  );
   await executable(join(contents, 'MacOS', 'Electron'), '#!/bin/sh\n');
   await executable(join(helper, 'MacOS', 'Electron Helper'), '#!/bin/sh\n');
   await writeFile(join(framework, 'Electron Framework'), withFuseWire('framework stand-in # '));

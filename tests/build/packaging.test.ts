@@ -21,10 +21,16 @@ const asar = require('@electron/asar') as {
   extractFile(archive: string, file: string): Buffer;
   extractAll(archive: string, dest: string): void;
 };
-const { binaryTarget, listNativeModules, foreignNativeModules } = require(join(ROOT, 'build', 'hooks', 'native-binaries.cjs')) as {
+const { binaryTarget, listNativeModules, foreignNativeModules } = require(
+  join(ROOT, 'build', 'hooks', 'native-binaries.cjs'),
+) as {
   binaryTarget(bytes: Buffer): { os: string; arch: string };
   listNativeModules(root: string): string[];
-  foreignNativeModules(root: string, os: string, arch: string): Array<{ file: string; target: { os: string; arch: string } }>;
+  foreignNativeModules(
+    root: string,
+    os: string,
+    arch: string,
+  ): Array<{ file: string; target: { os: string; arch: string } }>;
 };
 
 const UPDATE_URL = 'https://updates.example.org/outpost';
@@ -41,8 +47,13 @@ describe('npm run dist:linux -- --dir (packaging dry run)', () => {
     temp = await makeTempDir('outpost-dist-');
     const electronDist = join(temp.dir, 'electron-dist');
     await fakeElectronDist(electronDist, ROOT, 'linux');
-    const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1', PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` };
-    for (const key of Object.keys(env)) if (/^(CSC_|WIN_CSC_|APPLE_|AZURE_|GH_TOKEN|GITHUB_)/.test(key)) delete env[key];
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ELECTRON_SKIP_BINARY_DOWNLOAD: '1',
+      PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
+    };
+    for (const key of Object.keys(env))
+      if (/^(CSC_|WIN_CSC_|APPLE_|AZURE_|GH_TOKEN|GITHUB_)/.test(key)) delete env[key];
     // A feed makes electron-builder write resources/app-update.yml, which the updater reads.
     env.OUTPOST_UPDATE_URL = UPDATE_URL;
     // out/ is (re)built by the script: tests that read out/ must not run while it is rebuilt
@@ -50,13 +61,25 @@ describe('npm run dist:linux -- --dir (packaging dry run)', () => {
     try {
       const result = await run(
         'npm',
-        ['run', 'dist:linux', '--', '--dir', '--publish', 'never', `-c.electronDist=${electronDist}`, `-c.directories.output=${join(temp.dir, 'dist')}`],
+        [
+          'run',
+          'dist:linux',
+          '--',
+          '--dir',
+          '--publish',
+          'never',
+          `-c.electronDist=${electronDist}`,
+          `-c.directories.output=${join(temp.dir, 'dist')}`,
+        ],
         { cwd: ROOT, env, maxBuffer: 32 * 1024 * 1024 },
       );
       log = `${result.stdout}\n${result.stderr}`;
     } catch (error) {
       const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-      throw new Error(`npm run dist:linux failed:\n${`${stdout ?? ''}\n${stderr ?? ''}`.slice(-4000)}`, { cause: error });
+      throw new Error(
+        `npm run dist:linux failed:\n${`${stdout ?? ''}\n${stderr ?? ''}`.slice(-4000)}`,
+        { cause: error },
+      );
     }
     appDir = join(temp.dir, 'dist', 'linux-unpacked');
     archive = join(appDir, 'resources', 'app.asar');
@@ -67,27 +90,54 @@ describe('npm run dist:linux -- --dir (packaging dry run)', () => {
   afterAll(async () => temp?.cleanup());
 
   it('packs the built main, preload and renderer, and the app manifest points at the main bundle', () => {
-    for (const file of ['/out/main/index.js', '/out/preload/index.cjs', '/out/renderer/index.html', '/package.json']) {
+    for (const file of [
+      '/out/main/index.js',
+      '/out/preload/index.cjs',
+      '/out/renderer/index.html',
+      '/package.json',
+    ]) {
       expect(files).toContain(file);
     }
     expect(files.some((f) => /^\/out\/renderer\/assets\/index-[\w-]+\.js$/.test(f))).toBe(true);
-    const manifest = JSON.parse(asar.extractFile(archive, 'package.json').toString('utf8')) as Record<string, unknown>;
+    const manifest = JSON.parse(
+      asar.extractFile(archive, 'package.json').toString('utf8'),
+    ) as Record<string, unknown>;
     expect(manifest.main).toBe('out/main/index.js');
     expect(manifest.type).toBe('module');
     expect(manifest.scripts).toBeUndefined();
   });
 
   it('packs no sources, tests, maps, type files or tooling', () => {
-    const outsideNodeModules = files.filter((f) => !f.startsWith('/node_modules/') && f !== '/node_modules');
-    expect(outsideNodeModules.filter((f) => !f.startsWith('/out') && f !== '/package.json')).toEqual([]);
+    const outsideNodeModules = files.filter(
+      (f) => !f.startsWith('/node_modules/') && f !== '/node_modules',
+    );
+    expect(
+      outsideNodeModules.filter((f) => !f.startsWith('/out') && f !== '/package.json'),
+    ).toEqual([]);
     expect(files.filter((f) => /\.(ts|tsx|mts|cts|map|tsbuildinfo)$/.test(f))).toEqual([]);
     expect(files.filter((f) => /\.(test|spec)\.[cm]?[jt]sx?$/.test(f))).toEqual([]);
-    expect(files.filter((f) => /^\/node_modules\/(vitest|vite|electron|electron-builder|typescript|eslint|react|react-dom|node-addon-api)\//.test(f))).toEqual([]);
+    expect(
+      files.filter((f) =>
+        /^\/node_modules\/(vitest|vite|electron|electron-builder|typescript|eslint|react|react-dom|node-addon-api)\//.test(
+          f,
+        ),
+      ),
+    ).toEqual([]);
     expect(files.filter((f) => /^\/node_modules\/zeromq\/(src|script)\//.test(f))).toEqual([]);
   });
 
   it('packs the production dependencies the main process imports', () => {
-    for (const dep of ['zod', 'zeromq', 'node-forge', 'amqplib', 'electron-store', 'electron-updater', 'electron-log', 'conf', 'ws']) {
+    for (const dep of [
+      'zod',
+      'zeromq',
+      'node-forge',
+      'amqplib',
+      'electron-store',
+      'electron-updater',
+      'electron-log',
+      'conf',
+      'ws',
+    ]) {
       expect(files).toContain(`/node_modules/${dep}/package.json`);
     }
   });
@@ -95,17 +145,23 @@ describe('npm run dist:linux -- --dir (packaging dry run)', () => {
   it('unpacks every native module, and only linux-x64 ones (checked on the binaries themselves)', async () => {
     expect(files.filter((f) => f.endsWith('.node'))).toEqual(
       // Listed in the archive header but stored in app.asar.unpacked.
-      files.filter((f) => f.endsWith('.node')).filter((f) => f.includes('/zeromq/build/linux/x64/')),
+      files
+        .filter((f) => f.endsWith('.node'))
+        .filter((f) => f.includes('/zeromq/build/linux/x64/')),
     );
     const natives = listNativeModules(unpacked);
     expect(natives.length).toBeGreaterThan(0);
     for (const file of natives) {
-      expect(relative(unpacked, file).split(sep).join('/')).toMatch(/^node_modules\/zeromq\/build\/linux\/x64\/node\/glibc-\d+-Release\/addon\.node$/);
+      expect(relative(unpacked, file).split(sep).join('/')).toMatch(
+        /^node_modules\/zeromq\/build\/linux\/x64\/node\/glibc-\d+-Release\/addon\.node$/,
+      );
       expect(binaryTarget(await readFile(file))).toEqual({ os: 'linux', arch: 'x64' });
     }
     const zeromqBuild = await readdir(join(unpacked, 'node_modules', 'zeromq', 'build'));
     expect(zeromqBuild.sort()).toEqual(['linux', 'manifest.json']);
-    expect(await readdir(join(unpacked, 'node_modules', 'zeromq', 'build', 'linux'))).toEqual(['x64']);
+    expect(await readdir(join(unpacked, 'node_modules', 'zeromq', 'build', 'linux'))).toEqual([
+      'x64',
+    ]);
     expect(log).toMatch(/\[outpost\] linux-x64: \d+ native module\(s\), all built for this target/);
   });
 
@@ -134,16 +190,29 @@ describe('npm run dist:linux -- --dir (packaging dry run)', () => {
   it('ships the tray icons where the shell looks for them, and says the build is unsigned', async () => {
     const trayFiles = await readdir(join(appDir, 'resources', 'build'));
     for (const state of ['ok', 'busy', 'bad']) {
-      expect(trayFiles).toEqual(expect.arrayContaining([`tray-${state}.png`, `tray-${state}@2x.png`, `tray-${state}Template.png`, `tray-${state}Template@2x.png`]));
+      expect(trayFiles).toEqual(
+        expect.arrayContaining([
+          `tray-${state}.png`,
+          `tray-${state}@2x.png`,
+          `tray-${state}Template.png`,
+          `tray-${state}Template@2x.png`,
+        ]),
+      );
     }
     expect(log).toContain('[outpost] signing for linux: AppImage and deb are not signed');
   });
 
   it('writes the update feed the updater reads, and the policy accepts it on Linux but not unsigned on Windows', async () => {
-    const feed = parseUpdateFeed(await readFile(join(appDir, 'resources', 'app-update.yml'), 'utf8'));
+    const feed = parseUpdateFeed(
+      await readFile(join(appDir, 'resources', 'app-update.yml'), 'utf8'),
+    );
     expect(feed).toEqual({ provider: 'generic', url: UPDATE_URL });
-    expect(updateDecision({ isPackaged: true, platform: 'linux', settingEnabled: true, feed }).check).toBe(true);
-    expect(updateDecision({ isPackaged: true, platform: 'win32', settingEnabled: true, feed })).toEqual({
+    expect(
+      updateDecision({ isPackaged: true, platform: 'linux', settingEnabled: true, feed }).check,
+    ).toBe(true);
+    expect(
+      updateDecision({ isPackaged: true, platform: 'win32', settingEnabled: true, feed }),
+    ).toEqual({
       check: false,
       reason: 'this Windows build is unsigned, so an update signature could not be checked',
     });
@@ -162,7 +231,9 @@ describe('npm run dist:linux -- --dir (packaging dry run)', () => {
  */
 function builderEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' };
-  for (const key of Object.keys(env)) if (/^(CSC_|WIN_CSC_|APPLE_|AZURE_|GH_TOKEN|GITHUB_|OUTPOST_UPDATE_URL)/.test(key)) delete env[key];
+  for (const key of Object.keys(env))
+    if (/^(CSC_|WIN_CSC_|APPLE_|AZURE_|GH_TOKEN|GITHUB_|OUTPOST_UPDATE_URL)/.test(key))
+      delete env[key];
   return env;
 }
 
@@ -176,7 +247,10 @@ async function pack(args: string[]): Promise<string> {
     return `${stdout}\n${stderr}`;
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-    throw new Error(`electron-builder ${args.join(' ')} failed:\n${`${stdout ?? ''}\n${stderr ?? ''}`.slice(-4000)}`, { cause: error });
+    throw new Error(
+      `electron-builder ${args.join(' ')} failed:\n${`${stdout ?? ''}\n${stderr ?? ''}`.slice(-4000)}`,
+      { cause: error },
+    );
   }
 }
 
@@ -204,7 +278,13 @@ describe('Windows and macOS apps packed with --dir (x64 and arm64)', () => {
         '-c.win.signAndEditExecutable=false',
         '-c.disableAsarIntegrity=true',
       ]),
-      pack(['--mac', '--x64', '--arm64', `-c.electronDist=${join(temp.dir, 'electron-mac')}`, `-c.directories.output=${macOut}`]),
+      pack([
+        '--mac',
+        '--x64',
+        '--arm64',
+        `-c.electronDist=${join(temp.dir, 'electron-mac')}`,
+        `-c.directories.output=${macOut}`,
+      ]),
     ]);
   }, 240_000);
 
@@ -212,10 +292,30 @@ describe('Windows and macOS apps packed with --dir (x64 and arm64)', () => {
 
   const apps = () =>
     [
-      { name: 'win32-x64', resources: join(winOut, 'win-unpacked', 'resources'), os: 'win32', arch: 'x64' },
-      { name: 'win32-arm64', resources: join(winOut, 'win-arm64-unpacked', 'resources'), os: 'win32', arch: 'arm64' },
-      { name: 'darwin-x64', resources: join(macOut, 'mac', 'Outpost.app', 'Contents', 'Resources'), os: 'darwin', arch: 'x64' },
-      { name: 'darwin-arm64', resources: join(macOut, 'mac-arm64', 'Outpost.app', 'Contents', 'Resources'), os: 'darwin', arch: 'arm64' },
+      {
+        name: 'win32-x64',
+        resources: join(winOut, 'win-unpacked', 'resources'),
+        os: 'win32',
+        arch: 'x64',
+      },
+      {
+        name: 'win32-arm64',
+        resources: join(winOut, 'win-arm64-unpacked', 'resources'),
+        os: 'win32',
+        arch: 'arm64',
+      },
+      {
+        name: 'darwin-x64',
+        resources: join(macOut, 'mac', 'Outpost.app', 'Contents', 'Resources'),
+        os: 'darwin',
+        arch: 'x64',
+      },
+      {
+        name: 'darwin-arm64',
+        resources: join(macOut, 'mac-arm64', 'Outpost.app', 'Contents', 'Resources'),
+        os: 'darwin',
+        arch: 'arm64',
+      },
     ] as const;
 
   it('each app carries only the native modules of its own OS and CPU', async () => {
@@ -224,20 +324,45 @@ describe('Windows and macOS apps packed with --dir (x64 and arm64)', () => {
       const natives = listNativeModules(unpacked);
       expect(natives.length, app.name).toBeGreaterThan(0);
       for (const file of natives) {
-        expect(relative(unpacked, file).split(sep).join('/'), app.name).toMatch(new RegExp(`^node_modules/zeromq/build/${app.os}/${app.arch}/node/`));
+        expect(relative(unpacked, file).split(sep).join('/'), app.name).toMatch(
+          new RegExp(`^node_modules/zeromq/build/${app.os}/${app.arch}/node/`),
+        );
         expect(binaryTarget(await readFile(file)), file).toEqual({ os: app.os, arch: app.arch });
       }
-      expect(await readdir(join(unpacked, 'node_modules', 'zeromq', 'build', app.os)), app.name).toEqual([app.arch]);
+      expect(
+        await readdir(join(unpacked, 'node_modules', 'zeromq', 'build', app.os)),
+        app.name,
+      ).toEqual([app.arch]);
     }
-    for (const app of apps()) expect(`${winLog}\n${macLog}`).toMatch(new RegExp(`\\[outpost\\] ${app.name}: \\d+ native module\\(s\\), all built for this target`));
+    for (const app of apps())
+      expect(`${winLog}\n${macLog}`).toMatch(
+        new RegExp(
+          `\\[outpost\\] ${app.name}: \\d+ native module\\(s\\), all built for this target`,
+        ),
+      );
   });
 
   it('each app holds the bundles and the tray icons, and no sources', async () => {
     for (const app of apps()) {
-      const files = asar.listPackage(join(app.resources, 'app.asar')).map((f) => f.split(sep).join('/'));
-      expect(files, app.name).toEqual(expect.arrayContaining(['/out/main/index.js', '/out/preload/index.cjs', '/out/renderer/index.html']));
-      expect(files.filter((f) => !f.startsWith('/node_modules') && !f.startsWith('/out') && f !== '/package.json'), app.name).toEqual([]);
-      expect(await readdir(join(app.resources, 'build')), app.name).toEqual(expect.arrayContaining(['tray-ok.png', 'tray-okTemplate@2x.png']));
+      const files = asar
+        .listPackage(join(app.resources, 'app.asar'))
+        .map((f) => f.split(sep).join('/'));
+      expect(files, app.name).toEqual(
+        expect.arrayContaining([
+          '/out/main/index.js',
+          '/out/preload/index.cjs',
+          '/out/renderer/index.html',
+        ]),
+      );
+      expect(
+        files.filter(
+          (f) => !f.startsWith('/node_modules') && !f.startsWith('/out') && f !== '/package.json',
+        ),
+        app.name,
+      ).toEqual([]);
+      expect(await readdir(join(app.resources, 'build')), app.name).toEqual(
+        expect.arrayContaining(['tray-ok.png', 'tray-okTemplate@2x.png']),
+      );
     }
   });
 
@@ -250,10 +375,20 @@ describe('Windows and macOS apps packed with --dir (x64 and arm64)', () => {
     for (const dir of ['mac', 'mac-arm64']) {
       const contents = join(macOut, dir, 'Outpost.app', 'Contents');
       const plist = await readFile(join(contents, 'Info.plist'), 'utf8');
-      expect(plist).toMatch(/<key>CFBundleIdentifier<\/key>\s*<string>org\.outpost\.agent<\/string>/);
+      expect(plist).toMatch(
+        /<key>CFBundleIdentifier<\/key>\s*<string>org\.outpost\.agent<\/string>/,
+      );
       expect(plist).toMatch(/<key>LSMinimumSystemVersion<\/key>\s*<string>12\.0<\/string>/);
-      const fuses = readFuses(await readFile(join(contents, 'Frameworks', 'Electron Framework.framework', 'Electron Framework')));
-      expect(fuses).toMatchObject({ RunAsNode: false, OnlyLoadAppFromAsar: true, EnableEmbeddedAsarIntegrityValidation: true });
+      const fuses = readFuses(
+        await readFile(
+          join(contents, 'Frameworks', 'Electron Framework.framework', 'Electron Framework'),
+        ),
+      );
+      expect(fuses).toMatchObject({
+        RunAsNode: false,
+        OnlyLoadAppFromAsar: true,
+        EnableEmbeddedAsarIntegrityValidation: true,
+      });
     }
   });
 });
@@ -262,17 +397,46 @@ describe('native binary check (the afterPack guard)', () => {
   it('reads OS and CPU from the headers of the addons zeromq ships', async () => {
     const build = join(ROOT, 'node_modules', 'zeromq', 'build');
     const read = (p: string) => readFile(join(build, p)).then(binaryTarget);
-    expect(await read('linux/x64/node/glibc-127-Release/addon.node')).toEqual({ os: 'linux', arch: 'x64' });
-    expect(await read('linux/arm64/node/glibc-127-Release/addon.node')).toEqual({ os: 'linux', arch: 'arm64' });
-    expect(await read('win32/x64/node/msvc-115-Release/addon.node')).toEqual({ os: 'win32', arch: 'x64' });
-    expect(await read('win32/arm64/node/msvc-115-Release/addon.node')).toEqual({ os: 'win32', arch: 'arm64' });
-    expect(await read('darwin/arm64/node/libc-115-Release/addon.node')).toEqual({ os: 'darwin', arch: 'arm64' });
-    expect(await read('darwin/x64/node/libc-115-Release/addon.node')).toEqual({ os: 'darwin', arch: 'x64' });
+    expect(await read('linux/x64/node/glibc-127-Release/addon.node')).toEqual({
+      os: 'linux',
+      arch: 'x64',
+    });
+    expect(await read('linux/arm64/node/glibc-127-Release/addon.node')).toEqual({
+      os: 'linux',
+      arch: 'arm64',
+    });
+    expect(await read('win32/x64/node/msvc-115-Release/addon.node')).toEqual({
+      os: 'win32',
+      arch: 'x64',
+    });
+    expect(await read('win32/arm64/node/msvc-115-Release/addon.node')).toEqual({
+      os: 'win32',
+      arch: 'arm64',
+    });
+    expect(await read('darwin/arm64/node/libc-115-Release/addon.node')).toEqual({
+      os: 'darwin',
+      arch: 'arm64',
+    });
+    expect(await read('darwin/x64/node/libc-115-Release/addon.node')).toEqual({
+      os: 'darwin',
+      arch: 'x64',
+    });
   });
 
   it('flags every foreign addon in an unfiltered zeromq', () => {
     const build = join(ROOT, 'node_modules', 'zeromq', 'build');
-    const foreign = foreignNativeModules(build, 'linux', 'x64').map((f) => relative(build, f.file).split(sep).slice(0, 2).join('/'));
-    expect(new Set(foreign)).toEqual(new Set(['darwin/arm64', 'darwin/x64', 'linux/arm64', 'win32/arm64', 'win32/ia32', 'win32/x64']));
+    const foreign = foreignNativeModules(build, 'linux', 'x64').map((f) =>
+      relative(build, f.file).split(sep).slice(0, 2).join('/'),
+    );
+    expect(new Set(foreign)).toEqual(
+      new Set([
+        'darwin/arm64',
+        'darwin/x64',
+        'linux/arm64',
+        'win32/arm64',
+        'win32/ia32',
+        'win32/x64',
+      ]),
+    );
   });
 });

@@ -19,7 +19,9 @@ describe.skipIf(skip !== undefined)('installer seed pairs with a real Icinga mas
   let cleanup: () => Promise<void>;
 
   beforeAll(async () => {
-    master = await IcingaMaster.start({ agents: [{ cn: 'seed1.test' }, { cn: 'seed2.test' }, { cn: 'seed3.test' }] });
+    master = await IcingaMaster.start({
+      agents: [{ cn: 'seed1.test' }, { cn: 'seed2.test' }, { cn: 'seed3.test' }],
+    });
   }, 60_000);
   afterAll(async () => master?.stop());
   beforeEach(async () => {
@@ -40,16 +42,28 @@ describe.skipIf(skip !== undefined)('installer seed pairs with a real Icinga mas
   it('pairs with the ticket and the pinned fingerprint, then forgets the ticket on disk', async () => {
     const ticket = await master.ticket('seed1.test');
     const fingerprint = master.fingerprint.toUpperCase().replace(/(..)(?!$)/g, '$1:');
-    await writeFile(seedFile, `[seed]\r\nICINGA_MASTER=127.0.0.1:${master.port}\r\nICINGA_TICKET=${ticket}\r\nICINGA_FINGERPRINT=${fingerprint}\r\nICINGA_CN=seed1.test\r\n`);
+    await writeFile(
+      seedFile,
+      `[seed]\r\nICINGA_MASTER=127.0.0.1:${master.port}\r\nICINGA_TICKET=${ticket}\r\nICINGA_FINGERPRINT=${fingerprint}\r\nICINGA_CN=seed1.test\r\n`,
+    );
     const report = await apply();
     expect(report.status).toBe('applied');
     expect(report.targets).toEqual([
-      expect.objectContaining({ target: 'icinga', kind: 'icinga', outcome: 'created', detail: expect.stringMatching(/^paired with 127\.0\.0\.1:\d+ as seed1\.test$/) }),
+      expect.objectContaining({
+        target: 'icinga',
+        kind: 'icinga',
+        outcome: 'created',
+        detail: expect.stringMatching(/^paired with 127\.0\.0\.1:\d+ as seed1\.test$/),
+      }),
     ]);
-    const cert = new X509Certificate((await agent.context.identity.readCertificates('icinga')).certPem!);
+    const cert = new X509Certificate(
+      (await agent.context.identity.readCertificates('icinga')).certPem!,
+    );
     expect(cert.subject).toBe('CN=seed1.test');
     expect(cert.checkIssued(new X509Certificate(master.ca.certPem))).toBe(true);
-    expect((await agent.api.listTargets({})).map((t) => [t.name, t.kind])).toEqual([['icinga', 'icinga']]);
+    expect((await agent.api.listTargets({})).map((t) => [t.name, t.kind])).toEqual([
+      ['icinga', 'icinga'],
+    ]);
     await expect(access(seedFile)).rejects.toThrow();
     const applied = await readFile(join(dataDir, 'seed.applied.ini'), 'utf8');
     expect(applied).not.toContain(ticket);
@@ -58,23 +72,34 @@ describe.skipIf(skip !== undefined)('installer seed pairs with a real Icinga mas
 
   it('without a fingerprint, trusts the master on first use and says which certificate it pinned', async () => {
     const ticket = await master.ticket('seed2.test');
-    await writeFile(seedFile, `ICINGA_MASTER=127.0.0.1:${master.port}\nICINGA_TICKET=${ticket}\nAGENT_NAME=seed2.test\n`);
+    await writeFile(
+      seedFile,
+      `ICINGA_MASTER=127.0.0.1:${master.port}\nICINGA_TICKET=${ticket}\nAGENT_NAME=seed2.test\n`,
+    );
     const report = await apply();
     expect(report.targets[0]).toMatchObject({ outcome: 'created' });
     expect(report.targets[0]!.detail).toContain('trusted on first use');
     const spaced = master.fingerprint.toUpperCase().replace(/(..)(?!$)/g, '$1 ');
     expect(report.targets[0]!.detail).toContain(spaced);
-    expect((await agent.context.identity.pin('icinga'))?.value.replace(/:/g, '').toLowerCase()).toBe(master.fingerprint);
+    expect(
+      (await agent.context.identity.pin('icinga'))?.value.replace(/:/g, '').toLowerCase(),
+    ).toBe(master.fingerprint);
   });
 
   it('keeps the seed without its ticket while the master is down, and pairs at the next start', async () => {
     const ticket = await master.ticket('seed3.test');
-    await writeFile(seedFile, `ICINGA_MASTER=127.0.0.1:${master.port}\nICINGA_TICKET=${ticket}\nICINGA_CN=seed3.test\n`);
+    await writeFile(
+      seedFile,
+      `ICINGA_MASTER=127.0.0.1:${master.port}\nICINGA_TICKET=${ticket}\nICINGA_CN=seed3.test\n`,
+    );
     await master.kill();
     try {
       const first = await apply();
       expect(first.status).toBe('retry');
-      expect(first.targets[0]).toMatchObject({ outcome: 'retry', detail: expect.stringContaining('retried at the next start') });
+      expect(first.targets[0]).toMatchObject({
+        outcome: 'retry',
+        detail: expect.stringContaining('retried at the next start'),
+      });
       const kept = await readFile(seedFile, 'utf8');
       expect(kept).toContain(`ICINGA_MASTER=127.0.0.1:${master.port}`);
       expect(kept).not.toContain(ticket);
@@ -85,7 +110,10 @@ describe.skipIf(skip !== undefined)('installer seed pairs with a real Icinga mas
     const second = await apply();
     expect(second.status).toBe('applied');
     expect(second.targets[0]).toMatchObject({ outcome: 'created' });
-    expect(new X509Certificate((await agent.context.identity.readCertificates('icinga')).certPem!).subject).toBe('CN=seed3.test');
+    expect(
+      new X509Certificate((await agent.context.identity.readCertificates('icinga')).certPem!)
+        .subject,
+    ).toBe('CN=seed3.test');
     await expect(access(seedFile)).rejects.toThrow();
   });
 });

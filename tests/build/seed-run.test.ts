@@ -17,10 +17,14 @@ describe('outpost run applies an installer seed on start', () => {
         await stopProcess(child, 'SIGINT');
       }
       expect(output()).toContain(`installer seed ${join(temp.dir, 'seed.ini')}: applied`);
-      const settings = JSON.parse(await readFile(join(temp.dir, 'settings.json'), 'utf8')) as { agent: { autoUpdate: boolean; name: string } };
+      const settings = JSON.parse(await readFile(join(temp.dir, 'settings.json'), 'utf8')) as {
+        agent: { autoUpdate: boolean; name: string };
+      };
       expect(settings.agent).toMatchObject({ autoUpdate: false, name: 'ws-seeded' });
       await expect(access(join(temp.dir, 'seed.ini'))).rejects.toThrow();
-      expect(await readFile(join(temp.dir, 'seed.applied.ini'), 'utf8')).toContain('AGENT_NAME=ws-seeded');
+      expect(await readFile(join(temp.dir, 'seed.applied.ini'), 'utf8')).toContain(
+        'AGENT_NAME=ws-seeded',
+      );
     } finally {
       await temp.cleanup();
     }

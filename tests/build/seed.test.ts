@@ -69,7 +69,12 @@ describe('seed parser', () => {
       password: 's3cret = with spaces',
       caFile: '/etc/pandora/ca.crt',
     });
-    expect(seed.gorgone).toEqual({ target: 'centreon', server: { host: '2001:db8::1', port: 5556 }, nodeId: 12, thumbprint: 'A'.repeat(42) + '_' });
+    expect(seed.gorgone).toEqual({
+      target: 'centreon',
+      server: { host: '2001:db8::1', port: 5556 },
+      nodeId: 12,
+      thumbprint: 'A'.repeat(42) + '_',
+    });
     expect(seed.onsphere).toEqual({
       target: 'onsphere',
       dispatcher: { host: 'dispatcher.local', port: 10443 },
@@ -116,21 +121,59 @@ describe('seed parser', () => {
     ['TENTACLE_PASSWORD=x', 'TENTACLE_PASSWORD', /only meaningful with TENTACLE_SERVER/],
     ['TENTACLE_SERVER=h\nTENTACLE_TARGET=a b', 'TENTACLE_TARGET', /not a valid target name/],
     ['GORGONE_SERVER=h\nGORGONE_THUMBPRINT=' + 'a'.repeat(43), 'GORGONE_NODE_ID', /is required/],
-    ['GORGONE_SERVER=h\nGORGONE_NODE_ID=0\nGORGONE_THUMBPRINT=' + 'a'.repeat(43), 'GORGONE_NODE_ID', /positive whole number/],
+    [
+      'GORGONE_SERVER=h\nGORGONE_NODE_ID=0\nGORGONE_THUMBPRINT=' + 'a'.repeat(43),
+      'GORGONE_NODE_ID',
+      /positive whole number/,
+    ],
     ['GORGONE_SERVER=h\nGORGONE_NODE_ID=3', 'GORGONE_PUBKEY', /pins the server key/],
-    ['GORGONE_SERVER=h\nGORGONE_NODE_ID=3\nGORGONE_THUMBPRINT=short', 'GORGONE_THUMBPRINT', /43-character/],
-    ['GORGONE_SERVER=h\nGORGONE_NODE_ID=3\nGORGONE_PUBKEY=/k.pem\nGORGONE_THUMBPRINT=' + 'a'.repeat(43), 'GORGONE_THUMBPRINT', /not both/],
-    ['GORGONE_SERVER=h\nGORGONE_NODE_ID=3\nGORGONE_PUBKEY=key.pem', 'GORGONE_PUBKEY', /absolute path/],
+    [
+      'GORGONE_SERVER=h\nGORGONE_NODE_ID=3\nGORGONE_THUMBPRINT=short',
+      'GORGONE_THUMBPRINT',
+      /43-character/,
+    ],
+    [
+      'GORGONE_SERVER=h\nGORGONE_NODE_ID=3\nGORGONE_PUBKEY=/k.pem\nGORGONE_THUMBPRINT=' +
+        'a'.repeat(43),
+      'GORGONE_THUMBPRINT',
+      /not both/,
+    ],
+    [
+      'GORGONE_SERVER=h\nGORGONE_NODE_ID=3\nGORGONE_PUBKEY=key.pem',
+      'GORGONE_PUBKEY',
+      /absolute path/,
+    ],
     ['GORGONE_NODE_ID=3', 'GORGONE_NODE_ID', /only meaningful with GORGONE_SERVER/],
-    ['GORGONE_SERVER=h\nGORGONE_NODE_ID=3\nGORGONE_TARGET=a/b\nGORGONE_THUMBPRINT=' + 'a'.repeat(43), 'GORGONE_TARGET', /not a valid target name/],
+    [
+      'GORGONE_SERVER=h\nGORGONE_NODE_ID=3\nGORGONE_TARGET=a/b\nGORGONE_THUMBPRINT=' +
+        'a'.repeat(43),
+      'GORGONE_TARGET',
+      /not a valid target name/,
+    ],
     ['ONSPHERE_DISPATCHER=h\nONSPHERE_CERT=/c\nONSPHERE_KEY=/k', 'ONSPHERE_CA', /is required/],
     ['ONSPHERE_DISPATCHER=h\nONSPHERE_CA=/a\nONSPHERE_KEY=/k', 'ONSPHERE_CERT', /is required/],
     ['ONSPHERE_DISPATCHER=h\nONSPHERE_CA=/a\nONSPHERE_CERT=/c', 'ONSPHERE_KEY', /is required/],
-    ['ONSPHERE_DISPATCHER=h\nONSPHERE_CA=/a\nONSPHERE_CERT=/c\nONSPHERE_KEY=k', 'ONSPHERE_KEY', /absolute path/],
-    ['ONSPHERE_DISPATCHER=h:99999\nONSPHERE_CA=/a\nONSPHERE_CERT=/c\nONSPHERE_KEY=/k', 'ONSPHERE_DISPATCHER', /1 to 65535/],
+    [
+      'ONSPHERE_DISPATCHER=h\nONSPHERE_CA=/a\nONSPHERE_CERT=/c\nONSPHERE_KEY=k',
+      'ONSPHERE_KEY',
+      /absolute path/,
+    ],
+    [
+      'ONSPHERE_DISPATCHER=h:99999\nONSPHERE_CA=/a\nONSPHERE_CERT=/c\nONSPHERE_KEY=/k',
+      'ONSPHERE_DISPATCHER',
+      /1 to 65535/,
+    ],
     ['ONSPHERE_CA=/a', 'ONSPHERE_CA', /only meaningful with ONSPHERE_DISPATCHER/],
-    ['ONSPHERE_DISPATCHER=h\nONSPHERE_CA=/a\nONSPHERE_CERT=/c\nONSPHERE_KEY=/k\nONSPHERE_TARGET=..', 'ONSPHERE_TARGET', /not a valid target name/],
-    ['ICINGA_MASTER=h\nTENTACLE_SERVER=h\nTENTACLE_TARGET=icinga', 'seed', /two targets are named 'icinga'/],
+    [
+      'ONSPHERE_DISPATCHER=h\nONSPHERE_CA=/a\nONSPHERE_CERT=/c\nONSPHERE_KEY=/k\nONSPHERE_TARGET=..',
+      'ONSPHERE_TARGET',
+      /not a valid target name/,
+    ],
+    [
+      'ICINGA_MASTER=h\nTENTACLE_SERVER=h\nTENTACLE_TARGET=icinga',
+      'seed',
+      /two targets are named 'icinga'/,
+    ],
   ];
   for (const [text, field, message] of bad) {
     it(`refuses ${JSON.stringify(text.split('\n').at(-1))} naming ${field}`, () => {
@@ -155,7 +198,13 @@ describe('seed parser', () => {
 
   it('never fails on any input with anything but an AgentError naming a field', () => {
     const keys = [...Object.keys(SEED_PARAMETERS), 'NOPE', '[seed]', '#', ''];
-    const line = fc.tuple(fc.constantFrom(...keys), fc.constantFrom('=', ' = ', ''), fc.string({ maxLength: 50 })).map(([k, eq, v]) => `${k}${eq}${v}`);
+    const line = fc
+      .tuple(
+        fc.constantFrom(...keys),
+        fc.constantFrom('=', ' = ', ''),
+        fc.string({ maxLength: 50 }),
+      )
+      .map(([k, eq, v]) => `${k}${eq}${v}`);
     fc.assert(
       fc.property(fc.array(line, { maxLength: 12 }), fc.constantFrom('\n', '\r\n'), (lines, nl) => {
         try {
@@ -197,7 +246,13 @@ describe('seed applier', () => {
       await agent.close();
       await temp.cleanup();
     });
-    return { agent, dataDir, machineDir, dir: temp.dir, locations: [join(dataDir, 'seed.ini'), join(machineDir, 'seed.ini')] };
+    return {
+      agent,
+      dataDir,
+      machineDir,
+      dir: temp.dir,
+      locations: [join(dataDir, 'seed.ini'), join(machineDir, 'seed.ini')],
+    };
   }
 
   it('creates the targets, moves the secrets to the SecretStore, pins keys, and applies once', async () => {
@@ -215,7 +270,10 @@ describe('seed applier', () => {
     await writeFile(join(dir, 'ca.crt'), ca.certPem);
     await writeFile(join(dir, 'module.crt'), module.certPem);
     await writeFile(join(dir, 'module.key'), module.keyPem);
-    await writeFile(join(dir, 'gorgone.pub'), gorgoneKey.publicKey.export({ type: 'spki', format: 'pem' }));
+    await writeFile(
+      join(dir, 'gorgone.pub'),
+      gorgoneKey.publicKey.export({ type: 'spki', format: 'pem' }),
+    );
     const seedText = [
       '[seed]',
       'AGENT_NAME=ws-42',
@@ -254,7 +312,12 @@ describe('seed applier', () => {
     expect(settings.agent.autoUpdate).toBe(false);
     const targets = await agent.api.listTargets({});
     expect(Object.fromEntries(targets.map((t) => [t.name, t.config]))).toMatchObject({
-      pandora: { host: 'pandora.example', port: 41121, tls: true, caFile: agent.context.identity.certificateFiles('pandora').caPath },
+      pandora: {
+        host: 'pandora.example',
+        port: 41121,
+        tls: true,
+        caFile: agent.context.identity.certificateFiles('pandora').caPath,
+      },
       centreon: { host: 'central.example', port: 5556, nodeId: 7 },
       onsphere: { host: 'dispatcher.example', port: 10000 },
     });
@@ -266,7 +329,9 @@ describe('seed applier', () => {
     expect(await agent.context.secrets.get('target/pandora/password')).toBe('hunter2-secret');
     expect(await agent.context.secrets.get('target/icinga/ticket')).toBe(TICKET);
     const pins = await agent.context.identity.pins();
-    expect(pins.find((p) => p.target === 'centreon')?.value).toBe(jwkThumbprint(gorgoneKey.publicKey));
+    expect(pins.find((p) => p.target === 'centreon')?.value).toBe(
+      jwkThumbprint(gorgoneKey.publicKey),
+    );
     const stored = await agent.context.identity.readCertificates('onsphere');
     expect(stored).toEqual({ caPem: ca.certPem, certPem: module.certPem, keyPem: module.keyPem });
 
@@ -288,7 +353,9 @@ describe('seed applier', () => {
   });
 
   it('reports kinds whose module is missing and targets whose files are wrong, and still removes every secret', async () => {
-    const { agent, dataDir, dir, locations } = await setup([moduleWithDriver('onsphere', z.object({}).passthrough())]);
+    const { agent, dataDir, dir, locations } = await setup([
+      moduleWithDriver('onsphere', z.object({}).passthrough()),
+    ]);
     const ca = TestCa.create();
     const other = ca.issue({ cn: 'other' });
     const module = ca.issue({ cn: 'ws-42' });
@@ -306,8 +373,16 @@ describe('seed applier', () => {
     await writeFile(locations[0]!, seedText);
     const [report] = await applyPendingSeeds(agent, locations);
     expect(report?.targets).toEqual([
-      expect.objectContaining({ target: 'icinga', outcome: 'skipped', detail: expect.stringMatching(/no icinga module/) }),
-      expect.objectContaining({ target: 'onsphere', outcome: 'failed', detail: expect.stringMatching(/^ONSPHERE_KEY: .* is not the key of the ONSPHERE_CERT/) }),
+      expect.objectContaining({
+        target: 'icinga',
+        outcome: 'skipped',
+        detail: expect.stringMatching(/no icinga module/),
+      }),
+      expect.objectContaining({
+        target: 'onsphere',
+        outcome: 'failed',
+        detail: expect.stringMatching(/^ONSPHERE_KEY: .* is not the key of the ONSPHERE_CERT/),
+      }),
     ]);
     expect(await agent.context.secrets.get('target/icinga/ticket')).toBe(TICKET);
     expect(await agent.api.listTargets({})).toEqual([]);
@@ -334,7 +409,10 @@ describe('seed applier', () => {
     const reports = await applyPendingSeeds(agent, locations);
     expect(reports.map((r) => [r.source, r.status])).toEqual([[locations[1], 'applied']]);
     expect((await agent.api.getSettings({})).agent.autoUpdate).toBe(false);
-    expect(seedLocations('/data', 'linux')).toEqual([join('/data', 'seed.ini'), join('/etc/outpost', 'seed.ini')]);
+    expect(seedLocations('/data', 'linux')).toEqual([
+      join('/data', 'seed.ini'),
+      join('/etc/outpost', 'seed.ini'),
+    ]);
     expect(machineSeedDir('darwin')).toBe(join('/Library/Application Support', 'Outpost'));
     expect(machineSeedDir('win32', { ProgramData: 'D:\\PD' })).toMatch(/^D:\\PD[\\/]Outpost$/);
   });
@@ -345,22 +423,39 @@ describe('seeded Tentacle target against the reference server', () => {
     const temp = await makeTempDir('outpost-seed-tentacle-');
     const ca = TestCa.create();
     const serverCert = ca.issue({ cn: 'localhost' });
-    const server = await TentacleServer.start({ dir: join(temp.dir, 'incoming'), password: 'seeded-Secret', tls: { certPem: serverCert.certPem, keyPem: serverCert.keyPem } });
-    const agent = await Agent.open({ dataDir: join(temp.dir, 'data'), modules: [createTentacleModule()], logToFile: false });
+    const server = await TentacleServer.start({
+      dir: join(temp.dir, 'incoming'),
+      password: 'seeded-Secret',
+      tls: { certPem: serverCert.certPem, keyPem: serverCert.keyPem },
+    });
+    const agent = await Agent.open({
+      dataDir: join(temp.dir, 'data'),
+      modules: [createTentacleModule()],
+      logToFile: false,
+    });
     try {
       await writeFile(join(temp.dir, 'ca.crt'), ca.certPem);
       const seedFile = join(temp.dir, 'data', 'seed.ini');
-      await writeFile(seedFile, `TENTACLE_SERVER=127.0.0.1:${server.port}\nTENTACLE_TLS=1\nTENTACLE_CA=${join(temp.dir, 'ca.crt')}\nTENTACLE_PASSWORD=seeded-Secret\n`);
+      await writeFile(
+        seedFile,
+        `TENTACLE_SERVER=127.0.0.1:${server.port}\nTENTACLE_TLS=1\nTENTACLE_CA=${join(temp.dir, 'ca.crt')}\nTENTACLE_PASSWORD=seeded-Secret\n`,
+      );
       const [report] = await applyPendingSeeds(agent, [seedFile]);
-      expect(report?.targets).toEqual([expect.objectContaining({ target: 'pandora', outcome: 'created' })]);
-      expect(await readFile(join(temp.dir, 'data', 'seed.applied.ini'), 'utf8')).not.toContain('seeded-Secret');
+      expect(report?.targets).toEqual([
+        expect.objectContaining({ target: 'pandora', outcome: 'created' }),
+      ]);
+      expect(await readFile(join(temp.dir, 'data', 'seed.applied.ini'), 'utf8')).not.toContain(
+        'seeded-Secret',
+      );
 
       const payload = join(temp.dir, 'agent.data');
       await writeFile(payload, '<agent_data/>\n');
       const result = await agent.api.tentacleSend({ target: 'pandora', files: [payload] });
       expect(result.allOk).toBe(true);
       expect(result.tls?.peerSubject).toContain('localhost');
-      expect(await readFile(join(temp.dir, 'incoming', 'agent.data'), 'utf8')).toBe('<agent_data/>\n');
+      expect(await readFile(join(temp.dir, 'incoming', 'agent.data'), 'utf8')).toBe(
+        '<agent_data/>\n',
+      );
     } finally {
       await agent.close();
       await server.stop();

@@ -10,7 +10,15 @@ import { parseCertificate } from '../identity/x509.ts';
 import { APP_NAME } from '../paths.ts';
 import { targetSecretName } from '../secrets.ts';
 import type { TargetKind } from '../targets/driver.ts';
-import { parseSeed, parseSeedText, SECRET_PARAMETERS, type HostPort, type IcingaSeed, type Seed, type TentacleSeed } from './seed.ts';
+import {
+  parseSeed,
+  parseSeedText,
+  SECRET_PARAMETERS,
+  type HostPort,
+  type IcingaSeed,
+  type Seed,
+  type TentacleSeed,
+} from './seed.ts';
 
 export const SEED_FILE_NAME = 'seed.ini';
 export const APPLIED_SEED_FILE_NAME = 'seed.applied.ini';
@@ -28,8 +36,12 @@ export function seedLocations(
   return [join(dataDir, SEED_FILE_NAME), join(machineSeedDir(platform, env), SEED_FILE_NAME)];
 }
 
-export function machineSeedDir(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): string {
-  if (platform === 'win32') return join(env.ProgramData ?? env.PROGRAMDATA ?? 'C:\\ProgramData', APP_NAME);
+export function machineSeedDir(
+  platform: NodeJS.Platform = process.platform,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if (platform === 'win32')
+    return join(env.ProgramData ?? env.PROGRAMDATA ?? 'C:\\ProgramData', APP_NAME);
   if (platform === 'darwin') return join('/Library/Application Support', APP_NAME);
   return '/etc/outpost';
 }
@@ -84,10 +96,19 @@ export async function applySeedFile(agent: Agent, path: string): Promise<SeedRep
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw new AgentError('io', `cannot read the seed file ${path}: ${(error as Error).message}`, { cause: error });
+    throw new AgentError('io', `cannot read the seed file ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const report: SeedReport = { source: path, status: 'applied', targets: [], secretsStored: [], sourceRemoved: false, warnings: [] };
+  const report: SeedReport = {
+    source: path,
+    status: 'applied',
+    targets: [],
+    secretsStored: [],
+    sourceRemoved: false,
+    warnings: [],
+  };
   const appliedPath = join(ctx.paths.root, APPLIED_SEED_FILE_NAME);
 
   if ((await appliedHashes(appliedPath)).includes(sha256)) {
@@ -104,7 +125,10 @@ export async function applySeedFile(agent: Agent, path: string): Promise<SeedRep
   } catch (error) {
     report.status = 'invalid';
     report.error = toAgentError(error).message;
-    ctx.log.error('the installer seed is invalid and was not applied', { file: path, error: report.error });
+    ctx.log.error('the installer seed is invalid and was not applied', {
+      file: path,
+      error: report.error,
+    });
     ctx.events.emit('notice', {
       level: 'error',
       title: 'Deployment settings not applied',
@@ -121,9 +145,20 @@ export async function applySeedFile(agent: Agent, path: string): Promise<SeedRep
   }
 
   // Secrets first: whatever happens to a target, they must not stay on disk.
-  if (seed.icinga?.ticket !== undefined) await storeSecret(ctx, report, targetSecretName(seed.icinga.target, 'ticket'), seed.icinga.ticket);
+  if (seed.icinga?.ticket !== undefined)
+    await storeSecret(
+      ctx,
+      report,
+      targetSecretName(seed.icinga.target, 'ticket'),
+      seed.icinga.ticket,
+    );
   if (seed.tentacle?.password !== undefined) {
-    await storeSecret(ctx, report, targetSecretName(seed.tentacle.target, 'password'), seed.tentacle.password);
+    await storeSecret(
+      ctx,
+      report,
+      targetSecretName(seed.tentacle.target, 'password'),
+      seed.tentacle.password,
+    );
   }
 
   if (seed.icinga !== undefined) {
@@ -137,7 +172,12 @@ export async function applySeedFile(agent: Agent, path: string): Promise<SeedRep
     const s = seed.gorgone;
     await createTarget(ctx, report, s.target, 'gorgone', async () => {
       const thumbprint = s.thumbprint ?? (await thumbprintOfKeyFile(s.pubkeyFile!));
-      await ctx.identity.setPin({ target: s.target, kind: 'jwk-thumbprint', value: thumbprint, subject: `Gorgone server ${s.server.host} (installer seed)` });
+      await ctx.identity.setPin({
+        target: s.target,
+        kind: 'jwk-thumbprint',
+        value: thumbprint,
+        subject: `Gorgone server ${s.server.host} (installer seed)`,
+      });
       return { ...endpoint(s.server), nodeId: s.nodeId };
     });
   }
@@ -148,7 +188,12 @@ export async function applySeedFile(agent: Agent, path: string): Promise<SeedRep
       const certPem = await readCertificate(s.certFile, 'ONSPHERE_CERT');
       const keyPem = await readPrivateKeyMatching(s.keyFile, certPem);
       const files = await ctx.identity.saveCertificates(s.target, { caPem, certPem, keyPem });
-      return { ...endpoint(s.dispatcher), caFile: files.caPath, certFile: files.certPath, keyFile: files.keyPath };
+      return {
+        ...endpoint(s.dispatcher),
+        caFile: files.caPath,
+        certFile: files.certPath,
+        keyFile: files.keyPath,
+      };
     });
   }
 
@@ -156,23 +201,37 @@ export async function applySeedFile(agent: Agent, path: string): Promise<SeedRep
     report.status = 'retry';
     await keepForRetry(path, raw, report);
   } else {
-    await writeFileAtomic(appliedPath, appliedFileText(path, sha256, raw, report, await readOptional(appliedPath)), 0o600);
+    await writeFileAtomic(
+      appliedPath,
+      appliedFileText(path, sha256, raw, report, await readOptional(appliedPath)),
+      0o600,
+    );
     report.sourceRemoved = await removeSource(path, report);
   }
 
   const summary = report.targets.map((t) => `${t.target} (${t.kind}): ${t.outcome}`).join('; ');
-  ctx.log.info(report.status === 'retry' ? 'installer seed applied in part, the rest is retried at the next start' : 'installer seed applied', {
-    file: path,
-    targets: summary,
-    secrets: report.secretsStored.length,
-  });
-  for (const t of report.targets) if (t.outcome !== 'created') ctx.log.warn(`${t.target}: ${t.detail}`, { file: path });
+  ctx.log.info(
+    report.status === 'retry'
+      ? 'installer seed applied in part, the rest is retried at the next start'
+      : 'installer seed applied',
+    {
+      file: path,
+      targets: summary,
+      secrets: report.secretsStored.length,
+    },
+  );
+  for (const t of report.targets)
+    if (t.outcome !== 'created') ctx.log.warn(`${t.target}: ${t.detail}`, { file: path });
   for (const warning of report.warnings) ctx.log.warn(warning, { file: path });
   const failed = report.targets.some((t) => t.outcome !== 'created') || report.warnings.length > 0;
   ctx.events.emit('notice', {
     level: failed ? 'warning' : 'info',
     title: 'Deployment settings applied',
-    body: [summary === '' ? 'agent settings only' : summary, ...report.targets.map((t) => `${t.target}: ${t.detail}`), ...report.warnings].join('\n'),
+    body: [
+      summary === '' ? 'agent settings only' : summary,
+      ...report.targets.map((t) => `${t.target}: ${t.detail}`),
+      ...report.warnings,
+    ].join('\n'),
   });
   return report;
 }
@@ -191,14 +250,22 @@ async function pairIcingaFromSeed(
   cn: string | undefined,
 ): Promise<void> {
   if (!agent.has('pairIcinga') || !agent.has('fetchIcingaMasterCertificate')) {
-    report.targets.push({ target: s.target, kind: 'icinga', outcome: 'skipped', detail: 'this build of Outpost has no icinga module; pair it from the app once it has' });
+    report.targets.push({
+      target: s.target,
+      kind: 'icinga',
+      outcome: 'skipped',
+      detail: 'this build of Outpost has no icinga module; pair it from the app once it has',
+    });
     return;
   }
   try {
     let fingerprint = s.fingerprint;
     let pinnedOnFirstUse = '';
     if (fingerprint === undefined) {
-      const master = await agent.api.fetchIcingaMasterCertificate({ host: s.master.host, port: s.master.port });
+      const master = await agent.api.fetchIcingaMasterCertificate({
+        host: s.master.host,
+        port: s.master.port,
+      });
       fingerprint = master.fingerprint;
       pinnedOnFirstUse = ` (master certificate ${master.fingerprintSpaced} trusted on first use: no ICINGA_FINGERPRINT was given)`;
     }
@@ -222,7 +289,9 @@ async function pairIcingaFromSeed(
       target: s.target,
       kind: 'icinga',
       outcome: agentError.transient ? 'retry' : 'failed',
-      detail: agentError.transient ? `${agentError.message} (retried at the next start)` : agentError.message,
+      detail: agentError.transient
+        ? `${agentError.message} (retried at the next start)`
+        : agentError.message,
     });
   }
 }
@@ -233,36 +302,72 @@ async function pairIcingaFromSeed(
  * the password in the SecretStore. The CA is copied into the identity store
  * first, so the target does not depend on the file the installer pointed at.
  */
-async function addTentacleFromSeed(agent: Agent, report: SeedReport, s: TentacleSeed): Promise<void> {
+async function addTentacleFromSeed(
+  agent: Agent,
+  report: SeedReport,
+  s: TentacleSeed,
+): Promise<void> {
   const ctx = agent.context;
   if (!agent.has('addTentacleTarget')) {
-    report.targets.push({ target: s.target, kind: 'tentacle', outcome: 'skipped', detail: 'this build of Outpost has no tentacle module; pair it from the app once it has' });
+    report.targets.push({
+      target: s.target,
+      kind: 'tentacle',
+      outcome: 'skipped',
+      detail: 'this build of Outpost has no tentacle module; pair it from the app once it has',
+    });
     return;
   }
   try {
     const caFile =
       s.caFile === undefined
         ? undefined
-        : (await ctx.identity.saveCertificates(s.target, { caPem: await readCertificate(s.caFile, 'TENTACLE_CA') })).caPath;
+        : (
+            await ctx.identity.saveCertificates(s.target, {
+              caPem: await readCertificate(s.caFile, 'TENTACLE_CA'),
+            })
+          ).caPath;
     const password = s.password ?? (await ctx.secrets.get(targetSecretName(s.target, 'password')));
     const info = await agent.api.addTentacleTarget({
       name: s.target,
-      connection: { host: s.server.host, port: s.server.port, tls: s.tls, ...(caFile === undefined ? {} : { caFile }) },
+      connection: {
+        host: s.server.host,
+        port: s.server.port,
+        tls: s.tls,
+        ...(caFile === undefined ? {} : { caFile }),
+      },
       ...(password === undefined ? {} : { password }),
       replace: true,
     });
     const warnings = info.warnings.length === 0 ? '' : ` (${info.warnings.join('; ')})`;
-    report.targets.push({ target: s.target, kind: 'tentacle', outcome: 'created', detail: `saved ${s.server.host}:${s.server.port}${s.tls ? ' over TLS' : ''}${warnings}` });
+    report.targets.push({
+      target: s.target,
+      kind: 'tentacle',
+      outcome: 'created',
+      detail: `saved ${s.server.host}:${s.server.port}${s.tls ? ' over TLS' : ''}${warnings}`,
+    });
   } catch (error) {
-    report.targets.push({ target: s.target, kind: 'tentacle', outcome: 'failed', detail: toAgentError(error).message });
+    report.targets.push({
+      target: s.target,
+      kind: 'tentacle',
+      outcome: 'failed',
+      detail: toAgentError(error).message,
+    });
   }
 }
 
 /** Rewrites the seed without its secrets (they are in the SecretStore) so the next start retries it. */
-async function keepForRetry(path: string, raw: Map<string, string>, report: SeedReport): Promise<void> {
+async function keepForRetry(
+  path: string,
+  raw: Map<string, string>,
+  report: SeedReport,
+): Promise<void> {
   if (report.secretsStored.length === 0) return;
-  const lines = [`# Outpost: secrets moved to the secret store (${report.secretsStored.join(', ')}); retried at the next start`, '[seed]'];
-  for (const [key, value] of raw) if (!SECRET_PARAMETERS.has(key as never)) lines.push(`${key}=${value}`);
+  const lines = [
+    `# Outpost: secrets moved to the secret store (${report.secretsStored.join(', ')}); retried at the next start`,
+    '[seed]',
+  ];
+  for (const [key, value] of raw)
+    if (!SECRET_PARAMETERS.has(key as never)) lines.push(`${key}=${value}`);
   try {
     await writeFileAtomic(path, `${lines.join('\n')}\n`, 0o600);
   } catch (error) {
@@ -272,7 +377,12 @@ async function keepForRetry(path: string, raw: Map<string, string>, report: Seed
   }
 }
 
-async function storeSecret(ctx: AgentContext, report: SeedReport, name: string, value: string): Promise<void> {
+async function storeSecret(
+  ctx: AgentContext,
+  report: SeedReport,
+  name: string,
+  value: string,
+): Promise<void> {
   await ctx.secrets.set(name, value);
   report.secretsStored.push(name);
 }
@@ -290,13 +400,23 @@ async function createTarget(
   prepare: () => Promise<Record<string, unknown>>,
 ): Promise<void> {
   if (!ctx.targets.hasDriver(kind)) {
-    report.targets.push({ target, kind, outcome: 'skipped', detail: `this build of Outpost has no ${kind} module; pair it from the app once it has` });
+    report.targets.push({
+      target,
+      kind,
+      outcome: 'skipped',
+      detail: `this build of Outpost has no ${kind} module; pair it from the app once it has`,
+    });
     return;
   }
   try {
     const config = await prepare();
     ctx.targets.save(target, kind, config);
-    report.targets.push({ target, kind, outcome: 'created', detail: `${kind} target '${target}' saved; it pairs when the agent runs` });
+    report.targets.push({
+      target,
+      kind,
+      outcome: 'created',
+      detail: `${kind} target '${target}' saved; it pairs when the agent runs`,
+    });
   } catch (error) {
     report.targets.push({ target, kind, outcome: 'failed', detail: toAgentError(error).message });
   }
@@ -310,7 +430,11 @@ async function readFileFor(path: string, field: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    throw new AgentError('not-found', `${field}: cannot read '${path}': ${(error as Error).message}`, { field });
+    throw new AgentError(
+      'not-found',
+      `${field}: cannot read '${path}': ${(error as Error).message}`,
+      { field },
+    );
   }
 }
 
@@ -319,7 +443,11 @@ async function readCertificate(path: string, field: string): Promise<string> {
   try {
     parseCertificate(pem);
   } catch (error) {
-    throw new AgentError('invalid-request', `${field}: '${path}' is not a PEM certificate: ${(error as Error).message}`, { field });
+    throw new AgentError(
+      'invalid-request',
+      `${field}: '${path}' is not a PEM certificate: ${(error as Error).message}`,
+      { field },
+    );
   }
   return pem;
 }
@@ -330,13 +458,21 @@ async function readPrivateKeyMatching(path: string, certPem: string): Promise<st
   try {
     keySpki = createPublicKey(createPrivateKey(pem)).export({ type: 'spki', format: 'der' });
   } catch (error) {
-    throw new AgentError('invalid-request', `ONSPHERE_KEY: '${path}' is not an unencrypted PEM private key: ${(error as Error).message}`, {
-      field: 'ONSPHERE_KEY',
-    });
+    throw new AgentError(
+      'invalid-request',
+      `ONSPHERE_KEY: '${path}' is not an unencrypted PEM private key: ${(error as Error).message}`,
+      {
+        field: 'ONSPHERE_KEY',
+      },
+    );
   }
   const certSpki = parseCertificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
   if (!keySpki.equals(certSpki)) {
-    throw new AgentError('invalid-request', `ONSPHERE_KEY: '${path}' is not the key of the ONSPHERE_CERT certificate`, { field: 'ONSPHERE_KEY' });
+    throw new AgentError(
+      'invalid-request',
+      `ONSPHERE_KEY: '${path}' is not the key of the ONSPHERE_CERT certificate`,
+      { field: 'ONSPHERE_KEY' },
+    );
   }
   return pem;
 }
@@ -346,9 +482,13 @@ async function thumbprintOfKeyFile(path: string): Promise<string> {
   try {
     return jwkThumbprint(publicKeyFromPem(pem));
   } catch (error) {
-    throw new AgentError('invalid-request', `GORGONE_PUBKEY: '${path}' is not an RSA public key: ${(error as Error).message}`, {
-      field: 'GORGONE_PUBKEY',
-    });
+    throw new AgentError(
+      'invalid-request',
+      `GORGONE_PUBKEY: '${path}' is not an RSA public key: ${(error as Error).message}`,
+      {
+        field: 'GORGONE_PUBKEY',
+      },
+    );
   }
 }
 
@@ -382,10 +522,21 @@ async function appliedHashes(appliedPath: string): Promise<string[]> {
 }
 
 /** The record of what was applied: the seed without its secrets, newest first, earlier records kept. */
-function appliedFileText(source: string, sha256: string, raw: Map<string, string>, report: SeedReport, previous: string | undefined): string {
-  const lines = [`# Outpost installer seed applied ${new Date().toISOString()} from ${source}`, `# sha256 ${sha256}`];
-  for (const t of report.targets) lines.push(`# ${t.kind} target '${t.target}': ${t.outcome}: ${t.detail}`);
-  for (const name of report.secretsStored) lines.push(`# secret moved to the secret store as ${name}`);
+function appliedFileText(
+  source: string,
+  sha256: string,
+  raw: Map<string, string>,
+  report: SeedReport,
+  previous: string | undefined,
+): string {
+  const lines = [
+    `# Outpost installer seed applied ${new Date().toISOString()} from ${source}`,
+    `# sha256 ${sha256}`,
+  ];
+  for (const t of report.targets)
+    lines.push(`# ${t.kind} target '${t.target}': ${t.outcome}: ${t.detail}`);
+  for (const name of report.secretsStored)
+    lines.push(`# secret moved to the secret store as ${name}`);
   lines.push('[seed]');
   for (const [key, value] of raw) {
     if (!SECRET_PARAMETERS.has(key as never)) lines.push(`${key}=${value}`);
