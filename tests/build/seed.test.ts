@@ -402,6 +402,16 @@ describe('seed applier', () => {
     expect(await agent.context.secrets.list()).toEqual([]);
   });
 
+  it('reports a seed it cannot read without stopping', async () => {
+    const { agent, locations } = await setup([]);
+    await mkdir(locations[0]!);
+    const [report] = await applyPendingSeeds(agent, locations);
+    expect(report).toMatchObject({
+      status: 'invalid',
+      error: expect.stringMatching(/cannot read the seed file: EISDIR/),
+    });
+  });
+
   it('applies a machine-wide seed and knows where each OS keeps it', async () => {
     const { agent, locations, machineDir } = await setup([]);
     await mkdir(machineDir);

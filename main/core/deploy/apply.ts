@@ -96,9 +96,23 @@ export async function applySeedFile(agent: Agent, path: string): Promise<SeedRep
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw new AgentError('io', `cannot read the seed file ${path}: ${(error as Error).message}`, {
-      cause: error,
+    // An unreadable seed (permissions, a folder in its place) must not stop the agent: say so and go on.
+    const message = `cannot read the seed file: ${(error as Error).message}`;
+    ctx.log.error('the installer seed could not be read', { file: path, error: message });
+    ctx.events.emit('notice', {
+      level: 'error',
+      title: 'Deployment settings not applied',
+      body: `${path}: ${message}`,
     });
+    return {
+      source: path,
+      status: 'invalid',
+      error: message,
+      targets: [],
+      secretsStored: [],
+      sourceRemoved: false,
+      warnings: [],
+    };
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const report: SeedReport = {
