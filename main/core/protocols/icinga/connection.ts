@@ -77,17 +77,22 @@ export class RpcConnection {
     return this.socket.write(encodeMessage(message));
   }
 
+  #drain: Promise<void> | undefined;
+
+  /** One shared wait for 'drain', however many pipelined senders wait on it. */
   drained(): Promise<void> {
     if (!this.socket.writableNeedDrain || this.#closed) return Promise.resolve();
-    return new Promise((resolve) => {
+    this.#drain ??= new Promise<void>((resolve) => {
       const done = (): void => {
         this.socket.off('drain', done);
         this.socket.off('close', done);
+        this.#drain = undefined;
         resolve();
       };
       this.socket.once('drain', done);
       this.socket.once('close', done);
     });
+    return this.#drain;
   }
 
   /** Sends a message with `id` and resolves with the master's response to it (§2.4). */
