@@ -4,7 +4,7 @@
  * strict lock-step lines (§2). Translates the server's silences into errors a
  * person can act on (§17.3).
  */
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, getCACertificates, type TLSSocket } from 'node:tls';
 import { AgentError } from '../../errors.ts';
@@ -31,8 +31,10 @@ export const FINAL_REPLY_BASE_MS = 30_000;
 export const FINAL_REPLY_MS_PER_MIB = 125;
 /** Incoming bytes we buffer before pausing the socket (flat memory for RECV). */
 const READ_HIGH_WATER = 4 * 1024 * 1024;
-/** Read size for uploads: large chunks keep per-chunk overhead low at loopback speed. */
-const UPLOAD_CHUNK_BYTES = 512 * 1024;
+/** Uploads read the file in chunks this large (low per-chunk overhead at loopback speed)… */
+const UPLOAD_CHUNK_BYTES = 256 * 1024;
+/** …into this many reused buffers. */
+const UPLOAD_BUFFERS = 4;
 
 export function finalReplyTimeoutMs(bytes: number): number {
   return FINAL_REPLY_BASE_MS + Math.ceil(bytes / (1024 * 1024)) * FINAL_REPLY_MS_PER_MIB;
@@ -510,23 +512,57 @@ export class TentacleSession {
 
   /** Streams a file (or any byte source) as the announced payload, checking its length. */
   async sendPayload(source: AsyncIterable<Buffer> | string, size: number, onProgress?: (bytes: number) => void): Promise<void> {
-    const input = typeof source === 'string' ? createReadStream(source, { highWaterMark: UPLOAD_CHUNK_BYTES }) : source;
-    let sent = 0;
-    try {
-      for await (const chunk of input) {
-        const buf = chunk as Buffer;
-        sent += buf.length;
-        if (sent > size) break;
-        await this.write(buf, `after ${sent - buf.length} of ${size} bytes of data`);
-        onProgress?.(sent);
-      }
-    } finally {
-      if (typeof source === 'string') (input as ReturnType<typeof createReadStream>).destroy();
-    }
+    const sent = typeof source === 'string' ? await this.#sendFile(source, size, onProgress) : await this.#sendIterable(source, size, onProgress);
     if (sent !== size) {
       // The server now waits for bytes that will never come; this session is unusable.
       this.destroy();
-      throw new AgentError('io', `the file changed size while it was being sent (announced ${size} bytes, read ${sent}): send it again once it is complete`, { transient: true });
+      throw new AgentError('io', `the file changed size while it was being sent (announced ${size} bytes, ${sent > size ? 'it grew' : `read ${sent}`}): send it again once it is complete`, { transient: true });
+    }
+  }
+
+  async #sendIterable(source: AsyncIterable<Buffer>, size: number, onProgress?: (bytes: number) => void): Promise<number> {
+    let sent = 0;
+    for await (const chunk of source) {
+      sent += chunk.length;
+      if (sent > size) break;
+      await this.write(chunk, `after ${sent - chunk.length} of ${size} bytes of data`);
+      onProgress?.(sent);
+    }
+    return sent;
+  }
+
+  /**
+   * Reads the file into a small pool of buffers, each reused once the socket
+   * has taken it: memory stays at UPLOAD_BUFFERS × UPLOAD_CHUNK_BYTES whatever
+   * the file size, and no garbage is made per chunk.
+   */
+  async #sendFile(path: string, size: number, onProgress?: (bytes: number) => void): Promise<number> {
+    const handle = await open(path, 'r');
+    const free = Array.from({ length: UPLOAD_BUFFERS }, () => Buffer.allocUnsafe(UPLOAD_CHUNK_BYTES));
+    let position = 0;
+    try {
+      while (position < size) {
+        while (free.length === 0) {
+          if (this.closed) throw this.#closedError(`after ${position} of ${size} bytes of data`);
+          await this.#waitEvent(DATA_IDLE_TIMEOUT_MS, `(upload stalled after ${position} of ${size} bytes)`);
+        }
+        if (this.closed) throw this.#closedError(`after ${position} of ${size} bytes of data`);
+        const buffer = free.pop()!;
+        const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - position), position);
+        if (bytesRead === 0) return position;
+        // A file that grew after it was announced would arrive cut short: check
+        // before the last chunk goes out, so the server never completes it.
+        if (position + bytesRead === size && (await handle.read(Buffer.alloc(1), 0, 1, size)).bytesRead > 0) return size + 1;
+        position += bytesRead;
+        this.#socket.write(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead), () => {
+          free.push(buffer);
+          this.#notify();
+        });
+        onProgress?.(position);
+      }
+      return position;
+    } finally {
+      await handle.close();
     }
   }
 
