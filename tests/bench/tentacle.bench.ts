@@ -5,8 +5,8 @@
  * SEND line, then the file piped into the socket), and our RSS during the send.
  */
 import { type ChildProcess } from 'node:child_process';
-import { createReadStream } from 'node:fs';
-import { open, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, writeFile } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -86,6 +86,41 @@ async function peakRssGrowth(fn: () => Promise<unknown>): Promise<number> {
     clearInterval(sampler);
   }
   return peak;
+}
+
+/** The download baseline: RECV, RECV OK, then the socket's bytes straight into a file. */
+async function rawRecv(name: string, dest: string, port: number): Promise<void> {
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const s = netConnect({ host: '127.0.0.1', port }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const out = createWriteStream(dest);
+  await new Promise<void>((resolve, reject) => {
+    let header = '';
+    let remaining = -1;
+    socket.on('data', (chunk: Buffer) => {
+      let body = chunk;
+      if (remaining < 0) {
+        header += chunk.toString('latin1');
+        const end = header.indexOf('\n');
+        if (end === -1) return;
+        remaining = Number(/^RECV SIZE (\d+)$/.exec(header.slice(0, end))?.[1] ?? NaN);
+        if (Number.isNaN(remaining)) reject(new Error(`raw RECV refused: ${header}`));
+        socket.write('RECV OK\n');
+        body = Buffer.from(header.slice(end + 1), 'latin1');
+      }
+      remaining -= body.length;
+      if (body.length > 0 && !out.write(body)) {
+        socket.pause();
+        out.once('drain', () => socket.resume());
+      }
+      if (remaining === 0) resolve();
+    });
+    socket.once('error', reject);
+    socket.write(`RECV <${name}>\n`);
+  });
+  socket.end('QUIT\n');
+  await new Promise<void>((resolve) => out.end(resolve));
 }
 
 async function ours(path: string, name: string, port: number, ca?: string): Promise<void> {
@@ -182,6 +217,37 @@ export default async function tentacleBench(ctx: BenchContext): Promise<void> {
         target: 'flat: <= 64 MiB for a 200 MiB file',
         met: rssPeak <= 64 * MIB,
       });
+      if (mode === 'plain') {
+        // The server now holds ours.bin (200 MiB): download it both ways.
+        const recvOurs: number[] = [];
+        const recvRaw: number[] = [];
+        let recvPeak = 0;
+        const dl = join(ctx.tmpDir, 'dl');
+        await mkdir(dl, { recursive: true });
+        for (let i = 0; i < RUNS; i++) {
+          recvRaw.push(await mibPerSecond(() => rawRecv('ours.bin', join(dl, 'raw.bin'), server.port)));
+          let speed = 0;
+          recvPeak = Math.max(recvPeak, await peakRssGrowth(async () => {
+            speed = await mibPerSecond(async () => {
+              const client = await TentacleClient.connect({ host: '127.0.0.1', port: server.port });
+              await client.recv('ours.bin', { dir: dl, overwrite: true });
+              await client.quit();
+            });
+          }));
+          recvOurs.push(speed);
+        }
+        ctx.row({
+          metric: 'tentacle RECV 200 MiB plain',
+          ours: median(recvOurs),
+          unit: 'MiB/s',
+          baseline: median(recvRaw),
+          baselineLabel: 'raw socket to file',
+          higherIsBetter: true,
+          target: '>= 0.80 of raw',
+          met: median(recvOurs) >= 0.8 * median(recvRaw),
+        });
+        ctx.row({ metric: 'tentacle RECV plain: peak RSS growth, 200 MiB file', ours: recvPeak / MIB, unit: 'MiB', target: 'flat: <= 64 MiB', met: recvPeak <= 64 * MIB });
+      }
     } finally {
       await stopProcess(server.child);
     }
