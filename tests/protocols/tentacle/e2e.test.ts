@@ -96,7 +96,7 @@ describe('Agent + queue + Tentacle', () => {
       await agent.api.addTentacleTarget({ name: 'pandora', connection: { host: '127.0.0.1', port: server.port }, outbox: { dir: outbox, afterDelivery: 'move' } });
       await writeFile(join(outbox, 'agent.42.data'), '<agent_data/>');
       running = agent.run(stop.signal);
-      await until('the file to reach sent/', async () => (await readdir(join(outbox, 'sent')).catch(() => [])).includes('agent.42.data'));
+      await until('the file to reach sent/', async () => (await readdir(join(outbox, 'sent')).catch((): string[] => [])).includes('agent.42.data'));
       expect(await readFile(join(server.options.dir, 'agent.42.data'), 'utf8')).toBe('<agent_data/>');
       expect((await readdir(outbox)).filter((n) => !n.startsWith('.'))).toEqual(['sent']);
     } finally {
