@@ -68,14 +68,30 @@ export default async function checksBench(ctx: BenchContext): Promise<void> {
     };
   }
   const latencies: number[] = [];
-  agent.context.queue = {
-    enqueue: async (request) => {
-      const items = await inner.enqueue(request);
-      if (request.kind === 'check-result' && request.result.scheduleStart !== undefined) latencies.push(Date.now() - request.result.scheduleStart * 1000);
-      return items;
-    },
-    get: (id) => inner.get(id),
+  const measure = (requests: readonly EnqueueRequest[]): void => {
+    const now = Date.now();
+    for (const r of requests) if (r.kind === 'check-result' && r.result.scheduleStart !== undefined) latencies.push(now - r.result.scheduleStart * 1000);
   };
+  const many = (inner as QueueService & { enqueueMany?: (r: readonly EnqueueRequest[]) => Promise<QueueItem[]> }).enqueueMany?.bind(inner);
+  agent.context.queue = Object.assign(
+    {
+      enqueue: async (request: EnqueueRequest) => {
+        const items = await inner.enqueue(request);
+        measure([request]);
+        return items;
+      },
+      get: (id: string) => inner.get(id),
+    },
+    many === undefined
+      ? {}
+      : {
+          enqueueMany: async (requests: readonly EnqueueRequest[]) => {
+            const items = await many(requests);
+            measure(requests);
+            return items;
+          },
+        },
+  );
 
   const controller = new AbortController();
   const ours = await cpuShare(async () => {

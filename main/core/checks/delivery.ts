@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { AgentContext } from '../context.ts';
 import { toAgentError } from '../errors.ts';
 import { buildDataFile, dataFileName } from '../protocols/pandora/data-file.ts';
+import { EnqueueBatcher } from './enqueue-batch.ts';
 import type { CheckResultPayload, QueueItem, ValuePayload } from '../queue/model.ts';
 import type { TargetKind, TargetRecord } from '../targets/driver.ts';
 import type { CheckDefinition, CheckTarget } from './definitions.ts';
@@ -49,8 +50,12 @@ export class CheckDelivery {
    */
   #snapshot: { at: number; targets: Map<string, TargetRecord>; agentName: string } | undefined;
 
+  readonly #batcher: EnqueueBatcher;
+
   constructor(ctx: AgentContext) {
     this.#ctx = ctx;
+    // Read at flush time: tests and benches may swap the agent's queue.
+    this.#batcher = new EnqueueBatcher(() => ctx.queue);
   }
 
   async deliver(def: Pick<CheckDefinition, 'name' | 'interval' | 'targets'>, result: CheckResult): Promise<TargetDelivery[]> {
@@ -115,7 +120,7 @@ export class CheckDelivery {
   }
 
   async #icinga(def: Pick<CheckDefinition, 'name'>, naming: CheckTarget, cn: string | undefined, result: CheckResult): Promise<QueueItem[]> {
-    return this.#ctx.queue.enqueue({ kind: 'check-result', targets: [naming.target], result: this.icingaPayload(def, naming, cn, result) });
+    return this.#batcher.enqueue({ kind: 'check-result', targets: [naming.target], result: this.icingaPayload(def, naming, cn, result) });
   }
 
   /** The agent data file for one run (pandora-data.md §2, §3, §7). */
@@ -146,7 +151,7 @@ export class CheckDelivery {
     const path = join(dir, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}-${fileName}`);
     await writeFile(path, xml, { mode: 0o600 });
     try {
-      const items = await this.#ctx.queue.enqueue({ kind: 'file', targets: [naming.target], filePath: path, fileName });
+      const items = await this.#batcher.enqueue({ kind: 'file', targets: [naming.target], filePath: path, fileName });
       if (items.every((i) => i.payload.kind === 'file' && i.payload.file.path !== path)) await rm(path, { force: true });
       return items;
     } catch (error) {
@@ -170,7 +175,7 @@ export class CheckDelivery {
   async #onsphere(def: Pick<CheckDefinition, 'name'>, naming: CheckTarget, result: CheckResult): Promise<QueueItem[]> {
     const items: QueueItem[] = [];
     for (const value of this.onsphereValues(def, naming, result)) {
-      items.push(...(await this.#ctx.queue.enqueue({ kind: 'value', targets: [naming.target], value })));
+      items.push(...(await this.#batcher.enqueue({ kind: 'value', targets: [naming.target], value })));
     }
     return items;
   }

@@ -5,6 +5,7 @@ import { validateBuiltinOptions } from './builtin.ts';
 import { NAMING_FIELDS, type CheckDefinition } from './definitions.ts';
 import { CheckDelivery } from './delivery.ts';
 import { LastResults } from './last-results.ts';
+import type { CheckResult } from './result.ts';
 import { runCheck, type RunnableDefinition } from './runner.ts';
 import { CheckScheduler, type SchedulerClock } from './scheduler.ts';
 import { findDefinition, getDefinition, listDefinitions, readChecksSection, updateDefinitions } from './store.ts';
@@ -103,6 +104,10 @@ export class ChecksService {
   /** One run: execute, deliver to every target, remember, tell the UIs. */
   async runAndDeliver(def: CheckDefinition, scheduleStart: number, signal?: AbortSignal): Promise<CheckRunOutcome> {
     const result = await runCheck(def, { scheduleStart, ...(signal === undefined ? {} : { signal }) });
+    return this.#deliverAndRecord(def, result);
+  }
+
+  async #deliverAndRecord(def: CheckDefinition, result: CheckResult): Promise<CheckRunOutcome> {
     const deliveries = await this.delivery.deliver(def, result);
     this.lastResults.record(def.name, { result, deliveries });
     this.#ctx.events.emit('checks.result', { check: def.name, result, deliveries });
@@ -133,15 +138,19 @@ export class ChecksService {
   /** The daemon side: schedules every enabled check until `signal` aborts. */
   async run(signal: AbortSignal, clock?: SchedulerClock): Promise<void> {
     const section = readChecksSection(this.#ctx.settings);
+    const deliveries = new Set<Promise<void>>();
     const scheduler = new CheckScheduler<CheckDefinition>({
       maxConcurrent: section.maxConcurrent,
       ...(clock === undefined ? {} : { clock }),
+      // A runner slot is held while the program runs; queueing the result (a
+      // durable write) happens outside it, so slow disks do not starve the runners.
       execute: async (def, scheduledAt) => {
-        try {
-          await this.runAndDeliver(def, scheduledAt / 1000, signal);
-        } catch (error) {
-          this.#ctx.log.error(`check '${def.name}' failed`, { error: String(error) });
-        }
+        const result = await runCheck(def, { scheduleStart: scheduledAt / 1000, signal });
+        const delivering = this.#deliverAndRecord(def, result)
+          .then(() => undefined)
+          .catch((error: unknown) => this.#ctx.log.error(`check '${def.name}': result not recorded`, { error: String(error) }))
+          .finally(() => deliveries.delete(delivering));
+        deliveries.add(delivering);
       },
       onSkip: (def) => this.#ctx.log.warn(`check '${def.name}' is still running: this slot is skipped`, { interval: def.interval, timeout: def.timeout }),
     });
@@ -161,6 +170,7 @@ export class ChecksService {
     });
     clearInterval(reloader);
     await scheduler.stop();
+    await Promise.all([...deliveries]);
     this.#scheduler = undefined;
     await this.lastResults.flush();
   }
