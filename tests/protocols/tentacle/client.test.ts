@@ -256,6 +256,29 @@ describe('downloads', () => {
     await zclient.quit();
   });
 
+  it('a download cut short fails as transient and leaves no partial file', async () => {
+    const server = await h.start();
+    await writeFile(join(server.options.dir, 'big.bin'), Buffer.alloc(48 * 1024 * 1024, 7));
+    const dir = join(h.dir, 'recv-cut');
+    await mkdir(dir);
+    const client = await TentacleClient.connect(opts(server));
+    let killed = false;
+    const error = await failure(
+      client.recv('big.bin', {
+        dir,
+        onProgress: (p) => {
+          if (!killed && p.bytes > 1024 * 1024) {
+            killed = true;
+            void server.kill();
+          }
+        },
+      }),
+    );
+    expect(error.code).toBe('unreachable');
+    expect(error.transient).toBe(true);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   it('ZRECV: ignores the member path, checks the CRC and caps the inflated size (S30, P20, P22)', async () => {
     const server = await h.start();
     await writeFile(join(server.options.dir, 'fromserver.txt'), 'from server\n');

@@ -151,7 +151,13 @@ export class TentacleClient {
       const first = parseReply(await session.readLine());
       if (first.type !== 'ok' || first.verb !== verb) throw unexpected(session, first, verb, name);
       const report = (bytes: number): void => options.onProgress?.({ name, bytes, total: wireBytes });
-      await session.sendPayload(zip === undefined ? path : zip.stream(), wireBytes, report);
+      try {
+        await session.sendPayload(zip === undefined ? path : zip.stream(), wireBytes, report);
+      } catch (error) {
+        // Half a payload leaves the server waiting for bytes (§4.1): this session is over.
+        session.destroy();
+        throw error;
+      }
       let final: Reply;
       try {
         final = parseReply(await session.readLine(finalReplyTimeoutMs(wireBytes), `to confirm '${name}'`));
@@ -202,6 +208,10 @@ export class TentacleClient {
       try {
         await session.writeLine(acceptLine(verb));
         await session.readPayload(offer.size, async (chunk) => void (await out.write(chunk)), (bytes) => options.onProgress?.({ name, bytes, total: offer.size }));
+      } catch (error) {
+        // The rest of the payload is still on its way (§4.3): this session is over.
+        session.destroy();
+        throw error;
       } finally {
         await out.close();
       }
