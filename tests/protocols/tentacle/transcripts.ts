@@ -3,9 +3,10 @@
  * the server command line and, per TCP stream, the byte segments each way.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { VECTORS_DIR } from '../../vectors.ts';
 
-export const TRANSCRIPTS_PATH = fileURLToPath(new URL('../../../../shared/protocols/vectors/tentacle-transcripts.md', import.meta.url));
+export const TRANSCRIPTS_PATH = join(VECTORS_DIR, 'tentacle-transcripts.md');
 
 export interface WireSegment {
   from: 'client' | 'server';
