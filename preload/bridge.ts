@@ -15,16 +15,24 @@ type Listener = (payload: unknown) => void;
 
 export type OutpostBridge = AgentApi & {
   on<E extends AgentEventName>(event: E, listener: (payload: AgentEvents[E]) => void): () => void;
+  /**
+   * The local path of a file dropped on the window (Electron's
+   * webUtils.getPathForFile): the only non-AgentApi member, so that a file
+   * dragged onto a Tentacle target can be queued by path. No IPC, no access
+   * to any other file.
+   */
+  pathForFile(file: File): string;
 };
 
 /**
- * Builds `window.outpost`: one function per AgentApi method and `on`, nothing
- * else (no raw ipcRenderer). contextBridge keeps only an Error's message, so a
+ * Builds `window.outpost`: one function per AgentApi method, `on`, and
+ * `pathForFile` for drag and drop; nothing else (no raw ipcRenderer). contextBridge keeps only an Error's message, so a
  * failure carries its serialized AgentError (code, field) as JSON there.
  */
 export function buildBridge(
   invoke: (channel: string, method: string, request: unknown) => Promise<unknown>,
   subscribe: (channel: string, listener: (name: string, payload: unknown) => void) => void,
+  pathForFile: (file: File) => string = () => '',
 ): OutpostBridge {
   const listeners = new Map<string, Set<Listener>>();
   subscribe(EVENT_CHANNEL, (name, payload) => {
@@ -48,5 +56,6 @@ export function buildBridge(
       set.delete(listener);
     };
   };
+  bridge.pathForFile = (file: File) => pathForFile(file);
   return Object.freeze(bridge) as OutpostBridge;
 }

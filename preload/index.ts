@@ -1,7 +1,7 @@
-import { contextBridge, ipcRenderer } from 'electron';
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { buildBridge } from './bridge.ts';
 
-/** The preload (issue #8): exposes exactly `window.outpost`, built from the AgentApi contract. */
+/** The preload (issue #8): exposes exactly `window.outpost`, built from the AgentApi contract (see bridge.ts). */
 contextBridge.exposeInMainWorld(
   'outpost',
   buildBridge(
@@ -9,5 +9,6 @@ contextBridge.exposeInMainWorld(
     (channel, listener) => {
       ipcRenderer.on(channel, (_event, name: string, payload: unknown) => listener(name, payload));
     },
+    (file) => webUtils.getPathForFile(file),
   ),
 );

@@ -28,9 +28,19 @@ export interface OutpostUi {
   stop(): Promise<void>;
 }
 
-/** Starts `outpost ui --no-open` on a fresh data dir and waits for the URL it prints. */
-export async function startOutpostUi(): Promise<OutpostUi> {
+/**
+ * Starts `outpost ui --no-open` on a fresh data dir and waits for the URL it
+ * prints; `before` runs CLI commands on that data dir first (e.g. pairing).
+ */
+export async function startOutpostUi(
+  before?: (
+    cli: (...args: string[]) => Promise<{ stdout: string; stderr: string }>,
+  ) => Promise<void>,
+): Promise<OutpostUi> {
   const temp = await makeTempDir('ui');
+  const cli = (...args: string[]): Promise<{ stdout: string; stderr: string }> =>
+    run(process.execPath, [OUTPOST, ...args, '--data-dir', temp.dir], { cwd: ROOT });
+  await before?.(cli);
   const port = await freePort();
   const child: ChildProcess = startProcess(
     process.execPath,
@@ -61,8 +71,7 @@ export async function startOutpostUi(): Promise<OutpostUi> {
     port,
     dataDir: temp.dir,
     output,
-    cli: (...args) =>
-      run(process.execPath, [OUTPOST, ...args, '--data-dir', temp.dir], { cwd: ROOT }),
+    cli,
     async stop() {
       await stopProcess(child);
       await temp.cleanup();

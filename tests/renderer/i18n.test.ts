@@ -40,9 +40,10 @@ describe('i18n', () => {
   it('translates French and German, not just copies English', () => {
     const same = (language: 'fr' | 'de'): number =>
       Object.entries(en).filter(([k, v]) => CATALOGS[language][k as keyof typeof en] === v).length;
-    // A few words are the same in every language (Info, Agent, CA, Detail…): allow a handful.
-    expect(same('fr')).toBeLessThan(12);
-    expect(same('de')).toBeLessThan(12);
+    // Some words are the same in every language (Info, Agent, Port, Ticket…): allow under 8 %.
+    const limit = Object.keys(en).length * 0.08;
+    expect(same('fr')).toBeLessThan(limit);
+    expect(same('de')).toBeLessThan(limit);
   });
 
   it('every literal key the UI asks for exists', () => {

@@ -14,6 +14,7 @@ const exposed: Array<[string, unknown]> = [];
 const rendererListeners: Array<[string, (...args: unknown[]) => void]> = [];
 vi.mock('electron', () => ({
   contextBridge: { exposeInMainWorld: (key: string, value: unknown) => exposed.push([key, value]) },
+  webUtils: { getPathForFile: (file: { name: string }) => `/dropped/${file.name}` },
   ipcRenderer: {
     invoke: async () => ({ ok: true, result: 'from-main' }),
     on: (channel: string, listener: (...args: unknown[]) => void) =>
@@ -27,11 +28,14 @@ describe('preload', () => {
     expect(PRELOAD_EVENT).toBe(EVENT_CHANNEL);
   });
 
-  it('exposes exactly window.outpost: one function per AgentApi method and on(), nothing else', async () => {
+  it('exposes exactly window.outpost: one function per AgentApi method, on() and pathForFile(), nothing else', async () => {
     await import('../../preload/index.ts');
     expect(exposed.map(([key]) => key)).toEqual(['outpost']);
     const bridge = exposed[0]![1] as Record<string, unknown>;
-    expect(Object.keys(bridge).sort()).toEqual([...AGENT_METHODS, 'on'].sort());
+    expect(Object.keys(bridge).sort()).toEqual([...AGENT_METHODS, 'on', 'pathForFile'].sort());
+    expect((bridge.pathForFile as (f: unknown) => string)({ name: 'a.txt' })).toBe(
+      '/dropped/a.txt',
+    );
     for (const value of Object.values(bridge)) expect(typeof value).toBe('function');
     expect(Object.isFrozen(bridge)).toBe(true);
     expect(rendererListeners.map(([channel]) => channel)).toEqual([EVENT_CHANNEL]);

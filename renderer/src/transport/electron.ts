@@ -10,6 +10,8 @@ import {
 /** What preload/index.ts puts on `window.outpost`. */
 export type OutpostBridge = AgentApi & {
   on<E extends AgentEventName>(event: E, listener: (payload: AgentEvents[E]) => void): () => void;
+  /** Local path of a dropped file (desktop app only). */
+  pathForFile?(file: File): string;
 };
 
 declare global {
