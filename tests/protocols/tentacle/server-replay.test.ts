@@ -14,7 +14,8 @@ import type { TentacleServer } from '../../peers/tentacle-server.ts';
 import { harness, testPki, type Harness, type Pki } from './fixtures.ts';
 import { loadTranscripts, serverProfile, type Scenario, type WireSegment, type WireStream } from './transcripts.ts';
 
-const IDLE_MS = 800;
+// Short enough for the timeout scenarios (P05, P11, P17, P19), long enough for a loaded CI machine.
+const IDLE_MS = 1500;
 const scenarios = loadTranscripts();
 
 interface Plan {
