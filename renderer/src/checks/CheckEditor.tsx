@@ -170,7 +170,7 @@ export function CheckEditor(props: {
       >
         <div className="form-grid">
           <Field label={t('checks.name')} error={errors.fields.name}>
-            <input value={name} onChange={(e) => setName(e.target.value)} required />
+            <input type="text" value={name} onChange={(e) => setName(e.target.value)} required />
           </Field>
           <Field label={t('checks.interval')} error={errors.fields.interval}>
             <input
@@ -207,6 +207,7 @@ export function CheckEditor(props: {
                 error={errors.fields.command}
               >
                 <input
+                  type="text"
                   className="mono"
                   value={program}
                   onChange={(e) => setProgram(e.target.value)}
@@ -230,6 +231,7 @@ export function CheckEditor(props: {
               error={errors.fields.command}
             >
               <input
+                type="text"
                 className="mono"
                 value={commandLine}
                 onChange={(e) => setCommandLine(e.target.value)}
@@ -262,6 +264,7 @@ export function CheckEditor(props: {
                   }
                 >
                   <input
+                    type="text"
                     className="mono"
                     value={options[o] ?? ''}
                     onChange={(e) => setOptions((x) => ({ ...x, [o]: e.target.value }))}
@@ -303,6 +306,7 @@ export function CheckEditor(props: {
                           hint={t(`checks.naming.${field}Hint`)}
                         >
                           <input
+                            type="text"
                             value={selected[field] ?? ''}
                             onChange={(e) => setNaming(target.name, field, e.target.value)}
                           />

@@ -166,10 +166,16 @@ export function ImportPanel(props: { onImported(): void }) {
         ) : (
           <div className="form-grid">
             <Field label={t('checks.import.dir')} hint={t('checks.import.dirHint')}>
-              <input className="mono" value={dir} onChange={(e) => setDir(e.target.value)} />
+              <input
+                type="text"
+                className="mono"
+                value={dir}
+                onChange={(e) => setDir(e.target.value)}
+              />
             </Field>
             <Field label={t('checks.import.certsDir')} hint={t('checks.import.certsDirHint')}>
               <input
+                type="text"
                 className="mono"
                 value={certsDir}
                 onChange={(e) => setCertsDir(e.target.value)}
@@ -181,7 +187,7 @@ export function ImportPanel(props: { onImported(): void }) {
           label={t('checks.import.targetName')}
           hint={t('checks.import.targetNameHint', { name: kind })}
         >
-          <input value={target} onChange={(e) => setTarget(e.target.value)} />
+          <input type="text" value={target} onChange={(e) => setTarget(e.target.value)} />
         </Field>
         {error !== undefined && (
           <p className="field-error" role="alert">
