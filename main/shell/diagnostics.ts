@@ -34,7 +34,7 @@ export async function collectDiagnostics(
       targets: redact(await agent.api.listTargets({})),
     }),
   });
-  entries.push({ name: 'queue-stats.json', data: json(await queueStats(agent)) });
+  entries.push({ name: 'queue-stats.json', data: json(await agent.api.getQueueStats({})) });
   for (const file of await logFiles(ctx.paths.logsDir)) {
     const data = await readFile(file.path);
     entries.push({
@@ -43,21 +43,6 @@ export async function collectDiagnostics(
     });
   }
   return createZip(entries);
-}
-
-async function queueStats(agent: Agent): Promise<unknown> {
-  const api = agent.api as unknown as Record<
-    string,
-    ((req: unknown) => Promise<unknown>) | undefined
-  >;
-  // The queue module (issue #3) answers `getQueueStats`; earlier builds have no queue to describe.
-  if (!agent.has('getQueueStats' as never) || api.getQueueStats === undefined)
-    return { available: false };
-  try {
-    return await api.getQueueStats({});
-  } catch (error) {
-    return { error: (error as Error).message };
-  }
 }
 
 async function logFiles(dir: string): Promise<Array<{ name: string; path: string }>> {

@@ -125,10 +125,15 @@ async function start(): Promise<void> {
   const iconsDir = app.isPackaged
     ? join(process.resourcesPath, 'build')
     : join(mainDir, '..', '..', 'build');
+  let sendingPaused = false;
   const tray = new OutpostTray(iconsDir, {
     open: () => openWindow(),
     pair: () => openWindow('pair'),
-    togglePause: () => undefined,
+    togglePause: () => {
+      void (sendingPaused ? agent.api.resumeSending({}) : agent.api.pauseSending({})).then(() =>
+        refreshTray(),
+      );
+    },
     toggleStartAtLogin: () => {
       const enabled = !agent.context.settings.read().agent.startAtLogin;
       void agent.api.updateAgentSettings({ startAtLogin: enabled }).then(() => refreshTray());
@@ -159,18 +164,26 @@ async function start(): Promise<void> {
 
   const refreshTray = async (): Promise<void> => {
     const settings = agent.context.settings.read();
-    const targets = await agent.api.listTargets({});
+    const [targets, stats] = await Promise.all([
+      agent.api.listTargets({}),
+      agent.api.getQueueStats({}),
+    ]);
     applyLoginItem(app, settings.agent.startAtLogin);
+    sendingPaused = stats.paused;
     tray.update({
-      state: trayState(targets, undefined),
-      paused: false,
+      state: trayState(targets, {
+        queued: stats.totals.queued + stats.totals.sending,
+        failed: stats.totals.failed,
+      }),
+      paused: stats.paused,
       startAtLogin: settings.agent.startAtLogin,
       startAtLoginSupported: loginItemSupported(),
-      canPause: false,
+      canPause: true,
       labels: TRAY_LABELS[settings.agent.language],
     });
   };
   agent.events.on('target.state', () => void refreshTray());
+  agent.events.on('queue.item', () => void refreshTray());
   const timer = setInterval(
     () => void refreshTray().catch((e: unknown) => log.warn('tray refresh failed', e)),
     TRAY_REFRESH_MS,

@@ -11,8 +11,9 @@ export interface DesktopNotice {
 
 /**
  * The notifications of issue #8, from the core's events:
- * - `notice` (an item failed permanently, a server key changed, …: the core
+ * - `notice` (a server key changed, a certificate was renewed, …: the core
  *   says it in words already);
+ * - an item that failed permanently (`queue.item` in state failed);
  * - a pairing step waiting for the admin, with the command to run;
  * - a certificate that expires within 30 days (see `expiryNotices`).
  */
@@ -23,6 +24,15 @@ export function noticeFromEvent<E extends keyof AgentEvents>(
   if (event === 'notice') {
     const n = payload as AgentEvents['notice'];
     return { title: n.title, body: n.body, key: `notice:${n.target ?? ''}:${n.title}:${n.body}` };
+  }
+  if (event === 'queue.item') {
+    const item = payload as AgentEvents['queue.item'];
+    if (item.state !== 'failed') return undefined;
+    return {
+      title: `Delivery to ${item.target} failed`,
+      body: `${item.lastError ?? 'the server refused it'}. The item is kept in the queue: retry it from Outpost.`,
+      key: `failed:${item.id}:${item.attempts}`,
+    };
   }
   if (event === 'pairing.step') {
     const s = payload as AgentEvents['pairing.step'];

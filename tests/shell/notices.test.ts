@@ -63,6 +63,26 @@ describe('desktop notifications', () => {
     ).toBeUndefined();
   });
 
+  it('tells that an item failed permanently and is kept for a retry', () => {
+    const notice = noticeFromEvent('queue.item', {
+      id: 'q1',
+      target: 'pandora',
+      state: 'failed',
+      attempts: 1,
+      lastError: "SEND ERR: file name 'a|b' refused",
+    });
+    expect(notice).toMatchObject({ title: 'Delivery to pandora failed' });
+    expect(notice?.body).toContain("file name 'a|b' refused");
+    expect(
+      noticeFromEvent('queue.item', {
+        id: 'q1',
+        target: 'pandora',
+        state: 'delivered',
+        attempts: 1,
+      }),
+    ).toBeUndefined();
+  });
+
   it("shows the core's own notices as they are, and nothing for other events", () => {
     expect(
       noticeFromEvent('notice', {
