@@ -101,7 +101,7 @@ export class TentacleServer {
     await mkdir(this.options.dir, { recursive: true });
     const tls = this.options.tls;
     const server = tls === undefined
-      ? createNetServer((socket) => this.#accept(socket, socket))
+      ? createNetServer((socket) => this.#accept(socket))
       : createTlsServer(
           {
             cert: tls.certPem,
@@ -121,7 +121,7 @@ export class TentacleServer {
               socket.destroy();
               return;
             }
-            this.#accept(socket, socket);
+            this.#accept(socket);
           },
         );
     if (tls !== undefined) {
@@ -172,7 +172,7 @@ export class TentacleServer {
     return record;
   }
 
-  #accept(socket: Socket | TLSSocket, _raw: Socket): void {
+  #accept(socket: Socket | TLSSocket): void {
     this.#track(socket);
     const record = this.#record();
     new TentacleConnection(this, socket, record).run().catch(() => undefined);
