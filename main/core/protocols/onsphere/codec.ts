@@ -424,7 +424,7 @@ export function classifyFailure(error: unknown, where: string): ClassifiedFailur
   if (has(/ALERT_UNKNOWN_CA|unknown ca/i)) {
     return { class: 'permanent', code: 'unauthorized', reason: `${where} does not trust the issuer of our certificate (unknown CA): module.crt must come from the stack's CA` };
   }
-  if (has(/ALERT_PROTOCOL_VERSION|protocol version|UNSUPPORTED_PROTOCOL|wrong version number/i)) {
+  if (has(/ALERT_PROTOCOL_VERSION|protocol version|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE|wrong version number/i)) {
     return { class: 'permanent', code: 'refused', reason: `${where} refused our TLS version (the dispatcher speaks TLS 1.3 only, the broker TLS 1.2 or 1.3)` };
   }
   if (has(/ACCESS.REFUSED|403/) && has(/EXTERNAL|authentication|login/i)) {

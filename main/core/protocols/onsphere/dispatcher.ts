@@ -98,8 +98,16 @@ export function parseDispatcher(text: string, field = 'dispatcher'): DispatcherE
 export function fetchConfig(endpoint: DispatcherEndpoint, identity: IdentityMaterial, options: FetchOptions): Promise<FetchOutcome> {
   const where = `OnSphere dispatcher ${endpoint.host}:${endpoint.port}`;
   return new Promise<FetchOutcome>((resolve, reject) => {
+    let handshakeDone = false;
+    let answered = false;
     const fail = (error: unknown): void => {
       if (error instanceof AgentError) return reject(error);
+      const code = (error as { code?: string }).code;
+      // §3.1: under TLS 1.3 the server judges our certificate after the client thinks the handshake is done;
+      // a Node server then just resets. A reset in that window is a refusal, not "network down".
+      if (handshakeDone && !answered && (code === 'ECONNRESET' || /socket hang up/i.test((error as Error).message))) {
+        return reject(new DispatcherError('unauthorized', `${where} closed the connection right after the TLS handshake: it refused our client certificate (module.crt not issued by the stack's CA, or none sent)`, { transient: false, result: 'tls-refused', cause: error }));
+      }
       const c = classifyFailure(error, where);
       reject(new DispatcherError(c.code, c.reason, { transient: c.class === 'transient', result: c.class === 'transient' ? 'unavailable' : 'tls-refused', cause: error }));
     };
@@ -130,13 +138,19 @@ export function fetchConfig(endpoint: DispatcherEndpoint, identity: IdentityMate
     const req = httpsRequest(requestOptions);
     const connectTimer = setTimeout(() => req.destroy(Object.assign(new Error(`connect ETIMEDOUT: no TLS session within ${DISPATCHER_CONNECT_TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' })), DISPATCHER_CONNECT_TIMEOUT_MS);
     const responseTimer = setTimeout(() => req.destroy(Object.assign(new Error(`no complete answer within ${DISPATCHER_RESPONSE_TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' })), DISPATCHER_RESPONSE_TIMEOUT_MS);
-    req.on('socket', (socket) => socket.once('secureConnect', () => clearTimeout(connectTimer)));
+    req.on('socket', (socket) =>
+      socket.once('secureConnect', () => {
+        handshakeDone = true;
+        clearTimeout(connectTimer);
+      }),
+    );
     req.on('error', (error) => {
       clearTimeout(connectTimer);
       clearTimeout(responseTimer);
       fail(error);
     });
     req.on('response', (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {

@@ -67,7 +67,7 @@ export interface SessionOptions {
   onFailure?: (failure: ClassifiedFailure, consecutive: number, afterLoss: boolean) => void;
   /** Tests: override the backoff (ms for attempt n) and the TLS versions. */
   backoff?: (attempt: number, failure: ClassifiedFailure) => number;
-  tls?: { minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'; maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3' };
+  tls?: { minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'; maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'; ciphers?: string };
 }
 
 interface Outgoing {
@@ -286,6 +286,7 @@ export class OspSession {
         servername: this.#config.amqp.serverName,
         minVersion: this.#options.tls?.minVersion ?? 'TLSv1.2',
         ...(this.#options.tls?.maxVersion === undefined ? {} : { maxVersion: this.#options.tls.maxVersion }),
+        ...(this.#options.tls?.ciphers === undefined ? {} : { ciphers: this.#options.tls.ciphers }),
         timeout: CONNECT_TIMEOUT_MS,
         clientProperties: { connection_name: `outpost ${this.#options.agentVersion} ${this.#config.module.name}` },
       });
