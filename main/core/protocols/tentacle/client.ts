@@ -3,6 +3,7 @@
  * session, several files, SEND/ZSEND/RECV/ZRECV then QUIT.
  */
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -201,20 +202,29 @@ export class TentacleClient {
     try {
       if (archive !== undefined) await mkdir(this.#options.tmpDir ?? options.dir, { recursive: true, mode: 0o700 }).catch(() => undefined);
       // Opened before RECV OK: a local problem must not leave the server's data unread.
-      const out = await open(staging, 'wx', 0o600).catch(async (error: unknown) => {
+      const handle = await open(staging, 'wx', 0o600).catch(async (error: unknown) => {
         await session.writeLine(declineLine(verb));
         throw new AgentError('io', `cannot write into '${options.dir}': ${(error as Error).message}`, { field: 'dir', cause: error });
       });
+      // A write stream lets disk writes overlap with socket reads; drain keeps memory flat.
+      const out = handle.createWriteStream();
+      let writeError: Error | undefined;
+      out.on('error', (error) => (writeError ??= error));
+      const sink = async (chunk: Buffer): Promise<void> => {
+        if (writeError !== undefined) throw writeError;
+        if (!out.write(chunk)) await once(out, 'drain');
+      };
       try {
         await session.writeLine(acceptLine(verb));
-        await session.readPayload(offer.size, async (chunk) => void (await out.write(chunk)), (bytes) => options.onProgress?.({ name, bytes, total: offer.size }));
+        await session.readPayload(offer.size, sink, (bytes) => options.onProgress?.({ name, bytes, total: offer.size }));
       } catch (error) {
         // The rest of the payload is still on its way (§4.3): this session is over.
         session.destroy();
         throw error;
       } finally {
-        await out.close();
+        await new Promise<void>((resolve) => out.end(() => resolve()));
       }
+      if (writeError !== undefined) throw new AgentError('io', `cannot write '${staging}': ${writeError.message}`, { cause: writeError });
       if (offer.size === 0) {
         // §4.3: the server closes after an empty payload; the file still counts as received.
         session.destroy();
