@@ -1,7 +1,164 @@
+import { z } from 'zod';
+import { commandPolicySchema } from '../exec/policy.ts';
 import type { ContractShape } from './define.ts';
+import { method } from './define.ts';
 
-/** Requests of the gorgone module (filled in by its issue). */
-export const gorgoneContract = {} satisfies ContractShape;
+const empty = z.object({}).strict().default({});
+const thumbprint = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{43}$/, 'a Gorgone key thumbprint is 43 base64url characters (gorgone_key_thumbprint.pl output)');
+const pem = (what: string) => z.string().includes('-----BEGIN', { message: `${what} must be a PEM public key` });
+const port = z.number().int().min(1, 'port must be 1–65535').max(65535, 'port must be 1–65535');
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface GorgoneEvents {}
+export interface GorgoneThumbprintResult {
+  thumbprint: string;
+  bits: number;
+  publicKeyPath: string;
+  /** The line to paste under `gorgonecore.authorized_clients` on the server (gorgone.md §6). */
+  authorizedClientsLine: string;
+}
+
+export interface GorgoneServerKeyResult {
+  server: string;
+  thumbprint: string;
+  bits: number;
+  /** Whether this thumbprint matches the pin already stored for that target. */
+  pinned: 'match' | 'mismatch' | 'none';
+}
+
+export interface GorgonePairResult {
+  name: string;
+  server: string;
+  nodeId: string;
+  serverThumbprint: string;
+  serverHostname: string;
+  clientThumbprint: string;
+  registered: boolean;
+}
+
+export interface GorgonePingResult {
+  name: string;
+  server: string;
+  id: string;
+  hostname: string;
+  nodes: Record<string, unknown>;
+  serverThumbprint: string;
+}
+
+export interface GorgoneAuthorizedClient {
+  thumbprint: string;
+  comment?: string | undefined;
+}
+
+export interface GorgoneListenResult {
+  enabled: boolean;
+  bind: string;
+  rotationSeconds: number;
+  thumbprint: string;
+  authorizedClients: GorgoneAuthorizedClient[];
+  /** The `register` entry the central needs (`- id: N`, `type: push_zmq`, `address`, `port`). */
+  registerSnippet: string;
+}
+
+export interface GorgoneSettingsView {
+  listener: { enabled: boolean; bind: string; rotationSeconds: number; nodeId?: string | undefined };
+  authorizedClients: GorgoneAuthorizedClient[];
+  command: z.output<typeof commandPolicySchema>;
+  processcopy: { enabled: boolean; destination?: string | undefined };
+}
+
+const authorizeSchema = z
+  .object({
+    thumbprint: thumbprint.optional(),
+    /** The central's public key file content (the Centreon procedure copies it over). */
+    publicKeyPem: pem('publicKeyPem').optional(),
+    comment: z.string().max(200).optional(),
+  })
+  .strict()
+  .refine((v) => (v.thumbprint === undefined) !== (v.publicKeyPem === undefined), {
+    message: 'give exactly one of thumbprint or publicKeyPem',
+    path: ['thumbprint'],
+  });
+
+export const gorgoneContract = {
+  gorgoneThumbprint: method<GorgoneThumbprintResult>()(
+    empty,
+    "This agent's JWK thumbprint and the authorized_clients YAML line to paste on the Gorgone server",
+  ),
+  gorgoneServerKey: method<GorgoneServerKeyResult>()(
+    z
+      .object({
+        host: z.string().min(1, 'host must name the Gorgone server'),
+        port: port.default(5556),
+        name: z.string().optional(),
+      })
+      .strict(),
+    "Fetches a Gorgone server's public key ([GETPUBKEY], unauthenticated) and shows its thumbprint for confirmation",
+  ),
+  gorgonePair: method<GorgonePairResult>()(
+    z
+      .object({
+        name: z.string().min(1, 'name must name the new target'),
+        host: z.string().min(1, 'host must name the Gorgone central'),
+        port: port.default(5556),
+        nodeId: z.string().regex(/^\d+$/, 'nodeId must be the numeric id the central gives this node'),
+        serverPublicKeyPem: pem('serverPublicKeyPem').optional(),
+        trustThumbprint: thumbprint.optional(),
+        allowCommands: z.array(z.string()).default([]),
+        allowCopyDir: z.string().min(1).optional(),
+      })
+      .strict()
+      .refine((v) => v.serverPublicKeyPem !== undefined || v.trustThumbprint !== undefined, {
+        message:
+          'the server key must be confirmed: pass trustThumbprint (shown by gorgoneServerKey) or serverPublicKeyPem',
+        path: ['trustThumbprint'],
+      }),
+    'Handshake with a Gorgone central, pin its key and register this agent as a pull-mode node',
+  ),
+  gorgonePing: method<GorgonePingResult>()(
+    z.object({ name: z.string().min(1, 'name must name a paired Gorgone target') }).strict(),
+    "Controller PING of a paired Gorgone server: its node status map",
+  ),
+  gorgoneListen: method<GorgoneListenResult>()(
+    z
+      .object({
+        bind: z.string().optional(),
+        nodeId: z.string().regex(/^\d+$/, 'nodeId must be a number').optional(),
+        rotationSeconds: z.number().int().min(5).optional(),
+        authorize: z.array(thumbprint).default([]),
+        authorizeKeysPem: z.array(pem('authorizeKeysPem[]')).default([]),
+        enabled: z.boolean().default(true),
+      })
+      .strict(),
+    'Enables (or disables) the push-mode node listener and authorizes centrals by thumbprint or public key',
+  ),
+  gorgoneAuthorizedList: method<GorgoneListenResult>()(empty, 'The centrals allowed to connect to the push-mode listener'),
+  gorgoneAuthorizedAdd: method<GorgoneAuthorizedClient>()(authorizeSchema, 'Authorizes a central by thumbprint or public key'),
+  gorgoneAuthorizedRemove: method<GorgoneAuthorizedClient>()(
+    z.object({ thumbprint }).strict(),
+    'Removes a central from the authorized list',
+  ),
+  gorgoneGetSettings: method<GorgoneSettingsView>()(empty, 'The gorgone settings section'),
+  gorgoneUpdateSettings: method<GorgoneSettingsView>()(
+    z
+      .object({
+        listener: z
+          .object({
+            enabled: z.boolean().optional(),
+            bind: z.string().optional(),
+            rotationSeconds: z.number().int().optional(),
+            nodeId: z.string().optional(),
+          })
+          .strict()
+          .optional(),
+        command: commandPolicySchema.partial().optional(),
+        processcopy: z.object({ enabled: z.boolean().optional(), destination: z.string().optional() }).strict().optional(),
+      })
+      .strict(),
+    'Changes the listener, COMMAND policy or PROCESSCOPY folder (validated as a whole)',
+  ),
+} satisfies ContractShape;
+
+export interface GorgoneEvents {
+  'gorgone.state': { name: string; state: string; detail?: string };
+}
