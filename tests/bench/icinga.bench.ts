@@ -13,7 +13,11 @@ const SERVICES = Array.from({ length: 50 }, (_, i) => `s${i}`);
 const CN = 'bench1.test';
 
 /** Runs `tasks` with at most `width` in flight; returns the wall time in ms. */
-async function pipelined(count: number, width: number, task: (i: number) => Promise<void>): Promise<number> {
+async function pipelined(
+  count: number,
+  width: number,
+  task: (i: number) => Promise<void>,
+): Promise<number> {
   const start = performance.now();
   let next = 0;
   const workers = Array.from({ length: Math.min(width, count) }, async () => {
@@ -34,7 +38,10 @@ export default async function icingaBench(ctx: BenchContext): Promise<void> {
     ctx.log('icinga2 not installed: Icinga bench skipped');
     return;
   }
-  const agents = [{ cn: CN, services: SERVICES }, ...Array.from({ length: 6 }, (_, i) => ({ cn: `pair${i}.test` }))];
+  const agents = [
+    { cn: CN, services: SERVICES },
+    ...Array.from({ length: 6 }, (_, i) => ({ cn: `pair${i}.test` })),
+  ];
   const master = await IcingaMaster.start({
     agents,
     extraConfig: `object ApiUser "bench-rest" { client_cn = "${CN}"; permissions = [ "actions/process-check-result" ] }\n`,
@@ -45,7 +52,15 @@ export default async function icingaBench(ctx: BenchContext): Promise<void> {
     let n = 0;
     const ours = await medianMs(3, async () => {
       const cn = `pair${n++}.test`;
-      const res = await pairIcinga(t.agent.context, { target: `p${n}`, host: '127.0.0.1', port: master.port, cn, ticket: await master.ticket(cn), trustFingerprint: master.fingerprint, waitSeconds: 0 });
+      const res = await pairIcinga(t.agent.context, {
+        target: `p${n}`,
+        host: '127.0.0.1',
+        port: master.port,
+        cn,
+        ticket: await master.ticket(cn),
+        trustFingerprint: master.fingerprint,
+        waitSeconds: 0,
+      });
       if (res.state !== 'paired') throw new Error('bench pairing did not complete');
     });
     const cliDir = await mkdtemp(join(ctx.tmpDir, 'icinga-cli-'));
@@ -53,18 +68,81 @@ export default async function icingaBench(ctx: BenchContext): Promise<void> {
       const cn = `pair${n++}.test`;
       const f = (name: string): string => join(cliDir, `${cn}.${name}`);
       const ticket = await master.ticket(cn);
-      await execFileAsync('icinga2', ['pki', 'new-cert', '--cn', cn, '--key', f('key'), '--cert', f('crt'), ...master.constants]);
-      await execFileAsync('icinga2', ['pki', 'save-cert', '--host', '127.0.0.1', '--port', String(master.port), '--trustedcert', f('trusted'), ...master.constants]);
-      await execFileAsync('icinga2', ['pki', 'request', '--host', '127.0.0.1', '--port', String(master.port), '--ticket', ticket, '--key', f('key'), '--cert', f('crt'), '--trustedcert', f('trusted'), '--ca', f('ca'), ...master.constants]);
+      await execFileAsync('icinga2', [
+        'pki',
+        'new-cert',
+        '--cn',
+        cn,
+        '--key',
+        f('key'),
+        '--cert',
+        f('crt'),
+        ...master.constants,
+      ]);
+      await execFileAsync('icinga2', [
+        'pki',
+        'save-cert',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(master.port),
+        '--trustedcert',
+        f('trusted'),
+        ...master.constants,
+      ]);
+      await execFileAsync('icinga2', [
+        'pki',
+        'request',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(master.port),
+        '--ticket',
+        ticket,
+        '--key',
+        f('key'),
+        '--cert',
+        f('crt'),
+        '--trustedcert',
+        f('trusted'),
+        '--ca',
+        f('ca'),
+        ...master.constants,
+      ]);
     });
     await rm(cliDir, { recursive: true, force: true });
-    ctx.row({ metric: 'icinga pairing, nothing → signed (ticket, RSA-4096 key)', ours, unit: 'ms', baseline: cli, baselineLabel: 'icinga2 pki new-cert+save-cert+request', higherIsBetter: false });
+    ctx.row({
+      metric: 'icinga pairing, nothing → signed (ticket, RSA-4096 key)',
+      ours,
+      unit: 'ms',
+      baseline: cli,
+      baselineLabel: 'icinga2 pki new-cert+save-cert+request',
+      higherIsBetter: false,
+    });
 
     // ---- check results over one connection, confirmed ---------------------
-    await pairIcinga(t.agent.context, { target: 'b', host: '127.0.0.1', port: master.port, cn: CN, ticket: await master.ticket(CN), trustFingerprint: master.fingerprint, waitSeconds: 0 });
+    await pairIcinga(t.agent.context, {
+      target: 'b',
+      host: '127.0.0.1',
+      port: master.port,
+      cn: CN,
+      ticket: await master.ticket(CN),
+      trustFingerprint: master.fingerprint,
+      waitSeconds: 0,
+    });
     const record = t.agent.context.targets.get('b');
     const send = (i: number): Promise<void> =>
-      t.driver.deliver(record, checkResultItem('b', { host: CN, service: SERVICES[i % SERVICES.length]!, state: i % 4, output: `bench result ${i}`, performanceData: [`i=${i}`] }), deliveryContext());
+      t.driver.deliver(
+        record,
+        checkResultItem('b', {
+          host: CN,
+          service: SERVICES[i % SERVICES.length]!,
+          state: i % 4,
+          output: `bench result ${i}`,
+          performanceData: [`i=${i}`],
+        }),
+        deliveryContext(),
+      );
     await pipelined(500, 256, send); // connect + warm-up
     const total = 20_000;
     const clusterMs = await pipelined(total, 2048, send);
@@ -74,11 +152,30 @@ export default async function icingaBench(ctx: BenchContext): Promise<void> {
 
     // ---- REST API side by side (new TLS connection per request, 32 in parallel) ----
     const files = await t.agent.context.identity.readCertificates('b');
-    const rest = { host: '127.0.0.1', port: master.port, endpoint: MASTER_CN, caPem: files.caPem!, certPem: files.certPem!, keyPem: files.keyPem! };
+    const rest = {
+      host: '127.0.0.1',
+      port: master.port,
+      endpoint: MASTER_CN,
+      caPem: files.caPem!,
+      certPem: files.certPem!,
+      keyPem: files.keyPem!,
+    };
     const restTotal = 2_000;
     const restMs = await pipelined(restTotal, 32, async (i) => {
       const now = Date.now() / 1000;
-      await postCheckResult(rest, { host: CN, service: SERVICES[i % SERVICES.length]!, state: 0, output: `rest ${i}`, performanceData: [], executionStart: now, executionEnd: now }, CN);
+      await postCheckResult(
+        rest,
+        {
+          host: CN,
+          service: SERVICES[i % SERVICES.length]!,
+          state: 0,
+          output: `rest ${i}`,
+          performanceData: [],
+          executionStart: now,
+          executionEnd: now,
+        },
+        CN,
+      );
     });
     const restRate = (restTotal / restMs) * 1000;
     ctx.row({

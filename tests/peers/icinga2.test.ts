@@ -9,7 +9,10 @@ describe.skipIf(skip !== undefined)('icinga2 test peer', () => {
   let master: IcingaMaster;
 
   beforeAll(async () => {
-    master = await IcingaMaster.start({ agents: [{ cn: 'agent1.test' }], masterHosts: ['unrelated.test'] });
+    master = await IcingaMaster.start({
+      agents: [{ cn: 'agent1.test' }],
+      masterHosts: ['unrelated.test'],
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -19,34 +22,53 @@ describe.skipIf(skip !== undefined)('icinga2 test peer', () => {
   });
 
   it('completes a TLS handshake on the API port with the master certificate', async () => {
-    const peer = await new Promise<{ cn: unknown; authorized: boolean; protocol: string | null }>((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port: master.port, ca: master.ca.certPem, servername: MASTER_CN }, () => {
-        const cert = socket.getPeerCertificate();
-        resolve({ cn: cert.subject.CN, authorized: socket.authorized, protocol: socket.getProtocol() });
-        socket.destroy();
-      });
-      socket.once('error', reject);
-    });
+    const peer = await new Promise<{ cn: unknown; authorized: boolean; protocol: string | null }>(
+      (resolve, reject) => {
+        const socket = connect(
+          { host: '127.0.0.1', port: master.port, ca: master.ca.certPem, servername: MASTER_CN },
+          () => {
+            const cert = socket.getPeerCertificate();
+            resolve({
+              cn: cert.subject.CN,
+              authorized: socket.authorized,
+              protocol: socket.getProtocol(),
+            });
+            socket.destroy();
+          },
+        );
+        socket.once('error', reject);
+      },
+    );
     expect(peer).toEqual({ cn: MASTER_CN, authorized: true, protocol: 'TLSv1.3' });
   });
 
   it('answers REST and declares the agent zone objects', async () => {
     const res = await master.rest('GET', '/v1/objects/services?attrs=zone');
     expect(res.status).toBe(200);
-    const rows = (res.body as { results: Array<{ name: string; attrs: { zone: string } }> }).results;
-    expect(rows).toContainEqual(expect.objectContaining({ name: 'agent1.test!passive', attrs: { zone: 'agent1.test' } }));
+    const rows = (res.body as { results: Array<{ name: string; attrs: { zone: string } }> })
+      .results;
+    expect(rows).toContainEqual(
+      expect.objectContaining({ name: 'agent1.test!passive', attrs: { zone: 'agent1.test' } }),
+    );
     const hosts = await master.rest('GET', '/v1/objects/hosts/unrelated.test?attrs=zone');
     // No explicit zone: the object belongs to the master's local zone (spec §4.3.3).
-    expect((hosts.body as { results: Array<{ attrs: { zone: string } }> }).results[0]?.attrs.zone).toBe('');
+    expect(
+      (hosts.body as { results: Array<{ attrs: { zone: string } }> }).results[0]?.attrs.zone,
+    ).toBe('');
   });
 
   it('refuses REST without credentials', async () => {
-    const res = await master.rest('GET', '/v1/status', undefined, { user: 'root', password: 'wrong' });
+    const res = await master.rest('GET', '/v1/status', undefined, {
+      user: 'root',
+      password: 'wrong',
+    });
     expect(res.status).toBe(401);
   });
 
   it('computes tickets with the configured salt', async () => {
-    expect(await master.ticket('agent1.test', 'peer-test-ticket-salt')).toBe('e28cffcb4fdaef877b7edc47ba55f5cd097ad940');
+    expect(await master.ticket('agent1.test', 'peer-test-ticket-salt')).toBe(
+      'e28cffcb4fdaef877b7edc47ba55f5cd097ad940',
+    );
   });
 
   it('restarts on the same port and keeps answering', async () => {

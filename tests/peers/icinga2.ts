@@ -17,7 +17,15 @@ import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TestCa } from './pki.ts';
-import { captureOutput, freePort, makeTempDir, sleep, startProcess, stopProcess, which } from './util.ts';
+import {
+  captureOutput,
+  freePort,
+  makeTempDir,
+  sleep,
+  startProcess,
+  stopProcess,
+  which,
+} from './util.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -57,9 +65,15 @@ export function icingaMissing(): string | undefined {
   return ICINGA_SKIP_REASON;
 }
 
+function countMain(log: string): number {
+  return log.split('In IcingaApplication::Main()').length - 1;
+}
+
 /** `icinga2 pki ticket --cn CN --salt SALT`: stateless, needs no running master; trimmed. */
 export async function icingaPkiTicket(cn: string, salt: string): Promise<string> {
-  const { stdout } = await execFileAsync('icinga2', ['pki', 'ticket', '--cn', cn, '--salt', salt], { timeout: 60_000 });
+  const { stdout } = await execFileAsync('icinga2', ['pki', 'ticket', '--cn', cn, '--salt', salt], {
+    timeout: 60_000,
+  });
   return stdout.trim();
 }
 
@@ -101,7 +115,14 @@ export class IcingaMaster {
     // uses the same ca.key afterwards.
     const ca = TestCa.create('Icinga CA');
     const leaf = ca.issue({ cn: MASTER_CN, altNames: [MASTER_CN] });
-    const master = new IcingaMaster(temp.dir, port, options.ticketSalt ?? randomBytes(16).toString('hex'), ca, leaf.certPem, temp.cleanup);
+    const master = new IcingaMaster(
+      temp.dir,
+      port,
+      options.ticketSalt ?? randomBytes(16).toString('hex'),
+      ca,
+      leaf.certPem,
+      temp.cleanup,
+    );
     try {
       for (const sub of ['data/ca', 'data/certs', 'log', 'cache', 'spool', 'run', 'zones.d']) {
         await mkdir(join(temp.dir, sub), { recursive: true, mode: 0o700 });
@@ -142,7 +163,10 @@ export class IcingaMaster {
       )
       .join('');
     const masterHosts = (options.masterHosts ?? [])
-      .map((h) => `object Host ${JSON.stringify(h)} { check_command = "dummy"; enable_active_checks = false }\n`)
+      .map(
+        (h) =>
+          `object Host ${JSON.stringify(h)} { check_command = "dummy"; enable_active_checks = false }\n`,
+      )
       .join('');
     return `const NodeName = ${JSON.stringify(MASTER_CN)}
 const ZoneName = ${JSON.stringify(MASTER_ZONE)}
@@ -185,27 +209,44 @@ ${agents}${masterHosts}${options.extraConfig ?? ''}
   }
 
   async #spawn(): Promise<void> {
-    const child = startProcess('icinga2', ['daemon', '-c', join(this.dir, 'icinga2.conf'), ...this.constants]);
+    const mainsBefore = countMain(await this.debugLog());
+    const child = startProcess('icinga2', [
+      'daemon',
+      '-c',
+      join(this.dir, 'icinga2.conf'),
+      ...this.constants,
+    ]);
     this.#child = child;
     this.#output = captureOutput(child);
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (child.exitCode !== null) {
-        throw new Error(`icinga2 exited with ${child.exitCode} during start:\n${this.#output().slice(-4000)}`);
+        throw new Error(
+          `icinga2 exited with ${child.exitCode} during start:\n${this.#output().slice(-4000)}`,
+        );
       }
       try {
         const res = await this.rest('GET', '/v1/status/ApiListener');
-        if (res.status === 200) return;
+        // REST answers before the daemon installed its signal handlers; a SIGTERM
+        // in that window is lost and the next stop would need SIGKILL (losing
+        // the state dump), so also wait for IcingaApplication::Main.
+        if (res.status === 200 && countMain(await this.debugLog()) > mainsBefore) return;
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline) throw new Error(`icinga2 REST did not answer in 30 s:\n${this.#output().slice(-4000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`icinga2 REST did not answer in 30 s:\n${this.#output().slice(-4000)}`);
       await sleep(100);
     }
   }
 
   /** REST call with basic auth and `Accept: application/json` (mandatory, spec §5). */
-  rest(method: string, path: string, body?: unknown, auth?: { user: string; password: string }): Promise<RestResponse> {
+  rest(
+    method: string,
+    path: string,
+    body?: unknown,
+    auth?: { user: string; password: string },
+  ): Promise<RestResponse> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const credentials = auth ?? { user: this.restUser, password: this.restPassword };
     return new Promise((resolve, reject) => {
@@ -220,7 +261,9 @@ ${agents}${masterHosts}${options.extraConfig ?? ''}
           headers: {
             Accept: 'application/json',
             Authorization: `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64')}`,
-            ...(payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': payload.length }),
+            ...(payload === undefined
+              ? {}
+              : { 'Content-Type': 'application/json', 'Content-Length': payload.length }),
           },
           agent: false,
         },
@@ -253,19 +296,32 @@ ${agents}${masterHosts}${options.extraConfig ?? ''}
         : `/v1/objects/services/${encodeURIComponent(`${host}!${service}`)}?attrs=last_check_result`;
     const res = await this.rest('GET', path);
     if (res.status !== 200) throw new Error(`REST ${path}: ${res.status} ${res.text}`);
-    const results = (res.body as { results: Array<{ attrs: { last_check_result: Record<string, unknown> | null } }> }).results;
+    const results = (
+      res.body as {
+        results: Array<{ attrs: { last_check_result: Record<string, unknown> | null } }>;
+      }
+    ).results;
     return results[0]?.attrs.last_check_result ?? null;
   }
 
   async icinga(args: string[]): Promise<string> {
-    const { stdout, stderr } = await execFileAsync('icinga2', [...args, ...this.constants], { timeout: 60_000 });
+    const { stdout, stderr } = await execFileAsync('icinga2', [...args, ...this.constants], {
+      timeout: 60_000,
+    });
     return `${stdout}${stderr}`;
   }
 
   /** `icinga2 ca list --all --json`: every request by fingerprint. */
   async caList(): Promise<Record<string, { subject: string; cert_response?: string }>> {
-    const { stdout } = await execFileAsync('icinga2', ['ca', 'list', '--all', '--json', ...this.constants], { timeout: 60_000 });
-    return JSON.parse(stdout.trim() === '' ? '{}' : stdout) as Record<string, { subject: string; cert_response?: string }>;
+    const { stdout } = await execFileAsync(
+      'icinga2',
+      ['ca', 'list', '--all', '--json', ...this.constants],
+      { timeout: 60_000 },
+    );
+    return JSON.parse(stdout.trim() === '' ? '{}' : stdout) as Record<
+      string,
+      { subject: string; cert_response?: string }
+    >;
   }
 
   async caSign(fingerprint: string): Promise<string> {
@@ -290,7 +346,9 @@ ${agents}${masterHosts}${options.extraConfig ?? ''}
   }
 
   get running(): boolean {
-    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+    return (
+      this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null
+    );
   }
 
   /** Stops the daemon (process group) and starts it again on the same port and state. */

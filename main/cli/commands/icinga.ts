@@ -30,8 +30,10 @@ async function confirm(ctx: CliContext, question: string): Promise<boolean> {
 export const icingaCommands: CommandSpec[] = [
   {
     path: ['icinga', 'pair'],
-    summary: 'Pair with an Icinga 2 master (ticket or on-demand signing), as `icinga2 node wizard` does',
-    usage: 'NAME --master HOST[:PORT=5665] [--cn CN] [--ticket T] [--trust-fingerprint SHA256] [--wait SECONDS] [--replace]',
+    summary:
+      'Pair with an Icinga 2 master (ticket or on-demand signing), as `icinga2 node wizard` does',
+    usage:
+      'NAME --master HOST[:PORT=5665] [--cn CN] [--ticket T] [--trust-fingerprint SHA256] [--wait SECONDS] [--replace]',
     options: {
       master: { type: 'string' },
       cn: { type: 'string' },
@@ -41,11 +43,11 @@ export const icingaCommands: CommandSpec[] = [
       replace: { type: 'boolean' },
     },
     details: [
-      '--cn                 this agent\'s endpoint name (default: settings agent.name or the host name, lower-cased)',
-      '--ticket             from `icinga2 pki ticket --cn CN` on the master; without it the master\'s admin signs with `icinga2 ca sign`',
+      "--cn                 this agent's endpoint name (default: settings agent.name or the host name, lower-cased)",
+      "--ticket             from `icinga2 pki ticket --cn CN` on the master; without it the master's admin signs with `icinga2 ca sign`",
       '--trust-fingerprint  SHA-256 of the master certificate, confirmed in advance (otherwise shown and asked)',
       `--wait               seconds to keep polling while the request is pending (default ${DEFAULT_ON_DEMAND_WAIT_SECONDS} without a ticket, 0 with one)`,
-      '--replace            start over with a new key instead of keeping this target\'s identity',
+      "--replace            start over with a new key instead of keeping this target's identity",
     ],
     async run(ctx, args) {
       const name = args.positionals[0];
@@ -80,10 +82,16 @@ export const icingaCommands: CommandSpec[] = [
       const off = agent.events.on('pairing.step', (step) => {
         if (step.target !== name) return;
         if (step.status === 'running') return;
-        ctx.progress(`${step.status === 'failed' ? '✗' : step.status === 'waiting' ? '…' : '✓'} ${step.step}${step.detail === undefined ? '' : `: ${step.detail}`}`);
+        ctx.progress(
+          `${step.status === 'failed' ? '✗' : step.status === 'waiting' ? '…' : '✓'} ${step.step}${step.detail === undefined ? '' : `: ${step.detail}`}`,
+        );
       });
       try {
-        const waitSeconds = integerOption(args, 'wait', ticket === undefined ? DEFAULT_ON_DEMAND_WAIT_SECONDS : 0)!;
+        const waitSeconds = integerOption(
+          args,
+          'wait',
+          ticket === undefined ? DEFAULT_ON_DEMAND_WAIT_SECONDS : 0,
+        )!;
         const result = await agent.api.pairIcinga({
           name,
           host,
@@ -110,7 +118,9 @@ export const icingaCommands: CommandSpec[] = [
     usage: '--cn CN --salt SALT',
     options: { cn: { type: 'string' }, salt: { type: 'string' } },
     async run(ctx, args) {
-      const result = await (await ctx.agent()).api.icingaTicket({ cn: requiredOption(args, 'cn'), salt: requiredOption(args, 'salt') });
+      const result = await (
+        await ctx.agent()
+      ).api.icingaTicket({ cn: requiredOption(args, 'cn'), salt: requiredOption(args, 'salt') });
       return { data: result, human: result.ticket };
     },
   },
@@ -119,22 +129,46 @@ export const icingaCommands: CommandSpec[] = [
     summary: 'Connection state, certificate expiry and last confirmed result of an Icinga target',
     usage: 'NAME [--no-probe]',
     options: { 'no-probe': { type: 'boolean' } },
-    details: ['Without a running agent in this process the command connects once to report the state (--no-probe skips that).'],
+    details: [
+      'Without a running agent in this process the command connects once to report the state (--no-probe skips that).',
+    ],
     async run(ctx, args) {
       const name = args.positionals[0];
       if (name === undefined) throw new UsageError('NAME is required');
-      const s = await (await ctx.agent()).api.icingaStatus({ name, probe: !flag(args, 'no-probe') });
+      const s = await (
+        await ctx.agent()
+      ).api.icingaStatus({ name, probe: !flag(args, 'no-probe') });
       const human = keyValues([
         ['target', s.target],
         ['master', `${s.endpoint} at ${s.host}:${s.port} (${s.transport})`],
         ['endpoint name (CN)', `${s.cn} in zone ${s.zone}`],
-        ['paired', s.paired ? 'yes' : s.pendingRequest === undefined ? 'no' : `pending — on the master run: ${s.pendingRequest.signCommand}`],
+        [
+          'paired',
+          s.paired
+            ? 'yes'
+            : s.pendingRequest === undefined
+              ? 'no'
+              : `pending — on the master run: ${s.pendingRequest.signCommand}`,
+        ],
         ['connection', `${s.state}${s.detail === undefined ? '' : ` (${s.detail})`}`],
         ['last error', s.lastError],
-        ['last confirmed result', s.lastConfirmedAt === undefined ? 'never' : new Date(s.lastConfirmedAt).toISOString()],
-        ['certificate expires', s.certificate === undefined ? undefined : `${s.certificate.notAfter} (${s.certificate.daysLeft} days${s.certificate.renewDue ? ', renewal due' : ''})`],
+        [
+          'last confirmed result',
+          s.lastConfirmedAt === undefined ? 'never' : new Date(s.lastConfirmedAt).toISOString(),
+        ],
+        [
+          'certificate expires',
+          s.certificate === undefined
+            ? undefined
+            : `${s.certificate.notAfter} (${s.certificate.daysLeft} days${s.certificate.renewDue ? ', renewal due' : ''})`,
+        ],
         ['master pin (SHA-256)', s.masterPin],
-        ['command endpoint', s.commandEndpoint.enabled ? `on: ${s.commandEndpoint.commands.join(', ') || 'no command mapped'}` : 'off'],
+        [
+          'command endpoint',
+          s.commandEndpoint.enabled
+            ? `on: ${s.commandEndpoint.commands.join(', ') || 'no command mapped'}`
+            : 'off',
+        ],
       ]);
       return { data: s, human };
     },

@@ -6,8 +6,15 @@ import { method } from './define.ts';
 
 const targetName = z.string().min(1, 'name must name the Icinga target');
 const masterHost = z.string().min(1, 'host must name the Icinga master (host name or IP)');
-const masterPort = z.number().int().min(1, 'port must be 1–65535').max(65535, 'port must be 1–65535').default(5665);
-const fingerprint = z.string().min(1, 'trustFingerprint must be the SHA-256 fingerprint of the master certificate');
+const masterPort = z
+  .number()
+  .int()
+  .min(1, 'port must be 1–65535')
+  .max(65535, 'port must be 1–65535')
+  .default(5665);
+const fingerprint = z
+  .string()
+  .min(1, 'trustFingerprint must be the SHA-256 fingerprint of the master certificate');
 
 export interface IcingaMasterCertificate {
   host: string;
@@ -71,7 +78,12 @@ export const icingaContract = {
         zone: z.string().min(1).max(255).optional(),
         ticket: z.string().max(200).optional(),
         trustFingerprint: fingerprint,
-        waitSeconds: z.number().int().min(0).max(7 * 86400).default(0),
+        waitSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(7 * 86400)
+          .default(0),
         pollSeconds: z.number().int().min(1).max(3600).optional(),
         replace: z.boolean().default(false),
       })
@@ -79,14 +91,23 @@ export const icingaContract = {
     'Pair with an Icinga master: pin its certificate, request a signed certificate with a ticket or on demand, wait up to waitSeconds for approval',
   ),
   icingaTicket: method<{ cn: string; ticket: string }>()(
-    z.object({ cn: z.string().min(1, 'cn must not be empty'), salt: z.string().min(1, "salt must be the master's TicketSalt") }).strict(),
+    z
+      .object({
+        cn: z.string().min(1, 'cn must not be empty'),
+        salt: z.string().min(1, "salt must be the master's TicketSalt"),
+      })
+      .strict(),
     'The ticket `icinga2 pki ticket --cn CN --salt SALT` computes (PBKDF2-HMAC-SHA1)',
   ),
   icingaStatus: method<IcingaStatus>()(
     z.object({ name: targetName, probe: z.boolean().default(true) }).strict(),
     'Connection state, certificate expiry and last confirmed result of an Icinga target',
   ),
-  setIcingaCommandPolicy: method<{ name: string; policy: CommandPolicy; commands: Record<string, string> }>()(
+  setIcingaCommandPolicy: method<{
+    name: string;
+    policy: CommandPolicy;
+    commands: Record<string, string>;
+  }>()(
     z
       .object({
         name: targetName,

@@ -14,13 +14,20 @@ import {
   toIcingaState,
   zoneHostsFromConfigUpdate,
 } from '../../../main/core/protocols/icinga/codec.ts';
-import { displayCommandLine, expandCommand, parsePluginOutput } from '../../../main/core/protocols/icinga/command-endpoint.ts';
+import {
+  displayCommandLine,
+  expandCommand,
+  parsePluginOutput,
+} from '../../../main/core/protocols/icinga/command-endpoint.ts';
 import { VECTORS_DIR } from '../../vectors.ts';
 
 describe('netstring framing (spec icinga2.md §2.3, vectors §4)', () => {
   it('encodes the byte-exact frames of the vectors', () => {
-    expect(encodeMessage(heartbeatMessage()).toString('utf8')).toBe('57:{"jsonrpc":"2.0","method":"event::Heartbeat","params":{}},');
-    const cr = '{"jsonrpc":"2.0","method":"event::CheckResult","params":{"host":"agent1.test","service":"passive","cr":{"type":"CheckResult","output":"Grüße","state":0,"exit_status":0,"performance_data":[]}}}';
+    expect(encodeMessage(heartbeatMessage()).toString('utf8')).toBe(
+      '57:{"jsonrpc":"2.0","method":"event::Heartbeat","params":{}},',
+    );
+    const cr =
+      '{"jsonrpc":"2.0","method":"event::CheckResult","params":{"host":"agent1.test","service":"passive","cr":{"type":"CheckResult","output":"Grüße","state":0,"exit_status":0,"performance_data":[]}}}';
     // 192 characters, 194 bytes.
     expect(encodeNetstring(cr).toString('utf8')).toBe(`194:${cr},`);
   });
@@ -33,7 +40,9 @@ describe('netstring framing (spec icinga2.md §2.3, vectors §4)', () => {
     expect(() => new NetstringDecoder().push(Buffer.from('1234567890:'))).toThrow(/9 digits/);
     expect(() => new NetstringDecoder().push(Buffer.from(':{},'))).toThrow(/empty length/);
     expect(() => new NetstringDecoder().push(Buffer.from('2:{}X'))).toThrow(/missing ,/);
-    expect(() => new NetstringDecoder(1024 * 1024).push(Buffer.from(`${1024 * 1024 + 1}:`))).toThrow(/exceeds/);
+    expect(() =>
+      new NetstringDecoder(1024 * 1024).push(Buffer.from(`${1024 * 1024 + 1}:`)),
+    ).toThrow(/exceeds/);
     expect(() => decodeMessage(Buffer.from('[1,2]'))).toThrow(/not a JSON object/);
   });
 
@@ -59,7 +68,9 @@ describe('netstring framing (spec icinga2.md §2.3, vectors §4)', () => {
           let i = 0;
           while (offset < wire.length) {
             const size = cuts[i++ % cuts.length]!;
-            out.push(...decoder.push(wire.subarray(offset, offset + size)).map((b) => b.toString('utf8')));
+            out.push(
+              ...decoder.push(wire.subarray(offset, offset + size)).map((b) => b.toString('utf8')),
+            );
             offset += size;
           }
           expect(out).toEqual(payloads);
@@ -72,21 +83,25 @@ describe('netstring framing (spec icinga2.md §2.3, vectors §4)', () => {
 
   it('never throws anything but FramingError on arbitrary bytes, and never yields more than the cap (property)', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 0, max: 64 }), (bytes, cap) => {
-        const decoder = new NetstringDecoder(cap);
-        try {
-          for (const payload of decoder.push(Buffer.from(bytes))) {
-            expect(payload.length).toBeLessThanOrEqual(cap);
-            try {
-              decodeMessage(payload);
-            } catch (error) {
-              expect(error).toBeInstanceOf(FramingError);
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.integer({ min: 0, max: 64 }),
+        (bytes, cap) => {
+          const decoder = new NetstringDecoder(cap);
+          try {
+            for (const payload of decoder.push(Buffer.from(bytes))) {
+              expect(payload.length).toBeLessThanOrEqual(cap);
+              try {
+                decodeMessage(payload);
+              } catch (error) {
+                expect(error).toBeInstanceOf(FramingError);
+              }
             }
+          } catch (error) {
+            expect(error).toBeInstanceOf(FramingError);
           }
-        } catch (error) {
-          expect(error).toBeInstanceOf(FramingError);
-        }
-      }),
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -130,7 +145,11 @@ describe('session transcript replayed through the codec', () => {
       decodedFrames++;
     }
     expect(decodedFrames).toBeGreaterThan(20);
-    expect(methods.slice(0, 3)).toEqual(['agent->master:icinga::Hello', 'agent->master:pki::RequestCertificate', 'master->agent:icinga::Hello']);
+    expect(methods.slice(0, 3)).toEqual([
+      'agent->master:icinga::Hello',
+      'agent->master:pki::RequestCertificate',
+      'master->agent:icinga::Hello',
+    ]);
     expect(methods).toContain('agent->master:event::CheckResult');
     expect(methods).toContain('master->agent:log::SetLogPosition');
     expect(methods).toContain('master->agent:event::Heartbeat');
@@ -172,7 +191,13 @@ describe('check result encoding (spec §4.2)', () => {
       active: false,
     });
     expect(params).not.toHaveProperty('service');
-    expect(params.cr).toMatchObject({ type: 'CheckResult', performance_data: [], state: 2, exit_status: 2, active: false });
+    expect(params.cr).toMatchObject({
+      type: 'CheckResult',
+      performance_data: [],
+      state: 2,
+      exit_status: 2,
+      active: false,
+    });
   });
 
   it('maps host states to UP/DOWN and leaves services alone', () => {
@@ -182,23 +207,39 @@ describe('check result encoding (spec §4.2)', () => {
 
   it('reads the zone hosts out of a config::Update', () => {
     const params = {
-      update: { 'agent1.test': { '/_etc/agent.conf': 'object Host "agent1.test" {\n}\nobject Service "passive" { host_name = "agent1.test" }\nobject Host "we\\"ird" {}' } },
+      update: {
+        'agent1.test': {
+          '/_etc/agent.conf':
+            'object Host "agent1.test" {\n}\nobject Service "passive" { host_name = "agent1.test" }\nobject Host "we\\"ird" {}',
+        },
+      },
     };
-    expect(zoneHostsFromConfigUpdate(params, 'agent1.test')).toEqual(new Set(['agent1.test', 'we"ird']));
+    expect(zoneHostsFromConfigUpdate(params, 'agent1.test')).toEqual(
+      new Set(['agent1.test', 'we"ird']),
+    );
     expect(zoneHostsFromConfigUpdate(params, 'other')).toBeUndefined();
-    expect(zoneHostsFromConfigUpdate({ update: { z: { 'a.conf': 'apply Service "x" {}' } } }, 'z')).toBeUndefined();
+    expect(
+      zoneHostsFromConfigUpdate({ update: { z: { 'a.conf': 'apply Service "x" {}' } } }, 'z'),
+    ).toBeUndefined();
   });
 });
 
 describe('command endpoint helpers (spec §4.6)', () => {
   it('expands macros per argument so a value cannot add arguments', () => {
-    const argv = expandCommand('/usr/lib/nagios/plugins/check_dummy $dummy_state$ "$dummy_text$"', { dummy_state: 0, dummy_text: 'hello; rm -rf / $(x)' });
+    const argv = expandCommand('/usr/lib/nagios/plugins/check_dummy $dummy_state$ "$dummy_text$"', {
+      dummy_state: 0,
+      dummy_text: 'hello; rm -rf / $(x)',
+    });
     expect(argv).toEqual(['/usr/lib/nagios/plugins/check_dummy', '0', 'hello; rm -rf / $(x)']);
-    expect(displayCommandLine(argv)).toBe("/usr/lib/nagios/plugins/check_dummy 0 'hello; rm -rf / $(x)'");
+    expect(displayCommandLine(argv)).toBe(
+      "/usr/lib/nagios/plugins/check_dummy 0 'hello; rm -rf / $(x)'",
+    );
   });
 
   it('splits plugin output into text, perfdata and long output', () => {
-    expect(parsePluginOutput("DISK OK - free 9GB | /=91%;80;90;0;100 'free space'=9GB\nline 2\n")).toEqual({
+    expect(
+      parsePluginOutput("DISK OK - free 9GB | /=91%;80;90;0;100 'free space'=9GB\nline 2\n"),
+    ).toEqual({
       output: 'DISK OK - free 9GB\nline 2',
       performanceData: ['/=91%;80;90;0;100', "'free space'=9GB"],
     });

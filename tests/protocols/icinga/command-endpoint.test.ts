@@ -7,14 +7,16 @@ const skip = icingaMissing();
 const CN = 'agent1.test';
 const CHECK_DUMMY = '/usr/lib/nagios/plugins/check_dummy';
 
-describe.skipIf(skip !== undefined)('Icinga command endpoint: event::ExecuteCommand (spec §4.6)', () => {
-  let master: IcingaMaster;
-  let t: TestAgent;
+describe.skipIf(skip !== undefined)(
+  'Icinga command endpoint: event::ExecuteCommand (spec §4.6)',
+  () => {
+    let master: IcingaMaster;
+    let t: TestAgent;
 
-  beforeAll(async () => {
-    master = await IcingaMaster.start({
-      agents: [{ cn: CN }],
-      extraConfig: `
+    beforeAll(async () => {
+      master = await IcingaMaster.start({
+        agents: [{ cn: CN }],
+        extraConfig: `
 object CheckerComponent "checker" { }
 object Host "agent1-cmd.test" { check_command = "dummy"; enable_active_checks = false; zone = "master" }
 object Service "remote-dummy" {
@@ -28,51 +30,75 @@ object Service "remote-dummy" {
   vars.dummy_text = "hello from the master"
 }
 `,
+      });
+      t = await openIcingaAgent('icinga-cmd');
+      await pairWithTicket(t.agent, master, 'm', CN);
+    }, 60_000);
+    afterAll(async () => {
+      await t?.close();
+      await master?.stop();
     });
-    t = await openIcingaAgent('icinga-cmd');
-    await pairWithTicket(t.agent, master, 'm', CN);
-  }, 60_000);
-  afterAll(async () => {
-    await t?.close();
-    await master?.stop();
-  });
 
-  const output = async (): Promise<Record<string, unknown> | null> => master.lastCheckResult('agent1-cmd.test', 'remote-dummy');
+    const output = async (): Promise<Record<string, unknown> | null> =>
+      master.lastCheckResult('agent1-cmd.test', 'remote-dummy');
 
-  it('answers UNKNOWN "does not accept commands" while the policy is off (the default)', async () => {
-    await t.driver.start!(t.agent.context.targets.get('m'), t.agent.context);
-    const cr = await eventually(async () => {
-      const r = await output();
-      return r !== null && r.output === `Endpoint '${CN}' does not accept commands.` ? r : undefined;
-    }, 30_000, 'the refusal result');
-    expect(cr).toMatchObject({ state: 3, check_source: CN });
-  }, 60_000);
+    it('answers UNKNOWN "does not accept commands" while the policy is off (the default)', async () => {
+      await t.driver.start!(t.agent.context.targets.get('m'), t.agent.context);
+      const cr = await eventually(
+        async () => {
+          const r = await output();
+          return r !== null && r.output === `Endpoint '${CN}' does not accept commands.`
+            ? r
+            : undefined;
+        },
+        30_000,
+        'the refusal result',
+      );
+      expect(cr).toMatchObject({ state: 3, check_source: CN });
+    }, 60_000);
 
-  // monitoring-plugins-basic provides check_dummy; CI installs it, so only a local run may skip.
-  it.skipIf(!existsSync(CHECK_DUMMY) && (process.env.CI ?? '') === '')('runs an allow-listed command with the master macros once enabled', async () => {
-    await t.agent.api.setIcingaCommandPolicy({
-      name: 'm',
-      policy: { enabled: true, allow: [`${CHECK_DUMMY.replace(/\//g, '\\/')} [0-3] .*`] },
-      commands: { dummy: `${CHECK_DUMMY} $dummy_state$ $dummy_text$` },
-    });
-    const cr = await eventually(async () => {
-      const r = await output();
-      return r !== null && String(r.output).includes('hello from the master') ? r : undefined;
-    }, 30_000, 'the executed result');
-    expect(cr).toMatchObject({ state: 1, output: 'WARNING: hello from the master', check_source: CN });
-  }, 60_000);
+    // monitoring-plugins-basic provides check_dummy; CI installs it, so only a local run may skip.
+    it.skipIf(!existsSync(CHECK_DUMMY) && (process.env.CI ?? '') === '')(
+      'runs an allow-listed command with the master macros once enabled',
+      async () => {
+        await t.agent.api.setIcingaCommandPolicy({
+          name: 'm',
+          policy: { enabled: true, allow: [`${CHECK_DUMMY.replace(/\//g, '\\/')} [0-3] .*`] },
+          commands: { dummy: `${CHECK_DUMMY} $dummy_state$ $dummy_text$` },
+        });
+        const cr = await eventually(
+          async () => {
+            const r = await output();
+            return r !== null && String(r.output).includes('hello from the master') ? r : undefined;
+          },
+          30_000,
+          'the executed result',
+        );
+        expect(cr).toMatchObject({
+          state: 1,
+          output: 'WARNING: hello from the master',
+          check_source: CN,
+        });
+      },
+      60_000,
+    );
 
-  it('refuses a command line outside the allow-list', async () => {
-    await t.agent.api.setIcingaCommandPolicy({
-      name: 'm',
-      policy: { enabled: true, allow: ['/bin/true'] },
-      commands: { dummy: `${CHECK_DUMMY} $dummy_state$ $dummy_text$` },
-    });
-    const cr = await eventually(async () => {
-      const r = await output();
-      return r !== null && String(r.output).includes('allow-list') ? r : undefined;
-    }, 30_000, 'the allow-list refusal');
-    expect(cr).toMatchObject({ state: 3 });
-    await t.driver.stop!(t.agent.context.targets.get('m'));
-  }, 60_000);
-});
+    it('refuses a command line outside the allow-list', async () => {
+      await t.agent.api.setIcingaCommandPolicy({
+        name: 'm',
+        policy: { enabled: true, allow: ['/bin/true'] },
+        commands: { dummy: `${CHECK_DUMMY} $dummy_state$ $dummy_text$` },
+      });
+      const cr = await eventually(
+        async () => {
+          const r = await output();
+          return r !== null && String(r.output).includes('allow-list') ? r : undefined;
+        },
+        30_000,
+        'the allow-list refusal',
+      );
+      expect(cr).toMatchObject({ state: 3 });
+      await t.driver.stop!(t.agent.context.targets.get('m'));
+    }, 60_000);
+  },
+);

@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentError } from '../../../main/core/errors.ts';
 import type { TargetRecord } from '../../../main/core/targets/driver.ts';
 import { IcingaMaster, icingaMissing } from '../../peers/icinga2.ts';
-import { checkResultItem, deliveryContext, openIcingaAgent, pairWithTicket, type TestAgent } from './helpers.ts';
+import {
+  checkResultItem,
+  deliveryContext,
+  openIcingaAgent,
+  pairWithTicket,
+  type TestAgent,
+} from './helpers.ts';
 
 const skip = icingaMissing();
 const CN = 'agent1.test';
@@ -14,7 +20,10 @@ describe.skipIf(skip !== undefined)('Icinga check results over the cluster conne
   let record: TargetRecord;
 
   beforeAll(async () => {
-    master = await IcingaMaster.start({ agents: [{ cn: CN, services: ['passive', 'disk', ...MANY] }], masterHosts: ['unrelated.test'] });
+    master = await IcingaMaster.start({
+      agents: [{ cn: CN, services: ['passive', 'disk', ...MANY] }],
+      masterHosts: ['unrelated.test'],
+    });
     t = await openIcingaAgent();
     await pairWithTicket(t.agent, master, 'm', CN);
     record = t.agent.context.targets.get('m');
@@ -51,28 +60,66 @@ describe.skipIf(skip !== undefined)('Icinga check results over the cluster conne
       active: false,
     });
     expect(cr?.execution_start).toBeCloseTo(start, 3);
-    const svc = await master.rest('GET', `/v1/objects/services/${encodeURIComponent(`${CN}!disk`)}?attrs=state`);
-    expect((svc.body as { results: Array<{ attrs: { state: number } }> }).results[0]?.attrs.state).toBe(1);
+    const svc = await master.rest(
+      'GET',
+      `/v1/objects/services/${encodeURIComponent(`${CN}!disk`)}?attrs=state`,
+    );
+    expect(
+      (svc.body as { results: Array<{ attrs: { state: number } }> }).results[0]?.attrs.state,
+    ).toBe(1);
   });
 
   it('maps host states: WARNING stays UP, CRITICAL is DOWN', async () => {
-    await t.driver.deliver(record, checkResultItem('m', { host: CN, state: 2, output: 'host unreachable' }), deliveryContext());
-    let host = await master.rest('GET', `/v1/objects/hosts/${CN}?attrs=state&attrs=last_check_result`);
-    let attrs = (host.body as { results: Array<{ attrs: { state: number; last_check_result: { output: string; exit_status: number } } }> }).results[0]!.attrs;
+    await t.driver.deliver(
+      record,
+      checkResultItem('m', { host: CN, state: 2, output: 'host unreachable' }),
+      deliveryContext(),
+    );
+    let host = await master.rest(
+      'GET',
+      `/v1/objects/hosts/${CN}?attrs=state&attrs=last_check_result`,
+    );
+    let attrs = (
+      host.body as {
+        results: Array<{
+          attrs: { state: number; last_check_result: { output: string; exit_status: number } };
+        }>;
+      }
+    ).results[0]!.attrs;
     expect(attrs.state).toBe(1); // DOWN
     expect(attrs.last_check_result).toMatchObject({ output: 'host unreachable', exit_status: 2 });
 
-    await t.driver.deliver(record, checkResultItem('m', { host: CN, state: 1, output: 'host slow' }), deliveryContext());
+    await t.driver.deliver(
+      record,
+      checkResultItem('m', { host: CN, state: 1, output: 'host slow' }),
+      deliveryContext(),
+    );
     host = await master.rest('GET', `/v1/objects/hosts/${CN}?attrs=state&attrs=last_check_result`);
-    attrs = (host.body as typeof host.body & { results: Array<{ attrs: { state: number; last_check_result: { output: string; exit_status: number } } }> }).results[0]!.attrs;
+    attrs = (
+      host.body as typeof host.body & {
+        results: Array<{
+          attrs: { state: number; last_check_result: { output: string; exit_status: number } };
+        }>;
+      }
+    ).results[0]!.attrs;
     expect(attrs.state).toBe(0); // UP
     expect(attrs.last_check_result.output).toBe('host slow');
   });
 
   it('refuses, permanently and with the reason, a result for a host outside the agent zone', async () => {
-    const error = await t.driver.deliver(record, checkResultItem('m', { host: 'unrelated.test', state: 2, output: 'x' }), deliveryContext()).catch((e: unknown) => e);
+    const error = await t.driver
+      .deliver(
+        record,
+        checkResultItem('m', { host: 'unrelated.test', state: 2, output: 'x' }),
+        deliveryContext(),
+      )
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AgentError);
-    expect(error).toMatchObject({ code: 'refused', transient: false, message: expect.stringContaining("not in this agent's zone 'agent1.test'") });
+    expect(error).toMatchObject({
+      code: 'refused',
+      transient: false,
+      message: expect.stringContaining("not in this agent's zone 'agent1.test'"),
+    });
     expect(await master.lastCheckResult('unrelated.test')).toBeNull();
   });
 
@@ -80,17 +127,43 @@ describe.skipIf(skip !== undefined)('Icinga check results over the cluster conne
     const base = Date.now() / 1000;
     await Promise.all(
       MANY.map((service, i) =>
-        t.driver.deliver(record, checkResultItem('m', { host: CN, service, state: i % 4, output: `result ${i}`, executionStart: base, executionEnd: base }), deliveryContext()),
+        t.driver.deliver(
+          record,
+          checkResultItem('m', {
+            host: CN,
+            service,
+            state: i % 4,
+            output: `result ${i}`,
+            executionStart: base,
+            executionEnd: base,
+          }),
+          deliveryContext(),
+        ),
       ),
     );
-    const rows = await master.rest('GET', `/v1/objects/services?filter=${encodeURIComponent(`host.name=="${CN}"`)}&attrs=last_check_result`);
-    const byName = new Map(
-      (rows.body as { results: Array<{ name: string; attrs: { last_check_result: { output: string; state: number } | null } }> }).results.map((r) => [r.name, r.attrs.last_check_result]),
+    const rows = await master.rest(
+      'GET',
+      `/v1/objects/services?filter=${encodeURIComponent(`host.name=="${CN}"`)}&attrs=last_check_result`,
     );
-    MANY.forEach((service, i) => expect(byName.get(`${CN}!${service}`)).toMatchObject({ output: `result ${i}`, state: i % 4 }));
+    const byName = new Map(
+      (
+        rows.body as {
+          results: Array<{
+            name: string;
+            attrs: { last_check_result: { output: string; state: number } | null };
+          }>;
+        }
+      ).results.map((r) => [r.name, r.attrs.last_check_result]),
+    );
+    MANY.forEach((service, i) =>
+      expect(byName.get(`${CN}!${service}`)).toMatchObject({ output: `result ${i}`, state: i % 4 }),
+    );
     // One connection for all of them: the master saw a single endpoint connection.
     const endpoints = await master.rest('GET', `/v1/objects/endpoints/${CN}?attrs=connected`);
-    expect((endpoints.body as { results: Array<{ attrs: { connected: boolean } }> }).results[0]?.attrs.connected).toBe(true);
+    expect(
+      (endpoints.body as { results: Array<{ attrs: { connected: boolean } }> }).results[0]?.attrs
+        .connected,
+    ).toBe(true);
     expect(t.driver.status?.(record)).toMatchObject({ state: 'ready' });
   });
 
@@ -106,7 +179,14 @@ describe.skipIf(skip !== undefined)('Icinga check results over the cluster conne
           const now = Date.now() / 1000;
           await t.driver.deliver(
             record,
-            checkResultItem('m', { host: CN, service: MANY[i]!, state: 2, output: `after restart ${i}`, executionStart: now, executionEnd: now }),
+            checkResultItem('m', {
+              host: CN,
+              service: MANY[i]!,
+              state: 2,
+              output: `after restart ${i}`,
+              executionStart: now,
+              executionEnd: now,
+            }),
             deliveryContext(),
           );
           delivered.add(i);
@@ -127,7 +207,10 @@ describe.skipIf(skip !== undefined)('Icinga check results over the cluster conne
     await Promise.all(sends);
     expect(delivered.size).toBe(total);
     for (let i = 0; i < total; i++) {
-      expect(await master.lastCheckResult(CN, MANY[i]!)).toMatchObject({ output: `after restart ${i}`, state: 2 });
+      expect(await master.lastCheckResult(CN, MANY[i]!)).toMatchObject({
+        output: `after restart ${i}`,
+        state: 2,
+      });
     }
     off();
     // The session saw the connection drop and came back by itself.

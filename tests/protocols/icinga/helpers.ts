@@ -15,7 +15,11 @@ export interface TestAgent {
 /** An agent with its own icinga module instance (isolated from AGENT_MODULES). */
 export async function openIcingaAgent(prefix = 'icinga'): Promise<TestAgent> {
   const { dir, cleanup } = await makeTempDir(prefix);
-  const agent = await Agent.open({ dataDir: dir, logToFile: false, modules: [createIcingaModule()] });
+  const agent = await Agent.open({
+    dataDir: dir,
+    logToFile: false,
+    modules: [createIcingaModule()],
+  });
   return {
     agent,
     driver: agent.context.targets.driver('icinga'),
@@ -26,7 +30,12 @@ export async function openIcingaAgent(prefix = 'icinga'): Promise<TestAgent> {
   };
 }
 
-export async function pairWithTicket(agent: Agent, master: IcingaMaster, target: string, cn: string): Promise<void> {
+export async function pairWithTicket(
+  agent: Agent,
+  master: IcingaMaster,
+  target: string,
+  cn: string,
+): Promise<void> {
   const result = await pairIcinga(agent.context, {
     target,
     host: '127.0.0.1',
@@ -41,7 +50,10 @@ export async function pairWithTicket(agent: Agent, master: IcingaMaster, target:
 
 let counter = 0;
 
-export function checkResultItem(target: string, result: Partial<CheckResultPayload> & { host: string }): QueueItem {
+export function checkResultItem(
+  target: string,
+  result: Partial<CheckResultPayload> & { host: string },
+): QueueItem {
   const now = Date.now() / 1000;
   counter++;
   return {
@@ -49,7 +61,14 @@ export function checkResultItem(target: string, result: Partial<CheckResultPaylo
     target,
     payload: {
       kind: 'check-result',
-      result: { state: 0, output: 'OK', performanceData: [], executionStart: now, executionEnd: now, ...result },
+      result: {
+        state: 0,
+        output: 'OK',
+        performanceData: [],
+        executionStart: now,
+        executionEnd: now,
+        ...result,
+      },
     },
     state: 'sending',
     createdAt: Date.now(),
@@ -67,7 +86,11 @@ export function deliveryContext(): { signal: AbortSignal; progress(): void } {
 }
 
 /** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -77,7 +100,10 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`,
+      );
     await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -3,64 +3,129 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { targetSecretName } from '../../../main/core/secrets.ts';
 import type { TargetRecord } from '../../../main/core/targets/driver.ts';
 import { IcingaMaster, icingaMissing } from '../../peers/icinga2.ts';
-import { checkResultItem, deliveryContext, openIcingaAgent, pairWithTicket, type TestAgent } from './helpers.ts';
+import {
+  checkResultItem,
+  deliveryContext,
+  openIcingaAgent,
+  pairWithTicket,
+  type TestAgent,
+} from './helpers.ts';
 
 const skip = icingaMissing();
 const CN = 'agent1.test';
 const PASSWORD = 'rest-secret-9f2c';
 
-describe.skipIf(skip !== undefined)('Icinga REST fallback: POST /v1/actions/process-check-result (spec §5)', () => {
-  let master: IcingaMaster;
-  let t: TestAgent;
-  let record: () => TargetRecord;
+describe.skipIf(skip !== undefined)(
+  'Icinga REST fallback: POST /v1/actions/process-check-result (spec §5)',
+  () => {
+    let master: IcingaMaster;
+    let t: TestAgent;
+    let record: () => TargetRecord;
 
-  beforeAll(async () => {
-    master = await IcingaMaster.start({
-      agents: [{ cn: CN, services: ['passive', 'rest'] }],
-      extraConfig: `
+    beforeAll(async () => {
+      master = await IcingaMaster.start({
+        agents: [{ cn: CN, services: ['passive', 'rest'] }],
+        extraConfig: `
 object ApiUser "agent1-cert" {
   client_cn = "${CN}"
   permissions = [ { permission = "actions/process-check-result"; filter = {{ host.name == "${CN}" }} } ]
 }
 object ApiUser "agent1-basic" { password = "${PASSWORD}"; permissions = [ "actions/process-check-result" ] }
 `,
+      });
+      t = await openIcingaAgent('icinga-rest');
+      await pairWithTicket(t.agent, master, 'm', CN);
+      record = () => t.agent.context.targets.get('m');
+    }, 60_000);
+    afterAll(async () => {
+      await t?.close();
+      await master?.stop();
     });
-    t = await openIcingaAgent('icinga-rest');
-    await pairWithTicket(t.agent, master, 'm', CN);
-    record = () => t.agent.context.targets.get('m');
-  }, 60_000);
-  afterAll(async () => {
-    await t?.close();
-    await master?.stop();
-  });
 
-  it('authenticates with the client certificate (ApiUser client_cn) and the master stores the result', async () => {
-    await t.agent.api.setIcingaRest({ name: 'm', transport: 'rest' });
-    await t.driver.deliver(record(), checkResultItem('m', { host: CN, service: 'rest', state: 2, output: 'via REST', performanceData: ['x=1;2;3'] }), deliveryContext());
-    expect(await master.lastCheckResult(CN, 'rest')).toMatchObject({ output: 'via REST', state: 2, performance_data: ['x=1;2;3'], check_source: CN });
-  });
-
-  it('authenticates with basic auth, the password kept in the secret store and out of settings.json', async () => {
-    await t.agent.api.setIcingaRest({ name: 'm', transport: 'rest', restUser: 'agent1-basic', restPassword: PASSWORD });
-    expect(await t.agent.context.secrets.get(targetSecretName('m', 'password'))).toBe(PASSWORD);
-    expect(await readFile(t.agent.context.paths.settingsFile, 'utf8')).not.toContain(PASSWORD);
-    await t.driver.deliver(record(), checkResultItem('m', { host: CN, state: 2, output: 'host down via REST' }), deliveryContext());
-    const host = await master.rest('GET', `/v1/objects/hosts/${CN}?attrs=state&attrs=last_check_result`);
-    const attrs = (host.body as { results: Array<{ attrs: { state: number; last_check_result: { output: string } } }> }).results[0]!.attrs;
-    expect(attrs).toMatchObject({ state: 1, last_check_result: { output: 'host down via REST' } });
-  });
-
-  it('reports a wrong password and an unknown object as permanent failures with the reason', async () => {
-    await t.agent.api.setIcingaRest({ name: 'm', transport: 'rest', restUser: 'agent1-basic', restPassword: 'wrong' });
-    await expect(t.driver.deliver(record(), checkResultItem('m', { host: CN, service: 'rest', output: 'x' }), deliveryContext())).rejects.toMatchObject({
-      code: 'unauthorized',
-      transient: false,
+    it('authenticates with the client certificate (ApiUser client_cn) and the master stores the result', async () => {
+      await t.agent.api.setIcingaRest({ name: 'm', transport: 'rest' });
+      await t.driver.deliver(
+        record(),
+        checkResultItem('m', {
+          host: CN,
+          service: 'rest',
+          state: 2,
+          output: 'via REST',
+          performanceData: ['x=1;2;3'],
+        }),
+        deliveryContext(),
+      );
+      expect(await master.lastCheckResult(CN, 'rest')).toMatchObject({
+        output: 'via REST',
+        state: 2,
+        performance_data: ['x=1;2;3'],
+        check_source: CN,
+      });
     });
-    await t.agent.api.setIcingaRest({ name: 'm', transport: 'rest', restUser: 'agent1-basic', restPassword: PASSWORD });
-    await expect(t.driver.deliver(record(), checkResultItem('m', { host: CN, service: 'nope', output: 'x' }), deliveryContext())).rejects.toMatchObject({
-      code: 'refused',
-      transient: false,
-      message: expect.stringContaining("'agent1.test!nope'"),
+
+    it('authenticates with basic auth, the password kept in the secret store and out of settings.json', async () => {
+      await t.agent.api.setIcingaRest({
+        name: 'm',
+        transport: 'rest',
+        restUser: 'agent1-basic',
+        restPassword: PASSWORD,
+      });
+      expect(await t.agent.context.secrets.get(targetSecretName('m', 'password'))).toBe(PASSWORD);
+      expect(await readFile(t.agent.context.paths.settingsFile, 'utf8')).not.toContain(PASSWORD);
+      await t.driver.deliver(
+        record(),
+        checkResultItem('m', { host: CN, state: 2, output: 'host down via REST' }),
+        deliveryContext(),
+      );
+      const host = await master.rest(
+        'GET',
+        `/v1/objects/hosts/${CN}?attrs=state&attrs=last_check_result`,
+      );
+      const attrs = (
+        host.body as {
+          results: Array<{ attrs: { state: number; last_check_result: { output: string } } }>;
+        }
+      ).results[0]!.attrs;
+      expect(attrs).toMatchObject({
+        state: 1,
+        last_check_result: { output: 'host down via REST' },
+      });
     });
-  });
-});
+
+    it('reports a wrong password and an unknown object as permanent failures with the reason', async () => {
+      await t.agent.api.setIcingaRest({
+        name: 'm',
+        transport: 'rest',
+        restUser: 'agent1-basic',
+        restPassword: 'wrong',
+      });
+      await expect(
+        t.driver.deliver(
+          record(),
+          checkResultItem('m', { host: CN, service: 'rest', output: 'x' }),
+          deliveryContext(),
+        ),
+      ).rejects.toMatchObject({
+        code: 'unauthorized',
+        transient: false,
+      });
+      await t.agent.api.setIcingaRest({
+        name: 'm',
+        transport: 'rest',
+        restUser: 'agent1-basic',
+        restPassword: PASSWORD,
+      });
+      await expect(
+        t.driver.deliver(
+          record(),
+          checkResultItem('m', { host: CN, service: 'nope', output: 'x' }),
+          deliveryContext(),
+        ),
+      ).rejects.toMatchObject({
+        code: 'refused',
+        transient: false,
+        message: expect.stringContaining("'agent1.test!nope'"),
+      });
+    });
+  },
+);

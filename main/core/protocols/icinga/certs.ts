@@ -17,14 +17,20 @@ const SELF_SIGNED_DAYS = 397;
  * (v3, CA:FALSE critical, SAN DNS:<cn>, SHA-256). notBefore = now so the
  * Timestamp column of `icinga2 ca list` is meaningful (§3.5).
  */
-export function makeSelfSignedCertificate(keyPem: string, cn: string, now: Date = new Date()): string {
+export function makeSelfSignedCertificate(
+  keyPem: string,
+  cn: string,
+  now: Date = new Date(),
+): string {
   const key = forge.pki.privateKeyFromPem(keyPem);
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
   // Positive serial: SHA-1 of a random UUID, as Icinga does.
   cert.serialNumber = `00${createHash('sha1').update(randomUUID()).digest('hex')}`;
   cert.validity.notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
-  cert.validity.notAfter = new Date(cert.validity.notBefore.getTime() + SELF_SIGNED_DAYS * 86_400_000);
+  cert.validity.notAfter = new Date(
+    cert.validity.notBefore.getTime() + SELF_SIGNED_DAYS * 86_400_000,
+  );
   const subject = [{ name: 'commonName', value: cn }];
   cert.setSubject(subject);
   cert.setIssuer(subject);
@@ -65,18 +71,34 @@ function samePublicKey(cert: X509Certificate, keyPem: string): boolean {
  * our CN; `ca` is a CA certificate; the pinned master leaf chains to `ca`.
  * Throws an AgentError naming what did not hold.
  */
-export function verifySignedAnswer(args: { certPem: string; caPem: string; keyPem: string; cn: string; masterLeafPem?: string }): void {
+export function verifySignedAnswer(args: {
+  certPem: string;
+  caPem: string;
+  keyPem: string;
+  cn: string;
+  masterLeafPem?: string;
+}): void {
   let cert: X509Certificate;
   let ca: X509Certificate;
   try {
     cert = new X509Certificate(args.certPem);
     ca = new X509Certificate(args.caPem);
   } catch (error) {
-    throw new AgentError('protocol', `the master's answer holds an unreadable certificate: ${(error as Error).message}`);
+    throw new AgentError(
+      'protocol',
+      `the master's answer holds an unreadable certificate: ${(error as Error).message}`,
+    );
   }
-  if (!ca.ca) throw new AgentError('protocol', "the 'ca' the master returned is not a CA certificate (basicConstraints CA:FALSE)");
+  if (!ca.ca)
+    throw new AgentError(
+      'protocol',
+      "the 'ca' the master returned is not a CA certificate (basicConstraints CA:FALSE)",
+    );
   if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
-    throw new AgentError('protocol', `the signed certificate is not signed by the returned CA '${commonName(ca.subject) ?? ca.subject}'`);
+    throw new AgentError(
+      'protocol',
+      `the signed certificate is not signed by the returned CA '${commonName(ca.subject) ?? ca.subject}'`,
+    );
   }
   const cn = commonName(cert.subject);
   if (cn !== args.cn) {
@@ -86,12 +108,18 @@ export function verifySignedAnswer(args: { certPem: string; caPem: string; keyPe
     );
   }
   if (!samePublicKey(cert, args.keyPem)) {
-    throw new AgentError('protocol', 'the signed certificate does not hold this agent\'s public key: refusing it');
+    throw new AgentError(
+      'protocol',
+      "the signed certificate does not hold this agent's public key: refusing it",
+    );
   }
   if (args.masterLeafPem !== undefined) {
     const leaf = new X509Certificate(args.masterLeafPem);
     if (!leaf.checkIssued(ca) || !leaf.verify(ca.publicKey)) {
-      throw new AgentError('untrusted-peer', "the master's own certificate does not chain to the CA it returned: refusing the answer");
+      throw new AgentError(
+        'untrusted-peer',
+        "the master's own certificate does not chain to the CA it returned: refusing the answer",
+      );
     }
   }
 }

@@ -44,6 +44,8 @@ export class IcingaClient {
   readonly #sessions = new Map<string, IcingaSession>();
   readonly #renewTimers = new Map<string, NodeJS.Timeout>();
   readonly #stateWrites = new Map<string, Promise<void>>();
+  /** True under `run()` (the daemon); one-shot processes must be able to exit with a session open. */
+  keepProcessAlive = false;
 
   constructor(ctx: AgentContext) {
     this.ctx = ctx;
@@ -67,11 +69,22 @@ export class IcingaClient {
       zone: config.zone,
       log,
       initialTs: state.lastTs,
-      saveTs: (ts) => this.#writeState(record.name, { ...this.#readState(record.name), lastTs: ts, ...(session?.lastConfirmedAt === undefined ? {} : { lastConfirmedAt: session.lastConfirmedAt }) }),
+      saveTs: (ts) =>
+        this.#writeState(record.name, {
+          ...this.#readState(record.name),
+          lastTs: ts,
+          ...(session?.lastConfirmedAt === undefined
+            ? {}
+            : { lastConfirmedAt: session.lastConfirmedAt }),
+        }),
       capabilities: 0,
+      keepProcessAlive: () => this.keepProcessAlive,
       loadTls: () => this.#loadTls(record.name),
       onState: (s, detail) => {
-        this.ctx.events.emit('target.state', { target: record.name, status: { state: s, ...(detail === undefined ? {} : { detail }) } });
+        this.ctx.events.emit('target.state', {
+          target: record.name,
+          status: { state: s, ...(detail === undefined ? {} : { detail }) },
+        });
         log.debug('icinga session state', { state: s, detail });
       },
       onReady: (s) => void this.#maybeRenew(record.name, s),
@@ -79,13 +92,13 @@ export class IcingaClient {
     });
     this.#sessions.set(record.name, session);
     session.start();
-    this.#renewTimers.set(
-      record.name,
-      setInterval(() => {
-        const current = this.#sessions.get(record.name);
-        if (current !== undefined) void this.#maybeRenew(record.name, current);
-      }, RENEW_CHECK_INTERVAL_MS),
-    );
+    const renewTimer = setInterval(() => {
+      const current = this.#sessions.get(record.name);
+      if (current !== undefined) void this.#maybeRenew(record.name, current);
+    }, RENEW_CHECK_INTERVAL_MS);
+    // The session keeps a daemon alive; this timer never needs to.
+    renewTimer.unref();
+    this.#renewTimers.set(record.name, renewTimer);
     return session;
   }
 
@@ -107,7 +120,11 @@ export class IcingaClient {
   }
 
   /** Delivers one check result; resolves only once the master confirmed it (§4.4). */
-  async deliverCheckResult(record: TargetRecord, result: CheckResultPayload, signal?: AbortSignal): Promise<void> {
+  async deliverCheckResult(
+    record: TargetRecord,
+    result: CheckResultPayload,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const config = this.config(record);
     if (config.transport === 'rest') {
       await postCheckResult(await this.restTarget(record.name, config), result, config.cn, signal);
@@ -125,7 +142,10 @@ export class IcingaClient {
     }
     const isHost = result.service === undefined;
     const state = toIcingaState(result.state, isHost);
-    const output = result.longOutput === undefined || result.longOutput === '' ? result.output : `${result.output}\n${result.longOutput}`;
+    const output =
+      result.longOutput === undefined || result.longOutput === ''
+        ? result.output
+        : `${result.output}\n${result.longOutput}`;
     const params = checkResultParams({
       host: result.host,
       ...(result.service === undefined ? {} : { service: result.service }),
@@ -159,7 +179,11 @@ export class IcingaClient {
   async restTarget(name: string, config: IcingaTargetConfig): Promise<RestTarget> {
     const files = await this.ctx.identity.readCertificates(name);
     const out: RestTarget = { host: config.host, port: config.port, endpoint: config.endpoint };
-    const signed = files.caPem !== undefined && files.certPem !== undefined && files.keyPem !== undefined && !isSelfSigned(files.certPem);
+    const signed =
+      files.caPem !== undefined &&
+      files.certPem !== undefined &&
+      files.keyPem !== undefined &&
+      !isSelfSigned(files.certPem);
     if (signed) {
       out.caPem = files.caPem;
       // §5: a verified client certificate wins over the Authorization header, so
@@ -170,25 +194,45 @@ export class IcingaClient {
       }
     } else {
       const pin = await this.ctx.identity.pin(name);
-      if (pin === undefined) throw new AgentError('untrusted-peer', `target '${name}' has neither a CA nor a pinned master fingerprint: pair it first`);
+      if (pin === undefined)
+        throw new AgentError(
+          'untrusted-peer',
+          `target '${name}' has neither a CA nor a pinned master fingerprint: pair it first`,
+        );
       out.pinnedFingerprint = pin.value.replace(/:/g, '').toLowerCase();
     }
     if (config.restUser !== undefined) {
       const password = await this.ctx.secrets.get(targetSecretName(name, 'password'));
       if (password === undefined) {
-        throw new AgentError('unauthorized', `no REST password stored for target '${name}': set it again with the REST user`, { field: 'restPassword' });
+        throw new AgentError(
+          'unauthorized',
+          `no REST password stored for target '${name}': set it again with the REST user`,
+          { field: 'restPassword' },
+        );
       }
       out.basicAuth = { user: config.restUser, password };
     } else if (!signed) {
-      throw new AgentError('unauthorized', `target '${name}' has no signed certificate and no REST user: give an ApiUser (restUser) or pair first`, { field: 'restUser' });
+      throw new AgentError(
+        'unauthorized',
+        `target '${name}' has no signed certificate and no REST user: give an ApiUser (restUser) or pair first`,
+        { field: 'restUser' },
+      );
     }
     return out;
   }
 
   async #loadTls(name: string): Promise<SessionTls> {
     const files = await this.ctx.identity.readCertificates(name);
-    if (files.keyPem === undefined || files.certPem === undefined || files.caPem === undefined || isSelfSigned(files.certPem)) {
-      throw new AgentError('unauthorized', `target '${name}' is not paired yet (no signed certificate): finish pairing with 'outpost icinga pair ${name} …'`);
+    if (
+      files.keyPem === undefined ||
+      files.certPem === undefined ||
+      files.caPem === undefined ||
+      isSelfSigned(files.certPem)
+    ) {
+      throw new AgentError(
+        'unauthorized',
+        `target '${name}' is not paired yet (no signed certificate): finish pairing with 'outpost icinga pair ${name} …'`,
+      );
     }
     return { keyPem: files.keyPem, certPem: files.certPem, caPem: files.caPem };
   }
@@ -199,31 +243,66 @@ export class IcingaClient {
       const tls = await this.#loadTls(name);
       if (daysLeft(tls.certPem) >= RENEW_BEFORE_DAYS) return;
       const connection = await session.ready(CONNECT_WAIT_MS);
-      this.ctx.log.info('icinga certificate expires soon: requesting renewal', { target: name, daysLeft: Math.floor(daysLeft(tls.certPem)) });
-      const response = await connection.request(requestCertificateMessage(randomUUID(), undefined), CONNECT_WAIT_MS);
+      this.ctx.log.info('icinga certificate expires soon: requesting renewal', {
+        target: name,
+        daysLeft: Math.floor(daysLeft(tls.certPem)),
+      });
+      const response = await connection.request(
+        requestCertificateMessage(randomUUID(), undefined),
+        CONNECT_WAIT_MS,
+      );
       const answer = parseCertificateAnswer(response.result);
-      if (answer === undefined) throw new AgentError('protocol', `renewal answer without status: ${typeof response.error === 'string' ? response.error : ''}`);
+      if (answer === undefined)
+        throw new AgentError(
+          'protocol',
+          `renewal answer without status: ${typeof response.error === 'string' ? response.error : ''}`,
+        );
       await this.#applyCertificate(name, answer, session);
     } catch (error) {
-      this.ctx.log.warn('icinga certificate renewal failed', { target: name, error: (error as Error).message });
+      this.ctx.log.warn('icinga certificate renewal failed', {
+        target: name,
+        error: (error as Error).message,
+      });
     }
   }
 
   /** pki::UpdateCertificate or a renewal answer: §3.6 checks, store, reconnect with the new certificate. */
-  async #applyCertificate(name: string, answer: CertificateAnswer, session: IcingaSession): Promise<void> {
+  async #applyCertificate(
+    name: string,
+    answer: CertificateAnswer,
+    session: IcingaSession,
+  ): Promise<void> {
     if (answer.statusCode !== 0 || answer.cert === undefined || answer.ca === undefined) {
-      if (answer.error !== undefined) this.ctx.log.info('icinga certificate request answered', { target: name, status: answer.statusCode, message: answer.error });
+      if (answer.error !== undefined)
+        this.ctx.log.info('icinga certificate request answered', {
+          target: name,
+          status: answer.statusCode,
+          message: answer.error,
+        });
       return;
     }
     const files = await this.ctx.identity.readCertificates(name);
     if (files.keyPem === undefined || files.certPem === answer.cert) return;
     const config = this.config(this.ctx.targets.get(name));
     // A certificate for another subject/key is a forwarded answer for a child: not ours (§3.8).
-    verifySignedAnswer({ certPem: answer.cert, caPem: answer.ca, keyPem: files.keyPem, cn: config.cn });
+    verifySignedAnswer({
+      certPem: answer.cert,
+      caPem: answer.ca,
+      keyPem: files.keyPem,
+      cn: config.cn,
+    });
     await this.ctx.identity.saveCertificates(name, { certPem: answer.cert, caPem: answer.ca });
     await this.ctx.secrets.delete(targetSecretName(name, 'ticket'));
-    this.ctx.log.info('icinga certificate updated', { target: name, daysLeft: Math.floor(daysLeft(answer.cert)) });
-    this.ctx.events.emit('notice', { level: 'info', title: 'Icinga certificate renewed', body: `The certificate of ${config.cn} for ${config.endpoint} was renewed.`, target: name });
+    this.ctx.log.info('icinga certificate updated', {
+      target: name,
+      daysLeft: Math.floor(daysLeft(answer.cert)),
+    });
+    this.ctx.events.emit('notice', {
+      level: 'info',
+      title: 'Icinga certificate renewed',
+      body: `The certificate of ${config.cn} for ${config.endpoint} was renewed.`,
+      target: name,
+    });
     session.reconnect('new certificate');
   }
 
@@ -232,7 +311,10 @@ export class IcingaClient {
       const answer = parseCertificateAnswer(message.params);
       if (answer !== undefined) {
         void this.#applyCertificate(name, answer, session).catch((error: unknown) =>
-          this.ctx.log.warn('icinga certificate update refused', { target: name, error: (error as Error).message }),
+          this.ctx.log.warn('icinga certificate update refused', {
+            target: name,
+            error: (error as Error).message,
+          }),
         );
       }
       return;
@@ -248,14 +330,32 @@ export class IcingaClient {
     if (request === undefined) return;
     if (request.source !== undefined) {
       // execute-command API requests expect event::ExecutedCommand, which this agent does not implement.
-      this.ctx.log.info('icinga execute-command API request ignored', { target: name, command: request.command });
+      this.ctx.log.info('icinga execute-command API request ignored', {
+        target: name,
+        command: request.command,
+      });
       return;
     }
     const config = this.config(this.ctx.targets.get(name));
-    const fields = await executeCommand(request, config.commandEndpoint, config.cn, `Icinga master ${config.endpoint}`);
-    this.ctx.log.info('icinga ExecuteCommand answered', { target: name, command: request.command, host: request.host, service: request.service, state: fields.state });
+    const fields = await executeCommand(
+      request,
+      config.commandEndpoint,
+      config.cn,
+      `Icinga master ${config.endpoint}`,
+    );
+    this.ctx.log.info('icinga ExecuteCommand answered', {
+      target: name,
+      command: request.command,
+      host: request.host,
+      service: request.service,
+      state: fields.state,
+    });
     // §4.6: the answer carries no ts (a real agent sends none).
-    session.send({ jsonrpc: '2.0', method: 'event::CheckResult', params: checkResultParams(fields) });
+    session.send({
+      jsonrpc: '2.0',
+      method: 'event::CheckResult',
+      params: checkResultParams(fields),
+    });
   }
 
   #recordConfirmed(name: string): void {
@@ -263,7 +363,11 @@ export class IcingaClient {
     const state = this.#readState(name);
     // Persisting every confirmation would cost a write per result: once a second is enough for `status`.
     if (state.lastConfirmedAt === undefined || now - state.lastConfirmedAt > 1000) {
-      this.#writeState(name, { ...state, lastConfirmedAt: now, lastTs: Math.max(state.lastTs, this.#sessions.get(name)?.lastTs ?? 0) });
+      this.#writeState(name, {
+        ...state,
+        lastConfirmedAt: now,
+        lastTs: Math.max(state.lastTs, this.#sessions.get(name)?.lastTs ?? 0),
+      });
     }
   }
 
@@ -278,7 +382,10 @@ export class IcingaClient {
     if (cached !== undefined) return cached;
     let state: SessionState = { lastTs: 0 };
     try {
-      state = { lastTs: 0, ...(JSON.parse(readFileSync(this.#statePath(name), 'utf8')) as Partial<SessionState>) };
+      state = {
+        lastTs: 0,
+        ...(JSON.parse(readFileSync(this.#statePath(name), 'utf8')) as Partial<SessionState>),
+      };
     } catch {
       // first session of this target
     }
@@ -290,8 +397,15 @@ export class IcingaClient {
     this.#cache.set(name, state);
     const previous = this.#stateWrites.get(name) ?? Promise.resolve();
     const next = previous
-      .then(() => writeFileAtomic(this.#statePath(name), JSON.stringify(this.#cache.get(name)), 0o600))
-      .catch((error: unknown) => this.ctx.log.warn('cannot save icinga session state', { target: name, error: (error as Error).message }));
+      .then(() =>
+        writeFileAtomic(this.#statePath(name), JSON.stringify(this.#cache.get(name)), 0o600),
+      )
+      .catch((error: unknown) =>
+        this.ctx.log.warn('cannot save icinga session state', {
+          target: name,
+          error: (error as Error).message,
+        }),
+      );
     this.#stateWrites.set(name, next);
   }
 }

@@ -23,7 +23,11 @@ export class FramingError extends Error {
 /** `<len>:<payload>,` where len counts UTF-8 bytes. */
 export function encodeNetstring(payload: Buffer | string): Buffer {
   const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
-  return Buffer.concat([Buffer.from(`${body.length}:`, 'latin1'), body, Buffer.from(',', 'latin1')]);
+  return Buffer.concat([
+    Buffer.from(`${body.length}:`, 'latin1'),
+    body,
+    Buffer.from(',', 'latin1'),
+  ]);
 }
 
 const COLON = 0x3a;
@@ -74,9 +78,12 @@ export class NetstringDecoder {
     let length = 0;
     while (i < buf.length && buf[i] !== COLON) {
       const c = buf[i]!;
-      if (c < ZERO || c > NINE) throw new FramingError(`invalid netstring: byte 0x${c.toString(16)} in the length`);
-      if (i - start >= MAX_LENGTH_DIGITS) throw new FramingError('invalid netstring: length has more than 9 digits');
-      if (i > start && buf[start] === ZERO) throw new FramingError('invalid netstring: leading zero in the length');
+      if (c < ZERO || c > NINE)
+        throw new FramingError(`invalid netstring: byte 0x${c.toString(16)} in the length`);
+      if (i - start >= MAX_LENGTH_DIGITS)
+        throw new FramingError('invalid netstring: length has more than 9 digits');
+      if (i > start && buf[start] === ZERO)
+        throw new FramingError('invalid netstring: leading zero in the length');
       length = length * 10 + (c - ZERO);
       i++;
     }
@@ -88,7 +95,8 @@ export class NetstringDecoder {
     const payloadStart = i + 1;
     const end = payloadStart + length;
     if (buf.length < end + 1) return undefined;
-    if (buf[end] !== COMMA) throw new FramingError('invalid netstring: missing , after the payload');
+    if (buf[end] !== COMMA)
+      throw new FramingError('invalid netstring: missing , after the payload');
     return { payload: buf.subarray(payloadStart, end), next: end + 1 };
   }
 }
@@ -119,8 +127,12 @@ export function decodeMessage(payload: Buffer): RpcMessage {
   }
   const raw = value as JsonObject;
   const message: RpcMessage = { ...raw } as RpcMessage;
-  if ('method' in raw && typeof raw.method !== 'string') throw new FramingError('method is not a string');
-  if ('params' in raw && (typeof raw.params !== 'object' || raw.params === null || Array.isArray(raw.params))) {
+  if ('method' in raw && typeof raw.method !== 'string')
+    throw new FramingError('method is not a string');
+  if (
+    'params' in raw &&
+    (typeof raw.params !== 'object' || raw.params === null || Array.isArray(raw.params))
+  ) {
     // Icinga ignores params of other shapes; we treat them as absent.
     delete message.params;
   }
@@ -132,7 +144,11 @@ export function encodeMessage(message: JsonObject): Buffer {
   return encodeNetstring(JSON.stringify(message));
 }
 
-export function notification(method: string, params: JsonObject, extra: { id?: string; ts?: number } = {}): JsonObject {
+export function notification(
+  method: string,
+  params: JsonObject,
+  extra: { id?: string; ts?: number } = {},
+): JsonObject {
   const out: JsonObject = { jsonrpc: '2.0', method, params };
   if (extra.ts !== undefined) out.ts = extra.ts;
   if (extra.id !== undefined) out.id = extra.id;
@@ -153,8 +169,16 @@ export function setLogPositionMessage(position: number): JsonObject {
 }
 
 /** §3.4: always with an id (the only way to learn errors and pending state). */
-export function requestCertificateMessage(id: string, ticket: string | undefined): JsonObject & { id: string } {
-  return { jsonrpc: '2.0', id, method: 'pki::RequestCertificate', params: ticket === undefined || ticket === '' ? {} : { ticket } };
+export function requestCertificateMessage(
+  id: string,
+  ticket: string | undefined,
+): JsonObject & { id: string } {
+  return {
+    jsonrpc: '2.0',
+    id,
+    method: 'pki::RequestCertificate',
+    params: ticket === undefined || ticket === '' ? {} : { ticket },
+  };
 }
 
 export interface CheckResultFields {
@@ -250,13 +274,19 @@ export interface ExecuteCommandRequest {
   deadline?: number;
 }
 
-export function parseExecuteCommand(params: JsonObject | undefined): ExecuteCommandRequest | undefined {
-  if (params === undefined || typeof params.host !== 'string' || typeof params.command !== 'string') return undefined;
+export function parseExecuteCommand(
+  params: JsonObject | undefined,
+): ExecuteCommandRequest | undefined {
+  if (params === undefined || typeof params.host !== 'string' || typeof params.command !== 'string')
+    return undefined;
   const out: ExecuteCommandRequest = {
     command: params.command,
     commandType: typeof params.command_type === 'string' ? params.command_type : 'check_command',
     host: params.host,
-    macros: typeof params.macros === 'object' && params.macros !== null && !Array.isArray(params.macros) ? (params.macros as JsonObject) : {},
+    macros:
+      typeof params.macros === 'object' && params.macros !== null && !Array.isArray(params.macros)
+        ? (params.macros as JsonObject)
+        : {},
   };
   if (typeof params.service === 'string') out.service = params.service;
   if (typeof params.check_timeout === 'number') out.checkTimeout = params.check_timeout;
@@ -274,7 +304,10 @@ export function parseExecuteCommand(params: JsonObject | undefined): ExecuteComm
  * often created by apply rules we do not evaluate). Undefined when the update
  * has nothing for our zone: then we cannot tell and do not refuse.
  */
-export function zoneHostsFromConfigUpdate(params: JsonObject | undefined, zone: string): Set<string> | undefined {
+export function zoneHostsFromConfigUpdate(
+  params: JsonObject | undefined,
+  zone: string,
+): Set<string> | undefined {
   const update = params?.update;
   if (typeof update !== 'object' || update === null) return undefined;
   const files = (update as JsonObject)[zone];

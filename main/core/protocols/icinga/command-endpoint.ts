@@ -21,14 +21,18 @@ export function expandCommand(template: string, macros: Record<string, unknown>)
     arg.replace(/\$([A-Za-z0-9_.]+)\$/g, (whole, name: string) => {
       const value = macros[name];
       if (value === undefined || value === null) return '';
-      return typeof value === 'object' ? JSON.stringify(value) : String(value as string | number | boolean);
+      return typeof value === 'object'
+        ? JSON.stringify(value)
+        : String(value as string | number | boolean);
     }),
   );
 }
 
 /** For the allow-list and logs: each argument quoted when it needs to be. */
 export function displayCommandLine(argv: string[]): string {
-  return argv.map((a) => (a === '' || /[\s"'\\]/.test(a) ? `'${a.replace(/'/g, "'\\''")}'` : a)).join(' ');
+  return argv
+    .map((a) => (a === '' || /[\s"'\\]/.test(a) ? `'${a.replace(/'/g, "'\\''")}'` : a))
+    .join(' ');
 }
 
 /** Plugin output `TEXT | perfdata` (first line) and long output (further lines) per the monitoring-plugins API. */
@@ -49,7 +53,12 @@ export async function executeCommand(
   who: string,
 ): Promise<CheckResultFields> {
   const started = Date.now() / 1000;
-  const answer = (state: number, output: string, performanceData: string[] = [], ended = Date.now() / 1000): CheckResultFields => ({
+  const answer = (
+    state: number,
+    output: string,
+    performanceData: string[] = [],
+    ended = Date.now() / 1000,
+  ): CheckResultFields => ({
     host: request.host,
     ...(request.service === undefined ? {} : { service: request.service }),
     state,
@@ -66,7 +75,8 @@ export async function executeCommand(
   // The texts a real agent answers with (§4.6), so the master's UI reads the same.
   if (!config.policy.enabled) return answer(3, `Endpoint '${cn}' does not accept commands.`);
   const template = config.commands[request.command];
-  if (template === undefined) return answer(3, `Check command '${request.command}' does not exist.`);
+  if (template === undefined)
+    return answer(3, `Check command '${request.command}' does not exist.`);
   let argv: string[];
   let limits: { timeoutMs: number; maxOutputBytes: number };
   try {
@@ -75,10 +85,21 @@ export async function executeCommand(
   } catch (error) {
     return answer(3, error instanceof AgentError ? error.message : String(error));
   }
-  const result = await runCommand({ argv, timeoutMs: limits.timeoutMs, maxOutputBytes: limits.maxOutputBytes });
+  const result = await runCommand({
+    argv,
+    timeoutMs: limits.timeoutMs,
+    maxOutputBytes: limits.maxOutputBytes,
+  });
   const ended = result.endedAt / 1000;
-  if (result.spawnError !== undefined) return answer(3, `cannot run ${argv[0] ?? ''}: ${result.spawnError}`, [], ended);
-  if (result.timedOut) return answer(3, `Plugin timed out after ${Math.round(limits.timeoutMs / 1000)} s: ${displayCommandLine(argv)}`, [], ended);
+  if (result.spawnError !== undefined)
+    return answer(3, `cannot run ${argv[0] ?? ''}: ${result.spawnError}`, [], ended);
+  if (result.timedOut)
+    return answer(
+      3,
+      `Plugin timed out after ${Math.round(limits.timeoutMs / 1000)} s: ${displayCommandLine(argv)}`,
+      [],
+      ended,
+    );
   const parsed = parsePluginOutput(result.stdout === '' ? result.stderr : result.stdout);
   const code = result.exitCode ?? 3;
   return answer(code >= 0 && code <= 3 ? code : 3, parsed.output, parsed.performanceData, ended);

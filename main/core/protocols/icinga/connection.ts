@@ -7,7 +7,14 @@ import { isIP } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import { AgentError } from '../../errors.ts';
 import { derFingerprint } from './certs.ts';
-import { decodeMessage, encodeMessage, FramingError, NetstringDecoder, type JsonObject, type RpcMessage } from './codec.ts';
+import {
+  decodeMessage,
+  encodeMessage,
+  FramingError,
+  NetstringDecoder,
+  type JsonObject,
+  type RpcMessage,
+} from './codec.ts';
 
 /** §2.1: the master cancels handshakes after 10 s; we give up a little later. */
 export const TLS_HANDSHAKE_TIMEOUT_MS = 15_000;
@@ -27,7 +34,11 @@ export interface ConnectOptions {
   timeoutMs?: number;
 }
 
-type Pending = { resolve(message: RpcMessage): void; reject(error: Error): void; timer: NodeJS.Timeout };
+type Pending = {
+  resolve(message: RpcMessage): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+};
 
 export class RpcConnection {
   readonly socket: TLSSocket;
@@ -47,7 +58,10 @@ export class RpcConnection {
     this.#decoder = new NetstringDecoder(maxPayload);
     const raw = socket.getPeerCertificate(false).raw;
     this.peerFingerprint = derFingerprint(raw);
-    this.peerCertPem = `-----BEGIN CERTIFICATE-----\n${raw.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+    this.peerCertPem = `-----BEGIN CERTIFICATE-----\n${raw
+      .toString('base64')
+      .replace(/(.{64})/g, '$1\n')
+      .replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (error) => this.#finish(error));
     socket.on('close', () => this.#finish(undefined));
@@ -73,7 +87,8 @@ export class RpcConnection {
 
   /** Writes one message; false when the socket buffer is full (wait for `drained()`). */
   send(message: JsonObject): boolean {
-    if (this.#closed) throw new AgentError('unreachable', 'the connection to the Icinga master is closed');
+    if (this.#closed)
+      throw new AgentError('unreachable', 'the connection to the Icinga master is closed');
     return this.socket.write(encodeMessage(message));
   }
 
@@ -104,7 +119,12 @@ export class RpcConnection {
       }
       const timer = setTimeout(() => {
         this.#pending.delete(message.id);
-        reject(new AgentError('timeout', `the Icinga master did not answer ${String(message.method)} within ${Math.round(timeoutMs / 1000)} s`));
+        reject(
+          new AgentError(
+            'timeout',
+            `the Icinga master did not answer ${String(message.method)} within ${Math.round(timeoutMs / 1000)} s`,
+          ),
+        );
       }, timeoutMs);
       this.#pending.set(message.id, { resolve, reject, timer });
       this.send(message);
@@ -128,7 +148,12 @@ export class RpcConnection {
       for (const payload of payloads) this.#dispatch(decodeMessage(payload));
     } catch (error) {
       const reason = error instanceof FramingError ? error.message : String(error);
-      this.socket.destroy(new AgentError('protocol', `the Icinga master sent something that is not cluster protocol: ${reason}`));
+      this.socket.destroy(
+        new AgentError(
+          'protocol',
+          `the Icinga master sent something that is not cluster protocol: ${reason}`,
+        ),
+      );
     }
   }
 
@@ -147,7 +172,11 @@ export class RpcConnection {
 
   #closedError(): AgentError {
     const reason = this.#closeError === undefined ? '' : `: ${this.#closeError.message}`;
-    return new AgentError('unreachable', `the Icinga master closed the connection before answering${reason}`, { transient: true });
+    return new AgentError(
+      'unreachable',
+      `the Icinga master closed the connection before answering${reason}`,
+      { transient: true },
+    );
   }
 
   #finish(error: Error | undefined): void {
@@ -182,11 +211,18 @@ export function openConnection(options: ConnectOptions): Promise<RpcConnection> 
       minVersion: 'TLSv1.2',
       ...(options.keyPem === undefined ? {} : { key: options.keyPem }),
       ...(options.certPem === undefined ? {} : { cert: options.certPem }),
-      ...(options.caPem === undefined ? { rejectUnauthorized: false } : { ca: options.caPem, rejectUnauthorized: true }),
+      ...(options.caPem === undefined
+        ? { rejectUnauthorized: false }
+        : { ca: options.caPem, rejectUnauthorized: true }),
     });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new AgentError('unreachable', `no TLS handshake with ${options.host}:${options.port} within ${Math.round(timeoutMs / 1000)} s: is it an Icinga API port?`));
+      reject(
+        new AgentError(
+          'unreachable',
+          `no TLS handshake with ${options.host}:${options.port} within ${Math.round(timeoutMs / 1000)} s: is it an Icinga API port?`,
+        ),
+      );
     }, timeoutMs);
     socket.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
@@ -196,7 +232,10 @@ export function openConnection(options: ConnectOptions): Promise<RpcConnection> 
       clearTimeout(timer);
       socket.removeAllListeners('error');
       const connection = new RpcConnection(socket, options.maxPayload);
-      if (options.pinnedFingerprint !== undefined && connection.peerFingerprint !== options.pinnedFingerprint) {
+      if (
+        options.pinnedFingerprint !== undefined &&
+        connection.peerFingerprint !== options.pinnedFingerprint
+      ) {
         socket.destroy();
         reject(
           new AgentError(
@@ -213,15 +252,32 @@ export function openConnection(options: ConnectOptions): Promise<RpcConnection> 
 
 function describeConnectError(error: NodeJS.ErrnoException, options: ConnectOptions): AgentError {
   const where = `${options.host}:${options.port}`;
-  if (error.code === 'ECONNREFUSED' || error.code === 'ENOTFOUND' || error.code === 'EHOSTUNREACH' || error.code === 'ETIMEDOUT' || error.code === 'ECONNRESET') {
-    return new AgentError('unreachable', `cannot reach the Icinga master at ${where} (${error.code}): check the host, the port (default 5665) and the firewall`, { cause: error });
+  if (
+    error.code === 'ECONNREFUSED' ||
+    error.code === 'ENOTFOUND' ||
+    error.code === 'EHOSTUNREACH' ||
+    error.code === 'ETIMEDOUT' ||
+    error.code === 'ECONNRESET'
+  ) {
+    return new AgentError(
+      'unreachable',
+      `cannot reach the Icinga master at ${where} (${error.code}): check the host, the port (default 5665) and the firewall`,
+      { cause: error },
+    );
   }
-  if (typeof error.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS_CERT_ALTNAME/.test(error.code)) {
+  if (
+    typeof error.code === 'string' &&
+    /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS_CERT_ALTNAME/.test(error.code)
+  ) {
     return new AgentError(
       'untrusted-peer',
       `the master at ${where} is not the one this agent paired with (${error.message}): its certificate must chain to the stored Icinga CA and carry the name '${options.servername}'. If the master's CA changed, pair again`,
       { cause: error },
     );
   }
-  return new AgentError('unreachable', `TLS connection to the Icinga master at ${where} failed: ${error.message}`, { cause: error });
+  return new AgentError(
+    'unreachable',
+    `TLS connection to the Icinga master at ${where} failed: ${error.message}`,
+    { cause: error },
+  );
 }

@@ -20,15 +20,26 @@ export function createIcingaDriver(client: () => IcingaClient): TargetDriver<Ici
     configSchema: icingaTargetConfigSchema,
     accepts: ['check-result'],
     window: ICINGA_WINDOW,
-    async deliver(target: TargetRecord<IcingaTargetConfig>, item: QueueItem, ctx: DeliveryContext): Promise<void> {
+    async deliver(
+      target: TargetRecord<IcingaTargetConfig>,
+      item: QueueItem,
+      ctx: DeliveryContext,
+    ): Promise<void> {
       if (item.payload.kind !== 'check-result') {
-        throw new AgentError('refused', `Icinga targets take check results only, not ${item.payload.kind} items`);
+        throw new AgentError(
+          'refused',
+          `Icinga targets take check results only, not ${item.payload.kind} items`,
+        );
       }
       await client().deliverCheckResult(target, item.payload.result, ctx.signal);
     },
     validate(_target, item) {
       if (item.payload.kind !== 'check-result') {
-        throw new AgentError('invalid-request', `Icinga targets take check results only, not ${item.payload.kind} items`, { field: 'kind' });
+        throw new AgentError(
+          'invalid-request',
+          `Icinga targets take check results only, not ${item.payload.kind} items`,
+          { field: 'kind' },
+        );
       }
     },
     async start(target) {

@@ -23,7 +23,8 @@ export function createIcingaModule(): AgentModule {
   let client: IcingaClient | undefined;
   let running = false;
   const currentClient = (): IcingaClient => {
-    if (client === undefined) throw new AgentError('internal', 'the icinga module is not attached to an agent');
+    if (client === undefined)
+      throw new AgentError('internal', 'the icinga module is not attached to an agent');
     return client;
   };
   return {
@@ -37,14 +38,17 @@ export function createIcingaModule(): AgentModule {
     async run(ctx, signal) {
       const c = currentClient();
       running = true;
+      c.keepProcessAlive = true;
       for (const record of ctx.targets.list()) {
-        if (record.kind === 'icinga' && !record.paused && (await isPaired(ctx, record.name))) c.session(record);
+        if (record.kind === 'icinga' && !record.paused && (await isPaired(ctx, record.name)))
+          c.session(record);
       }
       await new Promise<void>((resolve) => {
         if (signal.aborted) resolve();
         else signal.addEventListener('abort', () => resolve(), { once: true });
       });
       running = false;
+      c.keepProcessAlive = false;
       await c.stopAll();
     },
   };
@@ -58,12 +62,20 @@ async function isPaired(ctx: AgentContext, name: string): Promise<boolean> {
 function icingaTarget(ctx: AgentContext, name: string): TargetRecord {
   const record = ctx.targets.get(name, 'name');
   if (record.kind !== 'icinga') {
-    throw new AgentError('invalid-request', `target '${name}' is a ${record.kind} target, not an Icinga one`, { field: 'name' });
+    throw new AgentError(
+      'invalid-request',
+      `target '${name}' is a ${record.kind} target, not an Icinga one`,
+      { field: 'name' },
+    );
   }
   return record;
 }
 
-export function createIcingaHandlers(ctx: AgentContext, client: IcingaClient, running: () => boolean): Partial<AgentHandlers> {
+export function createIcingaHandlers(
+  ctx: AgentContext,
+  client: IcingaClient,
+  running: () => boolean,
+): Partial<AgentHandlers> {
   return {
     async fetchIcingaMasterCertificate({ host, port }) {
       const { certPem: _pem, ...info } = await fetchMasterCertificate(host, port);
@@ -122,7 +134,10 @@ export function createIcingaHandlers(ctx: AgentContext, client: IcingaClient, ru
         zone: config.zone,
         paired,
         state: status.state,
-        commandEndpoint: { enabled: config.commandEndpoint.policy.enabled, commands: Object.keys(config.commandEndpoint.commands) },
+        commandEndpoint: {
+          enabled: config.commandEndpoint.policy.enabled,
+          commands: Object.keys(config.commandEndpoint.commands),
+        },
       };
       if (status.detail !== undefined) out.detail = status.detail;
       if (status.lastError !== undefined) out.lastError = status.lastError;
@@ -148,9 +163,16 @@ export function createIcingaHandlers(ctx: AgentContext, client: IcingaClient, ru
     async setIcingaCommandPolicy({ name, policy, commands }) {
       const record = icingaTarget(ctx, name);
       const config = icingaTargetConfigSchema.parse(record.config);
-      const next = { ...config, commandEndpoint: { policy, commands: commands ?? config.commandEndpoint.commands } };
+      const next = {
+        ...config,
+        commandEndpoint: { policy, commands: commands ?? config.commandEndpoint.commands },
+      };
       ctx.targets.save(name, 'icinga', next);
-      ctx.log.info('icinga command endpoint policy changed', { target: name, enabled: policy.enabled, commands: Object.keys(next.commandEndpoint.commands) });
+      ctx.log.info('icinga command endpoint policy changed', {
+        target: name,
+        enabled: policy.enabled,
+        commands: Object.keys(next.commandEndpoint.commands),
+      });
       return { name, policy: next.commandEndpoint.policy, commands: next.commandEndpoint.commands };
     },
 
@@ -158,11 +180,14 @@ export function createIcingaHandlers(ctx: AgentContext, client: IcingaClient, ru
       const record = icingaTarget(ctx, name);
       const config = icingaTargetConfigSchema.parse(record.config);
       if (restPassword !== undefined && restUser === undefined) {
-        throw new AgentError('invalid-request', 'restPassword needs restUser (the ApiUser name)', { field: 'restUser' });
+        throw new AgentError('invalid-request', 'restPassword needs restUser (the ApiUser name)', {
+          field: 'restUser',
+        });
       }
       const { restUser: _old, ...rest } = config;
       const next = { ...rest, transport, ...(restUser === undefined ? {} : { restUser }) };
-      if (restPassword !== undefined) await ctx.secrets.set(targetSecretName(name, 'password'), restPassword);
+      if (restPassword !== undefined)
+        await ctx.secrets.set(targetSecretName(name, 'password'), restPassword);
       else if (restUser === undefined) await ctx.secrets.delete(targetSecretName(name, 'password'));
       ctx.targets.save(name, 'icinga', next);
       if (transport === 'rest') await client.stop(name);

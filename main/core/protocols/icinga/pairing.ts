@@ -20,7 +20,13 @@ import {
   spacedFingerprint,
   verifySignedAnswer,
 } from './certs.ts';
-import { ANONYMOUS_MAX_PAYLOAD, helloMessage, parseCertificateAnswer, requestCertificateMessage, type CertificateAnswer } from './codec.ts';
+import {
+  ANONYMOUS_MAX_PAYLOAD,
+  helloMessage,
+  parseCertificateAnswer,
+  requestCertificateMessage,
+  type CertificateAnswer,
+} from './codec.ts';
 import type { IcingaTargetConfig } from './config.ts';
 import { icingaTargetConfigSchema } from './config.ts';
 import { openConnection } from './connection.ts';
@@ -51,13 +57,24 @@ export interface MasterCertificateInfo {
  * §3.2 trust on first use: TLS without client certificate and without
  * verification, take the leaf, close (the master logs "No data received").
  */
-export async function fetchMasterCertificate(host: string, port: number): Promise<MasterCertificateInfo> {
-  const connection = await openConnection({ host, port, servername: host, maxPayload: ANONYMOUS_MAX_PAYLOAD });
+export async function fetchMasterCertificate(
+  host: string,
+  port: number,
+): Promise<MasterCertificateInfo> {
+  const connection = await openConnection({
+    host,
+    port,
+    servername: host,
+    maxPayload: ANONYMOUS_MAX_PAYLOAD,
+  });
   const cert = connection.socket.getPeerCertificate(false);
   connection.close();
   const endpoint = typeof cert.subject?.CN === 'string' ? cert.subject.CN : undefined;
   if (endpoint === undefined) {
-    throw new AgentError('protocol', `the server at ${host}:${port} presented a certificate without a CN: it is not an Icinga master`);
+    throw new AgentError(
+      'protocol',
+      `the server at ${host}:${port} presented a certificate without a CN: it is not an Icinga master`,
+    );
   }
   return {
     host,
@@ -107,7 +124,9 @@ export interface PairResult {
 
 export function defaultEndpointName(ctx: AgentContext): string {
   const fromSettings = ctx.settings.read().agent.name;
-  return (fromSettings !== undefined && fromSettings !== '' ? fromSettings : hostname()).toLowerCase();
+  return (
+    fromSettings !== undefined && fromSettings !== '' ? fromSettings : hostname()
+  ).toLowerCase();
 }
 
 /** RSA bits of a new agent key for Icinga (§3.7: `node setup` uses 4096). */
@@ -115,12 +134,27 @@ export const ICINGA_KEY_BITS = 4096;
 
 export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promise<PairResult> {
   const { target } = options;
-  const step = (name: string, status: 'running' | 'done' | 'waiting' | 'failed', detail?: string): void => {
-    ctx.events.emit('pairing.step', { target, kind: 'icinga', step: name, status, ...(detail === undefined ? {} : { detail }) });
+  const step = (
+    name: string,
+    status: 'running' | 'done' | 'waiting' | 'failed',
+    detail?: string,
+  ): void => {
+    ctx.events.emit('pairing.step', {
+      target,
+      kind: 'icinga',
+      step: name,
+      status,
+      ...(detail === undefined ? {} : { detail }),
+    });
   };
   const cn = options.cn ?? defaultEndpointName(ctx);
-  const trusted = normalizeFingerprint(options.trustFingerprint, 'trustFingerprint').replace(/:/g, '').toLowerCase();
-  const ticket = options.ticket === undefined || options.ticket.trim() === '' ? undefined : normalizeTicket(options.ticket);
+  const trusted = normalizeFingerprint(options.trustFingerprint, 'trustFingerprint')
+    .replace(/:/g, '')
+    .toLowerCase();
+  const ticket =
+    options.ticket === undefined || options.ticket.trim() === ''
+      ? undefined
+      : normalizeTicket(options.ticket);
 
   // 1. The master's certificate must be the confirmed one before we create or send anything (§3.2, §3.6).
   step('fetch-master-certificate', 'running', `${options.host}:${options.port}`);
@@ -159,10 +193,26 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
     cn,
     zone,
   });
-  if (keyPem !== undefined && certPem !== undefined && existing.caPem !== undefined && !isSelfSigned(certPem)) {
+  if (
+    keyPem !== undefined &&
+    certPem !== undefined &&
+    existing.caPem !== undefined &&
+    !isSelfSigned(certPem)
+  ) {
     // Already signed: re-pairing keeps the identity (the master would answer "valid and uptodate").
-    verifySignedAnswer({ certPem, caPem: existing.caPem, keyPem, cn, masterLeafPem: master.certPem });
-    await ctx.identity.setPin({ target, kind: 'tls-sha256', value: normalizeFingerprint(master.fingerprint), subject: master.subject });
+    verifySignedAnswer({
+      certPem,
+      caPem: existing.caPem,
+      keyPem,
+      cn,
+      masterLeafPem: master.certPem,
+    });
+    await ctx.identity.setPin({
+      target,
+      kind: 'tls-sha256',
+      value: normalizeFingerprint(master.fingerprint),
+      subject: master.subject,
+    });
     ctx.targets.save(target, 'icinga', config);
     step('agent-certificate', 'done', 'already signed by the master: kept');
     return {
@@ -182,7 +232,12 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
   }
   certPem ??= makeSelfSignedCertificate(keyPem, cn);
   await ctx.identity.saveCertificates(target, { keyPem, certPem });
-  await ctx.identity.setPin({ target, kind: 'tls-sha256', value: normalizeFingerprint(master.fingerprint), subject: master.subject });
+  await ctx.identity.setPin({
+    target,
+    kind: 'tls-sha256',
+    value: normalizeFingerprint(master.fingerprint),
+    subject: master.subject,
+  });
   ctx.targets.save(target, 'icinga', config);
   if (ticket !== undefined) await ctx.secrets.set(targetSecretName(target, 'ticket'), ticket);
   const fingerprint = requestFingerprint(certPem);
@@ -194,13 +249,30 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
   let pollSeconds = options.pollSeconds ?? DEFAULT_POLL_SECONDS;
   const signCommand = `icinga2 ca sign ${fingerprint}`;
   for (;;) {
-    step('request-certificate', 'running', storedTicket === undefined ? 'without ticket (on-demand signing)' : 'with ticket');
+    step(
+      'request-certificate',
+      'running',
+      storedTicket === undefined ? 'without ticket (on-demand signing)' : 'with ticket',
+    );
     let answer: CertificateAnswer;
     try {
-      answer = await requestCertificate({ host: options.host, port: options.port, endpoint: master.endpoint, keyPem, certPem, pinned: master.fingerprint, ticket: storedTicket });
+      answer = await requestCertificate({
+        host: options.host,
+        port: options.port,
+        endpoint: master.endpoint,
+        keyPem,
+        certPem,
+        pinned: master.fingerprint,
+        ticket: storedTicket,
+      });
     } catch (error) {
       // While waiting for an admin, a master restart must not end the wait.
-      if (error instanceof AgentError && error.transient && Date.now() < deadline && storedTicket === undefined) {
+      if (
+        error instanceof AgentError &&
+        error.transient &&
+        Date.now() < deadline &&
+        storedTicket === undefined
+      ) {
         step('request-certificate', 'waiting', `master not reachable, retrying: ${error.message}`);
         await sleep(pollSeconds * 1000, options.signal);
         continue;
@@ -211,7 +283,13 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
     if (answer.statusCode === 0 && answer.cert !== undefined && answer.ca !== undefined) {
       step('verify', 'running');
       try {
-        verifySignedAnswer({ certPem: answer.cert, caPem: answer.ca, keyPem, cn, masterLeafPem: master.certPem });
+        verifySignedAnswer({
+          certPem: answer.cert,
+          caPem: answer.ca,
+          keyPem,
+          cn,
+          masterLeafPem: master.certPem,
+        });
       } catch (error) {
         step('verify', 'failed', (error as Error).message);
         throw error;
@@ -267,7 +345,10 @@ function refusal(answer: CertificateAnswer, cn: string, fingerprint: string): Ag
     );
   }
   if (/declined/i.test(text)) {
-    return new AgentError('refused', `the master's administrator declined request ${fingerprint} for CN '${cn}' (${text}): 'icinga2 ca restore ${fingerprint}' on the master undoes that`);
+    return new AgentError(
+      'refused',
+      `the master's administrator declined request ${fingerprint} for CN '${cn}' (${text}): 'icinga2 ca restore ${fingerprint}' on the master undoes that`,
+    );
   }
   return new AgentError('refused', `the master refused to sign CN '${cn}': ${text}`);
 }
@@ -298,12 +379,22 @@ export async function requestCertificate(args: CertificateRequestArgs): Promise<
   });
   try {
     connection.send(helloMessage());
-    const response = await connection.request(requestCertificateMessage(randomUUID(), args.ticket), REQUEST_TIMEOUT_MS);
+    const response = await connection.request(
+      requestCertificateMessage(randomUUID(), args.ticket),
+      REQUEST_TIMEOUT_MS,
+    );
     if (typeof response.error === 'string') {
-      throw new AgentError('protocol', `the master could not process the certificate request: ${response.error.split('\n')[0] ?? ''}`);
+      throw new AgentError(
+        'protocol',
+        `the master could not process the certificate request: ${response.error.split('\n')[0] ?? ''}`,
+      );
     }
     const answer = parseCertificateAnswer(response.result);
-    if (answer === undefined) throw new AgentError('protocol', 'the master answered pki::RequestCertificate without a status_code');
+    if (answer === undefined)
+      throw new AgentError(
+        'protocol',
+        'the master answered pki::RequestCertificate without a status_code',
+      );
     return answer;
   } finally {
     connection.close();
@@ -322,7 +413,12 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     }, ms);
     const onAbort = (): void => {
       clearTimeout(timer);
-      reject(new AgentError('timeout', 'pairing cancelled while waiting for approval: run the same command again to resume (the request stays pending on the master)'));
+      reject(
+        new AgentError(
+          'timeout',
+          'pairing cancelled while waiting for approval: run the same command again to resume (the request stays pending on the master)',
+        ),
+      );
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });

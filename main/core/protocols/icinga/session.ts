@@ -29,6 +29,12 @@ export const RECONNECT_MIN_MS = 1_000;
 export const RECONNECT_MAX_MS = 10_000;
 /** §2.5 step 3: config::Update follows the master's Hello at once; wait this long for it before sending. */
 export const CONFIG_SYNC_WAIT_MS = 1_000;
+/**
+ * Confirmed messages kept until a log::SetLogPosition covers them (the
+ * master sends one every 5 s, §2.4): at most this many; older ones are
+ * dropped from the replay buffer (not from the queue: they were confirmed).
+ */
+export const REPLAY_BUFFER_MAX = 100_000;
 /** How long the master may take to answer a check result's id (it answers in milliseconds when healthy). */
 export const CONFIRM_TIMEOUT_MS = 60_000;
 
@@ -57,6 +63,11 @@ export interface SessionOptions {
   onMessage?(message: RpcMessage, session: IcingaSession): void;
   /** Called once per established connection, after the master's Hello. */
   onReady?(session: IcingaSession): void;
+  /**
+   * False in one-shot processes (CLI `--now`, status probes): the connection
+   * and its timers then do not keep the process alive after the command ended.
+   */
+  keepProcessAlive(): boolean;
 }
 
 export class IcingaSession {
@@ -71,6 +82,8 @@ export class IcingaSession {
   #reconnectTimer: NodeJS.Timeout | undefined;
   #waiters = new Set<() => void>();
   #lastTs: number;
+  /** Confirmed but not yet covered by a log::SetLogPosition, in ts order. */
+  #replay: Array<{ ts: number; method: string; params: JsonObject }> = [];
   #maxInboundTs = 0;
   #ackedInboundTs = 0;
   /** Hosts of our zone as the master synced them (§4.3.3), when it did. */
@@ -130,9 +143,12 @@ export class IcingaSession {
   async ready(timeoutMs: number, signal?: AbortSignal): Promise<RpcConnection> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (this.#ready && this.#connection !== undefined && !this.#connection.closed) return this.#connection;
-      if (this.#stopped) throw new AgentError('unreachable', 'the Icinga session is stopped', { transient: true });
-      if (signal?.aborted === true) throw new AgentError('timeout', 'delivery cancelled', { transient: true });
+      if (this.#ready && this.#connection !== undefined && !this.#connection.closed)
+        return this.#connection;
+      if (this.#stopped)
+        throw new AgentError('unreachable', 'the Icinga session is stopped', { transient: true });
+      if (signal?.aborted === true)
+        throw new AgentError('timeout', 'delivery cancelled', { transient: true });
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new AgentError(
@@ -169,14 +185,22 @@ export class IcingaSession {
    * our delivery confirmation.
    */
   async confirmed(method: string, params: JsonObject, connection: RpcConnection): Promise<void> {
-    const message = notification(method, params, { id: randomUUID(), ts: this.nextTs() }) as JsonObject & { id: string };
+    const message = notification(method, params, {
+      id: randomUUID(),
+      ts: this.nextTs(),
+    }) as JsonObject & { id: string };
     const answer = connection.request(message, CONFIRM_TIMEOUT_MS);
     if (connection.socket.writableNeedDrain) await connection.drained();
     const response = await answer;
     if (typeof response.error === 'string') {
-      throw new AgentError('refused', `the Icinga master failed to process ${method}: ${response.error.split('\n')[0] ?? ''}`);
+      throw new AgentError(
+        'refused',
+        `the Icinga master failed to process ${method}: ${response.error.split('\n')[0] ?? ''}`,
+      );
     }
     this.lastConfirmedAt = Date.now();
+    this.#replay.push({ ts: message.ts as number, method, params });
+    if (this.#replay.length > REPLAY_BUFFER_MAX) this.#replay.shift();
   }
 
   /** A notification without confirmation (heartbeats, answers to ExecuteCommand). */
@@ -188,7 +212,10 @@ export class IcingaSession {
 
   async #connect(): Promise<void> {
     if (this.#stopped) return;
-    this.#setState(this.#attempt === 0 ? 'connecting' : 'retrying', `${this.options.host}:${this.options.port}`);
+    this.#setState(
+      this.#attempt === 0 ? 'connecting' : 'retrying',
+      `${this.options.host}:${this.options.port}`,
+    );
     let connection: RpcConnection;
     try {
       const tls = await this.options.loadTls();
@@ -203,7 +230,8 @@ export class IcingaSession {
       });
     } catch (error) {
       this.lastError = (error as Error).message;
-      const permanent = error instanceof AgentError && !error.transient && error.code !== 'untrusted-peer';
+      const permanent =
+        error instanceof AgentError && !error.transient && error.code !== 'untrusted-peer';
       this.#scheduleReconnect(permanent ? 'failed' : 'retrying');
       return;
     }
@@ -212,35 +240,43 @@ export class IcingaSession {
       return;
     }
     this.#connection = connection;
+    this.#unref(connection.socket);
     connection.onMessage((message) => this.#onMessage(message, connection));
     connection.onClose((error) => this.#onClose(connection, error));
     // §2.2: the master never speaks first.
     connection.send(helloMessage(this.options.capabilities));
-    this.#timers.push(
-      setInterval(() => {
-        this.send(heartbeatMessage());
-        if (this.#maxInboundTs > this.#ackedInboundTs) {
-          // §2.5 table: acknowledging replayed messages stops the master replaying them.
-          this.#ackedInboundTs = this.#maxInboundTs;
-          this.send(setLogPositionMessage(this.#maxInboundTs));
-        }
-      }, HEARTBEAT_INTERVAL_MS),
-      setInterval(() => {
-        if (performance.now() - connection.lastReceivedAt > LIVENESS_TIMEOUT_MS) {
-          this.lastError = `nothing received from the master for ${LIVENESS_TIMEOUT_MS / 1000} s`;
-          connection.close();
-        }
-      }, LIVENESS_TIMEOUT_MS / 6),
-    );
+    const heartbeat = setInterval(() => {
+      this.send(heartbeatMessage());
+      if (this.#maxInboundTs > this.#ackedInboundTs) {
+        // §2.5 table: acknowledging replayed messages stops the master replaying them.
+        this.#ackedInboundTs = this.#maxInboundTs;
+        this.send(setLogPositionMessage(this.#maxInboundTs));
+      }
+    }, HEARTBEAT_INTERVAL_MS);
+    const liveness = setInterval(() => {
+      if (performance.now() - connection.lastReceivedAt > LIVENESS_TIMEOUT_MS) {
+        this.lastError = `nothing received from the master for ${LIVENESS_TIMEOUT_MS / 1000} s`;
+        connection.close();
+      }
+    }, LIVENESS_TIMEOUT_MS / 6);
+    this.#timers.push(this.#unref(heartbeat), this.#unref(liveness));
+  }
+
+  #unref<T extends { unref(): unknown }>(handle: T): T {
+    if (!this.options.keepProcessAlive()) handle.unref();
+    return handle;
   }
 
   #onMessage(message: RpcMessage, connection: RpcConnection): void {
-    if (typeof message.ts === 'number' && message.ts > this.#maxInboundTs) this.#maxInboundTs = message.ts;
+    if (typeof message.ts === 'number' && message.ts > this.#maxInboundTs)
+      this.#maxInboundTs = message.ts;
     switch (message.method) {
       case 'icinga::Hello': {
         const version = message.params?.version;
         this.masterVersion = typeof version === 'number' ? version : undefined;
-        this.#timers.push(setTimeout(() => this.#markReady(connection), CONFIG_SYNC_WAIT_MS));
+        this.#timers.push(
+          this.#unref(setTimeout(() => this.#markReady(connection), CONFIG_SYNC_WAIT_MS)),
+        );
         return;
       }
       case 'config::Update': {
@@ -253,7 +289,12 @@ export class IcingaSession {
         return;
       case 'log::SetLogPosition': {
         const position = message.params?.log_position;
-        if (typeof position === 'number' && position > this.#lastTs) this.#lastTs = position;
+        if (typeof position === 'number') {
+          if (position > this.#lastTs) this.#lastTs = position;
+          let covered = 0;
+          while (covered < this.#replay.length && this.#replay[covered]!.ts <= position) covered++;
+          if (covered > 0) this.#replay.splice(0, covered);
+        }
         this.options.saveTs(this.#lastTs);
         return;
       }
@@ -267,10 +308,31 @@ export class IcingaSession {
     this.#ready = true;
     this.#attempt = 0;
     this.lastError = undefined;
+    this.#replayUncovered(connection);
     this.#setState('ready', `connected to ${this.options.endpoint}`);
     this.options.onReady?.(this);
     for (const wake of this.#waiters) wake();
     this.#waiters.clear();
+  }
+
+  /**
+   * The master answers an id once its handler ran, but holds the result in
+   * memory until it dumps its state (at shutdown, and periodically); a master
+   * killed in between forgets it. What no log::SetLogPosition covered yet is
+   * therefore sent again on the new connection, before anything new and with
+   * fresh ts. A duplicate is harmless (the same result processed twice), a
+   * loss is not. Results older than the last acknowledgement are not covered:
+   * see README "Left out".
+   */
+  #replayUncovered(connection: RpcConnection): void {
+    if (this.#replay.length === 0) return;
+    this.options.log.info('icinga re-sending results the master had not yet acknowledged', {
+      count: this.#replay.length,
+    });
+    for (const entry of this.#replay) {
+      entry.ts = this.nextTs();
+      connection.send(notification(entry.method, entry.params, { ts: entry.ts }));
+    }
   }
 
   #onClose(connection: RpcConnection, error: Error | undefined): void {
@@ -280,7 +342,9 @@ export class IcingaSession {
     this.#connection = undefined;
     this.#ready = false;
     if (error !== undefined) this.lastError = error.message;
-    else this.lastError ??= 'the master closed the connection (another connection of this endpoint may still be open on the master, spec §2.5)';
+    else
+      this.lastError ??=
+        'the master closed the connection (another connection of this endpoint may still be open on the master, spec §2.5)';
     this.options.saveTs(this.#lastTs);
     if (this.#stopped) return;
     this.#scheduleReconnect('retrying');
@@ -291,8 +355,11 @@ export class IcingaSession {
     const base = Math.min(RECONNECT_MIN_MS * 2 ** this.#attempt, RECONNECT_MAX_MS);
     const delay = Math.round(base * (0.8 + Math.random() * 0.4));
     this.#attempt++;
-    this.#setState(state, `${this.lastError ?? 'disconnected'}; next attempt in ${Math.round(delay / 1000)} s`);
-    this.#reconnectTimer = setTimeout(() => void this.#connect(), delay);
+    this.#setState(
+      state,
+      `${this.lastError ?? 'disconnected'}; next attempt in ${Math.round(delay / 1000)} s`,
+    );
+    this.#reconnectTimer = this.#unref(setTimeout(() => void this.#connect(), delay));
     for (const wake of this.#waiters) wake();
   }
 

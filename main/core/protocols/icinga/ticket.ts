@@ -12,9 +12,20 @@ const KEY_LENGTH = 20;
 export async function computeTicket(cn: string, salt: string): Promise<string> {
   if (cn === '') throw new AgentError('invalid-request', 'cn must not be empty', { field: 'cn' });
   // `icinga2 pki ticket` refuses an empty salt too (vectors §1).
-  if (salt === '') throw new AgentError('invalid-request', 'salt must not be empty: use the master\'s TicketSalt constant', { field: 'salt' });
+  if (salt === '')
+    throw new AgentError(
+      'invalid-request',
+      "salt must not be empty: use the master's TicketSalt constant",
+      { field: 'salt' },
+    );
   // CN and salt are their raw UTF-8 bytes: no trimming, no case folding (the CN is case-sensitive).
-  const key = await pbkdf2Async(Buffer.from(cn, 'utf8'), Buffer.from(salt, 'utf8'), ITERATIONS, KEY_LENGTH, 'sha1');
+  const key = await pbkdf2Async(
+    Buffer.from(cn, 'utf8'),
+    Buffer.from(salt, 'utf8'),
+    ITERATIONS,
+    KEY_LENGTH,
+    'sha1',
+  );
   return key.toString('hex');
 }
 
