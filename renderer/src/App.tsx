@@ -51,6 +51,8 @@ function Shell() {
   useEffect(() => {
     const onHash = (): void => setRoute(readRoute());
     window.addEventListener('hashchange', onHash);
+    // A hash change between the first render and this effect would otherwise be missed.
+    onHash();
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
   useEffect(() => agent.onConnection(setConnected), [agent]);

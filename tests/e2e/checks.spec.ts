@@ -32,7 +32,9 @@ test.afterAll(async () => {
   await ui?.stop();
 });
 
-test('imports a Pandora agent, adds a check after a trial run, lists both with their last result', async ({ page }) => {
+test('imports a Pandora agent, adds a check after a trial run, lists both with their last result', async ({
+  page,
+}) => {
   await page.goto(ui.url);
   await page.goto(`http://127.0.0.1:${ui.port}/#/checks`);
   await expect(page.getByRole('heading', { level: 1, name: 'Checks' })).toBeVisible();
@@ -45,7 +47,9 @@ test('imports a Pandora agent, adds a check after a trial run, lists both with t
   const report = page.getByTestId('import-report');
   await expect(report).toContainText('would create');
   await expect(report.getByRole('table')).toContainText('module_end without module_begin');
-  await expect(report.getByRole('row').filter({ hasText: 'module_end without module_begin' })).toContainText('9');
+  await expect(
+    report.getByRole('row').filter({ hasText: 'module_end without module_begin' }),
+  ).toContainText('9');
   await page.getByRole('button', { name: 'Import', exact: true }).click();
   await expect(report).toContainText('created');
   const table = page.getByTestId('checks-table');
@@ -72,12 +76,24 @@ test('imports a Pandora agent, adds a check after a trial run, lists both with t
 
   await expect(table).toContainText('dummy');
   // Run it from the list: the result shows, and the list keeps it as the last result.
-  await table.getByRole('row').filter({ hasText: 'dummy' }).getByRole('button', { name: 'Run now' }).click();
-  await expect(page.getByRole('heading', { name: 'dummy: result of the run just now' })).toBeVisible();
+  await table
+    .getByRole('row')
+    .filter({ hasText: 'dummy' })
+    .getByRole('button', { name: 'Run now' })
+    .click();
+  await expect(
+    page.getByRole('heading', { name: 'dummy: result of the run just now' }),
+  ).toBeVisible();
   await expect(table.getByRole('row').filter({ hasText: 'dummy' })).toContainText('WARNING');
   await screenshot(page, 'checks-list');
 
-  const listed = JSON.parse((await ui.cli('check', 'list', '--json')).stdout) as Array<{ definition: { name: string; targets: Array<{ moduleName?: string }> }; lastResult?: { stateName: string } }>;
+  const listed = JSON.parse((await ui.cli('check', 'list', '--json')).stdout) as Array<{
+    definition: { name: string; targets: Array<{ moduleName?: string }> };
+    lastResult?: { stateName: string };
+  }>;
   expect(listed.map((c) => c.definition.name).sort()).toEqual(['Echo', 'dummy']);
-  expect(listed.find((c) => c.definition.name === 'dummy')).toMatchObject({ definition: { targets: [{ moduleName: 'Dummy module' }] }, lastResult: { stateName: 'WARNING' } });
+  expect(listed.find((c) => c.definition.name === 'dummy')).toMatchObject({
+    definition: { targets: [{ moduleName: 'Dummy module' }] },
+    lastResult: { stateName: 'WARNING' },
+  });
 });

@@ -74,13 +74,27 @@ test('an invalid input shows the core validation error next to its field', async
   await page.goto(`http://127.0.0.1:${ui.port}/#/settings`);
   const name = page.getByLabel('Agent name');
   await name.fill('');
-  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(name).toHaveAttribute('aria-invalid', 'true');
   const describedBy = await name.getAttribute('aria-describedby');
   const error = page.locator(
     `[id="${describedBy!.split(' ').find((id) => id.endsWith('-error'))}"]`,
   );
   await expect(error).toContainText('name');
+
+  // The queue caps: under 1 MiB is refused by the core, next to that field.
+  const maxTotal = page.getByLabel('Maximum pending (MiB)');
+  await maxTotal.fill('0');
+  await page.getByRole('button', { name: 'Save the caps' }).click();
+  await expect(maxTotal).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByText('maxTotalBytes must be at least 1 MiB')).toBeVisible();
+  await maxTotal.fill('2048');
+  await page.getByRole('button', { name: 'Save the caps' }).click();
+  await expect(maxTotal).not.toHaveAttribute('aria-invalid', 'true');
+  const caps = JSON.parse((await ui.cli('queue', 'stats', '--json')).stdout) as {
+    caps: { maxTotalBytes: number };
+  };
+  expect(caps.caps.maxTotalBytes).toBe(2048 * 1024 * 1024);
 
   await page.goto(`http://127.0.0.1:${ui.port}/#/identity`);
   const keyPath = page.getByLabel('Path of a PEM key file');

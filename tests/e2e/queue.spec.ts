@@ -129,6 +129,13 @@ test('a check result typed in the form reaches the Icinga master', async ({ page
   expect(result?.state).toBe(1);
   await screenshot(page, 'queue-check-result');
   await expectAccessible(page);
+
+  // The overview counts what each target delivered.
+  await page.goto(`http://127.0.0.1:${ui.port}/#/overview`);
+  const icingaCard = page.locator('.target-card').filter({ hasText: 'icinga' });
+  await expect(icingaCard.getByLabel('Queue of this target')).toContainText('1 Delivered');
+  await screenshot(page, 'overview-paired');
+  await expectAccessible(page);
 });
 
 test('an invalid check result shows the field the core rejected', async ({ page }) => {

@@ -141,6 +141,7 @@ export const de: Messages = {
   'checks.never': 'Noch nicht ausgeführt',
   'checks.targetError': 'nicht eingereiht: {error}',
   'checks.queued': 'eingereiht',
+  'checks.recorded': 'im Knotenverlauf gespeichert',
   'checks.edit': 'Bearbeiten',
   'checks.remove': 'Entfernen',
   'checks.confirmRemove': 'Die Prüfung {name} entfernen?',
@@ -475,4 +476,24 @@ export const de: Messages = {
   'queue.valueField': 'Wert',
   'queue.quality': 'Qualität (optional)',
   'queue.submitValue': 'Wert einreihen',
+
+  'overview.queueCounts': 'Warteschlange dieses Ziels',
+  'overview.waiting': 'wartend',
+
+  'settings.queue': 'Grenzen der Warteschlange',
+  'settings.queueHint':
+    'Wird eine Grenze erreicht, entscheidet die Richtlinie jedes Ziels: neue Einträge mit klarer Fehlermeldung ablehnen oder die ältesten verwerfen. Jedes Verwerfen wird auf der Seite Warteschlange gezählt.',
+  'settings.maxAgeHours': 'Höchstalter (Stunden)',
+  'settings.maxAgeHoursHint': '0 behält Einträge für immer.',
+  'settings.maxTotal': 'Höchstens ausstehend (MiB)',
+  'settings.minFree': 'Mindestens freier Speicher (MiB)',
+  'settings.concurrency': 'Gleichzeitig belieferte Ziele',
+  'settings.concurrencyHint':
+    'Jedes Ziel hat einen Worker; Einträge eines Ziels bleiben in Reihenfolge.',
+  'settings.defaultPolicy': 'Wenn voll (Standard)',
+  'settings.refuseNew': 'Neue Einträge ablehnen',
+  'settings.dropOldest': 'Älteste verwerfen',
+  'settings.policyOf': 'Wenn voll: {target}',
+  'settings.policyDefault': 'Wie Standard',
+  'settings.saveQueue': 'Grenzen speichern',
 };

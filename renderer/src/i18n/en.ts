@@ -140,6 +140,7 @@ export const en = {
   'checks.never': 'Not run yet',
   'checks.targetError': 'not queued: {error}',
   'checks.queued': 'queued',
+  'checks.recorded': 'recorded in the node history',
   'checks.edit': 'Edit',
   'checks.remove': 'Remove',
   'checks.confirmRemove': 'Remove the check {name}?',
@@ -462,6 +463,25 @@ export const en = {
   'queue.valueField': 'Value',
   'queue.quality': 'Quality (optional)',
   'queue.submitValue': 'Queue the value',
+
+  'overview.queueCounts': 'Queue of this target',
+  'overview.waiting': 'waiting',
+
+  'settings.queue': 'Queue caps',
+  'settings.queueHint':
+    "When a cap is hit, each target's policy decides: refuse new items with a clear error, or drop the oldest. Every drop is counted on the Queue page.",
+  'settings.maxAgeHours': 'Maximum age (hours)',
+  'settings.maxAgeHoursHint': '0 keeps items forever.',
+  'settings.maxTotal': 'Maximum pending (MiB)',
+  'settings.minFree': 'Minimum free disk (MiB)',
+  'settings.concurrency': 'Targets delivering at once',
+  'settings.concurrencyHint': 'Each target has one worker; items of one target stay in order.',
+  'settings.defaultPolicy': 'When full (default)',
+  'settings.refuseNew': 'Refuse new items',
+  'settings.dropOldest': 'Drop the oldest',
+  'settings.policyOf': 'When full: {target}',
+  'settings.policyDefault': 'As the default',
+  'settings.saveQueue': 'Save the caps',
 } as const;
 
 export type MessageKey = keyof typeof en;

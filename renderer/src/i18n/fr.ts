@@ -140,6 +140,7 @@ export const fr: Messages = {
   'checks.never': 'Pas encore exécuté',
   'checks.targetError': 'non mis en file : {error}',
   'checks.queued': 'en file',
+  'checks.recorded': "enregistré dans l'historique du nœud",
   'checks.edit': 'Modifier',
   'checks.remove': 'Supprimer',
   'checks.confirmRemove': 'Supprimer le contrôle {name} ?',
@@ -473,4 +474,24 @@ export const fr: Messages = {
   'queue.valueField': 'Valeur',
   'queue.quality': 'Qualité (facultatif)',
   'queue.submitValue': 'Mettre la valeur en file',
+
+  'overview.queueCounts': 'File d’attente de cette cible',
+  'overview.waiting': 'en attente',
+
+  'settings.queue': 'Plafonds de la file',
+  'settings.queueHint':
+    'Quand un plafond est atteint, la politique de chaque cible décide : refuser les nouveaux éléments avec une erreur claire, ou abandonner les plus anciens. Chaque abandon est compté sur la page File d’attente.',
+  'settings.maxAgeHours': 'Âge maximal (heures)',
+  'settings.maxAgeHoursHint': '0 conserve les éléments indéfiniment.',
+  'settings.maxTotal': 'Attente maximale (Mio)',
+  'settings.minFree': 'Espace disque libre minimal (Mio)',
+  'settings.concurrency': 'Cibles livrées en parallèle',
+  'settings.concurrencyHint':
+    'Chaque cible a un seul envoyeur ; les éléments d’une cible restent dans l’ordre.',
+  'settings.defaultPolicy': 'Si plein (par défaut)',
+  'settings.refuseNew': 'Refuser les nouveaux éléments',
+  'settings.dropOldest': 'Abandonner les plus anciens',
+  'settings.policyOf': 'Si plein : {target}',
+  'settings.policyDefault': 'Comme par défaut',
+  'settings.saveQueue': 'Enregistrer les plafonds',
 };

@@ -146,8 +146,10 @@ export function ChecksPage() {
                             </span>
                           ) : (
                             <span className="muted">
-                              {target.itemState ??
-                                (target.itemIds.length > 0 ? t('checks.queued') : '—')}
+                              {target.historyId !== undefined
+                                ? t('checks.recorded')
+                                : (target.itemState ??
+                                  (target.itemIds.length > 0 ? t('checks.queued') : '—'))}
                             </span>
                           )}
                         </li>

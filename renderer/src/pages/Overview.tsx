@@ -37,7 +37,9 @@ export function OverviewPage(props: PageProps) {
   const { t, language } = useI18n();
   const targets = useCall('listTargets', {});
   const info = useCall('getAgentInfo', {});
+  const stats = useCall('getQueueStats', {});
   useReloadOn(['target.state', 'pairing.step'], targets.reload);
+  useReloadOn(['queue.item'], stats.reload);
 
   return (
     <>
@@ -91,6 +93,9 @@ export function OverviewPage(props: PageProps) {
               </Badge>
             }
           >
+            <QueueCounts
+              counts={stats.data?.targets.find((x) => x.target === target.name)?.counts}
+            />
             <dl className="kv">
               <div className="kv-row">
                 <dt>{t('overview.lastDelivery')}</dt>
@@ -119,5 +124,26 @@ export function OverviewPage(props: PageProps) {
         ))}
       </div>
     </>
+  );
+}
+
+/** Items of one target per state, each a link to the queue filtered on it. */
+function QueueCounts(props: {
+  counts: Record<'queued' | 'sending' | 'delivered' | 'failed' | 'cancelled', number> | undefined;
+}) {
+  const { t } = useI18n();
+  const c = props.counts ?? { queued: 0, sending: 0, delivered: 0, failed: 0, cancelled: 0 };
+  return (
+    <div className="counts" aria-label={t('overview.queueCounts')}>
+      <span>
+        <strong>{c.queued + c.sending}</strong> {t('overview.waiting')}
+      </span>
+      <span>
+        <strong>{c.delivered}</strong> {t('queue.state.delivered')}
+      </span>
+      <span className={c.failed > 0 ? 'text-bad' : undefined}>
+        <strong>{c.failed}</strong> {t('queue.state.failed')}
+      </span>
+    </div>
   );
 }

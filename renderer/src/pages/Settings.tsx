@@ -150,6 +150,7 @@ export function SettingsPage() {
           </div>
         </Card>
       </form>
+      <QueueCaps />
       <OutboxFolders />
       {info.data !== undefined && (
         <Card title={t('settings.files')}>
@@ -240,5 +241,159 @@ function OutboxFolders() {
         </table>
       )}
     </Card>
+  );
+}
+
+const MIB = 1024 * 1024;
+const CAP_FIELDS = [
+  'concurrency',
+  'maxAgeHours',
+  'maxTotalBytes',
+  'minFreeBytes',
+  'defaultPolicy',
+  'policies',
+] as const;
+
+/** A typed number goes as a number; anything else goes as typed, so the core's schema names the field. */
+function numberOrRaw(text: string, scale = 1): number {
+  const trimmed = text.trim();
+  return (/^\d+(\.\d+)?$/.test(trimmed) ? Math.round(Number(trimmed) * scale) : trimmed) as number;
+}
+
+/** The queue's caps and what happens when one is hit (drop oldest, or refuse new), per target. */
+function QueueCaps() {
+  const { t } = useI18n();
+  const agent = useAgent();
+  const current = useCall('getQueueSettings', {});
+  const targets = useCall('listTargets', {});
+  const [concurrency, setConcurrency] = useState('');
+  const [maxAgeHours, setMaxAgeHours] = useState('');
+  const [maxTotalMiB, setMaxTotalMiB] = useState('');
+  const [minFreeMiB, setMinFreeMiB] = useState('');
+  const [defaultPolicy, setDefaultPolicy] = useState<'drop-oldest' | 'refuse-new'>('refuse-new');
+  const [policies, setPolicies] = useState<Record<string, 'drop-oldest' | 'refuse-new'>>({});
+  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const [saved, setSaved] = useState(false);
+
+  useEffect(() => {
+    const q = current.data;
+    if (q === undefined) return;
+    setConcurrency(String(q.concurrency));
+    setMaxAgeHours(String(q.maxAgeHours));
+    setMaxTotalMiB(String(Math.round(q.maxTotalBytes / MIB)));
+    setMinFreeMiB(String(Math.round(q.minFreeBytes / MIB)));
+    setDefaultPolicy(q.defaultPolicy);
+    setPolicies(q.policies);
+  }, [current.data]);
+
+  const submit = (event: FormEvent): void => {
+    event.preventDefault();
+    setErrors(NO_ERRORS);
+    setSaved(false);
+    agent
+      .call('updateQueueSettings', {
+        concurrency: numberOrRaw(concurrency),
+        maxAgeHours: numberOrRaw(maxAgeHours),
+        maxTotalBytes: numberOrRaw(maxTotalMiB, MIB),
+        minFreeBytes: numberOrRaw(minFreeMiB, MIB),
+        defaultPolicy,
+        policies,
+      })
+      .then(
+        () => setSaved(true),
+        (error: unknown) => setErrors(formErrors(error, CAP_FIELDS)),
+      );
+  };
+
+  return (
+    <form onSubmit={submit} noValidate>
+      <Card title={t('settings.queue')}>
+        <p className="hint">{t('settings.queueHint')}</p>
+        <ErrorBanner error={current.error} onRetry={current.reload} />
+        <div className="form-grid">
+          <Field
+            label={t('settings.maxAgeHours')}
+            hint={t('settings.maxAgeHoursHint')}
+            error={errors.fields.maxAgeHours}
+          >
+            <input
+              type="text"
+              inputMode="decimal"
+              value={maxAgeHours}
+              onChange={(e) => setMaxAgeHours(e.target.value)}
+            />
+          </Field>
+          <Field label={t('settings.maxTotal')} error={errors.fields.maxTotalBytes}>
+            <input
+              type="text"
+              inputMode="numeric"
+              value={maxTotalMiB}
+              onChange={(e) => setMaxTotalMiB(e.target.value)}
+            />
+          </Field>
+          <Field label={t('settings.minFree')} error={errors.fields.minFreeBytes}>
+            <input
+              type="text"
+              inputMode="numeric"
+              value={minFreeMiB}
+              onChange={(e) => setMinFreeMiB(e.target.value)}
+            />
+          </Field>
+          <Field
+            label={t('settings.concurrency')}
+            hint={t('settings.concurrencyHint')}
+            error={errors.fields.concurrency}
+          >
+            <input
+              type="text"
+              inputMode="numeric"
+              value={concurrency}
+              onChange={(e) => setConcurrency(e.target.value)}
+            />
+          </Field>
+          <Field label={t('settings.defaultPolicy')} error={errors.fields.defaultPolicy}>
+            <select
+              value={defaultPolicy}
+              onChange={(e) => setDefaultPolicy(e.target.value as 'drop-oldest' | 'refuse-new')}
+            >
+              <option value="refuse-new">{t('settings.refuseNew')}</option>
+              <option value="drop-oldest">{t('settings.dropOldest')}</option>
+            </select>
+          </Field>
+          {targets.data?.map((target) => (
+            <Field
+              key={target.name}
+              label={t('settings.policyOf', { target: target.name })}
+              error={errors.fields.policies}
+            >
+              <select
+                value={policies[target.name] ?? ''}
+                onChange={(e) => {
+                  const next = { ...policies };
+                  if (e.target.value === '') delete next[target.name];
+                  else next[target.name] = e.target.value as 'drop-oldest' | 'refuse-new';
+                  setPolicies(next);
+                }}
+              >
+                <option value="">{t('settings.policyDefault')}</option>
+                <option value="refuse-new">{t('settings.refuseNew')}</option>
+                <option value="drop-oldest">{t('settings.dropOldest')}</option>
+              </select>
+            </Field>
+          ))}
+        </div>
+        {errors.general !== undefined && (
+          <p className="field-error" role="alert">
+            {errors.general}
+          </p>
+        )}
+        {saved && <Banner tone="success">{t('settings.saved')}</Banner>}
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary">
+            {t('settings.saveQueue')}
+          </button>
+        </div>
+      </Card>
+    </form>
   );
 }

@@ -84,7 +84,9 @@ export function FileDrop(props: { targets: string[]; onQueued(): void }) {
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [queued, setQueued] = useState<number | undefined>();
   // Until the person picks, the first target (the list arrives after the first render).
-  const chosenTargets = (chosen ?? props.targets.slice(0, 1)).filter((c) => props.targets.includes(c));
+  const chosenTargets = (chosen ?? props.targets.slice(0, 1)).filter((c) =>
+    props.targets.includes(c),
+  );
 
   const send = async (paths: string[]): Promise<void> => {
     setErrors(NO_ERRORS);
@@ -191,7 +193,9 @@ export function CheckResultForm(props: { targets: string[]; onQueued(): void }) 
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [queued, setQueued] = useState<number | undefined>();
   // Until the person picks, the first target (the list arrives after the first render).
-  const chosenTargets = (chosen ?? props.targets.slice(0, 1)).filter((c) => props.targets.includes(c));
+  const chosenTargets = (chosen ?? props.targets.slice(0, 1)).filter((c) =>
+    props.targets.includes(c),
+  );
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
@@ -301,7 +305,9 @@ export function ValueForm(props: { targets: string[]; onQueued(): void }) {
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [queued, setQueued] = useState<number | undefined>();
   // Until the person picks, the first target (the list arrives after the first render).
-  const chosenTargets = (chosen ?? props.targets.slice(0, 1)).filter((c) => props.targets.includes(c));
+  const chosenTargets = (chosen ?? props.targets.slice(0, 1)).filter((c) =>
+    props.targets.includes(c),
+  );
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
