@@ -17,7 +17,9 @@ import { readStoredConfig } from '../../../main/core/protocols/onsphere/dispatch
 import type { QueueItem } from '../../../main/core/queue/model.ts';
 import { targetSecretName } from '../../../main/core/secrets.ts';
 import type { TargetDriver } from '../../../main/core/targets/driver.ts';
+import { runCli } from '../../cli/run-cli.ts';
 import { freePort } from '../../peers/util.ts';
+import { join } from 'node:path';
 import { brokerSuite, EXCHANGES, NAME, startStack, VHOST, type Stack } from './fixture.ts';
 
 let stack: Stack;
@@ -188,18 +190,61 @@ brokerSuite()('OnSphere connector against a real broker', () => {
     }
   });
 
-  it('onspherePublish without --now goes through the durable queue', async () => {
-    // The queue (issue #3) decides; whatever it is, the value is handed to ctx.queue.enqueue for this target.
-    const calls: unknown[] = [];
-    const original = agent.context.queue;
-    agent.context.queue = { enqueue: async (r) => (calls.push(r), [{ id: 'q-1' } as QueueItem]), get: () => undefined };
+  it('onspherePublish without --now goes through the durable queue: delivered by `run`, confirmed by the broker', async () => {
+    const peer = await stack.peerConnection();
+    const ch = await peer.createChannel();
+    const q = await ch.assertQueue('', { exclusive: true });
+    await ch.bindQueue(q.queue, EXCHANGES.values, 'value.*.root.queued.#');
+    const got = new Promise<amqp.ConsumeMessage>((resolve) => void ch.consume(q.queue, (m) => m && resolve(m), { noAck: true }));
+    const r = await agent.api.onspherePublish({ target: 'stack', valueId: 'root.queued.flag', value: true });
+    expect(r.outcome).toBe('queued');
+    expect(agent.context.queue.get(r.itemIds[0]!)?.state).toBe('queued');
+    const stop = new AbortController();
+    const running = agent.run(stop.signal);
     try {
-      const r = await agent.api.onspherePublish({ target: 'stack', valueId: 'root.q', value: true });
-      expect(r).toMatchObject({ outcome: 'queued', itemIds: ['q-1'] });
-      expect(calls).toMatchObject([{ kind: 'value', targets: ['stack'], value: { valueId: 'root.q', value: true } }]);
+      const msg = await got;
+      expect(parseValueBody(msg.content)).toMatchObject({ id: 'root.queued.flag', value: true, type: 'BOOLEAN' });
+      // The message id is the item's: a re-send after a crash carries the same one (§4.4).
+      expect(msg.properties.messageId).toBe(messageIdFor(r.itemIds[0]!, 0));
+      for (let i = 0; i < 50 && agent.context.queue.get(r.itemIds[0]!)?.state !== 'delivered'; i++) await new Promise((res) => setTimeout(res, 100));
+      expect(agent.context.queue.get(r.itemIds[0]!)?.state).toBe('delivered');
     } finally {
-      agent.context.queue = original;
+      stop.abort();
+      await running;
+      await ch.close();
     }
     await expect(agent.api.onspherePublish({ target: 'stack', valueId: 'bad value', value: 1 })).rejects.toBeInstanceOf(AgentError);
+  });
+
+  it('outpost onsphere pair / publish --now / status from the command line', async () => {
+    const files = await stack.files('cli', stack.connector);
+    const dataDir = join(stack.dir, 'cli-data');
+    const env = { DISPATCHER_HOST: '', DISPATCHER_PORT: '', PROMETHEUS_PORT: '' };
+    const cli = (...args: string[]) => runCli([...args, '--data-dir', dataDir], env);
+    const pair = await cli('onsphere', 'pair', 'cli', '--dispatcher', `127.0.0.1:${stack.dispatcher.port}`, '--ca', files.ca, '--cert', files.dir, '--key', files.key, '--metrics-port', '0');
+    expect(pair.code, pair.stderr).toBe(0);
+    expect(pair.stdout).toContain(`as connector ${NAME}`);
+    expect(pair.stdout).toMatch(/module\.crt SHA-256: +([0-9A-F]{2}:){31}[0-9A-F]{2}/);
+    expect(pair.stderr).toMatch(/✓ identity: CN osp-snmp-trap-remote-1[\s\S]*✓ dispatcher: config v\d[\s\S]*✓ broker: connected[\s\S]*✓ save/);
+    const unroutable = await cli('onsphere', 'publish', '--target', 'cli', '--value-id', 'root.cli.count', '--value', '7', '--now');
+    expect(unroutable.code).toBe(1);
+    expect(unroutable.stderr).toMatch(/could not route 'root\.cli\.count' \(312 NO_ROUTE/);
+    const ch = await (await stack.peerConnection()).createChannel();
+    const q = await ch.assertQueue('', { exclusive: true });
+    await ch.bindQueue(q.queue, EXCHANGES.values, 'value.*.root.cli.#');
+    const now = await cli('onsphere', 'publish', '--target', 'cli', '--value-id', 'root.cli.count', '--value', '7', '--now');
+    expect(now.code, now.stderr).toBe(0);
+    expect(now.stdout).toContain('root.cli.count: confirmed by the broker');
+    const got = await ch.get(q.queue, { noAck: true });
+    expect(got && parseValueBody(got.content)).toMatchObject({ id: 'root.cli.count', value: 7, type: 'INTEGER' });
+    const status = await cli('onsphere', 'status', 'cli', '--json');
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ target: 'cli', identity: { cn: NAME }, config: { module: NAME, stale: false } });
+    const bad = await cli('onsphere', 'publish', '--target', 'cli', '--value-id', 'not a path', '--value', '1', '--now');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/valueId 'not a path' must be a dotted OnSphere value path/);
+    const missing = await cli('onsphere', 'pair', 'x', '--ca', files.ca, '--cert', files.cert, '--key', files.key);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--dispatcher HOST\[:PORT\] is required/);
   });
 });

@@ -199,6 +199,8 @@ export class OspSession {
    */
   publish(message: EncodedMessage, options: { signal?: AbortSignal; value?: boolean } = {}): Promise<PublishOutcome> {
     if (this.#state === 'closed') return Promise.reject(new AgentError('internal', 'the OnSphere session is closed'));
+    // Needs attention (§4.7): nothing will be sent before a person acts; the queue keeps the item and retries.
+    if (this.#state === 'needs-attention' && this.#lastFailure !== undefined) return Promise.reject(this.#failureError(this.#lastFailure, true));
     return new Promise<PublishOutcome>((resolve, reject) => {
       const entry: Outgoing = {
         message,
@@ -392,6 +394,10 @@ export class OspSession {
       this.#setState('needs-attention', failure.reason);
       for (const w of this.#readyWaiters) w.reject(this.#failureError(failure));
       this.#readyWaiters.clear();
+      // Held publishes go back to their owner (the durable queue), marked retryable.
+      const held = this.#waiting.splice(0);
+      this.#updatePending();
+      for (const e of held) e.reject(this.#failureError(failure, true));
       const delay = this.#options.backoff?.(this.#attempt, failure) ?? PERMANENT_RETRY_MS;
       this.#timer = setTimeout(() => void this.#connect(), delay);
       return;
