@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../main/core/agent.ts';
+import { closeHistory, historyStore } from '../../main/core/protocols/gorgone/history.ts';
 import type { EnqueueRequest, QueueItem, QueueService } from '../../main/core/queue/model.ts';
 import { makeTempDir } from '../peers/util.ts';
 import { readDataFile } from './pandora-data-rules.ts';
@@ -61,9 +62,11 @@ beforeEach(async () => {
     draft.targets.ic = { name: 'ic', kind: 'icinga', createdAt: at, paused: false, config: { host: '127.0.0.1', port: 5665, endpoint: 'master.test', cn: 'agent1.test', zone: 'agent1.test' } };
     draft.targets.pfms = { name: 'pfms', kind: 'tentacle', createdAt: at, paused: false, config: { host: '127.0.0.1', port: 41121 } };
     draft.targets.os = { name: 'os', kind: 'onsphere', createdAt: at, paused: false, config: {} };
+    draft.targets.central = { name: 'central', kind: 'gorgone', createdAt: at, paused: false, config: {} };
   });
 });
 afterEach(async () => {
+  closeHistory(agent.context);
   await agent.close();
   await tmp.cleanup();
 });
@@ -128,6 +131,22 @@ describe('one result fanned out to every target', () => {
     const [summary] = await agent.api.listChecks({});
     expect(summary!.lastResult?.output).toBe('WARNING: slow answer');
     expect(summary!.targets.map((t) => [t.target, t.itemIds.length])).toEqual([['ic', 1], ['pfms', 1], ['os', 3]]);
+  });
+
+  it("records a Gorgone target's result in the node history, as a command result a central's GETLOG reads", async () => {
+    await agent.api.addCheck({ name: 'web check', command: { argv: [DUMMY, '2', 'down | time=3s;1;2'] }, targets: [{ target: 'central' }] });
+    const outcome = await agent.api.runCheckNow({ name: 'web check' });
+    expect(outcome.deliveries).toEqual([{ target: 'central', kind: 'gorgone', itemIds: [], historyId: expect.any(Number) }]);
+    const rows = historyStore(agent.context).query({ token: 'outpost-check-web_check' });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ id: outcome.deliveries[0]!.historyId, code: 100, etime: Math.floor(outcome.result.executionEnd) });
+    expect(JSON.parse(rows[0]!.data)).toEqual({
+      command: `${DUMMY} 2 down | time=3s;1;2`,
+      result: { exit_code: 2, stdout: 'CRITICAL: down | time=3s;1;2' },
+      metrics: { start: outcome.result.executionStart, end: outcome.result.executionEnd, duration: expect.any(Number) },
+      metadata: { source: 'outpost-checks', check: 'web check', host: 'ws-0042', state: 2, state_name: 'CRITICAL', perfdata: ['time=3s;1;2'] },
+    });
+    expect(queue.requests).toEqual([]);
   });
 
   it('two runs in the same second still get distinct data file names', async () => {

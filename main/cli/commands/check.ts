@@ -47,7 +47,13 @@ function formatOutcome(outcome: CheckRunOutcome): string {
   const lines = [formatResult(outcome.result), ''];
   if (outcome.dryRun) lines.push('Dry run: not delivered.');
   for (const d of outcome.deliveries) {
-    lines.push(d.error === undefined ? `→ ${d.target} (${d.kind}): queued ${d.itemIds.length} item(s)` : `→ ${d.target}: NOT queued: ${d.error}`);
+    lines.push(
+      d.error !== undefined
+        ? `→ ${d.target}: NOT queued: ${d.error}`
+        : d.historyId !== undefined
+          ? `→ ${d.target} (${d.kind}): recorded in the node history (row ${d.historyId})`
+          : `→ ${d.target} (${d.kind}): queued ${d.itemIds.length} item(s)`,
+    );
   }
   return lines.join('\n');
 }
@@ -191,7 +197,7 @@ export const checkCommands: CommandSpec[] = [
           c.definition.command !== undefined ? c.definition.command.argv.join(' ').slice(0, 40) : `builtin:${c.definition.builtin!.kind}`,
           c.lastResult === undefined ? '-' : `${c.lastResult.stateName} ${new Date(c.lastResult.executionEnd * 1000).toISOString().slice(11, 19)}`,
           (c.lastResult?.output ?? '').slice(0, 50),
-          c.targets.map((t) => `${t.target}:${t.error !== undefined ? 'error' : (t.itemState ?? (t.itemIds.length > 0 ? 'queued' : '-'))}`).join(' '),
+          c.targets.map((t) => `${t.target}:${t.error !== undefined ? 'error' : t.historyId !== undefined ? 'recorded' : (t.itemState ?? (t.itemIds.length > 0 ? 'queued' : '-'))}`).join(' '),
         ]),
       );
       return { data: checks, human };

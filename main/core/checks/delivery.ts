@@ -3,6 +3,7 @@ import { hostname, release } from 'node:os';
 import { join } from 'node:path';
 import type { AgentContext } from '../context.ts';
 import { toAgentError } from '../errors.ts';
+import { recordHistory } from '../protocols/gorgone/history.ts';
 import { buildDataFile, dataFileName } from '../protocols/pandora/data-file.ts';
 import { EnqueueBatcher } from './enqueue-batch.ts';
 import type { CheckResultPayload, QueueItem, ValuePayload } from '../queue/model.ts';
@@ -14,12 +15,17 @@ import { perfdataStrings, type CheckResult } from './result.ts';
 /** How long a snapshot of the paired targets is trusted (a removed target stops receiving within this). */
 const SNAPSHOT_MS = 2_000;
 
+/** gorgone.md §3 result codes: MODULE_ACTION_COMMAND_RESULT. */
+const GORGONE_COMMAND_RESULT = 100;
+
 /** What happened to one result for one target. */
 export interface TargetDelivery {
   target: string;
   kind: TargetKind | undefined;
   /** Queue items created (delivery itself is the queue's job). */
   itemIds: string[];
+  /** Gorgone: the node history row the result was recorded as (no queue item). */
+  historyId?: number;
   /** Set when nothing could be queued for this target. */
   error?: string;
 }
@@ -58,11 +64,11 @@ export class CheckDelivery {
     this.#batcher = new EnqueueBatcher(() => ctx.queue);
   }
 
-  async deliver(def: Pick<CheckDefinition, 'name' | 'interval' | 'targets'>, result: CheckResult): Promise<TargetDelivery[]> {
+  async deliver(def: Pick<CheckDefinition, 'name' | 'interval' | 'targets' | 'command' | 'builtin'>, result: CheckResult): Promise<TargetDelivery[]> {
     return Promise.all(def.targets.map((t) => this.#deliverOne(def, t, result)));
   }
 
-  async #deliverOne(def: Pick<CheckDefinition, 'name' | 'interval'>, naming: CheckTarget, result: CheckResult): Promise<TargetDelivery> {
+  async #deliverOne(def: Pick<CheckDefinition, 'name' | 'interval' | 'command' | 'builtin'>, naming: CheckTarget, result: CheckResult): Promise<TargetDelivery> {
     const record = this.#settings().targets.get(naming.target);
     const out: TargetDelivery = { target: naming.target, kind: record?.kind, itemIds: [] };
     try {
@@ -80,7 +86,7 @@ export class CheckDelivery {
           break;
         case 'gorgone':
           items = [];
-          await this.#gorgone(def, naming, result);
+          out.historyId = this.#gorgone(def, result);
           break;
       }
       out.itemIds = items.map((i) => i.id);
@@ -180,8 +186,39 @@ export class CheckDelivery {
     return items;
   }
 
-  async #gorgone(_def: Pick<CheckDefinition, 'name'>, naming: CheckTarget, _result: CheckResult): Promise<void> {
-    throw new Error(`Gorgone target '${naming.target}': the node history is not available in this build`);
+  /**
+   * Gorgone: a row in the node history, shaped as the action module's command
+   * result (gorgone.md §8 COMMAND: code 100, `{command, result: {exit_code,
+   * stdout}, metrics}`), so a central's GETLOG/SETLOGS picks it up. One token
+   * per check: a GETLOG filtered on it (§9) is that check's history.
+   */
+  gorgoneEntry(def: Pick<CheckDefinition, 'name' | 'command' | 'builtin'>, result: CheckResult): { code: number; token: string; data: unknown; etime: number } {
+    const command = def.command !== undefined ? def.command.argv.join(' ') : `builtin:${def.builtin?.kind ?? ''}`;
+    const perfdata = perfdataStrings(result);
+    const stdout = [result.output + (perfdata.length > 0 ? ` | ${perfdata.join(' ')}` : ''), result.longOutput].filter((l) => l !== '').join('\n');
+    return {
+      code: GORGONE_COMMAND_RESULT,
+      token: `outpost-check-${sanitizeId(def.name)}`,
+      etime: Math.floor(result.executionEnd),
+      data: {
+        command,
+        result: { exit_code: result.exitCode ?? result.state, stdout },
+        metrics: { start: result.executionStart, end: result.executionEnd, duration: result.executionEnd - result.executionStart },
+        metadata: {
+          source: 'outpost-checks',
+          check: def.name,
+          host: this.#settings().agentName,
+          state: result.state,
+          state_name: result.stateName,
+          perfdata,
+          ...(result.reason === undefined ? {} : { reason: result.reason }),
+        },
+      },
+    };
+  }
+
+  #gorgone(def: Pick<CheckDefinition, 'name' | 'command' | 'builtin'>, result: CheckResult): number {
+    return recordHistory(this.#ctx, this.gorgoneEntry(def, result)).id;
   }
 }
 
