@@ -117,8 +117,15 @@ interface CopyInProgress {
 /** PROCESSCOPY chunks of one token, assembled in `<file>.outpost-part` then renamed once the md5 matches (§8). */
 export class ProcessCopyReceiver {
   readonly #copies = new Map<string, CopyInProgress>();
+  /** Chunks arrive as separate messages: apply them strictly in order. */
+  #chain: Promise<void> = Promise.resolve();
 
-  async handle(env: NodeActionEnv, token: string, data: unknown): Promise<void> {
+  handle(env: NodeActionEnv, token: string, data: unknown): Promise<void> {
+    this.#chain = this.#chain.then(() => this.#handleOne(env, token, data));
+    return this.#chain;
+  }
+
+  async #handleOne(env: NodeActionEnv, token: string, data: unknown): Promise<void> {
     try {
       await this.#handle(env, token, asObject(asObject(data).content));
     } catch (error) {

@@ -159,17 +159,17 @@ export class PullNode {
   /** Keepalive until the session ends; returns why it ended. */
   async #serve(done: Promise<AgentError | undefined>): Promise<AgentError | undefined> {
     const interval = this.#options.keepaliveMs ?? KEEPALIVE_INTERVAL_MS;
-    let failure: AgentError | undefined;
-    const timer = setInterval(() => {
-      this.keepalive().catch((error: unknown) => {
-        // §8 step 2: no answer within ping_timeout → close and reconnect with a new handshake.
-        failure = error instanceof AgentError ? error : new AgentError('timeout', String(error));
-        this.#session?.close();
-      });
-    }, interval);
+    let timer: NodeJS.Timeout | undefined;
+    const keepaliveFailed = new Promise<AgentError>((resolve) => {
+      timer = setInterval(() => {
+        this.keepalive().catch((error: unknown) => {
+          // §8 step 2: no answer within ping_timeout → close and reconnect with a new handshake.
+          resolve(error instanceof AgentError ? error : new AgentError('timeout', String(error)));
+        });
+      }, interval);
+    });
     try {
-      const error = await done;
-      return error ?? failure;
+      return await Promise.race([done, keepaliveFailed]);
     } finally {
       clearInterval(timer);
     }

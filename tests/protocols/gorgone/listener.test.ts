@@ -1,0 +1,149 @@
+/**
+ * Push mode (gorgone.md §1, §4 server side, §5, §9): the reference central
+ * (GorgoneReferenceClient, written from the spec) connects to our listener on
+ * 127.0.0.1 over real ZMQ sockets.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { GorgoneController } from '../../../main/core/protocols/gorgone/controller.ts';
+import { GorgoneListener, registerSnippet } from '../../../main/core/protocols/gorgone/listener.ts';
+import { GorgoneReferenceClient } from '../../peers/gorgone-server.ts';
+import { freePort } from '../../peers/util.ts';
+import { captureLog, eventually, nodeEnv, tempDir, testKey } from './helpers.ts';
+
+type Key = Awaited<ReturnType<typeof testKey>>;
+let agentKey: Key;
+let centralKey: Key;
+let strangerKey: Key;
+const cleanups: Array<() => void | Promise<void>> = [];
+
+beforeAll(async () => {
+  [agentKey, centralKey, strangerKey] = await Promise.all([testKey(), testKey(), testKey()]);
+});
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function startListener(options: { rotationSeconds?: number; command?: { enabled: boolean; allow: string[] } } = {}) {
+  const temp = tempDir();
+  cleanups.push(temp.cleanup);
+  const { log, lines, text } = captureLog();
+  const env = nodeEnv(temp.dir, log, options.command === undefined ? {} : { command: options.command });
+  cleanups.push(() => env.history.close());
+  const port = await freePort();
+  const listener = new GorgoneListener({
+    bind: `127.0.0.1:${port}`,
+    nodeId: '12',
+    privateKeyPem: agentKey.privateKeyPem,
+    publicKeyPem: agentKey.publicKeyPem,
+    authorizedClients: () => [{ thumbprint: centralKey.thumbprint }],
+    env,
+    log,
+    rotationSeconds: options.rotationSeconds ?? 86_400,
+    rotationCheckMs: 50,
+    hostname: 'desk-12',
+  });
+  await listener.start();
+  cleanups.push(() => listener.close());
+  return { listener, env, lines, text, endpoint: `tcp://127.0.0.1:${port}` };
+}
+
+function central(endpoint: string): GorgoneReferenceClient {
+  const client = new GorgoneReferenceClient();
+  client.connect(endpoint);
+  cleanups.push(() => client.close());
+  return client;
+}
+
+describe('push-mode listener', () => {
+  it('handshakes with an authorized central, answers PING, GETTHUMBPRINT, CONSTATUS and GETLOG rows', async () => {
+    const { env, endpoint, text } = await startListener();
+    env.history.record({ code: 2, token: 'check-cpu', data: { message: 'cpu ok' } });
+    const client = central(endpoint);
+    const hs = await client.handshake(centralKey);
+    expect(hs.failure).toBeUndefined();
+    expect(hs.serverThumbprint).toBe(agentKey.thumbprint);
+
+    const pong = await client.request('[PING] [] [] {}');
+    const m = /^\[PONG\] \[([0-9a-f]{128})\] \[\] (.*)$/.exec(pong)!;
+    expect(JSON.parse(m[2]!)).toEqual({ code: 0, data: { action: 'ping', message: 'ping ok', id: '12', hostname: 'desk-12', data: {} } });
+
+    expect(await client.request('[GETTHUMBPRINT] [t1] [] {}')).toBe(
+      `[GETTHUMBPRINT] [t1] {"code":2,"data":{"action":"getthumbprint","message":"ok","data":{"thumbprint":"${agentKey.thumbprint}"}}}`,
+    );
+    expect(await client.request('[CONSTATUS] [t2] [] {}')).toMatch(/^\[CONSTATUS\] \[t2\] \{"code":0/);
+
+    const getlog = /^\[ACK\] \[t3\] (.*)$/.exec(await client.request('[GETLOG] [t3] [] {"ctime":0}'))!;
+    const body = JSON.parse(getlog[1]!) as { code: number; data: { id: string; result: Array<{ token: string; code: number; data: string }> } };
+    expect(body.code).toBe(0);
+    expect(body.data.id).toBe('12');
+    expect(body.data.result).toHaveLength(1);
+    expect(body.data.result[0]).toMatchObject({ token: 'check-cpu', code: 2, data: '{"message":"cpu ok"}' });
+
+    expect(await client.request('[GETLOG] [t4] [] {}')).toBe('[ACK] [t4] {"code":1,"data":{"action":"getlog","message":"need at least one filter"}}');
+    expect(await client.request('[LOADMODULE] [t5] [] {"name":"x"}')).toBe(
+      `[ACK] [] {"code":1,"data":{"error":"unknown_action","message":"action 'LOADMODULE' is unknown"}}`,
+    );
+    expect(text()).not.toContain(client.keys!.key.toString('hex'));
+  });
+
+  it('refuses a central whose thumbprint is not authorized, and logs its thumbprint only', async () => {
+    const { endpoint, lines, text, listener } = await startListener();
+    const client = central(endpoint);
+    const hs = await client.handshake(strangerKey);
+    expect(hs.failure).toBe('[ACK] [] {"code":1,"data":{"message":"handshake issue"}}');
+    const refusal = lines.find((l) => l.message.includes('not authorized'))!;
+    expect(refusal.level).toBe('warn');
+    expect(refusal.message).toContain(strangerKey.thumbprint);
+    expect(text()).not.toContain('BEGIN');
+    expect(listener.counters.refused).toBe(1);
+    // Garbage where a HELO is expected: refused the same way.
+    await client.sendRaw('not a helo at all');
+    expect(await client.next()).toBe('[ACK] [] {"code":1,"data":{"message":"handshake issue"}}');
+  });
+
+  it('drops frames from routing ids that do not start with gorgone- (§2)', async () => {
+    const { endpoint, lines } = await startListener();
+    const client = new GorgoneReferenceClient('desktop-1234');
+    client.connect(endpoint);
+    cleanups.push(() => client.close());
+    await client.sendRaw('[GETPUBKEY]');
+    await expect(client.next(300)).rejects.toThrow(/no frame/);
+    expect(lines.some((l) => l.message.includes('not starting with gorgone-'))).toBe(true);
+  });
+
+  it('rotates the session key under the old key and the central follows (§5)', async () => {
+    const { endpoint, listener } = await startListener({ rotationSeconds: 0.2 });
+    const client = central(endpoint);
+    await client.handshake(centralKey);
+    const first = client.keys!.key.toString('hex');
+    await eventually(() => (client.rotations >= 1 ? true : undefined));
+    expect(client.keys!.key.toString('hex')).not.toBe(first);
+    expect(listener.counters.rotations).toBeGreaterThanOrEqual(1);
+    expect(await client.request('[PING] [p] [] {}')).toMatch(/^\[PONG\] \[p\] \[\] /);
+  });
+
+  it('our controller runs a COMMAND on it with a unique token and polls the result with GETLOG (§9)', async () => {
+    const { endpoint } = await startListener({ command: { enabled: true, allow: ['echo [a-z]+'] } });
+    const { log } = captureLog();
+    const controller = await GorgoneController.connect({
+      endpoint,
+      clientKey: { privateKeyPem: centralKey.privateKeyPem, publicKeyPem: centralKey.publicKeyPem },
+      trust: { thumbprint: agentKey.thumbprint },
+      log,
+    });
+    cleanups.push(() => controller.close());
+    const result = await controller.action('COMMAND', { content: [{ command: 'echo pushed', timeout: 5 }] }, { pollMs: 50 });
+    expect(result.token).toMatch(/^[0-9a-f]{128}$/);
+    expect(result.code).toBe(2);
+    const output = result.rows.find((r) => r.code === 100)!.data as { result: { stdout: string } };
+    expect(output.result.stdout).toBe('pushed\n');
+    const refused = await controller.action('COMMAND', { content: [{ command: 'cat /etc/passwd' }] }, { pollMs: 50 });
+    expect(refused.code).toBe(1);
+    const info = await controller.information();
+    expect(String((info.data as { version: string }).version)).toMatch(/^outpost /);
+  });
+
+  it('prints the register snippet the central needs', () => {
+    expect(registerSnippet('12', '192.0.2.7', 5556)).toBe('- id: 12\n  type: push_zmq\n  address: 192.0.2.7\n  port: 5556');
+  });
+});

@@ -1,0 +1,399 @@
+/**
+ * Online, over real ZMQ sockets on 127.0.0.1, against the reference server
+ * (tests/peers/gorgone-server.ts): handshake and pinning, rotation, session
+ * loss, and the pull-node conversation of gorgone.md §8.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AgentError } from '../../../main/core/errors.ts';
+import { GorgoneController } from '../../../main/core/protocols/gorgone/controller.ts';
+import { HistoryStore } from '../../../main/core/protocols/gorgone/history.ts';
+import { PullNode } from '../../../main/core/protocols/gorgone/pull-node.ts';
+import { GorgoneReferenceServer } from '../../peers/gorgone-server.ts';
+import { captureLog, eventually, nodeEnv, tempDir, testKey } from './helpers.ts';
+
+type Key = Awaited<ReturnType<typeof testKey>>;
+let serverKey: Key;
+let agentKey: Key;
+let otherKey: Key;
+const cleanups: Array<() => void | Promise<void>> = [];
+
+beforeAll(async () => {
+  [serverKey, agentKey, otherKey] = await Promise.all([testKey(), testKey(), testKey()]);
+});
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+afterAll(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function startServer(options: { authorized?: string[]; key?: Key; rotationSeconds?: number } = {}): Promise<GorgoneReferenceServer> {
+  const key = options.key ?? serverKey;
+  const server = new GorgoneReferenceServer({
+    privateKeyPem: key.privateKeyPem,
+    publicKeyPem: key.publicKeyPem,
+    authorized: options.authorized ?? [agentKey.thumbprint],
+    ...(options.rotationSeconds === undefined ? {} : { rotationSeconds: options.rotationSeconds, rotationCheckMs: 50 }),
+  });
+  await server.start();
+  cleanups.push(() => server.close());
+  return server;
+}
+
+function clientKey(key: Key = agentKey) {
+  return { privateKeyPem: key.privateKeyPem, publicKeyPem: key.publicKeyPem };
+}
+
+describe('handshake and pinning (§4)', () => {
+  it('handshakes with the pinned key, gets PONG and the server thumbprint, and logs no key material', async () => {
+    const server = await startServer();
+    const { log, text } = captureLog();
+    const controller = await GorgoneController.connect({
+      endpoint: server.endpoint,
+      clientKey: clientKey(),
+      trust: { thumbprint: serverKey.thumbprint },
+      log,
+    });
+    cleanups.push(() => controller.close());
+    expect(controller.session.identity).toMatch(/^gorgone-outpost-[0-9a-f]{24}$/);
+    const pong = await controller.ping();
+    expect(pong.id).toBe('1');
+    expect(pong.hostname).toBe('gorgone-reference');
+    expect(await controller.thumbprint()).toBe(serverKey.thumbprint);
+    expect(server.log).toContain('Connection from gorgone-outpost');
+    const session = [...server.sessions.values()][0]!;
+    const logged = text();
+    expect(logged).not.toContain(session.key.toString('hex'));
+    expect(logged).not.toContain(session.iv.toString('hex'));
+    expect(logged).not.toContain('PRIVATE KEY');
+  });
+
+  it('trust on first use: shows the thumbprint and pins what the person confirmed', async () => {
+    const server = await startServer();
+    const { log } = captureLog();
+    const shown: string[] = [];
+    const trust: { thumbprint?: string; onFirstUse(s: { thumbprint: string }): boolean } = {
+      onFirstUse: (s) => {
+        shown.push(s.thumbprint);
+        return true;
+      },
+    };
+    const controller = await GorgoneController.connect({ endpoint: server.endpoint, clientKey: clientKey(), trust, log });
+    cleanups.push(() => controller.close());
+    expect(shown).toEqual([serverKey.thumbprint]);
+    expect(trust.thumbprint).toBe(serverKey.thumbprint);
+  });
+
+  it("refuses a client whose thumbprint is not authorized with the authorized_clients line to add", async () => {
+    const server = await startServer({ authorized: [otherKey.thumbprint] });
+    const { log } = captureLog();
+    const error = await GorgoneController.connect({
+      endpoint: server.endpoint,
+      clientKey: clientKey(),
+      trust: { thumbprint: serverKey.thumbprint },
+      log,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentError);
+    expect((error as AgentError).code).toBe('unauthorized');
+    expect((error as AgentError).message).toContain(
+      `this agent's thumbprint is not in authorized_clients: add \`- key: ${agentKey.thumbprint}\``,
+    );
+    expect(server.log).toContain(`Client pubkey is not authorized. Thumbprint is '${agentKey.thumbprint}'`);
+  });
+
+  it('refuses a changed server key loudly, before sending HELO', async () => {
+    const server = await startServer({ key: otherKey });
+    const { log, lines } = captureLog();
+    const error = await GorgoneController.connect({
+      endpoint: server.endpoint,
+      clientKey: clientKey(),
+      trust: { thumbprint: serverKey.thumbprint },
+      log,
+    }).catch((e: unknown) => e);
+    expect((error as AgentError).code).toBe('untrusted-peer');
+    expect((error as AgentError).message).toContain('CHANGED');
+    expect((error as AgentError).message).toContain(otherKey.thumbprint);
+    expect(lines.some((l) => l.level === 'error' && l.message.includes('SERVER KEY CHANGED'))).toBe(true);
+    expect(server.log.some((l) => l.startsWith('Connection from'))).toBe(false);
+  });
+
+  it('refuses an agent key below 2048 bits before connecting', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const small = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const { log } = captureLog();
+    await expect(
+      GorgoneController.connect({
+        endpoint: 'tcp://127.0.0.1:1',
+        clientKey: {
+          privateKeyPem: small.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+          publicKeyPem: small.publicKey.export({ type: 'spki', format: 'pem' }) as string,
+        },
+        trust: { thumbprint: serverKey.thumbprint },
+        log,
+      }),
+    ).rejects.toThrow(/at least 2048 bits/);
+  });
+});
+
+describe('session life (§5)', () => {
+  it('follows a key rotation ([KEY] under the old key) and keeps working', async () => {
+    const server = await startServer({ rotationSeconds: 0.2 });
+    const { log } = captureLog();
+    const controller = await GorgoneController.connect({
+      endpoint: server.endpoint,
+      clientKey: clientKey(),
+      trust: { thumbprint: serverKey.thumbprint },
+      log,
+    });
+    cleanups.push(() => controller.close());
+    await eventually(() => controller.session.rotations >= 2 || undefined);
+    expect(server.log.filter((l) => l === 'rotated').length).toBeGreaterThanOrEqual(2);
+    expect((await controller.ping()).id).toBe('1');
+    expect(controller.session.handshakes).toBe(1);
+  });
+
+  it('detects a lost session (plaintext answer while encrypted), handshakes again and re-registers', async () => {
+    const server = await startServer();
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const { log } = captureLog();
+    const env = nodeEnv(dir, log);
+    cleanups.push(() => env.history.close());
+    const node = new PullNode({
+      endpoint: server.endpoint,
+      nodeId: '7',
+      clientKey: clientKey(),
+      trust: { thumbprint: serverKey.thumbprint },
+      env,
+      log,
+      hostname: 'desk-7',
+      keepaliveMs: 3_600_000,
+    });
+    cleanups.push(() => node.stop());
+    node.start();
+    await node.ready();
+    expect(server.nodes.get('7')).toBe(node.session!.identity);
+    server.forgetSessions();
+    await expect(node.keepalive()).rejects.toMatchObject({ code: 'unreachable', transient: true });
+    await eventually(() => (node.session?.handshakes === 2 ? true : undefined));
+    await eventually(() => server.received.filter((r) => r.action === 'REGISTERNODES').length >= 2 || undefined);
+    await node.keepalive();
+  });
+
+  it('reconnects with a new handshake after the server comes back on the same port', async () => {
+    const first = await startServer();
+    const port = Number(first.endpoint.split(':').at(-1));
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const { log } = captureLog();
+    const env = nodeEnv(dir, log);
+    cleanups.push(() => env.history.close());
+    const node = new PullNode({
+      endpoint: first.endpoint,
+      nodeId: '8',
+      clientKey: clientKey(),
+      trust: { thumbprint: serverKey.thumbprint },
+      env,
+      log,
+      hostname: 'desk-8',
+      keepaliveMs: 200,
+      requestTimeoutMs: 300,
+      backoffMinMs: 50,
+    });
+    cleanups.push(() => node.stop());
+    node.start();
+    await node.ready();
+    first.close();
+    await eventually(() => (node.state !== 'ready' ? true : undefined));
+    const second = new GorgoneReferenceServer({
+      privateKeyPem: serverKey.privateKeyPem,
+      publicKeyPem: serverKey.publicKeyPem,
+      authorized: [agentKey.thumbprint],
+    });
+    await second.start(`tcp://127.0.0.1:${port}`);
+    cleanups.push(() => second.close());
+    await second.waitFor((r) => r.action === 'REGISTERNODES', 10_000);
+    await eventually(() => (node.state === 'ready' ? true : undefined));
+  });
+});
+
+describe('pull node conversation (§8)', () => {
+  async function pullNode(options: Parameters<typeof nodeEnv>[2] = {}, dir?: string) {
+    const server = await startServer();
+    const temp = tempDir();
+    cleanups.push(temp.cleanup);
+    const { log, lines } = captureLog();
+    const env = nodeEnv(dir ?? temp.dir, log, options);
+    const node = new PullNode({
+      endpoint: server.endpoint,
+      nodeId: '3',
+      clientKey: clientKey(),
+      trust: { thumbprint: serverKey.thumbprint },
+      env,
+      log,
+      hostname: 'desk-3',
+      keepaliveMs: 3_600_000,
+    });
+    cleanups.push(() => env.history.close());
+    cleanups.push(() => node.stop());
+    node.start();
+    await node.ready();
+    return { server, node, env, lines, dir: temp.dir };
+  }
+
+  async function getlog(server: GorgoneReferenceServer, ctime = 0) {
+    const before = server.received.length;
+    server.sendToNode('3', 'GETLOG', '', { ctime });
+    const setlogs = await server.waitFor((r) => r.action === 'SETLOGS' && server.received.indexOf(r) >= before);
+    const body = setlogs.data as { code: number; data: { id: string; result: Array<{ token: string; code: number; data: string; ctime: number }> } };
+    expect(body.code).toBe(0);
+    expect(body.data.id).toBe('3');
+    return body.data.result;
+  }
+
+  it('registers with its routing id, answers PING with PONG, ignores SYNCLOGS and unregisters on exit', async () => {
+    const { server, node } = await pullNode();
+    const register = await server.waitFor((r) => r.action === 'REGISTERNODES');
+    expect(register.data).toEqual({ nodes: [{ id: '3', identity: node.session!.identity, type: 'pull' }] });
+    expect(node.session!.identity).toMatch(/^gorgone-3-[0-9a-f]{24}$/);
+    server.sendToNode('3', 'PING', '', {});
+    const pong = await server.waitFor((r) => r.action === 'PONG');
+    expect(pong.data).toEqual({ code: 0, data: { action: 'ping', data: {}, hostname: 'desk-3', id: '3', message: 'ping ok' } });
+    server.sendToNode('3', 'SYNCLOGS', '', { code: 0, data: { id: '1' } }, '');
+    await node.stop();
+    const unregister = await server.waitFor((r) => r.action === 'UNREGISTERNODES');
+    expect(unregister.data).toEqual({ nodes: [{ id: '3' }] });
+    expect(server.nodes.has('3')).toBe(false);
+  });
+
+  it('answers an unknown action with an unknown_action failure row', async () => {
+    const { server } = await pullNode();
+    server.sendToNode('3', 'ENGINECOMMAND', 'tok-engine', { content: {} });
+    const rows = await eventually(async () => {
+      const r = (await getlog(server)).filter((row) => row.token === 'tok-engine');
+      return r.length > 0 ? r : undefined;
+    });
+    expect(rows[0]!.code).toBe(1);
+    expect(JSON.parse(rows[0]!.data)).toEqual({ error: 'unknown_action', message: "action 'ENGINECOMMAND' is unknown" });
+  });
+
+  it('refuses COMMAND when not allowed, with the reason in history and in the log', async () => {
+    const { server, lines } = await pullNode({ command: { enabled: true, allow: ['echo [a-z]+'] } });
+    server.sendToNode('3', 'COMMAND', 'tok-bad', { content: [{ command: 'rm -rf /tmp/nothing', timeout: 5 }] });
+    const rows = await eventually(async () => {
+      const r = (await getlog(server)).filter((row) => row.token === 'tok-bad' && row.code === 1);
+      return r.length > 0 ? r : undefined;
+    });
+    expect(JSON.parse(rows[0]!.data).message).toMatch(/not in this agent's allow-list/);
+    expect(lines.some((l) => l.message === 'gorgone COMMAND refused')).toBe(true);
+  });
+
+  it("runs an allowed COMMAND without a shell and reports exit code and output with the central's token", async () => {
+    const { server } = await pullNode({ command: { enabled: true, allow: ['echo [a-z ]+'] } });
+    server.sendToNode('3', 'COMMAND', 'tok-echo', { content: [{ command: 'echo hello gorgone', timeout: 500 }], parameters: {}, variables: [] });
+    const rows = await eventually(async () => {
+      const r = (await getlog(server)).filter((row) => row.token === 'tok-echo');
+      return r.some((row) => row.code === 2) ? r : undefined;
+    });
+    expect(rows.map((r) => r.code)).toEqual([0, 0, 100, 2]);
+    const result = JSON.parse(rows[2]!.data) as { result: { exit_code: number; stdout: string } };
+    expect(result.result).toEqual({ exit_code: 0, stdout: 'hello gorgone\n' });
+  });
+
+  it('keeps its history across an agent restart: GETLOG after the restart still returns the old rows', async () => {
+    const temp = tempDir();
+    cleanups.push(temp.cleanup);
+    const first = await pullNode({ command: { enabled: false } }, temp.dir);
+    first.server.sendToNode('3', 'COMMAND', 'tok-before-restart', { content: [{ command: 'echo x' }] });
+    await eventually(async () => ((await getlog(first.server)).some((r) => r.token === 'tok-before-restart') ? true : undefined));
+    await first.node.stop();
+    first.env.history.close();
+
+    const second = await pullNode({}, temp.dir);
+    const rows = await getlog(second.server);
+    expect(rows.some((r) => r.token === 'tok-before-restart' && r.code === 1)).toBe(true);
+    // The ctime cursor: only newer rows.
+    const newest = Math.max(...rows.map((r) => r.ctime));
+    expect(await getlog(second.server, newest)).toEqual([]);
+  });
+
+  it('refuses PROCESSCOPY path traversal and writes an md5-checked file inside the allowed folder', async () => {
+    const temp = tempDir();
+    cleanups.push(temp.cleanup);
+    const destination = join(temp.dir, 'deploy');
+    const { server } = await pullNode({ processcopy: { enabled: true, destination } });
+    const content = Buffer.from('engine config\n');
+    const chunk = { data: content.toString('base64'), size: content.length };
+    server.sendToNode('3', 'PROCESSCOPY', 'tok-evil', {
+      content: { status: 'inprogress', type: 'regular', chunk, md5: null, destination: `${destination}/../escape.cfg` },
+    });
+    server.sendToNode('3', 'PROCESSCOPY', 'tok-outside', {
+      content: { status: 'inprogress', type: 'regular', chunk, md5: null, destination: '/etc/outpost-escape.cfg' },
+    });
+    server.sendToNode('3', 'PROCESSCOPY', 'tok-good', {
+      content: { status: 'inprogress', type: 'regular', chunk, md5: null, destination: `${destination}/engine.cfg` },
+    });
+    const md5 = createHash('md5').update(content).digest('hex');
+    server.sendToNode('3', 'PROCESSCOPY', 'tok-good', {
+      content: { status: 'end', type: 'regular', chunk: null, md5, destination: `${destination}/engine.cfg` },
+    });
+    const rows = await eventually(async () => {
+      const r = await getlog(server);
+      return r.some((row) => row.token === 'tok-good' && row.code === 2) ? r : undefined;
+    });
+    const evil = rows.find((r) => r.token === 'tok-evil')!;
+    expect(evil.code).toBe(1);
+    expect(JSON.parse(evil.data).message).toMatch(/path traversal refused/);
+    expect(JSON.parse(rows.find((r) => r.token === 'tok-outside')!.data).message).toMatch(/outside the allowed folder/);
+    expect(existsSync(join(temp.dir, 'escape.cfg'))).toBe(false);
+    expect(existsSync('/etc/outpost-escape.cfg')).toBe(false);
+    expect(readFileSync(join(destination, 'engine.cfg'), 'utf8')).toBe('engine config\n');
+    expect(rows.filter((r) => r.token === 'tok-good').map((r) => r.code)).toEqual([101, 2]);
+  });
+
+  it('refuses PROCESSCOPY when it is off (the default) and when the md5 does not match', async () => {
+    const { server } = await pullNode();
+    server.sendToNode('3', 'PROCESSCOPY', 'tok-off', {
+      content: { status: 'end', type: 'regular', chunk: null, md5: 'x', destination: 'a.cfg' },
+    });
+    const rows = await eventually(async () => {
+      const r = (await getlog(server)).filter((row) => row.token === 'tok-off');
+      return r.length > 0 ? r : undefined;
+    });
+    expect(JSON.parse(rows[0]!.data).message).toMatch(/disabled on this agent/);
+
+    const temp = tempDir();
+    cleanups.push(temp.cleanup);
+    const other = await pullNode({ processcopy: { enabled: true, destination: temp.dir } });
+    const chunk = { data: Buffer.from('abc').toString('base64'), size: 3 };
+    other.server.sendToNode('3', 'PROCESSCOPY', 'tok-md5', { content: { status: 'inprogress', type: 'regular', chunk, destination: 'f.cfg' } });
+    other.server.sendToNode('3', 'PROCESSCOPY', 'tok-md5', {
+      content: { status: 'end', type: 'regular', chunk: null, md5: '0'.repeat(32), destination: 'f.cfg' },
+    });
+    const md5Rows = await eventually(async () => {
+      const r = (await getlog(other.server)).filter((row) => row.token === 'tok-md5' && row.code === 1);
+      return r.length > 0 ? r : undefined;
+    });
+    expect(JSON.parse(md5Rows[0]!.data).message).toMatch(/md5 mismatch/);
+    expect(existsSync(join(temp.dir, 'f.cfg'))).toBe(false);
+    expect(existsSync(join(temp.dir, 'f.cfg.outpost-part'))).toBe(false);
+  });
+});
+
+describe('history store', () => {
+  it('needs at least one GETLOG filter and never repeats a ctime', () => {
+    const temp = tempDir();
+    cleanups.push(temp.cleanup);
+    const store = new HistoryStore(join(temp.dir, 'h.sqlite'));
+    cleanups.push(() => store.close());
+    expect(() => store.query({})).toThrow(/at least one filter/);
+    const rows = Array.from({ length: 50 }, (_, i) => store.record({ code: 2, token: `t${i}`, data: { i } }));
+    expect(new Set(rows.map((r) => r.ctime)).size).toBe(50);
+    expect(store.query({ ctime: rows[24]!.ctime }).map((r) => r.token)).toEqual(rows.slice(25).map((r) => r.token));
+    expect(store.query({ token: 't3' })).toHaveLength(1);
+    expect(store.query({ code: 2, limit: 5 })).toHaveLength(5);
+  });
+});
