@@ -1,9 +1,9 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../main/core/agent.ts';
 import { pairIcinga } from '../../main/core/protocols/icinga/pairing.ts';
-import { IcingaMaster, icingaMissing } from '../peers/icinga2.ts';
+import { IcingaMaster, icingaMissing, MASTER_CN, MASTER_ZONE } from '../peers/icinga2.ts';
 import { TentacleServer } from '../peers/tentacle-server.ts';
 import { makeTempDir } from '../peers/util.ts';
 import { readDataFile } from './pandora-data-rules.ts';
@@ -17,6 +17,7 @@ import { readDataFile } from './pandora-data-rules.ts';
 const skip = icingaMissing();
 const CN = 'agent1.test';
 const DUMMY = '/usr/lib/nagios/plugins/check_dummy';
+const IMPORTED_CN = 'agent2.test';
 
 async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -43,7 +44,12 @@ describe.skipIf(skip !== undefined)('one check, two backends', () => {
 
   beforeAll(async () => {
     tmp = await makeTempDir('checks-e2e');
-    master = await IcingaMaster.start({ agents: [{ cn: CN, services: ['outpost-disk'] }] });
+    master = await IcingaMaster.start({
+      agents: [
+        { cn: CN, services: ['outpost-disk'] },
+        { cn: IMPORTED_CN, services: ['imported'] },
+      ],
+    });
     tentacle = await TentacleServer.start({ dir: join(tmp.dir, 'data_in') });
     agent = await Agent.open({ dataDir: join(tmp.dir, 'agent'), logToFile: false });
     const paired = await pairIcinga(agent.context, {
@@ -124,5 +130,61 @@ describe.skipIf(skip !== undefined)('one check, two backends', () => {
       ['icinga', 'delivered'],
       ['pandora', 'delivered'],
     ]);
+  }, 90_000);
+
+  it("an Icinga agent's files, imported, deliver to its master as that agent", async () => {
+    // What `icinga2 node setup` leaves behind, with a certificate the master's CA signed.
+    const etc = join(tmp.dir, 'etc-icinga2');
+    await mkdir(join(etc, 'certs'), { recursive: true });
+    await writeFile(join(etc, 'constants.conf'), `const NodeName = "${IMPORTED_CN}"\nconst ZoneName = "${IMPORTED_CN}"\nconst TicketSalt = ""\n`);
+    await writeFile(
+      join(etc, 'zones.conf'),
+      [
+        `object Endpoint "${MASTER_CN}" {`,
+        '  host = "127.0.0.1"',
+        `  port = "${master.port}"`,
+        '}',
+        `object Zone "${MASTER_ZONE}" {`,
+        `  endpoints = [ "${MASTER_CN}" ]`,
+        '}',
+        'object Endpoint NodeName {',
+        '}',
+        'object Zone ZoneName {',
+        '  endpoints = [ NodeName ]',
+        `  parent = "${MASTER_ZONE}"`,
+        '}',
+        'object Zone "global-templates" {',
+        '  global = true',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const leaf = master.ca.issue({ cn: IMPORTED_CN, clientAuth: true, serverAuth: true });
+    await writeFile(join(etc, 'certs', `${IMPORTED_CN}.crt`), leaf.certPem);
+    await writeFile(join(etc, 'certs', `${IMPORTED_CN}.key`), leaf.keyPem);
+    await writeFile(join(etc, 'certs', 'ca.crt'), master.ca.certPem);
+    await writeFile(join(etc, 'certs', 'trusted-parent.crt'), master.masterCertPem);
+
+    const second = await Agent.open({ dataDir: join(tmp.dir, 'agent2'), logToFile: false });
+    const stop = new AbortController();
+    let running: Promise<void> | undefined;
+    try {
+      const report = await second.api.importIcinga({ dir: etc });
+      expect(report.target).toMatchObject({ kind: 'icinga', created: true, config: { endpoint: MASTER_CN, cn: IMPORTED_CN, port: master.port } });
+      expect(report.unmapped).toEqual([expect.objectContaining({ reason: expect.stringMatching(/global zone/) })]);
+      await second.api.addCheck({ name: 'imported', command: { argv: [DUMMY, '2', 'from the imported agent'] }, interval: 3600, targets: [{ target: 'icinga' }] });
+      const started = Date.now() / 1000 - 1;
+      running = second.run(stop.signal);
+      await second.api.runCheckNow({ name: 'imported' });
+      const cr = await eventually('the master to store the imported agent\'s result', async () => {
+        const r = await master.lastCheckResult(IMPORTED_CN, 'imported');
+        return r !== null && (r.execution_start as number) >= started ? r : undefined;
+      });
+      expect(cr).toMatchObject({ state: 2, output: 'CRITICAL: from the imported agent', check_source: IMPORTED_CN });
+    } finally {
+      stop.abort();
+      await running?.catch(() => undefined);
+      await second.close();
+    }
   }, 90_000);
 });
