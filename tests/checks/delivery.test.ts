@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../main/core/agent.ts';
+import { checksService } from '../../main/core/checks/module.ts';
 import { closeHistory, historyStore } from '../../main/core/protocols/gorgone/history.ts';
 import type { EnqueueRequest, QueueItem, QueueService } from '../../main/core/queue/model.ts';
 import { makeTempDir } from '../peers/util.ts';
@@ -149,12 +150,28 @@ describe('one result fanned out to every target', () => {
     expect(queue.requests).toEqual([]);
   });
 
-  it('two runs in the same second still get distinct data file names', async () => {
-    await agent.api.addCheck({ name: 'a', command: { argv: [DUMMY, '0', 'x'] }, targets: [{ target: 'pfms' }] });
-    await agent.api.runCheckNow({ name: 'a' });
-    await agent.api.runCheckNow({ name: 'a' });
-    const names = queue.requests.map((q) => (q as { fileName: string }).fileName);
-    expect(new Set(names).size).toBe(2);
+  it('results for one Pandora agent that finish together share one data file, each module at its own multiple of the agent interval', async () => {
+    await agent.api.addCheck({ name: 'fast', command: { argv: [DUMMY, '0', 'fast | a=1'] }, interval: 60, targets: [{ target: 'pfms' }] });
+    await agent.api.addCheck({ name: 'slow', command: { argv: [DUMMY, '2', 'slow'] }, interval: 300, targets: [{ target: 'pfms' }] });
+    const [a, b] = await Promise.all([agent.api.runCheckNow({ name: 'fast' }), agent.api.runCheckNow({ name: 'slow' })]);
+    expect(a.deliveries[0]!.itemIds).toEqual(b.deliveries[0]!.itemIds);
+    const files = queue.requests.filter((q) => q.kind === 'file');
+    expect(files).toHaveLength(1);
+    const read = readDataFile((files[0] as { fileName: string }).fileName, files[0]!.fileBytes!);
+    expect(read.agent.interval).toBe('60');
+    expect(read.modules.map((m) => [m.name, m.children.module_interval, m.data])).toEqual(
+      expect.arrayContaining([
+        ['fast', '1', '1'],
+        ['fast a', '1', '1'],
+        ['slow', '5', '0'],
+      ]),
+    );
+  });
+
+  it('data file names stay distinct within one second', () => {
+    const at = new Date(1_795_370_000_000);
+    const names = [0, 1, 2].map(() => checksService(agent.context).delivery.pandoraFile('ws-0042', 60, at, []).fileName);
+    expect(names).toEqual(['ws-0042.1795370000.data', 'ws-0042.1795370001.data', 'ws-0042.1795370002.data']);
   });
 
   it('a target that cannot take the result does not stop the others, and says why', async () => {

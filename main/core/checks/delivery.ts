@@ -4,16 +4,38 @@ import { join } from 'node:path';
 import type { AgentContext } from '../context.ts';
 import { toAgentError } from '../errors.ts';
 import { recordHistory } from '../protocols/gorgone/history.ts';
-import { buildDataFile, dataFileName } from '../protocols/pandora/data-file.ts';
+import { buildDataFile, dataFileName, type PandoraModule } from '../protocols/pandora/data-file.ts';
 import { EnqueueBatcher } from './enqueue-batch.ts';
 import type { CheckResultPayload, QueueItem, ValuePayload } from '../queue/model.ts';
 import type { TargetKind, TargetRecord } from '../targets/driver.ts';
 import type { CheckDefinition, CheckTarget } from './definitions.ts';
 import { checkResultModules } from './pandora-modules.ts';
+import { listDefinitions } from './store.ts';
 import { perfdataStrings, type CheckResult } from './result.ts';
 
 /** How long a snapshot of the paired targets is trusted (a removed target stops receiving within this). */
 const SNAPSHOT_MS = 2_000;
+
+/** How long results for one Pandora agent are gathered into one data file. */
+const PANDORA_BATCH_MS = 1_000;
+
+interface Snapshot {
+  at: number;
+  targets: Map<string, TargetRecord>;
+  agentName: string;
+  /** Shortest check interval per `target\0agentName` (the Pandora agent interval). */
+  pandoraIntervals: Map<string, number>;
+}
+
+interface PandoraBatch {
+  target: string;
+  agentName: string;
+  agentInterval: number;
+  /** Latest execution end (Unix seconds): the file's agent timestamp. */
+  timestamp: number;
+  modules: PandoraModule[];
+  waiters: Array<{ resolve(items: QueueItem[]): void; reject(error: unknown): void }>;
+}
 
 /** gorgone.md §3 result codes: MODULE_ACTION_COMMAND_RESULT. */
 const GORGONE_COMMAND_RESULT = 100;
@@ -54,7 +76,8 @@ export class CheckDelivery {
    * CPU (tests/bench/checks.bench.ts). A snapshot of the targets and the agent
    * name lives for SNAPSHOT_MS.
    */
-  #snapshot: { at: number; targets: Map<string, TargetRecord>; agentName: string } | undefined;
+  #snapshot: Snapshot | undefined;
+  readonly #pandoraBatches = new Map<string, PandoraBatch>();
 
   readonly #batcher: EnqueueBatcher;
 
@@ -62,6 +85,11 @@ export class CheckDelivery {
     this.#ctx = ctx;
     // Read at flush time: tests and benches may swap the agent's queue.
     this.#batcher = new EnqueueBatcher(() => ctx.queue);
+  }
+
+  /** Forget the settings snapshot (a check or target just changed in this process). */
+  invalidate(): void {
+    this.#snapshot = undefined;
   }
 
   async deliver(def: Pick<CheckDefinition, 'name' | 'interval' | 'targets' | 'command' | 'builtin'>, result: CheckResult): Promise<TargetDelivery[]> {
@@ -97,10 +125,19 @@ export class CheckDelivery {
     return out;
   }
 
-  #settings(): { targets: Map<string, TargetRecord>; agentName: string } {
+  #settings(): Snapshot {
     const now = Date.now();
     if (this.#snapshot === undefined || now - this.#snapshot.at > SNAPSHOT_MS || now < this.#snapshot.at) {
-      this.#snapshot = { at: now, targets: new Map(this.#ctx.targets.list().map((t) => [t.name, t])), agentName: defaultAgentName(this.#ctx) };
+      const agentName = defaultAgentName(this.#ctx);
+      const pandoraIntervals = new Map<string, number>();
+      for (const d of listDefinitions(this.#ctx.settings)) {
+        if (!d.enabled) continue;
+        for (const t of d.targets) {
+          const key = `${t.target}\u0000${t.agentName ?? agentName}`;
+          pandoraIntervals.set(key, Math.min(pandoraIntervals.get(key) ?? Number.POSITIVE_INFINITY, d.interval));
+        }
+      }
+      this.#snapshot = { at: now, targets: new Map(this.#ctx.targets.list().map((t) => [t.name, t])), agentName, pandoraIntervals };
     }
     return this.#snapshot;
   }
@@ -129,40 +166,81 @@ export class CheckDelivery {
     return this.#batcher.enqueue({ kind: 'check-result', targets: [naming.target], result: this.icingaPayload(def, naming, cn, result) });
   }
 
-  /** The agent data file for one run (pandora-data.md §2, §3, §7). */
-  pandoraFile(def: Pick<CheckDefinition, 'name' | 'interval'>, naming: CheckTarget, result: CheckResult): { fileName: string; xml: string } {
-    const agentName = naming.agentName ?? this.#settings().agentName;
+  /**
+   * The agent `interval` Pandora uses as the unit of every module_interval
+   * and of unknown detection (pandora-data.md §3.3, §3.5): it must not change
+   * from file to file, so it is the shortest interval of the checks feeding
+   * that agent on that target; each module then says its own multiple.
+   */
+  pandoraAgentInterval(target: string, agentName: string, fallback: number): number {
+    return this.#settings().pandoraIntervals.get(`${target}\u0000${agentName}`) ?? fallback;
+  }
+
+  /** One data file (pandora-data.md §2, §3) holding the modules of one or more results (§7). */
+  pandoraFile(agentName: string, agentInterval: number, timestamp: Date, modules: readonly PandoraModule[]): { fileName: string; xml: string } {
     const xml = buildDataFile(
       {
         agentName,
-        interval: def.interval,
-        timestamp: new Date(result.executionEnd * 1000),
+        interval: agentInterval,
+        timestamp,
         osName: pandoraOsName(),
         osVersion: release(),
         version: `Outpost ${this.#ctx.version}`,
       },
-      checkResultModules(result, naming.moduleName ?? def.name),
+      modules,
     );
-    const now = Math.floor(result.executionEnd);
+    const now = Math.floor(timestamp.getTime() / 1000);
     const number = Math.max(now, (this.#lastFileNumber.get(agentName) ?? 0) + 1);
     this.#lastFileNumber.set(agentName, number);
     return { fileName: dataFileName(agentName, number), xml };
   }
 
-  async #pandora(def: Pick<CheckDefinition, 'name' | 'interval'>, naming: CheckTarget, result: CheckResult): Promise<QueueItem[]> {
-    const { fileName, xml } = this.pandoraFile(def, naming, result);
-    // Written whole to a private scratch file first; the queue spools its own copy.
-    const dir = join(this.#ctx.paths.root, 'checks-out');
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const path = join(dir, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}-${fileName}`);
-    await writeFile(path, xml, { mode: 0o600 });
+  /**
+   * Results for the same Pandora agent that finish within PANDORA_BATCH_MS go
+   * in one file: with `dataserver_smart_queue` the server takes only the newest
+   * file per agent each cycle (pandora-data.md §5.1), so one file per result
+   * would trickle in.
+   */
+  #pandora(def: Pick<CheckDefinition, 'name' | 'interval'>, naming: CheckTarget, result: CheckResult): Promise<QueueItem[]> {
+    const agentName = naming.agentName ?? this.#settings().agentName;
+    const agentInterval = this.pandoraAgentInterval(naming.target, agentName, def.interval);
+    const moduleInterval = Math.max(1, Math.round(def.interval / agentInterval));
+    const modules = checkResultModules(result, naming.moduleName ?? def.name, moduleInterval);
+    const key = `${naming.target}\u0000${agentName}`;
+    return new Promise((resolve, reject) => {
+      let batch = this.#pandoraBatches.get(key);
+      if (batch === undefined) {
+        batch = { target: naming.target, agentName, agentInterval, timestamp: 0, modules: [], waiters: [] };
+        this.#pandoraBatches.set(key, batch);
+        setTimeout(() => {
+          this.#pandoraBatches.delete(key);
+          void this.#flushPandora(batch!);
+        }, PANDORA_BATCH_MS);
+      }
+      batch.modules.push(...modules);
+      batch.timestamp = Math.max(batch.timestamp, result.executionEnd);
+      batch.waiters.push({ resolve, reject });
+    });
+  }
+
+  async #flushPandora(batch: PandoraBatch): Promise<void> {
     try {
-      const items = await this.#batcher.enqueue({ kind: 'file', targets: [naming.target], filePath: path, fileName });
-      if (items.every((i) => i.payload.kind === 'file' && i.payload.file.path !== path)) await rm(path, { force: true });
-      return items;
+      const { fileName, xml } = this.pandoraFile(batch.agentName, batch.agentInterval, new Date(batch.timestamp * 1000), batch.modules);
+      // Written whole to a private scratch file first; the queue spools its own copy.
+      const dir = join(this.#ctx.paths.root, 'checks-out');
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const path = join(dir, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}-${fileName}`);
+      await writeFile(path, xml, { mode: 0o600 });
+      try {
+        const items = await this.#batcher.enqueue({ kind: 'file', targets: [batch.target], filePath: path, fileName });
+        if (items.every((i) => i.payload.kind === 'file' && i.payload.file.path !== path)) await rm(path, { force: true });
+        for (const w of batch.waiters) w.resolve(items);
+      } catch (error) {
+        await rm(path, { force: true });
+        throw error;
+      }
     } catch (error) {
-      await rm(path, { force: true });
-      throw error;
+      for (const w of batch.waiters) w.reject(error);
     }
   }
 

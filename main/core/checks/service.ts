@@ -131,6 +131,7 @@ export class ChecksService {
   }
 
   reload(): void {
+    this.delivery.invalidate();
     if (this.#scheduler === undefined) return;
     this.#scheduler.setDefinitions(listDefinitions(this.#ctx.settings).filter((d) => d.enabled));
   }
