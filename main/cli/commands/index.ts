@@ -1,5 +1,6 @@
 import type { CommandSpec } from '../command.ts';
 import { checkCommands } from './check.ts';
+import { gorgoneCommands } from './gorgone.ts';
 import { icingaCommands } from './icinga.ts';
 import { identityCommands } from './identity.ts';
 import { onsphereCommands } from './onsphere.ts';
@@ -10,4 +11,4 @@ import { tentacleCommands } from './tentacle.ts';
 import { uiCommands } from './ui.ts';
 
 /** The whole `outpost` command tree; each issue adds its module's commands here. */
-export const COMMANDS: readonly CommandSpec[] = [...identityCommands, ...targetCommands, ...runCommands, ...uiCommands, ...icingaCommands, ...checkCommands, ...tentacleCommands, ...queueCommands, ...onsphereCommands];
+export const COMMANDS: readonly CommandSpec[] = [...identityCommands, ...targetCommands, ...runCommands, ...uiCommands, ...icingaCommands, ...checkCommands, ...tentacleCommands, ...queueCommands, ...onsphereCommands, ...gorgoneCommands];
