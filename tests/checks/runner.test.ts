@@ -124,6 +124,22 @@ describe('edge cases', () => {
     }
   });
 
+  it('a child left behind holding the output is killed with the group at the timeout (as Icinga, the run ends at EOF)', async () => {
+    const tmp = await makeTempDir('checks-leftover');
+    try {
+      const pidFile = join(tmp.dir, 'child.pid');
+      const r = await runCheck(def([join(FIXTURES, 'leaves-child.sh'), pidFile], { timeout: 1 }));
+      expect(r.stateName).toBe('UNKNOWN');
+      expect(r.output).toBe('OK - parent done');
+      expect(r.reason).toMatch(/timed out after 1 s: the process tree was killed/);
+      const child = Number(readFileSync(pidFile, 'utf8'));
+      for (let i = 0; i < 50 && alive(child); i++) await new Promise((res) => setTimeout(res, 100));
+      expect(alive(child)).toBe(false);
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+
   it('caps huge output and says so', async () => {
     const r = await runCheck(def([join(FIXTURES, 'huge-output.sh')], { maxOutputBytes: 64 * 1024 }));
     expect(r.truncated).toBe(true);
