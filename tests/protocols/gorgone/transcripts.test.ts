@@ -50,6 +50,16 @@ for (const file of ['gorgone-session-transcript.txt', 'gorgone-pull-node-transcr
       expect(Math.ceil(server.key.asymmetricKeyDetails!.modulusLength! / 8)).toBe(512);
     });
 
+    it('decrypts the recorded [KEY] identically with node:crypto and with node-forge', () => {
+      const frame = transcript.frames.find((f) => f.label === 'key')!;
+      const viaForge = decryptKeyAnswer(frame.wire, rsaDecryptor(transcript.clientPrivateKeyPem, 'forge'));
+      const viaNode = decryptKeyAnswer(frame.wire, rsaDecryptor(transcript.clientPrivateKeyPem, 'node'));
+      expect(viaForge).toBeDefined();
+      expect(viaNode).toEqual(viaForge);
+      // A ciphertext of the wrong size never reaches either engine.
+      expect(rsaDecryptor(transcript.clientPrivateKeyPem).decrypt(Buffer.alloc(255))).toBeUndefined();
+    });
+
     it('HELO carries the client PEM and a 512-byte RSA block for the 4096-bit server key (§4 step 2)', () => {
       const helo = parseHelo(transcript.frames.find((f) => f.label === 'helo')!.wire)!;
       expect(helo.name).toBe('gorgone-3');

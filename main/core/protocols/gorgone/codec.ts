@@ -7,6 +7,10 @@ import {
   constants,
   createCipheriv,
   createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  privateDecrypt,
   publicEncrypt,
   randomBytes,
   type KeyObject,
@@ -117,9 +121,21 @@ function aesCipherName(key: Buffer): string {
   throw new AgentError('protocol', `session key must be 16, 24 or 32 bytes (got ${key.length})`);
 }
 
+/** One KeyObject per session key: building it from the Buffer on every frame shows in profiles. */
+const secretKeys = new WeakMap<Buffer, KeyObject>();
+
+function secretKeyOf(key: Buffer): KeyObject {
+  let secret = secretKeys.get(key);
+  if (secret === undefined) {
+    secret = createSecretKey(key);
+    secretKeys.set(key, secret);
+  }
+  return secret;
+}
+
 /** b64(AES-CBC(key, iv, PKCS#7, line)); deterministic: same key and IV for every frame (§4, §11). */
 export function encryptFrame(keys: Pick<SessionKeys, 'key' | 'iv'>, line: string): string {
-  const cipher = createCipheriv(aesCipherName(keys.key), keys.key, keys.iv);
+  const cipher = createCipheriv(aesCipherName(keys.key), secretKeyOf(keys.key), keys.iv);
   return Buffer.concat([cipher.update(line, 'utf8'), cipher.final()]).toString('base64');
 }
 
@@ -128,7 +144,7 @@ export function decryptFrame(keys: Pick<SessionKeys, 'key' | 'iv'>, frame: strin
   const bytes = decodeBase64Strict(frame);
   if (bytes === undefined || bytes.length === 0 || bytes.length % 16 !== 0) return undefined;
   try {
-    const decipher = createDecipheriv(aesCipherName(keys.key), keys.key, keys.iv);
+    const decipher = createDecipheriv(aesCipherName(keys.key), secretKeyOf(keys.key), keys.iv);
     return Buffer.concat([decipher.update(bytes), decipher.final()]).toString('utf8');
   } catch {
     return undefined;
@@ -147,21 +163,46 @@ export function rsaEncrypt(publicKey: KeyObject, data: Buffer | string): Buffer 
 }
 
 /**
- * A private key able to decrypt PKCS#1 v1.5: node:crypto refuses since the
- * Marvin fix (CVE-2023-46809, §11), so node-forge does it.
+ * A private key able to decrypt PKCS#1 v1.5. node:crypto refuses that since the
+ * Marvin fix (CVE-2023-46809, §11) unless its OpenSSL does implicit rejection
+ * (Node 24 does; Node 20 and Electron builds may not). node-forge always can,
+ * but in pure JS: ~100 ms for a 2048-bit key, ~600 ms for 4096 bits. So the
+ * runtime is probed once per key and forge is the fallback (and the reference
+ * the tests compare against).
  */
 export interface RsaDecryptor {
   bits: number;
+  engine: 'node' | 'forge';
   decrypt(ciphertext: Buffer): Buffer | undefined;
 }
 
-export function rsaDecryptor(privateKeyPem: string): RsaDecryptor {
+export function rsaDecryptor(privateKeyPem: string, engine?: 'node' | 'forge'): RsaDecryptor {
+  const privateKey = createPrivateKey(privateKeyPem);
+  const bits = privateKey.asymmetricKeyDetails?.modulusLength ?? 0;
+  const size = Math.ceil(bits / 8);
+  const chosen = engine ?? (nodeDecryptsPkcs1(privateKey) ? 'node' : 'forge');
+  if (chosen === 'node') {
+    return {
+      bits,
+      engine: 'node',
+      decrypt(ciphertext) {
+        if (ciphertext.length !== size) return undefined;
+        try {
+          // With implicit rejection a bad padding yields random bytes, not an error:
+          // callers check the plaintext's shape ("HELO", `[KEY] {…}`) either way.
+          return privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_PADDING }, ciphertext);
+        } catch {
+          return undefined;
+        }
+      },
+    };
+  }
   const key = forge.pki.privateKeyFromPem(privateKeyPem);
-  const bits = key.n.bitLength();
   return {
     bits,
+    engine: 'forge',
     decrypt(ciphertext) {
-      if (ciphertext.length !== Math.ceil(bits / 8)) return undefined;
+      if (ciphertext.length !== size) return undefined;
       try {
         return Buffer.from(key.decrypt(ciphertext.toString('binary'), 'RSAES-PKCS1-V1_5'), 'binary');
       } catch {
@@ -169,6 +210,15 @@ export function rsaDecryptor(privateKeyPem: string): RsaDecryptor {
       }
     },
   };
+}
+
+function nodeDecryptsPkcs1(privateKey: KeyObject): boolean {
+  try {
+    const probe = rsaEncrypt(createPublicKey(privateKey), 'probe');
+    return privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_PADDING }, probe).toString() === 'probe';
+  } catch {
+    return false;
+  }
 }
 
 /** Refuses keys below MIN_RSA_BITS: a 1024-bit client cannot even receive [KEY] (§4 step 3). */
