@@ -104,14 +104,29 @@ test('imports a Pandora agent, adds a check after a trial run, lists both with t
   await page.getByRole('textbox', { name: 'Port' }).fill(String(ui.port));
   await page.getByRole('button', { name: 'Run now' }).click();
   await expect(page.getByTestId('check-result')).toContainText(`TCP OK`);
-  await expect(page.getByTestId('check-result').getByRole('row').filter({ hasText: 'time' })).toContainText('s');
+  await expect(
+    page.getByTestId('check-result').getByRole('row').filter({ hasText: 'time' }),
+  ).toContainText('s');
   await page.getByRole('checkbox', { name: /pandora/ }).check();
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(table).toContainText('ui-port');
-  await table.getByRole('row').filter({ hasText: 'ui-port' }).getByRole('button', { name: 'Edit' }).click();
+  await table
+    .getByRole('row')
+    .filter({ hasText: 'ui-port' })
+    .getByRole('button', { name: 'Edit' })
+    .click();
   await page.getByLabel('Every (seconds)').fill('120');
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(table.getByRole('row').filter({ hasText: 'ui-port' })).toContainText('every 120 s');
-  const edited = JSON.parse((await ui.cli('check', 'list', '--json')).stdout) as Array<{ definition: { name: string; interval: number; builtin?: { kind: string; options: Record<string, string> } } }>;
-  expect(edited.find((c) => c.definition.name === 'ui-port')?.definition).toMatchObject({ interval: 120, builtin: { kind: 'tcp', options: { port: String(ui.port), address: '127.0.0.1' } } });
+  const edited = JSON.parse((await ui.cli('check', 'list', '--json')).stdout) as Array<{
+    definition: {
+      name: string;
+      interval: number;
+      builtin?: { kind: string; options: Record<string, string> };
+    };
+  }>;
+  expect(edited.find((c) => c.definition.name === 'ui-port')?.definition).toMatchObject({
+    interval: 120,
+    builtin: { kind: 'tcp', options: { port: String(ui.port), address: '127.0.0.1' } },
+  });
 });

@@ -74,7 +74,11 @@ test('an invalid input shows the core validation error next to its field', async
   await page.goto(`http://127.0.0.1:${ui.port}/#/settings`);
   const name = page.getByLabel('Agent name');
   await name.fill('');
-  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page
+    .locator('form')
+    .filter({ has: page.getByLabel('Agent name') })
+    .getByRole('button', { name: 'Save', exact: true })
+    .click();
   await expect(name).toHaveAttribute('aria-invalid', 'true');
   const describedBy = await name.getAttribute('aria-describedby');
   const error = page.locator(
@@ -129,6 +133,9 @@ test('the logs page shows the agent log, filtered, and lines pushed live', async
   await page.getByLabel('Contains').fill('no-such-line-anywhere');
   await expect(page.getByText('No log line matches.')).toBeVisible();
   await page.getByLabel('Contains').fill('client connected');
+  // This page's own connection is logged too: wait for the filtered list before counting.
+  await expect(page.getByText('web UI client connected').first()).toBeVisible();
+  await expect(page.getByText('web UI listening')).toHaveCount(0);
   const before = await page.getByText('web UI client connected').count();
   // Another browser tab connecting is logged by the agent and pushed to this page as it happens.
   const other = await page.context().newPage();

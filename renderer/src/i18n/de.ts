@@ -384,8 +384,6 @@ export const de: Messages = {
   'gorgone.server.authorize': 'Unseren Fingerabdruck zu authorized_clients hinzufügen',
   'gorgone.server.authorizeHint':
     'In der gorgoned-Konfiguration (z. B. /etc/centreon-gorgone/config.d/), dann gorgoned neu starten.',
-  'gorgone.notInBuild':
-    'Die Verbindung zu Gorgone ist in diesem Build von Outpost noch nicht verfügbar: die obige Autorisierung gilt bereits für jeden Gorgone-Client mit diesem Schlüssel.',
   'onsphere.step.files': 'Die Dateien des Moduls',
   'onsphere.step.dispatcher': 'Konfigurations-Dispatcher',
   'onsphere.step.done': 'Verbunden',
@@ -397,8 +395,6 @@ export const de: Messages = {
   'onsphere.file.ca.crt': 'das CA-Zertifikat des Stacks',
   'onsphere.file.module.crt': 'das Modulzertifikat (sein CN ist der Connector-Name)',
   'onsphere.file.module.key': 'der private Schlüssel des Moduls (geheim halten)',
-  'onsphere.notInBuild':
-    'Die Verbindung zu OnSphere ist in diesem Build von Outpost noch nicht verfügbar.',
 
   'settings.outboxes': 'Ausgangsordner',
   'settings.outboxesHint':
@@ -452,7 +448,6 @@ export const de: Messages = {
   'queue.targets': 'Senden an',
   'queue.queued': 'Für {count} Ziel(e) eingereiht.',
   'queue.noTentacle': 'Koppeln Sie einen Tentacle-Server, um Dateien zu senden.',
-  'queue.noResultTarget': 'Koppeln Sie einen Icinga-2-Master, um Prüfergebnisse zu übermitteln.',
   'queue.noOnsphere': 'Koppeln Sie OnSphere, um Werte zu veröffentlichen.',
   'queue.dropHere': 'Dateien hier ablegen',
   'queue.dropNoPath': 'Diese Ablage enthielt keinen Dateipfad: geben Sie den Pfad unten ein.',
@@ -496,4 +491,51 @@ export const de: Messages = {
   'settings.policyOf': 'Wenn voll: {target}',
   'settings.policyDefault': 'Wie Standard',
   'settings.saveQueue': 'Grenzen speichern',
+
+  'gorgone.host': 'Hostname oder Adresse der Gorgone-Zentrale',
+  'gorgone.port': 'Port',
+  'gorgone.nodeId': 'Knoten-ID',
+  'gorgone.nodeIdHint':
+    'Die numerische ID, die die Zentrale für diesen Poller angelegt hat (Pull-Modus).',
+  'gorgone.fetchKey': 'Schlüssel der Zentrale abrufen',
+  'gorgone.trustIntro':
+    '{server} hat diesen Schlüssel vorgelegt. Vergleichen Sie seinen Fingerabdruck mit dem auf der Zentrale ausgegebenen, bevor Sie ihm vertrauen.',
+  'gorgone.keyChanged':
+    'Der Schlüssel dieser Zentrale ist NICHT der zuvor gepinnte: jemand könnte sich als sie ausgeben. Fahren Sie nur fort, wenn der Administrator den Schlüssel geändert hat.',
+  'gorgone.trustConfirm':
+    'Ich habe die Fingerabdrücke verglichen: dieser Zentrale vertrauen und ihren Schlüssel pinnen',
+  'gorgone.trustAndPair': 'Vertrauen und registrieren',
+  'gorgone.notRegistered': 'Noch nicht registriert',
+  'gorgone.serverHostname': 'Hostname der Zentrale',
+  'gorgone.serverThumbprint': 'Gepinnter Schlüssel der Zentrale',
+  'gorgone.server.node': 'Diesen Poller als Pull-Knoten anlegen',
+  'gorgone.server.nodeHint':
+    'Auf der Zentrale legt das Modul register (oder Centreons Knoten) {id: N, type: pull} an; N ist die hier einzugebende Knoten-ID.',
+  'onsphere.caFile': 'ca.crt (Pfad)',
+  'onsphere.certFile': 'module.crt (Pfad)',
+  'onsphere.keyFile': 'module.key (Pfad)',
+  'onsphere.keyFileHint':
+    'Wird in Outposts Identitätsspeicher importiert (0600); das Original kann danach gelöscht werden.',
+  'onsphere.host': 'Dispatcher-Host (DISPATCHER_HOST)',
+  'onsphere.hostHint': 'Auch der Name, den sein TLS-Zertifikat tragen muss.',
+  'onsphere.port': 'Dispatcher-Port (DISPATCHER_PORT)',
+  'onsphere.connect': 'Importieren und verbinden',
+  'onsphere.connector': 'Connector-Name (CN)',
+  'onsphere.certFingerprint': 'SHA-256 von module.crt',
+  'onsphere.caFingerprint': 'SHA-256 von ca.crt',
+  'onsphere.configVersion': 'Konfigurationsversion',
+  'onsphere.broker': 'Broker',
+
+  'queue.noResultTarget':
+    'Koppeln Sie einen Icinga-2-Master oder OnSphere, um Prüfergebnisse zu übermitteln.',
+  'settings.gorgone': 'Was eine Gorgone-Zentrale hier tun darf',
+  'settings.gorgoneHint':
+    'Beides ist standardmäßig aus. Eine Zentrale kann sie erst nutzen, wenn sie gekoppelt und ihr Schlüssel gepinnt ist.',
+  'settings.gorgoneCommand': 'COMMAND: Befehle ausführen',
+  'settings.gorgoneCopy': 'PROCESSCOPY: Dateien empfangen',
+  'settings.gorgoneCopyEnabled': 'Von der Zentrale kopierte Dateien annehmen',
+  'settings.gorgoneCopyHint':
+    'Nur in den folgenden Ordner; Namen, die ihn verlassen, werden abgelehnt.',
+  'settings.gorgoneCopyDir': 'Zielordner',
+  'settings.saveCopy': 'PROCESSCOPY speichern',
 };

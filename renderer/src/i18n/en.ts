@@ -374,8 +374,6 @@ export const en = {
   'gorgone.server.authorize': 'Add our thumbprint to authorized_clients',
   'gorgone.server.authorizeHint':
     'In the gorgoned configuration (e.g. /etc/centreon-gorgone/config.d/), then restart gorgoned.',
-  'gorgone.notInBuild':
-    'Connecting to Gorgone is not available in this build of Outpost yet: the authorisation above already works with any Gorgone client using this key.',
   'onsphere.step.files': "The module's files",
   'onsphere.step.dispatcher': 'Configuration dispatcher',
   'onsphere.step.done': 'Connected',
@@ -387,7 +385,6 @@ export const en = {
   'onsphere.file.ca.crt': "the stack's CA certificate",
   'onsphere.file.module.crt': 'the module certificate (its CN is the connector name)',
   'onsphere.file.module.key': "the module's private key (keep it secret)",
-  'onsphere.notInBuild': 'Connecting to OnSphere is not available in this build of Outpost yet.',
 
   'settings.outboxes': 'Outbox folders',
   'settings.outboxesHint':
@@ -440,7 +437,6 @@ export const en = {
   'queue.targets': 'Send to',
   'queue.queued': 'Queued for {count} target(s).',
   'queue.noTentacle': 'Pair a Tentacle server to send files.',
-  'queue.noResultTarget': 'Pair an Icinga 2 master to submit check results.',
   'queue.noOnsphere': 'Pair OnSphere to publish values.',
   'queue.dropHere': 'Drop files here',
   'queue.dropNoPath': "This drop carried no file path: type the file's path below.",
@@ -482,6 +478,49 @@ export const en = {
   'settings.policyOf': 'When full: {target}',
   'settings.policyDefault': 'As the default',
   'settings.saveQueue': 'Save the caps',
+
+  'gorgone.host': 'Gorgone central host name or address',
+  'gorgone.port': 'Port',
+  'gorgone.nodeId': 'Node id',
+  'gorgone.nodeIdHint': 'The numeric id the central declared for this poller (pull mode).',
+  'gorgone.fetchKey': "Fetch the central's key",
+  'gorgone.trustIntro':
+    '{server} presented this key. Compare its thumbprint with the one printed on the central before trusting it.',
+  'gorgone.keyChanged':
+    "This central's key is NOT the one pinned before: someone may be impersonating it. Do not continue unless the admin changed the key.",
+  'gorgone.trustConfirm': 'I compared the thumbprints: trust this central and pin its key',
+  'gorgone.trustAndPair': 'Trust and register',
+  'gorgone.notRegistered': 'Not registered yet',
+  'gorgone.serverHostname': 'Central host name',
+  'gorgone.serverThumbprint': 'Pinned central key',
+  'gorgone.server.node': 'Declare this poller as a pull node',
+  'gorgone.server.nodeHint':
+    "On the central, the register module (or Centreon's nodes) declares {id: N, type: pull}; N is the node id to enter here.",
+  'onsphere.caFile': 'ca.crt (path)',
+  'onsphere.certFile': 'module.crt (path)',
+  'onsphere.keyFile': 'module.key (path)',
+  'onsphere.keyFileHint':
+    "Imported into Outpost's identity store (0600); the original can then be deleted.",
+  'onsphere.host': 'Dispatcher host (DISPATCHER_HOST)',
+  'onsphere.hostHint': 'Also the name its TLS certificate must carry.',
+  'onsphere.port': 'Dispatcher port (DISPATCHER_PORT)',
+  'onsphere.connect': 'Import and connect',
+  'onsphere.connector': 'Connector name (CN)',
+  'onsphere.certFingerprint': 'module.crt SHA-256',
+  'onsphere.caFingerprint': 'ca.crt SHA-256',
+  'onsphere.configVersion': 'Configuration version',
+  'onsphere.broker': 'Broker',
+
+  'queue.noResultTarget': 'Pair an Icinga 2 master or OnSphere to submit check results.',
+  'settings.gorgone': 'What a Gorgone central may do here',
+  'settings.gorgoneHint':
+    'Both are off by default. A central can only use them once it is paired and its key pinned.',
+  'settings.gorgoneCommand': 'COMMAND: run commands',
+  'settings.gorgoneCopy': 'PROCESSCOPY: receive files',
+  'settings.gorgoneCopyEnabled': 'Accept files copied by the central',
+  'settings.gorgoneCopyHint': 'Only into the folder below; names escaping it are refused.',
+  'settings.gorgoneCopyDir': 'Destination folder',
+  'settings.saveCopy': 'Save PROCESSCOPY',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -382,8 +382,6 @@ export const fr: Messages = {
   'gorgone.server.authorize': 'Ajouter notre empreinte à authorized_clients',
   'gorgone.server.authorizeHint':
     'Dans la configuration de gorgoned (p. ex. /etc/centreon-gorgone/config.d/), puis redémarrez gorgoned.',
-  'gorgone.notInBuild':
-    'La connexion à Gorgone n’est pas encore disponible dans cette version d’Outpost : l’autorisation ci-dessus vaut déjà pour tout client Gorgone utilisant cette clé.',
   'onsphere.step.files': 'Les fichiers du module',
   'onsphere.step.dispatcher': 'Répartiteur de configuration',
   'onsphere.step.done': 'Connecté',
@@ -395,8 +393,6 @@ export const fr: Messages = {
   'onsphere.file.ca.crt': 'le certificat d’AC de la pile',
   'onsphere.file.module.crt': 'le certificat du module (son CN est le nom du connecteur)',
   'onsphere.file.module.key': 'la clé privée du module (à garder secrète)',
-  'onsphere.notInBuild':
-    'La connexion à OnSphere n’est pas encore disponible dans cette version d’Outpost.',
 
   'settings.outboxes': 'Dossiers d’envoi',
   'settings.outboxesHint':
@@ -450,7 +446,6 @@ export const fr: Messages = {
   'queue.targets': 'Envoyer à',
   'queue.queued': 'Mis en file pour {count} cible(s).',
   'queue.noTentacle': 'Appairez un serveur Tentacle pour envoyer des fichiers.',
-  'queue.noResultTarget': 'Appairez un maître Icinga 2 pour soumettre des résultats.',
   'queue.noOnsphere': 'Appairez OnSphere pour publier des valeurs.',
   'queue.dropHere': 'Déposez des fichiers ici',
   'queue.dropNoPath':
@@ -494,4 +489,50 @@ export const fr: Messages = {
   'settings.policyOf': 'Si plein : {target}',
   'settings.policyDefault': 'Comme par défaut',
   'settings.saveQueue': 'Enregistrer les plafonds',
+
+  'gorgone.host': 'Nom d’hôte ou adresse du central Gorgone',
+  'gorgone.port': 'Port',
+  'gorgone.nodeId': 'Identifiant du nœud',
+  'gorgone.nodeIdHint':
+    'L’identifiant numérique que le central a déclaré pour ce collecteur (mode pull).',
+  'gorgone.fetchKey': 'Récupérer la clé du central',
+  'gorgone.trustIntro':
+    '{server} a présenté cette clé. Comparez son empreinte avec celle affichée sur le central avant de lui faire confiance.',
+  'gorgone.keyChanged':
+    'La clé de ce central n’est PAS celle épinglée auparavant : quelqu’un l’usurpe peut-être. Ne continuez pas sauf si l’administrateur a changé la clé.',
+  'gorgone.trustConfirm':
+    'J’ai comparé les empreintes : faire confiance à ce central et épingler sa clé',
+  'gorgone.trustAndPair': 'Faire confiance et s’enregistrer',
+  'gorgone.notRegistered': 'Pas encore enregistré',
+  'gorgone.serverHostname': 'Nom d’hôte du central',
+  'gorgone.serverThumbprint': 'Clé du central épinglée',
+  'gorgone.server.node': 'Déclarer ce collecteur comme nœud pull',
+  'gorgone.server.nodeHint':
+    'Sur le central, le module register (ou les nœuds de Centreon) déclare {id: N, type: pull} ; N est l’identifiant à saisir ici.',
+  'onsphere.caFile': 'ca.crt (chemin)',
+  'onsphere.certFile': 'module.crt (chemin)',
+  'onsphere.keyFile': 'module.key (chemin)',
+  'onsphere.keyFileHint':
+    'Importée dans le magasin d’identité d’Outpost (0600) ; l’original peut ensuite être supprimé.',
+  'onsphere.host': 'Hôte du répartiteur (DISPATCHER_HOST)',
+  'onsphere.hostHint': 'C’est aussi le nom que doit porter son certificat TLS.',
+  'onsphere.port': 'Port du répartiteur (DISPATCHER_PORT)',
+  'onsphere.connect': 'Importer et connecter',
+  'onsphere.connector': 'Nom du connecteur (CN)',
+  'onsphere.certFingerprint': 'SHA-256 de module.crt',
+  'onsphere.caFingerprint': 'SHA-256 de ca.crt',
+  'onsphere.configVersion': 'Version de la configuration',
+  'onsphere.broker': 'Courtier',
+
+  'queue.noResultTarget': 'Appairez un maître Icinga 2 ou OnSphere pour soumettre des résultats.',
+  'settings.gorgone': 'Ce qu’un central Gorgone peut faire ici',
+  'settings.gorgoneHint':
+    'Les deux sont désactivés par défaut. Un central ne peut les utiliser qu’une fois appairé et sa clé épinglée.',
+  'settings.gorgoneCommand': 'COMMAND : exécuter des commandes',
+  'settings.gorgoneCopy': 'PROCESSCOPY : recevoir des fichiers',
+  'settings.gorgoneCopyEnabled': 'Accepter les fichiers copiés par le central',
+  'settings.gorgoneCopyHint':
+    'Uniquement dans le dossier ci-dessous ; les noms qui en sortent sont refusés.',
+  'settings.gorgoneCopyDir': 'Dossier de destination',
+  'settings.saveCopy': 'Enregistrer PROCESSCOPY',
 };

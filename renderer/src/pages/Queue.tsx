@@ -326,7 +326,9 @@ export function QueuePage(props: PageProps) {
         </Card>
         <Card title={t('queue.checkResult')}>
           <CheckResultForm
-            targets={(targets.data ?? []).filter((x) => x.kind === 'icinga').map((x) => x.name)}
+            targets={(targets.data ?? [])
+              .filter((x) => x.kind === 'icinga' || x.kind === 'onsphere')
+              .map((x) => x.name)}
             onQueued={reload}
           />
         </Card>

@@ -13,6 +13,7 @@ import {
   PageHeader,
   type FormErrors,
 } from '../components.tsx';
+import { CommandPolicyEditor } from '../pairing/CommandPolicyEditor.tsx';
 import { LANGUAGE_NAMES, LANGUAGES, useI18n, type Language } from '../i18n/index.tsx';
 
 const AGENT_FIELDS = ['name', 'language', 'theme', 'startAtLogin', 'autoUpdate'] as const;
@@ -151,6 +152,7 @@ export function SettingsPage() {
         </Card>
       </form>
       <QueueCaps />
+      <GorgoneOptIns />
       <OutboxFolders />
       {info.data !== undefined && (
         <Card title={t('settings.files')}>
@@ -395,5 +397,86 @@ function QueueCaps() {
         </div>
       </Card>
     </form>
+  );
+}
+
+/** Gorgone's COMMAND and PROCESSCOPY: what a central may make this machine do; both off by default. */
+function GorgoneOptIns() {
+  const { t } = useI18n();
+  const agent = useAgent();
+  const current = useCall('gorgoneGetSettings', {});
+  const [copyEnabled, setCopyEnabled] = useState(false);
+  const [destination, setDestination] = useState('');
+  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const [saved, setSaved] = useState(false);
+  useEffect(() => {
+    if (current.data === undefined) return;
+    setCopyEnabled(current.data.processcopy.enabled);
+    setDestination(current.data.processcopy.destination ?? '');
+  }, [current.data]);
+  const saveCopy = (event: FormEvent): void => {
+    event.preventDefault();
+    setErrors(NO_ERRORS);
+    setSaved(false);
+    agent
+      .call('gorgoneUpdateSettings', {
+        processcopy: {
+          enabled: copyEnabled,
+          ...(destination.trim() === '' ? {} : { destination: destination.trim() }),
+        },
+      })
+      .then(
+        () => setSaved(true),
+        (error: unknown) =>
+          setErrors(formErrors(error, ['processcopy.destination', 'processcopy'])),
+      );
+  };
+  if (current.data === undefined)
+    return <ErrorBanner error={current.error} onRetry={current.reload} />;
+  return (
+    <Card title={t('settings.gorgone')}>
+      <p className="hint">{t('settings.gorgoneHint')}</p>
+      <h3 className="subhead">{t('settings.gorgoneCommand')}</h3>
+      <CommandPolicyEditor
+        initial={current.data.command}
+        save={(policy) => agent.call('gorgoneUpdateSettings', { command: policy })}
+      />
+      <h3 className="subhead">{t('settings.gorgoneCopy')}</h3>
+      <form onSubmit={saveCopy} noValidate>
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={copyEnabled}
+            onChange={(e) => setCopyEnabled(e.target.checked)}
+          />
+          <span>
+            {t('settings.gorgoneCopyEnabled')}
+            <span className="hint block">{t('settings.gorgoneCopyHint')}</span>
+          </span>
+        </label>
+        <Field
+          label={t('settings.gorgoneCopyDir')}
+          error={errors.fields['processcopy.destination'] ?? errors.fields.processcopy}
+        >
+          <input
+            type="text"
+            value={destination}
+            onChange={(e) => setDestination(e.target.value)}
+            spellCheck={false}
+          />
+        </Field>
+        {errors.general !== undefined && (
+          <p className="field-error" role="alert">
+            {errors.general}
+          </p>
+        )}
+        {saved && <Banner tone="success">{t('settings.saved')}</Banner>}
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary">
+            {t('settings.saveCopy')}
+          </button>
+        </div>
+      </form>
+    </Card>
   );
 }

@@ -65,16 +65,17 @@ export function FingerprintCompare(props: {
   presented: string;
   subject?: string | undefined;
   serverCommand: string;
+  /** 'hex': SHA-256 fingerprints in any spelling; 'exact': JWK thumbprints (base64url, case matters). */
+  compare?: 'hex' | 'exact';
 }) {
   const { t } = useI18n();
   const [pasted, setPasted] = useState('');
   const id = useId();
-  const verdict =
-    pasted.trim() === ''
-      ? undefined
-      : canonicalFingerprint(pasted) === canonicalFingerprint(props.presented)
-        ? 'match'
-        : 'mismatch';
+  const same =
+    props.compare === 'exact'
+      ? pasted.trim() === props.presented
+      : canonicalFingerprint(pasted) === canonicalFingerprint(props.presented);
+  const verdict = pasted.trim() === '' ? undefined : same ? 'match' : 'mismatch';
   return (
     <div className="compare">
       <div className="compare-side">
