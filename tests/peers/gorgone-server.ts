@@ -114,6 +114,8 @@ export class GorgoneReferenceServer {
   readonly router = new Router({ routingId: 'router-external', linger: 0, handover: true });
   readonly received: Received[] = [];
   readonly log: string[] = [];
+  /** PUTLOG entries received (§9). */
+  readonly putlogs: unknown[] = [];
   readonly sessions = new Map<string, ServerSession>();
   /** node id → routing id (§8: the central trusts the claimed identity). */
   readonly nodes = new Map<string, string>();
@@ -323,6 +325,11 @@ export class GorgoneReferenceServer {
         this.#reply(id, 'ACK', token, 0, null);
         // §8: after ingesting, the central sends SYNCLOGS to identities that pinged it.
         this.#sendEncrypted(id, `[SYNCLOGS] [] [] ${JSON.stringify({ code: 0, data: { id: id_ } })}`);
+        return;
+      case 'PUTLOG':
+        // §9: {code,etime,token,instant,data} into the server's history.
+        this.putlogs.push(data);
+        this.#reply(id, 'ACK', token, 0, null);
         return;
       case 'GETLOG':
         if (typeof data !== 'object' || data === null || Object.keys(data).length === 0) {
