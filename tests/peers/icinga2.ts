@@ -14,6 +14,7 @@ import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TestCa } from './pki.ts';
@@ -63,6 +64,21 @@ export function icingaMissing(): string | undefined {
   }
   console.warn(`skipping Icinga tests: ${ICINGA_SKIP_REASON}`);
   return ICINGA_SKIP_REASON;
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function countShutdowns(log: string): number {
+  return log.split('Received request to shut down').length - 1;
 }
 
 function countMain(log: string): number {
@@ -359,7 +375,38 @@ ${agents}${masterHosts}${options.extraConfig ?? ''}
 
   /** Stops the daemon only (state kept), e.g. to test reconnects. */
   async kill(): Promise<void> {
-    if (this.#child !== undefined) await stopProcess(this.#child, 'SIGTERM', 10_000);
+    const child = this.#child;
+    if (child !== undefined && child.pid !== undefined) {
+      // Observed: a SIGTERM that lands while the daemon is still settling after
+      // start is sometimes ignored, and SIGKILL would skip the state dump and
+      // lose every check result. Ask again while the daemon has not logged that
+      // it is shutting down (a second SIGTERM during the dump would cut it short).
+      const exited = new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) resolve();
+        else child.once('exit', () => resolve());
+      });
+      const before = countShutdowns(await this.debugLog());
+      for (let attempt = 0; attempt < 30; attempt++) {
+        if (attempt === 0 || countShutdowns(await this.debugLog()) === before) {
+          try {
+            process.kill(-child.pid, 'SIGTERM');
+          } catch {
+            break;
+          }
+        }
+        if (await Promise.race([exited.then(() => true), sleep(1000).then(() => false)])) break;
+      }
+      await stopProcess(child, 'SIGKILL', 5_000);
+      // The worker process may outlive the umbrella by a moment: the master is
+      // only gone once nothing listens on its port any more.
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && (await listening(this.port))) await sleep(50);
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // the whole group is gone
+      }
+    }
     this.#child = undefined;
   }
 

@@ -218,4 +218,48 @@ describe.skipIf(skip !== undefined)('Icinga check results over the cluster conne
     expect(states.at(-1)).toBe('ready');
     expect(transientFailures).toBeLessThan(total * 10);
   }, 90_000);
+  it('keeps one connection per endpoint: a second agent with the same identity is closed and keeps retrying', async () => {
+    // The first agent holds the endpoint's connection.
+    await t.driver.deliver(
+      record,
+      checkResultItem('m', { host: CN, service: 'disk', output: 'before twin' }),
+      deliveryContext(),
+    );
+    const twin = await openIcingaAgent('icinga-twin');
+    try {
+      const files = await t.agent.context.identity.readCertificates('m');
+      await twin.agent.context.identity.saveCertificates('m', files);
+      const twinRecord = twin.agent.context.targets.save('m', 'icinga', record.config);
+      const states: string[] = [];
+      twin.agent.events.on('target.state', (e) => states.push(e.status.state));
+      await twin.driver.start!(twinRecord, twin.agent.context);
+      await new Promise((r) => setTimeout(r, 2500));
+      // §2.5 step 5: the master keeps the first connection and closes the new one at once.
+      expect(states).toContain('retrying');
+      expect(states).not.toContain('ready');
+      expect(twin.driver.status?.(twinRecord)).toMatchObject({
+        lastError: expect.stringContaining('closed the connection'),
+      });
+      await expect(
+        twin.driver.deliver(
+          twinRecord,
+          checkResultItem('m', { host: CN, service: 'disk', output: 'twin' }),
+          {
+            signal: AbortSignal.timeout(500),
+            progress: () => undefined,
+          },
+        ),
+      ).rejects.toMatchObject({ transient: true });
+      // The first agent is undisturbed.
+      await t.driver.deliver(
+        record,
+        checkResultItem('m', { host: CN, service: 'disk', output: 'first' }),
+        deliveryContext(),
+      );
+      expect(await master.lastCheckResult(CN, 'disk')).toMatchObject({ output: 'first' });
+      await twin.driver.stop!(twinRecord);
+    } finally {
+      await twin.close();
+    }
+  }, 30_000);
 });
