@@ -102,7 +102,7 @@ export class OspSession {
   #timer: NodeJS.Timeout | undefined;
   #blocked: string | undefined;
   #draining = false;
-  readonly #waiting: Outgoing[] = [];
+  readonly #waiting = new Line<Outgoing>();
   readonly #inFlight = new Set<Outgoing>();
   readonly #returned = new Set<string>();
   readonly #recent = new Map<string, ReplyBody>();
@@ -222,8 +222,7 @@ export class OspSession {
         },
       };
       const onAbort = (): void => {
-        const i = this.#waiting.indexOf(entry);
-        if (i >= 0) this.#waiting.splice(i, 1);
+        this.#waiting.remove(entry);
         this.#inFlight.delete(entry);
         this.#updatePending();
         entry.reject(new AgentError('timeout', `the value was not confirmed by the OnSphere broker in time (${this.#detail ?? this.#state})`, { transient: true }));
@@ -244,9 +243,8 @@ export class OspSession {
     this.#live = undefined;
     if (live !== undefined) await live.model.close().catch(() => undefined);
     const closed = new AgentError('unreachable', 'the OnSphere session was closed before the broker confirmed', { transient: true });
-    for (const e of [...this.#inFlight, ...this.#waiting]) e.reject(closed);
+    for (const e of [...this.#inFlight, ...this.#waiting.takeAll()]) e.reject(closed);
     this.#inFlight.clear();
-    this.#waiting.length = 0;
     this.#updatePending();
     for (const w of this.#readyWaiters) w.reject(closed);
     this.#readyWaiters.clear();
@@ -395,7 +393,7 @@ export class OspSession {
       for (const w of this.#readyWaiters) w.reject(this.#failureError(failure));
       this.#readyWaiters.clear();
       // Held publishes go back to their owner (the durable queue), marked retryable.
-      const held = this.#waiting.splice(0);
+      const held = this.#waiting.takeAll();
       this.#updatePending();
       for (const e of held) e.reject(this.#failureError(failure, true));
       const delay = this.#options.backoff?.(this.#attempt, failure) ?? PERMANENT_RETRY_MS;
@@ -422,8 +420,8 @@ export class OspSession {
     const live = this.#live;
     if (live === undefined || this.#state !== 'ready' || this.#blocked !== undefined) return;
     while (!this.#draining && this.#waiting.length > 0 && this.#inFlight.size < this.#window) {
-      const entry = this.#waiting.shift()!;
-      if (entry.done) continue;
+      const entry = this.#waiting.shift();
+      if (entry === undefined || entry.done) continue;
       this.#send(live, entry);
     }
   }
@@ -528,6 +526,53 @@ export class OspSession {
       // Channel gone: the broker redelivers the request (redelivered = true) and the cache answers it.
       this.#options.log.debug('request not acked', { error: (error as Error).message });
     }
+  }
+}
+
+/**
+ * FIFO of held publishes with O(1) take from the head: Array#shift is O(n),
+ * and a broker outage builds lines of many thousands.
+ */
+class Line<T> {
+  #items: Array<T | undefined> = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head];
+    this.#items[this.#head] = undefined;
+    this.#head += 1;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+
+  /** Back to the head, in order (after a loss or a nack: rare). */
+  unshift(...items: T[]): void {
+    this.#items = [...items, ...this.#items.slice(this.#head)];
+    this.#head = 0;
+  }
+
+  remove(item: T): void {
+    const i = this.#items.indexOf(item, this.#head);
+    if (i >= 0) this.#items.splice(i, 1);
+  }
+
+  takeAll(): T[] {
+    const all = this.#items.slice(this.#head) as T[];
+    this.#items = [];
+    this.#head = 0;
+    return all;
   }
 }
 
