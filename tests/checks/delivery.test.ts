@@ -184,6 +184,13 @@ describe('one result fanned out to every target', () => {
     expect(outcome.deliveries[1]!.error).toMatch(/'pfms' is not paired/);
   });
 
+  it('a second run of a check while it runs is refused, saying why', async () => {
+    await agent.api.addCheck({ name: 'slow', command: { argv: ['/bin/sleep', '1'] }, targets: [{ target: 'ic' }] });
+    const first = agent.api.runCheckNow({ name: 'slow' });
+    await expect(agent.api.runCheckNow({ name: 'slow' })).rejects.toMatchObject({ code: 'conflict', message: "check 'slow' is running right now: its result will show when it ends" });
+    expect((await first).result.stateName).toBe('OK');
+  });
+
   it('--dry-run runs but queues nothing', async () => {
     await agent.api.addCheck({ name: 'c', command: { argv: [DUMMY, '2', 'down'] }, targets: [{ target: 'ic' }] });
     const outcome = await agent.api.runCheckNow({ name: 'c', dryRun: true });

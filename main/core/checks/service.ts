@@ -19,6 +19,8 @@ export class ChecksService {
   readonly delivery: CheckDelivery;
   readonly lastResults: LastResults;
   #scheduler: CheckScheduler<CheckDefinition> | undefined;
+  /** Checks whose program runs right now. */
+  readonly #running = new Set<string>();
 
   constructor(ctx: AgentContext) {
     this.#ctx = ctx;
@@ -103,8 +105,24 @@ export class ChecksService {
 
   /** One run: execute, deliver to every target, remember, tell the UIs. */
   async runAndDeliver(def: CheckDefinition, scheduleStart: number, signal?: AbortSignal): Promise<CheckRunOutcome> {
-    const result = await runCheck(def, { scheduleStart, ...(signal === undefined ? {} : { signal }) });
+    const result = await this.#runExclusive(def, scheduleStart, signal);
     return this.#deliverAndRecord(def, result);
+  }
+
+  /**
+   * Never two runs of one check at once, whoever asks (scheduler or "run
+   * now"): a second request while the program runs is refused, saying why.
+   */
+  async #runExclusive(def: CheckDefinition, scheduleStart: number, signal?: AbortSignal): Promise<CheckResult> {
+    if (this.#running.has(def.name)) {
+      throw new AgentError('conflict', `check '${def.name}' is running right now: its result will show when it ends`, { field: 'name' });
+    }
+    this.#running.add(def.name);
+    try {
+      return await runCheck(def, { scheduleStart, ...(signal === undefined ? {} : { signal }) });
+    } finally {
+      this.#running.delete(def.name);
+    }
   }
 
   async #deliverAndRecord(def: CheckDefinition, result: CheckResult): Promise<CheckRunOutcome> {
@@ -117,7 +135,7 @@ export class ChecksService {
   async runNow(request: { name?: string | undefined; definition?: RunnableDefinition & Partial<CheckDefinition>; dryRun: boolean }): Promise<CheckRunOutcome> {
     if (request.name !== undefined) {
       const def = getDefinition(this.#ctx.settings, request.name);
-      if (request.dryRun) return { result: await runCheck(def), deliveries: [], dryRun: true };
+      if (request.dryRun) return { result: await this.#runExclusive(def, Date.now() / 1000), deliveries: [], dryRun: true };
       const outcome = await this.runAndDeliver(def, Date.now() / 1000);
       await this.lastResults.flush();
       return outcome;
@@ -146,7 +164,11 @@ export class ChecksService {
       // A runner slot is held while the program runs; queueing the result (a
       // durable write) happens outside it, so slow disks do not starve the runners.
       execute: async (def, scheduledAt) => {
-        const result = await runCheck(def, { scheduleStart: scheduledAt / 1000, signal });
+        if (this.#running.has(def.name)) {
+          this.#ctx.log.info(`check '${def.name}' is being run by hand: this slot is skipped`);
+          return;
+        }
+        const result = await this.#runExclusive(def, scheduledAt / 1000, signal);
         const delivering = this.#deliverAndRecord(def, result)
           .then(() => undefined)
           .catch((error: unknown) => this.#ctx.log.error(`check '${def.name}': result not recorded`, { error: String(error) }))
