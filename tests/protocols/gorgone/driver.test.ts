@@ -82,6 +82,19 @@ describe('gorgone TargetDriver', () => {
     expect((error as AgentError).message).toContain('unknown_action');
   });
 
+  it('validates gorgone settings updates as a whole, naming the field at fault', async () => {
+    await expect(agent.api.gorgoneUpdateSettings({ processcopy: { enabled: true } })).rejects.toMatchObject({
+      code: 'invalid-request',
+      field: 'gorgone.processcopy.destination',
+    });
+    await expect(agent.api.gorgoneUpdateSettings({ listener: { bind: 'nowhere' } })).rejects.toMatchObject({ code: 'invalid-request' });
+    await expect(agent.api.gorgoneUpdateSettings({ command: { allow: ['('] } })).rejects.toMatchObject({ code: 'invalid-request' });
+    const updated = await agent.api.gorgoneUpdateSettings({ command: { enabled: true, allow: ['uptime'] }, listener: { rotationSeconds: 3600 } });
+    expect(updated.command).toMatchObject({ enabled: true, allow: ['uptime'], allowShell: false });
+    expect(updated.listener).toMatchObject({ enabled: false, rotationSeconds: 3600 });
+    expect(await agent.api.gorgoneGetSettings({})).toEqual(updated);
+  });
+
   it('recordHistory() rows are what GETLOG serves', () => {
     const row = recordHistory(agent.context, { code: 2, token: 'check-disk', data: { message: 'disk ok' } });
     expect(historyStore(agent.context).query({ token: 'check-disk' })).toEqual([row]);

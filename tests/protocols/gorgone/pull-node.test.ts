@@ -183,6 +183,23 @@ describe('session life (§5)', () => {
     await node.keepalive();
   });
 
+  it('recovers when several requests were in flight as the session was lost', async () => {
+    const server = await startServer();
+    const { log } = captureLog();
+    const controller = await GorgoneController.connect({
+      endpoint: server.endpoint,
+      clientKey: clientKey(),
+      trust: { thumbprint: serverKey.thumbprint },
+      log,
+    });
+    cleanups.push(() => controller.close());
+    server.forgetSessions();
+    const results = await Promise.allSettled([controller.ping(), controller.ping(), controller.ping()]);
+    expect(results.every((r) => r.status === 'rejected' && (r.reason as AgentError).transient)).toBe(true);
+    await eventually(() => (controller.session.state === 'ready' && controller.session.handshakes === 2 ? true : undefined));
+    expect((await controller.ping()).id).toBe('1');
+  });
+
   it('reconnects with a new handshake after the server comes back on the same port', async () => {
     const first = await startServer();
     const port = Number(first.endpoint.split(':').at(-1));
@@ -301,6 +318,16 @@ describe('pull node conversation (§8)', () => {
     expect(rows.map((r) => r.code)).toEqual([0, 0, 100, 2]);
     const result = JSON.parse(rows[2]!.data) as { result: { exit_code: number; stdout: string } };
     expect(result.result).toEqual({ exit_code: 0, stdout: 'hello gorgone\n' });
+  });
+
+  it('records a final failure row for a command line that cannot be split without a shell', async () => {
+    const { server } = await pullNode({ command: { enabled: true, allow: ['echo .*'] } });
+    server.sendToNode('3', 'COMMAND', 'tok-quote', { content: [{ command: 'echo "unterminated' }] });
+    const rows = await eventually(async () => {
+      const r = (await getlog(server)).filter((row) => row.token === 'tok-quote' && row.code === 1);
+      return r.length > 0 ? r : undefined;
+    });
+    expect(JSON.parse(rows[0]!.data).message).toMatch(/unterminated/);
   });
 
   it('keeps its history across an agent restart: GETLOG after the restart still returns the old rows', async () => {

@@ -43,9 +43,11 @@ export async function runCommandAction(env: NodeActionEnv, token: string, data: 
     const commandLine = typeof entry.command === 'string' ? entry.command : '';
     const requested = typeof entry.timeout === 'number' ? entry.timeout : Number(entry.timeout ?? NaN);
     let limits: { timeoutMs: number; maxOutputBytes: number };
+    let argv: string[];
     try {
       if (commandLine.trim() === '') throw new AgentError('invalid-request', 'command is empty');
       limits = authorizeCommand(env.commandPolicy, commandLine, Number.isFinite(requested) ? requested : undefined, env.who);
+      argv = env.commandPolicy.allowShell ? [commandLine] : splitCommandLine(commandLine);
     } catch (error) {
       const message = (error as Error).message;
       env.log.warn('gorgone COMMAND refused', { who: env.who, command: commandLine, reason: message });
@@ -53,7 +55,6 @@ export async function runCommandAction(env: NodeActionEnv, token: string, data: 
       return;
     }
     env.history.record({ code: CODE.BEGIN, token, data: { message: 'command has started', command: commandLine, metadata: entry.metadata } });
-    const argv = env.commandPolicy.allowShell ? [commandLine] : splitCommandLine(commandLine);
     const run = await runCommand({ argv, shell: env.commandPolicy.allowShell, ...limits });
     const ok = run.exitCode === 0 && !run.timedOut && run.spawnError === undefined;
     env.log.info('gorgone COMMAND ran', { who: env.who, command: commandLine, exitCode: run.exitCode, timedOut: run.timedOut });

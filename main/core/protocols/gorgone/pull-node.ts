@@ -81,6 +81,8 @@ export class PullNode {
     this.#wake?.();
     await this.#loop;
     this.#setState('stopped');
+    const stopped = new AgentError('unreachable', `Gorgone pull node for ${this.#options.endpoint} stopped`);
+    for (const w of this.#readyWaiters.splice(0)) w.reject(stopped);
   }
 
   /** Sends the REGISTERNODES keepalive now (also what the timer does). */

@@ -335,7 +335,12 @@ export class GorgoneSession {
     this.state = 'handshaking';
     this.#handshakeInbox.length = 0;
     await this.#send(GETPUBKEY);
-    const pubkeyFrame = await this.#nextHandshakeFrame('[PUBKEY] answer');
+    let pubkeyFrame = await this.#nextHandshakeFrame('[PUBKEY] answer');
+    // After a session loss, answers to requests sent under the lost session may still
+    // be queued ahead of [PUBKEY] (the server answers in order, §3): skip them.
+    while (!pubkeyFrame.startsWith('[PUBKEY]')) {
+      pubkeyFrame = await this.#nextHandshakeFrame('[PUBKEY] answer');
+    }
     const server = parsePubkey(pubkeyFrame);
     if (server === undefined) {
       throw new AgentError('protocol', `the server at ${this.endpoint} did not answer [GETPUBKEY] with a usable RSA key`);
