@@ -125,7 +125,7 @@ export function GorgoneWizard(props: WizardProps) {
   );
 
   return (
-    <WizardFrame steps={STEPS} current={step} server={server}>
+    <WizardFrame steps={STEPS} current={step} server={server} finished={step === 2}>
       <ErrorBanner error={ours.error} onRetry={ours.reload} />
       {errors.general !== undefined && (
         <div className="banner banner-error" role="alert">

@@ -180,7 +180,7 @@ export function IcingaWizard(props: WizardProps) {
   );
 
   const wizard = (
-    <WizardFrame steps={STEPS} current={step} server={server}>
+    <WizardFrame steps={STEPS} current={step} server={server} finished={step === 3}>
       {errors.general !== undefined && (
         <div className="banner banner-error" role="alert">
           {errors.general}

@@ -110,7 +110,7 @@ export function OnsphereWizard(props: WizardProps) {
   );
 
   return (
-    <WizardFrame steps={STEPS} current={step} server={server}>
+    <WizardFrame steps={STEPS} current={step} server={server} finished={step === 2}>
       {errors.general !== undefined && (
         <div className="banner banner-error" role="alert">
           {errors.general}

@@ -194,7 +194,7 @@ export function TentacleWizard(props: WizardProps) {
   );
 
   return (
-    <WizardFrame steps={STEPS} current={step} server={server}>
+    <WizardFrame steps={STEPS} current={step} server={server} finished={test?.ok === true}>
       {errors.general !== undefined && (
         <div className="banner banner-error" role="alert">
           {errors.general}

@@ -8,19 +8,22 @@ export function WizardFrame(props: {
   current: number;
   children: ReactNode;
   server: ReactNode;
+  /** Every step is done: the last one shows a tick too. */
+  finished?: boolean;
 }) {
   const { t } = useI18n();
+  const done = (i: number): boolean => i < props.current || props.finished === true;
   return (
     <div className="wizard">
       <ol className="stepper" aria-label={t('pair.steps')}>
         {props.steps.map((step, i) => (
           <li
             key={step}
-            className={i < props.current ? 'done' : i === props.current ? 'current' : undefined}
+            className={done(i) ? 'done' : i === props.current ? 'current' : undefined}
             aria-current={i === props.current ? 'step' : undefined}
           >
             <span className="step-number" aria-hidden="true">
-              {i < props.current ? '✓' : i + 1}
+              {done(i) ? '✓' : i + 1}
             </span>
             {t(step)}
           </li>
