@@ -107,10 +107,12 @@ export class OnsphereConnector {
           }
         : {}),
       onState: (state, detail) => this.#emitState(state, detail),
-      onFailure: (failure, consecutive, afterLoss) => {
-        // §4.7: after 3 consecutive failures or any permanent one, ask the dispatcher again; §3.5: and after a reconnect that followed a failure.
-        if (failure.class === 'permanent' || consecutive === REFETCH_AFTER_FAILURES || afterLoss) void this.refetch();
+      onFailure: (failure, consecutive) => {
+        // §4.7: after 3 consecutive failures or any permanent one, ask the dispatcher again (the stack may have moved the broker).
+        if (failure.class === 'permanent' || consecutive === REFETCH_AFTER_FAILURES) void this.refetch();
       },
+      // §3.5: and after every reconnect that followed a failure (a notice may have been missed while down).
+      onRecovered: () => void this.refetch(),
       ...this.#options.session,
     });
     this.#session.start();

@@ -65,6 +65,8 @@ export interface SessionOptions {
   onState?: (state: SessionState, detail: string | undefined) => void;
   /** Every failed connection or lost session, with the count of consecutive failures. */
   onFailure?: (failure: ClassifiedFailure, consecutive: number, afterLoss: boolean) => void;
+  /** Ready again after one or more failures (§3.5: the config is re-fetched then). */
+  onRecovered?: () => void;
   /** Tests: override the backoff (ms for attempt n) and the TLS versions. */
   backoff?: (attempt: number, failure: ClassifiedFailure) => number;
   tls?: { minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'; maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'; ciphers?: string };
@@ -307,10 +309,12 @@ export class OspSession {
         this.#setState('ready');
         this.#pump();
       });
+      const recovered = this.#consecutiveFailures > 0;
       this.#consecutiveFailures = 0;
       this.#lastFailure = undefined;
       this.#options.metrics?.up.set(1);
       this.#setState('ready');
+      if (recovered) this.#options.onRecovered?.();
       this.#options.log.info('connected to the OnSphere broker', { host: `${host.host}:${host.port}`, vhost: this.#config.amqp.vhost });
       for (const w of this.#readyWaiters) w.resolve();
       this.#readyWaiters.clear();
