@@ -38,6 +38,23 @@ export const REPLAY_BUFFER_MAX = 100_000;
 /** How long the master may take to answer a check result's id (it answers in milliseconds when healthy). */
 export const CONFIRM_TIMEOUT_MS = 60_000;
 
+/** The spec's timings; tests of the state machine pass shorter ones. */
+export interface SessionTiming {
+  heartbeatMs: number;
+  livenessMs: number;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  configSyncWaitMs: number;
+}
+
+export const SPEC_TIMING: SessionTiming = {
+  heartbeatMs: HEARTBEAT_INTERVAL_MS,
+  livenessMs: LIVENESS_TIMEOUT_MS,
+  reconnectMinMs: RECONNECT_MIN_MS,
+  reconnectMaxMs: RECONNECT_MAX_MS,
+  configSyncWaitMs: CONFIG_SYNC_WAIT_MS,
+};
+
 export interface SessionTls {
   keyPem: string;
   certPem: string;
@@ -68,6 +85,7 @@ export interface SessionOptions {
    * and its timers then do not keep the process alive after the command ended.
    */
   keepProcessAlive(): boolean;
+  timing?: SessionTiming;
 }
 
 export class IcingaSession {
@@ -92,8 +110,11 @@ export class IcingaSession {
   lastConfirmedAt: number | undefined;
   lastError: string | undefined;
 
+  readonly #timing: SessionTiming;
+
   constructor(options: SessionOptions) {
     this.options = options;
+    this.#timing = options.timing ?? SPEC_TIMING;
     this.#lastTs = options.initialTs;
   }
 
@@ -252,13 +273,13 @@ export class IcingaSession {
         this.#ackedInboundTs = this.#maxInboundTs;
         this.send(setLogPositionMessage(this.#maxInboundTs));
       }
-    }, HEARTBEAT_INTERVAL_MS);
+    }, this.#timing.heartbeatMs);
     const liveness = setInterval(() => {
-      if (performance.now() - connection.lastReceivedAt > LIVENESS_TIMEOUT_MS) {
-        this.lastError = `nothing received from the master for ${LIVENESS_TIMEOUT_MS / 1000} s`;
+      if (performance.now() - connection.lastReceivedAt > this.#timing.livenessMs) {
+        this.lastError = `nothing received from the master for ${this.#timing.livenessMs / 1000} s`;
         connection.close();
       }
-    }, LIVENESS_TIMEOUT_MS / 6);
+    }, this.#timing.livenessMs / 6);
     this.#timers.push(this.#unref(heartbeat), this.#unref(liveness));
   }
 
@@ -275,7 +296,7 @@ export class IcingaSession {
         const version = message.params?.version;
         this.masterVersion = typeof version === 'number' ? version : undefined;
         this.#timers.push(
-          this.#unref(setTimeout(() => this.#markReady(connection), CONFIG_SYNC_WAIT_MS)),
+          this.#unref(setTimeout(() => this.#markReady(connection), this.#timing.configSyncWaitMs)),
         );
         return;
       }
@@ -352,7 +373,10 @@ export class IcingaSession {
 
   #scheduleReconnect(state: ConnectionState): void {
     if (this.#stopped) return;
-    const base = Math.min(RECONNECT_MIN_MS * 2 ** this.#attempt, RECONNECT_MAX_MS);
+    const base = Math.min(
+      this.#timing.reconnectMinMs * 2 ** this.#attempt,
+      this.#timing.reconnectMaxMs,
+    );
     const delay = Math.round(base * (0.8 + Math.random() * 0.4));
     this.#attempt++;
     this.#setState(

@@ -1,0 +1,206 @@
+/**
+ * The session state machine (spec icinga2.md §2.5) against a small reference
+ * master written from the spec: TLS with client certificates, netstrings,
+ * and per-test behaviour (answer, go silent, close at once, send garbage).
+ * Timings are shortened through SessionTiming; the real master's are in
+ * delivery.test.ts.
+ */
+import { createServer, type Server, type TLSSocket } from 'node:tls';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  decodeMessage,
+  encodeMessage,
+  NetstringDecoder,
+  type RpcMessage,
+} from '../../../main/core/protocols/icinga/codec.ts';
+import { IcingaSession, type SessionTiming } from '../../../main/core/protocols/icinga/session.ts';
+import { TestCa } from '../../peers/pki.ts';
+import { freePort } from '../../peers/util.ts';
+
+/** Polls until `check` gives a value (this file stays free of the Agent and its modules). */
+async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const ca = TestCa.create('Icinga CA');
+const masterCert = ca.issue({ cn: 'master.test', altNames: ['master.test'] });
+const agentCert = ca.issue({ cn: 'agent1.test', altNames: ['agent1.test'] });
+const TIMING: SessionTiming = {
+  heartbeatMs: 100,
+  livenessMs: 600,
+  reconnectMinMs: 50,
+  reconnectMaxMs: 200,
+  configSyncWaitMs: 50,
+};
+
+type Behaviour = (socket: TLSSocket, message: RpcMessage, connection: number) => void;
+
+interface Reference {
+  port: number;
+  connections: number;
+  received: Array<{ connection: number; message: RpcMessage }>;
+  server: Server;
+}
+
+async function referenceMaster(behaviour: Behaviour): Promise<Reference> {
+  const port = await freePort();
+  const ref: Reference = {
+    port,
+    connections: 0,
+    received: [],
+    server: undefined as unknown as Server,
+  };
+  ref.server = createServer(
+    { key: masterCert.keyPem, cert: masterCert.certPem, ca: ca.certPem, requestCert: true },
+    (socket) => {
+      const connection = ++ref.connections;
+      const decoder = new NetstringDecoder();
+      socket.on('error', () => undefined);
+      socket.on('data', (chunk: Buffer) => {
+        for (const payload of decoder.push(chunk)) {
+          const message = decodeMessage(payload);
+          ref.received.push({ connection, message });
+          behaviour(socket, message, connection);
+        }
+      });
+    },
+  );
+  await new Promise<void>((resolve) => ref.server.listen(port, '127.0.0.1', resolve));
+  return ref;
+}
+
+const hello = encodeMessage({
+  jsonrpc: '2.0',
+  method: 'icinga::Hello',
+  params: { capabilities: 1, version: 21306 },
+});
+
+function session(port: number, events: string[] = []): IcingaSession {
+  const noop = (): void => undefined;
+  const log = { debug: noop, info: noop, warn: noop, error: noop, child: () => log };
+  return new IcingaSession({
+    host: '127.0.0.1',
+    port,
+    endpoint: 'master.test',
+    zone: 'agent1.test',
+    log,
+    initialTs: 0,
+    saveTs: noop,
+    capabilities: 0,
+    keepProcessAlive: () => false,
+    loadTls: async () => ({
+      keyPem: agentCert.keyPem,
+      certPem: agentCert.certPem,
+      caPem: ca.certPem,
+    }),
+    onState: (state) => events.push(state),
+    timing: TIMING,
+  });
+}
+
+describe('Icinga session state machine (spec §2.5)', () => {
+  let ref: Reference | undefined;
+  let s: IcingaSession | undefined;
+  afterEach(async () => {
+    await s?.stop();
+    ref?.server.close();
+  });
+
+  it('sends Hello first, then heartbeats; becomes ready on the master Hello', async () => {
+    ref = await referenceMaster((socket, message) => {
+      if (message.method === 'icinga::Hello') socket.write(hello);
+    });
+    s = session(ref.port);
+    s.start();
+    await s.ready(5_000);
+    await eventually(
+      async () =>
+        ref!.received.filter((r) => r.message.method === 'event::Heartbeat').length >= 3
+          ? true
+          : undefined,
+      5_000,
+      'heartbeats',
+    );
+    expect(ref.received[0]?.message).toEqual({
+      jsonrpc: '2.0',
+      method: 'icinga::Hello',
+      params: { version: 21306, capabilities: 0 },
+    });
+    expect(ref.received.find((r) => r.message.method === 'event::Heartbeat')?.message).toEqual({
+      jsonrpc: '2.0',
+      method: 'event::Heartbeat',
+      params: {},
+    });
+    expect(ref.connections).toBe(1);
+  });
+
+  it('treats a silent master as dead and reconnects', async () => {
+    ref = await referenceMaster((socket, message, connection) => {
+      // The first connection answers Hello once and then never sends a byte again.
+      if (message.method === 'icinga::Hello' && connection >= 1) socket.write(hello);
+    });
+    const events: string[] = [];
+    s = session(ref.port, events);
+    s.start();
+    await s.ready(5_000);
+    await eventually(
+      async () => (ref!.connections >= 2 ? true : undefined),
+      5_000,
+      'a second connection',
+    );
+    expect(events).toContain('retrying');
+  });
+
+  it('backs off and retries when the master closes right after its Hello (endpoint already connected)', async () => {
+    ref = await referenceMaster((socket, message) => {
+      if (message.method === 'icinga::Hello') socket.end(hello);
+    });
+    s = session(ref.port);
+    s.start();
+    await eventually(async () => (ref!.connections >= 3 ? true : undefined), 5_000, 'retries');
+    expect(s.state).not.toBe('ready');
+    expect(s.lastError).toMatch(/closed the connection/);
+    await expect(s.ready(100)).rejects.toMatchObject({ code: 'unreachable', transient: true });
+  });
+
+  it('drops a connection on a framing violation and reconnects', async () => {
+    ref = await referenceMaster((socket, message, connection) => {
+      if (message.method !== 'icinga::Hello') return;
+      socket.write(connection === 1 ? Buffer.from('01:x,') : hello);
+    });
+    s = session(ref.port);
+    s.start();
+    await s.ready(5_000);
+    expect(ref.connections).toBe(2);
+  });
+
+  it('confirms a result only when the master answers its id, with increasing ts', async () => {
+    ref = await referenceMaster((socket, message) => {
+      if (message.method === 'icinga::Hello') socket.write(hello);
+      if (message.method === 'event::CheckResult')
+        socket.write(encodeMessage({ id: message.id, jsonrpc: '2.0', result: null }));
+    });
+    s = session(ref.port);
+    s.start();
+    const connection = await s.ready(5_000);
+    await Promise.all(
+      [1, 2, 3].map((n) => s!.confirmed('event::CheckResult', { host: `h${n}` }, connection)),
+    );
+    const sent = ref.received
+      .filter((r) => r.message.method === 'event::CheckResult')
+      .map((r) => r.message);
+    expect(sent).toHaveLength(3);
+    for (let i = 1; i < sent.length; i++) expect(sent[i]!.ts!).toBeGreaterThan(sent[i - 1]!.ts!);
+    expect(new Set(sent.map((m) => m.id)).size).toBe(3);
+  });
+});
