@@ -389,7 +389,7 @@ export class GorgoneSession {
         });
         throw new AgentError(
           'untrusted-peer',
-          `THE GORGONE SERVER KEY OF ${this.endpoint} CHANGED: pinned thumbprint ${expected}, the server now presents ${thumbprint}. Refused: this can be an attack. If the server key was really replaced, check ${thumbprint} with the admin (gorgone_key_thumbprint.pl on the server) and pair again with --trust-thumbprint ${thumbprint}`,
+          `THE GORGONE SERVER KEY OF ${this.endpoint} CHANGED: expected thumbprint ${expected} (pinned, or given with --trust-thumbprint / --server-pubkey), the server presents ${thumbprint}. Refused: this can be an attack. If the server key was really replaced, check ${thumbprint} with the admin (gorgone_key_thumbprint.pl on the server) and pair again with --trust-thumbprint ${thumbprint}`,
         );
       }
     } else {
