@@ -168,6 +168,26 @@ describe('one result fanned out to every target', () => {
     );
   });
 
+  it('a Pandora value module sends the printed value with its own type and thresholds, as module_exec does', async () => {
+    await agent.api.addCheck({
+      name: 'free',
+      command: { argv: ['echo 123456; echo second line'], shell: true },
+      targets: [{ target: 'pfms', moduleName: 'Free Memory', pandoraModule: { type: 'generic_data', unit: 'KB', minWarning: 0, maxWarning: 100000 } }],
+    });
+    await agent.api.addCheck({
+      name: 'broken',
+      command: { argv: ['/nonexistent/plugin'] },
+      targets: [{ target: 'pfms', pandoraModule: { type: 'generic_data_string', description: 'who is logged on' } }],
+    });
+    await Promise.all([agent.api.runCheckNow({ name: 'free' }), agent.api.runCheckNow({ name: 'broken' })]);
+    const file = queue.requests.find((q) => q.kind === 'file')!;
+    const read = readDataFile((file as { fileName: string }).fileName, file.fileBytes!);
+    const byName = Object.fromEntries(read.modules.map((m) => [m.name, m]));
+    expect(byName['Free Memory']).toMatchObject({ type: 'generic_data', data: '123456', valueAccepted: true, children: { unit: 'KB', min_warning: '0', max_warning: '100000' } });
+    expect(byName['Free Memory']!.children.status).toBeUndefined();
+    expect(byName.broken).toMatchObject({ type: 'generic_data_string', data: undefined, valueAccepted: false, children: { description: expect.stringMatching(/^UNKNOWN: could not start '\/nonexistent\/plugin'/) } });
+  });
+
   it('data file names stay distinct within one second', () => {
     const at = new Date(1_795_370_000_000);
     const names = [0, 1, 2].map(() => checksService(agent.context).delivery.pandoraFile('ws-0042', 60, at, []).fileName);

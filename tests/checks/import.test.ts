@@ -64,12 +64,24 @@ describe('outpost import pandora', () => {
     ]);
     const checks = await agent.api.listChecks({});
     const byName = Object.fromEntries(checks.map((c) => [c.definition.name, c.definition]));
+    // module_exec keeps the Pandora agent's meaning: the printed line is the value of a module of
+    // the same type, with the same thresholds (pandora-data.md §3.5: never change a module's type).
     expect(byName['Free Memory']).toMatchObject({
       command: { argv: ["free | grep Mem | awk '{ print $4 }'"], shell: true },
       interval: 240,
       timeout: 20,
-      targets: [{ target: 'pandora', moduleName: 'Free Memory', agentName: 'ws-0042' }],
+      targets: [
+        {
+          target: 'pandora',
+          moduleName: 'Free Memory',
+          agentName: 'ws-0042',
+          pandoraModule: { type: 'generic_data', description: 'Free memory in KB', maxWarning: 100000 },
+        },
+      ],
     });
+    expect(byName['check_http _intranet_']!.targets[0]!.pandoraModule).toEqual({ type: 'generic_proc' });
+    expect(byName['Disk root']!.targets[0]!.moduleName).toBe('Disk root (Outpost)');
+    expect(byName['sshd running']!.targets[0]!.moduleName).toBe('sshd running');
     expect(byName['check_http _intranet_']!.targets[0]!.moduleName).toBe('check_http (intranet)');
     expect(byName['sshd running']).toMatchObject({ builtin: { kind: 'process', options: { name: 'sshd' } }, interval: 120 });
     expect(byName['Disk root']).toMatchObject({ builtin: { kind: 'disk', options: { mount: '/' } } });
@@ -83,9 +95,6 @@ describe('outpost import pandora', () => {
         expect.stringMatching(/^6 temporal \/tmp: not used/),
         expect.stringMatching(/^15 -r 5: tentacle_client flag not carried over/),
         expect.stringMatching(/^16 group Servers: not used/),
-        expect.stringMatching(/^21 module_type generic_data: Outpost sends the state as a generic_proc/),
-        '26 module_max_warning 100000: not carried over (module \'Free Memory\')',
-        '23 module_description Free memory in KB: not carried over (module \'Free Memory\')',
         expect.stringMatching(/^46 module 'Orphan': no module_exec/),
         expect.stringMatching(/^51 module_begin: module without module_name/),
       ]),

@@ -11,6 +11,9 @@ import type { CommandArgs, CommandSpec } from '../command.ts';
 import { flag, integerOption, listOption, stringOption, UsageError } from '../command.ts';
 import { keyValues, table } from '../format.ts';
 
+/** Naming fields the CLI sets from a flag (the Pandora value module comes from imports and the UI). */
+type TextNamingField = 'host' | 'service' | 'agentName' | 'moduleName' | 'valueId';
+
 /** Flags that set a built-in option of the same meaning. */
 const BUILTIN_FLAGS: Record<string, string> = { warn: 'warn', crit: 'crit', mount: 'mount', path: 'path', process: 'name', address: 'address', port: 'port' };
 
@@ -83,7 +86,7 @@ function buildDefinition(args: CommandArgs, kinds: Map<string, string>): CheckDe
   if ((commandLine === undefined) === (builtin === undefined)) throw new UsageError('give either --command or --builtin');
   const targets = listOption(args, 'target');
   if (targets.length === 0) throw new UsageError('--target is required (repeat it to feed several targets)');
-  const naming: Partial<Record<keyof CheckTarget, string>> = {
+  const naming: Partial<Record<TextNamingField, string>> = {
     host: stringOption(args, 'host'),
     service: stringOption(args, 'service'),
     agentName: stringOption(args, 'agent-name'),
@@ -100,8 +103,8 @@ function buildDefinition(args: CommandArgs, kinds: Map<string, string>): CheckDe
     targets: targets.map((target) => {
       const t: CheckTarget = { target };
       for (const field of NAMING_FIELDS[kinds.get(target) as keyof typeof NAMING_FIELDS] ?? []) {
-        const value = naming[field];
-        if (value !== undefined) (t as Record<string, string>)[field] = value;
+        const value = field === 'pandoraModule' || field === 'target' ? undefined : naming[field];
+        if (value !== undefined) t[field as TextNamingField] = value;
       }
       return t;
     }),

@@ -10,6 +10,23 @@ import { BUILTIN_KINDS } from './builtin-kinds.ts';
  */
 export const CHECK_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._ -]{0,98}[A-Za-z0-9._-]$|^[A-Za-z0-9]$/;
 
+const finite = z.number().finite();
+
+export const pandoraValueModuleSchema = z
+  .object({
+    type: z.enum(['generic_data', 'generic_proc', 'generic_data_string', 'generic_data_inc', 'generic_data_inc_abs', 'async_data', 'async_proc', 'async_string']),
+    description: z.string().max(255).optional(),
+    unit: z.string().max(32).optional(),
+    minWarning: finite.optional(),
+    maxWarning: finite.optional(),
+    warningInverse: z.boolean().optional(),
+    minCritical: finite.optional(),
+    maxCritical: finite.optional(),
+    criticalInverse: z.boolean().optional(),
+  })
+  .strict();
+export type PandoraValueModule = z.output<typeof pandoraValueModuleSchema>;
+
 export const checkTargetSchema = z
   .object({
     target: z.string().regex(TARGET_NAME_PATTERN, 'target must name a paired target'),
@@ -19,6 +36,15 @@ export const checkTargetSchema = z
     /** Pandora FMS: agent_name attribute and module name (pandora-data.md §3.3, §3.5). */
     agentName: z.string().min(1).max(600).optional(),
     moduleName: z.string().min(1).max(255).optional(),
+    /**
+     * Pandora FMS "value" module, as a Pandora agent's module_exec: the first
+     * output line is the module's data, of this type, and the server's own
+     * thresholds give the state (pandora-data.md §3.5, §5.5). Without it the
+     * result goes as §7 says (a generic_proc state module + perfdata modules).
+     * Imports use it so that existing modules keep their type (§3.5: never
+     * change a module's type).
+     */
+    pandoraModule: pandoraValueModuleSchema.optional(),
     /** OnSphere: the value id prefix; one value per status and per perfdata label below it. */
     valueId: z
       .string()
@@ -31,7 +57,7 @@ export type CheckTarget = z.output<typeof checkTargetSchema>;
 /** Which naming fields each target kind reads. */
 export const NAMING_FIELDS: Record<TargetKind, ReadonlyArray<keyof CheckTarget>> = {
   icinga: ['host', 'service'],
-  tentacle: ['agentName', 'moduleName'],
+  tentacle: ['agentName', 'moduleName', 'pandoraModule'],
   onsphere: ['valueId'],
   gorgone: [],
 };

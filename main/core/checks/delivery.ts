@@ -9,7 +9,7 @@ import { EnqueueBatcher } from './enqueue-batch.ts';
 import type { CheckResultPayload, QueueItem, ValuePayload } from '../queue/model.ts';
 import type { TargetKind, TargetRecord } from '../targets/driver.ts';
 import type { CheckDefinition, CheckTarget } from './definitions.ts';
-import { checkResultModules } from './pandora-modules.ts';
+import { checkResultModules, valueModule } from './pandora-modules.ts';
 import { listDefinitions } from './store.ts';
 import { perfdataStrings, type CheckResult } from './result.ts';
 
@@ -205,7 +205,11 @@ export class CheckDelivery {
     const agentName = naming.agentName ?? this.#settings().agentName;
     const agentInterval = this.pandoraAgentInterval(naming.target, agentName, def.interval);
     const moduleInterval = Math.max(1, Math.round(def.interval / agentInterval));
-    const modules = checkResultModules(result, naming.moduleName ?? def.name, moduleInterval);
+    const moduleName = naming.moduleName ?? def.name;
+    const modules =
+      naming.pandoraModule === undefined
+        ? checkResultModules(result, moduleName, moduleInterval)
+        : [valueModule(result, moduleName, naming.pandoraModule, moduleInterval)];
     const key = `${naming.target}\u0000${agentName}`;
     return new Promise((resolve, reject) => {
       let batch = this.#pandoraBatches.get(key);

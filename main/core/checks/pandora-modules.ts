@@ -1,4 +1,5 @@
 import type { PandoraModule } from '../protocols/pandora/data-file.ts';
+import type { PandoraValueModule } from './definitions.ts';
 import type { PerfdataItem } from './perfdata.ts';
 import type { CheckResult } from './result.ts';
 import { evaluateThresholds, isRange, parseRange, type ThresholdRange } from './thresholds.ts';
@@ -78,6 +79,25 @@ function perfdataModule(item: PerfdataItem, check: string, moduleInterval: numbe
   if (c !== undefined) Object.assign(m, { minCritical: c.min, maxCritical: c.max, criticalInverse: c.inverse });
   if (warn !== undefined || crit !== undefined) {
     m.status = (['NORMAL', 'WARNING', 'CRITICAL'] as const)[evaluateThresholds(item.value, warn, crit)];
+  }
+  return m;
+}
+
+/**
+ * A Pandora agent's module_exec semantics: the first output line is the
+ * value, the module keeps its declared type and thresholds, the server
+ * decides the state. A run that produced no value (UNKNOWN from a timeout,
+ * a missing program…) sends empty data: rejected, description refreshed (§7 A).
+ */
+export function valueModule(result: CheckResult, moduleName: string, spec: PandoraValueModule, moduleInterval = 1): PandoraModule {
+  const failed = result.state === 3 && (result.reason !== undefined || result.output === '');
+  const value = result.output.split('\n')[0]?.trim() ?? '';
+  const m: PandoraModule = { name: moduleName, type: spec.type, moduleInterval, data: failed || value === '' ? undefined : value };
+  const description = failed ? `UNKNOWN: ${result.reason ?? result.output}` : spec.description;
+  if (description !== undefined) m.description = description;
+  if (spec.unit !== undefined) m.unit = spec.unit;
+  for (const key of ['minWarning', 'maxWarning', 'warningInverse', 'minCritical', 'maxCritical', 'criticalInverse'] as const) {
+    if (spec[key] !== undefined) Object.assign(m, { [key]: spec[key] });
   }
   return m;
 }

@@ -9,6 +9,8 @@ import { parsePandoraConf, parseServerOpts, type PandoraModuleBlock } from './pa
 import { emptyReport, type ImportReport } from './report.ts';
 
 const DEFAULT_TENTACLE_PORT = 41121;
+/** Module types a module_exec value can be sent as (pandoraValueModuleSchema). */
+const PANDORA_VALUE_TYPES = ['generic_data', 'generic_proc', 'generic_data_string', 'generic_data_inc', 'generic_data_inc_abs', 'async_data', 'async_proc', 'async_string'] as const;
 /** pandora_agent.conf default `interval` (seconds). */
 const DEFAULT_AGENT_INTERVAL = 300;
 
@@ -183,7 +185,7 @@ export async function importPandoraAgent(ctx: AgentContext, service: ChecksServi
     }
   }
   if (conf.modules.some((m) => m.keys.has('module_exec'))) {
-    report.notes.push('module_exec commands run through the shell, as the Pandora agent runs them; their exit code gives the state (0 OK, 1 WARNING, 2 CRITICAL, else UNKNOWN) and the first line of output is sent as the description.');
+    report.notes.push('module_exec commands run through the shell, as the Pandora agent runs them; the first line they print is the module value, sent with the module type and thresholds of the file, and the server decides the state as before.');
   }
   return report;
 }
@@ -223,7 +225,7 @@ function moduleToCheck(
           : builtinKey === 'module_cpuusage'
             ? { kind: 'cpu', options: { warn: '80', crit: '95' } }
             : { kind: 'memory', options: { warn: '80', crit: '90' } };
-    report.notes.push(`module '${name}' (line ${block.line}): ${builtinKey} became the built-in ${(def.builtin as { kind: string }).kind} check, which reports used space/load with thresholds rather than the raw value`);
+    report.notes.push(`module '${name}' (line ${block.line}): ${builtinKey} became the built-in ${(def.builtin as { kind: string }).kind} check, with thresholds and perfdata`);
   } else {
     report.unmapped.push({ file, line: block.line, text: `module '${name}'`, reason: 'no module_exec (nor module_proc, module_freedisk_percentage, module_cpuusage, module_freepercentmemory): skipped' });
     return undefined;
@@ -244,13 +246,48 @@ function moduleToCheck(
   }
   used.add('module_type');
   const type = k.get('module_type');
-  if (type !== undefined && !/^generic_proc$/.test(type.value) && def.command !== undefined) {
-    report.unmapped.push({
-      file,
-      line: type.line,
-      text: `module_type ${type.value}`,
-      reason: 'Outpost sends the state as a generic_proc module plus one generic_data module per perfdata value, not the printed value as this type',
-    });
+  const naming = (def.targets as Array<Record<string, unknown>>)[0]!;
+  if (def.command !== undefined) {
+    // module_exec prints the module's value: keep the type and thresholds the server already has (§3.5).
+    const typeName = type?.value ?? 'generic_data';
+    if (!(PANDORA_VALUE_TYPES as readonly string[]).includes(typeName)) {
+      report.unmapped.push({ file, line: type!.line, text: `module_type ${typeName}`, reason: `not a type Outpost sends as a value (${PANDORA_VALUE_TYPES.join(', ')}): module skipped` });
+      return undefined;
+    }
+    const spec: Record<string, unknown> = { type: typeName };
+    const text = (key: string, field: string, max: number): void => {
+      const v = k.get(key);
+      used.add(key);
+      if (v !== undefined && v.value !== '') spec[field] = v.value.slice(0, max);
+    };
+    text('module_description', 'description', 255);
+    text('module_unit', 'unit', 32);
+    for (const [key, field] of [
+      ['module_min_warning', 'minWarning'],
+      ['module_max_warning', 'maxWarning'],
+      ['module_min_critical', 'minCritical'],
+      ['module_max_critical', 'maxCritical'],
+    ] as const) {
+      const v = k.get(key);
+      used.add(key);
+      if (v === undefined || v.value === '') continue;
+      if (/^-?\d+(\.\d+)?$/.test(v.value)) spec[field] = Number(v.value);
+      else report.unmapped.push({ file, line: v.line, text: `${key} ${v.value}`, reason: 'not a number: threshold left out' });
+    }
+    for (const [key, field] of [
+      ['module_warning_inverse', 'warningInverse'],
+      ['module_critical_inverse', 'criticalInverse'],
+    ] as const) {
+      const v = k.get(key);
+      used.add(key);
+      if (v !== undefined && v.value !== '') spec[field] = v.value === '1';
+    }
+    naming.pandoraModule = spec;
+  } else if (builtinKey !== 'module_proc') {
+    // The built-in reports a generic_proc state module: under the old name it would clash with the
+    // server's existing module of another type (§3.5), so it gets a name of its own.
+    naming.moduleName = `${name} (Outpost)`;
+    report.notes.push(`module '${name}' (line ${block.line}): the built-in reports its state as module '${name} (Outpost)' (plus its perfdata modules); the old '${name}' module stops receiving data`);
   }
   for (const [key, { value, line }] of k) {
     if (used.has(key)) continue;
