@@ -320,6 +320,31 @@ describe('pull node conversation (§8)', () => {
     expect(result.result).toEqual({ exit_code: 0, stdout: 'hello gorgone\n' });
   });
 
+  it('caps the timeout and the output, and runs no shell unless allowed', async () => {
+    const { server, lines } = await pullNode({
+      command: { enabled: true, allow: ['sleep [0-9]+', 'seq 1 [0-9]+', 'echo .*'], maxTimeoutSeconds: 1, maxOutputBytes: 1024 },
+    });
+    server.sendToNode('3', 'COMMAND', 'tok-sleep', { content: [{ command: 'sleep 30', timeout: 600 }] });
+    server.sendToNode('3', 'COMMAND', 'tok-seq', { content: [{ command: 'seq 1 5000', timeout: 5 }] });
+    server.sendToNode('3', 'COMMAND', 'tok-noshell', { content: [{ command: 'echo hi; id', timeout: 5 }] });
+    const rows = await eventually(async () => {
+      const r = await getlog(server);
+      const done = ['tok-sleep', 'tok-seq', 'tok-noshell'].every((t) => r.some((row) => row.token === t && (row.code === 1 || row.code === 2)));
+      return done ? r : undefined;
+    }, 10_000);
+    const result = (token: string) => JSON.parse(rows.find((r) => r.token === token && r.code === 100)!.data);
+    const sleep = result('tok-sleep');
+    expect(sleep.message).toBe('command has timed out');
+    expect(sleep.metrics.duration).toBeLessThan(5);
+    expect(rows.find((r) => r.token === 'tok-sleep' && r.code === 1)).toBeDefined();
+    const seq = result('tok-seq');
+    expect(seq.result.stdout.length).toBe(1024);
+    expect(seq.result.truncated).toBe(true);
+    // Without allowShell, ';' is an argument of echo, not a command separator.
+    expect(result('tok-noshell').result.stdout).toBe('hi; id\n');
+    expect(lines.filter((l) => l.message === 'gorgone COMMAND ran')).toHaveLength(3);
+  });
+
   it('records a final failure row for a command line that cannot be split without a shell', async () => {
     const { server } = await pullNode({ command: { enabled: true, allow: ['echo .*'] } });
     server.sendToNode('3', 'COMMAND', 'tok-quote', { content: [{ command: 'echo "unterminated' }] });
