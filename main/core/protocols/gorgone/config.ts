@@ -51,7 +51,6 @@ export const gorgoneSettingsSchema = z
   .strict();
 
 export type GorgoneSettings = z.output<typeof gorgoneSettingsSchema>;
-export type GorgoneSettingsInput = z.input<typeof gorgoneSettingsSchema>;
 
 export function readGorgoneSettings(settings: Settings): GorgoneSettings {
   return parseWith(gorgoneSettingsSchema, settings.section('gorgone') ?? {}, 'gorgone.');

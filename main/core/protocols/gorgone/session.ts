@@ -106,7 +106,6 @@ export class GorgoneSession {
   readonly #pending: Pending[] = [];
   readonly #handshakeInbox: string[] = [];
   #handshakeWaiter: ((frame: string | undefined) => void) | undefined;
-  #loop: Promise<void> | undefined;
 
   private constructor(options: SessionOptions) {
     this.#options = options;
@@ -131,7 +130,7 @@ export class GorgoneSession {
     const session = new GorgoneSession(options);
     try {
       session.#dealer.connect(options.endpoint);
-      session.#loop = session.#receiveLoop();
+      void session.#receiveLoop();
       await session.#handshake();
       return session;
     } catch (error) {
@@ -168,10 +167,6 @@ export class GorgoneSession {
     this.#failPending(new AgentError('unreachable', `Gorgone session with ${this.endpoint} closed`));
     this.#handshakeWaiter?.(undefined);
     this.#dealer.close();
-  }
-
-  async closed(): Promise<void> {
-    await this.#loop;
   }
 
   // ---- internals -------------------------------------------------------------
