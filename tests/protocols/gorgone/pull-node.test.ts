@@ -448,4 +448,17 @@ describe('history store', () => {
     expect(store.query({ token: 't3' })).toHaveLength(1);
     expect(store.query({ code: 2, limit: 5 })).toHaveLength(5);
   });
+
+  it('prunes rows older than the retention (a week by default, like gorgone dbcleaner)', async () => {
+    const temp = tempDir();
+    cleanups.push(temp.cleanup);
+    const store = new HistoryStore(join(temp.dir, 'h.sqlite'));
+    cleanups.push(() => store.close());
+    store.record({ code: 2, token: 'old', data: {} });
+    expect(store.prune()).toBe(0);
+    await new Promise((r) => setTimeout(r, 50));
+    store.record({ code: 2, token: 'new', data: {} });
+    expect(store.prune(0.03)).toBe(1);
+    expect(store.query({ id: 0 }).map((r) => r.token)).toEqual(['new']);
+  });
 });

@@ -40,11 +40,16 @@ export interface HistoryFilter {
 }
 
 const MAX_ROWS = 10_000;
+/** gorgone's dbcleaner module: `purge_history_time` 604 800 s (one week) by default. */
+export const HISTORY_RETENTION_SECONDS = 604_800;
+/** Prune on open and then every this many records. */
+const PRUNE_EVERY = 500;
 
 export class HistoryStore {
   readonly path: string;
   readonly #db: DatabaseSync;
   #lastCtime: number;
+  #sincePrune = 0;
 
   constructor(path: string) {
     this.path = path;
@@ -67,9 +72,18 @@ export class HistoryStore {
     `);
     const row = this.#db.prepare('SELECT MAX(ctime) AS c FROM gorgone_history').get() as { c: number | null };
     this.#lastCtime = row.c ?? 0;
+    this.prune();
+  }
+
+  /** Deletes rows older than the retention; returns how many went. */
+  prune(olderThanSeconds: number = HISTORY_RETENTION_SECONDS): number {
+    this.#sincePrune = 0;
+    const result = this.#db.prepare('DELETE FROM gorgone_history WHERE ctime < ?').run(Date.now() / 1000 - olderThanSeconds);
+    return Number(result.changes);
   }
 
   record(entry: HistoryEntry): HistoryRow {
+    if (++this.#sincePrune >= PRUNE_EVERY) this.prune();
     const now = Date.now() / 1000;
     // The central keeps max(ctime) as its next `ctime >` cursor (§8): ctimes must never repeat.
     const ctime = Math.max(now, this.#lastCtime + 0.000_01);
