@@ -237,6 +237,35 @@ describe('session life (§5)', () => {
   });
 });
 
+describe('pull node refusals', () => {
+  it('reports an unauthorized agent key as failed with the line to add, and keeps retrying', async () => {
+    const server = await startServer({ authorized: [otherKey.thumbprint] });
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const { log } = captureLog();
+    const env = nodeEnv(dir, log);
+    cleanups.push(() => env.history.close());
+    const states: string[] = [];
+    const node = new PullNode({
+      endpoint: server.endpoint,
+      nodeId: '6',
+      clientKey: clientKey(),
+      trust: { thumbprint: serverKey.thumbprint },
+      env,
+      log,
+      hostname: 'desk-6',
+      backoffMinMs: 50,
+      onState: (state) => states.push(state),
+    });
+    cleanups.push(() => node.stop());
+    node.start();
+    await expect(node.ready()).rejects.toThrow(`add \`- key: ${agentKey.thumbprint}\``);
+    expect(node.state).toBe('failed');
+    await eventually(() => (server.log.filter((l) => l.startsWith('Client pubkey is not authorized')).length >= 2 ? true : undefined));
+    expect(states).toContain('retrying');
+  });
+});
+
 describe('pull node conversation (§8)', () => {
   async function pullNode(options: Parameters<typeof nodeEnv>[2] = {}, dir?: string) {
     const server = await startServer();
