@@ -73,4 +73,12 @@ test('pairs with a Gorgone central: thumbprints compared, key pinned, node regis
     kind: string;
   }>;
   expect(targets).toEqual([expect.objectContaining({ name: 'central', kind: 'gorgone' })]);
+
+  // Reopened, the target shows where it points; a controller PING reaches the central.
+  await page.getByRole('button', { name: 'Go to the overview' }).click();
+  await page.getByRole('link', { name: 'Pairing settings' }).click();
+  await expect(page.getByRole('heading', { name: 'Gorgone target central' })).toBeVisible();
+  await page.getByRole('button', { name: 'Ping the central' }).click();
+  await expect(page.getByText('central.test')).toBeVisible({ timeout: 20_000 });
+  await expectAccessible(page);
 });

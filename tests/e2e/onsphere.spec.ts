@@ -126,6 +126,10 @@ test('pairs with OnSphere through the wizard, then a value from the form reaches
   await expect(page.getByText(NAME, { exact: true })).toBeVisible();
   await screenshot(page, 'pair-onsphere-done');
   await expectAccessible(page);
+  await page.getByRole('button', { name: 'Go to the overview' }).click();
+  await page.getByRole('link', { name: 'Pairing settings' }).click();
+  await expect(page.getByRole('heading', { name: 'OnSphere target stack' })).toBeVisible();
+  await expect(page.getByText('v1', { exact: true })).toBeVisible();
 
   const ch = await peer.createChannel();
   const q = await ch.assertQueue('', { exclusive: true });

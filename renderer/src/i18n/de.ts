@@ -538,4 +538,10 @@ export const de: Messages = {
     'Nur in den folgenden Ordner; Namen, die ihn verlassen, werden abgelehnt.',
   'settings.gorgoneCopyDir': 'Zielordner',
   'settings.saveCopy': 'PROCESSCOPY speichern',
+
+  'onsphere.current': 'OnSphere-Ziel {name}',
+  'onsphere.stale': 'letzte gültige Konfiguration: Dispatcher nicht erreichbar',
+  'onsphere.pending': 'Werte, die auf den Broker warten',
+  'gorgone.current': 'Gorgone-Ziel {name}',
+  'gorgone.ping': 'Zentrale anpingen',
 };

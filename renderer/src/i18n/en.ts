@@ -521,6 +521,12 @@ export const en = {
   'settings.gorgoneCopyHint': 'Only into the folder below; names escaping it are refused.',
   'settings.gorgoneCopyDir': 'Destination folder',
   'settings.saveCopy': 'Save PROCESSCOPY',
+
+  'onsphere.current': 'OnSphere target {name}',
+  'onsphere.stale': 'last known good: the dispatcher was unreachable',
+  'onsphere.pending': 'Values waiting for the broker',
+  'gorgone.current': 'Gorgone target {name}',
+  'gorgone.ping': 'Ping the central',
 } as const;
 
 export type MessageKey = keyof typeof en;

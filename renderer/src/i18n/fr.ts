@@ -535,4 +535,10 @@ export const fr: Messages = {
     'Uniquement dans le dossier ci-dessous ; les noms qui en sortent sont refusés.',
   'settings.gorgoneCopyDir': 'Dossier de destination',
   'settings.saveCopy': 'Enregistrer PROCESSCOPY',
+
+  'onsphere.current': 'Cible OnSphere {name}',
+  'onsphere.stale': 'dernière configuration valide : répartiteur injoignable',
+  'onsphere.pending': 'Valeurs en attente du courtier',
+  'gorgone.current': 'Cible Gorgone {name}',
+  'gorgone.ping': 'Interroger le central (PING)',
 };

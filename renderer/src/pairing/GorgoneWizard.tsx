@@ -15,6 +15,7 @@ import type { Response } from '../transport/index.ts';
 import { FingerprintCompare, ServerStep, WizardFrame } from './frame.tsx';
 import { PairingProgress } from './IcingaWizard.tsx';
 import { gorgoneAuthorizedClient } from './server-text.ts';
+import { GorgoneTargetStatus } from './TargetStatus.tsx';
 import type { WizardProps } from './wizards.tsx';
 
 const STEPS: MessageKey[] = ['gorgone.step.authorize', 'gorgone.step.connect', 'gorgone.step.done'];
@@ -124,7 +125,7 @@ export function GorgoneWizard(props: WizardProps) {
     </>
   );
 
-  return (
+  const wizard = (
     <WizardFrame steps={STEPS} current={step} server={server} finished={step === 2}>
       <ErrorBanner error={ours.error} onRetry={ours.reload} />
       {errors.general !== undefined && (
@@ -281,5 +282,13 @@ export function GorgoneWizard(props: WizardProps) {
         </div>
       )}
     </WizardFrame>
+  );
+  if (props.existing === undefined) return wizard;
+  return (
+    <>
+      <GorgoneTargetStatus name={props.existing} />
+      <h2 className="section-title">{t('icinga.pairAgain')}</h2>
+      {wizard}
+    </>
   );
 }

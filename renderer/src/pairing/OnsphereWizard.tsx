@@ -16,6 +16,7 @@ import type { Response } from '../transport/index.ts';
 import { PairingProgress } from './IcingaWizard.tsx';
 import { ServerStep, WizardFrame } from './frame.tsx';
 import { ONSPHERE_FILES } from './server-text.ts';
+import { OnsphereTargetStatus } from './TargetStatus.tsx';
 import type { WizardProps } from './wizards.tsx';
 
 const STEPS: MessageKey[] = [
@@ -109,7 +110,7 @@ export function OnsphereWizard(props: WizardProps) {
     </ServerStep>
   );
 
-  return (
+  const wizard = (
     <WizardFrame steps={STEPS} current={step} server={server} finished={step === 2}>
       {errors.general !== undefined && (
         <div className="banner banner-error" role="alert">
@@ -270,5 +271,13 @@ export function OnsphereWizard(props: WizardProps) {
         </div>
       )}
     </WizardFrame>
+  );
+  if (props.existing === undefined) return wizard;
+  return (
+    <>
+      <OnsphereTargetStatus name={props.existing} />
+      <h2 className="section-title">{t('icinga.pairAgain')}</h2>
+      {wizard}
+    </>
   );
 }
