@@ -194,7 +194,8 @@ export class PullNode {
     const data = parseData(message.data);
     switch (message.action) {
       case 'PING':
-        // §8: the central reads data.id and data.data (our subnodes: none).
+        // §8: the central reads data.id and data.data (our subnodes: none) and ignores the
+        // token; an empty one keeps the frame identical to the recorded node's.
         session.sendLine(
           formatResponse('PONG', '', 0, {
             action: 'ping',
