@@ -13,12 +13,15 @@ export interface TestAgent {
 }
 
 /** An agent with its own icinga module instance (isolated from AGENT_MODULES). */
-export async function openIcingaAgent(prefix = 'icinga'): Promise<TestAgent> {
+export async function openIcingaAgent(
+  prefix = 'icinga',
+  moduleOptions: { pendingPollMs?: number } = {},
+): Promise<TestAgent> {
   const { dir, cleanup } = await makeTempDir(prefix);
   const agent = await Agent.open({
     dataDir: dir,
     logToFile: false,
-    modules: [createIcingaModule()],
+    modules: [createIcingaModule(moduleOptions)],
   });
   return {
     agent,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueueItemView } from '../../../main/core/contract/queue.ts';
 import { IcingaMaster, icingaMissing } from '../../peers/icinga2.ts';
+import { pairIcinga } from '../../../main/core/protocols/icinga/pairing.ts';
 import { eventually, openIcingaAgent, pairWithTicket, type TestAgent } from './helpers.ts';
 
 const skip = icingaMissing();
@@ -15,7 +16,7 @@ describe.skipIf(skip !== undefined)('Icinga target behind the durable queue (Age
 
   beforeAll(async () => {
     master = await IcingaMaster.start({
-      agents: [{ cn: CN, services: ['now', ...SERVICES] }],
+      agents: [{ cn: CN, services: ['now', ...SERVICES] }, { cn: 'agent9.test' }],
       masterHosts: ['unrelated.test'],
     });
     t = await openIcingaAgent('icinga-queue');
@@ -106,4 +107,63 @@ describe.skipIf(skip !== undefined)('Icinga target behind the durable queue (Age
       state: 0,
     });
   }, 60_000);
+
+  it('a running agent finishes on-demand pairing by itself once the admin signs, then delivers what was queued', async () => {
+    const late = await openIcingaAgent('icinga-pending', { pendingPollMs: 200 });
+    const lateStop = new AbortController();
+    let lateRun: Promise<void> | undefined;
+    try {
+      const pending = await pairIcinga(late.agent.context, {
+        target: 'p',
+        host: '127.0.0.1',
+        port: master.port,
+        cn: 'agent9.test',
+        trustFingerprint: master.fingerprint,
+        waitSeconds: 0,
+      });
+      expect(pending.state).toBe('pending');
+      const res = await late.agent.api.enqueueCheckResult({
+        targets: ['p'],
+        result: {
+          host: 'agent9.test',
+          state: 2,
+          output: 'queued while pending',
+          performanceData: [],
+        },
+      });
+      lateRun = late.agent.run(lateStop.signal);
+      await new Promise((r) => setTimeout(r, 600));
+      expect((await late.agent.api.getQueueItem({ id: res.items[0]!.id })).state).not.toBe(
+        'delivered',
+      );
+      await master.caSign(pending.requestFingerprint);
+      const delivered = await eventually(
+        async () => {
+          const i = await late.agent.api.getQueueItem({ id: res.items[0]!.id });
+          return i.state === 'delivered' ? i : undefined;
+        },
+        45_000,
+        'delivery after signing',
+      );
+      expect(delivered.state).toBe('delivered');
+      const host = await master.rest(
+        'GET',
+        '/v1/objects/hosts/agent9.test?attrs=state&attrs=last_check_result',
+      );
+      expect(
+        (
+          host.body as {
+            results: Array<{ attrs: { state: number; last_check_result: { output: string } } }>;
+          }
+        ).results[0]?.attrs,
+      ).toMatchObject({
+        state: 1,
+        last_check_result: { output: 'queued while pending' },
+      });
+    } finally {
+      lateStop.abort();
+      await lateRun;
+      await late.close();
+    }
+  }, 90_000);
 });

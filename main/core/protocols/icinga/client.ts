@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../../fsutil.ts';
 import type { CheckResultPayload } from '../../queue/model.ts';
 import { targetSecretName } from '../../secrets.ts';
 import type { TargetRecord, TargetStatus } from '../../targets/driver.ts';
-import { daysLeft, isSelfSigned, verifySignedAnswer } from './certs.ts';
+import { daysLeft, isSelfSigned, requestFingerprint, verifySignedAnswer } from './certs.ts';
 import { executeCommand } from './command-endpoint.ts';
 import {
   checkResultParams,
@@ -24,6 +24,7 @@ import {
   type RpcMessage,
 } from './codec.ts';
 import { icingaTargetConfigSchema, type IcingaTargetConfig } from './config.ts';
+import { requestCertificate } from './pairing.ts';
 import { postCheckResult, type RestTarget } from './rest.ts';
 import { IcingaSession, type SessionTls } from './session.ts';
 
@@ -102,6 +103,13 @@ export class IcingaClient {
     return session;
   }
 
+  /** Connects at once with the stored certificate (after pairing completed). */
+  restartSession(record: TargetRecord): void {
+    const existing = this.#sessions.get(record.name);
+    if (existing === undefined) this.session(record);
+    else existing.reconnect('certificate signed');
+  }
+
   hasSession(name: string): boolean {
     return this.#sessions.has(name);
   }
@@ -130,6 +138,17 @@ export class IcingaClient {
       await postCheckResult(await this.restTarget(record.name, config), result, config.cn, signal);
       this.#recordConfirmed(record.name);
       return;
+    }
+    const files = await this.ctx.identity.readCertificates(record.name);
+    if (files.certPem === undefined || files.caPem === undefined || isSelfSigned(files.certPem)) {
+      // Kept and retried: the running agent completes pairing once the admin signed (§3.5).
+      const hint =
+        files.certPem === undefined
+          ? `pair it first ('outpost icinga pair ${record.name} …')`
+          : `on the master run 'icinga2 ca sign ${requestFingerprint(files.certPem)}'`;
+      throw new AgentError('unauthorized', `target '${record.name}' is not paired yet: ${hint}`, {
+        transient: true,
+      });
     }
     const session = this.session(record);
     const connection = await session.ready(CONNECT_WAIT_MS, signal);
@@ -173,6 +192,61 @@ export class IcingaClient {
     const confirmed = session?.lastConfirmedAt ?? state.lastConfirmedAt;
     if (confirmed !== undefined) out.lastDeliveryAt = confirmed;
     return out;
+  }
+
+  /**
+   * §3.5: a pending target asks again with the same key and self-signed
+   * certificate (same fingerprint, same request on the master) until the admin
+   * signed it. True once signed and stored.
+   */
+  async pollPending(name: string): Promise<boolean> {
+    const record = this.ctx.targets.get(name);
+    const config = this.config(record);
+    const files = await this.ctx.identity.readCertificates(name);
+    const pin = await this.ctx.identity.pin(name);
+    if (
+      files.keyPem === undefined ||
+      files.certPem === undefined ||
+      !isSelfSigned(files.certPem) ||
+      pin === undefined
+    ) {
+      return false;
+    }
+    const ticket = await this.ctx.secrets.get(targetSecretName(name, 'ticket'));
+    const answer = await requestCertificate({
+      host: config.host,
+      port: config.port,
+      endpoint: config.endpoint,
+      keyPem: files.keyPem,
+      certPem: files.certPem,
+      pinned: pin.value.replace(/:/g, '').toLowerCase(),
+      ...(ticket === undefined ? {} : { ticket }),
+    });
+    if (answer.statusCode !== 0 || answer.cert === undefined || answer.ca === undefined)
+      return false;
+    verifySignedAnswer({
+      certPem: answer.cert,
+      caPem: answer.ca,
+      keyPem: files.keyPem,
+      cn: config.cn,
+    });
+    await this.ctx.identity.saveCertificates(name, { certPem: answer.cert, caPem: answer.ca });
+    await this.ctx.secrets.delete(targetSecretName(name, 'ticket'));
+    this.ctx.events.emit('pairing.step', {
+      target: name,
+      kind: 'icinga',
+      step: 'verify',
+      status: 'done',
+      detail: 'signed by the master',
+    });
+    this.ctx.events.emit('notice', {
+      level: 'info',
+      title: 'Icinga pairing complete',
+      body: `${config.endpoint} signed the certificate of ${config.cn}.`,
+      target: name,
+    });
+    this.ctx.log.info('icinga pending request signed', { target: name });
+    return true;
   }
 
   /** REST fallback credentials: our client certificate, or basic auth with the password from the SecretStore. */

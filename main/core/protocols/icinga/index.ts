@@ -18,8 +18,10 @@ import { computeTicket } from './ticket.ts';
 
 /** How long `icingaStatus` waits for a probe connection when no session runs in this process. */
 const STATUS_PROBE_MS = 10_000;
+/** §3.5 ADVICE: while a request waits for `icinga2 ca sign`, ask again every 10–60 s. */
+const PENDING_POLL_MS = 30_000;
 
-export function createIcingaModule(): AgentModule {
+export function createIcingaModule(options: { pendingPollMs?: number } = {}): AgentModule {
   let client: IcingaClient | undefined;
   let running = false;
   const currentClient = (): IcingaClient => {
@@ -43,10 +45,29 @@ export function createIcingaModule(): AgentModule {
         if (record.kind === 'icinga' && !record.paused && (await isPaired(ctx, record.name)))
           c.session(record);
       }
+      // Pending targets (on-demand signing) connect as soon as the admin signed.
+      const poll = setInterval(() => {
+        for (const record of ctx.targets.list()) {
+          if (record.kind !== 'icinga' || record.paused) continue;
+          void c
+            .pollPending(record.name)
+            .then((signed) => {
+              // A session may already exist (a delivery started it) and be waiting to retry.
+              if (signed && running) c.restartSession(ctx.targets.get(record.name));
+            })
+            .catch((error: unknown) =>
+              ctx.log.debug('icinga pending request not signed yet', {
+                target: record.name,
+                error: (error as Error).message,
+              }),
+            );
+        }
+      }, options.pendingPollMs ?? PENDING_POLL_MS);
       await new Promise<void>((resolve) => {
         if (signal.aborted) resolve();
         else signal.addEventListener('abort', () => resolve(), { once: true });
       });
+      clearInterval(poll);
       running = false;
       c.keepProcessAlive = false;
       await c.stopAll();
