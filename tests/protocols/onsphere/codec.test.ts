@@ -242,6 +242,12 @@ describe('topology permissions and reconnect policy (§4.2, §4.7)', () => {
     const cls = (e: unknown) => classifyFailure(e, 'broker').class;
     expect(cls({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:5671' })).toBe('transient');
     expect(cls(new Error('Heartbeat timeout'))).toBe('transient');
+    // Reply codes are matched as AMQP writes them ('403 (ACCESS-REFUSED)'), never inside a port number.
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 65535 }), (port) => {
+        expect(classifyFailure({ code: 'ECONNREFUSED', message: `connect ECONNREFUSED 127.0.0.1:${port}` }, 'b')).toMatchObject({ class: 'transient', code: 'unreachable' });
+      }),
+    );
     expect(cls(new Error("Connection closed: 320 (CONNECTION-FORCED) with message \"CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'\""))).toBe('transient');
     expect(cls({ code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', message: 'x' })).toBe('permanent');
     expect(cls({ code: 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', message: 'x' })).toBe('permanent');

@@ -108,7 +108,7 @@ brokerSuite()('OnSphere connector against a real broker', () => {
   it('answers a request from the stack with its correlation id, and serves metrics on 127.0.0.1', async () => {
     const pool = new ConnectorPool();
     pool.attach(agent.context);
-    pool.setOptions({ metrics: true, requests: true, notices: true });
+    await pool.setOptions({ metrics: true, requests: true, notices: true });
     const connector = await pool.get(agent.context.targets.get('stack'));
     try {
       await connector.session!.ready(20_000);
@@ -175,8 +175,8 @@ brokerSuite()('OnSphere connector against a real broker', () => {
     const port = await freePort();
     const record = agent.context.targets.save('stack', 'onsphere', { ...(agent.context.targets.get('stack').config as object), port });
     const connector = new OnsphereConnector(agent.context, record);
-    await connector.start();
     try {
+      await connector.start();
       expect(connector.current?.stale).toBe(true);
       expect(connector.current?.staleReason).toMatch(/unreachable|ECONNREFUSED/);
       await connector.session!.ready(20_000);
@@ -208,6 +208,18 @@ brokerSuite()('OnSphere connector against a real broker', () => {
       expect(msg.properties.messageId).toBe(messageIdFor(r.itemIds[0]!, 0));
       for (let i = 0; i < 50 && agent.context.queue.get(r.itemIds[0]!)?.state !== 'delivered'; i++) await new Promise((res) => setTimeout(res, 100));
       expect(agent.context.queue.get(r.itemIds[0]!)?.state).toBe('delivered');
+      // The daemon keeps the paired target's request consumer and metrics endpoint up.
+      const rpc = await peer.createChannel();
+      const reply = new Promise<amqp.ConsumeMessage>((resolve) => void rpc.consume('amq.rabbitmq.reply-to', (m) => m && resolve(m), { noAck: true }));
+      await new Promise((res) => setTimeout(res, 100));
+      rpc.publish(EXCHANGES.requests, `request.${NAME}.ping`, Buffer.from('{"action":"ping"}'), { replyTo: 'amq.rabbitmq.reply-to', correlationId: 'daemon-ping', messageId: 'daemon-ping' });
+      const pong = await reply;
+      expect(pong.properties.correlationId).toBe('daemon-ping');
+      expect(parseReply(pong.content)).toMatchObject({ status: 'ok', result: { pong: true, module: NAME } });
+      const status = await agent.api.onsphereStatus({ name: 'stack' });
+      expect(status.session.state).toBe('ready');
+      const metricsPort = (agent.context.targets.get('stack').config as { metricsPort: number }).metricsPort;
+      expect(status.metrics).toEqual({ host: '127.0.0.1', port: metricsPort });
     } finally {
       stop.abort();
       await running;

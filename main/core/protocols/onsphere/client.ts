@@ -226,6 +226,8 @@ export class OnsphereConnector {
 export class ConnectorPool {
   readonly #connectors = new Map<string, Promise<OnsphereConnector>>();
   readonly #started = new Map<string, OnsphereConnector>();
+  readonly #generations = new Map<string, number>();
+  #generation = 0;
   #ctx: AgentContext | undefined;
   #options: ConnectorOptions = {};
 
@@ -233,9 +235,17 @@ export class ConnectorPool {
     this.#ctx = ctx;
   }
 
-  /** The daemon serves metrics and consumes requests. */
-  setOptions(options: ConnectorOptions): void {
+  /**
+   * The daemon serves metrics and consumes requests. Connectors started with
+   * other options (a delivery that ran before the daemon) are stopped, so the
+   * next `get` starts them again with these; their held publishes go back to
+   * the queue as retryable.
+   */
+  async setOptions(options: ConnectorOptions): Promise<void> {
     this.#options = options;
+    this.#generation += 1;
+    const stale = [...this.#generations].filter(([, g]) => g < this.#generation).map(([name]) => name);
+    await Promise.all(stale.map((name) => this.stop(name)));
   }
 
   get(target: TargetRecord): Promise<OnsphereConnector> {
@@ -244,6 +254,7 @@ export class ConnectorPool {
     let connector = this.#connectors.get(target.name);
     if (connector === undefined) {
       const c = new OnsphereConnector(ctx, target, this.#options);
+      this.#generations.set(target.name, this.#generation);
       connector = c.start().then(
         () => {
           this.#started.set(target.name, c);
@@ -273,6 +284,7 @@ export class ConnectorPool {
     const connector = this.#connectors.get(name);
     this.#connectors.delete(name);
     this.#started.delete(name);
+    this.#generations.delete(name);
     const c = await connector?.catch(() => undefined);
     await c?.stop();
   }

@@ -427,13 +427,13 @@ export function classifyFailure(error: unknown, where: string): ClassifiedFailur
   if (has(/ALERT_PROTOCOL_VERSION|protocol version|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE|wrong version number/i)) {
     return { class: 'permanent', code: 'refused', reason: `${where} refused our TLS version (the dispatcher speaks TLS 1.3 only, the broker TLS 1.2 or 1.3)` };
   }
-  if (has(/ACCESS.REFUSED|403/) && has(/EXTERNAL|authentication|login/i)) {
+  if (has(/ACCESS.REFUSED|\b403 \(/) && has(/EXTERNAL|authentication|login/i)) {
     return { class: 'permanent', code: 'unauthorized', reason: `${where} has no user for our certificate's CN (EXTERNAL login refused): the stack must declare this connector` };
   }
   if (has(/SASL mechanism/i)) {
     return { class: 'permanent', code: 'protocol', reason: `${where} does not offer SASL EXTERNAL: the broker needs rabbitmq_auth_mechanism_ssl` };
   }
-  if (has(/Expected ConnectionOpenOk|NOT.ALLOWED|530/)) {
+  if (has(/Expected ConnectionOpenOk|NOT.ALLOWED|\b530 \(/)) {
     return { class: 'permanent', code: 'refused', reason: `${where} refused the vhost (missing, or our user has no permission on it)` };
   }
   if (has(/SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|CERT_SIGNATURE_FAILURE|self.signed/i)) {
@@ -445,13 +445,13 @@ export function classifyFailure(error: unknown, where: string): ClassifiedFailur
   if (has(/CERT_HAS_EXPIRED|CERT_NOT_YET_VALID/)) {
     return { class: 'permanent', code: 'untrusted-peer', reason: `${where}'s certificate is expired or not yet valid` };
   }
-  if (has(/ACCESS.REFUSED|403/)) {
+  if (has(/ACCESS.REFUSED|\b403 \(/)) {
     return { class: 'permanent', code: 'refused', reason: `${where} refused an operation (ACCESS_REFUSED): ${message.slice(0, 200)}` };
   }
-  if (has(/RESOURCE.LOCKED|405/)) {
+  if (has(/RESOURCE.LOCKED|\b405 \(/)) {
     return { class: 'transient', code: 'refused', reason: `${where}: another connection of this connector holds its exclusive queue (is Outpost running twice?)` };
   }
-  if (has(/NOT.FOUND|404/) && has(/exchange/i)) {
+  if (has(/NOT.FOUND|\b404 \(/) && has(/exchange/i)) {
     return { class: 'transient', code: 'refused', reason: `${where}: the stack's exchanges are not declared yet (stack not ready): ${message.slice(0, 200)}` };
   }
   if (has(/ETIMEDOUT|timeout|timed out/i)) return { class: 'transient', code: 'timeout', reason: `${where} did not answer in time` };

@@ -40,7 +40,8 @@ export function createOnsphereModule(): AgentModule {
     },
     async run(ctx, signal) {
       running = true;
-      pool.setOptions({ metrics: true, requests: true, notices: true });
+      // Set before any await: the queue's scheduler starts delivering (pool.get) at the same moment.
+      await pool.setOptions({ metrics: true, requests: true, notices: true });
       const records = ctx.targets.list().filter((t) => t.kind === 'onsphere' && !t.paused);
       await Promise.all([
         ...records.map((record) => keepStarted(ctx, pool, record, signal)),
@@ -51,7 +52,7 @@ export function createOnsphereModule(): AgentModule {
       ]);
       running = false;
       await pool.stopAll();
-      pool.setOptions({});
+      await pool.setOptions({});
     },
   };
 }
