@@ -89,8 +89,20 @@ export class RpcConnection {
   send(message: JsonObject): boolean {
     if (this.#closed)
       throw new AgentError('unreachable', 'the connection to the Icinga master is closed');
+    // Frames written in the same tick (pipelined results) leave in one TLS
+    // write instead of one record and syscall each.
+    if (!this.#corked) {
+      this.#corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        this.socket.uncork();
+      });
+    }
     return this.socket.write(encodeMessage(message));
   }
+
+  #corked = false;
 
   #drain: Promise<void> | undefined;
 
