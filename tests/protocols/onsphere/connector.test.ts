@@ -259,4 +259,24 @@ brokerSuite()('OnSphere connector against a real broker', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--dispatcher HOST\[:PORT\] is required/);
   });
+
+  it('a target created by the installer seed (files stored, no config yet) pairs when the daemon runs', async () => {
+    const seeded = await stack.openAgent('seeded');
+    const files = await seeded.context.identity.saveCertificates('onsphere', { caPem: stack.ca.certPem, certPem: stack.connector.certPem, keyPem: stack.connector.keyPem });
+    seeded.context.targets.save('onsphere', 'onsphere', { host: '127.0.0.1', port: stack.dispatcher.port, caFile: files.caPath, certFile: files.certPath, keyFile: files.keyPath, metricsPort: 0 });
+    const stop = new AbortController();
+    const running = seeded.run(stop.signal);
+    try {
+      let status = await seeded.api.onsphereStatus({ name: 'onsphere' });
+      for (let i = 0; i < 100 && status.session.state !== 'ready'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = await seeded.api.onsphereStatus({ name: 'onsphere' });
+      }
+      expect(status.session.state).toBe('ready');
+      expect(status.config).toMatchObject({ module: NAME, stale: false });
+    } finally {
+      stop.abort();
+      await running;
+    }
+  });
 });
