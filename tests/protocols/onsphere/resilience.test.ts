@@ -108,4 +108,26 @@ brokerSuite()('OnSphere value stream across broker failures', () => {
       await connector.stop();
     }
   });
+
+  it('holds publishes while the broker blocks publishers (memory alarm) and sends them on unblock', async () => {
+    await durableConsumerQueue('blocked');
+    const connector = new OnsphereConnector(agent.context, agent.context.targets.get('stack'));
+    await connector.start();
+    try {
+      await connector.session!.ready(20_000);
+      await stack.broker.ctl(['set_vm_memory_high_watermark', 'absolute', '1']);
+      const pending = Array.from({ length: 50 }, (_, i) => connector.publishValue({ valueId: `blocked.v${i}`, value: i, timestamp: Date.now() }));
+      let settled = false;
+      void Promise.all(pending).then(() => (settled = true));
+      for (let i = 0; i < 50 && connector.session!.detail === undefined; i++) await sleep(100);
+      expect(connector.session!.detail).toMatch(/broker is blocking publishers/);
+      expect(settled).toBe(false);
+      await stack.broker.ctl(['set_vm_memory_high_watermark', '0.4']);
+      expect((await Promise.all(pending)).every((o) => o === 'confirmed')).toBe(true);
+      expect(new Set(await drain('blocked', 50)).size).toBe(50);
+    } finally {
+      await stack.broker.ctl(['set_vm_memory_high_watermark', '0.4']).catch(() => undefined);
+      await connector.stop();
+    }
+  });
 });

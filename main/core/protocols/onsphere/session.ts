@@ -370,6 +370,8 @@ export class OspSession {
     const upFor = Date.now() - this.#live.since;
     this.#live = undefined;
     this.#draining = false;
+    // connection.blocked belongs to the dead connection; a new one starts unblocked.
+    this.#blocked = undefined;
     this.#options.metrics?.up.set(0);
     // Every unconfirmed publish goes back to the head of the line, in order (§4.6).
     const back = [...this.#inFlight].filter((e) => !e.done).sort((a, b) => a.sentAt - b.sentAt);
