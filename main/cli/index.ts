@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { Agent } from '../core/agent.ts';
 import { AgentError, toAgentError } from '../core/errors.ts';
 import { resolveDataDir } from '../core/paths.ts';
+import { tuneForLongRunning } from '../core/runtime-tuning.ts';
 import { AGENT_VERSION } from '../core/version.ts';
 import { UsageError, type CliContext, type CommandSpec } from './command.ts';
 import { COMMANDS } from './commands/index.ts';
@@ -138,6 +139,7 @@ export async function main(argv: string[], streams: Streams = processStreams): P
   const onSignal = (): void => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  if (command.daemon === true) tuneForLongRunning();
   try {
     const output = await command.run(ctx, { options: values, positionals: parsed.positionals });
     if (wantsJson) streams.stdout(`${JSON.stringify(output.data, null, 2)}\n`);

@@ -12,6 +12,8 @@ import Store from 'electron-store';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent } from '../core/agent.ts';
+import { applyPendingSeeds } from '../core/deploy/apply.ts';
+import { tuneForLongRunning } from '../core/runtime-tuning.ts';
 import { dataPaths } from '../core/paths.ts';
 import { FileSecretStore } from '../core/secrets.ts';
 import type { SettingsBackend } from '../core/settings/settings.ts';
@@ -21,6 +23,7 @@ import { expiryNotices, NoticeGate, noticeFromEvent, type DesktopNotice } from '
 import { setUpShellLog } from './logging.ts';
 import { applyLoginItem, loginItemSupported } from './login-item.ts';
 import { SafeStorageSecretStore } from './secrets.ts';
+import { startAutoUpdates } from './updater.ts';
 import { OutpostTray } from './tray.ts';
 import { TRAY_LABELS } from './tray-labels.ts';
 import { trayState } from './tray-state.ts';
@@ -48,6 +51,7 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 async function start(): Promise<void> {
+  tuneForLongRunning();
   await app.whenReady();
   const dataDir =
     process.env.OUTPOST_HOME !== undefined && process.env.OUTPOST_HOME !== ''
@@ -195,6 +199,10 @@ async function start(): Promise<void> {
   await refreshTray();
   await checkExpiry();
 
+  // A silent install may have left pairing parameters (build/README.md), as `outpost run` applies them.
+  for (const seed of await applyPendingSeeds(agent)) log.info('installer seed', { source: seed.source, status: seed.status });
+  const stopUpdates = app.isPackaged ? startAutoUpdates(agent) : () => undefined;
+
   const daemon = new AbortController();
   const running = agent.run(daemon.signal);
   if (!process.argv.includes('--hidden')) openWindow();
@@ -205,6 +213,7 @@ async function start(): Promise<void> {
     event.preventDefault();
     clearInterval(timer);
     clearInterval(expiryTimer);
+    stopUpdates();
     daemon.abort();
     void running
       .then(() => agent.close())

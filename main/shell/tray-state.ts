@@ -37,3 +37,12 @@ export const TRAY_ICON_FILES: Record<TrayState, string> = {
   busy: 'tray-busy.png',
   bad: 'tray-bad.png',
 };
+
+/**
+ * The menu bar of macOS wants template images (black + alpha, recoloured by
+ * the system for light/dark bars): the name must end in `Template`.
+ */
+export function trayIconFile(state: TrayState, platform: NodeJS.Platform): string {
+  const file = TRAY_ICON_FILES[state];
+  return platform === 'darwin' ? file.replace(/\.png$/, 'Template.png') : file;
+}

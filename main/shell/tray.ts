@@ -1,7 +1,7 @@
 import { Menu, nativeImage, Tray } from 'electron';
 import { join } from 'node:path';
 import { trayMenuTemplate, type TrayActions, type TrayView } from './tray-menu.ts';
-import { TRAY_ICON_FILES, type TrayState } from './tray-state.ts';
+import { trayIconFile, type TrayState } from './tray-state.ts';
 
 export class OutpostTray {
   readonly #tray: Tray;
@@ -26,7 +26,7 @@ export class OutpostTray {
   }
 
   #icon(state: TrayState): Electron.NativeImage {
-    // tray-*.png has a tray-*@2x.png sibling, which nativeImage picks up on high-DPI screens.
-    return nativeImage.createFromPath(join(this.#iconsDir, TRAY_ICON_FILES[state]));
+    // Every tray image has an @2x sibling, which nativeImage picks up on high-DPI screens.
+    return nativeImage.createFromPath(join(this.#iconsDir, trayIconFile(state, process.platform)));
   }
 }

@@ -324,13 +324,17 @@ describe('icons', () => {
     }
   });
 
-  it('provides the names main/shell/tray-state.ts loads', async () => {
-    const { TRAY_ICON_FILES } = await import('../../main/shell/tray-state.ts');
-    for (const file of Object.values(TRAY_ICON_FILES)) {
-      expect(pngSize(await readFile(join(BUILD, file)))).toEqual([16, 16]);
-      expect(pngSize(await readFile(join(BUILD, file.replace('.png', '@2x.png'))))).toEqual([
-        32, 32,
-      ]);
+  it('provides the names main/shell/tray-state.ts loads, template images on macOS', async () => {
+    const { TRAY_ICON_FILES, trayIconFile } = await import('../../main/shell/tray-state.ts');
+    for (const state of Object.keys(TRAY_ICON_FILES) as Array<keyof typeof TRAY_ICON_FILES>) {
+      for (const platform of ['win32', 'darwin', 'linux'] as const) {
+        const file = trayIconFile(state, platform);
+        expect(file.endsWith('Template.png')).toBe(platform === 'darwin');
+        expect(pngSize(await readFile(join(BUILD, file)))).toEqual([16, 16]);
+        expect(pngSize(await readFile(join(BUILD, file.replace('.png', '@2x.png'))))).toEqual([
+          32, 32,
+        ]);
+      }
     }
   });
 

@@ -26,6 +26,7 @@ agent.context.settings.update((d) => {
 
 const stop = new AbortController();
 const delivering = agent.run(stop.signal);
+process.stdout.write('READY\n');
 for (let i = from; i < from + count; i++) {
   const { items } = await agent.api.enqueueValue({ targets: ['ack'], value: { valueId: `v${i}`, value: i } });
   process.stdout.write(`ACK ${items[0]!.id}\n`);

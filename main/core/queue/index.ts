@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { AgentHandlers } from '../api.ts';
 import type { AgentContext } from '../context.ts';
 import type { EnqueueResult, QueueItemView, queueContract } from '../contract/queue.ts';
 import type { HandlersOf } from '../contract/define.ts';
 import { AgentError, toAgentError } from '../errors.ts';
 import { ensurePrivateDir } from '../fsutil.ts';
+import { newItemId } from './item-id.ts';
 import { DeliveryLock } from './lock.ts';
 import type { EnqueueRequest, ItemPayload, QueueItem, QueueService } from './model.ts';
 import { Scheduler, type SchedulerOptions } from './scheduler.ts';
@@ -51,7 +51,7 @@ export async function openQueue(ctx: AgentContext, options: QueueOptions = {}): 
       }
       driver.validate?.(target, { payload });
       const item: QueueItem = {
-        id: randomUUID(),
+        id: newItemId(),
         target: name,
         payload,
         state: 'sending',

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { access, link, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentContext } from '../context.ts';
@@ -6,6 +5,7 @@ import { AgentError } from '../errors.ts';
 import type { TargetRecord } from '../targets/driver.ts';
 import type { EnqueueRequest, ItemKind, ItemPayload, ItemState, QueueItem, QueueService } from './model.ts';
 import { policyFor, readQueueSettings, type QueueSettings } from './settings.ts';
+import { newItemId } from './item-id.ts';
 import { copyIntoSpool, removeSpooled } from './spool.ts';
 import type { NewItem, QueueStore, StoredItem } from './store.ts';
 
@@ -102,12 +102,19 @@ export class TransferQueue implements QueueService {
     const settings = readQueueSettings(this.#ctx.settings);
     const now = this.#clock.now();
     const planned: Array<{ request: EnqueueRequest; targets: TargetRecord[] }> = [];
+    // One look at each target per call, however many requests name it.
+    const checked = new Map<string, TargetRecord>();
     for (const request of requests) {
       const names = [...new Set(request.targets)];
       if (names.length === 0) {
         throw new AgentError('invalid-request', 'targets: name at least one paired target', { field: 'targets' });
       }
-      const targets = names.map((name) => this.#checkTarget(name, request.kind));
+      const targets = names.map((name) => {
+        const key = `${name}\0${request.kind}`;
+        let target = checked.get(key);
+        if (target === undefined) checked.set(key, (target = this.#checkTarget(name, request.kind)));
+        return target;
+      });
       planned.push({ request, targets });
     }
 
@@ -124,7 +131,7 @@ export class TransferQueue implements QueueService {
       for (const path of spooled) await removeSpooled(path);
       throw error;
     }
-    const stored = items.map((item) => this.#store.get(item.id)!);
+    const stored = items.map(queuedItem);
     for (const item of stored) this.#emitItem(item);
     for (const wake of this.#wakeListeners) wake();
     return stored;
@@ -146,8 +153,9 @@ export class TransferQueue implements QueueService {
   }
 
   async #materialize(request: EnqueueRequest, targets: TargetRecord[], now: number, spooled: string[]): Promise<NewItem[]> {
-    const ids = targets.map(() => randomUUID());
+    const ids = targets.map(() => newItemId());
     let payloads: ItemPayload[];
+    let payloadJson: string[];
     let bytes: number;
     if (request.kind === 'file') {
       const fileName = request.fileName ?? request.filePath.split(/[\\/]/).pop() ?? '';
@@ -167,6 +175,7 @@ export class TransferQueue implements QueueService {
         payloads.push({ kind: 'file', file: { fileName, size: first.size, sha256: first.sha256, path } });
       }
       bytes = first.size;
+      payloadJson = payloads.map((payload) => JSON.stringify(payload));
     } else {
       const payload: ItemPayload =
         request.kind === 'check-result'
@@ -176,12 +185,15 @@ export class TransferQueue implements QueueService {
             : { kind: 'message', message: request.message };
       for (const target of targets) this.#validate(target, payload);
       payloads = targets.map(() => payload);
-      bytes = Buffer.byteLength(JSON.stringify(payload));
+      const json = JSON.stringify(payload);
+      payloadJson = targets.map(() => json);
+      bytes = Buffer.byteLength(json);
     }
     return targets.map((target, i) => ({
       id: ids[i]!,
       target: target.name,
       payload: payloads[i]!,
+      payloadJson: payloadJson[i]!,
       objectKey: objectKeyOf(payloads[i]!),
       bytesTotal: bytes,
       createdAt: now,
@@ -363,6 +375,23 @@ export class TransferQueue implements QueueService {
 }
 
 export { STATES as ITEM_STATE_ORDER };
+
+/** What a just-inserted row holds, without reading it back. */
+function queuedItem(item: NewItem): QueueItem {
+  return {
+    id: item.id,
+    target: item.target,
+    payload: item.payload,
+    state: 'queued',
+    createdAt: item.createdAt,
+    attempts: 0,
+    nextAttemptAt: item.createdAt,
+    lastError: undefined,
+    bytesTotal: item.bytesTotal,
+    bytesSent: 0,
+    deliveredAt: undefined,
+  };
+}
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

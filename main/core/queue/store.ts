@@ -5,6 +5,8 @@ export interface NewItem {
   id: string;
   target: string;
   payload: ItemPayload;
+  /** The payload serialized once, shared by the items of one fan-out. */
+  payloadJson: string;
   /** host!service of a check result: the unit whose results must never go back in time. */
   objectKey: string | undefined;
   bytesTotal: number;
@@ -73,6 +75,26 @@ CREATE TABLE IF NOT EXISTS items (
 CREATE INDEX IF NOT EXISTS items_target_state ON items(target, state, seq);
 CREATE INDEX IF NOT EXISTS items_state ON items(state, seq);
 CREATE INDEX IF NOT EXISTS items_object ON items(target, object_key, seq) WHERE object_key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS pending_totals (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  count INTEGER NOT NULL,
+  bytes INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO pending_totals (one, count, bytes)
+  SELECT 1, COUNT(*), COALESCE(SUM(bytes_total), 0) FROM items
+  WHERE state IN ('queued', 'sending') AND NOT EXISTS (SELECT 1 FROM pending_totals);
+CREATE TRIGGER IF NOT EXISTS pending_delete AFTER DELETE ON items WHEN old.state IN ('queued', 'sending')
+BEGIN
+  UPDATE pending_totals SET count = count - 1, bytes = bytes - old.bytes_total;
+END;
+CREATE TRIGGER IF NOT EXISTS pending_update AFTER UPDATE OF state, bytes_total ON items
+  WHEN (old.state IN ('queued', 'sending')) OR (new.state IN ('queued', 'sending'))
+BEGIN
+  UPDATE pending_totals SET
+    count = count - (old.state IN ('queued', 'sending')) + (new.state IN ('queued', 'sending')),
+    bytes = bytes - (CASE WHEN old.state IN ('queued', 'sending') THEN old.bytes_total ELSE 0 END)
+                  + (CASE WHEN new.state IN ('queued', 'sending') THEN new.bytes_total ELSE 0 END);
+END;
 CREATE TABLE IF NOT EXISTS drops (
   target TEXT NOT NULL,
   reason TEXT NOT NULL,
@@ -95,11 +117,14 @@ export class QueueStore {
   readonly #nextQueued: StatementSync;
   readonly #setState: StatementSync;
   readonly #dataVersion: StatementSync;
+  readonly #pending: StatementSync;
+  readonly #addPending: StatementSync;
 
   constructor(path: string) {
     this.#db = new DatabaseSync(path);
     this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;');
-    this.#db.exec(SCHEMA);
+    // One transaction: the totals are seeded and their triggers exist before any other process inserts.
+    this.transaction(() => this.#db.exec(SCHEMA));
     this.#insert = this.#db.prepare(
       `INSERT INTO items (id, target, kind, payload, object_key, state, created_at, next_attempt_at, bytes_total, updated_at)
        VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
@@ -112,21 +137,30 @@ export class QueueStore {
       `UPDATE items SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, bytes_sent = ?, delivered_at = ?, updated_at = ? WHERE id = ?`,
     );
     this.#dataVersion = this.#db.prepare('PRAGMA data_version');
+    this.#pending = this.#db.prepare('SELECT count, bytes FROM pending_totals WHERE one = 1');
+    this.#addPending = this.#db.prepare('UPDATE pending_totals SET count = count + ?, bytes = bytes + ? WHERE one = 1');
   }
 
   close(): void {
     this.#db.close();
   }
 
-  /** All-or-nothing insert of one enqueue call's items. */
+  /**
+   * All-or-nothing insert of one enqueue call's items. The pending totals get
+   * one update per call here rather than a trigger per row (a per-row trigger
+   * cost 40% of batched enqueue); updates and deletes keep their triggers.
+   */
   insert(items: readonly NewItem[]): void {
     this.transaction(() => {
+      let bytes = 0;
+      for (const item of items) bytes += item.bytesTotal;
+      this.#addPending.run(items.length, bytes);
       for (const item of items) {
         this.#insert.run(
           item.id,
           item.target,
           item.payload.kind,
-          JSON.stringify(item.payload),
+          item.payloadJson,
           item.objectKey ?? null,
           item.createdAt,
           item.createdAt,
@@ -230,14 +264,14 @@ export class QueueStore {
       .all() as unknown as StateCount[];
   }
 
-  /** Bytes and count of items still to deliver (queued or sending). */
-  pending(target?: string): { count: number; bytes: number } {
-    const sql = `SELECT COUNT(*) AS count, COALESCE(SUM(bytes_total), 0) AS bytes FROM items WHERE state IN ('queued', 'sending')${target === undefined ? '' : ' AND target = ?'}`;
-    const row = (target === undefined ? this.#db.prepare(sql).get() : this.#db.prepare(sql).get(target)) as {
-      count: number;
-      bytes: number;
-    };
-    return row;
+  /**
+   * Bytes and count of items still to deliver (queued or sending), kept by
+   * triggers in the same transactions as the items: the cap check on every
+   * enqueue reads one row instead of scanning a million.
+   */
+  pending(): { count: number; bytes: number } {
+    const row = this.#pending.get() as { count: number; bytes: number } | undefined;
+    return { count: Number(row?.count ?? 0), bytes: Number(row?.bytes ?? 0) };
   }
 
   /** Oldest queued items first: what a "drop oldest" policy removes. */

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { AgentError } from '../errors.ts';
 import {
   CURRENT_SETTINGS_VERSION,
@@ -41,6 +42,8 @@ export function migrateSettings(
 
 export class Settings {
   readonly #backend: SettingsBackend;
+  /** The last parse, valid while the file is the same inode, size and mtime. */
+  #cache: { stamp: string; data: SettingsData } | undefined;
 
   constructor(backend: SettingsBackend) {
     this.#backend = backend;
@@ -53,9 +56,19 @@ export class Settings {
     return this.#backend.path;
   }
 
-  /** Reads the file afresh: the CLI and the daemon may both write it. */
+  /**
+   * The file as it is now: the CLI and the daemon may both write it. Writes
+   * are atomic renames, so a new inode, size or mtime means a new file; an
+   * unchanged one is served from the last parse, frozen so no caller can
+   * alter what the next caller reads (a hot path: the queue reads its caps
+   * and targets on every enqueue).
+   */
   read(): SettingsData {
-    return this.#parse(migrateSettings({ ...this.#backend.store }));
+    const stamp = fileStamp(this.#backend.path);
+    if (stamp !== undefined && this.#cache?.stamp === stamp) return this.#cache.data;
+    const data = deepFreeze(this.#parse(migrateSettings({ ...this.#backend.store })));
+    this.#cache = stamp === undefined ? undefined : { stamp, data };
+    return data;
   }
 
   /** A section another module owns, raw; that module validates it. */
@@ -86,6 +99,24 @@ export class Settings {
   }
 
   #write(data: SettingsData): void {
+    this.#cache = undefined;
     this.#backend.store = data as Record<string, unknown>;
   }
+}
+
+function fileStamp(path: string): string | undefined {
+  try {
+    const info = statSync(path, { bigint: true });
+    return `${info.ino}:${info.size}:${info.mtimeNs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
