@@ -18,8 +18,18 @@ export const boundaryRules = [
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'electron', message: 'main/core must run on plain Node: pass what you need in from main/shell.' }],
-          patterns: [{ group: ['electron/*', '**/shell/**'], message: 'main/core must not depend on the Electron shell.' }],
+          paths: [
+            {
+              name: 'electron',
+              message: 'main/core must run on plain Node: pass what you need in from main/shell.',
+            },
+          ],
+          patterns: [
+            {
+              group: ['electron/*', '**/shell/**'],
+              message: 'main/core must not depend on the Electron shell.',
+            },
+          ],
         },
       ],
     },
@@ -30,7 +40,10 @@ export const boundaryRules = [
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'The renderer is sandboxed: no Node built-ins.' })),
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'The renderer is sandboxed: no Node built-ins.',
+          })),
           patterns: [
             {
               group: ['**/main/core/api', '**/main/core/api.ts'],
@@ -39,7 +52,8 @@ export const boundaryRules = [
             },
             {
               regex: '(^|/)main/(?!core/api(\\.ts)?$)|^electron$',
-              message: 'The renderer reaches the agent only through window.outpost (the AgentApi contract).',
+              message:
+                'The renderer reaches the agent only through window.outpost (the AgentApi contract).',
             },
           ],
         },
@@ -52,7 +66,10 @@ export const boundaryRules = [
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'The preload exposes the AgentApi and nothing else.' })),
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'The preload exposes the AgentApi and nothing else.',
+          })),
           patterns: [
             {
               regex: '(^|/)main/(?!core/(api|errors)(\\.ts)?$)',
@@ -66,13 +83,25 @@ export const boundaryRules = [
 ];
 
 export default tseslint.config(
-  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'tests/fixtures/**', 'test-results/**', 'playwright-report/**'] },
+  {
+    ignores: [
+      'out/**',
+      'dist/**',
+      'node_modules/**',
+      'tests/fixtures/**',
+      'test-results/**',
+      'playwright-report/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.node }, ecmaVersion: 2023, sourceType: 'module' },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-non-null-assertion': 'off',
       'no-empty': ['error', { allowEmptyCatch: true }],
     },

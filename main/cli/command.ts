@@ -70,7 +70,11 @@ export function flag(args: CommandArgs, name: string): boolean {
   return args.options[name] === true;
 }
 
-export function integerOption(args: CommandArgs, name: string, fallback?: number): number | undefined {
+export function integerOption(
+  args: CommandArgs,
+  name: string,
+  fallback?: number,
+): number | undefined {
   const raw = stringOption(args, name);
   if (raw === undefined) return fallback;
   if (!/^-?\d+$/.test(raw)) throw new UsageError(`--${name} must be a whole number, got '${raw}'`);

@@ -62,7 +62,10 @@ export function helpText(words: string[] = []): string {
   }
   const scoped = COMMANDS.filter((c) => words.every((w, i) => c.path[i] === w));
   const list = (scoped.length > 0 ? scoped : COMMANDS)
-    .map((c) => `  outpost ${c.path.join(' ')}${c.usage === undefined ? '' : ` ${c.usage}`}\n      ${c.summary}`)
+    .map(
+      (c) =>
+        `  outpost ${c.path.join(' ')}${c.usage === undefined ? '' : ` ${c.usage}`}\n      ${c.summary}`,
+    )
     .join('\n');
   return [
     'Outpost: the monitoring agent (Centreon Gorgone, Pandora FMS Tentacle, Icinga 2, OnSphere).',
@@ -90,12 +93,18 @@ export async function main(argv: string[], streams: Streams = processStreams): P
     words.push(arg);
   }
   const wantsJson = argv.includes('--json');
-  const fail = (code: number, error: { message: string; code?: string; field?: string | undefined }): number => {
+  const fail = (
+    code: number,
+    error: { message: string; code?: string; field?: string | undefined },
+  ): number => {
     if (wantsJson) {
-      streams.stderr(`${JSON.stringify({ error: { code: error.code ?? 'usage', message: error.message, field: error.field } })}\n`);
+      streams.stderr(
+        `${JSON.stringify({ error: { code: error.code ?? 'usage', message: error.message, field: error.field } })}\n`,
+      );
     } else {
       streams.stderr(`outpost: ${error.message}\n`);
-      if (code === EXIT_USAGE) streams.stderr(`Try 'outpost ${words.slice(0, 2).join(' ')} --help'.\n`.replace('  ', ' '));
+      if (code === EXIT_USAGE)
+        streams.stderr(`Try 'outpost ${words.slice(0, 2).join(' ')} --help'.\n`.replace('  ', ' '));
     }
     return code;
   };
@@ -110,11 +119,15 @@ export async function main(argv: string[], streams: Streams = processStreams): P
       strict: true,
     });
   } catch (error) {
-    return fail(EXIT_USAGE, { message: (error as Error).message.split('\n')[0] ?? 'bad arguments' });
+    return fail(EXIT_USAGE, {
+      message: (error as Error).message.split('\n')[0] ?? 'bad arguments',
+    });
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   if (values.version === true) {
-    streams.stdout(wantsJson ? `${JSON.stringify({ version: AGENT_VERSION })}\n` : `outpost ${AGENT_VERSION}\n`);
+    streams.stdout(
+      wantsJson ? `${JSON.stringify({ version: AGENT_VERSION })}\n` : `outpost ${AGENT_VERSION}\n`,
+    );
     return EXIT_OK;
   }
   if (values.help === true || words.length === 0) {
@@ -143,13 +156,21 @@ export async function main(argv: string[], streams: Streams = processStreams): P
   try {
     const output = await command.run(ctx, { options: values, positionals: parsed.positionals });
     if (wantsJson) streams.stdout(`${JSON.stringify(output.data, null, 2)}\n`);
-    else if (output.human !== undefined) streams.stdout(output.human.endsWith('\n') ? output.human : `${output.human}\n`);
+    else if (output.human !== undefined)
+      streams.stdout(output.human.endsWith('\n') ? output.human : `${output.human}\n`);
     return output.exitCode ?? EXIT_OK;
   } catch (error) {
     if (error instanceof UsageError) return fail(EXIT_USAGE, { message: error.message });
     const agentError = toAgentError(error);
-    const code = agentError instanceof AgentError && agentError.code === 'invalid-request' ? EXIT_USAGE : EXIT_FAILURE;
-    return fail(code, { message: agentError.message, code: agentError.code, field: agentError.field });
+    const code =
+      agentError instanceof AgentError && agentError.code === 'invalid-request'
+        ? EXIT_USAGE
+        : EXIT_FAILURE;
+    return fail(code, {
+      message: agentError.message,
+      code: agentError.code,
+      field: agentError.field,
+    });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -65,7 +65,7 @@ export class Agent {
     await ensurePrivateDir(paths.root);
     const logSink = new FileLogSink(
       options.logToFile === false ? undefined : paths.logsDir,
-      options.logLevel ?? ((process.env.OUTPOST_LOG_LEVEL as LogLevel | undefined) ?? 'info'),
+      options.logLevel ?? (process.env.OUTPOST_LOG_LEVEL as LogLevel | undefined) ?? 'info',
     );
     const secrets = options.secrets ?? new FileSecretStore(paths.secretsFile);
     const settings = new Settings(options.settingsBackend ?? openConfBackend(paths.root));
@@ -73,7 +73,8 @@ export class Agent {
     logSink.onLine((line) => events.emit('log', line));
     const modules = options.modules ?? AGENT_MODULES;
     const targets = new TargetRegistry(settings);
-    for (const module of modules) for (const driver of module.drivers ?? []) targets.registerDriver(driver);
+    for (const module of modules)
+      for (const driver of module.drivers ?? []) targets.registerDriver(driver);
 
     const context: AgentContext = {
       version: AGENT_VERSION,
@@ -128,7 +129,9 @@ export class Agent {
       .filter((m) => m.run !== undefined)
       .map((m) =>
         m.run!(this.context, signal).catch((error: unknown) => {
-          this.context.log.error(`${m.name} stopped with an error`, { error: toAgentError(error).message });
+          this.context.log.error(`${m.name} stopped with an error`, {
+            error: toAgentError(error).message,
+          });
         }),
       );
     if (this.#queue.run !== undefined) runs.push(this.#queue.run(signal));

@@ -46,5 +46,11 @@ export function isAgentMethod(name: unknown): name is AgentMethod {
   return typeof name === 'string' && Object.hasOwn(agentContract, name);
 }
 
-export type { AgentInfo, IdentitySummary, PairingStep, TargetSummary, ThumbprintResult } from './contract/core.ts';
+export type {
+  AgentInfo,
+  IdentitySummary,
+  PairingStep,
+  TargetSummary,
+  ThumbprintResult,
+} from './contract/core.ts';
 export type { SerializedAgentError } from './errors.ts';

@@ -38,15 +38,21 @@ export function createCoreHandlers(ctx: AgentContext): HandlersOf<typeof coreCon
       try {
         pem = await readFile(keyPath, 'utf8');
       } catch (error) {
-        throw new AgentError('not-found', `cannot read key file '${keyPath}': ${(error as Error).message}`, {
-          field: 'keyPath',
-        });
+        throw new AgentError(
+          'not-found',
+          `cannot read key file '${keyPath}': ${(error as Error).message}`,
+          {
+            field: 'keyPath',
+          },
+        );
       }
       let key;
       try {
         key = publicKeyFromPem(pem);
       } catch (error) {
-        throw new AgentError('invalid-request', `${keyPath}: ${(error as Error).message}`, { field: 'keyPath' });
+        throw new AgentError('invalid-request', `${keyPath}: ${(error as Error).message}`, {
+          field: 'keyPath',
+        });
       }
       return { thumbprint: jwkThumbprint(key), bits: rsaBits(key), source: keyPath };
     },
@@ -55,7 +61,14 @@ export function createCoreHandlers(ctx: AgentContext): HandlersOf<typeof coreCon
       return ctx.targets.list().map((t): TargetSummary => {
         const driver = ctx.targets.hasDriver(t.kind) ? ctx.targets.driver(t.kind) : undefined;
         const status = driver?.status?.(t) ?? { state: 'idle' as const };
-        return { name: t.name, kind: t.kind, paused: t.paused, createdAt: t.createdAt, config: t.config, status };
+        return {
+          name: t.name,
+          kind: t.kind,
+          paused: t.paused,
+          createdAt: t.createdAt,
+          config: t.config,
+          status,
+        };
       });
     },
 
@@ -75,7 +88,10 @@ export function createCoreHandlers(ctx: AgentContext): HandlersOf<typeof coreCon
 
     async updateAgentSettings(patch) {
       return ctx.settings.update((draft) => {
-        Object.assign(draft.agent, Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)));
+        Object.assign(
+          draft.agent,
+          Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
+        );
       });
     },
 

@@ -21,7 +21,8 @@ export interface Logger {
 }
 
 /** Field names whose values never reach a log, at any level. */
-const SECRET_FIELD = /pass(word|phrase)?|secret|private|ticket|token|^key$|keyPem|aes|session.?key|credential/i;
+const SECRET_FIELD =
+  /pass(word|phrase)?|secret|private|ticket|token|^key$|keyPem|aes|session.?key|credential/i;
 const PEM_BLOCK = /-----BEGIN [A-Z ]+-----[\s\S]*?-----END [A-Z ]+-----/g;
 
 export function redact(value: unknown, depth = 0): unknown {

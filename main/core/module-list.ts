@@ -6,4 +6,10 @@ import { onsphereModule } from './protocols/onsphere/index.ts';
 import { tentacleModule } from './protocols/tentacle/index.ts';
 
 /** Every module of the agent, in start order. Each protocol's issue adds its own line. */
-export const AGENT_MODULES: readonly AgentModule[] = [icingaModule, tentacleModule, onsphereModule, checksModule, gorgoneModule];
+export const AGENT_MODULES: readonly AgentModule[] = [
+  icingaModule,
+  tentacleModule,
+  onsphereModule,
+  checksModule,
+  gorgoneModule,
+];

@@ -21,7 +21,10 @@ export function defaultDataDir(
 }
 
 /** `--data-dir` flag > `OUTPOST_HOME` > the OS default. */
-export function resolveDataDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+export function resolveDataDir(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   if (flag !== undefined && flag !== '') return flag;
   const fromEnv = env.OUTPOST_HOME;
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;

@@ -21,9 +21,14 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, prefix =
 }
 
 /** The check every entry (IPC, WebSocket, CLI) runs before a request reaches a handler. */
-export function parseRequest(methodName: unknown, raw: unknown): { method: AgentMethod; request: unknown } {
+export function parseRequest(
+  methodName: unknown,
+  raw: unknown,
+): { method: AgentMethod; request: unknown } {
   if (!isAgentMethod(methodName)) {
-    throw new AgentError('invalid-request', `unknown method '${String(methodName)}'`, { field: 'method' });
+    throw new AgentError('invalid-request', `unknown method '${String(methodName)}'`, {
+      field: 'method',
+    });
   }
   const spec = agentContract[methodName];
   return { method: methodName, request: parseWith(spec.request, raw ?? {}) };

@@ -200,7 +200,8 @@ async function start(): Promise<void> {
   await checkExpiry();
 
   // A silent install may have left pairing parameters (build/README.md), as `outpost run` applies them.
-  for (const seed of await applyPendingSeeds(agent)) log.info('installer seed', { source: seed.source, status: seed.status });
+  for (const seed of await applyPendingSeeds(agent))
+    log.info('installer seed', { source: seed.source, status: seed.status });
   const stopUpdates = app.isPackaged ? startAutoUpdates(agent) : () => undefined;
 
   const daemon = new AbortController();

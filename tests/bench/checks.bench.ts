@@ -36,22 +36,49 @@ function memoryQueue(): QueueService & { enqueueMany: EnqueueMany } {
   let id = 0;
   const enqueueMany: EnqueueMany = async (requests) =>
     requests.flatMap((request) => {
-      if (request.kind !== 'check-result') throw new Error(`the bench only queues check results, not ${request.kind}`);
-      return request.targets.map((target) => ({ id: String(++id), target, payload: { kind: 'check-result' as const, result: request.result }, state: 'queued' as const, createdAt: Date.now(), attempts: 0, nextAttemptAt: 0, lastError: undefined, bytesTotal: 0, bytesSent: 0, deliveredAt: undefined }));
+      if (request.kind !== 'check-result')
+        throw new Error(`the bench only queues check results, not ${request.kind}`);
+      return request.targets.map((target) => ({
+        id: String(++id),
+        target,
+        payload: { kind: 'check-result' as const, result: request.result },
+        state: 'queued' as const,
+        createdAt: Date.now(),
+        attempts: 0,
+        nextAttemptAt: 0,
+        lastError: undefined,
+        bytesTotal: 0,
+        bytesSent: 0,
+        deliveredAt: undefined,
+      }));
     });
   return { enqueueMany, enqueue: (r) => enqueueMany([r]), get: () => undefined };
 }
 
 /** Runs the checks for WINDOW_MS into `which` queue; returns CPU share and latencies. */
-async function runWindow(ctx: BenchContext, which: 'durable' | 'memory'): Promise<{ share: number; wallMs: number; latencies: number[] }> {
-  const agent = await Agent.open({ dataDir: join(ctx.tmpDir, `checks-bench-${which}`), logToFile: false });
+async function runWindow(
+  ctx: BenchContext,
+  which: 'durable' | 'memory',
+): Promise<{ share: number; wallMs: number; latencies: number[] }> {
+  const agent = await Agent.open({
+    dataDir: join(ctx.tmpDir, `checks-bench-${which}`),
+    logToFile: false,
+  });
   agent.context.settings.update((draft) => {
     draft.targets.ic = {
       name: 'ic',
       kind: 'icinga',
       createdAt: new Date().toISOString(),
       paused: false,
-      config: { host: '127.0.0.1', port: 5665, endpoint: 'master.test', cn: 'bench.test', zone: 'bench.test', transport: 'cluster', commandEndpoint: {} },
+      config: {
+        host: '127.0.0.1',
+        port: 5665,
+        endpoint: 'master.test',
+        cn: 'bench.test',
+        zone: 'bench.test',
+        transport: 'cluster',
+        commandEndpoint: {},
+      },
     };
     (draft as Record<string, unknown>).checks = {
       definitions: Array.from({ length: CHECKS }, (_, i) => ({
@@ -67,7 +94,9 @@ async function runWindow(ctx: BenchContext, which: 'durable' | 'memory'): Promis
   const latencies: number[] = [];
   const measure = (requests: readonly EnqueueRequest[]): void => {
     const now = Date.now();
-    for (const r of requests) if (r.kind === 'check-result' && r.result.scheduleStart !== undefined) latencies.push(now - r.result.scheduleStart * 1000);
+    for (const r of requests)
+      if (r.kind === 'check-result' && r.result.scheduleStart !== undefined)
+        latencies.push(now - r.result.scheduleStart * 1000);
   };
   const many = (inner as QueueService & { enqueueMany?: EnqueueMany }).enqueueMany?.bind(inner);
   agent.context.queue = {
@@ -113,7 +142,11 @@ export default async function checksBench(ctx: BenchContext): Promise<void> {
       const due = Math.floor(((performance.now() - start) / 1000) * rate);
       while (spawned < due) {
         spawned++;
-        const p = new Promise<void>((resolve) => spawn('/bin/true', [], { stdio: ['ignore', 'pipe', 'pipe'] }).once('close', () => resolve()));
+        const p = new Promise<void>((resolve) =>
+          spawn('/bin/true', [], { stdio: ['ignore', 'pipe', 'pipe'] }).once('close', () =>
+            resolve(),
+          ),
+        );
         inFlight.add(p);
         void p.then(() => inFlight.delete(p));
       }
@@ -122,7 +155,9 @@ export default async function checksBench(ctx: BenchContext): Promise<void> {
     await Promise.all(inFlight);
   });
 
-  ctx.log(`durable: ${durable.latencies.length} results in ${(durable.wallMs / 1000).toFixed(1)} s; in-memory: ${memory.latencies.length}; bare loop spawned ${spawned}`);
+  ctx.log(
+    `durable: ${durable.latencies.length} results in ${(durable.wallMs / 1000).toFixed(1)} s; in-memory: ${memory.latencies.length}; bare loop spawned ${spawned}`,
+  );
   for (const [label, run] of [
     ['durable queue', durable],
     ['in-memory queue', memory],
@@ -135,8 +170,25 @@ export default async function checksBench(ctx: BenchContext): Promise<void> {
       baselineLabel: 'bare spawn loop, same rate',
       higherIsBetter: false,
     });
-    ctx.row({ metric: `schedule → queued median, ${label}`, ours: percentile(run.latencies, 50), unit: 'ms', higherIsBetter: false });
-    ctx.row({ metric: `schedule → queued p99, ${label}`, ours: percentile(run.latencies, 99), unit: 'ms', higherIsBetter: false });
-    ctx.row({ metric: `results per second, ${label}`, ours: (run.latencies.length / run.wallMs) * 1000, unit: 'per s', baseline: rate, baselineLabel: 'scheduled rate', higherIsBetter: true });
+    ctx.row({
+      metric: `schedule → queued median, ${label}`,
+      ours: percentile(run.latencies, 50),
+      unit: 'ms',
+      higherIsBetter: false,
+    });
+    ctx.row({
+      metric: `schedule → queued p99, ${label}`,
+      ours: percentile(run.latencies, 99),
+      unit: 'ms',
+      higherIsBetter: false,
+    });
+    ctx.row({
+      metric: `results per second, ${label}`,
+      ours: (run.latencies.length / run.wallMs) * 1000,
+      unit: 'per s',
+      baseline: rate,
+      baselineLabel: 'scheduled rate',
+      higherIsBetter: true,
+    });
   }
 }

@@ -7,9 +7,18 @@
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Dealer, Router } from 'zeromq';
-import { generateRsaKeyPair, jwkThumbprint, parsePublicKey } from '../../main/core/identity/keys.ts';
+import {
+  generateRsaKeyPair,
+  jwkThumbprint,
+  parsePublicKey,
+} from '../../main/core/identity/keys.ts';
 import { createLogger, FileLogSink } from '../../main/core/log.ts';
-import { formatKeyMessage, randomSessionKeys, rsaDecryptor, rsaEncrypt } from '../../main/core/protocols/gorgone/codec.ts';
+import {
+  formatKeyMessage,
+  randomSessionKeys,
+  rsaDecryptor,
+  rsaEncrypt,
+} from '../../main/core/protocols/gorgone/codec.ts';
 import { GorgoneController } from '../../main/core/protocols/gorgone/controller.ts';
 import { HistoryStore } from '../../main/core/protocols/gorgone/history.ts';
 import { GorgoneListener } from '../../main/core/protocols/gorgone/listener.ts';
@@ -22,7 +31,10 @@ const PINGS = 3_000;
 const log = createLogger(new FileLogSink(undefined, 'error'), 'bench');
 
 async function rawRoundTrip(endpoint: string, frame: string, count: number): Promise<number> {
-  const dealer = new Dealer({ routingId: `gorgone-raw-${Math.random().toString(16).slice(2)}`, linger: 0 });
+  const dealer = new Dealer({
+    routingId: `gorgone-raw-${Math.random().toString(16).slice(2)}`,
+    linger: 0,
+  });
   dealer.connect(endpoint);
   const start = process.hrtime.bigint();
   for (let i = 0; i < count; i++) {
@@ -58,7 +70,10 @@ export default async function gorgoneBench(ctx: BenchContext): Promise<void> {
     nodeId: '1',
     privateKeyPem: nodeKey.privateKeyPem,
     publicKeyPem: nodeKey.publicKeyPem,
-    authorizedClients: () => [...centralKeys.values()].map((k) => ({ thumbprint: jwkThumbprint(parsePublicKey(k.publicKeyPem)) })),
+    authorizedClients: () =>
+      [...centralKeys.values()].map((k) => ({
+        thumbprint: jwkThumbprint(parsePublicKey(k.publicKeyPem)),
+      })),
     env: { history, commandPolicy: DISABLED_COMMAND_POLICY, processcopy: { enabled: false }, log },
     log,
     rotationSeconds: 86_400,
@@ -72,11 +87,21 @@ export default async function gorgoneBench(ctx: BenchContext): Promise<void> {
     await writeFile(keyFile, key.privateKeyPem, { mode: 0o600 });
     await writeFile(pubFile, key.publicKeyPem);
     const ours = await medianMs(HANDSHAKES, async () => {
-      const clientKey = { privateKeyPem: await readFile(keyFile, 'utf8'), publicKeyPem: await readFile(pubFile, 'utf8') };
-      const controller = await GorgoneController.connect({ endpoint, clientKey, trust: { thumbprint: trust }, log });
+      const clientKey = {
+        privateKeyPem: await readFile(keyFile, 'utf8'),
+        publicKeyPem: await readFile(pubFile, 'utf8'),
+      };
+      const controller = await GorgoneController.connect({
+        endpoint,
+        clientKey,
+        trust: { thumbprint: trust },
+        log,
+      });
       controller.close();
     });
-    const raw = await medianMs(HANDSHAKES, () => rawRoundTrip(echo.lastEndpoint!, '[GETPUBKEY]', 1));
+    const raw = await medianMs(HANDSHAKES, () =>
+      rawRoundTrip(echo.lastEndpoint!, '[GETPUBKEY]', 1),
+    );
     ctx.row({
       metric: `Gorgone handshake, ${bits}-bit client key, 4096-bit server key (key files loaded; GETPUBKEY, pin, HELO, KEY)`,
       ours,
@@ -89,7 +114,10 @@ export default async function gorgoneBench(ctx: BenchContext): Promise<void> {
 
   // [KEY] decryption: the runtime's PKCS#1 v1.5 (implicit rejection) vs node-forge's pure JS fallback.
   const key4096 = await generateRsaKeyPair(4096);
-  const keyAnswer = rsaEncrypt(parsePublicKey(key4096.publicKeyPem), formatKeyMessage(randomSessionKeys('central')));
+  const keyAnswer = rsaEncrypt(
+    parsePublicKey(key4096.publicKeyPem),
+    formatKeyMessage(randomSessionKeys('central')),
+  );
   const nodeEngine = rsaDecryptor(key4096.privateKeyPem, 'node');
   const forgeEngine = rsaDecryptor(key4096.privateKeyPem, 'forge');
   ctx.row({
@@ -103,7 +131,12 @@ export default async function gorgoneBench(ctx: BenchContext): Promise<void> {
 
   // PING → PONG over one session: our controller against our push listener (both sides ours).
   const central = centralKeys.get(2048)!;
-  const controller = await GorgoneController.connect({ endpoint, clientKey: central, trust: { thumbprint: trust }, log });
+  const controller = await GorgoneController.connect({
+    endpoint,
+    clientKey: central,
+    trust: { thumbprint: trust },
+    log,
+  });
   for (let i = 0; i < 200; i++) await controller.ping();
   const start = process.hrtime.bigint();
   for (let i = 0; i < PINGS; i++) await controller.ping();
@@ -111,7 +144,8 @@ export default async function gorgoneBench(ctx: BenchContext): Promise<void> {
   // Same sizes on the wire: an encrypted PING request and a PONG-sized answer, echoed without crypto.
   const rawMs = await rawRoundTrip(echo.lastEndpoint!, 'x'.repeat(216), PINGS);
   ctx.row({
-    metric: 'Gorgone PING→PONG round trips over one session (controller → push listener, AES both ways)',
+    metric:
+      'Gorgone PING→PONG round trips over one session (controller → push listener, AES both ways)',
     ours: (PINGS / oursMs) * 1000,
     unit: 'per s',
     baseline: (PINGS / rawMs) * 1000,

@@ -1,6 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
 import forge from 'node-forge';
-import { generateRsaKeyPair, jwkThumbprint, publicKeyFromPem } from '../../main/core/identity/keys.ts';
+import {
+  generateRsaKeyPair,
+  jwkThumbprint,
+  publicKeyFromPem,
+} from '../../main/core/identity/keys.ts';
 import { medianMs, type BenchContext } from './harness.ts';
 
 /** Issue #2 seed bench: RSA keygen and JWK thumbprints, node:crypto vs node-forge (pure JS). */
@@ -31,8 +35,13 @@ export default async function identityBench(ctx: BenchContext): Promise<void> {
   const forgeThumb = await medianMs(3, () => {
     for (let i = 0; i < n; i++) {
       const key = forge.pki.publicKeyFromPem(pem);
-      const b64u = (hex: string): string => Buffer.from(hex.length % 2 === 1 ? `0${hex}` : hex, 'hex').toString('base64url');
-      const jwk = JSON.stringify({ e: b64u(key.e.toString(16)), kty: 'RSA', n: b64u(key.n.toString(16)) });
+      const b64u = (hex: string): string =>
+        Buffer.from(hex.length % 2 === 1 ? `0${hex}` : hex, 'hex').toString('base64url');
+      const jwk = JSON.stringify({
+        e: b64u(key.e.toString(16)),
+        kty: 'RSA',
+        n: b64u(key.n.toString(16)),
+      });
       const md = forge.md.sha256.create();
       md.update(jwk);
       Buffer.from(md.digest().getBytes(), 'binary').toString('base64url');

@@ -18,7 +18,13 @@ const ROUNDS = 5;
 
 /** Raw amqplib: a confirm channel, up to `window` unconfirmed, same messages as ours. */
 async function rawRate(stack: Stack, n: number): Promise<number> {
-  const conn = await amqp.connect(`${stack.broker.url}/${VHOST}?heartbeat=30`, { credentials: amqp.credentials.external(), ca: stack.ca.certPem, cert: stack.connector.certPem, key: stack.connector.keyPem, servername: 'localhost' });
+  const conn = await amqp.connect(`${stack.broker.url}/${VHOST}?heartbeat=30`, {
+    credentials: amqp.credentials.external(),
+    ca: stack.ca.certPem,
+    cert: stack.connector.certPem,
+    key: stack.connector.keyPem,
+    servername: 'localhost',
+  });
   const ch = await conn.createConfirmChannel();
   const start = performance.now();
   await new Promise<void>((resolve, reject) => {
@@ -27,15 +33,29 @@ async function rawRate(stack: Stack, n: number): Promise<number> {
     let waitingDrain = false;
     const pump = (): void => {
       while (sent < n && sent - confirmed < DEFAULT_PUBLISH_WINDOW && !waitingDrain) {
-        const m = encodeValue({ valueId: `bench.raw.v${sent % 100}`, value: sent, timestamp: Date.now() }, { module: NAME, exchange: EXCHANGES.values, seq: sent, messageId: messageIdFor('raw', sent) });
+        const m = encodeValue(
+          { valueId: `bench.raw.v${sent % 100}`, value: sent, timestamp: Date.now() },
+          {
+            module: NAME,
+            exchange: EXCHANGES.values,
+            seq: sent,
+            messageId: messageIdFor('raw', sent),
+          },
+        );
         const { mandatory, ...props } = m.properties;
         sent += 1;
-        const ok = ch.publish(m.exchange, m.routingKey, m.content, { ...props, mandatory }, (err: unknown) => {
-          if (err) return reject(err as Error);
-          confirmed += 1;
-          if (confirmed === n) resolve();
-          else pump();
-        });
+        const ok = ch.publish(
+          m.exchange,
+          m.routingKey,
+          m.content,
+          { ...props, mandatory },
+          (err: unknown) => {
+            if (err) return reject(err as Error);
+            confirmed += 1;
+            if (confirmed === n) resolve();
+            else pump();
+          },
+        );
         if (!ok) {
           waitingDrain = true;
           ch.once('drain', () => {
@@ -59,7 +79,10 @@ async function oursRate(connector: OnsphereConnector, n: number, round: number):
   const lane = async (): Promise<void> => {
     while (next < n) {
       const i = next++;
-      await connector.publishValue({ valueId: `bench.ours.v${i % 100}`, value: i, timestamp: Date.now() }, { messageId: messageIdFor(`ours-${round}`, i) });
+      await connector.publishValue(
+        { valueId: `bench.ours.v${i % 100}`, value: i, timestamp: Date.now() },
+        { messageId: messageIdFor(`ours-${round}`, i) },
+      );
     }
   };
   await Promise.all(Array.from({ length: DEFAULT_PUBLISH_WINDOW }, lane));
@@ -83,7 +106,14 @@ export default async function onsphereBench(ctx: BenchContext): Promise<void> {
 
     const agent = await stack.openAgent('bench');
     const files = await stack.files('bench', stack.connector);
-    await agent.api.pairOnsphere({ name: 'stack', dispatcher: { host: '127.0.0.1', port: stack.dispatcher.port }, caFile: files.ca, certFile: files.cert, keyFile: files.key, metricsPort: 0 });
+    await agent.api.pairOnsphere({
+      name: 'stack',
+      dispatcher: { host: '127.0.0.1', port: stack.dispatcher.port },
+      caFile: files.ca,
+      certFile: files.cert,
+      keyFile: files.key,
+      metricsPort: 0,
+    });
 
     const connector = new OnsphereConnector(agent.context, agent.context.targets.get('stack'));
     await connector.start();
@@ -112,19 +142,43 @@ export default async function onsphereBench(ctx: BenchContext): Promise<void> {
       }
     }
     await connector.stop();
-    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const median = (xs: number[]): number =>
+      [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const rawMedian = median(raw);
     const oursMedian = median(ours);
-    ctx.log(`CPU per value in this process: ours ${(cpu.ours / (N * ROUNDS)).toFixed(1)} µs, raw ${(cpu.raw / (N * ROUNDS)).toFixed(1)} µs`);
-    ctx.log(`raw ${raw.map((x) => x.toFixed(0)).join(', ')} msg/s; ours ${ours.map((x) => x.toFixed(0)).join(', ')} msg/s`);
-    ctx.row({ metric: `OnSphere values with confirms (window ${DEFAULT_PUBLISH_WINDOW}, ${N} values)`, ours: Math.round(oursMedian), unit: 'values/s', baseline: Math.round(rawMedian), baselineLabel: 'raw windowed amqplib', higherIsBetter: true, target: '>= 0.90 of raw', met: oursMedian >= 0.9 * rawMedian });
+    ctx.log(
+      `CPU per value in this process: ours ${(cpu.ours / (N * ROUNDS)).toFixed(1)} µs, raw ${(cpu.raw / (N * ROUNDS)).toFixed(1)} µs`,
+    );
+    ctx.log(
+      `raw ${raw.map((x) => x.toFixed(0)).join(', ')} msg/s; ours ${ours.map((x) => x.toFixed(0)).join(', ')} msg/s`,
+    );
+    ctx.row({
+      metric: `OnSphere values with confirms (window ${DEFAULT_PUBLISH_WINDOW}, ${N} values)`,
+      ours: Math.round(oursMedian),
+      unit: 'values/s',
+      baseline: Math.round(rawMedian),
+      baselineLabel: 'raw windowed amqplib',
+      higherIsBetter: true,
+      target: '>= 0.90 of raw',
+      met: oursMedian >= 0.9 * rawMedian,
+    });
 
     // Through the durable queue: the values are enqueued first (each fsync'd), then `run` delivers them.
     const enqueueStart = performance.now();
     const ids: string[] = [];
     for (let i = 0; i < OUTBOX_N; i += 100) {
       const batch = await Promise.all(
-        Array.from({ length: Math.min(100, OUTBOX_N - i) }, (_, j) => agent.context.queue.enqueue({ kind: 'value', targets: ['stack'], value: { valueId: `bench.outbox.v${(i + j) % 100}`, value: i + j, timestamp: Date.now() } })),
+        Array.from({ length: Math.min(100, OUTBOX_N - i) }, (_, j) =>
+          agent.context.queue.enqueue({
+            kind: 'value',
+            targets: ['stack'],
+            value: {
+              valueId: `bench.outbox.v${(i + j) % 100}`,
+              value: i + j,
+              timestamp: Date.now(),
+            },
+          }),
+        ),
       );
       for (const items of batch) ids.push(items[0]!.id);
     }
@@ -132,12 +186,23 @@ export default async function onsphereBench(ctx: BenchContext): Promise<void> {
     const stop = new AbortController();
     const start = performance.now();
     const running = agent.run(stop.signal);
-    while (ids.some((id) => agent.context.queue.get(id)?.state !== 'delivered')) await new Promise((r) => setTimeout(r, 20));
+    while (ids.some((id) => agent.context.queue.get(id)?.state !== 'delivered'))
+      await new Promise((r) => setTimeout(r, 20));
     const outboxRate = OUTBOX_N / ((performance.now() - start) / 1000);
     stop.abort();
     await running;
-    ctx.log(`outbox: ${OUTBOX_N} durable enqueues took ${enqueueSeconds.toFixed(2)} s (${(OUTBOX_N / enqueueSeconds).toFixed(0)}/s, the queue's fsync per item)`);
-    ctx.row({ metric: `OnSphere values delivered from the durable queue (${OUTBOX_N}, incl. connect)`, ours: Math.round(outboxRate), unit: 'values/s', baseline: Math.round(rawMedian), baselineLabel: 'raw windowed amqplib', higherIsBetter: true, target: 'informative' });
+    ctx.log(
+      `outbox: ${OUTBOX_N} durable enqueues took ${enqueueSeconds.toFixed(2)} s (${(OUTBOX_N / enqueueSeconds).toFixed(0)}/s, the queue's fsync per item)`,
+    );
+    ctx.row({
+      metric: `OnSphere values delivered from the durable queue (${OUTBOX_N}, incl. connect)`,
+      ours: Math.round(outboxRate),
+      unit: 'values/s',
+      baseline: Math.round(rawMedian),
+      baselineLabel: 'raw windowed amqplib',
+      higherIsBetter: true,
+      target: 'informative',
+    });
   } finally {
     await stack.cleanup();
   }

@@ -11,13 +11,19 @@ const run = promisify(execFile);
 
 /** Issue #3 bench: durable enqueue (single and batched), dequeue+ack, RSS with 1,000,000 queued results. */
 export default async function queueBench(ctx: BenchContext): Promise<void> {
-  const agent = await Agent.open({ dataDir: join(ctx.tmpDir, 'a'), logToFile: false, modules: [instantModule()] });
+  const agent = await Agent.open({
+    dataDir: join(ctx.tmpDir, 'a'),
+    logToFile: false,
+    modules: [instantModule()],
+  });
   agent.context.targets.save('t', 'onsphere', { port: 1 });
   const queue = agent.context.queue as TransferQueue;
 
   // Baseline: the same sqlite with the same pragmas, one plain INSERT per transaction.
   const raw = new DatabaseSync(join(ctx.tmpDir, 'raw.sqlite'));
-  raw.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE t (id INTEGER PRIMARY KEY, payload TEXT)');
+  raw.exec(
+    'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE t (id INTEGER PRIMARY KEY, payload TEXT)',
+  );
   const insert = raw.prepare('INSERT INTO t (payload) VALUES (?)');
   const payload = JSON.stringify(benchResult(1));
   const singleN = 2000;
@@ -75,14 +81,30 @@ export default async function queueBench(ctx: BenchContext): Promise<void> {
   const drained = total / ((performance.now() - start) / 1000);
   stop.abort();
   await running;
-  ctx.row({ metric: 'dequeue + ack (instant driver, window 256)', ours: drained, unit: 'items/s', baseline: rawSingle, baselineLabel: 'raw sqlite INSERT+fsync' });
+  ctx.row({
+    metric: 'dequeue + ack (instant driver, window 256)',
+    ours: drained,
+    unit: 'items/s',
+    baseline: rawSingle,
+    baselineLabel: 'raw sqlite INSERT+fsync',
+  });
   await agent.close();
 
   // RSS while 1,000,000 results wait, in fresh processes: the queue pages through sqlite and never loads them all.
   const child = join(import.meta.dirname, 'queue', 'rss-child.ts');
   const measure = async (mode: 'tuned' | 'default') => {
-    const { stdout } = await run(process.execPath, ['--expose-gc', child, join(ctx.tmpDir, `rss-${mode}`), mode], { maxBuffer: 1 << 20 });
-    const rss = JSON.parse(stdout.trim().split('\n').pop()!) as { queued: number; before: number; peakLive: number; peakRaw: number; heapUsed: number };
+    const { stdout } = await run(
+      process.execPath,
+      ['--expose-gc', child, join(ctx.tmpDir, `rss-${mode}`), mode],
+      { maxBuffer: 1 << 20 },
+    );
+    const rss = JSON.parse(stdout.trim().split('\n').pop()!) as {
+      queued: number;
+      before: number;
+      peakLive: number;
+      peakRaw: number;
+      heapUsed: number;
+    };
     ctx.log(
       `${mode} V8: queued ${rss.queued} results; RSS ${rss.before.toFixed(0)} → ${rss.peakLive.toFixed(0)} MiB after GC (${rss.peakRaw.toFixed(0)} MiB peak with garbage), JS heap used at the end ${rss.heapUsed.toFixed(0)} MiB`,
     );

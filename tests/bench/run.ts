@@ -13,7 +13,9 @@ function fmt(n: number | undefined): string {
   return Number(n.toPrecision(3)).toString();
 }
 
-const files = (await readdir(here)).filter((f) => f.endsWith('.bench.ts') && (filter === undefined || f.includes(filter))).sort();
+const files = (await readdir(here))
+  .filter((f) => f.endsWith('.bench.ts') && (filter === undefined || f.includes(filter)))
+  .sort();
 const rows: Array<BenchRow & { bench: string }> = [];
 for (const file of files) {
   const bench = file.replace(/\.bench\.ts$/, '');
@@ -26,12 +28,21 @@ for (const file of files) {
       log: (message) => process.stderr.write(`   ${message}\n`),
       row: (row) => {
         rows.push({ ...row, bench });
-        process.stderr.write(`   ${row.metric}: ${fmt(row.ours)} ${row.unit}${row.baseline === undefined ? '' : ` vs ${fmt(row.baseline)} (${row.baselineLabel ?? 'baseline'})`}\n`);
+        process.stderr.write(
+          `   ${row.metric}: ${fmt(row.ours)} ${row.unit}${row.baseline === undefined ? '' : ` vs ${fmt(row.baseline)} (${row.baselineLabel ?? 'baseline'})`}\n`,
+        );
       },
     });
   } catch (error) {
     process.stderr.write(`   FAILED: ${(error as Error).stack ?? String(error)}\n`);
-    rows.push({ bench, metric: 'bench failed to run', ours: 0, unit: '', target: (error as Error).message.slice(0, 60), met: false });
+    rows.push({
+      bench,
+      metric: 'bench failed to run',
+      ours: 0,
+      unit: '',
+      target: (error as Error).message.slice(0, 60),
+      met: false,
+    });
   } finally {
     await rm(tmpDir, { recursive: true, force: true });
   }
@@ -49,6 +60,10 @@ const table = rows.map((r) => [
   r.target ?? '',
   r.met === undefined ? '' : r.met ? 'yes' : 'NO',
 ]);
-const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? '').length)));
+const widths = header.map((h, i) =>
+  Math.max(h.length, ...table.map((row) => (row[i] ?? '').length)),
+);
 const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ');
-process.stdout.write(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('-|-')}\n${table.map(line).join('\n')}\n`);
+process.stdout.write(
+  `\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('-|-')}\n${table.map(line).join('\n')}\n`,
+);

@@ -28,8 +28,20 @@ const PERL_PLAIN_MIBS = 140;
 const PERL_TLS_MIBS = 42;
 const SERVER = fileURLToPath(new URL('../peers/tentacle-server.ts', import.meta.url));
 
-async function startServer(dir: string, tls?: { cert: string; key: string }): Promise<{ port: number; child: ChildProcess }> {
-  const args = [SERVER, '--dir', join(dir, 'in'), '--port', '0', '--max-size', String(SIZE + MIB), '--overwrite'];
+async function startServer(
+  dir: string,
+  tls?: { cert: string; key: string },
+): Promise<{ port: number; child: ChildProcess }> {
+  const args = [
+    SERVER,
+    '--dir',
+    join(dir, 'in'),
+    '--port',
+    '0',
+    '--max-size',
+    String(SIZE + MIB),
+    '--overwrite',
+  ];
   if (tls !== undefined) args.push('--tls-cert', tls.cert, '--tls-key', tls.key);
   const child = startProcess(process.execPath, args);
   const port = await new Promise<number>((resolve, reject) => {
@@ -47,9 +59,10 @@ async function startServer(dir: string, tls?: { cert: string; key: string }): Pr
 /** The baseline: the least a sender can do — one line, wait, pipe the file, wait for the OK. */
 async function rawCopy(path: string, name: string, port: number, ca?: string): Promise<void> {
   const socket: Socket = await new Promise((resolve, reject) => {
-    const s = ca === undefined
-      ? netConnect({ host: '127.0.0.1', port }, () => resolve(s))
-      : tlsConnect({ host: '127.0.0.1', port, ca, minVersion: 'TLSv1.2' }, () => resolve(s));
+    const s =
+      ca === undefined
+        ? netConnect({ host: '127.0.0.1', port }, () => resolve(s))
+        : tlsConnect({ host: '127.0.0.1', port, ca, minVersion: 'TLSv1.2' }, () => resolve(s));
     s.once('error', reject);
   });
   const replies: string[] = [];
@@ -124,7 +137,11 @@ async function rawRecv(name: string, dest: string, port: number): Promise<void> 
 }
 
 async function ours(path: string, name: string, port: number, ca?: string): Promise<void> {
-  const client = await TentacleClient.connect({ host: '127.0.0.1', port, ...(ca === undefined ? {} : { tls: { caPem: ca } }) });
+  const client = await TentacleClient.connect({
+    host: '127.0.0.1',
+    port,
+    ...(ca === undefined ? {} : { tls: { caPem: ca } }),
+  });
   await client.send(path, { name });
   await client.quit();
 }
@@ -157,7 +174,12 @@ export default async function tentacleBench(ctx: BenchContext): Promise<void> {
   await writeFile(join(ctx.tmpDir, 'server.key'), leaf.keyPem);
 
   for (const mode of ['plain', 'TLS'] as const) {
-    const server = await startServer(ctx.tmpDir, mode === 'TLS' ? { cert: join(ctx.tmpDir, 'server.crt'), key: join(ctx.tmpDir, 'server.key') } : undefined);
+    const server = await startServer(
+      ctx.tmpDir,
+      mode === 'TLS'
+        ? { cert: join(ctx.tmpDir, 'server.crt'), key: join(ctx.tmpDir, 'server.key') }
+        : undefined,
+    );
     const caPem = mode === 'TLS' ? ca.certPem : undefined;
     try {
       const oursRuns: number[] = [];
@@ -186,7 +208,9 @@ export default async function tentacleBench(ctx: BenchContext): Promise<void> {
       }
       const oursMibs = median(oursRuns);
       const rawMibs = median(rawRuns);
-      ctx.log(`${mode}: ours ${oursRuns.map((r) => r.toFixed(0)).join('/')} MiB/s, raw ${rawRuns.map((r) => r.toFixed(0)).join('/')} MiB/s`);
+      ctx.log(
+        `${mode}: ours ${oursRuns.map((r) => r.toFixed(0)).join('/')} MiB/s, raw ${rawRuns.map((r) => r.toFixed(0)).join('/')} MiB/s`,
+      );
       ctx.row({
         metric: `tentacle SEND 200 MiB ${mode}${mode === 'TLS' ? ' (verified)' : ''}`,
         ours: oursMibs,
@@ -225,15 +249,23 @@ export default async function tentacleBench(ctx: BenchContext): Promise<void> {
         const dl = join(ctx.tmpDir, 'dl');
         await mkdir(dl, { recursive: true });
         for (let i = 0; i < RUNS; i++) {
-          recvRaw.push(await mibPerSecond(() => rawRecv('ours.bin', join(dl, 'raw.bin'), server.port)));
+          recvRaw.push(
+            await mibPerSecond(() => rawRecv('ours.bin', join(dl, 'raw.bin'), server.port)),
+          );
           let speed = 0;
-          recvPeak = Math.max(recvPeak, await peakRssGrowth(async () => {
-            speed = await mibPerSecond(async () => {
-              const client = await TentacleClient.connect({ host: '127.0.0.1', port: server.port });
-              await client.recv('ours.bin', { dir: dl, overwrite: true });
-              await client.quit();
-            });
-          }));
+          recvPeak = Math.max(
+            recvPeak,
+            await peakRssGrowth(async () => {
+              speed = await mibPerSecond(async () => {
+                const client = await TentacleClient.connect({
+                  host: '127.0.0.1',
+                  port: server.port,
+                });
+                await client.recv('ours.bin', { dir: dl, overwrite: true });
+                await client.quit();
+              });
+            }),
+          );
           recvOurs.push(speed);
         }
         ctx.row({
@@ -246,7 +278,13 @@ export default async function tentacleBench(ctx: BenchContext): Promise<void> {
           target: '>= 0.80 of raw',
           met: median(recvOurs) >= 0.8 * median(recvRaw),
         });
-        ctx.row({ metric: 'tentacle RECV plain: peak RSS growth, 200 MiB file', ours: recvPeak / MIB, unit: 'MiB', target: 'flat: <= 64 MiB', met: recvPeak <= 64 * MIB });
+        ctx.row({
+          metric: 'tentacle RECV plain: peak RSS growth, 200 MiB file',
+          ours: recvPeak / MIB,
+          unit: 'MiB',
+          target: 'flat: <= 64 MiB',
+          met: recvPeak <= 64 * MIB,
+        });
       }
     } finally {
       await stopProcess(server.child);

@@ -29,8 +29,12 @@ describe('built-in checks', () => {
   it('tcp: OK with the connect time, thresholds apply, a closed port is CRITICAL', async () => {
     const ok = await runBuiltin('tcp', { port: String(port), warn: '1', crit: '5' }, signal);
     expect(ok.state).toBe(0);
-    expect(ok.output).toMatch(new RegExp(`^TCP OK - [0-9.]+ second response time on 127.0.0.1 port ${port}$`));
-    expect(ok.perfdata).toEqual([expect.objectContaining({ label: 'time', uom: 's', warn: '1', crit: '5', min: 0 })]);
+    expect(ok.output).toMatch(
+      new RegExp(`^TCP OK - [0-9.]+ second response time on 127.0.0.1 port ${port}$`),
+    );
+    expect(ok.perfdata).toEqual([
+      expect.objectContaining({ label: 'time', uom: 's', warn: '1', crit: '5', min: 0 }),
+    ]);
     // @0:10 alerts for any time between 0 and 10 s: a way to prove the warning path.
     expect((await runBuiltin('tcp', { port, warn: '@0:10' }, signal)).state).toBe(1);
     const closed = await runBuiltin('tcp', { port: await freePort() }, signal);
@@ -62,8 +66,15 @@ describe('built-in checks', () => {
       expect(running.state).toBe(0);
       expect(running.perfdata[0]!.value).toBeGreaterThanOrEqual(1);
       expect(running.longOutput).toContain(`pid ${child.pid}`);
-      const absent = await runBuiltin('process', { name: 'outpost-no-such-process', crit: '1:' }, signal);
-      expect(absent).toMatchObject({ state: 2, output: "PROCS CRITICAL - 0 processes named 'outpost-no-such-process'" });
+      const absent = await runBuiltin(
+        'process',
+        { name: 'outpost-no-such-process', crit: '1:' },
+        signal,
+      );
+      expect(absent).toMatchObject({
+        state: 2,
+        output: "PROCS CRITICAL - 0 processes named 'outpost-no-such-process'",
+      });
     } finally {
       child.kill();
     }
@@ -71,7 +82,8 @@ describe('built-in checks', () => {
 
   it.skipIf(!linux)('memory and uptime agree with /proc', async () => {
     const meminfo = readFileSync('/proc/meminfo', 'utf8');
-    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(meminfo)![1]) * 1024;
+    const kb = (key: string) =>
+      Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(meminfo)![1]) * 1024;
     const expected = ((kb('MemTotal') - kb('MemAvailable')) / kb('MemTotal')) * 100;
     const memory = await runBuiltin('memory', { warn: '101', crit: '102' }, signal);
     expect(memory.state).toBe(0);
@@ -89,9 +101,18 @@ describe('built-in checks', () => {
     const pct = disk.perfdata.find((p) => p.label === '/')!;
     expect(pct).toMatchObject({ uom: '%', warn: '@0:100', min: 0, max: 100 });
     expect(pct.value!).toBeCloseTo((used.value! / used.max!) * 100, 1);
-    const plugin = await runCheck({ name: 'check_disk', command: { argv: ['/usr/lib/nagios/plugins/check_disk', '-w', '1%', '-c', '0%', '-p', '/'], shell: false }, timeout: 10, maxOutputBytes: 65536 });
+    const plugin = await runCheck({
+      name: 'check_disk',
+      command: {
+        argv: ['/usr/lib/nagios/plugins/check_disk', '-w', '1%', '-c', '0%', '-p', '/'],
+        shell: false,
+      },
+      timeout: 10,
+      maxOutputBytes: 65536,
+    });
     const theirs = plugin.perfdata.find((p) => p.label === '/');
-    if (theirs !== undefined && theirs.uom === 'B') expect(Math.abs(theirs.value! - used.value!) / theirs.max!).toBeLessThan(0.01);
+    if (theirs !== undefined && theirs.uom === 'B')
+      expect(Math.abs(theirs.value! - used.value!) / theirs.max!).toBeLessThan(0.01);
     expect((await runBuiltin('disk', { mount: '/no/such/mount' }, signal)).state).toBe(2);
   });
 
@@ -106,8 +127,12 @@ describe('built-in checks', () => {
   });
 
   it('rejects bad options naming the field', () => {
-    expect(() => validateBuiltinOptions('tcp', { port: 70000 })).toThrow(/builtin\.options\.port: port must be 1–65535/);
-    expect(() => validateBuiltinOptions('disk', { warn: 'lots' })).toThrow(/builtin\.options\.warn: must be a threshold/);
+    expect(() => validateBuiltinOptions('tcp', { port: 70000 })).toThrow(
+      /builtin\.options\.port: port must be 1–65535/,
+    );
+    expect(() => validateBuiltinOptions('disk', { warn: 'lots' })).toThrow(
+      /builtin\.options\.warn: must be a threshold/,
+    );
     expect(() => validateBuiltinOptions('process', {})).toThrow(/builtin\.options\.name/);
     expect(() => validateBuiltinOptions('memory', { colour: 'red' })).toThrow(/builtin\.options/);
   });

@@ -19,7 +19,11 @@ const CN = 'agent1.test';
 const DUMMY = '/usr/lib/nagios/plugins/check_dummy';
 const IMPORTED_CN = 'agent2.test';
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
+async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 45_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -29,7 +33,10 @@ async function eventually<T>(what: string, check: () => Promise<T | undefined>, 
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`,
+      );
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -87,7 +94,9 @@ describe.skipIf(skip !== undefined)('one check, two backends', () => {
     });
     const started = Date.now() / 1000 - 1;
     const runs: Array<Array<[string, string | undefined]>> = [];
-    agent.events.on('checks.result', (e) => runs.push(e.deliveries.map((d) => [d.target, d.error])));
+    agent.events.on('checks.result', (e) =>
+      runs.push(e.deliveries.map((d) => [d.target, d.error])),
+    );
     // The scheduler runs it (first slot within its 2 s interval) and the queue delivers it.
     daemon = agent.run(controller.signal);
     await eventually('a scheduled run', async () => (runs.length > 0 ? true : undefined));
@@ -115,7 +124,9 @@ describe.skipIf(skip !== undefined)('one check, two backends', () => {
     expect(file).toMatch(/^agent1\.test\.\d+\.data$/);
     const read = readDataFile(file, await readFile(join(tmp.dir, 'data_in', file)));
     expect(read.agent.agent_name).toBe(CN);
-    expect(read.modules.map((m) => [m.name, m.type, m.data, m.valueAccepted, m.children.status])).toEqual([
+    expect(
+      read.modules.map((m) => [m.name, m.type, m.data, m.valueAccepted, m.children.status]),
+    ).toEqual([
       ['Disk', 'generic_proc', '2', true, 'WARNING'],
       ['Disk /', 'generic_data', '91', true, 'CRITICAL'],
       ['Disk inodes', 'generic_data', '12', true, 'NORMAL'],
@@ -136,7 +147,10 @@ describe.skipIf(skip !== undefined)('one check, two backends', () => {
     // What `icinga2 node setup` leaves behind, with a certificate the master's CA signed.
     const etc = join(tmp.dir, 'etc-icinga2');
     await mkdir(join(etc, 'certs'), { recursive: true });
-    await writeFile(join(etc, 'constants.conf'), `const NodeName = "${IMPORTED_CN}"\nconst ZoneName = "${IMPORTED_CN}"\nconst TicketSalt = ""\n`);
+    await writeFile(
+      join(etc, 'constants.conf'),
+      `const NodeName = "${IMPORTED_CN}"\nconst ZoneName = "${IMPORTED_CN}"\nconst TicketSalt = ""\n`,
+    );
     await writeFile(
       join(etc, 'zones.conf'),
       [
@@ -170,17 +184,32 @@ describe.skipIf(skip !== undefined)('one check, two backends', () => {
     let running: Promise<void> | undefined;
     try {
       const report = await second.api.importIcinga({ dir: etc });
-      expect(report.target).toMatchObject({ kind: 'icinga', created: true, config: { endpoint: MASTER_CN, cn: IMPORTED_CN, port: master.port } });
-      expect(report.unmapped).toEqual([expect.objectContaining({ reason: expect.stringMatching(/global zone/) })]);
-      await second.api.addCheck({ name: 'imported', command: { argv: [DUMMY, '2', 'from the imported agent'] }, interval: 3600, targets: [{ target: 'icinga' }] });
+      expect(report.target).toMatchObject({
+        kind: 'icinga',
+        created: true,
+        config: { endpoint: MASTER_CN, cn: IMPORTED_CN, port: master.port },
+      });
+      expect(report.unmapped).toEqual([
+        expect.objectContaining({ reason: expect.stringMatching(/global zone/) }),
+      ]);
+      await second.api.addCheck({
+        name: 'imported',
+        command: { argv: [DUMMY, '2', 'from the imported agent'] },
+        interval: 3600,
+        targets: [{ target: 'icinga' }],
+      });
       const started = Date.now() / 1000 - 1;
       running = second.run(stop.signal);
       await second.api.runCheckNow({ name: 'imported' });
-      const cr = await eventually('the master to store the imported agent\'s result', async () => {
+      const cr = await eventually("the master to store the imported agent's result", async () => {
         const r = await master.lastCheckResult(IMPORTED_CN, 'imported');
         return r !== null && (r.execution_start as number) >= started ? r : undefined;
       });
-      expect(cr).toMatchObject({ state: 2, output: 'CRITICAL: from the imported agent', check_source: IMPORTED_CN });
+      expect(cr).toMatchObject({
+        state: 2,
+        output: 'CRITICAL: from the imported agent',
+        check_source: IMPORTED_CN,
+      });
     } finally {
       stop.abort();
       await running?.catch(() => undefined);

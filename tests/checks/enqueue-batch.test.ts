@@ -3,7 +3,19 @@ import { EnqueueBatcher } from '../../main/core/checks/enqueue-batch.ts';
 import type { EnqueueRequest, QueueItem, QueueService } from '../../main/core/queue/model.ts';
 
 function item(target: string, n: number): QueueItem {
-  return { id: `${target}-${n}`, target, payload: { kind: 'message', message: {} }, state: 'queued', createdAt: 0, attempts: 0, nextAttemptAt: 0, lastError: undefined, bytesTotal: 0, bytesSent: 0, deliveredAt: undefined };
+  return {
+    id: `${target}-${n}`,
+    target,
+    payload: { kind: 'message', message: {} },
+    state: 'queued',
+    createdAt: 0,
+    attempts: 0,
+    nextAttemptAt: 0,
+    lastError: undefined,
+    bytesTotal: 0,
+    bytesSent: 0,
+    deliveredAt: undefined,
+  };
 }
 
 /** A queue with the all-or-nothing enqueueMany of queue/service.ts that refuses target 'bad'. */
@@ -31,7 +43,11 @@ describe('enqueue batching', () => {
   it('groups enqueues that come together into one durable write and hands each its own items', async () => {
     const queue = new ManyQueue();
     const batcher = new EnqueueBatcher(() => queue, 10);
-    const results = await Promise.all([batcher.enqueue(msg('a')), batcher.enqueue(msg('b', 'c', 'b')), batcher.enqueue(msg('d'))]);
+    const results = await Promise.all([
+      batcher.enqueue(msg('a')),
+      batcher.enqueue(msg('b', 'c', 'b')),
+      batcher.enqueue(msg('d')),
+    ]);
     expect(queue.calls).toEqual(['many:3']);
     expect(results.map((items) => items.map((i) => i.target))).toEqual([['a'], ['b', 'c'], ['d']]);
   });
@@ -39,7 +55,10 @@ describe('enqueue batching', () => {
   it('a refused request fails alone: the batch is retried one by one', async () => {
     const queue = new ManyQueue();
     const batcher = new EnqueueBatcher(() => queue, 10);
-    const [ok, bad] = await Promise.allSettled([batcher.enqueue(msg('a')), batcher.enqueue(msg('bad'))]);
+    const [ok, bad] = await Promise.allSettled([
+      batcher.enqueue(msg('a')),
+      batcher.enqueue(msg('bad')),
+    ]);
     expect(ok).toMatchObject({ status: 'fulfilled', value: [{ target: 'a' }] });
     expect(bad).toMatchObject({ status: 'rejected', reason: new Error("target 'bad' refuses it") });
     expect(queue.calls).toEqual(['many:2', 'one:a', 'one:bad']);

@@ -26,8 +26,18 @@ describe('pandora_agent.conf reader', () => {
     const conf = parsePandoraConf(text, 'pandora_agent.conf');
     expect(conf.global.get('server_ip')).toEqual({ value: '192.0.2.10', line: 4 });
     expect(conf.global.get('interval')?.value).toBe('120');
-    expect(conf.modules.map((m) => m.keys.get('module_name')?.value)).toEqual(['Free Memory', 'check_http (intranet)', 'sshd running', 'Disk root', 'Orphan', undefined]);
-    expect(conf.modules[0]!.keys.get('module_exec')).toEqual({ value: "free | grep Mem | awk '{ print $4 }'", line: 22 });
+    expect(conf.modules.map((m) => m.keys.get('module_name')?.value)).toEqual([
+      'Free Memory',
+      'check_http (intranet)',
+      'sshd running',
+      'Disk root',
+      'Orphan',
+      undefined,
+    ]);
+    expect(conf.modules[0]!.keys.get('module_exec')).toEqual({
+      value: "free | grep Mem | awk '{ print $4 }'",
+      line: 22,
+    });
     expect(conf.problems.map((p) => [p.line, p.reason])).toEqual([
       [56, 'module_end without module_begin'],
       [58, expect.stringMatching(/without module_end at the end of the file/)],
@@ -35,7 +45,9 @@ describe('pandora_agent.conf reader', () => {
   });
 
   it('reads tentacle_client flags from server_opts', () => {
-    expect(parseServerOpts('-c -e /etc/cert.pem -k /etc/key.pem -f /etc/ca.pem -x pw -z -v -t 5')).toEqual({
+    expect(
+      parseServerOpts('-c -e /etc/cert.pem -k /etc/key.pem -f /etc/ca.pem -x pw -z -v -t 5'),
+    ).toEqual({
       tls: true,
       certPath: '/etc/cert.pem',
       keyPath: '/etc/key.pem',
@@ -51,7 +63,12 @@ describe('outpost import pandora', () => {
   it('creates the Tentacle target, the password secret and one check per usable module, and reports the rest', async () => {
     const path = join(FIXTURES, 'pandora', 'pandora_agent.conf');
     const report = await agent.api.importPandora({ path });
-    expect(report.target).toMatchObject({ name: 'pandora', kind: 'tentacle', created: true, config: { host: '192.0.2.10', port: 41121, tls: true, zip: true } });
+    expect(report.target).toMatchObject({
+      name: 'pandora',
+      kind: 'tentacle',
+      created: true,
+      config: { host: '192.0.2.10', port: 41121, tls: true, zip: true },
+    });
     expect(report.secrets).toEqual(['target/pandora/password']);
     expect(await agent.context.secrets.get('target/pandora/password')).toBe('s3cr3t-pass');
     // The password is in the secret store, never in settings.json.
@@ -75,16 +92,27 @@ describe('outpost import pandora', () => {
           target: 'pandora',
           moduleName: 'Free Memory',
           agentName: 'ws-0042',
-          pandoraModule: { type: 'generic_data', description: 'Free memory in KB', maxWarning: 100000 },
+          pandoraModule: {
+            type: 'generic_data',
+            description: 'Free memory in KB',
+            maxWarning: 100000,
+          },
         },
       ],
     });
-    expect(byName['check_http _intranet_']!.targets[0]!.pandoraModule).toEqual({ type: 'generic_proc' });
+    expect(byName['check_http _intranet_']!.targets[0]!.pandoraModule).toEqual({
+      type: 'generic_proc',
+    });
     expect(byName['Disk root']!.targets[0]!.moduleName).toBe('Disk root (Outpost)');
     expect(byName['sshd running']!.targets[0]!.moduleName).toBe('sshd running');
     expect(byName['check_http _intranet_']!.targets[0]!.moduleName).toBe('check_http (intranet)');
-    expect(byName['sshd running']).toMatchObject({ builtin: { kind: 'process', options: { name: 'sshd' } }, interval: 120 });
-    expect(byName['Disk root']).toMatchObject({ builtin: { kind: 'disk', options: { mount: '/' } } });
+    expect(byName['sshd running']).toMatchObject({
+      builtin: { kind: 'process', options: { name: 'sshd' } },
+      interval: 120,
+    });
+    expect(byName['Disk root']).toMatchObject({
+      builtin: { kind: 'disk', options: { mount: '/' } },
+    });
     const unmapped = report.unmapped.map((u) => `${u.line ?? '-'} ${u.text ?? ''}: ${u.reason}`);
     expect(unmapped).toEqual(
       expect.arrayContaining([
@@ -105,7 +133,10 @@ describe('outpost import pandora', () => {
   });
 
   it('--dry-run reports without creating anything', async () => {
-    const report = await agent.api.importPandora({ path: join(FIXTURES, 'pandora', 'pandora_agent.conf'), dryRun: true });
+    const report = await agent.api.importPandora({
+      path: join(FIXTURES, 'pandora', 'pandora_agent.conf'),
+      dryRun: true,
+    });
     expect(report.dryRun).toBe(true);
     expect(report.checks.every((c) => !c.created)).toBe(true);
     expect(await agent.api.listTargets({})).toEqual([]);
@@ -114,21 +145,43 @@ describe('outpost import pandora', () => {
   });
 
   it('reports agent_name_cmd it does not run, and refuses a file without server_ip', async () => {
-    const report = await agent.api.importPandora({ path: join(FIXTURES, 'pandora', 'minimal.conf'), target: 'pfms' });
-    expect(report.target).toMatchObject({ name: 'pfms', config: { host: 'pandora.example.net', port: 41121 } });
+    const report = await agent.api.importPandora({
+      path: join(FIXTURES, 'pandora', 'minimal.conf'),
+      target: 'pfms',
+    });
+    expect(report.target).toMatchObject({
+      name: 'pfms',
+      config: { host: 'pandora.example.net', port: 41121 },
+    });
     expect(report.unmapped).toEqual([
       expect.objectContaining({ line: 3, reason: "'server_port' has no value" }),
       expect.objectContaining({ line: 2, reason: expect.stringMatching(/not run at import/) }),
     ]);
-    await expect(agent.api.importPandora({ content: 'agent_name x\n' })).rejects.toMatchObject({ code: 'invalid-request', message: expect.stringMatching(/no server_ip/) });
+    await expect(agent.api.importPandora({ content: 'agent_name x\n' })).rejects.toMatchObject({
+      code: 'invalid-request',
+      message: expect.stringMatching(/no server_ip/),
+    });
   });
 
   it('will not send a password over plain TCP unless told to, and stores a proxy password as a secret', async () => {
-    const content = 'server_ip 192.0.2.1\nserver_pwd pw\nserver_opts -y bob:hunter2@proxy.example:3128\n';
+    const content =
+      'server_ip 192.0.2.1\nserver_pwd pw\nserver_opts -y bob:hunter2@proxy.example:3128\n';
     const refused = await agent.api.importPandora({ content, target: 'p1', dryRun: true });
-    expect(refused.target?.config).toEqual({ host: '192.0.2.1', port: 41121, tls: false, zip: false, proxy: { host: 'proxy.example', port: 3128, user: 'bob' } });
-    expect(refused.unmapped).toEqual([expect.objectContaining({ line: 2, reason: expect.stringMatching(/--allow-plain-password/) })]);
-    const allowed = await agent.api.importPandora({ content, target: 'p2', allowPlainPassword: true });
+    expect(refused.target?.config).toEqual({
+      host: '192.0.2.1',
+      port: 41121,
+      tls: false,
+      zip: false,
+      proxy: { host: 'proxy.example', port: 3128, user: 'bob' },
+    });
+    expect(refused.unmapped).toEqual([
+      expect.objectContaining({ line: 2, reason: expect.stringMatching(/--allow-plain-password/) }),
+    ]);
+    const allowed = await agent.api.importPandora({
+      content,
+      target: 'p2',
+      allowPlainPassword: true,
+    });
     expect(allowed.target?.config).toMatchObject({ allowPlainPassword: true });
     expect(allowed.secrets).toEqual(['target/p2/password', 'target/p2/proxy-password']);
     expect(await agent.context.secrets.get('target/p2/proxy-password')).toBe('hunter2');
@@ -138,9 +191,16 @@ describe('outpost import pandora', () => {
 
 describe('outpost import icinga', () => {
   it('reads what node setup writes, constants included', async () => {
-    const constants = parseIcingaConf(await readFile(join(FIXTURES, 'icinga', 'constants.conf'), 'utf8'), 'constants.conf');
+    const constants = parseIcingaConf(
+      await readFile(join(FIXTURES, 'icinga', 'constants.conf'), 'utf8'),
+      'constants.conf',
+    );
     expect(constants.constants.get('NodeName')?.value).toBe('agent1.example.net');
-    const zones = parseIcingaConf(await readFile(join(FIXTURES, 'icinga', 'zones.conf'), 'utf8'), 'zones.conf', constants.constants);
+    const zones = parseIcingaConf(
+      await readFile(join(FIXTURES, 'icinga', 'zones.conf'), 'utf8'),
+      'zones.conf',
+      constants.constants,
+    );
     expect(zones.objects.map((o) => `${o.type} ${o.name}`)).toEqual([
       'Endpoint master1.example.net',
       'Endpoint master2.example.net',
@@ -150,14 +210,20 @@ describe('outpost import icinga', () => {
       'Zone global-templates',
       'Zone director-global',
     ]);
-    expect(zones.problems).toEqual([expect.objectContaining({ line: 35, reason: expect.stringMatching(/include is not followed/) })]);
+    expect(zones.problems).toEqual([
+      expect.objectContaining({
+        line: 35,
+        reason: expect.stringMatching(/include is not followed/),
+      }),
+    ]);
   });
 
   it('creates the Icinga target with its certificates and pins the master from trusted-parent.crt', async () => {
     const dir = join(tmp.dir, 'icinga2');
     const certs = join(dir, 'certs');
     await mkdir(certs, { recursive: true });
-    for (const f of ['constants.conf', 'zones.conf']) await writeFile(join(dir, f), await readFile(join(FIXTURES, 'icinga', f)));
+    for (const f of ['constants.conf', 'zones.conf'])
+      await writeFile(join(dir, f), await readFile(join(FIXTURES, 'icinga', f)));
     const ca = TestCa.create();
     const ours = ca.issue({ cn: 'agent1.example.net' });
     const master = ca.issue({ cn: 'master1.example.net' });
@@ -171,7 +237,13 @@ describe('outpost import icinga', () => {
       name: 'icinga',
       kind: 'icinga',
       created: true,
-      config: { host: '192.0.2.20', port: 5665, endpoint: 'master1.example.net', cn: 'agent1.example.net', zone: 'agent1.example.net' },
+      config: {
+        host: '192.0.2.20',
+        port: 5665,
+        endpoint: 'master1.example.net',
+        cn: 'agent1.example.net',
+        zone: 'agent1.example.net',
+      },
     });
     const stored = await agent.context.identity.readCertificates('icinga');
     expect(stored).toEqual({ certPem: ours.certPem, keyPem: ours.keyPem, caPem: ca.certPem });
@@ -192,11 +264,32 @@ describe('outpost import icinga', () => {
     const dir = join(tmp.dir, 'icinga2');
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'constants.conf'), 'const NodeName = "lonely"\n');
-    await writeFile(join(dir, 'zones.conf'), 'object Endpoint NodeName { }\nobject Zone "lonely" { endpoints = [ NodeName ] }\n');
-    await expect(agent.api.importIcinga({ dir, certsDir: join(tmp.dir, 'none') })).rejects.toMatchObject({ message: expect.stringMatching(/has no parent/) });
-    await writeFile(join(dir, 'zones.conf'), (await readFile(join(FIXTURES, 'icinga', 'zones.conf'), 'utf8')).replaceAll('agent1.example.net', 'lonely'));
-    const report = await agent.api.importIcinga({ dir, certsDir: join(tmp.dir, 'none'), dryRun: true });
-    expect(report.unmapped).toEqual(expect.arrayContaining([expect.objectContaining({ reason: expect.stringMatching(/missing lonely.crt, lonely.key, ca.crt/) })]));
+    await writeFile(
+      join(dir, 'zones.conf'),
+      'object Endpoint NodeName { }\nobject Zone "lonely" { endpoints = [ NodeName ] }\n',
+    );
+    await expect(
+      agent.api.importIcinga({ dir, certsDir: join(tmp.dir, 'none') }),
+    ).rejects.toMatchObject({ message: expect.stringMatching(/has no parent/) });
+    await writeFile(
+      join(dir, 'zones.conf'),
+      (await readFile(join(FIXTURES, 'icinga', 'zones.conf'), 'utf8')).replaceAll(
+        'agent1.example.net',
+        'lonely',
+      ),
+    );
+    const report = await agent.api.importIcinga({
+      dir,
+      certsDir: join(tmp.dir, 'none'),
+      dryRun: true,
+    });
+    expect(report.unmapped).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          reason: expect.stringMatching(/missing lonely.crt, lonely.key, ca.crt/),
+        }),
+      ]),
+    );
     expect(await agent.api.listTargets({})).toEqual([]);
   });
 });

@@ -13,8 +13,9 @@ export interface XmlElement {
 }
 
 const NAME = /^[A-Za-z_:][A-Za-z0-9_:.-]*/;
-// eslint-disable-next-line no-control-regex
-const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const FORBIDDEN =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function decodeEntities(text: string, where: string): string {
   return text.replace(/&([^;]*);|&/g, (m, body: string | undefined) => {
@@ -45,7 +46,8 @@ export function parseXml(bytes: Uint8Array): XmlElement {
     if (end === -1) fail('unterminated declaration');
     const decl = text.slice(0, end);
     const enc = /encoding=(['"])([^'"]*)\1/.exec(decl)?.[2];
-    if (enc !== undefined && enc.toUpperCase() !== 'UTF-8') fail(`declared encoding ${enc}, content read as UTF-8`);
+    if (enc !== undefined && enc.toUpperCase() !== 'UTF-8')
+      fail(`declared encoding ${enc}, content read as UTF-8`);
     i = end + 2;
   }
   const skipMisc = (): void => {
@@ -129,11 +131,29 @@ export function parseXml(bytes: Uint8Array): XmlElement {
   return root;
 }
 
-export const MODULE_TYPES = ['generic_data', 'generic_proc', 'generic_data_string', 'generic_data_inc', 'generic_data_inc_abs', 'async_proc', 'async_data', 'async_string', 'log4x'];
-const NUMERIC_TYPES = new Set(['generic_data', 'generic_proc', 'generic_data_inc', 'generic_data_inc_abs', 'async_proc', 'async_data']);
+export const MODULE_TYPES = [
+  'generic_data',
+  'generic_proc',
+  'generic_data_string',
+  'generic_data_inc',
+  'generic_data_inc_abs',
+  'async_proc',
+  'async_data',
+  'async_string',
+  'log4x',
+];
+const NUMERIC_TYPES = new Set([
+  'generic_data',
+  'generic_proc',
+  'generic_data_inc',
+  'generic_data_inc_abs',
+  'async_proc',
+  'async_data',
+]);
 /** §4: optional sign, digits, optional `.`/`,` fraction. */
 const PANDORA_NUMBER = /^[-+]?\d+([.,]\d+)?$|^[-+]?[.,]\d+$/;
-const TIMESTAMP = /^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}$|^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$|AUTO/;
+const TIMESTAMP =
+  /^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}$|^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$|AUTO/;
 /** §2: `<key>[._]<digits>.data` with none of Tentacle's refused characters. */
 export const DATA_FILE_NAME = /^(?<key>[^?[\]/\\=+<>:;',*~]+)[._](?<number>\d+)\.data$/;
 
@@ -154,18 +174,23 @@ export interface ReadDataFile {
 
 /** The server's reading (§3.2–§5). Throws what would make it drop the whole file. */
 export function readDataFile(fileName: string, bytes: Uint8Array): ReadDataFile {
-  if (!DATA_FILE_NAME.test(fileName)) throw new Error(`file name '${fileName}' is never picked up (§2)`);
+  if (!DATA_FILE_NAME.test(fileName))
+    throw new Error(`file name '${fileName}' is never picked up (§2)`);
   const root = parseXml(bytes);
-  if (root.name !== 'agent_data') throw new Error(`root element is <${root.name}>, not <agent_data>`);
+  if (root.name !== 'agent_data')
+    throw new Error(`root element is <${root.name}>, not <agent_data>`);
   for (const reserved of ['server_name', 'connection_source', 'ipam_source']) {
     if (reserved in root.attrs) throw new Error(`reserved attribute ${reserved} (§3.3)`);
   }
   const agentName = root.attrs.agent_name ?? '';
-  if (agentName.trim() === '') throw new Error('no agent_name: file dropped as an unnamed agent (§5.2)');
+  if (agentName.trim() === '')
+    throw new Error('no agent_name: file dropped as an unnamed agent (§5.2)');
   const ts = root.attrs.timestamp;
-  if (ts !== undefined && ts !== '' && !TIMESTAMP.test(ts)) throw new Error(`timestamp '${ts}' makes every value fail (§3.3)`);
+  if (ts !== undefined && ts !== '' && !TIMESTAMP.test(ts))
+    throw new Error(`timestamp '${ts}' makes every value fail (§3.3)`);
   const interval = root.attrs.interval;
-  if (interval !== undefined && interval !== '' && !/^\d+$/.test(interval)) throw new Error(`interval '${interval}' is not a positive integer`);
+  if (interval !== undefined && interval !== '' && !/^\d+$/.test(interval))
+    throw new Error(`interval '${interval}' is not a positive integer`);
   for (const child of root.children) {
     if (child.name in root.attrs || ['agent_name', 'interval', 'timestamp'].includes(child.name)) {
       throw new Error(`agent field <${child.name}> as an element is read as ARRAY(0x…) (§3.2)`);
@@ -173,32 +198,49 @@ export function readDataFile(fileName: string, bytes: Uint8Array): ReadDataFile 
   }
   const modules: ReadModule[] = [];
   for (const m of root.children.filter((c) => c.name === 'module')) {
-    if (Object.keys(m.attrs).length > 0) throw new Error(`<module> with attributes ${Object.keys(m.attrs).join(',')}: not read (§3.2)`);
+    if (Object.keys(m.attrs).length > 0)
+      throw new Error(
+        `<module> with attributes ${Object.keys(m.attrs).join(',')}: not read (§3.2)`,
+      );
     const children: Record<string, string> = {};
     for (const c of m.children) {
-      if (Object.keys(c.attrs).length > 0) throw new Error(`<${c.name}> inside a module has attributes: it reads as empty (§3.2)`);
-      if (c.children.length > 0 && c.name !== 'datalist') throw new Error(`<${c.name}> has child elements`);
+      if (Object.keys(c.attrs).length > 0)
+        throw new Error(`<${c.name}> inside a module has attributes: it reads as empty (§3.2)`);
+      if (c.children.length > 0 && c.name !== 'datalist')
+        throw new Error(`<${c.name}> has child elements`);
       // Repeated child: the first non-empty wins.
-      if (children[c.name] === undefined || children[c.name]!.trim() === '') children[c.name] = c.text;
+      if (children[c.name] === undefined || children[c.name]!.trim() === '')
+        children[c.name] = c.text;
     }
     const name = (children.name ?? '').replace(/[\r\n]/g, '');
     if (name.trim() === '') throw new Error('module without a name: skipped (§3.5)');
-    const type = children.type === undefined || children.type.trim() === '' ? 'generic_data' : children.type;
-    if (!MODULE_TYPES.includes(type)) throw new Error(`module '${name}': unknown type '${type}' (§4)`);
-    for (const numeric of ['module_interval', 'min_warning', 'max_warning', 'min_critical', 'max_critical']) {
+    const type =
+      children.type === undefined || children.type.trim() === '' ? 'generic_data' : children.type;
+    if (!MODULE_TYPES.includes(type))
+      throw new Error(`module '${name}': unknown type '${type}' (§4)`);
+    for (const numeric of [
+      'module_interval',
+      'min_warning',
+      'max_warning',
+      'min_critical',
+      'max_critical',
+    ]) {
       const v = children[numeric];
-      if (v !== undefined && v.trim() !== '' && !PANDORA_NUMBER.test(v)) throw new Error(`module '${name}': ${numeric} '${v}' is not a number`);
+      if (v !== undefined && v.trim() !== '' && !PANDORA_NUMBER.test(v))
+        throw new Error(`module '${name}': ${numeric} '${v}' is not a number`);
     }
     for (const flag of ['warning_inverse', 'critical_inverse']) {
       const v = children[flag];
-      if (v !== undefined && !/^[01]$/.test(v)) throw new Error(`module '${name}': ${flag} must be 0 or 1`);
+      if (v !== undefined && !/^[01]$/.test(v))
+        throw new Error(`module '${name}': ${flag} must be 0 or 1`);
     }
     if (children.status !== undefined && !/^(NORMAL|WARNING|CRITICAL)$/i.test(children.status)) {
       throw new Error(`module '${name}': status '${children.status}' is ignored (§3.5)`);
     }
     const raw = children.data;
     const data = raw === undefined || raw.trim() === '' ? undefined : raw;
-    const valueAccepted = data !== undefined && (NUMERIC_TYPES.has(type) ? PANDORA_NUMBER.test(data) : true);
+    const valueAccepted =
+      data !== undefined && (NUMERIC_TYPES.has(type) ? PANDORA_NUMBER.test(data) : true);
     modules.push({ name, type, data, valueAccepted, children });
   }
   return { agent: root.attrs, modules };

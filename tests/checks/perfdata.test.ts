@@ -1,7 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatPerfdataItem, parsePerfdata, PERFDATA_UOMS, type PerfdataItem } from '../../main/core/checks/perfdata.ts';
-import { evaluateThresholds, parseRange, rangeAlerts, isRange } from '../../main/core/checks/thresholds.ts';
+import {
+  formatPerfdataItem,
+  parsePerfdata,
+  PERFDATA_UOMS,
+  type PerfdataItem,
+} from '../../main/core/checks/perfdata.ts';
+import {
+  evaluateThresholds,
+  parseRange,
+  rangeAlerts,
+  isRange,
+} from '../../main/core/checks/thresholds.ts';
 
 describe('perfdata parser', () => {
   it('reads every field of the guidelines format', () => {
@@ -23,17 +33,37 @@ describe('perfdata parser', () => {
 
   it('accepts every unit of the guidelines and U for an unknown value', () => {
     for (const uom of PERFDATA_UOMS) expect(parsePerfdata(`x=1${uom}`).items[0]!.uom).toBe(uom);
-    expect(parsePerfdata('x=U;1;2').items[0]).toEqual({ label: 'x', value: undefined, uom: '', warn: '1', crit: '2' });
+    expect(parsePerfdata('x=U;1;2').items[0]).toEqual({
+      label: 'x',
+      value: undefined,
+      uom: '',
+      warn: '1',
+      crit: '2',
+    });
   });
 
   it('keeps threshold ranges and skips empty fields', () => {
-    expect(parsePerfdata('x=5;~:10;@1:2;;100').items[0]).toEqual({ label: 'x', value: 5, uom: '', warn: '~:10', crit: '@1:2', max: 100 });
+    expect(parsePerfdata('x=5;~:10;@1:2;;100').items[0]).toEqual({
+      label: 'x',
+      value: 5,
+      uom: '',
+      warn: '~:10',
+      crit: '@1:2',
+      max: 100,
+    });
   });
 
   it('reports bad items with the reason and keeps the good ones', () => {
-    const parsed = parsePerfdata("good=1 bad=abc unit=5parsecs noequals 'open=1 x=1;a:b too=1;2;3;4;5;6 =3");
+    const parsed = parsePerfdata(
+      "good=1 bad=abc unit=5parsecs noequals 'open=1 x=1;a:b too=1;2;3;4;5;6 =3",
+    );
     expect(parsed.items.map((i) => i.label)).toEqual(['good']);
-    expect(parsed.errors.map((e) => e.text)).toEqual(['bad=abc', 'unit=5parsecs', 'noequals', "'open=1 x=1;a:b too=1;2;3;4;5;6 =3"]);
+    expect(parsed.errors.map((e) => e.text)).toEqual([
+      'bad=abc',
+      'unit=5parsecs',
+      'noequals',
+      "'open=1 x=1;a:b too=1;2;3;4;5;6 =3",
+    ]);
     expect(parsed.errors[0]!.reason).toMatch(/not a number/);
     expect(parsed.errors[1]!.reason).toMatch(/unit 'parsecs'/);
   });
@@ -44,8 +74,13 @@ describe('perfdata parser', () => {
     expect(parsePerfdata('x=1;;10:5').errors[0]!.reason).toMatch(/starts after it ends/);
   });
 
-  const label = fc.string({ minLength: 1, maxLength: 20 }).filter((s) => !/[\r\n]/.test(s) && s.trim() === s && s !== '');
-  const num = fc.oneof(fc.integer({ min: -1e9, max: 1e9 }), fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }));
+  const label = fc
+    .string({ minLength: 1, maxLength: 20 })
+    .filter((s) => !/[\r\n]/.test(s) && s.trim() === s && s !== '');
+  const num = fc.oneof(
+    fc.integer({ min: -1e9, max: 1e9 }),
+    fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }),
+  );
   const rangeText = fc.oneof(
     fc.nat(1000).map(String),
     fc.nat(1000).map((n) => `${n}:`),
@@ -92,7 +127,8 @@ describe('perfdata parser', () => {
           expect(i.label).not.toBe('');
           if (i.value !== undefined) expect(Number.isFinite(i.value)).toBe(true);
         }
-        if (text.trim() !== '') expect(parsed.items.length + parsed.errors.length).toBeGreaterThan(0);
+        if (text.trim() !== '')
+          expect(parsed.items.length + parsed.errors.length).toBeGreaterThan(0);
       }),
       { numRuns: 2000 },
     );
@@ -108,15 +144,37 @@ describe('threshold ranges', () => {
 
   it('follows the guidelines table', () => {
     // 10: alert if < 0 or > 10
-    expect([alerts('10', -1), alerts('10', 0), alerts('10', 10), alerts('10', 10.1)]).toEqual([true, false, false, true]);
+    expect([alerts('10', -1), alerts('10', 0), alerts('10', 10), alerts('10', 10.1)]).toEqual([
+      true,
+      false,
+      false,
+      true,
+    ]);
     // 10: → alert if < 10
-    expect([alerts('10:', 9.9), alerts('10:', 10), alerts('10:', 1e9)]).toEqual([true, false, false]);
+    expect([alerts('10:', 9.9), alerts('10:', 10), alerts('10:', 1e9)]).toEqual([
+      true,
+      false,
+      false,
+    ]);
     // ~:10 → alert if > 10
-    expect([alerts('~:10', -1e9), alerts('~:10', 10), alerts('~:10', 11)]).toEqual([false, false, true]);
+    expect([alerts('~:10', -1e9), alerts('~:10', 10), alerts('~:10', 11)]).toEqual([
+      false,
+      false,
+      true,
+    ]);
     // 10:20 → outside
-    expect([alerts('10:20', 9), alerts('10:20', 15), alerts('10:20', 21)]).toEqual([true, false, true]);
+    expect([alerts('10:20', 9), alerts('10:20', 15), alerts('10:20', 21)]).toEqual([
+      true,
+      false,
+      true,
+    ]);
     // @10:20 → inside, inclusive
-    expect([alerts('@10:20', 9), alerts('@10:20', 10), alerts('@10:20', 20), alerts('@10:20', 21)]).toEqual([false, true, true, false]);
+    expect([
+      alerts('@10:20', 9),
+      alerts('@10:20', 10),
+      alerts('@10:20', 20),
+      alerts('@10:20', 21),
+    ]).toEqual([false, true, true, false]);
   });
 
   it('puts critical before warning', () => {
@@ -131,6 +189,7 @@ describe('threshold ranges', () => {
   });
 
   it('rejects what is not a range', () => {
-    for (const bad of ['', 'abc', '5:1', '@', '1:2:3', '~']) expect(isRange(parseRange(bad))).toBe(false);
+    for (const bad of ['', 'abc', '5:1', '@', '1:2:3', '~'])
+      expect(isRange(parseRange(bad))).toBe(false);
   });
 });

@@ -12,10 +12,19 @@ const havePlugins = existsSync(join(PLUGINS, 'check_dummy'));
 if (!havePlugins && process.env.CI !== undefined) {
   throw new Error(`${PLUGINS}/check_dummy is missing: CI must install monitoring-plugins-basic`);
 }
-if (!havePlugins) console.warn(`skipping plugin tests: ${PLUGINS} missing (apt-get install -y monitoring-plugins-basic)`);
+if (!havePlugins)
+  console.warn(
+    `skipping plugin tests: ${PLUGINS} missing (apt-get install -y monitoring-plugins-basic)`,
+  );
 
 function def(argv: string[], extra: Partial<RunnableDefinition> = {}): RunnableDefinition {
-  return { name: 'test', command: { argv, shell: false }, timeout: 10, maxOutputBytes: 64 * 1024, ...extra };
+  return {
+    name: 'test',
+    command: { argv, shell: false },
+    timeout: 10,
+    maxOutputBytes: 64 * 1024,
+    ...extra,
+  };
 }
 
 function alive(pid: number): boolean {
@@ -44,7 +53,11 @@ describe('plugin output', () => {
 
   it('handles empty output and CRLF', () => {
     expect(parsePluginOutput('')).toMatchObject({ output: '', longOutput: '', perfdata: [] });
-    expect(parsePluginOutput('OK|x=1\r\nmore\r\n')).toMatchObject({ output: 'OK', longOutput: 'more', perfdata: [{ label: 'x', value: 1 }] });
+    expect(parsePluginOutput('OK|x=1\r\nmore\r\n')).toMatchObject({
+      output: 'OK',
+      longOutput: 'more',
+      perfdata: [{ label: 'x', value: 1 }],
+    });
   });
 });
 
@@ -61,7 +74,9 @@ describe.skipIf(!havePlugins)('real monitoring plugins', () => {
   it('maps check_dummy exit codes 0..3 to the four states', async () => {
     const states = [];
     for (const code of [0, 1, 2, 3]) {
-      const r = await runCheck(def([join(PLUGINS, 'check_dummy'), String(code), 'hello from the test']));
+      const r = await runCheck(
+        def([join(PLUGINS, 'check_dummy'), String(code), 'hello from the test']),
+      );
       states.push([r.state, r.stateName, r.exitCode, r.output]);
     }
     expect(states).toEqual([
@@ -73,7 +88,9 @@ describe.skipIf(!havePlugins)('real monitoring plugins', () => {
   });
 
   it('passes arguments without a shell: metacharacters stay literal', async () => {
-    const r = await runCheck(def([join(PLUGINS, 'check_dummy'), '0', '$(touch /tmp/outpost-pwned); `id` > x']));
+    const r = await runCheck(
+      def([join(PLUGINS, 'check_dummy'), '0', '$(touch /tmp/outpost-pwned); `id` > x']),
+    );
     expect(r.output).toBe('OK: $(touch /tmp/outpost-pwned); `id` > x');
   });
 
@@ -90,10 +107,14 @@ describe.skipIf(!havePlugins)('real monitoring plugins', () => {
   });
 
   it('check_tcp: OK with response time on an open port, CRITICAL on a closed one', async () => {
-    const ok = await runCheck(def([join(PLUGINS, 'check_tcp'), '-H', '127.0.0.1', '-p', String(openPort)]));
+    const ok = await runCheck(
+      def([join(PLUGINS, 'check_tcp'), '-H', '127.0.0.1', '-p', String(openPort)]),
+    );
     expect(ok.stateName).toBe('OK');
     expect(ok.perfdata[0]).toMatchObject({ label: 'time', uom: 's' });
-    const closed = await runCheck(def([join(PLUGINS, 'check_tcp'), '-H', '127.0.0.1', '-p', String(await freePort())]));
+    const closed = await runCheck(
+      def([join(PLUGINS, 'check_tcp'), '-H', '127.0.0.1', '-p', String(await freePort())]),
+    );
     expect(closed.stateName).toBe('CRITICAL');
     expect(closed.output).toMatch(/refused/i);
   });
@@ -102,7 +123,12 @@ describe.skipIf(!havePlugins)('real monitoring plugins', () => {
 describe('edge cases', () => {
   it('exit 7 is UNKNOWN with the reason, output and perfdata kept', async () => {
     const r = await runCheck(def([join(FIXTURES, 'exit7.sh')]));
-    expect(r).toMatchObject({ state: 3, stateName: 'UNKNOWN', exitCode: 7, output: 'SOMETHING odd happened' });
+    expect(r).toMatchObject({
+      state: 3,
+      stateName: 'UNKNOWN',
+      exitCode: 7,
+      output: 'SOMETHING odd happened',
+    });
     expect(r.reason).toMatch(/exit code 7/);
     expect(r.perfdata).toEqual([{ label: 'weird', value: 7, uom: '' }]);
   });
@@ -111,13 +137,16 @@ describe('edge cases', () => {
     const tmp = await makeTempDir('checks-timeout');
     try {
       const pidFile = join(tmp.dir, 'grandchild.pid');
-      const r = await runCheck(def([join(FIXTURES, 'hangs-with-child.sh'), pidFile], { timeout: 1 }));
+      const r = await runCheck(
+        def([join(FIXTURES, 'hangs-with-child.sh'), pidFile], { timeout: 1 }),
+      );
       expect(r.stateName).toBe('UNKNOWN');
       expect(r.reason).toMatch(/timed out after 1 s/);
       expect(r.output).toMatch(/^UNKNOWN - timed out/);
       const grandchild = Number(readFileSync(pidFile, 'utf8'));
       // The grandchild gets SIGKILL with the group; give the kernel a moment to reap it.
-      for (let i = 0; i < 50 && alive(grandchild); i++) await new Promise((res) => setTimeout(res, 100));
+      for (let i = 0; i < 50 && alive(grandchild); i++)
+        await new Promise((res) => setTimeout(res, 100));
       expect(alive(grandchild)).toBe(false);
     } finally {
       await tmp.cleanup();
@@ -141,7 +170,9 @@ describe('edge cases', () => {
   });
 
   it('caps huge output and says so', async () => {
-    const r = await runCheck(def([join(FIXTURES, 'huge-output.sh')], { maxOutputBytes: 64 * 1024 }));
+    const r = await runCheck(
+      def([join(FIXTURES, 'huge-output.sh')], { maxOutputBytes: 64 * 1024 }),
+    );
     expect(r.truncated).toBe(true);
     expect(r.stateName).toBe('OK');
     expect(r.output).toBe('OK - lots of text');
@@ -160,7 +191,9 @@ describe('edge cases', () => {
       { label: 'D:\\ used space', value: 12, uom: '%', warn: '80', crit: '90', min: 0, max: 100 },
       { label: 'time', value: 0.25, uom: 's', warn: '1', crit: '2' },
     ]);
-    expect(r.perfdataErrors).toEqual([{ text: 'bad=1parsecs', reason: expect.stringMatching(/unit 'parsecs'/) }]);
+    expect(r.perfdataErrors).toEqual([
+      { text: 'bad=1parsecs', reason: expect.stringMatching(/unit 'parsecs'/) },
+    ]);
   });
 
   it('a missing program is UNKNOWN naming it', async () => {
@@ -177,7 +210,16 @@ describe('edge cases', () => {
   it('runs through a shell only when asked, with cwd and env', async () => {
     const tmp = await makeTempDir('checks-shell');
     try {
-      const r = await runCheck(def(['echo "OK - $GREETING from $(pwd)" | tr a-z A-Z; exit 1'], { command: { argv: ['echo "OK - $GREETING from $(pwd)" | tr a-z A-Z; exit 1'], shell: true }, cwd: tmp.dir, env: { GREETING: 'hi' } }));
+      const r = await runCheck(
+        def(['echo "OK - $GREETING from $(pwd)" | tr a-z A-Z; exit 1'], {
+          command: {
+            argv: ['echo "OK - $GREETING from $(pwd)" | tr a-z A-Z; exit 1'],
+            shell: true,
+          },
+          cwd: tmp.dir,
+          env: { GREETING: 'hi' },
+        }),
+      );
       expect(r.stateName).toBe('WARNING');
       expect(r.output).toBe(`OK - HI FROM ${tmp.dir.toUpperCase()}`);
     } finally {
@@ -186,7 +228,12 @@ describe('edge cases', () => {
   });
 
   it('a built-in that outlives its timeout is UNKNOWN', async () => {
-    const r = await runCheck({ name: 'slow', builtin: { kind: 'cpu', options: { sampleMs: 5000 } }, timeout: 1, maxOutputBytes: 1024 });
+    const r = await runCheck({
+      name: 'slow',
+      builtin: { kind: 'cpu', options: { sampleMs: 5000 } },
+      timeout: 1,
+      maxOutputBytes: 1024,
+    });
     expect(r.stateName).toBe('UNKNOWN');
     expect(r.reason).toMatch(/timed out after 1 s/);
   });

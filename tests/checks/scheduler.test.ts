@@ -23,7 +23,10 @@ function setup(options: { maxConcurrent?: number; runMs?: number; random?: () =>
       runs.push({ name: d.name, scheduledAt, startedAt: clock.now() });
       running.set(d.name, (running.get(d.name) ?? 0) + 1);
       maxParallelSameCheck = Math.max(maxParallelSameCheck, running.get(d.name)!);
-      maxParallel = Math.max(maxParallel, [...running.values()].reduce((a, b) => a + b, 0));
+      maxParallel = Math.max(
+        maxParallel,
+        [...running.values()].reduce((a, b) => a + b, 0),
+      );
       const runMs = options.runMs ?? 0;
       if (runMs > 0) {
         await new Promise<void>((resolve) => clock.setTimer(resolve, runMs));
@@ -37,16 +40,22 @@ function setup(options: { maxConcurrent?: number; runMs?: number; random?: () =>
 describe('check scheduler', () => {
   it('spreads first runs over the interval instead of starting everything at once', async () => {
     let seed = 1;
-    const random = (): number => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const random = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647;
     const { clock, scheduler, runs } = setup({ random });
     const start = clock.now();
-    scheduler.setDefinitions(Array.from({ length: 100 }, (_, i) => ({ name: `c${i}`, interval: 10 })));
+    scheduler.setDefinitions(
+      Array.from({ length: 100 }, (_, i) => ({ name: `c${i}`, interval: 10 })),
+    );
     scheduler.start();
     await clock.advance(10_000);
     expect(new Set(runs.map((r) => r.name)).size).toBe(100);
     // Per second of the first interval: never more than a third of the checks.
     const perSecond = new Map<number, number>();
-    for (const r of runs) perSecond.set(Math.floor((r.scheduledAt - start) / 1000), (perSecond.get(Math.floor((r.scheduledAt - start) / 1000)) ?? 0) + 1);
+    for (const r of runs)
+      perSecond.set(
+        Math.floor((r.scheduledAt - start) / 1000),
+        (perSecond.get(Math.floor((r.scheduledAt - start) / 1000)) ?? 0) + 1,
+      );
     expect(Math.max(...perSecond.values())).toBeLessThan(34);
     expect(perSecond.size).toBeGreaterThanOrEqual(8);
     await scheduler.stop();
@@ -71,7 +80,8 @@ describe('check scheduler', () => {
     ]);
     scheduler.start();
     await clock.advance(60_000);
-    const at = (name: string) => runs.filter((r) => r.name === name).map((r) => (r.scheduledAt - start) / 1000);
+    const at = (name: string) =>
+      runs.filter((r) => r.name === name).map((r) => (r.scheduledAt - start) / 1000);
     expect(at('fast')).toEqual([0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60]);
     expect(at('slow')).toEqual([0, 20, 40, 60]);
     await scheduler.stop();
@@ -104,12 +114,20 @@ describe('check scheduler', () => {
     const wake = clock.now();
     await clock.advance(25_000);
     // The slot due at 30 s ran once, late; then every 10 s from the wake-up.
-    expect(runs.slice(3).map((r) => (r.scheduledAt - start) / 1000)).toEqual([30, (wake - start) / 1000 + 10, (wake - start) / 1000 + 20]);
+    expect(runs.slice(3).map((r) => (r.scheduledAt - start) / 1000)).toEqual([
+      30,
+      (wake - start) / 1000 + 10,
+      (wake - start) / 1000 + 20,
+    ]);
     await scheduler.stop();
   });
 
   it('limits concurrent runs; the others wait their turn in order', async () => {
-    const { clock, scheduler, runs, stats } = setup({ random: () => 0, maxConcurrent: 2, runMs: 1000 });
+    const { clock, scheduler, runs, stats } = setup({
+      random: () => 0,
+      maxConcurrent: 2,
+      runMs: 1000,
+    });
     scheduler.setDefinitions(['a', 'b', 'c', 'd'].map((name) => ({ name, interval: 60 })));
     scheduler.start();
     await clock.advance(5_000);
@@ -123,15 +141,26 @@ describe('check scheduler', () => {
 
   it('adds, re-times and drops checks while running', async () => {
     const { clock, scheduler, runs } = setup({ random: () => 0 });
-    scheduler.setDefinitions([{ name: 'keep', interval: 10 }, { name: 'drop', interval: 10 }]);
+    scheduler.setDefinitions([
+      { name: 'keep', interval: 10 },
+      { name: 'drop', interval: 10 },
+    ]);
     scheduler.start();
     await clock.advance(1000);
-    scheduler.setDefinitions([{ name: 'keep', interval: 10 }, { name: 'new', interval: 10 }]);
+    scheduler.setDefinitions([
+      { name: 'keep', interval: 10 },
+      { name: 'new', interval: 10 },
+    ]);
     await clock.advance(20_000);
     const names = runs.map((r) => r.name);
     expect(names.filter((n) => n === 'drop')).toHaveLength(1);
     expect(names.filter((n) => n === 'new').length).toBeGreaterThanOrEqual(2);
-    expect(scheduler.schedule().map((s) => s.name).sort()).toEqual(['keep', 'new']);
+    expect(
+      scheduler
+        .schedule()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['keep', 'new']);
     await scheduler.stop();
   });
 

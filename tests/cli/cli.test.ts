@@ -43,7 +43,14 @@ describe('outpost identity', () => {
     it(`thumbprint --key-path prints the real Gorgone thumbprint for ${vector.name}`, async () => {
       const keyPath = join(dir, `${vector.name.replace(/\W+/g, '_')}.pem`);
       await writeFile(keyPath, `${vector.pem}\n`);
-      const result = await runCli(['identity', 'thumbprint', '--key-path', keyPath, '--data-dir', dir]);
+      const result = await runCli([
+        'identity',
+        'thumbprint',
+        '--key-path',
+        keyPath,
+        '--data-dir',
+        dir,
+      ]);
       expect(result.stderr).toBe('');
       expect(result.stdout.trim()).toBe(vector.thumbprint);
     });
@@ -56,7 +63,9 @@ describe('outpost identity', () => {
     const { thumbprint } = JSON.parse(thumb.stdout) as { thumbprint: string };
     expect(thumbprint).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const show = await runCli(['identity', 'show', '--data-dir', home, '--json']);
-    const identity = JSON.parse(show.stdout) as { agentKey: { thumbprint: string; bits: number; privateKeyPath: string } };
+    const identity = JSON.parse(show.stdout) as {
+      agentKey: { thumbprint: string; bits: number; privateKeyPath: string };
+    };
     expect(identity.agentKey.thumbprint).toBe(thumbprint);
     expect(identity.agentKey.bits).toBe(4096);
     expect(await readFile(identity.agentKey.privateKeyPath, 'utf8')).toContain('PRIVATE KEY');
@@ -66,9 +75,19 @@ describe('outpost identity', () => {
   });
 
   it('reports a missing key file as a failure naming the path, in JSON when asked', async () => {
-    const result = await runCli(['identity', 'thumbprint', '--key-path', join(dir, 'absent.pem'), '--data-dir', dir, '--json']);
+    const result = await runCli([
+      'identity',
+      'thumbprint',
+      '--key-path',
+      join(dir, 'absent.pem'),
+      '--data-dir',
+      dir,
+      '--json',
+    ]);
     expect(result.code).toBe(1);
-    const { error } = JSON.parse(result.stderr) as { error: { code: string; field: string; message: string } };
+    const { error } = JSON.parse(result.stderr) as {
+      error: { code: string; field: string; message: string };
+    };
     expect(error).toMatchObject({ code: 'not-found', field: 'keyPath' });
     expect(error.message).toContain('absent.pem');
   });

@@ -20,15 +20,21 @@ describe('Agent and the AgentApi contract', () => {
   it('implements every method the contract declares', () => {
     const missing = AGENT_METHODS.filter((m) => !agent.has(m));
     expect(missing).toEqual([]);
-    for (const name of AGENT_METHODS) expect(agentContract[name].description.length).toBeGreaterThan(5);
+    for (const name of AGENT_METHODS)
+      expect(agentContract[name].description.length).toBeGreaterThan(5);
   });
 
   it('rejects an unknown method naming it', async () => {
-    await expect(agent.call('dropDatabase', {})).rejects.toMatchObject({ code: 'invalid-request', field: 'method' });
+    await expect(agent.call('dropDatabase', {})).rejects.toMatchObject({
+      code: 'invalid-request',
+      field: 'method',
+    });
   });
 
   it('rejects a request with a wrong field, naming the field and what is expected', async () => {
-    const error = (await agent.call('getRecentLogs', { limit: 'ten' }).catch((e: unknown) => e)) as AgentError;
+    const error = (await agent
+      .call('getRecentLogs', { limit: 'ten' })
+      .catch((e: unknown) => e)) as AgentError;
     expect(error).toBeInstanceOf(AgentError);
     expect(error.code).toBe('invalid-request');
     expect(error.field).toBe('limit');
@@ -36,7 +42,9 @@ describe('Agent and the AgentApi contract', () => {
   });
 
   it('rejects fields the contract does not know (strict requests)', async () => {
-    await expect(agent.call('getAgentInfo', { admin: true })).rejects.toMatchObject({ code: 'invalid-request' });
+    await expect(agent.call('getAgentInfo', { admin: true })).rejects.toMatchObject({
+      code: 'invalid-request',
+    });
   });
 
   it('answers identity and settings requests through the validated path', async () => {
@@ -45,14 +53,20 @@ describe('Agent and the AgentApi contract', () => {
     expect(info.secretStore).toEqual({ backend: 'file', encrypted: false });
     const settings = await agent.api.updateAgentSettings({ language: 'de' });
     expect(settings.agent.language).toBe('de');
-    await expect(agent.call('updateAgentSettings', { language: 'xx' })).rejects.toMatchObject({ field: 'language' });
+    await expect(agent.call('updateAgentSettings', { language: 'xx' })).rejects.toMatchObject({
+      field: 'language',
+    });
     await expect(agent.api.removeTarget({ name: 'nope' })).rejects.toThrow(/unknown target 'nope'/);
   });
 
   it('emits log lines as events without secrets', async () => {
     const lines: string[] = [];
     agent.events.on('log', (line) => lines.push(JSON.stringify(line)));
-    agent.context.log.info('pairing', { password: 'hunter2', target: 't', pem: '-----BEGIN PRIVATE KEY-----\nAAA\n-----END PRIVATE KEY-----' });
+    agent.context.log.info('pairing', {
+      password: 'hunter2',
+      target: 't',
+      pem: '-----BEGIN PRIVATE KEY-----\nAAA\n-----END PRIVATE KEY-----',
+    });
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toContain('hunter2');
     expect(lines[0]).not.toContain('AAA');

@@ -10,7 +10,11 @@ import {
   publicKeyFromPem,
 } from '../../main/core/identity/keys.ts';
 import { IdentityStore, maskSecret } from '../../main/core/identity/store.ts';
-import { normalizeFingerprint, parseCertificate, summarizeCertificate } from '../../main/core/identity/x509.ts';
+import {
+  normalizeFingerprint,
+  parseCertificate,
+  summarizeCertificate,
+} from '../../main/core/identity/x509.ts';
 import { FileSecretStore } from '../../main/core/secrets.ts';
 import { makeTempDir } from '../peers/util.ts';
 import { TestCa } from '../peers/pki.ts';
@@ -43,14 +47,16 @@ describe('JWK thumbprints (RFC 7638)', () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const privatePem = privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
     const publicPem = publicKey.export({ type: 'pkcs1', format: 'pem' }) as string;
-    expect(jwkThumbprint(publicKeyFromPem(privatePem))).toBe(jwkThumbprint(publicKeyFromPem(publicPem)));
+    expect(jwkThumbprint(publicKeyFromPem(privatePem))).toBe(
+      jwkThumbprint(publicKeyFromPem(publicPem)),
+    );
   });
 
   it('rejects text that is not a PEM key with a clear message', () => {
     expect(() => parsePublicKey('hello')).toThrow(/not a PEM public key/);
-    expect(() => parsePublicKey('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----')).toThrow(
-      /neither an SPKI nor a PKCS#1/,
-    );
+    expect(() =>
+      parsePublicKey('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----'),
+    ).toThrow(/neither an SPKI nor a PKCS#1/);
   });
 });
 
@@ -62,7 +68,9 @@ describe('RSA key generation', () => {
   it('generates a usable pair of the requested size', async () => {
     const pair = await generateRsaKeyPair(2048);
     expect(publicKeyFromPem(pair.privateKeyPem).asymmetricKeyDetails?.modulusLength).toBe(2048);
-    expect(jwkThumbprint(publicKeyFromPem(pair.publicKeyPem))).toBe(jwkThumbprint(publicKeyFromPem(pair.privateKeyPem)));
+    expect(jwkThumbprint(publicKeyFromPem(pair.publicKeyPem))).toBe(
+      jwkThumbprint(publicKeyFromPem(pair.privateKeyPem)),
+    );
   });
 });
 
@@ -75,11 +83,17 @@ describe('IdentityStore', () => {
   afterEach(() => cleanup());
 
   it('writes the private key 0600 in a 0700 directory, and reuses it', async () => {
-    const store = new IdentityStore(join(dir, 'identity'), new FileSecretStore(join(dir, 'secrets.json')));
+    const store = new IdentityStore(
+      join(dir, 'identity'),
+      new FileSecretStore(join(dir, 'secrets.json')),
+    );
     const first = await store.agentKey(2048);
     expect((await stat(first.privateKeyPath)).mode & 0o777).toBe(0o600);
     expect((await stat(join(dir, 'identity'))).mode & 0o777).toBe(0o700);
-    const again = await new IdentityStore(join(dir, 'identity'), new FileSecretStore(join(dir, 'secrets.json'))).agentKey(2048);
+    const again = await new IdentityStore(
+      join(dir, 'identity'),
+      new FileSecretStore(join(dir, 'secrets.json')),
+    ).agentKey(2048);
     expect(again.thumbprint).toBe(first.thumbprint);
   });
 
@@ -97,14 +111,22 @@ describe('IdentityStore', () => {
     const store = new IdentityStore(join(dir, 'identity'), secrets);
     const ca = TestCa.create();
     const leaf = ca.issue({ cn: 'ws-42' });
-    const files = await store.saveCertificates('master', { certPem: leaf.certPem, keyPem: leaf.keyPem, caPem: ca.certPem });
+    const files = await store.saveCertificates('master', {
+      certPem: leaf.certPem,
+      keyPem: leaf.keyPem,
+      caPem: ca.certPem,
+    });
     expect((await stat(files.keyPath)).mode & 0o777).toBe(0o600);
     const certs = await store.certificates();
     expect(certs.map((c) => [c.target, c.role, c.summary.subjectCN])).toEqual([
       ['master', 'client', 'ws-42'],
       ['master', 'ca', 'Outpost Test CA'],
     ]);
-    await store.setPin({ target: 'master', kind: 'tls-sha256', value: certs[0]!.summary.fingerprintSha256 });
+    await store.setPin({
+      target: 'master',
+      kind: 'tls-sha256',
+      value: certs[0]!.summary.fingerprintSha256,
+    });
     expect((await store.pin('master'))?.value).toBe(parseCertificate(leaf.certPem).fingerprint256);
     await secrets.set('target/master/ticket', '0123456789abcdef0123');
     expect(await store.tickets()).toEqual([{ target: 'master', masked: '0123••••••••0123' }]);
@@ -114,8 +136,13 @@ describe('IdentityStore', () => {
   });
 
   it('refuses a target name that would escape the identity folder', async () => {
-    const store = new IdentityStore(join(dir, 'identity'), new FileSecretStore(join(dir, 's.json')));
-    await expect(store.saveCertificates('../evil', { certPem: 'x' })).rejects.toThrow(/not a safe folder name/);
+    const store = new IdentityStore(
+      join(dir, 'identity'),
+      new FileSecretStore(join(dir, 's.json')),
+    );
+    await expect(store.saveCertificates('../evil', { certPem: 'x' })).rejects.toThrow(
+      /not a safe folder name/,
+    );
   });
 });
 
@@ -135,7 +162,9 @@ describe('certificates and fingerprints', () => {
     const canonical = normalizeFingerprint(hex);
     expect(normalizeFingerprint(canonical.toLowerCase())).toBe(canonical);
     expect(normalizeFingerprint(`sha256/${hex}`)).toBe(canonical);
-    expect(() => normalizeFingerprint('abc', 'trustFingerprint')).toThrow(/trustFingerprint must be a SHA-256/);
+    expect(() => normalizeFingerprint('abc', 'trustFingerprint')).toThrow(
+      /trustFingerprint must be a SHA-256/,
+    );
   });
 
   it('masks secrets for display', () => {

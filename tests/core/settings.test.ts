@@ -11,16 +11,20 @@ describe('data directory', () => {
   it('prefers --data-dir, then OUTPOST_HOME, then the OS default', () => {
     expect(resolveDataDir('/flag', { OUTPOST_HOME: '/env' })).toBe('/flag');
     expect(resolveDataDir(undefined, { OUTPOST_HOME: '/env' })).toBe('/env');
-    expect(resolveDataDir(undefined, { HOME: '/home/u' })).toBe(defaultDataDir(process.platform, { HOME: '/home/u' }));
+    expect(resolveDataDir(undefined, { HOME: '/home/u' })).toBe(
+      defaultDataDir(process.platform, { HOME: '/home/u' }),
+    );
   });
 
   it("matches Electron's userData for an app named Outpost", () => {
     expect(defaultDataDir('linux', {}, '/home/u')).toBe('/home/u/.config/Outpost');
     expect(defaultDataDir('linux', { XDG_CONFIG_HOME: '/x' }, '/home/u')).toBe('/x/Outpost');
-    expect(defaultDataDir('darwin', {}, '/Users/u')).toBe('/Users/u/Library/Application Support/Outpost');
-    expect(defaultDataDir('win32', { APPDATA: 'C:\\Users\\u\\AppData\\Roaming' }, 'C:\\Users\\u')).toMatch(
-      /AppData.Roaming.Outpost$/,
+    expect(defaultDataDir('darwin', {}, '/Users/u')).toBe(
+      '/Users/u/Library/Application Support/Outpost',
     );
+    expect(
+      defaultDataDir('win32', { APPDATA: 'C:\\Users\\u\\AppData\\Roaming' }, 'C:\\Users\\u'),
+    ).toMatch(/AppData.Roaming.Outpost$/);
   });
 });
 
@@ -47,13 +51,18 @@ describe('settings.json', () => {
     );
     const settings = new Settings(openConfBackend(dir));
     expect(Object.keys(settings.read().targets)).toEqual(['m']);
-    const onDisk = JSON.parse(await readFile(join(dir, 'settings.json'), 'utf8')) as Record<string, unknown>;
+    const onDisk = JSON.parse(await readFile(join(dir, 'settings.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     expect(onDisk.servers).toBeUndefined();
     expect(onDisk.schemaVersion).toBe(CURRENT_SETTINGS_VERSION);
   });
 
   it('refuses a file written by a newer Outpost instead of losing its data', () => {
-    expect(() => migrateSettings({ schemaVersion: CURRENT_SETTINGS_VERSION + 1 })).toThrow(/newer Outpost/);
+    expect(() => migrateSettings({ schemaVersion: CURRENT_SETTINGS_VERSION + 1 })).toThrow(
+      /newer Outpost/,
+    );
   });
 
   it('runs every migration in order', () => {
@@ -62,7 +71,11 @@ describe('settings.json', () => {
       (d: Record<string, unknown>) => ({ ...d, b: (d.a as number) + 1 }),
     ];
     expect(migrateSettings({}, steps)).toEqual({ a: 1, b: 2, schemaVersion: 2 });
-    expect(migrateSettings({ schemaVersion: 1, a: 5 }, steps)).toEqual({ a: 5, b: 6, schemaVersion: 2 });
+    expect(migrateSettings({ schemaVersion: 1, a: 5 }, steps)).toEqual({
+      a: 5,
+      b: 6,
+      schemaVersion: 2,
+    });
   });
 
   it('sees a change written by another process (the CLI beside the tray app)', () => {
@@ -75,7 +88,10 @@ describe('settings.json', () => {
   });
 
   it('names the field of an invalid settings file', async () => {
-    await writeFile(join(dir, 'settings.json'), JSON.stringify({ schemaVersion: 1, agent: { language: 'xx' } }));
+    await writeFile(
+      join(dir, 'settings.json'),
+      JSON.stringify({ schemaVersion: 1, agent: { language: 'xx' } }),
+    );
     expect(() => new Settings(openConfBackend(dir))).toThrow(/'agent.language'/);
   });
 

@@ -10,13 +10,17 @@ const eslint = new ESLint({ cwd: root });
 async function lintAs(fixture: string, asPath: string): Promise<string[]> {
   const code = await readFile(join(root, 'tests', 'fixtures', 'lint', fixture), 'utf8');
   const [result] = await eslint.lintText(code, { filePath: join(root, asPath) });
-  return (result?.messages ?? []).filter((m) => m.severity === 2).map((m) => `${m.ruleId}: ${m.message}`);
+  return (result?.messages ?? [])
+    .filter((m) => m.severity === 2)
+    .map((m) => `${m.ruleId}: ${m.message}`);
 }
 
 describe('architecture boundaries enforced by lint', () => {
   it('rejects an electron import under main/core', async () => {
     const errors = await lintAs('core-imports-electron.ts', 'main/core/lint-fixture.ts');
-    expect(errors.some((e) => e.startsWith('no-restricted-imports') && e.includes('plain Node'))).toBe(true);
+    expect(
+      errors.some((e) => e.startsWith('no-restricted-imports') && e.includes('plain Node')),
+    ).toBe(true);
   });
 
   it('allows the same electron import under main/shell', async () => {
@@ -31,7 +35,10 @@ describe('architecture boundaries enforced by lint', () => {
   });
 
   it('lets the renderer import types from the API contract', async () => {
-    const errors = await lintAs('renderer-imports-contract-types.ts', 'renderer/src/lint-fixture.ts');
+    const errors = await lintAs(
+      'renderer-imports-contract-types.ts',
+      'renderer/src/lint-fixture.ts',
+    );
     expect(errors).toEqual([]);
   });
 

@@ -27,7 +27,9 @@ import { Dealer, Router } from 'zeromq';
 /** §6: base64url(SHA-256('{"e":…,"kty":"RSA","n":…}')). */
 export function thumbprintOf(key: KeyObject): string {
   const jwk = key.export({ format: 'jwk' });
-  return createHash('sha256').update(`{"e":"${jwk.e}","kty":"RSA","n":"${jwk.n}"}`).digest('base64url');
+  return createHash('sha256')
+    .update(`{"e":"${jwk.e}","kty":"RSA","n":"${jwk.n}"}`)
+    .digest('base64url');
 }
 
 /** §4 step 1 quirk: the label may say RSA PUBLIC KEY over an SPKI body. */
@@ -155,7 +157,11 @@ export class GorgoneReferenceServer {
 
   /** Installs a session as if a handshake had happened (transcript replays). */
   installSession(identity: string, key: Buffer, iv: Buffer): void {
-    this.sessions.set(Buffer.from(identity, 'latin1').toString('hex'), { key, iv, ctime: Date.now() / 1000 });
+    this.sessions.set(Buffer.from(identity, 'latin1').toString('hex'), {
+      key,
+      iv,
+      ctime: Date.now() / 1000,
+    });
   }
 
   /** Resolves with the next (or an already received) node message matching. */
@@ -163,7 +169,15 @@ export class GorgoneReferenceServer {
     const found = this.received.find(match);
     if (found !== undefined) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`reference server: nothing matching after ${timeoutMs} ms; log: ${this.log.join(' | ')}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `reference server: nothing matching after ${timeoutMs} ms; log: ${this.log.join(' | ')}`,
+            ),
+          ),
+        timeoutMs,
+      );
       this.#waiters.push({
         match,
         resolve: (r) => {
@@ -178,7 +192,10 @@ export class GorgoneReferenceServer {
   sendToNode(nodeId: string, action: string, token: string, data: unknown, target = nodeId): void {
     const identity = this.nodes.get(nodeId);
     if (identity === undefined) throw new Error(`node ${nodeId} is not registered`);
-    this.#sendEncrypted(Buffer.from(identity, 'latin1'), `[${action}] [${token}] [${target}] ${JSON.stringify(data)}`);
+    this.#sendEncrypted(
+      Buffer.from(identity, 'latin1'),
+      `[${action}] [${token}] [${target}] ${JSON.stringify(data)}`,
+    );
   }
 
   /** Rotates every session older than rotationSeconds (or all with force). */
@@ -200,7 +217,9 @@ export class GorgoneReferenceServer {
   }
 
   #send(id: Buffer, frame: string): void {
-    this.#sendChain = this.#sendChain.then(() => this.router.send([id, frame])).catch(() => undefined);
+    this.#sendChain = this.#sendChain
+      .then(() => this.router.send([id, frame]))
+      .catch(() => undefined);
   }
 
   #sendEncrypted(id: Buffer, line: string): void {
@@ -268,15 +287,28 @@ export class GorgoneReferenceServer {
       return;
     }
     const session = { key: randomBytes(32), iv: randomBytes(16), ctime: Date.now() / 1000 };
-    const answer = publicEncrypt({ key: clientKey, padding: constants.RSA_PKCS1_PADDING }, Buffer.from(keyJson(session, this.#hostname())));
+    const answer = publicEncrypt(
+      { key: clientKey, padding: constants.RSA_PKCS1_PADDING },
+      Buffer.from(keyJson(session, this.#hostname())),
+    );
     this.sessions.set(id.toString('hex'), session);
     this.log.push(`Connection from ${m[1]}`);
     this.#send(id, answer.toString('base64'));
   }
 
-  #reply(id: Buffer, type: string, token: string, code: number, data: unknown, withTarget = false): void {
+  #reply(
+    id: Buffer,
+    type: string,
+    token: string,
+    code: number,
+    data: unknown,
+    withTarget = false,
+  ): void {
     const body = JSON.stringify({ code, data });
-    this.#sendEncrypted(id, withTarget ? `[${type}] [${token}] [] ${body}` : `[${type}] [${token}] ${body}`);
+    this.#sendEncrypted(
+      id,
+      withTarget ? `[${type}] [${token}] [] ${body}` : `[${type}] [${token}] ${body}`,
+    );
   }
 
   #message(id: Buffer, identity: string, line: string): void {
@@ -285,7 +317,13 @@ export class GorgoneReferenceServer {
       this.#reply(id, 'ACK', '', 1, { message: 'request not well formatted' });
       return;
     }
-    const [, action, rawToken, target, dataText] = m as unknown as [string, string, string, string, string];
+    const [, action, rawToken, target, dataText] = m as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     let data: unknown;
     try {
       data = dataText === '' ? {} : JSON.parse(dataText);
@@ -303,19 +341,40 @@ export class GorgoneReferenceServer {
     const id_ = this.#options.id ?? '1';
     switch (action) {
       case 'PING':
-        this.#reply(id, 'PONG', token, 0, { action: 'ping', message: 'ping ok', id: id_, hostname: this.#hostname(), data: Object.fromEntries([...this.nodes.keys()].map((n) => [n, { type: 'pull', nodes: {} }])) }, true);
+        this.#reply(
+          id,
+          'PONG',
+          token,
+          0,
+          {
+            action: 'ping',
+            message: 'ping ok',
+            id: id_,
+            hostname: this.#hostname(),
+            data: Object.fromEntries(
+              [...this.nodes.keys()].map((n) => [n, { type: 'pull', nodes: {} }]),
+            ),
+          },
+          true,
+        );
         return;
       case 'GETTHUMBPRINT':
-        this.#reply(id, 'GETTHUMBPRINT', token, 2, { action: 'getthumbprint', message: 'ok', data: { thumbprint: this.thumbprint } });
+        this.#reply(id, 'GETTHUMBPRINT', token, 2, {
+          action: 'getthumbprint',
+          message: 'ok',
+          data: { thumbprint: this.thumbprint },
+        });
         return;
       case 'REGISTERNODES':
-        for (const node of (data as { nodes?: Array<{ id: unknown; identity?: string }> }).nodes ?? []) {
+        for (const node of (data as { nodes?: Array<{ id: unknown; identity?: string }> }).nodes ??
+          []) {
           this.nodes.set(String(node.id), node.identity ?? identity);
         }
         this.#reply(id, 'ACK', token, 0, null);
         return;
       case 'UNREGISTERNODES':
-        for (const node of (data as { nodes?: Array<{ id: unknown }> }).nodes ?? []) this.nodes.delete(String(node.id));
+        for (const node of (data as { nodes?: Array<{ id: unknown }> }).nodes ?? [])
+          this.nodes.delete(String(node.id));
         this.#reply(id, 'ACK', token, 0, null);
         return;
       case 'PONG':
@@ -324,7 +383,10 @@ export class GorgoneReferenceServer {
       case 'SETLOGS':
         this.#reply(id, 'ACK', token, 0, null);
         // §8: after ingesting, the central sends SYNCLOGS to identities that pinged it.
-        this.#sendEncrypted(id, `[SYNCLOGS] [] [] ${JSON.stringify({ code: 0, data: { id: id_ } })}`);
+        this.#sendEncrypted(
+          id,
+          `[SYNCLOGS] [] [] ${JSON.stringify({ code: 0, data: { id: id_ } })}`,
+        );
         return;
       case 'PUTLOG':
         // §9: {code,etime,token,instant,data} into the server's history.
@@ -340,7 +402,10 @@ export class GorgoneReferenceServer {
         return;
       default:
         // §3: unknown action → empty token.
-        this.#reply(id, 'ACK', '', 1, { error: 'unknown_action', message: `action '${action}' is unknown` });
+        this.#reply(id, 'ACK', '', 1, {
+          error: 'unknown_action',
+          message: `action '${action}' is unknown`,
+        });
     }
   }
 }
@@ -409,15 +474,24 @@ export class GorgoneReferenceClient {
   }
 
   /** §4: GETPUBKEY, HELO, KEY. Returns the server's plaintext failure line, or undefined when done. */
-  async handshake(client: { privateKeyPem: string; publicKeyPem: string }): Promise<{ serverThumbprint: string; failure?: string }> {
+  async handshake(client: {
+    privateKeyPem: string;
+    publicKeyPem: string;
+  }): Promise<{ serverThumbprint: string; failure?: string }> {
     await this.sendRaw('[GETPUBKEY]');
     const pub = /^\[PUBKEY\] \[(.+)\]$/.exec(await this.next());
     if (pub === null) throw new Error('no PUBKEY');
     const serverKey = importPublicPem(Buffer.from(pub[1]!, 'base64').toString('utf8'));
-    const helo = publicEncrypt({ key: serverKey, padding: constants.RSA_PKCS1_PADDING }, Buffer.from('HELO'));
-    await this.sendRaw(`[gorgone-proxy] [${Buffer.from(client.publicKeyPem).toString('base64')}] [${helo.toString('base64')}]`);
+    const helo = publicEncrypt(
+      { key: serverKey, padding: constants.RSA_PKCS1_PADDING },
+      Buffer.from('HELO'),
+    );
+    await this.sendRaw(
+      `[gorgone-proxy] [${Buffer.from(client.publicKeyPem).toString('base64')}] [${helo.toString('base64')}]`,
+    );
     const answer = await this.next();
-    if (answer.startsWith('[')) return { serverThumbprint: thumbprintOf(serverKey), failure: answer };
+    if (answer.startsWith('['))
+      return { serverThumbprint: thumbprintOf(serverKey), failure: answer };
     const plain = forgeDecrypt(client.privateKeyPem, Buffer.from(answer, 'base64'));
     const j = JSON.parse(plain!.toString().slice(6)) as { key: string; iv: string };
     this.keys = { key: Buffer.from(j.key, 'hex'), iv: Buffer.from(j.iv, 'hex') };

@@ -17,7 +17,12 @@ export interface ConnectorEntry {
   /** Fingerprint of the certificate on record (the stack's certs/ directory, §1.4), `AB:CD:…`. */
   certFingerprint: string;
   /** The §3.4 document without `schema`/`version`/`module` (added by the server). */
-  body: { amqp: Record<string, unknown>; metrics?: { port: number }; settings?: Record<string, unknown>; secrets?: Record<string, string> };
+  body: {
+    amqp: Record<string, unknown>;
+    metrics?: { port: number };
+    settings?: Record<string, unknown>;
+    secrets?: Record<string, string>;
+  };
   version: string;
 }
 
@@ -53,7 +58,12 @@ export class ReferenceDispatcher {
 
   private constructor(options: DispatcherOptions) {
     this.#options = options;
-    const server = options.ca.issue({ cn: 'dispatcher', altNames: ['localhost', '127.0.0.1'], serverAuth: true, clientAuth: false });
+    const server = options.ca.issue({
+      cn: 'dispatcher',
+      altNames: ['localhost', '127.0.0.1'],
+      serverAuth: true,
+      clientAuth: false,
+    });
     this.#server = createServer(
       {
         minVersion: 'TLSv1.3',
@@ -70,12 +80,32 @@ export class ReferenceDispatcher {
         const peer = socket.getPeerX509Certificate();
         const cn = peer === undefined ? undefined : /(?:^|\n)CN=([^\n]*)/.exec(peer.subject)?.[1];
         const fingerprint = peer?.fingerprint256;
-        const send = (status: number, body: unknown, headers: Record<string, string> = {}, version?: string): void => {
-          this.log.push({ cn, fingerprint, path: req.url ?? '', status, ...(version === undefined ? {} : { version }) });
-          res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+        const send = (
+          status: number,
+          body: unknown,
+          headers: Record<string, string> = {},
+          version?: string,
+        ): void => {
+          this.log.push({
+            cn,
+            fingerprint,
+            path: req.url ?? '',
+            status,
+            ...(version === undefined ? {} : { version }),
+          });
+          res.writeHead(status, {
+            'content-type': 'application/json',
+            'cache-control': 'no-store',
+            ...headers,
+          });
           res.end(body === undefined ? undefined : JSON.stringify(body));
         };
-        const error = (status: number, code: string, message: string, headers?: Record<string, string>): void => send(status, { error: { code, message } }, headers);
+        const error = (
+          status: number,
+          code: string,
+          message: string,
+          headers?: Record<string, string>,
+        ): void => send(status, { error: { code, message } }, headers);
         const m = /^\/v1\/connectors\/([^/?]+)\/config$/.exec(req.url ?? '');
         if (req.method !== 'GET' || m === null) return error(404, 'NOT_FOUND', 'no such resource');
         let name: string;
@@ -84,23 +114,54 @@ export class ReferenceDispatcher {
         } catch {
           return error(400, 'BAD_NAME', 'malformed connector name');
         }
-        if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) return error(400, 'BAD_NAME', 'malformed connector name');
+        if (!/^[A-Za-z0-9._-]{1,64}$/.test(name))
+          return error(400, 'BAD_NAME', 'malformed connector name');
         if (cn === undefined) return error(403, 'CN_MISMATCH', 'no client certificate');
-        if (this.#throttled(cn)) return error(429, 'TOO_MANY_REQUESTS', 'slow down', { 'retry-after': '5' });
-        if (this.busySeconds !== undefined) return error(503, 'VALIDATING', 'a configuration push is being validated', { 'retry-after': String(this.busySeconds) });
-        if (name !== cn) return error(403, 'CN_MISMATCH', `certificate CN '${cn}' may not read the config of '${name}'`);
+        if (this.#throttled(cn))
+          return error(429, 'TOO_MANY_REQUESTS', 'slow down', { 'retry-after': '5' });
+        if (this.busySeconds !== undefined)
+          return error(503, 'VALIDATING', 'a configuration push is being validated', {
+            'retry-after': String(this.busySeconds),
+          });
+        if (name !== cn)
+          return error(
+            403,
+            'CN_MISMATCH',
+            `certificate CN '${cn}' may not read the config of '${name}'`,
+          );
         const entry = this.#connectors.get(name);
-        if (entry === undefined) return error(404, 'UNKNOWN_CONNECTOR', `no connector '${name}' is declared`);
+        if (entry === undefined)
+          return error(404, 'UNKNOWN_CONNECTOR', `no connector '${name}' is declared`);
         if (!entry.remote || !(options.remoteKinds ?? ['osp-snmp-trap']).includes(entry.kind)) {
-          return error(403, 'NOT_REMOTE_CAPABLE', `connector '${name}' (${entry.kind}) is not declared as a remote connector`);
+          return error(
+            403,
+            'NOT_REMOTE_CAPABLE',
+            `connector '${name}' (${entry.kind}) is not declared as a remote connector`,
+          );
         }
-        if (fingerprint !== entry.certFingerprint) return error(403, 'CERT_NOT_ON_RECORD', `this certificate of '${name}' is not the one on record`);
+        if (fingerprint !== entry.certFingerprint)
+          return error(
+            403,
+            'CERT_NOT_ON_RECORD',
+            `this certificate of '${name}' is not the one on record`,
+          );
         const etag = `"${entry.version}"`;
         const ifNoneMatch = req.headers['if-none-match'];
-        if (ifNoneMatch !== undefined && ifNoneMatch.split(',').map((t) => t.trim().replace(/^W\//, '')).includes(etag)) {
+        if (
+          ifNoneMatch !== undefined &&
+          ifNoneMatch
+            .split(',')
+            .map((t) => t.trim().replace(/^W\//, ''))
+            .includes(etag)
+        ) {
           return send(304, undefined, { etag }, entry.version);
         }
-        const doc = { schema: 'osp.remote-connector.config/1', version: entry.version, module: { name: entry.name, kind: entry.kind }, ...entry.body };
+        const doc = {
+          schema: 'osp.remote-connector.config/1',
+          version: entry.version,
+          module: { name: entry.name, kind: entry.kind },
+          ...entry.body,
+        };
         send(200, doc, { etag }, entry.version);
       },
     );
@@ -129,7 +190,10 @@ export class ReferenceDispatcher {
   /** Declares (or replaces) a connector; its certificate fingerprint is taken from the PEM on record. */
   setConnector(entry: Omit<ConnectorEntry, 'certFingerprint'> & { certPem: string }): void {
     const { certPem, ...rest } = entry;
-    this.#connectors.set(entry.name, { ...rest, certFingerprint: new X509Certificate(certPem).fingerprint256 });
+    this.#connectors.set(entry.name, {
+      ...rest,
+      certFingerprint: new X509Certificate(certPem).fingerprint256,
+    });
   }
 
   connector(name: string): ConnectorEntry | undefined {
@@ -137,7 +201,11 @@ export class ReferenceDispatcher {
   }
 
   /** §5.6: a config change bumps the version and notifies the connector on osp.config. */
-  async changeConfig(name: string, change: (body: ConnectorEntry['body']) => void, version: string): Promise<void> {
+  async changeConfig(
+    name: string,
+    change: (body: ConnectorEntry['body']) => void,
+    version: string,
+  ): Promise<void> {
     const entry = this.#connectors.get(name);
     if (entry === undefined) throw new Error(`no connector ${name}`);
     change(entry.body);
@@ -154,7 +222,13 @@ export class ReferenceDispatcher {
     const ch = await this.#notifier.createConfirmChannel();
     const exchange = (entry.body.amqp.exchanges as { config: string }).config;
     await new Promise<void>((resolve, reject) =>
-      ch.publish(exchange, `config.${name}`, Buffer.from(JSON.stringify({ version })), { contentType: 'application/json' }, (err: unknown) => (err ? reject(err as Error) : resolve())),
+      ch.publish(
+        exchange,
+        `config.${name}`,
+        Buffer.from(JSON.stringify({ version })),
+        { contentType: 'application/json' },
+        (err: unknown) => (err ? reject(err as Error) : resolve()),
+      ),
     );
     await ch.close();
   }

@@ -26,7 +26,11 @@ export interface CertOptions {
   clientAuth?: boolean;
 }
 
-function newKeyPair(bits: number): { keyPem: string; forgeKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey } {
+function newKeyPair(bits: number): {
+  keyPem: string;
+  forgeKey: forge.pki.rsa.PrivateKey;
+  publicKey: forge.pki.rsa.PublicKey;
+} {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: bits });
   const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
   const forgeKey = forge.pki.privateKeyFromPem(keyPem);
@@ -34,7 +38,11 @@ function newKeyPair(bits: number): { keyPem: string; forgeKey: forge.pki.rsa.Pri
   return { keyPem, forgeKey, publicKey };
 }
 
-function build(options: CertOptions, publicKey: forge.pki.rsa.PublicKey, issuer: { cert?: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey }): forge.pki.Certificate {
+function build(
+  options: CertOptions,
+  publicKey: forge.pki.rsa.PublicKey,
+  issuer: { cert?: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey },
+): forge.pki.Certificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
   cert.serialNumber = `01${randomBytes(8).toString('hex')}`;
@@ -45,7 +53,9 @@ function build(options: CertOptions, publicKey: forge.pki.rsa.PublicKey, issuer:
   cert.setSubject(subject);
   cert.setIssuer(issuer.cert === undefined ? subject : issuer.cert.subject.attributes);
   const altNames = (options.altNames ?? [options.cn, 'localhost', '127.0.0.1']).map((name) =>
-    /^\d+\.\d+\.\d+\.\d+$/.test(name) || name.includes(':') ? { type: 7, ip: name } : { type: 2, value: name },
+    /^\d+\.\d+\.\d+\.\d+$/.test(name) || name.includes(':')
+      ? { type: 7, ip: name }
+      : { type: 2, value: name },
   );
   const extensions: object[] = [
     { name: 'basicConstraints', cA: options.isCa === true, critical: true },
@@ -59,7 +69,11 @@ function build(options: CertOptions, publicKey: forge.pki.rsa.PublicKey, issuer:
     { name: 'subjectKeyIdentifier' },
   ];
   if (options.isCa !== true) {
-    extensions.push({ name: 'extKeyUsage', serverAuth: options.serverAuth ?? true, clientAuth: options.clientAuth ?? true });
+    extensions.push({
+      name: 'extKeyUsage',
+      serverAuth: options.serverAuth ?? true,
+      clientAuth: options.clientAuth ?? true,
+    });
     extensions.push({ name: 'subjectAltName', altNames });
   }
   cert.setExtensions(extensions);

@@ -6,7 +6,8 @@ import { TestCa } from './pki.ts';
 import { RabbitBroker, rabbitmqMissing } from './rabbitmq.ts';
 
 const missing = rabbitmqMissing();
-if (missing !== undefined && process.env.CI === undefined) console.warn(`skipping RabbitMQ peer tests: ${missing}`);
+if (missing !== undefined && process.env.CI === undefined)
+  console.warn(`skipping RabbitMQ peer tests: ${missing}`);
 const suite = missing !== undefined && process.env.CI === undefined ? describe.skip : describe;
 
 suite('RabbitMQ test peer', () => {
@@ -19,7 +20,12 @@ suite('RabbitMQ test peer', () => {
     broker = await RabbitBroker.start({
       ca,
       vhosts: ['smoke'],
-      users: [{ name: 'smoke', permissions: [{ vhost: 'smoke', configure: '.*', write: '.*', read: '.*' }] }],
+      users: [
+        {
+          name: 'smoke',
+          permissions: [{ vhost: 'smoke', configure: '.*', write: '.*', read: '.*' }],
+        },
+      ],
     });
     dir = broker.dir;
   });
@@ -31,7 +37,14 @@ suite('RabbitMQ test peer', () => {
   });
 
   it('accepts a TLS handshake with a client certificate from the test CA', async () => {
-    const socket = tlsConnect({ host: '127.0.0.1', port: broker.port, ca: ca.certPem, cert: client.certPem, key: client.keyPem, servername: 'localhost' });
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port: broker.port,
+      ca: ca.certPem,
+      cert: client.certPem,
+      key: client.keyPem,
+      servername: 'localhost',
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('secureConnect', resolve);
       socket.once('error', reject);
@@ -52,7 +65,11 @@ suite('RabbitMQ test peer', () => {
     });
     const ch = await conn.createConfirmChannel();
     const q = await ch.assertQueue('', { exclusive: true });
-    await new Promise<void>((resolve, reject) => ch.sendToQueue(q.queue, Buffer.from('hello'), {}, (err: unknown) => (err ? reject(err as Error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      ch.sendToQueue(q.queue, Buffer.from('hello'), {}, (err: unknown) =>
+        err ? reject(err as Error) : resolve(),
+      ),
+    );
     const got = await ch.get(q.queue, { noAck: true });
     expect(got && got.content.toString()).toBe('hello');
     await conn.close();
@@ -60,7 +77,11 @@ suite('RabbitMQ test peer', () => {
 
   it('refuses a client without a certificate', async () => {
     await expect(
-      amqp.connect(`${broker.url}/smoke`, { credentials: amqp.credentials.external(), ca: ca.certPem, servername: 'localhost' }),
+      amqp.connect(`${broker.url}/smoke`, {
+        credentials: amqp.credentials.external(),
+        ca: ca.certPem,
+        servername: 'localhost',
+      }),
     ).rejects.toThrow(/certificate required|handshake failure/i);
   });
 

@@ -10,7 +10,16 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TestCa } from './pki.ts';
-import { captureOutput, freePort, makeTempDir, sleep, startProcess, stopProcess, waitForPort, which } from './util.ts';
+import {
+  captureOutput,
+  freePort,
+  makeTempDir,
+  sleep,
+  startProcess,
+  stopProcess,
+  waitForPort,
+  which,
+} from './util.ts';
 
 const run = promisify(execFile);
 
@@ -44,7 +53,8 @@ export interface RabbitOptions {
 
 /** Where the binaries are, or why they are missing (tests skip locally, fail under CI). */
 export function rabbitmqMissing(): string | undefined {
-  if (!existsSync(join(RABBIT_BIN, 'rabbitmq-server'))) return `rabbitmq-server is not installed (${RABBIT_BIN}/rabbitmq-server): apt-get install -y rabbitmq-server`;
+  if (!existsSync(join(RABBIT_BIN, 'rabbitmq-server')))
+    return `rabbitmq-server is not installed (${RABBIT_BIN}/rabbitmq-server): apt-get install -y rabbitmq-server`;
   if (which('epmd') === undefined) return 'epmd (erlang) is not on PATH';
   return undefined;
 }
@@ -62,7 +72,15 @@ export class RabbitBroker {
   #output: () => string = () => '';
   #frozen = false;
 
-  private constructor(opts: { port: number; nodeName: string; ca: TestCa; dir: string; env: NodeJS.ProcessEnv; pidFile: string; cleanup: () => Promise<void> }) {
+  private constructor(opts: {
+    port: number;
+    nodeName: string;
+    ca: TestCa;
+    dir: string;
+    env: NodeJS.ProcessEnv;
+    pidFile: string;
+    cleanup: () => Promise<void>;
+  }) {
     this.port = opts.port;
     this.nodeName = opts.nodeName;
     this.ca = opts.ca;
@@ -79,8 +97,14 @@ export class RabbitBroker {
     const dir = temp.dir;
     const [port, distPort, epmdPort] = [await freePort(), await freePort(), await freePort()];
     const nodeName = `outpost-test-${port}@localhost`;
-    const server = options.ca.issue({ cn: 'localhost', altNames: ['localhost', '127.0.0.1'], serverAuth: true, clientAuth: false });
-    for (const sub of ['home', 'mnesia', 'log', 'plugins-expand']) await mkdir(join(dir, sub), { recursive: true });
+    const server = options.ca.issue({
+      cn: 'localhost',
+      altNames: ['localhost', '127.0.0.1'],
+      serverAuth: true,
+      clientAuth: false,
+    });
+    for (const sub of ['home', 'mnesia', 'log', 'plugins-expand'])
+      await mkdir(join(dir, sub), { recursive: true });
     await writeFile(join(dir, 'ca.pem'), options.ca.certPem);
     await writeFile(join(dir, 'server.pem'), server.certPem);
     await writeFile(join(dir, 'server.key'), server.keyPem, { mode: 0o600 });
@@ -126,7 +150,15 @@ export class RabbitBroker {
       ERL_EPMD_PORT: String(epmdPort),
       ERL_EPMD_ADDRESS: '127.0.0.1',
     };
-    const broker = new RabbitBroker({ port, nodeName, ca: options.ca, dir, env, pidFile: join(dir, 'rabbitmq.pid'), cleanup: temp.cleanup });
+    const broker = new RabbitBroker({
+      port,
+      nodeName,
+      ca: options.ca,
+      dir,
+      env,
+      pidFile: join(dir, 'rabbitmq.pid'),
+      cleanup: temp.cleanup,
+    });
     try {
       await broker.#boot();
     } catch (error) {
@@ -137,24 +169,46 @@ export class RabbitBroker {
   }
 
   async #boot(): Promise<void> {
-    this.#child = startProcess(join(RABBIT_BIN, 'rabbitmq-server'), [], { env: this.#env, cwd: this.dir });
+    this.#child = startProcess(join(RABBIT_BIN, 'rabbitmq-server'), [], {
+      env: this.#env,
+      cwd: this.dir,
+    });
     this.#output = captureOutput(this.#child);
     const exited = new Promise<never>((_, reject) =>
-      this.#child!.once('exit', (code) => reject(new Error(`rabbitmq-server exited (${code}) before it was ready:\n${this.#output().slice(-4000)}`))),
+      this.#child!.once('exit', (code) =>
+        reject(
+          new Error(
+            `rabbitmq-server exited (${code}) before it was ready:\n${this.#output().slice(-4000)}`,
+          ),
+        ),
+      ),
     );
     exited.catch(() => undefined);
-    await Promise.race([this.ctl(['wait', this.#pidFile, '--timeout', String(BOOT_TIMEOUT_S)], (BOOT_TIMEOUT_S + 10) * 1000), exited]);
+    await Promise.race([
+      this.ctl(
+        ['wait', this.#pidFile, '--timeout', String(BOOT_TIMEOUT_S)],
+        (BOOT_TIMEOUT_S + 10) * 1000,
+      ),
+      exited,
+    ]);
     await Promise.race([waitForPort(this.port, 30_000), exited]);
   }
 
   /** Runs rabbitmqctl against this node only. */
   async ctl(args: string[], timeoutMs = 60_000): Promise<string> {
     try {
-      const { stdout } = await run(join(RABBIT_BIN, 'rabbitmqctl'), ['-n', this.nodeName, ...args], { env: this.#env, timeout: timeoutMs });
+      const { stdout } = await run(
+        join(RABBIT_BIN, 'rabbitmqctl'),
+        ['-n', this.nodeName, ...args],
+        { env: this.#env, timeout: timeoutMs },
+      );
       return stdout;
     } catch (error) {
       const e = error as { stderr?: string; stdout?: string; message: string };
-      throw new Error(`rabbitmqctl ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`, { cause: error });
+      throw new Error(
+        `rabbitmqctl ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`,
+        { cause: error },
+      );
     }
   }
 
@@ -163,7 +217,9 @@ export class RabbitBroker {
   }
 
   get running(): boolean {
-    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+    return (
+      this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null
+    );
   }
 
   /** SIGSTOP the whole node (process group): sockets stay open, nothing answers. */
@@ -213,9 +269,20 @@ function definitions(options: RabbitOptions): object {
   return {
     vhosts: vhosts.map((name) => ({ name })),
     // EXTERNAL users need no password: an empty hash makes PLAIN login impossible.
-    users: users.map((u) => ({ name: u.name, password_hash: '', hashing_algorithm: 'rabbit_password_hashing_sha256', tags: (u.tags ?? []).join(',') })),
+    users: users.map((u) => ({
+      name: u.name,
+      password_hash: '',
+      hashing_algorithm: 'rabbit_password_hashing_sha256',
+      tags: (u.tags ?? []).join(','),
+    })),
     permissions: users.flatMap((u) => (u.permissions ?? []).map((p) => ({ user: u.name, ...p }))),
-    exchanges: (options.exchanges ?? []).map((e) => ({ ...e, durable: true, auto_delete: false, internal: false, arguments: {} })),
+    exchanges: (options.exchanges ?? []).map((e) => ({
+      ...e,
+      durable: true,
+      auto_delete: false,
+      internal: false,
+      arguments: {},
+    })),
     queues: [],
     bindings: [],
   };

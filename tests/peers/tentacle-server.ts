@@ -100,30 +100,35 @@ export class TentacleServer {
   async listen(port: number): Promise<void> {
     await mkdir(this.options.dir, { recursive: true });
     const tls = this.options.tls;
-    const server = tls === undefined
-      ? createNetServer((socket) => this.#accept(socket))
-      : createTlsServer(
-          {
-            cert: tls.certPem,
-            key: tls.keyPem,
-            // §9: the server always sends a CertificateRequest; with -f the certificate is mandatory.
-            requestCert: true,
-            rejectUnauthorized: tls.caPem !== undefined,
-            ...(tls.caPem === undefined ? {} : { ca: tls.caPem }),
-            minVersion: 'TLSv1.2',
-          },
-          (socket) => {
-            // Without -f an offered certificate must still chain to the default store (S19).
-            if (tls.caPem === undefined && !socket.authorized && socket.getPeerCertificate().raw !== undefined) {
-              const record = this.#record();
-              record.closedBy = 'server';
-              record.tlsError = String(socket.authorizationError);
-              socket.destroy();
-              return;
-            }
-            this.#accept(socket);
-          },
-        );
+    const server =
+      tls === undefined
+        ? createNetServer((socket) => this.#accept(socket))
+        : createTlsServer(
+            {
+              cert: tls.certPem,
+              key: tls.keyPem,
+              // §9: the server always sends a CertificateRequest; with -f the certificate is mandatory.
+              requestCert: true,
+              rejectUnauthorized: tls.caPem !== undefined,
+              ...(tls.caPem === undefined ? {} : { ca: tls.caPem }),
+              minVersion: 'TLSv1.2',
+            },
+            (socket) => {
+              // Without -f an offered certificate must still chain to the default store (S19).
+              if (
+                tls.caPem === undefined &&
+                !socket.authorized &&
+                socket.getPeerCertificate().raw !== undefined
+              ) {
+                const record = this.#record();
+                record.closedBy = 'server';
+                record.tlsError = String(socket.authorizationError);
+                socket.destroy();
+                return;
+              }
+              this.#accept(socket);
+            },
+          );
     if (tls !== undefined) {
       server.on('tlsClientError', (error, socket) => {
         const record = this.#record();
@@ -146,7 +151,9 @@ export class TentacleServer {
   /** Simulates the process dying: every connection dropped, nothing listens any more. */
   async kill(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.#server === undefined ? resolve() : this.#server.close(() => resolve())));
+    await new Promise<void>((resolve) =>
+      this.#server === undefined ? resolve() : this.#server.close(() => resolve()),
+    );
     this.#server = undefined;
     await Promise.all([...this.#staged].map((path) => unlink(path).catch(() => undefined)));
   }
@@ -165,8 +172,10 @@ export class TentacleServer {
     const record: ConnectionRecord = {
       id: this.connections.length,
       segments,
-      clientBytes: () => Buffer.concat(segments.filter((s) => s.from === 'client').map((s) => s.data)),
-      serverBytes: () => Buffer.concat(segments.filter((s) => s.from === 'server').map((s) => s.data)),
+      clientBytes: () =>
+        Buffer.concat(segments.filter((s) => s.from === 'client').map((s) => s.data)),
+      serverBytes: () =>
+        Buffer.concat(segments.filter((s) => s.from === 'server').map((s) => s.data)),
     };
     this.connections.push(record);
     return record;
@@ -273,7 +282,11 @@ class TentacleConnection {
   }
 
   /** Reads exactly n payload bytes into `sink`; the rest stays as the next command (§4.1). */
-  async #payload(n: number, sink: (chunk: Buffer) => Promise<void>, onProgress?: (bytes: number) => void): Promise<void> {
+  async #payload(
+    n: number,
+    sink: (chunk: Buffer) => Promise<void>,
+    onProgress?: (bytes: number) => void,
+  ): Promise<void> {
     let got = 0;
     while (got < n) {
       const chunk = this.#chunks[0];
@@ -299,17 +312,22 @@ class TentacleConnection {
         const line = await this.#command();
         const match = /^PASS (.*)$/.exec(line);
         if (match === null) throw new Drop('did not authenticate');
-        if (match[1] !== digest(this.#server.options.password ?? '')) throw new Drop('Invalid password');
+        if (match[1] !== digest(this.#server.options.password ?? ''))
+          throw new Drop('Invalid password');
         this.#authenticated = true;
         await this.#send('PASS OK\n');
       }
       for (;;) {
         const line = await this.#command();
         let match: RegExpExecArray | null;
-        if ((match = /^SEND <(.*)> SIZE (\d+)$/.exec(line)) !== null) await this.#recvFile('SEND', match[1]!, Number(match[2]));
-        else if ((match = /^ZSEND <(.*)> SIZE (\d+)$/.exec(line)) !== null) await this.#recvFile('ZSEND', match[1]!, Number(match[2]));
-        else if ((match = /^RECV <(.*)>$/.exec(line)) !== null) await this.#sendFile('RECV', match[1]!);
-        else if ((match = /^ZRECV <(.*)>$/.exec(line)) !== null) await this.#sendFile('ZRECV', match[1]!);
+        if ((match = /^SEND <(.*)> SIZE (\d+)$/.exec(line)) !== null)
+          await this.#recvFile('SEND', match[1]!, Number(match[2]));
+        else if ((match = /^ZSEND <(.*)> SIZE (\d+)$/.exec(line)) !== null)
+          await this.#recvFile('ZSEND', match[1]!, Number(match[2]));
+        else if ((match = /^RECV <(.*)>$/.exec(line)) !== null)
+          await this.#sendFile('RECV', match[1]!);
+        else if ((match = /^ZRECV <(.*)>$/.exec(line)) !== null)
+          await this.#sendFile('ZRECV', match[1]!);
         else if (line === 'QUIT') break;
         else throw new Drop(`Unknown command '${line}'`);
       }
@@ -325,28 +343,45 @@ class TentacleConnection {
 
   #directory(name: string): string {
     const filter = this.#server.options.filters?.find((f) => f.pattern.test(name));
-    return filter === undefined ? this.#server.options.dir : join(this.#server.options.dir, filter.dir);
+    return filter === undefined
+      ? this.#server.options.dir
+      : join(this.#server.options.dir, filter.dir);
   }
 
   async #recvFile(verb: 'SEND' | 'ZSEND', name: string, size: number): Promise<void> {
     if (INVALID_CHARS.test(name)) return this.#send(`${verb} ERR (invalid file name)\n`);
-    if (size < 1 || size > (this.#server.options.maxSize ?? 2_000_000)) return this.#send(`${verb} ERR (file is too big)\n`);
+    if (size < 1 || size > (this.#server.options.maxSize ?? 2_000_000))
+      return this.#send(`${verb} ERR (file is too big)\n`);
     const dir = this.#directory(name);
     const path = join(dir, name);
-    if (this.#server.options.overwrite !== true && (await isFile(path))) return this.#send(`${verb} ERR (file already exists)\n`);
+    if (this.#server.options.overwrite !== true && (await isFile(path)))
+      return this.#send(`${verb} ERR (file already exists)\n`);
     await this.#send(`${verb} OK\n`);
-    const staged = join(this.#server.options.tmpDir ?? tmpdir(), `.tentacle-ref-${randomBytes(8).toString('hex')}`);
+    const staged = join(
+      this.#server.options.tmpDir ?? tmpdir(),
+      `.tentacle-ref-${randomBytes(8).toString('hex')}`,
+    );
     this.#server.stage(staged);
     const out = createWriteStream(staged);
     try {
       try {
-        await this.#payload(size, (chunk) => writeTo(out, chunk), (bytes) => this.#server.onUploadProgress?.(name, bytes, size));
+        await this.#payload(
+          size,
+          (chunk) => writeTo(out, chunk),
+          (bytes) => this.#server.onUploadProgress?.(name, bytes, size),
+        );
       } finally {
         await new Promise<void>((resolve) => out.end(() => resolve()));
       }
       // §5: two-argument open strips trailing whitespace; '', '.', '..' and NUL cannot be created (§6).
       const finalPath = join(dir, name.replace(/\s+$/, ''));
-      if (name === '' || name === '.' || name === '..' || name.includes('\0') || (await isDirectory(finalPath))) {
+      if (
+        name === '' ||
+        name === '.' ||
+        name === '..' ||
+        name.includes('\0') ||
+        (await isDirectory(finalPath))
+      ) {
         throw new Drop(`Cannot open file '${path}' for writing`);
       }
       await mkdir(dir, { recursive: true });
@@ -366,7 +401,8 @@ class TentacleConnection {
   }
 
   async #sendFile(verb: 'RECV' | 'ZRECV', name: string): Promise<void> {
-    if (INVALID_CHARS.test(name)) return this.#send(`${verb} ERR (file has an invalid file name)\n`);
+    if (INVALID_CHARS.test(name))
+      return this.#send(`${verb} ERR (file has an invalid file name)\n`);
     const path = join(this.#directory(name), name);
     if (!(await isFile(path))) return this.#send(`${verb} ERR (file does not exist)\n`);
     const zip = verb === 'ZRECV' ? zipLikePerl(path, await readFile(path)) : undefined;
@@ -380,7 +416,8 @@ class TentacleConnection {
       await this.#send(zip);
       return;
     }
-    for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) await this.#send(chunk as Buffer);
+    for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 }))
+      await this.#send(chunk as Buffer);
   }
 }
 
@@ -404,11 +441,17 @@ function writeTo(out: WriteStream, chunk: Buffer): Promise<void> {
 }
 
 async function isFile(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isFile(), () => false);
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }
 
 async function isDirectory(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isDirectory(), () => false);
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 
 export function digest(password: string): string {
@@ -455,7 +498,8 @@ export function zipLikePerl(memberName: string, data: Buffer, when = new Date())
   ut.writeUInt32LE(seconds, 9);
   const ux = Buffer.from('75780b000104e70300000400000000', 'hex');
   const extra = Buffer.concat([ut, ux]);
-  const time = (when.getHours() << 11) | (when.getMinutes() << 5) | Math.floor(when.getSeconds() / 2);
+  const time =
+    (when.getHours() << 11) | (when.getMinutes() << 5) | Math.floor(when.getSeconds() / 2);
   const day = ((when.getFullYear() - 1980) << 9) | ((when.getMonth() + 1) << 5) | when.getDate();
   const local = Buffer.alloc(30);
   local.writeUInt32LE(0x04034b50, 0);
@@ -485,7 +529,11 @@ export function zipLikePerl(memberName: string, data: Buffer, when = new Date())
   central.writeUInt16LE(name.length, 28);
   central.writeUInt16LE(ut.length - 4 + ux.length, 30);
   central.writeUInt32LE((0o100644 << 16) >>> 0, 38);
-  const centralExtra = Buffer.concat([Buffer.from([0x55, 0x54, 0x05, 0x00, 0x01]), ut.subarray(5, 9), ux]);
+  const centralExtra = Buffer.concat([
+    Buffer.from([0x55, 0x54, 0x05, 0x00, 0x01]),
+    ut.subarray(5, 9),
+    ux,
+  ]);
   central.writeUInt16LE(centralExtra.length, 30);
   const centralOffset = local.length + name.length + extra.length + body.length + descriptor.length;
   const centralSize = central.length + name.length + centralExtra.length;
@@ -514,7 +562,12 @@ async function main(): Promise<void> {
     overwrite: args.includes('--overwrite'),
     record: false,
     ...(certFile !== undefined && keyFile !== undefined
-      ? { tls: { certPem: await readFile(certFile, 'utf8'), keyPem: await readFile(keyFile, 'utf8') } }
+      ? {
+          tls: {
+            certPem: await readFile(certFile, 'utf8'),
+            keyPem: await readFile(keyFile, 'utf8'),
+          },
+        }
       : {}),
   });
   process.stdout.write(`listening ${server.port}\n`);

@@ -13,7 +13,9 @@ import type { TargetDriver } from '../../main/core/targets/driver.ts';
  */
 export const ackConfigSchema = z.object({ port: z.number().int() });
 
-export function ackDriver(options: { window?: number; delivered?: string[] } = {}): TargetDriver<{ port: number }> {
+export function ackDriver(
+  options: { window?: number; delivered?: string[] } = {},
+): TargetDriver<{ port: number }> {
   return {
     kind: 'onsphere',
     configSchema: ackConfigSchema,
@@ -43,14 +45,22 @@ export function ackDriver(options: { window?: number; delivered?: string[] } = {
             options.delivered?.push(item.id);
             ctx.progress(item.bytesTotal);
             resolve();
-          } else reject(new AgentError('refused', `server refused ${item.id}`, { transient: false }));
+          } else
+            reject(new AgentError('refused', `server refused ${item.id}`, { transient: false }));
         });
         socket.on('error', (error) => {
           ctx.signal.removeEventListener('abort', onAbort);
-          reject(new AgentError('unreachable', `ack server: ${error.message}`, { transient: true }));
+          reject(
+            new AgentError('unreachable', `ack server: ${error.message}`, { transient: true }),
+          );
         });
         socket.on('close', () => {
-          if (!answered) reject(new AgentError('unreachable', 'ack server closed the connection', { transient: true }));
+          if (!answered)
+            reject(
+              new AgentError('unreachable', 'ack server closed the connection', {
+                transient: true,
+              }),
+            );
         });
       }),
   };

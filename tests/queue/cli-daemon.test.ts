@@ -20,7 +20,17 @@ describe('the CLI enqueues while `outpost run` delivers from the same data dir',
 
   it('delivers files queued by separate CLI processes to a Tentacle server, exactly once, with one delivering process', async () => {
     const data = join(dir, 'data');
-    const add = await runCli(['tentacle', 'add', 'pandora', '-a', '127.0.0.1', '-p', String(server.port), '--data-dir', data]);
+    const add = await runCli([
+      'tentacle',
+      'add',
+      'pandora',
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(server.port),
+      '--data-dir',
+      data,
+    ]);
     expect(add.stderr + add.stdout).not.toMatch(/error/i);
     expect(add.code).toBe(0);
 
@@ -35,16 +45,28 @@ describe('the CLI enqueues while `outpost run` delivers from the same data dir',
       }
       const results = await Promise.all(
         [names.slice(0, 3), names.slice(3)].map((batch) =>
-          runCli(['send', '--target', 'pandora', ...batch.map((n) => join(dir, n)), '--data-dir', data, '--json']),
+          runCli([
+            'send',
+            '--target',
+            'pandora',
+            ...batch.map((n) => join(dir, n)),
+            '--data-dir',
+            data,
+            '--json',
+          ]),
         ),
       );
       for (const r of results) expect(r.code, r.stderr).toBe(0);
-      const ids = results.flatMap((r) => (JSON.parse(r.stdout) as Array<{ id: string }>).map((i) => i.id));
+      const ids = results.flatMap((r) =>
+        (JSON.parse(r.stdout) as Array<{ id: string }>).map((i) => i.id),
+      );
       expect(ids).toHaveLength(6);
 
       const deadline = Date.now() + 30_000;
       for (;;) {
-        const stats = JSON.parse((await runCli(['queue', 'stats', '--data-dir', data, '--json'])).stdout) as {
+        const stats = JSON.parse(
+          (await runCli(['queue', 'stats', '--data-dir', data, '--json'])).stdout,
+        ) as {
           totals: { delivered: number };
           deliveringPid: number;
         };
@@ -52,14 +74,20 @@ describe('the CLI enqueues while `outpost run` delivers from the same data dir',
           expect([daemon.pid, second.pid]).toContain(stats.deliveringPid);
           break;
         }
-        if (Date.now() > deadline) throw new Error(`not delivered in time: ${JSON.stringify(stats)}`);
+        if (Date.now() > deadline)
+          throw new Error(`not delivered in time: ${JSON.stringify(stats)}`);
         await sleep(200);
       }
       expect((await readdir(join(dir, 'incoming'))).sort()).toEqual([...names].sort());
       for (const name of names) {
-        expect(await readFile(join(dir, 'incoming', name), 'utf8')).toBe(await readFile(join(dir, name), 'utf8'));
+        expect(await readFile(join(dir, 'incoming', name), 'utf8')).toBe(
+          await readFile(join(dir, name), 'utf8'),
+        );
       }
-      const list = JSON.parse((await runCli(['queue', 'list', '--state', 'delivered', '--data-dir', data, '--json'])).stdout) as unknown[];
+      const list = JSON.parse(
+        (await runCli(['queue', 'list', '--state', 'delivered', '--data-dir', data, '--json']))
+          .stdout,
+      ) as unknown[];
       expect(list).toHaveLength(6);
     } finally {
       await stopProcess(daemon);
@@ -72,7 +100,19 @@ describe('the CLI enqueues while `outpost run` delivers from the same data dir',
     const noTarget = await runCli(['send', join(dir, 'x'), '--data-dir', data]);
     expect(noTarget.code).toBe(2);
     expect(noTarget.stderr).toContain('--target is required');
-    const badState = await runCli(['check-result', '--target', 't', '--host', 'h', '--state', '7', '--output', 'x', '--data-dir', data]);
+    const badState = await runCli([
+      'check-result',
+      '--target',
+      't',
+      '--host',
+      'h',
+      '--state',
+      '7',
+      '--output',
+      'x',
+      '--data-dir',
+      data,
+    ]);
     expect(badState.code).toBe(2);
     expect(badState.stderr).toContain('--state must be 0 (OK)');
     const unknown = await runCli(['queue', 'list', '--state', 'lost', '--data-dir', data]);
@@ -82,4 +122,3 @@ describe('the CLI enqueues while `outpost run` delivers from the same data dir',
     expect(JSON.parse(missing.stderr)).toMatchObject({ error: { code: 'not-found', field: 'id' } });
   });
 });
-

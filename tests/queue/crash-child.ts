@@ -19,7 +19,8 @@ const agent = await Agent.open({
   modules: [ackModule({ window: 4 })],
   queue: { pollMs: 10, lockRetryMs: 20, shutdownGraceMs: 100 },
 });
-if (agent.context.targets.find('ack') === undefined) agent.context.targets.save('ack', 'onsphere', { port });
+if (agent.context.targets.find('ack') === undefined)
+  agent.context.targets.save('ack', 'onsphere', { port });
 agent.context.settings.update((d) => {
   (d as Record<string, unknown>).queue = { backoff: { baseMs: 10, capMs: 100 } };
 });
@@ -28,7 +29,10 @@ const stop = new AbortController();
 const delivering = agent.run(stop.signal);
 process.stdout.write('READY\n');
 for (let i = from; i < from + count; i++) {
-  const { items } = await agent.api.enqueueValue({ targets: ['ack'], value: { valueId: `v${i}`, value: i } });
+  const { items } = await agent.api.enqueueValue({
+    targets: ['ack'],
+    value: { valueId: `v${i}`, value: i },
+  });
   process.stdout.write(`ACK ${items[0]!.id}\n`);
 }
 if (count === 0) {

@@ -16,9 +16,13 @@ interface ChildRun {
 }
 
 function startChild(dataDir: string, port: number, from: number, count: number): ChildRun {
-  const child = spawn(process.execPath, [CHILD, dataDir, String(port), String(from), String(count)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [CHILD, dataDir, String(port), String(from), String(count)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const acked: string[] = [];
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
@@ -93,7 +97,9 @@ describe('crash safety with real processes', () => {
       const duplicates = server.received.length - received.size;
       // Duplicates come only from items in flight when a process died (window 4 per kill).
       expect(duplicates).toBeLessThanOrEqual(rounds * 4);
-      console.log(`crash test: ${acked.length} acknowledged, ${server.received.length} received, ${duplicates} re-sent after kills`);
+      console.log(
+        `crash test: ${acked.length} acknowledged, ${server.received.length} received, ${duplicates} re-sent after kills`,
+      );
     } finally {
       store.close();
     }

@@ -32,7 +32,10 @@ function pairTarget(a: Agent, name: string, port = server.port): void {
   });
 }
 
-async function until(predicate: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
+async function until(
+  predicate: () => Promise<boolean> | boolean,
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error('condition not reached in time');
@@ -67,7 +70,9 @@ describe('enqueue', () => {
     ]);
     await agent.close();
     agent = await openAgent();
-    expect((await agent.api.listQueue({})).map((i) => i.id).sort()).toEqual(items.map((i) => i.id).sort());
+    expect((await agent.api.listQueue({})).map((i) => i.id).sort()).toEqual(
+      items.map((i) => i.id).sort(),
+    );
   });
 
   it('spools a file copy per target that survives the original being deleted', async () => {
@@ -76,7 +81,9 @@ describe('enqueue', () => {
     await writeFile(source, 'x'.repeat(10_000));
     const { items } = await agent.api.enqueueFile({ targets: ['a', 'b'], path: source });
     expect(items).toHaveLength(2);
-    const [first, second] = items.map((i) => (i.payload.kind === 'file' ? i.payload.file : undefined));
+    const [first, second] = items.map((i) =>
+      i.payload.kind === 'file' ? i.payload.file : undefined,
+    );
     expect(first?.sha256).toBe(second?.sha256);
     expect(first?.size).toBe(10_000);
     expect(first?.path).not.toBe(second?.path);
@@ -90,17 +97,25 @@ describe('enqueue', () => {
   });
 
   it('refuses a missing file, a folder and an empty target list with clear errors, and writes nothing', async () => {
-    await expect(agent.api.enqueueFile({ targets: ['a'], path: join(dir, 'absent') })).rejects.toThrow(/no such file/);
+    await expect(
+      agent.api.enqueueFile({ targets: ['a'], path: join(dir, 'absent') }),
+    ).rejects.toThrow(/no such file/);
     await mkdir(join(dir, 'folder'));
-    await expect(agent.api.enqueueFile({ targets: ['a'], path: join(dir, 'folder') })).rejects.toThrow(/not a regular file/);
-    await expect(agent.call('enqueueValue', { targets: [], value: value(1) })).rejects.toMatchObject({ field: 'targets' });
+    await expect(
+      agent.api.enqueueFile({ targets: ['a'], path: join(dir, 'folder') }),
+    ).rejects.toThrow(/not a regular file/);
+    await expect(
+      agent.call('enqueueValue', { targets: [], value: value(1) }),
+    ).rejects.toMatchObject({ field: 'targets' });
     expect(await agent.api.listQueue({})).toEqual([]);
   });
 
   it("runs the target driver's validation for every target before anything is stored", async () => {
     const source = join(dir, 'ok.txt');
     await writeFile(source, 'data');
-    await expect(agent.api.enqueueFile({ targets: ['a'], path: source, name: 'bad/name' })).rejects.toThrow(/must not contain/);
+    await expect(
+      agent.api.enqueueFile({ targets: ['a'], path: source, name: 'bad/name' }),
+    ).rejects.toThrow(/must not contain/);
     expect(await agent.api.listQueue({})).toEqual([]);
     expect(await readdir(join(dir, 'spool')).catch(() => [])).toEqual([]);
   });
@@ -109,7 +124,12 @@ describe('enqueue', () => {
 describe('delivery', () => {
   it('delivers FIFO per target, marks items delivered only on the server acknowledgement', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 30; i++) ids.push(...(await agent.api.enqueueValue({ targets: ['a'], value: value(i) })).items.map((x) => x.id));
+    for (let i = 0; i < 30; i++)
+      ids.push(
+        ...(await agent.api.enqueueValue({ targets: ['a'], value: value(i) })).items.map(
+          (x) => x.id,
+        ),
+      );
     const stop = new AbortController();
     const running = agent.run(stop.signal);
     await until(async () => (await agent.api.getQueueStats({})).totals.delivered === 30);
@@ -163,17 +183,30 @@ describe('delivery', () => {
   });
 
   it('never delivers an older result for a host/service after a newer one was delivered', async () => {
-    const result = (state: number) => ({ host: 'h', service: 's', state, output: `s${state}`, executionStart: 1, executionEnd: 1 });
+    const result = (state: number) => ({
+      host: 'h',
+      service: 's',
+      state,
+      output: `s${state}`,
+      executionStart: 1,
+      executionEnd: 1,
+    });
     server.mode = 'refuse';
-    const [older] = (await agent.api.enqueueCheckResult({ targets: ['a'], result: result(2) })).items;
+    const [older] = (await agent.api.enqueueCheckResult({ targets: ['a'], result: result(2) }))
+      .items;
     const stop = new AbortController();
     const running = agent.run(stop.signal);
     await until(async () => (await agent.api.getQueueItem({ id: older!.id })).state === 'failed');
     server.mode = 'ack';
-    const [newer] = (await agent.api.enqueueCheckResult({ targets: ['a'], result: result(0) })).items;
-    await until(async () => (await agent.api.getQueueItem({ id: newer!.id })).state === 'delivered');
+    const [newer] = (await agent.api.enqueueCheckResult({ targets: ['a'], result: result(0) }))
+      .items;
+    await until(
+      async () => (await agent.api.getQueueItem({ id: newer!.id })).state === 'delivered',
+    );
     await agent.api.retryQueueItem({ id: older!.id });
-    await until(async () => (await agent.api.getQueueItem({ id: older!.id })).state === 'cancelled');
+    await until(
+      async () => (await agent.api.getQueueItem({ id: older!.id })).state === 'cancelled',
+    );
     stop.abort();
     await running;
     expect((await agent.api.getQueueItem({ id: older!.id })).lastError).toMatch(/superseded/);
@@ -187,7 +220,12 @@ describe('delivery', () => {
     const running = agent.run(stop.signal);
     await until(async () => (await agent.api.getQueueItem({ id: item!.id })).state === 'sending');
     // Simulate the crash: another agent opens the same store while this one never finished.
-    const again = await Agent.open({ dataDir: join(dir), logToFile: false, modules: [ackModule()], queue: { pollMs: 20 } });
+    const again = await Agent.open({
+      dataDir: join(dir),
+      logToFile: false,
+      modules: [ackModule()],
+      queue: { pollMs: 20 },
+    });
     expect((await again.api.getQueueItem({ id: item!.id })).state).toBe('sending');
     stop.abort();
     await running;
@@ -198,17 +236,25 @@ describe('delivery', () => {
 
 describe('caps', () => {
   it('refuses new items when the size cap is hit under refuse-new, naming the setting', async () => {
-    await agent.api.updateQueueSettings({ maxTotalBytes: 1024 * 1024, defaultPolicy: 'refuse-new' });
+    await agent.api.updateQueueSettings({
+      maxTotalBytes: 1024 * 1024,
+      defaultPolicy: 'refuse-new',
+    });
     const big = join(dir, 'big');
     await writeFile(big, Buffer.alloc(700 * 1024));
     await agent.api.enqueueFile({ targets: ['a'], path: big });
-    await expect(agent.api.enqueueFile({ targets: ['a'], path: big })).rejects.toThrow(/queue.maxTotalBytes/);
+    await expect(agent.api.enqueueFile({ targets: ['a'], path: big })).rejects.toThrow(
+      /queue.maxTotalBytes/,
+    );
     expect(await agent.api.listQueue({})).toHaveLength(1);
     expect((await readdir(join(dir, 'spool'))).filter((f) => !f.endsWith('.tmp'))).toHaveLength(1);
   });
 
   it('drops the oldest under drop-oldest and counts every drop', async () => {
-    await agent.api.updateQueueSettings({ maxTotalBytes: 1024 * 1024, policies: { a: 'drop-oldest' } });
+    await agent.api.updateQueueSettings({
+      maxTotalBytes: 1024 * 1024,
+      policies: { a: 'drop-oldest' },
+    });
     const big = join(dir, 'big');
     await writeFile(big, Buffer.alloc(400 * 1024));
     const first = (await agent.api.enqueueFile({ targets: ['a'], path: big })).items[0]!;
@@ -219,7 +265,9 @@ describe('caps', () => {
     expect(dropped.lastError).toMatch(/dropped/);
     const stats = await agent.api.getQueueStats({});
     expect(stats.totals.drops).toBe(1);
-    expect(stats.targets.find((t) => t.target === 'a')?.drops).toEqual([{ reason: 'max-total-bytes', count: 1, bytes: 400 * 1024 }]);
+    expect(stats.targets.find((t) => t.target === 'a')?.drops).toEqual([
+      { reason: 'max-total-bytes', count: 1, bytes: 400 * 1024 },
+    ]);
   });
 
   it('refuses to fill the disk past the free-space minimum, leaving nothing half-written', async () => {
@@ -227,7 +275,9 @@ describe('caps', () => {
     await agent.api.updateQueueSettings({ minFreeBytes: 99 * 1024 * 1024 });
     const big = join(dir, 'big');
     await writeFile(big, Buffer.alloc(2 * 1024 * 1024));
-    await expect(agent.api.enqueueFile({ targets: ['a'], path: big })).rejects.toThrow(/queue.minFreeBytes/);
+    await expect(agent.api.enqueueFile({ targets: ['a'], path: big })).rejects.toThrow(
+      /queue.minFreeBytes/,
+    );
     expect(await agent.api.listQueue({})).toEqual([]);
     expect(await readdir(join(dir, 'spool'))).toEqual([]);
   });

@@ -16,18 +16,36 @@ afterEach(async () => cleanup());
 
 const payload: ItemPayload = {
   kind: 'check-result',
-  result: { host: 'h', service: 's', state: 0, output: 'OK', performanceData: [], executionStart: 1, executionEnd: 2 },
+  result: {
+    host: 'h',
+    service: 's',
+    state: 0,
+    output: 'OK',
+    performanceData: [],
+    executionStart: 1,
+    executionEnd: 2,
+  },
 };
 
 function newItem(target: string, bytes: number, createdAt = 1): NewItem {
-  return { id: newItemId(), target, payload, payloadJson: JSON.stringify(payload), objectKey: 'h!s', bytesTotal: bytes, createdAt };
+  return {
+    id: newItemId(),
+    target,
+    payload,
+    payloadJson: JSON.stringify(payload),
+    objectKey: 'h!s',
+    bytesTotal: bytes,
+    createdAt,
+  };
 }
 
 /** The truth the running totals must equal: a full scan. */
 function scanPending(path: string): { count: number; bytes: number } {
   const db = new DatabaseSync(path, { readOnly: true });
   const row = db
-    .prepare(`SELECT COUNT(*) AS count, COALESCE(SUM(bytes_total), 0) AS bytes FROM items WHERE state IN ('queued', 'sending')`)
+    .prepare(
+      `SELECT COUNT(*) AS count, COALESCE(SUM(bytes_total), 0) AS bytes FROM items WHERE state IN ('queued', 'sending')`,
+    )
     .get() as { count: number; bytes: number };
   db.close();
   return { count: Number(row.count), bytes: Number(row.bytes) };
@@ -37,7 +55,8 @@ describe('queue item ids', () => {
   it('are RFC 9562 version-7 UUIDs, unique and in creation order even within one millisecond', () => {
     const ids = Array.from({ length: 10_000 }, () => newItemId(1_700_000_000_000));
     expect(new Set(ids).size).toBe(ids.length);
-    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    for (const id of ids)
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect([...ids].sort()).toEqual(ids);
     // A clock that goes back does not break the order either.
     const later = newItemId(1_600_000_000_000);
@@ -51,7 +70,9 @@ describe('pending totals', () => {
     const store = new QueueStore(path);
     const states: ItemState[] = ['queued', 'sending', 'delivered', 'failed', 'cancelled'];
     const op = fc.oneof(
-      fc.record({ insert: fc.array(fc.integer({ min: 0, max: 10_000 }), { minLength: 1, maxLength: 5 }) }),
+      fc.record({
+        insert: fc.array(fc.integer({ min: 0, max: 10_000 }), { minLength: 1, maxLength: 5 }),
+      }),
       fc.record({ set: fc.nat(), state: fc.constantFrom(...states) }),
       fc.record({ prune: fc.constant(true) }),
     );

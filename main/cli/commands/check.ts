@@ -15,7 +15,15 @@ import { keyValues, table } from '../format.ts';
 type TextNamingField = 'host' | 'service' | 'agentName' | 'moduleName' | 'valueId';
 
 /** Flags that set a built-in option of the same meaning. */
-const BUILTIN_FLAGS: Record<string, string> = { warn: 'warn', crit: 'crit', mount: 'mount', path: 'path', process: 'name', address: 'address', port: 'port' };
+const BUILTIN_FLAGS: Record<string, string> = {
+  warn: 'warn',
+  crit: 'crit',
+  mount: 'mount',
+  path: 'path',
+  process: 'name',
+  address: 'address',
+  port: 'port',
+};
 
 function keyValue(text: string, flagName: string): [string, string] {
   const eq = text.indexOf('=');
@@ -26,7 +34,10 @@ function keyValue(text: string, flagName: string): [string, string] {
 function formatResult(result: CheckResult): string {
   const lines = [
     keyValues([
-      ['state', `${result.stateName} (${result.state})${result.exitCode === undefined ? '' : `, exit code ${result.exitCode}`}`],
+      [
+        'state',
+        `${result.stateName} (${result.state})${result.exitCode === undefined ? '' : `, exit code ${result.exitCode}`}`,
+      ],
       ['output', result.output],
       ['reason', result.reason],
       ['duration', `${(result.executionEnd - result.executionStart).toFixed(3)} s`],
@@ -38,7 +49,15 @@ function formatResult(result: CheckResult): string {
       '',
       table(
         ['LABEL', 'VALUE', 'UOM', 'WARN', 'CRIT', 'MIN', 'MAX'],
-        result.perfdata.map((p) => [p.label, p.value === undefined ? 'U' : String(p.value), p.uom, p.warn ?? '', p.crit ?? '', p.min === undefined ? '' : String(p.min), p.max === undefined ? '' : String(p.max)]),
+        result.perfdata.map((p) => [
+          p.label,
+          p.value === undefined ? 'U' : String(p.value),
+          p.uom,
+          p.warn ?? '',
+          p.crit ?? '',
+          p.min === undefined ? '' : String(p.min),
+          p.max === undefined ? '' : String(p.max),
+        ]),
       ),
     );
   }
@@ -65,14 +84,20 @@ function formatReport(report: ImportReport): string {
   const lines: string[] = [];
   const verb = report.dryRun ? 'would create' : 'created';
   if (report.target !== undefined) {
-    lines.push(`Target ${report.target.name} (${report.target.kind}): ${report.target.created || report.dryRun ? verb : 'kept'}  ${JSON.stringify(report.target.config)}`);
+    lines.push(
+      `Target ${report.target.name} (${report.target.kind}): ${report.target.created || report.dryRun ? verb : 'kept'}  ${JSON.stringify(report.target.config)}`,
+    );
   }
   for (const s of report.secrets) lines.push(`Secret stored in the secret store: ${s}`);
   for (const c of report.certificates) lines.push(`Certificate: ${c}`);
-  for (const c of report.checks) lines.push(`Check ${c.name}: ${c.created ? 'created' : `not created (${c.reason ?? ''})`}`);
+  for (const c of report.checks)
+    lines.push(`Check ${c.name}: ${c.created ? 'created' : `not created (${c.reason ?? ''})`}`);
   if (report.unmapped.length > 0) {
     lines.push('', 'Not mapped:');
-    for (const u of report.unmapped) lines.push(`  ${u.file}${u.line === undefined ? '' : `:${u.line}`}: ${u.text === undefined ? '' : `${u.text}: `}${u.reason}`);
+    for (const u of report.unmapped)
+      lines.push(
+        `  ${u.file}${u.line === undefined ? '' : `:${u.line}`}: ${u.text === undefined ? '' : `${u.text}: `}${u.reason}`,
+      );
   }
   if (report.notes.length > 0) lines.push('', 'Notes:', ...report.notes.map((n) => `  ${n}`));
   return lines.join('\n');
@@ -83,9 +108,11 @@ function buildDefinition(args: CommandArgs, kinds: Map<string, string>): CheckDe
   if (name === undefined) throw new UsageError('NAME is required');
   const commandLine = stringOption(args, 'command');
   const builtin = stringOption(args, 'builtin');
-  if ((commandLine === undefined) === (builtin === undefined)) throw new UsageError('give either --command or --builtin');
+  if ((commandLine === undefined) === (builtin === undefined))
+    throw new UsageError('give either --command or --builtin');
   const targets = listOption(args, 'target');
-  if (targets.length === 0) throw new UsageError('--target is required (repeat it to feed several targets)');
+  if (targets.length === 0)
+    throw new UsageError('--target is required (repeat it to feed several targets)');
   const naming: Partial<Record<TextNamingField, string>> = {
     host: stringOption(args, 'host'),
     service: stringOption(args, 'service'),
@@ -95,8 +122,15 @@ function buildDefinition(args: CommandArgs, kinds: Map<string, string>): CheckDe
   };
   for (const [field, value] of Object.entries(naming)) {
     if (value === undefined) continue;
-    const applies = targets.some((t) => NAMING_FIELDS[kinds.get(t) as keyof typeof NAMING_FIELDS]?.includes(field as keyof CheckTarget));
-    if (!applies) throw new UsageError(`--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to none of the targets given`);
+    const applies = targets.some((t) =>
+      NAMING_FIELDS[kinds.get(t) as keyof typeof NAMING_FIELDS]?.includes(
+        field as keyof CheckTarget,
+      ),
+    );
+    if (!applies)
+      throw new UsageError(
+        `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to none of the targets given`,
+      );
   }
   const def: CheckDefinitionInput = {
     name,
@@ -118,17 +152,25 @@ function buildDefinition(args: CommandArgs, kinds: Map<string, string>): CheckDe
   const env = listOption(args, 'env');
   if (env.length > 0) def.env = Object.fromEntries(env.map((e) => keyValue(e, 'env')));
   if (commandLine !== undefined) {
-    def.command = flag(args, 'shell') ? { argv: [commandLine], shell: true } : { argv: splitCommandLine(commandLine), shell: false };
+    def.command = flag(args, 'shell')
+      ? { argv: [commandLine], shell: true }
+      : { argv: splitCommandLine(commandLine), shell: false };
   } else {
-    if (!(BUILTIN_KINDS as readonly string[]).includes(builtin!)) throw new UsageError(`--builtin must be one of ${BUILTIN_KINDS.join(', ')}`);
-    def.builtin = { kind: builtin as BuiltinKind, options: builtinOptions(args, builtin as BuiltinKind) };
+    if (!(BUILTIN_KINDS as readonly string[]).includes(builtin!))
+      throw new UsageError(`--builtin must be one of ${BUILTIN_KINDS.join(', ')}`);
+    def.builtin = {
+      kind: builtin as BuiltinKind,
+      options: builtinOptions(args, builtin as BuiltinKind),
+    };
   }
   return def;
 }
 
 function builtinOptions(args: CommandArgs, kind: BuiltinKind): Record<string, string> {
   const preset = BUILTIN_PRESETS.find((p) => p.kind === kind)!;
-  const options: Record<string, string> = Object.fromEntries(Object.entries(preset.defaults).map(([k, v]) => [k, String(v)]));
+  const options: Record<string, string> = Object.fromEntries(
+    Object.entries(preset.defaults).map(([k, v]) => [k, String(v)]),
+  );
   for (const [flagName, option] of Object.entries(BUILTIN_FLAGS)) {
     const value = stringOption(args, flagName);
     if (value !== undefined) options[option] = value;
@@ -138,7 +180,10 @@ function builtinOptions(args: CommandArgs, kind: BuiltinKind): Record<string, st
     options[k] = v;
   }
   for (const required of preset.required) {
-    if (options[required] === undefined) throw new UsageError(`--builtin ${kind} needs its ${required}: --${Object.keys(BUILTIN_FLAGS).find((f) => BUILTIN_FLAGS[f] === required) ?? 'opt'} …, or --opt ${required}=…`);
+    if (options[required] === undefined)
+      throw new UsageError(
+        `--builtin ${kind} needs its ${required}: --${Object.keys(BUILTIN_FLAGS).find((f) => BUILTIN_FLAGS[f] === required) ?? 'opt'} …, or --opt ${required}=…`,
+      );
   }
   return options;
 }
@@ -146,8 +191,10 @@ function builtinOptions(args: CommandArgs, kind: BuiltinKind): Record<string, st
 export const checkCommands: CommandSpec[] = [
   {
     path: ['check', 'add'],
-    summary: 'Define a local check (a monitoring plugin or a built-in) and the targets its results go to',
-    usage: "NAME (--command 'PROG ARG…' | --builtin KIND [options]) [--interval 60] [--timeout 10] --target T [--target U…] [--host H] [--service S]",
+    summary:
+      'Define a local check (a monitoring plugin or a built-in) and the targets its results go to',
+    usage:
+      "NAME (--command 'PROG ARG…' | --builtin KIND [options]) [--interval 60] [--timeout 10] --target T [--target U…] [--host H] [--service S]",
     options: {
       command: { type: 'string' },
       shell: { type: 'boolean' },
@@ -182,8 +229,14 @@ export const checkCommands: CommandSpec[] = [
       const agent = await ctx.agent();
       const kinds = new Map((await agent.api.listTargets({})).map((t) => [t.name, t.kind]));
       const def = await agent.api.addCheck(buildDefinition(args, kinds));
-      const what = def.command !== undefined ? def.command.argv.join(' ') : `built-in ${def.builtin!.kind} ${JSON.stringify(def.builtin!.options)}`;
-      return { data: def, human: `Added check ${def.name}: ${what}, every ${def.interval} s (timeout ${def.timeout} s) → ${def.targets.map((t) => t.target).join(', ')}` };
+      const what =
+        def.command !== undefined
+          ? def.command.argv.join(' ')
+          : `built-in ${def.builtin!.kind} ${JSON.stringify(def.builtin!.options)}`;
+      return {
+        data: def,
+        human: `Added check ${def.name}: ${what}, every ${def.interval} s (timeout ${def.timeout} s) → ${def.targets.map((t) => t.target).join(', ')}`,
+      };
     },
   },
   {
@@ -191,16 +244,26 @@ export const checkCommands: CommandSpec[] = [
     summary: 'Local checks with their last result per target',
     async run(ctx) {
       const checks = await (await ctx.agent()).api.listChecks({});
-      if (checks.length === 0) return { data: checks, human: 'No check is defined yet (outpost check add).' };
+      if (checks.length === 0)
+        return { data: checks, human: 'No check is defined yet (outpost check add).' };
       const human = table(
         ['NAME', 'EVERY', 'RUNS', 'LAST', 'OUTPUT', 'TARGETS'],
         checks.map((c) => [
           c.definition.name + (c.definition.enabled ? '' : ' (disabled)'),
           `${c.definition.interval}s`,
-          c.definition.command !== undefined ? c.definition.command.argv.join(' ').slice(0, 40) : `builtin:${c.definition.builtin!.kind}`,
-          c.lastResult === undefined ? '-' : `${c.lastResult.stateName} ${new Date(c.lastResult.executionEnd * 1000).toISOString().slice(11, 19)}`,
+          c.definition.command !== undefined
+            ? c.definition.command.argv.join(' ').slice(0, 40)
+            : `builtin:${c.definition.builtin!.kind}`,
+          c.lastResult === undefined
+            ? '-'
+            : `${c.lastResult.stateName} ${new Date(c.lastResult.executionEnd * 1000).toISOString().slice(11, 19)}`,
           (c.lastResult?.output ?? '').slice(0, 50),
-          c.targets.map((t) => `${t.target}:${t.error !== undefined ? 'error' : t.historyId !== undefined ? 'recorded' : (t.itemState ?? (t.itemIds.length > 0 ? 'queued' : '-'))}`).join(' '),
+          c.targets
+            .map(
+              (t) =>
+                `${t.target}:${t.error !== undefined ? 'error' : t.historyId !== undefined ? 'recorded' : (t.itemState ?? (t.itemIds.length > 0 ? 'queued' : '-'))}`,
+            )
+            .join(' '),
         ]),
       );
       return { data: checks, human };
@@ -225,36 +288,61 @@ export const checkCommands: CommandSpec[] = [
     async run(ctx, args) {
       const name = args.positionals[0];
       if (name === undefined) throw new UsageError('NAME is required');
-      const outcome = await (await ctx.agent()).api.runCheckNow({ name, dryRun: flag(args, 'dry-run') });
+      const outcome = await (
+        await ctx.agent()
+      ).api.runCheckNow({ name, dryRun: flag(args, 'dry-run') });
       const failed = outcome.deliveries.some((d) => d.error !== undefined);
       return { data: outcome, human: formatOutcome(outcome), exitCode: failed ? 1 : 0 };
     },
   },
   {
     path: ['import', 'pandora'],
-    summary: "Turn a Pandora FMS agent's pandora_agent.conf into a Tentacle target and checks, with a report of what could not be mapped",
+    summary:
+      "Turn a Pandora FMS agent's pandora_agent.conf into a Tentacle target and checks, with a report of what could not be mapped",
     usage: 'FILE [--target NAME] [--dry-run] [--allow-plain-password]',
-    options: { target: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'allow-plain-password': { type: 'boolean' } },
+    options: {
+      target: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      'allow-plain-password': { type: 'boolean' },
+    },
     async run(ctx, args) {
       const path = args.positionals[0];
-      if (path === undefined) throw new UsageError('FILE is required (the pandora_agent.conf to import)');
+      if (path === undefined)
+        throw new UsageError('FILE is required (the pandora_agent.conf to import)');
       const target = stringOption(args, 'target');
-      const report = await (await ctx.agent()).api.importPandora({ path, dryRun: flag(args, 'dry-run'), allowPlainPassword: flag(args, 'allow-plain-password'), ...(target === undefined ? {} : { target }) });
+      const report = await (
+        await ctx.agent()
+      ).api.importPandora({
+        path,
+        dryRun: flag(args, 'dry-run'),
+        allowPlainPassword: flag(args, 'allow-plain-password'),
+        ...(target === undefined ? {} : { target }),
+      });
       return { data: report, human: formatReport(report) };
     },
   },
   {
     path: ['import', 'icinga'],
-    summary: "Turn an Icinga agent's zones.conf, constants.conf and certificates into an Icinga target",
+    summary:
+      "Turn an Icinga agent's zones.conf, constants.conf and certificates into an Icinga target",
     usage: 'DIR [--certs DIR] [--target NAME] [--dry-run]',
-    options: { certs: { type: 'string' }, target: { type: 'string' }, 'dry-run': { type: 'boolean' } },
-    details: ['DIR is the agent configuration directory (/etc/icinga2); certificates default to DIR/certs, then /var/lib/icinga2/certs'],
+    options: {
+      certs: { type: 'string' },
+      target: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+    },
+    details: [
+      'DIR is the agent configuration directory (/etc/icinga2); certificates default to DIR/certs, then /var/lib/icinga2/certs',
+    ],
     async run(ctx, args) {
       const dir = args.positionals[0];
-      if (dir === undefined) throw new UsageError('DIR is required (the Icinga configuration directory)');
+      if (dir === undefined)
+        throw new UsageError('DIR is required (the Icinga configuration directory)');
       const target = stringOption(args, 'target');
       const certsDir = stringOption(args, 'certs');
-      const report = await (await ctx.agent()).api.importIcinga({
+      const report = await (
+        await ctx.agent()
+      ).api.importIcinga({
         dir,
         dryRun: flag(args, 'dry-run'),
         ...(target === undefined ? {} : { target }),

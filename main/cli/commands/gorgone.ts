@@ -27,7 +27,10 @@ async function confirm(question: string): Promise<boolean> {
 function listenHuman(result: GorgoneListenResult): string {
   const lines = [
     keyValues([
-      ['push-mode listener', result.enabled ? `ENABLED on ${result.bind} (applied by \`outpost run\`)` : 'disabled'],
+      [
+        'push-mode listener',
+        result.enabled ? `ENABLED on ${result.bind} (applied by \`outpost run\`)` : 'disabled',
+      ],
       ['key rotation', `every ${result.rotationSeconds} s`],
       ['this node thumbprint', result.thumbprint],
     ]),
@@ -42,7 +45,9 @@ function listenHuman(result: GorgoneListenResult): string {
   return lines.join('\n');
 }
 
-async function authorizeRequest(args: CommandArgs): Promise<{ thumbprint?: string; publicKeyPem?: string; comment?: string }> {
+async function authorizeRequest(
+  args: CommandArgs,
+): Promise<{ thumbprint?: string; publicKeyPem?: string; comment?: string }> {
   const keyFile = stringOption(args, 'key');
   const thumbprint = args.positionals[0];
   if ((keyFile === undefined) === (thumbprint === undefined)) {
@@ -50,12 +55,20 @@ async function authorizeRequest(args: CommandArgs): Promise<{ thumbprint?: strin
   }
   const comment = stringOption(args, 'comment');
   return {
-    ...(thumbprint === undefined ? { publicKeyPem: await readPem(keyFile!, '--key') } : { thumbprint }),
+    ...(thumbprint === undefined
+      ? { publicKeyPem: await readPem(keyFile!, '--key') }
+      : { thumbprint }),
     ...(comment === undefined ? {} : { comment }),
   };
 }
 
-async function resolveTrust(ctx: CliContext, args: CommandArgs, name: string, host: string, port: number) {
+async function resolveTrust(
+  ctx: CliContext,
+  args: CommandArgs,
+  name: string,
+  host: string,
+  port: number,
+) {
   const pubkeyFile = stringOption(args, 'server-pubkey');
   const trustThumbprint = stringOption(args, 'trust-thumbprint');
   if (pubkeyFile !== undefined) {
@@ -68,11 +81,18 @@ async function resolveTrust(ctx: CliContext, args: CommandArgs, name: string, ho
   // Trust on first use: show the key, ask a person (gorgone.md §4 step 1: GETPUBKEY is unauthenticated).
   const agent = await ctx.agent();
   const key = await agent.api.gorgoneServerKey({ host, port, name });
-  ctx.progress(`The Gorgone server ${key.server} presents a ${key.bits}-bit key with JWK thumbprint\n  ${key.thumbprint}\n`);
-  if (key.pinned === 'mismatch') ctx.progress(`WARNING: this is NOT the key pinned for '${name}'.\n`);
-  ctx.progress('Compare it with `perl gorgone_key_thumbprint.pl --key-path=/var/lib/centreon-gorgone/.keys/rsakey.pub.pem` on the server.\n');
+  ctx.progress(
+    `The Gorgone server ${key.server} presents a ${key.bits}-bit key with JWK thumbprint\n  ${key.thumbprint}\n`,
+  );
+  if (key.pinned === 'mismatch')
+    ctx.progress(`WARNING: this is NOT the key pinned for '${name}'.\n`);
+  ctx.progress(
+    'Compare it with `perl gorgone_key_thumbprint.pl --key-path=/var/lib/centreon-gorgone/.keys/rsakey.pub.pem` on the server.\n',
+  );
   if (!(await confirm('Trust this key? [y/N] '))) {
-    throw new UsageError(`server key not confirmed: after checking it, run again with --trust-thumbprint ${key.thumbprint}`);
+    throw new UsageError(
+      `server key not confirmed: after checking it, run again with --trust-thumbprint ${key.thumbprint}`,
+    );
   }
   return { trustThumbprint: key.thumbprint };
 }
@@ -97,8 +117,10 @@ export const gorgoneCommands: CommandSpec[] = [
   },
   {
     path: ['gorgone', 'pair'],
-    summary: 'Handshake with a Gorgone central, pin its key and register this agent as a pull-mode node',
-    usage: 'NAME --server HOST[:PORT] --node-id N [--server-pubkey FILE | --trust-thumbprint T] [--allow-command REGEX]... [--allow-copy DIR]',
+    summary:
+      'Handshake with a Gorgone central, pin its key and register this agent as a pull-mode node',
+    usage:
+      'NAME --server HOST[:PORT] --node-id N [--server-pubkey FILE | --trust-thumbprint T] [--allow-command REGEX]... [--allow-copy DIR]',
     options: {
       server: { type: 'string' },
       'node-id': { type: 'string' },
@@ -117,10 +139,16 @@ export const gorgoneCommands: CommandSpec[] = [
     ],
     async run(ctx, args) {
       const name = args.positionals[0];
-      if (name === undefined) throw new UsageError('name the new target: outpost gorgone pair NAME --server HOST --node-id N');
+      if (name === undefined)
+        throw new UsageError(
+          'name the new target: outpost gorgone pair NAME --server HOST --node-id N',
+        );
       const { host, port } = parseServerSpec(requiredOption(args, 'server'), '--server');
       const nodeId = requiredOption(args, 'node-id');
-      if (stringOption(args, 'server-pubkey') !== undefined && stringOption(args, 'trust-thumbprint') !== undefined) {
+      if (
+        stringOption(args, 'server-pubkey') !== undefined &&
+        stringOption(args, 'trust-thumbprint') !== undefined
+      ) {
         throw new UsageError('use --server-pubkey FILE or --trust-thumbprint T, not both');
       }
       const trust = await resolveTrust(ctx, args, name, host, port);
@@ -151,7 +179,8 @@ export const gorgoneCommands: CommandSpec[] = [
   {
     path: ['gorgone', 'listen'],
     summary: 'Enable the push-mode node: a ZMQ listener that authorized centrals connect to',
-    usage: '[--bind HOST:PORT] --authorize THUMBPRINT|--authorize-key CENTRAL_PUBKEY.pem [...] [--node-id N] [--disable]',
+    usage:
+      '[--bind HOST:PORT] --authorize THUMBPRINT|--authorize-key CENTRAL_PUBKEY.pem [...] [--node-id N] [--disable]',
     options: {
       bind: { type: 'string' },
       authorize: { type: 'string', multiple: true },
@@ -168,7 +197,9 @@ export const gorgoneCommands: CommandSpec[] = [
     ],
     async run(ctx, args) {
       const agent = await ctx.agent();
-      const keys = await Promise.all(listOption(args, 'authorize-key').map((f) => readPem(f, '--authorize-key')));
+      const keys = await Promise.all(
+        listOption(args, 'authorize-key').map((f) => readPem(f, '--authorize-key')),
+      );
       const bind = stringOption(args, 'bind');
       const nodeId = stringOption(args, 'node-id');
       const result = await agent.api.gorgoneListen({
@@ -179,7 +210,9 @@ export const gorgoneCommands: CommandSpec[] = [
         ...(nodeId === undefined ? {} : { nodeId }),
       });
       if (result.enabled && result.authorizedClients.length === 0) {
-        ctx.progress('outpost: WARNING: no central is authorized yet: add one with --authorize or `outpost gorgone authorized add`\n');
+        ctx.progress(
+          'outpost: WARNING: no central is authorized yet: add one with --authorize or `outpost gorgone authorized add`\n',
+        );
       }
       return { data: result, human: listenHuman(result) };
     },
@@ -198,7 +231,9 @@ export const gorgoneCommands: CommandSpec[] = [
     usage: 'THUMBPRINT | --key CENTRAL_PUBKEY.pem [--comment TEXT]',
     options: { key: { type: 'string' }, comment: { type: 'string' } },
     async run(ctx, args) {
-      const result = await (await ctx.agent()).api.gorgoneAuthorizedAdd(await authorizeRequest(args));
+      const result = await (
+        await ctx.agent()
+      ).api.gorgoneAuthorizedAdd(await authorizeRequest(args));
       return { data: result, human: `authorized ${result.thumbprint}` };
     },
   },
@@ -215,7 +250,8 @@ export const gorgoneCommands: CommandSpec[] = [
   },
   {
     path: ['gorgone', 'ping'],
-    summary: "Controller PING of a paired Gorgone server: prints its node status map (exit 0 on PONG)",
+    summary:
+      'Controller PING of a paired Gorgone server: prints its node status map (exit 0 on PONG)',
     usage: 'NAME',
     async run(ctx, args) {
       const name = args.positionals[0];
@@ -226,7 +262,9 @@ export const gorgoneCommands: CommandSpec[] = [
         data: result,
         human: [
           `PONG from ${result.server}: gorgone id ${result.id} (${result.hostname}), key ${result.serverThumbprint}`,
-          nodes.length === 0 ? 'no nodes' : nodes.map(([id, status]) => `  node ${id}: ${JSON.stringify(status)}`).join('\n'),
+          nodes.length === 0
+            ? 'no nodes'
+            : nodes.map(([id, status]) => `  node ${id}: ${JSON.stringify(status)}`).join('\n'),
         ].join('\n'),
       };
     },

@@ -28,24 +28,32 @@ export const identityCommands: CommandSpec[] = [
             ['  subject CN', cert.summary.subjectCN],
             ['  issuer CN', cert.summary.issuerCN],
             ['  SHA-256', cert.summary.fingerprintSha256],
-            ['  expires', `${cert.summary.notAfter} (${cert.summary.daysLeft} days)${cert.summary.daysLeft < 30 ? '  ⚠ renew soon' : ''}`],
+            [
+              '  expires',
+              `${cert.summary.notAfter} (${cert.summary.daysLeft} days)${cert.summary.daysLeft < 30 ? '  ⚠ renew soon' : ''}`,
+            ],
             ['  file', cert.path],
           ]),
         );
       }
       for (const pin of identity.pins) {
-        lines.push('', `Pinned ${pin.kind} of target ${pin.target}: ${pin.value}${pin.subject === undefined ? '' : ` (${pin.subject})`}`);
+        lines.push(
+          '',
+          `Pinned ${pin.kind} of target ${pin.target}: ${pin.value}${pin.subject === undefined ? '' : ` (${pin.subject})`}`,
+        );
       }
-      for (const ticket of identity.tickets) lines.push('', `Ticket of target ${ticket.target}: ${ticket.masked}`);
+      for (const ticket of identity.tickets)
+        lines.push('', `Ticket of target ${ticket.target}: ${ticket.masked}`);
       return { data: identity, human: lines.join('\n') };
     },
   },
   {
     path: ['identity', 'thumbprint'],
-    summary: "JWK thumbprint (RFC 7638, SHA-256) of a PEM key, like Gorgone's gorgone_key_thumbprint.pl",
+    summary:
+      "JWK thumbprint (RFC 7638, SHA-256) of a PEM key, like Gorgone's gorgone_key_thumbprint.pl",
     usage: '[--key-path FILE]',
     options: { 'key-path': { type: 'string' } },
-    details: ['With no --key-path: the agent\'s own key (generated on first use).'],
+    details: ["With no --key-path: the agent's own key (generated on first use)."],
     async run(ctx, args) {
       const agent = await ctx.agent();
       const keyPath = stringOption(args, 'key-path');

@@ -11,4 +11,15 @@ import { tentacleCommands } from './tentacle.ts';
 import { uiCommands } from './ui.ts';
 
 /** The whole `outpost` command tree; each issue adds its module's commands here. */
-export const COMMANDS: readonly CommandSpec[] = [...identityCommands, ...targetCommands, ...runCommands, ...uiCommands, ...icingaCommands, ...checkCommands, ...tentacleCommands, ...queueCommands, ...onsphereCommands, ...gorgoneCommands];
+export const COMMANDS: readonly CommandSpec[] = [
+  ...identityCommands,
+  ...targetCommands,
+  ...runCommands,
+  ...uiCommands,
+  ...icingaCommands,
+  ...checkCommands,
+  ...tentacleCommands,
+  ...queueCommands,
+  ...onsphereCommands,
+  ...gorgoneCommands,
+];

@@ -14,8 +14,10 @@ function parseValue(text: string, asText: boolean): number | string | boolean {
 export const onsphereCommands: CommandSpec[] = [
   {
     path: ['onsphere', 'pair'],
-    summary: 'Pair with an OnSphere stack as a remote connector: check ca.crt/module.crt/module.key, fetch the config from the dispatcher, join the broker',
-    usage: 'NAME --dispatcher HOST[:PORT=10000] --ca FILE --cert FILE --key FILE [--metrics-port PORT] [--metrics-host ADDR]',
+    summary:
+      'Pair with an OnSphere stack as a remote connector: check ca.crt/module.crt/module.key, fetch the config from the dispatcher, join the broker',
+    usage:
+      'NAME --dispatcher HOST[:PORT=10000] --ca FILE --cert FILE --key FILE [--metrics-port PORT] [--metrics-host ADDR]',
     options: {
       dispatcher: { type: 'string' },
       ca: { type: 'string' },
@@ -40,7 +42,8 @@ export const onsphereCommands: CommandSpec[] = [
       if (given !== undefined) dispatcher = parseDispatcher(given, '--dispatcher');
       else {
         const env = dispatcherFromEnv();
-        if (env.host === undefined) throw new UsageError('--dispatcher HOST[:PORT] is required (or set DISPATCHER_HOST)');
+        if (env.host === undefined)
+          throw new UsageError('--dispatcher HOST[:PORT] is required (or set DISPATCHER_HOST)');
         dispatcher = { host: env.host, port: env.port ?? 10000 };
       }
       const metricsPort = integerOption(args, 'metrics-port');
@@ -48,7 +51,9 @@ export const onsphereCommands: CommandSpec[] = [
       const agent = await ctx.agent();
       const off = agent.events.on('pairing.step', (step) => {
         if (step.target !== name || step.status === 'running') return;
-        ctx.progress(`${step.status === 'failed' ? '✗' : '✓'} ${step.step}${step.detail === undefined ? '' : `: ${step.detail}`}\n`);
+        ctx.progress(
+          `${step.status === 'failed' ? '✗' : '✓'} ${step.step}${step.detail === undefined ? '' : `: ${step.detail}`}\n`,
+        );
       });
       try {
         const result = await agent.api.pairOnsphere({
@@ -84,7 +89,8 @@ export const onsphereCommands: CommandSpec[] = [
   },
   {
     path: ['onsphere', 'publish'],
-    summary: 'Queue a value for an OnSphere target (durable), or publish it now (--now: exit 0 only on the broker confirm)',
+    summary:
+      'Queue a value for an OnSphere target (durable), or publish it now (--now: exit 0 only on the broker confirm)',
     usage: '--target NAME --value-id ID --value V [--text] [--quality GOOD|STALE|ERROR] [--now]',
     options: {
       target: { type: 'string' },
@@ -101,7 +107,8 @@ export const onsphereCommands: CommandSpec[] = [
     ],
     async run(ctx, args) {
       const quality = stringOption(args, 'quality');
-      if (quality !== undefined && !['GOOD', 'STALE', 'ERROR'].includes(quality)) throw new UsageError('--quality must be GOOD, STALE or ERROR');
+      if (quality !== undefined && !['GOOD', 'STALE', 'ERROR'].includes(quality))
+        throw new UsageError('--quality must be GOOD, STALE or ERROR');
       const agent = await ctx.agent();
       const result = await agent.api.onspherePublish({
         target: requiredOption(args, 'target'),
@@ -112,7 +119,10 @@ export const onsphereCommands: CommandSpec[] = [
       });
       return {
         data: result,
-        human: result.outcome === 'confirmed' ? `${result.valueId}: confirmed by the broker` : `${result.valueId}: queued (${result.itemIds.join(', ')})`,
+        human:
+          result.outcome === 'confirmed'
+            ? `${result.valueId}: confirmed by the broker`
+            : `${result.valueId}: queued (${result.itemIds.join(', ')})`,
       };
     },
   },
@@ -121,7 +131,9 @@ export const onsphereCommands: CommandSpec[] = [
     summary: 'Identity, config (fresh or last-known-good) and AMQP session of an OnSphere target',
     usage: 'NAME [--probe]',
     options: { probe: { type: 'boolean' } },
-    details: ['--probe        connect now (fetch the config, join the broker) when no daemon runs in this process'],
+    details: [
+      '--probe        connect now (fetch the config, join the broker) when no daemon runs in this process',
+    ],
     async run(ctx, args) {
       const name = args.positionals[0];
       if (name === undefined) throw new UsageError('NAME is required');
@@ -134,12 +146,30 @@ export const onsphereCommands: CommandSpec[] = [
           keyValues([
             ['  connector (CN)', s.identity?.cn],
             ['  module.crt SHA-256', s.identity?.certFingerprint],
-            ['  valid until', s.identity === undefined ? undefined : `${s.identity.notAfter} (${s.identity.daysLeft} days)`],
+            [
+              '  valid until',
+              s.identity === undefined
+                ? undefined
+                : `${s.identity.notAfter} (${s.identity.daysLeft} days)`,
+            ],
             ['  dispatcher', `${s.dispatcher.host}:${s.dispatcher.port}`],
-            ['  config', s.config === undefined ? 'none yet' : `${s.config.version} fetched ${s.config.fetchedAt}${s.config.stale ? ' (STALE: last-known-good)' : ''}`],
+            [
+              '  config',
+              s.config === undefined
+                ? 'none yet'
+                : `${s.config.version} fetched ${s.config.fetchedAt}${s.config.stale ? ' (STALE: last-known-good)' : ''}`,
+            ],
             ['  broker', s.config?.brokers.join(', ')],
-            ['  session', `${s.session.state}${s.session.detail === undefined ? '' : `: ${s.session.detail}`}`],
-            ['  metrics', s.metrics === undefined ? undefined : `http://${s.metrics.host}:${s.metrics.port}/metrics`],
+            [
+              '  session',
+              `${s.session.state}${s.session.detail === undefined ? '' : `: ${s.session.detail}`}`,
+            ],
+            [
+              '  metrics',
+              s.metrics === undefined
+                ? undefined
+                : `http://${s.metrics.host}:${s.metrics.port}/metrics`,
+            ],
           ]),
           ...s.warnings.map((w) => `  note: ${w}`),
         ].join('\n'),

@@ -2,13 +2,21 @@ import type { QueueItemView } from '../../core/contract/queue.ts';
 import { ITEM_STATES, type ItemState } from '../../core/queue/model.ts';
 import { formatBytes } from '../../core/queue/service.ts';
 import type { CliContext, CommandSpec } from '../command.ts';
-import { flag, integerOption, listOption, requiredOption, stringOption, UsageError } from '../command.ts';
+import {
+  flag,
+  integerOption,
+  listOption,
+  requiredOption,
+  stringOption,
+  UsageError,
+} from '../command.ts';
 import { keyValues, table } from '../format.ts';
 
 function describeItem(item: QueueItemView): string {
   const p = item.payload;
   if (p.kind === 'file') return `${p.file.fileName} (${formatBytes(p.file.size)})`;
-  if (p.kind === 'check-result') return `${p.result.host}${p.result.service === undefined ? '' : `!${p.result.service}`} state ${p.result.state}`;
+  if (p.kind === 'check-result')
+    return `${p.result.host}${p.result.service === undefined ? '' : `!${p.result.service}`} state ${p.result.state}`;
   if (p.kind === 'value') return `${p.value.valueId}=${String(p.value.value)}`;
   return 'message';
 }
@@ -23,7 +31,8 @@ function stateOption(raw: string | undefined): ItemState | undefined {
 
 function targetsOf(args: { options: Record<string, unknown> }): string[] {
   const targets = listOption(args as never, 'target');
-  if (targets.length === 0) throw new UsageError('--target is required (repeat it to fan out to several targets)');
+  if (targets.length === 0)
+    throw new UsageError('--target is required (repeat it to fan out to several targets)');
   return targets;
 }
 
@@ -36,7 +45,8 @@ async function waitForItems(ctx: CliContext, ids: string[]): Promise<QueueItemVi
     const check = async (): Promise<void> => {
       for (const id of [...pending]) {
         const item = await agent.api.getQueueItem({ id });
-        if (item.state === 'delivered' || item.state === 'failed' || item.state === 'cancelled') pending.delete(id);
+        if (item.state === 'delivered' || item.state === 'failed' || item.state === 'cancelled')
+          pending.delete(id);
       }
       if (pending.size === 0) resolve();
     };
@@ -44,9 +54,12 @@ async function waitForItems(ctx: CliContext, ids: string[]): Promise<QueueItemVi
     if (ctx.stdoutIsTty || process.stderr.isTTY === true) {
       agent.events.on('queue.progress', (p) => {
         const width = 30;
-        const filled = p.bytesTotal === 0 ? width : Math.round((p.bytesSent / p.bytesTotal) * width);
+        const filled =
+          p.bytesTotal === 0 ? width : Math.round((p.bytesSent / p.bytesTotal) * width);
         const eta = p.etaSeconds === undefined ? '' : ` ETA ${p.etaSeconds}s`;
-        ctx.progress(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${formatBytes(p.bytesSent)}/${formatBytes(p.bytesTotal)} ${formatBytes(p.rateBytesPerSecond)}/s${eta}   `);
+        ctx.progress(
+          `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${formatBytes(p.bytesSent)}/${formatBytes(p.bytesTotal)} ${formatBytes(p.rateBytesPerSecond)}/s${eta}   `,
+        );
       });
     }
     void check();
@@ -69,7 +82,9 @@ export const queueCommands: CommandSpec[] = [
     async run(ctx, args) {
       const state = stateOption(stringOption(args, 'state'));
       const target = stringOption(args, 'target');
-      const items = await (await ctx.agent()).api.listQueue({
+      const items = await (
+        await ctx.agent()
+      ).api.listQueue({
         limit: integerOption(args, 'limit', 100)!,
         ...(state === undefined ? {} : { state }),
         ...(target === undefined ? {} : { target }),
@@ -79,7 +94,15 @@ export const queueCommands: CommandSpec[] = [
           ? 'The queue is empty.'
           : table(
               ['ID', 'TARGET', 'KIND', 'STATE', 'TRIES', 'WHAT', 'LAST ERROR'],
-              items.map((i) => [i.id, i.target, i.payload.kind, i.state, String(i.attempts), describeItem(i), i.lastError ?? '']),
+              items.map((i) => [
+                i.id,
+                i.target,
+                i.payload.kind,
+                i.state,
+                String(i.attempts),
+                describeItem(i),
+                i.lastError ?? '',
+              ]),
             );
       return { data: items, human };
     },
@@ -100,8 +123,14 @@ export const queueCommands: CommandSpec[] = [
         ['state', item.state],
         ['attempts', item.attempts],
         ['created', new Date(item.createdAt).toISOString()],
-        ['next attempt', item.state === 'queued' ? new Date(item.nextAttemptAt).toISOString() : undefined],
-        ['delivered', item.deliveredAt === undefined ? undefined : new Date(item.deliveredAt).toISOString()],
+        [
+          'next attempt',
+          item.state === 'queued' ? new Date(item.nextAttemptAt).toISOString() : undefined,
+        ],
+        [
+          'delivered',
+          item.deliveredAt === undefined ? undefined : new Date(item.deliveredAt).toISOString(),
+        ],
         ['bytes', `${item.bytesSent}/${item.bytesTotal}`],
         ['last error', item.lastError],
       ]);
@@ -177,7 +206,21 @@ export const queueCommands: CommandSpec[] = [
         `${t.policy}${t.paused ? ' (paused)' : ''}`,
       ]);
       const human = [
-        table(['TARGET', 'QUEUED', 'SENDING', 'DELIVERED', 'FAILED', 'CANCELLED', 'PENDING', 'OLDEST', 'DROPS', 'POLICY'], rows),
+        table(
+          [
+            'TARGET',
+            'QUEUED',
+            'SENDING',
+            'DELIVERED',
+            'FAILED',
+            'CANCELLED',
+            'PENDING',
+            'OLDEST',
+            'DROPS',
+            'POLICY',
+          ],
+          rows,
+        ),
         '',
         `Sending: ${stats.paused ? 'PAUSED' : 'on'}; delivering process: ${stats.deliveringPid ?? 'none (start `outpost run` or the desktop app)'}`,
         `Caps: max age ${stats.caps.maxAgeHours} h, max ${formatBytes(stats.caps.maxTotalBytes)} pending, keep ${formatBytes(stats.caps.minFreeBytes)} free; drops so far: ${stats.totals.drops}`,
@@ -187,24 +230,39 @@ export const queueCommands: CommandSpec[] = [
   },
   {
     path: ['send'],
-    summary: 'Queue files durably for one or more saved targets (prints the item ids; `outpost run` delivers)',
+    summary:
+      'Queue files durably for one or more saved targets (prints the item ids; `outpost run` delivers)',
     usage: '--target NAME [--target NAME2] FILE... [--wait]',
     options: { target: { type: 'string', multiple: true }, wait: { type: 'boolean' } },
-    details: ['--wait  deliver now from this process and wait until every item is delivered or failed (progress bar on a TTY)'],
+    details: [
+      '--wait  deliver now from this process and wait until every item is delivered or failed (progress bar on a TTY)',
+    ],
     async run(ctx, args) {
       const targets = targetsOf(args);
       if (args.positionals.length === 0) throw new UsageError('name at least one FILE');
       const agent = await ctx.agent();
       const items: QueueItemView[] = [];
-      for (const path of args.positionals) items.push(...(await agent.api.enqueueFile({ targets, path })).items);
+      for (const path of args.positionals)
+        items.push(...(await agent.api.enqueueFile({ targets, path })).items);
       if (!flag(args, 'wait')) {
-        return { data: items, human: items.map((i) => `${i.id}  ${i.target}  ${describeItem(i)}`).join('\n') };
+        return {
+          data: items,
+          human: items.map((i) => `${i.id}  ${i.target}  ${describeItem(i)}`).join('\n'),
+        };
       }
-      const final = await waitForItems(ctx, items.map((i) => i.id));
+      const final = await waitForItems(
+        ctx,
+        items.map((i) => i.id),
+      );
       const failed = final.filter((i) => i.state !== 'delivered');
       return {
         data: final,
-        human: final.map((i) => `${i.id}  ${i.target}  ${describeItem(i)}  ${i.state}${i.lastError === undefined ? '' : `: ${i.lastError}`}`).join('\n'),
+        human: final
+          .map(
+            (i) =>
+              `${i.id}  ${i.target}  ${describeItem(i)}  ${i.state}${i.lastError === undefined ? '' : `: ${i.lastError}`}`,
+          )
+          .join('\n'),
         exitCode: failed.length === 0 ? 0 : 1,
       };
     },
@@ -212,7 +270,8 @@ export const queueCommands: CommandSpec[] = [
   {
     path: ['check-result'],
     summary: 'Queue a check result durably for one or more targets, or deliver it now',
-    usage: "--target NAME [--target …] --host H [--service S] --state 0..3 --output TEXT [--perfdata 'label=value;warn;crit']… [--now]",
+    usage:
+      "--target NAME [--target …] --host H [--service S] --state 0..3 --output TEXT [--perfdata 'label=value;warn;crit']… [--now]",
     options: {
       target: { type: 'string', multiple: true },
       host: { type: 'string' },
@@ -222,13 +281,20 @@ export const queueCommands: CommandSpec[] = [
       perfdata: { type: 'string', multiple: true },
       now: { type: 'boolean' },
     },
-    details: ['--now  deliver immediately through each target (exit 0 only when every target acknowledged); without it the result is queued and `outpost run` delivers it'],
+    details: [
+      '--now  deliver immediately through each target (exit 0 only when every target acknowledged); without it the result is queued and `outpost run` delivers it',
+    ],
     async run(ctx, args) {
       const targets = targetsOf(args);
       const stateText = requiredOption(args, 'state');
-      if (!/^[0-3]$/.test(stateText)) throw new UsageError(`--state must be 0 (OK), 1 (WARNING), 2 (CRITICAL) or 3 (UNKNOWN), got '${stateText}'`);
+      if (!/^[0-3]$/.test(stateText))
+        throw new UsageError(
+          `--state must be 0 (OK), 1 (WARNING), 2 (CRITICAL) or 3 (UNKNOWN), got '${stateText}'`,
+        );
       const service = stringOption(args, 'service');
-      const result = await (await ctx.agent()).api.enqueueCheckResult({
+      const result = await (
+        await ctx.agent()
+      ).api.enqueueCheckResult({
         targets,
         now: flag(args, 'now'),
         result: {

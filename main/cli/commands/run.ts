@@ -4,15 +4,21 @@ import type { CommandSpec } from '../command.ts';
 export const runCommands: CommandSpec[] = [
   {
     path: ['run'],
-    summary: 'The headless agent: delivers the queue and keeps every paired target connected until SIGINT/SIGTERM',
+    summary:
+      'The headless agent: delivers the queue and keeps every paired target connected until SIGINT/SIGTERM',
     daemon: true,
     async run(ctx) {
       const agent = await ctx.agent();
-      agent.context.log.info('agent started', { version: agent.context.version, dataDir: ctx.dataDir });
+      agent.context.log.info('agent started', {
+        version: agent.context.version,
+        dataDir: ctx.dataDir,
+      });
       ctx.progress(`outpost ${agent.context.version} running on ${ctx.dataDir} (Ctrl-C to stop)\n`);
       // A silent install may have left pairing parameters (build/README.md): apply them once.
       for (const seed of await applyPendingSeeds(agent)) {
-        ctx.progress(`installer seed ${seed.source}: ${seed.status}${seed.error === undefined ? '' : ` (${seed.error})`}\n`);
+        ctx.progress(
+          `installer seed ${seed.source}: ${seed.status}${seed.error === undefined ? '' : ` (${seed.error})`}\n`,
+        );
       }
       await agent.run(ctx.signal);
       agent.context.log.info('agent stopped');

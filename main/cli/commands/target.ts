@@ -13,7 +13,13 @@ export const targetCommands: CommandSpec[] = [
           ? 'No target is paired yet.'
           : table(
               ['NAME', 'KIND', 'STATE', 'PAUSED', 'LAST ERROR'],
-              targets.map((t) => [t.name, t.kind, t.status.state, t.paused ? 'yes' : 'no', t.status.lastError ?? '']),
+              targets.map((t) => [
+                t.name,
+                t.kind,
+                t.status.state,
+                t.paused ? 'yes' : 'no',
+                t.status.lastError ?? '',
+              ]),
             );
       return { data: targets, human };
     },

@@ -40,14 +40,17 @@ type ConnectionRequest = Extract<AgentRequest<'tentacleSend'>, { connection: unk
 
 function connectionFrom(args: CommandArgs): Omit<ConnectionRequest, 'files' | 'zip'> {
   const host = stringOption(args, 'address');
-  if (host === undefined || host === '') throw new UsageError('-a HOST (the Tentacle server) is required');
+  if (host === undefined || host === '')
+    throw new UsageError('-a HOST (the Tentacle server) is required');
   const port = integerOption(args, 'port', 41121)!;
   const cert = stringOption(args, 'cert');
   const key = stringOption(args, 'key');
   const ca = stringOption(args, 'ca');
   const insecure = flag(args, 'insecure');
-  if ((cert === undefined) !== (key === undefined)) throw new UsageError('-e CERT and -k KEY go together');
-  if (insecure && ca !== undefined) throw new UsageError('--insecure and -f CA contradict each other');
+  if ((cert === undefined) !== (key === undefined))
+    throw new UsageError('-e CERT and -k KEY go together');
+  if (insecure && ca !== undefined)
+    throw new UsageError('--insecure and -f CA contradict each other');
   const connection: ConnectionRequest['connection'] = {
     host,
     port,
@@ -74,14 +77,18 @@ function connectionFrom(args: CommandArgs): Omit<ConnectionRequest, 'files' | 'z
 
 function warn(ctx: CliContext, result: { warnings: string[] }): void {
   // Insecure TLS is always shown; the rest only matters with -v.
-  for (const w of result.warnings) if (w.includes('NOT verified')) ctx.progress(`outpost: WARNING: ${w}\n`);
+  for (const w of result.warnings)
+    if (w.includes('NOT verified')) ctx.progress(`outpost: WARNING: ${w}\n`);
 }
 
 function verbose(ctx: CliContext, args: CommandArgs, result: TentacleTransferResult): void {
   if (!flag(args, 'verbose')) return;
-  for (const w of result.warnings) if (!w.includes('NOT verified')) ctx.progress(`[log] note: ${w}\n`);
+  for (const w of result.warnings)
+    if (!w.includes('NOT verified')) ctx.progress(`[log] note: ${w}\n`);
   if (result.tls !== undefined) {
-    ctx.progress(`[log] ${result.tls.version} with ${result.server}: ${result.tls.peerSubject} issued by ${result.tls.peerIssuer}, SHA-256 ${result.tls.fingerprint256}\n`);
+    ctx.progress(
+      `[log] ${result.tls.version} with ${result.server}: ${result.tls.peerSubject} issued by ${result.tls.peerIssuer}, SHA-256 ${result.tls.fingerprint256}\n`,
+    );
   }
 }
 
@@ -93,13 +100,20 @@ async function watchProgress(ctx: CliContext, args: CommandArgs): Promise<() => 
     const step = p.total === 0 ? 100 : Math.floor((p.bytes / p.total) * 10) * 10;
     if ((lastShown.get(p.name) ?? -1) >= step) return;
     lastShown = new Map(lastShown).set(p.name, step);
-    ctx.progress(`[log] ${p.direction === 'send' ? 'sending' : 'receiving'} '${p.name}': ${p.bytes}/${p.total} bytes (${step}%)\n`);
+    ctx.progress(
+      `[log] ${p.direction === 'send' ? 'sending' : 'receiving'} '${p.name}': ${p.bytes}/${p.total} bytes (${step}%)\n`,
+    );
   });
 }
 
-function transferOutput(result: TentacleTransferResult, verb: string): { data: unknown; human: string; exitCode: number } {
+function transferOutput(
+  result: TentacleTransferResult,
+  verb: string,
+): { data: unknown; human: string; exitCode: number } {
   const lines = result.results.map((r) =>
-    r.ok ? `${verb} ${r.name} (${r.bytes ?? 0} bytes)${r.path === undefined ? '' : ` -> ${r.path}`}` : `FAILED ${r.file}: ${r.error?.message ?? 'not done'}`,
+    r.ok
+      ? `${verb} ${r.name} (${r.bytes ?? 0} bytes)${r.path === undefined ? '' : ` -> ${r.path}`}`
+      : `FAILED ${r.file}: ${r.error?.message ?? 'not done'}`,
   );
   return { data: result, human: lines.join('\n'), exitCode: result.allOk ? 0 : 1 };
 }
@@ -107,8 +121,10 @@ function transferOutput(result: TentacleTransferResult, verb: string): { data: u
 export const tentacleCommands: CommandSpec[] = [
   {
     path: ['tentacle', 'send'],
-    summary: 'Send files now to a Pandora FMS Tentacle server (exit 0 only when the server acknowledged every file)',
-    usage: 'FILE... -a HOST [-p PORT] [-x PASSWORD] [-c] [-e CERT -k KEY] [-f CA] [--insecure] [-z] [-y [USER:PASS@]PROXYHOST:PORT] [-v]',
+    summary:
+      'Send files now to a Pandora FMS Tentacle server (exit 0 only when the server acknowledged every file)',
+    usage:
+      'FILE... -a HOST [-p PORT] [-x PASSWORD] [-c] [-e CERT -k KEY] [-f CA] [--insecure] [-z] [-y [USER:PASS@]PROXYHOST:PORT] [-v]',
     options: { ...CONNECTION_OPTIONS },
     details: CONNECTION_DETAILS,
     async run(ctx, args) {
@@ -128,10 +144,20 @@ export const tentacleCommands: CommandSpec[] = [
   },
   {
     path: ['tentacle', 'get'],
-    summary: 'Download files from a Tentacle server (temporary file then rename; never overwrites unless --overwrite)',
-    usage: 'NAME... -a HOST [-p PORT] [-x PASSWORD] [-c] [-e CERT -k KEY] [-f CA] [--insecure] [-z] [-y PROXY] [-d DIR] [--overwrite] [-v]',
-    options: { ...CONNECTION_OPTIONS, dir: { type: 'string', short: 'd' }, overwrite: { type: 'boolean' } },
-    details: [...CONNECTION_DETAILS, '-d, --dir DIR             where the files land (default: current directory)', '    --overwrite           replace existing local files'],
+    summary:
+      'Download files from a Tentacle server (temporary file then rename; never overwrites unless --overwrite)',
+    usage:
+      'NAME... -a HOST [-p PORT] [-x PASSWORD] [-c] [-e CERT -k KEY] [-f CA] [--insecure] [-z] [-y PROXY] [-d DIR] [--overwrite] [-v]',
+    options: {
+      ...CONNECTION_OPTIONS,
+      dir: { type: 'string', short: 'd' },
+      overwrite: { type: 'boolean' },
+    },
+    details: [
+      ...CONNECTION_DETAILS,
+      '-d, --dir DIR             where the files land (default: current directory)',
+      '    --overwrite           replace existing local files',
+    ],
     async run(ctx, args) {
       if (args.positionals.length === 0) throw new UsageError('name at least one file to download');
       const request = {
@@ -155,9 +181,15 @@ export const tentacleCommands: CommandSpec[] = [
   },
   {
     path: ['tentacle', 'add'],
-    summary: 'Save a Tentacle target (password, key passphrase and proxy password go to the SecretStore)',
-    usage: 'NAME -a HOST [-p PORT] [-x PASSWORD] [-c] [-e CERT -k KEY] [-f CA] [--insecure] [-z] [-y PROXY] [--outbox DIR [--after-delivery move|remove]]',
-    options: { ...CONNECTION_OPTIONS, outbox: { type: 'string' }, 'after-delivery': { type: 'string' } },
+    summary:
+      'Save a Tentacle target (password, key passphrase and proxy password go to the SecretStore)',
+    usage:
+      'NAME -a HOST [-p PORT] [-x PASSWORD] [-c] [-e CERT -k KEY] [-f CA] [--insecure] [-z] [-y PROXY] [--outbox DIR [--after-delivery move|remove]]',
+    options: {
+      ...CONNECTION_OPTIONS,
+      outbox: { type: 'string' },
+      'after-delivery': { type: 'string' },
+    },
     details: [
       ...CONNECTION_DETAILS,
       '    --outbox DIR          watched folder: files that appear there are queued to this target',
@@ -169,8 +201,10 @@ export const tentacleCommands: CommandSpec[] = [
       const { connection, ...secrets } = connectionFrom(args);
       const outbox = stringOption(args, 'outbox');
       const after = stringOption(args, 'after-delivery') ?? 'move';
-      if (after !== 'move' && after !== 'remove') throw new UsageError("--after-delivery must be 'move' or 'remove'");
-      if (stringOption(args, 'after-delivery') !== undefined && outbox === undefined) throw new UsageError('--after-delivery needs --outbox DIR');
+      if (after !== 'move' && after !== 'remove')
+        throw new UsageError("--after-delivery must be 'move' or 'remove'");
+      if (stringOption(args, 'after-delivery') !== undefined && outbox === undefined)
+        throw new UsageError('--after-delivery needs --outbox DIR');
       const agent = await ctx.agent();
       const info = await agent.api.addTentacleTarget({
         name,
@@ -186,12 +220,24 @@ export const tentacleCommands: CommandSpec[] = [
           `Saved Tentacle target ${name}.`,
           keyValues([
             ['  server', `${c.host}:${c.port}`],
-            ['  TLS', c.tls ? (c.insecure ? 'yes, server certificate NOT verified' : `yes, verified against ${c.caFile ?? 'the system store'}`) : 'no'],
+            [
+              '  TLS',
+              c.tls
+                ? c.insecure
+                  ? 'yes, server certificate NOT verified'
+                  : `yes, verified against ${c.caFile ?? 'the system store'}`
+                : 'no',
+            ],
             ['  client certificate', c.certFile],
             ['  password', info.secrets.password ? 'stored in the SecretStore' : 'none'],
             ['  proxy', c.proxy === undefined ? undefined : `${c.proxy.host}:${c.proxy.port}`],
             ['  compressed', c.zip],
-            ['  outbox', c.outbox === undefined ? undefined : `${c.outbox.dir} (then ${c.outbox.afterDelivery})`],
+            [
+              '  outbox',
+              c.outbox === undefined
+                ? undefined
+                : `${c.outbox.dir} (then ${c.outbox.afterDelivery})`,
+            ],
           ]),
           ...info.warnings.map((w) => `  note: ${w}`),
         ].join('\n'),
@@ -207,10 +253,15 @@ export const tentacleCommands: CommandSpec[] = [
       if (name === undefined) throw new UsageError('NAME is required');
       const result = await (await ctx.agent()).api.testTentacleTarget({ name });
       warn(ctx, result);
-      const tls = result.tls === undefined ? '' : ` over ${result.tls.version} (${result.tls.peerSubject}, SHA-256 ${result.tls.fingerprint256})`;
+      const tls =
+        result.tls === undefined
+          ? ''
+          : ` over ${result.tls.version} (${result.tls.peerSubject}, SHA-256 ${result.tls.fingerprint256})`;
       return {
         data: result,
-        human: result.ok ? `Tentacle target ${name} answers${tls}.` : `Tentacle target ${name} failed: ${result.error?.message ?? 'unknown error'}`,
+        human: result.ok
+          ? `Tentacle target ${name} answers${tls}.`
+          : `Tentacle target ${name} failed: ${result.error?.message ?? 'unknown error'}`,
         exitCode: result.ok ? 0 : 1,
       };
     },

@@ -14,7 +14,16 @@ const finite = z.number().finite();
 
 export const pandoraValueModuleSchema = z
   .object({
-    type: z.enum(['generic_data', 'generic_proc', 'generic_data_string', 'generic_data_inc', 'generic_data_inc_abs', 'async_data', 'async_proc', 'async_string']),
+    type: z.enum([
+      'generic_data',
+      'generic_proc',
+      'generic_data_string',
+      'generic_data_inc',
+      'generic_data_inc_abs',
+      'async_data',
+      'async_proc',
+      'async_string',
+    ]),
     description: z.string().max(255).optional(),
     unit: z.string().max(32).optional(),
     minWarning: finite.optional(),
@@ -48,7 +57,10 @@ export const checkTargetSchema = z
     /** OnSphere: the value id prefix; one value per status and per perfdata label below it. */
     valueId: z
       .string()
-      .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'valueId must be dot-separated words of letters, digits, _ or -')
+      .regex(
+        /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/,
+        'valueId must be dot-separated words of letters, digits, _ or -',
+      )
       .optional(),
   })
   .strict();
@@ -87,17 +99,35 @@ const baseDefinition = z
   .object({
     name: z
       .string()
-      .regex(CHECK_NAME_PATTERN, "name must be 1–100 letters, digits, spaces, '.', '_' or '-', not starting or ending with a space"),
+      .regex(
+        CHECK_NAME_PATTERN,
+        "name must be 1–100 letters, digits, spaces, '.', '_' or '-', not starting or ending with a space",
+      ),
     command: commandSpecSchema.optional(),
     builtin: builtinSpecSchema.optional(),
     /** Seconds between runs. */
-    interval: z.number().int().min(1).max(7 * 86_400).default(60),
+    interval: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86_400)
+      .default(60),
     /** Seconds before the process tree is killed and the result is UNKNOWN. */
     timeout: z.number().int().min(1).max(3600).default(10),
     cwd: z.string().min(1).optional(),
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment names are letters, digits and _'), z.string()).optional(),
+    env: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment names are letters, digits and _'),
+        z.string(),
+      )
+      .optional(),
     /** Captured output beyond this many bytes is cut. */
-    maxOutputBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+    maxOutputBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024)
+      .default(64 * 1024),
     enabled: z.boolean().default(true),
   })
   .strict();
@@ -105,7 +135,10 @@ const baseDefinition = z
 function exactlyOneKind(d: { command?: unknown; builtin?: unknown }): boolean {
   return (d.command === undefined) !== (d.builtin === undefined);
 }
-const ONE_KIND = { message: 'give either command or builtin, not both or neither', path: ['command'] };
+const ONE_KIND = {
+  message: 'give either command or builtin, not both or neither',
+  path: ['command'],
+};
 
 export const checkDefinitionSchema = baseDefinition
   .extend({ targets: z.array(checkTargetSchema).min(1, 'a check feeds at least one target') })

@@ -59,7 +59,13 @@ export function defaultAgentName(ctx: AgentContext): string {
 
 function pandoraOsName(): string {
   // pandora-data.md §3.3: 'Windows' and 'Darwin' match the server's rules, 'macOS' does not.
-  return process.platform === 'win32' ? 'Windows' : process.platform === 'darwin' ? 'Darwin' : process.platform === 'linux' ? 'Linux' : process.platform;
+  return process.platform === 'win32'
+    ? 'Windows'
+    : process.platform === 'darwin'
+      ? 'Darwin'
+      : process.platform === 'linux'
+        ? 'Linux'
+        : process.platform;
 }
 
 /**
@@ -92,15 +98,25 @@ export class CheckDelivery {
     this.#snapshot = undefined;
   }
 
-  async deliver(def: Pick<CheckDefinition, 'name' | 'interval' | 'targets' | 'command' | 'builtin'>, result: CheckResult): Promise<TargetDelivery[]> {
+  async deliver(
+    def: Pick<CheckDefinition, 'name' | 'interval' | 'targets' | 'command' | 'builtin'>,
+    result: CheckResult,
+  ): Promise<TargetDelivery[]> {
     return Promise.all(def.targets.map((t) => this.#deliverOne(def, t, result)));
   }
 
-  async #deliverOne(def: Pick<CheckDefinition, 'name' | 'interval' | 'command' | 'builtin'>, naming: CheckTarget, result: CheckResult): Promise<TargetDelivery> {
+  async #deliverOne(
+    def: Pick<CheckDefinition, 'name' | 'interval' | 'command' | 'builtin'>,
+    naming: CheckTarget,
+    result: CheckResult,
+  ): Promise<TargetDelivery> {
     const record = this.#settings().targets.get(naming.target);
     const out: TargetDelivery = { target: naming.target, kind: record?.kind, itemIds: [] };
     try {
-      if (record === undefined) throw new Error(`target '${naming.target}' is not paired (any more): edit the check or pair it again`);
+      if (record === undefined)
+        throw new Error(
+          `target '${naming.target}' is not paired (any more): edit the check or pair it again`,
+        );
       let items: QueueItem[];
       switch (record.kind) {
         case 'icinga':
@@ -120,32 +136,56 @@ export class CheckDelivery {
       out.itemIds = items.map((i) => i.id);
     } catch (error) {
       out.error = toAgentError(error).message;
-      this.#ctx.log.warn(`check '${def.name}': result not queued for ${naming.target}`, { error: out.error });
+      this.#ctx.log.warn(`check '${def.name}': result not queued for ${naming.target}`, {
+        error: out.error,
+      });
     }
     return out;
   }
 
   #settings(): Snapshot {
     const now = Date.now();
-    if (this.#snapshot === undefined || now - this.#snapshot.at > SNAPSHOT_MS || now < this.#snapshot.at) {
+    if (
+      this.#snapshot === undefined ||
+      now - this.#snapshot.at > SNAPSHOT_MS ||
+      now < this.#snapshot.at
+    ) {
       const agentName = defaultAgentName(this.#ctx);
       const pandoraIntervals = new Map<string, number>();
       for (const d of listDefinitions(this.#ctx.settings)) {
         if (!d.enabled) continue;
         for (const t of d.targets) {
           const key = `${t.target}\u0000${t.agentName ?? agentName}`;
-          pandoraIntervals.set(key, Math.min(pandoraIntervals.get(key) ?? Number.POSITIVE_INFINITY, d.interval));
+          pandoraIntervals.set(
+            key,
+            Math.min(pandoraIntervals.get(key) ?? Number.POSITIVE_INFINITY, d.interval),
+          );
         }
       }
-      this.#snapshot = { at: now, targets: new Map(this.#ctx.targets.list().map((t) => [t.name, t])), agentName, pandoraIntervals };
+      this.#snapshot = {
+        at: now,
+        targets: new Map(this.#ctx.targets.list().map((t) => [t.name, t])),
+        agentName,
+        pandoraIntervals,
+      };
     }
     return this.#snapshot;
   }
 
   /** Icinga 2 (icinga2.md §4.2): host defaults to our endpoint name, service to the check name. */
-  icingaPayload(def: Pick<CheckDefinition, 'name'>, naming: CheckTarget, cn: string | undefined, result: CheckResult): CheckResultPayload {
+  icingaPayload(
+    def: Pick<CheckDefinition, 'name'>,
+    naming: CheckTarget,
+    cn: string | undefined,
+    result: CheckResult,
+  ): CheckResultPayload {
     const source = cn ?? this.#settings().agentName;
-    const longLines = [result.longOutput, result.reason === undefined || result.output.includes(result.reason) ? '' : `(${result.reason})`].filter((l) => l !== '');
+    const longLines = [
+      result.longOutput,
+      result.reason === undefined || result.output.includes(result.reason)
+        ? ''
+        : `(${result.reason})`,
+    ].filter((l) => l !== '');
     const payload: CheckResultPayload = {
       host: naming.host ?? source,
       service: naming.service ?? def.name,
@@ -162,8 +202,17 @@ export class CheckDelivery {
     return payload;
   }
 
-  async #icinga(def: Pick<CheckDefinition, 'name'>, naming: CheckTarget, cn: string | undefined, result: CheckResult): Promise<QueueItem[]> {
-    return this.#batcher.enqueue({ kind: 'check-result', targets: [naming.target], result: this.icingaPayload(def, naming, cn, result) });
+  async #icinga(
+    def: Pick<CheckDefinition, 'name'>,
+    naming: CheckTarget,
+    cn: string | undefined,
+    result: CheckResult,
+  ): Promise<QueueItem[]> {
+    return this.#batcher.enqueue({
+      kind: 'check-result',
+      targets: [naming.target],
+      result: this.icingaPayload(def, naming, cn, result),
+    });
   }
 
   /**
@@ -177,7 +226,12 @@ export class CheckDelivery {
   }
 
   /** One data file (pandora-data.md §2, §3) holding the modules of one or more results (§7). */
-  pandoraFile(agentName: string, agentInterval: number, timestamp: Date, modules: readonly PandoraModule[]): { fileName: string; xml: string } {
+  pandoraFile(
+    agentName: string,
+    agentInterval: number,
+    timestamp: Date,
+    modules: readonly PandoraModule[],
+  ): { fileName: string; xml: string } {
     const xml = buildDataFile(
       {
         agentName,
@@ -201,7 +255,11 @@ export class CheckDelivery {
    * file per agent each cycle (pandora-data.md §5.1), so one file per result
    * would trickle in.
    */
-  #pandora(def: Pick<CheckDefinition, 'name' | 'interval'>, naming: CheckTarget, result: CheckResult): Promise<QueueItem[]> {
+  #pandora(
+    def: Pick<CheckDefinition, 'name' | 'interval'>,
+    naming: CheckTarget,
+    result: CheckResult,
+  ): Promise<QueueItem[]> {
     const agentName = naming.agentName ?? this.#settings().agentName;
     const agentInterval = this.pandoraAgentInterval(naming.target, agentName, def.interval);
     const moduleInterval = Math.max(1, Math.round(def.interval / agentInterval));
@@ -214,7 +272,14 @@ export class CheckDelivery {
     return new Promise((resolve, reject) => {
       let batch = this.#pandoraBatches.get(key);
       if (batch === undefined) {
-        batch = { target: naming.target, agentName, agentInterval, timestamp: 0, modules: [], waiters: [] };
+        batch = {
+          target: naming.target,
+          agentName,
+          agentInterval,
+          timestamp: 0,
+          modules: [],
+          waiters: [],
+        };
         this.#pandoraBatches.set(key, batch);
         setTimeout(() => {
           this.#pandoraBatches.delete(key);
@@ -229,15 +294,29 @@ export class CheckDelivery {
 
   async #flushPandora(batch: PandoraBatch): Promise<void> {
     try {
-      const { fileName, xml } = this.pandoraFile(batch.agentName, batch.agentInterval, new Date(batch.timestamp * 1000), batch.modules);
+      const { fileName, xml } = this.pandoraFile(
+        batch.agentName,
+        batch.agentInterval,
+        new Date(batch.timestamp * 1000),
+        batch.modules,
+      );
       // Written whole to a private scratch file first; the queue spools its own copy.
       const dir = join(this.#ctx.paths.root, 'checks-out');
       await mkdir(dir, { recursive: true, mode: 0o700 });
-      const path = join(dir, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}-${fileName}`);
+      const path = join(
+        dir,
+        `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}-${fileName}`,
+      );
       await writeFile(path, xml, { mode: 0o600 });
       try {
-        const items = await this.#batcher.enqueue({ kind: 'file', targets: [batch.target], filePath: path, fileName });
-        if (items.every((i) => i.payload.kind === 'file' && i.payload.file.path !== path)) await rm(path, { force: true });
+        const items = await this.#batcher.enqueue({
+          kind: 'file',
+          targets: [batch.target],
+          filePath: path,
+          fileName,
+        });
+        if (items.every((i) => i.payload.kind === 'file' && i.payload.file.path !== path))
+          await rm(path, { force: true });
         for (const w of batch.waiters) w.resolve(items);
       } catch (error) {
         await rm(path, { force: true });
@@ -249,21 +328,44 @@ export class CheckDelivery {
   }
 
   /** OnSphere: `<valueId>.state` (0..3) and `<valueId>.<label>` per perfdata value. */
-  onsphereValues(def: Pick<CheckDefinition, 'name'>, naming: CheckTarget, result: CheckResult): ValuePayload[] {
-    const base = naming.valueId ?? `outpost.${sanitizeId(this.#settings().agentName)}.${sanitizeId(def.name)}`;
+  onsphereValues(
+    def: Pick<CheckDefinition, 'name'>,
+    naming: CheckTarget,
+    result: CheckResult,
+  ): ValuePayload[] {
+    const base =
+      naming.valueId ?? `outpost.${sanitizeId(this.#settings().agentName)}.${sanitizeId(def.name)}`;
     const timestamp = Math.round(result.executionEnd * 1000);
-    const values: ValuePayload[] = [{ valueId: `${base}.state`, value: result.state, timestamp, quality: result.state === 3 ? 'ERROR' : 'GOOD' }];
+    const values: ValuePayload[] = [
+      {
+        valueId: `${base}.state`,
+        value: result.state,
+        timestamp,
+        quality: result.state === 3 ? 'ERROR' : 'GOOD',
+      },
+    ];
     for (const p of result.perfdata) {
       if (p.value === undefined) continue;
-      values.push({ valueId: `${base}.${sanitizeId(p.label)}`, value: p.value, timestamp, quality: 'GOOD' });
+      values.push({
+        valueId: `${base}.${sanitizeId(p.label)}`,
+        value: p.value,
+        timestamp,
+        quality: 'GOOD',
+      });
     }
     return values;
   }
 
-  async #onsphere(def: Pick<CheckDefinition, 'name'>, naming: CheckTarget, result: CheckResult): Promise<QueueItem[]> {
+  async #onsphere(
+    def: Pick<CheckDefinition, 'name'>,
+    naming: CheckTarget,
+    result: CheckResult,
+  ): Promise<QueueItem[]> {
     const items: QueueItem[] = [];
     for (const value of this.onsphereValues(def, naming, result)) {
-      items.push(...(await this.#batcher.enqueue({ kind: 'value', targets: [naming.target], value })));
+      items.push(
+        ...(await this.#batcher.enqueue({ kind: 'value', targets: [naming.target], value })),
+      );
     }
     return items;
   }
@@ -274,10 +376,19 @@ export class CheckDelivery {
    * stdout}, metrics}`), so a central's GETLOG/SETLOGS picks it up. One token
    * per check: a GETLOG filtered on it (§9) is that check's history.
    */
-  gorgoneEntry(def: Pick<CheckDefinition, 'name' | 'command' | 'builtin'>, result: CheckResult): { code: number; token: string; data: unknown; etime: number } {
-    const command = def.command !== undefined ? def.command.argv.join(' ') : `builtin:${def.builtin?.kind ?? ''}`;
+  gorgoneEntry(
+    def: Pick<CheckDefinition, 'name' | 'command' | 'builtin'>,
+    result: CheckResult,
+  ): { code: number; token: string; data: unknown; etime: number } {
+    const command =
+      def.command !== undefined ? def.command.argv.join(' ') : `builtin:${def.builtin?.kind ?? ''}`;
     const perfdata = perfdataStrings(result);
-    const stdout = [result.output + (perfdata.length > 0 ? ` | ${perfdata.join(' ')}` : ''), result.longOutput].filter((l) => l !== '').join('\n');
+    const stdout = [
+      result.output + (perfdata.length > 0 ? ` | ${perfdata.join(' ')}` : ''),
+      result.longOutput,
+    ]
+      .filter((l) => l !== '')
+      .join('\n');
     return {
       code: GORGONE_COMMAND_RESULT,
       token: `outpost-check-${sanitizeId(def.name)}`,
@@ -285,7 +396,11 @@ export class CheckDelivery {
       data: {
         command,
         result: { exit_code: result.exitCode ?? result.state, stdout },
-        metrics: { start: result.executionStart, end: result.executionEnd, duration: result.executionEnd - result.executionStart },
+        metrics: {
+          start: result.executionStart,
+          end: result.executionEnd,
+          duration: result.executionEnd - result.executionStart,
+        },
         metadata: {
           source: 'outpost-checks',
           check: def.name,
@@ -299,7 +414,10 @@ export class CheckDelivery {
     };
   }
 
-  #gorgone(def: Pick<CheckDefinition, 'name' | 'command' | 'builtin'>, result: CheckResult): number {
+  #gorgone(
+    def: Pick<CheckDefinition, 'name' | 'command' | 'builtin'>,
+    result: CheckResult,
+  ): number {
     return recordHistory(this.#ctx, this.gorgoneEntry(def, result)).id;
   }
 }

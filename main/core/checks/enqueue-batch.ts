@@ -15,7 +15,11 @@ export class EnqueueBatcher {
   readonly #queue: () => QueueService;
   readonly #windowMs: number;
   readonly #maxBatch: number;
-  #pending: Array<{ request: EnqueueRequest; resolve(items: QueueItem[]): void; reject(error: unknown): void }> = [];
+  #pending: Array<{
+    request: EnqueueRequest;
+    resolve(items: QueueItem[]): void;
+    reject(error: unknown): void;
+  }> = [];
   #timer: NodeJS.Timeout | undefined;
 
   constructor(queue: () => QueueService, windowMs = 25, maxBatch = 200) {

@@ -66,7 +66,9 @@ export class LastResults {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     const snapshot = JSON.stringify(this.#runs ?? {});
-    this.#writing = this.#writing.then(() => writeFileAtomic(this.#path, snapshot, 0o600)).catch(() => undefined);
+    this.#writing = this.#writing
+      .then(() => writeFileAtomic(this.#path, snapshot, 0o600))
+      .catch(() => undefined);
     await this.#writing;
   }
 

@@ -13,8 +13,16 @@ import { evaluateThresholds, isRange, parseRange, type ThresholdRange } from './
  */
 const DESCRIPTION_MAX = 1000;
 
-export function checkResultModules(result: CheckResult, moduleName: string, moduleInterval = 1): PandoraModule[] {
-  const description = firstLine(result.state === 3 && !/^UNKNOWN/i.test(result.output) ? `UNKNOWN: ${result.output}` : result.output);
+export function checkResultModules(
+  result: CheckResult,
+  moduleName: string,
+  moduleInterval = 1,
+): PandoraModule[] {
+  const description = firstLine(
+    result.state === 3 && !/^UNKNOWN/i.test(result.output)
+      ? `UNKNOWN: ${result.output}`
+      : result.output,
+  );
   const state: PandoraModule = {
     name: moduleName,
     type: 'generic_proc',
@@ -46,7 +54,9 @@ function range(text: string | undefined): ThresholdRange | undefined {
 }
 
 /** §7 B table: a plugin range as Pandora's (min, max, inverse), or undefined when Pandora cannot express it. */
-export function pandoraLevel(r: ThresholdRange): { min: number; max: number; inverse: boolean } | undefined {
+export function pandoraLevel(
+  r: ThresholdRange,
+): { min: number; max: number; inverse: boolean } | undefined {
   const finiteStart = Number.isFinite(r.start);
   const finiteEnd = Number.isFinite(r.end);
   let level: { min: number; max: number; inverse: boolean } | undefined;
@@ -60,7 +70,11 @@ export function pandoraLevel(r: ThresholdRange): { min: number; max: number; inv
   return level;
 }
 
-function perfdataModule(item: PerfdataItem, check: string, moduleInterval: number): PandoraModule | undefined {
+function perfdataModule(
+  item: PerfdataItem,
+  check: string,
+  moduleInterval: number,
+): PandoraModule | undefined {
   // §7 B: value U → no module this run.
   if (item.value === undefined) return undefined;
   const warn = range(item.warn);
@@ -75,10 +89,14 @@ function perfdataModule(item: PerfdataItem, check: string, moduleInterval: numbe
   if (item.uom !== '' && item.uom !== 'c') m.unit = item.uom;
   const w = warn === undefined ? undefined : pandoraLevel(warn);
   const c = crit === undefined ? undefined : pandoraLevel(crit);
-  if (w !== undefined) Object.assign(m, { minWarning: w.min, maxWarning: w.max, warningInverse: w.inverse });
-  if (c !== undefined) Object.assign(m, { minCritical: c.min, maxCritical: c.max, criticalInverse: c.inverse });
+  if (w !== undefined)
+    Object.assign(m, { minWarning: w.min, maxWarning: w.max, warningInverse: w.inverse });
+  if (c !== undefined)
+    Object.assign(m, { minCritical: c.min, maxCritical: c.max, criticalInverse: c.inverse });
   if (warn !== undefined || crit !== undefined) {
-    m.status = (['NORMAL', 'WARNING', 'CRITICAL'] as const)[evaluateThresholds(item.value, warn, crit)];
+    m.status = (['NORMAL', 'WARNING', 'CRITICAL'] as const)[
+      evaluateThresholds(item.value, warn, crit)
+    ];
   }
   return m;
 }
@@ -89,14 +107,31 @@ function perfdataModule(item: PerfdataItem, check: string, moduleInterval: numbe
  * decides the state. A run that produced no value (UNKNOWN from a timeout,
  * a missing program…) sends empty data: rejected, description refreshed (§7 A).
  */
-export function valueModule(result: CheckResult, moduleName: string, spec: PandoraValueModule, moduleInterval = 1): PandoraModule {
+export function valueModule(
+  result: CheckResult,
+  moduleName: string,
+  spec: PandoraValueModule,
+  moduleInterval = 1,
+): PandoraModule {
   const failed = result.state === 3 && (result.reason !== undefined || result.output === '');
   const value = result.output.split('\n')[0]?.trim() ?? '';
-  const m: PandoraModule = { name: moduleName, type: spec.type, moduleInterval, data: failed || value === '' ? undefined : value };
+  const m: PandoraModule = {
+    name: moduleName,
+    type: spec.type,
+    moduleInterval,
+    data: failed || value === '' ? undefined : value,
+  };
   const description = failed ? `UNKNOWN: ${result.reason ?? result.output}` : spec.description;
   if (description !== undefined) m.description = description;
   if (spec.unit !== undefined) m.unit = spec.unit;
-  for (const key of ['minWarning', 'maxWarning', 'warningInverse', 'minCritical', 'maxCritical', 'criticalInverse'] as const) {
+  for (const key of [
+    'minWarning',
+    'maxWarning',
+    'warningInverse',
+    'minCritical',
+    'maxCritical',
+    'criticalInverse',
+  ] as const) {
     if (spec[key] !== undefined) Object.assign(m, { [key]: spec[key] });
   }
   return m;

@@ -39,7 +39,8 @@ export function parsePerfdata(text: string): ParsedPerfdata {
   const errors: PerfdataError[] = [];
   let i = 0;
   const n = text.length;
-  const isSpace = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\n' || c === '\r';
+  const isSpace = (c: string | undefined): boolean =>
+    c === ' ' || c === '\t' || c === '\n' || c === '\r';
   while (i < n) {
     while (i < n && isSpace(text[i])) i++;
     if (i >= n) break;
@@ -111,7 +112,8 @@ function parseFields(label: string, fields: string): PerfdataItem | { reason: st
     value: match[1] === 'U' ? undefined : Number(match[1]),
     uom: uom as PerfdataUom,
   };
-  if (item.value !== undefined && !Number.isFinite(item.value)) return { reason: `value '${valueText}' is out of range` };
+  if (item.value !== undefined && !Number.isFinite(item.value))
+    return { reason: `value '${valueText}' is out of range` };
   for (const [name, t] of [
     ['warn', warn],
     ['crit', crit],

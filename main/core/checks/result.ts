@@ -1,5 +1,10 @@
 import type { RunCommandResult } from '../exec/run-command.ts';
-import { formatPerfdataItem, parsePerfdata, type PerfdataError, type PerfdataItem } from './perfdata.ts';
+import {
+  formatPerfdataItem,
+  parsePerfdata,
+  type PerfdataError,
+  type PerfdataItem,
+} from './perfdata.ts';
 
 /** Monitoring-plugins return codes (Plugin Development Guidelines, "Plugin Return Codes"). */
 export const STATE_NAMES = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const;
@@ -80,11 +85,22 @@ export function parsePluginOutput(text: string): ParsedPluginOutput {
   }
   while (long.length > 0 && long.at(-1)!.trim() === '') long.pop();
   const parsed = parsePerfdata(perfTexts.join(' '));
-  return { output, longOutput: long.join('\n'), perfdata: parsed.items, perfdataErrors: parsed.errors };
+  return {
+    output,
+    longOutput: long.join('\n'),
+    perfdata: parsed.items,
+    perfdataErrors: parsed.errors,
+  };
 }
 
 /** Turns a finished process into a result, explaining every UNKNOWN it had to make up. */
-export function resultFromRun(check: string, run: RunCommandResult, scheduleStart: number, timeoutMs: number, program: string): CheckResult {
+export function resultFromRun(
+  check: string,
+  run: RunCommandResult,
+  scheduleStart: number,
+  timeoutMs: number,
+  program: string,
+): CheckResult {
   // Like Icinga, fall back to stderr when the plugin printed nothing on stdout.
   const text = run.stdout.trim() === '' ? run.stderr : run.stdout;
   const parsed = parsePluginOutput(text);
@@ -104,7 +120,11 @@ export function resultFromRun(check: string, run: RunCommandResult, scheduleStar
     reason = `exit code ${run.exitCode} is not a monitoring-plugins state (0..3)`;
   }
   if (reason !== undefined && output === '') output = `UNKNOWN - ${reason}`;
-  if (run.truncated) reason = reason === undefined ? 'output truncated at the cap' : `${reason}; output truncated at the cap`;
+  if (run.truncated)
+    reason =
+      reason === undefined
+        ? 'output truncated at the cap'
+        : `${reason}; output truncated at the cap`;
   const result: CheckResult = {
     check,
     state,
@@ -133,9 +153,12 @@ export function perfdataStrings(result: Pick<CheckResult, 'perfdata'>): string[]
 }
 
 /** Output as a plugin would print it (first line, long output), perfdata left out. */
-export function fullOutput(result: Pick<CheckResult, 'output' | 'longOutput' | 'reason' | 'state'>): string {
+export function fullOutput(
+  result: Pick<CheckResult, 'output' | 'longOutput' | 'reason' | 'state'>,
+): string {
   const lines = [result.output];
   if (result.longOutput !== '') lines.push(result.longOutput);
-  if (result.reason !== undefined && !result.output.includes(result.reason)) lines.push(`(${result.reason})`);
+  if (result.reason !== undefined && !result.output.includes(result.reason))
+    lines.push(`(${result.reason})`);
   return lines.join('\n');
 }

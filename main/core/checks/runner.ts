@@ -53,12 +53,31 @@ async function runBuiltinCheck(
       resolve('timeout');
     }, timeoutMs);
   });
-  const base = { check: def.name, exitCode: undefined, longOutput: '', perfdataErrors: [], scheduleStart, executionStart, truncated: false };
+  const base = {
+    check: def.name,
+    exitCode: undefined,
+    longOutput: '',
+    perfdataErrors: [],
+    scheduleStart,
+    executionStart,
+    truncated: false,
+  };
   try {
-    const outcome = await Promise.race([runBuiltin(builtin.kind, builtin.options, controller.signal), timedOut]);
+    const outcome = await Promise.race([
+      runBuiltin(builtin.kind, builtin.options, controller.signal),
+      timedOut,
+    ]);
     if (outcome === 'timeout') {
       const reason = `timed out after ${def.timeout} s`;
-      return { ...base, state: UNKNOWN, stateName: 'UNKNOWN', output: `UNKNOWN - ${reason}`, perfdata: [], executionEnd: Date.now() / 1000, reason };
+      return {
+        ...base,
+        state: UNKNOWN,
+        stateName: 'UNKNOWN',
+        output: `UNKNOWN - ${reason}`,
+        perfdata: [],
+        executionEnd: Date.now() / 1000,
+        reason,
+      };
     }
     return {
       ...base,
@@ -71,7 +90,15 @@ async function runBuiltinCheck(
     };
   } catch (error) {
     const reason = toAgentError(error).message;
-    return { ...base, state: UNKNOWN, stateName: 'UNKNOWN', output: `UNKNOWN - ${reason}`, perfdata: [], executionEnd: Date.now() / 1000, reason };
+    return {
+      ...base,
+      state: UNKNOWN,
+      stateName: 'UNKNOWN',
+      output: `UNKNOWN - ${reason}`,
+      perfdata: [],
+      executionEnd: Date.now() / 1000,
+      reason,
+    };
   } finally {
     clearTimeout(timer);
     outer?.removeEventListener('abort', onOuter);

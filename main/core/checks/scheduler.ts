@@ -119,7 +119,12 @@ export class CheckScheduler<D extends Schedulable> {
   }
 
   schedule(): ScheduleInfo[] {
-    return [...this.#entries.values()].map((e) => ({ name: e.def.name, nextRunAt: e.due, running: e.busy, skipped: e.skipped }));
+    return [...this.#entries.values()].map((e) => ({
+      name: e.def.name,
+      nextRunAt: e.due,
+      running: e.busy,
+      skipped: e.skipped,
+    }));
   }
 
   get running(): number {

@@ -8,7 +8,13 @@ import { LastResults } from './last-results.ts';
 import type { CheckResult } from './result.ts';
 import { runCheck, type RunnableDefinition } from './runner.ts';
 import { CheckScheduler, type SchedulerClock } from './scheduler.ts';
-import { findDefinition, getDefinition, listDefinitions, readChecksSection, updateDefinitions } from './store.ts';
+import {
+  findDefinition,
+  getDefinition,
+  listDefinitions,
+  readChecksSection,
+  updateDefinitions,
+} from './store.ts';
 
 /** How often the daemon re-reads the checks section (the CLI may have changed it). */
 const RELOAD_INTERVAL_MS = 10_000;
@@ -41,7 +47,8 @@ export class ChecksService {
             kind: this.#ctx.targets.find(t.target)?.kind,
             itemIds: [],
           };
-          const item = delivery.itemIds.length > 0 ? this.#ctx.queue.get(delivery.itemIds.at(-1)!) : undefined;
+          const item =
+            delivery.itemIds.length > 0 ? this.#ctx.queue.get(delivery.itemIds.at(-1)!) : undefined;
           return {
             ...delivery,
             ...(item === undefined ? {} : { itemState: item.state }),
@@ -77,7 +84,11 @@ export class ChecksService {
   add(def: CheckDefinition): CheckDefinition {
     this.validate(def);
     if (findDefinition(this.#ctx.settings, def.name) !== undefined) {
-      throw new AgentError('conflict', `a check named '${def.name}' already exists: pick another name or update it`, { field: 'name' });
+      throw new AgentError(
+        'conflict',
+        `a check named '${def.name}' already exists: pick another name or update it`,
+        { field: 'name' },
+      );
     }
     updateDefinitions(this.#ctx.settings, (defs) => [...defs, def]);
     this.reload();
@@ -88,7 +99,9 @@ export class ChecksService {
     getDefinition(this.#ctx.settings, name);
     this.validate(def);
     if (def.name !== name && findDefinition(this.#ctx.settings, def.name) !== undefined) {
-      throw new AgentError('conflict', `a check named '${def.name}' already exists`, { field: 'definition.name' });
+      throw new AgentError('conflict', `a check named '${def.name}' already exists`, {
+        field: 'definition.name',
+      });
     }
     updateDefinitions(this.#ctx.settings, (defs) => defs.map((d) => (d.name === name ? def : d)));
     this.lastResults.rename(name, def.name);
@@ -104,7 +117,11 @@ export class ChecksService {
   }
 
   /** One run: execute, deliver to every target, remember, tell the UIs. */
-  async runAndDeliver(def: CheckDefinition, scheduleStart: number, signal?: AbortSignal): Promise<CheckRunOutcome> {
+  async runAndDeliver(
+    def: CheckDefinition,
+    scheduleStart: number,
+    signal?: AbortSignal,
+  ): Promise<CheckRunOutcome> {
     const result = await this.#runExclusive(def, scheduleStart, signal);
     return this.#deliverAndRecord(def, result);
   }
@@ -113,9 +130,17 @@ export class ChecksService {
    * Never two runs of one check at once, whoever asks (scheduler or "run
    * now"): a second request while the program runs is refused, saying why.
    */
-  async #runExclusive(def: CheckDefinition, scheduleStart: number, signal?: AbortSignal): Promise<CheckResult> {
+  async #runExclusive(
+    def: CheckDefinition,
+    scheduleStart: number,
+    signal?: AbortSignal,
+  ): Promise<CheckResult> {
     if (this.#running.has(def.name)) {
-      throw new AgentError('conflict', `check '${def.name}' is running right now: its result will show when it ends`, { field: 'name' });
+      throw new AgentError(
+        'conflict',
+        `check '${def.name}' is running right now: its result will show when it ends`,
+        { field: 'name' },
+      );
     }
     this.#running.add(def.name);
     try {
@@ -132,19 +157,33 @@ export class ChecksService {
     return { result, deliveries, dryRun: false };
   }
 
-  async runNow(request: { name?: string | undefined; definition?: RunnableDefinition & Partial<CheckDefinition>; dryRun: boolean }): Promise<CheckRunOutcome> {
+  async runNow(request: {
+    name?: string | undefined;
+    definition?: RunnableDefinition & Partial<CheckDefinition>;
+    dryRun: boolean;
+  }): Promise<CheckRunOutcome> {
     if (request.name !== undefined) {
       const def = getDefinition(this.#ctx.settings, request.name);
-      if (request.dryRun) return { result: await this.#runExclusive(def, Date.now() / 1000), deliveries: [], dryRun: true };
+      if (request.dryRun)
+        return {
+          result: await this.#runExclusive(def, Date.now() / 1000),
+          deliveries: [],
+          dryRun: true,
+        };
       const outcome = await this.runAndDeliver(def, Date.now() / 1000);
       await this.lastResults.flush();
       return outcome;
     }
     const draft = request.definition!;
-    if (draft.builtin !== undefined) validateBuiltinOptions(draft.builtin.kind, draft.builtin.options);
+    if (draft.builtin !== undefined)
+      validateBuiltinOptions(draft.builtin.kind, draft.builtin.options);
     const result = await runCheck(draft);
-    if (request.dryRun || draft.targets === undefined || draft.targets.length === 0) return { result, deliveries: [], dryRun: true };
-    const deliveries = await this.delivery.deliver({ name: draft.name, interval: draft.interval ?? 60, targets: draft.targets }, result);
+    if (request.dryRun || draft.targets === undefined || draft.targets.length === 0)
+      return { result, deliveries: [], dryRun: true };
+    const deliveries = await this.delivery.deliver(
+      { name: draft.name, interval: draft.interval ?? 60, targets: draft.targets },
+      result,
+    );
     return { result, deliveries, dryRun: false };
   }
 
@@ -171,11 +210,19 @@ export class ChecksService {
         const result = await this.#runExclusive(def, scheduledAt / 1000, signal);
         const delivering = this.#deliverAndRecord(def, result)
           .then(() => undefined)
-          .catch((error: unknown) => this.#ctx.log.error(`check '${def.name}': result not recorded`, { error: String(error) }))
+          .catch((error: unknown) =>
+            this.#ctx.log.error(`check '${def.name}': result not recorded`, {
+              error: String(error),
+            }),
+          )
           .finally(() => deliveries.delete(delivering));
         deliveries.add(delivering);
       },
-      onSkip: (def) => this.#ctx.log.warn(`check '${def.name}' is still running: this slot is skipped`, { interval: def.interval, timeout: def.timeout }),
+      onSkip: (def) =>
+        this.#ctx.log.warn(`check '${def.name}' is still running: this slot is skipped`, {
+          interval: def.interval,
+          timeout: def.timeout,
+        }),
     });
     this.#scheduler = scheduler;
     this.reload();
@@ -184,7 +231,10 @@ export class ChecksService {
       try {
         this.reload();
       } catch (error) {
-        this.#ctx.log.warn('checks section of settings.json is invalid: keeping the previous checks', { error: String(error) });
+        this.#ctx.log.warn(
+          'checks section of settings.json is invalid: keeping the previous checks',
+          { error: String(error) },
+        );
       }
     }, RELOAD_INTERVAL_MS);
     await new Promise<void>((resolve) => {

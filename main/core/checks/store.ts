@@ -30,9 +30,16 @@ export function getDefinition(settings: Settings, name: string): CheckDefinition
 }
 
 /** Rewrites the section through `mutate`, validating the result. */
-export function updateDefinitions(settings: Settings, mutate: (definitions: CheckDefinition[]) => CheckDefinition[]): CheckDefinition[] {
+export function updateDefinitions(
+  settings: Settings,
+  mutate: (definitions: CheckDefinition[]) => CheckDefinition[],
+): CheckDefinition[] {
   const section = readChecksSection(settings);
-  const next = parseWith(checksSectionSchema, { ...section, definitions: mutate([...section.definitions]) }, 'checks');
+  const next = parseWith(
+    checksSectionSchema,
+    { ...section, definitions: mutate([...section.definitions]) },
+    'checks',
+  );
   settings.update((draft) => {
     (draft as Record<string, unknown>).checks = next;
   });

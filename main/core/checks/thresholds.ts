@@ -82,7 +82,11 @@ export function optionalRange(text: string | undefined, field: string): Threshol
   if (text === undefined || text === '') return undefined;
   const range = parseRange(text);
   if (!isRange(range)) {
-    throw new AgentError('invalid-request', `${field}: ${range.error} (use N, N:, ~:N, A:B or @A:B)`, { field });
+    throw new AgentError(
+      'invalid-request',
+      `${field}: ${range.error} (use N, N:, ~:N, A:B or @A:B)`,
+      { field },
+    );
   }
   return range;
 }

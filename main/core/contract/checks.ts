@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import type { BuiltinPreset } from '../checks/builtin.ts';
-import { checkDefinitionSchema, draftDefinitionSchema, type CheckDefinition } from '../checks/definitions.ts';
+import {
+  checkDefinitionSchema,
+  draftDefinitionSchema,
+  type CheckDefinition,
+} from '../checks/definitions.ts';
 import type { TargetDelivery } from '../checks/delivery.ts';
 import type { ImportReport } from '../checks/import/report.ts';
 import type { CheckResult } from '../checks/result.ts';
@@ -33,7 +37,10 @@ export interface CheckRunOutcome {
 
 export const checksContract = {
   listChecks: method<CheckSummary[]>()(empty, 'Every local check with its last result per target'),
-  addCheck: method<CheckDefinition>()(checkDefinitionSchema, 'Define a local check (program or built-in) and the targets it feeds'),
+  addCheck: method<CheckDefinition>()(
+    checkDefinitionSchema,
+    'Define a local check (program or built-in) and the targets it feeds',
+  ),
   updateCheck: method<CheckDefinition>()(
     z
       .object({
@@ -44,7 +51,10 @@ export const checksContract = {
       .strict(),
     'Replace a check definition',
   ),
-  removeCheck: method<{ removed: string }>()(z.object({ name: checkName }).strict(), 'Delete a local check'),
+  removeCheck: method<{ removed: string }>()(
+    z.object({ name: checkName }).strict(),
+    'Delete a local check',
+  ),
   runCheckNow: method<CheckRunOutcome>()(
     z
       .object({
@@ -93,7 +103,10 @@ export const checksContract = {
       .strict(),
     "Turn an Icinga agent's zones.conf, constants.conf and certificates into an Icinga target",
   ),
-  listBuiltinPresets: method<BuiltinPreset[]>()(empty, 'The built-in checks, with their default options and thresholds'),
+  listBuiltinPresets: method<BuiltinPreset[]>()(
+    empty,
+    'The built-in checks, with their default options and thresholds',
+  ),
 };
 
 export interface ChecksEvents {

@@ -6,8 +6,12 @@ import { method } from './define.ts';
 const empty = z.object({}).strict().default({});
 const thumbprint = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{43}$/, 'a Gorgone key thumbprint is 43 base64url characters (gorgone_key_thumbprint.pl output)');
-const pem = (what: string) => z.string().includes('-----BEGIN', { message: `${what} must be a PEM public key` });
+  .regex(
+    /^[A-Za-z0-9_-]{43}$/,
+    'a Gorgone key thumbprint is 43 base64url characters (gorgone_key_thumbprint.pl output)',
+  );
+const pem = (what: string) =>
+  z.string().includes('-----BEGIN', { message: `${what} must be a PEM public key` });
 const port = z.number().int().min(1, 'port must be 1–65535').max(65535, 'port must be 1–65535');
 
 export interface GorgoneThumbprintResult {
@@ -61,7 +65,12 @@ export interface GorgoneListenResult {
 }
 
 export interface GorgoneSettingsView {
-  listener: { enabled: boolean; bind: string; rotationSeconds: number; nodeId?: string | undefined };
+  listener: {
+    enabled: boolean;
+    bind: string;
+    rotationSeconds: number;
+    nodeId?: string | undefined;
+  };
   authorizedClients: GorgoneAuthorizedClient[];
   command: z.output<typeof commandPolicySchema>;
   processcopy: { enabled: boolean; destination?: string | undefined };
@@ -101,7 +110,9 @@ export const gorgoneContract = {
         name: z.string().min(1, 'name must name the new target'),
         host: z.string().min(1, 'host must name the Gorgone central'),
         port: port.default(5556),
-        nodeId: z.string().regex(/^\d+$/, 'nodeId must be the numeric id the central gives this node'),
+        nodeId: z
+          .string()
+          .regex(/^\d+$/, 'nodeId must be the numeric id the central gives this node'),
         serverPublicKeyPem: pem('serverPublicKeyPem').optional(),
         trustThumbprint: thumbprint.optional(),
         allowCommands: z.array(z.string()).default([]),
@@ -117,7 +128,7 @@ export const gorgoneContract = {
   ),
   gorgonePing: method<GorgonePingResult>()(
     z.object({ name: z.string().min(1, 'name must name a paired Gorgone target') }).strict(),
-    "Controller PING of a paired Gorgone server: its node status map",
+    'Controller PING of a paired Gorgone server: its node status map',
   ),
   gorgoneListen: method<GorgoneListenResult>()(
     z
@@ -132,8 +143,14 @@ export const gorgoneContract = {
       .strict(),
     'Enables (or disables) the push-mode node listener and authorizes centrals by thumbprint or public key',
   ),
-  gorgoneAuthorizedList: method<GorgoneListenResult>()(empty, 'The centrals allowed to connect to the push-mode listener'),
-  gorgoneAuthorizedAdd: method<GorgoneAuthorizedClient>()(authorizeSchema, 'Authorizes a central by thumbprint or public key'),
+  gorgoneAuthorizedList: method<GorgoneListenResult>()(
+    empty,
+    'The centrals allowed to connect to the push-mode listener',
+  ),
+  gorgoneAuthorizedAdd: method<GorgoneAuthorizedClient>()(
+    authorizeSchema,
+    'Authorizes a central by thumbprint or public key',
+  ),
   gorgoneAuthorizedRemove: method<GorgoneAuthorizedClient>()(
     z.object({ thumbprint }).strict(),
     'Removes a central from the authorized list',
@@ -152,7 +169,10 @@ export const gorgoneContract = {
           .strict()
           .optional(),
         command: commandPolicySchema.partial().optional(),
-        processcopy: z.object({ enabled: z.boolean().optional(), destination: z.string().optional() }).strict().optional(),
+        processcopy: z
+          .object({ enabled: z.boolean().optional(), destination: z.string().optional() })
+          .strict()
+          .optional(),
       })
       .strict(),
     'Changes the listener, COMMAND policy or PROCESSCOPY folder (validated as a whole)',

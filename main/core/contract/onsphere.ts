@@ -5,7 +5,8 @@ import { method } from './define.ts';
 /** onsphere.md §1.2: the dispatcher's port. */
 export const ONSPHERE_DISPATCHER_PORT = 10000;
 
-const pemPath = (what: string) => z.string().min(1, `${what} must be a path to a PEM file (or to the folder holding it)`);
+const pemPath = (what: string) =>
+  z.string().min(1, `${what} must be a path to a PEM file (or to the folder holding it)`);
 
 export interface OnsphereIdentityInfo {
   cn: string;
@@ -40,7 +41,15 @@ export interface OnsphereStatus {
   target: string;
   dispatcher: { host: string; port: number };
   identity?: OnsphereIdentityInfo;
-  config?: { version: string; fetchedAt: string; stale: boolean; staleReason?: string; module: string; vhost: string; brokers: string[] };
+  config?: {
+    version: string;
+    fetchedAt: string;
+    stale: boolean;
+    staleReason?: string;
+    module: string;
+    vhost: string;
+    brokers: string[];
+  };
   /** The live session when the daemon runs in this process, or the probe's result. */
   session: { state: string; detail?: string; pending: number };
   metrics?: { host: string; port: number };
@@ -55,7 +64,12 @@ export const onsphereContract = {
         dispatcher: z
           .object({
             host: z.string().min(1, 'dispatcher host must not be empty'),
-            port: z.number().int().min(1, 'dispatcher port must be 1–65535').max(65535, 'dispatcher port must be 1–65535').default(ONSPHERE_DISPATCHER_PORT),
+            port: z
+              .number()
+              .int()
+              .min(1, 'dispatcher port must be 1–65535')
+              .max(65535, 'dispatcher port must be 1–65535')
+              .default(ONSPHERE_DISPATCHER_PORT),
           })
           .strict(),
         caFile: pemPath('caFile (ca.crt)'),
@@ -83,7 +97,12 @@ export const onsphereContract = {
     'Queue a value for an OnSphere target (durable), or with now=true publish it at once and resolve only on the broker confirm',
   ),
   onsphereStatus: method<OnsphereStatus>()(
-    z.object({ name: z.string().min(1, 'name must name an OnSphere target'), probe: z.boolean().default(false) }).strict(),
+    z
+      .object({
+        name: z.string().min(1, 'name must name an OnSphere target'),
+        probe: z.boolean().default(false),
+      })
+      .strict(),
     'Identity, config version (fresh or last-known-good) and AMQP session of an OnSphere target',
   ),
 } satisfies ContractShape;

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { checkResultPayloadSchema, ITEM_STATES, type ItemState, type QueueItem } from '../queue/model.ts';
+import {
+  checkResultPayloadSchema,
+  ITEM_STATES,
+  type ItemState,
+  type QueueItem,
+} from '../queue/model.ts';
 import { CAP_POLICIES, type QueueSettings } from '../queue/settings.ts';
 import type { QueueStats } from '../queue/service.ts';
 import { method } from './define.ts';
@@ -64,12 +69,21 @@ export const queueContract = {
     'Queue items, newest first, filtered by state and target',
   ),
   getQueueItem: method<QueueItemView>()(z.object({ id }).strict(), 'One queue item'),
-  retryQueueItem: method<QueueItemView>()(z.object({ id }).strict(), 'Queue a failed or cancelled item again'),
+  retryQueueItem: method<QueueItemView>()(
+    z.object({ id }).strict(),
+    'Queue a failed or cancelled item again',
+  ),
   retryFailed: method<{ retried: number }>()(
-    z.object({ target: z.string().min(1).optional() }).strict().default({}),
+    z
+      .object({ target: z.string().min(1).optional() })
+      .strict()
+      .default({}),
     'Queue every failed item again (of one target, or all)',
   ),
-  cancelQueueItem: method<QueueItemView>()(z.object({ id }).strict(), 'Cancel an item that is not being sent'),
+  cancelQueueItem: method<QueueItemView>()(
+    z.object({ id }).strict(),
+    'Cancel an item that is not being sent',
+  ),
   pauseTarget: method<{ target: string; paused: boolean }>()(
     z.object({ target: z.string().min(1, 'target must name a paired target') }).strict(),
     'Stop delivering to one target (items keep queueing)',
@@ -78,19 +92,32 @@ export const queueContract = {
     z.object({ target: z.string().min(1, 'target must name a paired target') }).strict(),
     'Resume delivering to one target',
   ),
-  pauseSending: method<{ paused: boolean }>()(z.object({}).strict().default({}), 'Pause all delivery (the tray\'s "Pause sending")'),
-  resumeSending: method<{ paused: boolean }>()(z.object({}).strict().default({}), 'Resume all delivery'),
+  pauseSending: method<{ paused: boolean }>()(
+    z.object({}).strict().default({}),
+    'Pause all delivery (the tray\'s "Pause sending")',
+  ),
+  resumeSending: method<{ paused: boolean }>()(
+    z.object({}).strict().default({}),
+    'Resume all delivery',
+  ),
   getQueueStats: method<QueueStats>()(
     z.object({}).strict().default({}),
     'Counts per state and target, pending bytes, drops, oldest age, caps',
   ),
-  getQueueSettings: method<QueueSettings>()(z.object({}).strict().default({}), 'Queue caps, policies and concurrency'),
+  getQueueSettings: method<QueueSettings>()(
+    z.object({}).strict().default({}),
+    'Queue caps, policies and concurrency',
+  ),
   updateQueueSettings: method<QueueSettings>()(
     z
       .object({
         concurrency: z.number().int().min(1).max(64).optional(),
         maxAgeHours: z.number().min(0).optional(),
-        maxTotalBytes: z.number().int().min(1024 * 1024, 'maxTotalBytes must be at least 1 MiB').optional(),
+        maxTotalBytes: z
+          .number()
+          .int()
+          .min(1024 * 1024, 'maxTotalBytes must be at least 1 MiB')
+          .optional(),
         minFreeBytes: z.number().int().min(0).optional(),
         defaultPolicy: z.enum(CAP_POLICIES).optional(),
         policies: z.record(z.string(), z.enum(CAP_POLICIES)).optional(),
@@ -102,7 +129,13 @@ export const queueContract = {
 
 export interface QueueEvents {
   /** An item changed state (queued, sending, delivered, failed, cancelled). */
-  'queue.item': { id: string; target: string; state: ItemState; attempts: number; lastError?: string };
+  'queue.item': {
+    id: string;
+    target: string;
+    state: ItemState;
+    attempts: number;
+    lastError?: string;
+  };
   /** Bytes acknowledged so far for an item being sent, with rate and ETA. */
   'queue.progress': {
     id: string;

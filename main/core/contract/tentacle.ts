@@ -10,7 +10,11 @@ const path = (what: string) => z.string().min(1, `${what} must be a path to a PE
 export const proxySchema = z
   .object({
     host: z.string().min(1, 'proxy host must not be empty'),
-    port: z.number().int().min(1, 'proxy port must be 1–65535').max(65535, 'proxy port must be 1–65535'),
+    port: z
+      .number()
+      .int()
+      .min(1, 'proxy port must be 1–65535')
+      .max(65535, 'proxy port must be 1–65535'),
     user: z.string().min(1).optional(),
   })
   .strict();
@@ -19,7 +23,12 @@ export const proxySchema = z
 export const connectionSchema = z
   .object({
     host: z.string().min(1, 'host must name the Tentacle server (-a HOST)'),
-    port: z.number().int().min(1, 'port must be 1–65535').max(65535, 'port must be 1–65535').default(TENTACLE_DEFAULT_PORT),
+    port: z
+      .number()
+      .int()
+      .min(1, 'port must be 1–65535')
+      .max(65535, 'port must be 1–65535')
+      .default(TENTACLE_DEFAULT_PORT),
     tls: z.boolean().default(false),
     caFile: path('caFile').optional(),
     certFile: path('certFile').optional(),
@@ -40,7 +49,9 @@ export const outboxSchema = z
   })
   .strict();
 
-export const tentacleTargetConfigSchema = connectionSchema.extend({ outbox: outboxSchema.optional() }).strict();
+export const tentacleTargetConfigSchema = connectionSchema
+  .extend({ outbox: outboxSchema.optional() })
+  .strict();
 
 export type TentacleTargetConfig = z.output<typeof tentacleTargetConfigSchema>;
 
@@ -109,7 +120,9 @@ export const tentacleContract = {
     z.intersection(
       whereSchema,
       z.object({
-        files: z.array(z.string().min(1, 'files must be paths')).min(1, 'files must name at least one file'),
+        files: z
+          .array(z.string().min(1, 'files must be paths'))
+          .min(1, 'files must name at least one file'),
         zip: z.boolean().optional(),
       }),
     ),
@@ -119,7 +132,9 @@ export const tentacleContract = {
     z.intersection(
       whereSchema,
       z.object({
-        names: z.array(z.string().min(1, 'names must be file names')).min(1, 'names must name at least one file'),
+        names: z
+          .array(z.string().min(1, 'names must be file names'))
+          .min(1, 'names must name at least one file'),
         dir: z.string().min(1, 'dir must be a folder'),
         overwrite: z.boolean().default(false),
         zip: z.boolean().optional(),
@@ -135,7 +150,20 @@ export const tentacleContract = {
 } satisfies ContractShape;
 
 export interface TentacleEvents {
-  'tentacle.progress': { target?: string; server: string; direction: 'send' | 'recv'; name: string; bytes: number; total: number };
+  'tentacle.progress': {
+    target?: string;
+    server: string;
+    direction: 'send' | 'recv';
+    name: string;
+    bytes: number;
+    total: number;
+  };
   /** A file picked up from an outbox folder and queued. */
-  'tentacle.outbox': { target: string; file: string; itemId?: string; action: 'queued' | 'delivered' | 'rejected'; detail?: string };
+  'tentacle.outbox': {
+    target: string;
+    file: string;
+    itemId?: string;
+    action: 'queued' | 'delivered' | 'rejected';
+    detail?: string;
+  };
 }

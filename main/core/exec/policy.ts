@@ -26,7 +26,12 @@ export const commandPolicySchema = z.object({
     .default([]),
   allowShell: z.boolean().default(false),
   maxTimeoutSeconds: z.number().int().min(1).max(3600).default(60),
-  maxOutputBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
+  maxOutputBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(16 * 1024 * 1024)
+    .default(1024 * 1024),
 });
 
 export type CommandPolicy = z.output<typeof commandPolicySchema>;
@@ -87,7 +92,9 @@ export function splitCommandLine(line: string): string[] {
     }
   }
   if (quote !== undefined) {
-    throw new AgentError('invalid-request', `unterminated ${quote} quote in command line`, { field: 'command' });
+    throw new AgentError('invalid-request', `unterminated ${quote} quote in command line`, {
+      field: 'command',
+    });
   }
   if (started) out.push(current);
   return out;

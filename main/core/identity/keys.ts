@@ -56,9 +56,13 @@ export function parsePublicKey(pem: string): KeyObject {
   } catch (firstError) {
     const match = PEM_ARMOR.exec(pem);
     if (match === null) {
-      throw new AgentError('invalid-request', 'not a PEM public key: no -----BEGIN … KEY----- block', {
-        cause: firstError,
-      });
+      throw new AgentError(
+        'invalid-request',
+        'not a PEM public key: no -----BEGIN … KEY----- block',
+        {
+          cause: firstError,
+        },
+      );
     }
     const der = Buffer.from((match[2] ?? '').replace(/\s+/g, ''), 'base64');
     for (const type of ['spki', 'pkcs1'] as const) {
@@ -83,9 +87,13 @@ export function publicKeyFromPem(pem: string, passphrase?: string): KeyObject {
     try {
       return createPublicKey(createPrivateKey(options));
     } catch (error) {
-      throw new AgentError('invalid-request', `cannot read the private key: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new AgentError(
+        'invalid-request',
+        `cannot read the private key: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
   return parsePublicKey(pem);
@@ -102,7 +110,10 @@ export function rsaBits(key: KeyObject): number {
  */
 export function jwkThumbprint(key: KeyObject): string {
   if (key.asymmetricKeyType !== 'rsa') {
-    throw new AgentError('invalid-request', `JWK thumbprints are computed for RSA keys (got ${key.asymmetricKeyType ?? 'unknown'})`);
+    throw new AgentError(
+      'invalid-request',
+      `JWK thumbprints are computed for RSA keys (got ${key.asymmetricKeyType ?? 'unknown'})`,
+    );
   }
   return createHash('sha256').update(canonicalRsaJwk(key)).digest('base64url');
 }

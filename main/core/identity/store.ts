@@ -157,7 +157,11 @@ export class IdentityStore {
 
   certificateFiles(target: string): CertificateFiles {
     const dir = this.#targetDir(target);
-    return { certPath: join(dir, 'cert.crt'), keyPath: join(dir, 'cert.key'), caPath: join(dir, 'ca.crt') };
+    return {
+      certPath: join(dir, 'cert.crt'),
+      keyPath: join(dir, 'cert.key'),
+      caPath: join(dir, 'ca.crt'),
+    };
   }
 
   /** Stores a target's certificate material; the key is written 0600. */
@@ -168,7 +172,8 @@ export class IdentityStore {
     const files = this.certificateFiles(target);
     await ensurePrivateDir(this.#targetDir(target));
     if (material.keyPem !== undefined) await writeFileAtomic(files.keyPath, material.keyPem, 0o600);
-    if (material.certPem !== undefined) await writeFileAtomic(files.certPath, material.certPem, 0o644);
+    if (material.certPem !== undefined)
+      await writeFileAtomic(files.certPath, material.certPem, 0o644);
     if (material.caPem !== undefined) await writeFileAtomic(files.caPath, material.caPem, 0o644);
     return files;
   }
@@ -211,7 +216,12 @@ export class IdentityStore {
       ] as const) {
         const pem = await readOptional(path);
         if (pem !== undefined) {
-          out.push({ target, role, path, summary: summarizeCertificate(parseCertificate(pem), now) });
+          out.push({
+            target,
+            role,
+            path,
+            summary: summarizeCertificate(parseCertificate(pem), now),
+          });
         }
       }
     }

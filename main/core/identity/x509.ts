@@ -19,9 +19,13 @@ export function parseCertificate(pem: string | Buffer): X509Certificate {
   try {
     return new X509Certificate(pem);
   } catch (error) {
-    throw new AgentError('invalid-request', `not an X.509 certificate: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new AgentError(
+      'invalid-request',
+      `not an X.509 certificate: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -34,12 +38,20 @@ export function commonName(distinguishedName: string): string | undefined {
 
 /** Colon-separated upper-case SHA-256 of DER bytes. */
 export function sha256Fingerprint(der: Buffer): string {
-  return createHash('sha256').update(der).digest('hex').toUpperCase().replace(/(..)(?!$)/g, '$1:');
+  return createHash('sha256')
+    .update(der)
+    .digest('hex')
+    .toUpperCase()
+    .replace(/(..)(?!$)/g, '$1:');
 }
 
 /** Accepts `AB:CD:…`, `abcd…` or `sha256/abcd…`; returns the canonical form. */
 export function normalizeFingerprint(input: string, field = 'fingerprint'): string {
-  const hex = input.trim().replace(/^sha256[/:]/i, '').replace(/[:\s]/g, '').toLowerCase();
+  const hex = input
+    .trim()
+    .replace(/^sha256[/:]/i, '')
+    .replace(/[:\s]/g, '')
+    .toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(hex)) {
     throw new AgentError(
       'invalid-request',
@@ -50,7 +62,10 @@ export function normalizeFingerprint(input: string, field = 'fingerprint'): stri
   return hex.toUpperCase().replace(/(..)(?!$)/g, '$1:');
 }
 
-export function summarizeCertificate(cert: X509Certificate, now: Date = new Date()): CertificateSummary {
+export function summarizeCertificate(
+  cert: X509Certificate,
+  now: Date = new Date(),
+): CertificateSummary {
   const notAfter = new Date(cert.validTo);
   return {
     subjectCN: commonName(cert.subject),

@@ -28,7 +28,10 @@ export interface QueueOptions extends SchedulerOptions {
 }
 
 /** Opens the durable transfer queue (issue #3): store, enqueue side, scheduler. */
-export async function openQueue(ctx: AgentContext, options: QueueOptions = {}): Promise<OpenedQueue> {
+export async function openQueue(
+  ctx: AgentContext,
+  options: QueueOptions = {},
+): Promise<OpenedQueue> {
   await ensurePrivateDir(ctx.paths.root);
   const store = new QueueStore(ctx.paths.queueDb);
   const queue = new TransferQueue(ctx, store, options);
@@ -45,9 +48,13 @@ export async function openQueue(ctx: AgentContext, options: QueueOptions = {}): 
       const target = ctx.targets.get(name, 'targets');
       const driver = ctx.targets.driver(target.kind);
       if (!driver.accepts.includes(payload.kind)) {
-        throw new AgentError('invalid-request', `target '${name}' (${target.kind}) does not take ${payload.kind} items`, {
-          field: 'targets',
-        });
+        throw new AgentError(
+          'invalid-request',
+          `target '${name}' (${target.kind}) does not take ${payload.kind} items`,
+          {
+            field: 'targets',
+          },
+        );
       }
       driver.validate?.(target, { payload });
       const item: QueueItem = {
@@ -64,7 +71,10 @@ export async function openQueue(ctx: AgentContext, options: QueueOptions = {}): 
         deliveredAt: undefined,
       };
       try {
-        await driver.deliver(target, item, { signal: AbortSignal.timeout(60_000), progress: () => undefined });
+        await driver.deliver(target, item, {
+          signal: AbortSignal.timeout(60_000),
+          progress: () => undefined,
+        });
         delivered.push(name);
       } catch (error) {
         const agentError = toAgentError(error);
@@ -73,12 +83,17 @@ export async function openQueue(ctx: AgentContext, options: QueueOptions = {}): 
       }
     }
     if (firstError !== undefined) {
-      throw new AgentError(firstError.code, `not delivered to ${failures.join('; ')}`, { transient: firstError.transient });
+      throw new AgentError(firstError.code, `not delivered to ${failures.join('; ')}`, {
+        transient: firstError.transient,
+      });
     }
     return { items: [], delivered };
   };
 
-  const enqueueOrDeliver = async (request: EnqueueRequest, now: boolean): Promise<EnqueueResult> => {
+  const enqueueOrDeliver = async (
+    request: EnqueueRequest,
+    now: boolean,
+  ): Promise<EnqueueResult> => {
     if (now && request.kind !== 'file') {
       const payload: ItemPayload =
         request.kind === 'check-result'
@@ -99,10 +114,22 @@ export async function openQueue(ctx: AgentContext, options: QueueOptions = {}): 
 
   const handlers: HandlersOf<typeof queueContract> = {
     enqueueFile: async ({ targets, path, name }) =>
-      enqueueOrDeliver({ kind: 'file', targets, filePath: path, ...(name === undefined ? {} : { fileName: name }) }, false),
+      enqueueOrDeliver(
+        {
+          kind: 'file',
+          targets,
+          filePath: path,
+          ...(name === undefined ? {} : { fileName: name }),
+        },
+        false,
+      ),
     enqueueCheckResult: async ({ targets, result, now }) => {
       const at = Date.now() / 1000;
-      const full = { ...result, executionStart: result.executionStart ?? at, executionEnd: result.executionEnd ?? at };
+      const full = {
+        ...result,
+        executionStart: result.executionStart ?? at,
+        executionEnd: result.executionEnd ?? at,
+      };
       return enqueueOrDeliver({ kind: 'check-result', targets, result: full }, now);
     },
     enqueueValue: async ({ targets, value, now }) => {
@@ -110,40 +137,64 @@ export async function openQueue(ctx: AgentContext, options: QueueOptions = {}): 
       return enqueueOrDeliver({ kind: 'value', targets, value: full }, now);
     },
     listQueue: async ({ state, target, limit, beforeSeq }) =>
-      store.list({ limit, ...(state === undefined ? {} : { state }), ...(target === undefined ? {} : { target }), ...(beforeSeq === undefined ? {} : { beforeSeq }) }),
+      store.list({
+        limit,
+        ...(state === undefined ? {} : { state }),
+        ...(target === undefined ? {} : { target }),
+        ...(beforeSeq === undefined ? {} : { beforeSeq }),
+      }),
     getQueueItem: async ({ id }) => queue.require(id),
     retryQueueItem: async ({ id }) => view(await queue.retry(id)),
     retryFailed: async ({ target }) => ({ retried: await queue.retryFailed(target) }),
     cancelQueueItem: async ({ id }) => view(await queue.cancel(id)),
-    pauseTarget: async ({ target }) => ({ target, paused: ctx.targets.setPaused(target, true).paused }),
-    resumeTarget: async ({ target }) => ({ target, paused: ctx.targets.setPaused(target, false).paused }),
+    pauseTarget: async ({ target }) => ({
+      target,
+      paused: ctx.targets.setPaused(target, true).paused,
+    }),
+    resumeTarget: async ({ target }) => ({
+      target,
+      paused: ctx.targets.setPaused(target, false).paused,
+    }),
     pauseSending: async () => setPaused(true),
     resumeSending: async () => setPaused(false),
     getQueueStats: async () => queue.stats(lock.held ? process.pid : lock.owner()),
     getQueueSettings: async () => readQueueSettings(ctx.settings),
     updateQueueSettings: async (patch) =>
-      writeQueueSettings(ctx.settings, Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined))),
+      writeQueueSettings(
+        ctx.settings,
+        Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
+      ),
   };
 
   const run = async (signal: AbortSignal): Promise<void> => {
     let told = false;
     while (!signal.aborted && !lock.tryAcquire()) {
       if (!told) {
-        ctx.log.info('another Outpost process delivers from this data directory; waiting to take over', { pid: lock.owner() });
+        ctx.log.info(
+          'another Outpost process delivers from this data directory; waiting to take over',
+          { pid: lock.owner() },
+        );
         told = true;
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, options.lockRetryMs ?? 2_000);
-        signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        }, { once: true });
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
       });
     }
     if (signal.aborted) return;
     try {
       const requeued = store.requeueSending(Date.now());
-      if (requeued > 0) ctx.log.warn('items in flight at the last stop are queued again (at-least-once)', { count: requeued });
+      if (requeued > 0)
+        ctx.log.warn('items in flight at the last stop are queued again (at-least-once)', {
+          count: requeued,
+        });
       await new Scheduler(ctx, queue, options).run(signal);
     } finally {
       lock.release();

@@ -95,7 +95,9 @@ export class Scheduler {
   async #housekeeping(): Promise<void> {
     await this.#queue.expireOld(this.#settings);
     if (this.#settings.keepFinishedHours > 0) {
-      this.#queue.store.pruneFinished(this.#clock.now() - this.#settings.keepFinishedHours * 3_600_000);
+      this.#queue.store.pruneFinished(
+        this.#clock.now() - this.#settings.keepFinishedHours * 3_600_000,
+      );
     }
   }
 
@@ -105,7 +107,8 @@ export class Scheduler {
       if (this.#workers.size >= this.#settings.concurrency) return;
       if (this.#workers.has(name)) continue;
       const target = this.#ctx.targets.find(name);
-      if (target === undefined || target.paused || !this.#ctx.targets.hasDriver(target.kind)) continue;
+      if (target === undefined || target.paused || !this.#ctx.targets.hasDriver(target.kind))
+        continue;
       const worker = this.#work(target, stop, itemSignal).finally(() => {
         this.#workers.delete(name);
         this.#wake?.();
@@ -179,7 +182,8 @@ export class Scheduler {
           bytesSent,
           bytesTotal: item.bytesTotal,
           rateBytesPerSecond: Math.round(rate),
-          etaSeconds: rate > 0 ? Math.max(0, Math.round((item.bytesTotal - bytesSent) / rate)) : undefined,
+          etaSeconds:
+            rate > 0 ? Math.max(0, Math.round((item.bytesTotal - bytesSent) / rate)) : undefined,
         });
       },
     };
@@ -191,7 +195,12 @@ export class Scheduler {
       item.lastError = undefined;
       store.update(item, this.#clock.now());
       if (item.payload.kind === 'file') await removeSpooled(item.payload.file.path);
-      this.#ctx.log.info('delivered', { id: item.id, target: item.target, kind: item.payload.kind, attempts: item.attempts });
+      this.#ctx.log.info('delivered', {
+        id: item.id,
+        target: item.target,
+        kind: item.payload.kind,
+        attempts: item.attempts,
+      });
     } catch (raw) {
       const error = toAgentError(raw);
       if (signal.aborted) {
@@ -201,13 +210,23 @@ export class Scheduler {
         item.nextAttemptAt = this.#clock.now();
       } else if (error.transient || !(raw instanceof AgentError)) {
         item.state = 'queued';
-        item.nextAttemptAt = this.#clock.now() + backoffDelayMs(item.attempts, this.#settings.backoff, this.#random);
+        item.nextAttemptAt =
+          this.#clock.now() + backoffDelayMs(item.attempts, this.#settings.backoff, this.#random);
         item.lastError = error.message;
-        this.#ctx.log.warn('delivery failed, will retry', { id: item.id, target: item.target, attempts: item.attempts, error: error.message });
+        this.#ctx.log.warn('delivery failed, will retry', {
+          id: item.id,
+          target: item.target,
+          attempts: item.attempts,
+          error: error.message,
+        });
       } else {
         item.state = 'failed';
         item.lastError = error.message;
-        this.#ctx.log.error('delivery failed permanently', { id: item.id, target: item.target, error: error.message });
+        this.#ctx.log.error('delivery failed permanently', {
+          id: item.id,
+          target: item.target,
+          error: error.message,
+        });
         this.#ctx.events.emit('notice', {
           level: 'error',
           title: `Delivery to ${item.target} failed`,

@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import type { AgentContext } from '../context.ts';
 import { AgentError } from '../errors.ts';
 import type { TargetRecord } from '../targets/driver.ts';
-import type { EnqueueRequest, ItemKind, ItemPayload, ItemState, QueueItem, QueueService } from './model.ts';
+import type {
+  EnqueueRequest,
+  ItemKind,
+  ItemPayload,
+  ItemState,
+  QueueItem,
+  QueueService,
+} from './model.ts';
 import { policyFor, readQueueSettings, type QueueSettings } from './settings.ts';
 import { newItemId } from './item-id.ts';
 import { copyIntoSpool, removeSpooled } from './spool.ts';
@@ -47,7 +54,8 @@ function zeroCounts(): Record<ItemState, number> {
 
 /** host!service: check results of one object are never delivered out of order. */
 export function objectKeyOf(payload: ItemPayload): string | undefined {
-  if (payload.kind === 'check-result') return `${payload.result.host}!${payload.result.service ?? ''}`;
+  if (payload.kind === 'check-result')
+    return `${payload.result.host}!${payload.result.service ?? ''}`;
   if (payload.kind === 'value') return `value!${payload.value.valueId}`;
   return undefined;
 }
@@ -63,7 +71,11 @@ export class TransferQueue implements QueueService {
   readonly #freeSpace: FreeSpaceProbe;
   readonly #wakeListeners = new Set<() => void>();
 
-  constructor(ctx: AgentContext, store: QueueStore, options: { clock?: QueueClock; freeSpace?: FreeSpaceProbe } = {}) {
+  constructor(
+    ctx: AgentContext,
+    store: QueueStore,
+    options: { clock?: QueueClock; freeSpace?: FreeSpaceProbe } = {},
+  ) {
     this.#ctx = ctx;
     this.#store = store;
     this.#clock = options.clock ?? systemClock;
@@ -85,7 +97,8 @@ export class TransferQueue implements QueueService {
 
   require(id: string): StoredItem {
     const item = this.#store.get(id);
-    if (item === undefined) throw new AgentError('not-found', `no queue item '${id}'`, { field: 'id' });
+    if (item === undefined)
+      throw new AgentError('not-found', `no queue item '${id}'`, { field: 'id' });
     return item;
   }
 
@@ -107,12 +120,15 @@ export class TransferQueue implements QueueService {
     for (const request of requests) {
       const names = [...new Set(request.targets)];
       if (names.length === 0) {
-        throw new AgentError('invalid-request', 'targets: name at least one paired target', { field: 'targets' });
+        throw new AgentError('invalid-request', 'targets: name at least one paired target', {
+          field: 'targets',
+        });
       }
       const targets = names.map((name) => {
         const key = `${name}\0${request.kind}`;
         let target = checked.get(key);
-        if (target === undefined) checked.set(key, (target = this.#checkTarget(name, request.kind)));
+        if (target === undefined)
+          checked.set(key, (target = this.#checkTarget(name, request.kind)));
         return target;
       });
       planned.push({ request, targets });
@@ -152,7 +168,12 @@ export class TransferQueue implements QueueService {
     return target;
   }
 
-  async #materialize(request: EnqueueRequest, targets: TargetRecord[], now: number, spooled: string[]): Promise<NewItem[]> {
+  async #materialize(
+    request: EnqueueRequest,
+    targets: TargetRecord[],
+    now: number,
+    spooled: string[],
+  ): Promise<NewItem[]> {
     const ids = targets.map(() => newItemId());
     let payloads: ItemPayload[];
     let payloadJson: string[];
@@ -160,7 +181,8 @@ export class TransferQueue implements QueueService {
     if (request.kind === 'file') {
       const fileName = request.fileName ?? request.filePath.split(/[\\/]/).pop() ?? '';
       // Validate the name with every target before copying a byte.
-      for (const target of targets) this.#validate(target, { kind: 'file', file: { fileName, size: 0, sha256: '', path: '' } });
+      for (const target of targets)
+        this.#validate(target, { kind: 'file', file: { fileName, size: 0, sha256: '', path: '' } });
       const first = await copyIntoSpool(request.filePath, this.#ctx.paths.spoolDir, ids[0]!);
       spooled.push(first.path);
       payloads = [];
@@ -172,7 +194,10 @@ export class TransferQueue implements QueueService {
           await link(first.path, path);
           spooled.push(path);
         }
-        payloads.push({ kind: 'file', file: { fileName, size: first.size, sha256: first.sha256, path } });
+        payloads.push({
+          kind: 'file',
+          file: { fileName, size: first.size, sha256: first.sha256, path },
+        });
       }
       bytes = first.size;
       payloadJson = payloads.map((payload) => JSON.stringify(payload));
@@ -205,7 +230,11 @@ export class TransferQueue implements QueueService {
     this.#ctx.targets.driver(target.kind).validate?.(target, { payload });
   }
 
-  async #enforceCaps(settings: QueueSettings, items: readonly NewItem[], newBytes: number): Promise<void> {
+  async #enforceCaps(
+    settings: QueueSettings,
+    items: readonly NewItem[],
+    newBytes: number,
+  ): Promise<void> {
     const free = await this.#freeSpace(this.#ctx.paths.root);
     if (free - newBytes < settings.minFreeBytes) {
       throw new AgentError(
@@ -244,7 +273,7 @@ export class TransferQueue implements QueueService {
   async drop(item: StoredItem, reason: string): Promise<void> {
     const now = this.#clock.now();
     item.state = 'cancelled';
-    item.lastError = `dropped: ${reason === 'max-age' ? 'older than the queue\'s max age (queue.maxAgeHours)' : 'queue size cap reached (queue.maxTotalBytes, policy drop-oldest)'}`;
+    item.lastError = `dropped: ${reason === 'max-age' ? "older than the queue's max age (queue.maxAgeHours)" : 'queue size cap reached (queue.maxTotalBytes, policy drop-oldest)'}`;
     this.#store.transaction(() => {
       this.#store.update(item, now);
       this.#store.countDrop(item.target, reason, item.bytesTotal);
@@ -269,14 +298,22 @@ export class TransferQueue implements QueueService {
   async retry(id: string): Promise<QueueItem> {
     const item = this.require(id);
     if (item.state !== 'failed' && item.state !== 'cancelled' && item.state !== 'queued') {
-      throw new AgentError('conflict', `item ${id} is ${item.state}: only failed, cancelled or waiting items can be retried`, {
-        field: 'id',
-      });
+      throw new AgentError(
+        'conflict',
+        `item ${id} is ${item.state}: only failed, cancelled or waiting items can be retried`,
+        {
+          field: 'id',
+        },
+      );
     }
     if (item.payload.kind === 'file' && !(await exists(item.payload.file.path))) {
-      throw new AgentError('conflict', `item ${id} cannot be retried: its spooled file is gone (it was dropped); queue the file again`, {
-        field: 'id',
-      });
+      throw new AgentError(
+        'conflict',
+        `item ${id} cannot be retried: its spooled file is gone (it was dropped); queue the file again`,
+        {
+          field: 'id',
+        },
+      );
     }
     item.state = 'queued';
     item.nextAttemptAt = this.#clock.now();
@@ -287,7 +324,9 @@ export class TransferQueue implements QueueService {
   }
 
   async retryFailed(target?: string): Promise<number> {
-    const ids = this.#store.ids(target === undefined ? { state: 'failed' } : { state: 'failed', target });
+    const ids = this.#store.ids(
+      target === undefined ? { state: 'failed' } : { state: 'failed', target },
+    );
     for (const id of ids) await this.retry(id);
     return ids.length;
   }
@@ -298,7 +337,11 @@ export class TransferQueue implements QueueService {
       throw new AgentError('conflict', `item ${id} is already ${item.state}`, { field: 'id' });
     }
     if (item.state === 'sending') {
-      throw new AgentError('conflict', `item ${id} is being sent right now: pause its target first, then cancel`, { field: 'id' });
+      throw new AgentError(
+        'conflict',
+        `item ${id} is being sent right now: pause its target first, then cancel`,
+        { field: 'id' },
+      );
     }
     item.state = 'cancelled';
     item.lastError = 'cancelled by the user';
@@ -338,7 +381,8 @@ export class TransferQueue implements QueueService {
         e.pendingBytes += row.bytes;
         totals.pendingBytes += row.bytes;
       }
-      if (row.state === 'queued') e.oldestQueuedAgeSeconds = Math.max(0, Math.round((now - row.oldestCreatedAt) / 1000));
+      if (row.state === 'queued')
+        e.oldestQueuedAgeSeconds = Math.max(0, Math.round((now - row.oldestCreatedAt) / 1000));
     }
     for (const drop of this.#store.drops()) {
       entry(drop.target).drops.push({ reason: drop.reason, count: drop.count, bytes: drop.bytes });
@@ -363,7 +407,13 @@ export class TransferQueue implements QueueService {
   }
 
   #emitItem(item: QueueItem): void {
-    const event: { id: string; target: string; state: ItemState; attempts: number; lastError?: string } = {
+    const event: {
+      id: string;
+      target: string;
+      state: ItemState;
+      attempts: number;
+      lastError?: string;
+    } = {
       id: item.id,
       target: item.target,
       state: item.state,

@@ -19,17 +19,27 @@ export interface SpooledFile {
  * the original: a file the user edits or deletes after queueing it is still
  * delivered exactly as it was when Outpost acknowledged it.
  */
-export async function copyIntoSpool(source: string, spoolDir: string, id: string): Promise<SpooledFile> {
+export async function copyIntoSpool(
+  source: string,
+  spoolDir: string,
+  id: string,
+): Promise<SpooledFile> {
   let info;
   try {
     info = await stat(source);
   } catch (error) {
-    throw new AgentError('not-found', `cannot queue '${source}': ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, {
-      field: 'path',
-    });
+    throw new AgentError(
+      'not-found',
+      `cannot queue '${source}': ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+      {
+        field: 'path',
+      },
+    );
   }
   if (!info.isFile()) {
-    throw new AgentError('invalid-request', `cannot queue '${source}': not a regular file`, { field: 'path' });
+    throw new AgentError('invalid-request', `cannot queue '${source}': not a regular file`, {
+      field: 'path',
+    });
   }
   await ensurePrivateDir(spoolDir);
   const finalPath = join(spoolDir, id);
@@ -50,8 +60,12 @@ export async function copyIntoSpool(source: string, spoolDir: string, id: string
       await pipeline(createReadStream(source, { highWaterMark: 1 << 20 }), sink);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOSPC') throw new AgentError('capacity', `no space left to spool '${source}'`, { cause: error });
-      throw new AgentError('io', `cannot read '${source}': ${(error as Error).message}`, { field: 'path', cause: error });
+      if (code === 'ENOSPC')
+        throw new AgentError('capacity', `no space left to spool '${source}'`, { cause: error });
+      throw new AgentError('io', `cannot read '${source}': ${(error as Error).message}`, {
+        field: 'path',
+        cause: error,
+      });
     }
     await handle.sync();
   } catch (error) {

@@ -122,7 +122,9 @@ export class QueueStore {
 
   constructor(path: string) {
     this.#db = new DatabaseSync(path);
-    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;');
+    this.#db.exec(
+      'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;',
+    );
     // One transaction: the totals are seeded and their triggers exist before any other process inserts.
     this.transaction(() => this.#db.exec(SCHEMA));
     this.#insert = this.#db.prepare(
@@ -138,7 +140,9 @@ export class QueueStore {
     );
     this.#dataVersion = this.#db.prepare('PRAGMA data_version');
     this.#pending = this.#db.prepare('SELECT count, bytes FROM pending_totals WHERE one = 1');
-    this.#addPending = this.#db.prepare('UPDATE pending_totals SET count = count + ?, bytes = bytes + ? WHERE one = 1');
+    this.#addPending = this.#db.prepare(
+      'UPDATE pending_totals SET count = count + ?, bytes = bytes + ? WHERE one = 1',
+    );
   }
 
   close(): void {
@@ -209,21 +213,27 @@ export class QueueStore {
   /** After a crash: whatever was in flight is sent again (at-least-once). */
   requeueSending(now: number): number {
     return Number(
-      this.#db.prepare(`UPDATE items SET state = 'queued', updated_at = ? WHERE state = 'sending'`).run(now).changes,
+      this.#db
+        .prepare(`UPDATE items SET state = 'queued', updated_at = ? WHERE state = 'sending'`)
+        .run(now).changes,
     );
   }
 
   targetsWithQueued(): string[] {
-    return (this.#db.prepare(`SELECT DISTINCT target FROM items WHERE state = 'queued'`).all() as Array<{ target: string }>).map(
-      (r) => r.target,
-    );
+    return (
+      this.#db.prepare(`SELECT DISTINCT target FROM items WHERE state = 'queued'`).all() as Array<{
+        target: string;
+      }>
+    ).map((r) => r.target);
   }
 
   /** True when a newer result for the same object was already delivered to the target. */
   supersededBy(item: StoredItem): StoredItem | undefined {
     if (item.objectKey === undefined) return undefined;
     const row = this.#db
-      .prepare(`SELECT * FROM items WHERE target = ? AND object_key = ? AND seq > ? AND state = 'delivered' ORDER BY seq DESC LIMIT 1`)
+      .prepare(
+        `SELECT * FROM items WHERE target = ? AND object_key = ? AND seq > ? AND state = 'delivered' ORDER BY seq DESC LIMIT 1`,
+      )
       .get(item.target, item.objectKey, item.seq) as Row | undefined;
     return row === undefined ? undefined : toItem(row);
   }
@@ -251,7 +261,9 @@ export class QueueStore {
     const rows =
       filter.target === undefined
         ? this.#db.prepare('SELECT id FROM items WHERE state = ? ORDER BY seq').all(filter.state)
-        : this.#db.prepare('SELECT id FROM items WHERE state = ? AND target = ? ORDER BY seq').all(filter.state, filter.target);
+        : this.#db
+            .prepare('SELECT id FROM items WHERE state = ? AND target = ? ORDER BY seq')
+            .all(filter.state, filter.target);
     return (rows as Array<{ id: string }>).map((r) => r.id);
   }
 
@@ -278,15 +290,23 @@ export class QueueStore {
   oldestQueued(target: string | undefined, limit: number): StoredItem[] {
     const rows =
       target === undefined
-        ? this.#db.prepare(`SELECT * FROM items WHERE state = 'queued' ORDER BY seq LIMIT ?`).all(limit)
-        : this.#db.prepare(`SELECT * FROM items WHERE state = 'queued' AND target = ? ORDER BY seq LIMIT ?`).all(target, limit);
+        ? this.#db
+            .prepare(`SELECT * FROM items WHERE state = 'queued' ORDER BY seq LIMIT ?`)
+            .all(limit)
+        : this.#db
+            .prepare(
+              `SELECT * FROM items WHERE state = 'queued' AND target = ? ORDER BY seq LIMIT ?`,
+            )
+            .all(target, limit);
     return (rows as unknown as Row[]).map(toItem);
   }
 
   queuedOlderThan(createdBefore: number, limit: number): StoredItem[] {
     return (
       this.#db
-        .prepare(`SELECT * FROM items WHERE state = 'queued' AND created_at < ? ORDER BY seq LIMIT ?`)
+        .prepare(
+          `SELECT * FROM items WHERE state = 'queued' AND created_at < ? ORDER BY seq LIMIT ?`,
+        )
         .all(createdBefore, limit) as unknown as Row[]
     ).map(toItem);
   }
@@ -301,13 +321,17 @@ export class QueueStore {
   }
 
   drops(): DropCount[] {
-    return this.#db.prepare('SELECT target, reason, count, bytes FROM drops ORDER BY target, reason').all() as unknown as DropCount[];
+    return this.#db
+      .prepare('SELECT target, reason, count, bytes FROM drops ORDER BY target, reason')
+      .all() as unknown as DropCount[];
   }
 
   /** Delivered and cancelled items older than the horizon leave the database. */
   pruneFinished(before: number): number {
     return Number(
-      this.#db.prepare(`DELETE FROM items WHERE state IN ('delivered', 'cancelled') AND updated_at < ?`).run(before).changes,
+      this.#db
+        .prepare(`DELETE FROM items WHERE state IN ('delivered', 'cancelled') AND updated_at < ?`)
+        .run(before).changes,
     );
   }
 

@@ -45,7 +45,10 @@ export const SETTINGS_MIGRATIONS: readonly SettingsMigration[] = [
   (data) => {
     const { servers, ...rest } = data;
     const targets = (rest.targets as Record<string, unknown> | undefined) ?? {};
-    return { ...rest, targets: { ...(servers as Record<string, unknown> | undefined), ...targets } };
+    return {
+      ...rest,
+      targets: { ...(servers as Record<string, unknown> | undefined), ...targets },
+    };
   },
 ];
 

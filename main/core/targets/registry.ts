@@ -40,7 +40,10 @@ export class TargetRegistry {
   }
 
   list(): TargetRecord[] {
-    return Object.values(this.#settings.read().targets).map((t) => ({ ...t, paused: t.paused ?? false }));
+    return Object.values(this.#settings.read().targets).map((t) => ({
+      ...t,
+      paused: t.paused ?? false,
+    }));
   }
 
   find(name: string): TargetRecord | undefined {
@@ -62,10 +65,17 @@ export class TargetRegistry {
   }
 
   /** Saves a target; its config is checked by the kind's driver schema. */
-  save<Config>(name: string, kind: TargetKind, config: Config, options: { replace?: boolean } = {}): TargetRecord<Config> {
+  save<Config>(
+    name: string,
+    kind: TargetKind,
+    config: Config,
+    options: { replace?: boolean } = {},
+  ): TargetRecord<Config> {
     assertTargetName(name);
     if (!TARGET_KINDS.includes(kind)) {
-      throw new AgentError('invalid-request', `kind must be one of ${TARGET_KINDS.join(', ')}`, { field: 'kind' });
+      throw new AgentError('invalid-request', `kind must be one of ${TARGET_KINDS.join(', ')}`, {
+        field: 'kind',
+      });
     }
     const existing = this.find(name);
     if (existing !== undefined && existing.kind !== kind) {

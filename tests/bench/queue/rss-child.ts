@@ -26,7 +26,9 @@ let peakLive = before;
 let peakRaw = before;
 const batch = 10_000;
 for (let i = 1; i < total; i += batch) {
-  await queue.enqueueMany(Array.from({ length: Math.min(batch, total - i) }, (_, k) => benchResult(i + k)));
+  await queue.enqueueMany(
+    Array.from({ length: Math.min(batch, total - i) }, (_, k) => benchResult(i + k)),
+  );
   peakRaw = Math.max(peakRaw, rss());
   if ((i - 1) % 100_000 === 0) {
     gc();
@@ -38,5 +40,7 @@ await agent.api.listQueue({ limit: 100 });
 gc();
 peakLive = Math.max(peakLive, rss());
 const heapUsed = process.memoryUsage().heapUsed / 1024 / 1024;
-process.stdout.write(`${JSON.stringify({ queued: stats.totals.queued, before, peakLive, peakRaw, heapUsed })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ queued: stats.totals.queued, before, peakLive, peakRaw, heapUsed })}\n`,
+);
 await agent.close();

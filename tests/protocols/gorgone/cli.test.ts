@@ -20,7 +20,12 @@ let data: string;
 const cleanups: Array<() => void | Promise<void>> = [];
 
 beforeAll(async () => {
-  [agentKey, serverKey, otherKey, centralKey] = await Promise.all([testKey(), testKey(), testKey(), testKey()]);
+  [agentKey, serverKey, otherKey, centralKey] = await Promise.all([
+    testKey(),
+    testKey(),
+    testKey(),
+    testKey(),
+  ]);
   const temp = tempDir();
   cleanups.push(temp.cleanup);
   dir = temp.dir;
@@ -36,7 +41,11 @@ afterAll(async () => {
 });
 
 async function server(key: Key, port?: number): Promise<GorgoneReferenceServer> {
-  const s = new GorgoneReferenceServer({ privateKeyPem: key.privateKeyPem, publicKeyPem: key.publicKeyPem, authorized: [agentKey.thumbprint] });
+  const s = new GorgoneReferenceServer({
+    privateKeyPem: key.privateKeyPem,
+    publicKeyPem: key.publicKeyPem,
+    authorized: [agentKey.thumbprint],
+  });
   await s.start(port === undefined ? undefined : `tcp://127.0.0.1:${port}`);
   cleanups.push(() => s.close());
   return s;
@@ -48,32 +57,72 @@ describe('outpost gorgone', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(`- key: ${agentKey.thumbprint}`);
     const json = await runCli(['gorgone', 'thumbprint', '--json', '--data-dir', data]);
-    expect(JSON.parse(json.stdout)).toMatchObject({ thumbprint: agentKey.thumbprint, bits: 2048, authorizedClientsLine: `- key: ${agentKey.thumbprint}` });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      thumbprint: agentKey.thumbprint,
+      bits: 2048,
+      authorizedClientsLine: `- key: ${agentKey.thumbprint}`,
+    });
   });
 
   it('pair refuses a server whose key is not the expected one, pairs with --server-pubkey, ping prints the node map', async () => {
     const central = await server(serverKey);
     const port = central.endpoint.split(':').at(-1)!;
-    const wrong = await runCli(['gorgone', 'pair', 'central', '--server', `127.0.0.1:${port}`, '--node-id', '5', '--trust-thumbprint', otherKey.thumbprint, '--data-dir', data]);
+    const wrong = await runCli([
+      'gorgone',
+      'pair',
+      'central',
+      '--server',
+      `127.0.0.1:${port}`,
+      '--node-id',
+      '5',
+      '--trust-thumbprint',
+      otherKey.thumbprint,
+      '--data-dir',
+      data,
+    ]);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain(serverKey.thumbprint);
     expect(central.nodes.size).toBe(0);
 
-    const noTty = await runCli(['gorgone', 'pair', 'central', '--server', `127.0.0.1:${port}`, '--node-id', '5', '--data-dir', data]);
+    const noTty = await runCli([
+      'gorgone',
+      'pair',
+      'central',
+      '--server',
+      `127.0.0.1:${port}`,
+      '--node-id',
+      '5',
+      '--data-dir',
+      data,
+    ]);
     expect(noTty.code).toBe(2);
     expect(noTty.stderr).toContain(serverKey.thumbprint);
     expect(noTty.stderr).toContain(`--trust-thumbprint ${serverKey.thumbprint}`);
 
     const paired = await runCli([
-      'gorgone', 'pair', 'central', '--server', `127.0.0.1:${port}`, '--node-id', '5',
-      '--server-pubkey', join(dir, 'server.pub.pem'), '--allow-command', 'echo [a-z]+', '--data-dir', data,
+      'gorgone',
+      'pair',
+      'central',
+      '--server',
+      `127.0.0.1:${port}`,
+      '--node-id',
+      '5',
+      '--server-pubkey',
+      join(dir, 'server.pub.pem'),
+      '--allow-command',
+      'echo [a-z]+',
+      '--data-dir',
+      data,
     ]);
     expect(paired.stderr).toBe('');
     expect(paired.code).toBe(0);
     expect(paired.stdout).toContain(serverKey.thumbprint);
     expect(central.nodes.has('5')).toBe(true);
     const settings = JSON.parse(readFileSync(join(data, 'settings.json'), 'utf8'));
-    expect(settings.targets.central).toMatchObject({ kind: 'gorgone', config: { host: '127.0.0.1', port: Number(port), nodeId: '5' } });
+    expect(settings.targets.central).toMatchObject({
+      kind: 'gorgone',
+      config: { host: '127.0.0.1', port: Number(port), nodeId: '5' },
+    });
     expect(settings.gorgone.command).toMatchObject({ enabled: true, allow: ['echo [a-z]+'] });
     const pins = JSON.parse(readFileSync(join(data, 'identity', 'pins.json'), 'utf8'));
     expect(pins.central.value).toBe(serverKey.thumbprint);
@@ -99,16 +148,52 @@ describe('outpost gorgone', () => {
 
   it('listen and authorized add/list/remove edit the push-mode settings', async () => {
     const listenPort = await freePort();
-    const listen = await runCli(['gorgone', 'listen', '--bind', `127.0.0.1:${listenPort}`, '--authorize-key', join(dir, 'central.pub.pem'), '--node-id', '9', '--data-dir', data]);
+    const listen = await runCli([
+      'gorgone',
+      'listen',
+      '--bind',
+      `127.0.0.1:${listenPort}`,
+      '--authorize-key',
+      join(dir, 'central.pub.pem'),
+      '--node-id',
+      '9',
+      '--data-dir',
+      data,
+    ]);
     expect(listen.code).toBe(0);
     expect(listen.stdout).toContain(centralKey.thumbprint);
-    expect(listen.stdout).toContain(`- id: 9\n  type: push_zmq\n  address: 127.0.0.1\n  port: ${listenPort}`);
-    expect((await runCli(['gorgone', 'authorized', 'add', otherKey.thumbprint, '--comment', 'old central', '--data-dir', data])).code).toBe(0);
+    expect(listen.stdout).toContain(
+      `- id: 9\n  type: push_zmq\n  address: 127.0.0.1\n  port: ${listenPort}`,
+    );
+    expect(
+      (
+        await runCli([
+          'gorgone',
+          'authorized',
+          'add',
+          otherKey.thumbprint,
+          '--comment',
+          'old central',
+          '--data-dir',
+          data,
+        ])
+      ).code,
+    ).toBe(0);
     const list = await runCli(['gorgone', 'authorized', 'list', '--json', '--data-dir', data]);
-    expect(JSON.parse(list.stdout).authorizedClients.map((c: { thumbprint: string }) => c.thumbprint)).toEqual([centralKey.thumbprint, otherKey.thumbprint]);
-    expect((await runCli(['gorgone', 'authorized', 'remove', otherKey.thumbprint, '--data-dir', data])).code).toBe(0);
-    expect((await runCli(['gorgone', 'authorized', 'remove', otherKey.thumbprint, '--data-dir', data])).code).toBe(1);
-    expect((await runCli(['gorgone', 'authorized', 'add', 'short', '--data-dir', data])).code).toBe(2);
+    expect(
+      JSON.parse(list.stdout).authorizedClients.map((c: { thumbprint: string }) => c.thumbprint),
+    ).toEqual([centralKey.thumbprint, otherKey.thumbprint]);
+    expect(
+      (await runCli(['gorgone', 'authorized', 'remove', otherKey.thumbprint, '--data-dir', data]))
+        .code,
+    ).toBe(0);
+    expect(
+      (await runCli(['gorgone', 'authorized', 'remove', otherKey.thumbprint, '--data-dir', data]))
+        .code,
+    ).toBe(1);
+    expect((await runCli(['gorgone', 'authorized', 'add', 'short', '--data-dir', data])).code).toBe(
+      2,
+    );
   });
 
   it('outpost run keeps the paired node connected (PING → PONG), serves the listener, and unregisters on exit', async () => {
@@ -137,7 +222,9 @@ describe('outpost gorgone', () => {
     }, 15_000);
     expect(hs.failure).toBeUndefined();
     expect(hs.serverThumbprint).toBe(agentKey.thumbprint);
-    expect(await client.request('[PING] [x] [] {}')).toMatch(/^\[PONG\] \[x\] \[\] \{"code":0,"data":\{"action":"ping","message":"ping ok","id":"9"/);
+    expect(await client.request('[PING] [x] [] {}')).toMatch(
+      /^\[PONG\] \[x\] \[\] \{"code":0,"data":\{"action":"ping","message":"ping ok","id":"9"/,
+    );
 
     await stopProcess(daemon);
     const bye = await central.waitFor((r) => r.action === 'UNREGISTERNODES', 10_000);

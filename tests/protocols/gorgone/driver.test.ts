@@ -25,13 +25,27 @@ beforeAll(async () => {
   cleanups.push(temp.cleanup);
   mkdirSync(join(temp.dir, 'identity'), { recursive: true, mode: 0o700 });
   writeFileSync(join(temp.dir, 'identity', 'agent.key'), agentKey.privateKeyPem, { mode: 0o600 });
-  server = new GorgoneReferenceServer({ privateKeyPem: serverKey.privateKeyPem, publicKeyPem: serverKey.publicKeyPem, authorized: [agentKey.thumbprint] });
+  server = new GorgoneReferenceServer({
+    privateKeyPem: serverKey.privateKeyPem,
+    publicKeyPem: serverKey.publicKeyPem,
+    authorized: [agentKey.thumbprint],
+  });
   await server.start();
   cleanups.push(() => server.close());
-  agent = await Agent.open({ dataDir: temp.dir, modules: [createGorgoneModule()], logToFile: false });
+  agent = await Agent.open({
+    dataDir: temp.dir,
+    modules: [createGorgoneModule()],
+    logToFile: false,
+  });
   cleanups.push(() => agent.close());
   const port = Number(server.endpoint.split(':').at(-1));
-  await agent.api.gorgonePair({ name: 'central', host: '127.0.0.1', port, nodeId: '4', trustThumbprint: serverKey.thumbprint });
+  await agent.api.gorgonePair({
+    name: 'central',
+    host: '127.0.0.1',
+    port,
+    nodeId: '4',
+    trustThumbprint: serverKey.thumbprint,
+  });
 });
 afterAll(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -58,15 +72,30 @@ describe('gorgone TargetDriver', () => {
     const driver = agent.context.targets.driver('gorgone') as TargetDriver<unknown>;
     expect(driver.accepts).toEqual(['message']);
     const record = agent.context.targets.get('central');
-    expect(() => driver.validate!(record, { payload: { kind: 'message', message: { data: {} } } })).toThrow(/needs "action"/);
-    expect(() => driver.validate!(record, { payload: { kind: 'message', message: { action: 'PUTLOG', target: '../x' } } })).toThrow(/node id/);
+    expect(() =>
+      driver.validate!(record, { payload: { kind: 'message', message: { data: {} } } }),
+    ).toThrow(/needs "action"/);
+    expect(() =>
+      driver.validate!(record, {
+        payload: { kind: 'message', message: { action: 'PUTLOG', target: '../x' } },
+      }),
+    ).toThrow(/node id/);
   });
 
   it('delivers a message and resolves on the server ACK', async () => {
     const driver = agent.context.targets.driver('gorgone') as TargetDriver<unknown>;
     const record = agent.context.targets.get('central');
-    const entry = { code: 2, etime: 1_700_000_000, token: 'desk-result', instant: 0, data: '{"message":"disk ok"}' };
-    await driver.deliver(record, messageItem({ action: 'PUTLOG', data: entry }), { signal: new AbortController().signal, progress: () => undefined });
+    const entry = {
+      code: 2,
+      etime: 1_700_000_000,
+      token: 'desk-result',
+      instant: 0,
+      data: '{"message":"disk ok"}',
+    };
+    await driver.deliver(record, messageItem({ action: 'PUTLOG', data: entry }), {
+      signal: new AbortController().signal,
+      progress: () => undefined,
+    });
     expect(server.putlogs).toEqual([entry]);
   });
 
@@ -74,7 +103,10 @@ describe('gorgone TargetDriver', () => {
     const driver = agent.context.targets.driver('gorgone') as TargetDriver<unknown>;
     const record = agent.context.targets.get('central');
     const error = await driver
-      .deliver(record, messageItem({ action: 'NOSUCHACTION' }), { signal: new AbortController().signal, progress: () => undefined })
+      .deliver(record, messageItem({ action: 'NOSUCHACTION' }), {
+        signal: new AbortController().signal,
+        progress: () => undefined,
+      })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AgentError);
     expect((error as AgentError).code).toBe('refused');
@@ -83,20 +115,33 @@ describe('gorgone TargetDriver', () => {
   });
 
   it('validates gorgone settings updates as a whole, naming the field at fault', async () => {
-    await expect(agent.api.gorgoneUpdateSettings({ processcopy: { enabled: true } })).rejects.toMatchObject({
+    await expect(
+      agent.api.gorgoneUpdateSettings({ processcopy: { enabled: true } }),
+    ).rejects.toMatchObject({
       code: 'invalid-request',
       field: 'gorgone.processcopy.destination',
     });
-    await expect(agent.api.gorgoneUpdateSettings({ listener: { bind: 'nowhere' } })).rejects.toMatchObject({ code: 'invalid-request' });
-    await expect(agent.api.gorgoneUpdateSettings({ command: { allow: ['('] } })).rejects.toMatchObject({ code: 'invalid-request' });
-    const updated = await agent.api.gorgoneUpdateSettings({ command: { enabled: true, allow: ['uptime'] }, listener: { rotationSeconds: 3600 } });
+    await expect(
+      agent.api.gorgoneUpdateSettings({ listener: { bind: 'nowhere' } }),
+    ).rejects.toMatchObject({ code: 'invalid-request' });
+    await expect(
+      agent.api.gorgoneUpdateSettings({ command: { allow: ['('] } }),
+    ).rejects.toMatchObject({ code: 'invalid-request' });
+    const updated = await agent.api.gorgoneUpdateSettings({
+      command: { enabled: true, allow: ['uptime'] },
+      listener: { rotationSeconds: 3600 },
+    });
     expect(updated.command).toMatchObject({ enabled: true, allow: ['uptime'], allowShell: false });
     expect(updated.listener).toMatchObject({ enabled: false, rotationSeconds: 3600 });
     expect(await agent.api.gorgoneGetSettings({})).toEqual(updated);
   });
 
   it('recordHistory() rows are what GETLOG serves', () => {
-    const row = recordHistory(agent.context, { code: 2, token: 'check-disk', data: { message: 'disk ok' } });
+    const row = recordHistory(agent.context, {
+      code: 2,
+      token: 'check-disk',
+      data: { message: 'disk ok' },
+    });
     expect(historyStore(agent.context).query({ token: 'check-disk' })).toEqual([row]);
     expect(row.data).toBe('{"message":"disk ok"}');
   });

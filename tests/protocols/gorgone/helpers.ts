@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commandPolicySchema, type CommandPolicy } from '../../../main/core/exec/policy.ts';
-import { generateRsaKeyPair, jwkThumbprint, parsePublicKey, type PemKeyPair } from '../../../main/core/identity/keys.ts';
+import {
+  generateRsaKeyPair,
+  jwkThumbprint,
+  parsePublicKey,
+  type PemKeyPair,
+} from '../../../main/core/identity/keys.ts';
 import { createLogger, FileLogSink, type LogLine } from '../../../main/core/log.ts';
 import type { ProcessCopyPolicy } from '../../../main/core/protocols/gorgone/actions.ts';
 import { HistoryStore } from '../../../main/core/protocols/gorgone/history.ts';
@@ -14,7 +19,11 @@ export async function testKey(): Promise<PemKeyPair & { thumbprint: string }> {
 }
 
 /** A logger whose every line (debug included) is kept, to assert that no key material is logged. */
-export function captureLog(): { log: ReturnType<typeof createLogger>; lines: LogLine[]; text(): string } {
+export function captureLog(): {
+  log: ReturnType<typeof createLogger>;
+  lines: LogLine[];
+  text(): string;
+} {
   const sink = new FileLogSink(undefined, 'debug');
   const lines: LogLine[] = [];
   sink.onLine((l) => lines.push(l));
@@ -30,7 +39,12 @@ export function nodeEnv(
   dir: string,
   log: ReturnType<typeof createLogger>,
   options: { command?: Partial<CommandPolicy>; processcopy?: ProcessCopyPolicy } = {},
-): { history: HistoryStore; commandPolicy: CommandPolicy; processcopy: ProcessCopyPolicy; log: ReturnType<typeof createLogger> } {
+): {
+  history: HistoryStore;
+  commandPolicy: CommandPolicy;
+  processcopy: ProcessCopyPolicy;
+  log: ReturnType<typeof createLogger>;
+} {
   return {
     history: new HistoryStore(join(dir, 'history.sqlite')),
     commandPolicy: commandPolicySchema.parse(options.command ?? {}),
@@ -39,7 +53,10 @@ export function nodeEnv(
   };
 }
 
-export async function eventually<T>(fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
+export async function eventually<T>(
+  fn: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 5_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await fn();

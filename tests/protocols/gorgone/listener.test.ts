@@ -23,11 +23,17 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function startListener(options: { rotationSeconds?: number; command?: { enabled: boolean; allow: string[] } } = {}) {
+async function startListener(
+  options: { rotationSeconds?: number; command?: { enabled: boolean; allow: string[] } } = {},
+) {
   const temp = tempDir();
   cleanups.push(temp.cleanup);
   const { log, lines, text } = captureLog();
-  const env = nodeEnv(temp.dir, log, options.command === undefined ? {} : { command: options.command });
+  const env = nodeEnv(
+    temp.dir,
+    log,
+    options.command === undefined ? {} : { command: options.command },
+  );
   cleanups.push(() => env.history.close());
   const port = await freePort();
   const listener = new GorgoneListener({
@@ -65,21 +71,37 @@ describe('push-mode listener', () => {
 
     const pong = await client.request('[PING] [] [] {}');
     const m = /^\[PONG\] \[([0-9a-f]{128})\] \[\] (.*)$/.exec(pong)!;
-    expect(JSON.parse(m[2]!)).toEqual({ code: 0, data: { action: 'ping', message: 'ping ok', id: '12', hostname: 'desk-12', data: {} } });
+    expect(JSON.parse(m[2]!)).toEqual({
+      code: 0,
+      data: { action: 'ping', message: 'ping ok', id: '12', hostname: 'desk-12', data: {} },
+    });
 
     expect(await client.request('[GETTHUMBPRINT] [t1] [] {}')).toBe(
       `[GETTHUMBPRINT] [t1] {"code":2,"data":{"action":"getthumbprint","message":"ok","data":{"thumbprint":"${agentKey.thumbprint}"}}}`,
     );
-    expect(await client.request('[CONSTATUS] [t2] [] {}')).toMatch(/^\[CONSTATUS\] \[t2\] \{"code":0/);
+    expect(await client.request('[CONSTATUS] [t2] [] {}')).toMatch(
+      /^\[CONSTATUS\] \[t2\] \{"code":0/,
+    );
 
-    const getlog = /^\[ACK\] \[t3\] (.*)$/.exec(await client.request('[GETLOG] [t3] [] {"ctime":0}'))!;
-    const body = JSON.parse(getlog[1]!) as { code: number; data: { id: string; result: Array<{ token: string; code: number; data: string }> } };
+    const getlog = /^\[ACK\] \[t3\] (.*)$/.exec(
+      await client.request('[GETLOG] [t3] [] {"ctime":0}'),
+    )!;
+    const body = JSON.parse(getlog[1]!) as {
+      code: number;
+      data: { id: string; result: Array<{ token: string; code: number; data: string }> };
+    };
     expect(body.code).toBe(0);
     expect(body.data.id).toBe('12');
     expect(body.data.result).toHaveLength(1);
-    expect(body.data.result[0]).toMatchObject({ token: 'check-cpu', code: 2, data: '{"message":"cpu ok"}' });
+    expect(body.data.result[0]).toMatchObject({
+      token: 'check-cpu',
+      code: 2,
+      data: '{"message":"cpu ok"}',
+    });
 
-    expect(await client.request('[GETLOG] [t4] [] {}')).toBe('[ACK] [t4] {"code":1,"data":{"action":"getlog","message":"need at least one filter"}}');
+    expect(await client.request('[GETLOG] [t4] [] {}')).toBe(
+      '[ACK] [t4] {"code":1,"data":{"action":"getlog","message":"need at least one filter"}}',
+    );
     expect(await client.request('[LOADMODULE] [t5] [] {"name":"x"}')).toBe(
       `[ACK] [] {"code":1,"data":{"error":"unknown_action","message":"action 'LOADMODULE' is unknown"}}`,
     );
@@ -123,7 +145,9 @@ describe('push-mode listener', () => {
   });
 
   it('our controller runs a COMMAND on it with a unique token and polls the result with GETLOG (§9)', async () => {
-    const { endpoint } = await startListener({ command: { enabled: true, allow: ['echo [a-z]+'] } });
+    const { endpoint } = await startListener({
+      command: { enabled: true, allow: ['echo [a-z]+'] },
+    });
     const { log } = captureLog();
     const controller = await GorgoneController.connect({
       endpoint,
@@ -132,18 +156,28 @@ describe('push-mode listener', () => {
       log,
     });
     cleanups.push(() => controller.close());
-    const result = await controller.action('COMMAND', { content: [{ command: 'echo pushed', timeout: 5 }] }, { pollMs: 50 });
+    const result = await controller.action(
+      'COMMAND',
+      { content: [{ command: 'echo pushed', timeout: 5 }] },
+      { pollMs: 50 },
+    );
     expect(result.token).toMatch(/^[0-9a-f]{128}$/);
     expect(result.code).toBe(2);
     const output = result.rows.find((r) => r.code === 100)!.data as { result: { stdout: string } };
     expect(output.result.stdout).toBe('pushed\n');
-    const refused = await controller.action('COMMAND', { content: [{ command: 'cat /etc/passwd' }] }, { pollMs: 50 });
+    const refused = await controller.action(
+      'COMMAND',
+      { content: [{ command: 'cat /etc/passwd' }] },
+      { pollMs: 50 },
+    );
     expect(refused.code).toBe(1);
     const info = await controller.information();
     expect(String((info.data as { version: string }).version)).toMatch(/^outpost /);
   });
 
   it('prints the register snippet the central needs', () => {
-    expect(registerSnippet('12', '192.0.2.7', 5556)).toBe('- id: 12\n  type: push_zmq\n  address: 192.0.2.7\n  port: 5556');
+    expect(registerSnippet('12', '192.0.2.7', 5556)).toBe(
+      '- id: 12\n  type: push_zmq\n  address: 192.0.2.7\n  port: 5556',
+    );
   });
 });

@@ -20,12 +20,16 @@ import { historyFilterFrom } from '../../../main/core/protocols/gorgone/history.
 import { readTranscript } from './transcripts.ts';
 
 const keys = { key: randomBytes(32), iv: randomBytes(16), hostname: 'h' };
-const decryptor = rsaDecryptor(readTranscript('gorgone-session-transcript.txt').clientPrivateKeyPem);
+const decryptor = rsaDecryptor(
+  readTranscript('gorgone-session-transcript.txt').clientPrivateKeyPem,
+);
 const anyText = fc.oneof(
   fc.string(),
   fc.uint8Array({ maxLength: 600 }).map((b) => Buffer.from(b).toString('latin1')),
   fc.uint8Array({ maxLength: 600 }).map((b) => Buffer.from(b).toString('base64')),
-  fc.tuple(fc.constantFrom('[PING] ', '[KEY] ', '[PUBKEY] [', '[a] [', '['), fc.string()).map(([a, b]) => a + b),
+  fc
+    .tuple(fc.constantFrom('[PING] ', '[KEY] ', '[PUBKEY] [', '[a] [', '['), fc.string())
+    .map(([a, b]) => a + b),
 );
 
 describe('gorgone codec properties', () => {

@@ -30,13 +30,17 @@ afterAll(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function startServer(options: { authorized?: string[]; key?: Key; rotationSeconds?: number } = {}): Promise<GorgoneReferenceServer> {
+async function startServer(
+  options: { authorized?: string[]; key?: Key; rotationSeconds?: number } = {},
+): Promise<GorgoneReferenceServer> {
   const key = options.key ?? serverKey;
   const server = new GorgoneReferenceServer({
     privateKeyPem: key.privateKeyPem,
     publicKeyPem: key.publicKeyPem,
     authorized: options.authorized ?? [agentKey.thumbprint],
-    ...(options.rotationSeconds === undefined ? {} : { rotationSeconds: options.rotationSeconds, rotationCheckMs: 50 }),
+    ...(options.rotationSeconds === undefined
+      ? {}
+      : { rotationSeconds: options.rotationSeconds, rotationCheckMs: 50 }),
   });
   await server.start();
   cleanups.push(() => server.close());
@@ -81,13 +85,18 @@ describe('handshake and pinning (§4)', () => {
         return true;
       },
     };
-    const controller = await GorgoneController.connect({ endpoint: server.endpoint, clientKey: clientKey(), trust, log });
+    const controller = await GorgoneController.connect({
+      endpoint: server.endpoint,
+      clientKey: clientKey(),
+      trust,
+      log,
+    });
     cleanups.push(() => controller.close());
     expect(shown).toEqual([serverKey.thumbprint]);
     expect(trust.thumbprint).toBe(serverKey.thumbprint);
   });
 
-  it("refuses a client whose thumbprint is not authorized with the authorized_clients line to add", async () => {
+  it('refuses a client whose thumbprint is not authorized with the authorized_clients line to add', async () => {
     const server = await startServer({ authorized: [otherKey.thumbprint] });
     const { log } = captureLog();
     const error = await GorgoneController.connect({
@@ -101,7 +110,9 @@ describe('handshake and pinning (§4)', () => {
     expect((error as AgentError).message).toContain(
       `this agent's thumbprint is not in authorized_clients: add \`- key: ${agentKey.thumbprint}\``,
     );
-    expect(server.log).toContain(`Client pubkey is not authorized. Thumbprint is '${agentKey.thumbprint}'`);
+    expect(server.log).toContain(
+      `Client pubkey is not authorized. Thumbprint is '${agentKey.thumbprint}'`,
+    );
   });
 
   it('refuses a changed server key loudly, before sending HELO', async () => {
@@ -116,7 +127,9 @@ describe('handshake and pinning (§4)', () => {
     expect((error as AgentError).code).toBe('untrusted-peer');
     expect((error as AgentError).message).toContain('CHANGED');
     expect((error as AgentError).message).toContain(otherKey.thumbprint);
-    expect(lines.some((l) => l.level === 'error' && l.message.includes('SERVER KEY CHANGED'))).toBe(true);
+    expect(lines.some((l) => l.level === 'error' && l.message.includes('SERVER KEY CHANGED'))).toBe(
+      true,
+    );
     expect(server.log.some((l) => l.startsWith('Connection from'))).toBe(false);
   });
 
@@ -179,7 +192,9 @@ describe('session life (§5)', () => {
     server.forgetSessions();
     await expect(node.keepalive()).rejects.toMatchObject({ code: 'unreachable', transient: true });
     await eventually(() => (node.session?.handshakes === 2 ? true : undefined));
-    await eventually(() => server.received.filter((r) => r.action === 'REGISTERNODES').length >= 2 || undefined);
+    await eventually(
+      () => server.received.filter((r) => r.action === 'REGISTERNODES').length >= 2 || undefined,
+    );
     await node.keepalive();
   });
 
@@ -194,9 +209,19 @@ describe('session life (§5)', () => {
     });
     cleanups.push(() => controller.close());
     server.forgetSessions();
-    const results = await Promise.allSettled([controller.ping(), controller.ping(), controller.ping()]);
-    expect(results.every((r) => r.status === 'rejected' && (r.reason as AgentError).transient)).toBe(true);
-    await eventually(() => (controller.session.state === 'ready' && controller.session.handshakes === 2 ? true : undefined));
+    const results = await Promise.allSettled([
+      controller.ping(),
+      controller.ping(),
+      controller.ping(),
+    ]);
+    expect(
+      results.every((r) => r.status === 'rejected' && (r.reason as AgentError).transient),
+    ).toBe(true);
+    await eventually(() =>
+      controller.session.state === 'ready' && controller.session.handshakes === 2
+        ? true
+        : undefined,
+    );
     expect((await controller.ping()).id).toBe('1');
   });
 
@@ -261,7 +286,11 @@ describe('pull node refusals', () => {
     node.start();
     await expect(node.ready()).rejects.toThrow(`add \`- key: ${agentKey.thumbprint}\``);
     expect(node.state).toBe('failed');
-    await eventually(() => (server.log.filter((l) => l.startsWith('Client pubkey is not authorized')).length >= 2 ? true : undefined));
+    await eventually(() =>
+      server.log.filter((l) => l.startsWith('Client pubkey is not authorized')).length >= 2
+        ? true
+        : undefined,
+    );
     expect(states).toContain('retrying');
   });
 });
@@ -293,8 +322,16 @@ describe('pull node conversation (§8)', () => {
   async function getlog(server: GorgoneReferenceServer, ctime = 0) {
     const before = server.received.length;
     server.sendToNode('3', 'GETLOG', '', { ctime });
-    const setlogs = await server.waitFor((r) => r.action === 'SETLOGS' && server.received.indexOf(r) >= before);
-    const body = setlogs.data as { code: number; data: { id: string; result: Array<{ token: string; code: number; data: string; ctime: number }> } };
+    const setlogs = await server.waitFor(
+      (r) => r.action === 'SETLOGS' && server.received.indexOf(r) >= before,
+    );
+    const body = setlogs.data as {
+      code: number;
+      data: {
+        id: string;
+        result: Array<{ token: string; code: number; data: string; ctime: number }>;
+      };
+    };
     expect(body.code).toBe(0);
     expect(body.data.id).toBe('3');
     return body.data.result;
@@ -303,11 +340,16 @@ describe('pull node conversation (§8)', () => {
   it('registers with its routing id, answers PING with PONG, ignores SYNCLOGS and unregisters on exit', async () => {
     const { server, node } = await pullNode();
     const register = await server.waitFor((r) => r.action === 'REGISTERNODES');
-    expect(register.data).toEqual({ nodes: [{ id: '3', identity: node.session!.identity, type: 'pull' }] });
+    expect(register.data).toEqual({
+      nodes: [{ id: '3', identity: node.session!.identity, type: 'pull' }],
+    });
     expect(node.session!.identity).toMatch(/^gorgone-3-[0-9a-f]{24}$/);
     server.sendToNode('3', 'PING', '', {});
     const pong = await server.waitFor((r) => r.action === 'PONG');
-    expect(pong.data).toEqual({ code: 0, data: { action: 'ping', data: {}, hostname: 'desk-3', id: '3', message: 'ping ok' } });
+    expect(pong.data).toEqual({
+      code: 0,
+      data: { action: 'ping', data: {}, hostname: 'desk-3', id: '3', message: 'ping ok' },
+    });
     server.sendToNode('3', 'SYNCLOGS', '', { code: 0, data: { id: '1' } }, '');
     await node.stop();
     const unregister = await server.waitFor((r) => r.action === 'UNREGISTERNODES');
@@ -323,12 +365,19 @@ describe('pull node conversation (§8)', () => {
       return r.length > 0 ? r : undefined;
     });
     expect(rows[0]!.code).toBe(1);
-    expect(JSON.parse(rows[0]!.data)).toEqual({ error: 'unknown_action', message: "action 'ENGINECOMMAND' is unknown" });
+    expect(JSON.parse(rows[0]!.data)).toEqual({
+      error: 'unknown_action',
+      message: "action 'ENGINECOMMAND' is unknown",
+    });
   });
 
   it('refuses COMMAND when not allowed, with the reason in history and in the log', async () => {
-    const { server, lines } = await pullNode({ command: { enabled: true, allow: ['echo [a-z]+'] } });
-    server.sendToNode('3', 'COMMAND', 'tok-bad', { content: [{ command: 'rm -rf /tmp/nothing', timeout: 5 }] });
+    const { server, lines } = await pullNode({
+      command: { enabled: true, allow: ['echo [a-z]+'] },
+    });
+    server.sendToNode('3', 'COMMAND', 'tok-bad', {
+      content: [{ command: 'rm -rf /tmp/nothing', timeout: 5 }],
+    });
     const rows = await eventually(async () => {
       const r = (await getlog(server)).filter((row) => row.token === 'tok-bad' && row.code === 1);
       return r.length > 0 ? r : undefined;
@@ -339,7 +388,11 @@ describe('pull node conversation (§8)', () => {
 
   it("runs an allowed COMMAND without a shell and reports exit code and output with the central's token", async () => {
     const { server } = await pullNode({ command: { enabled: true, allow: ['echo [a-z ]+'] } });
-    server.sendToNode('3', 'COMMAND', 'tok-echo', { content: [{ command: 'echo hello gorgone', timeout: 500 }], parameters: {}, variables: [] });
+    server.sendToNode('3', 'COMMAND', 'tok-echo', {
+      content: [{ command: 'echo hello gorgone', timeout: 500 }],
+      parameters: {},
+      variables: [],
+    });
     const rows = await eventually(async () => {
       const r = (await getlog(server)).filter((row) => row.token === 'tok-echo');
       return r.some((row) => row.code === 2) ? r : undefined;
@@ -351,17 +404,31 @@ describe('pull node conversation (§8)', () => {
 
   it('caps the timeout and the output, and runs no shell unless allowed', async () => {
     const { server, lines } = await pullNode({
-      command: { enabled: true, allow: ['sleep [0-9]+', 'seq 1 [0-9]+', 'echo .*'], maxTimeoutSeconds: 1, maxOutputBytes: 1024 },
+      command: {
+        enabled: true,
+        allow: ['sleep [0-9]+', 'seq 1 [0-9]+', 'echo .*'],
+        maxTimeoutSeconds: 1,
+        maxOutputBytes: 1024,
+      },
     });
-    server.sendToNode('3', 'COMMAND', 'tok-sleep', { content: [{ command: 'sleep 30', timeout: 600 }] });
-    server.sendToNode('3', 'COMMAND', 'tok-seq', { content: [{ command: 'seq 1 5000', timeout: 5 }] });
-    server.sendToNode('3', 'COMMAND', 'tok-noshell', { content: [{ command: 'echo hi; id', timeout: 5 }] });
+    server.sendToNode('3', 'COMMAND', 'tok-sleep', {
+      content: [{ command: 'sleep 30', timeout: 600 }],
+    });
+    server.sendToNode('3', 'COMMAND', 'tok-seq', {
+      content: [{ command: 'seq 1 5000', timeout: 5 }],
+    });
+    server.sendToNode('3', 'COMMAND', 'tok-noshell', {
+      content: [{ command: 'echo hi; id', timeout: 5 }],
+    });
     const rows = await eventually(async () => {
       const r = await getlog(server);
-      const done = ['tok-sleep', 'tok-seq', 'tok-noshell'].every((t) => r.some((row) => row.token === t && (row.code === 1 || row.code === 2)));
+      const done = ['tok-sleep', 'tok-seq', 'tok-noshell'].every((t) =>
+        r.some((row) => row.token === t && (row.code === 1 || row.code === 2)),
+      );
       return done ? r : undefined;
     }, 10_000);
-    const result = (token: string) => JSON.parse(rows.find((r) => r.token === token && r.code === 100)!.data);
+    const result = (token: string) =>
+      JSON.parse(rows.find((r) => r.token === token && r.code === 100)!.data);
     const sleep = result('tok-sleep');
     expect(sleep.message).toBe('command has timed out');
     expect(sleep.metrics.duration).toBeLessThan(5);
@@ -376,7 +443,9 @@ describe('pull node conversation (§8)', () => {
 
   it('records a final failure row for a command line that cannot be split without a shell', async () => {
     const { server } = await pullNode({ command: { enabled: true, allow: ['echo .*'] } });
-    server.sendToNode('3', 'COMMAND', 'tok-quote', { content: [{ command: 'echo "unterminated' }] });
+    server.sendToNode('3', 'COMMAND', 'tok-quote', {
+      content: [{ command: 'echo "unterminated' }],
+    });
     const rows = await eventually(async () => {
       const r = (await getlog(server)).filter((row) => row.token === 'tok-quote' && row.code === 1);
       return r.length > 0 ? r : undefined;
@@ -388,8 +457,12 @@ describe('pull node conversation (§8)', () => {
     const temp = tempDir();
     cleanups.push(temp.cleanup);
     const first = await pullNode({ command: { enabled: false } }, temp.dir);
-    first.server.sendToNode('3', 'COMMAND', 'tok-before-restart', { content: [{ command: 'echo x' }] });
-    await eventually(async () => ((await getlog(first.server)).some((r) => r.token === 'tok-before-restart') ? true : undefined));
+    first.server.sendToNode('3', 'COMMAND', 'tok-before-restart', {
+      content: [{ command: 'echo x' }],
+    });
+    await eventually(async () =>
+      (await getlog(first.server)).some((r) => r.token === 'tok-before-restart') ? true : undefined,
+    );
     await first.node.stop();
     first.env.history.close();
 
@@ -409,17 +482,41 @@ describe('pull node conversation (§8)', () => {
     const content = Buffer.from('engine config\n');
     const chunk = { data: content.toString('base64'), size: content.length };
     server.sendToNode('3', 'PROCESSCOPY', 'tok-evil', {
-      content: { status: 'inprogress', type: 'regular', chunk, md5: null, destination: `${destination}/../escape.cfg` },
+      content: {
+        status: 'inprogress',
+        type: 'regular',
+        chunk,
+        md5: null,
+        destination: `${destination}/../escape.cfg`,
+      },
     });
     server.sendToNode('3', 'PROCESSCOPY', 'tok-outside', {
-      content: { status: 'inprogress', type: 'regular', chunk, md5: null, destination: '/etc/outpost-escape.cfg' },
+      content: {
+        status: 'inprogress',
+        type: 'regular',
+        chunk,
+        md5: null,
+        destination: '/etc/outpost-escape.cfg',
+      },
     });
     server.sendToNode('3', 'PROCESSCOPY', 'tok-good', {
-      content: { status: 'inprogress', type: 'regular', chunk, md5: null, destination: `${destination}/engine.cfg` },
+      content: {
+        status: 'inprogress',
+        type: 'regular',
+        chunk,
+        md5: null,
+        destination: `${destination}/engine.cfg`,
+      },
     });
     const md5 = createHash('md5').update(content).digest('hex');
     server.sendToNode('3', 'PROCESSCOPY', 'tok-good', {
-      content: { status: 'end', type: 'regular', chunk: null, md5, destination: `${destination}/engine.cfg` },
+      content: {
+        status: 'end',
+        type: 'regular',
+        chunk: null,
+        md5,
+        destination: `${destination}/engine.cfg`,
+      },
     });
     const rows = await eventually(async () => {
       const r = await getlog(server);
@@ -428,7 +525,9 @@ describe('pull node conversation (§8)', () => {
     const evil = rows.find((r) => r.token === 'tok-evil')!;
     expect(evil.code).toBe(1);
     expect(JSON.parse(evil.data).message).toMatch(/path traversal refused/);
-    expect(JSON.parse(rows.find((r) => r.token === 'tok-outside')!.data).message).toMatch(/outside the allowed folder/);
+    expect(JSON.parse(rows.find((r) => r.token === 'tok-outside')!.data).message).toMatch(
+      /outside the allowed folder/,
+    );
     expect(existsSync(join(temp.dir, 'escape.cfg'))).toBe(false);
     expect(existsSync('/etc/outpost-escape.cfg')).toBe(false);
     expect(readFileSync(join(destination, 'engine.cfg'), 'utf8')).toBe('engine config\n');
@@ -450,12 +549,22 @@ describe('pull node conversation (§8)', () => {
     cleanups.push(temp.cleanup);
     const other = await pullNode({ processcopy: { enabled: true, destination: temp.dir } });
     const chunk = { data: Buffer.from('abc').toString('base64'), size: 3 };
-    other.server.sendToNode('3', 'PROCESSCOPY', 'tok-md5', { content: { status: 'inprogress', type: 'regular', chunk, destination: 'f.cfg' } });
     other.server.sendToNode('3', 'PROCESSCOPY', 'tok-md5', {
-      content: { status: 'end', type: 'regular', chunk: null, md5: '0'.repeat(32), destination: 'f.cfg' },
+      content: { status: 'inprogress', type: 'regular', chunk, destination: 'f.cfg' },
+    });
+    other.server.sendToNode('3', 'PROCESSCOPY', 'tok-md5', {
+      content: {
+        status: 'end',
+        type: 'regular',
+        chunk: null,
+        md5: '0'.repeat(32),
+        destination: 'f.cfg',
+      },
     });
     const md5Rows = await eventually(async () => {
-      const r = (await getlog(other.server)).filter((row) => row.token === 'tok-md5' && row.code === 1);
+      const r = (await getlog(other.server)).filter(
+        (row) => row.token === 'tok-md5' && row.code === 1,
+      );
       return r.length > 0 ? r : undefined;
     });
     expect(JSON.parse(md5Rows[0]!.data).message).toMatch(/md5 mismatch/);
@@ -471,9 +580,13 @@ describe('history store', () => {
     const store = new HistoryStore(join(temp.dir, 'h.sqlite'));
     cleanups.push(() => store.close());
     expect(() => store.query({})).toThrow(/at least one filter/);
-    const rows = Array.from({ length: 50 }, (_, i) => store.record({ code: 2, token: `t${i}`, data: { i } }));
+    const rows = Array.from({ length: 50 }, (_, i) =>
+      store.record({ code: 2, token: `t${i}`, data: { i } }),
+    );
     expect(new Set(rows.map((r) => r.ctime)).size).toBe(50);
-    expect(store.query({ ctime: rows[24]!.ctime }).map((r) => r.token)).toEqual(rows.slice(25).map((r) => r.token));
+    expect(store.query({ ctime: rows[24]!.ctime }).map((r) => r.token)).toEqual(
+      rows.slice(25).map((r) => r.token),
+    );
     expect(store.query({ token: 't3' })).toHaveLength(1);
     expect(store.query({ code: 2, limit: 5 })).toHaveLength(5);
   });

@@ -50,7 +50,11 @@ function frameAt(t: Transcript, time: number, direction: 'C->S' | 'S->C'): Trans
   return f;
 }
 
-async function scriptedRouter(): Promise<{ router: Router; endpoint: string; next(): Promise<[Buffer, string]> }> {
+async function scriptedRouter(): Promise<{
+  router: Router;
+  endpoint: string;
+  next(): Promise<[Buffer, string]>;
+}> {
   const router = new Router({ linger: 0 });
   await router.bind('tcp://127.0.0.1:0');
   return {
@@ -83,7 +87,9 @@ describe('our client against the recorded server frames', () => {
       [id, frame] = await script.next();
       // HELO: same name and client PEM as recorded; the RSA part is randomized.
       const recordedHelo = frameAt(t, 0.185, 'C->S').wire;
-      expect(frame.slice(0, frame.lastIndexOf('['))).toBe(recordedHelo.slice(0, recordedHelo.lastIndexOf('[')));
+      expect(frame.slice(0, frame.lastIndexOf('['))).toBe(
+        recordedHelo.slice(0, recordedHelo.lastIndexOf('[')),
+      );
       await script.router.send([id, frameAt(t, 0.211, 'S->C').wire]);
       const session = await opening;
       expect(session.serverThumbprint).toBe(SERVER_THUMBPRINT);
@@ -95,7 +101,10 @@ describe('our client against the recorded server frames', () => {
       await script.router.send([id, frameAt(t, 0.216, 'S->C').wire]);
       const pong = await ping;
       expect(pong.action).toBe('PONG');
-      expect(Object.keys((pong.json as { data: { data: object } }).data.data).sort()).toEqual(['2', '3']);
+      expect(Object.keys((pong.json as { data: { data: object } }).data.data).sort()).toEqual([
+        '2',
+        '3',
+      ]);
 
       const thumb = session.request('GETTHUMBPRINT', {}, { token: 'tok-thumb' });
       [id, frame] = await script.next();
@@ -103,7 +112,9 @@ describe('our client against the recorded server frames', () => {
       await script.router.send([id, frameAt(t, 0.22, 'S->C').wire]);
       const answer = await thumb;
       expect(answer.token).toBe('tok-thumb');
-      expect((answer.json as { data: { data: { thumbprint: string } } }).data.data.thumbprint).toBe(SERVER_THUMBPRINT);
+      expect((answer.json as { data: { data: { thumbprint: string } } }).data.data.thumbprint).toBe(
+        SERVER_THUMBPRINT,
+      );
       session.close();
     } finally {
       script.router.close();
@@ -124,7 +135,12 @@ describe('our client against the recorded server frames', () => {
       hostname: 'wire-client',
       clientKey: { privateKeyPem: t.clientPrivateKeyPem, publicKeyPem: t.clientPublicKeyPem },
       trust: { thumbprint: SERVER_THUMBPRINT },
-      env: { history, commandPolicy: DISABLED_COMMAND_POLICY, processcopy: { enabled: false }, log },
+      env: {
+        history,
+        commandPolicy: DISABLED_COMMAND_POLICY,
+        processcopy: { enabled: false },
+        log,
+      },
       log,
       keepaliveMs: 3_600_000,
     });
@@ -144,7 +160,9 @@ describe('our client against the recorded server frames', () => {
       // The central pushes a COMMAND: commands are off by default → a refusal row with its token.
       await script.router.send([id, frameAt(t, 3.947, 'S->C').wire]);
       const keys1 = decryptKeyAnswer(frameAt(t, 0.166, 'S->C').wire, decryptor)!;
-      const commandToken = parseMessage(decryptFrame(keys1, frameAt(t, 3.947, 'S->C').wire)!)!.token;
+      const commandToken = parseMessage(
+        decryptFrame(keys1, frameAt(t, 3.947, 'S->C').wire)!,
+      )!.token;
 
       await script.router.send([id, frameAt(t, 55.503, 'S->C').wire]);
       [id, frame] = await script.next();
@@ -154,13 +172,22 @@ describe('our client against the recorded server frames', () => {
 
       // Rotation: [KEY] under the old key; what we send next is under the new one.
       await script.router.send([id, frameAt(t, 60.519, 'S->C').wire]);
-      const keys2: SessionKeys = parseKeyMessage(decryptFrame(keys1, frameAt(t, 60.519, 'S->C').wire)!)!;
+      const keys2: SessionKeys = parseKeyMessage(
+        decryptFrame(keys1, frameAt(t, 60.519, 'S->C').wire)!,
+      )!;
       await script.router.send([id, frameAt(t, 75.553, 'S->C').wire]); // GETLOG {"ctime":…}
       [id, frame] = await script.next();
       const setlogs = parseMessage(decryptFrame(keys2, frame)!)!;
       expect(setlogs.action).toBe('SETLOGS');
       expect(setlogs.target).toBe('');
-      const body = JSON.parse(setlogs.data) as { code: number; data: { action: string; id: string; result: Array<{ token: string; code: number; data: string }> } };
+      const body = JSON.parse(setlogs.data) as {
+        code: number;
+        data: {
+          action: string;
+          id: string;
+          result: Array<{ token: string; code: number; data: string }>;
+        };
+      };
       expect(body.code).toBe(0);
       expect(body.data.action).toBe('getlog');
       expect(body.data.id).toBe('3');
@@ -190,7 +217,10 @@ describe('our client against the recorded server frames', () => {
 });
 
 describe('the recorded client frames against the reference server', () => {
-  for (const file of ['gorgone-session-transcript.txt', 'gorgone-pull-node-transcript.txt'] as const) {
+  for (const file of [
+    'gorgone-session-transcript.txt',
+    'gorgone-pull-node-transcript.txt',
+  ] as const) {
     it(`answers like the real gorgoned (${file})`, async () => {
       const t = readTranscript(file);
       const pubkeyFrame = t.frames.find((f) => f.label === 'pubkey')!;
@@ -213,9 +243,14 @@ describe('the recorded client frames against the reference server', () => {
         expect(await exchange(t.frames.find((f) => f.label === 'helo')!.wire)).toBe(
           '[ACK] [] {"code":1,"data":{"message":"handshake issue"}}',
         );
-        const keys = decryptKeyAnswer(t.frames.find((f) => f.label === 'key')!.wire, rsaDecryptor(t.clientPrivateKeyPem))!;
+        const keys = decryptKeyAnswer(
+          t.frames.find((f) => f.label === 'key')!.wire,
+          rsaDecryptor(t.clientPrivateKeyPem),
+        )!;
         server.installSession(t.routingId, keys.key, keys.iv);
-        const requests = t.frames.filter((f) => f.direction === 'C->S' && f.time < 1 && f.clear !== undefined);
+        const requests = t.frames.filter(
+          (f) => f.direction === 'C->S' && f.time < 1 && f.clear !== undefined,
+        );
         expect(requests.map((r) => r.label)).toEqual(
           file === 'gorgone-session-transcript.txt'
             ? ['ping', 'getthumbprint']
@@ -241,7 +276,8 @@ describe('the recorded client frames against the reference server', () => {
             expect(JSON.parse(o.data)).toEqual(JSON.parse(r.data));
           }
         }
-        if (file === 'gorgone-pull-node-transcript.txt') expect(server.nodes.get('3')).toBe(t.routingId);
+        if (file === 'gorgone-pull-node-transcript.txt')
+          expect(server.nodes.get('3')).toBe(t.routingId);
       } finally {
         dealer.close();
         server.close();

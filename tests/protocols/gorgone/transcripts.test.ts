@@ -31,11 +31,16 @@ describe('gorgone thumbprint vectors (§6)', () => {
 
   it('refuses the 1024-bit vector key: Gorgone cannot send [KEY] to it (§4 step 3)', () => {
     const small = thumbprintVectors().find((v) => v.name === 'vector 3')!;
-    expect(() => assertKeyStrength(parsePublicKey(small.pem), 'client key')).toThrow(/at least 2048 bits/);
+    expect(() => assertKeyStrength(parsePublicKey(small.pem), 'client key')).toThrow(
+      /at least 2048 bits/,
+    );
   });
 });
 
-for (const file of ['gorgone-session-transcript.txt', 'gorgone-pull-node-transcript.txt'] as const) {
+for (const file of [
+  'gorgone-session-transcript.txt',
+  'gorgone-pull-node-transcript.txt',
+] as const) {
   describe(`transcript ${file}`, () => {
     const transcript = readTranscript(file);
     const decryptor = rsaDecryptor(transcript.clientPrivateKeyPem);
@@ -52,12 +57,20 @@ for (const file of ['gorgone-session-transcript.txt', 'gorgone-pull-node-transcr
 
     it('decrypts the recorded [KEY] identically with node:crypto and with node-forge', () => {
       const frame = transcript.frames.find((f) => f.label === 'key')!;
-      const viaForge = decryptKeyAnswer(frame.wire, rsaDecryptor(transcript.clientPrivateKeyPem, 'forge'));
-      const viaNode = decryptKeyAnswer(frame.wire, rsaDecryptor(transcript.clientPrivateKeyPem, 'node'));
+      const viaForge = decryptKeyAnswer(
+        frame.wire,
+        rsaDecryptor(transcript.clientPrivateKeyPem, 'forge'),
+      );
+      const viaNode = decryptKeyAnswer(
+        frame.wire,
+        rsaDecryptor(transcript.clientPrivateKeyPem, 'node'),
+      );
       expect(viaForge).toBeDefined();
       expect(viaNode).toEqual(viaForge);
       // A ciphertext of the wrong size never reaches either engine.
-      expect(rsaDecryptor(transcript.clientPrivateKeyPem).decrypt(Buffer.alloc(255))).toBeUndefined();
+      expect(
+        rsaDecryptor(transcript.clientPrivateKeyPem).decrypt(Buffer.alloc(255)),
+      ).toBeUndefined();
     });
 
     it('HELO carries the client PEM and a 512-byte RSA block for the 4096-bit server key (§4 step 2)', () => {
@@ -93,7 +106,9 @@ for (const file of ['gorgone-session-transcript.txt', 'gorgone-pull-node-transcr
         const rotated = parseKeyMessage(plain!);
         if (rotated !== undefined) {
           // A rotation [KEY] is under the old key; later frames do not decrypt with it.
-          const later = transcript.frames.find((f) => f.time > frame.time && f.direction === 'S->C')!;
+          const later = transcript.frames.find(
+            (f) => f.time > frame.time && f.direction === 'S->C',
+          )!;
           expect(decryptFrame(keys, later.wire)?.startsWith('[')).not.toBe(true);
           keys = rotated;
           rotations++;
@@ -121,7 +136,17 @@ for (const file of ['gorgone-session-transcript.txt', 'gorgone-pull-node-transcr
         }
       }
       if (file === 'gorgone-pull-node-transcript.txt') {
-        expect(seen).toEqual(expect.arrayContaining(['COMMAND:3', 'PING:3', 'GETLOG:3', 'SYNCLOGS:', 'ACK:-', 'PONG:', 'GETTHUMBPRINT:-']));
+        expect(seen).toEqual(
+          expect.arrayContaining([
+            'COMMAND:3',
+            'PING:3',
+            'GETLOG:3',
+            'SYNCLOGS:',
+            'ACK:-',
+            'PONG:',
+            'GETTHUMBPRINT:-',
+          ]),
+        );
       } else {
         expect(seen).toEqual(['PONG:', 'GETTHUMBPRINT:-']);
       }

@@ -20,11 +20,18 @@ export interface Transcript {
   frames: TranscriptFrame[];
 }
 
-export function readTranscript(file: 'gorgone-session-transcript.txt' | 'gorgone-pull-node-transcript.txt'): Transcript {
+export function readTranscript(
+  file: 'gorgone-session-transcript.txt' | 'gorgone-pull-node-transcript.txt',
+): Transcript {
   const text = readFileSync(join(VECTORS_DIR, file), 'utf8');
   const own = readFileSync(join(VECTORS_DIR, 'gorgone-session-transcript.txt'), 'utf8');
-  const clientPrivateKeyPem = /-----BEGIN PRIVATE KEY-----[\s\S]*?-----END PRIVATE KEY-----\n/.exec(own)![0];
-  const clientPublicKeyPem = /# CLIENT_PUBLIC_KEY:\n(-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----\n)/.exec(own)![1]!;
+  const clientPrivateKeyPem = /-----BEGIN PRIVATE KEY-----[\s\S]*?-----END PRIVATE KEY-----\n/.exec(
+    own,
+  )![0];
+  const clientPublicKeyPem =
+    /# CLIENT_PUBLIC_KEY:\n(-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----\n)/.exec(
+      own,
+    )![1]!;
   const routingId = /DEALER routing id: "([^"]+)"/.exec(text)![1]!;
   const frames: TranscriptFrame[] = [];
   const body = text.split('# ---- transcript')[1]!.split('\n');
@@ -34,7 +41,13 @@ export function readTranscript(file: 'gorgone-session-transcript.txt' | 'gorgone
     const line = body[i]!;
     const head = /^\s*([\d.]+) (C->S|S->C) \[([^\]]+)\] (.*)$/.exec(line);
     if (head === null) continue;
-    const [, time, direction, label, rest] = head as unknown as [string, string, 'C->S' | 'S->C', string, string];
+    const [, time, direction, label, rest] = head as unknown as [
+      string,
+      string,
+      'C->S' | 'S->C',
+      string,
+      string,
+    ];
     if (direction === 'C->S') {
       const plain = /^plaintext: (.*)$/.exec(rest);
       if (plain !== null) {

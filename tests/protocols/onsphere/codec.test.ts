@@ -44,11 +44,16 @@ const SPEC_DOC = {
     prefetch: 100,
   },
   metrics: { port: 9100 },
-  settings: { listen: { port: 162 }, usm: [{ user: 'ops', authProtocol: 'SHA-256', authKeyRef: 'secret:usm.ops.auth' }] },
+  settings: {
+    listen: { port: 162 },
+    usm: [{ user: 'ops', authProtocol: 'SHA-256', authKeyRef: 'secret:usm.ops.auth' }],
+  },
   secrets: { 'usm.ops.auth': 's3cret' },
 };
 
-const valueId = fc.array(fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/), { minLength: 1, maxLength: 6 }).map((w) => w.join('.'));
+const valueId = fc
+  .array(fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/), { minLength: 1, maxLength: 6 })
+  .map((w) => w.join('.'));
 
 describe('config document (§3.4)', () => {
   it('accepts the spec example and ignores unknown fields', () => {
@@ -62,24 +67,41 @@ describe('config document (§3.4)', () => {
     const broken = structuredClone(SPEC_DOC) as { amqp: Partial<typeof SPEC_DOC.amqp> };
     delete broken.amqp.vhost;
     expect(() => parseConfigDocument(JSON.stringify(broken))).toThrow(/at \$\.amqp\.vhost/);
-    expect(() => parseConfigDocument(JSON.stringify({ ...SPEC_DOC, schema: 'other/2' }))).toThrow(/at \$\.schema/);
+    expect(() => parseConfigDocument(JSON.stringify({ ...SPEC_DOC, schema: 'other/2' }))).toThrow(
+      /at \$\.schema/,
+    );
   });
 
   it('never throws anything but an AgentError on arbitrary input', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify(v))), (text) => {
-        try {
-          parseConfigDocument(text);
-        } catch (error) {
-          expect(error).toBeInstanceOf(AgentError);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+        ),
+        (text) => {
+          try {
+            parseConfigDocument(text);
+          } catch (error) {
+            expect(error).toBeInstanceOf(AgentError);
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it('survives any single field mutated in the spec example: either a valid config or a named path', () => {
-    const paths = [['version'], ['module', 'name'], ['amqp', 'hosts'], ['amqp', 'heartbeatSeconds'], ['amqp', 'prefetch'], ['amqp', 'exchanges', 'values'], ['metrics', 'port']];
+    const paths = [
+      ['version'],
+      ['module', 'name'],
+      ['amqp', 'hosts'],
+      ['amqp', 'heartbeatSeconds'],
+      ['amqp', 'prefetch'],
+      ['amqp', 'exchanges', 'values'],
+      ['metrics', 'port'],
+    ];
     fc.assert(
       fc.property(fc.constantFrom(...paths), fc.jsonValue(), (path, replacement) => {
         const doc = structuredClone(SPEC_DOC) as Record<string, unknown>;
@@ -121,8 +143,13 @@ describe('dispatcher headers and errors (§3.3)', () => {
   });
 
   it('error bodies: the §3.3 shape or undefined, never a throw', () => {
-    expect(parseDispatcherError('{"error":{"code":"CN_MISMATCH","message":"no"}}')).toEqual({ code: 'CN_MISMATCH', message: 'no' });
-    fc.assert(fc.property(fc.oneof(fc.string(), fc.json()), (text) => void parseDispatcherError(text)));
+    expect(parseDispatcherError('{"error":{"code":"CN_MISMATCH","message":"no"}}')).toEqual({
+      code: 'CN_MISMATCH',
+      message: 'no',
+    });
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json()), (text) => void parseDispatcherError(text)),
+    );
   });
 
   it('--dispatcher HOST[:PORT=10000], [v6]:PORT', () => {
@@ -137,16 +164,43 @@ describe('dispatcher headers and errors (§3.3)', () => {
 describe('values (§4.3, §4.4)', () => {
   it('encodes values that a module parses back with type, quality and timestamp', () => {
     fc.assert(
-      fc.property(valueId, fc.oneof(fc.boolean(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string()), fc.integer({ min: 0, max: 4_000_000_000_000 }), (id, value, ts) => {
-        const msg = encodeValue({ valueId: id, value, timestamp: ts }, { module: 'm1', exchange: 'osp.values', seq: 3, messageId: messageIdFor('x') });
-        const body = parseValueBody(msg.content);
-        expect(body.id).toBe(id);
-        expect(Object.is(body.value, value) || (body.value === 0 && value === 0)).toBe(true);
-        expect(body.type).toBe(typeof value === 'boolean' ? 'BOOLEAN' : typeof value === 'string' ? 'TEXT' : Number.isInteger(value) ? 'INTEGER' : 'DECIMAL');
-        expect(Date.parse(body.ts)).toBe(ts);
-        expect(msg.routingKey).toBe(`value.m1.${id}`);
-        expect(msg.properties).toMatchObject({ deliveryMode: 2, type: 'osp.value/1', mandatory: true, timestamp: Math.floor(ts / 1000), headers: { 'x-osp-module': 'm1', 'x-osp-seq': 3 } });
-      }),
+      fc.property(
+        valueId,
+        fc.oneof(
+          fc.boolean(),
+          fc.integer(),
+          fc.double({ noNaN: true, noDefaultInfinity: true }),
+          fc.string(),
+        ),
+        fc.integer({ min: 0, max: 4_000_000_000_000 }),
+        (id, value, ts) => {
+          const msg = encodeValue(
+            { valueId: id, value, timestamp: ts },
+            { module: 'm1', exchange: 'osp.values', seq: 3, messageId: messageIdFor('x') },
+          );
+          const body = parseValueBody(msg.content);
+          expect(body.id).toBe(id);
+          expect(Object.is(body.value, value) || (body.value === 0 && value === 0)).toBe(true);
+          expect(body.type).toBe(
+            typeof value === 'boolean'
+              ? 'BOOLEAN'
+              : typeof value === 'string'
+                ? 'TEXT'
+                : Number.isInteger(value)
+                  ? 'INTEGER'
+                  : 'DECIMAL',
+          );
+          expect(Date.parse(body.ts)).toBe(ts);
+          expect(msg.routingKey).toBe(`value.m1.${id}`);
+          expect(msg.properties).toMatchObject({
+            deliveryMode: 2,
+            type: 'osp.value/1',
+            mandatory: true,
+            timestamp: Math.floor(ts / 1000),
+            headers: { 'x-osp-module': 'm1', 'x-osp-seq': 3 },
+          });
+        },
+      ),
     );
   });
 
@@ -180,7 +234,15 @@ describe('values (§4.3, §4.4)', () => {
   });
 
   it('a check result becomes <base>.state and one value per perfdata label (U left out)', () => {
-    const values = checkResultValues({ host: 'ws 42', service: 'load', state: 3, output: '', performanceData: ['load1=0.5;1;2', 'load5=U', "'cpu %'=12%"], executionStart: 0, executionEnd: 10 });
+    const values = checkResultValues({
+      host: 'ws 42',
+      service: 'load',
+      state: 3,
+      output: '',
+      performanceData: ['load1=0.5;1;2', 'load5=U', "'cpu %'=12%"],
+      executionStart: 0,
+      executionEnd: 10,
+    });
     expect(values).toEqual([
       { valueId: 'outpost.ws_42.load.state', value: 3, timestamp: 10_000, quality: 'ERROR' },
       { valueId: 'outpost.ws_42.load.load1', value: 0.5, timestamp: 10_000, quality: 'GOOD' },
@@ -191,29 +253,69 @@ describe('values (§4.3, §4.4)', () => {
 
 describe('requests and replies (§4.5)', () => {
   it('parses the spec request and answers through the default exchange with the correlation id', () => {
-    const parsed = parseRequest({ content: Buffer.from('{"action":"write","id":"root.site1.x","value":42}'), fields: { routingKey: 'request.m.write', redelivered: true }, properties: { replyTo: 'amq.rabbitmq.reply-to.g1', correlationId: 'c9', messageId: 'm1' } });
-    expect(parsed).toEqual({ ok: true, request: { action: 'write', id: 'root.site1.x', value: 42, replyTo: 'amq.rabbitmq.reply-to.g1', correlationId: 'c9', messageId: 'm1', redelivered: true } });
+    const parsed = parseRequest({
+      content: Buffer.from('{"action":"write","id":"root.site1.x","value":42}'),
+      fields: { routingKey: 'request.m.write', redelivered: true },
+      properties: { replyTo: 'amq.rabbitmq.reply-to.g1', correlationId: 'c9', messageId: 'm1' },
+    });
+    expect(parsed).toEqual({
+      ok: true,
+      request: {
+        action: 'write',
+        id: 'root.site1.x',
+        value: 42,
+        replyTo: 'amq.rabbitmq.reply-to.g1',
+        correlationId: 'c9',
+        messageId: 'm1',
+        redelivered: true,
+      },
+    });
     const reply = encodeReply('amq.rabbitmq.reply-to.g1', 'c9', { status: 'ok', result: 1 });
-    expect(reply).toMatchObject({ exchange: '', routingKey: 'amq.rabbitmq.reply-to.g1', properties: { correlationId: 'c9', mandatory: true } });
+    expect(reply).toMatchObject({
+      exchange: '',
+      routingKey: 'amq.rabbitmq.reply-to.g1',
+      properties: { correlationId: 'c9', mandatory: true },
+    });
     expect(parseReply(reply.content)).toEqual({ status: 'ok', result: 1 });
   });
 
   it('never throws on arbitrary bodies and properties; a bad request keeps reply_to and correlation_id for the error reply', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.json(), fc.uint8Array().map((a) => Buffer.from(a).toString('latin1'))), fc.anything(), fc.anything(), fc.boolean(), (body, replyTo, correlationId, redelivered) => {
-        const parsed = parseRequest({ content: Buffer.from(body, 'latin1'), fields: { routingKey: 'k', redelivered }, properties: { replyTo, correlationId } });
-        if (!parsed.ok) {
-          expect(parsed.error.code).toBe('BAD_REQUEST');
-          expect(parsed.replyTo).toBe(typeof replyTo === 'string' && replyTo !== '' ? replyTo : undefined);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.uint8Array().map((a) => Buffer.from(a).toString('latin1')),
+        ),
+        fc.anything(),
+        fc.anything(),
+        fc.boolean(),
+        (body, replyTo, correlationId, redelivered) => {
+          const parsed = parseRequest({
+            content: Buffer.from(body, 'latin1'),
+            fields: { routingKey: 'k', redelivered },
+            properties: { replyTo, correlationId },
+          });
+          if (!parsed.ok) {
+            expect(parsed.error.code).toBe('BAD_REQUEST');
+            expect(parsed.replyTo).toBe(
+              typeof replyTo === 'string' && replyTo !== '' ? replyTo : undefined,
+            );
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it('config notices: {"version"} or ignored', () => {
     expect(parseConfigNotification(Buffer.from('{"version":"v2"}'))).toEqual({ version: 'v2' });
-    fc.assert(fc.property(fc.oneof(fc.string(), fc.json()), (text) => void parseConfigNotification(Buffer.from(text))));
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string(), fc.json()),
+        (text) => void parseConfigNotification(Buffer.from(text)),
+      ),
+    );
   });
 });
 
@@ -240,22 +342,55 @@ describe('topology permissions and reconnect policy (§4.2, §4.7)', () => {
 
   it('classifies the observed failure strings of §4.7', () => {
     const cls = (e: unknown) => classifyFailure(e, 'broker').class;
-    expect(cls({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:5671' })).toBe('transient');
+    expect(cls({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:5671' })).toBe(
+      'transient',
+    );
     expect(cls(new Error('Heartbeat timeout'))).toBe('transient');
     // Reply codes are matched as AMQP writes them ('403 (ACCESS-REFUSED)'), never inside a port number.
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 65535 }), (port) => {
-        expect(classifyFailure({ code: 'ECONNREFUSED', message: `connect ECONNREFUSED 127.0.0.1:${port}` }, 'b')).toMatchObject({ class: 'transient', code: 'unreachable' });
+        expect(
+          classifyFailure(
+            { code: 'ECONNREFUSED', message: `connect ECONNREFUSED 127.0.0.1:${port}` },
+            'b',
+          ),
+        ).toMatchObject({ class: 'transient', code: 'unreachable' });
       }),
     );
-    expect(cls(new Error("Connection closed: 320 (CONNECTION-FORCED) with message \"CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'\""))).toBe('transient');
-    expect(cls({ code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', message: 'x' })).toBe('permanent');
+    expect(
+      cls(
+        new Error(
+          'Connection closed: 320 (CONNECTION-FORCED) with message "CONNECTION_FORCED - broker forced connection closure with reason \'shutdown\'"',
+        ),
+      ),
+    ).toBe('transient');
+    expect(cls({ code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', message: 'x' })).toBe(
+      'permanent',
+    );
     expect(cls({ code: 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', message: 'x' })).toBe('permanent');
-    expect(cls(new Error('Handshake terminated by server: 403 (ACCESS-REFUSED) with message "ACCESS_REFUSED - Login was refused using authentication mechanism EXTERNAL."'))).toBe('permanent');
+    expect(
+      cls(
+        new Error(
+          'Handshake terminated by server: 403 (ACCESS-REFUSED) with message "ACCESS_REFUSED - Login was refused using authentication mechanism EXTERNAL."',
+        ),
+      ),
+    ).toBe('permanent');
     expect(cls(new Error('SASL mechanism PLAIN is not provided by the server'))).toBe('permanent');
-    expect(cls(new Error('Expected ConnectionOpenOk; got <ConnectionClose channel:0>'))).toBe('permanent');
-    expect(cls({ code: 'SELF_SIGNED_CERT_IN_CHAIN', message: 'self-signed certificate in certificate chain' })).toBe('permanent');
-    expect(cls({ code: 'ERR_TLS_CERT_ALTNAME_INVALID', message: "Hostname/IP does not match certificate's altnames" })).toBe('permanent');
+    expect(cls(new Error('Expected ConnectionOpenOk; got <ConnectionClose channel:0>'))).toBe(
+      'permanent',
+    );
+    expect(
+      cls({
+        code: 'SELF_SIGNED_CERT_IN_CHAIN',
+        message: 'self-signed certificate in certificate chain',
+      }),
+    ).toBe('permanent');
+    expect(
+      cls({
+        code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+        message: "Hostname/IP does not match certificate's altnames",
+      }),
+    ).toBe('permanent');
     expect(cls({ code: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', message: 'x' })).toBe('permanent');
     fc.assert(
       fc.property(fc.anything(), (e) => {

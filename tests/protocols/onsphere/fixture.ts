@@ -34,7 +34,11 @@ export interface Stack {
   peer: Issued;
   dir: string;
   /** Writes ca.crt, module.crt, module.key for a connector into a folder; returns the paths. */
-  files(name: string, issued: Issued, ca?: string): Promise<{ ca: string; cert: string; key: string; dir: string }>;
+  files(
+    name: string,
+    issued: Issued,
+    ca?: string,
+  ): Promise<{ ca: string; cert: string; key: string; dir: string }>;
   /** The §3.4 amqp section pointing at the test broker. */
   amqpSection(overrides?: Record<string, unknown>): Record<string, unknown>;
   /** A connection as the `peer` user: a module of the stack. */
@@ -43,7 +47,10 @@ export interface Stack {
   cleanup(): Promise<void>;
 }
 
-export async function startStack(label: string, options: { heartbeatSeconds?: number; extraUsers?: string[] } = {}): Promise<Stack> {
+export async function startStack(
+  label: string,
+  options: { heartbeatSeconds?: number; extraUsers?: string[] } = {},
+): Promise<Stack> {
   const temp = await makeTempDir(`onsphere-${label}`);
   const ca = TestCa.create(`OnSphere ${label} CA`);
   const connector = ca.issue({ cn: NAME, serverAuth: false });
@@ -53,10 +60,21 @@ export async function startStack(label: string, options: { heartbeatSeconds?: nu
     vhosts: [VHOST, 'other'],
     users: [
       { name: NAME, permissions: [{ vhost: VHOST, ...connectorPermissions(NAME) }] },
-      { name: 'peer', tags: ['administrator'], permissions: [{ vhost: VHOST, configure: '.*', write: '.*', read: '.*' }] },
-      ...(options.extraUsers ?? []).map((name) => ({ name, permissions: [{ vhost: VHOST, ...connectorPermissions(name) }] })),
+      {
+        name: 'peer',
+        tags: ['administrator'],
+        permissions: [{ vhost: VHOST, configure: '.*', write: '.*', read: '.*' }],
+      },
+      ...(options.extraUsers ?? []).map((name) => ({
+        name,
+        permissions: [{ vhost: VHOST, ...connectorPermissions(name) }],
+      })),
     ],
-    exchanges: Object.values(EXCHANGES).map((name) => ({ vhost: VHOST, name, type: 'topic' as const })),
+    exchanges: Object.values(EXCHANGES).map((name) => ({
+      vhost: VHOST,
+      name,
+      type: 'topic' as const,
+    })),
   });
   const dispatcher = await ReferenceDispatcher.start({
     ca,
@@ -73,7 +91,14 @@ export async function startStack(label: string, options: { heartbeatSeconds?: nu
     prefetch: 100,
     ...overrides,
   });
-  dispatcher.setConnector({ name: NAME, kind: 'osp-snmp-trap', remote: true, certPem: connector.certPem, version: 'v1', body: { amqp: amqpSection(), secrets: { 'usm.ops.auth': 'top-secret-usm' } } });
+  dispatcher.setConnector({
+    name: NAME,
+    kind: 'osp-snmp-trap',
+    remote: true,
+    certPem: connector.certPem,
+    version: 'v1',
+    body: { amqp: amqpSection(), secrets: { 'usm.ops.auth': 'top-secret-usm' } },
+  });
   const agents: Agent[] = [];
   const peers: amqp.ChannelModel[] = [];
   return {
@@ -90,10 +115,21 @@ export async function startStack(label: string, options: { heartbeatSeconds?: nu
       await writeFile(join(dir, 'ca.crt'), caPem);
       await writeFile(join(dir, 'module.crt'), issued.certPem);
       await writeFile(join(dir, 'module.key'), issued.keyPem, { mode: 0o600 });
-      return { ca: join(dir, 'ca.crt'), cert: join(dir, 'module.crt'), key: join(dir, 'module.key'), dir };
+      return {
+        ca: join(dir, 'ca.crt'),
+        cert: join(dir, 'module.crt'),
+        key: join(dir, 'module.key'),
+        dir,
+      };
     },
     async peerConnection() {
-      const conn = await amqp.connect(`${broker.url}/${VHOST}?heartbeat=5`, { credentials: amqp.credentials.external(), ca: ca.certPem, cert: peer.certPem, key: peer.keyPem, servername: 'localhost' });
+      const conn = await amqp.connect(`${broker.url}/${VHOST}?heartbeat=5`, {
+        credentials: amqp.credentials.external(),
+        ca: ca.certPem,
+        cert: peer.certPem,
+        key: peer.keyPem,
+        servername: 'localhost',
+      });
       conn.on('error', () => undefined);
       peers.push(conn);
       return conn;

@@ -26,7 +26,11 @@ async function drain(name: string, expected: number): Promise<string[]> {
   const conn = await stack.peerConnection();
   const ch = await conn.createChannel();
   const ids: string[] = [];
-  await ch.consume(name, (m: amqp.ConsumeMessage | null) => m && ids.push(String(m.properties.messageId)), { noAck: true });
+  await ch.consume(
+    name,
+    (m: amqp.ConsumeMessage | null) => m && ids.push(String(m.properties.messageId)),
+    { noAck: true },
+  );
   for (let i = 0; i < 100; i++) {
     const before = ids.length;
     await sleep(200);
@@ -37,11 +41,18 @@ async function drain(name: string, expected: number): Promise<string[]> {
 }
 
 /** Publishes `count` values at about `perTick` every 20 ms, while `disturb` runs; resolves when all are confirmed. */
-async function stream(connector: OnsphereConnector, prefix: string, count: number, disturb: () => Promise<void>): Promise<void> {
+async function stream(
+  connector: OnsphereConnector,
+  prefix: string,
+  count: number,
+  disturb: () => Promise<void>,
+): Promise<void> {
   const confirmations: Array<Promise<unknown>> = [];
   let disturbance: Promise<void> | undefined;
   for (let i = 0; i < count; i++) {
-    confirmations.push(connector.publishValue({ valueId: `${prefix}.v${i % 50}`, value: i, timestamp: Date.now() }));
+    confirmations.push(
+      connector.publishValue({ valueId: `${prefix}.v${i % 50}`, value: i, timestamp: Date.now() }),
+    );
     if (i % 40 === 39) await sleep(20);
     if (i === Math.floor(count / 4)) disturbance = disturb();
   }
@@ -55,7 +66,13 @@ brokerSuite()('OnSphere value stream across broker failures', () => {
     stack = await startStack('resilience', { heartbeatSeconds: HEARTBEAT_S });
     agent = await stack.openAgent('resilience');
     const files = await stack.files('good', stack.connector);
-    await agent.api.pairOnsphere({ name: 'stack', dispatcher: { host: '127.0.0.1', port: stack.dispatcher.port }, caFile: files.ca, certFile: files.cert, keyFile: files.key });
+    await agent.api.pairOnsphere({
+      name: 'stack',
+      dispatcher: { host: '127.0.0.1', port: stack.dispatcher.port },
+      caFile: files.ca,
+      certFile: files.cert,
+      keyFile: files.key,
+    });
   });
   afterAll(async () => stack?.cleanup());
 
@@ -71,8 +88,13 @@ brokerSuite()('OnSphere value stream across broker failures', () => {
       const unique = new Set(ids);
       const duplicates = ids.length - unique.size;
       const resent = (await connector.metrics.resent.get()).values[0]?.value ?? 0;
-      const reconnects = (await connector.metrics.reconnects.get()).values.reduce((a, v) => a + v.value, 0);
-      console.log(`broker restart: ${N} values, ${unique.size} unique received, ${duplicates} duplicates, ${resent} re-sent, ${reconnects} reconnect failures`);
+      const reconnects = (await connector.metrics.reconnects.get()).values.reduce(
+        (a, v) => a + v.value,
+        0,
+      );
+      console.log(
+        `broker restart: ${N} values, ${unique.size} unique received, ${duplicates} duplicates, ${resent} re-sent, ${reconnects} reconnect failures`,
+      );
       expect(unique.size).toBe(N);
       expect(duplicates).toBeLessThanOrEqual(resent);
       expect(reconnects).toBeGreaterThan(0);
@@ -98,7 +120,9 @@ brokerSuite()('OnSphere value stream across broker failures', () => {
       });
       const ids = await drain('freeze', N);
       const unique = new Set(ids);
-      console.log(`frozen broker: ${N} values, ${unique.size} unique received, ${ids.length - unique.size} duplicates`);
+      console.log(
+        `frozen broker: ${N} values, ${unique.size} unique received, ${ids.length - unique.size} duplicates`,
+      );
       expect(unique.size).toBe(N);
       // The frozen peer was noticed (heartbeat in the URL, §6) rather than waited on forever.
       expect(states).toContain('retrying');
@@ -116,7 +140,9 @@ brokerSuite()('OnSphere value stream across broker failures', () => {
     try {
       await connector.session!.ready(20_000);
       await stack.broker.ctl(['set_vm_memory_high_watermark', 'absolute', '1']);
-      const pending = Array.from({ length: 50 }, (_, i) => connector.publishValue({ valueId: `blocked.v${i}`, value: i, timestamp: Date.now() }));
+      const pending = Array.from({ length: 50 }, (_, i) =>
+        connector.publishValue({ valueId: `blocked.v${i}`, value: i, timestamp: Date.now() }),
+      );
       let settled = false;
       void Promise.all(pending).then(() => (settled = true));
       for (let i = 0; i < 50 && connector.session!.detail === undefined; i++) await sleep(100);

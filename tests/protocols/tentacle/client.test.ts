@@ -7,7 +7,10 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentError } from '../../../main/core/errors.ts';
-import { TentacleClient, type ClientOptions } from '../../../main/core/protocols/tentacle/client.ts';
+import {
+  TentacleClient,
+  type ClientOptions,
+} from '../../../main/core/protocols/tentacle/client.ts';
 import { buildZip, unzipFirstMember } from '../../../main/core/protocols/tentacle/zip.ts';
 import { ConnectProxy } from '../../peers/http-connect-proxy.ts';
 import { unzipLikePerl, zipLikePerl, type TentacleServer } from '../../peers/tentacle-server.ts';
@@ -47,7 +50,9 @@ async function failure(promise: Promise<unknown>): Promise<AgentError> {
 /** Client lines and payloads of one transcript stream, as one buffer (prefix-only payloads unknown). */
 function transcriptClientBytes(id: string, stream = 0): Buffer {
   const scenario = loadTranscripts().find((s) => s.id === id)!;
-  return Buffer.concat(scenario.streams[stream]!.segments.filter((s) => s.from === 'client').map((s) => s.bytes!));
+  return Buffer.concat(
+    scenario.streams[stream]!.segments.filter((s) => s.from === 'client').map((s) => s.bytes!),
+  );
 }
 
 describe('plain sessions', () => {
@@ -73,10 +78,17 @@ describe('plain sessions', () => {
     const client = await TentacleClient.connect(opts(server));
     await client.send(await file('agent1.1732288000.data', '<agent_data agent_name="agent1"/>\n'));
     await client.send(await file('83a87fd756ab57199c0bb6d5e11168cb.conf', 'agent_name agent1\n'));
-    await client.send(await file('83a87fd756ab57199c0bb6d5e11168cb.md5', 'd41d8cd98f00b204e9800998ecf8427e'));
+    await client.send(
+      await file('83a87fd756ab57199c0bb6d5e11168cb.md5', 'd41d8cd98f00b204e9800998ecf8427e'),
+    );
     await client.quit();
     expect(server.connections[0]!.clientBytes()).toEqual(transcriptClientBytes('S37'));
-    expect(await readFile(join(server.options.dir, 'md5', '83a87fd756ab57199c0bb6d5e11168cb.md5'), 'utf8')).toBe('d41d8cd98f00b204e9800998ecf8427e');
+    expect(
+      await readFile(
+        join(server.options.dir, 'md5', '83a87fd756ab57199c0bb6d5e11168cb.md5'),
+        'utf8',
+      ),
+    ).toBe('d41d8cd98f00b204e9800998ecf8427e');
     const recvDir = join(h.dir, 'recv37');
     await mkdir(recvDir);
     const again = await TentacleClient.connect(opts(server));
@@ -95,7 +107,9 @@ describe('plain sessions', () => {
     expect(error.message).toMatch(/already exists/);
     await client.send(await file('after-err.txt', 'abc'));
     await client.quit();
-    expect(server.connections[0]!.clientBytes().toString()).toBe('SEND <hello.txt> SIZE 15\nSEND <after-err.txt> SIZE 3\nabcQUIT\n');
+    expect(server.connections[0]!.clientBytes().toString()).toBe(
+      'SEND <hello.txt> SIZE 15\nSEND <after-err.txt> SIZE 3\nabcQUIT\n',
+    );
     expect(await readFile(join(server.options.dir, 'hello.txt'), 'utf8')).toBe('old');
   });
 
@@ -118,13 +132,25 @@ describe('plain sessions', () => {
     const empty = await failure(client.send(await file('empty.txt', '')));
     expect(empty.message).toMatch(/empty/);
     await client.quit();
-    expect(server.connections[0]!.clientBytes().toString()).toBe('SEND <big2k.bin> SIZE 2000\nQUIT\n');
+    expect(server.connections[0]!.clientBytes().toString()).toBe(
+      'SEND <big2k.bin> SIZE 2000\nQUIT\n',
+    );
   });
 
   it('refuses forbidden names before any byte is sent (S07, P12, P30, P31)', async () => {
     const server = await h.start();
     const client = await TentacleClient.connect(opts(server));
-    for (const name of ['bad=name.txt', 'a:b', 'trail.txt ', 'x|', 'nul\u0000name', '..', '.', 'semi;colon', "quote'x"]) {
+    for (const name of [
+      'bad=name.txt',
+      'a:b',
+      'trail.txt ',
+      'x|',
+      'nul\u0000name',
+      '..',
+      '.',
+      'semi;colon',
+      "quote'x",
+    ]) {
       const error = await failure(client.send(await file('ok-source.txt', 'abc'), { name }));
       expect(error.code).toBe('invalid-request');
       expect(error.field).toBe('fileName');
@@ -146,7 +172,9 @@ describe('plain sessions', () => {
 describe('password', () => {
   it('authenticates with the double-MD5 digest (S08)', async () => {
     const server = await h.start({ password: 's3cret' });
-    const client = await TentacleClient.connect(opts(server, { password: 's3cret', allowPlainPassword: true }));
+    const client = await TentacleClient.connect(
+      opts(server, { password: 's3cret', allowPlainPassword: true }),
+    );
     await client.send(await file('S08.txt', 'payload of S08.txt\n'));
     await client.quit();
     expect(server.connections[0]!.clientBytes()).toEqual(transcriptClientBytes('S08'));
@@ -154,7 +182,9 @@ describe('password', () => {
 
   it('maps the silent close after PASS to "wrong password" (S09)', async () => {
     const server = await h.start({ password: 's3cret' });
-    const error = await failure(TentacleClient.connect(opts(server, { password: 'wrong', allowPlainPassword: true })));
+    const error = await failure(
+      TentacleClient.connect(opts(server, { password: 'wrong', allowPlainPassword: true })),
+    );
     expect(error.code).toBe('unauthorized');
     expect(error.transient).toBe(false);
     expect(error.message).toMatch(/password is wrong/);
@@ -163,7 +193,9 @@ describe('password', () => {
 
   it('says the same when the server has no password at all (S11)', async () => {
     const server = await h.start();
-    const error = await failure(TentacleClient.connect(opts(server, { password: 's3cret', allowPlainPassword: true })));
+    const error = await failure(
+      TentacleClient.connect(opts(server, { password: 's3cret', allowPlainPassword: true })),
+    );
     expect(error.code).toBe('unauthorized');
   });
 
@@ -185,9 +217,16 @@ describe('downloads', () => {
     await mkdir(dir);
     const client = await TentacleClient.connect(opts(server));
     const progress: number[] = [];
-    const result = await client.recv('fromserver.txt', { dir, onProgress: (p) => progress.push(p.bytes) });
+    const result = await client.recv('fromserver.txt', {
+      dir,
+      onProgress: (p) => progress.push(p.bytes),
+    });
     await client.quit();
-    expect(result).toEqual({ name: 'fromserver.txt', path: join(dir, 'fromserver.txt'), bytes: 12 });
+    expect(result).toEqual({
+      name: 'fromserver.txt',
+      path: join(dir, 'fromserver.txt'),
+      bytes: 12,
+    });
     expect(await readFile(result.path, 'utf8')).toBe('from server\n');
     expect(progress.at(-1)).toBe(12);
     expect(await readdir(dir)).toEqual(['fromserver.txt']);
@@ -201,9 +240,13 @@ describe('downloads', () => {
     const client = await TentacleClient.connect(opts(server));
     expect((await failure(client.recv('nothere.txt', { dir }))).code).toBe('not-found');
     expect((await failure(client.recv('nothere.txt', { dir, zip: true }))).code).toBe('not-found');
-    expect((await failure(client.recv('sub/fromserver.txt', { dir }))).code).toBe('invalid-request');
+    expect((await failure(client.recv('sub/fromserver.txt', { dir }))).code).toBe(
+      'invalid-request',
+    );
     await client.quit();
-    expect(server.connections[0]!.clientBytes().toString()).toBe('RECV <nothere.txt>\nZRECV <nothere.txt>\nQUIT\n');
+    expect(server.connections[0]!.clientBytes().toString()).toBe(
+      'RECV <nothere.txt>\nZRECV <nothere.txt>\nQUIT\n',
+    );
     expect(await readdir(dir)).toEqual([]);
   });
 
@@ -232,7 +275,9 @@ describe('downloads', () => {
     expect(error.message).toMatch(/5000 bytes/);
     await client.recv('small.txt', { dir });
     await client.quit();
-    expect(server.connections[0]!.clientBytes().toString()).toBe('RECV <huge.bin>\nRECV NO\nRECV <small.txt>\nRECV OK\nQUIT\n');
+    expect(server.connections[0]!.clientBytes().toString()).toBe(
+      'RECV <huge.bin>\nRECV NO\nRECV <small.txt>\nRECV OK\nQUIT\n',
+    );
     expect(await readdir(dir)).toEqual(['small.txt']);
   });
 
@@ -291,7 +336,11 @@ describe('downloads', () => {
     const bomb = await failure(client.recv('zeros.bin', { dir, zip: true, maxBytes: 1_000_000 }));
     expect(bomb.message).toMatch(/inflates to more than 1000000 bytes/);
     await client.quit();
-    expect(server.connections[0]!.clientBytes().toString().startsWith(transcriptClientBytes('S30').toString().replace('QUIT\n', ''))).toBe(true);
+    expect(
+      server.connections[0]!.clientBytes()
+        .toString()
+        .startsWith(transcriptClientBytes('S30').toString().replace('QUIT\n', '')),
+    ).toBe(true);
     expect((await readdir(dir)).sort()).toEqual(['fromserver.txt']);
   });
 });
@@ -306,7 +355,9 @@ describe('compressed upload', () => {
     expect(result.wireBytes).toBeLessThan(1024);
     expect(await readFile(join(server.options.dir, 'comp100k.txt'), 'utf8')).toBe(text);
     const line = server.connections[0]!.clientBytes().subarray(0, 40).toString('latin1');
-    expect(line).toMatch(new RegExp(`^ZSEND <comp100k\\.txt> SIZE ${result.wireBytes}\\nPK\\x03\\x04`));
+    expect(line).toMatch(
+      new RegExp(`^ZSEND <comp100k\\.txt> SIZE ${result.wireBytes}\\nPK\\x03\\x04`),
+    );
   });
 
   it('writes archives the Perl-style reader and our own reader agree on', async () => {
@@ -322,11 +373,19 @@ describe('HTTP CONNECT proxy (§11)', () => {
     const server = await h.start();
     const proxy = await ConnectProxy.start({ user: 'agent', password: 'proxypw' });
     try {
-      const client = await TentacleClient.connect(opts(server, { proxy: { host: '127.0.0.1', port: proxy.port, user: 'agent', password: 'proxypw' } }));
+      const client = await TentacleClient.connect(
+        opts(server, {
+          proxy: { host: '127.0.0.1', port: proxy.port, user: 'agent', password: 'proxypw' },
+        }),
+      );
       await client.send(await file('S33.txt', 'payload of S33.txt\n'));
       await client.quit();
-      const expected = transcriptClientBytes('S33').toString('latin1').replace('41121', String(server.port));
-      expect(proxy.requests[0]!.toString('latin1')).toBe(expected.slice(0, expected.indexOf('\r\n\r\n') + 4));
+      const expected = transcriptClientBytes('S33')
+        .toString('latin1')
+        .replace('41121', String(server.port));
+      expect(proxy.requests[0]!.toString('latin1')).toBe(
+        expected.slice(0, expected.indexOf('\r\n\r\n') + 4),
+      );
       expect(server.connections[0]!.clientBytes()).toEqual(transcriptClientBytes('S33', 1));
     } finally {
       await proxy.stop();
@@ -337,10 +396,14 @@ describe('HTTP CONNECT proxy (§11)', () => {
     const server = await h.start();
     const proxy = await ConnectProxy.start();
     try {
-      const client = await TentacleClient.connect(opts(server, { proxy: { host: '127.0.0.1', port: proxy.port } }));
+      const client = await TentacleClient.connect(
+        opts(server, { proxy: { host: '127.0.0.1', port: proxy.port } }),
+      );
       await client.send(await file('noauth.txt', 'x'));
       await client.quit();
-      expect(proxy.requests[0]!.toString('latin1')).toBe(`CONNECT 127.0.0.1:${server.port} HTTP/1.0\r\n\r\n`);
+      expect(proxy.requests[0]!.toString('latin1')).toBe(
+        `CONNECT 127.0.0.1:${server.port} HTTP/1.0\r\n\r\n`,
+      );
       expect(await readFile(join(server.options.dir, 'noauth.txt'), 'utf8')).toBe('x');
     } finally {
       await proxy.stop();
@@ -351,10 +414,18 @@ describe('HTTP CONNECT proxy (§11)', () => {
     const server = await h.start();
     const proxy = await ConnectProxy.start({ user: 'agent', password: 'proxypw' });
     try {
-      const error = await failure(TentacleClient.connect(opts(server, { proxy: { host: '127.0.0.1', port: proxy.port, user: 'agent', password: 'bad' } })));
+      const error = await failure(
+        TentacleClient.connect(
+          opts(server, {
+            proxy: { host: '127.0.0.1', port: proxy.port, user: 'agent', password: 'bad' },
+          }),
+        ),
+      );
       expect(error.code).toBe('unauthorized');
       expect(error.message).toMatch(/407 Proxy Authentication Required/);
-      expect(proxy.requests[0]!.toString('latin1')).toContain('Proxy-Authorization: Basic YWdlbnQ6YmFk\r\n');
+      expect(proxy.requests[0]!.toString('latin1')).toContain(
+        'Proxy-Authorization: Basic YWdlbnQ6YmFk\r\n',
+      );
     } finally {
       await proxy.stop();
     }

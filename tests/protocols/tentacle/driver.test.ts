@@ -10,7 +10,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../../main/core/agent.ts';
 import { AgentError } from '../../../main/core/errors.ts';
 import { createTentacleModule } from '../../../main/core/protocols/tentacle/index.ts';
-import { Outbox, OUTBOX_JOURNAL, runOutboxes } from '../../../main/core/protocols/tentacle/outbox.ts';
+import {
+  Outbox,
+  OUTBOX_JOURNAL,
+  runOutboxes,
+} from '../../../main/core/protocols/tentacle/outbox.ts';
 import type { EnqueueRequest, QueueItem, QueueService } from '../../../main/core/queue/model.ts';
 import type { TargetDriver } from '../../../main/core/targets/driver.ts';
 import { harness, type Harness } from './fixtures.ts';
@@ -27,12 +31,22 @@ afterEach(async () => {
 afterAll(async () => h.cleanup());
 
 async function openAgent(name: string): Promise<Agent> {
-  const agent = await Agent.open({ dataDir: join(h.dir, name), modules: [createTentacleModule()], logToFile: false });
+  const agent = await Agent.open({
+    dataDir: join(h.dir, name),
+    modules: [createTentacleModule()],
+    logToFile: false,
+  });
   agents.push(agent);
   return agent;
 }
 
-function fileItem(id: string, target: string, path: string, fileName: string, size: number): QueueItem {
+function fileItem(
+  id: string,
+  target: string,
+  path: string,
+  fileName: string,
+  size: number,
+): QueueItem {
   return {
     id,
     target,
@@ -56,10 +70,29 @@ describe('TargetDriver', () => {
     const driver = agent.context.targets.driver('tentacle') as TargetDriver<unknown>;
     expect(driver.accepts).toEqual(['file']);
     expect(driver.window).toBe(1);
-    const record = { name: 't', kind: 'tentacle' as const, createdAt: '', paused: false, config: { host: 'h' } };
-    expect(() => driver.validate!(record, { payload: { kind: 'file', file: { fileName: 'bad:name', size: 1, sha256: '', path: '/x' } } })).toThrow(/cannot be sent/);
-    expect(() => driver.validate!(record, { payload: { kind: 'value', value: { valueId: 'v', value: 1, timestamp: 0 } } })).toThrow(/files only/);
-    driver.validate!(record, { payload: { kind: 'file', file: { fileName: 'agent.1732288000.data', size: 1, sha256: '', path: '/x' } } });
+    const record = {
+      name: 't',
+      kind: 'tentacle' as const,
+      createdAt: '',
+      paused: false,
+      config: { host: 'h' },
+    };
+    expect(() =>
+      driver.validate!(record, {
+        payload: { kind: 'file', file: { fileName: 'bad:name', size: 1, sha256: '', path: '/x' } },
+      }),
+    ).toThrow(/cannot be sent/);
+    expect(() =>
+      driver.validate!(record, {
+        payload: { kind: 'value', value: { valueId: 'v', value: 1, timestamp: 0 } },
+      }),
+    ).toThrow(/files only/);
+    driver.validate!(record, {
+      payload: {
+        kind: 'file',
+        file: { fileName: 'agent.1732288000.data', size: 1, sha256: '', path: '/x' },
+      },
+    });
   });
 
   it('a server killed mid-transfer fails the delivery as transient; the retry stores exactly one complete file', async () => {
@@ -81,8 +114,14 @@ describe('TargetDriver', () => {
     };
     const progress: number[] = [];
     const first = await driver
-      .deliver(target, fileItem('1', 'pandora', path, 'agent.1.data', data.length), { signal: new AbortController().signal, progress: (b) => progress.push(b) })
-      .then(() => undefined, (error: unknown) => error);
+      .deliver(target, fileItem('1', 'pandora', path, 'agent.1.data', data.length), {
+        signal: new AbortController().signal,
+        progress: (b) => progress.push(b),
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     expect(first).toBeInstanceOf(AgentError);
     expect((first as AgentError).transient).toBe(true);
     expect(progress.length).toBeGreaterThan(0);
@@ -91,35 +130,65 @@ describe('TargetDriver', () => {
 
     // While it is down: still transient (connection refused).
     const down = await driver
-      .deliver(target, fileItem('1', 'pandora', path, 'agent.1.data', data.length), { signal: new AbortController().signal, progress: () => undefined })
-      .then(() => undefined, (error: unknown) => error);
+      .deliver(target, fileItem('1', 'pandora', path, 'agent.1.data', data.length), {
+        signal: new AbortController().signal,
+        progress: () => undefined,
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     expect((down as AgentError).code).toBe('unreachable');
     expect((down as AgentError).transient).toBe(true);
 
     await server.listen(port);
     progress.length = 0;
-    await driver.deliver(target, fileItem('1', 'pandora', path, 'agent.1.data', data.length), { signal: new AbortController().signal, progress: (b) => progress.push(b) });
+    await driver.deliver(target, fileItem('1', 'pandora', path, 'agent.1.data', data.length), {
+      signal: new AbortController().signal,
+      progress: (b) => progress.push(b),
+    });
     expect(progress.at(-1)).toBe(data.length);
     expect(await readdir(server.options.dir)).toEqual(['agent.1.data']);
     expect(sha(await readFile(join(server.options.dir, 'agent.1.data')))).toBe(sha(data));
     expect(driver.status!(target).state).toBe('idle');
-    expect(await readdir(h.dir).then((names) => names.filter((n) => n.startsWith('.tentacle-ref-')))).toEqual([]);
+    expect(
+      await readdir(h.dir).then((names) => names.filter((n) => n.startsWith('.tentacle-ref-'))),
+    ).toEqual([]);
   }, 60_000);
 
   it('maps refusals to permanent failures: wrong password, file exists, certificate problems', async () => {
     const server = await h.start({ password: 's3cret' });
     await writeFile(join(server.options.dir, 'exists.data'), 'x');
     const agent = await openAgent('permanent');
-    await agent.api.addTentacleTarget({ name: 'bad', connection: { host: '127.0.0.1', port: server.port, allowPlainPassword: true }, password: 'wrong' });
-    await agent.api.addTentacleTarget({ name: 'good', connection: { host: '127.0.0.1', port: server.port, allowPlainPassword: true }, password: 's3cret' });
-    await agent.api.addTentacleTarget({ name: 'tls', connection: { host: '127.0.0.1', port: server.port, tls: true } });
+    await agent.api.addTentacleTarget({
+      name: 'bad',
+      connection: { host: '127.0.0.1', port: server.port, allowPlainPassword: true },
+      password: 'wrong',
+    });
+    await agent.api.addTentacleTarget({
+      name: 'good',
+      connection: { host: '127.0.0.1', port: server.port, allowPlainPassword: true },
+      password: 's3cret',
+    });
+    await agent.api.addTentacleTarget({
+      name: 'tls',
+      connection: { host: '127.0.0.1', port: server.port, tls: true },
+    });
     const path = join(h.dir, 'small.data');
     await writeFile(path, 'small');
     const driver = agent.context.targets.driver('tentacle');
     const attempt = async (target: string, fileName: string): Promise<AgentError> =>
       driver
-        .deliver(agent.context.targets.get(target), fileItem('x', target, path, fileName, 5), { signal: new AbortController().signal, progress: () => undefined })
-        .then(() => { throw new Error('expected a failure'); }, (error: unknown) => error as AgentError);
+        .deliver(agent.context.targets.get(target), fileItem('x', target, path, fileName, 5), {
+          signal: new AbortController().signal,
+          progress: () => undefined,
+        })
+        .then(
+          () => {
+            throw new Error('expected a failure');
+          },
+          (error: unknown) => error as AgentError,
+        );
     const wrong = await attempt('bad', 'a.data');
     expect([wrong.code, wrong.transient]).toEqual(['unauthorized', false]);
     const exists = await attempt('good', 'exists.data');
@@ -127,14 +196,21 @@ describe('TargetDriver', () => {
     const tls = await attempt('tls', 'a.data');
     expect(tls.transient).toBe(false);
     expect(driver.status!(agent.context.targets.get('bad')).state).toBe('failed');
-    expect((await agent.api.listTargets({})).find((t) => t.name === 'bad')?.status.lastError).toMatch(/password/);
+    expect(
+      (await agent.api.listTargets({})).find((t) => t.name === 'bad')?.status.lastError,
+    ).toMatch(/password/);
   });
 
   it('keeps secrets out of settings and in the SecretStore', async () => {
     const agent = await openAgent('secrets');
     const info = await agent.api.addTentacleTarget({
       name: 'sec',
-      connection: { host: 'pandora.example', tls: true, insecure: true, proxy: { host: 'proxy', port: 3128, user: 'agent' } },
+      connection: {
+        host: 'pandora.example',
+        tls: true,
+        insecure: true,
+        proxy: { host: 'proxy', port: 3128, user: 'agent' },
+      },
       password: 'pw-secret-1',
       proxyPassword: 'proxy-secret-2',
     });
@@ -143,7 +219,12 @@ describe('TargetDriver', () => {
     const settings = await readFile(join(h.dir, 'secrets', 'settings.json'), 'utf8');
     expect(settings).not.toMatch(/secret-/);
     expect(await agent.context.secrets.get('target/sec/password')).toBe('pw-secret-1');
-    const plain = await agent.call('addTentacleTarget', { name: 'plainpw', connection: { host: 'h' }, password: 'x' }).then(() => undefined, (e: unknown) => e as AgentError);
+    const plain = await agent
+      .call('addTentacleTarget', { name: 'plainpw', connection: { host: 'h' }, password: 'x' })
+      .then(
+        () => undefined,
+        (e: unknown) => e as AgentError,
+      );
     expect(plain?.field).toBe('password');
     const status = (await agent.api.listTargets({})).find((t) => t.name === 'sec')?.status;
     expect(status?.detail).toMatch(/NOT verified/);
@@ -159,7 +240,13 @@ class MemoryQueue implements QueueService {
     this.enqueued.push(request);
     if (request.kind !== 'file') throw new Error('files only here');
     return request.targets.map((target) => {
-      const item = fileItem(`item-${this.items.size + 1}`, target, request.filePath, request.fileName ?? '', 0);
+      const item = fileItem(
+        `item-${this.items.size + 1}`,
+        target,
+        request.filePath,
+        request.fileName ?? '',
+        0,
+      );
       item.state = 'queued';
       this.items.set(item.id, item);
       return item;
@@ -178,13 +265,20 @@ describe('outbox folder', () => {
     const queue = new MemoryQueue();
     agent.context.queue = queue;
     const dir = join(h.dir, `${name}-outbox`);
-    await agent.api.addTentacleTarget({ name: 'pandora', connection: { host: '127.0.0.1', port: server.port }, outbox: { dir, afterDelivery } });
+    await agent.api.addTentacleTarget({
+      name: 'pandora',
+      connection: { host: '127.0.0.1', port: server.port },
+      outbox: { dir, afterDelivery },
+    });
     /** Delivers every queued item through the real driver, as the scheduler would. */
     const deliverAll = async (): Promise<void> => {
       const driver = agent.context.targets.driver('tentacle');
       for (const item of queue.items.values()) {
         if (item.state !== 'queued') continue;
-        await driver.deliver(agent.context.targets.get(item.target), item, { signal: new AbortController().signal, progress: () => undefined });
+        await driver.deliver(agent.context.targets.get(item.target), item, {
+          signal: new AbortController().signal,
+          progress: () => undefined,
+        });
         item.state = 'delivered';
       }
     };
@@ -205,16 +299,26 @@ describe('outbox folder', () => {
     expect(queue.enqueued).toHaveLength(0);
     await appendFile(join(dir, 'growing.data'), ' part 2');
     await outbox.scan();
-    expect(queue.enqueued.map((r) => (r.kind === 'file' ? r.fileName : ''))).toEqual(['agent.1.data']);
+    expect(queue.enqueued.map((r) => (r.kind === 'file' ? r.fileName : ''))).toEqual([
+      'agent.1.data',
+    ]);
     await outbox.scan();
-    expect(queue.enqueued.map((r) => (r.kind === 'file' ? r.fileName : '')).sort()).toEqual(['agent.1.data', 'growing.data']);
+    expect(queue.enqueued.map((r) => (r.kind === 'file' ? r.fileName : '')).sort()).toEqual([
+      'agent.1.data',
+      'growing.data',
+    ]);
     expect(events).toContain('rejected:bad=name.data');
     await outbox.scan();
     expect(queue.enqueued).toHaveLength(2);
 
     await deliverAll();
     await outbox.scan();
-    expect((await readdir(dir)).sort()).toEqual(['.agent.2.data.tmp', OUTBOX_JOURNAL, 'bad=name.data', 'sent']);
+    expect((await readdir(dir)).sort()).toEqual([
+      '.agent.2.data.tmp',
+      OUTBOX_JOURNAL,
+      'bad=name.data',
+      'sent',
+    ]);
     expect((await readdir(join(dir, 'sent'))).sort()).toEqual(['agent.1.data', 'growing.data']);
     expect(await readFile(join(server.options.dir, 'growing.data'), 'utf8')).toBe('part 1 part 2');
     expect(events).toContain('delivered:agent.1.data');
@@ -246,7 +350,8 @@ describe('outbox folder', () => {
     await writeFile(join(dir, 'agent.9.data'), 'nine');
     const stop = new AbortController();
     const running = runOutboxes(agent.context, stop.signal, 20, 0);
-    for (let i = 0; i < 100 && queue.enqueued.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && queue.enqueued.length === 0; i++)
+      await new Promise((r) => setTimeout(r, 20));
     stop.abort();
     await running;
     expect(queue.enqueued).toHaveLength(1);

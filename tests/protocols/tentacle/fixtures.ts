@@ -69,7 +69,11 @@ export async function harness(prefix: string): Promise<Harness> {
     servers,
     async start(options = {}) {
       n += 1;
-      const server = await TentacleServer.start({ dir: join(dir, `in${n}`), tmpDir: dir, ...options });
+      const server = await TentacleServer.start({
+        dir: join(dir, `in${n}`),
+        tmpDir: dir,
+        ...options,
+      });
       servers.push(server);
       return server;
     },

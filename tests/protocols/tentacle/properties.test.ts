@@ -2,8 +2,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AgentError } from '../../../main/core/errors.ts';
-import { LineBuffer, MAX_LINE_BYTES, parseReply, passwordDigest, sendLine } from '../../../main/core/protocols/tentacle/codec.ts';
-import { assertFileName, FORBIDDEN_CHARACTERS, fileNameProblem } from '../../../main/core/protocols/tentacle/names.ts';
+import {
+  LineBuffer,
+  MAX_LINE_BYTES,
+  parseReply,
+  passwordDigest,
+  sendLine,
+} from '../../../main/core/protocols/tentacle/codec.ts';
+import {
+  assertFileName,
+  FORBIDDEN_CHARACTERS,
+  fileNameProblem,
+} from '../../../main/core/protocols/tentacle/names.ts';
 import { buildZip, unzipFirstMember, ZipError } from '../../../main/core/protocols/tentacle/zip.ts';
 
 describe('reply-line parser', () => {
@@ -21,22 +31,42 @@ describe('reply-line parser', () => {
     expect(parseReply('SEND OK')).toEqual({ type: 'ok', verb: 'SEND' });
     expect(parseReply('ZSEND OK')).toEqual({ type: 'ok', verb: 'ZSEND' });
     expect(parseReply('PASS OK')).toEqual({ type: 'ok', verb: 'PASS' });
-    expect(parseReply('SEND ERR (file already exists)')).toEqual({ type: 'err', verb: 'SEND', reason: 'file already exists' });
+    expect(parseReply('SEND ERR (file already exists)')).toEqual({
+      type: 'err',
+      verb: 'SEND',
+      reason: 'file already exists',
+    });
     expect(parseReply('ZSEND ERR')).toEqual({ type: 'err', verb: 'ZSEND', reason: '' });
-    expect(parseReply('RECV ERR (file has an invalid file name)')).toEqual({ type: 'err', verb: 'RECV', reason: 'file has an invalid file name' });
+    expect(parseReply('RECV ERR (file has an invalid file name)')).toEqual({
+      type: 'err',
+      verb: 'RECV',
+      reason: 'file has an invalid file name',
+    });
     expect(parseReply('ZRECV SIZE 266')).toEqual({ type: 'size', verb: 'ZRECV', size: 266 });
     expect(parseReply('QUIT')).toEqual({ type: 'quit' });
   });
 
   it('round-trips any size and rejects anything but digits', () => {
     fc.assert(
-      fc.property(fc.nat({ max: Number.MAX_SAFE_INTEGER }), fc.constantFrom('RECV', 'ZRECV'), (size, verb) => {
-        const reply = parseReply(`${verb} SIZE ${size}`);
-        if (size <= 999_999_999_999_999) expect(reply).toEqual({ type: 'size', verb, size });
-        else expect(reply.type).toBe('unknown');
-      }),
+      fc.property(
+        fc.nat({ max: Number.MAX_SAFE_INTEGER }),
+        fc.constantFrom('RECV', 'ZRECV'),
+        (size, verb) => {
+          const reply = parseReply(`${verb} SIZE ${size}`);
+          if (size <= 999_999_999_999_999) expect(reply).toEqual({ type: 'size', verb, size });
+          else expect(reply.type).toBe('unknown');
+        },
+      ),
     );
-    for (const bad of ['RECV SIZE -1', 'RECV SIZE 1e3', 'RECV SIZE ', 'RECV SIZE 12 ', 'recv size 3', 'SEND OK\r', ' SEND OK']) {
+    for (const bad of [
+      'RECV SIZE -1',
+      'RECV SIZE 1e3',
+      'RECV SIZE ',
+      'RECV SIZE 12 ',
+      'recv size 3',
+      'SEND OK\r',
+      ' SEND OK',
+    ]) {
       expect(parseReply(bad).type, bad).toBe('unknown');
     }
   });
@@ -51,7 +81,8 @@ describe('reply-line parser', () => {
         for (const chunk of chunks) {
           buffer.push(Buffer.from(chunk));
           try {
-            for (let line = buffer.nextLine(); line !== undefined; line = buffer.nextLine()) lines.push(line);
+            for (let line = buffer.nextLine(); line !== undefined; line = buffer.nextLine())
+              lines.push(line);
           } catch (error) {
             expect(error).toBeInstanceOf(RangeError);
             failed = true;
@@ -59,9 +90,13 @@ describe('reply-line parser', () => {
           }
         }
         if (failed) return;
-        const rebuilt = Buffer.concat([...lines.map((l) => Buffer.from(`${l}\n`, 'latin1')), buffer.take()]);
+        const rebuilt = Buffer.concat([
+          ...lines.map((l) => Buffer.from(`${l}\n`, 'latin1')),
+          buffer.take(),
+        ]);
         expect(rebuilt).toEqual(all);
-        for (const line of lines) expect(Buffer.byteLength(line, 'latin1') + 1).toBeLessThanOrEqual(MAX_LINE_BYTES);
+        for (const line of lines)
+          expect(Buffer.byteLength(line, 'latin1') + 1).toBeLessThanOrEqual(MAX_LINE_BYTES);
       }),
     );
   });
@@ -74,7 +109,9 @@ describe('reply-line parser', () => {
 });
 
 describe('file-name validator', () => {
-  const safeChar = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-'.split(''));
+  const safeChar = fc.constantFrom(
+    ...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-'.split(''),
+  );
 
   it('accepts the recommended names (§6)', () => {
     fc.assert(
@@ -85,12 +122,25 @@ describe('file-name validator', () => {
   });
 
   it('refuses any name containing a forbidden or control character', () => {
-    const bad = fc.constantFrom(...FORBIDDEN_CHARACTERS.split(''), '\n', '\r', '\0', '\t', '\x7f', '\x1b');
+    const bad = fc.constantFrom(
+      ...FORBIDDEN_CHARACTERS.split(''),
+      '\n',
+      '\r',
+      '\0',
+      '\t',
+      '\x7f',
+      '\x1b',
+    );
     fc.assert(
-      fc.property(fc.array(safeChar, { maxLength: 20 }), bad, fc.array(safeChar, { maxLength: 20 }), (pre, c, post) => {
-        const name = `${pre.join('')}${c}${post.join('')}`;
-        expect(() => assertFileName(name, 'fileName')).toThrow(AgentError);
-      }),
+      fc.property(
+        fc.array(safeChar, { maxLength: 20 }),
+        bad,
+        fc.array(safeChar, { maxLength: 20 }),
+        (pre, c, post) => {
+          const name = `${pre.join('')}${c}${post.join('')}`;
+          expect(() => assertFileName(name, 'fileName')).toThrow(AgentError);
+        },
+      ),
     );
   });
 
@@ -131,25 +181,38 @@ describe('zip reader', () => {
 
   it('never crashes on corrupted archives', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 1, maxLength: 2000 }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), (data, flips) => {
-        const zip = buildZip('member', Buffer.from(data));
-        for (const [at, value] of flips) zip[at % zip.length] = value;
-        try {
-          const out = unzipFirstMember(zip, 1_000_000);
-          expect(out.length).toBeLessThanOrEqual(1_000_000);
-        } catch (error) {
-          expect(error).toBeInstanceOf(ZipError);
-        }
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 2000 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        (data, flips) => {
+          const zip = buildZip('member', Buffer.from(data));
+          for (const [at, value] of flips) zip[at % zip.length] = value;
+          try {
+            const out = unzipFirstMember(zip, 1_000_000);
+            expect(out.length).toBeLessThanOrEqual(1_000_000);
+          } catch (error) {
+            expect(error).toBeInstanceOf(ZipError);
+          }
+        },
+      ),
       { numRuns: 1000 },
     );
   });
 
   it('round-trips what the writer produces', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 5000 }), fc.string({ minLength: 1, maxLength: 40 }), (data, name) => {
-        expect(unzipFirstMember(buildZip(name, Buffer.from(data)), 5000)).toEqual(Buffer.from(data));
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 5000 }),
+        fc.string({ minLength: 1, maxLength: 40 }),
+        (data, name) => {
+          expect(unzipFirstMember(buildZip(name, Buffer.from(data)), 5000)).toEqual(
+            Buffer.from(data),
+          );
+        },
+      ),
     );
   });
 

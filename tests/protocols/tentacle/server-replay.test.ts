@@ -12,7 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildZip } from '../../../main/core/protocols/tentacle/zip.ts';
 import type { TentacleServer } from '../../peers/tentacle-server.ts';
 import { harness, testPki, type Harness, type Pki } from './fixtures.ts';
-import { loadTranscripts, serverProfile, type Scenario, type WireSegment, type WireStream } from './transcripts.ts';
+import {
+  loadTranscripts,
+  serverProfile,
+  type Scenario,
+  type WireSegment,
+  type WireStream,
+} from './transcripts.ts';
 
 // Short enough for the timeout scenarios (P05, P11, P17, P19), long enough for a loaded CI machine.
 const IDLE_MS = 1500;
@@ -28,19 +34,32 @@ function plan(scenario: Scenario): Plan {
   const server = scenario.servers.at(-1);
   if (server === undefined) return { scenario, streams: [], skip: 'no server in this scenario' };
   const profile = serverProfile(server.command);
-  if (profile.unsupported !== undefined) return { scenario, streams: [], skip: profile.unsupported };
-  const streams = scenario.streams.filter((s) => s.serverPort === profile.port && s.segments.length > 0);
+  if (profile.unsupported !== undefined)
+    return { scenario, streams: [], skip: profile.unsupported };
+  const streams = scenario.streams.filter(
+    (s) => s.serverPort === profile.port && s.segments.length > 0,
+  );
   if (streams.length === 0) return { scenario, streams, skip: 'no application bytes to replay' };
   for (const stream of streams) {
-    if (stream.tls && !profile.tls) return { scenario, streams, skip: 'TLS client against a plain server: only a handshake' };
+    if (stream.tls && !profile.tls)
+      return { scenario, streams, skip: 'TLS client against a plain server: only a handshake' };
     if (stream.tls && (profile.requireClientCert || / -e /.test(` ${scenario.client} `))) {
-      return { scenario, streams, skip: 'client certificates: covered by tls.test.ts with our client' };
+      return {
+        scenario,
+        streams,
+        skip: 'client certificates: covered by tls.test.ts with our client',
+      };
     }
     let previous = '';
     for (const segment of stream.segments) {
       const text = segment.bytes?.toString('latin1') ?? '';
-      if (segment.from === 'client' && /^(LS|MV) /.test(text) && / -I( |$)/.test(server.command)) return { scenario, streams, skip: 'LS/MV (insecure mode) is not in the reference server' };
-      if (segment.from === 'client' && segment.bytes === undefined && previous.startsWith('ZSEND')) {
+      if (segment.from === 'client' && /^(LS|MV) /.test(text) && / -I( |$)/.test(server.command))
+        return { scenario, streams, skip: 'LS/MV (insecure mode) is not in the reference server' };
+      if (
+        segment.from === 'client' &&
+        segment.bytes === undefined &&
+        previous.startsWith('ZSEND')
+      ) {
         return { scenario, streams, skip: 'ZSEND archive only summarised in the transcript' };
       }
       if (segment.from === 'client') previous = text;
@@ -65,8 +84,10 @@ function seeds(scenario: Scenario, known: Map<string, Buffer>): Map<string, Buff
       }
       const name = /^Z?(?:SEND|RECV) <(.*)>/.exec(lastClient)?.[1];
       if (name === undefined) continue;
-      if (text.includes('already exists') && !out.has(name)) out.set(name, Buffer.from('existing content\n'));
-      if (/^Z?RECV SIZE/.test(text) && !sent.has(name)) out.set(name, known.get(name) ?? Buffer.alloc(Number(/SIZE (\d+)/.exec(text)![1]), 0x61));
+      if (text.includes('already exists') && !out.has(name))
+        out.set(name, Buffer.from('existing content\n'));
+      if (/^Z?RECV SIZE/.test(text) && !sent.has(name))
+        out.set(name, known.get(name) ?? Buffer.alloc(Number(/SIZE (\d+)/.exec(text)![1]), 0x61));
     }
   }
   return out;
@@ -80,7 +101,12 @@ function knownContents(): Map<string, Buffer> {
       for (let i = 0; i + 3 < stream.segments.length; i++) {
         const [ask, offer, ok, data] = stream.segments.slice(i, i + 4);
         const name = /^RECV <(.*)>\n$/.exec(ask?.bytes?.toString('latin1') ?? '')?.[1];
-        if (name !== undefined && offer?.bytes?.toString().startsWith('RECV SIZE') && ok?.from === 'client' && data?.bytes !== undefined) {
+        if (
+          name !== undefined &&
+          offer?.bytes?.toString().startsWith('RECV SIZE') &&
+          ok?.from === 'client' &&
+          data?.bytes !== undefined
+        ) {
           known.set(name, data.bytes);
         }
       }
@@ -163,14 +189,21 @@ function synthesize(segment: WireSegment): Buffer {
 async function open(server: TentacleServer, tls: boolean): Promise<Peer> {
   const socket = await new Promise<Socket>((resolve, reject) => {
     const s = tls
-      ? tlsConnect({ host: '127.0.0.1', port: server.port, rejectUnauthorized: false }, () => resolve(s))
+      ? tlsConnect({ host: '127.0.0.1', port: server.port, rejectUnauthorized: false }, () =>
+          resolve(s),
+        )
       : netConnect({ host: '127.0.0.1', port: server.port }, () => resolve(s));
     s.once('error', reject);
   });
   return new Peer(socket);
 }
 
-async function replay(server: TentacleServer, stream: WireStream, tls: boolean, seeded: Map<string, Buffer>): Promise<void> {
+async function replay(
+  server: TentacleServer,
+  stream: WireStream,
+  tls: boolean,
+  seeded: Map<string, Buffer>,
+): Promise<void> {
   const peer = await open(server, tls);
   const segments = stream.segments;
   let announced: { verb: string; size: number } | undefined;
@@ -207,7 +240,10 @@ async function replay(server: TentacleServer, stream: WireStream, tls: boolean, 
       continue;
     }
     const got = await peer.read(segment.size, 3000);
-    if (expected !== undefined) expect(got.toString('latin1'), `reply to ${JSON.stringify(lastClient)}`).toBe(expected.toString('latin1'));
+    if (expected !== undefined)
+      expect(got.toString('latin1'), `reply to ${JSON.stringify(lastClient)}`).toBe(
+        expected.toString('latin1'),
+      );
     else expect(got.subarray(0, segment.prefix!.length)).toEqual(segment.prefix);
   }
   if (stream.firstCloser === 'server' || quit) {
@@ -249,26 +285,33 @@ describe('reference Tentacle server replays the real server transcripts', () => 
       it.skip(`${name} (${p.skip})`, () => undefined);
       continue;
     }
-    it(name, async () => {
-      const profile = serverProfile(p.scenario.servers.at(-1)!.command);
-      const server = await h.start({
-        idleTimeoutMs: IDLE_MS,
-        overwrite: profile.overwrite,
-        ...(profile.password === undefined ? {} : { password: profile.password }),
-        ...(profile.maxSize === undefined ? {} : { maxSize: profile.maxSize }),
-        ...(profile.filters === undefined ? {} : { filters: profile.filters }),
-        ...(profile.tls ? { tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem } } : {}),
-      });
-      const seeded = seeds(p.scenario, known);
-      for (const [file, content] of seeded) {
-        const filter = profile.filters?.find((f) => f.pattern.test(file));
-        const dir = filter === undefined ? server.options.dir : join(server.options.dir, filter.dir);
-        await mkdir(dir, { recursive: true });
-        await writeFile(join(dir, file), content);
-      }
-      for (const stream of p.streams) await replay(server, stream, stream.tls, seeded);
-      await server.stop();
-    }, 20_000);
+    it(
+      name,
+      async () => {
+        const profile = serverProfile(p.scenario.servers.at(-1)!.command);
+        const server = await h.start({
+          idleTimeoutMs: IDLE_MS,
+          overwrite: profile.overwrite,
+          ...(profile.password === undefined ? {} : { password: profile.password }),
+          ...(profile.maxSize === undefined ? {} : { maxSize: profile.maxSize }),
+          ...(profile.filters === undefined ? {} : { filters: profile.filters }),
+          ...(profile.tls
+            ? { tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem } }
+            : {}),
+        });
+        const seeded = seeds(p.scenario, known);
+        for (const [file, content] of seeded) {
+          const filter = profile.filters?.find((f) => f.pattern.test(file));
+          const dir =
+            filter === undefined ? server.options.dir : join(server.options.dir, filter.dir);
+          await mkdir(dir, { recursive: true });
+          await writeFile(join(dir, file), content);
+        }
+        for (const stream of p.streams) await replay(server, stream, stream.tls, seeded);
+        await server.stop();
+      },
+      20_000,
+    );
   }
 });
 
@@ -295,12 +338,24 @@ describe('reference server ZSEND payload handling (P21, P35)', () => {
   it('stores the first member whatever its name, ignores CRCs, stores non-zips verbatim, refuses corrupt deflate', async () => {
     const text = Buffer.from('compressed payload line\n'.repeat(4));
     const first = Buffer.from('FIRST MEMBER\n');
-    const corrupt = Buffer.concat([storedZip('m', Buffer.alloc(0), 0).subarray(0, 8), Buffer.from([8, 0]), Buffer.alloc(20), Buffer.from([0xff, 0xff, 0xff, 0xff])]);
+    const corrupt = Buffer.concat([
+      storedZip('m', Buffer.alloc(0), 0).subarray(0, 8),
+      Buffer.from([8, 0]),
+      Buffer.alloc(20),
+      Buffer.from([0xff, 0xff, 0xff, 0xff]),
+    ]);
     corrupt.writeUInt16LE(0, 26);
     const cases: Array<[string, Buffer, Buffer | undefined]> = [
       ['zv-deflate.txt', buildZip('ignored-member-name', text), text],
       ['zv-stored.txt', storedZip('m', text, crc32(text)), text],
-      ['zv-two.txt', Buffer.concat([buildZip('first', first), buildZip('second', Buffer.from('SECOND MEMBER\n'))]), first],
+      [
+        'zv-two.txt',
+        Buffer.concat([
+          buildZip('first', first),
+          buildZip('second', Buffer.from('SECOND MEMBER\n')),
+        ]),
+        first,
+      ],
       ['zv-badcrc.txt', storedZip('m', text, crc32(text) ^ 0xff), text],
       ['zv-gzip.txt', gzipSync(text), gzipSync(text)],
       ['zv-zlib.txt', deflateSync(text), deflateSync(text)],
@@ -314,7 +369,9 @@ describe('reference server ZSEND payload handling (P21, P35)', () => {
       peer.socket.write(`ZSEND <${name}> SIZE ${payload.length}\n`);
       expect(await peer.readLine(2000)).toBe('ZSEND OK\n');
       peer.socket.write(payload);
-      expect(await peer.readLine(2000), name).toBe(stored === undefined ? 'ZSEND ERR\n' : 'ZSEND OK\n');
+      expect(await peer.readLine(2000), name).toBe(
+        stored === undefined ? 'ZSEND ERR\n' : 'ZSEND OK\n',
+      );
       const onDisk = await readFile(join(server.options.dir, name)).catch(() => undefined);
       expect(onDisk, name).toEqual(stored);
     }

@@ -69,11 +69,14 @@ function parseSegment(line: string): WireSegment | undefined {
   const summary = SUMMARY.exec(body);
   if (summary !== null) {
     const prefix = Buffer.from(summary[1]!, 'hex');
-    return prefix.length >= size ? { from, size, bytes: prefix.subarray(0, size) } : { from, size, prefix };
+    return prefix.length >= size
+      ? { from, size, bytes: prefix.subarray(0, size) }
+      : { from, size, prefix };
   }
   if (body.startsWith('"') && body.endsWith('"')) {
     const bytes = unescapeWire(body.slice(1, -1));
-    if (bytes.length !== size) throw new Error(`transcript segment '${body}' decodes to ${bytes.length} bytes, not ${size}`);
+    if (bytes.length !== size)
+      throw new Error(`transcript segment '${body}' decodes to ${bytes.length} bytes, not ${size}`);
     return { from, size, bytes };
   }
   throw new Error(`cannot read transcript segment: ${line}`);
@@ -115,11 +118,18 @@ export function loadTranscripts(path = TRANSCRIPTS_PATH): Scenario[] {
     if (client !== null) current.client = client[1]!;
     const tcp = /^TCP stream \d+: (\d+) -> (\d+)( \(TLS\))?$/.exec(line);
     if (tcp !== null) {
-      stream = { clientPort: Number(tcp[1]), serverPort: Number(tcp[2]), tls: tcp[3] !== undefined, segments: [], firstCloser: undefined };
+      stream = {
+        clientPort: Number(tcp[1]),
+        serverPort: Number(tcp[2]),
+        tls: tcp[3] !== undefined,
+        segments: [],
+        firstCloser: undefined,
+      };
       current.streams.push(stream);
     }
     const fin = /^TCP FIN\/RST: [\d.]+s (\d+)->(\d+)/.exec(line);
-    if (fin !== null && stream !== undefined) stream.firstCloser = Number(fin[1]) === stream.clientPort ? 'client' : 'server';
+    if (fin !== null && stream !== undefined)
+      stream.firstCloser = Number(fin[1]) === stream.clientPort ? 'client' : 'server';
   }
   return scenarios;
 }
@@ -159,7 +169,10 @@ export function serverProfile(command: string): ServerProfile {
       return { pattern: new RegExp(pattern!), dir: dir! };
     });
   }
-  if (words.includes('-q')) profile.unsupported = 'quiet mode (-q) auth bypass bug is deliberately not reproduced (§8, P28)';
-  if (words.includes('-b')) profile.unsupported = 'relay mode (-b/-g) is not part of the reference server';
+  if (words.includes('-q'))
+    profile.unsupported =
+      'quiet mode (-q) auth bypass bug is deliberately not reproduced (§8, P28)';
+  if (words.includes('-b'))
+    profile.unsupported = 'relay mode (-b/-g) is not part of the reference server';
   return profile;
 }

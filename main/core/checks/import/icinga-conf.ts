@@ -157,7 +157,12 @@ export function parseIcingaConf(
     if (t.kind === 'word' && t.text === 'object') {
       const type = next();
       const nameTok = next();
-      if (type?.kind !== 'word' || nameTok === undefined || (nameTok.kind !== 'string' && nameTok.kind !== 'word') || peek()?.text !== '{') {
+      if (
+        type?.kind !== 'word' ||
+        nameTok === undefined ||
+        (nameTok.kind !== 'string' && nameTok.kind !== 'word') ||
+        peek()?.text !== '{'
+      ) {
         skipStatement(t, 'object declaration not understood');
         continue;
       }
@@ -173,14 +178,36 @@ export function parseIcingaConf(
         if (key.text === ';') continue;
         const op = next();
         if (key.kind !== 'word' || op?.text !== '=') {
-          problems.push({ file, line: key.line, text: key.text, reason: `attribute of ${type.text} '${nameTok.text}' not understood` });
-          while (peek() !== undefined && peek()!.text !== ';' && peek()!.text !== '}' && peek()!.line === key.line) p++;
+          problems.push({
+            file,
+            line: key.line,
+            text: key.text,
+            reason: `attribute of ${type.text} '${nameTok.text}' not understood`,
+          });
+          while (
+            peek() !== undefined &&
+            peek()!.text !== ';' &&
+            peek()!.text !== '}' &&
+            peek()!.line === key.line
+          )
+            p++;
           continue;
         }
         const value = parseValue();
         if (value === undefined) {
-          problems.push({ file, line: key.line, text: key.text, reason: `value of ${key.text} not understood` });
-          while (peek() !== undefined && peek()!.text !== ';' && peek()!.text !== '}' && peek()!.line === key.line) p++;
+          problems.push({
+            file,
+            line: key.line,
+            text: key.text,
+            reason: `value of ${key.text} not understood`,
+          });
+          while (
+            peek() !== undefined &&
+            peek()!.text !== ';' &&
+            peek()!.text !== '}' &&
+            peek()!.line === key.line
+          )
+            p++;
           continue;
         }
         obj.attrs.set(key.text, { value, line: key.line });
@@ -191,20 +218,33 @@ export function parseIcingaConf(
         const c = constants.get(ref)?.value;
         if (typeof c === 'string') obj.name = c;
         else {
-          problems.push({ file, line: t.line, text: ref, reason: `object name refers to constant ${ref}, which is not defined` });
+          problems.push({
+            file,
+            line: t.line,
+            text: ref,
+            reason: `object name refers to constant ${ref}, which is not defined`,
+          });
           continue;
         }
       }
       objects.push(obj);
       continue;
     }
-    skipStatement(t, t.kind === 'word' && (t.text === 'include' || t.text === 'include_recursive') ? `${t.text} is not followed (only zones.conf and constants.conf are read)` : 'statement not understood');
+    skipStatement(
+      t,
+      t.kind === 'word' && (t.text === 'include' || t.text === 'include_recursive')
+        ? `${t.text} is not followed (only zones.conf and constants.conf are read)`
+        : 'statement not understood',
+    );
   }
   return { constants, objects, problems };
 }
 
 /** Resolves constant references (NodeName, ZoneName…) to plain values. */
-export function resolveValue(value: IcingaValue, constants: Map<string, { value: IcingaValue }>): IcingaValue {
+export function resolveValue(
+  value: IcingaValue,
+  constants: Map<string, { value: IcingaValue }>,
+): IcingaValue {
   if (Array.isArray(value)) return value.map((v) => resolveValue(v, constants));
   if (typeof value === 'object') return constants.get(value.ref)?.value ?? value;
   return value;

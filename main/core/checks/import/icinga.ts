@@ -7,7 +7,12 @@ import { normalizeFingerprint } from '../../identity/x509.ts';
 import { icingaTargetConfigSchema } from '../../protocols/icinga/config.ts';
 import { assertTargetName } from '../../targets/registry.ts';
 import type { ChecksService } from '../service.ts';
-import { parseIcingaConf, resolveValue, type IcingaObject, type IcingaValue } from './icinga-conf.ts';
+import {
+  parseIcingaConf,
+  resolveValue,
+  type IcingaObject,
+  type IcingaValue,
+} from './icinga-conf.ts';
 import { emptyReport, type ImportReport } from './report.ts';
 
 const DEFAULT_ICINGA_PORT = 5665;
@@ -46,23 +51,40 @@ function str(value: IcingaValue | undefined): string | undefined {
  * /var/lib/icinga2/certs) → an Icinga target with the same endpoint name,
  * zone, parent endpoint and certificates, so the master sees the same agent.
  */
-export async function importIcingaAgent(ctx: AgentContext, _service: ChecksService, request: IcingaImportRequest): Promise<ImportReport> {
+export async function importIcingaAgent(
+  ctx: AgentContext,
+  _service: ChecksService,
+  request: IcingaImportRequest,
+): Promise<ImportReport> {
   const zonesPath = join(request.dir, 'zones.conf');
   const constantsPath = join(request.dir, 'constants.conf');
   const zonesText = await readOptional(zonesPath);
   if (zonesText === undefined) {
-    throw new AgentError('not-found', `no zones.conf in ${request.dir}: give the Icinga configuration directory (e.g. /etc/icinga2)`, { field: 'dir' });
+    throw new AgentError(
+      'not-found',
+      `no zones.conf in ${request.dir}: give the Icinga configuration directory (e.g. /etc/icinga2)`,
+      { field: 'dir' },
+    );
   }
   const targetName = request.target ?? 'icinga';
   assertTargetName(targetName, 'target');
   const report = emptyReport(request.dir, request.dryRun);
   const constantsText = await readOptional(constantsPath);
-  const constants = constantsText === undefined ? undefined : parseIcingaConf(constantsText, constantsPath);
+  const constants =
+    constantsText === undefined ? undefined : parseIcingaConf(constantsText, constantsPath);
   if (constants !== undefined) {
     report.unmapped.push(...constants.problems);
-    for (const o of constants.objects) report.unmapped.push({ file: constantsPath, line: o.line, text: `object ${o.type} "${o.name}"`, reason: 'objects in constants.conf are not read' });
+    for (const o of constants.objects)
+      report.unmapped.push({
+        file: constantsPath,
+        line: o.line,
+        text: `object ${o.type} "${o.name}"`,
+        reason: 'objects in constants.conf are not read',
+      });
   } else {
-    report.notes.push(`no constants.conf in ${request.dir}: NodeName and ZoneName come from zones.conf alone`);
+    report.notes.push(
+      `no constants.conf in ${request.dir}: NodeName and ZoneName come from zones.conf alone`,
+    );
   }
   // Icinga's built-in default: ZoneName = NodeName.
   const seeded = new Map(constants?.constants);
@@ -73,34 +95,69 @@ export async function importIcingaAgent(ctx: AgentContext, _service: ChecksServi
   const known = zones.constants;
   const nodeName = str(known.get('NodeName')?.value);
   if (nodeName === undefined) {
-    throw new AgentError('invalid-request', `${constantsPath} does not define NodeName: cannot tell this agent's endpoint name`, { field: 'dir' });
+    throw new AgentError(
+      'invalid-request',
+      `${constantsPath} does not define NodeName: cannot tell this agent's endpoint name`,
+      { field: 'dir' },
+    );
   }
   const zoneName = str(known.get('ZoneName')?.value) ?? nodeName;
-  const byName = (type: string, name: string): IcingaObject | undefined => zones.objects.find((o) => o.type === type && o.name === name);
+  const byName = (type: string, name: string): IcingaObject | undefined =>
+    zones.objects.find((o) => o.type === type && o.name === name);
   const attr = (o: IcingaObject, key: string): IcingaValue | undefined => {
     const a = o.attrs.get(key);
     return a === undefined ? undefined : resolveValue(a.value, known);
   };
   const ownZone = byName('Zone', zoneName);
   if (ownZone === undefined) {
-    throw new AgentError('invalid-request', `${zonesPath} has no Zone "${zoneName}" (ZoneName): not an agent's zones.conf?`, { field: 'dir' });
+    throw new AgentError(
+      'invalid-request',
+      `${zonesPath} has no Zone "${zoneName}" (ZoneName): not an agent's zones.conf?`,
+      { field: 'dir' },
+    );
   }
   const parentName = str(attr(ownZone, 'parent'));
   if (parentName === undefined) {
-    throw new AgentError('invalid-request', `Zone "${zoneName}" in ${zonesPath} (line ${ownZone.line}) has no parent: there is no master to connect to`, { field: 'dir' });
+    throw new AgentError(
+      'invalid-request',
+      `Zone "${zoneName}" in ${zonesPath} (line ${ownZone.line}) has no parent: there is no master to connect to`,
+      { field: 'dir' },
+    );
   }
   const parentZone = byName('Zone', parentName);
-  const parentEndpoints = parentZone === undefined ? [] : ((attr(parentZone, 'endpoints') as IcingaValue[] | undefined) ?? []).map(str).filter((e): e is string => e !== undefined);
+  const parentEndpoints =
+    parentZone === undefined
+      ? []
+      : ((attr(parentZone, 'endpoints') as IcingaValue[] | undefined) ?? [])
+          .map(str)
+          .filter((e): e is string => e !== undefined);
   if (parentZone === undefined || parentEndpoints.length === 0) {
-    throw new AgentError('invalid-request', `${zonesPath}: the parent zone "${parentName}" is not defined with its endpoints`, { field: 'dir' });
+    throw new AgentError(
+      'invalid-request',
+      `${zonesPath}: the parent zone "${parentName}" is not defined with its endpoints`,
+      { field: 'dir' },
+    );
   }
-  const candidates = parentEndpoints.map((name) => byName('Endpoint', name)).filter((e): e is IcingaObject => e !== undefined);
+  const candidates = parentEndpoints
+    .map((name) => byName('Endpoint', name))
+    .filter((e): e is IcingaObject => e !== undefined);
   const master = candidates.find((e) => attr(e, 'host') !== undefined);
   if (master === undefined) {
-    throw new AgentError('invalid-request', `${zonesPath}: no endpoint of zone "${parentName}" has a host attribute: the agent never connected itself (master-connects mode), Outpost needs an address`, { field: 'dir' });
+    throw new AgentError(
+      'invalid-request',
+      `${zonesPath}: no endpoint of zone "${parentName}" has a host attribute: the agent never connected itself (master-connects mode), Outpost needs an address`,
+      { field: 'dir' },
+    );
   }
   for (const other of candidates) {
-    if (other !== master) report.unmapped.push({ file: zonesPath, line: other.line, text: `object Endpoint "${other.name}"`, reason: 'second endpoint of the parent zone (HA): Outpost connects to the first one; pair another target for the other' });
+    if (other !== master)
+      report.unmapped.push({
+        file: zonesPath,
+        line: other.line,
+        text: `object Endpoint "${other.name}"`,
+        reason:
+          'second endpoint of the parent zone (HA): Outpost connects to the first one; pair another target for the other',
+      });
   }
   const portValue = attr(master, 'port');
   const port = portValue === undefined ? DEFAULT_ICINGA_PORT : Number(str(portValue));
@@ -115,14 +172,26 @@ export async function importIcingaAgent(ctx: AgentContext, _service: ChecksServi
   for (const o of zones.objects) {
     if (mapped.has(o)) continue;
     if (o.type === 'Zone' && attr(o, 'global') === true) {
-      report.unmapped.push({ file: zonesPath, line: o.line, text: `object Zone "${o.name}"`, reason: 'global zone: config sync is not supported by Outpost (results only)' });
+      report.unmapped.push({
+        file: zonesPath,
+        line: o.line,
+        text: `object Zone "${o.name}"`,
+        reason: 'global zone: config sync is not supported by Outpost (results only)',
+      });
     } else if (!(o.type === 'Endpoint' && candidates.includes(o))) {
-      report.unmapped.push({ file: zonesPath, line: o.line, text: `object ${o.type} "${o.name}"`, reason: 'not needed to reach the parent zone' });
+      report.unmapped.push({
+        file: zonesPath,
+        line: o.line,
+        text: `object ${o.type} "${o.name}"`,
+        reason: 'not needed to reach the parent zone',
+      });
     }
   }
 
   // Certificates: node setup writes NodeName.crt/.key, ca.crt and trusted-parent.crt.
-  const certsDir = request.certsDir ?? ((await exists(join(request.dir, 'certs'))) ? join(request.dir, 'certs') : SYSTEM_CERTS_DIR);
+  const certsDir =
+    request.certsDir ??
+    ((await exists(join(request.dir, 'certs'))) ? join(request.dir, 'certs') : SYSTEM_CERTS_DIR);
   const certPem = await readOptional(join(certsDir, `${nodeName}.crt`));
   const keyPem = await readOptional(join(certsDir, `${nodeName}.key`));
   const caPem = await readOptional(join(certsDir, 'ca.crt'));
@@ -131,9 +200,14 @@ export async function importIcingaAgent(ctx: AgentContext, _service: ChecksServi
     [certPem, `${nodeName}.crt`],
     [keyPem, `${nodeName}.key`],
     [caPem, 'ca.crt'],
-  ].filter(([v]) => v === undefined).map(([, n]) => n!);
+  ]
+    .filter(([v]) => v === undefined)
+    .map(([, n]) => n!);
   if (missing.length > 0) {
-    report.unmapped.push({ file: certsDir, reason: `missing ${missing.join(', ')}: pair the target again (outpost pair icinga) to get a certificate` });
+    report.unmapped.push({
+      file: certsDir,
+      reason: `missing ${missing.join(', ')}: pair the target again (outpost pair icinga) to get a certificate`,
+    });
   }
   let parentFingerprint: string | undefined;
   let parentSubject: string | undefined;
@@ -142,18 +216,27 @@ export async function importIcingaAgent(ctx: AgentContext, _service: ChecksServi
     parentFingerprint = normalizeFingerprint(cert.fingerprint256);
     parentSubject = cert.subject;
   } else {
-    report.notes.push('no trusted-parent.crt: the master certificate will be checked against ca.crt only, not pinned');
+    report.notes.push(
+      'no trusted-parent.crt: the master certificate will be checked against ca.crt only, not pinned',
+    );
   }
   if (certPem !== undefined) {
     const cert = new X509Certificate(certPem);
     if (!cert.subject.split('\n').includes(`CN=${nodeName}`)) {
-      report.unmapped.push({ file: join(certsDir, `${nodeName}.crt`), reason: `certificate subject is '${cert.subject}', not CN=${nodeName}` });
+      report.unmapped.push({
+        file: join(certsDir, `${nodeName}.crt`),
+        reason: `certificate subject is '${cert.subject}', not CN=${nodeName}`,
+      });
     }
   }
 
   const existing = ctx.targets.find(targetName);
   if (existing !== undefined) {
-    throw new AgentError('conflict', `target '${targetName}' already exists: remove it or pass another target name`, { field: 'target' });
+    throw new AgentError(
+      'conflict',
+      `target '${targetName}' already exists: remove it or pass another target name`,
+      { field: 'target' },
+    );
   }
   report.target = { name: targetName, kind: 'icinga', config, created: false };
   const material = {
@@ -161,16 +244,28 @@ export async function importIcingaAgent(ctx: AgentContext, _service: ChecksServi
     ...(keyPem === undefined ? {} : { keyPem }),
     ...(caPem === undefined ? {} : { caPem }),
   };
-  report.certificates = Object.keys(material).map((k) => ({ certPem: `${nodeName}.crt`, keyPem: `${nodeName}.key (0600)`, caPem: 'ca.crt' })[k]!);
+  report.certificates = Object.keys(material).map(
+    (k) => ({ certPem: `${nodeName}.crt`, keyPem: `${nodeName}.key (0600)`, caPem: 'ca.crt' })[k]!,
+  );
   if (!request.dryRun) {
     ctx.targets.save(targetName, 'icinga', config);
     report.target.created = true;
     if (Object.keys(material).length > 0) await ctx.identity.saveCertificates(targetName, material);
     if (parentFingerprint !== undefined) {
-      await ctx.identity.setPin({ target: targetName, kind: 'tls-sha256', value: parentFingerprint, ...(parentSubject === undefined ? {} : { subject: parentSubject }) });
+      await ctx.identity.setPin({
+        target: targetName,
+        kind: 'tls-sha256',
+        value: parentFingerprint,
+        ...(parentSubject === undefined ? {} : { subject: parentSubject }),
+      });
     }
   }
-  if (parentFingerprint !== undefined) report.notes.push(`master certificate pinned from trusted-parent.crt: SHA-256 ${parentFingerprint}`);
-  report.notes.push(`checks feeding '${targetName}' report for host "${nodeName}" by default (override with --host/--service).`);
+  if (parentFingerprint !== undefined)
+    report.notes.push(
+      `master certificate pinned from trusted-parent.crt: SHA-256 ${parentFingerprint}`,
+    );
+  report.notes.push(
+    `checks feeding '${targetName}' report for host "${nodeName}" by default (override with --host/--service).`,
+  );
   return report;
 }

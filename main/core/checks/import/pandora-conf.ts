@@ -37,7 +37,12 @@ export function parsePandoraConf(text: string, file: string): PandoraConf {
     const value = (match?.[2] ?? '').trim();
     if (key === 'module_begin') {
       if (current !== undefined) {
-        problems.push({ file, line: current.line, text: 'module_begin', reason: 'module_begin without module_end before the next module_begin: block dropped' });
+        problems.push({
+          file,
+          line: current.line,
+          text: 'module_begin',
+          reason: 'module_begin without module_end before the next module_begin: block dropped',
+        });
       }
       current = { line, endLine: line, keys: new Map() };
       return;
@@ -58,11 +63,21 @@ export function parsePandoraConf(text: string, file: string): PandoraConf {
     }
     if (current !== undefined) {
       if (!key.startsWith('module_')) {
-        problems.push({ file, line, text: raw, reason: `'${key}' inside a module block (only module_* keys belong there)` });
+        problems.push({
+          file,
+          line,
+          text: raw,
+          reason: `'${key}' inside a module block (only module_* keys belong there)`,
+        });
         return;
       }
       if (current.keys.has(key) && key !== 'module_exec') {
-        problems.push({ file, line, text: raw, reason: `${key} repeated in the module block: the later value wins` });
+        problems.push({
+          file,
+          line,
+          text: raw,
+          reason: `${key} repeated in the module block: the later value wins`,
+        });
       }
       current.keys.set(key, { value, line });
       return;
@@ -74,7 +89,12 @@ export function parsePandoraConf(text: string, file: string): PandoraConf {
     global.set(key, { value, line });
   });
   if (current !== undefined) {
-    problems.push({ file, line: current.line, text: 'module_begin', reason: 'module_begin without module_end at the end of the file: block dropped' });
+    problems.push({
+      file,
+      line: current.line,
+      text: 'module_begin',
+      reason: 'module_begin without module_end at the end of the file: block dropped',
+    });
   }
   return { global, modules, problems };
 }
@@ -131,7 +151,9 @@ export function parseServerOpts(opts: string): TentacleClientFlags {
       case '-q':
         break;
       default:
-        flags.unsupported.push(value === undefined ? word : `${word} ${word === '-x' ? '***' : value}`);
+        flags.unsupported.push(
+          value === undefined ? word : `${word} ${word === '-x' ? '***' : value}`,
+        );
     }
   }
   return flags;

@@ -10,7 +10,16 @@ import { emptyReport, type ImportReport } from './report.ts';
 
 const DEFAULT_TENTACLE_PORT = 41121;
 /** Module types a module_exec value can be sent as (pandoraValueModuleSchema). */
-const PANDORA_VALUE_TYPES = ['generic_data', 'generic_proc', 'generic_data_string', 'generic_data_inc', 'generic_data_inc_abs', 'async_data', 'async_proc', 'async_string'] as const;
+const PANDORA_VALUE_TYPES = [
+  'generic_data',
+  'generic_proc',
+  'generic_data_string',
+  'generic_data_inc',
+  'generic_data_inc_abs',
+  'async_data',
+  'async_proc',
+  'async_string',
+] as const;
 /** pandora_agent.conf default `interval` (seconds). */
 const DEFAULT_AGENT_INTERVAL = 300;
 
@@ -44,7 +53,12 @@ const NOT_NEEDED: Record<string, string> = {
 };
 
 /** Module keys mapped to a built-in check instead of a command. */
-const BUILTIN_MODULE_KEYS = ['module_proc', 'module_freedisk_percentage', 'module_cpuusage', 'module_freepercentmemory'] as const;
+const BUILTIN_MODULE_KEYS = [
+  'module_proc',
+  'module_freedisk_percentage',
+  'module_cpuusage',
+  'module_freepercentmemory',
+] as const;
 
 export interface PandoraImportRequest {
   path?: string | undefined;
@@ -55,14 +69,22 @@ export interface PandoraImportRequest {
 }
 
 /** `pandora_agent.conf` → one Tentacle target and one check per module block, with a report. */
-export async function importPandoraAgent(ctx: AgentContext, service: ChecksService, request: PandoraImportRequest): Promise<ImportReport> {
+export async function importPandoraAgent(
+  ctx: AgentContext,
+  service: ChecksService,
+  request: PandoraImportRequest,
+): Promise<ImportReport> {
   const file = request.path ?? 'pandora_agent.conf';
   let text = request.content;
   if (text === undefined) {
     try {
       text = await readFile(request.path!, 'utf8');
     } catch (error) {
-      throw new AgentError('not-found', `cannot read ${request.path}: ${(error as Error).message}`, { field: 'path' });
+      throw new AgentError(
+        'not-found',
+        `cannot read ${request.path}: ${(error as Error).message}`,
+        { field: 'path' },
+      );
     }
   }
   const targetName = request.target ?? 'pandora';
@@ -79,43 +101,84 @@ export async function importPandoraAgent(ctx: AgentContext, service: ChecksServi
 
   const host = take('server_ip');
   if (host === undefined) {
-    throw new AgentError('invalid-request', `${file} has no server_ip: it does not say where the Pandora FMS server is`, { field: 'path' });
+    throw new AgentError(
+      'invalid-request',
+      `${file} has no server_ip: it does not say where the Pandora FMS server is`,
+      { field: 'path' },
+    );
   }
   const portText = take('server_port');
   let port = DEFAULT_TENTACLE_PORT;
   if (portText !== undefined) {
-    if (/^\d+$/.test(portText) && Number(portText) >= 1 && Number(portText) <= 65_535) port = Number(portText);
-    else report.unmapped.push({ file, line: g.get('server_port')!.line, text: `server_port ${portText}`, reason: 'not a port number: 41121 used' });
+    if (/^\d+$/.test(portText) && Number(portText) >= 1 && Number(portText) <= 65_535)
+      port = Number(portText);
+    else
+      report.unmapped.push({
+        file,
+        line: g.get('server_port')!.line,
+        text: `server_port ${portText}`,
+        reason: 'not a port number: 41121 used',
+      });
   }
   const transfer = take('transfer_mode');
   if (transfer !== undefined && transfer !== 'tentacle') {
-    report.unmapped.push({ file, line: g.get('transfer_mode')!.line, text: `transfer_mode ${transfer}`, reason: 'only tentacle is supported: the target uses Tentacle' });
+    report.unmapped.push({
+      file,
+      line: g.get('transfer_mode')!.line,
+      text: `transfer_mode ${transfer}`,
+      reason: 'only tentacle is supported: the target uses Tentacle',
+    });
   }
   const opts = parseServerOpts(take('server_opts') ?? '');
   for (const flag of opts.unsupported) {
-    report.unmapped.push({ file, line: g.get('server_opts')!.line, text: flag, reason: 'tentacle_client flag not carried over' });
+    report.unmapped.push({
+      file,
+      line: g.get('server_opts')!.line,
+      text: flag,
+      reason: 'tentacle_client flag not carried over',
+    });
   }
   const sslText = take('server_ssl');
   const tls = opts.tls || (sslText !== undefined && /^(1|yes|on|true)$/i.test(sslText));
   if (tls && opts.caPath === undefined) {
-    report.notes.push('server_ssl / -c: the Pandora agent does not verify the server; Outpost does (the server certificate is pinned at first connection, fingerprint shown).');
+    report.notes.push(
+      'server_ssl / -c: the Pandora agent does not verify the server; Outpost does (the server certificate is pinned at first connection, fingerprint shown).',
+    );
   }
   const password = take('server_pwd') ?? opts.password;
   const agentName = take('agent_name');
   if (agentName === undefined && g.has('agent_name_cmd')) {
     used.add('agent_name_cmd');
-    report.unmapped.push({ file, line: g.get('agent_name_cmd')!.line, text: `agent_name_cmd ${g.get('agent_name_cmd')!.value}`, reason: 'not run at import: checks use this agent\'s name; set --agent-name per target to change it' });
+    report.unmapped.push({
+      file,
+      line: g.get('agent_name_cmd')!.line,
+      text: `agent_name_cmd ${g.get('agent_name_cmd')!.value}`,
+      reason:
+        "not run at import: checks use this agent's name; set --agent-name per target to change it",
+    });
   }
   const intervalText = take('interval');
   let agentInterval = DEFAULT_AGENT_INTERVAL;
   if (intervalText !== undefined) {
-    if (/^\d+$/.test(intervalText) && Number(intervalText) > 0) agentInterval = Number(intervalText);
-    else report.unmapped.push({ file, line: g.get('interval')!.line, text: `interval ${intervalText}`, reason: 'not a positive number of seconds: 300 used' });
+    if (/^\d+$/.test(intervalText) && Number(intervalText) > 0)
+      agentInterval = Number(intervalText);
+    else
+      report.unmapped.push({
+        file,
+        line: g.get('interval')!.line,
+        text: `interval ${intervalText}`,
+        reason: 'not a positive number of seconds: 300 used',
+      });
   }
   for (const [key, { value, line }] of g) {
     if (used.has(key)) continue;
     const why = NOT_NEEDED[key];
-    report.unmapped.push({ file, line, text: `${key} ${key.endsWith('pwd') ? '***' : value}`, reason: why === undefined ? 'unknown or unsupported key' : `not used: ${why}` });
+    report.unmapped.push({
+      file,
+      line,
+      text: `${key} ${key.endsWith('pwd') ? '***' : value}`,
+      reason: why === undefined ? 'unknown or unsupported key' : `not used: ${why}`,
+    });
   }
 
   // The Tentacle target's config (contract/tentacle.ts connectionSchema); secrets go to the SecretStore.
@@ -127,22 +190,34 @@ export async function importPandoraAgent(ctx: AgentContext, service: ChecksServi
   if (opts.proxy !== undefined) {
     const proxy = /^(?:([^:@]+)(?::([^@]*))?@)?([^:@]+):(\d+)$/.exec(opts.proxy);
     if (proxy === null) {
-      report.unmapped.push({ file, line: g.get('server_opts')!.line, text: '-y …', reason: 'proxy is not [user:pass@]host:port: not carried over' });
+      report.unmapped.push({
+        file,
+        line: g.get('server_opts')!.line,
+        text: '-y …',
+        reason: 'proxy is not [user:pass@]host:port: not carried over',
+      });
     } else {
-      config.proxy = { host: proxy[3], port: Number(proxy[4]), ...(proxy[1] === undefined ? {} : { user: proxy[1] }) };
+      config.proxy = {
+        host: proxy[3],
+        port: Number(proxy[4]),
+        ...(proxy[1] === undefined ? {} : { user: proxy[1] }),
+      };
       proxyPassword = proxy[2];
     }
   }
   if (password !== undefined && !tls) {
     if (request.allowPlainPassword === true) {
       config.allowPlainPassword = true;
-      report.notes.push('server_pwd without TLS: the password digest travels in clear and can be replayed (tentacle.md §8), allowed as asked (--allow-plain-password).');
+      report.notes.push(
+        'server_pwd without TLS: the password digest travels in clear and can be replayed (tentacle.md §8), allowed as asked (--allow-plain-password).',
+      );
     } else {
       report.unmapped.push({
         file,
         line: g.get('server_pwd')?.line ?? g.get('server_opts')?.line,
         text: 'server_pwd ***',
-        reason: 'a password over plain TCP can be replayed by anyone on the path (tentacle.md §8): Outpost will refuse to send it until the target uses TLS (server_ssl 1) or you re-run the import with --allow-plain-password',
+        reason:
+          'a password over plain TCP can be replayed by anyone on the path (tentacle.md §8): Outpost will refuse to send it until the target uses TLS (server_ssl 1) or you re-run the import with --allow-plain-password',
       });
     }
   }
@@ -150,18 +225,27 @@ export async function importPandoraAgent(ctx: AgentContext, service: ChecksServi
   const existing = ctx.targets.find(targetName);
   report.target = { name: targetName, kind: 'tentacle', config, created: false };
   if (existing !== undefined && existing.kind !== 'tentacle') {
-    throw new AgentError('conflict', `target '${targetName}' is already a ${existing.kind} target: pass another --target name`, { field: 'target' });
+    throw new AgentError(
+      'conflict',
+      `target '${targetName}' is already a ${existing.kind} target: pass another --target name`,
+      { field: 'target' },
+    );
   }
   const secrets: Array<[string, string]> = [];
   if (password !== undefined) secrets.push([targetSecretName(targetName, 'password'), password]);
-  if (proxyPassword !== undefined && proxyPassword !== '') secrets.push([targetSecretName(targetName, 'proxy-password'), proxyPassword]);
+  if (proxyPassword !== undefined && proxyPassword !== '')
+    secrets.push([targetSecretName(targetName, 'proxy-password'), proxyPassword]);
   report.secrets = secrets.map(([name]) => name);
   if (!request.dryRun) {
     if (existing === undefined) {
       try {
         ctx.targets.save(targetName, 'tentacle', config);
       } catch (error) {
-        throw new AgentError('invalid-request', `the Tentacle target from ${file} is not valid: ${(error as Error).message}`, { field: 'path' });
+        throw new AgentError(
+          'invalid-request',
+          `the Tentacle target from ${file} is not valid: ${(error as Error).message}`,
+          { field: 'path' },
+        );
       }
       report.target.created = true;
     } else {
@@ -185,7 +269,9 @@ export async function importPandoraAgent(ctx: AgentContext, service: ChecksServi
     }
   }
   if (conf.modules.some((m) => m.keys.has('module_exec'))) {
-    report.notes.push('module_exec commands run through the shell, as the Pandora agent runs them; the first line they print is the module value, sent with the module type and thresholds of the file, and the server decides the state as before.');
+    report.notes.push(
+      'module_exec commands run through the shell, as the Pandora agent runs them; the first line they print is the module value, sent with the module type and thresholds of the file, and the server decides the state as before.',
+    );
   }
   return report;
 }
@@ -201,7 +287,12 @@ function moduleToCheck(
   const k = block.keys;
   const name = k.get('module_name')?.value;
   if (name === undefined || name === '') {
-    report.unmapped.push({ file, line: block.line, text: 'module_begin', reason: 'module without module_name: skipped' });
+    report.unmapped.push({
+      file,
+      line: block.line,
+      text: 'module_begin',
+      reason: 'module without module_name: skipped',
+    });
     return undefined;
   }
   const used = new Set(['module_name']);
@@ -225,24 +316,46 @@ function moduleToCheck(
           : builtinKey === 'module_cpuusage'
             ? { kind: 'cpu', options: { warn: '80', crit: '95' } }
             : { kind: 'memory', options: { warn: '80', crit: '90' } };
-    report.notes.push(`module '${name}' (line ${block.line}): ${builtinKey} became the built-in ${(def.builtin as { kind: string }).kind} check, with thresholds and perfdata`);
+    report.notes.push(
+      `module '${name}' (line ${block.line}): ${builtinKey} became the built-in ${(def.builtin as { kind: string }).kind} check, with thresholds and perfdata`,
+    );
   } else {
-    report.unmapped.push({ file, line: block.line, text: `module '${name}'`, reason: 'no module_exec (nor module_proc, module_freedisk_percentage, module_cpuusage, module_freepercentmemory): skipped' });
+    report.unmapped.push({
+      file,
+      line: block.line,
+      text: `module '${name}'`,
+      reason:
+        'no module_exec (nor module_proc, module_freedisk_percentage, module_cpuusage, module_freepercentmemory): skipped',
+    });
     return undefined;
   }
   const multiplier = k.get('module_interval');
   used.add('module_interval');
   let interval = agentInterval;
   if (multiplier !== undefined) {
-    if (/^\d+$/.test(multiplier.value) && Number(multiplier.value) > 0) interval = agentInterval * Number(multiplier.value);
-    else report.unmapped.push({ file, line: multiplier.line, text: `module_interval ${multiplier.value}`, reason: 'not a positive multiplier: the agent interval is used' });
+    if (/^\d+$/.test(multiplier.value) && Number(multiplier.value) > 0)
+      interval = agentInterval * Number(multiplier.value);
+    else
+      report.unmapped.push({
+        file,
+        line: multiplier.line,
+        text: `module_interval ${multiplier.value}`,
+        reason: 'not a positive multiplier: the agent interval is used',
+      });
   }
   def.interval = Math.min(interval, 7 * 86_400);
   const timeout = k.get('module_timeout');
   used.add('module_timeout');
   if (timeout !== undefined) {
-    if (/^\d+$/.test(timeout.value) && Number(timeout.value) > 0) def.timeout = Math.min(Number(timeout.value), 3600);
-    else report.unmapped.push({ file, line: timeout.line, text: `module_timeout ${timeout.value}`, reason: 'not a number of seconds: 10 used' });
+    if (/^\d+$/.test(timeout.value) && Number(timeout.value) > 0)
+      def.timeout = Math.min(Number(timeout.value), 3600);
+    else
+      report.unmapped.push({
+        file,
+        line: timeout.line,
+        text: `module_timeout ${timeout.value}`,
+        reason: 'not a number of seconds: 10 used',
+      });
   }
   used.add('module_type');
   const type = k.get('module_type');
@@ -251,7 +364,12 @@ function moduleToCheck(
     // module_exec prints the module's value: keep the type and thresholds the server already has (§3.5).
     const typeName = type?.value ?? 'generic_data';
     if (!(PANDORA_VALUE_TYPES as readonly string[]).includes(typeName)) {
-      report.unmapped.push({ file, line: type!.line, text: `module_type ${typeName}`, reason: `not a type Outpost sends as a value (${PANDORA_VALUE_TYPES.join(', ')}): module skipped` });
+      report.unmapped.push({
+        file,
+        line: type!.line,
+        text: `module_type ${typeName}`,
+        reason: `not a type Outpost sends as a value (${PANDORA_VALUE_TYPES.join(', ')}): module skipped`,
+      });
       return undefined;
     }
     const spec: Record<string, unknown> = { type: typeName };
@@ -272,7 +390,13 @@ function moduleToCheck(
       used.add(key);
       if (v === undefined || v.value === '') continue;
       if (/^-?\d+(\.\d+)?$/.test(v.value)) spec[field] = Number(v.value);
-      else report.unmapped.push({ file, line: v.line, text: `${key} ${v.value}`, reason: 'not a number: threshold left out' });
+      else
+        report.unmapped.push({
+          file,
+          line: v.line,
+          text: `${key} ${v.value}`,
+          reason: 'not a number: threshold left out',
+        });
     }
     for (const [key, field] of [
       ['module_warning_inverse', 'warningInverse'],
@@ -287,16 +411,28 @@ function moduleToCheck(
     // The built-in reports a generic_proc state module: under the old name it would clash with the
     // server's existing module of another type (§3.5), so it gets a name of its own.
     naming.moduleName = `${name} (Outpost)`;
-    report.notes.push(`module '${name}' (line ${block.line}): the built-in reports its state as module '${name} (Outpost)' (plus its perfdata modules); the old '${name}' module stops receiving data`);
+    report.notes.push(
+      `module '${name}' (line ${block.line}): the built-in reports its state as module '${name} (Outpost)' (plus its perfdata modules); the old '${name}' module stops receiving data`,
+    );
   }
   for (const [key, { value, line }] of k) {
     if (used.has(key)) continue;
-    report.unmapped.push({ file, line, text: `${key} ${value}`.trim(), reason: `not carried over (module '${name}')` });
+    report.unmapped.push({
+      file,
+      line,
+      text: `${key} ${value}`.trim(),
+      reason: `not carried over (module '${name}')`,
+    });
   }
   const parsed = checkDefinitionSchema.safeParse(def);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    report.unmapped.push({ file, line: block.line, text: `module '${name}'`, reason: `${issue?.path.join('.')}: ${issue?.message}` });
+    report.unmapped.push({
+      file,
+      line: block.line,
+      text: `module '${name}'`,
+      reason: `${issue?.path.join('.')}: ${issue?.message}`,
+    });
     return undefined;
   }
   return parsed.data;
@@ -304,6 +440,12 @@ function moduleToCheck(
 
 /** A Pandora module name as a check name (letters, digits, spaces, . _ -). */
 function checkName(moduleName: string): string {
-  const cleaned = moduleName.replace(/[^A-Za-z0-9._ -]+/g, '_').replace(/^[^A-Za-z0-9]+/, '').replace(/\s+$/, '').slice(0, 100);
-  return CHECK_NAME_PATTERN.test(cleaned) ? cleaned : `module_${cleaned.replace(/[^A-Za-z0-9]/g, '') || 'x'}`.slice(0, 100);
+  const cleaned = moduleName
+    .replace(/[^A-Za-z0-9._ -]+/g, '_')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .replace(/\s+$/, '')
+    .slice(0, 100);
+  return CHECK_NAME_PATTERN.test(cleaned)
+    ? cleaned
+    : `module_${cleaned.replace(/[^A-Za-z0-9]/g, '') || 'x'}`.slice(0, 100);
 }

@@ -30,41 +30,82 @@ export interface NodeActionEnv {
 }
 
 function asObject(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
 }
 
 /** `[COMMAND] [token] [N] {"content":[{"command","timeout","continue_on_error","metadata"}]}` (§8). */
-export async function runCommandAction(env: NodeActionEnv, token: string, data: unknown): Promise<void> {
+export async function runCommandAction(
+  env: NodeActionEnv,
+  token: string,
+  data: unknown,
+): Promise<void> {
   const content = asObject(data).content;
   const commands = (Array.isArray(content) ? content : [content]).map(asObject);
-  env.history.record({ code: CODE.BEGIN, token, data: { message: 'commands processing has started', request_content: commands } });
+  env.history.record({
+    code: CODE.BEGIN,
+    token,
+    data: { message: 'commands processing has started', request_content: commands },
+  });
   let allOk = true;
   for (const entry of commands) {
     const commandLine = typeof entry.command === 'string' ? entry.command : '';
-    const requested = typeof entry.timeout === 'number' ? entry.timeout : Number(entry.timeout ?? NaN);
+    const requested =
+      typeof entry.timeout === 'number' ? entry.timeout : Number(entry.timeout ?? NaN);
     let limits: { timeoutMs: number; maxOutputBytes: number };
     let argv: string[];
     try {
       if (commandLine.trim() === '') throw new AgentError('invalid-request', 'command is empty');
-      limits = authorizeCommand(env.commandPolicy, commandLine, Number.isFinite(requested) ? requested : undefined, env.who);
+      limits = authorizeCommand(
+        env.commandPolicy,
+        commandLine,
+        Number.isFinite(requested) ? requested : undefined,
+        env.who,
+      );
       argv = env.commandPolicy.allowShell ? [commandLine] : splitCommandLine(commandLine);
     } catch (error) {
       const message = (error as Error).message;
-      env.log.warn('gorgone COMMAND refused', { who: env.who, command: commandLine, reason: message });
-      env.history.record({ code: CODE.FINISH_KO, token, data: { message, command: commandLine, error: 'refused' } });
+      env.log.warn('gorgone COMMAND refused', {
+        who: env.who,
+        command: commandLine,
+        reason: message,
+      });
+      env.history.record({
+        code: CODE.FINISH_KO,
+        token,
+        data: { message, command: commandLine, error: 'refused' },
+      });
       return;
     }
-    env.history.record({ code: CODE.BEGIN, token, data: { message: 'command has started', command: commandLine, metadata: entry.metadata } });
+    env.history.record({
+      code: CODE.BEGIN,
+      token,
+      data: { message: 'command has started', command: commandLine, metadata: entry.metadata },
+    });
     const run = await runCommand({ argv, shell: env.commandPolicy.allowShell, ...limits });
     const ok = run.exitCode === 0 && !run.timedOut && run.spawnError === undefined;
-    env.log.info('gorgone COMMAND ran', { who: env.who, command: commandLine, exitCode: run.exitCode, timedOut: run.timedOut });
+    env.log.info('gorgone COMMAND ran', {
+      who: env.who,
+      command: commandLine,
+      exitCode: run.exitCode,
+      timedOut: run.timedOut,
+    });
     env.history.record({
       code: CODE.COMMAND_RESULT,
       token,
       data: {
-        message: ok ? 'command has finished successfully' : run.timedOut ? 'command has timed out' : 'command has finished with an error',
+        message: ok
+          ? 'command has finished successfully'
+          : run.timedOut
+            ? 'command has timed out'
+            : 'command has finished with an error',
         command: commandLine,
-        result: { exit_code: run.exitCode ?? -1, stdout: run.stdout + run.stderr, ...(run.truncated ? { truncated: true } : {}) },
+        result: {
+          exit_code: run.exitCode ?? -1,
+          stdout: run.stdout + run.stderr,
+          ...(run.truncated ? { truncated: true } : {}),
+        },
         metrics: { start: run.startedAt, end: run.endedAt, duration: run.endedAt - run.startedAt },
         metadata: entry.metadata,
         ...(run.spawnError === undefined ? {} : { error: run.spawnError }),
@@ -78,7 +119,11 @@ export async function runCommandAction(env: NodeActionEnv, token: string, data: 
   env.history.record({
     code: allOk ? CODE.FINISH_OK : CODE.FINISH_KO,
     token,
-    data: { message: allOk ? 'commands processing has finished successfully' : 'commands processing has finished with errors' },
+    data: {
+      message: allOk
+        ? 'commands processing has finished successfully'
+        : 'commands processing has finished with errors',
+    },
   });
 }
 
@@ -92,18 +137,28 @@ export function resolveCopyDestination(policy: ProcessCopyPolicy, requested: str
     throw new AgentError('refused', 'file deployment (PROCESSCOPY) is disabled on this agent');
   }
   if (requested === '' || requested.includes('\0')) {
-    throw new AgentError('invalid-request', 'PROCESSCOPY destination is empty or invalid', { field: 'destination' });
+    throw new AgentError('invalid-request', 'PROCESSCOPY destination is empty or invalid', {
+      field: 'destination',
+    });
   }
   if (requested.split(/[\\/]/).includes('..')) {
-    throw new AgentError('refused', `PROCESSCOPY destination '${requested}' contains '..': path traversal refused`, { field: 'destination' });
+    throw new AgentError(
+      'refused',
+      `PROCESSCOPY destination '${requested}' contains '..': path traversal refused`,
+      { field: 'destination' },
+    );
   }
   const root = resolve(policy.destination);
   const target = isAbsolute(requested) ? resolve(requested) : resolve(root, requested);
   const rel = relative(root, target);
   if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) {
-    throw new AgentError('refused', `PROCESSCOPY destination '${requested}' is outside the allowed folder ${root}`, {
-      field: 'destination',
-    });
+    throw new AgentError(
+      'refused',
+      `PROCESSCOPY destination '${requested}' is outside the allowed folder ${root}`,
+      {
+        field: 'destination',
+      },
+    );
   }
   return target;
 }
@@ -139,15 +194,25 @@ export class ProcessCopyReceiver {
     }
   }
 
-  async #handle(env: NodeActionEnv, token: string, content: Record<string, unknown>): Promise<void> {
+  async #handle(
+    env: NodeActionEnv,
+    token: string,
+    content: Record<string, unknown>,
+  ): Promise<void> {
     if (content.type !== undefined && content.type !== 'regular') {
-      throw new AgentError('refused', `PROCESSCOPY type '${String(content.type)}' is not supported by this agent (regular files only)`);
+      throw new AgentError(
+        'refused',
+        `PROCESSCOPY type '${String(content.type)}' is not supported by this agent (regular files only)`,
+      );
     }
     const destination = typeof content.destination === 'string' ? content.destination : '';
     const path = resolveCopyDestination(env.processcopy, destination);
     let copy = this.#copies.get(token);
     if (copy !== undefined && copy.path !== path) {
-      throw new AgentError('invalid-request', 'PROCESSCOPY destination changed in the middle of a transfer');
+      throw new AgentError(
+        'invalid-request',
+        'PROCESSCOPY destination changed in the middle of a transfer',
+      );
     }
     if (copy === undefined) {
       await mkdir(dirname(path), { recursive: true });
@@ -173,19 +238,41 @@ export class ProcessCopyReceiver {
       const expected = typeof content.md5 === 'string' ? content.md5.toLowerCase() : '';
       if (actual !== expected) {
         await rm(copy.part, { force: true });
-        throw new AgentError('refused', `PROCESSCOPY md5 mismatch for ${destination}: expected ${expected || '(none)'}, got ${actual}`);
+        throw new AgentError(
+          'refused',
+          `PROCESSCOPY md5 mismatch for ${destination}: expected ${expected || '(none)'}, got ${actual}`,
+        );
       }
       await rename(copy.part, copy.path);
-      env.log.info('gorgone PROCESSCOPY wrote a file', { who: env.who, path: copy.path, bytes: copy.bytes });
-      env.history.record({ code: CODE.FINISH_OK, token, data: { message: 'process copy finished successfully', destination: copy.path, size: copy.bytes } });
+      env.log.info('gorgone PROCESSCOPY wrote a file', {
+        who: env.who,
+        path: copy.path,
+        bytes: copy.bytes,
+      });
+      env.history.record({
+        code: CODE.FINISH_OK,
+        token,
+        data: {
+          message: 'process copy finished successfully',
+          destination: copy.path,
+          size: copy.bytes,
+        },
+      });
       return;
     }
-    env.history.record({ code: CODE.PROCESSCOPY_INPROGRESS, token, data: { message: 'process copy inprogress' } });
+    env.history.record({
+      code: CODE.PROCESSCOPY_INPROGRESS,
+      token,
+      data: { message: 'process copy inprogress' },
+    });
   }
 }
 
 /** §8: module events a non-gorgone node does not know → a code-1 row with the token. */
 export function recordUnknownAction(env: NodeActionEnv, token: string, action: string): void {
-  env.history.record({ code: CODE.FINISH_KO, token, data: { error: 'unknown_action', message: `action '${action}' is unknown` } });
+  env.history.record({
+    code: CODE.FINISH_KO,
+    token,
+    data: { error: 'unknown_action', message: `action '${action}' is unknown` },
+  });
 }
-

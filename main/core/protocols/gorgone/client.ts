@@ -27,20 +27,32 @@ import { GorgoneController } from './controller.ts';
 import { historyStore } from './history.ts';
 import { GorgoneListener } from './listener.ts';
 import { PullNode } from './pull-node.ts';
-import { HANDSHAKE_STEP_TIMEOUT_MS, GorgoneSession, type ClientKey, type ServerTrust } from './session.ts';
+import {
+  HANDSHAKE_STEP_TIMEOUT_MS,
+  GorgoneSession,
+  type ClientKey,
+  type ServerTrust,
+} from './session.ts';
 
 export async function agentClientKey(ctx: AgentContext): Promise<ClientKey> {
   const info = await ctx.identity.agentKey();
-  return { privateKeyPem: await ctx.identity.agentPrivateKeyPem(), publicKeyPem: info.publicKeyPem };
+  return {
+    privateKeyPem: await ctx.identity.agentPrivateKeyPem(),
+    publicKeyPem: info.publicKeyPem,
+  };
 }
 
 /** The pinned server key of a target: a changed key is refused by the session (§4 step 1, §7 `first`). */
 async function pinnedTrust(ctx: AgentContext, name: string): Promise<ServerTrust> {
   const pin = await ctx.identity.pin(name);
   if (pin === undefined || pin.kind !== 'jwk-thumbprint') {
-    throw new AgentError('untrusted-peer', `no pinned server key for Gorgone target '${name}': pair it again`, {
-      field: 'name',
-    });
+    throw new AgentError(
+      'untrusted-peer',
+      `no pinned server key for Gorgone target '${name}': pair it again`,
+      {
+        field: 'name',
+      },
+    );
   }
   return { thumbprint: pin.value };
 }
@@ -48,7 +60,11 @@ async function pinnedTrust(ctx: AgentContext, name: string): Promise<ServerTrust
 function gorgoneTarget(ctx: AgentContext, name: string): TargetRecord<GorgoneTargetConfig> {
   const record = ctx.targets.get(name, 'name');
   if (record.kind !== 'gorgone') {
-    throw new AgentError('invalid-request', `target '${name}' is a ${record.kind} target, not gorgone`, { field: 'name' });
+    throw new AgentError(
+      'invalid-request',
+      `target '${name}' is a ${record.kind} target, not gorgone`,
+      { field: 'name' },
+    );
   }
   return { ...record, config: gorgoneTargetConfigSchema.parse(record.config) };
 }
@@ -67,7 +83,8 @@ export async function fetchServerKey(
     await dealer.send(GETPUBKEY);
     const [frame] = await dealer.receive();
     const server = parsePubkey(frame?.toString('latin1') ?? '');
-    if (server === undefined) throw new AgentError('protocol', `${endpoint} did not answer [GETPUBKEY] with an RSA key`);
+    if (server === undefined)
+      throw new AgentError('protocol', `${endpoint} did not answer [GETPUBKEY] with an RSA key`);
     assertKeyStrength(server.key, `the server key of ${endpoint}`);
     const pin = request.name === undefined ? undefined : await ctx.identity.pin(request.name);
     return {
@@ -78,9 +95,13 @@ export async function fetchServerKey(
     };
   } catch (error) {
     if (error instanceof AgentError) throw error;
-    throw new AgentError('unreachable', `no [PUBKEY] answer from ${endpoint} within ${timeoutMs} ms: is gorgoned listening there?`, {
-      cause: error,
-    });
+    throw new AgentError(
+      'unreachable',
+      `no [PUBKEY] answer from ${endpoint} within ${timeoutMs} ms: is gorgoned listening there?`,
+      {
+        cause: error,
+      },
+    );
   } finally {
     clearTimeout(timer);
     dealer.close();
@@ -99,20 +120,31 @@ export interface PairRequest {
 }
 
 /** Handshake with the expected server key, pin it, REGISTERNODES, save the target (§4, §8 step 1). */
-export async function pairGorgone(ctx: AgentContext, request: PairRequest): Promise<GorgonePairResult> {
+export async function pairGorgone(
+  ctx: AgentContext,
+  request: PairRequest,
+): Promise<GorgonePairResult> {
   let expected = request.trustThumbprint;
   if (request.serverPublicKeyPem !== undefined) {
     const key = parsePublicKey(request.serverPublicKeyPem);
     assertKeyStrength(key, 'the given server public key');
     const fromFile = jwkThumbprint(key);
     if (expected !== undefined && expected !== fromFile) {
-      throw new AgentError('invalid-request', `--trust-thumbprint ${expected} does not match the server key file (${fromFile})`, {
-        field: 'trustThumbprint',
-      });
+      throw new AgentError(
+        'invalid-request',
+        `--trust-thumbprint ${expected} does not match the server key file (${fromFile})`,
+        {
+          field: 'trustThumbprint',
+        },
+      );
     }
     expected = fromFile;
   }
-  const config = gorgoneTargetConfigSchema.parse({ host: request.host, port: request.port, nodeId: request.nodeId });
+  const config = gorgoneTargetConfigSchema.parse({
+    host: request.host,
+    port: request.port,
+    nodeId: request.nodeId,
+  });
   const endpoint = endpointOf(config);
   const session = await GorgoneSession.open({
     endpoint,
@@ -123,7 +155,9 @@ export async function pairGorgone(ctx: AgentContext, request: PairRequest): Prom
     log: ctx.log.child('gorgone'),
   });
   try {
-    await session.request('REGISTERNODES', { nodes: [{ id: config.nodeId, identity: session.identity, type: 'pull' }] });
+    await session.request('REGISTERNODES', {
+      nodes: [{ id: config.nodeId, identity: session.identity, type: 'pull' }],
+    });
   } finally {
     session.close();
   }
@@ -140,10 +174,15 @@ export async function pairGorgone(ctx: AgentContext, request: PairRequest): Prom
         draft.command.enabled = true;
         draft.command.allow = [...new Set([...draft.command.allow, ...request.allowCommands])];
       }
-      if (request.allowCopyDir !== undefined) draft.processcopy = { enabled: true, destination: request.allowCopyDir };
+      if (request.allowCopyDir !== undefined)
+        draft.processcopy = { enabled: true, destination: request.allowCopyDir };
     });
   }
-  ctx.log.info('gorgone target paired', { name: request.name, server: endpoint, serverThumbprint: session.serverThumbprint });
+  ctx.log.info('gorgone target paired', {
+    name: request.name,
+    server: endpoint,
+    serverThumbprint: session.serverThumbprint,
+  });
   return {
     name: request.name,
     server: endpoint,
@@ -220,10 +259,14 @@ export class GorgoneRuntime {
       );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, RECONCILE_INTERVAL_MS);
-        signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        }, { once: true });
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
       });
     }
     await Promise.all([...this.#nodes.values()].map(({ node }) => node.stop()));
@@ -258,12 +301,18 @@ export class GorgoneRuntime {
         log: ctx.log.child('gorgone'),
         hostname: hostname(),
         onState: (state, detail) =>
-          ctx.events.emit('gorgone.state', { name, state, ...(detail === undefined ? {} : { detail }) }),
+          ctx.events.emit('gorgone.state', {
+            name,
+            state,
+            ...(detail === undefined ? {} : { detail }),
+          }),
       });
       node.start();
       this.#nodes.set(name, { key: JSON.stringify(target.config) + envKey, node });
     }
-    const listenerKey = settings.listener.enabled ? JSON.stringify({ l: settings.listener, envKey }) : '';
+    const listenerKey = settings.listener.enabled
+      ? JSON.stringify({ l: settings.listener, envKey })
+      : '';
     if (this.#listener !== undefined && this.#listener.key !== listenerKey) {
       await this.#listener.listener.close();
       this.#listener = undefined;

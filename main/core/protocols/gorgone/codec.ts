@@ -69,7 +69,12 @@ export function parseMessage(line: string): GorgoneMessage | undefined {
 }
 
 /** `[ACTION] [TOKEN] [TARGET] DATA`; DATA must be one line (§3). */
-export function formatRequest(action: string, token: string, target: string, data: unknown = {}): string {
+export function formatRequest(
+  action: string,
+  token: string,
+  target: string,
+  data: unknown = {},
+): string {
   assertField(action, /^[A-Za-z_-]+$/, 'action');
   assertField(token, /^[^\]\n]*$/, 'token');
   assertField(target, /^[^\]\n]*$/, 'target');
@@ -117,7 +122,8 @@ export function decodeBase64Strict(text: string): Buffer | undefined {
 // ---- AES-CBC channel (§4 step 4) --------------------------------------------
 
 function aesCipherName(key: Buffer): string {
-  if (key.length === 16 || key.length === 24 || key.length === 32) return `aes-${key.length * 8}-cbc`;
+  if (key.length === 16 || key.length === 24 || key.length === 32)
+    return `aes-${key.length * 8}-cbc`;
   throw new AgentError('protocol', `session key must be 16, 24 or 32 bytes (got ${key.length})`);
 }
 
@@ -140,7 +146,10 @@ export function encryptFrame(keys: Pick<SessionKeys, 'key' | 'iv'>, line: string
 }
 
 /** Decrypts one frame; undefined when it is not base64, not a whole block, or the padding is wrong. */
-export function decryptFrame(keys: Pick<SessionKeys, 'key' | 'iv'>, frame: string): string | undefined {
+export function decryptFrame(
+  keys: Pick<SessionKeys, 'key' | 'iv'>,
+  frame: string,
+): string | undefined {
   const bytes = decodeBase64Strict(frame);
   if (bytes === undefined || bytes.length === 0 || bytes.length % 16 !== 0) return undefined;
   try {
@@ -190,7 +199,10 @@ export function rsaDecryptor(privateKeyPem: string, engine?: 'node' | 'forge'): 
         try {
           // With implicit rejection a bad padding yields random bytes, not an error:
           // callers check the plaintext's shape ("HELO", `[KEY] {…}`) either way.
-          return privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_PADDING }, ciphertext);
+          return privateDecrypt(
+            { key: privateKey, padding: constants.RSA_PKCS1_PADDING },
+            ciphertext,
+          );
         } catch {
           return undefined;
         }
@@ -204,7 +216,10 @@ export function rsaDecryptor(privateKeyPem: string, engine?: 'node' | 'forge'): 
     decrypt(ciphertext) {
       if (ciphertext.length !== size) return undefined;
       try {
-        return Buffer.from(key.decrypt(ciphertext.toString('binary'), 'RSAES-PKCS1-V1_5'), 'binary');
+        return Buffer.from(
+          key.decrypt(ciphertext.toString('binary'), 'RSAES-PKCS1-V1_5'),
+          'binary',
+        );
       } catch {
         return undefined;
       }
@@ -215,7 +230,12 @@ export function rsaDecryptor(privateKeyPem: string, engine?: 'node' | 'forge'): 
 function nodeDecryptsPkcs1(privateKey: KeyObject): boolean {
   try {
     const probe = rsaEncrypt(createPublicKey(privateKey), 'probe');
-    return privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_PADDING }, probe).toString() === 'probe';
+    return (
+      privateDecrypt(
+        { key: privateKey, padding: constants.RSA_PKCS1_PADDING },
+        probe,
+      ).toString() === 'probe'
+    );
   } catch {
     return false;
   }
@@ -243,7 +263,9 @@ export function formatPubkey(publicKeyPem: string): string {
 }
 
 /** `[PUBKEY] [b64(pem)]` → the server key (its PEM may be the mislabelled SPKI, §4 step 1). */
-export function parsePubkey(line: string): { pem: string; key: KeyObject; thumbprint: string } | undefined {
+export function parsePubkey(
+  line: string,
+): { pem: string; key: KeyObject; thumbprint: string } | undefined {
   const m = /^\[PUBKEY\]\s+\[([^\]]+)\]$/.exec(line.trim());
   if (m === null) return undefined;
   const bytes = decodeBase64Strict(m[1]!);
@@ -306,7 +328,8 @@ export function parseKeyMessage(text: string): SessionKeys | undefined {
   if (typeof json !== 'object' || json === null) return undefined;
   const { cipher, padding, key, iv, hostname } = json as Record<string, unknown>;
   if (cipher !== 'AES' || Number(padding) !== 1) return undefined;
-  if (typeof key !== 'string' || !/^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{48}|[0-9a-fA-F]{64})$/.test(key)) return undefined;
+  if (typeof key !== 'string' || !/^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{48}|[0-9a-fA-F]{64})$/.test(key))
+    return undefined;
   if (typeof iv !== 'string' || !/^[0-9a-fA-F]{32}$/.test(iv)) return undefined;
   return {
     key: Buffer.from(key, 'hex'),
@@ -341,8 +364,12 @@ export function authorizedClientsLine(thumbprint: string): string {
 
 function assertField(value: string, pattern: RegExp, field: string): void {
   if (!pattern.test(value)) {
-    throw new AgentError('invalid-request', `Gorgone ${field} '${value}' contains characters the frame format forbids`, {
-      field,
-    });
+    throw new AgentError(
+      'invalid-request',
+      `Gorgone ${field} '${value}' contains characters the frame format forbids`,
+      {
+        field,
+      },
+    );
   }
 }

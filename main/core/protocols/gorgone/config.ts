@@ -15,7 +15,10 @@ export const DEFAULT_ROTATION_SECONDS = 86_400;
 /** RFC 7638 SHA-256 thumbprints are 43 base64url characters (§6). */
 export const thumbprintSchema = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{43}$/, 'a Gorgone key thumbprint is 43 base64url characters (gorgone_key_thumbprint.pl output)');
+  .regex(
+    /^[A-Za-z0-9_-]{43}$/,
+    'a Gorgone key thumbprint is 43 base64url characters (gorgone_key_thumbprint.pl output)',
+  );
 
 export const listenerSettingsSchema = z
   .object({
@@ -23,9 +26,17 @@ export const listenerSettingsSchema = z
     /** external_com_path: `*:5556` in the Centreon procedure. */
     bind: z
       .string()
-      .regex(/^(\*|\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'bind must be HOST:PORT, e.g. *:5556 or 127.0.0.1:5556')
+      .regex(
+        /^(\*|\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/,
+        'bind must be HOST:PORT, e.g. *:5556 or 127.0.0.1:5556',
+      )
       .default(`*:${GORGONE_DEFAULT_PORT}`),
-    rotationSeconds: z.number().int().min(5).max(30 * 86_400).default(DEFAULT_ROTATION_SECONDS),
+    rotationSeconds: z
+      .number()
+      .int()
+      .min(5)
+      .max(30 * 86_400)
+      .default(DEFAULT_ROTATION_SECONDS),
     /** The id the central gives this node in its `register` config. */
     nodeId: z.string().regex(/^\d+$/, 'nodeId must be a number').optional(),
   })
@@ -56,14 +67,21 @@ export function readGorgoneSettings(settings: Settings): GorgoneSettings {
   return parseWith(gorgoneSettingsSchema, settings.section('gorgone') ?? {}, 'gorgone.');
 }
 
-export function updateGorgoneSettings(settings: Settings, mutate: (draft: GorgoneSettings) => void): GorgoneSettings {
+export function updateGorgoneSettings(
+  settings: Settings,
+  mutate: (draft: GorgoneSettings) => void,
+): GorgoneSettings {
   const draft = structuredClone(readGorgoneSettings(settings));
   mutate(draft);
   const parsed = parseWith(gorgoneSettingsSchema, draft, 'gorgone.');
   if (parsed.processcopy.enabled && parsed.processcopy.destination === undefined) {
-    throw new AgentError('invalid-request', 'processcopy.destination must name the one folder deployed files may go to', {
-      field: 'gorgone.processcopy.destination',
-    });
+    throw new AgentError(
+      'invalid-request',
+      'processcopy.destination must name the one folder deployed files may go to',
+      {
+        field: 'gorgone.processcopy.destination',
+      },
+    );
   }
   settings.update((data) => {
     (data as Record<string, unknown>).gorgone = parsed;
@@ -75,7 +93,12 @@ export function updateGorgoneSettings(settings: Settings, mutate: (draft: Gorgon
 export const gorgoneTargetConfigSchema = z
   .object({
     host: z.string().min(1, 'host must name the Gorgone central'),
-    port: z.number().int().min(1, 'port must be 1–65535').max(65535, 'port must be 1–65535').default(GORGONE_DEFAULT_PORT),
+    port: z
+      .number()
+      .int()
+      .min(1, 'port must be 1–65535')
+      .max(65535, 'port must be 1–65535')
+      .default(GORGONE_DEFAULT_PORT),
     nodeId: z.string().regex(/^\d+$/, 'nodeId must be the numeric id the central gives this node'),
   })
   .strict();
@@ -83,7 +106,8 @@ export const gorgoneTargetConfigSchema = z
 export type GorgoneTargetConfig = z.output<typeof gorgoneTargetConfigSchema>;
 
 export function endpointOf(config: { host: string; port: number }): string {
-  const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
+  const host =
+    config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
   return `tcp://${host}:${config.port}`;
 }
 
@@ -92,7 +116,9 @@ export function parseServerSpec(spec: string, field = 'server'): { host: string;
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(spec.trim());
   const port = m?.[2] === undefined ? GORGONE_DEFAULT_PORT : Number(m[2]);
   if (m === null || port < 1 || port > 65535) {
-    throw new AgentError('invalid-request', `${field} must be HOST or HOST:PORT (got '${spec}')`, { field });
+    throw new AgentError('invalid-request', `${field} must be HOST or HOST:PORT (got '${spec}')`, {
+      field,
+    });
   }
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }

@@ -40,9 +40,15 @@ function body(response: GorgoneResponse): { code: number; data: Record<string, u
   const json = response.json as { code?: unknown; data?: unknown } | undefined;
   const code = Number(json?.code);
   if (json === undefined || !Number.isInteger(code)) {
-    throw new AgentError('protocol', `answer to a Gorgone request is not {"code","data"} JSON (${response.action})`);
+    throw new AgentError(
+      'protocol',
+      `answer to a Gorgone request is not {"code","data"} JSON (${response.action})`,
+    );
   }
-  const data = (typeof json.data === 'object' && json.data !== null ? json.data : {}) as Record<string, unknown>;
+  const data = (typeof json.data === 'object' && json.data !== null ? json.data : {}) as Record<
+    string,
+    unknown
+  >;
   return { code, data };
 }
 
@@ -58,7 +64,9 @@ export class GorgoneController {
     this.session = session;
   }
 
-  static async connect(options: Omit<SessionOptions, 'identity' | 'name'> & { identity?: string }): Promise<GorgoneController> {
+  static async connect(
+    options: Omit<SessionOptions, 'identity' | 'name'> & { identity?: string },
+  ): Promise<GorgoneController> {
     const identity = options.identity ?? routingId('outpost');
     const session = await GorgoneSession.open({ ...options, identity, name: 'gorgone-outpost' });
     return new GorgoneController(session);
@@ -70,7 +78,8 @@ export class GorgoneController {
 
   async ping(): Promise<PingResult> {
     const response = await this.session.request('PING', {}, { token: generateToken() });
-    if (response.action !== 'PONG') throw new AgentError('protocol', `PING was answered with ${response.action}, not PONG`);
+    if (response.action !== 'PONG')
+      throw new AgentError('protocol', `PING was answered with ${response.action}, not PONG`);
     const { code, data } = body(response);
     if (code !== 0) throw failure('PING', data);
     const nodes = data.data;
@@ -82,20 +91,27 @@ export class GorgoneController {
   }
 
   async thumbprint(): Promise<string> {
-    const { code, data } = body(await this.session.request('GETTHUMBPRINT', {}, { token: generateToken() }));
+    const { code, data } = body(
+      await this.session.request('GETTHUMBPRINT', {}, { token: generateToken() }),
+    );
     const inner = data.data as { thumbprint?: unknown } | undefined;
-    if (code !== CODE.FINISH_OK || typeof inner?.thumbprint !== 'string') throw failure('GETTHUMBPRINT', data);
+    if (code !== CODE.FINISH_OK || typeof inner?.thumbprint !== 'string')
+      throw failure('GETTHUMBPRINT', data);
     return inner.thumbprint;
   }
 
   async information(): Promise<Record<string, unknown>> {
-    const { code, data } = body(await this.session.request('INFORMATION', {}, { token: generateToken() }));
+    const { code, data } = body(
+      await this.session.request('INFORMATION', {}, { token: generateToken() }),
+    );
     if (code === CODE.FINISH_KO) throw failure('INFORMATION', data);
     return data;
   }
 
   async getlog(filter: HistoryFilter): Promise<RemoteHistoryRow[]> {
-    const { code, data } = body(await this.session.request('GETLOG', filter, { token: generateToken() }));
+    const { code, data } = body(
+      await this.session.request('GETLOG', filter, { token: generateToken() }),
+    );
     if (code === CODE.FINISH_KO) throw failure('GETLOG', data);
     const rows = Array.isArray(data.result) ? (data.result as Array<Record<string, unknown>>) : [];
     return rows.map((row) => ({
@@ -119,7 +135,10 @@ export class GorgoneController {
   ): Promise<ActionResult> {
     const token = generateToken();
     const { code, data: ackData } = body(
-      await this.session.request(action, data, { token, ...(options.target === undefined ? {} : { target: options.target }) }),
+      await this.session.request(action, data, {
+        token,
+        ...(options.target === undefined ? {} : { target: options.target }),
+      }),
     );
     if (code === CODE.FINISH_KO) throw failure(action, ackData);
     const deadline = Date.now() + (options.timeoutMs ?? ACTION_POLL_TIMEOUT_MS);
@@ -128,11 +147,17 @@ export class GorgoneController {
       const final = rows.find((r) => r.code === CODE.FINISH_OK || r.code === CODE.FINISH_KO);
       if (final !== undefined) return { token, code: final.code, rows };
       if (Date.now() > deadline || options.signal?.aborted === true) {
-        throw new AgentError('timeout', `no final result for ${action} (token ${token.slice(0, 12)}…) before the deadline`, {
-          transient: true,
-        });
+        throw new AgentError(
+          'timeout',
+          `no final result for ${action} (token ${token.slice(0, 12)}…) before the deadline`,
+          {
+            transient: true,
+          },
+        );
       }
-      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? ACTION_POLL_INTERVAL_MS));
+      await new Promise((resolve) =>
+        setTimeout(resolve, options.pollMs ?? ACTION_POLL_INTERVAL_MS),
+      );
     }
   }
 }

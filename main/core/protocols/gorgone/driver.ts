@@ -8,22 +8,38 @@
 import type { AgentContext } from '../../context.ts';
 import { AgentError } from '../../errors.ts';
 import type { QueueItem } from '../../queue/model.ts';
-import type { DeliveryContext, TargetDriver, TargetRecord, TargetStatus } from '../../targets/driver.ts';
+import type {
+  DeliveryContext,
+  TargetDriver,
+  TargetRecord,
+  TargetStatus,
+} from '../../targets/driver.ts';
 import { generateToken } from './codec.ts';
 import { gorgoneTargetConfigSchema, type GorgoneTargetConfig } from './config.ts';
 import { openController, type GorgoneRuntime } from './client.ts';
 
-function messageOf(item: Pick<QueueItem, 'payload'>): { action: string; data: unknown; target: string } {
+function messageOf(item: Pick<QueueItem, 'payload'>): {
+  action: string;
+  data: unknown;
+  target: string;
+} {
   const payload = item.payload;
-  if (payload.kind !== 'message') throw new AgentError('invalid-request', 'Gorgone targets take message items only');
+  if (payload.kind !== 'message')
+    throw new AgentError('invalid-request', 'Gorgone targets take message items only');
   const { action, data, target } = payload.message;
   if (typeof action !== 'string' || !/^[A-Z_-]+$/.test(action)) {
-    throw new AgentError('invalid-request', 'a Gorgone message needs "action": an upper-case Gorgone action name (e.g. PUTLOG)', {
-      field: 'message.action',
-    });
+    throw new AgentError(
+      'invalid-request',
+      'a Gorgone message needs "action": an upper-case Gorgone action name (e.g. PUTLOG)',
+      {
+        field: 'message.action',
+      },
+    );
   }
   if (target !== undefined && (typeof target !== 'string' || !/^\d*$/.test(target))) {
-    throw new AgentError('invalid-request', 'message.target must be a node id', { field: 'message.target' });
+    throw new AgentError('invalid-request', 'message.target must be a node id', {
+      field: 'message.target',
+    });
   }
   return { action, data: data ?? {}, target: (target as string | undefined) ?? '' };
 }
@@ -47,8 +63,13 @@ export function createGorgoneDriver(): GorgoneDriver {
     validate(_target, item) {
       messageOf(item);
     },
-    async deliver(target: TargetRecord<GorgoneTargetConfig>, item: QueueItem, _delivery: DeliveryContext) {
-      if (context === undefined) throw new AgentError('internal', 'gorgone driver used before the agent opened');
+    async deliver(
+      target: TargetRecord<GorgoneTargetConfig>,
+      item: QueueItem,
+      _delivery: DeliveryContext,
+    ) {
+      if (context === undefined)
+        throw new AgentError('internal', 'gorgone driver used before the agent opened');
       const message = messageOf(item);
       const controller = await openController(context, target.name);
       try {
@@ -58,7 +79,10 @@ export function createGorgoneDriver(): GorgoneDriver {
         });
         const code = Number((answer.json as { code?: unknown } | undefined)?.code);
         if (code !== 0 && code !== 2) {
-          throw new AgentError('refused', `Gorgone server refused ${message.action}: ${answer.data}`);
+          throw new AgentError(
+            'refused',
+            `Gorgone server refused ${message.action}: ${answer.data}`,
+          );
         }
       } finally {
         controller.close();

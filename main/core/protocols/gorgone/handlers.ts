@@ -37,10 +37,16 @@ function thumbprintOfPem(pem: string, field: string): string {
 function bindParts(bind: string): { address: string; port: number } {
   const i = bind.lastIndexOf(':');
   const host = bind.slice(0, i).replace(/^\[|\]$/g, '');
-  return { address: host === '*' ? '<this machine address>' : host, port: Number(bind.slice(i + 1)) };
+  return {
+    address: host === '*' ? '<this machine address>' : host,
+    port: Number(bind.slice(i + 1)),
+  };
 }
 
-async function listenView(ctx: AgentContext, settings: GorgoneSettings): Promise<GorgoneListenResult> {
+async function listenView(
+  ctx: AgentContext,
+  settings: GorgoneSettings,
+): Promise<GorgoneListenResult> {
   const { thumbprint } = await ctx.identity.agentKey();
   const { address, port } = bindParts(settings.listener.bind);
   return {
@@ -53,7 +59,11 @@ async function listenView(ctx: AgentContext, settings: GorgoneSettings): Promise
   };
 }
 
-function addAuthorized(draft: GorgoneSettings, thumbprint: string, comment: string | undefined): void {
+function addAuthorized(
+  draft: GorgoneSettings,
+  thumbprint: string,
+  comment: string | undefined,
+): void {
   const existing = draft.authorizedClients.find((c) => c.thumbprint === thumbprint);
   if (existing !== undefined) {
     if (comment !== undefined) existing.comment = comment;
@@ -77,32 +87,46 @@ export function createGorgoneHandlers(ctx: AgentContext): GorgoneHandlers {
     gorgonePair: (request) => pairGorgone(ctx, request),
     gorgonePing: ({ name }) => pingGorgone(ctx, name),
     async gorgoneListen(request) {
-      const fromKeys = request.authorizeKeysPem.map((pem, i) => thumbprintOfPem(pem, `authorizeKeysPem[${i}]`));
+      const fromKeys = request.authorizeKeysPem.map((pem, i) =>
+        thumbprintOfPem(pem, `authorizeKeysPem[${i}]`),
+      );
       const settings = updateGorgoneSettings(ctx.settings, (draft) => {
         draft.listener.enabled = request.enabled;
         if (request.bind !== undefined) draft.listener.bind = request.bind;
         if (request.nodeId !== undefined) draft.listener.nodeId = request.nodeId;
-        if (request.rotationSeconds !== undefined) draft.listener.rotationSeconds = request.rotationSeconds;
+        if (request.rotationSeconds !== undefined)
+          draft.listener.rotationSeconds = request.rotationSeconds;
         for (const t of [...request.authorize, ...fromKeys]) addAuthorized(draft, t, undefined);
       });
       if (settings.listener.enabled && settings.authorizedClients.length === 0) {
-        ctx.log.warn('gorgone listener enabled with no authorized central: every client will be refused');
+        ctx.log.warn(
+          'gorgone listener enabled with no authorized central: every client will be refused',
+        );
       }
       return listenView(ctx, settings);
     },
     gorgoneAuthorizedList: async () => listenView(ctx, readGorgoneSettings(ctx.settings)),
     async gorgoneAuthorizedAdd(request) {
-      const thumbprint = request.thumbprint ?? thumbprintOfPem(request.publicKeyPem!, 'publicKeyPem');
-      updateGorgoneSettings(ctx.settings, (draft) => addAuthorized(draft, thumbprint, request.comment));
+      const thumbprint =
+        request.thumbprint ?? thumbprintOfPem(request.publicKeyPem!, 'publicKeyPem');
+      updateGorgoneSettings(ctx.settings, (draft) =>
+        addAuthorized(draft, thumbprint, request.comment),
+      );
       return { thumbprint, comment: request.comment };
     },
     async gorgoneAuthorizedRemove({ thumbprint }) {
-      const current = readGorgoneSettings(ctx.settings).authorizedClients.find((c) => c.thumbprint === thumbprint);
+      const current = readGorgoneSettings(ctx.settings).authorizedClients.find(
+        (c) => c.thumbprint === thumbprint,
+      );
       if (current === undefined) {
-        throw new AgentError('not-found', `${thumbprint} is not in the authorized list`, { field: 'thumbprint' });
+        throw new AgentError('not-found', `${thumbprint} is not in the authorized list`, {
+          field: 'thumbprint',
+        });
       }
       updateGorgoneSettings(ctx.settings, (draft) => {
-        draft.authorizedClients = draft.authorizedClients.filter((c) => c.thumbprint !== thumbprint);
+        draft.authorizedClients = draft.authorizedClients.filter(
+          (c) => c.thumbprint !== thumbprint,
+        );
       });
       return current;
     },
@@ -111,7 +135,8 @@ export function createGorgoneHandlers(ctx: AgentContext): GorgoneHandlers {
       return updateGorgoneSettings(ctx.settings, (draft) => {
         if (request.listener !== undefined) Object.assign(draft.listener, request.listener);
         if (request.command !== undefined) Object.assign(draft.command, request.command);
-        if (request.processcopy !== undefined) Object.assign(draft.processcopy, request.processcopy);
+        if (request.processcopy !== undefined)
+          Object.assign(draft.processcopy, request.processcopy);
       });
     },
   };

@@ -70,7 +70,9 @@ export class HistoryStore {
       CREATE INDEX IF NOT EXISTS gorgone_history_ctime ON gorgone_history (ctime);
       CREATE INDEX IF NOT EXISTS gorgone_history_token ON gorgone_history (token);
     `);
-    const row = this.#db.prepare('SELECT MAX(ctime) AS c FROM gorgone_history').get() as { c: number | null };
+    const row = this.#db.prepare('SELECT MAX(ctime) AS c FROM gorgone_history').get() as {
+      c: number | null;
+    };
     this.#lastCtime = row.c ?? 0;
     this.prune();
   }
@@ -78,7 +80,9 @@ export class HistoryStore {
   /** Deletes rows older than the retention; returns how many went. */
   prune(olderThanSeconds: number = HISTORY_RETENTION_SECONDS): number {
     this.#sincePrune = 0;
-    const result = this.#db.prepare('DELETE FROM gorgone_history WHERE ctime < ?').run(Date.now() / 1000 - olderThanSeconds);
+    const result = this.#db
+      .prepare('DELETE FROM gorgone_history WHERE ctime < ?')
+      .run(Date.now() / 1000 - olderThanSeconds);
     return Number(result.changes);
   }
 
@@ -91,9 +95,19 @@ export class HistoryStore {
     const data = typeof entry.data === 'string' ? entry.data : JSON.stringify(entry.data ?? {});
     const etime = Math.floor(entry.etime ?? now);
     const result = this.#db
-      .prepare('INSERT INTO gorgone_history (token, code, etime, ctime, instant, data) VALUES (?, ?, ?, ?, 0, ?)')
+      .prepare(
+        'INSERT INTO gorgone_history (token, code, etime, ctime, instant, data) VALUES (?, ?, ?, ?, 0, ?)',
+      )
       .run(entry.token, entry.code, etime, ctime, data);
-    return { id: Number(result.lastInsertRowid), token: entry.token, code: entry.code, etime, ctime, instant: 0, data };
+    return {
+      id: Number(result.lastInsertRowid),
+      token: entry.token,
+      code: entry.code,
+      etime,
+      ctime,
+      instant: 0,
+      data,
+    };
   }
 
   query(filter: HistoryFilter): HistoryRow[] {
@@ -112,13 +126,19 @@ export class HistoryStore {
       args.push(value);
     }
     if (where.length === 0) {
-      throw new AgentError('invalid-request', 'need at least one filter (id, token, ctime, etime or code)', {
-        field: 'filter',
-      });
+      throw new AgentError(
+        'invalid-request',
+        'need at least one filter (id, token, ctime, etime or code)',
+        {
+          field: 'filter',
+        },
+      );
     }
     const limit = Math.min(Math.max(filter.limit ?? MAX_ROWS, 1), MAX_ROWS);
     return this.#db
-      .prepare(`SELECT id, token, code, etime, ctime, instant, data FROM gorgone_history WHERE ${where.join(' AND ')} ORDER BY id LIMIT ${limit}`)
+      .prepare(
+        `SELECT id, token, code, etime, ctime, instant, data FROM gorgone_history WHERE ${where.join(' AND ')} ORDER BY id LIMIT ${limit}`,
+      )
       .all(...args) as unknown as HistoryRow[];
   }
 
@@ -140,7 +160,10 @@ export function historyStore(ctx: { paths: { historyDb: string } }): HistoryStor
 }
 
 /** What other modules call: e.g. `recordHistory(ctx, {code: 2, token, data: {…}})`. */
-export function recordHistory(ctx: { paths: { historyDb: string } }, entry: HistoryEntry): HistoryRow {
+export function recordHistory(
+  ctx: { paths: { historyDb: string } },
+  entry: HistoryEntry,
+): HistoryRow {
   return historyStore(ctx).record(entry);
 }
 

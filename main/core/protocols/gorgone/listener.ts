@@ -83,7 +83,13 @@ export class GorgoneListener {
     this.#decryptor = rsaDecryptor(options.privateKeyPem);
     this.#thumbprint = jwkThumbprint(parsePublicKey(options.publicKeyPem));
     this.#hostname = options.hostname ?? osHostname();
-    this.#router = new Router({ routingId: 'router-external', linger: 0, handover: true, tcpKeepalive: 1, ipv6: true });
+    this.#router = new Router({
+      routingId: 'router-external',
+      linger: 0,
+      handover: true,
+      tcpKeepalive: 1,
+      ipv6: true,
+    });
   }
 
   get thumbprint(): string {
@@ -97,9 +103,15 @@ export class GorgoneListener {
 
   async start(): Promise<void> {
     await this.#router.bind(`tcp://${this.#options.bind}`);
-    this.#options.log.info('gorgone push-mode listener up', { bind: this.#options.bind, thumbprint: this.#thumbprint });
+    this.#options.log.info('gorgone push-mode listener up', {
+      bind: this.#options.bind,
+      thumbprint: this.#thumbprint,
+    });
     this.#loop = this.#receiveLoop();
-    this.#timer = setInterval(() => this.#rotate(), this.#options.rotationCheckMs ?? ROTATION_CHECK_MS);
+    this.#timer = setInterval(
+      () => this.#rotate(),
+      this.#options.rotationCheckMs ?? ROTATION_CHECK_MS,
+    );
   }
 
   async close(): Promise<void> {
@@ -113,7 +125,9 @@ export class GorgoneListener {
   #send(id: Buffer, frame: string): void {
     this.#sendChain = this.#sendChain
       .then(() => this.#router.send([id, frame]))
-      .catch((error: unknown) => this.#options.log.warn('gorgone listener send failed', { error: (error as Error).message }));
+      .catch((error: unknown) =>
+        this.#options.log.warn('gorgone listener send failed', { error: (error as Error).message }),
+      );
   }
 
   async #receiveLoop(): Promise<void> {
@@ -123,7 +137,8 @@ export class GorgoneListener {
         this.#onFrame(id, payload.toString('latin1'));
       }
     } catch (error) {
-      if (!this.#closed) this.#options.log.error('gorgone listener stopped', { error: (error as Error).message });
+      if (!this.#closed)
+        this.#options.log.error('gorgone listener stopped', { error: (error as Error).message });
     }
   }
 
@@ -131,7 +146,10 @@ export class GorgoneListener {
     const idText = id.toString('latin1');
     // §2: gorgoned drops every routing id not starting with `gorgone-`.
     if (!idText.startsWith('gorgone-')) {
-      this.#options.log.warn('gorgone listener: frame from a routing id not starting with gorgone- dropped', { bytes: frame.length });
+      this.#options.log.warn(
+        'gorgone listener: frame from a routing id not starting with gorgone- dropped',
+        { bytes: frame.length },
+      );
       return;
     }
     const key = id.toString('hex');
@@ -165,7 +183,8 @@ export class GorgoneListener {
     const helo = parseHelo(frame);
     if (helo === undefined) return refuse('malformed HELO', { bytes: frame.length });
     const plain = this.#decryptor.decrypt(helo.encryptedHelo);
-    if (plain?.toString('latin1') !== 'HELO') return refuse('HELO does not decrypt with this agent key', { name: helo.name });
+    if (plain?.toString('latin1') !== 'HELO')
+      return refuse('HELO does not decrypt with this agent key', { name: helo.name });
     let clientKey: KeyObject;
     try {
       clientKey = parsePublicKey(helo.clientPem);
@@ -173,14 +192,20 @@ export class GorgoneListener {
       return refuse('client public key not importable', { name: helo.name });
     }
     if (clientKey.asymmetricKeyType !== 'rsa' || rsaBits(clientKey) < MIN_RSA_BITS) {
-      return refuse(`client key is not RSA ≥ ${MIN_RSA_BITS} bits`, { name: helo.name, bits: rsaBits(clientKey) });
+      return refuse(`client key is not RSA ≥ ${MIN_RSA_BITS} bits`, {
+        name: helo.name,
+        bits: rsaBits(clientKey),
+      });
     }
     const thumbprint = jwkThumbprint(clientKey);
     if (!this.#options.authorizedClients().some((c) => c.thumbprint === thumbprint)) {
-      return refuse(`client key is not authorized. Thumbprint is '${thumbprint}': add it with \`outpost gorgone authorized add ${thumbprint}\``, {
-        name: helo.name,
-        clientThumbprint: thumbprint,
-      });
+      return refuse(
+        `client key is not authorized. Thumbprint is '${thumbprint}': add it with \`outpost gorgone authorized add ${thumbprint}\``,
+        {
+          name: helo.name,
+          clientThumbprint: thumbprint,
+        },
+      );
     }
     const keys = randomSessionKeys(this.#hostname);
     let answer: string;
@@ -192,7 +217,10 @@ export class GorgoneListener {
     const now = Date.now() / 1000;
     this.#sessions.set(key, { keys, oldKeys: undefined, ctime: now, mtime: now, thumbprint });
     this.counters.handshakes++;
-    this.#options.log.info('gorgone listener: central connected', { name: helo.name, clientThumbprint: thumbprint });
+    this.#options.log.info('gorgone listener: central connected', {
+      name: helo.name,
+      clientThumbprint: thumbprint,
+    });
     this.#send(id, answer);
   }
 
@@ -222,7 +250,11 @@ export class GorgoneListener {
   #dispatch(id: Buffer, session: ClientSession, plain: string): void {
     const message = parseMessage(plain);
     if (message === undefined) {
-      this.#reply(id, session, formatResponse('ACK', '', 1, { message: 'request not well formatted' }));
+      this.#reply(
+        id,
+        session,
+        formatResponse('ACK', '', 1, { message: 'request not well formatted' }),
+      );
       return;
     }
     // §3: an empty token gets a generated one; the reply carries it.
@@ -233,13 +265,35 @@ export class GorgoneListener {
     this.#options.log.debug('gorgone listener request', { action: message.action });
     switch (message.action) {
       case 'PING':
-        this.#reply(id, session, formatResponse('PONG', token, 0, { action: 'ping', message: 'ping ok', id: nodeId, hostname: this.#hostname, data: {} }));
+        this.#reply(
+          id,
+          session,
+          formatResponse('PONG', token, 0, {
+            action: 'ping',
+            message: 'ping ok',
+            id: nodeId,
+            hostname: this.#hostname,
+            data: {},
+          }),
+        );
         return;
       case 'GETTHUMBPRINT':
-        this.#reply(id, session, formatResponse('GETTHUMBPRINT', token, 2, { action: 'getthumbprint', message: 'ok', data: { thumbprint: this.#thumbprint } }));
+        this.#reply(
+          id,
+          session,
+          formatResponse('GETTHUMBPRINT', token, 2, {
+            action: 'getthumbprint',
+            message: 'ok',
+            data: { thumbprint: this.#thumbprint },
+          }),
+        );
         return;
       case 'CONSTATUS':
-        this.#reply(id, session, formatResponse('CONSTATUS', token, 0, { action: 'constatus', message: 'ok', data: {} }));
+        this.#reply(
+          id,
+          session,
+          formatResponse('CONSTATUS', token, 0, { action: 'constatus', message: 'ok', data: {} }),
+        );
         return;
       case 'INFORMATION':
         this.#reply(
@@ -248,7 +302,12 @@ export class GorgoneListener {
           formatResponse('INFORMATION', token, 0, {
             action: 'information',
             message: 'ok',
-            data: { version: `outpost ${AGENT_VERSION}`, modules: {}, api_endpoints: {}, counters: { ...this.counters } },
+            data: {
+              version: `outpost ${AGENT_VERSION}`,
+              modules: {},
+              api_endpoints: {},
+              counters: { ...this.counters },
+            },
           }),
         );
         return;
@@ -256,9 +315,20 @@ export class GorgoneListener {
         const filter = historyFilterFrom(data);
         try {
           const result = this.#options.env.history.query(filter).map(rowForWire);
-          this.#reply(id, session, formatResponse('ACK', token, 0, { action: 'getlog', result, id: nodeId }));
+          this.#reply(
+            id,
+            session,
+            formatResponse('ACK', token, 0, { action: 'getlog', result, id: nodeId }),
+          );
         } catch {
-          this.#reply(id, session, formatResponse('ACK', token, 1, { action: 'getlog', message: 'need at least one filter' }));
+          this.#reply(
+            id,
+            session,
+            formatResponse('ACK', token, 1, {
+              action: 'getlog',
+              message: 'need at least one filter',
+            }),
+          );
         }
         return;
       }
@@ -274,12 +344,24 @@ export class GorgoneListener {
         return;
       default:
         // §11: LOADMODULE, KILL, PUTLOG… are deliberately not served: unknown here.
-        this.#reply(id, session, formatResponse('ACK', '', 1, { error: 'unknown_action', message: `action '${message.action}' is unknown` }));
+        this.#reply(
+          id,
+          session,
+          formatResponse('ACK', '', 1, {
+            error: 'unknown_action',
+            message: `action '${message.action}' is unknown`,
+          }),
+        );
     }
   }
 }
 
 /** The `register` module entry the central needs for this push node (§1). */
 export function registerSnippet(nodeId: string | undefined, address: string, port: number): string {
-  return [`- id: ${nodeId ?? '<N>'}`, '  type: push_zmq', `  address: ${address}`, `  port: ${port}`].join('\n');
+  return [
+    `- id: ${nodeId ?? '<N>'}`,
+    '  type: push_zmq',
+    `  address: ${address}`,
+    `  port: ${port}`,
+  ].join('\n');
 }

@@ -7,7 +7,12 @@
  */
 import { AgentError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
-import { ProcessCopyReceiver, recordUnknownAction, runCommandAction, type NodeActionEnv } from './actions.ts';
+import {
+  ProcessCopyReceiver,
+  recordUnknownAction,
+  runCommandAction,
+  type NodeActionEnv,
+} from './actions.ts';
 import { formatResponse, parseData, routingId, type GorgoneMessage } from './codec.ts';
 import { historyFilterFrom } from './history.ts';
 import { GorgoneSession, type ClientKey, type ServerTrust } from './session.ts';
@@ -81,14 +86,18 @@ export class PullNode {
     this.#wake?.();
     await this.#loop;
     this.#setState('stopped');
-    const stopped = new AgentError('unreachable', `Gorgone pull node for ${this.#options.endpoint} stopped`);
+    const stopped = new AgentError(
+      'unreachable',
+      `Gorgone pull node for ${this.#options.endpoint} stopped`,
+    );
     for (const w of this.#readyWaiters.splice(0)) w.reject(stopped);
   }
 
   /** Sends the REGISTERNODES keepalive now (also what the timer does). */
   async keepalive(): Promise<void> {
     const session = this.#session;
-    if (session === undefined) throw new AgentError('unreachable', 'not connected', { transient: true });
+    if (session === undefined)
+      throw new AgentError('unreachable', 'not connected', { transient: true });
     await session.request('REGISTERNODES', this.#registration(session.identity));
   }
 
@@ -123,8 +132,12 @@ export class PullNode {
           clientKey: this.#options.clientKey,
           trust: this.#options.trust,
           log: this.#options.log,
-          ...(this.#options.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: this.#options.handshakeTimeoutMs }),
-          ...(this.#options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: this.#options.requestTimeoutMs }),
+          ...(this.#options.handshakeTimeoutMs === undefined
+            ? {}
+            : { handshakeTimeoutMs: this.#options.handshakeTimeoutMs }),
+          ...(this.#options.requestTimeoutMs === undefined
+            ? {}
+            : { requestTimeoutMs: this.#options.requestTimeoutMs }),
           onRequest: (message) => this.#onRequest(message),
           // §11: the central's node registry is in memory; re-register after every new session.
           onRehandshake: () => void this.keepalive().catch(() => undefined),
@@ -137,13 +150,19 @@ export class PullNode {
         const error = await this.#serve(Promise.race([closed, ended]));
         if (error !== undefined) throw error;
       } catch (error) {
-        const agentError = error instanceof AgentError ? error : new AgentError('unreachable', (error as Error).message);
+        const agentError =
+          error instanceof AgentError
+            ? error
+            : new AgentError('unreachable', (error as Error).message);
         this.#session?.close();
         this.#session = undefined;
         if (this.#stopped) break;
         this.lastError = agentError;
         failures++;
-        this.#options.log.warn('gorgone pull node disconnected', { server: this.#options.endpoint, error: agentError.message });
+        this.#options.log.warn('gorgone pull node disconnected', {
+          server: this.#options.endpoint,
+          error: agentError.message,
+        });
         // A refused key or a changed server key will not fix itself: report it, keep retrying slowly.
         if (agentError.code === 'unauthorized' || agentError.code === 'untrusted-peer') {
           this.#setState('failed', agentError.message);
@@ -211,10 +230,16 @@ export class PullNode {
         try {
           result = this.#options.env.history.query(historyFilterFrom(data)).map(rowForWire);
         } catch (error) {
-          this.#options.log.warn('gorgone GETLOG without filter: answering no rows', { error: (error as Error).message });
+          this.#options.log.warn('gorgone GETLOG without filter: answering no rows', {
+            error: (error as Error).message,
+          });
         }
         session.sendLine(
-          formatResponse('SETLOGS', message.token, 0, { action: 'getlog', id: this.#options.nodeId, result }),
+          formatResponse('SETLOGS', message.token, 0, {
+            action: 'getlog',
+            id: this.#options.nodeId,
+            result,
+          }),
         );
         return;
       }
@@ -235,7 +260,22 @@ export class PullNode {
 }
 
 /** History rows with their members in gorgone's (alphabetical) order. */
-export function rowForWire(row: { code: number; ctime: number; data: string; etime: number; id: number; instant: number; token: string }): unknown {
-  return { code: row.code, ctime: row.ctime, data: row.data, etime: row.etime, id: row.id, instant: row.instant, token: row.token };
+export function rowForWire(row: {
+  code: number;
+  ctime: number;
+  data: string;
+  etime: number;
+  id: number;
+  instant: number;
+  token: string;
+}): unknown {
+  return {
+    code: row.code,
+    ctime: row.ctime,
+    data: row.data,
+    etime: row.etime,
+    id: row.id,
+    instant: row.instant,
+    token: row.token,
+  };
 }
-

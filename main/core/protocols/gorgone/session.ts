@@ -44,7 +44,11 @@ export interface ServerTrust {
   /** The server key thumbprint we expect (pinned, or --trust-thumbprint / --server-pubkey). */
   thumbprint?: string;
   /** Trust on first use: called when nothing is expected yet; false refuses. */
-  onFirstUse?(server: { thumbprint: string; bits: number; hostname?: string }): Promise<boolean> | boolean;
+  onFirstUse?(server: {
+    thumbprint: string;
+    bits: number;
+    hostname?: string;
+  }): Promise<boolean> | boolean;
 }
 
 export interface ClientKey {
@@ -164,19 +168,29 @@ export class GorgoneSession {
   close(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.#failPending(new AgentError('unreachable', `Gorgone session with ${this.endpoint} closed`));
+    this.#failPending(
+      new AgentError('unreachable', `Gorgone session with ${this.endpoint} closed`),
+    );
     this.#handshakeWaiter?.(undefined);
     this.#dealer.close();
   }
 
   // ---- internals -------------------------------------------------------------
 
-  #requestLine(line: string, token: string, timeoutMs: number | undefined): Promise<GorgoneResponse> {
+  #requestLine(
+    line: string,
+    token: string,
+    timeoutMs: number | undefined,
+  ): Promise<GorgoneResponse> {
     if (this.state !== 'ready' || this.#keys === undefined) {
       return Promise.reject(
-        new AgentError('unreachable', `Gorgone session with ${this.endpoint} is ${this.state}, not ready`, {
-          transient: true,
-        }),
+        new AgentError(
+          'unreachable',
+          `Gorgone session with ${this.endpoint} is ${this.state}, not ready`,
+          {
+            transient: true,
+          },
+        ),
       );
     }
     const frame = encryptFrame(this.#keys, line);
@@ -186,14 +200,24 @@ export class GorgoneSession {
       pending.timer = setTimeout(() => {
         const i = this.#pending.indexOf(pending);
         if (i >= 0) this.#pending.splice(i, 1);
-        reject(new AgentError('timeout', `Gorgone server ${this.endpoint} did not answer within ${ms} ms`));
+        reject(
+          new AgentError(
+            'timeout',
+            `Gorgone server ${this.endpoint} did not answer within ${ms} ms`,
+          ),
+        );
       }, ms);
       this.#pending.push(pending);
       this.#send(frame).catch((error: unknown) => {
         clearTimeout(pending.timer);
         const i = this.#pending.indexOf(pending);
         if (i >= 0) this.#pending.splice(i, 1);
-        reject(new AgentError('unreachable', `cannot send to ${this.endpoint}: ${(error as Error).message}`));
+        reject(
+          new AgentError(
+            'unreachable',
+            `cannot send to ${this.endpoint}: ${(error as Error).message}`,
+          ),
+        );
       });
     });
   }
@@ -211,11 +235,14 @@ export class GorgoneSession {
         if (frame !== undefined) this.#onFrame(frame.toString('latin1'));
       }
     } catch (error) {
-      if (this.state !== 'closed') this.#options.log.warn('gorgone receive loop ended', { error: (error as Error).message });
+      if (this.state !== 'closed')
+        this.#options.log.warn('gorgone receive loop ended', { error: (error as Error).message });
     }
     if (this.state !== 'closed') {
       this.close();
-      this.#options.onClosed?.(new AgentError('unreachable', `Gorgone session with ${this.endpoint} ended`));
+      this.#options.onClosed?.(
+        new AgentError('unreachable', `Gorgone session with ${this.endpoint} ended`),
+      );
     }
   }
 
@@ -231,9 +258,12 @@ export class GorgoneSession {
     if (this.state !== 'ready' || this.#keys === undefined) return;
     if (frame.startsWith('[')) {
       // §5: a plaintext frame while encrypted means the server lost our session.
-      this.#options.log.warn('gorgone session lost (plaintext answer while encrypted): handshaking again', {
-        server: this.endpoint,
-      });
+      this.#options.log.warn(
+        'gorgone session lost (plaintext answer while encrypted): handshaking again',
+        {
+          server: this.endpoint,
+        },
+      );
       void this.#recover();
       return;
     }
@@ -251,23 +281,32 @@ export class GorgoneSession {
     if (plain.startsWith('[KEY]')) {
       const next = parseKeyMessage(plain);
       if (next === undefined) {
-        this.#options.log.warn('gorgone [KEY] rotation message malformed: ignored', { server: this.endpoint });
+        this.#options.log.warn('gorgone [KEY] rotation message malformed: ignored', {
+          server: this.endpoint,
+        });
         return;
       }
       // §5: the new key applies to every later frame, both ways.
       this.#oldKeys = this.#keys;
       this.#keys = next;
       this.rotations++;
-      this.#options.log.info('gorgone session key rotated by the server', { server: this.endpoint });
+      this.#options.log.info('gorgone session key rotated by the server', {
+        server: this.endpoint,
+      });
       return;
     }
     const message = parseMessage(plain);
     if (message === undefined) {
-      this.#options.log.warn('gorgone frame dropped: not `[ACTION] [TOKEN] …`', { server: this.endpoint });
+      this.#options.log.warn('gorgone frame dropped: not `[ACTION] [TOKEN] …`', {
+        server: this.endpoint,
+      });
       return;
     }
     // Core answers carry no target, except PONG's empty `[]` (§3).
-    if (RESPONSE_TYPES.has(message.action) && (message.target === undefined || message.action === 'PONG')) {
+    if (
+      RESPONSE_TYPES.has(message.action) &&
+      (message.target === undefined || message.action === 'PONG')
+    ) {
       const pending = this.#pending.shift();
       if (pending === undefined) return; // §8 step 4: ignore stray ACKs
       clearTimeout(pending.timer);
@@ -280,17 +319,26 @@ export class GorgoneSession {
 
   async #recover(): Promise<void> {
     this.#failPending(
-      new AgentError('unreachable', `Gorgone server ${this.endpoint} lost our session; handshaking again`, {
-        transient: true,
-      }),
+      new AgentError(
+        'unreachable',
+        `Gorgone server ${this.endpoint} lost our session; handshaking again`,
+        {
+          transient: true,
+        },
+      ),
     );
     try {
       await this.#handshake();
       this.#options.onRehandshake?.();
     } catch (error) {
       const agentError =
-        error instanceof AgentError ? error : new AgentError('unreachable', (error as Error).message);
-      this.#options.log.error('gorgone re-handshake failed', { server: this.endpoint, error: agentError.message });
+        error instanceof AgentError
+          ? error
+          : new AgentError('unreachable', (error as Error).message);
+      this.#options.log.error('gorgone re-handshake failed', {
+        server: this.endpoint,
+        error: agentError.message,
+      });
       this.close();
       this.#options.onClosed?.(agentError);
     }
@@ -319,7 +367,8 @@ export class GorgoneSession {
       }, ms);
       this.#handshakeWaiter = (frame) => {
         clearTimeout(timer);
-        if (frame === undefined) reject(new AgentError('unreachable', `Gorgone session with ${this.endpoint} closed`));
+        if (frame === undefined)
+          reject(new AgentError('unreachable', `Gorgone session with ${this.endpoint} closed`));
         else resolve(frame);
       };
     });
@@ -338,12 +387,17 @@ export class GorgoneSession {
     }
     const server = parsePubkey(pubkeyFrame);
     if (server === undefined) {
-      throw new AgentError('protocol', `the server at ${this.endpoint} did not answer [GETPUBKEY] with a usable RSA key`);
+      throw new AgentError(
+        'protocol',
+        `the server at ${this.endpoint} did not answer [GETPUBKEY] with a usable RSA key`,
+      );
     }
     assertKeyStrength(server.key, `the server key of ${this.endpoint}`);
     await this.#checkServerKey(server.thumbprint, server.key);
 
-    await this.#send(formatHelo(this.#options.name, this.#options.clientKey.publicKeyPem, server.key));
+    await this.#send(
+      formatHelo(this.#options.name, this.#options.clientKey.publicKeyPem, server.key),
+    );
     const answer = await this.#nextHandshakeFrame('[KEY] answer');
     if (answer.startsWith('[')) {
       if (answer.includes('handshake issue')) {

@@ -11,11 +11,33 @@ import type { Logger } from '../../log.ts';
 import type { ValuePayload } from '../../queue/model.ts';
 import type { TargetRecord } from '../../targets/driver.ts';
 import { encodeValue, messageIdFor, newMessageId, type OspRequest } from './codec.ts';
-import { dispatcherEndpoint, metricsAddress, onsphereTargetConfigSchema, type OnsphereTargetConfig } from './config.ts';
-import { CONFIG_REFETCH_INTERVAL_MS, DISPATCHER_REFUSED_RETRY_MS, DispatcherError, refreshConfig, type CurrentConfig } from './dispatcher.ts';
-import { checkIdentity, loadIdentity, type IdentityMaterial, type IdentitySummary } from './identity.ts';
+import {
+  dispatcherEndpoint,
+  metricsAddress,
+  onsphereTargetConfigSchema,
+  type OnsphereTargetConfig,
+} from './config.ts';
+import {
+  CONFIG_REFETCH_INTERVAL_MS,
+  DISPATCHER_REFUSED_RETRY_MS,
+  DispatcherError,
+  refreshConfig,
+  type CurrentConfig,
+} from './dispatcher.ts';
+import {
+  checkIdentity,
+  loadIdentity,
+  type IdentityMaterial,
+  type IdentitySummary,
+} from './identity.ts';
 import { OspMetrics, serveMetrics } from './metrics.ts';
-import { OspSession, REFETCH_AFTER_FAILURES, type PublishOutcome, type SessionOptions, type SessionState } from './session.ts';
+import {
+  OspSession,
+  REFETCH_AFTER_FAILURES,
+  type PublishOutcome,
+  type SessionOptions,
+  type SessionState,
+} from './session.ts';
 
 export interface ConnectorOptions {
   /** Serve /metrics (the daemon does; one-shot CLI commands do not). */
@@ -80,7 +102,12 @@ export class OnsphereConnector {
     this.#identity = await loadIdentity(this.#ctx, this.target);
     this.#summary = checkIdentity(this.#identity);
     if (this.#summary.expiresSoon) {
-      this.#ctx.events.emit('notice', { level: 'warning', title: 'OnSphere certificate expires soon', body: `module.crt of '${this.target}' (CN ${this.#summary.cn}) expires on ${this.#summary.notAfter} (${this.#summary.daysLeft} days): ask the stack's admin for a new one`, target: this.target });
+      this.#ctx.events.emit('notice', {
+        level: 'warning',
+        title: 'OnSphere certificate expires soon',
+        body: `module.crt of '${this.target}' (CN ${this.#summary.cn}) expires on ${this.#summary.notAfter} (${this.#summary.daysLeft} days): ask the stack's admin for a new one`,
+        target: this.target,
+      });
     }
     this.#current = await this.#refresh();
     if (this.#options.metrics === true) {
@@ -109,7 +136,8 @@ export class OnsphereConnector {
       onState: (state, detail) => this.#emitState(state, detail),
       onFailure: (failure, consecutive) => {
         // §4.7: after 3 consecutive failures or any permanent one, ask the dispatcher again (the stack may have moved the broker).
-        if (failure.class === 'permanent' || consecutive === REFETCH_AFTER_FAILURES) void this.refetch();
+        if (failure.class === 'permanent' || consecutive === REFETCH_AFTER_FAILURES)
+          void this.refetch();
       },
       // §3.5: and after every reconnect that followed a failure (a notice may have been missed while down).
       onRecovered: () => void this.refetch(),
@@ -121,12 +149,23 @@ export class OnsphereConnector {
 
   async #refresh(): Promise<CurrentConfig> {
     this.#emitState('connecting', 'fetching the config from the dispatcher');
-    const current = await refreshConfig(this.#ctx, this.target, dispatcherEndpoint(this.#config), this.#identity!, {
-      name: this.#summary!.cn,
-      onFetch: (result) => this.metrics.dispatcherFetches.inc({ result }),
-    });
+    const current = await refreshConfig(
+      this.#ctx,
+      this.target,
+      dispatcherEndpoint(this.#config),
+      this.#identity!,
+      {
+        name: this.#summary!.cn,
+        onFetch: (result) => this.metrics.dispatcherFetches.inc({ result }),
+      },
+    );
     this.metrics.setConfig(current.config.version, current.stale);
-    if (current.stale) this.#log.warn('dispatcher unreachable: using the last-known-good config', { target: this.target, version: current.config.version, reason: current.staleReason });
+    if (current.stale)
+      this.#log.warn('dispatcher unreachable: using the last-known-good config', {
+        target: this.target,
+        version: current.config.version,
+        reason: current.staleReason,
+      });
     return current;
   }
 
@@ -139,9 +178,14 @@ export class OnsphereConnector {
         this.#current = await this.#refresh();
         this.#session?.applyConfig(this.#current.config);
       } catch (error) {
-        if (error instanceof DispatcherError && error.retryAfterSeconds !== undefined) next = error.retryAfterSeconds * 1000 * (1 + Math.random() * 0.2);
-        else if (error instanceof AgentError && !error.transient) next = DISPATCHER_REFUSED_RETRY_MS;
-        this.#log.warn('config re-fetch failed', { target: this.target, error: (error as Error).message });
+        if (error instanceof DispatcherError && error.retryAfterSeconds !== undefined)
+          next = error.retryAfterSeconds * 1000 * (1 + Math.random() * 0.2);
+        else if (error instanceof AgentError && !error.transient)
+          next = DISPATCHER_REFUSED_RETRY_MS;
+        this.#log.warn('config re-fetch failed', {
+          target: this.target,
+          error: (error as Error).message,
+        });
       } finally {
         this.#fetching = undefined;
         this.#scheduleRefetch(next);
@@ -158,23 +202,58 @@ export class OnsphereConnector {
   }
 
   #emitState(state: SessionState, detail: string | undefined): void {
-    const mapped = state === 'ready' ? 'ready' : state === 'needs-attention' ? 'failed' : state === 'backoff' ? 'retrying' : state === 'connecting' ? 'connecting' : 'idle';
-    this.#ctx.events.emit('target.state', { target: this.target, status: { state: mapped, ...(detail === undefined ? {} : { detail }) } });
+    const mapped =
+      state === 'ready'
+        ? 'ready'
+        : state === 'needs-attention'
+          ? 'failed'
+          : state === 'backoff'
+            ? 'retrying'
+            : state === 'connecting'
+              ? 'connecting'
+              : 'idle';
+    this.#ctx.events.emit('target.state', {
+      target: this.target,
+      status: { state: mapped, ...(detail === undefined ? {} : { detail }) },
+    });
   }
 
   /** One value, resolved on the broker's confirm (or 'unroutable', §4.6). */
-  async publishValue(value: ValuePayload, options: { messageId?: string; signal?: AbortSignal } = {}): Promise<PublishOutcome> {
+  async publishValue(
+    value: ValuePayload,
+    options: { messageId?: string; signal?: AbortSignal } = {},
+  ): Promise<PublishOutcome> {
     const session = this.#session;
-    if (session === undefined) throw new AgentError('internal', `OnSphere target '${this.target}' is not started`);
-    const message = encodeValue(value, { module: session.config.module.name, exchange: session.topology.valuesExchange, seq: session.nextSeq(), messageId: options.messageId ?? newMessageId() });
-    const outcome = await session.publish(message, options.signal === undefined ? {} : { signal: options.signal });
+    if (session === undefined)
+      throw new AgentError('internal', `OnSphere target '${this.target}' is not started`);
+    const message = encodeValue(value, {
+      module: session.config.module.name,
+      exchange: session.topology.valuesExchange,
+      seq: session.nextSeq(),
+      messageId: options.messageId ?? newMessageId(),
+    });
+    const outcome = await session.publish(
+      message,
+      options.signal === undefined ? {} : { signal: options.signal },
+    );
     if (outcome === 'confirmed') this.#lastValues.set(value.valueId, value);
     return outcome;
   }
 
   /** The values of a queue item, ids stable across re-sends (§4.4). */
-  async publishItemValues(itemId: string, values: ValuePayload[], signal?: AbortSignal): Promise<PublishOutcome[]> {
-    return Promise.all(values.map((value, i) => this.publishValue(value, { messageId: messageIdFor(itemId, i), ...(signal === undefined ? {} : { signal }) })));
+  async publishItemValues(
+    itemId: string,
+    values: ValuePayload[],
+    signal?: AbortSignal,
+  ): Promise<PublishOutcome[]> {
+    return Promise.all(
+      values.map((value, i) =>
+        this.publishValue(value, {
+          messageId: messageIdFor(itemId, i),
+          ...(signal === undefined ? {} : { signal }),
+        }),
+      ),
+    );
   }
 
   /**
@@ -184,17 +263,37 @@ export class OnsphereConnector {
   async #answer(request: OspRequest): Promise<unknown> {
     switch (request.action) {
       case 'ping':
-        return { pong: true, agent: `outpost ${this.#ctx.version}`, module: this.#session?.config.module.name };
+        return {
+          pong: true,
+          agent: `outpost ${this.#ctx.version}`,
+          module: this.#session?.config.module.name,
+        };
       case 'read': {
-        if (request.id === undefined) throw new AgentError('invalid-request', "a 'read' request needs an id");
+        if (request.id === undefined)
+          throw new AgentError('invalid-request', "a 'read' request needs an id");
         const value = this.#lastValues.get(request.id);
-        if (value === undefined) throw new AgentError('not-found', `no value '${request.id}' was published by this connector since it started`);
-        return { id: value.valueId, value: value.value, ts: new Date(value.timestamp).toISOString(), quality: value.quality ?? 'GOOD' };
+        if (value === undefined)
+          throw new AgentError(
+            'not-found',
+            `no value '${request.id}' was published by this connector since it started`,
+          );
+        return {
+          id: value.valueId,
+          value: value.value,
+          ts: new Date(value.timestamp).toISOString(),
+          quality: value.quality ?? 'GOOD',
+        };
       }
       case 'write':
-        throw new AgentError('refused', "Outpost's values come from local checks: they cannot be written from the stack");
+        throw new AgentError(
+          'refused',
+          "Outpost's values come from local checks: they cannot be written from the stack",
+        );
       default:
-        throw new AgentError('invalid-request', `unknown action '${request.action}': this connector answers ping, read`);
+        throw new AgentError(
+          'invalid-request',
+          `unknown action '${request.action}': this connector answers ping, read`,
+        );
     }
   }
 
@@ -205,7 +304,10 @@ export class OnsphereConnector {
       configVersion: this.#current?.config.version,
       configStale: this.#current?.stale ?? false,
       staleReason: this.#current?.staleReason,
-      metrics: this.#server === undefined ? undefined : { host: this.#server.host, port: this.#server.port },
+      metrics:
+        this.#server === undefined
+          ? undefined
+          : { host: this.#server.host, port: this.#server.port },
       pending: this.#session?.pending ?? 0,
     };
   }
@@ -214,7 +316,8 @@ export class OnsphereConnector {
     this.#stopped = true;
     clearTimeout(this.#refetchTimer);
     await this.#session?.close();
-    if (this.#server !== undefined) await new Promise<void>((resolve) => this.#server!.server.close(() => resolve()));
+    if (this.#server !== undefined)
+      await new Promise<void>((resolve) => this.#server!.server.close(() => resolve()));
     this.#server = undefined;
   }
 }
@@ -244,13 +347,18 @@ export class ConnectorPool {
   async setOptions(options: ConnectorOptions): Promise<void> {
     this.#options = options;
     this.#generation += 1;
-    const stale = [...this.#generations].filter(([, g]) => g < this.#generation).map(([name]) => name);
+    const stale = [...this.#generations]
+      .filter(([, g]) => g < this.#generation)
+      .map(([name]) => name);
     await Promise.all(stale.map((name) => this.stop(name)));
   }
 
   get(target: TargetRecord): Promise<OnsphereConnector> {
     const ctx = this.#ctx;
-    if (ctx === undefined) return Promise.reject(new AgentError('internal', 'the onsphere module is not attached to an agent'));
+    if (ctx === undefined)
+      return Promise.reject(
+        new AgentError('internal', 'the onsphere module is not attached to an agent'),
+      );
     let connector = this.#connectors.get(target.name);
     if (connector === undefined) {
       const c = new OnsphereConnector(ctx, target, this.#options);

@@ -29,7 +29,11 @@ export type Quality = (typeof QUALITIES)[number];
 
 export function assertConnectorName(name: string, field = 'cn'): void {
   if (!CONNECTOR_NAME_PATTERN.test(name)) {
-    throw new AgentError('invalid-request', `${field} '${name}' is not a valid OnSphere connector name: use 1–64 letters, digits, '.', '_' or '-' (onsphere.md §2.1)`, { field });
+    throw new AgentError(
+      'invalid-request',
+      `${field} '${name}' is not a valid OnSphere connector name: use 1–64 letters, digits, '.', '_' or '-' (onsphere.md §2.1)`,
+      { field },
+    );
   }
 }
 
@@ -46,7 +50,11 @@ export const ospConfigSchema = z.object({
     vhost: z.string().min(1),
     serverName: z.string().min(1),
     heartbeatSeconds: z.number().int().min(1).max(3600),
-    exchanges: z.object({ values: z.string().min(1), requests: z.string().min(1), config: z.string().min(1) }),
+    exchanges: z.object({
+      values: z.string().min(1),
+      requests: z.string().min(1),
+      config: z.string().min(1),
+    }),
     requestQueue: z.string().min(1),
     prefetch: z.number().int().min(1).max(65535),
   }),
@@ -62,19 +70,30 @@ export type OspConfig = z.output<typeof ospConfigSchema>;
  */
 export function parseConfigDocument(body: string | Buffer): OspConfig {
   if (Buffer.byteLength(body) > MAX_CONFIG_BYTES) {
-    throw new AgentError('protocol', `the dispatcher's config is larger than ${MAX_CONFIG_BYTES} bytes (onsphere.md §3.1)`);
+    throw new AgentError(
+      'protocol',
+      `the dispatcher's config is larger than ${MAX_CONFIG_BYTES} bytes (onsphere.md §3.1)`,
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(body.toString());
   } catch (error) {
-    throw new AgentError('protocol', `the dispatcher's config is not JSON: ${(error as Error).message}`, { cause: error });
+    throw new AgentError(
+      'protocol',
+      `the dispatcher's config is not JSON: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   const parsed = ospConfigSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.length === 0 ? '$' : `$.${issue.path.join('.')}`;
-    throw new AgentError('protocol', `the dispatcher's config was rejected at ${path}: ${issue.message} (onsphere.md §3.4); the previous config stays in force`, { field: path });
+    throw new AgentError(
+      'protocol',
+      `the dispatcher's config was rejected at ${path}: ${issue.message} (onsphere.md §3.4); the previous config stays in force`,
+      { field: path },
+    );
   }
   return parsed.data;
 }
@@ -110,7 +129,9 @@ export function parseRetryAfter(header: string | undefined, now = Date.now()): n
 export function parseDispatcherError(body: string): { code: string; message: string } | undefined {
   try {
     const json = JSON.parse(body) as unknown;
-    const parsed = z.object({ error: z.object({ code: z.string().max(100), message: z.string().max(2000) }) }).safeParse(json);
+    const parsed = z
+      .object({ error: z.object({ code: z.string().max(100), message: z.string().max(2000) }) })
+      .safeParse(json);
     return parsed.success ? parsed.data.error : undefined;
   } catch {
     return undefined;
@@ -120,7 +141,9 @@ export function parseDispatcherError(body: string): { code: string; message: str
 /** §3.5: `{"version":"<new>"}` on osp.config. */
 export function parseConfigNotification(content: Buffer): { version: string } | undefined {
   try {
-    const parsed = z.object({ version: z.string().min(1).max(200) }).safeParse(JSON.parse(content.toString('utf8')));
+    const parsed = z
+      .object({ version: z.string().min(1).max(200) })
+      .safeParse(JSON.parse(content.toString('utf8')));
     return parsed.success ? { version: parsed.data.version } : undefined;
   } catch {
     return undefined;
@@ -159,7 +182,10 @@ export function topologyFor(config: Pick<OspConfig, 'module' | 'amqp'>): Topolog
 }
 
 /** The least-privilege permissions of §4.2 for a connector user (what a stack — or our test broker — grants). */
-export function connectorPermissions(name: string, exchanges = { values: 'osp.values', requests: 'osp.requests', config: 'osp.config' }): { configure: string; write: string; read: string } {
+export function connectorPermissions(
+  name: string,
+  exchanges = { values: 'osp.values', requests: 'osp.requests', config: 'osp.config' },
+): { configure: string; write: string; read: string } {
   const own = `^osp\\.connector\\.${escapeRegex(name)}\\.`;
   return {
     configure: own,
@@ -172,7 +198,11 @@ export function connectorPermissions(name: string, exchanges = { values: 'osp.va
 export function valueRoutingKey(moduleName: string, valueId: string): string {
   const key = `value.${moduleName}.${valueId}`;
   if (Buffer.byteLength(key) > MAX_ROUTING_KEY_BYTES) {
-    throw new AgentError('invalid-request', `value id '${valueId.slice(0, 40)}…' makes a routing key longer than ${MAX_ROUTING_KEY_BYTES} bytes (AMQP shortstr, onsphere.md §4.3): shorten it`, { field: 'valueId' });
+    throw new AgentError(
+      'invalid-request',
+      `value id '${valueId.slice(0, 40)}…' makes a routing key longer than ${MAX_ROUTING_KEY_BYTES} bytes (AMQP shortstr, onsphere.md §4.3): shorten it`,
+      { field: 'valueId' },
+    );
   }
   return key;
 }
@@ -183,7 +213,11 @@ export const VALUE_ID_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 export function assertValueId(valueId: string, field = 'valueId'): void {
   if (!VALUE_ID_PATTERN.test(valueId)) {
-    throw new AgentError('invalid-request', `${field} '${valueId.slice(0, 80)}' must be a dotted OnSphere value path (words of letters, digits, _ or -, e.g. root.site1.ups.temp)`, { field });
+    throw new AgentError(
+      'invalid-request',
+      `${field} '${valueId.slice(0, 80)}' must be a dotted OnSphere value path (words of letters, digits, _ or -, e.g. root.site1.ups.temp)`,
+      { field },
+    );
   }
 }
 
@@ -196,7 +230,11 @@ export function valueTypeOf(value: number | string | boolean): ValueType {
 export function qualityOf(quality: string | undefined, field = 'quality'): Quality {
   const q = (quality ?? 'GOOD').toUpperCase();
   if (!(QUALITIES as readonly string[]).includes(q)) {
-    throw new AgentError('invalid-request', `${field} must be one of ${QUALITIES.join(', ')}, got '${quality}'`, { field });
+    throw new AgentError(
+      'invalid-request',
+      `${field} must be one of ${QUALITIES.join(', ')}, got '${quality}'`,
+      { field },
+    );
   }
   return q as Quality;
 }
@@ -233,7 +271,11 @@ export function validateValue(value: ValuePayload, moduleName = 'm'): void {
   valueRoutingKey(moduleName, value.valueId);
   qualityOf(value.quality);
   if (typeof value.value === 'number' && !Number.isFinite(value.value)) {
-    throw new AgentError('invalid-request', 'value must be a finite number, true/false or text (JSON has no NaN or Infinity)', { field: 'value' });
+    throw new AgentError(
+      'invalid-request',
+      'value must be a finite number, true/false or text (JSON has no NaN or Infinity)',
+      { field: 'value' },
+    );
   }
 }
 
@@ -241,7 +283,10 @@ export function validateValue(value: ValuePayload, moduleName = 'm'): void {
  * One value as published (§4.4). `messageId` must be stable across re-sends
  * (receivers dedupe on it), so the caller derives it from the queue item.
  */
-export function encodeValue(value: ValuePayload, options: { module: string; exchange: string; seq: number; messageId: string }): EncodedMessage {
+export function encodeValue(
+  value: ValuePayload,
+  options: { module: string; exchange: string; seq: number; messageId: string },
+): EncodedMessage {
   validateValue(value, options.module);
   const body: ValueBody = {
     id: value.valueId,
@@ -282,10 +327,16 @@ export function parseValueBody(content: Buffer): ValueBody {
   try {
     json = JSON.parse(content.toString('utf8'));
   } catch (error) {
-    throw new AgentError('protocol', `value message is not JSON: ${(error as Error).message}`, { cause: error });
+    throw new AgentError('protocol', `value message is not JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const parsed = valueBodySchema.safeParse(json);
-  if (!parsed.success) throw new AgentError('protocol', `value message rejected: ${parsed.error.issues[0]!.message} at ${parsed.error.issues[0]!.path.join('.')}`);
+  if (!parsed.success)
+    throw new AgentError(
+      'protocol',
+      `value message rejected: ${parsed.error.issues[0]!.message} at ${parsed.error.issues[0]!.path.join('.')}`,
+    );
   return parsed.data as ValueBody;
 }
 
@@ -312,12 +363,26 @@ export function newMessageId(): string {
  * perfdata value; `U` values are left out.
  */
 export function checkResultValues(result: CheckResultPayload, base?: string): ValuePayload[] {
-  const prefix = base ?? ['outpost', idWord(result.host), idWord(result.service ?? result.check ?? 'host')].join('.');
+  const prefix =
+    base ??
+    ['outpost', idWord(result.host), idWord(result.service ?? result.check ?? 'host')].join('.');
   const timestamp = Math.round(result.executionEnd * 1000);
-  const values: ValuePayload[] = [{ valueId: `${prefix}.state`, value: result.state, timestamp, quality: result.state === 3 ? 'ERROR' : 'GOOD' }];
+  const values: ValuePayload[] = [
+    {
+      valueId: `${prefix}.state`,
+      value: result.state,
+      timestamp,
+      quality: result.state === 3 ? 'ERROR' : 'GOOD',
+    },
+  ];
   for (const item of parsePerfdata(result.performanceData.join(' ')).items) {
     if (item.value === undefined) continue;
-    values.push({ valueId: `${prefix}.${idWord(item.label)}`, value: item.value, timestamp, quality: 'GOOD' });
+    values.push({
+      valueId: `${prefix}.${idWord(item.label)}`,
+      value: item.value,
+      timestamp,
+      quality: 'GOOD',
+    });
   }
   return values;
 }
@@ -345,10 +410,20 @@ export interface IncomingMessage {
   properties: { replyTo?: unknown; correlationId?: unknown; messageId?: unknown; type?: unknown };
 }
 
-export type ParsedRequest = { ok: true; request: OspRequest } | { ok: false; error: { code: string; message: string }; replyTo: string | undefined; correlationId: string | undefined; messageId: string | undefined };
+export type ParsedRequest =
+  | { ok: true; request: OspRequest }
+  | {
+      ok: false;
+      error: { code: string; message: string };
+      replyTo: string | undefined;
+      correlationId: string | undefined;
+      messageId: string | undefined;
+    };
 
 const requestBodySchema = z.object({
-  action: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'action must be a word of letters, digits, _ or -'),
+  action: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'action must be a word of letters, digits, _ or -'),
   id: z.string().max(MAX_ROUTING_KEY_BYTES).optional(),
   value: z.unknown().optional(),
 });
@@ -362,7 +437,13 @@ export function parseRequest(message: IncomingMessage): ParsedRequest {
   const replyTo = optionalString(message.properties.replyTo);
   const correlationId = optionalString(message.properties.correlationId);
   const messageId = optionalString(message.properties.messageId);
-  const fail = (code: string, text: string): ParsedRequest => ({ ok: false, error: { code, message: text }, replyTo, correlationId, messageId });
+  const fail = (code: string, text: string): ParsedRequest => ({
+    ok: false,
+    error: { code, message: text },
+    replyTo,
+    correlationId,
+    messageId,
+  });
   let json: unknown;
   try {
     json = JSON.parse(message.content.toString('utf8'));
@@ -370,22 +451,42 @@ export function parseRequest(message: IncomingMessage): ParsedRequest {
     return fail('BAD_REQUEST', 'request body is not JSON');
   }
   const parsed = requestBodySchema.safeParse(json);
-  if (!parsed.success) return fail('BAD_REQUEST', `request rejected: ${parsed.error.issues[0]!.message}${parsed.error.issues[0]!.path.length > 0 ? ` at ${parsed.error.issues[0]!.path.join('.')}` : ''}`);
-  const request: OspRequest = { action: parsed.data.action, replyTo, correlationId, messageId, redelivered: message.fields.redelivered };
+  if (!parsed.success)
+    return fail(
+      'BAD_REQUEST',
+      `request rejected: ${parsed.error.issues[0]!.message}${parsed.error.issues[0]!.path.length > 0 ? ` at ${parsed.error.issues[0]!.path.join('.')}` : ''}`,
+    );
+  const request: OspRequest = {
+    action: parsed.data.action,
+    replyTo,
+    correlationId,
+    messageId,
+    redelivered: message.fields.redelivered,
+  };
   if (parsed.data.id !== undefined) request.id = parsed.data.id;
   if (parsed.data.value !== undefined) request.value = parsed.data.value;
   return { ok: true, request };
 }
 
-export type ReplyBody = { status: 'ok'; result: unknown } | { status: 'error'; error: { code: string; message: string } };
+export type ReplyBody =
+  { status: 'ok'; result: unknown } | { status: 'error'; error: { code: string; message: string } };
 
 /** A reply through the default exchange, key = reply_to, same correlation_id (§4.5). */
-export function encodeReply(replyTo: string, correlationId: string | undefined, body: ReplyBody): EncodedMessage {
+export function encodeReply(
+  replyTo: string,
+  correlationId: string | undefined,
+  body: ReplyBody,
+): EncodedMessage {
   return {
     exchange: '',
     routingKey: replyTo,
     content: Buffer.from(JSON.stringify(body)),
-    properties: { contentType: 'application/json', appId: 'outpost', mandatory: true, ...(correlationId === undefined ? {} : { correlationId }) },
+    properties: {
+      contentType: 'application/json',
+      appId: 'outpost',
+      mandatory: true,
+      ...(correlationId === undefined ? {} : { correlationId }),
+    },
   };
 }
 
@@ -393,10 +494,14 @@ export function parseReply(content: Buffer): ReplyBody {
   const parsed = z
     .union([
       z.object({ status: z.literal('ok'), result: z.unknown() }),
-      z.object({ status: z.literal('error'), error: z.object({ code: z.string(), message: z.string() }) }),
+      z.object({
+        status: z.literal('error'),
+        error: z.object({ code: z.string(), message: z.string() }),
+      }),
     ])
     .safeParse(JSON.parse(content.toString('utf8')));
-  if (!parsed.success) throw new AgentError('protocol', 'reply is neither {"status":"ok"} nor {"status":"error"}');
+  if (!parsed.success)
+    throw new AgentError('protocol', 'reply is neither {"status":"ok"} nor {"status":"error"}');
   return parsed.data as ReplyBody;
 }
 
@@ -418,48 +523,118 @@ export function classifyFailure(error: unknown, where: string): ClassifiedFailur
   const message = typeof e?.message === 'string' ? e.message : String(error);
   const text = `${code} ${message}`;
   const has = (re: RegExp): boolean => re.test(text);
-  if (has(/CERTIFICATE_REQUIRED|certificate required|SSLV3_ALERT_HANDSHAKE_FAILURE|handshake failure/i)) {
-    return { class: 'permanent', code: 'unauthorized', reason: `${where} requires a client certificate and did not accept ours (none sent?): check module.crt / module.key` };
+  if (
+    has(
+      /CERTIFICATE_REQUIRED|certificate required|SSLV3_ALERT_HANDSHAKE_FAILURE|handshake failure/i,
+    )
+  ) {
+    return {
+      class: 'permanent',
+      code: 'unauthorized',
+      reason: `${where} requires a client certificate and did not accept ours (none sent?): check module.crt / module.key`,
+    };
   }
   if (has(/ALERT_UNKNOWN_CA|unknown ca/i)) {
-    return { class: 'permanent', code: 'unauthorized', reason: `${where} does not trust the issuer of our certificate (unknown CA): module.crt must come from the stack's CA` };
+    return {
+      class: 'permanent',
+      code: 'unauthorized',
+      reason: `${where} does not trust the issuer of our certificate (unknown CA): module.crt must come from the stack's CA`,
+    };
   }
-  if (has(/ALERT_PROTOCOL_VERSION|protocol version|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE|wrong version number/i)) {
-    return { class: 'permanent', code: 'refused', reason: `${where} refused our TLS version (the dispatcher speaks TLS 1.3 only, the broker TLS 1.2 or 1.3)` };
+  if (
+    has(
+      /ALERT_PROTOCOL_VERSION|protocol version|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE|wrong version number/i,
+    )
+  ) {
+    return {
+      class: 'permanent',
+      code: 'refused',
+      reason: `${where} refused our TLS version (the dispatcher speaks TLS 1.3 only, the broker TLS 1.2 or 1.3)`,
+    };
   }
   if (has(/ACCESS.REFUSED|\b403 \(/) && has(/EXTERNAL|authentication|login/i)) {
-    return { class: 'permanent', code: 'unauthorized', reason: `${where} has no user for our certificate's CN (EXTERNAL login refused): the stack must declare this connector` };
+    return {
+      class: 'permanent',
+      code: 'unauthorized',
+      reason: `${where} has no user for our certificate's CN (EXTERNAL login refused): the stack must declare this connector`,
+    };
   }
   if (has(/SASL mechanism/i)) {
-    return { class: 'permanent', code: 'protocol', reason: `${where} does not offer SASL EXTERNAL: the broker needs rabbitmq_auth_mechanism_ssl` };
+    return {
+      class: 'permanent',
+      code: 'protocol',
+      reason: `${where} does not offer SASL EXTERNAL: the broker needs rabbitmq_auth_mechanism_ssl`,
+    };
   }
   if (has(/Expected ConnectionOpenOk|NOT.ALLOWED|\b530 \(/)) {
-    return { class: 'permanent', code: 'refused', reason: `${where} refused the vhost (missing, or our user has no permission on it)` };
+    return {
+      class: 'permanent',
+      code: 'refused',
+      reason: `${where} refused the vhost (missing, or our user has no permission on it)`,
+    };
   }
-  if (has(/SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|CERT_SIGNATURE_FAILURE|self.signed/i)) {
-    return { class: 'permanent', code: 'untrusted-peer', reason: `${where} presented a certificate that does not chain to our ca.crt` };
+  if (
+    has(
+      /SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|CERT_SIGNATURE_FAILURE|self.signed/i,
+    )
+  ) {
+    return {
+      class: 'permanent',
+      code: 'untrusted-peer',
+      reason: `${where} presented a certificate that does not chain to our ca.crt`,
+    };
   }
   if (has(/ERR_TLS_CERT_ALTNAME_INVALID|altnames/i)) {
-    return { class: 'permanent', code: 'untrusted-peer', reason: `${where}'s certificate does not name the host we expect` };
+    return {
+      class: 'permanent',
+      code: 'untrusted-peer',
+      reason: `${where}'s certificate does not name the host we expect`,
+    };
   }
   if (has(/CERT_HAS_EXPIRED|CERT_NOT_YET_VALID/)) {
-    return { class: 'permanent', code: 'untrusted-peer', reason: `${where}'s certificate is expired or not yet valid` };
+    return {
+      class: 'permanent',
+      code: 'untrusted-peer',
+      reason: `${where}'s certificate is expired or not yet valid`,
+    };
   }
   if (has(/ACCESS.REFUSED|\b403 \(/)) {
-    return { class: 'permanent', code: 'refused', reason: `${where} refused an operation (ACCESS_REFUSED): ${message.slice(0, 200)}` };
+    return {
+      class: 'permanent',
+      code: 'refused',
+      reason: `${where} refused an operation (ACCESS_REFUSED): ${message.slice(0, 200)}`,
+    };
   }
   if (has(/RESOURCE.LOCKED|\b405 \(/)) {
-    return { class: 'transient', code: 'refused', reason: `${where}: another connection of this connector holds its exclusive queue (is Outpost running twice?)` };
+    return {
+      class: 'transient',
+      code: 'refused',
+      reason: `${where}: another connection of this connector holds its exclusive queue (is Outpost running twice?)`,
+    };
   }
   if (has(/NOT.FOUND|\b404 \(/) && has(/exchange/i)) {
-    return { class: 'transient', code: 'refused', reason: `${where}: the stack's exchanges are not declared yet (stack not ready): ${message.slice(0, 200)}` };
+    return {
+      class: 'transient',
+      code: 'refused',
+      reason: `${where}: the stack's exchanges are not declared yet (stack not ready): ${message.slice(0, 200)}`,
+    };
   }
-  if (has(/ETIMEDOUT|timeout|timed out/i)) return { class: 'transient', code: 'timeout', reason: `${where} did not answer in time` };
-  return { class: 'transient', code: 'unreachable', reason: `${where} is unreachable: ${message.slice(0, 200)}` };
+  if (has(/ETIMEDOUT|timeout|timed out/i))
+    return { class: 'transient', code: 'timeout', reason: `${where} did not answer in time` };
+  return {
+    class: 'transient',
+    code: 'unreachable',
+    reason: `${where} is unreachable: ${message.slice(0, 200)}`,
+  };
 }
 
 /** §4.7: 0.5 s × 2ⁿ, capped at 30 s, ±20 %. `random` in [0,1). */
-export function backoffMs(attempt: number, random: number = Math.random(), base = 500, cap = 30_000): number {
+export function backoffMs(
+  attempt: number,
+  random: number = Math.random(),
+  base = 500,
+  cap = 30_000,
+): number {
   const raw = Math.min(cap, base * 2 ** Math.max(0, Math.min(attempt, 30)));
   return Math.round(raw * (0.8 + 0.4 * random));
 }

@@ -7,13 +7,22 @@
 import { z } from 'zod';
 import { AgentError } from '../../errors.ts';
 import type { OspConfig } from './codec.ts';
-import { DEFAULT_DISPATCHER_PORT, dispatcherFromEnv, type DispatcherEndpoint } from './dispatcher.ts';
+import {
+  DEFAULT_DISPATCHER_PORT,
+  dispatcherFromEnv,
+  type DispatcherEndpoint,
+} from './dispatcher.ts';
 import { DEFAULT_PROMETHEUS_HOST, DEFAULT_PROMETHEUS_PORT } from './metrics.ts';
 
 export const onsphereTargetConfigSchema = z.object({
   /** DISPATCHER_HOST: also the TLS server name expected from the dispatcher (§3.1). */
   host: z.string().min(1, 'host must name the OnSphere configuration dispatcher'),
-  port: z.number().int().min(1, 'port must be 1–65535').max(65535, 'port must be 1–65535').default(DEFAULT_DISPATCHER_PORT),
+  port: z
+    .number()
+    .int()
+    .min(1, 'port must be 1–65535')
+    .max(65535, 'port must be 1–65535')
+    .default(DEFAULT_DISPATCHER_PORT),
   /** Where core/identity keeps the imported files (informative; the store is the source). */
   caFile: z.string().optional(),
   certFile: z.string().optional(),
@@ -27,17 +36,28 @@ export const onsphereTargetConfigSchema = z.object({
 });
 export type OnsphereTargetConfig = z.output<typeof onsphereTargetConfigSchema>;
 
-export function dispatcherEndpoint(config: OnsphereTargetConfig, env: NodeJS.ProcessEnv = process.env): DispatcherEndpoint {
+export function dispatcherEndpoint(
+  config: OnsphereTargetConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): DispatcherEndpoint {
   const fromEnv = dispatcherFromEnv(env);
   return { host: fromEnv.host ?? config.host, port: fromEnv.port ?? config.port };
 }
 
-export function metricsAddress(config: OnsphereTargetConfig, osp: OspConfig | undefined, env: NodeJS.ProcessEnv = process.env): { host: string; port: number } {
+export function metricsAddress(
+  config: OnsphereTargetConfig,
+  osp: OspConfig | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): { host: string; port: number } {
   let port = config.metricsPort ?? osp?.metrics?.port ?? DEFAULT_PROMETHEUS_PORT;
   const raw = env.PROMETHEUS_PORT;
   if (raw !== undefined && raw !== '') {
     if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) {
-      throw new AgentError('invalid-request', `PROMETHEUS_PORT must be a port number (0 disables), got '${raw}'`, { field: 'PROMETHEUS_PORT' });
+      throw new AgentError(
+        'invalid-request',
+        `PROMETHEUS_PORT must be a port number (0 disables), got '${raw}'`,
+        { field: 'PROMETHEUS_PORT' },
+      );
     }
     port = Number(raw);
   }

@@ -49,7 +49,18 @@ export class DispatcherError extends AgentError {
   /** The label of osp_dispatcher_fetches_total{result}. */
   readonly result: string;
 
-  constructor(code: ConstructorParameters<typeof AgentError>[0], message: string, options: { transient: boolean; status?: number; serverCode?: string; retryAfterSeconds?: number; result: string; cause?: unknown }) {
+  constructor(
+    code: ConstructorParameters<typeof AgentError>[0],
+    message: string,
+    options: {
+      transient: boolean;
+      status?: number;
+      serverCode?: string;
+      retryAfterSeconds?: number;
+      result: string;
+      cause?: unknown;
+    },
+  ) {
     super(code, message, { transient: options.transient, cause: options.cause });
     this.status = options.status;
     this.serverCode = options.serverCode;
@@ -58,7 +69,8 @@ export class DispatcherError extends AgentError {
   }
 }
 
-export type FetchOutcome = { status: 'changed'; config: OspConfig; etag: string | undefined } | { status: 'unchanged' };
+export type FetchOutcome =
+  { status: 'changed'; config: OspConfig; etag: string | undefined } | { status: 'unchanged' };
 
 export interface FetchOptions {
   name: string;
@@ -71,13 +83,20 @@ export interface FetchOptions {
 }
 
 /** `DISPATCHER_HOST` / `DISPATCHER_PORT` (§2.2): environment over settings. */
-export function dispatcherFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<DispatcherEndpoint> {
+export function dispatcherFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Partial<DispatcherEndpoint> {
   const out: Partial<DispatcherEndpoint> = {};
-  if (env.DISPATCHER_HOST !== undefined && env.DISPATCHER_HOST !== '') out.host = env.DISPATCHER_HOST;
+  if (env.DISPATCHER_HOST !== undefined && env.DISPATCHER_HOST !== '')
+    out.host = env.DISPATCHER_HOST;
   if (env.DISPATCHER_PORT !== undefined && env.DISPATCHER_PORT !== '') {
     const port = Number(env.DISPATCHER_PORT);
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new AgentError('invalid-request', `DISPATCHER_PORT must be a port number 1–65535, got '${env.DISPATCHER_PORT}'`, { field: 'DISPATCHER_PORT' });
+      throw new AgentError(
+        'invalid-request',
+        `DISPATCHER_PORT must be a port number 1–65535, got '${env.DISPATCHER_PORT}'`,
+        { field: 'DISPATCHER_PORT' },
+      );
     }
     out.port = port;
   }
@@ -89,13 +108,21 @@ export function parseDispatcher(text: string, field = 'dispatcher'): DispatcherE
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+))(?::(\d{1,5}))?$/.exec(text.trim());
   const port = m?.[3] === undefined ? DEFAULT_DISPATCHER_PORT : Number(m[3]);
   if (m === null || port < 1 || port > 65535) {
-    throw new AgentError('invalid-request', `${field} must be HOST or HOST:PORT (default port ${DEFAULT_DISPATCHER_PORT}), got '${text}'`, { field });
+    throw new AgentError(
+      'invalid-request',
+      `${field} must be HOST or HOST:PORT (default port ${DEFAULT_DISPATCHER_PORT}), got '${text}'`,
+      { field },
+    );
   }
   return { host: m[1] ?? m[2]!, port };
 }
 
 /** One config request (§3.2), answered per §3.3. */
-export function fetchConfig(endpoint: DispatcherEndpoint, identity: IdentityMaterial, options: FetchOptions): Promise<FetchOutcome> {
+export function fetchConfig(
+  endpoint: DispatcherEndpoint,
+  identity: IdentityMaterial,
+  options: FetchOptions,
+): Promise<FetchOutcome> {
   const where = `OnSphere dispatcher ${endpoint.host}:${endpoint.port}`;
   return new Promise<FetchOutcome>((resolve, reject) => {
     let handshakeDone = false;
@@ -105,11 +132,27 @@ export function fetchConfig(endpoint: DispatcherEndpoint, identity: IdentityMate
       const code = (error as { code?: string }).code;
       // §3.1: under TLS 1.3 the server judges our certificate after the client thinks the handshake is done;
       // a Node server then just resets. A reset in that window is a refusal, not "network down".
-      if (handshakeDone && !answered && (code === 'ECONNRESET' || /socket hang up/i.test((error as Error).message))) {
-        return reject(new DispatcherError('unauthorized', `${where} closed the connection right after the TLS handshake: it refused our client certificate (module.crt not issued by the stack's CA, or none sent)`, { transient: false, result: 'tls-refused', cause: error }));
+      if (
+        handshakeDone &&
+        !answered &&
+        (code === 'ECONNRESET' || /socket hang up/i.test((error as Error).message))
+      ) {
+        return reject(
+          new DispatcherError(
+            'unauthorized',
+            `${where} closed the connection right after the TLS handshake: it refused our client certificate (module.crt not issued by the stack's CA, or none sent)`,
+            { transient: false, result: 'tls-refused', cause: error },
+          ),
+        );
       }
       const c = classifyFailure(error, where);
-      reject(new DispatcherError(c.code, c.reason, { transient: c.class === 'transient', result: c.class === 'transient' ? 'unavailable' : 'tls-refused', cause: error }));
+      reject(
+        new DispatcherError(c.code, c.reason, {
+          transient: c.class === 'transient',
+          result: c.class === 'transient' ? 'unavailable' : 'tls-refused',
+          cause: error,
+        }),
+      );
     };
     const headers: Record<string, string> = {
       Host: `${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`,
@@ -136,8 +179,28 @@ export function fetchConfig(endpoint: DispatcherEndpoint, identity: IdentityMate
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     };
     const req = httpsRequest(requestOptions);
-    const connectTimer = setTimeout(() => req.destroy(Object.assign(new Error(`connect ETIMEDOUT: no TLS session within ${DISPATCHER_CONNECT_TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' })), DISPATCHER_CONNECT_TIMEOUT_MS);
-    const responseTimer = setTimeout(() => req.destroy(Object.assign(new Error(`no complete answer within ${DISPATCHER_RESPONSE_TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' })), DISPATCHER_RESPONSE_TIMEOUT_MS);
+    const connectTimer = setTimeout(
+      () =>
+        req.destroy(
+          Object.assign(
+            new Error(
+              `connect ETIMEDOUT: no TLS session within ${DISPATCHER_CONNECT_TIMEOUT_MS} ms`,
+            ),
+            { code: 'ETIMEDOUT' },
+          ),
+        ),
+      DISPATCHER_CONNECT_TIMEOUT_MS,
+    );
+    const responseTimer = setTimeout(
+      () =>
+        req.destroy(
+          Object.assign(
+            new Error(`no complete answer within ${DISPATCHER_RESPONSE_TIMEOUT_MS} ms`),
+            { code: 'ETIMEDOUT' },
+          ),
+        ),
+      DISPATCHER_RESPONSE_TIMEOUT_MS,
+    );
     req.on('socket', (socket) =>
       socket.once('secureConnect', () => {
         handshakeDone = true;
@@ -156,7 +219,12 @@ export function fetchConfig(endpoint: DispatcherEndpoint, identity: IdentityMate
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > MAX_CONFIG_BYTES) {
-          req.destroy(new AgentError('protocol', `${where} sent more than ${MAX_CONFIG_BYTES} bytes (onsphere.md §3.1)`));
+          req.destroy(
+            new AgentError(
+              'protocol',
+              `${where} sent more than ${MAX_CONFIG_BYTES} bytes (onsphere.md §3.1)`,
+            ),
+          );
           return;
         }
         chunks.push(chunk);
@@ -178,14 +246,25 @@ export function fetchConfig(endpoint: DispatcherEndpoint, identity: IdentityMate
   });
 }
 
-function answer(where: string, status: number, body: string, etag: string | undefined, retryAfter: string | string[] | undefined): FetchOutcome {
+function answer(
+  where: string,
+  status: number,
+  body: string,
+  etag: string | undefined,
+  retryAfter: string | string[] | undefined,
+): FetchOutcome {
   if (status === 200) {
     try {
       const config = parseConfigDocument(body);
       return { status: 'changed', config, etag: parseEtag(etag) ?? config.version };
     } catch (error) {
       const e = error as AgentError;
-      throw new DispatcherError('protocol', `${where}: ${e.message}`, { transient: false, status, result: 'invalid', cause: error });
+      throw new DispatcherError('protocol', `${where}: ${e.message}`, {
+        transient: false,
+        status,
+        result: 'invalid',
+        cause: error,
+      });
     }
   }
   if (status === 304) return { status: 'unchanged' };
@@ -193,19 +272,54 @@ function answer(where: string, status: number, body: string, etag: string | unde
   const said = serverError === undefined ? '' : `: ${serverError.code}: ${serverError.message}`;
   const base = { status, ...(serverError === undefined ? {} : { serverCode: serverError.code }) };
   if (status === 403) {
-    return thrown(new DispatcherError('unauthorized', `${where} refused this connector (403${said}); it is retried every 5 minutes — ask the stack's admin to declare it as a remote connector with this certificate`, { ...base, transient: false, result: 'refused' }));
+    return thrown(
+      new DispatcherError(
+        'unauthorized',
+        `${where} refused this connector (403${said}); it is retried every 5 minutes — ask the stack's admin to declare it as a remote connector with this certificate`,
+        { ...base, transient: false, result: 'refused' },
+      ),
+    );
   }
   if (status === 404) {
-    return thrown(new DispatcherError('not-found', `${where} knows no connector of this name (404${said}): check the certificate's CN with the stack's admin`, { ...base, transient: false, result: 'refused' }));
+    return thrown(
+      new DispatcherError(
+        'not-found',
+        `${where} knows no connector of this name (404${said}): check the certificate's CN with the stack's admin`,
+        { ...base, transient: false, result: 'refused' },
+      ),
+    );
   }
   if (status === 429 || status === 503) {
     const after = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
-    return thrown(new DispatcherError('unreachable', `${where} is busy (${status}${said})${after === undefined ? '' : `: retry after ${after} s`}`, { ...base, transient: true, result: 'busy', ...(after === undefined ? {} : { retryAfterSeconds: after }) }));
+    return thrown(
+      new DispatcherError(
+        'unreachable',
+        `${where} is busy (${status}${said})${after === undefined ? '' : `: retry after ${after} s`}`,
+        {
+          ...base,
+          transient: true,
+          result: 'busy',
+          ...(after === undefined ? {} : { retryAfterSeconds: after }),
+        },
+      ),
+    );
   }
   if (status === 400) {
-    return thrown(new DispatcherError('protocol', `${where} says the request is malformed (400${said}): this is a bug in Outpost, please report it`, { ...base, transient: false, result: 'error' }));
+    return thrown(
+      new DispatcherError(
+        'protocol',
+        `${where} says the request is malformed (400${said}): this is a bug in Outpost, please report it`,
+        { ...base, transient: false, result: 'error' },
+      ),
+    );
   }
-  return thrown(new DispatcherError(status >= 500 ? 'unreachable' : 'protocol', `${where} answered HTTP ${status}${said}`, { ...base, transient: status >= 500, result: 'error' }));
+  return thrown(
+    new DispatcherError(
+      status >= 500 ? 'unreachable' : 'protocol',
+      `${where} answered HTTP ${status}${said}`,
+      { ...base, transient: status >= 500, result: 'error' },
+    ),
+  );
 }
 
 function thrown(error: Error): never {
@@ -229,7 +343,10 @@ function configDir(ctx: AgentContext, target: string): string {
   return join(ctx.paths.root, 'onsphere', target);
 }
 
-export async function readStoredConfig(ctx: AgentContext, target: string): Promise<StoredConfig | undefined> {
+export async function readStoredConfig(
+  ctx: AgentContext,
+  target: string,
+): Promise<StoredConfig | undefined> {
   let text: string;
   try {
     text = await readFile(join(configDir(ctx, target), 'config.json'), 'utf8');
@@ -245,13 +362,24 @@ export async function readStoredConfig(ctx: AgentContext, target: string): Promi
 }
 
 /** Persists a fetched config: its `secrets` go to the SecretStore, the rest to disk (§3.4). */
-export async function storeConfig(ctx: AgentContext, target: string, config: OspConfig): Promise<StoredConfig> {
+export async function storeConfig(
+  ctx: AgentContext,
+  target: string,
+  config: OspConfig,
+): Promise<StoredConfig> {
   for (const [key, value] of Object.entries(config.secrets ?? {})) {
     await ctx.secrets.set(targetSecretName(target, `config.${key}`), value);
   }
-  const stored: StoredConfig = { config: withoutSecrets(config), fetchedAt: new Date().toISOString() };
+  const stored: StoredConfig = {
+    config: withoutSecrets(config),
+    fetchedAt: new Date().toISOString(),
+  };
   await ensurePrivateDir(configDir(ctx, target));
-  await writeFileAtomic(join(configDir(ctx, target), 'config.json'), JSON.stringify(stored, null, 2), 0o600);
+  await writeFileAtomic(
+    join(configDir(ctx, target), 'config.json'),
+    JSON.stringify(stored, null, 2),
+    0o600,
+  );
   return stored;
 }
 
@@ -276,16 +404,28 @@ export async function refreshConfig(
 ): Promise<CurrentConfig> {
   const known = await readStoredConfig(ctx, target);
   try {
-    const outcome = await fetchConfig(endpoint, identity, { ...options, userAgent: `outpost/${ctx.version}`, ...(known === undefined ? {} : { version: known.config.version }) });
+    const outcome = await fetchConfig(endpoint, identity, {
+      ...options,
+      userAgent: `outpost/${ctx.version}`,
+      ...(known === undefined ? {} : { version: known.config.version }),
+    });
     if (outcome.status === 'unchanged' && known !== undefined) {
       options.onFetch?.('not-modified');
       return { ...known, stale: false };
     }
     if (outcome.status === 'unchanged') {
-      throw new DispatcherError('protocol', `OnSphere dispatcher ${endpoint.host}:${endpoint.port} answered 304 to a request without If-None-Match`, { transient: true, result: 'error' });
+      throw new DispatcherError(
+        'protocol',
+        `OnSphere dispatcher ${endpoint.host}:${endpoint.port} answered 304 to a request without If-None-Match`,
+        { transient: true, result: 'error' },
+      );
     }
     if (outcome.config.module.name !== options.name) {
-      throw new DispatcherError('protocol', `the dispatcher sent the config of '${outcome.config.module.name}', not of '${options.name}' (our certificate CN)`, { transient: false, result: 'invalid' });
+      throw new DispatcherError(
+        'protocol',
+        `the dispatcher sent the config of '${outcome.config.module.name}', not of '${options.name}' (our certificate CN)`,
+        { transient: false, result: 'invalid' },
+      );
     }
     const stored = await storeConfig(ctx, target, outcome.config);
     options.onFetch?.('ok');

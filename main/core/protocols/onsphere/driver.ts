@@ -8,7 +8,12 @@
  */
 import { AgentError, toAgentError } from '../../errors.ts';
 import type { QueueItem, ValuePayload } from '../../queue/model.ts';
-import type { DeliveryContext, TargetDriver, TargetRecord, TargetStatus } from '../../targets/driver.ts';
+import type {
+  DeliveryContext,
+  TargetDriver,
+  TargetRecord,
+  TargetStatus,
+} from '../../targets/driver.ts';
 import { checkResultValues, validateValue } from './codec.ts';
 import type { ConnectorPool } from './client.ts';
 import { onsphereTargetConfigSchema, type OnsphereTargetConfig } from './config.ts';
@@ -22,7 +27,11 @@ export function itemValues(item: Pick<QueueItem, 'payload'>): ValuePayload[] {
     case 'check-result':
       return checkResultValues(item.payload.result);
     default:
-      throw new AgentError('invalid-request', `OnSphere targets take values and check results, not ${item.payload.kind} items`, { field: 'kind' });
+      throw new AgentError(
+        'invalid-request',
+        `OnSphere targets take values and check results, not ${item.payload.kind} items`,
+        { field: 'kind' },
+      );
   }
 }
 
@@ -37,7 +46,11 @@ export function createOnsphereDriver(pool: ConnectorPool): TargetDriver<Onsphere
       for (const value of itemValues(item)) validateValue(value, target.config.cn ?? target.name);
     },
 
-    async deliver(target: TargetRecord<OnsphereTargetConfig>, item: QueueItem, delivery: DeliveryContext): Promise<void> {
+    async deliver(
+      target: TargetRecord<OnsphereTargetConfig>,
+      item: QueueItem,
+      delivery: DeliveryContext,
+    ): Promise<void> {
       const values = itemValues(item);
       let outcomes;
       try {
@@ -46,9 +59,15 @@ export function createOnsphereDriver(pool: ConnectorPool): TargetDriver<Onsphere
       } catch (error) {
         throw toAgentError(error);
       }
-      const unroutable = values.filter((_, i) => outcomes[i] === 'unroutable').map((v) => v.valueId);
+      const unroutable = values
+        .filter((_, i) => outcomes[i] === 'unroutable')
+        .map((v) => v.valueId);
       if (unroutable.length > 0) {
-        throw new AgentError('refused', `the OnSphere broker could not route ${unroutable.join(', ')} (312 NO_ROUTE: no module subscribes to these values): check the value ids with the stack's admin`, { transient: false });
+        throw new AgentError(
+          'refused',
+          `the OnSphere broker could not route ${unroutable.join(', ')} (312 NO_ROUTE: no module subscribes to these values): check the value ids with the stack's admin`,
+          { transient: false },
+        );
       }
       delivery.progress(values.length);
     },
@@ -56,8 +75,24 @@ export function createOnsphereDriver(pool: ConnectorPool): TargetDriver<Onsphere
     status(target): TargetStatus {
       const status = pool.started(target.name)?.status();
       if (status === undefined) return { state: 'idle' };
-      const state = status.state === 'ready' ? 'ready' : status.state === 'needs-attention' ? 'failed' : status.state === 'backoff' ? 'retrying' : status.state === 'connecting' ? 'connecting' : 'idle';
-      const detail = [status.detail, status.configStale ? `config ${status.configVersion ?? ''} is the last-known-good one (dispatcher unreachable)` : undefined].filter((d) => d !== undefined).join('; ');
+      const state =
+        status.state === 'ready'
+          ? 'ready'
+          : status.state === 'needs-attention'
+            ? 'failed'
+            : status.state === 'backoff'
+              ? 'retrying'
+              : status.state === 'connecting'
+                ? 'connecting'
+                : 'idle';
+      const detail = [
+        status.detail,
+        status.configStale
+          ? `config ${status.configVersion ?? ''} is the last-known-good one (dispatcher unreachable)`
+          : undefined,
+      ]
+        .filter((d) => d !== undefined)
+        .join('; ');
       return { state, ...(detail === '' ? {} : { detail }) };
     },
   };

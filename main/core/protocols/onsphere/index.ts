@@ -17,7 +17,13 @@ import { ConnectorPool, OnsphereConnector } from './client.ts';
 import { dispatcherEndpoint, onsphereTargetConfigSchema } from './config.ts';
 import { fetchConfig, readStoredConfig, storeConfig } from './dispatcher.ts';
 import { createOnsphereDriver } from './driver.ts';
-import { checkIdentity, importIdentity, loadIdentity, readIdentityFiles, type IdentitySummary } from './identity.ts';
+import {
+  checkIdentity,
+  importIdentity,
+  loadIdentity,
+  readIdentityFiles,
+  type IdentitySummary,
+} from './identity.ts';
 import { OspSession } from './session.ts';
 
 /** How long pairing and `publish --now` wait for the broker. */
@@ -58,15 +64,27 @@ export function createOnsphereModule(): AgentModule {
 }
 
 /** Starts a target's connector, retrying with a capped backoff until it starts or the daemon stops. */
-async function keepStarted(ctx: AgentContext, pool: ConnectorPool, record: TargetRecord, signal: AbortSignal): Promise<void> {
+async function keepStarted(
+  ctx: AgentContext,
+  pool: ConnectorPool,
+  record: TargetRecord,
+  signal: AbortSignal,
+): Promise<void> {
   let delay = 5_000;
   while (!signal.aborted) {
     try {
       await pool.get(record);
       return;
     } catch (error) {
-      ctx.log.warn('OnSphere connector could not start', { target: record.name, error: toAgentError(error).message, retryInSeconds: delay / 1000 });
-      ctx.events.emit('target.state', { target: record.name, status: { state: 'failed', lastError: toAgentError(error).message } });
+      ctx.log.warn('OnSphere connector could not start', {
+        target: record.name,
+        error: toAgentError(error).message,
+        retryInSeconds: delay / 1000,
+      });
+      ctx.events.emit('target.state', {
+        target: record.name,
+        status: { state: 'failed', lastError: toAgentError(error).message },
+      });
     }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, delay);
@@ -77,60 +95,131 @@ async function keepStarted(ctx: AgentContext, pool: ConnectorPool, record: Targe
 }
 
 function identityInfo(s: IdentitySummary): OnsphereIdentityInfo {
-  return { cn: s.cn, issuer: s.issuer, notBefore: s.notBefore, notAfter: s.notAfter, daysLeft: s.daysLeft, expiresSoon: s.expiresSoon, certFingerprint: s.certFingerprint, caSubject: s.caSubject, caFingerprint: s.caFingerprint };
+  return {
+    cn: s.cn,
+    issuer: s.issuer,
+    notBefore: s.notBefore,
+    notAfter: s.notAfter,
+    daysLeft: s.daysLeft,
+    expiresSoon: s.expiresSoon,
+    certFingerprint: s.certFingerprint,
+    caSubject: s.caSubject,
+    caFingerprint: s.caFingerprint,
+  };
 }
 
 function onsphereTarget(ctx: AgentContext, name: string, field = 'name'): TargetRecord {
   const record = ctx.targets.get(name, field);
   if (record.kind !== 'onsphere') {
-    throw new AgentError('invalid-request', `target '${name}' is a ${record.kind} target, not an OnSphere one`, { field });
+    throw new AgentError(
+      'invalid-request',
+      `target '${name}' is a ${record.kind} target, not an OnSphere one`,
+      { field },
+    );
   }
   return record;
 }
 
-export function createOnsphereHandlers(ctx: AgentContext, pool: ConnectorPool, running: () => boolean): Partial<AgentHandlers> {
+export function createOnsphereHandlers(
+  ctx: AgentContext,
+  pool: ConnectorPool,
+  running: () => boolean,
+): Partial<AgentHandlers> {
   const log = ctx.log.child('onsphere');
   return {
     async pairOnsphere(request) {
       assertTargetName(request.name);
       const existing = ctx.targets.find(request.name);
       if (existing !== undefined && existing.kind !== 'onsphere') {
-        throw new AgentError('conflict', `target '${request.name}' is already a ${existing.kind} target: remove it first or pick another name`, { field: 'name' });
+        throw new AgentError(
+          'conflict',
+          `target '${request.name}' is already a ${existing.kind} target: remove it first or pick another name`,
+          { field: 'name' },
+        );
       }
-      if (existing !== undefined && !request.replace) throw new AgentError('conflict', `target '${request.name}' already exists`, { field: 'name' });
+      if (existing !== undefined && !request.replace)
+        throw new AgentError('conflict', `target '${request.name}' already exists`, {
+          field: 'name',
+        });
       let current = 'identity';
       const step = (name: string, status: 'running' | 'done' | 'failed', detail?: string): void => {
         current = name;
-        ctx.events.emit('pairing.step', { target: request.name, kind: 'onsphere', step: name, status, ...(detail === undefined ? {} : { detail }) });
+        ctx.events.emit('pairing.step', {
+          target: request.name,
+          kind: 'onsphere',
+          step: name,
+          status,
+          ...(detail === undefined ? {} : { detail }),
+        });
       };
       const warnings: string[] = [];
       try {
         step('identity', 'running', 'checking ca.crt, module.crt and module.key');
-        const files = await readIdentityFiles({ ca: request.caFile, cert: request.certFile, key: request.keyFile });
+        const files = await readIdentityFiles({
+          ca: request.caFile,
+          cert: request.certFile,
+          key: request.keyFile,
+        });
         const summary = checkIdentity(files, files.names);
-        if (summary.expiresSoon) warnings.push(`module.crt expires on ${summary.notAfter} (${summary.daysLeft} days): ask the stack's admin for a new one`);
-        step('identity', 'done', `CN ${summary.cn}, issued by ${summary.issuer}, SHA-256 ${summary.certFingerprint}, valid until ${summary.notAfter} (${summary.daysLeft} days)`);
+        if (summary.expiresSoon)
+          warnings.push(
+            `module.crt expires on ${summary.notAfter} (${summary.daysLeft} days): ask the stack's admin for a new one`,
+          );
+        step(
+          'identity',
+          'done',
+          `CN ${summary.cn}, issued by ${summary.issuer}, SHA-256 ${summary.certFingerprint}, valid until ${summary.notAfter} (${summary.daysLeft} days)`,
+        );
 
         const endpoint = request.dispatcher;
-        step('dispatcher', 'running', `GET /v1/connectors/${summary.cn}/config from ${endpoint.host}:${endpoint.port} (TLS 1.3, client certificate)`);
-        const outcome = await fetchConfig(endpoint, files, { name: summary.cn, userAgent: `outpost/${ctx.version}` });
-        if (outcome.status !== 'changed') throw new AgentError('protocol', 'the dispatcher answered 304 to a first request');
+        step(
+          'dispatcher',
+          'running',
+          `GET /v1/connectors/${summary.cn}/config from ${endpoint.host}:${endpoint.port} (TLS 1.3, client certificate)`,
+        );
+        const outcome = await fetchConfig(endpoint, files, {
+          name: summary.cn,
+          userAgent: `outpost/${ctx.version}`,
+        });
+        if (outcome.status !== 'changed')
+          throw new AgentError('protocol', 'the dispatcher answered 304 to a first request');
         const config = outcome.config;
         if (config.module.name !== summary.cn) {
-          throw new AgentError('protocol', `the dispatcher sent the config of '${config.module.name}', not of '${summary.cn}' (our certificate CN)`);
+          throw new AgentError(
+            'protocol',
+            `the dispatcher sent the config of '${config.module.name}', not of '${summary.cn}' (our certificate CN)`,
+          );
         }
-        step('dispatcher', 'done', `config ${config.version} for ${config.module.kind} '${config.module.name}'`);
+        step(
+          'dispatcher',
+          'done',
+          `config ${config.version} for ${config.module.kind} '${config.module.name}'`,
+        );
 
         const first = config.amqp.hosts[0]!;
-        step('broker', 'running', `AMQP over TLS to ${first.host}:${first.port}, vhost '${config.amqp.vhost}', SASL EXTERNAL`);
-        const session = new OspSession({ config, identity: files, agentVersion: ctx.version, log, backoff: () => 60_000 });
+        step(
+          'broker',
+          'running',
+          `AMQP over TLS to ${first.host}:${first.port}, vhost '${config.amqp.vhost}', SASL EXTERNAL`,
+        );
+        const session = new OspSession({
+          config,
+          identity: files,
+          agentVersion: ctx.version,
+          log,
+          backoff: () => 60_000,
+        });
         session.start();
         try {
           await session.ready(BROKER_READY_MS);
         } finally {
           await session.close();
         }
-        step('broker', 'done', `connected; exchanges ${config.amqp.exchanges.values}, ${config.amqp.exchanges.requests}, ${config.amqp.exchanges.config} present; own queues declared`);
+        step(
+          'broker',
+          'done',
+          `connected; exchanges ${config.amqp.exchanges.values}, ${config.amqp.exchanges.requests}, ${config.amqp.exchanges.config} present; own queues declared`,
+        );
 
         step('save', 'running');
         const stored = await importIdentity(ctx, request.name, files, files.names);
@@ -146,7 +235,11 @@ export function createOnsphereHandlers(ctx: AgentContext, pool: ConnectorPool, r
           ...(request.metricsHost === undefined ? {} : { metricsHost: request.metricsHost }),
         });
         step('save', 'done', `target '${request.name}' saved; key stored 0600`);
-        log.info('OnSphere connector paired', { target: request.name, cn: summary.cn, version: config.version });
+        log.info('OnSphere connector paired', {
+          target: request.name,
+          cn: summary.cn,
+          version: config.version,
+        });
         // A running daemon picks the new identity and config up at once.
         if (running()) {
           await pool.stop(request.name);
@@ -156,7 +249,13 @@ export function createOnsphereHandlers(ctx: AgentContext, pool: ConnectorPool, r
           target: request.name,
           identity: identityInfo(summary),
           dispatcher: endpoint,
-          config: { version: config.version, module: config.module.name, kind: config.module.kind, vhost: config.amqp.vhost, brokers: config.amqp.hosts.map((h) => `${h.host}:${h.port}`) },
+          config: {
+            version: config.version,
+            module: config.module.name,
+            kind: config.module.kind,
+            vhost: config.amqp.vhost,
+            brokers: config.amqp.hosts.map((h) => `${h.host}:${h.port}`),
+          },
           broker: { host: first.host, port: first.port, connected: true },
           warnings,
         };
@@ -169,20 +268,36 @@ export function createOnsphereHandlers(ctx: AgentContext, pool: ConnectorPool, r
 
     async onspherePublish(request) {
       const record = onsphereTarget(ctx, request.target, 'target');
-      const value: ValuePayload = { valueId: request.valueId, value: request.value, timestamp: request.timestamp ?? Date.now(), ...(request.quality === undefined ? {} : { quality: request.quality }) };
+      const value: ValuePayload = {
+        valueId: request.valueId,
+        value: request.value,
+        timestamp: request.timestamp ?? Date.now(),
+        ...(request.quality === undefined ? {} : { quality: request.quality }),
+      };
       validateValue(value, onsphereTargetConfigSchema.parse(record.config).cn ?? record.name);
       if (!request.now) {
         const items = await ctx.queue.enqueue({ kind: 'value', targets: [record.name], value });
-        return { target: record.name, valueId: value.valueId, outcome: 'queued', itemIds: items.map((i) => i.id) };
+        return {
+          target: record.name,
+          valueId: value.valueId,
+          outcome: 'queued',
+          itemIds: items.map((i) => i.id),
+        };
       }
       const live = pool.started(record.name);
       const connector = live ?? new OnsphereConnector(ctx, record);
       try {
         if (live === undefined) await connector.start();
         await connector.session!.ready(BROKER_READY_MS);
-        const outcome = await connector.publishValue(value, { signal: AbortSignal.timeout(BROKER_READY_MS) });
+        const outcome = await connector.publishValue(value, {
+          signal: AbortSignal.timeout(BROKER_READY_MS),
+        });
         if (outcome === 'unroutable') {
-          throw new AgentError('refused', `the OnSphere broker could not route '${value.valueId}' (312 NO_ROUTE: no module subscribes to it)`, { transient: false });
+          throw new AgentError(
+            'refused',
+            `the OnSphere broker could not route '${value.valueId}' (312 NO_ROUTE: no module subscribes to it)`,
+            { transient: false },
+          );
         }
         return { target: record.name, valueId: value.valueId, outcome: 'confirmed', itemIds: [] };
       } finally {
@@ -194,11 +309,17 @@ export function createOnsphereHandlers(ctx: AgentContext, pool: ConnectorPool, r
       const record = onsphereTarget(ctx, name);
       const config = onsphereTargetConfigSchema.parse(record.config);
       const warnings: string[] = [];
-      const out: OnsphereStatus = { target: name, dispatcher: dispatcherEndpoint(config), session: { state: 'not running in this process', pending: 0 }, warnings };
+      const out: OnsphereStatus = {
+        target: name,
+        dispatcher: dispatcherEndpoint(config),
+        session: { state: 'not running in this process', pending: 0 },
+        warnings,
+      };
       try {
         const summary = checkIdentity(await loadIdentity(ctx, name));
         out.identity = identityInfo(summary);
-        if (summary.expiresSoon) warnings.push(`module.crt expires on ${summary.notAfter} (${summary.daysLeft} days)`);
+        if (summary.expiresSoon)
+          warnings.push(`module.crt expires on ${summary.notAfter} (${summary.daysLeft} days)`);
       } catch (error) {
         warnings.push(toAgentError(error).message);
       }
@@ -230,7 +351,11 @@ export function createOnsphereHandlers(ctx: AgentContext, pool: ConnectorPool, r
         }
         if (connector !== undefined) {
           const s = connector.status();
-          out.session = { state: s.state, ...(s.detail === undefined ? {} : { detail: s.detail }), pending: s.pending };
+          out.session = {
+            state: s.state,
+            ...(s.detail === undefined ? {} : { detail: s.detail }),
+            pending: s.pending,
+          };
           if (s.metrics !== undefined) out.metrics = s.metrics;
         }
       } finally {

@@ -13,22 +13,66 @@ export const DEFAULT_PROMETHEUS_HOST = '127.0.0.1';
 
 export class OspMetrics {
   readonly registry = new Registry();
-  readonly up = new Gauge({ name: 'osp_up', help: '1 when the AMQP session is open', registers: [this.registry] });
-  readonly configInfo = new Gauge({ name: 'osp_config_info', help: 'The config version in force (value 1)', labelNames: ['version', 'stale'], registers: [this.registry] });
-  readonly dispatcherFetches = new Counter({ name: 'osp_dispatcher_fetches_total', help: 'Config requests to the dispatcher, by result', labelNames: ['result'], registers: [this.registry] });
-  readonly reconnects = new Counter({ name: 'osp_amqp_reconnects_total', help: 'AMQP connection failures followed by a reconnect, by class', labelNames: ['class'], registers: [this.registry] });
-  readonly published = new Counter({ name: 'osp_values_published_total', help: 'Value publishes written to the broker (re-sends included)', registers: [this.registry] });
-  readonly confirmed = new Counter({ name: 'osp_values_confirmed_total', help: 'Values the broker confirmed', registers: [this.registry] });
-  readonly unroutable = new Counter({ name: 'osp_values_unroutable_total', help: 'Values returned by the broker as unroutable (312 NO_ROUTE)', registers: [this.registry] });
-  readonly resent = new Counter({ name: 'osp_values_resent_total', help: 'Values published again after a connection loss (possible duplicates, §4.6)', registers: [this.registry] });
-  readonly pending = new Gauge({ name: 'osp_values_pending', help: 'Values accepted but not yet confirmed (outbox depth)', registers: [this.registry] });
+  readonly up = new Gauge({
+    name: 'osp_up',
+    help: '1 when the AMQP session is open',
+    registers: [this.registry],
+  });
+  readonly configInfo = new Gauge({
+    name: 'osp_config_info',
+    help: 'The config version in force (value 1)',
+    labelNames: ['version', 'stale'],
+    registers: [this.registry],
+  });
+  readonly dispatcherFetches = new Counter({
+    name: 'osp_dispatcher_fetches_total',
+    help: 'Config requests to the dispatcher, by result',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  readonly reconnects = new Counter({
+    name: 'osp_amqp_reconnects_total',
+    help: 'AMQP connection failures followed by a reconnect, by class',
+    labelNames: ['class'],
+    registers: [this.registry],
+  });
+  readonly published = new Counter({
+    name: 'osp_values_published_total',
+    help: 'Value publishes written to the broker (re-sends included)',
+    registers: [this.registry],
+  });
+  readonly confirmed = new Counter({
+    name: 'osp_values_confirmed_total',
+    help: 'Values the broker confirmed',
+    registers: [this.registry],
+  });
+  readonly unroutable = new Counter({
+    name: 'osp_values_unroutable_total',
+    help: 'Values returned by the broker as unroutable (312 NO_ROUTE)',
+    registers: [this.registry],
+  });
+  readonly resent = new Counter({
+    name: 'osp_values_resent_total',
+    help: 'Values published again after a connection loss (possible duplicates, §4.6)',
+    registers: [this.registry],
+  });
+  readonly pending = new Gauge({
+    name: 'osp_values_pending',
+    help: 'Values accepted but not yet confirmed (outbox depth)',
+    registers: [this.registry],
+  });
   readonly confirmSeconds = new Histogram({
     name: 'osp_publish_confirm_seconds',
     help: 'Time from publish to broker confirm',
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
     registers: [this.registry],
   });
-  readonly requests = new Counter({ name: 'osp_requests_total', help: 'Requests from the stack, by action and result', labelNames: ['action', 'result'], registers: [this.registry] });
+  readonly requests = new Counter({
+    name: 'osp_requests_total',
+    help: 'Requests from the stack, by action and result',
+    labelNames: ['action', 'result'],
+    registers: [this.registry],
+  });
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
@@ -41,7 +85,10 @@ export class OspMetrics {
 }
 
 /** Serves `/metrics`; resolves once listening. Port 0 means disabled (§2.2) and returns undefined. */
-export async function serveMetrics(metrics: OspMetrics, options: { port: number; host?: string }): Promise<{ server: Server; port: number; host: string } | undefined> {
+export async function serveMetrics(
+  metrics: OspMetrics,
+  options: { port: number; host?: string },
+): Promise<{ server: Server; port: number; host: string } | undefined> {
   if (options.port === 0) return undefined;
   const host = options.host ?? DEFAULT_PROMETHEUS_HOST;
   const server = createServer((req, res) => {
@@ -51,15 +98,26 @@ export async function serveMetrics(metrics: OspMetrics, options: { port: number;
     }
     metrics.registry.metrics().then(
       (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
-      (error: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${(error as Error).message}\n`),
+      (error: unknown) =>
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(`${(error as Error).message}\n`),
     );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new AgentError(error.code === 'EADDRINUSE' ? 'conflict' : 'io', `cannot serve Prometheus metrics on ${host}:${options.port}: ${error.message} (set PROMETHEUS_PORT to another port, or 0 to disable)`, { field: 'PROMETHEUS_PORT' })),
+      reject(
+        new AgentError(
+          error.code === 'EADDRINUSE' ? 'conflict' : 'io',
+          `cannot serve Prometheus metrics on ${host}:${options.port}: ${error.message} (set PROMETHEUS_PORT to another port, or 0 to disable)`,
+          { field: 'PROMETHEUS_PORT' },
+        ),
+      ),
     );
     server.listen(options.port, host, () => resolve());
   });
   const address = server.address();
-  return { server, port: typeof address === 'object' && address !== null ? address.port : options.port, host };
+  return {
+    server,
+    port: typeof address === 'object' && address !== null ? address.port : options.port,
+    host,
+  };
 }

@@ -9,7 +9,12 @@
  * puts every unconfirmed one back at the head of the line and it is sent
  * again after the reconnect (at-least-once; receivers dedupe on message_id).
  */
-import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Message } from 'amqplib';
+import amqp, {
+  type ChannelModel,
+  type ConfirmChannel,
+  type ConsumeMessage,
+  type Message,
+} from 'amqplib';
 import { AgentError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import {
@@ -43,7 +48,8 @@ export const REFETCH_AFTER_FAILURES = 3;
 /** §4.5: redelivered requests are answered from the last 10 000 replies. */
 export const RECENT_REQUESTS = 10_000;
 
-export type SessionState = 'idle' | 'connecting' | 'ready' | 'backoff' | 'needs-attention' | 'closed';
+export type SessionState =
+  'idle' | 'connecting' | 'ready' | 'backoff' | 'needs-attention' | 'closed';
 
 export type PublishOutcome = 'confirmed' | 'unroutable';
 
@@ -69,7 +75,11 @@ export interface SessionOptions {
   onRecovered?: () => void;
   /** Tests: override the backoff (ms for attempt n) and the TLS versions. */
   backoff?: (attempt: number, failure: ClassifiedFailure) => number;
-  tls?: { minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'; maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'; ciphers?: string };
+  tls?: {
+    minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+    maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+    ciphers?: string;
+  };
 }
 
 interface Outgoing {
@@ -153,8 +163,10 @@ export class OspSession {
   /** Resolves when the session is ready; rejects on a permanent failure or after `timeoutMs`. */
   ready(timeoutMs = 30_000): Promise<void> {
     if (this.#state === 'ready') return Promise.resolve();
-    if (this.#state === 'needs-attention' && this.#lastFailure !== undefined) return Promise.reject(this.#failureError(this.#lastFailure));
-    if (this.#state === 'closed') return Promise.reject(new AgentError('internal', 'the OnSphere session is closed'));
+    if (this.#state === 'needs-attention' && this.#lastFailure !== undefined)
+      return Promise.reject(this.#failureError(this.#lastFailure));
+    if (this.#state === 'closed')
+      return Promise.reject(new AgentError('internal', 'the OnSphere session is closed'));
     return new Promise<void>((resolve, reject) => {
       const waiter = {
         resolve: () => {
@@ -169,7 +181,14 @@ export class OspSession {
       const timer = setTimeout(() => {
         this.#readyWaiters.delete(waiter);
         const last = this.#lastFailure;
-        reject(last === undefined ? new AgentError('timeout', `the OnSphere broker did not become ready within ${timeoutMs} ms`) : this.#failureError(last, true));
+        reject(
+          last === undefined
+            ? new AgentError(
+                'timeout',
+                `the OnSphere broker did not become ready within ${timeoutMs} ms`,
+              )
+            : this.#failureError(last, true),
+        );
       }, timeoutMs);
       this.#readyWaiters.add(waiter);
     });
@@ -189,7 +208,9 @@ export class OspSession {
     const changed = JSON.stringify(config.amqp) !== JSON.stringify(this.#config.amqp);
     this.#config = config;
     if (!changed) return;
-    this.#options.log.info('OnSphere config changed: reconnecting with the new AMQP settings', { version: config.version });
+    this.#options.log.info('OnSphere config changed: reconnecting with the new AMQP settings', {
+      version: config.version,
+    });
     if (this.#live !== undefined) void this.#live.model.close().catch(() => undefined);
     else this.retryNow();
   }
@@ -199,10 +220,15 @@ export class OspSession {
    * 'unroutable' when it came back with basic.return (§4.6); rejects on
    * nack-free failures only when aborted or the session is closed.
    */
-  publish(message: EncodedMessage, options: { signal?: AbortSignal; value?: boolean } = {}): Promise<PublishOutcome> {
-    if (this.#state === 'closed') return Promise.reject(new AgentError('internal', 'the OnSphere session is closed'));
+  publish(
+    message: EncodedMessage,
+    options: { signal?: AbortSignal; value?: boolean } = {},
+  ): Promise<PublishOutcome> {
+    if (this.#state === 'closed')
+      return Promise.reject(new AgentError('internal', 'the OnSphere session is closed'));
     // Needs attention (§4.7): nothing will be sent before a person acts; the queue keeps the item and retries.
-    if (this.#state === 'needs-attention' && this.#lastFailure !== undefined) return Promise.reject(this.#failureError(this.#lastFailure, true));
+    if (this.#state === 'needs-attention' && this.#lastFailure !== undefined)
+      return Promise.reject(this.#failureError(this.#lastFailure, true));
     return new Promise<PublishOutcome>((resolve, reject) => {
       const entry: Outgoing = {
         message,
@@ -227,7 +253,13 @@ export class OspSession {
         this.#waiting.remove(entry);
         this.#inFlight.delete(entry);
         this.#updatePending();
-        entry.reject(new AgentError('timeout', `the value was not confirmed by the OnSphere broker in time (${this.#detail ?? this.#state})`, { transient: true }));
+        entry.reject(
+          new AgentError(
+            'timeout',
+            `the value was not confirmed by the OnSphere broker in time (${this.#detail ?? this.#state})`,
+            { transient: true },
+          ),
+        );
       };
       if (options.signal?.aborted === true) return onAbort();
       options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -244,7 +276,11 @@ export class OspSession {
     const live = this.#live;
     this.#live = undefined;
     if (live !== undefined) await live.model.close().catch(() => undefined);
-    const closed = new AgentError('unreachable', 'the OnSphere session was closed before the broker confirmed', { transient: true });
+    const closed = new AgentError(
+      'unreachable',
+      'the OnSphere session was closed before the broker confirmed',
+      { transient: true },
+    );
     for (const e of [...this.#inFlight, ...this.#waiting.takeAll()]) e.reject(closed);
     this.#inFlight.clear();
     this.#updatePending();
@@ -287,10 +323,14 @@ export class OspSession {
         key: this.#options.identity.keyPem,
         servername: this.#config.amqp.serverName,
         minVersion: this.#options.tls?.minVersion ?? 'TLSv1.2',
-        ...(this.#options.tls?.maxVersion === undefined ? {} : { maxVersion: this.#options.tls.maxVersion }),
+        ...(this.#options.tls?.maxVersion === undefined
+          ? {}
+          : { maxVersion: this.#options.tls.maxVersion }),
         ...(this.#options.tls?.ciphers === undefined ? {} : { ciphers: this.#options.tls.ciphers }),
         timeout: CONNECT_TIMEOUT_MS,
-        clientProperties: { connection_name: `outpost ${this.#options.agentVersion} ${this.#config.module.name}` },
+        clientProperties: {
+          connection_name: `outpost ${this.#options.agentVersion} ${this.#config.module.name}`,
+        },
       });
       if (this.#isClosed()) {
         await model.close().catch(() => undefined);
@@ -315,7 +355,10 @@ export class OspSession {
       this.#options.metrics?.up.set(1);
       this.#setState('ready');
       if (recovered) this.#options.onRecovered?.();
-      this.#options.log.info('connected to the OnSphere broker', { host: `${host.host}:${host.port}`, vhost: this.#config.amqp.vhost });
+      this.#options.log.info('connected to the OnSphere broker', {
+        host: `${host.host}:${host.port}`,
+        vhost: this.#config.amqp.vhost,
+      });
       for (const w of this.#readyWaiters) w.resolve();
       this.#readyWaiters.clear();
       this.#pump();
@@ -358,7 +401,10 @@ export class OspSession {
     }
     if (this.#options.onRequest !== undefined) {
       await sub.prefetch(this.#config.amqp.prefetch);
-      await sub.assertQueue(t.requestQueue, { durable: true, arguments: { 'x-expires': REQUEST_QUEUE_EXPIRES_MS } });
+      await sub.assertQueue(t.requestQueue, {
+        durable: true,
+        arguments: { 'x-expires': REQUEST_QUEUE_EXPIRES_MS },
+      });
       await sub.bindQueue(t.requestQueue, t.requestsExchange, t.requestBinding);
       await sub.consume(t.requestQueue, (msg) => void this.#request(sub, msg), { noAck: false });
     }
@@ -380,8 +426,18 @@ export class OspSession {
     this.#updatePending();
     if (this.#state === 'closed') return;
     if (upFor >= STABLE_AFTER_MS) this.#attempt = 0;
-    const failure = error === undefined ? { class: 'transient' as const, code: 'unreachable' as const, reason: `${where} closed the connection` } : classifyFailure(error, where);
-    this.#options.log.warn('lost the OnSphere broker connection', { reason: failure.reason, unconfirmed: back.length });
+    const failure =
+      error === undefined
+        ? {
+            class: 'transient' as const,
+            code: 'unreachable' as const,
+            reason: `${where} closed the connection`,
+          }
+        : classifyFailure(error, where);
+    this.#options.log.warn('lost the OnSphere broker connection', {
+      reason: failure.reason,
+      unconfirmed: back.length,
+    });
     this.#failed(failure, true, error);
   }
 
@@ -390,7 +446,12 @@ export class OspSession {
     this.#lastFailure = failure;
     this.#consecutiveFailures += 1;
     this.#options.metrics?.reconnects.inc({ class: failure.class });
-    if (!afterLoss) this.#options.log.warn('OnSphere broker connection failed', { reason: failure.reason, class: failure.class, error: (error as Error | undefined)?.message });
+    if (!afterLoss)
+      this.#options.log.warn('OnSphere broker connection failed', {
+        reason: failure.reason,
+        class: failure.class,
+        error: (error as Error | undefined)?.message,
+      });
     this.#options.onFailure?.(failure, this.#consecutiveFailures, afterLoss);
     if (this.#isClosed()) return;
     this.#hostIndex += 1;
@@ -445,27 +506,35 @@ export class OspSession {
     const messageId = props.messageId;
     let ok: boolean;
     try {
-      ok = live.pub.publish(exchange, routingKey, content, { ...props, mandatory }, (err: unknown) => {
-        // Only this connection's confirm counts: after a loss the entry was already put back.
-        if (this.#live !== live || !this.#inFlight.has(entry)) return;
-        this.#inFlight.delete(entry);
-        if (err !== null && err !== undefined) {
-          // A nack puts it back (§4.6).
-          this.#waiting.unshift(entry);
+      ok = live.pub.publish(
+        exchange,
+        routingKey,
+        content,
+        { ...props, mandatory },
+        (err: unknown) => {
+          // Only this connection's confirm counts: after a loss the entry was already put back.
+          if (this.#live !== live || !this.#inFlight.has(entry)) return;
+          this.#inFlight.delete(entry);
+          if (err !== null && err !== undefined) {
+            // A nack puts it back (§4.6).
+            this.#waiting.unshift(entry);
+            this.#updatePending();
+            this.#pump();
+            return;
+          }
+          const unroutable = messageId !== undefined && this.#returned.delete(messageId);
+          if (entry.value) {
+            this.#options.metrics?.confirmSeconds.observe(
+              (performance.now() - entry.sentAt) / 1000,
+            );
+            if (unroutable) this.#options.metrics?.unroutable.inc();
+            else this.#options.metrics?.confirmed.inc();
+          }
           this.#updatePending();
+          entry.resolve(unroutable ? 'unroutable' : 'confirmed');
           this.#pump();
-          return;
-        }
-        const unroutable = messageId !== undefined && this.#returned.delete(messageId);
-        if (entry.value) {
-          this.#options.metrics?.confirmSeconds.observe((performance.now() - entry.sentAt) / 1000);
-          if (unroutable) this.#options.metrics?.unroutable.inc();
-          else this.#options.metrics?.confirmed.inc();
-        }
-        this.#updatePending();
-        entry.resolve(unroutable ? 'unroutable' : 'confirmed');
-        this.#pump();
-      });
+        },
+      );
     } catch (error) {
       // The channel died between the check and the write: the close handler requeues it.
       this.#options.log.debug('publish on a closing channel', { error: (error as Error).message });
@@ -480,7 +549,9 @@ export class OspSession {
     if (msg === null) return;
     const notice = parseConfigNotification(msg.content);
     if (notice === undefined) {
-      this.#options.log.warn('ignored a malformed config notification', { routingKey: msg.fields.routingKey });
+      this.#options.log.warn('ignored a malformed config notification', {
+        routingKey: msg.fields.routingKey,
+      });
       return;
     }
     if (notice.version !== this.#config.version) this.#options.onConfigNotice?.(notice.version);
@@ -503,7 +574,8 @@ export class OspSession {
       const request = parsed.request;
       ({ replyTo, correlationId, messageId } = request);
       action = request.action;
-      const cached = request.redelivered && messageId !== undefined ? this.#recent.get(messageId) : undefined;
+      const cached =
+        request.redelivered && messageId !== undefined ? this.#recent.get(messageId) : undefined;
       if (cached !== undefined) {
         reply = cached;
         duplicate = true;
@@ -512,22 +584,35 @@ export class OspSession {
           reply = { status: 'ok', result: (await this.#options.onRequest!(request)) ?? null };
         } catch (error) {
           const e = error as AgentError;
-          reply = { status: 'error', error: { code: typeof e.code === 'string' ? e.code.toUpperCase().replace(/-/g, '_') : 'ERROR', message: e.message } };
+          reply = {
+            status: 'error',
+            error: {
+              code: typeof e.code === 'string' ? e.code.toUpperCase().replace(/-/g, '_') : 'ERROR',
+              message: e.message,
+            },
+          };
         }
       }
     }
     if (messageId !== undefined) {
       this.#recent.set(messageId, reply);
-      if (this.#recent.size > RECENT_REQUESTS) this.#recent.delete(this.#recent.keys().next().value!);
+      if (this.#recent.size > RECENT_REQUESTS)
+        this.#recent.delete(this.#recent.keys().next().value!);
     }
     try {
       // Acked only after the action ran and the reply is confirmed (§4.5).
       if (replyTo !== undefined) {
-        const outcome = await this.publish(encodeReply(replyTo, correlationId, reply), { value: false });
-        if (outcome === 'unroutable') this.#options.log.debug('reply unroutable: the requester is gone', { replyTo });
+        const outcome = await this.publish(encodeReply(replyTo, correlationId, reply), {
+          value: false,
+        });
+        if (outcome === 'unroutable')
+          this.#options.log.debug('reply unroutable: the requester is gone', { replyTo });
       }
       channel.ack(msg);
-      metrics?.requests.inc({ action: actionLabel(action), result: duplicate ? 'duplicate' : reply.status });
+      metrics?.requests.inc({
+        action: actionLabel(action),
+        result: duplicate ? 'duplicate' : reply.status,
+      });
     } catch (error) {
       // Channel gone: the broker redelivers the request (redelivered = true) and the cache answers it.
       this.#options.log.debug('request not acked', { error: (error as Error).message });

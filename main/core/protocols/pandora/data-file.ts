@@ -62,10 +62,12 @@ export interface PandoraModule {
  * _BADXML: drop them. Lone surrogates (invalid UTF-8 once encoded) become U+FFFD.
  */
 export function stripForbiddenXmlChars(text: string): string {
-  return text
-    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '');
+  return (
+    text
+      .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '')
+  );
 }
 
 /** CDATA that survives `]]>` inside the text (§3.1: end after `]]`, reopen with `>`). */
@@ -108,7 +110,9 @@ const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
  * the server reads the agent from the `agent_name` attribute, never the name.
  */
 export function dataFileName(agentName: string, unixTime: number): string {
-  const key = SAFE_KEY.test(agentName) ? agentName : createHash('md5').update(agentName, 'utf8').digest('hex');
+  const key = SAFE_KEY.test(agentName)
+    ? agentName
+    : createHash('md5').update(agentName, 'utf8').digest('hex');
   return `${key}.${Math.floor(unixTime)}.data`;
 }
 
@@ -139,9 +143,12 @@ function moduleXml(m: PandoraModule): string {
   // The server strips CR/LF from names (§3.5); do it here so what we show is what it stores.
   const name = m.name.replace(/[\r\n]+/g, ' ');
   const lines = ['<module>', `\t<name>${cdata(name)}</name>`];
-  if (m.description !== undefined && m.description !== '') lines.push(`\t<description>${cdata(m.description)}</description>`);
+  if (m.description !== undefined && m.description !== '')
+    lines.push(`\t<description>${cdata(m.description)}</description>`);
   lines.push(`\t<type>${m.type}</type>`);
-  lines.push(`\t<module_interval>${cdata(String(Math.max(1, Math.round(m.moduleInterval ?? 1))))}</module_interval>`);
+  lines.push(
+    `\t<module_interval>${cdata(String(Math.max(1, Math.round(m.moduleInterval ?? 1))))}</module_interval>`,
+  );
   const numeric: Array<[string, number | undefined]> = [
     ['min_warning', m.minWarning],
     ['max_warning', m.maxWarning],
@@ -152,21 +159,35 @@ function moduleXml(m: PandoraModule): string {
   for (const [tag, value] of numeric) {
     if (value !== undefined) lines.push(`\t<${tag}>${cdata(formatPandoraNumber(value))}</${tag}>`);
   }
-  if (m.warningInverse !== undefined) lines.push(`\t<warning_inverse>${cdata(m.warningInverse ? '1' : '0')}</warning_inverse>`);
-  if (m.criticalInverse !== undefined) lines.push(`\t<critical_inverse>${cdata(m.criticalInverse ? '1' : '0')}</critical_inverse>`);
-  if (m.moduleParent !== undefined) lines.push(`\t<module_parent>${cdata(m.moduleParent)}</module_parent>`);
+  if (m.warningInverse !== undefined)
+    lines.push(`\t<warning_inverse>${cdata(m.warningInverse ? '1' : '0')}</warning_inverse>`);
+  if (m.criticalInverse !== undefined)
+    lines.push(`\t<critical_inverse>${cdata(m.criticalInverse ? '1' : '0')}</critical_inverse>`);
+  if (m.moduleParent !== undefined)
+    lines.push(`\t<module_parent>${cdata(m.moduleParent)}</module_parent>`);
   if (m.status !== undefined) lines.push(`\t<status>${m.status}</status>`);
-  const data = m.data === undefined ? '' : typeof m.data === 'number' ? formatPandoraNumber(m.data) : m.data;
+  const data =
+    m.data === undefined ? '' : typeof m.data === 'number' ? formatPandoraNumber(m.data) : m.data;
   lines.push(data === '' ? '\t<data></data>' : `\t<data>${cdata(data)}</data>`);
   lines.push('</module>');
   return lines.join('\n');
 }
 
 /** The whole document, UTF-8, declared (§3.1). */
-export function buildDataFile(header: PandoraAgentHeader, modules: readonly PandoraModule[]): string {
-  if (header.agentName.trim() === '') throw new RangeError('agent_name must not be empty (pandora-data.md §5.2)');
+export function buildDataFile(
+  header: PandoraAgentHeader,
+  modules: readonly PandoraModule[],
+): string {
+  if (header.agentName.trim() === '')
+    throw new RangeError('agent_name must not be empty (pandora-data.md §5.2)');
   const attrs = headerAttributes(header)
     .map(([k, v]) => `${k}='${attribute(v)}'`)
     .join(' ');
-  return [`<?xml version='1.0' encoding='UTF-8'?>`, `<agent_data ${attrs}>`, ...modules.map(moduleXml), '</agent_data>', ''].join('\n');
+  return [
+    `<?xml version='1.0' encoding='UTF-8'?>`,
+    `<agent_data ${attrs}>`,
+    ...modules.map(moduleXml),
+    '</agent_data>',
+    '',
+  ].join('\n');
 }

@@ -21,7 +21,12 @@ import {
   type Reply,
 } from './codec.ts';
 import { assertFileName, baseName } from './names.ts';
-import { finalReplyTimeoutMs, TentacleSession, type PeerCertificateInfo, type SessionOptions } from './session.ts';
+import {
+  finalReplyTimeoutMs,
+  TentacleSession,
+  type PeerCertificateInfo,
+  type SessionOptions,
+} from './session.ts';
 import { extractFirstMember, prepareZip, ZipError } from './zip.ts';
 
 export { TENTACLE_DEFAULT_PORT as DEFAULT_PORT } from '../../contract/tentacle.ts';
@@ -75,7 +80,11 @@ export interface RecvResult {
 
 /** Checks the options that fail before any byte goes out. */
 export function checkClientOptions(options: ClientOptions): void {
-  if (options.password !== undefined && options.tls === undefined && options.allowPlainPassword !== true) {
+  if (
+    options.password !== undefined &&
+    options.tls === undefined &&
+    options.allowPlainPassword !== true
+  ) {
     throw new AgentError(
       'invalid-request',
       'refusing to send the Tentacle password over plain TCP: anyone on the path could replay it (tentacle.md §8). Use TLS (-c), or allow it explicitly with --allow-plain-password',
@@ -83,7 +92,11 @@ export function checkClientOptions(options: ClientOptions): void {
     );
   }
   if ((options.tls?.certPem === undefined) !== (options.tls?.keyPem === undefined)) {
-    throw new AgentError('invalid-request', 'a client certificate (-e) needs its key (-k) and the other way round', { field: options.tls?.certPem === undefined ? 'certFile' : 'keyFile' });
+    throw new AgentError(
+      'invalid-request',
+      'a client certificate (-e) needs its key (-k) and the other way round',
+      { field: options.tls?.certPem === undefined ? 'certFile' : 'keyFile' },
+    );
   }
 }
 
@@ -133,25 +146,45 @@ export class TentacleClient {
   async send(path: string, options: SendOptions = {}): Promise<SendResult> {
     const name = assertFileName(options.name ?? baseName(path), 'fileName');
     const info = await stat(path).catch((error: unknown) => {
-      throw new AgentError('not-found', `cannot read '${path}': ${(error as Error).message}`, { field: 'file', cause: error });
+      throw new AgentError('not-found', `cannot read '${path}': ${(error as Error).message}`, {
+        field: 'file',
+        cause: error,
+      });
     });
-    if (!info.isFile()) throw new AgentError('invalid-request', `'${path}' is not a regular file`, { field: 'file' });
+    if (!info.isFile())
+      throw new AgentError('invalid-request', `'${path}' is not a regular file`, { field: 'file' });
     if (info.size === 0 && options.zip !== true) {
       // §4.1/S06: the server refuses SIZE 0 ("file is too big").
-      throw new AgentError('refused', `'${name}' is empty: a Tentacle server refuses empty files (send it compressed with -z, or add content)`, { field: 'file' });
+      throw new AgentError(
+        'refused',
+        `'${name}' is empty: a Tentacle server refuses empty files (send it compressed with -z, or add content)`,
+        { field: 'file' },
+      );
     }
     const verb = options.zip === true ? 'ZSEND' : 'SEND';
-    if (options.zip === true && this.#options.tmpDir !== undefined) await mkdir(this.#options.tmpDir, { recursive: true, mode: 0o700 });
-    const zip = options.zip === true
-      ? await prepareZip(path, name, join(this.#options.tmpDir ?? tmpdir(), `.outpost-zsend-${randomBytes(6).toString('hex')}.zip`))
-      : undefined;
+    if (options.zip === true && this.#options.tmpDir !== undefined)
+      await mkdir(this.#options.tmpDir, { recursive: true, mode: 0o700 });
+    const zip =
+      options.zip === true
+        ? await prepareZip(
+            path,
+            name,
+            join(
+              this.#options.tmpDir ?? tmpdir(),
+              `.outpost-zsend-${randomBytes(6).toString('hex')}.zip`,
+            ),
+          )
+        : undefined;
     const wireBytes = zip?.size ?? info.size;
     try {
       const session = await this.#ensureSession();
-      await session.writeLine(verb === 'SEND' ? sendLine(name, wireBytes) : zsendLine(name, wireBytes));
+      await session.writeLine(
+        verb === 'SEND' ? sendLine(name, wireBytes) : zsendLine(name, wireBytes),
+      );
       const first = parseReply(await session.readLine());
       if (first.type !== 'ok' || first.verb !== verb) throw unexpected(session, first, verb, name);
-      const report = (bytes: number): void => options.onProgress?.({ name, bytes, total: wireBytes });
+      const report = (bytes: number): void =>
+        options.onProgress?.({ name, bytes, total: wireBytes });
       try {
         await session.sendPayload(zip === undefined ? path : zip.stream(), wireBytes, report);
       } catch (error) {
@@ -161,11 +194,17 @@ export class TentacleClient {
       }
       let final: Reply;
       try {
-        final = parseReply(await session.readLine(finalReplyTimeoutMs(wireBytes), `to confirm '${name}'`));
+        final = parseReply(
+          await session.readLine(finalReplyTimeoutMs(wireBytes), `to confirm '${name}'`),
+        );
       } catch (error) {
         if (error instanceof AgentError && error.code === 'unreachable') {
           // §4.1: a server that cannot create the file closes without the second OK.
-          throw new AgentError('unreachable', `Tentacle server ${session.address} took all ${wireBytes} bytes of '${name}' but closed the connection without confirming: the file is not stored (${error.message})`, { transient: true, cause: error });
+          throw new AgentError(
+            'unreachable',
+            `Tentacle server ${session.address} took all ${wireBytes} bytes of '${name}' but closed the connection without confirming: the file is not stored (${error.message})`,
+            { transient: true, cause: error },
+          );
         }
         throw error;
       }
@@ -182,7 +221,11 @@ export class TentacleClient {
     const dest = join(options.dir, name);
     const maxBytes = options.maxBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
     if (options.overwrite !== true && (await exists(dest))) {
-      throw new AgentError('conflict', `'${dest}' already exists: remove it or ask to overwrite (--overwrite)`, { field: 'name' });
+      throw new AgentError(
+        'conflict',
+        `'${dest}' already exists: remove it or ask to overwrite (--overwrite)`,
+        { field: 'name' },
+      );
     }
     const verb = options.zip === true ? 'ZRECV' : 'RECV';
     const session = await this.#ensureSession();
@@ -193,18 +236,32 @@ export class TentacleClient {
     const archiveCap = verb === 'ZRECV' ? maxBytes + 1024 * 1024 : maxBytes;
     if (offer.size > archiveCap) {
       await session.writeLine(declineLine(verb));
-      throw new AgentError('refused', `'${name}' on the server is ${offer.size} bytes, more than the ${maxBytes}-byte download limit: declined`, { field: 'maxBytes' });
+      throw new AgentError(
+        'refused',
+        `'${name}' on the server is ${offer.size} bytes, more than the ${maxBytes}-byte download limit: declined`,
+        { field: 'maxBytes' },
+      );
     }
     const stamp = `${process.pid}.${randomBytes(6).toString('hex')}`;
     const part = join(options.dir, `.${name}.${stamp}.part`);
-    const archive = verb === 'ZRECV' ? join(this.#options.tmpDir ?? options.dir, `.${name}.${stamp}.zip`) : undefined;
+    const archive =
+      verb === 'ZRECV'
+        ? join(this.#options.tmpDir ?? options.dir, `.${name}.${stamp}.zip`)
+        : undefined;
     const staging = archive ?? part;
     try {
-      if (archive !== undefined) await mkdir(this.#options.tmpDir ?? options.dir, { recursive: true, mode: 0o700 }).catch(() => undefined);
+      if (archive !== undefined)
+        await mkdir(this.#options.tmpDir ?? options.dir, { recursive: true, mode: 0o700 }).catch(
+          () => undefined,
+        );
       // Opened before RECV OK: a local problem must not leave the server's data unread.
       const handle = await open(staging, 'wx', 0o600).catch(async (error: unknown) => {
         await session.writeLine(declineLine(verb));
-        throw new AgentError('io', `cannot write into '${options.dir}': ${(error as Error).message}`, { field: 'dir', cause: error });
+        throw new AgentError(
+          'io',
+          `cannot write into '${options.dir}': ${(error as Error).message}`,
+          { field: 'dir', cause: error },
+        );
       });
       // A write stream lets disk writes overlap with socket reads; drain keeps memory flat.
       const out = handle.createWriteStream();
@@ -216,7 +273,9 @@ export class TentacleClient {
       };
       try {
         await session.writeLine(acceptLine(verb));
-        await session.readPayload(offer.size, sink, (bytes) => options.onProgress?.({ name, bytes, total: offer.size }));
+        await session.readPayload(offer.size, sink, (bytes) =>
+          options.onProgress?.({ name, bytes, total: offer.size }),
+        );
       } catch (error) {
         // The rest of the payload is still on its way (§4.3): this session is over.
         session.destroy();
@@ -224,7 +283,10 @@ export class TentacleClient {
       } finally {
         await new Promise<void>((resolve) => out.end(() => resolve()));
       }
-      if (writeError !== undefined) throw new AgentError('io', `cannot write '${staging}': ${writeError.message}`, { cause: writeError });
+      if (writeError !== undefined)
+        throw new AgentError('io', `cannot write '${staging}': ${writeError.message}`, {
+          cause: writeError,
+        });
       if (offer.size === 0) {
         // §4.3: the server closes after an empty payload; the file still counts as received.
         session.destroy();
@@ -235,7 +297,11 @@ export class TentacleClient {
           bytes = await extractFirstMember(archive, part, maxBytes);
         } catch (error) {
           if (error instanceof ZipError) {
-            throw new AgentError('protocol', `the compressed '${name}' from ${session.address} is not usable: ${error.message}`, { cause: error });
+            throw new AgentError(
+              'protocol',
+              `the compressed '${name}' from ${session.address} is not usable: ${error.message}`,
+              { cause: error },
+            );
           }
           throw error;
         }
@@ -271,30 +337,62 @@ export class TentacleClient {
   }
 }
 
-function unexpected(session: TentacleSession, reply: Reply, verb: string, name?: string): AgentError {
+function unexpected(
+  session: TentacleSession,
+  reply: Reply,
+  verb: string,
+  name?: string,
+): AgentError {
   const subject = name === undefined ? '' : ` '${name}'`;
   if (reply.type === 'err') {
     const reason = reply.reason === '' ? 'no reason given' : reply.reason;
     if (reason.includes('does not exist')) {
-      return new AgentError('not-found', `Tentacle server ${session.address} has no file${subject}`, { field: 'name' });
+      return new AgentError(
+        'not-found',
+        `Tentacle server ${session.address} has no file${subject}`,
+        { field: 'name' },
+      );
     }
     if (reason.includes('already exists')) {
-      return new AgentError('refused', `Tentacle server ${session.address} refused${subject}: a file with that name already exists there (the server does not overwrite unless started with -o)`, { field: 'fileName' });
+      return new AgentError(
+        'refused',
+        `Tentacle server ${session.address} refused${subject}: a file with that name already exists there (the server does not overwrite unless started with -o)`,
+        { field: 'fileName' },
+      );
     }
     if (reason.includes('too big')) {
-      return new AgentError('refused', `Tentacle server ${session.address} refused${subject}: the file is too big for its size limit (tentacle_server -m)`, { field: 'file' });
+      return new AgentError(
+        'refused',
+        `Tentacle server ${session.address} refused${subject}: the file is too big for its size limit (tentacle_server -m)`,
+        { field: 'file' },
+      );
     }
     if (reason.includes('invalid file name')) {
-      return new AgentError('refused', `Tentacle server ${session.address} refused the name${subject}: it considers it invalid (its invalid_chars setting is stricter than the default)`, { field: 'fileName' });
+      return new AgentError(
+        'refused',
+        `Tentacle server ${session.address} refused the name${subject}: it considers it invalid (its invalid_chars setting is stricter than the default)`,
+        { field: 'fileName' },
+      );
     }
     if (verb === 'ZSEND') {
-      return new AgentError('refused', `Tentacle server ${session.address} could not decompress${subject} (ZSEND ERR): send it without -z`, { field: 'zip' });
+      return new AgentError(
+        'refused',
+        `Tentacle server ${session.address} could not decompress${subject} (ZSEND ERR): send it without -z`,
+        { field: 'zip' },
+      );
     }
-    return new AgentError('refused', `Tentacle server ${session.address} refused ${verb}${subject}: ${reason}`);
+    return new AgentError(
+      'refused',
+      `Tentacle server ${session.address} refused ${verb}${subject}: ${reason}`,
+    );
   }
-  const text = reply.type === 'unknown' ? reply.line : reply.type === 'quit' ? 'QUIT' : JSON.stringify(reply);
+  const text =
+    reply.type === 'unknown' ? reply.line : reply.type === 'quit' ? 'QUIT' : JSON.stringify(reply);
   const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
-  return new AgentError('protocol', `Tentacle server ${session.address} answered ${verb}${subject} with '${shown}', which is not a Tentacle reply`);
+  return new AgentError(
+    'protocol',
+    `Tentacle server ${session.address} answered ${verb}${subject} with '${shown}', which is not a Tentacle reply`,
+  );
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -316,7 +414,9 @@ async function commit(part: string, dest: string, overwrite: boolean): Promise<v
     await link(part, dest);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new AgentError('conflict', `'${dest}' appeared while downloading: not overwritten`, { field: 'name' });
+      throw new AgentError('conflict', `'${dest}' appeared while downloading: not overwritten`, {
+        field: 'name',
+      });
     }
     throw error;
   }

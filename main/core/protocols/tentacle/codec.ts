@@ -49,18 +49,27 @@ export function passwordDigest(password: string): string {
 function line(text: string): Buffer {
   const bytes = Buffer.from(`${text}\n`, 'utf8');
   if (bytes.length > MAX_LINE_BYTES) {
-    throw new RangeError(`command line of ${bytes.length} bytes exceeds the server's ${MAX_LINE_BYTES}-byte limit (tentacle.md §2)`);
+    throw new RangeError(
+      `command line of ${bytes.length} bytes exceeds the server's ${MAX_LINE_BYTES}-byte limit (tentacle.md §2)`,
+    );
   }
   return bytes;
 }
 
 function assertSize(size: number): void {
-  if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`size must be a whole number of bytes, got ${size}`);
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw new RangeError(`size must be a whole number of bytes, got ${size}`);
 }
 
 export const passLine = (password: string): Buffer => line(`PASS ${passwordDigest(password)}`);
-export const sendLine = (name: string, size: number): Buffer => (assertSize(size), line(`SEND <${name}> SIZE ${size}`));
-export const zsendLine = (name: string, size: number): Buffer => (assertSize(size), line(`ZSEND <${name}> SIZE ${size}`));
+export const sendLine = (name: string, size: number): Buffer => (
+  assertSize(size),
+  line(`SEND <${name}> SIZE ${size}`)
+);
+export const zsendLine = (name: string, size: number): Buffer => (
+  assertSize(size),
+  line(`ZSEND <${name}> SIZE ${size}`)
+);
 export const recvLine = (name: string): Buffer => line(`RECV <${name}>`);
 export const zrecvLine = (name: string): Buffer => line(`ZRECV <${name}>`);
 /** Accepts a RECV/ZRECV offer (§4.3). */
@@ -84,7 +93,8 @@ export class LineBuffer {
   nextLine(): string | undefined {
     const end = this.#pending.indexOf(LF);
     if (end === -1) {
-      if (this.#pending.length >= MAX_LINE_BYTES) throw new RangeError(`reply longer than ${MAX_LINE_BYTES} bytes without LF`);
+      if (this.#pending.length >= MAX_LINE_BYTES)
+        throw new RangeError(`reply longer than ${MAX_LINE_BYTES} bytes without LF`);
       return undefined;
     }
     if (end + 1 > MAX_LINE_BYTES) throw new RangeError(`reply longer than ${MAX_LINE_BYTES} bytes`);

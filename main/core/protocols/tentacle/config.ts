@@ -4,13 +4,23 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
-import { connectionSchema, proxySchema, tentacleTargetConfigSchema } from '../../contract/tentacle.ts';
+import {
+  connectionSchema,
+  proxySchema,
+  tentacleTargetConfigSchema,
+} from '../../contract/tentacle.ts';
 import type { AgentContext } from '../../context.ts';
 import { AgentError } from '../../errors.ts';
 import { targetSecretName } from '../../secrets.ts';
 import type { ClientOptions } from './client.ts';
 
-export { AFTER_DELIVERY, connectionSchema, outboxSchema, proxySchema, tentacleTargetConfigSchema } from '../../contract/tentacle.ts';
+export {
+  AFTER_DELIVERY,
+  connectionSchema,
+  outboxSchema,
+  proxySchema,
+  tentacleTargetConfigSchema,
+} from '../../contract/tentacle.ts';
 
 export type TentacleConnection = z.output<typeof connectionSchema>;
 export type TentacleTargetConfig = z.output<typeof tentacleTargetConfigSchema>;
@@ -21,22 +31,44 @@ export interface TentacleSecrets {
   proxyPassword?: string | undefined;
 }
 
-export const SECRET_KEYS = { password: 'password', keyPassphrase: 'key-passphrase', proxyPassword: 'proxy-password' } as const;
+export const SECRET_KEYS = {
+  password: 'password',
+  keyPassphrase: 'key-passphrase',
+  proxyPassword: 'proxy-password',
+} as const;
 
 /** Rules across fields, with the field to blame. */
 export function checkConnection(connection: TentacleConnection, secrets: TentacleSecrets): void {
-  const needsTls = connection.caFile !== undefined || connection.certFile !== undefined || connection.insecure;
+  const needsTls =
+    connection.caFile !== undefined || connection.certFile !== undefined || connection.insecure;
   if (needsTls && !connection.tls) {
-    const field = connection.caFile !== undefined ? 'caFile' : connection.certFile !== undefined ? 'certFile' : 'insecure';
-    throw new AgentError('invalid-request', `${field} only applies to TLS: enable TLS (-c / tls: true)`, { field });
+    const field =
+      connection.caFile !== undefined
+        ? 'caFile'
+        : connection.certFile !== undefined
+          ? 'certFile'
+          : 'insecure';
+    throw new AgentError(
+      'invalid-request',
+      `${field} only applies to TLS: enable TLS (-c / tls: true)`,
+      { field },
+    );
   }
   if ((connection.certFile === undefined) !== (connection.keyFile === undefined)) {
-    throw new AgentError('invalid-request', 'a client certificate (-e CERT) needs its key (-k KEY) and the other way round', {
-      field: connection.certFile === undefined ? 'certFile' : 'keyFile',
-    });
+    throw new AgentError(
+      'invalid-request',
+      'a client certificate (-e CERT) needs its key (-k KEY) and the other way round',
+      {
+        field: connection.certFile === undefined ? 'certFile' : 'keyFile',
+      },
+    );
   }
   if (connection.insecure && connection.caFile !== undefined) {
-    throw new AgentError('invalid-request', 'caFile and insecure contradict each other: a CA file is for verifying the server', { field: 'insecure' });
+    throw new AgentError(
+      'invalid-request',
+      'caFile and insecure contradict each other: a CA file is for verifying the server',
+      { field: 'insecure' },
+    );
   }
   if (secrets.password !== undefined && !connection.tls && !connection.allowPlainPassword) {
     throw new AgentError(
@@ -48,12 +80,21 @@ export function checkConnection(connection: TentacleConnection, secrets: Tentacl
 }
 
 /** The warnings a person must see about this connection (every UI shows them). */
-export function connectionWarnings(connection: TentacleConnection, secrets: TentacleSecrets = {}): string[] {
+export function connectionWarnings(
+  connection: TentacleConnection,
+  secrets: TentacleSecrets = {},
+): string[] {
   const warnings: string[] = [];
-  if (connection.insecure) warnings.push('TLS server certificate NOT verified (--insecure): anyone on the path can impersonate the server');
-  if (!connection.tls) warnings.push('plain TCP: file contents travel unencrypted and unauthenticated');
-  if (secrets.password !== undefined && !connection.tls) warnings.push('the password digest is sent in clear (--allow-plain-password)');
-  if (connection.proxy?.user !== undefined) warnings.push('proxy credentials go to the proxy as HTTP Basic, in clear');
+  if (connection.insecure)
+    warnings.push(
+      'TLS server certificate NOT verified (--insecure): anyone on the path can impersonate the server',
+    );
+  if (!connection.tls)
+    warnings.push('plain TCP: file contents travel unencrypted and unauthenticated');
+  if (secrets.password !== undefined && !connection.tls)
+    warnings.push('the password digest is sent in clear (--allow-plain-password)');
+  if (connection.proxy?.user !== undefined)
+    warnings.push('proxy credentials go to the proxy as HTTP Basic, in clear');
   return warnings;
 }
 
@@ -61,19 +102,30 @@ async function readPem(file: string, field: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
-    throw new AgentError('invalid-request', `${field} '${file}' cannot be read: ${(error as Error).message}`, { field, cause: error });
+    throw new AgentError(
+      'invalid-request',
+      `${field} '${file}' cannot be read: ${(error as Error).message}`,
+      { field, cause: error },
+    );
   }
 }
 
 /** Client options from a connection, its secrets, and the files it names. */
-export async function clientOptions(connection: TentacleConnection, secrets: TentacleSecrets, extra: { signal?: AbortSignal; tmpDir?: string } = {}): Promise<ClientOptions> {
+export async function clientOptions(
+  connection: TentacleConnection,
+  secrets: TentacleSecrets,
+  extra: { signal?: AbortSignal; tmpDir?: string } = {},
+): Promise<ClientOptions> {
   checkConnection(connection, secrets);
   const options: ClientOptions = { host: connection.host, port: connection.port };
   if (connection.tls) {
     options.tls = { insecure: connection.insecure };
-    if (connection.caFile !== undefined) options.tls.caPem = await readPem(connection.caFile, 'caFile');
-    if (connection.certFile !== undefined) options.tls.certPem = await readPem(connection.certFile, 'certFile');
-    if (connection.keyFile !== undefined) options.tls.keyPem = await readPem(connection.keyFile, 'keyFile');
+    if (connection.caFile !== undefined)
+      options.tls.caPem = await readPem(connection.caFile, 'caFile');
+    if (connection.certFile !== undefined)
+      options.tls.certPem = await readPem(connection.certFile, 'certFile');
+    if (connection.keyFile !== undefined)
+      options.tls.keyPem = await readPem(connection.keyFile, 'keyFile');
     if (secrets.keyPassphrase !== undefined) options.tls.passphrase = secrets.keyPassphrase;
   }
   if (connection.proxy !== undefined) {
@@ -87,7 +139,10 @@ export async function clientOptions(connection: TentacleConnection, secrets: Ten
   return options;
 }
 
-export async function readTargetSecrets(ctx: AgentContext, target: string): Promise<TentacleSecrets> {
+export async function readTargetSecrets(
+  ctx: AgentContext,
+  target: string,
+): Promise<TentacleSecrets> {
   return {
     password: await ctx.secrets.get(targetSecretName(target, SECRET_KEYS.password)),
     keyPassphrase: await ctx.secrets.get(targetSecretName(target, SECRET_KEYS.keyPassphrase)),
@@ -96,19 +151,31 @@ export async function readTargetSecrets(ctx: AgentContext, target: string): Prom
 }
 
 /** `[user:pass@]host:port` as tentacle_client's -y takes it (§11, §13). */
-export function parseProxySpec(spec: string, field = 'proxy'): { proxy: z.output<typeof proxySchema>; password?: string } {
+export function parseProxySpec(
+  spec: string,
+  field = 'proxy',
+): { proxy: z.output<typeof proxySchema>; password?: string } {
   const at = spec.lastIndexOf('@');
   const credentials = at === -1 ? undefined : spec.slice(0, at);
   const address = at === -1 ? spec : spec.slice(at + 1);
   const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(address);
   const port = Number(m?.[2]);
   if (m === null || port < 1 || port > 65535) {
-    throw new AgentError('invalid-request', `${field} '${address}' must be PROXYHOST:PORT, optionally preceded by USER:PASS@`, { field });
+    throw new AgentError(
+      'invalid-request',
+      `${field} '${address}' must be PROXYHOST:PORT, optionally preceded by USER:PASS@`,
+      { field },
+    );
   }
   const proxy: z.output<typeof proxySchema> = { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
   if (credentials === undefined) return { proxy };
   const colon = credentials.indexOf(':');
   proxy.user = decodeURIComponent(colon === -1 ? credentials : credentials.slice(0, colon));
-  if (proxy.user === '') throw new AgentError('invalid-request', `${field}: the proxy user before '@' is empty`, { field });
-  return colon === -1 ? { proxy } : { proxy, password: decodeURIComponent(credentials.slice(colon + 1)) };
+  if (proxy.user === '')
+    throw new AgentError('invalid-request', `${field}: the proxy user before '@' is empty`, {
+      field,
+    });
+  return colon === -1
+    ? { proxy }
+    : { proxy, password: decodeURIComponent(credentials.slice(colon + 1)) };
 }

@@ -7,9 +7,20 @@ import { join } from 'node:path';
 import type { AgentContext } from '../../context.ts';
 import { AgentError, toAgentError } from '../../errors.ts';
 import type { QueueItem } from '../../queue/model.ts';
-import type { DeliveryContext, TargetDriver, TargetRecord, TargetStatus } from '../../targets/driver.ts';
+import type {
+  DeliveryContext,
+  TargetDriver,
+  TargetRecord,
+  TargetStatus,
+} from '../../targets/driver.ts';
 import { TentacleClient, TENTACLE_TMP_DIR } from './client.ts';
-import { clientOptions, connectionWarnings, readTargetSecrets, tentacleTargetConfigSchema, type TentacleTargetConfig } from './config.ts';
+import {
+  clientOptions,
+  connectionWarnings,
+  readTargetSecrets,
+  tentacleTargetConfigSchema,
+  type TentacleTargetConfig,
+} from './config.ts';
 import { assertFileName } from './names.ts';
 
 export const TENTACLE_WINDOW = 1;
@@ -23,7 +34,8 @@ export function createTentacleDriver(): TentacleDriver {
   let agent: AgentContext | undefined;
   const statuses = new Map<string, TargetStatus>();
   const context = (): AgentContext => {
-    if (agent === undefined) throw new AgentError('internal', 'the tentacle driver is not attached to an agent');
+    if (agent === undefined)
+      throw new AgentError('internal', 'the tentacle driver is not attached to an agent');
     return agent;
   };
   const setStatus = (target: string, status: TargetStatus): void => {
@@ -42,27 +54,47 @@ export function createTentacleDriver(): TentacleDriver {
 
     validate(_target, item) {
       if (item.payload.kind !== 'file') {
-        throw new AgentError('invalid-request', `Tentacle targets take files only, not ${item.payload.kind} items`, { field: 'kind' });
+        throw new AgentError(
+          'invalid-request',
+          `Tentacle targets take files only, not ${item.payload.kind} items`,
+          { field: 'kind' },
+        );
       }
       assertFileName(item.payload.file.fileName, 'fileName');
     },
 
     /** One SEND of the spooled file; resolves only on the server's final SEND OK (§4.1). */
-    async deliver(target: TargetRecord<TentacleTargetConfig>, item: QueueItem, delivery: DeliveryContext): Promise<void> {
+    async deliver(
+      target: TargetRecord<TentacleTargetConfig>,
+      item: QueueItem,
+      delivery: DeliveryContext,
+    ): Promise<void> {
       if (item.payload.kind !== 'file') {
-        throw new AgentError('refused', `Tentacle targets take files only, not ${item.payload.kind} items`);
+        throw new AgentError(
+          'refused',
+          `Tentacle targets take files only, not ${item.payload.kind} items`,
+        );
       }
       const ctx = context();
       const config = tentacleTargetConfigSchema.parse(target.config);
       const file = item.payload.file;
       const log = ctx.log.child('tentacle');
       const previous = statuses.get(target.name);
-      setStatus(target.name, { ...previous, state: 'connecting', detail: `sending ${file.fileName}` });
+      setStatus(target.name, {
+        ...previous,
+        state: 'connecting',
+        detail: `sending ${file.fileName}`,
+      });
       let client: TentacleClient | undefined;
       try {
         const secrets = await readTargetSecrets(ctx, target.name);
-        const options = await clientOptions(config, secrets, { signal: delivery.signal, tmpDir: join(ctx.paths.root, TENTACLE_TMP_DIR) });
-        for (const warning of connectionWarnings(config, secrets).filter((w) => w.includes('NOT verified'))) {
+        const options = await clientOptions(config, secrets, {
+          signal: delivery.signal,
+          tmpDir: join(ctx.paths.root, TENTACLE_TMP_DIR),
+        });
+        for (const warning of connectionWarnings(config, secrets).filter((w) =>
+          w.includes('NOT verified'),
+        )) {
           log.warn(warning, { target: target.name });
         }
         client = await TentacleClient.connect(options);
@@ -71,20 +103,46 @@ export function createTentacleDriver(): TentacleDriver {
           zip: config.zip,
           onProgress: (p) => {
             delivery.progress(p.bytes);
-            ctx.events.emit('tentacle.progress', { target: target.name, server: `${config.host}:${config.port}`, direction: 'send', name: p.name, bytes: p.bytes, total: p.total });
+            ctx.events.emit('tentacle.progress', {
+              target: target.name,
+              server: `${config.host}:${config.port}`,
+              direction: 'send',
+              name: p.name,
+              bytes: p.bytes,
+              total: p.total,
+            });
           },
         });
         await client.quit();
-        log.info('file delivered', { target: target.name, file: file.fileName, bytes: file.size, item: item.id });
-        setStatus(target.name, { state: 'idle', lastDeliveryAt: Date.now(), ...(config.insecure ? { detail: 'TLS server certificate NOT verified (--insecure)' } : {}) });
+        log.info('file delivered', {
+          target: target.name,
+          file: file.fileName,
+          bytes: file.size,
+          item: item.id,
+        });
+        setStatus(target.name, {
+          state: 'idle',
+          lastDeliveryAt: Date.now(),
+          ...(config.insecure
+            ? { detail: 'TLS server certificate NOT verified (--insecure)' }
+            : {}),
+        });
       } catch (error) {
         client?.close();
         const agentError = toAgentError(error);
-        log.warn('delivery failed', { target: target.name, file: file.fileName, item: item.id, error: agentError.message, transient: agentError.transient });
+        log.warn('delivery failed', {
+          target: target.name,
+          file: file.fileName,
+          item: item.id,
+          error: agentError.message,
+          transient: agentError.transient,
+        });
         setStatus(target.name, {
           state: agentError.transient ? 'retrying' : 'failed',
           lastError: agentError.message,
-          ...(previous?.lastDeliveryAt === undefined ? {} : { lastDeliveryAt: previous.lastDeliveryAt }),
+          ...(previous?.lastDeliveryAt === undefined
+            ? {}
+            : { lastDeliveryAt: previous.lastDeliveryAt }),
         });
         throw agentError;
       }

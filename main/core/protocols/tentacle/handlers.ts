@@ -28,14 +28,25 @@ function absolute(connection: TentacleConnection): TentacleConnection {
   return out;
 }
 
-async function resolveWhere(ctx: AgentContext, where: Where): Promise<{ target?: string; connection: TentacleConnection; secrets: TentacleSecrets }> {
+async function resolveWhere(
+  ctx: AgentContext,
+  where: Where,
+): Promise<{ target?: string; connection: TentacleConnection; secrets: TentacleSecrets }> {
   if ('target' in where) {
     const record = ctx.targets.get(where.target, 'target');
     if (record.kind !== 'tentacle') {
-      throw new AgentError('invalid-request', `target '${where.target}' is a ${record.kind} target, not a Tentacle one`, { field: 'target' });
+      throw new AgentError(
+        'invalid-request',
+        `target '${where.target}' is a ${record.kind} target, not a Tentacle one`,
+        { field: 'target' },
+      );
     }
     const { outbox: _outbox, ...connection } = tentacleTargetConfigSchema.parse(record.config);
-    return { target: where.target, connection, secrets: await readTargetSecrets(ctx, where.target) };
+    return {
+      target: where.target,
+      connection,
+      secrets: await readTargetSecrets(ctx, where.target),
+    };
   }
   const secrets: TentacleSecrets = {};
   if (where.password !== undefined) secrets.password = where.password;
@@ -46,13 +57,28 @@ async function resolveWhere(ctx: AgentContext, where: Where): Promise<{ target?:
 
 function failed(file: string, name: string, error: unknown): TentacleFileResult {
   const e = toAgentError(error);
-  return { file, name, ok: false, error: { code: e.code, message: e.message, transient: e.transient, ...(e.field === undefined ? {} : { field: e.field }) } };
+  return {
+    file,
+    name,
+    ok: false,
+    error: {
+      code: e.code,
+      message: e.message,
+      transient: e.transient,
+      ...(e.field === undefined ? {} : { field: e.field }),
+    },
+  };
 }
 
 function tlsInfo(client: TentacleClient): TentacleTransferResult['tls'] {
   const peer = client.peerCertificate;
   if (client.tlsVersion === undefined || peer === undefined) return undefined;
-  return { version: client.tlsVersion, peerSubject: peer.subject, peerIssuer: peer.issuer, fingerprint256: peer.fingerprint256 };
+  return {
+    version: client.tlsVersion,
+    peerSubject: peer.subject,
+    peerIssuer: peer.issuer,
+    fingerprint256: peer.fingerprint256,
+  };
 }
 
 export function createTentacleHandlers(ctx: AgentContext): Partial<AgentHandlers> {
@@ -62,19 +88,32 @@ export function createTentacleHandlers(ctx: AgentContext): Partial<AgentHandlers
   async function transfer(
     where: Where,
     entries: Array<{ file: string; name: string; error?: unknown }>,
-    work: (client: TentacleClient, entry: { file: string; name: string }, server: string) => Promise<TentacleFileResult>,
+    work: (
+      client: TentacleClient,
+      entry: { file: string; name: string },
+      server: string,
+    ) => Promise<TentacleFileResult>,
   ): Promise<TentacleTransferResult> {
     const { connection, secrets, target } = await resolveWhere(ctx, where);
     const server = `${connection.host}:${connection.port}`;
     const warnings = connectionWarnings(connection, secrets);
-    for (const warning of warnings.filter((w) => w.includes('NOT verified'))) log.warn(warning, { server, ...(target === undefined ? {} : { target }) });
-    const results: TentacleFileResult[] = entries.map((e) => (e.error === undefined ? { file: e.file, name: e.name, ok: false } : failed(e.file, e.name, e.error)));
+    for (const warning of warnings.filter((w) => w.includes('NOT verified')))
+      log.warn(warning, { server, ...(target === undefined ? {} : { target }) });
+    const results: TentacleFileResult[] = entries.map((e) =>
+      e.error === undefined
+        ? { file: e.file, name: e.name, ok: false }
+        : failed(e.file, e.name, e.error),
+    );
     const todo = entries.map((e, i) => ({ ...e, i })).filter((e) => e.error === undefined);
     let tls: TentacleTransferResult['tls'];
     if (todo.length > 0) {
       let client: TentacleClient | undefined;
       try {
-        client = await TentacleClient.connect(await clientOptions(connection, secrets, { tmpDir: join(ctx.paths.root, TENTACLE_TMP_DIR) }));
+        client = await TentacleClient.connect(
+          await clientOptions(connection, secrets, {
+            tmpDir: join(ctx.paths.root, TENTACLE_TMP_DIR),
+          }),
+        );
         tls = tlsInfo(client);
         for (const entry of todo) {
           try {
@@ -83,16 +122,29 @@ export function createTentacleHandlers(ctx: AgentContext): Partial<AgentHandlers
             results[entry.i] = failed(entry.file, entry.name, error);
             // Permanent refusals leave the session usable (§4.1, P09); anything else ends it.
             const e = toAgentError(error);
-            if (e.code !== 'refused' && e.code !== 'not-found' && e.code !== 'conflict' && e.code !== 'invalid-request') throw e;
+            if (
+              e.code !== 'refused' &&
+              e.code !== 'not-found' &&
+              e.code !== 'conflict' &&
+              e.code !== 'invalid-request'
+            )
+              throw e;
           }
         }
         await client.quit();
       } catch (error) {
         client?.close();
-        for (const entry of todo) if (results[entry.i]!.ok === false && results[entry.i]!.error === undefined) results[entry.i] = failed(entry.file, entry.name, error);
+        for (const entry of todo)
+          if (results[entry.i]!.ok === false && results[entry.i]!.error === undefined)
+            results[entry.i] = failed(entry.file, entry.name, error);
       }
     }
-    const out: TentacleTransferResult = { server, allOk: results.every((r) => r.ok), results, warnings };
+    const out: TentacleTransferResult = {
+      server,
+      allOk: results.every((r) => r.ok),
+      results,
+      warnings,
+    };
     if (tls !== undefined) out.tls = tls;
     return out;
   }
@@ -100,23 +152,45 @@ export function createTentacleHandlers(ctx: AgentContext): Partial<AgentHandlers
   return {
     async addTentacleTarget(request) {
       const connection = absolute(request.connection);
-      const secrets: TentacleSecrets = { password: request.password, keyPassphrase: request.keyPassphrase, proxyPassword: request.proxyPassword };
+      const secrets: TentacleSecrets = {
+        password: request.password,
+        keyPassphrase: request.keyPassphrase,
+        proxyPassword: request.proxyPassword,
+      };
       checkConnection(connection, secrets);
       // Fail now, not at the first delivery, if a PEM file cannot be read.
       await clientOptions(connection, secrets);
-      const config = { ...connection, ...(request.outbox === undefined ? {} : { outbox: { ...request.outbox, dir: resolve(request.outbox.dir) } }) };
+      const config = {
+        ...connection,
+        ...(request.outbox === undefined
+          ? {}
+          : { outbox: { ...request.outbox, dir: resolve(request.outbox.dir) } }),
+      };
       ctx.targets.save(request.name, 'tentacle', config, { replace: request.replace });
-      for (const [key, value] of Object.entries(secrets) as Array<[keyof TentacleSecrets, string | undefined]>) {
-        if (value !== undefined) await ctx.secrets.set(targetSecretName(request.name, SECRET_KEYS[key]), value);
+      for (const [key, value] of Object.entries(secrets) as Array<
+        [keyof TentacleSecrets, string | undefined]
+      >) {
+        if (value !== undefined)
+          await ctx.secrets.set(targetSecretName(request.name, SECRET_KEYS[key]), value);
       }
       const stored = await readTargetSecrets(ctx, request.name);
       const warnings = connectionWarnings(connection, stored);
-      log.info('tentacle target saved', { target: request.name, host: connection.host, port: connection.port, tls: connection.tls });
-      for (const warning of warnings.filter((w) => w.includes('NOT verified'))) log.warn(warning, { target: request.name });
+      log.info('tentacle target saved', {
+        target: request.name,
+        host: connection.host,
+        port: connection.port,
+        tls: connection.tls,
+      });
+      for (const warning of warnings.filter((w) => w.includes('NOT verified')))
+        log.warn(warning, { target: request.name });
       return {
         name: request.name,
         config: tentacleTargetConfigSchema.parse(ctx.targets.get(request.name).config),
-        secrets: { password: stored.password !== undefined, keyPassphrase: stored.keyPassphrase !== undefined, proxyPassword: stored.proxyPassword !== undefined },
+        secrets: {
+          password: stored.password !== undefined,
+          keyPassphrase: stored.keyPassphrase !== undefined,
+          proxyPassword: stored.proxyPassword !== undefined,
+        },
         warnings,
       };
     },
@@ -138,7 +212,15 @@ export function createTentacleHandlers(ctx: AgentContext): Partial<AgentHandlers
         const sent = await client.send(entry.file, {
           name: entry.name,
           zip: zipOverride ?? connection.zip,
-          onProgress: (p) => ctx.events.emit('tentacle.progress', { ...(target === undefined ? {} : { target }), server, direction: 'send', name: p.name, bytes: p.bytes, total: p.total }),
+          onProgress: (p) =>
+            ctx.events.emit('tentacle.progress', {
+              ...(target === undefined ? {} : { target }),
+              server,
+              direction: 'send',
+              name: p.name,
+              bytes: p.bytes,
+              total: p.total,
+            }),
         });
         return { file: entry.file, name: sent.name, ok: true, bytes: sent.bytes };
       });
@@ -162,7 +244,15 @@ export function createTentacleHandlers(ctx: AgentContext): Partial<AgentHandlers
           overwrite: request.overwrite,
           zip: request.zip ?? connection.zip,
           ...(request.maxBytes === undefined ? {} : { maxBytes: request.maxBytes }),
-          onProgress: (p) => ctx.events.emit('tentacle.progress', { ...(target === undefined ? {} : { target }), server, direction: 'recv', name: p.name, bytes: p.bytes, total: p.total }),
+          onProgress: (p) =>
+            ctx.events.emit('tentacle.progress', {
+              ...(target === undefined ? {} : { target }),
+              server,
+              direction: 'recv',
+              name: p.name,
+              bytes: p.bytes,
+              total: p.total,
+            }),
         });
         return { file: entry.name, name: entry.name, ok: true, bytes: got.bytes, path: got.path };
       });
@@ -178,7 +268,12 @@ export function createTentacleHandlers(ctx: AgentContext): Partial<AgentHandlers
         return { name, ok: true, warnings, ...(tls === undefined ? {} : { tls }) };
       } catch (error) {
         const e = toAgentError(error);
-        return { name, ok: false, warnings, error: { code: e.code, message: e.message, transient: e.transient } };
+        return {
+          name,
+          ok: false,
+          warnings,
+          error: { code: e.code, message: e.message, transient: e.transient },
+        };
       }
     },
   };

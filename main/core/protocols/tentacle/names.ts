@@ -27,7 +27,8 @@ export function fileNameProblem(name: string): string | undefined {
   if (/\s$/u.test(name)) return 'it ends with a space';
   // §6: a stored name ending in '|' is run as a shell command on a later RECV.
   if (name.endsWith('|')) return "it ends with '|'";
-  if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) return `it is longer than ${MAX_NAME_BYTES} bytes`;
+  if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES)
+    return `it is longer than ${MAX_NAME_BYTES} bytes`;
   return undefined;
 }
 

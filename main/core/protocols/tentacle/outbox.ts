@@ -42,7 +42,12 @@ export class Outbox {
   readonly #seen = new Map<string, { size: number; mtimeMs: number }>();
   readonly #rejected = new Set<string>();
 
-  constructor(ctx: AgentContext, target: string, outbox: NonNullable<TentacleTargetConfig['outbox']>, stableMs = OUTBOX_STABLE_MS) {
+  constructor(
+    ctx: AgentContext,
+    target: string,
+    outbox: NonNullable<TentacleTargetConfig['outbox']>,
+    stableMs = OUTBOX_STABLE_MS,
+  ) {
     this.#ctx = ctx;
     this.target = target;
     this.dir = outbox.dir;
@@ -77,7 +82,12 @@ export class Outbox {
         await this.#finish(name);
         delete journal[name];
         changed = true;
-        this.#ctx.events.emit('tentacle.outbox', { target: this.target, file: name, itemId: entry.itemId, action: 'delivered' });
+        this.#ctx.events.emit('tentacle.outbox', {
+          target: this.target,
+          file: name,
+          itemId: entry.itemId,
+          action: 'delivered',
+        });
       }
     }
     if (changed) await this.#save(journal);
@@ -90,27 +100,51 @@ export class Outbox {
       const info = await stat(join(this.dir, name)).catch(() => undefined);
       if (info === undefined) continue;
       const queued = journal[name];
-      if (queued !== undefined && queued.size === info.size && queued.mtimeMs === info.mtimeMs) continue;
+      if (queued !== undefined && queued.size === info.size && queued.mtimeMs === info.mtimeMs)
+        continue;
       const last = this.#seen.get(name);
       this.#seen.set(name, { size: info.size, mtimeMs: info.mtimeMs });
-      const stable = last !== undefined && last.size === info.size && last.mtimeMs === info.mtimeMs && now - info.mtimeMs >= this.#stableMs;
+      const stable =
+        last !== undefined &&
+        last.size === info.size &&
+        last.mtimeMs === info.mtimeMs &&
+        now - info.mtimeMs >= this.#stableMs;
       if (!stable) continue;
       const problem = fileNameProblem(name);
       if (problem !== undefined) {
         if (!this.#rejected.has(name)) {
           this.#rejected.add(name);
-          this.#ctx.log.warn('outbox file cannot be sent to a Tentacle server', { target: this.target, file: name, reason: problem });
-          this.#ctx.events.emit('tentacle.outbox', { target: this.target, file: name, action: 'rejected', detail: problem });
+          this.#ctx.log.warn('outbox file cannot be sent to a Tentacle server', {
+            target: this.target,
+            file: name,
+            reason: problem,
+          });
+          this.#ctx.events.emit('tentacle.outbox', {
+            target: this.target,
+            file: name,
+            action: 'rejected',
+            detail: problem,
+          });
         }
         continue;
       }
-      const [item] = await this.#ctx.queue.enqueue({ kind: 'file', targets: [this.target], filePath: join(this.dir, name), fileName: name });
+      const [item] = await this.#ctx.queue.enqueue({
+        kind: 'file',
+        targets: [this.target],
+        filePath: join(this.dir, name),
+        fileName: name,
+      });
       if (item === undefined) continue;
       journal[name] = { itemId: item.id, size: info.size, mtimeMs: info.mtimeMs };
       await this.#save(journal);
       this.#seen.delete(name);
       this.#ctx.log.info('outbox file queued', { target: this.target, file: name, item: item.id });
-      this.#ctx.events.emit('tentacle.outbox', { target: this.target, file: name, itemId: item.id, action: 'queued' });
+      this.#ctx.events.emit('tentacle.outbox', {
+        target: this.target,
+        file: name,
+        itemId: item.id,
+        action: 'queued',
+      });
     }
   }
 
@@ -124,7 +158,13 @@ export class Outbox {
       const sent = join(this.dir, SENT_DIR);
       await mkdir(sent, { recursive: true });
       let dest = join(sent, name);
-      if (await stat(dest).then(() => true, () => false)) dest = join(sent, `${name}.${Date.now()}`);
+      if (
+        await stat(dest).then(
+          () => true,
+          () => false,
+        )
+      )
+        dest = join(sent, `${name}.${Date.now()}`);
       await rename(path, dest);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
@@ -133,7 +173,12 @@ export class Outbox {
 }
 
 /** The daemon side: scans every Tentacle target's outbox until `signal` aborts. */
-export async function runOutboxes(ctx: AgentContext, signal: AbortSignal, pollMs = OUTBOX_POLL_MS, stableMs = OUTBOX_STABLE_MS): Promise<void> {
+export async function runOutboxes(
+  ctx: AgentContext,
+  signal: AbortSignal,
+  pollMs = OUTBOX_POLL_MS,
+  stableMs = OUTBOX_STABLE_MS,
+): Promise<void> {
   const outboxes = new Map<string, Outbox>();
   while (!signal.aborted) {
     for (const record of ctx.targets.list()) {
@@ -144,21 +189,34 @@ export async function runOutboxes(ctx: AgentContext, signal: AbortSignal, pollMs
       }
       let outbox = outboxes.get(record.name);
       if (outbox === undefined || outbox.dir !== config.outbox.dir) {
-        outbox = new Outbox(ctx, record.name, { dir: config.outbox.dir, afterDelivery: config.outbox.afterDelivery ?? 'move' }, stableMs);
+        outbox = new Outbox(
+          ctx,
+          record.name,
+          { dir: config.outbox.dir, afterDelivery: config.outbox.afterDelivery ?? 'move' },
+          stableMs,
+        );
         outboxes.set(record.name, outbox);
       }
       try {
         await outbox.scan();
       } catch (error) {
-        ctx.log.error('outbox scan failed', { target: record.name, dir: outbox.dir, error: toAgentError(error).message });
+        ctx.log.error('outbox scan failed', {
+          target: record.name,
+          dir: outbox.dir,
+          error: toAgentError(error).message,
+        });
       }
     }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, pollMs);
-      signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
     });
   }
 }

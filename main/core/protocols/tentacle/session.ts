@@ -92,7 +92,12 @@ const TLS_VERIFY_CODES = new Set([
 
 /** OpenSSL alerts the server sends when it refuses our client certificate (§9: 116, 48, 42, 45…). */
 function isClientCertAlert(code: string | undefined): boolean {
-  return code !== undefined && /^ERR_SSL_(TLSV13_ALERT_CERTIFICATE_REQUIRED|(SSLV3|TLSV1)_ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED|HANDSHAKE_FAILURE))$/.test(code);
+  return (
+    code !== undefined &&
+    /^ERR_SSL_(TLSV13_ALERT_CERTIFICATE_REQUIRED|(SSLV3|TLSV1)_ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED|HANDSHAKE_FAILURE))$/.test(
+      code,
+    )
+  );
 }
 
 function formatAddress(host: string, port: number): string {
@@ -173,17 +178,32 @@ export class TentacleSession {
     this.#phase = 'ready';
   }
 
-  #connectError(error: unknown, where: { host: string; port: number }, viaProxy: boolean): AgentError {
+  #connectError(
+    error: unknown,
+    where: { host: string; port: number },
+    viaProxy: boolean,
+  ): AgentError {
     if (error instanceof AgentError) return error;
     const code = (error as NodeJS.ErrnoException).code;
     const what = `${viaProxy ? 'proxy' : 'Tentacle server'} ${formatAddress(where.host, where.port)}`;
     if (code === 'ECONNREFUSED') {
-      return new AgentError('unreachable', `${what} refused the connection: is ${viaProxy ? 'the proxy' : 'tentacle_server'} running and listening on that port?`, { transient: true, cause: error });
+      return new AgentError(
+        'unreachable',
+        `${what} refused the connection: is ${viaProxy ? 'the proxy' : 'tentacle_server'} running and listening on that port?`,
+        { transient: true, cause: error },
+      );
     }
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-      return new AgentError('unreachable', `cannot resolve the host name of ${what}: check the address`, { transient: true, cause: error });
+      return new AgentError(
+        'unreachable',
+        `cannot resolve the host name of ${what}: check the address`,
+        { transient: true, cause: error },
+      );
     }
-    return new AgentError('unreachable', `cannot connect to ${what}: ${(error as Error).message}`, { transient: true, cause: error });
+    return new AgentError('unreachable', `cannot connect to ${what}: ${(error as Error).message}`, {
+      transient: true,
+      cause: error,
+    });
   }
 
   /** §11: `CONNECT host:port HTTP/1.0`, optional Basic credentials, then a `200` status line. */
@@ -191,7 +211,9 @@ export class TentacleSession {
     const target = formatAddress(this.#options.host, this.#options.port);
     let request = `CONNECT ${target} HTTP/1.0\r\n`;
     if (proxy.user !== undefined) {
-      const credentials = Buffer.from(`${proxy.user}:${proxy.password ?? ''}`, 'utf8').toString('base64');
+      const credentials = Buffer.from(`${proxy.user}:${proxy.password ?? ''}`, 'utf8').toString(
+        'base64',
+      );
       request += `Proxy-Authorization: Basic ${credentials}\r\n`;
     }
     socket.write(`${request}\r\n`);
@@ -208,17 +230,34 @@ export class TentacleSession {
             resolve(got.subarray(0, end).toString('latin1'));
           } else if (got.length > 8192) {
             cleanup();
-            reject(new AgentError('protocol', `proxy ${formatAddress(proxy.host, proxy.port)} sent an over-long response to CONNECT`));
+            reject(
+              new AgentError(
+                'protocol',
+                `proxy ${formatAddress(proxy.host, proxy.port)} sent an over-long response to CONNECT`,
+              ),
+            );
           }
         };
         const onEnd = (): void => {
           cleanup();
           const status = got.toString('latin1').split('\r\n')[0] ?? '';
-          reject(new AgentError('unreachable', `proxy ${formatAddress(proxy.host, proxy.port)} closed the connection${status === '' ? '' : ` after '${status}'`}`, { transient: true }));
+          reject(
+            new AgentError(
+              'unreachable',
+              `proxy ${formatAddress(proxy.host, proxy.port)} closed the connection${status === '' ? '' : ` after '${status}'`}`,
+              { transient: true },
+            ),
+          );
         };
         const onError = (error: Error): void => {
           cleanup();
-          reject(new AgentError('unreachable', `proxy ${formatAddress(proxy.host, proxy.port)}: ${error.message}`, { transient: true, cause: error }));
+          reject(
+            new AgentError(
+              'unreachable',
+              `proxy ${formatAddress(proxy.host, proxy.port)}: ${error.message}`,
+              { transient: true, cause: error },
+            ),
+          );
         };
         const cleanup = (): void => {
           socket.off('data', onData);
@@ -241,9 +280,16 @@ export class TentacleSession {
       socket.destroy();
       const code = Number(/^HTTP\/\S+ (\d{3})/.exec(status)?.[1] ?? 0);
       if (code === 407) {
-        throw new AgentError('unauthorized', `proxy ${formatAddress(proxy.host, proxy.port)} refused the credentials: '${status}'. Check the proxy user and password`);
+        throw new AgentError(
+          'unauthorized',
+          `proxy ${formatAddress(proxy.host, proxy.port)} refused the credentials: '${status}'. Check the proxy user and password`,
+        );
       }
-      throw new AgentError(code >= 500 ? 'unreachable' : 'refused', `proxy ${formatAddress(proxy.host, proxy.port)} refused to open a tunnel to ${target}: '${status}'`, { transient: code >= 500 });
+      throw new AgentError(
+        code >= 500 ? 'unreachable' : 'refused',
+        `proxy ${formatAddress(proxy.host, proxy.port)} refused to open a tunnel to ${target}: '${status}'`,
+        { transient: code >= 500 },
+      );
     }
   }
 
@@ -255,7 +301,11 @@ export class TentacleSession {
     } catch (error) {
       raw.destroy();
       const message = (error as Error).message;
-      throw new AgentError('invalid-request', `cannot use the client certificate or key: ${/decrypt|passphrase|bad/i.test(message) ? 'the key passphrase is wrong or missing' : message}`, { field: 'keyFile', cause: error });
+      throw new AgentError(
+        'invalid-request',
+        `cannot use the client certificate or key: ${/decrypt|passphrase|bad/i.test(message) ? 'the key passphrase is wrong or missing' : message}`,
+        { field: 'keyFile', cause: error },
+      );
     }
     try {
       await this.#withTimeout(
@@ -266,7 +316,12 @@ export class TentacleSession {
           });
           socket.once('error', reject);
           socket.once('close', () =>
-            reject(new AgentError('protocol', `Tentacle server ${this.address} closed the connection during the TLS handshake: is it started with TLS (-e)? Without TLS, connect without -c`)),
+            reject(
+              new AgentError(
+                'protocol',
+                `Tentacle server ${this.address} closed the connection during the TLS handshake: is it started with TLS (-e)? Without TLS, connect without -c`,
+              ),
+            ),
           );
         }),
         TLS_HANDSHAKE_TIMEOUT_MS,
@@ -289,7 +344,11 @@ export class TentacleSession {
     return socket;
   }
 
-  #tlsConnect(raw: Socket, options: TlsOptions, ca: string | Buffer | string[] | undefined): TLSSocket {
+  #tlsConnect(
+    raw: Socket,
+    options: TlsOptions,
+    ca: string | Buffer | string[] | undefined,
+  ): TLSSocket {
     const { host } = this.#options;
     return tlsConnect({
       socket: raw,
@@ -310,20 +369,37 @@ export class TentacleSession {
     const code = (error as NodeJS.ErrnoException).code;
     const message = (error as Error).message;
     if (code !== undefined && TLS_VERIFY_CODES.has(code)) {
-      const hint = options.caPem === undefined
-        ? 'give the CA that signed it (-f CA / caFile)'
-        : 'check that the CA file (-f) is the one that signed the server certificate';
-      return new AgentError('untrusted-peer', `the certificate of Tentacle server ${this.address} is not trusted: ${message}. ${code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? 'Connect with the name or address its certificate was issued for' : hint}, or (not recommended) allow it with --insecure`, { cause: error });
+      const hint =
+        options.caPem === undefined
+          ? 'give the CA that signed it (-f CA / caFile)'
+          : 'check that the CA file (-f) is the one that signed the server certificate';
+      return new AgentError(
+        'untrusted-peer',
+        `the certificate of Tentacle server ${this.address} is not trusted: ${message}. ${code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? 'Connect with the name or address its certificate was issued for' : hint}, or (not recommended) allow it with --insecure`,
+        { cause: error },
+      );
     }
     if (isClientCertAlert(code)) return this.#clientCertRefused(error);
     if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
-      return new AgentError('protocol', `Tentacle server ${this.address} does not speak TLS: connect without -c, or enable TLS on the server (-e)`, { cause: error });
+      return new AgentError(
+        'protocol',
+        `Tentacle server ${this.address} does not speak TLS: connect without -c, or enable TLS on the server (-e)`,
+        { cause: error },
+      );
     }
     if (code === 'ECONNRESET' && /before secure TLS connection/.test(message)) {
       // §9 (S25): a plain server reads the ClientHello as a command and drops us.
-      return new AgentError('protocol', `Tentacle server ${this.address} closed the connection during the TLS handshake: is it started with TLS (-e)? Without TLS, connect without -c`, { cause: error });
+      return new AgentError(
+        'protocol',
+        `Tentacle server ${this.address} closed the connection during the TLS handshake: is it started with TLS (-e)? Without TLS, connect without -c`,
+        { cause: error },
+      );
     }
-    return new AgentError('unreachable', `TLS handshake with Tentacle server ${this.address} failed: ${message}`, { transient: true, cause: error });
+    return new AgentError(
+      'unreachable',
+      `TLS handshake with Tentacle server ${this.address} failed: ${message}`,
+      { transient: true, cause: error },
+    );
   }
 
   #clientCertRefused(cause: unknown): AgentError {
@@ -384,7 +460,15 @@ export class TentacleSession {
   async #withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new AgentError('timeout', `timed out after ${ms / 1000} s ${what}`, { transient: true })), ms);
+      timer = setTimeout(
+        () =>
+          reject(
+            new AgentError('timeout', `timed out after ${ms / 1000} s ${what}`, {
+              transient: true,
+            }),
+          ),
+        ms,
+      );
     });
     try {
       return await Promise.race([promise, timeout]);
@@ -401,7 +485,13 @@ export class TentacleSession {
         this.#wake = resolve;
         timer = setTimeout(() => {
           this.#wake = undefined;
-          reject(new AgentError('timeout', `Tentacle server ${this.address} did not answer within ${Math.round(ms / 1000)} s ${what}`, { transient: true }));
+          reject(
+            new AgentError(
+              'timeout',
+              `Tentacle server ${this.address} did not answer within ${Math.round(ms / 1000)} s ${what}`,
+              { transient: true },
+            ),
+          );
         }, ms);
       });
     } finally {
@@ -415,26 +505,51 @@ export class TentacleSession {
     if (error instanceof AgentError) return error;
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
     const isTls = this.#tlsVersion !== undefined;
-    if (isTls && this.#serverBytes === 0 && isClientCertAlert(code)) return this.#clientCertRefused(error);
+    if (isTls && this.#serverBytes === 0 && isClientCertAlert(code))
+      return this.#clientCertRefused(error);
     const tls13Silence = isTls && this.#tlsVersion === 'TLSv1.3' && this.#serverBytes === 0;
     if (tls13Silence && this.#lastCommand === 'PASS' && this.#options.tls?.certPem !== undefined) {
-      return new AgentError('unauthorized', `Tentacle server ${this.address} closed the connection right after the TLS handshake and the password: either it refused our client certificate (it must be signed by the CA the server trusts, tentacle_server -f) or the password is wrong`, { cause: error });
+      return new AgentError(
+        'unauthorized',
+        `Tentacle server ${this.address} closed the connection right after the TLS handshake and the password: either it refused our client certificate (it must be signed by the CA the server trusts, tentacle_server -f) or the password is wrong`,
+        { cause: error },
+      );
     }
     // §8: no PASS ERR exists; the server just closes after a wrong digest.
     if (this.#lastCommand === 'PASS' && this.#serverBytes === 0) {
-      return new AgentError('unauthorized', `Tentacle server ${this.address} closed the connection after the password: the password is wrong (or the server has none configured: then remove it)`, { cause: error });
+      return new AgentError(
+        'unauthorized',
+        `Tentacle server ${this.address} closed the connection after the password: the password is wrong (or the server has none configured: then remove it)`,
+        { cause: error },
+      );
     }
     // §9: under TLS 1.3 a refused client certificate shows up as a close on the first read.
     if (tls13Silence && this.#options.tls?.certPem === undefined && code === undefined) {
-      return new AgentError('unauthorized', `Tentacle server ${this.address} closed the connection right after the TLS handshake: it most likely requires a client certificate (-e CERT -k KEY)${this.#lastCommand === 'PASS' ? ', or the password is wrong' : ''}`, { cause: error });
+      return new AgentError(
+        'unauthorized',
+        `Tentacle server ${this.address} closed the connection right after the TLS handshake: it most likely requires a client certificate (-e CERT -k KEY)${this.#lastCommand === 'PASS' ? ', or the password is wrong' : ''}`,
+        { cause: error },
+      );
     }
     if (tls13Silence && this.#options.tls?.certPem !== undefined) {
       return this.#clientCertRefused(error);
     }
-    const reason = code === 'ECONNRESET' ? 'reset the connection' : code === 'EPIPE' ? 'closed the connection' : error === undefined ? 'closed the connection' : `failed: ${error.message}`;
+    const reason =
+      code === 'ECONNRESET'
+        ? 'reset the connection'
+        : code === 'EPIPE'
+          ? 'closed the connection'
+          : error === undefined
+            ? 'closed the connection'
+            : `failed: ${error.message}`;
     // §9 (S24): a TLS server drops a plain client on its first line.
-    const hint = !isTls && this.#serverBytes === 0 ? ' (if the server uses TLS, connect with TLS: -c)' : '';
-    return new AgentError('unreachable', `Tentacle server ${this.address} ${reason} ${what}${hint}`, { transient: true, cause: error });
+    const hint =
+      !isTls && this.#serverBytes === 0 ? ' (if the server uses TLS, connect with TLS: -c)' : '';
+    return new AgentError(
+      'unreachable',
+      `Tentacle server ${this.address} ${reason} ${what}${hint}`,
+      { transient: true, cause: error },
+    );
   }
 
   #take(): Buffer | undefined {
@@ -448,9 +563,14 @@ export class TentacleSession {
   /** Writes one command line: exactly one line per write, never pipelined (§2). */
   async writeLine(line: Buffer): Promise<void> {
     if (line.length > MAX_LINE_BYTES || line.indexOf(0x0a) !== line.length - 1) {
-      throw new AgentError('internal', 'a Tentacle command must be one LF-terminated line of at most 1024 bytes');
+      throw new AgentError(
+        'internal',
+        'a Tentacle command must be one LF-terminated line of at most 1024 bytes',
+      );
     }
-    this.#lastCommand = line.subarray(0, line.indexOf(0x20) === -1 ? line.length - 1 : line.indexOf(0x20)).toString('latin1');
+    this.#lastCommand = line
+      .subarray(0, line.indexOf(0x20) === -1 ? line.length - 1 : line.indexOf(0x20))
+      .toString('latin1');
     await this.write(line, `sending ${this.#lastCommand}`);
   }
 
@@ -472,7 +592,11 @@ export class TentacleSession {
       try {
         line = this.#lines.nextLine();
       } catch (error) {
-        throw new AgentError('protocol', `Tentacle server ${this.address} sent a reply line over ${MAX_LINE_BYTES} bytes: this is not a Tentacle server`, { cause: error });
+        throw new AgentError(
+          'protocol',
+          `Tentacle server ${this.address} sent a reply line over ${MAX_LINE_BYTES} bytes: this is not a Tentacle server`,
+          { cause: error },
+        );
       }
       if (line !== undefined) return line;
       const chunk = this.#take();
@@ -486,7 +610,11 @@ export class TentacleSession {
   }
 
   /** Streams exactly `size` payload bytes to `sink` (RECV/ZRECV data, §4.3). */
-  async readPayload(size: number, sink: (chunk: Buffer) => Promise<void> | void, onProgress?: (bytes: number) => void): Promise<void> {
+  async readPayload(
+    size: number,
+    sink: (chunk: Buffer) => Promise<void> | void,
+    onProgress?: (bytes: number) => void,
+  ): Promise<void> {
     let received = 0;
     const early = this.#lines.take();
     const handle = async (chunk: Buffer): Promise<void> => {
@@ -506,21 +634,39 @@ export class TentacleSession {
         continue;
       }
       if (this.closed) throw this.#closedError(`after ${received} of ${size} bytes`);
-      await this.#waitEvent(DATA_IDLE_TIMEOUT_MS, `(download stalled after ${received} of ${size} bytes)`);
+      await this.#waitEvent(
+        DATA_IDLE_TIMEOUT_MS,
+        `(download stalled after ${received} of ${size} bytes)`,
+      );
     }
   }
 
   /** Streams a file (or any byte source) as the announced payload, checking its length. */
-  async sendPayload(source: AsyncIterable<Buffer> | string, size: number, onProgress?: (bytes: number) => void): Promise<void> {
-    const sent = typeof source === 'string' ? await this.#sendFile(source, size, onProgress) : await this.#sendIterable(source, size, onProgress);
+  async sendPayload(
+    source: AsyncIterable<Buffer> | string,
+    size: number,
+    onProgress?: (bytes: number) => void,
+  ): Promise<void> {
+    const sent =
+      typeof source === 'string'
+        ? await this.#sendFile(source, size, onProgress)
+        : await this.#sendIterable(source, size, onProgress);
     if (sent !== size) {
       // The server now waits for bytes that will never come; this session is unusable.
       this.destroy();
-      throw new AgentError('io', `the file changed size while it was being sent (announced ${size} bytes, ${sent > size ? 'it grew' : `read ${sent}`}): send it again once it is complete`, { transient: true });
+      throw new AgentError(
+        'io',
+        `the file changed size while it was being sent (announced ${size} bytes, ${sent > size ? 'it grew' : `read ${sent}`}): send it again once it is complete`,
+        { transient: true },
+      );
     }
   }
 
-  async #sendIterable(source: AsyncIterable<Buffer>, size: number, onProgress?: (bytes: number) => void): Promise<number> {
+  async #sendIterable(
+    source: AsyncIterable<Buffer>,
+    size: number,
+    onProgress?: (bytes: number) => void,
+  ): Promise<number> {
     let sent = 0;
     for await (const chunk of source) {
       sent += chunk.length;
@@ -536,28 +682,49 @@ export class TentacleSession {
    * has taken it: memory stays at UPLOAD_BUFFERS × UPLOAD_CHUNK_BYTES whatever
    * the file size, and no garbage is made per chunk.
    */
-  async #sendFile(path: string, size: number, onProgress?: (bytes: number) => void): Promise<number> {
+  async #sendFile(
+    path: string,
+    size: number,
+    onProgress?: (bytes: number) => void,
+  ): Promise<number> {
     const handle = await open(path, 'r');
-    const free = Array.from({ length: UPLOAD_BUFFERS }, () => Buffer.allocUnsafe(UPLOAD_CHUNK_BYTES));
+    const free = Array.from({ length: UPLOAD_BUFFERS }, () =>
+      Buffer.allocUnsafe(UPLOAD_CHUNK_BYTES),
+    );
     let position = 0;
     try {
       while (position < size) {
         while (free.length === 0) {
           if (this.closed) throw this.#closedError(`after ${position} of ${size} bytes of data`);
-          await this.#waitEvent(DATA_IDLE_TIMEOUT_MS, `(upload stalled after ${position} of ${size} bytes)`);
+          await this.#waitEvent(
+            DATA_IDLE_TIMEOUT_MS,
+            `(upload stalled after ${position} of ${size} bytes)`,
+          );
         }
         if (this.closed) throw this.#closedError(`after ${position} of ${size} bytes of data`);
         const buffer = free.pop()!;
-        const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - position), position);
+        const { bytesRead } = await handle.read(
+          buffer,
+          0,
+          Math.min(buffer.length, size - position),
+          position,
+        );
         if (bytesRead === 0) return position;
         // A file that grew after it was announced would arrive cut short: check
         // before the last chunk goes out, so the server never completes it.
-        if (position + bytesRead === size && (await handle.read(Buffer.alloc(1), 0, 1, size)).bytesRead > 0) return size + 1;
+        if (
+          position + bytesRead === size &&
+          (await handle.read(Buffer.alloc(1), 0, 1, size)).bytesRead > 0
+        )
+          return size + 1;
         position += bytesRead;
-        this.#socket.write(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead), () => {
-          free.push(buffer);
-          this.#notify();
-        });
+        this.#socket.write(
+          bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead),
+          () => {
+            free.push(buffer);
+            this.#notify();
+          },
+        );
         onProgress?.(position);
       }
       return position;

@@ -7,7 +7,13 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { open, stat, unlink } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { crc32, createDeflateRaw, createInflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
+import {
+  crc32,
+  createDeflateRaw,
+  createInflateRaw,
+  deflateRawSync,
+  inflateRawSync,
+} from 'node:zlib';
 
 const LOCAL_HEADER = 0x04034b50;
 const CENTRAL_HEADER = 0x02014b50;
@@ -64,7 +70,12 @@ function localHeader(member: MemberHeader, nameBytes: Buffer, when: Date): Buffe
   return Buffer.concat([header, nameBytes]);
 }
 
-function trailer(member: MemberHeader, nameBytes: Buffer, when: Date, centralOffset: number): Buffer {
+function trailer(
+  member: MemberHeader,
+  nameBytes: Buffer,
+  when: Date,
+  centralOffset: number,
+): Buffer {
   const { time, day } = dosDateTime(when);
   const central = Buffer.alloc(CENTRAL_HEADER_BYTES);
   central.writeUInt32LE(CENTRAL_HEADER, 0);
@@ -94,9 +105,18 @@ function trailer(member: MemberHeader, nameBytes: Buffer, when: Date, centralOff
 export function buildZip(memberName: string, data: Buffer, when = new Date()): Buffer {
   const compressed = deflateRawSync(data);
   const nameBytes = Buffer.from(memberName, 'utf8');
-  const member = { name: memberName, crc: crc32(data), compressedSize: compressed.length, uncompressedSize: data.length };
+  const member = {
+    name: memberName,
+    crc: crc32(data),
+    compressedSize: compressed.length,
+    uncompressedSize: data.length,
+  };
   const head = localHeader(member, nameBytes, when);
-  return Buffer.concat([head, compressed, trailer(member, nameBytes, when, head.length + compressed.length)]);
+  return Buffer.concat([
+    head,
+    compressed,
+    trailer(member, nameBytes, when, head.length + compressed.length),
+  ]);
 }
 
 /** An archive ready to go on the wire: header, the deflated body on disk, trailer. */
@@ -111,7 +131,11 @@ export interface PreparedZip {
  * archive size before the data (§4.2), so the compressed size must be known.
  * Sizes and CRC go in the local header (no data descriptor), as §10 recommends.
  */
-export async function prepareZip(sourcePath: string, memberName: string, tmpPath: string): Promise<PreparedZip> {
+export async function prepareZip(
+  sourcePath: string,
+  memberName: string,
+  tmpPath: string,
+): Promise<PreparedZip> {
   let crc = 0;
   let uncompressedSize = 0;
   const counter = new Transform({
@@ -122,7 +146,12 @@ export async function prepareZip(sourcePath: string, memberName: string, tmpPath
     },
   });
   try {
-    await pipeline(createReadStream(sourcePath), counter, createDeflateRaw(), createWriteStream(tmpPath, { mode: 0o600 }));
+    await pipeline(
+      createReadStream(sourcePath),
+      counter,
+      createDeflateRaw(),
+      createWriteStream(tmpPath, { mode: 0o600 }),
+    );
   } catch (error) {
     await unlink(tmpPath).catch(() => undefined);
     throw error;
@@ -130,7 +159,9 @@ export async function prepareZip(sourcePath: string, memberName: string, tmpPath
   const compressedSize = (await stat(tmpPath)).size;
   if (uncompressedSize >= ZIP32_LIMIT || compressedSize >= ZIP32_LIMIT) {
     await unlink(tmpPath).catch(() => undefined);
-    throw new ZipError('files of 4 GiB or more need Zip64, which compressed transfers do not support: send it uncompressed');
+    throw new ZipError(
+      'files of 4 GiB or more need Zip64, which compressed transfers do not support: send it uncompressed',
+    );
   }
   const when = new Date();
   const nameBytes = Buffer.from(memberName, 'utf8');
@@ -172,19 +203,36 @@ export function findEndRecord(tail: Buffer): number | undefined {
  * archive, starting at `tailOffset`; `archiveSize` bounds every offset.
  * Throws ZipError on anything malformed; never reads outside `tail`.
  */
-export function parseCentralDirectory(tail: Buffer, tailOffset: number, archiveSize: number): { localOffset: number; method: number; crc: number; compressedSize: number; uncompressedSize: number } {
+export function parseCentralDirectory(
+  tail: Buffer,
+  tailOffset: number,
+  archiveSize: number,
+): {
+  localOffset: number;
+  method: number;
+  crc: number;
+  compressedSize: number;
+  uncompressedSize: number;
+} {
   const end = findEndRecord(tail);
-  if (end === undefined) throw new ZipError('not a zip archive: no end-of-central-directory record');
+  if (end === undefined)
+    throw new ZipError('not a zip archive: no end-of-central-directory record');
   const entries = tail.readUInt16LE(end + 10);
   const centralSize = tail.readUInt32LE(end + 12);
   const centralOffset = tail.readUInt32LE(end + 16);
   if (entries === 0) throw new ZipError('the zip archive is empty');
-  if (centralOffset === ZIP32_LIMIT || centralSize === ZIP32_LIMIT) throw new ZipError('Zip64 archives are not supported');
+  if (centralOffset === ZIP32_LIMIT || centralSize === ZIP32_LIMIT)
+    throw new ZipError('Zip64 archives are not supported');
   const at = centralOffset - tailOffset;
-  if (at < 0 || at + CENTRAL_HEADER_BYTES > tail.length || centralOffset + centralSize > archiveSize) {
+  if (
+    at < 0 ||
+    at + CENTRAL_HEADER_BYTES > tail.length ||
+    centralOffset + centralSize > archiveSize
+  ) {
     throw new ZipError('the zip central directory lies outside the archive');
   }
-  if (tail.readUInt32LE(at) !== CENTRAL_HEADER) throw new ZipError('the zip central directory is corrupt');
+  if (tail.readUInt32LE(at) !== CENTRAL_HEADER)
+    throw new ZipError('the zip central directory is corrupt');
   const entry = {
     method: tail.readUInt16LE(at + 10),
     crc: tail.readUInt32LE(at + 16),
@@ -192,14 +240,25 @@ export function parseCentralDirectory(tail: Buffer, tailOffset: number, archiveS
     uncompressedSize: tail.readUInt32LE(at + 24),
     localOffset: tail.readUInt32LE(at + 42),
   };
-  if (entry.compressedSize === ZIP32_LIMIT || entry.uncompressedSize === ZIP32_LIMIT || entry.localOffset === ZIP32_LIMIT) {
+  if (
+    entry.compressedSize === ZIP32_LIMIT ||
+    entry.uncompressedSize === ZIP32_LIMIT ||
+    entry.localOffset === ZIP32_LIMIT
+  ) {
     throw new ZipError('Zip64 archives are not supported');
   }
   return entry;
 }
 
 /** The fixed local header at the start of `head` (30 bytes + name + extra must be in it). */
-export function parseLocalHeader(head: Buffer): { flags: number; method: number; crc: number; compressedSize: number; uncompressedSize: number; headerLength: number } {
+export function parseLocalHeader(head: Buffer): {
+  flags: number;
+  method: number;
+  crc: number;
+  compressedSize: number;
+  uncompressedSize: number;
+  headerLength: number;
+} {
   if (head.length < LOCAL_HEADER_BYTES || head.readUInt32LE(0) !== LOCAL_HEADER) {
     throw new ZipError('not a zip archive: no local file header');
   }
@@ -215,7 +274,9 @@ export function parseLocalHeader(head: Buffer): { flags: number; method: number;
 
 function checkMethod(method: number): 0 | 8 {
   if (method !== METHOD_STORED && method !== METHOD_DEFLATE) {
-    throw new ZipError(`zip compression method ${method} is not supported (only stored and deflate)`);
+    throw new ZipError(
+      `zip compression method ${method} is not supported (only stored and deflate)`,
+    );
   }
   return method;
 }
@@ -226,7 +287,12 @@ function checkMethod(method: number): 0 | 8 {
  * no central directory and the header carries the sizes. The member's name is
  * ignored (§10, §17.5: it can carry server paths).
  */
-export function locateFirstMember(archiveSize: number, tail: Buffer, tailOffset: number, readLocal: (offset: number) => Buffer): MemberLocation {
+export function locateFirstMember(
+  archiveSize: number,
+  tail: Buffer,
+  tailOffset: number,
+  readLocal: (offset: number) => Buffer,
+): MemberLocation {
   let central: ReturnType<typeof parseCentralDirectory> | undefined;
   try {
     central = parseCentralDirectory(tail, tailOffset, archiveSize);
@@ -234,30 +300,52 @@ export function locateFirstMember(archiveSize: number, tail: Buffer, tailOffset:
     if (!(error instanceof ZipError) || !error.message.startsWith('not a zip archive')) throw error;
   }
   const localOffset = central?.localOffset ?? 0;
-  if (localOffset + LOCAL_HEADER_BYTES > archiveSize) throw new ZipError('the zip local header lies outside the archive');
+  if (localOffset + LOCAL_HEADER_BYTES > archiveSize)
+    throw new ZipError('the zip local header lies outside the archive');
   const local = parseLocalHeader(readLocal(localOffset));
   const dataOffset = localOffset + local.headerLength;
   if (central === undefined) {
-    if ((local.flags & FLAG_DATA_DESCRIPTOR) !== 0) throw new ZipError('not a zip archive: no central directory and no sizes in the local header');
-    central = { localOffset, method: local.method, crc: local.crc, compressedSize: local.compressedSize, uncompressedSize: local.uncompressedSize };
+    if ((local.flags & FLAG_DATA_DESCRIPTOR) !== 0)
+      throw new ZipError(
+        'not a zip archive: no central directory and no sizes in the local header',
+      );
+    central = {
+      localOffset,
+      method: local.method,
+      crc: local.crc,
+      compressedSize: local.compressedSize,
+      uncompressedSize: local.uncompressedSize,
+    };
   }
-  if (dataOffset + central.compressedSize > archiveSize) throw new ZipError('the zip member data runs past the end of the archive');
+  if (dataOffset + central.compressedSize > archiveSize)
+    throw new ZipError('the zip member data runs past the end of the archive');
   const method = checkMethod(central.method);
   if (method === METHOD_STORED && central.compressedSize !== central.uncompressedSize) {
     throw new ZipError('a stored zip member must have equal compressed and uncompressed sizes');
   }
-  return { method, crc: central.crc >>> 0, compressedSize: central.compressedSize, uncompressedSize: central.uncompressedSize, dataOffset };
+  return {
+    method,
+    crc: central.crc >>> 0,
+    compressedSize: central.compressedSize,
+    uncompressedSize: central.uncompressedSize,
+    dataOffset,
+  };
 }
 
 function capError(maxBytes: number): ZipError {
-  return new ZipError(`the zip member inflates to more than ${maxBytes} bytes (the limit for downloads)`);
+  return new ZipError(
+    `the zip member inflates to more than ${maxBytes} bytes (the limit for downloads)`,
+  );
 }
 
 /** Extracts the first member of an in-memory archive; enforces CRC and the size cap. */
 export function unzipFirstMember(archive: Buffer, maxBytes: number): Buffer {
   const tailOffset = Math.max(0, archive.length - MAX_END_SEARCH);
-  const where = locateFirstMember(archive.length, archive.subarray(tailOffset), tailOffset, (offset) =>
-    archive.subarray(offset, offset + LOCAL_HEADER_BYTES + 2 * 0xffff),
+  const where = locateFirstMember(
+    archive.length,
+    archive.subarray(tailOffset),
+    tailOffset,
+    (offset) => archive.subarray(offset, offset + LOCAL_HEADER_BYTES + 2 * 0xffff),
   );
   if (where.uncompressedSize > maxBytes) throw capError(maxBytes);
   const body = archive.subarray(where.dataOffset, where.dataOffset + where.compressedSize);
@@ -267,18 +355,26 @@ export function unzipFirstMember(archive: Buffer, maxBytes: number): Buffer {
     try {
       data = inflateRawSync(body, { maxOutputLength: Math.max(1, maxBytes) });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw capError(maxBytes);
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+        throw capError(maxBytes);
       throw new ZipError(`the zip member's deflate data is corrupt: ${(error as Error).message}`);
     }
   }
   if (data.length > maxBytes) throw capError(maxBytes);
-  if (data.length !== where.uncompressedSize) throw new ZipError(`the zip member inflated to ${data.length} bytes, its header says ${where.uncompressedSize}`);
+  if (data.length !== where.uncompressedSize)
+    throw new ZipError(
+      `the zip member inflated to ${data.length} bytes, its header says ${where.uncompressedSize}`,
+    );
   if (crc32(data) >>> 0 !== where.crc) throw new ZipError('the zip member fails its CRC-32 check');
   return data;
 }
 
 /** Streams the first member of the archive file at `archivePath` into `destPath`, checking CRC and cap. */
-export async function extractFirstMember(archivePath: string, destPath: string, maxBytes: number): Promise<number> {
+export async function extractFirstMember(
+  archivePath: string,
+  destPath: string,
+  maxBytes: number,
+): Promise<number> {
   const handle = await open(archivePath, 'r');
   let where: MemberLocation;
   try {
@@ -296,11 +392,18 @@ export async function extractFirstMember(archivePath: string, destPath: string, 
     }
     const locals = new Map<number, Buffer>();
     for (const offset of offsets) {
-      const buf = Buffer.alloc(Math.min(LOCAL_HEADER_BYTES + 2 * 0xffff, Math.max(0, archiveSize - offset)));
+      const buf = Buffer.alloc(
+        Math.min(LOCAL_HEADER_BYTES + 2 * 0xffff, Math.max(0, archiveSize - offset)),
+      );
       await handle.read(buf, 0, buf.length, offset);
       locals.set(offset, buf);
     }
-    where = locateFirstMember(archiveSize, tail, tailOffset, (offset) => locals.get(offset) ?? Buffer.alloc(0));
+    where = locateFirstMember(
+      archiveSize,
+      tail,
+      tailOffset,
+      (offset) => locals.get(offset) ?? Buffer.alloc(0),
+    );
   } finally {
     await handle.close();
   }
@@ -311,16 +414,27 @@ export async function extractFirstMember(archivePath: string, destPath: string, 
     transform(chunk: Buffer, _encoding, callback) {
       written += chunk.length;
       if (written > maxBytes || written > where.uncompressedSize) {
-        callback(written > maxBytes ? capError(maxBytes) : new ZipError(`the zip member inflates to more than its header's ${where.uncompressedSize} bytes`));
+        callback(
+          written > maxBytes
+            ? capError(maxBytes)
+            : new ZipError(
+                `the zip member inflates to more than its header's ${where.uncompressedSize} bytes`,
+              ),
+        );
         return;
       }
       crc = crc32(chunk, crc);
       callback(null, chunk);
     },
   });
-  const body: Readable = where.compressedSize === 0
-    ? Readable.from([])
-    : createReadStream(archivePath, { start: where.dataOffset, end: where.dataOffset + where.compressedSize - 1, highWaterMark: 256 * 1024 });
+  const body: Readable =
+    where.compressedSize === 0
+      ? Readable.from([])
+      : createReadStream(archivePath, {
+          start: where.dataOffset,
+          end: where.dataOffset + where.compressedSize - 1,
+          highWaterMark: 256 * 1024,
+        });
   const out = createWriteStream(destPath, { mode: 0o600 });
   try {
     if (where.method === METHOD_DEFLATE) await pipeline(body, createInflateRaw(), checker, out);
@@ -329,7 +443,10 @@ export async function extractFirstMember(archivePath: string, destPath: string, 
     if (error instanceof ZipError) throw error;
     throw new ZipError(`the zip member's deflate data is corrupt: ${(error as Error).message}`);
   }
-  if (written !== where.uncompressedSize) throw new ZipError(`the zip member inflated to ${written} bytes, its header says ${where.uncompressedSize}`);
+  if (written !== where.uncompressedSize)
+    throw new ZipError(
+      `the zip member inflated to ${written} bytes, its header says ${where.uncompressedSize}`,
+    );
   if (crc >>> 0 !== where.crc) throw new ZipError('the zip member fails its CRC-32 check');
   return written;
 }
