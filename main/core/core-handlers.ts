@@ -29,6 +29,12 @@ export function createCoreHandlers(ctx: AgentContext): HandlersOf<typeof coreCon
       };
     },
 
+    async revealTicket({ target }) {
+      const ticket = await ctx.identity.ticket(target);
+      ctx.log.info('ticket revealed to the user', { target });
+      return { target, ticket };
+    },
+
     async getThumbprint({ keyPath }) {
       if (keyPath === undefined) {
         const key = await ctx.identity.agentKey();

@@ -10,6 +10,8 @@ import { hostPort, parseSeed, SEED_PARAMETERS } from '../../main/core/deploy/see
 import { AgentError } from '../../main/core/errors.ts';
 import { jwkThumbprint } from '../../main/core/identity/keys.ts';
 import type { AgentModule } from '../../main/core/modules.ts';
+import { createGorgoneModule } from '../../main/core/protocols/gorgone/index.ts';
+import { createOnsphereModule } from '../../main/core/protocols/onsphere/index.ts';
 import { createTentacleModule } from '../../main/core/protocols/tentacle/index.ts';
 import type { TargetDriver, TargetKind } from '../../main/core/targets/driver.ts';
 import { TestCa } from '../peers/pki.ts';
@@ -259,13 +261,13 @@ describe('seed applier', () => {
     const ca = TestCa.create();
     const module = ca.issue({ cn: 'ws-42' });
     const gorgoneKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const hostSchema = z.object({ host: z.string(), port: z.number() }).passthrough();
     // Icinga pairs through its module's API over the network: without that module here it is reported
     // as skipped (the real-master test below pairs it); its ticket must still leave the file.
     const { agent, dataDir, dir, locations } = await setup([
       createTentacleModule(),
-      moduleWithDriver('gorgone', hostSchema.extend({ nodeId: z.number() })),
-      moduleWithDriver('onsphere', hostSchema),
+      // The real modules: their target schemas decide whether a seeded target is valid.
+      createGorgoneModule(),
+      createOnsphereModule(),
     ]);
     await writeFile(join(dir, 'ca.crt'), ca.certPem);
     await writeFile(join(dir, 'module.crt'), module.certPem);
@@ -318,7 +320,7 @@ describe('seed applier', () => {
         tls: true,
         caFile: agent.context.identity.certificateFiles('pandora').caPath,
       },
-      centreon: { host: 'central.example', port: 5556, nodeId: 7 },
+      centreon: { host: 'central.example', port: 5556, nodeId: '7' },
       onsphere: { host: 'dispatcher.example', port: 10000 },
     });
     // settings.json holds no secret.

@@ -169,6 +169,24 @@ describe('edge cases', () => {
     }
   });
 
+  it('a background child that closed its output is killed once the check ends', async () => {
+    const tmp = await makeTempDir('checks-detached');
+    try {
+      const pidFile = join(tmp.dir, 'child.pid');
+      const r = await runCheck(
+        def([join(FIXTURES, 'detaches-child.sh'), pidFile], { timeout: 10 }),
+      );
+      expect(r.stateName).toBe('OK');
+      expect(r.output).toBe('OK - parent done');
+      const child = Number(readFileSync(pidFile, 'utf8'));
+      expect(child).toBeGreaterThan(0);
+      for (let i = 0; i < 50 && alive(child); i++) await new Promise((res) => setTimeout(res, 100));
+      expect(alive(child)).toBe(false);
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+
   it('caps huge output and says so', async () => {
     const r = await runCheck(
       def([join(FIXTURES, 'huge-output.sh')], { maxOutputBytes: 64 * 1024 }),

@@ -72,4 +72,28 @@ describe('Agent and the AgentApi contract', () => {
     expect(lines[0]).not.toContain('AAA');
     expect(lines[0]).toContain('"target":"t"');
   });
+
+  it('shows a ticket masked, reveals it whole only on request and logs the reveal without it', async () => {
+    const ticket = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
+    await agent.context.secrets.set('target/master/ticket', ticket);
+    const identity = await agent.api.getIdentity({});
+    expect(identity.tickets).toHaveLength(1);
+    expect(identity.tickets[0]!.target).toBe('master');
+    expect(identity.tickets[0]!.masked).not.toContain(ticket.slice(4, -4));
+    const lines: string[] = [];
+    agent.events.on('log', (line) => lines.push(JSON.stringify(line)));
+    expect(await agent.api.revealTicket({ target: 'master' })).toEqual({
+      target: 'master',
+      ticket,
+    });
+    expect(lines.some((l) => l.includes('ticket revealed') && l.includes('master'))).toBe(true);
+    expect(lines.join('\n')).not.toContain(ticket);
+    await expect(agent.api.revealTicket({ target: 'other' })).rejects.toMatchObject({
+      field: 'target',
+      message: expect.stringMatching(/no ticket is stored for 'other': tickets exist for master/),
+    });
+    await expect(agent.call('revealTicket', { target: '' })).rejects.toMatchObject({
+      field: 'target',
+    });
+  });
 });

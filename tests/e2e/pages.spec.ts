@@ -1,4 +1,6 @@
 import { expect, test } from '@playwright/test';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { expectAccessible, screenshot } from './shots.ts';
 import { chromiumMissing, startOutpostUi, type OutpostUi } from './outpost-ui.ts';
 
@@ -53,6 +55,27 @@ test('the identity page shows the same thumbprint as `outpost identity show --js
   const cli = JSON.parse(stdout) as { agentKey: { thumbprint: string } };
   expect(shown).toMatch(/^[A-Za-z0-9_-]{43}$/);
   expect(shown).toBe(cli.agentKey.thumbprint);
+});
+
+test('a ticket in use is shown masked, revealed on click, and hidden again', async ({ page }) => {
+  // A pending Icinga pairing keeps its ticket in the secret store (here the 0600 file store).
+  const ticket = '4f9ad2b1c0e8d7f6a5b4c3d2e1f0a9b8c7d6e5f4';
+  await writeFile(
+    join(ui.dataDir, 'secrets.json'),
+    JSON.stringify({ 'target/master-e2e/ticket': ticket }),
+    { mode: 0o600 },
+  );
+  await page.goto(`http://127.0.0.1:${ui.port}/#/identity`);
+  const code = page.getByLabel('Ticket of master-e2e');
+  await expect(code).toBeVisible();
+  await expect(code).not.toHaveText(ticket);
+  await expect(code).toContainText(ticket.slice(0, 4));
+  await page.getByRole('button', { name: 'Reveal' }).click();
+  await expect(code).toHaveText(ticket);
+  await expect(page.getByRole('button', { name: 'Copy' }).last()).toBeVisible();
+  await page.getByRole('button', { name: 'Hide' }).click();
+  await expect(code).not.toHaveText(ticket);
+  await expectAccessible(page);
 });
 
 test('switching the language translates the UI and is remembered', async ({ page }) => {

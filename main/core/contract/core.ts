@@ -59,6 +59,12 @@ export const coreContract = {
       .default({}),
     'RFC 7638 JWK thumbprint of a PEM key, or of the agent key',
   ),
+  revealTicket: method<{ target: string; ticket: string }>()(
+    z
+      .object({ target: z.string().min(1, 'target must name a target that holds a ticket') })
+      .strict(),
+    'The full pairing ticket of a target, for the user who clicked "reveal" (logged, without the value)',
+  ),
   listTargets: method<TargetSummary[]>()(empty, 'Every paired target with its connection state'),
   removeTarget: method<{ removed: string }>()(
     z.object({ name: z.string().min(1, 'name must name a paired target') }).strict(),

@@ -192,7 +192,8 @@ export async function applySeedFile(agent: Agent, path: string): Promise<SeedRep
         value: thumbprint,
         subject: `Gorgone server ${s.server.host} (installer seed)`,
       });
-      return { ...endpoint(s.server), nodeId: s.nodeId };
+      // The gorgone target schema keeps node ids as the digit strings Centreon's config uses.
+      return { ...endpoint(s.server), nodeId: String(s.nodeId) };
     });
   }
   if (seed.onsphere !== undefined) {

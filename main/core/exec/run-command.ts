@@ -103,8 +103,11 @@ export function runCommand(options: RunCommandOptions): Promise<RunCommandResult
       clearTimeout(timer);
       if (killTimer !== undefined) clearTimeout(killTimer);
       options.signal?.removeEventListener('abort', onAbort);
-      // Descendants that outlived their parent (daemonized grandchildren) go too.
-      if (timedOut || options.signal?.aborted === true) killTree('SIGKILL');
+      // Descendants that outlived their parent go too, also after a normal end: a
+      // check or a remote command leaves nothing running behind it. (The group
+      // outlives its leader while members remain; once empty, kill() says ESRCH.)
+      if (timedOut || options.signal?.aborted === true || process.platform !== 'win32')
+        killTree('SIGKILL');
       resolve({
         exitCode: code ?? undefined,
         signal: signal ?? undefined,

@@ -2,7 +2,7 @@ import { link, readFile, readdir, unlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentError } from '../errors.ts';
 import { ensurePrivateDir, writeFileAtomic } from '../fsutil.ts';
-import type { SecretStore } from '../secrets.ts';
+import { targetSecretName, type SecretStore } from '../secrets.ts';
 import {
   DEFAULT_RSA_BITS,
   generateRsaKeyPair,
@@ -238,6 +238,20 @@ export class IdentityStore {
       out.push({ target: name.split('/')[1] ?? name, masked: maskSecret(value) });
     }
     return out;
+  }
+
+  /** The whole ticket of one target: only on an explicit user request. */
+  async ticket(target: string): Promise<string> {
+    const value = await this.#secrets.get(targetSecretName(target, 'ticket'));
+    if (value === undefined) {
+      const known = (await this.tickets()).map((t) => t.target);
+      throw new AgentError(
+        'not-found',
+        `no ticket is stored for '${target}'${known.length > 0 ? `: tickets exist for ${known.join(', ')}` : ''}`,
+        { field: 'target' },
+      );
+    }
+    return value;
   }
 
   #targetDir(target: string): string {

@@ -308,7 +308,9 @@ export const de: Messages = {
   'settings.fileHint':
     'Die Einstellungen enthalten keine Geheimnisse: Passwörter und Tickets liegen im Geheimnisspeicher.',
 
-  'identity.ticketMasked': 'Maskiert: das vollständige Ticket bleibt im Geheimnisspeicher.',
+  'identity.revealTicket': 'Anzeigen',
+  'identity.hideTicket': 'Verbergen',
+  'identity.ticketMasked': 'Maskiert: „Anzeigen“ zeigt das vollständige Ticket.',
 
   'icinga.current': 'Icinga-Ziel {name}',
   'icinga.pairAgain': 'Erneut koppeln',

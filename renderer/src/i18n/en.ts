@@ -300,7 +300,9 @@ export const en = {
   'settings.logFile': 'Log file',
   'settings.fileHint': 'Settings hold no secret: passwords and tickets live in the secret store.',
 
-  'identity.ticketMasked': 'Masked: the full ticket stays in the secret store.',
+  'identity.revealTicket': 'Reveal',
+  'identity.hideTicket': 'Hide',
+  'identity.ticketMasked': 'Masked: click Reveal to see the whole ticket.',
 
   'icinga.current': 'Icinga target {name}',
   'icinga.pairAgain': 'Pair again',

@@ -306,7 +306,9 @@ export const fr: Messages = {
   'settings.fileHint':
     'Les paramètres ne contiennent aucun secret : mots de passe et tickets sont dans le coffre à secrets.',
 
-  'identity.ticketMasked': 'Masqué : le ticket complet reste dans le coffre à secrets.',
+  'identity.revealTicket': 'Afficher',
+  'identity.hideTicket': 'Masquer',
+  'identity.ticketMasked': 'Masqué : cliquez sur Afficher pour voir le ticket complet.',
 
   'icinga.current': 'Cible Icinga {name}',
   'icinga.pairAgain': 'Appairer à nouveau',

@@ -6,6 +6,7 @@ import {
   Card,
   Code,
   CodeBlock,
+  CopyButton,
   EmptyState,
   ErrorBanner,
   Field,
@@ -175,18 +176,51 @@ export function IdentityPage() {
 }
 
 /**
- * The core hands the UI tickets masked (first and last 4 characters): the
- * full value never leaves the secret store, so there is nothing to reveal here.
+ * Tickets arrive masked (first and last 4 characters). The whole value is
+ * fetched only when the user clicks "reveal" (the core logs that, without the
+ * value) and is dropped again on "hide".
  */
 function TicketRow(props: { target: string; masked: string }) {
   const { t } = useI18n();
+  const agent = useAgent();
+  const [ticket, setTicket] = useState<string | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const reveal = (): void => {
+    setError(undefined);
+    agent.call('revealTicket', { target: props.target }).then(
+      (answer) => setTicket(answer.ticket),
+      (e: unknown) => setError((e as Error).message),
+    );
+  };
   return (
     <div className="code-row">
       <span>{props.target}</span>
       <code className="mono" aria-label={t('identity.ticketOf', { target: props.target })}>
-        {props.masked}
+        {ticket ?? props.masked}
       </code>
-      <span className="hint">{t('identity.ticketMasked')}</span>
+      {ticket === undefined ? (
+        <button type="button" className="btn btn-small btn-ghost" onClick={reveal}>
+          {t('identity.revealTicket')}
+        </button>
+      ) : (
+        <>
+          <button
+            type="button"
+            className="btn btn-small btn-ghost"
+            onClick={() => setTicket(undefined)}
+          >
+            {t('identity.hideTicket')}
+          </button>
+          <CopyButton value={ticket} />
+        </>
+      )}
+      {error !== undefined ? (
+        <span className="field-error" role="alert">
+          {error}
+        </span>
+      ) : (
+        ticket === undefined && <span className="hint">{t('identity.ticketMasked')}</span>
+      )}
     </div>
   );
 }
