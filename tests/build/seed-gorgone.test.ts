@@ -35,7 +35,7 @@ it('a seeded Gorgone target pins the server key and registers as a pull node whe
     authorized: [thumbprint],
   });
   await server.start();
-  cleanups.push(() => server.close());
+  cleanups.push(async () => server.close());
   const port = /:(\d+)$/.exec(server.endpoint)![1];
 
   await writeFile(join(temp.dir, 'central.pub'), serverKey.publicKeyPem);
