@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { MasterCertificateInfo } from '../protocols/icinga/pairing.ts';
 import { commandPolicySchema, type CommandPolicy } from '../exec/policy.ts';
 import type { ConnectionState } from '../targets/driver.ts';
 import type { ContractShape } from './define.ts';
@@ -16,18 +17,8 @@ const fingerprint = z
   .string()
   .min(1, 'trustFingerprint must be the SHA-256 fingerprint of the master certificate');
 
-export interface IcingaMasterCertificate {
-  host: string;
-  port: number;
-  endpoint: string;
-  subject: string;
-  issuer: string;
-  notAfter: string;
-  /** Lower-case hex SHA-256 of the DER. */
-  fingerprint: string;
-  /** `AB CD …` as `icinga2 pki save-cert` prints it. */
-  fingerprintSpaced: string;
-}
+/** What the UI shows to confirm the master (the PEM itself stays in the core). */
+export type IcingaMasterCertificate = Omit<MasterCertificateInfo, 'certPem'>;
 
 export interface IcingaPairResult {
   target: string;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { IdentitySummary } from '../protocols/onsphere/identity.ts';
 import type { ContractShape } from './define.ts';
 import { method } from './define.ts';
 
@@ -8,17 +9,7 @@ export const ONSPHERE_DISPATCHER_PORT = 10000;
 const pemPath = (what: string) =>
   z.string().min(1, `${what} must be a path to a PEM file (or to the folder holding it)`);
 
-export interface OnsphereIdentityInfo {
-  cn: string;
-  issuer: string;
-  notBefore: string;
-  notAfter: string;
-  daysLeft: number;
-  expiresSoon: boolean;
-  certFingerprint: string;
-  caSubject: string;
-  caFingerprint: string;
-}
+export type OnsphereIdentityInfo = Omit<IdentitySummary, 'keyType'>;
 
 export interface OnspherePairResult {
   target: string;

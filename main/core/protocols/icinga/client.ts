@@ -231,14 +231,12 @@ export class IcingaClient {
     });
     if (answer.statusCode !== 0 || answer.cert === undefined || answer.ca === undefined)
       return false;
-    verifySignedAnswer({
-      certPem: answer.cert,
-      caPem: answer.ca,
-      keyPem: files.keyPem,
-      cn: config.cn,
-    });
-    await this.ctx.identity.saveCertificates(name, { certPem: answer.cert, caPem: answer.ca });
-    await this.ctx.secrets.delete(targetSecretName(name, 'ticket'));
+    await this.#storeSignedAnswer(
+      name,
+      { cert: answer.cert, ca: answer.ca },
+      files.keyPem,
+      config.cn,
+    );
     this.ctx.events.emit('pairing.step', {
       target: name,
       kind: 'icinga',
@@ -348,6 +346,18 @@ export class IcingaClient {
   }
 
   /** pki::UpdateCertificate or a renewal answer: §3.6 checks, store, reconnect with the new certificate. */
+  /** A signed answer (pairing poll or pki::UpdateCertificate) is stored only once it checks out; the ticket is then spent. */
+  async #storeSignedAnswer(
+    name: string,
+    answer: { cert: string; ca: string },
+    keyPem: string,
+    cn: string,
+  ): Promise<void> {
+    verifySignedAnswer({ certPem: answer.cert, caPem: answer.ca, keyPem, cn });
+    await this.ctx.identity.saveCertificates(name, { certPem: answer.cert, caPem: answer.ca });
+    await this.ctx.secrets.delete(targetSecretName(name, 'ticket'));
+  }
+
   async #applyCertificate(
     name: string,
     answer: CertificateAnswer,
@@ -366,14 +376,12 @@ export class IcingaClient {
     if (files.keyPem === undefined || files.certPem === answer.cert) return;
     const config = this.config(this.ctx.targets.get(name));
     // A certificate for another subject/key is a forwarded answer for a child: not ours (§3.8).
-    verifySignedAnswer({
-      certPem: answer.cert,
-      caPem: answer.ca,
-      keyPem: files.keyPem,
-      cn: config.cn,
-    });
-    await this.ctx.identity.saveCertificates(name, { certPem: answer.cert, caPem: answer.ca });
-    await this.ctx.secrets.delete(targetSecretName(name, 'ticket'));
+    await this.#storeSignedAnswer(
+      name,
+      { cert: answer.cert, ca: answer.ca },
+      files.keyPem,
+      config.cn,
+    );
     this.ctx.log.info('icinga certificate updated', {
       target: name,
       daysLeft: Math.floor(daysLeft(answer.cert)),
