@@ -70,11 +70,12 @@ function localHeader(member: MemberHeader, nameBytes: Buffer, when: Date): Buffe
   return Buffer.concat([header, nameBytes]);
 }
 
-function trailer(
+function centralRecord(
   member: MemberHeader,
   nameBytes: Buffer,
   when: Date,
-  centralOffset: number,
+  localOffset: number,
+  unixMode: number,
 ): Buffer {
   const { time, day } = dosDateTime(when);
   const central = Buffer.alloc(CENTRAL_HEADER_BYTES);
@@ -89,34 +90,71 @@ function trailer(
   central.writeUInt32LE(member.compressedSize, 20);
   central.writeUInt32LE(member.uncompressedSize, 24);
   central.writeUInt16LE(nameBytes.length, 28);
-  central.writeUInt32LE((0o100644 << 16) >>> 0, 38); // regular file, rw-r--r--
-  central.writeUInt32LE(0, 42); // local header at offset 0
-  const centralSize = CENTRAL_HEADER_BYTES + nameBytes.length;
+  central.writeUInt32LE(((0o100000 | unixMode) << 16) >>> 0, 38); // a regular file with this mode
+  central.writeUInt32LE(localOffset, 42);
+  return Buffer.concat([central, nameBytes]);
+}
+
+function endRecord(members: number, centralSize: number, centralOffset: number): Buffer {
   const end = Buffer.alloc(END_RECORD_BYTES);
   end.writeUInt32LE(END_RECORD, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
+  end.writeUInt16LE(members, 8);
+  end.writeUInt16LE(members, 10);
   end.writeUInt32LE(centralSize, 12);
   end.writeUInt32LE(centralOffset, 16);
-  return Buffer.concat([central, nameBytes, end]);
+  return end;
+}
+
+/** Central directory and end record of a one-member archive whose local header is at 0. */
+function trailer(
+  member: MemberHeader,
+  nameBytes: Buffer,
+  when: Date,
+  centralOffset: number,
+): Buffer {
+  const central = centralRecord(member, nameBytes, when, 0, 0o644);
+  return Buffer.concat([central, endRecord(1, central.length, centralOffset)]);
+}
+
+export interface ZipEntry {
+  name: string;
+  data: Buffer | string;
+}
+
+/**
+ * An archive of a few members built in memory (no streaming, no zip64): a
+ * one-file Tentacle ZSEND payload, the diagnostics bundle of the tray app.
+ */
+export function buildZipArchive(
+  entries: readonly ZipEntry[],
+  when = new Date(),
+  unixMode = 0o644,
+): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const entry of entries) {
+    const data = typeof entry.data === 'string' ? Buffer.from(entry.data, 'utf8') : entry.data;
+    const compressed = deflateRawSync(data);
+    const nameBytes = Buffer.from(entry.name, 'utf8');
+    const member = {
+      name: entry.name,
+      crc: crc32(data),
+      compressedSize: compressed.length,
+      uncompressedSize: data.length,
+    };
+    const head = localHeader(member, nameBytes, when);
+    locals.push(head, compressed);
+    centrals.push(centralRecord(member, nameBytes, when, offset, unixMode));
+    offset += head.length + compressed.length;
+  }
+  const central = Buffer.concat(centrals);
+  return Buffer.concat([...locals, central, endRecord(entries.length, central.length, offset)]);
 }
 
 /** A one-member archive in memory (small payloads and tests). */
 export function buildZip(memberName: string, data: Buffer, when = new Date()): Buffer {
-  const compressed = deflateRawSync(data);
-  const nameBytes = Buffer.from(memberName, 'utf8');
-  const member = {
-    name: memberName,
-    crc: crc32(data),
-    compressedSize: compressed.length,
-    uncompressedSize: data.length,
-  };
-  const head = localHeader(member, nameBytes, when);
-  return Buffer.concat([
-    head,
-    compressed,
-    trailer(member, nameBytes, when, head.length + compressed.length),
-  ]);
+  return buildZipArchive([{ name: memberName, data }], when);
 }
 
 /** An archive ready to go on the wire: header, the deflated body on disk, trailer. */
