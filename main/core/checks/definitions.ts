@@ -12,18 +12,21 @@ export const CHECK_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._ -]{0,98}[A-Za-z0-9._
 
 const finite = z.number().finite();
 
+/** Module types a check's value can be sent as to Pandora FMS (pandora-data.md). */
+export const PANDORA_VALUE_TYPES = [
+  'generic_data',
+  'generic_proc',
+  'generic_data_string',
+  'generic_data_inc',
+  'generic_data_inc_abs',
+  'async_data',
+  'async_proc',
+  'async_string',
+] as const;
+
 export const pandoraValueModuleSchema = z
   .object({
-    type: z.enum([
-      'generic_data',
-      'generic_proc',
-      'generic_data_string',
-      'generic_data_inc',
-      'generic_data_inc_abs',
-      'async_data',
-      'async_proc',
-      'async_string',
-    ]),
+    type: z.enum(PANDORA_VALUE_TYPES),
     description: z.string().max(255).optional(),
     unit: z.string().max(32).optional(),
     minWarning: finite.optional(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { MasterCertificateInfo } from '../protocols/icinga/pairing.ts';
+import type { MasterCertificateInfo, PairResult } from '../protocols/icinga/pairing.ts';
 import { commandPolicySchema, type CommandPolicy } from '../exec/policy.ts';
 import type { ConnectionState } from '../targets/driver.ts';
 import type { ContractShape } from './define.ts';
@@ -20,17 +20,7 @@ const fingerprint = z
 /** What the UI shows to confirm the master (the PEM itself stays in the core). */
 export type IcingaMasterCertificate = Omit<MasterCertificateInfo, 'certPem'>;
 
-export interface IcingaPairResult {
-  target: string;
-  state: 'paired' | 'pending';
-  cn: string;
-  endpoint: string;
-  masterFingerprint: string;
-  requestFingerprint: string;
-  signCommand?: string;
-  certificateExpires?: string;
-  reused: boolean;
-}
+export type IcingaPairResult = PairResult;
 
 export interface IcingaStatus {
   target: string;

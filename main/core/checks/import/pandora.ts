@@ -3,23 +3,17 @@ import type { AgentContext } from '../../context.ts';
 import { AgentError } from '../../errors.ts';
 import { targetSecretName } from '../../secrets.ts';
 import { assertTargetName } from '../../targets/registry.ts';
-import { CHECK_NAME_PATTERN, checkDefinitionSchema, type CheckDefinition } from '../definitions.ts';
+import {
+  CHECK_NAME_PATTERN,
+  checkDefinitionSchema,
+  PANDORA_VALUE_TYPES,
+  type CheckDefinition,
+} from '../definitions.ts';
 import type { ChecksService } from '../service.ts';
 import { parsePandoraConf, parseServerOpts, type PandoraModuleBlock } from './pandora-conf.ts';
 import { emptyReport, type ImportReport } from './report.ts';
 
 const DEFAULT_TENTACLE_PORT = 41121;
-/** Module types a module_exec value can be sent as (pandoraValueModuleSchema). */
-const PANDORA_VALUE_TYPES = [
-  'generic_data',
-  'generic_proc',
-  'generic_data_string',
-  'generic_data_inc',
-  'generic_data_inc_abs',
-  'async_data',
-  'async_proc',
-  'async_string',
-] as const;
 /** pandora_agent.conf default `interval` (seconds). */
 const DEFAULT_AGENT_INTERVAL = 300;
 
