@@ -1,6 +1,7 @@
 import type { AgentContext } from '../context.ts';
 import { AgentError, toAgentError } from '../errors.ts';
 import type { DeliveryContext, TargetRecord } from '../targets/driver.ts';
+import { BatchedWrites } from './batched-writes.ts';
 import { backoffDelayMs } from './retry.ts';
 import type { QueueClock, TransferQueue } from './service.ts';
 import { readQueueSettings, type QueueSettings } from './settings.ts';
@@ -35,6 +36,7 @@ export class Scheduler {
   readonly #pollMs: number;
   readonly #graceMs: number;
   readonly #workers = new Map<string, Promise<void>>();
+  readonly #writes: BatchedWrites;
   #wake: (() => void) | undefined;
   #settings: QueueSettings;
 
@@ -46,6 +48,7 @@ export class Scheduler {
     this.#pollMs = options.pollMs ?? 300;
     this.#graceMs = options.shutdownGraceMs ?? 5_000;
     this.#settings = readQueueSettings(ctx.settings);
+    this.#writes = new BatchedWrites(queue.store, () => this.#clock.now());
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -134,7 +137,7 @@ export class Scheduler {
         if (item.nextAttemptAt > now) break;
         due.push(item);
       }
-      for (const item of due) {
+      for (const item of this.#startSending(due)) {
         const run = this.#deliver(current, item, itemSignal).finally(() => inFlight.delete(run));
         inFlight.add(run);
       }
@@ -149,22 +152,39 @@ export class Scheduler {
     await Promise.all(inFlight);
   }
 
-  async #deliver(target: TargetRecord, item: StoredItem, signal: AbortSignal): Promise<void> {
+  /**
+   * Marks a batch `sending` in one transaction and returns the items to send;
+   * results older than one already delivered for the same object are
+   * cancelled instead (a result never goes back in time).
+   */
+  #startSending(due: StoredItem[]): StoredItem[] {
+    if (due.length === 0) return [];
     const store = this.#queue.store;
-    const newer = store.supersededBy(item);
-    if (newer !== undefined) {
-      item.state = 'cancelled';
-      item.lastError = `superseded: a newer result for the same object (item ${newer.id}) was already delivered`;
-      store.update(item, this.#clock.now());
-      this.#queue.emitItem(item);
-      return;
-    }
-    item.state = 'sending';
-    item.attempts += 1;
-    item.bytesSent = 0;
-    store.update(item, this.#clock.now());
-    this.#queue.emitItem(item);
+    const now = this.#clock.now();
+    const send: StoredItem[] = [];
+    const superseded: StoredItem[] = [];
+    store.transaction(() => {
+      for (const item of due) {
+        const newer = store.supersededBy(item);
+        if (newer !== undefined) {
+          item.state = 'cancelled';
+          item.lastError = `superseded: a newer result for the same object (item ${newer.id}) was already delivered`;
+          superseded.push(item);
+        } else {
+          item.state = 'sending';
+          item.attempts += 1;
+          item.bytesSent = 0;
+          send.push(item);
+        }
+        store.update(item, now);
+      }
+    });
+    for (const item of [...superseded, ...send]) this.#queue.emitItem(item);
+    return send;
+  }
 
+  /** Sends one item already marked `sending`; its outcome is written with its neighbours'. */
+  async #deliver(target: TargetRecord, item: StoredItem, signal: AbortSignal): Promise<void> {
     const started = this.#clock.now();
     let lastEmit = 0;
     const context: DeliveryContext = {
@@ -193,7 +213,7 @@ export class Scheduler {
       item.deliveredAt = this.#clock.now();
       item.bytesSent = item.bytesTotal;
       item.lastError = undefined;
-      store.update(item, this.#clock.now());
+      await this.#writes.write(item);
       if (item.payload.kind === 'file') await removeSpooled(item.payload.file.path);
       this.#ctx.log.info('delivered', {
         id: item.id,
@@ -234,7 +254,7 @@ export class Scheduler {
           target: item.target,
         });
       }
-      store.update(item, this.#clock.now());
+      await this.#writes.write(item);
     }
     this.#queue.emitItem(item);
   }

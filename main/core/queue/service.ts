@@ -1,4 +1,5 @@
-import { access, link, statfs } from 'node:fs/promises';
+import { statfsSync } from 'node:fs';
+import { access, link } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentContext } from '../context.ts';
 import { AgentError } from '../errors.ts';
@@ -25,8 +26,9 @@ export const systemClock: QueueClock = { now: () => Date.now() };
 /** Free bytes on the disk holding `dir` (statfs); injectable so tests can simulate a full disk. */
 export type FreeSpaceProbe = (dir: string) => Promise<number>;
 
+// statfs is a few microseconds: the sync call saves every enqueue a thread-pool round trip.
 export const statfsProbe: FreeSpaceProbe = async (dir) => {
-  const info = await statfs(dir);
+  const info = statfsSync(dir);
   return Number(info.bavail) * Number(info.bsize);
 };
 
