@@ -2,6 +2,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BatchedWrites } from '../../main/core/queue/batched-writes.ts';
 import { newItemId } from '../../main/core/queue/item-id.ts';
 import type { ItemPayload, ItemState } from '../../main/core/queue/model.ts';
 import { QueueStore, type NewItem } from '../../main/core/queue/store.ts';
@@ -108,5 +109,47 @@ describe('pending totals', () => {
     expect(reopened.pending()).toEqual({ count: 2, bytes: 350 });
     expect(reopened.pending()).toEqual(scanPending(path));
     reopened.close();
+  });
+});
+
+describe('batched state writes', () => {
+  it('commits the writes of one turn together, resolving each only once they are on disk', async () => {
+    const path = join(dir, 'b.sqlite');
+    const store = new QueueStore(path);
+    store.insert(Array.from({ length: 300 }, () => newItem('t', 10)));
+    const items = store.list({ limit: 300 });
+    const writes = new BatchedWrites(store, () => 5);
+    const pending = items.map((item) =>
+      writes.write({ ...item, state: 'delivered', deliveredAt: 5 }),
+    );
+    // Nothing is written before the turn ends: a reader sees all of them queued.
+    expect(scanPending(path).count).toBe(300);
+    await Promise.all(pending);
+    expect(scanPending(path)).toEqual({ count: 0, bytes: 0 });
+    expect(store.pending()).toEqual({ count: 0, bytes: 0 });
+    store.close();
+  });
+
+  it('rejects every write of a batch whose transaction fails, and writes none of it', async () => {
+    const path = join(dir, 'c.sqlite');
+    const store = new QueueStore(path);
+    store.insert([newItem('t', 10), newItem('t', 20)]);
+    const [a, b] = store.list({ limit: 2 });
+    // Another connection holds the write lock past the busy timeout's reach: the commit cannot happen.
+    const fast = new QueueStore(path);
+    fast.setBusyTimeout(0);
+    const blocker = new DatabaseSync(path);
+    blocker.exec('PRAGMA busy_timeout = 0; BEGIN IMMEDIATE');
+    const writes = new BatchedWrites(fast, () => 5);
+    const results = await Promise.allSettled([
+      writes.write({ ...a!, state: 'delivered' }),
+      writes.write({ ...b!, state: 'failed' }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    blocker.exec('ROLLBACK');
+    blocker.close();
+    expect(scanPending(path).count).toBe(2);
+    fast.close();
+    store.close();
   });
 });

@@ -213,7 +213,7 @@ export class Scheduler {
       item.deliveredAt = this.#clock.now();
       item.bytesSent = item.bytesTotal;
       item.lastError = undefined;
-      await this.#writes.write(item);
+      if (!(await this.#persist(item))) return;
       if (item.payload.kind === 'file') await removeSpooled(item.payload.file.path);
       this.#ctx.log.info('delivered', {
         id: item.id,
@@ -254,8 +254,31 @@ export class Scheduler {
           target: item.target,
         });
       }
-      await this.#writes.write(item);
+      if (!(await this.#persist(item))) return;
     }
     this.#queue.emitItem(item);
+  }
+
+  /**
+   * Writes an item's outcome. If the database refuses (locked past the busy
+   * timeout, disk full) the item stays `sending` on disk: it is sent again
+   * after a restart (at-least-once), and the spooled file is kept for that.
+   */
+  async #persist(item: StoredItem): Promise<boolean> {
+    try {
+      await this.#writes.write(item);
+      return true;
+    } catch (error) {
+      this.#ctx.log.error(
+        'queue: could not record a delivery outcome; the item will be sent again',
+        {
+          id: item.id,
+          target: item.target,
+          state: item.state,
+          error: (error as Error).message,
+        },
+      );
+      return false;
+    }
   }
 }

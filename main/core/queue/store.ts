@@ -149,6 +149,11 @@ export class QueueStore {
     this.#db.close();
   }
 
+  /** How long a write waits for another process's transaction (tests shorten it). */
+  setBusyTimeout(ms: number): void {
+    this.#db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(ms))}`);
+  }
+
   /**
    * All-or-nothing insert of one enqueue call's items. The pending totals get
    * one update per call here rather than a trigger per row (a per-row trigger
