@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // `npm start` after `electron-vite build`: starts the desktop app where Electron's
 // runtime is installed. Where it is missing (the build machines here cannot
-// download it), says so and points to the same UI in a browser.
-//
-// Exit status when the runtime is missing: 1. `npm start` asked for the desktop
-// app and it did not start; a script or CI step must not mistake that for success.
+// download it, and this never downloads it: no network behind the user's back),
+// it says so and starts the agent with the same UI in a browser instead
+// (`outpost ui`), so `npm start` always starts the agent. Arguments after
+// `npm start --` go to whichever starts (`--no-open`, `--port N` for the UI).
 //
 // This never require()s the 'electron' package: in plain Node its index.js tries
 // to download the runtime when it is missing.
@@ -33,27 +33,29 @@ export function electronBinary(
 
 export const MISSING_RUNTIME_MESSAGE = [
   "Outpost: Electron's runtime is not installed here, so the desktop app cannot start.",
-  '',
-  'The same UI runs in your browser, with the agent:',
-  '    npx outpost ui',
-  '',
-  "To get the desktop app instead, install Electron's runtime (npm rebuild electron, with network access) and run npm start again.",
+  'Starting the agent with the same UI in your browser instead (npx outpost ui).',
+  "For the desktop app, install Electron's runtime (npx install-electron, with network access) and run npm start again.",
   '',
 ].join('\n');
 
+function forward(child) {
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal === null ? 0 : 1)));
+}
+
 function main() {
+  const args = process.argv.slice(2);
   const binary = electronBinary();
   if (binary === undefined) {
     process.stderr.write(MISSING_RUNTIME_MESSAGE);
-    return 1;
+    // outpost.js runs the CLI on Node 24 whatever node started this script.
+    const cli = join(root, 'main', 'cli', 'outpost.js');
+    forward(spawn(process.execPath, [cli, 'ui', ...args], { stdio: 'inherit' }));
+    return;
   }
-  const child = spawn(binary, [root, ...process.argv.slice(2)], { stdio: 'inherit' });
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal === null ? 0 : 1)));
-  return undefined;
+  forward(spawn(binary, [root, ...args], { stdio: 'inherit' }));
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const code = main();
-  if (code !== undefined) process.exitCode = code;
+  main();
 }

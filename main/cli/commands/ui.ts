@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { applyPendingSeeds } from '../../core/deploy/apply.ts';
 import type { CommandSpec } from '../command.ts';
 import { flag, integerOption, UsageError } from '../command.ts';
 import { openBrowser } from '../web/open-browser.ts';
@@ -33,6 +34,10 @@ export const uiCommands: CommandSpec[] = [
       if (port < 0 || port > 65535)
         throw new UsageError(`--port must be between 0 and 65535, got ${port}`);
       const agent = await ctx.agent();
+      // Like `outpost run` and the tray app: a silent install's pairing parameters apply once.
+      for (const seed of await applyPendingSeeds(agent)) {
+        ctx.progress(`installer seed ${seed.source}: ${seed.status}\n`);
+      }
       const host = await startWebHost({
         agent,
         staticDir: process.env.OUTPOST_UI_DIR ?? RENDERER_DIR,
