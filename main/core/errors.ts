@@ -59,9 +59,18 @@ export function fromSerialized(error: SerializedAgentError): AgentError {
   return new AgentError(error.code, error.message, options);
 }
 
+/** Anything can be thrown, even an object String() cannot convert: describing it never throws. */
+export function describeThrown(error: unknown): string {
+  try {
+    return String(error);
+  } catch {
+    return Object.prototype.toString.call(error);
+  }
+}
+
 /** Wraps anything thrown into an AgentError without losing its message. */
 export function toAgentError(error: unknown): AgentError {
   if (error instanceof AgentError) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : describeThrown(error);
   return new AgentError('internal', message, { cause: error });
 }

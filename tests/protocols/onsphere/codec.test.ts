@@ -392,6 +392,11 @@ describe('topology permissions and reconnect policy (§4.2, §4.7)', () => {
       }),
     ).toBe('permanent');
     expect(cls({ code: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', message: 'x' })).toBe('permanent');
+    // The counterexample fast-check once found: an object String() cannot convert.
+    expect(['transient', 'permanent']).toContain(
+      classifyFailure({ toString: undefined }, 'the broker').class,
+    );
+    expect(classifyFailure(Object.create(null), 'the broker').reason).toBeTruthy();
     fc.assert(
       fc.property(fc.anything(), (e) => {
         expect(['transient', 'permanent']).toContain(classifyFailure(e, 'x').class);

@@ -7,7 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { parsePerfdata } from '../../checks/perfdata.ts';
-import { AgentError } from '../../errors.ts';
+import { AgentError, describeThrown } from '../../errors.ts';
 import type { CheckResultPayload, ValuePayload } from '../../queue/model.ts';
 
 export const CONFIG_SCHEMA_ID = 'osp.remote-connector.config/1';
@@ -520,7 +520,7 @@ export interface ClassifiedFailure {
 export function classifyFailure(error: unknown, where: string): ClassifiedFailure {
   const e = error as { code?: unknown; message?: unknown };
   const code = typeof e?.code === 'string' ? e.code : '';
-  const message = typeof e?.message === 'string' ? e.message : String(error);
+  const message = typeof e?.message === 'string' ? e.message : describeThrown(error);
   const text = `${code} ${message}`;
   const has = (re: RegExp): boolean => re.test(text);
   if (
