@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   isSelfSigned,
   makeSelfSignedCertificate,
+  positiveSerial,
   requestFingerprint,
   spacedFingerprint,
   verifySignedAnswer,
@@ -15,6 +16,20 @@ const agent = ca.issue({ cn: 'agent1.test', altNames: ['agent1.test'] });
 const master = ca.issue({ cn: 'master.test', altNames: ['master.test'] });
 
 describe('Icinga certificate checks (spec §3.1, §3.6)', () => {
+  it('makes serials that DER-encode as minimal positive integers, so OpenSSL always parses the certificate', () => {
+    for (let i = 0; i < 20_000; i++) {
+      const first = Number.parseInt(positiveSerial().slice(0, 2), 16);
+      // Top bit clear (positive) and not zero (no padding byte).
+      expect(first >= 0x40 && first <= 0x7f, `first byte ${first.toString(16)}`).toBe(true);
+    }
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    for (let i = 0; i < 300; i++) {
+      const pem = makeSelfSignedCertificate(keyPem, 'agent.example');
+      expect(new X509Certificate(pem).serialNumber).toMatch(/^[4-7][0-9A-F]{39}$/);
+    }
+  });
+
   it('makes the self-signed certificate the master signs: our key, CN, SAN, CA:FALSE, notBefore now', () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;

@@ -25,8 +25,7 @@ export function makeSelfSignedCertificate(
   const key = forge.pki.privateKeyFromPem(keyPem);
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
-  // Positive serial: SHA-1 of a random UUID, as Icinga does.
-  cert.serialNumber = `00${createHash('sha1').update(randomUUID()).digest('hex')}`;
+  cert.serialNumber = positiveSerial();
   cert.validity.notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
   cert.validity.notAfter = new Date(
     cert.validity.notBefore.getTime() + SELF_SIGNED_DAYS * 86_400_000,
@@ -40,6 +39,19 @@ export function makeSelfSignedCertificate(
   ]);
   cert.sign(key, forge.md.sha256.create());
   return forge.pki.certificateToPem(cert);
+}
+
+/**
+ * A 20-byte serial (SHA-1 of a random UUID, as Icinga makes them) that DER
+ * encodes minimally as a positive INTEGER: top bit clear (else it would read
+ * as negative) and first byte non-zero (a leading 0x00 before a byte under
+ * 0x80 is "illegal padding" to OpenSSL, which then refuses the certificate —
+ * one pairing in a few hundred failed that way).
+ */
+export function positiveSerial(): string {
+  const bytes = createHash('sha1').update(randomUUID()).digest();
+  bytes[0] = (bytes[0]! & 0x7f) | 0x40;
+  return bytes.toString('hex');
 }
 
 /** Lower-case hex SHA-256 of the DER: `fingerprint_request`, `icinga2 ca list`, `ca sign <fp>` (§3.5). */
