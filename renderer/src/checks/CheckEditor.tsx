@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useAgent, useCall } from '../agent.tsx';
-import { Banner, Card, Field, formErrors, NO_ERRORS, type FormErrors } from '../components.tsx';
+import { Banner, Card, formErrors, NO_ERRORS, type FormErrors } from '../components.tsx';
+import { CheckboxField, FormError, InputField, SelectField, TextareaField } from '../fields.tsx';
 import { useI18n } from '../i18n/index.tsx';
 import { ResultView } from './ResultView.tsx';
 import {
@@ -169,25 +170,29 @@ export function CheckEditor(props: {
         }
       >
         <div className="form-grid">
-          <Field label={t('checks.name')} error={errors.fields.name}>
-            <input type="text" value={name} onChange={(e) => setName(e.target.value)} required />
-          </Field>
-          <Field label={t('checks.interval')} error={errors.fields.interval}>
-            <input
-              type="number"
-              min={1}
-              value={interval}
-              onChange={(e) => setIntervalText(e.target.value)}
-            />
-          </Field>
-          <Field label={t('checks.timeout')} error={errors.fields.timeout}>
-            <input
-              type="number"
-              min={1}
-              value={timeout}
-              onChange={(e) => setTimeoutText(e.target.value)}
-            />
-          </Field>
+          <InputField
+            label={t('checks.name')}
+            error={errors.fields.name}
+            value={name}
+            onChange={setName}
+            required
+          />
+          <InputField
+            label={t('checks.interval')}
+            error={errors.fields.interval}
+            type="number"
+            min={1}
+            value={interval}
+            onChange={setIntervalText}
+          />
+          <InputField
+            label={t('checks.timeout')}
+            error={errors.fields.timeout}
+            type="number"
+            min={1}
+            value={timeout}
+            onChange={setTimeoutText}
+          />
         </div>
         <fieldset>
           <legend>{t('checks.what')}</legend>
@@ -201,60 +206,52 @@ export function CheckEditor(props: {
           </div>
           {mode === 'command' && (
             <div className="form-grid">
-              <Field
+              <InputField
                 label={t('checks.program')}
                 hint={t('checks.programHint')}
                 error={errors.fields.command}
-              >
-                <input
-                  type="text"
-                  className="mono"
-                  value={program}
-                  onChange={(e) => setProgram(e.target.value)}
-                  placeholder="/usr/lib/nagios/plugins/check_disk"
-                />
-              </Field>
-              <Field label={t('checks.arguments')} hint={t('checks.argumentsHint')}>
-                <textarea
-                  className="mono"
-                  rows={4}
-                  value={args}
-                  onChange={(e) => setArgs(e.target.value)}
-                />
-              </Field>
+                className="mono"
+                value={program}
+                onChange={setProgram}
+                placeholder="/usr/lib/nagios/plugins/check_disk"
+              />
+              <TextareaField
+                label={t('checks.arguments')}
+                hint={t('checks.argumentsHint')}
+                className="mono"
+                rows={4}
+                value={args}
+                onChange={setArgs}
+              />
             </div>
           )}
           {mode === 'shell' && (
-            <Field
+            <InputField
               label={t('checks.commandLine')}
               hint={t('checks.shellHint')}
               error={errors.fields.command}
-            >
-              <input
-                type="text"
-                className="mono"
-                value={commandLine}
-                onChange={(e) => setCommandLine(e.target.value)}
-              />
-            </Field>
+              className="mono"
+              value={commandLine}
+              onChange={setCommandLine}
+            />
           )}
           {mode === 'builtin' && (
             <div className="form-grid">
-              <Field
+              <SelectField
                 label={t('checks.builtin')}
                 hint={preset?.description}
                 error={errors.fields.builtin}
+                value={kind}
+                onChange={(value) => setKind(value as typeof kind)}
               >
-                <select value={kind} onChange={(e) => setKind(e.target.value as typeof kind)}>
-                  {(presets.data ?? []).map((p) => (
-                    <option key={p.kind} value={p.kind}>
-                      {p.title}
-                    </option>
-                  ))}
-                </select>
-              </Field>
+                {(presets.data ?? []).map((p) => (
+                  <option key={p.kind} value={p.kind}>
+                    {p.title}
+                  </option>
+                ))}
+              </SelectField>
               {optionNames.map((o) => (
-                <Field
+                <InputField
                   key={o}
                   label={t(`checks.option.${o}` as 'checks.option.warn')}
                   hint={
@@ -262,55 +259,42 @@ export function CheckEditor(props: {
                       ? t('checks.thresholdHint', { on: preset?.thresholdsOn ?? '' })
                       : undefined
                   }
-                >
-                  <input
-                    type="text"
-                    className="mono"
-                    value={options[o] ?? ''}
-                    onChange={(e) => setOptions((x) => ({ ...x, [o]: e.target.value }))}
-                  />
-                </Field>
+                  className="mono"
+                  value={options[o] ?? ''}
+                  onChange={(value) => setOptions((x) => ({ ...x, [o]: value }))}
+                />
               ))}
             </div>
           )}
         </fieldset>
         <fieldset>
           <legend>{t('checks.targets')}</legend>
-          {errors.fields.targets !== undefined && (
-            <p className="field-error" role="alert">
-              {errors.fields.targets}
-            </p>
-          )}
+          <FormError message={errors.fields.targets} />
           {(targets.data ?? []).length === 0 && <p className="hint">{t('checks.noTargets')}</p>}
           <div className="checks">
             {(targets.data ?? []).map((target) => {
               const selected = chosen.find((c) => c.target === target.name);
               return (
                 <div key={target.name} className="subcard">
-                  <label className="check">
-                    <input
-                      type="checkbox"
-                      checked={selected !== undefined}
-                      onChange={(e) => toggleTarget(target.name, e.target.checked)}
-                    />
-                    <span>
-                      {target.name} <span className="muted">({target.kind})</span>
-                    </span>
-                  </label>
+                  <CheckboxField
+                    label={
+                      <>
+                        {target.name} <span className="muted">({target.kind})</span>
+                      </>
+                    }
+                    checked={selected !== undefined}
+                    onChange={(checked) => toggleTarget(target.name, checked)}
+                  />
                   {selected !== undefined && NAMING[target.kind].length > 0 && (
                     <div className="form-grid">
                       {NAMING[target.kind].map((field) => (
-                        <Field
+                        <InputField
                           key={field}
                           label={t(`checks.naming.${field}`)}
                           hint={t(`checks.naming.${field}Hint`)}
-                        >
-                          <input
-                            type="text"
-                            value={selected[field] ?? ''}
-                            onChange={(e) => setNaming(target.name, field, e.target.value)}
-                          />
-                        </Field>
+                          value={selected[field] ?? ''}
+                          onChange={(value) => setNaming(target.name, field, value)}
+                        />
                       ))}
                     </div>
                   )}
@@ -319,11 +303,7 @@ export function CheckEditor(props: {
             })}
           </div>
         </fieldset>
-        {errors.general !== undefined && (
-          <p className="field-error" role="alert">
-            {errors.general}
-          </p>
-        )}
+        <FormError message={errors.general} />
         {result !== undefined && (
           <Banner tone="info">
             <span>{t('checks.dryRunNote')}</span>

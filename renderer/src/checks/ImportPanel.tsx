@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useAgent } from '../agent.tsx';
 import { Badge, Card, Field } from '../components.tsx';
+import { CheckboxField, FormError, InputField, TextareaField } from '../fields.tsx';
 import { useI18n } from '../i18n/index.tsx';
 import type { ImportReport } from './types.ts';
 
@@ -143,57 +144,46 @@ export function ImportPanel(props: { onImported(): void }) {
                 }}
               />
             </Field>
-            <Field label={t('checks.import.content')} hint={t('checks.import.contentHint')}>
-              <textarea
-                className="mono small"
-                rows={8}
-                value={content}
-                onChange={(e) => setContent(e.target.value)}
-              />
-            </Field>
-            <label className="check">
-              <input
-                type="checkbox"
-                checked={allowPlain}
-                onChange={(e) => setAllowPlain(e.target.checked)}
-              />
-              <span>
-                {t('checks.import.allowPlain')}
-                <span className="hint block">{t('checks.import.allowPlainHint')}</span>
-              </span>
-            </label>
+            <TextareaField
+              label={t('checks.import.content')}
+              hint={t('checks.import.contentHint')}
+              className="mono small"
+              rows={8}
+              value={content}
+              onChange={setContent}
+            />
+            <CheckboxField
+              label={t('checks.import.allowPlain')}
+              hint={t('checks.import.allowPlainHint')}
+              checked={allowPlain}
+              onChange={setAllowPlain}
+            />
           </>
         ) : (
           <div className="form-grid">
-            <Field label={t('checks.import.dir')} hint={t('checks.import.dirHint')}>
-              <input
-                type="text"
-                className="mono"
-                value={dir}
-                onChange={(e) => setDir(e.target.value)}
-              />
-            </Field>
-            <Field label={t('checks.import.certsDir')} hint={t('checks.import.certsDirHint')}>
-              <input
-                type="text"
-                className="mono"
-                value={certsDir}
-                onChange={(e) => setCertsDir(e.target.value)}
-              />
-            </Field>
+            <InputField
+              label={t('checks.import.dir')}
+              hint={t('checks.import.dirHint')}
+              className="mono"
+              value={dir}
+              onChange={setDir}
+            />
+            <InputField
+              label={t('checks.import.certsDir')}
+              hint={t('checks.import.certsDirHint')}
+              className="mono"
+              value={certsDir}
+              onChange={setCertsDir}
+            />
           </div>
         )}
-        <Field
+        <InputField
           label={t('checks.import.targetName')}
           hint={t('checks.import.targetNameHint', { name: kind })}
-        >
-          <input type="text" value={target} onChange={(e) => setTarget(e.target.value)} />
-        </Field>
-        {error !== undefined && (
-          <p className="field-error" role="alert">
-            {error}
-          </p>
-        )}
+          value={target}
+          onChange={setTarget}
+        />
+        <FormError message={error} />
         {report !== undefined && <ImportReportView report={report} />}
         <div className="form-actions">
           <button type="button" className="btn" onClick={() => run(true)}>

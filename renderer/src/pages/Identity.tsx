@@ -9,7 +9,6 @@ import {
   CopyButton,
   EmptyState,
   ErrorBanner,
-  Field,
   formatTime,
   formErrors,
   KeyValues,
@@ -17,6 +16,7 @@ import {
   PageHeader,
   type FormErrors,
 } from '../components.tsx';
+import { InputField } from '../fields.tsx';
 import { useI18n } from '../i18n/index.tsx';
 import type { Response } from '../transport/index.ts';
 
@@ -242,18 +242,14 @@ function OtherKeyThumbprint() {
   return (
     <Card title={t('identity.otherKey')}>
       <form className="form-inline" onSubmit={submit} noValidate>
-        <Field
+        <InputField
           label={t('identity.keyPath')}
           hint={t('identity.keyPathHint')}
           error={errors.fields.keyPath}
-        >
-          <input
-            type="text"
-            value={keyPath}
-            onChange={(e) => setKeyPath(e.target.value)}
-            spellCheck={false}
-          />
-        </Field>
+          value={keyPath}
+          onChange={setKeyPath}
+          spellCheck={false}
+        />
         <button type="submit" className="btn">
           {t('identity.compute')}
         </button>

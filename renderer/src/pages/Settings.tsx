@@ -6,13 +6,13 @@ import {
   Card,
   EmptyState,
   ErrorBanner,
-  Field,
   formErrors,
   KeyValues,
   NO_ERRORS,
   PageHeader,
   type FormErrors,
 } from '../components.tsx';
+import { CheckboxField, FormFooter, InputField, SelectField } from '../fields.tsx';
 import { CommandPolicyEditor } from '../pairing/CommandPolicyEditor.tsx';
 import { LANGUAGE_NAMES, LANGUAGES, useI18n, type Language } from '../i18n/index.tsx';
 
@@ -68,87 +68,69 @@ export function SettingsPage() {
       <ErrorBanner error={settings.error} onRetry={settings.reload} />
       <Card title={t('settings.appearance')}>
         <div className="form-grid">
-          <Field label={t('settings.language')} error={errors.fields.language}>
-            <select
-              value={language}
-              onChange={(e) => {
-                const next = e.target.value as Language;
-                setLanguage(next);
-                void save({ language: next });
-              }}
-            >
-              {LANGUAGES.map((l) => (
-                <option key={l} value={l}>
-                  {LANGUAGE_NAMES[l]}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <Field label={t('settings.theme')} error={errors.fields.theme}>
-            <select
-              value={theme}
-              onChange={(e) => {
-                const next = e.target.value as Theme;
-                setTheme(next);
-                applyTheme(next);
-                void save({ theme: next });
-              }}
-            >
-              <option value="system">{t('settings.themeSystem')}</option>
-              <option value="light">{t('settings.themeLight')}</option>
-              <option value="dark">{t('settings.themeDark')}</option>
-            </select>
-          </Field>
+          <SelectField
+            label={t('settings.language')}
+            error={errors.fields.language}
+            value={language}
+            onChange={(value) => {
+              const next = value as Language;
+              setLanguage(next);
+              void save({ language: next });
+            }}
+          >
+            {LANGUAGES.map((l) => (
+              <option key={l} value={l}>
+                {LANGUAGE_NAMES[l]}
+              </option>
+            ))}
+          </SelectField>
+          <SelectField
+            label={t('settings.theme')}
+            error={errors.fields.theme}
+            value={theme}
+            onChange={(value) => {
+              const next = value as Theme;
+              setTheme(next);
+              applyTheme(next);
+              void save({ theme: next });
+            }}
+          >
+            <option value="system">{t('settings.themeSystem')}</option>
+            <option value="light">{t('settings.themeLight')}</option>
+            <option value="dark">{t('settings.themeDark')}</option>
+          </SelectField>
         </div>
       </Card>
       <form onSubmit={submit} noValidate>
         <Card title={t('settings.agent')}>
           <div className="form-grid">
-            <Field
+            <InputField
               label={t('settings.agentName')}
               hint={t('settings.agentNameHint')}
               error={errors.fields.name}
-            >
-              <input
-                type="text"
-                value={name}
-                onChange={(e) => setName(e.target.value)}
-                spellCheck={false}
-              />
-            </Field>
+              value={name}
+              onChange={setName}
+              spellCheck={false}
+            />
           </div>
           <div className="checks">
-            <label className="check">
-              <input
-                type="checkbox"
-                checked={startAtLogin}
-                onChange={(e) => setStartAtLogin(e.target.checked)}
-              />
-              <span>
-                {t('settings.startAtLogin')}
-                <span className="hint block">{t('settings.startAtLoginHint')}</span>
-              </span>
-            </label>
-            <label className="check">
-              <input
-                type="checkbox"
-                checked={autoUpdate}
-                onChange={(e) => setAutoUpdate(e.target.checked)}
-              />
-              <span>{t('settings.autoUpdate')}</span>
-            </label>
+            <CheckboxField
+              label={t('settings.startAtLogin')}
+              hint={t('settings.startAtLoginHint')}
+              checked={startAtLogin}
+              onChange={setStartAtLogin}
+            />
+            <CheckboxField
+              label={t('settings.autoUpdate')}
+              checked={autoUpdate}
+              onChange={setAutoUpdate}
+            />
           </div>
-          {errors.general !== undefined && (
-            <p className="field-error" role="alert">
-              {errors.general}
-            </p>
-          )}
-          {saved && <Banner tone="success">{t('settings.saved')}</Banner>}
-          <div className="form-actions">
-            <button type="submit" className="btn btn-primary">
-              {t('common.save')}
-            </button>
-          </div>
+          <FormFooter
+            error={errors.general}
+            status={saved && <Banner tone="success">{t('settings.saved')}</Banner>}
+            submit={t('common.save')}
+          />
         </Card>
       </form>
       <QueueCaps />
@@ -262,6 +244,18 @@ function numberOrRaw(text: string, scale = 1): number {
   return (/^\d+(\.\d+)?$/.test(trimmed) ? Math.round(Number(trimmed) * scale) : trimmed) as number;
 }
 
+type QueuePolicy = 'drop-oldest' | 'refuse-new';
+
+function PolicyOptions() {
+  const { t } = useI18n();
+  return (
+    <>
+      <option value="refuse-new">{t('settings.refuseNew')}</option>
+      <option value="drop-oldest">{t('settings.dropOldest')}</option>
+    </>
+  );
+}
+
 /** The queue's caps and what happens when one is hit (drop oldest, or refuse new), per target. */
 function QueueCaps() {
   const { t } = useI18n();
@@ -272,8 +266,8 @@ function QueueCaps() {
   const [maxAgeHours, setMaxAgeHours] = useState('');
   const [maxTotalMiB, setMaxTotalMiB] = useState('');
   const [minFreeMiB, setMinFreeMiB] = useState('');
-  const [defaultPolicy, setDefaultPolicy] = useState<'drop-oldest' | 'refuse-new'>('refuse-new');
-  const [policies, setPolicies] = useState<Record<string, 'drop-oldest' | 'refuse-new'>>({});
+  const [defaultPolicy, setDefaultPolicy] = useState<QueuePolicy>('refuse-new');
+  const [policies, setPolicies] = useState<Record<string, QueuePolicy>>({});
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [saved, setSaved] = useState(false);
 
@@ -313,88 +307,67 @@ function QueueCaps() {
         <p className="hint">{t('settings.queueHint')}</p>
         <ErrorBanner error={current.error} onRetry={current.reload} />
         <div className="form-grid">
-          <Field
+          <InputField
             label={t('settings.maxAgeHours')}
             hint={t('settings.maxAgeHoursHint')}
             error={errors.fields.maxAgeHours}
-          >
-            <input
-              type="text"
-              inputMode="decimal"
-              value={maxAgeHours}
-              onChange={(e) => setMaxAgeHours(e.target.value)}
-            />
-          </Field>
-          <Field label={t('settings.maxTotal')} error={errors.fields.maxTotalBytes}>
-            <input
-              type="text"
-              inputMode="numeric"
-              value={maxTotalMiB}
-              onChange={(e) => setMaxTotalMiB(e.target.value)}
-            />
-          </Field>
-          <Field label={t('settings.minFree')} error={errors.fields.minFreeBytes}>
-            <input
-              type="text"
-              inputMode="numeric"
-              value={minFreeMiB}
-              onChange={(e) => setMinFreeMiB(e.target.value)}
-            />
-          </Field>
-          <Field
+            inputMode="decimal"
+            value={maxAgeHours}
+            onChange={setMaxAgeHours}
+          />
+          <InputField
+            label={t('settings.maxTotal')}
+            error={errors.fields.maxTotalBytes}
+            inputMode="numeric"
+            value={maxTotalMiB}
+            onChange={setMaxTotalMiB}
+          />
+          <InputField
+            label={t('settings.minFree')}
+            error={errors.fields.minFreeBytes}
+            inputMode="numeric"
+            value={minFreeMiB}
+            onChange={setMinFreeMiB}
+          />
+          <InputField
             label={t('settings.concurrency')}
             hint={t('settings.concurrencyHint')}
             error={errors.fields.concurrency}
+            inputMode="numeric"
+            value={concurrency}
+            onChange={setConcurrency}
+          />
+          <SelectField
+            label={t('settings.defaultPolicy')}
+            error={errors.fields.defaultPolicy}
+            value={defaultPolicy}
+            onChange={(value) => setDefaultPolicy(value as QueuePolicy)}
           >
-            <input
-              type="text"
-              inputMode="numeric"
-              value={concurrency}
-              onChange={(e) => setConcurrency(e.target.value)}
-            />
-          </Field>
-          <Field label={t('settings.defaultPolicy')} error={errors.fields.defaultPolicy}>
-            <select
-              value={defaultPolicy}
-              onChange={(e) => setDefaultPolicy(e.target.value as 'drop-oldest' | 'refuse-new')}
-            >
-              <option value="refuse-new">{t('settings.refuseNew')}</option>
-              <option value="drop-oldest">{t('settings.dropOldest')}</option>
-            </select>
-          </Field>
+            <PolicyOptions />
+          </SelectField>
           {targets.data?.map((target) => (
-            <Field
+            <SelectField
               key={target.name}
               label={t('settings.policyOf', { target: target.name })}
               error={errors.fields.policies}
+              value={policies[target.name] ?? ''}
+              onChange={(value) => {
+                const next = { ...policies };
+                if (value === '') delete next[target.name];
+                else next[target.name] = value as QueuePolicy;
+                setPolicies(next);
+              }}
             >
-              <select
-                value={policies[target.name] ?? ''}
-                onChange={(e) => {
-                  const next = { ...policies };
-                  if (e.target.value === '') delete next[target.name];
-                  else next[target.name] = e.target.value as 'drop-oldest' | 'refuse-new';
-                  setPolicies(next);
-                }}
-              >
-                <option value="">{t('settings.policyDefault')}</option>
-                <option value="refuse-new">{t('settings.refuseNew')}</option>
-                <option value="drop-oldest">{t('settings.dropOldest')}</option>
-              </select>
-            </Field>
+              <option value="">{t('settings.policyDefault')}</option>
+              <PolicyOptions />
+            </SelectField>
           ))}
         </div>
-        {errors.general !== undefined && (
-          <p className="field-error" role="alert">
-            {errors.general}
-          </p>
-        )}
-        {saved && <Banner tone="success">{t('settings.saved')}</Banner>}
-        <div className="form-actions">
-          <button type="submit" className="btn btn-primary">
-            {t('settings.saveQueue')}
-          </button>
-        </div>
+        <FormFooter
+          error={errors.general}
+          status={saved && <Banner tone="success">{t('settings.saved')}</Banner>}
+          submit={t('settings.saveQueue')}
+        />
       </Card>
     </form>
   );
@@ -443,39 +416,24 @@ function GorgoneOptIns() {
       />
       <h3 className="subhead">{t('settings.gorgoneCopy')}</h3>
       <form onSubmit={saveCopy} noValidate>
-        <label className="check">
-          <input
-            type="checkbox"
-            checked={copyEnabled}
-            onChange={(e) => setCopyEnabled(e.target.checked)}
-          />
-          <span>
-            {t('settings.gorgoneCopyEnabled')}
-            <span className="hint block">{t('settings.gorgoneCopyHint')}</span>
-          </span>
-        </label>
-        <Field
+        <CheckboxField
+          label={t('settings.gorgoneCopyEnabled')}
+          hint={t('settings.gorgoneCopyHint')}
+          checked={copyEnabled}
+          onChange={setCopyEnabled}
+        />
+        <InputField
           label={t('settings.gorgoneCopyDir')}
           error={errors.fields['processcopy.destination'] ?? errors.fields.processcopy}
-        >
-          <input
-            type="text"
-            value={destination}
-            onChange={(e) => setDestination(e.target.value)}
-            spellCheck={false}
-          />
-        </Field>
-        {errors.general !== undefined && (
-          <p className="field-error" role="alert">
-            {errors.general}
-          </p>
-        )}
-        {saved && <Banner tone="success">{t('settings.saved')}</Banner>}
-        <div className="form-actions">
-          <button type="submit" className="btn btn-primary">
-            {t('settings.saveCopy')}
-          </button>
-        </div>
+          value={destination}
+          onChange={setDestination}
+          spellCheck={false}
+        />
+        <FormFooter
+          error={errors.general}
+          status={saved && <Banner tone="success">{t('settings.saved')}</Banner>}
+          submit={t('settings.saveCopy')}
+        />
       </form>
     </Card>
   );

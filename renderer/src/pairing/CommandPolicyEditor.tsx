@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { Banner, Field, formErrors, NO_ERRORS, type FormErrors } from '../components.tsx';
+import { Banner, formErrors, NO_ERRORS, type FormErrors } from '../components.tsx';
+import { CheckboxField, FormFooter, InputField, TextareaField } from '../fields.tsx';
 import { useI18n } from '../i18n/index.tsx';
 
 /** The remote command policy as the core stores it (main/core/exec/policy.ts). */
@@ -82,60 +83,46 @@ export function CommandPolicyEditor(props: {
 
   return (
     <form onSubmit={submit} noValidate>
-      <label className="check">
-        <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
-        <span>
-          {t('policy.enabled')}
-          <span className="hint block">{t('policy.enabledHint')}</span>
-        </span>
-      </label>
+      <CheckboxField
+        label={t('policy.enabled')}
+        hint={t('policy.enabledHint')}
+        checked={enabled}
+        onChange={setEnabled}
+      />
       <div className="form-grid">
-        <Field
+        <TextareaField
           label={t('policy.allow')}
           hint={t('policy.allowHint')}
           error={errors.fields['policy.allow']}
-        >
-          <textarea
-            value={allow}
-            onChange={(e) => setAllow(e.target.value)}
-            spellCheck={false}
-            className="mono"
-          />
-        </Field>
-        <Field label={t('policy.timeout')} error={errors.fields['policy.maxTimeoutSeconds']}>
-          <input
-            type="text"
-            inputMode="numeric"
-            value={timeout}
-            onChange={(e) => setTimeoutText(e.target.value)}
-          />
-        </Field>
+          value={allow}
+          onChange={setAllow}
+          spellCheck={false}
+          className="mono"
+        />
+        <InputField
+          label={t('policy.timeout')}
+          error={errors.fields['policy.maxTimeoutSeconds']}
+          inputMode="numeric"
+          value={timeout}
+          onChange={setTimeoutText}
+        />
         {props.commands !== undefined && (
-          <Field
+          <TextareaField
             label={t('policy.commands')}
             hint={t('policy.commandsHint')}
             error={errors.fields.commands}
-          >
-            <textarea
-              value={commands}
-              onChange={(e) => setCommands(e.target.value)}
-              spellCheck={false}
-              className="mono"
-            />
-          </Field>
+            value={commands}
+            onChange={setCommands}
+            spellCheck={false}
+            className="mono"
+          />
         )}
       </div>
-      {(errors.general !== undefined || errors.fields.policy !== undefined) && (
-        <p className="field-error" role="alert">
-          {errors.general ?? errors.fields.policy}
-        </p>
-      )}
-      {saved && <Banner tone="success">{t('settings.saved')}</Banner>}
-      <div className="form-actions">
-        <button type="submit" className="btn btn-primary">
-          {t('common.save')}
-        </button>
-      </div>
+      <FormFooter
+        error={errors.general ?? errors.fields.policy}
+        status={saved && <Banner tone="success">{t('settings.saved')}</Banner>}
+        submit={t('common.save')}
+      />
     </form>
   );
 }

@@ -1,19 +1,27 @@
 import { useState, type FormEvent } from 'react';
-import { useAgent, useCall, useEvent } from '../agent.tsx';
+import { useAgent, useCall } from '../agent.tsx';
 import {
   Badge,
   Code,
   ErrorBanner,
-  Field,
   formErrors,
   KeyValues,
   NO_ERRORS,
   type FormErrors,
 } from '../components.tsx';
+import { CheckboxField, InputField } from '../fields.tsx';
 import { useI18n, type MessageKey } from '../i18n/index.tsx';
 import type { Response } from '../transport/index.ts';
-import { FingerprintCompare, ServerStep, WizardFrame } from './frame.tsx';
-import { PairingProgress } from './IcingaWizard.tsx';
+import { HostPortFields, TargetNameField, useServerAddress } from './fields.tsx';
+import {
+  FingerprintCompare,
+  PairAgain,
+  ServerStep,
+  WizardActions,
+  WizardError,
+  WizardFrame,
+} from './frame.tsx';
+import { PairingProgress, usePairingProgress } from './progress.tsx';
 import { gorgoneAuthorizedClient } from './server-text.ts';
 import { GorgoneTargetStatus } from './TargetStatus.tsx';
 import type { WizardProps } from './wizards.tsx';
@@ -38,28 +46,22 @@ export function GorgoneWizard(props: WizardProps) {
   const ours = useCall('gorgoneThumbprint', {});
   const [step, setStep] = useState(0);
   const [name, setName] = useState(props.existing ?? 'centreon');
-  const [host, setHost] = useState('');
-  const [port, setPort] = useState('5556');
+  const address = useServerAddress('5556');
   const [nodeId, setNodeId] = useState('');
   const [serverKey, setServerKey] = useState<ServerKey | undefined>();
   const [trusted, setTrusted] = useState(false);
   const [result, setResult] = useState<PairResult | undefined>();
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [busy, setBusy] = useState(false);
-  const [progress, setProgress] = useState<string[]>([]);
+  const progress = usePairingProgress('gorgone', name);
   const [attempted, setAttempted] = useState(false);
-  useEvent('pairing.step', (s) => {
-    if (s.target === name && s.kind === 'gorgone')
-      setProgress((p) => [...p, `${s.step}${s.detail === undefined ? '' : `: ${s.detail}`}`]);
-  });
-  const portValue = (/^\d+$/.test(port.trim()) ? Number(port) : port) as number;
 
   const fetchKey = (event: FormEvent): void => {
     event.preventDefault();
     setErrors(NO_ERRORS);
     setBusy(true);
     agent
-      .call('gorgoneServerKey', { host, port: portValue, name })
+      .call('gorgoneServerKey', { host: address.host, port: address.portValue, name })
       .then(
         (key) => {
           setServerKey(key);
@@ -75,13 +77,13 @@ export function GorgoneWizard(props: WizardProps) {
     if (serverKey === undefined) return;
     setErrors(NO_ERRORS);
     setBusy(true);
-    setProgress([]);
+    progress.clear();
     if (props.existing === undefined) setAttempted(true);
     agent
       .call('gorgonePair', {
         name,
-        host,
-        port: portValue,
+        host: address.host,
+        port: address.portValue,
         nodeId: nodeId.trim(),
         trustThumbprint: serverKey.thumbprint,
       })
@@ -128,11 +130,7 @@ export function GorgoneWizard(props: WizardProps) {
   const wizard = (
     <WizardFrame steps={STEPS} current={step} server={server} finished={step === 2}>
       <ErrorBanner error={ours.error} onRetry={ours.reload} />
-      {errors.general !== undefined && (
-        <div className="banner banner-error" role="alert">
-          {errors.general}
-        </div>
-      )}
+      <WizardError message={errors.general} />
       {step === 0 && (
         <form onSubmit={fetchKey} noValidate>
           <h2>{t('gorgone.step.authorize')}</h2>
@@ -154,56 +152,34 @@ export function GorgoneWizard(props: WizardProps) {
             />
           )}
           <div className="form-grid">
-            <Field
-              label={t('pair.targetName')}
-              hint={t('pair.targetNameHint')}
+            <TargetNameField
+              value={name}
+              onChange={setName}
               error={errors.fields.name}
-            >
-              <input
-                type="text"
-                value={name}
-                onChange={(e) => setName(e.target.value)}
-                disabled={props.existing !== undefined}
-              />
-            </Field>
-            <Field label={t('gorgone.host')} error={errors.fields.host}>
-              <input
-                type="text"
-                value={host}
-                onChange={(e) => setHost(e.target.value)}
-                placeholder="centreon.example.org"
-                spellCheck={false}
-              />
-            </Field>
-            <Field label={t('gorgone.port')} error={errors.fields.port}>
-              <input
-                type="text"
-                inputMode="numeric"
-                value={port}
-                onChange={(e) => setPort(e.target.value)}
-              />
-            </Field>
-            <Field
+              locked={props.existing !== undefined}
+            />
+            <HostPortFields
+              address={address}
+              hostLabel={t('gorgone.host')}
+              hostError={errors.fields.host}
+              placeholder="centreon.example.org"
+              portLabel={t('gorgone.port')}
+              portError={errors.fields.port}
+            />
+            <InputField
               label={t('gorgone.nodeId')}
               hint={t('gorgone.nodeIdHint')}
               error={errors.fields.nodeId}
-            >
-              <input
-                type="text"
-                inputMode="numeric"
-                value={nodeId}
-                onChange={(e) => setNodeId(e.target.value)}
-              />
-            </Field>
+              inputMode="numeric"
+              value={nodeId}
+              onChange={setNodeId}
+            />
           </div>
-          <div className="form-actions">
-            <button type="button" className="btn btn-ghost" onClick={props.done}>
-              {t('common.cancel')}
-            </button>
-            <button type="submit" className="btn btn-primary" disabled={busy}>
-              {busy ? t('icinga.fetching') : t('gorgone.fetchKey')}
-            </button>
-          </div>
+          <WizardActions
+            onCancel={props.done}
+            action={busy ? t('icinga.fetching') : t('gorgone.fetchKey')}
+            disabled={busy}
+          />
         </form>
       )}
       {step === 1 && serverKey !== undefined && (
@@ -220,34 +196,22 @@ export function GorgoneWizard(props: WizardProps) {
             serverCommand={SERVER_THUMBPRINT_COMMAND}
             compare="exact"
           />
-          <label className="check">
-            <input
-              type="checkbox"
-              checked={trusted}
-              onChange={(e) => setTrusted(e.target.checked)}
-            />
-            <span>{t('gorgone.trustConfirm')}</span>
-          </label>
+          <CheckboxField
+            label={t('gorgone.trustConfirm')}
+            checked={trusted}
+            onChange={setTrusted}
+          />
           {errors.fields.trustThumbprint !== undefined && (
             <p className="field-error">{errors.fields.trustThumbprint}</p>
           )}
-          <div className="form-actions">
-            <button type="button" className="btn btn-ghost" onClick={() => setStep(0)}>
-              {t('common.back')}
-            </button>
-            <button type="button" className="btn btn-ghost" onClick={cancel}>
-              {t('common.cancel')}
-            </button>
-            <button
-              type="button"
-              className="btn btn-primary"
-              disabled={!trusted || busy}
-              onClick={pair}
-            >
-              {busy ? t('icinga.pairing') : t('gorgone.trustAndPair')}
-            </button>
-          </div>
-          <PairingProgress lines={progress} />
+          <WizardActions
+            onBack={() => setStep(0)}
+            onCancel={cancel}
+            action={busy ? t('icinga.pairing') : t('gorgone.trustAndPair')}
+            onAction={pair}
+            disabled={!trusted || busy}
+          />
+          <PairingProgress lines={progress.lines} />
         </div>
       )}
       {step === 2 && result !== undefined && (
@@ -274,21 +238,11 @@ export function GorgoneWizard(props: WizardProps) {
               ],
             ]}
           />
-          <div className="form-actions">
-            <button type="button" className="btn btn-primary" onClick={props.done}>
-              {t('pair.finish')}
-            </button>
-          </div>
+          <WizardActions action={t('pair.finish')} onAction={props.done} />
         </div>
       )}
     </WizardFrame>
   );
   if (props.existing === undefined) return wizard;
-  return (
-    <>
-      <GorgoneTargetStatus name={props.existing} />
-      <h2 className="section-title">{t('icinga.pairAgain')}</h2>
-      {wizard}
-    </>
-  );
+  return <PairAgain current={<GorgoneTargetStatus name={props.existing} />}>{wizard}</PairAgain>;
 }

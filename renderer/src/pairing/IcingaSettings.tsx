@@ -6,13 +6,13 @@ import {
   Card,
   Code,
   ErrorBanner,
-  Field,
   formatTime,
   formErrors,
   KeyValues,
   NO_ERRORS,
   type FormErrors,
 } from '../components.tsx';
+import { FormFooter, InputField, RadioCards } from '../fields.tsx';
 import { useI18n } from '../i18n/index.tsx';
 import { STATE_TONE, stateLabel } from '../pages/Overview.tsx';
 import {
@@ -139,71 +139,41 @@ function TransportForm(props: {
   };
   return (
     <form onSubmit={submit} noValidate>
-      <div className="radio-cards">
-        <label className="radio-card">
-          <input
-            type="radio"
-            name="transport"
-            checked={transport === 'cluster'}
-            onChange={() => setTransport('cluster')}
-          />
-          <span>
-            <strong>{t('icinga.cluster')}</strong>
-            <span className="hint block">{t('icinga.clusterHint')}</span>
-          </span>
-        </label>
-        <label className="radio-card">
-          <input
-            type="radio"
-            name="transport"
-            checked={transport === 'rest'}
-            onChange={() => setTransport('rest')}
-          />
-          <span>
-            <strong>{t('icinga.rest')}</strong>
-            <span className="hint block">{t('icinga.restHint')}</span>
-          </span>
-        </label>
-      </div>
+      <RadioCards
+        name="transport"
+        value={transport}
+        onChange={setTransport}
+        options={[
+          { value: 'cluster', title: t('icinga.cluster'), hint: t('icinga.clusterHint') },
+          { value: 'rest', title: t('icinga.rest'), hint: t('icinga.restHint') },
+        ]}
+      />
       {transport === 'rest' && (
         <div className="form-grid">
-          <Field
+          <InputField
             label={t('icinga.restUser')}
             hint={t('icinga.restUserHint')}
             error={errors.fields.restUser}
-          >
-            <input
-              type="text"
-              value={user}
-              onChange={(e) => setUser(e.target.value)}
-              autoComplete="off"
-            />
-          </Field>
-          <Field
+            value={user}
+            onChange={setUser}
+            autoComplete="off"
+          />
+          <InputField
             label={t('icinga.restPassword')}
             hint={t('icinga.restPasswordHint')}
             error={errors.fields.restPassword}
-          >
-            <input
-              type="password"
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-              autoComplete="new-password"
-            />
-          </Field>
+            type="password"
+            value={password}
+            onChange={setPassword}
+            autoComplete="new-password"
+          />
         </div>
       )}
-      {errors.general !== undefined && (
-        <p className="field-error" role="alert">
-          {errors.general}
-        </p>
-      )}
-      {saved && <Banner tone="success">{t('settings.saved')}</Banner>}
-      <div className="form-actions">
-        <button type="submit" className="btn btn-primary">
-          {t('common.save')}
-        </button>
-      </div>
+      <FormFooter
+        error={errors.general}
+        status={saved && <Banner tone="success">{t('settings.saved')}</Banner>}
+        submit={t('common.save')}
+      />
     </form>
   );
 }

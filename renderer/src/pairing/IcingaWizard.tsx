@@ -1,20 +1,29 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { useAgent, useCall, useEvent } from '../agent.tsx';
+import { useAgent, useCall } from '../agent.tsx';
 import {
   Badge,
   Banner,
   Code,
-  Field,
   formatTime,
   formErrors,
   KeyValues,
   NO_ERRORS,
   type FormErrors,
 } from '../components.tsx';
+import { CheckboxField, InputField, RadioCards } from '../fields.tsx';
 import { useI18n, type MessageKey } from '../i18n/index.tsx';
 import type { Response } from '../transport/index.ts';
-import { FingerprintCompare, ServerStep, WizardFrame } from './frame.tsx';
+import { HostPortFields, TargetNameField, useServerAddress } from './fields.tsx';
+import {
+  FingerprintCompare,
+  PairAgain,
+  ServerStep,
+  WizardActions,
+  WizardError,
+  WizardFrame,
+} from './frame.tsx';
 import { IcingaSettings } from './IcingaSettings.tsx';
+import { PairingProgress, usePairingProgress } from './progress.tsx';
 import { icingaSignCommand, icingaTicketCommand, icingaZonesSnippet } from './server-text.ts';
 import type { WizardProps } from './wizards.tsx';
 
@@ -41,8 +50,7 @@ export function IcingaWizard(props: WizardProps) {
   const settings = useCall('getSettings', {});
   const [step, setStep] = useState(0);
   const [name, setName] = useState(props.existing ?? 'icinga');
-  const [host, setHost] = useState('');
-  const [port, setPort] = useState('5665');
+  const address = useServerAddress('5665');
   const [cn, setCn] = useState('');
   const [zone, setZone] = useState('');
   const [parentZone, setParentZone] = useState('master');
@@ -54,7 +62,7 @@ export function IcingaWizard(props: WizardProps) {
   const [createdHere, setCreatedHere] = useState(false);
   const [busy, setBusy] = useState(false);
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
-  const [progress, setProgress] = useState<string[]>([]);
+  const progress = usePairingProgress('icinga', name);
 
   useEffect(() => {
     const agentName = settings.data?.agent.name;
@@ -66,8 +74,8 @@ export function IcingaWizard(props: WizardProps) {
     if (props.existing === undefined) return;
     agent.call('icingaStatus', { name: props.existing, probe: false }).then(
       (status) => {
-        setHost(status.host);
-        setPort(String(status.port));
+        address.setHost(status.host);
+        address.setPort(String(status.port));
         setCn(status.cn);
         setZone(status.zone);
       },
@@ -75,21 +83,14 @@ export function IcingaWizard(props: WizardProps) {
     );
   }, [agent, props.existing]);
 
-  useEvent('pairing.step', (s) => {
-    if (s.target === name && s.kind === 'icinga')
-      setProgress((p) => [...p, `${s.step}${s.detail === undefined ? '' : `: ${s.detail}`}`]);
-  });
-
   const effectiveCn = cn.trim() === '' ? t('icinga.cnPlaceholder') : cn.trim();
-  // A non-number goes to the core as typed, so its schema names the field and says what is right.
-  const portValue = (/^\d+$/.test(port.trim()) ? Number(port) : port) as number;
 
   const fetchCertificate = (event: FormEvent): void => {
     event.preventDefault();
     setErrors(NO_ERRORS);
     setBusy(true);
     agent
-      .call('fetchIcingaMasterCertificate', { host, port: portValue })
+      .call('fetchIcingaMasterCertificate', { host: address.host, port: address.portValue })
       .then(
         (cert) => {
           setCertificate(cert);
@@ -105,13 +106,13 @@ export function IcingaWizard(props: WizardProps) {
     if (certificate === undefined) return;
     setErrors(NO_ERRORS);
     setBusy(true);
-    setProgress([]);
+    progress.clear();
     const existedBefore = props.existing !== undefined;
     agent
       .call('pairIcinga', {
         name,
-        host,
-        port: portValue,
+        host: address.host,
+        port: address.portValue,
         trustFingerprint: certificate.fingerprint,
         ...(cn.trim() === '' ? {} : { cn: cn.trim() }),
         ...(zone.trim() === '' ? {} : { zone: zone.trim() }),
@@ -181,77 +182,54 @@ export function IcingaWizard(props: WizardProps) {
 
   const wizard = (
     <WizardFrame steps={STEPS} current={step} server={server} finished={step === 3}>
-      {errors.general !== undefined && (
-        <div className="banner banner-error" role="alert">
-          {errors.general}
-        </div>
-      )}
+      <WizardError message={errors.general} />
       {step === 0 && (
         <form onSubmit={fetchCertificate} noValidate>
           <h2>{t('icinga.step.master')}</h2>
           <div className="form-grid">
-            <Field
-              label={t('pair.targetName')}
-              hint={t('pair.targetNameHint')}
+            <TargetNameField
+              value={name}
+              onChange={setName}
               error={errors.fields.name}
-            >
-              <input
-                type="text"
-                value={name}
-                onChange={(e) => setName(e.target.value)}
-                disabled={props.existing !== undefined}
-              />
-            </Field>
-            <Field label={t('icinga.host')} error={errors.fields.host}>
-              <input
-                type="text"
-                value={host}
-                onChange={(e) => setHost(e.target.value)}
-                placeholder="icinga-master.example.org"
-                spellCheck={false}
-              />
-            </Field>
-            <Field label={t('icinga.port')} error={errors.fields.port}>
-              <input
-                type="text"
-                inputMode="numeric"
-                value={port}
-                onChange={(e) => setPort(e.target.value)}
-              />
-            </Field>
-            <Field label={t('icinga.cn')} hint={t('icinga.cnHint')} error={errors.fields.cn}>
-              <input
-                type="text"
-                value={cn}
-                onChange={(e) => setCn(e.target.value)}
-                spellCheck={false}
-              />
-            </Field>
-            <Field label={t('icinga.zone')} hint={t('icinga.zoneHint')} error={errors.fields.zone}>
-              <input
-                type="text"
-                value={zone}
-                onChange={(e) => setZone(e.target.value)}
-                spellCheck={false}
-              />
-            </Field>
-            <Field label={t('icinga.parentZone')} hint={t('icinga.parentZoneHint')}>
-              <input
-                type="text"
-                value={parentZone}
-                onChange={(e) => setParentZone(e.target.value)}
-                spellCheck={false}
-              />
-            </Field>
+              locked={props.existing !== undefined}
+            />
+            <HostPortFields
+              address={address}
+              hostLabel={t('icinga.host')}
+              hostError={errors.fields.host}
+              placeholder="icinga-master.example.org"
+              portLabel={t('icinga.port')}
+              portError={errors.fields.port}
+            />
+            <InputField
+              label={t('icinga.cn')}
+              hint={t('icinga.cnHint')}
+              error={errors.fields.cn}
+              value={cn}
+              onChange={setCn}
+              spellCheck={false}
+            />
+            <InputField
+              label={t('icinga.zone')}
+              hint={t('icinga.zoneHint')}
+              error={errors.fields.zone}
+              value={zone}
+              onChange={setZone}
+              spellCheck={false}
+            />
+            <InputField
+              label={t('icinga.parentZone')}
+              hint={t('icinga.parentZoneHint')}
+              value={parentZone}
+              onChange={setParentZone}
+              spellCheck={false}
+            />
           </div>
-          <div className="form-actions">
-            <button type="button" className="btn btn-ghost" onClick={cancel}>
-              {t('common.cancel')}
-            </button>
-            <button type="submit" className="btn btn-primary" disabled={busy}>
-              {busy ? t('icinga.fetching') : t('icinga.fetch')}
-            </button>
-          </div>
+          <WizardActions
+            onCancel={cancel}
+            action={busy ? t('icinga.fetching') : t('icinga.fetch')}
+            disabled={busy}
+          />
         </form>
       )}
       {step === 1 && certificate !== undefined && (
@@ -271,78 +249,46 @@ export function IcingaWizard(props: WizardProps) {
             subject={certificate.subject}
             serverCommand={`openssl x509 -noout -fingerprint -sha256 -in /var/lib/icinga2/certs/${certificate.endpoint}.crt`}
           />
-          <label className="check">
-            <input
-              type="checkbox"
-              checked={trusted}
-              onChange={(e) => setTrusted(e.target.checked)}
-            />
-            <span>{t('icinga.trustConfirm')}</span>
-          </label>
+          <CheckboxField label={t('icinga.trustConfirm')} checked={trusted} onChange={setTrusted} />
           <fieldset className="signing">
             <legend>{t('icinga.signing')}</legend>
-            <div className="radio-cards">
-              <label className="radio-card">
-                <input
-                  type="radio"
-                  name="signing"
-                  checked={mode === 'ticket'}
-                  onChange={() => setMode('ticket')}
-                />
-                <span>
-                  <strong>{t('icinga.withTicket')}</strong>
-                  <span className="hint block">{t('icinga.withTicketHint')}</span>
-                </span>
-              </label>
-              <label className="radio-card">
-                <input
-                  type="radio"
-                  name="signing"
-                  checked={mode === 'on-demand'}
-                  onChange={() => setMode('on-demand')}
-                />
-                <span>
-                  <strong>{t('icinga.onDemand')}</strong>
-                  <span className="hint block">{t('icinga.onDemandHint')}</span>
-                </span>
-              </label>
-            </div>
+            <RadioCards
+              name="signing"
+              value={mode}
+              onChange={setMode}
+              options={[
+                {
+                  value: 'ticket',
+                  title: t('icinga.withTicket'),
+                  hint: t('icinga.withTicketHint'),
+                },
+                { value: 'on-demand', title: t('icinga.onDemand'), hint: t('icinga.onDemandHint') },
+              ]}
+            />
             {mode === 'ticket' && (
-              <Field
+              <InputField
                 label={t('icinga.ticket')}
                 hint={t('icinga.ticketHint', { command: icingaTicketCommand(effectiveCn) })}
                 error={errors.fields.ticket}
-              >
-                <input
-                  type="password"
-                  autoComplete="off"
-                  value={ticket}
-                  onChange={(e) => setTicket(e.target.value)}
-                  spellCheck={false}
-                />
-              </Field>
+                type="password"
+                autoComplete="off"
+                value={ticket}
+                onChange={setTicket}
+                spellCheck={false}
+              />
             )}
           </fieldset>
           {errors.fields.trustFingerprint !== undefined && (
             <p className="field-error">{errors.fields.trustFingerprint}</p>
           )}
-          <div className="form-actions">
-            <button type="button" className="btn btn-ghost" onClick={() => setStep(0)}>
-              {t('common.back')}
-            </button>
-            <button type="button" className="btn btn-ghost" onClick={cancel}>
-              {t('common.cancel')}
-            </button>
-            <button
-              type="button"
-              className="btn btn-primary"
-              disabled={!trusted || busy}
-              onClick={pair}
-            >
-              {busy ? t('icinga.pairing') : t('icinga.trustAndPair')}
-            </button>
-          </div>
-          <PairingProgress lines={progress} />
+          <WizardActions
+            onBack={() => setStep(0)}
+            onCancel={cancel}
+            action={busy ? t('icinga.pairing') : t('icinga.trustAndPair')}
+            onAction={pair}
+            disabled={!trusted || busy}
+          />
+          <PairingProgress lines={progress.lines} />
         </div>
       )}
       {step === 2 && result !== undefined && (
@@ -354,15 +300,13 @@ export function IcingaWizard(props: WizardProps) {
             value={result.signCommand ?? icingaSignCommand(result.requestFingerprint)}
             label={t('icinga.server.sign')}
           />
-          <div className="form-actions">
-            <button type="button" className="btn btn-ghost" onClick={cancel}>
-              {t('common.cancel')}
-            </button>
-            <button type="button" className="btn btn-primary" disabled={busy} onClick={pair}>
-              {busy ? t('icinga.pairing') : t('icinga.checkAgain')}
-            </button>
-          </div>
-          <PairingProgress lines={progress} />
+          <WizardActions
+            onCancel={cancel}
+            action={busy ? t('icinga.pairing') : t('icinga.checkAgain')}
+            onAction={pair}
+            disabled={busy}
+          />
+          <PairingProgress lines={progress.lines} />
         </div>
       )}
       {step === 3 && result !== undefined && (
@@ -386,34 +330,11 @@ export function IcingaWizard(props: WizardProps) {
               [t('icinga.certificateExpires'), formatTime(result.certificateExpires, language)],
             ]}
           />
-          <div className="form-actions">
-            <button type="button" className="btn btn-primary" onClick={props.done}>
-              {t('pair.finish')}
-            </button>
-          </div>
+          <WizardActions action={t('pair.finish')} onAction={props.done} />
         </div>
       )}
     </WizardFrame>
   );
   if (props.existing === undefined) return wizard;
-  return (
-    <>
-      <IcingaSettings name={props.existing} />
-      <h2 className="section-title">{t('icinga.pairAgain')}</h2>
-      {wizard}
-    </>
-  );
-}
-
-export function PairingProgress(props: { lines: string[] }) {
-  if (props.lines.length === 0) return null;
-  return (
-    <ol className="progress-list" aria-live="polite">
-      {props.lines.map((line, i) => (
-        <li key={i}>
-          <span aria-hidden="true">•</span> {line}
-        </li>
-      ))}
-    </ol>
-  );
+  return <PairAgain current={<IcingaSettings name={props.existing} />}>{wizard}</PairAgain>;
 }

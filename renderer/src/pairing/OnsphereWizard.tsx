@@ -1,20 +1,21 @@
 import { useState, type FormEvent } from 'react';
-import { useAgent, useEvent } from '../agent.tsx';
+import { useAgent } from '../agent.tsx';
 import {
   Badge,
   Banner,
   Code,
-  Field,
   formatTime,
   formErrors,
   KeyValues,
   NO_ERRORS,
   type FormErrors,
 } from '../components.tsx';
+import { InputField } from '../fields.tsx';
 import { useI18n, type MessageKey } from '../i18n/index.tsx';
 import type { Response } from '../transport/index.ts';
-import { PairingProgress } from './IcingaWizard.tsx';
-import { ServerStep, WizardFrame } from './frame.tsx';
+import { HostPortFields, TargetNameField, useServerAddress } from './fields.tsx';
+import { PairAgain, ServerStep, WizardActions, WizardError, WizardFrame } from './frame.tsx';
+import { PairingProgress, usePairingProgress } from './progress.tsx';
 import { ONSPHERE_FILES } from './server-text.ts';
 import { OnsphereTargetStatus } from './TargetStatus.tsx';
 import type { WizardProps } from './wizards.tsx';
@@ -49,28 +50,23 @@ export function OnsphereWizard(props: WizardProps) {
   const [caFile, setCaFile] = useState('');
   const [certFile, setCertFile] = useState('');
   const [keyFile, setKeyFile] = useState('');
-  const [host, setHost] = useState('');
-  const [port, setPort] = useState('10000');
+  const address = useServerAddress('10000');
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<PairResult | undefined>();
-  const [progress, setProgress] = useState<string[]>([]);
-  useEvent('pairing.step', (s) => {
-    if (s.target === name && s.kind === 'onsphere')
-      setProgress((p) => [...p, `${s.step}${s.detail === undefined ? '' : `: ${s.detail}`}`]);
-  });
+  const progress = usePairingProgress('onsphere', name);
 
   const pair = (event: FormEvent): void => {
     event.preventDefault();
     setErrors(NO_ERRORS);
     setBusy(true);
-    setProgress([]);
+    progress.clear();
     agent
       .call('pairOnsphere', {
         name,
         dispatcher: {
-          host: host.trim(),
-          port: (/^\d+$/.test(port.trim()) ? Number(port) : port) as number,
+          host: address.host.trim(),
+          port: address.portValue,
         },
         caFile: caFile.trim(),
         certFile: certFile.trim(),
@@ -112,11 +108,7 @@ export function OnsphereWizard(props: WizardProps) {
 
   const wizard = (
     <WizardFrame steps={STEPS} current={step} server={server} finished={step === 2}>
-      {errors.general !== undefined && (
-        <div className="banner banner-error" role="alert">
-          {errors.general}
-        </div>
-      )}
+      <WizardError message={errors.general} />
       {step === 0 && (
         <form
           onSubmit={(e) => {
@@ -129,97 +121,61 @@ export function OnsphereWizard(props: WizardProps) {
           <h2>{t('onsphere.step.files')}</h2>
           <p>{t('onsphere.intro')}</p>
           <div className="form-grid">
-            <Field
-              label={t('pair.targetName')}
-              hint={t('pair.targetNameHint')}
+            <TargetNameField
+              value={name}
+              onChange={setName}
               error={errors.fields.name}
-            >
-              <input
-                type="text"
-                value={name}
-                onChange={(e) => setName(e.target.value)}
-                disabled={props.existing !== undefined}
-              />
-            </Field>
-            <Field label={t('onsphere.caFile')} error={errors.fields.caFile}>
-              <input
-                type="text"
-                value={caFile}
-                onChange={(e) => setCaFile(e.target.value)}
-                spellCheck={false}
-                placeholder="/path/to/ca.crt"
-              />
-            </Field>
-            <Field label={t('onsphere.certFile')} error={errors.fields.certFile}>
-              <input
-                type="text"
-                value={certFile}
-                onChange={(e) => setCertFile(e.target.value)}
-                spellCheck={false}
-                placeholder="/path/to/module.crt"
-              />
-            </Field>
-            <Field
+              locked={props.existing !== undefined}
+            />
+            <InputField
+              label={t('onsphere.caFile')}
+              error={errors.fields.caFile}
+              value={caFile}
+              onChange={setCaFile}
+              spellCheck={false}
+              placeholder="/path/to/ca.crt"
+            />
+            <InputField
+              label={t('onsphere.certFile')}
+              error={errors.fields.certFile}
+              value={certFile}
+              onChange={setCertFile}
+              spellCheck={false}
+              placeholder="/path/to/module.crt"
+            />
+            <InputField
               label={t('onsphere.keyFile')}
               hint={t('onsphere.keyFileHint')}
               error={errors.fields.keyFile}
-            >
-              <input
-                type="text"
-                value={keyFile}
-                onChange={(e) => setKeyFile(e.target.value)}
-                spellCheck={false}
-                placeholder="/path/to/module.key"
-              />
-            </Field>
+              value={keyFile}
+              onChange={setKeyFile}
+              spellCheck={false}
+              placeholder="/path/to/module.key"
+            />
           </div>
-          <div className="form-actions">
-            <button type="button" className="btn btn-ghost" onClick={props.done}>
-              {t('common.cancel')}
-            </button>
-            <button type="submit" className="btn btn-primary">
-              {t('common.next')}
-            </button>
-          </div>
+          <WizardActions onCancel={props.done} action={t('common.next')} />
         </form>
       )}
       {step === 1 && (
         <form onSubmit={pair} noValidate>
           <h2>{t('onsphere.step.dispatcher')}</h2>
           <div className="form-grid">
-            <Field
-              label={t('onsphere.host')}
-              hint={t('onsphere.hostHint')}
-              error={errors.fields['dispatcher.host']}
-            >
-              <input
-                type="text"
-                value={host}
-                onChange={(e) => setHost(e.target.value)}
-                spellCheck={false}
-              />
-            </Field>
-            <Field label={t('onsphere.port')} error={errors.fields['dispatcher.port']}>
-              <input
-                type="text"
-                inputMode="numeric"
-                value={port}
-                onChange={(e) => setPort(e.target.value)}
-              />
-            </Field>
+            <HostPortFields
+              address={address}
+              hostLabel={t('onsphere.host')}
+              hostHint={t('onsphere.hostHint')}
+              hostError={errors.fields['dispatcher.host']}
+              portLabel={t('onsphere.port')}
+              portError={errors.fields['dispatcher.port']}
+            />
           </div>
-          <div className="form-actions">
-            <button type="button" className="btn btn-ghost" onClick={() => setStep(0)}>
-              {t('common.back')}
-            </button>
-            <button type="button" className="btn btn-ghost" onClick={props.done}>
-              {t('common.cancel')}
-            </button>
-            <button type="submit" className="btn btn-primary" disabled={busy}>
-              {busy ? t('icinga.pairing') : t('onsphere.connect')}
-            </button>
-          </div>
-          <PairingProgress lines={progress} />
+          <WizardActions
+            onBack={() => setStep(0)}
+            onCancel={props.done}
+            action={busy ? t('icinga.pairing') : t('onsphere.connect')}
+            disabled={busy}
+          />
+          <PairingProgress lines={progress.lines} />
         </form>
       )}
       {step === 2 && result !== undefined && (
@@ -263,21 +219,11 @@ export function OnsphereWizard(props: WizardProps) {
               [t('onsphere.broker'), `${result.broker.host}:${result.broker.port}`],
             ]}
           />
-          <div className="form-actions">
-            <button type="button" className="btn btn-primary" onClick={props.done}>
-              {t('pair.finish')}
-            </button>
-          </div>
+          <WizardActions action={t('pair.finish')} onAction={props.done} />
         </div>
       )}
     </WizardFrame>
   );
   if (props.existing === undefined) return wizard;
-  return (
-    <>
-      <OnsphereTargetStatus name={props.existing} />
-      <h2 className="section-title">{t('icinga.pairAgain')}</h2>
-      {wizard}
-    </>
-  );
+  return <PairAgain current={<OnsphereTargetStatus name={props.existing} />}>{wizard}</PairAgain>;
 }

@@ -3,15 +3,22 @@ import { useAgent } from '../agent.tsx';
 import {
   Badge,
   Banner,
-  Field,
   formErrors,
   KeyValues,
   NO_ERRORS,
   type FormErrors,
 } from '../components.tsx';
+import { CheckboxField, InputField, RadioCards, SelectField } from '../fields.tsx';
 import { useI18n, type MessageKey } from '../i18n/index.tsx';
 import type { Response } from '../transport/index.ts';
-import { FingerprintCompare, ServerStep, WizardFrame } from './frame.tsx';
+import { HostPortFields, TargetNameField, useServerAddress } from './fields.tsx';
+import {
+  FingerprintCompare,
+  ServerStep,
+  WizardActions,
+  WizardError,
+  WizardFrame,
+} from './frame.tsx';
 import { tentacleServerCommand } from './server-text.ts';
 import type { WizardProps } from './wizards.tsx';
 
@@ -67,8 +74,7 @@ export function TentacleWizard(props: WizardProps) {
   const agent = useAgent();
   const [step, setStep] = useState(0);
   const [name, setName] = useState(props.existing ?? 'pandora');
-  const [host, setHost] = useState('');
-  const [port, setPort] = useState('41121');
+  const address = useServerAddress('41121');
   const [tls, setTls] = useState(true);
   const [verify, setVerify] = useState<'ca' | 'insecure'>('ca');
   const [caFile, setCaFile] = useState('');
@@ -95,8 +101,8 @@ export function TentacleWizard(props: WizardProps) {
         const config = targets.find((x) => x.name === props.existing)?.config as
           StoredConfig | undefined;
         if (config === undefined) return;
-        setHost(config.host);
-        setPort(String(config.port));
+        address.setHost(config.host);
+        address.setPort(String(config.port));
         setTls(config.tls);
         setVerify(config.insecure ? 'insecure' : 'ca');
         setCaFile(config.caFile ?? '');
@@ -112,8 +118,6 @@ export function TentacleWizard(props: WizardProps) {
     );
   }, [agent, props.existing]);
 
-  const portValue = (/^\d+$/.test(port.trim()) ? Number(port) : port) as number;
-
   const saveAndTest = (event: FormEvent): void => {
     event.preventDefault();
     setErrors(NO_ERRORS);
@@ -124,8 +128,8 @@ export function TentacleWizard(props: WizardProps) {
       .call('addTentacleTarget', {
         name,
         connection: {
-          host,
-          port: portValue,
+          host: address.host,
+          port: address.portValue,
           tls,
           insecure: tls && verify === 'insecure',
           allowPlainPassword: !tls && usePassword && allowPlainPassword,
@@ -177,7 +181,7 @@ export function TentacleWizard(props: WizardProps) {
           tls,
           clientCertificate: tls && clientCert,
           password: usePassword,
-          port: Number(port) || 41121,
+          port: Number(address.port) || 41121,
         })}
       >
         <p className="muted small">{t('tentacle.server.commandHint')}</p>
@@ -195,11 +199,7 @@ export function TentacleWizard(props: WizardProps) {
 
   return (
     <WizardFrame steps={STEPS} current={step} server={server} finished={test?.ok === true}>
-      {errors.general !== undefined && (
-        <div className="banner banner-error" role="alert">
-          {errors.general}
-        </div>
-      )}
+      <WizardError message={errors.general} />
       {step === 0 && (
         <form
           onSubmit={(e) => {
@@ -211,218 +211,149 @@ export function TentacleWizard(props: WizardProps) {
         >
           <h2>{t('tentacle.step.server')}</h2>
           <div className="form-grid">
-            <Field
-              label={t('pair.targetName')}
-              hint={t('pair.targetNameHint')}
+            <TargetNameField
+              value={name}
+              onChange={setName}
               error={errors.fields.name}
-            >
-              <input
-                type="text"
-                value={name}
-                onChange={(e) => setName(e.target.value)}
-                disabled={props.existing !== undefined}
-              />
-            </Field>
-            <Field label={t('tentacle.host')} error={errors.fields.host}>
-              <input
-                type="text"
-                value={host}
-                onChange={(e) => setHost(e.target.value)}
-                placeholder="pandora.example.org"
-                spellCheck={false}
-              />
-            </Field>
-            <Field label={t('tentacle.port')} error={errors.fields.port}>
-              <input
-                type="text"
-                inputMode="numeric"
-                value={port}
-                onChange={(e) => setPort(e.target.value)}
-              />
-            </Field>
+              locked={props.existing !== undefined}
+            />
+            <HostPortFields
+              address={address}
+              hostLabel={t('tentacle.host')}
+              hostError={errors.fields.host}
+              placeholder="pandora.example.org"
+              portLabel={t('tentacle.port')}
+              portError={errors.fields.port}
+            />
           </div>
-          <div className="form-actions">
-            <button type="button" className="btn btn-ghost" onClick={cancel}>
-              {t('common.cancel')}
-            </button>
-            <button type="submit" className="btn btn-primary">
-              {t('common.next')}
-            </button>
-          </div>
+          <WizardActions onCancel={cancel} action={t('common.next')} />
         </form>
       )}
       {step === 1 && (
         <form onSubmit={saveAndTest} noValidate>
           <h2>{t('tentacle.step.security')}</h2>
-          <label className="check">
-            <input type="checkbox" checked={tls} onChange={(e) => setTls(e.target.checked)} />
-            <span>
-              {t('tentacle.tls')}
-              <span className="hint block">{t('tentacle.tlsHint')}</span>
-            </span>
-          </label>
+          <CheckboxField
+            label={t('tentacle.tls')}
+            hint={t('tentacle.tlsHint')}
+            checked={tls}
+            onChange={setTls}
+          />
           {tls && (
             <fieldset>
               <legend>{t('tentacle.verify')}</legend>
-              <div className="radio-cards">
-                <label className="radio-card">
-                  <input
-                    type="radio"
-                    name="verify"
-                    checked={verify === 'ca'}
-                    onChange={() => setVerify('ca')}
-                  />
-                  <span>
-                    <strong>{t('tentacle.verifyCa')}</strong>
-                    <span className="hint block">{t('tentacle.verifyCaHint')}</span>
-                  </span>
-                </label>
-                <label className="radio-card">
-                  <input
-                    type="radio"
-                    name="verify"
-                    checked={verify === 'insecure'}
-                    onChange={() => setVerify('insecure')}
-                  />
-                  <span>
-                    <strong>{t('tentacle.insecure')}</strong>
-                    <span className="hint block">{t('tentacle.insecureHint')}</span>
-                  </span>
-                </label>
-              </div>
+              <RadioCards
+                name="verify"
+                value={verify}
+                onChange={setVerify}
+                options={[
+                  { value: 'ca', title: t('tentacle.verifyCa'), hint: t('tentacle.verifyCaHint') },
+                  {
+                    value: 'insecure',
+                    title: t('tentacle.insecure'),
+                    hint: t('tentacle.insecureHint'),
+                  },
+                ]}
+              />
               {verify === 'ca' && (
-                <Field
+                <InputField
                   label={t('tentacle.caFile')}
                   hint={t('tentacle.caFileHint')}
                   error={errors.fields.caFile}
-                >
-                  <input
-                    type="text"
-                    value={caFile}
-                    onChange={(e) => setCaFile(e.target.value)}
-                    spellCheck={false}
-                  />
-                </Field>
+                  value={caFile}
+                  onChange={setCaFile}
+                  spellCheck={false}
+                />
               )}
               {errors.fields.insecure !== undefined && (
                 <p className="field-error">{errors.fields.insecure}</p>
               )}
-              <label className="check">
-                <input
-                  type="checkbox"
-                  checked={clientCert}
-                  onChange={(e) => setClientCert(e.target.checked)}
-                />
-                <span>{t('tentacle.clientCert')}</span>
-              </label>
+              <CheckboxField
+                label={t('tentacle.clientCert')}
+                checked={clientCert}
+                onChange={setClientCert}
+              />
               {clientCert && (
                 <div className="form-grid">
-                  <Field label={t('tentacle.certFile')} error={errors.fields.certFile}>
-                    <input
-                      type="text"
-                      value={certFile}
-                      onChange={(e) => setCertFile(e.target.value)}
-                      spellCheck={false}
-                    />
-                  </Field>
-                  <Field label={t('tentacle.keyFile')} error={errors.fields.keyFile}>
-                    <input
-                      type="text"
-                      value={keyFile}
-                      onChange={(e) => setKeyFile(e.target.value)}
-                      spellCheck={false}
-                    />
-                  </Field>
-                  <Field label={t('tentacle.keyPassphrase')} error={errors.fields.keyPassphrase}>
-                    <input
-                      type="password"
-                      value={keyPassphrase}
-                      onChange={(e) => setKeyPassphrase(e.target.value)}
-                      autoComplete="off"
-                    />
-                  </Field>
+                  <InputField
+                    label={t('tentacle.certFile')}
+                    error={errors.fields.certFile}
+                    value={certFile}
+                    onChange={setCertFile}
+                    spellCheck={false}
+                  />
+                  <InputField
+                    label={t('tentacle.keyFile')}
+                    error={errors.fields.keyFile}
+                    value={keyFile}
+                    onChange={setKeyFile}
+                    spellCheck={false}
+                  />
+                  <InputField
+                    label={t('tentacle.keyPassphrase')}
+                    error={errors.fields.keyPassphrase}
+                    type="password"
+                    value={keyPassphrase}
+                    onChange={setKeyPassphrase}
+                    autoComplete="off"
+                  />
                 </div>
               )}
             </fieldset>
           )}
-          <label className="check">
-            <input
-              type="checkbox"
-              checked={usePassword}
-              onChange={(e) => setUsePassword(e.target.checked)}
-            />
-            <span>{t('tentacle.usePassword')}</span>
-          </label>
+          <CheckboxField
+            label={t('tentacle.usePassword')}
+            checked={usePassword}
+            onChange={setUsePassword}
+          />
           {usePassword && (
             <div className="form-grid">
-              <Field
+              <InputField
                 label={t('tentacle.password')}
                 hint={t('tentacle.passwordHint')}
                 error={errors.fields.password}
-              >
-                <input
-                  type="password"
-                  value={password}
-                  onChange={(e) => setPassword(e.target.value)}
-                  autoComplete="new-password"
-                />
-              </Field>
+                type="password"
+                value={password}
+                onChange={setPassword}
+                autoComplete="new-password"
+              />
               {!tls && (
-                <label className="check">
-                  <input
-                    type="checkbox"
-                    checked={allowPlainPassword}
-                    onChange={(e) => setAllowPlainPassword(e.target.checked)}
-                  />
-                  <span>
-                    {t('tentacle.allowPlain')}
-                    <span className="hint block">{t('tentacle.allowPlainHint')}</span>
-                  </span>
-                </label>
+                <CheckboxField
+                  label={t('tentacle.allowPlain')}
+                  hint={t('tentacle.allowPlainHint')}
+                  checked={allowPlainPassword}
+                  onChange={setAllowPlainPassword}
+                />
               )}
             </div>
           )}
-          <label className="check">
-            <input type="checkbox" checked={zip} onChange={(e) => setZip(e.target.checked)} />
-            <span>{t('tentacle.zip')}</span>
-          </label>
+          <CheckboxField label={t('tentacle.zip')} checked={zip} onChange={setZip} />
           <fieldset>
             <legend>{t('tentacle.outbox')}</legend>
             <div className="form-grid">
-              <Field
+              <InputField
                 label={t('tentacle.outboxDir')}
                 hint={t('tentacle.outboxDirHint')}
                 error={errors.fields['outbox.dir'] ?? errors.fields.outbox}
+                value={outboxDir}
+                onChange={setOutboxDir}
+                spellCheck={false}
+              />
+              <SelectField
+                label={t('tentacle.afterDelivery')}
+                value={afterDelivery}
+                onChange={(value) => setAfterDelivery(value as 'remove' | 'move')}
               >
-                <input
-                  type="text"
-                  value={outboxDir}
-                  onChange={(e) => setOutboxDir(e.target.value)}
-                  spellCheck={false}
-                />
-              </Field>
-              <Field label={t('tentacle.afterDelivery')}>
-                <select
-                  value={afterDelivery}
-                  onChange={(e) => setAfterDelivery(e.target.value as 'remove' | 'move')}
-                >
-                  <option value="move">{t('tentacle.afterMove')}</option>
-                  <option value="remove">{t('tentacle.afterRemove')}</option>
-                </select>
-              </Field>
+                <option value="move">{t('tentacle.afterMove')}</option>
+                <option value="remove">{t('tentacle.afterRemove')}</option>
+              </SelectField>
             </div>
           </fieldset>
-          <div className="form-actions">
-            <button type="button" className="btn btn-ghost" onClick={() => setStep(0)}>
-              {t('common.back')}
-            </button>
-            <button type="button" className="btn btn-ghost" onClick={cancel}>
-              {t('common.cancel')}
-            </button>
-            <button type="submit" className="btn btn-primary" disabled={busy}>
-              {busy ? t('tentacle.testing') : t('tentacle.saveAndTest')}
-            </button>
-          </div>
+          <WizardActions
+            onBack={() => setStep(0)}
+            onCancel={cancel}
+            action={busy ? t('tentacle.testing') : t('tentacle.saveAndTest')}
+            disabled={busy}
+          />
         </form>
       )}
       {step === 2 && (
@@ -436,11 +367,7 @@ export function TentacleWizard(props: WizardProps) {
             )}
           </h2>
           {test === undefined && <p className="muted">{t('tentacle.testing')}</p>}
-          {test?.error !== undefined && (
-            <div className="banner banner-error" role="alert">
-              {test.error.message}
-            </div>
-          )}
+          <WizardError message={test?.error?.message} />
           {test?.warnings.map((w) => (
             <Banner key={w} tone="warning">
               {w}
@@ -462,22 +389,13 @@ export function TentacleWizard(props: WizardProps) {
               />
             </>
           )}
-          <div className="form-actions">
-            <button type="button" className="btn btn-ghost" onClick={() => setStep(1)}>
-              {t('common.back')}
-            </button>
-            <button type="button" className="btn btn-ghost" onClick={cancel}>
-              {t('common.cancel')}
-            </button>
-            <button
-              type="button"
-              className="btn btn-primary"
-              disabled={test === undefined}
-              onClick={props.done}
-            >
-              {t('pair.finish')}
-            </button>
-          </div>
+          <WizardActions
+            onBack={() => setStep(1)}
+            onCancel={cancel}
+            action={t('pair.finish')}
+            onAction={props.done}
+            disabled={test === undefined}
+          />
         </div>
       )}
     </WizardFrame>

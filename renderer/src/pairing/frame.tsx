@@ -38,6 +38,63 @@ export function WizardFrame(props: {
   );
 }
 
+/** A reopened target: how it stands now, then the wizard that pairs it again. */
+export function PairAgain(props: { current: ReactNode; children: ReactNode }) {
+  const { t } = useI18n();
+  return (
+    <>
+      {props.current}
+      <h2 className="section-title">{t('icinga.pairAgain')}</h2>
+      {props.children}
+    </>
+  );
+}
+
+/**
+ * A wizard step's buttons: back and cancel when the step offers them, then
+ * the step's own action, which submits the step's form unless it has an onClick.
+ */
+export function WizardActions(props: {
+  onBack?: () => void;
+  onCancel?: () => void;
+  action: string;
+  onAction?: () => void;
+  disabled?: boolean;
+}) {
+  const { t } = useI18n();
+  return (
+    <div className="form-actions">
+      {props.onBack !== undefined && (
+        <button type="button" className="btn btn-ghost" onClick={props.onBack}>
+          {t('common.back')}
+        </button>
+      )}
+      {props.onCancel !== undefined && (
+        <button type="button" className="btn btn-ghost" onClick={props.onCancel}>
+          {t('common.cancel')}
+        </button>
+      )}
+      <button
+        type={props.onAction === undefined ? 'submit' : 'button'}
+        className="btn btn-primary"
+        disabled={props.disabled}
+        onClick={props.onAction}
+      >
+        {props.action}
+      </button>
+    </div>
+  );
+}
+
+export function WizardError(props: { message: string | undefined }) {
+  if (props.message === undefined) return null;
+  return (
+    <div className="banner banner-error" role="alert">
+      {props.message}
+    </div>
+  );
+}
+
 export function ServerStep(props: { title: string; text?: string; children?: ReactNode }) {
   return (
     <div className="server-step">

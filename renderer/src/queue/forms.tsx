@@ -8,6 +8,14 @@ import {
   NO_ERRORS,
   type FormErrors,
 } from '../components.tsx';
+import {
+  CheckboxField,
+  FormError,
+  FormFooter,
+  InputField,
+  SelectField,
+  TextareaField,
+} from '../fields.tsx';
 import { useI18n } from '../i18n/index.tsx';
 
 /** One checkbox per target: a result or file can go to several servers at once (fan-out). */
@@ -23,29 +31,27 @@ function TargetPicker(props: {
       <legend>{t('queue.targets')}</legend>
       <div className="target-picks">
         {props.targets.map((name) => (
-          <label key={name} className="check">
-            <input
-              type="checkbox"
-              checked={props.chosen.includes(name)}
-              onChange={(e) =>
-                props.onChange(
-                  e.target.checked
-                    ? [...props.chosen, name]
-                    : props.chosen.filter((n) => n !== name),
-                )
-              }
-            />
-            <span>{name}</span>
-          </label>
+          <CheckboxField
+            key={name}
+            label={name}
+            checked={props.chosen.includes(name)}
+            onChange={(checked) =>
+              props.onChange(
+                checked ? [...props.chosen, name] : props.chosen.filter((n) => n !== name),
+              )
+            }
+          />
         ))}
       </div>
-      {props.error !== undefined && (
-        <p className="field-error" role="alert">
-          {props.error}
-        </p>
-      )}
+      <FormError message={props.error} />
     </fieldset>
   );
+}
+
+/** Until the person picks, the first target (the list arrives after the first render). */
+function useTargetChoice(targets: string[]): [string[], (next: string[]) => void] {
+  const [chosen, setChosen] = useState<string[] | undefined>();
+  return [(chosen ?? targets.slice(0, 1)).filter((c) => targets.includes(c)), setChosen];
 }
 
 function Queued(props: { count: number | undefined }) {
@@ -78,15 +84,11 @@ export function pathsFromUriList(text: string): string[] {
 export function FileDrop(props: { targets: string[]; onQueued(): void }) {
   const { t } = useI18n();
   const agent = useAgent();
-  const [chosen, setChosen] = useState<string[] | undefined>();
+  const [chosenTargets, setChosen] = useTargetChoice(props.targets);
   const [path, setPath] = useState('');
   const [over, setOver] = useState(false);
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [queued, setQueued] = useState<number | undefined>();
-  // Until the person picks, the first target (the list arrives after the first render).
-  const chosenTargets = (chosen ?? props.targets.slice(0, 1)).filter((c) =>
-    props.targets.includes(c),
-  );
 
   const send = async (paths: string[]): Promise<void> => {
     setErrors(NO_ERRORS);
@@ -148,25 +150,19 @@ export function FileDrop(props: { targets: string[]; onQueued(): void }) {
       >
         {t('queue.dropHere')}
       </div>
-      <Field label={t('queue.filePath')} hint={t('queue.filePathHint')} error={errors.fields.path}>
-        <input
-          type="text"
-          value={path}
-          onChange={(e) => setPath(e.target.value)}
-          spellCheck={false}
-        />
-      </Field>
-      {errors.general !== undefined && (
-        <p className="field-error" role="alert">
-          {errors.general}
-        </p>
-      )}
-      <Queued count={queued} />
-      <div className="form-actions">
-        <button type="submit" className="btn btn-primary">
-          {t('queue.queueFile')}
-        </button>
-      </div>
+      <InputField
+        label={t('queue.filePath')}
+        hint={t('queue.filePathHint')}
+        error={errors.fields.path}
+        value={path}
+        onChange={setPath}
+        spellCheck={false}
+      />
+      <FormFooter
+        error={errors.general}
+        status={<Queued count={queued} />}
+        submit={t('queue.queueFile')}
+      />
     </form>
   );
 }
@@ -184,7 +180,7 @@ const RESULT_FIELDS = [
 export function CheckResultForm(props: { targets: string[]; onQueued(): void }) {
   const { t } = useI18n();
   const agent = useAgent();
-  const [chosen, setChosen] = useState<string[] | undefined>();
+  const [chosenTargets, setChosen] = useTargetChoice(props.targets);
   const [host, setHost] = useState('');
   const [service, setService] = useState('');
   const [state, setState] = useState('0');
@@ -192,10 +188,6 @@ export function CheckResultForm(props: { targets: string[]; onQueued(): void }) 
   const [perfdata, setPerfdata] = useState('');
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [queued, setQueued] = useState<number | undefined>();
-  // Until the person picks, the first target (the list arrives after the first render).
-  const chosenTargets = (chosen ?? props.targets.slice(0, 1)).filter((c) =>
-    props.targets.includes(c),
-  );
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
@@ -234,61 +226,53 @@ export function CheckResultForm(props: { targets: string[]; onQueued(): void }) 
         error={errors.fields.targets}
       />
       <div className="form-grid">
-        <Field label={t('queue.host')} error={errors.fields['result.host']}>
-          <input
-            type="text"
-            value={host}
-            onChange={(e) => setHost(e.target.value)}
-            spellCheck={false}
-          />
-        </Field>
-        <Field
+        <InputField
+          label={t('queue.host')}
+          error={errors.fields['result.host']}
+          value={host}
+          onChange={setHost}
+          spellCheck={false}
+        />
+        <InputField
           label={t('queue.service')}
           hint={t('queue.serviceHint')}
           error={errors.fields['result.service']}
+          value={service}
+          onChange={setService}
+          spellCheck={false}
+        />
+        <SelectField
+          label={t('queue.stateField')}
+          error={errors.fields['result.state']}
+          value={state}
+          onChange={setState}
         >
-          <input
-            type="text"
-            value={service}
-            onChange={(e) => setService(e.target.value)}
-            spellCheck={false}
-          />
-        </Field>
-        <Field label={t('queue.stateField')} error={errors.fields['result.state']}>
-          <select value={state} onChange={(e) => setState(e.target.value)}>
-            <option value="0">0 · OK</option>
-            <option value="1">1 · WARNING</option>
-            <option value="2">2 · CRITICAL</option>
-            <option value="3">3 · UNKNOWN</option>
-          </select>
-        </Field>
+          <option value="0">0 · OK</option>
+          <option value="1">1 · WARNING</option>
+          <option value="2">2 · CRITICAL</option>
+          <option value="3">3 · UNKNOWN</option>
+        </SelectField>
       </div>
-      <Field label={t('queue.output')} error={errors.fields['result.output']}>
-        <input type="text" value={output} onChange={(e) => setOutput(e.target.value)} />
-      </Field>
-      <Field
+      <InputField
+        label={t('queue.output')}
+        error={errors.fields['result.output']}
+        value={output}
+        onChange={setOutput}
+      />
+      <TextareaField
         label={t('queue.perfdata')}
         hint={t('queue.perfdataHint')}
         error={errors.fields['result.performanceData']}
-      >
-        <textarea
-          value={perfdata}
-          onChange={(e) => setPerfdata(e.target.value)}
-          spellCheck={false}
-          className="mono"
-        />
-      </Field>
-      {errors.general !== undefined && (
-        <p className="field-error" role="alert">
-          {errors.general}
-        </p>
-      )}
-      <Queued count={queued} />
-      <div className="form-actions">
-        <button type="submit" className="btn btn-primary">
-          {t('queue.submitResult')}
-        </button>
-      </div>
+        value={perfdata}
+        onChange={setPerfdata}
+        spellCheck={false}
+        className="mono"
+      />
+      <FormFooter
+        error={errors.general}
+        status={<Queued count={queued} />}
+        submit={t('queue.submitResult')}
+      />
     </form>
   );
 }
@@ -297,17 +281,13 @@ export function CheckResultForm(props: { targets: string[]; onQueued(): void }) 
 export function ValueForm(props: { targets: string[]; onQueued(): void }) {
   const { t } = useI18n();
   const agent = useAgent();
-  const [chosen, setChosen] = useState<string[] | undefined>();
+  const [chosenTargets, setChosen] = useTargetChoice(props.targets);
   const [valueId, setValueId] = useState('');
   const [type, setType] = useState<'number' | 'text' | 'boolean'>('number');
   const [value, setValue] = useState('');
   const [quality, setQuality] = useState('');
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [queued, setQueued] = useState<number | undefined>();
-  // Until the person picks, the first target (the list arrives after the first render).
-  const chosenTargets = (chosen ?? props.targets.slice(0, 1)).filter((c) =>
-    props.targets.includes(c),
-  );
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
@@ -350,24 +330,22 @@ export function ValueForm(props: { targets: string[]; onQueued(): void }) {
         error={errors.fields.targets}
       />
       <div className="form-grid">
-        <Field label={t('queue.valueId')} error={errors.fields['value.valueId']}>
-          <input
-            type="text"
-            value={valueId}
-            onChange={(e) => setValueId(e.target.value)}
-            spellCheck={false}
-          />
-        </Field>
-        <Field label={t('queue.valueType')}>
-          <select
-            value={type}
-            onChange={(e) => setType(e.target.value as 'number' | 'text' | 'boolean')}
-          >
-            <option value="number">{t('queue.typeNumber')}</option>
-            <option value="text">{t('queue.typeText')}</option>
-            <option value="boolean">{t('queue.typeBoolean')}</option>
-          </select>
-        </Field>
+        <InputField
+          label={t('queue.valueId')}
+          error={errors.fields['value.valueId']}
+          value={valueId}
+          onChange={setValueId}
+          spellCheck={false}
+        />
+        <SelectField
+          label={t('queue.valueType')}
+          value={type}
+          onChange={(value) => setType(value as 'number' | 'text' | 'boolean')}
+        >
+          <option value="number">{t('queue.typeNumber')}</option>
+          <option value="text">{t('queue.typeText')}</option>
+          <option value="boolean">{t('queue.typeBoolean')}</option>
+        </SelectField>
         <Field label={t('queue.valueField')} error={errors.fields['value.value']}>
           {type === 'boolean' ? (
             <select value={value} onChange={(e) => setValue(e.target.value)}>
@@ -383,21 +361,18 @@ export function ValueForm(props: { targets: string[]; onQueued(): void }) {
             />
           )}
         </Field>
-        <Field label={t('queue.quality')} error={errors.fields['value.quality']}>
-          <input type="text" value={quality} onChange={(e) => setQuality(e.target.value)} />
-        </Field>
+        <InputField
+          label={t('queue.quality')}
+          error={errors.fields['value.quality']}
+          value={quality}
+          onChange={setQuality}
+        />
       </div>
-      {errors.general !== undefined && (
-        <p className="field-error" role="alert">
-          {errors.general}
-        </p>
-      )}
-      <Queued count={queued} />
-      <div className="form-actions">
-        <button type="submit" className="btn btn-primary">
-          {t('queue.submitValue')}
-        </button>
-      </div>
+      <FormFooter
+        error={errors.general}
+        status={<Queued count={queued} />}
+        submit={t('queue.submitValue')}
+      />
     </form>
   );
 }
