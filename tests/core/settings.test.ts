@@ -87,6 +87,27 @@ describe('settings.json', () => {
     expect(daemon.read().agent.language).toBe('fr');
   });
 
+  it('serves repeated reads from one frozen parse, and a write by another process ends it', () => {
+    const daemon = new Settings(openConfBackend(dir));
+    const cli = new Settings(openConfBackend(dir));
+    const first = daemon.read();
+    expect(daemon.read()).toBe(first);
+    expect(() => {
+      (first.agent as { language: string }).language = 'de';
+    }).toThrow(TypeError);
+    cli.update((d) => {
+      d.agent.language = 'fr';
+    });
+    const after = daemon.read();
+    expect(after).not.toBe(first);
+    expect(after.agent.language).toBe('fr');
+    // Its own writes end it too.
+    daemon.update((d) => {
+      d.agent.language = 'de';
+    });
+    expect(daemon.read().agent.language).toBe('de');
+  });
+
   it('names the field of an invalid settings file', async () => {
     await writeFile(
       join(dir, 'settings.json'),
