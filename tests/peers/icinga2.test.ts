@@ -71,11 +71,22 @@ describe.skipIf(skip !== undefined)('icinga2 test peer', () => {
     );
   });
 
-  it('restarts on the same port and keeps answering', async () => {
+  it('restarts on the same port, keeps answering and keeps its state (the shutdown dump ran)', async () => {
+    const submitted = await master.rest('POST', '/v1/actions/process-check-result', {
+      type: 'Service',
+      filter: 'host.name=="agent1.test" && service.name=="passive"',
+      exit_status: 2,
+      plugin_output: 'before restart',
+    });
+    expect(submitted.status).toBe(200);
     const before = master.pid;
     await master.restart();
     expect(master.pid).not.toBe(before);
     expect((await master.rest('GET', '/v1/status/ApiListener')).status).toBe(200);
     expect(await master.caList()).toEqual({});
+    expect(await master.lastCheckResult('agent1.test', 'passive')).toMatchObject({
+      output: 'before restart',
+      state: 2,
+    });
   }, 60_000);
 });

@@ -13,7 +13,11 @@ import {
   NetstringDecoder,
   type RpcMessage,
 } from '../../../main/core/protocols/icinga/codec.ts';
-import { IcingaSession, type SessionTiming } from '../../../main/core/protocols/icinga/session.ts';
+import {
+  IcingaSession,
+  REPLAY_GRACE_MS,
+  type SessionTiming,
+} from '../../../main/core/protocols/icinga/session.ts';
 import { TestCa } from '../../peers/pki.ts';
 import { freePort } from '../../peers/util.ts';
 
@@ -202,5 +206,110 @@ describe('Icinga session state machine (spec §2.5)', () => {
     expect(sent).toHaveLength(3);
     for (let i = 1; i < sent.length; i++) expect(sent[i]!.ts!).toBeGreaterThan(sent[i - 1]!.ts!);
     expect(new Set(sent.map((m) => m.id)).size).toBe(3);
+  });
+});
+
+describe('Icinga session replay after a reconnect (spec §2.4, master shutdown)', () => {
+  let ref: Reference | undefined;
+  let s: IcingaSession | undefined;
+  afterEach(async () => {
+    await s?.stop();
+    ref?.server.close();
+  });
+
+  const position = (ts: number): Buffer =>
+    encodeMessage({ jsonrpc: '2.0', method: 'log::SetLogPosition', params: { log_position: ts } });
+
+  it('re-sends the newest covered result per object and every uncovered one, in order, once', async () => {
+    // Connection 1 behaves like icinga2 2.13 during shutdown: it answers every
+    // id and covers the first four results with its log position, then
+    // closes. Connection 2 is the restarted master.
+    let firstSocket: TLSSocket | undefined;
+    ref = await referenceMaster((socket, message, connection) => {
+      if (message.method === 'icinga::Hello') socket.write(hello);
+      if (connection === 1) firstSocket = socket;
+      if (message.method === 'event::CheckResult' && message.id !== undefined)
+        socket.write(encodeMessage({ id: message.id, jsonrpc: '2.0', result: null }));
+    });
+    s = session(ref.port);
+    s.start();
+    const connection = await s.ready(5_000);
+    const results = [
+      { host: 'h1', service: 'disk', n: 1 },
+      { host: 'h1', service: 'disk', n: 2 },
+      { host: 'h1', service: 'load', n: 3 },
+      { host: 'h2', n: 4 },
+      { host: 'h1', service: 'disk', n: 5 },
+      { host: 'h1', service: 'disk', n: 6 },
+    ];
+    for (const params of results.slice(0, 4))
+      await s.confirmed('event::CheckResult', params, connection);
+    const sentFirst = ref.received.filter((r) => r.message.method === 'event::CheckResult');
+    firstSocket!.write(position(sentFirst.at(-1)!.message.ts!));
+    // The position must be handled before the next results, as on the wire.
+    await new Promise((r) => setTimeout(r, 50));
+    for (const params of results.slice(4))
+      await s.confirmed('event::CheckResult', params, connection);
+    firstSocket!.destroy();
+
+    await eventually(
+      async () =>
+        ref!.received.filter((r) => r.connection === 2 && r.message.method === 'event::CheckResult')
+          .length >= 4
+          ? true
+          : undefined,
+      5_000,
+      'the replay on the second connection',
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    const replayed = ref.received
+      .filter((r) => r.connection === 2 && r.message.method === 'event::CheckResult')
+      .map((r) => r.message);
+    // h1!disk n=1 and n=2 were covered and superseded by n=5/n=6: not re-sent,
+    // so the master never steps back to them. load (3) and h2 (4) are the
+    // newest of their objects: re-sent although covered. 5 and 6: never covered.
+    expect(replayed.map((m) => (m.params as { n: number }).n)).toEqual([3, 4, 5, 6]);
+    for (let i = 1; i < replayed.length; i++)
+      expect(replayed[i]!.ts!).toBeGreaterThan(replayed[i - 1]!.ts!);
+    expect(replayed[0]!.ts!).toBeGreaterThan(sentFirst.at(-1)!.message.ts!);
+    // Re-sends carry no id: nothing waits for them, the queue already has its acknowledgement.
+    expect(replayed.every((m) => m.id === undefined)).toBe(true);
+  });
+
+  it('forgets covered results once they are older than the grace window', async () => {
+    let socketOf: TLSSocket | undefined;
+    ref = await referenceMaster((socket, message) => {
+      socketOf = socket;
+      if (message.method === 'icinga::Hello') socket.write(hello);
+      if (message.method === 'event::CheckResult' && message.id !== undefined)
+        socket.write(encodeMessage({ id: message.id, jsonrpc: '2.0', result: null }));
+    });
+    const realNow = Date.now;
+    let offset = 0;
+    Date.now = () => realNow() + offset;
+    try {
+      s = session(ref.port);
+      s.start();
+      const connection = await s.ready(5_000);
+      await s.confirmed('event::CheckResult', { host: 'old' }, connection);
+      offset = REPLAY_GRACE_MS + 1_000;
+      await s.confirmed('event::CheckResult', { host: 'new' }, connection);
+      const last = ref.received.filter((r) => r.message.method === 'event::CheckResult').at(-1)!;
+      socketOf!.write(position(last.message.ts!));
+      await new Promise((r) => setTimeout(r, 50));
+      socketOf!.destroy();
+      await eventually(
+        async () => (ref!.connections >= 2 && s!.state === 'ready' ? true : undefined),
+        5_000,
+        'the reconnect',
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      const replayed = ref.received
+        .filter((r) => r.connection === 2 && r.message.method === 'event::CheckResult')
+        .map((r) => (r.message.params as { host: string }).host);
+      expect(replayed).toEqual(['new']);
+    } finally {
+      Date.now = realNow;
+    }
   });
 });

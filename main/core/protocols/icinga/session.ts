@@ -35,6 +35,33 @@ export const CONFIG_SYNC_WAIT_MS = 1_000;
  * dropped from the replay buffer (not from the queue: they were confirmed).
  */
 export const REPLAY_BUFFER_MAX = 100_000;
+/**
+ * A master that is shutting down still answers ids and advances its log
+ * position for results it then drops: icinga2 2.13 deactivates its objects
+ * (ConfigObject::StopObjects) before the state dump, while connections stay
+ * open, and Checkable::ProcessCheckResult returns early for an inactive
+ * object. Neither acknowledgement proves the result survived the restart, so
+ * the newest result per check object stays replayable for this long after
+ * its confirmation, covered or not.
+ */
+export const REPLAY_GRACE_MS = 30_000;
+
+interface ReplayEntry {
+  ts: number;
+  method: string;
+  params: JsonObject;
+  /** Date.now() of the id answer (or of the re-send, for replayed entries). */
+  confirmedAt: number;
+  /** A log::SetLogPosition at or above `ts` arrived. */
+  covered: boolean;
+}
+
+/** The check object a message reports on, so replays keep only the newest covered result per object. */
+function replayKey(entry: ReplayEntry): string | undefined {
+  const { host, service } = entry.params;
+  if (typeof host !== 'string') return undefined;
+  return JSON.stringify([entry.method, host, typeof service === 'string' ? service : null]);
+}
 /** How long the master may take to answer a check result's id (it answers in milliseconds when healthy). */
 export const CONFIRM_TIMEOUT_MS = 60_000;
 
@@ -100,8 +127,10 @@ export class IcingaSession {
   #reconnectTimer: NodeJS.Timeout | undefined;
   #waiters = new Set<() => void>();
   #lastTs: number;
-  /** Confirmed but not yet covered by a log::SetLogPosition, in ts order. */
-  #replay: Array<{ ts: number; method: string; params: JsonObject }> = [];
+  /** Confirmed and not yet both covered and older than REPLAY_GRACE_MS, in ts order. */
+  #replay: ReplayEntry[] = [];
+  /** When the last connection closed: the grace window is counted back from there. */
+  #closedAt: number | undefined;
   #maxInboundTs = 0;
   #ackedInboundTs = 0;
   /** Hosts of our zone as the master synced them (§4.3.3), when it did. */
@@ -220,7 +249,13 @@ export class IcingaSession {
       );
     }
     this.lastConfirmedAt = Date.now();
-    this.#replay.push({ ts: message.ts as number, method, params });
+    this.#replay.push({
+      ts: message.ts as number,
+      method,
+      params,
+      confirmedAt: this.lastConfirmedAt,
+      covered: false,
+    });
     if (this.#replay.length > REPLAY_BUFFER_MAX) this.#replay.shift();
   }
 
@@ -312,9 +347,11 @@ export class IcingaSession {
         const position = message.params?.log_position;
         if (typeof position === 'number') {
           if (position > this.#lastTs) this.#lastTs = position;
-          let covered = 0;
-          while (covered < this.#replay.length && this.#replay[covered]!.ts <= position) covered++;
-          if (covered > 0) this.#replay.splice(0, covered);
+          for (const entry of this.#replay) {
+            if (entry.ts > position) break;
+            entry.covered = true;
+          }
+          this.#dropSettled(Date.now());
         }
         this.options.saveTs(this.#lastTs);
         return;
@@ -336,22 +373,45 @@ export class IcingaSession {
     this.#waiters.clear();
   }
 
+  /** Forgets entries the master covered more than REPLAY_GRACE_MS before `now`. */
+  #dropSettled(now: number): void {
+    const cutoff = now - REPLAY_GRACE_MS;
+    if (this.#replay.some((e) => e.covered && e.confirmedAt < cutoff))
+      this.#replay = this.#replay.filter((e) => !e.covered || e.confirmedAt >= cutoff);
+  }
+
   /**
-   * The master answers an id once its handler ran, but holds the result in
-   * memory until it dumps its state (at shutdown, and periodically); a master
-   * killed in between forgets it. What no log::SetLogPosition covered yet is
-   * therefore sent again on the new connection, before anything new and with
-   * fresh ts. A duplicate is harmless (the same result processed twice), a
-   * loss is not. Results older than the last acknowledgement are not covered:
-   * see README "Left out".
+   * Sent again on the new connection, before anything new and with fresh ts:
+   * every result no log::SetLogPosition covered (the master may have died
+   * before its state dump), and the newest covered result per check object
+   * confirmed within REPLAY_GRACE_MS of the disconnect (a master shutting
+   * down acknowledges results it drops, see REPLAY_GRACE_MS). Older covered
+   * results of the same object are not re-sent, so the master's state and
+   * history never step back to them. A duplicate of the newest is harmless.
    */
   #replayUncovered(connection: RpcConnection): void {
-    if (this.#replay.length === 0) return;
-    this.options.log.info('icinga re-sending results the master had not yet acknowledged', {
-      count: this.#replay.length,
+    this.#dropSettled(this.#closedAt ?? Date.now());
+    const newer = new Set<string>();
+    const resend: ReplayEntry[] = [];
+    for (let i = this.#replay.length - 1; i >= 0; i--) {
+      const entry = this.#replay[i]!;
+      const key = replayKey(entry);
+      if (entry.covered && key !== undefined && newer.has(key)) continue;
+      if (key !== undefined) newer.add(key);
+      resend.push(entry);
+    }
+    resend.reverse();
+    this.#replay = resend;
+    if (resend.length === 0) return;
+    this.options.log.info('icinga re-sending results the master may not have kept', {
+      count: resend.length,
+      uncovered: resend.filter((e) => !e.covered).length,
     });
-    for (const entry of this.#replay) {
+    const now = Date.now();
+    for (const entry of resend) {
       entry.ts = this.nextTs();
+      entry.confirmedAt = now;
+      entry.covered = false;
       connection.send(notification(entry.method, entry.params, { ts: entry.ts }));
     }
   }
@@ -362,6 +422,7 @@ export class IcingaSession {
     this.#timers = [];
     this.#connection = undefined;
     this.#ready = false;
+    this.#closedAt = Date.now();
     if (error !== undefined) this.lastError = error.message;
     else
       this.lastError ??=
