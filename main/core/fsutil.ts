@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, open, rename, chmod, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -16,7 +17,7 @@ export async function writeFileAtomic(
   data: string | Uint8Array,
   mode = 0o600,
 ): Promise<void> {
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  const tmp = `${path}.${process.pid}.${randomUUID()}.tmp`;
   const handle = await open(tmp, 'w', mode);
   try {
     await handle.writeFile(data);

@@ -1,4 +1,5 @@
 import { link, readFile, readdir, unlink, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { AgentError } from '../errors.ts';
 import { ensurePrivateDir, writeFileAtomic } from '../fsutil.ts';
@@ -91,9 +92,9 @@ export class IdentityStore {
     if (privatePem === undefined) {
       await ensurePrivateDir(this.dir);
       const pair = await generateRsaKeyPair(bits);
-      // Another process (CLI vs tray) may generate at the same moment: the first
+      // Another process (CLI vs tray) or store may generate at the same moment: the first
       // link() wins and the loser adopts the winner's key.
-      const tmp = `${this.privateKeyPath}.${process.pid}.tmp`;
+      const tmp = `${this.privateKeyPath}.${process.pid}.${randomUUID()}.tmp`;
       await writeFileAtomic(tmp, pair.privateKeyPem, 0o600);
       try {
         await link(tmp, this.privateKeyPath);
