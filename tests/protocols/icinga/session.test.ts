@@ -276,6 +276,29 @@ describe('Icinga session replay after a reconnect (spec §2.4, master shutdown)'
     expect(replayed.every((m) => m.id === undefined)).toBe(true);
   });
 
+  it('keeps one covered result per object however many were confirmed', async () => {
+    let socketOf: TLSSocket | undefined;
+    ref = await referenceMaster((socket, message) => {
+      socketOf = socket;
+      if (message.method === 'icinga::Hello') socket.write(hello);
+      if (message.method === 'event::CheckResult' && message.id !== undefined)
+        socket.write(encodeMessage({ id: message.id, jsonrpc: '2.0', result: null }));
+    });
+    s = session(ref.port);
+    s.start();
+    const connection = await s.ready(5_000);
+    const services = ['disk', 'load', 'swap'];
+    await Promise.all(
+      Array.from({ length: 600 }, (_, n) =>
+        s!.confirmed('event::CheckResult', { host: 'h', service: services[n % 3]!, n }, connection),
+      ),
+    );
+    expect(s.replayBacklog).toBe(600);
+    const last = ref.received.filter((r) => r.message.method === 'event::CheckResult').at(-1)!;
+    socketOf!.write(position(last.message.ts!));
+    await eventually(async () => (s!.replayBacklog === 3 ? true : undefined), 5_000, 'compaction');
+  });
+
   it('forgets covered results once they are older than the grace window', async () => {
     let socketOf: TLSSocket | undefined;
     ref = await referenceMaster((socket, message) => {

@@ -54,13 +54,15 @@ interface ReplayEntry {
   confirmedAt: number;
   /** A log::SetLogPosition at or above `ts` arrived. */
   covered: boolean;
+  /** The check object reported on (see replayKey). */
+  key: string | undefined;
 }
 
 /** The check object a message reports on, so replays keep only the newest covered result per object. */
-function replayKey(entry: ReplayEntry): string | undefined {
-  const { host, service } = entry.params;
+function replayKey(method: string, params: JsonObject): string | undefined {
+  const { host, service } = params;
   if (typeof host !== 'string') return undefined;
-  return JSON.stringify([entry.method, host, typeof service === 'string' ? service : null]);
+  return JSON.stringify([method, host, typeof service === 'string' ? service : null]);
 }
 /** How long the master may take to answer a check result's id (it answers in milliseconds when healthy). */
 export const CONFIRM_TIMEOUT_MS = 60_000;
@@ -159,6 +161,11 @@ export class IcingaSession {
     return this.#lastTs;
   }
 
+  /** Results that would be sent again on a reconnect (see #replayUncovered). */
+  get replayBacklog(): number {
+    return this.#replay.length;
+  }
+
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
@@ -255,6 +262,7 @@ export class IcingaSession {
       params,
       confirmedAt: this.lastConfirmedAt,
       covered: false,
+      key: replayKey(method, params),
     });
     if (this.#replay.length > REPLAY_BUFFER_MAX) this.#replay.shift();
   }
@@ -373,11 +381,24 @@ export class IcingaSession {
     this.#waiters.clear();
   }
 
-  /** Forgets entries the master covered more than REPLAY_GRACE_MS before `now`. */
+  /**
+   * Forgets covered entries that can no longer matter: older than
+   * REPLAY_GRACE_MS before `now`, or superseded by a newer entry of the same
+   * check object (only the newest would be re-sent). So the buffer holds at
+   * most one covered entry per object, whatever the result rate.
+   */
   #dropSettled(now: number): void {
     const cutoff = now - REPLAY_GRACE_MS;
-    if (this.#replay.some((e) => e.covered && e.confirmedAt < cutoff))
-      this.#replay = this.#replay.filter((e) => !e.covered || e.confirmedAt >= cutoff);
+    const newer = new Set<string>();
+    const kept: ReplayEntry[] = [];
+    for (let i = this.#replay.length - 1; i >= 0; i--) {
+      const entry = this.#replay[i]!;
+      const superseded = entry.key !== undefined && newer.has(entry.key);
+      if (entry.covered && (superseded || entry.confirmedAt < cutoff)) continue;
+      if (entry.key !== undefined) newer.add(entry.key);
+      kept.push(entry);
+    }
+    this.#replay = kept.reverse();
   }
 
   /**
@@ -391,17 +412,7 @@ export class IcingaSession {
    */
   #replayUncovered(connection: RpcConnection): void {
     this.#dropSettled(this.#closedAt ?? Date.now());
-    const newer = new Set<string>();
-    const resend: ReplayEntry[] = [];
-    for (let i = this.#replay.length - 1; i >= 0; i--) {
-      const entry = this.#replay[i]!;
-      const key = replayKey(entry);
-      if (entry.covered && key !== undefined && newer.has(key)) continue;
-      if (key !== undefined) newer.add(key);
-      resend.push(entry);
-    }
-    resend.reverse();
-    this.#replay = resend;
+    const resend = this.#replay;
     if (resend.length === 0) return;
     this.options.log.info('icinga re-sending results the master may not have kept', {
       count: resend.length,
