@@ -220,17 +220,24 @@ describe('Icinga session replay after a reconnect (spec §2.4, master shutdown)'
   const position = (ts: number): Buffer =>
     encodeMessage({ jsonrpc: '2.0', method: 'log::SetLogPosition', params: { log_position: ts } });
 
+  /** A master that answers every id (as icinga2 does, even while shutting down); `sockets[n]` is connection n's. */
+  async function answeringMaster(): Promise<{ ref: Reference; sockets: TLSSocket[] }> {
+    const sockets: TLSSocket[] = [];
+    const master = await referenceMaster((socket, message, connection) => {
+      sockets[connection] = socket;
+      if (message.method === 'icinga::Hello') socket.write(hello);
+      if (message.method === 'event::CheckResult' && message.id !== undefined)
+        socket.write(encodeMessage({ id: message.id, jsonrpc: '2.0', result: null }));
+    });
+    return { ref: master, sockets };
+  }
+
   it('re-sends the newest covered result per object and every uncovered one, in order, once', async () => {
     // Connection 1 behaves like icinga2 2.13 during shutdown: it answers every
     // id and covers the first four results with its log position, then
     // closes. Connection 2 is the restarted master.
-    let firstSocket: TLSSocket | undefined;
-    ref = await referenceMaster((socket, message, connection) => {
-      if (message.method === 'icinga::Hello') socket.write(hello);
-      if (connection === 1) firstSocket = socket;
-      if (message.method === 'event::CheckResult' && message.id !== undefined)
-        socket.write(encodeMessage({ id: message.id, jsonrpc: '2.0', result: null }));
-    });
+    const master = await answeringMaster();
+    ref = master.ref;
     s = session(ref.port);
     s.start();
     const connection = await s.ready(5_000);
@@ -245,12 +252,12 @@ describe('Icinga session replay after a reconnect (spec §2.4, master shutdown)'
     for (const params of results.slice(0, 4))
       await s.confirmed('event::CheckResult', params, connection);
     const sentFirst = ref.received.filter((r) => r.message.method === 'event::CheckResult');
-    firstSocket!.write(position(sentFirst.at(-1)!.message.ts!));
+    master.sockets[1]!.write(position(sentFirst.at(-1)!.message.ts!));
     // The position must be handled before the next results, as on the wire.
     await new Promise((r) => setTimeout(r, 50));
     for (const params of results.slice(4))
       await s.confirmed('event::CheckResult', params, connection);
-    firstSocket!.destroy();
+    master.sockets[1]!.destroy();
 
     await eventually(
       async () =>
@@ -277,13 +284,8 @@ describe('Icinga session replay after a reconnect (spec §2.4, master shutdown)'
   });
 
   it('keeps one covered result per object however many were confirmed', async () => {
-    let socketOf: TLSSocket | undefined;
-    ref = await referenceMaster((socket, message) => {
-      socketOf = socket;
-      if (message.method === 'icinga::Hello') socket.write(hello);
-      if (message.method === 'event::CheckResult' && message.id !== undefined)
-        socket.write(encodeMessage({ id: message.id, jsonrpc: '2.0', result: null }));
-    });
+    const master = await answeringMaster();
+    ref = master.ref;
     s = session(ref.port);
     s.start();
     const connection = await s.ready(5_000);
@@ -295,18 +297,13 @@ describe('Icinga session replay after a reconnect (spec §2.4, master shutdown)'
     );
     expect(s.replayBacklog).toBe(600);
     const last = ref.received.filter((r) => r.message.method === 'event::CheckResult').at(-1)!;
-    socketOf!.write(position(last.message.ts!));
+    master.sockets[1]!.write(position(last.message.ts!));
     await eventually(async () => (s!.replayBacklog === 3 ? true : undefined), 5_000, 'compaction');
   });
 
   it('forgets covered results once they are older than the grace window', async () => {
-    let socketOf: TLSSocket | undefined;
-    ref = await referenceMaster((socket, message) => {
-      socketOf = socket;
-      if (message.method === 'icinga::Hello') socket.write(hello);
-      if (message.method === 'event::CheckResult' && message.id !== undefined)
-        socket.write(encodeMessage({ id: message.id, jsonrpc: '2.0', result: null }));
-    });
+    const master = await answeringMaster();
+    ref = master.ref;
     const realNow = Date.now;
     let offset = 0;
     Date.now = () => realNow() + offset;
@@ -318,9 +315,9 @@ describe('Icinga session replay after a reconnect (spec §2.4, master shutdown)'
       offset = REPLAY_GRACE_MS + 1_000;
       await s.confirmed('event::CheckResult', { host: 'new' }, connection);
       const last = ref.received.filter((r) => r.message.method === 'event::CheckResult').at(-1)!;
-      socketOf!.write(position(last.message.ts!));
+      master.sockets[1]!.write(position(last.message.ts!));
       await new Promise((r) => setTimeout(r, 50));
-      socketOf!.destroy();
+      master.sockets[1]!.destroy();
       await eventually(
         async () => (ref!.connections >= 2 && s!.state === 'ready' ? true : undefined),
         5_000,
