@@ -1,6 +1,16 @@
 import { createInterface } from 'node:readline/promises';
-import type { CliContext, CommandSpec } from '../command.ts';
-import { flag, integerOption, requiredOption, stringOption, UsageError } from '../command.ts';
+import type { Agent } from '../../core/agent.ts';
+import { commandPolicySchema, type CommandPolicy } from '../../core/exec/policy.ts';
+import { icingaTargetConfigSchema } from '../../core/protocols/icinga/config.ts';
+import type { CliContext, CommandArgs, CommandSpec } from '../command.ts';
+import {
+  flag,
+  integerOption,
+  listOption,
+  requiredOption,
+  stringOption,
+  UsageError,
+} from '../command.ts';
 import { keyValues } from '../format.ts';
 
 const DEFAULT_PORT = 5665;
@@ -25,6 +35,122 @@ async function confirm(ctx: CliContext, question: string): Promise<boolean> {
   } finally {
     rl.close();
   }
+}
+
+interface CommandEndpoint {
+  policy: CommandPolicy;
+  commands: Record<string, string>;
+}
+
+/** The flags that set the policy's caps, so a value the policy schema refuses is named by its flag. */
+const POLICY_FLAGS = {
+  maxTimeoutSeconds: '--max-timeout',
+  maxOutputBytes: '--max-output',
+} as const;
+
+/** Read as the settings page reads it: icingaStatus names an unknown or non-Icinga target, listTargets carries the config (no secrets). */
+async function currentCommandEndpoint(agent: Agent, name: string): Promise<CommandEndpoint> {
+  await agent.api.icingaStatus({ name, probe: false });
+  const target = (await agent.api.listTargets({})).find((t) => t.name === name);
+  return icingaTargetConfigSchema.parse(target?.config).commandEndpoint;
+}
+
+/** `CHECKCOMMAND=COMMAND_LINE` (the first '=' separates; the command line may hold more). */
+function parseMapping(value: string): [string, string] {
+  const eq = value.indexOf('=');
+  const checkCommand = eq === -1 ? '' : value.slice(0, eq).trim();
+  const commandLine = eq === -1 ? '' : value.slice(eq + 1).trim();
+  if (checkCommand === '' || commandLine === '')
+    throw new UsageError(
+      `--map must be CHECKCOMMAND=COMMAND_LINE (e.g. 'dummy=/usr/lib/nagios/plugins/check_dummy $dummy_state$'), got '${value}'`,
+    );
+  return [checkCommand, commandLine];
+}
+
+/**
+ * Checks the flags of `icinga commands` before the agent opens, and returns
+ * how they change a command endpoint; undefined when no flag asks for a change.
+ */
+function commandEndpointChange(
+  args: CommandArgs,
+): ((current: CommandEndpoint) => CommandEndpoint) | undefined {
+  const enable = flag(args, 'enable');
+  const disable = flag(args, 'disable');
+  if (enable && disable) throw new UsageError('use --enable or --disable, not both');
+  const allow = listOption(args, 'allow');
+  for (const pattern of allow) {
+    try {
+      // Valid alone (what the policy schema checks) and anchored (how exec/policy.ts matches): `a)|(b` is only the latter.
+      new RegExp(pattern);
+      new RegExp(`^(?:${pattern})$`);
+    } catch (error) {
+      const reason = (error as Error).message.replace(
+        /^Invalid regular expression: \/.*\/\w*: /,
+        '',
+      );
+      throw new UsageError(`--allow '${pattern}' is not a valid regular expression: ${reason}`);
+    }
+  }
+  const mappings = listOption(args, 'map').map(parseMapping);
+  const allowShell = flag(args, 'allow-shell');
+  const caps = {
+    maxTimeoutSeconds: integerOption(args, 'max-timeout'),
+    maxOutputBytes: integerOption(args, 'max-output'),
+  };
+  const checked = commandPolicySchema.safeParse(caps);
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    const field = issue.path[0] as 'maxTimeoutSeconds' | 'maxOutputBytes';
+    throw new UsageError(`${POLICY_FLAGS[field]} ${caps[field]}: ${issue.message}`);
+  }
+  const changes =
+    enable ||
+    disable ||
+    allowShell ||
+    allow.length > 0 ||
+    mappings.length > 0 ||
+    caps.maxTimeoutSeconds !== undefined ||
+    caps.maxOutputBytes !== undefined;
+  if (!changes) return undefined;
+  return (current) => ({
+    policy: commandPolicySchema.parse({
+      enabled: enable ? true : disable ? false : current.policy.enabled,
+      allow: [...new Set([...current.policy.allow, ...allow])],
+      allowShell: allowShell || current.policy.allowShell,
+      maxTimeoutSeconds: caps.maxTimeoutSeconds ?? current.policy.maxTimeoutSeconds,
+      maxOutputBytes: caps.maxOutputBytes ?? current.policy.maxOutputBytes,
+    }),
+    commands: { ...current.commands, ...Object.fromEntries(mappings) },
+  });
+}
+
+function commandEndpointHuman(name: string, endpoint: CommandEndpoint): string {
+  const { policy, commands } = endpoint;
+  const mapped = Object.entries(commands);
+  return [
+    keyValues([
+      [
+        'command endpoint',
+        policy.enabled
+          ? `ENABLED on ${name}: the master may run the mapped commands below`
+          : `disabled on ${name} (the master's checks are answered UNKNOWN)`,
+      ],
+      [
+        'shell',
+        `${policy.allowShell ? 'allowed' : 'not allowed'} (Icinga checks always run without one: macros are substituted per argument)`,
+      ],
+      ['max timeout', `${policy.maxTimeoutSeconds} s`],
+      ['max output', `${policy.maxOutputBytes} bytes`],
+    ]),
+    '',
+    policy.allow.length === 0
+      ? 'Allowed command lines: none (every command is refused)'
+      : `Allowed command lines (each pattern must match the whole expanded line):\n${policy.allow.map((a) => `  ${a}`).join('\n')}`,
+    '',
+    mapped.length === 0
+      ? 'Mapped CheckCommands: none (the master gets "Check command … does not exist.")'
+      : `Mapped CheckCommands:\n${mapped.map(([check, line]) => `  ${check} = ${line}`).join('\n')}`,
+  ].join('\n');
 }
 
 export const icingaCommands: CommandSpec[] = [
@@ -171,6 +297,113 @@ export const icingaCommands: CommandSpec[] = [
         ],
       ]);
       return { data: s, human };
+    },
+  },
+  {
+    path: ['icinga', 'transport'],
+    summary:
+      'Send check results over the cluster connection or through the REST API (client certificate or an ApiUser)',
+    usage: 'NAME (--cluster | --rest) [--rest-user USER] [--rest-password PWD]',
+    options: {
+      cluster: { type: 'boolean' },
+      rest: { type: 'boolean' },
+      'rest-user': { type: 'string' },
+      'rest-password': { type: 'string' },
+    },
+    details: [
+      '--cluster            JSON-RPC over the one TLS connection to the master (the default); forgets any REST user and password',
+      '--rest               POST /v1/actions/process-check-result on the same API port (spec icinga2.md §5)',
+      "--rest-user USER     an ApiUser with permission actions/process-check-result (HTTP basic auth); without it this agent's client certificate authenticates (an ApiUser whose client_cn is our CN)",
+      "--rest-password PWD  that ApiUser's password, kept in the SecretStore and never printed; without it a stored one is kept. Needs --rest-user",
+    ],
+    async run(ctx, args) {
+      const name = args.positionals[0];
+      if (name === undefined) throw new UsageError('NAME is required');
+      const cluster = flag(args, 'cluster');
+      const rest = flag(args, 'rest');
+      if (cluster === rest)
+        throw new UsageError(
+          'give exactly one of --cluster (JSON-RPC connection) or --rest (REST API)',
+        );
+      const restUser = stringOption(args, 'rest-user');
+      const restPassword = stringOption(args, 'rest-password');
+      if (restUser === '') throw new UsageError('--rest-user must name an ApiUser of the master');
+      if (restPassword === '') throw new UsageError('--rest-password must not be empty');
+      if (cluster && (restUser !== undefined || restPassword !== undefined))
+        throw new UsageError('--rest-user and --rest-password go with --rest, not --cluster');
+      if (restPassword !== undefined && restUser === undefined)
+        throw new UsageError(
+          '--rest-password needs --rest-user USER (the ApiUser it belongs to); without a user the client certificate authenticates',
+        );
+      const agent = await ctx.agent();
+      const result = await agent.api.setIcingaRest({
+        name,
+        transport: rest ? 'rest' : 'cluster',
+        ...(restUser === undefined ? {} : { restUser }),
+        ...(restPassword === undefined ? {} : { restPassword }),
+      });
+      const s = await agent.api.icingaStatus({ name, probe: false });
+      let human: string;
+      if (cluster) {
+        human = `${name} now sends check results over the cluster connection to ${s.endpoint} at ${s.host}:${s.port}; any REST user and password were forgotten.`;
+      } else if (restUser !== undefined) {
+        human = `${name} now sends check results through the REST API of ${s.host}:${s.port} as ApiUser '${restUser}' (HTTP basic auth; ${restPassword === undefined ? 'any password already stored for this target is kept — give --rest-password to set or change it' : 'password stored in the SecretStore'}).`;
+      } else {
+        human = [
+          `${name} now sends check results through the REST API of ${s.host}:${s.port}; no REST user given, so this agent's client certificate (CN ${s.cn}) authenticates.`,
+          'The master needs an ApiUser for that certificate, e.g.:',
+          `  object ApiUser "${s.cn}" { client_cn = "${s.cn}"; permissions = [ { permission = "actions/process-check-result"; filter = {{ host.name == "${s.cn}" }} } ] }`,
+          ...(s.paired
+            ? []
+            : [
+                `WARNING: ${name} has no signed certificate yet: finish pairing (outpost icinga pair) or give --rest-user.`,
+              ]),
+        ].join('\n');
+      }
+      return { data: result, human };
+    },
+  },
+  {
+    path: ['icinga', 'commands'],
+    summary:
+      'Show or change which checks the master may run on this machine (command endpoint, off by default)',
+    usage:
+      'NAME [--enable | --disable] [--allow REGEX]... [--map CHECKCOMMAND=COMMAND_LINE]... [--allow-shell] [--max-timeout SECONDS] [--max-output BYTES]',
+    options: {
+      enable: { type: 'boolean' },
+      disable: { type: 'boolean' },
+      allow: { type: 'string', multiple: true },
+      map: { type: 'string', multiple: true },
+      'allow-shell': { type: 'boolean' },
+      'max-timeout': { type: 'string' },
+      'max-output': { type: 'string' },
+    },
+    details: [
+      'Without flags it prints the current policy. Flags change it; allow patterns and mappings add to the ones already there.',
+      "--enable | --disable             let the master's event::ExecuteCommand run (spec icinga2.md §4.6), or answer it UNKNOWN",
+      '--allow REGEX                    a command line runs only if a pattern matches it whole, after macro expansion (repeatable); arguments with spaces appear single-quoted',
+      "--map CHECKCOMMAND=COMMAND_LINE  what the master's CheckCommand runs here; $macro$ placeholders are filled per argument (repeatable; replaces a line already mapped)",
+      '--allow-shell                    stored in the shared command policy; Icinga checks still run without a shell',
+      '--max-timeout SECONDS            cap on the check timeout the master asks for (1–3600, default 60)',
+      '--max-output BYTES               cap on the plugin output kept (1024–16777216, default 1048576)',
+      'A running `outpost run` applies the change to the next command the master sends.',
+    ],
+    async run(ctx, args) {
+      const name = args.positionals[0];
+      if (name === undefined) throw new UsageError('NAME is required');
+      const change = commandEndpointChange(args);
+      const agent = await ctx.agent();
+      const current = await currentCommandEndpoint(agent, name);
+      if (change === undefined)
+        return { data: { name, ...current }, human: commandEndpointHuman(name, current) };
+      const result = await agent.api.setIcingaCommandPolicy({ name, ...change(current) });
+      const human = commandEndpointHuman(name, result);
+      return {
+        data: result,
+        human: result.policy.enabled
+          ? `WARNING: the master can now run these commands on this machine, with the rights of the user the agent runs as (\`outpost run\` or the desktop app).\n\n${human}`
+          : human,
+      };
     },
   },
 ];
