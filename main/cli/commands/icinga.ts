@@ -92,7 +92,8 @@ function commandEndpointChange(
     }
   }
   const mappings = listOption(args, 'map').map(parseMapping);
-  const allowShell = flag(args, 'allow-shell');
+  const disallow = listOption(args, 'disallow');
+  const unmap = listOption(args, 'unmap');
   const caps = {
     maxTimeoutSeconds: integerOption(args, 'max-timeout'),
     maxOutputBytes: integerOption(args, 'max-output'),
@@ -106,22 +107,40 @@ function commandEndpointChange(
   const changes =
     enable ||
     disable ||
-    allowShell ||
     allow.length > 0 ||
     mappings.length > 0 ||
+    disallow.length > 0 ||
+    unmap.length > 0 ||
     caps.maxTimeoutSeconds !== undefined ||
     caps.maxOutputBytes !== undefined;
   if (!changes) return undefined;
-  return (current) => ({
-    policy: commandPolicySchema.parse({
-      enabled: enable ? true : disable ? false : current.policy.enabled,
-      allow: [...new Set([...current.policy.allow, ...allow])],
-      allowShell: allowShell || current.policy.allowShell,
-      maxTimeoutSeconds: caps.maxTimeoutSeconds ?? current.policy.maxTimeoutSeconds,
-      maxOutputBytes: caps.maxOutputBytes ?? current.policy.maxOutputBytes,
-    }),
-    commands: { ...current.commands, ...Object.fromEntries(mappings) },
-  });
+  return (current) => {
+    // A typo in a removal must not pass for a removal that happened.
+    for (const pattern of disallow)
+      if (!current.policy.allow.includes(pattern))
+        throw new UsageError(
+          `--disallow '${pattern}' is not in the allow list (${current.policy.allow.map((a) => `'${a}'`).join(', ') || 'empty'})`,
+        );
+    for (const command of unmap)
+      if (!(command in current.commands))
+        throw new UsageError(
+          `--unmap ${command}: no such mapped CheckCommand (${Object.keys(current.commands).join(', ') || 'none mapped'})`,
+        );
+    const commands = { ...current.commands, ...Object.fromEntries(mappings) };
+    for (const command of unmap) delete commands[command];
+    return {
+      policy: commandPolicySchema.parse({
+        enabled: enable ? true : disable ? false : current.policy.enabled,
+        allow: [...new Set([...current.policy.allow, ...allow])].filter(
+          (pattern) => !disallow.includes(pattern),
+        ),
+        allowShell: current.policy.allowShell,
+        maxTimeoutSeconds: caps.maxTimeoutSeconds ?? current.policy.maxTimeoutSeconds,
+        maxOutputBytes: caps.maxOutputBytes ?? current.policy.maxOutputBytes,
+      }),
+      commands,
+    };
+  };
 }
 
 function commandEndpointHuman(name: string, endpoint: CommandEndpoint): string {
@@ -135,10 +154,7 @@ function commandEndpointHuman(name: string, endpoint: CommandEndpoint): string {
           ? `ENABLED on ${name}: the master may run the mapped commands below`
           : `disabled on ${name} (the master's checks are answered UNKNOWN)`,
       ],
-      [
-        'shell',
-        `${policy.allowShell ? 'allowed' : 'not allowed'} (Icinga checks always run without one: macros are substituted per argument)`,
-      ],
+      ['shell', 'never (macros are substituted per argument)'],
       ['max timeout', `${policy.maxTimeoutSeconds} s`],
       ['max output', `${policy.maxOutputBytes} bytes`],
     ]),
@@ -368,13 +384,14 @@ export const icingaCommands: CommandSpec[] = [
     summary:
       'Show or change which checks the master may run on this machine (command endpoint, off by default)',
     usage:
-      'NAME [--enable | --disable] [--allow REGEX]... [--map CHECKCOMMAND=COMMAND_LINE]... [--allow-shell] [--max-timeout SECONDS] [--max-output BYTES]',
+      'NAME [--enable | --disable] [--allow REGEX]... [--disallow REGEX]... [--map CHECKCOMMAND=COMMAND_LINE]... [--unmap CHECKCOMMAND]... [--max-timeout SECONDS] [--max-output BYTES]',
     options: {
       enable: { type: 'boolean' },
       disable: { type: 'boolean' },
       allow: { type: 'string', multiple: true },
       map: { type: 'string', multiple: true },
-      'allow-shell': { type: 'boolean' },
+      disallow: { type: 'string', multiple: true },
+      unmap: { type: 'string', multiple: true },
       'max-timeout': { type: 'string' },
       'max-output': { type: 'string' },
     },
@@ -383,7 +400,8 @@ export const icingaCommands: CommandSpec[] = [
       "--enable | --disable             let the master's event::ExecuteCommand run (spec icinga2.md §4.6), or answer it UNKNOWN",
       '--allow REGEX                    a command line runs only if a pattern matches it whole, after macro expansion (repeatable); arguments with spaces appear single-quoted',
       "--map CHECKCOMMAND=COMMAND_LINE  what the master's CheckCommand runs here; $macro$ placeholders are filled per argument (repeatable; replaces a line already mapped)",
-      '--allow-shell                    stored in the shared command policy; Icinga checks still run without a shell',
+      '--disallow REGEX                 remove a pattern from the allow list (repeatable; must be listed exactly)',
+      '--unmap CHECKCOMMAND             forget a mapped CheckCommand (repeatable)',
       '--max-timeout SECONDS            cap on the check timeout the master asks for (1–3600, default 60)',
       '--max-output BYTES               cap on the plugin output kept (1024–16777216, default 1048576)',
       'A running `outpost run` applies the change to the next command the master sends.',

@@ -395,6 +395,30 @@ describe.skipIf(skip !== undefined)('outpost icinga … against a real master', 
       policy: { ...policy, enabled: false, maxTimeoutSeconds: 30 },
       commands: { dummy: commandLine },
     });
+
+    // Removals must name what is there: a typo is an error, not a silent no-op.
+    const typo = await cli('icinga', 'commands', 'm1', '--disallow', '^nope$');
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain(`--disallow '^nope$' is not in the allow list ('${pattern}')`);
+    const noSuch = await cli('icinga', 'commands', 'm1', '--unmap', 'dumy');
+    expect(noSuch.code).toBe(2);
+    expect(noSuch.stderr).toContain('--unmap dumy: no such mapped CheckCommand (dummy)');
+    const removed = await cli(
+      'icinga',
+      'commands',
+      'm1',
+      '--disallow',
+      pattern,
+      '--unmap',
+      'dummy',
+      '--json',
+    );
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(JSON.parse(removed.stdout)).toEqual({
+      name: 'm1',
+      policy: { ...policy, enabled: false, allow: [], maxTimeoutSeconds: 30 },
+      commands: {},
+    });
   }, 60_000);
 
   // monitoring-plugins-basic provides check_dummy; CI installs it, so only a local run may skip.
@@ -420,6 +444,8 @@ describe.skipIf(skip !== undefined)('outpost icinga … against a real master', 
           'commands',
           'm1',
           '--enable',
+          '--allow',
+          `^${CHECK_DUMMY} .*$`,
           '--map',
           `dummy=${CHECK_DUMMY} $dummy_state$ $dummy_text$`,
         );

@@ -78,6 +78,7 @@ export class IcingaClient {
             ? {}
             : { lastConfirmedAt: session.lastConfirmedAt }),
         }),
+      // §2.5: no ExecuteArbitraryCommand; command-endpoint checks need no bit.
       capabilities: 0,
       keepProcessAlive: () => this.keepProcessAlive,
       loadTls: () => this.#loadTls(record.name),

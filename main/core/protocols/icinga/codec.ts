@@ -155,7 +155,10 @@ export function notification(
   return out;
 }
 
-/** §2.5: capabilities 0 unless the user enabled command execution (bit 0, ExecuteArbitraryCommand stays off). */
+/**
+ * §2.5: we send capabilities 0. Bit 0 (ExecuteArbitraryCommand) would invite `execute-command` API
+ * requests, which we do not run; command-endpoint checks (§4.6) need no capability bit.
+ */
 export function helloMessage(capabilities = 0): JsonObject {
   return notification('icinga::Hello', { version: PROTOCOL_VERSION, capabilities });
 }

@@ -102,7 +102,10 @@ export interface SessionOptions {
   /** Highest `ts` we ever sent, persisted: the master drops anything lower (§2.4). */
   initialTs: number;
   saveTs(ts: number): void;
-  /** Capabilities bit mask for icinga::Hello (§2.5: 0 unless commands are accepted). */
+  /**
+   * Capabilities bit mask for icinga::Hello (§2.5). Bit 0 (ExecuteArbitraryCommand) is for
+   * `execute-command` API requests only; command-endpoint checks need no bit.
+   */
   capabilities: number;
   onState?(state: ConnectionState, detail: string | undefined): void;
   /** Every message other than the ones the session handles itself. */
