@@ -3,12 +3,26 @@
  * (GorgoneReferenceClient, written from the spec) connects to our listener on
  * 127.0.0.1 over real ZMQ sockets.
  */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ProcessCopyPolicy } from '../../../main/core/protocols/gorgone/actions.ts';
+import { generateToken } from '../../../main/core/protocols/gorgone/codec.ts';
 import { GorgoneController } from '../../../main/core/protocols/gorgone/controller.ts';
 import { GorgoneListener, registerSnippet } from '../../../main/core/protocols/gorgone/listener.ts';
 import { GorgoneReferenceClient } from '../../peers/gorgone-server.ts';
 import { freePort } from '../../peers/util.ts';
-import { captureLog, eventually, nodeEnv, tempDir, testKey } from './helpers.ts';
+import {
+  captureLog,
+  eventually,
+  nodeEnv,
+  processCopyMessages,
+  tempDir,
+  testKey,
+  treeOf,
+} from './helpers.ts';
 
 type Key = Awaited<ReturnType<typeof testKey>>;
 let agentKey: Key;
@@ -24,16 +38,19 @@ afterEach(async () => {
 });
 
 async function startListener(
-  options: { rotationSeconds?: number; command?: { enabled: boolean; allow: string[] } } = {},
+  options: {
+    rotationSeconds?: number;
+    command?: { enabled: boolean; allow: string[] };
+    processcopy?: ProcessCopyPolicy;
+  } = {},
 ) {
   const temp = tempDir();
   cleanups.push(temp.cleanup);
   const { log, lines, text } = captureLog();
-  const env = nodeEnv(
-    temp.dir,
-    log,
-    options.command === undefined ? {} : { command: options.command },
-  );
+  const env = nodeEnv(temp.dir, log, {
+    ...(options.command === undefined ? {} : { command: options.command }),
+    ...(options.processcopy === undefined ? {} : { processcopy: options.processcopy }),
+  });
   cleanups.push(() => env.history.close());
   const port = await freePort();
   const listener = new GorgoneListener({
@@ -173,6 +190,37 @@ describe('push-mode listener', () => {
     expect(refused.code).toBe(1);
     const info = await controller.information();
     expect(String((info.data as { version: string }).version)).toMatch(/^outpost /);
+  });
+
+  it('a central pushes an archive with PROCESSCOPY (ACK per chunk), it is extracted and GETLOG shows 101… then 2', async () => {
+    const temp = tempDir();
+    cleanups.push(temp.cleanup);
+    const source = join(temp.dir, 'source');
+    mkdirSync(join(source, 'conf.d'), { recursive: true });
+    writeFileSync(join(source, 'conf.d', 'hosts.cfg'), randomBytes(600_000));
+    writeFileSync(join(source, 'centengine.cfg'), 'pushed\n');
+    const payload = execFileSync('tar', ['-cz', '-C', source, '.']);
+    const root = join(temp.dir, 'centreon-engine');
+    const { endpoint } = await startListener({ processcopy: { enabled: true, destination: root } });
+    const { log } = captureLog();
+    const controller = await GorgoneController.connect({
+      endpoint,
+      clientKey: { privateKeyPem: centralKey.privateKeyPem, publicKeyPem: centralKey.publicKeyPem },
+      trust: { thumbprint: agentKey.thumbprint },
+      log,
+    });
+    cleanups.push(() => controller.close());
+    const token = generateToken();
+    for (const message of processCopyMessages(payload, { type: 'archive', destination: root })) {
+      const ack = await controller.session.request('PROCESSCOPY', message, { token });
+      expect(ack.json).toEqual({ code: 0, data: null });
+    }
+    const rows = await eventually(async () => {
+      const r = await controller.getlog({ token });
+      return r.some((row) => row.code === 2 || row.code === 1) ? r : undefined;
+    });
+    expect(rows.map((r) => r.code)).toEqual([101, 101, 2]);
+    expect(treeOf(root)).toEqual(treeOf(source));
   });
 
   it('prints the register snippet the central needs', () => {

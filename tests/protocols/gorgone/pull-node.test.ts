@@ -3,16 +3,38 @@
  * (tests/peers/gorgone-server.ts): handshake and pinning, rotation, session
  * loss, and the pull-node conversation of gorgone.md §8.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentError } from '../../../main/core/errors.ts';
+import { gorgoneSettingsSchema } from '../../../main/core/protocols/gorgone/config.ts';
 import { GorgoneController } from '../../../main/core/protocols/gorgone/controller.ts';
 import { HistoryStore } from '../../../main/core/protocols/gorgone/history.ts';
 import { PullNode } from '../../../main/core/protocols/gorgone/pull-node.ts';
+import {
+  DEFAULT_MAX_ARCHIVE_BYTES,
+  DEFAULT_MAX_ARCHIVE_ENTRIES,
+} from '../../../main/core/protocols/gorgone/tar.ts';
 import { GorgoneReferenceServer } from '../../peers/gorgone-server.ts';
-import { captureLog, eventually, nodeEnv, tempDir, testKey } from './helpers.ts';
+import {
+  captureLog,
+  eventually,
+  nodeEnv,
+  processCopyMessages,
+  tempDir,
+  testKey,
+  treeOf,
+} from './helpers.ts';
 
 type Key = Awaited<ReturnType<typeof testKey>>;
 let serverKey: Key;
@@ -570,6 +592,125 @@ describe('pull node conversation (§8)', () => {
     expect(JSON.parse(md5Rows[0]!.data).message).toMatch(/md5 mismatch/);
     expect(existsSync(join(temp.dir, 'f.cfg'))).toBe(false);
     expect(existsSync(join(temp.dir, 'f.cfg.outpost-part'))).toBe(false);
+  });
+
+  /** Sends one payload as gorgone's proxy does, then GETLOG until the token's final row. */
+  async function pushArchive(
+    server: GorgoneReferenceServer,
+    token: string,
+    payload: Buffer,
+    destination: string,
+  ) {
+    for (const message of processCopyMessages(payload, { type: 'archive', destination })) {
+      server.sendToNode('3', 'PROCESSCOPY', token, message);
+    }
+    return eventually(async () => {
+      const rows = (await getlog(server)).filter((row) => row.token === token);
+      return rows.some((row) => row.code === 1 || row.code === 2) ? rows : undefined;
+    }, 15_000);
+  }
+
+  it('extracts a PROCESSCOPY archive (tar czf of a folder, 500 000-byte chunks) into the allowed folder, 101 per chunk then 2', async () => {
+    const temp = tempDir();
+    cleanups.push(temp.cleanup);
+    const source = join(temp.dir, 'generated', 'poller-3');
+    const longName = `${'services-'.repeat(16)}.cfg`;
+    mkdirSync(join(source, 'conf.d', 'broker'), { recursive: true });
+    writeFileSync(join(source, 'centengine.cfg'), 'cfg_dir=/etc/centreon-engine/conf.d\n');
+    writeFileSync(join(source, 'conf.d', longName), randomBytes(900_000));
+    writeFileSync(join(source, 'conf.d', 'broker', 'central-module.json'), randomBytes(300_000));
+    const payloadPath = join(temp.dir, 'engine-3.tar.gz');
+    execFileSync('tar', ['-czf', payloadPath, '-C', source, '.', '--owner=root', '--group=root']);
+    const payload = readFileSync(payloadPath);
+    const chunks = Math.ceil(payload.length / 500_000);
+    expect(chunks).toBeGreaterThanOrEqual(3);
+    const root = join(temp.dir, 'deploy');
+    mkdirSync(root);
+    writeFileSync(join(root, 'centengine.cfg'), 'stale configuration\n');
+    const { server } = await pullNode({ processcopy: { enabled: true, destination: root } });
+
+    const rows = await pushArchive(server, 'tok-archive', payload, `${root}/`);
+
+    expect(rows.map((r) => r.code)).toEqual([...Array(chunks).fill(101), 2]);
+    expect(JSON.parse(rows[0]!.data)).toEqual({ message: 'process copy inprogress' });
+    expect(JSON.parse(rows.at(-1)!.data)).toEqual({
+      message: 'process copy finished successfully',
+      destination: root,
+      type: 'archive',
+      files: 3,
+      directories: 2,
+      size: 1_200_000 + 'cfg_dir=/etc/centreon-engine/conf.d\n'.length,
+    });
+    expect(treeOf(root)).toEqual(treeOf(source));
+    expect(readdirSync(root).some((name) => name.startsWith('.outpost-'))).toBe(false);
+  });
+
+  it('refuses a PROCESSCOPY archive holding a symlink, or whose md5 does not match, with a code-1 row and nothing written', async () => {
+    const temp = tempDir();
+    cleanups.push(temp.cleanup);
+    const source = join(temp.dir, 'source');
+    mkdirSync(source);
+    writeFileSync(join(source, 'a.cfg'), 'a\n');
+    symlinkSync('/etc/passwd', join(source, 'z-passwd'));
+    const payload = execFileSync('tar', ['-cz', '--sort=name', '-C', source, '.']);
+    const root = join(temp.dir, 'deploy');
+    const { server } = await pullNode({ processcopy: { enabled: true, destination: root } });
+
+    const refused = await pushArchive(server, 'tok-symlink', payload, 'engine');
+    expect(refused.map((r) => r.code)).toEqual([101, 1]);
+    expect(JSON.parse(refused[1]!.data).message).toBe(
+      `archive holds a symlink './z-passwd' → '/etc/passwd' → refused (nothing was written to ${join(root, 'engine')})`,
+    );
+
+    writeFileSync(join(source, 'z-passwd.cfg'), 'replaces the link\n');
+    rmSync(join(source, 'z-passwd'));
+    const good = execFileSync('tar', ['-cz', '-C', source, '.']);
+    const [first, end] = processCopyMessages(good, { type: 'archive', destination: 'engine' }) as [
+      { content: Record<string, unknown> },
+      { content: Record<string, unknown> },
+    ];
+    end.content.md5 = createHash('md5').update('something else').digest('hex');
+    server.sendToNode('3', 'PROCESSCOPY', 'tok-archive-md5', first);
+    server.sendToNode('3', 'PROCESSCOPY', 'tok-archive-md5', end);
+    const mismatch = await eventually(async () => {
+      const rows = (await getlog(server)).filter((row) => row.token === 'tok-archive-md5');
+      return rows.some((row) => row.code === 1) ? rows : undefined;
+    });
+    expect(JSON.parse(mismatch.at(-1)!.data).message).toMatch(
+      /^PROCESSCOPY md5 mismatch for engine/,
+    );
+    expect(treeOf(root)).toEqual([]);
+  });
+
+  it('refuses an archive transfer over processcopy.maxArchiveBytes at the first chunk past it, with one row for the whole transfer', async () => {
+    const temp = tempDir();
+    cleanups.push(temp.cleanup);
+    const source = join(temp.dir, 'source');
+    mkdirSync(source);
+    writeFileSync(join(source, 'big.bin'), randomBytes(1_200_000));
+    const payload = execFileSync('tar', ['-cz', '-C', source, '.'], { maxBuffer: 16 << 20 });
+    const root = join(temp.dir, 'deploy');
+    const { server } = await pullNode({
+      processcopy: { enabled: true, destination: root, maxArchiveBytes: 700_000 },
+    });
+    const rows = await pushArchive(server, 'tok-too-big', payload, root);
+    expect(rows.map((r) => r.code)).toEqual([101, 1]);
+    expect(JSON.parse(rows[1]!.data).message).toBe(
+      `PROCESSCOPY archive for ${root} is larger than 700000 bytes → refused (processcopy.maxArchiveBytes)`,
+    );
+    // The rest of the refused transfer (chunk 3, end) adds no row.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await getlog(server)).filter((r) => r.token === 'tok-too-big')).toHaveLength(2);
+    expect(treeOf(root)).toEqual([]);
+  });
+
+  it('the processcopy settings carry the archive caps, with defaults', () => {
+    expect(gorgoneSettingsSchema.parse({}).processcopy).toEqual({
+      enabled: false,
+      maxArchiveBytes: DEFAULT_MAX_ARCHIVE_BYTES,
+      maxArchiveEntries: DEFAULT_MAX_ARCHIVE_ENTRIES,
+    });
+    expect(() => gorgoneSettingsSchema.parse({ processcopy: { maxArchiveEntries: 0 } })).toThrow();
   });
 });
 

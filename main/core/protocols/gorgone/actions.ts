@@ -5,20 +5,32 @@
  * central through GETLOG/SETLOGS.
  */
 import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AgentError } from '../../errors.ts';
 import { authorizeCommand, splitCommandLine, type CommandPolicy } from '../../exec/policy.ts';
 import { runCommand } from '../../exec/run-command.ts';
 import type { Logger } from '../../log.ts';
+import { extractArchive, RESERVED_PREFIX } from './archive.ts';
 import { CODE } from './codec.ts';
 import type { HistoryStore } from './history.ts';
+import { DEFAULT_MAX_ARCHIVE_BYTES, DEFAULT_MAX_ARCHIVE_ENTRIES } from './tar.ts';
 
 export interface ProcessCopyPolicy {
   enabled: boolean;
   /** The one folder files may be written into (and below). */
   destination?: string | undefined;
+  /** `type: archive`: cap on the unpacked tar stream, and on the transferred tar.gz. */
+  maxArchiveBytes?: number | undefined;
+  /** `type: archive`: cap on files + directories. */
+  maxArchiveEntries?: number | undefined;
 }
+
+const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | O_NOFOLLOW;
+/** Tokens whose transfer already failed: their later chunks are dropped without more rows. */
+const MAX_REMEMBERED_FAILURES = 1_000;
 
 export interface NodeActionEnv {
   history: HistoryStore;
@@ -128,11 +140,16 @@ export async function runCommandAction(
 }
 
 /**
- * The file a PROCESSCOPY may write: inside `processcopy.destination`, no
- * traversal. A relative destination is taken below the folder; an absolute one
- * must already be inside it.
+ * The file a PROCESSCOPY may write (or, with `allowRoot`, the folder an archive
+ * is extracted into, which may be the configured folder itself): inside
+ * `processcopy.destination`, no traversal. A relative destination is taken
+ * below the folder; an absolute one must already be inside it.
  */
-export function resolveCopyDestination(policy: ProcessCopyPolicy, requested: string): string {
+export function resolveCopyDestination(
+  policy: ProcessCopyPolicy,
+  requested: string,
+  options: { allowRoot?: boolean } = {},
+): string {
   if (!policy.enabled || policy.destination === undefined) {
     throw new AgentError('refused', 'file deployment (PROCESSCOPY) is disabled on this agent');
   }
@@ -151,7 +168,12 @@ export function resolveCopyDestination(policy: ProcessCopyPolicy, requested: str
   const root = resolve(policy.destination);
   const target = isAbsolute(requested) ? resolve(requested) : resolve(root, requested);
   const rel = relative(root, target);
-  if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) {
+  if (
+    (rel === '' && options.allowRoot !== true) ||
+    rel.startsWith(`..${sep}`) ||
+    rel === '..' ||
+    isAbsolute(rel)
+  ) {
     throw new AgentError(
       'refused',
       `PROCESSCOPY destination '${requested}' is outside the allowed folder ${root}`,
@@ -164,15 +186,25 @@ export function resolveCopyDestination(policy: ProcessCopyPolicy, requested: str
 }
 
 interface CopyInProgress {
+  type: 'regular' | 'archive';
+  /** The file to write (regular) or the folder to extract into (archive). */
   path: string;
+  /** Where the chunks are assembled. */
   part: string;
   md5: ReturnType<typeof createHash>;
   bytes: number;
 }
 
-/** PROCESSCOPY chunks of one token, assembled in `<file>.outpost-part` then renamed once the md5 matches (§8). */
+/**
+ * PROCESSCOPY chunks of one token (§8), like gorgone's `action_processcopy`:
+ * appended in order, md5 of the whole payload checked at `end`, then a
+ * regular file is renamed into place (`<file>.outpost-part` → `<file>`) and an
+ * archive (tar.gz of a folder) is checked completely and extracted
+ * (archive.ts). Rows: 101 per chunk, 2 or 1 at the end.
+ */
 export class ProcessCopyReceiver {
   readonly #copies = new Map<string, CopyInProgress>();
+  readonly #failed = new Set<string>();
   /** Chunks arrive as separate messages: apply them strictly in order. */
   #chain: Promise<void> = Promise.resolve();
 
@@ -182,16 +214,52 @@ export class ProcessCopyReceiver {
   }
 
   async #handleOne(env: NodeActionEnv, token: string, data: unknown): Promise<void> {
+    const content = asObject(asObject(data).content);
+    if (this.#failed.has(token)) {
+      // One failure row per transfer: the rest of a refused transfer is dropped.
+      if (content.status === 'end') this.#failed.delete(token);
+      return;
+    }
     try {
-      await this.#handle(env, token, asObject(asObject(data).content));
+      await this.#handle(env, token, content);
     } catch (error) {
       const message = (error as Error).message;
       const copy = this.#copies.get(token);
       this.#copies.delete(token);
       if (copy !== undefined) await rm(copy.part, { force: true });
+      if (content.status !== 'end') this.#rememberFailure(token);
       env.log.warn('gorgone PROCESSCOPY refused', { who: env.who, reason: message });
       env.history.record({ code: CODE.FINISH_KO, token, data: { message } });
     }
+  }
+
+  #rememberFailure(token: string): void {
+    this.#failed.add(token);
+    if (this.#failed.size > MAX_REMEMBERED_FAILURES) {
+      this.#failed.delete(this.#failed.values().next().value!);
+    }
+  }
+
+  async #start(
+    policy: ProcessCopyPolicy,
+    token: string,
+    type: CopyInProgress['type'],
+    path: string,
+  ): Promise<CopyInProgress> {
+    let part: string;
+    if (type === 'regular') {
+      await mkdir(dirname(path), { recursive: true });
+      part = `${path}.outpost-part`;
+    } else {
+      // The tar.gz waits in the configured folder (never in the central's
+      // cache_dir): writes stay inside it, and archives may not use the name.
+      const root = resolve(policy.destination!);
+      await mkdir(root, { recursive: true });
+      const id = createHash('sha256').update(token).digest('hex').slice(0, 16);
+      part = join(root, `${RESERVED_PREFIX}copy-${id}.tar.gz.part`);
+    }
+    await rm(part, { force: true });
+    return { type, path, part, md5: createHash('md5'), bytes: 0 };
   }
 
   async #handle(
@@ -199,31 +267,39 @@ export class ProcessCopyReceiver {
     token: string,
     content: Record<string, unknown>,
   ): Promise<void> {
-    if (content.type !== undefined && content.type !== 'regular') {
+    const type = content.type ?? 'regular';
+    if (type !== 'regular' && type !== 'archive') {
       throw new AgentError(
         'refused',
-        `PROCESSCOPY type '${String(content.type)}' is not supported by this agent (regular files only)`,
+        `PROCESSCOPY type '${String(type)}' is not supported by this agent (regular or archive)`,
       );
     }
     const destination = typeof content.destination === 'string' ? content.destination : '';
-    const path = resolveCopyDestination(env.processcopy, destination);
+    const path = resolveCopyDestination(env.processcopy, destination, {
+      allowRoot: type === 'archive',
+    });
     let copy = this.#copies.get(token);
-    if (copy !== undefined && copy.path !== path) {
+    if (copy !== undefined && (copy.path !== path || copy.type !== type)) {
       throw new AgentError(
         'invalid-request',
-        'PROCESSCOPY destination changed in the middle of a transfer',
+        'PROCESSCOPY destination or type changed in the middle of a transfer',
       );
     }
     if (copy === undefined) {
-      await mkdir(dirname(path), { recursive: true });
-      copy = { path, part: `${path}.outpost-part`, md5: createHash('md5'), bytes: 0 };
-      await rm(copy.part, { force: true });
+      copy = await this.#start(env.processcopy, token, type, path);
       this.#copies.set(token, copy);
     }
+    const maxArchiveBytes = env.processcopy.maxArchiveBytes ?? DEFAULT_MAX_ARCHIVE_BYTES;
     const chunk = asObject(content.chunk);
     if (typeof chunk.data === 'string') {
       const bytes = Buffer.from(chunk.data.replace(/\s+/g, ''), 'base64');
-      const handle = await open(copy.part, 'a', 0o644);
+      if (copy.type === 'archive' && copy.bytes + bytes.length > maxArchiveBytes) {
+        throw new AgentError(
+          'refused',
+          `PROCESSCOPY archive for ${destination} is larger than ${maxArchiveBytes} bytes → refused (processcopy.maxArchiveBytes)`,
+        );
+      }
+      const handle = await open(copy.part, APPEND_FLAGS, copy.type === 'regular' ? 0o644 : 0o600);
       try {
         await handle.write(bytes);
       } finally {
@@ -232,17 +308,25 @@ export class ProcessCopyReceiver {
       copy.md5.update(bytes);
       copy.bytes += bytes.length;
     }
-    if (content.status === 'end') {
-      this.#copies.delete(token);
-      const actual = copy.md5.digest('hex');
-      const expected = typeof content.md5 === 'string' ? content.md5.toLowerCase() : '';
-      if (actual !== expected) {
-        await rm(copy.part, { force: true });
-        throw new AgentError(
-          'refused',
-          `PROCESSCOPY md5 mismatch for ${destination}: expected ${expected || '(none)'}, got ${actual}`,
-        );
-      }
+    if (content.status !== 'end') {
+      env.history.record({
+        code: CODE.PROCESSCOPY_INPROGRESS,
+        token,
+        data: { message: 'process copy inprogress' },
+      });
+      return;
+    }
+    this.#copies.delete(token);
+    const actual = copy.md5.digest('hex');
+    const expected = typeof content.md5 === 'string' ? content.md5.toLowerCase() : '';
+    if (actual !== expected) {
+      await rm(copy.part, { force: true });
+      throw new AgentError(
+        'refused',
+        `PROCESSCOPY md5 mismatch for ${destination}: expected ${expected || '(none)'}, got ${actual}`,
+      );
+    }
+    if (copy.type === 'regular') {
       await rename(copy.part, copy.path);
       env.log.info('gorgone PROCESSCOPY wrote a file', {
         who: env.who,
@@ -260,10 +344,36 @@ export class ProcessCopyReceiver {
       });
       return;
     }
+    let extracted;
+    try {
+      extracted = await extractArchive(
+        copy.part,
+        resolve(env.processcopy.destination!),
+        copy.path,
+        {
+          maxBytes: maxArchiveBytes,
+          maxEntries: env.processcopy.maxArchiveEntries ?? DEFAULT_MAX_ARCHIVE_ENTRIES,
+        },
+      );
+    } finally {
+      await rm(copy.part, { force: true });
+    }
+    env.log.info('gorgone PROCESSCOPY extracted an archive', {
+      who: env.who,
+      path: copy.path,
+      ...extracted,
+    });
     env.history.record({
-      code: CODE.PROCESSCOPY_INPROGRESS,
+      code: CODE.FINISH_OK,
       token,
-      data: { message: 'process copy inprogress' },
+      data: {
+        message: 'process copy finished successfully',
+        destination: copy.path,
+        type: 'archive',
+        files: extracted.files,
+        directories: extracted.directories,
+        size: extracted.bytes,
+      },
     });
   }
 }

@@ -175,7 +175,11 @@ export async function pairGorgone(
         draft.command.allow = [...new Set([...draft.command.allow, ...request.allowCommands])];
       }
       if (request.allowCopyDir !== undefined)
-        draft.processcopy = { enabled: true, destination: request.allowCopyDir };
+        draft.processcopy = {
+          ...draft.processcopy,
+          enabled: true,
+          destination: request.allowCopyDir,
+        };
     });
   }
   ctx.log.info('gorgone target paired', {

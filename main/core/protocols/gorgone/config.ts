@@ -7,6 +7,7 @@ import { AgentError } from '../../errors.ts';
 import { commandPolicySchema } from '../../exec/policy.ts';
 import type { Settings } from '../../settings/settings.ts';
 import { parseWith } from '../../validate.ts';
+import { DEFAULT_MAX_ARCHIVE_BYTES, DEFAULT_MAX_ARCHIVE_ENTRIES } from './tar.ts';
 
 export const GORGONE_DEFAULT_PORT = 5556;
 /** §5 external_com_rotation default: 1440 minutes. */
@@ -55,6 +56,20 @@ export const gorgoneSettingsSchema = z
       .object({
         enabled: z.boolean().default(false),
         destination: z.string().min(1, 'processcopy.destination must be a folder path').optional(),
+        /** `type: archive`: the unpacked tar stream (and the transferred tar.gz) may not exceed this. */
+        maxArchiveBytes: z
+          .number()
+          .int()
+          .min(1024 * 1024)
+          .max(16 * 1024 * 1024 * 1024)
+          .default(DEFAULT_MAX_ARCHIVE_BYTES),
+        /** `type: archive`: files + directories. */
+        maxArchiveEntries: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(DEFAULT_MAX_ARCHIVE_ENTRIES),
       })
       .strict()
       .prefault({}),
