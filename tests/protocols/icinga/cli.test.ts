@@ -45,8 +45,8 @@ describe.skipIf(skip !== undefined)('outpost icinga … against a real master', 
   let dir: string;
   let cleanup: () => Promise<void>;
   const cli = (...args: string[]) => runCli([...args, '--data-dir', dir]);
-  const sendCheckResult = (output: string) =>
-    cli(
+  const sendCheckResult = (output: string, runner = cli) =>
+    runner(
       'check-result',
       '--target',
       'm1',
@@ -260,20 +260,7 @@ describe.skipIf(skip !== undefined)('outpost icinga … against a real master', 
     expect(wrong.stdout).toContain(`as ApiUser '${REST_USER}'`);
     expect(wrong.stdout).toContain('password stored in the SecretStore');
     // The master's 401 proves the result went to the REST API with these credentials.
-    const refused = await run(
-      'check-result',
-      '--target',
-      'm1',
-      '--host',
-      'agent1.test',
-      '--service',
-      'passive',
-      '--state',
-      '2',
-      '--output',
-      'refused',
-      '--now',
-    );
+    const refused = await sendCheckResult('refused', run);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`check the ApiUser '${REST_USER}' and its password`);
 
@@ -290,8 +277,7 @@ describe.skipIf(skip !== undefined)('outpost icinga … against a real master', 
     );
     expect(set.code, set.stderr).toBe(0);
     expect(JSON.parse(set.stdout)).toEqual({ name: 'm1', transport: 'rest', restUser: REST_USER });
-    const sent = await sendCheckResult('through REST as an ApiUser');
-    printed.push(sent.stdout, sent.stderr);
+    const sent = await sendCheckResult('through REST as an ApiUser', run);
     expect(sent).toMatchObject({ code: 0, stdout: 'Delivered to m1.\n' });
     // REST results are scheduled by the master itself (spec §5); cluster ones carry our check source.
     expect(await master.lastCheckResult('agent1.test', 'passive')).toMatchObject({
