@@ -1,7 +1,24 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 let lastMs = 0;
 let counter = 0;
+
+/**
+ * Random bytes drawn 8 KiB at a time: one getrandom per 1,024 ids instead of
+ * one per id (randomBytes(16) per id was a fifth of batched enqueue time).
+ */
+const RANDOM_POOL = Buffer.alloc(8192);
+let poolOffset = RANDOM_POOL.length;
+
+function eightRandomBytes(): Buffer {
+  if (poolOffset + 8 > RANDOM_POOL.length) {
+    randomFillSync(RANDOM_POOL);
+    poolOffset = 0;
+  }
+  const start = poolOffset;
+  poolOffset += 8;
+  return RANDOM_POOL.subarray(start, start + 8);
+}
 
 /**
  * A UUIDv7 (RFC 9562 §5.7, counter in rand_a as §6.2 method 1): time-ordered,
@@ -18,7 +35,8 @@ export function newItemId(now = Date.now()): string {
     lastMs++;
     counter = 0;
   }
-  const bytes = randomBytes(16);
+  const bytes = Buffer.allocUnsafe(16);
+  eightRandomBytes().copy(bytes, 8);
   bytes.writeUIntBE(lastMs, 0, 6);
   bytes[6] = 0x70 | (counter >> 8);
   bytes[7] = counter & 0xff;
