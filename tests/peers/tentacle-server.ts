@@ -61,6 +61,8 @@ export class Segment {
 
 export interface ConnectionRecord {
   id: number;
+  /** The client's address as the server saw it (the `-b` of tentacle_client, §13). */
+  remoteAddress: string | undefined;
   segments: Segment[];
   /** Who closed: the server (reply refused, timeout, bad auth) or the client. */
   closedBy?: 'server' | 'client';
@@ -86,6 +88,11 @@ export class TentacleServer {
   readonly #staged = new Set<string>();
   /** Called with the bytes of a SEND payload received so far (tests kill the server mid-transfer). */
   onUploadProgress: ((name: string, bytes: number, size: number) => void) | undefined;
+  /**
+   * A hung tentacle_server: while true, connections keep reading but never
+   * write, and stay open until the client gives up (its timeouts, §12).
+   */
+  stalled = false;
 
   constructor(options: TentacleServerOptions) {
     this.options = options;
@@ -120,7 +127,7 @@ export class TentacleServer {
                 !socket.authorized &&
                 socket.getPeerCertificate().raw !== undefined
               ) {
-                const record = this.#record();
+                const record = this.#record(socket);
                 record.closedBy = 'server';
                 record.tlsError = String(socket.authorizationError);
                 socket.destroy();
@@ -131,7 +138,7 @@ export class TentacleServer {
           );
     if (tls !== undefined) {
       server.on('tlsClientError', (error, socket) => {
-        const record = this.#record();
+        const record = this.#record(socket);
         record.closedBy = 'server';
         record.tlsError = error.message;
         socket.destroy();
@@ -167,10 +174,11 @@ export class TentacleServer {
     socket.once('close', () => this.#sockets.delete(socket));
   }
 
-  #record(): ConnectionRecord {
+  #record(socket: Socket): ConnectionRecord {
     const segments: Segment[] = [];
     const record: ConnectionRecord = {
       id: this.connections.length,
+      remoteAddress: socket.remoteAddress,
       segments,
       clientBytes: () =>
         Buffer.concat(segments.filter((s) => s.from === 'client').map((s) => s.data)),
@@ -183,7 +191,7 @@ export class TentacleServer {
 
   #accept(socket: Socket | TLSSocket): void {
     this.#track(socket);
-    const record = this.#record();
+    const record = this.#record(socket);
     new TentacleConnection(this, socket, record).run().catch(() => undefined);
   }
 
@@ -254,7 +262,12 @@ class TentacleConnection {
     }
   }
 
-  #send(text: string | Buffer): Promise<void> {
+  async #send(text: string | Buffer): Promise<void> {
+    if (this.#server.stalled) {
+      if (!this.#socket.destroyed)
+        await new Promise<void>((resolve) => this.#socket.once('close', () => resolve()));
+      throw new Drop('stalled until the client gave up');
+    }
     const data = typeof text === 'string' ? Buffer.from(text, 'latin1') : text;
     const last = this.#record.segments.at(-1);
     const keep = this.#server.options.record !== false;

@@ -1,7 +1,14 @@
+import { isIP } from 'node:net';
+import { createInterface } from 'node:readline/promises';
+import { Writable } from 'node:stream';
 import type { AgentRequest } from '../../core/api.ts';
-import type { TentacleTransferResult } from '../../core/contract/tentacle.ts';
+import {
+  MAX_IDLE_TIMEOUT_SECONDS,
+  type TentacleTransferResult,
+} from '../../core/contract/tentacle.ts';
+import { toAgentError } from '../../core/errors.ts';
 import { parseProxySpec } from '../../core/protocols/tentacle/config.ts';
-import type { CliContext, CommandArgs, CommandSpec } from '../command.ts';
+import type { CliContext, CommandArgs, CommandOutput, CommandSpec } from '../command.ts';
 import { flag, integerOption, stringOption, UsageError } from '../command.ts';
 import { keyValues } from '../format.ts';
 
@@ -19,8 +26,17 @@ const CONNECTION_OPTIONS = {
   'allow-plain-password': { type: 'boolean' },
   zip: { type: 'boolean', short: 'z' },
   proxy: { type: 'string', short: 'y' },
+  bind: { type: 'string', short: 'b' },
+  timeout: { type: 'string', short: 't' },
+  retries: { type: 'string', short: 'r' },
+  'ask-key-passphrase': { type: 'boolean', short: 'w' },
+  quiet: { type: 'boolean', short: 'q' },
   verbose: { type: 'boolean', short: 'v' },
 } as const;
+
+/** tentacle_client's -t and -r defaults (§12), for when only one of them is given. */
+const REFERENCE_WAIT_SECONDS = 1;
+const REFERENCE_RETRIES = 3;
 
 const CONNECTION_DETAILS = [
   '-a, --address HOST        Tentacle server (required)',
@@ -33,10 +49,42 @@ const CONNECTION_DETAILS = [
   '    --insecure            accept ANY server certificate (NOT verified; shown as a warning everywhere)',
   '-z, --zip                 compressed transfers (ZSEND/ZRECV)',
   '-y, --proxy [USER:PASS@]HOST:PORT   HTTP CONNECT proxy',
+  '-b, --bind ADDRESS        local IPv4/IPv6 address to connect from (with -y: the connection to the proxy)',
+  '-t, --timeout SECONDS     as tentacle_client: give up once the server (or proxy) is silent for',
+  '-r, --retries N             SECONDS × (N + 1) s (its defaults 1 and 3 fill in for the one not given;',
+  "                            neither given: 15 s); a file's final confirmation waits at least 30 s (§12)",
+  '-w, --ask-key-passphrase  prompt twice on the terminal for the passphrase of -k KEY (not echoed)',
+  '-q, --quiet               no error messages (exit status still 1 on failure; --json unchanged;',
+  '                            usage errors and the insecure-TLS warning are still shown)',
   '-v, --verbose             TLS details and progress on stderr',
 ];
 
 type ConnectionRequest = Extract<AgentRequest<'tentacleSend'>, { connection: unknown }>;
+
+function wholeNumber(raw: string, flagName: string, min: number): number {
+  if (!/^\d+$/.test(raw) || Number(raw) < min)
+    throw new UsageError(`${flagName} must be a whole number from ${min} up, got '${raw}'`);
+  return Number(raw);
+}
+
+/**
+ * tentacle_client waits at most -t s per readiness check and gives up after
+ * more than -r failed checks in a row (§12): silence of -t × (-r + 1) s.
+ */
+function idleTimeoutFrom(args: CommandArgs): number | undefined {
+  const rawWait = stringOption(args, 'timeout');
+  const rawRetries = stringOption(args, 'retries');
+  if (rawWait === undefined && rawRetries === undefined) return undefined;
+  const wait =
+    rawWait === undefined ? REFERENCE_WAIT_SECONDS : wholeNumber(rawWait, '-t SECONDS', 1);
+  const retries = rawRetries === undefined ? REFERENCE_RETRIES : wholeNumber(rawRetries, '-r N', 0);
+  const total = wait * (retries + 1);
+  if (total > MAX_IDLE_TIMEOUT_SECONDS)
+    throw new UsageError(
+      `-t ${wait} × (-r ${retries} + 1) = ${total} s is longer than a day (${MAX_IDLE_TIMEOUT_SECONDS} s): choose smaller values`,
+    );
+  return total;
+}
 
 function connectionFrom(args: CommandArgs): Omit<ConnectionRequest, 'files' | 'zip'> {
   const host = stringOption(args, 'address');
@@ -51,6 +99,22 @@ function connectionFrom(args: CommandArgs): Omit<ConnectionRequest, 'files' | 'z
     throw new UsageError('-e CERT and -k KEY go together');
   if (insecure && ca !== undefined)
     throw new UsageError('--insecure and -f CA contradict each other');
+  const bind = stringOption(args, 'bind');
+  if (bind !== undefined && isIP(bind) === 0)
+    throw new UsageError(
+      `-b ADDRESS must be an IPv4 or IPv6 address of this machine (like 10.0.0.5), got '${bind}'`,
+    );
+  const idleTimeoutSeconds = idleTimeoutFrom(args);
+  if (flag(args, 'ask-key-passphrase')) {
+    if (cert === undefined)
+      throw new UsageError(
+        '-w prompts for the passphrase of a client key: it needs -e CERT -k KEY',
+      );
+    if (stringOption(args, 'key-passphrase') !== undefined)
+      throw new UsageError(
+        '-w (prompt for the key passphrase) and --key-passphrase contradict each other',
+      );
+  }
   const connection: ConnectionRequest['connection'] = {
     host,
     port,
@@ -60,6 +124,8 @@ function connectionFrom(args: CommandArgs): Omit<ConnectionRequest, 'files' | 'z
     zip: flag(args, 'zip'),
     ...(ca === undefined ? {} : { caFile: ca }),
     ...(cert === undefined ? {} : { certFile: cert, keyFile: key }),
+    ...(bind === undefined ? {} : { bindAddress: bind }),
+    ...(idleTimeoutSeconds === undefined ? {} : { idleTimeoutSeconds }),
   };
   const request: Omit<ConnectionRequest, 'files' | 'zip'> = { connection };
   const proxy = stringOption(args, 'proxy');
@@ -73,6 +139,66 @@ function connectionFrom(args: CommandArgs): Omit<ConnectionRequest, 'files' | 'z
   const passphrase = stringOption(args, 'key-passphrase');
   if (passphrase !== undefined) request.keyPassphrase = passphrase;
   return request;
+}
+
+/**
+ * One line from the terminal, not echoed: readline still handles the editing
+ * keys, but its echo goes into a sink instead of the terminal.
+ */
+async function askHidden(ctx: CliContext, question: string): Promise<string> {
+  const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const rl = createInterface({ input: process.stdin, output: sink, terminal: true });
+  const cancelled = new AbortController();
+  rl.once('SIGINT', () => cancelled.abort());
+  rl.once('close', () => cancelled.abort());
+  ctx.progress(question);
+  try {
+    return await rl.question('', { signal: cancelled.signal });
+  } catch (error) {
+    if (cancelled.signal.aborted) throw new UsageError('the passphrase prompt was cancelled');
+    throw error;
+  } finally {
+    rl.close();
+    ctx.progress('\n');
+  }
+}
+
+/** -w: tentacle_client asks twice for the key passphrase (§13); only a terminal can answer. */
+async function promptKeyPassphrase(
+  ctx: CliContext,
+  args: CommandArgs,
+  request: { keyPassphrase?: string },
+): Promise<void> {
+  if (!flag(args, 'ask-key-passphrase')) return;
+  if (process.stdin.isTTY !== true)
+    throw new UsageError(
+      '-w prompts for the key passphrase on a terminal, but stdin is not one: give it with --key-passphrase PASS instead',
+    );
+  const first = await askHidden(ctx, 'Enter the passphrase of the client key: ');
+  const again = await askHidden(ctx, 'Enter it again to confirm: ');
+  if (first !== again) throw new UsageError('the two passphrases differ: run the command again');
+  request.keyPassphrase = first;
+}
+
+/**
+ * -q (tentacle_client's quiet, §13): no error message in the human output,
+ * whether the command fails as a whole or file by file; the exit status
+ * still says it. Usage errors and --json stay as they are.
+ */
+async function quietly(
+  ctx: CliContext,
+  args: CommandArgs,
+  work: () => Promise<CommandOutput>,
+): Promise<CommandOutput> {
+  if (!flag(args, 'quiet') || ctx.json) return work();
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    const agentError = toAgentError(error);
+    if (agentError.code === 'invalid-request') throw agentError;
+    return { data: { error: agentError.toJSON() }, exitCode: 1 };
+  }
 }
 
 function warn(ctx: CliContext, result: { warnings: string[] }): void {
@@ -107,15 +233,22 @@ async function watchProgress(ctx: CliContext, args: CommandArgs): Promise<() => 
 }
 
 function transferOutput(
+  args: CommandArgs,
   result: TentacleTransferResult,
   verb: string,
-): { data: unknown; human: string; exitCode: number } {
-  const lines = result.results.map((r) =>
-    r.ok
-      ? `${verb} ${r.name} (${r.bytes ?? 0} bytes)${r.path === undefined ? '' : ` -> ${r.path}`}`
-      : `FAILED ${r.file}: ${r.error?.message ?? 'not done'}`,
-  );
-  return { data: result, human: lines.join('\n'), exitCode: result.allOk ? 0 : 1 };
+): CommandOutput {
+  const lines = result.results
+    .filter((r) => r.ok || !flag(args, 'quiet'))
+    .map((r) =>
+      r.ok
+        ? `${verb} ${r.name} (${r.bytes ?? 0} bytes)${r.path === undefined ? '' : ` -> ${r.path}`}`
+        : `FAILED ${r.file}: ${r.error?.message ?? 'not done'}`,
+    );
+  return {
+    data: result,
+    ...(lines.length === 0 ? {} : { human: lines.join('\n') }),
+    exitCode: result.allOk ? 0 : 1,
+  };
 }
 
 export const tentacleCommands: CommandSpec[] = [
@@ -124,22 +257,25 @@ export const tentacleCommands: CommandSpec[] = [
     summary:
       'Send files now to a Pandora FMS Tentacle server (exit 0 only when the server acknowledged every file)',
     usage:
-      'FILE... -a HOST [-p PORT] [-x PASSWORD] [-c] [-e CERT -k KEY] [-f CA] [--insecure] [-z] [-y [USER:PASS@]PROXYHOST:PORT] [-v]',
+      'FILE... -a HOST [-p PORT] [-x PASSWORD] [-c] [-e CERT -k KEY [-w]] [-f CA] [--insecure] [-z] [-y [USER:PASS@]PROXYHOST:PORT] [-b ADDRESS] [-t SECONDS] [-r N] [-q] [-v]',
     options: { ...CONNECTION_OPTIONS },
     details: CONNECTION_DETAILS,
     async run(ctx, args) {
       if (args.positionals.length === 0) throw new UsageError('name at least one FILE to send');
       const request = { ...connectionFrom(args), files: args.positionals, zip: flag(args, 'zip') };
-      const agent = await ctx.agent();
-      const stop = await watchProgress(ctx, args);
-      try {
-        const result = await agent.api.tentacleSend(request);
-        warn(ctx, result);
-        verbose(ctx, args, result);
-        return transferOutput(result, 'sent');
-      } finally {
-        stop();
-      }
+      await promptKeyPassphrase(ctx, args, request);
+      return quietly(ctx, args, async () => {
+        const agent = await ctx.agent();
+        const stop = await watchProgress(ctx, args);
+        try {
+          const result = await agent.api.tentacleSend(request);
+          warn(ctx, result);
+          verbose(ctx, args, result);
+          return transferOutput(args, result, 'sent');
+        } finally {
+          stop();
+        }
+      });
     },
   },
   {
@@ -147,7 +283,7 @@ export const tentacleCommands: CommandSpec[] = [
     summary:
       'Download files from a Tentacle server (temporary file then rename; never overwrites unless --overwrite)',
     usage:
-      'NAME... -a HOST [-p PORT] [-x PASSWORD] [-c] [-e CERT -k KEY] [-f CA] [--insecure] [-z] [-y PROXY] [-d DIR] [--overwrite] [-v]',
+      'NAME... -a HOST [-p PORT] [-x PASSWORD] [-c] [-e CERT -k KEY [-w]] [-f CA] [--insecure] [-z] [-y PROXY] [-b ADDRESS] [-t SECONDS] [-r N] [-d DIR] [--overwrite] [-q] [-v]',
     options: {
       ...CONNECTION_OPTIONS,
       dir: { type: 'string', short: 'd' },
@@ -167,16 +303,19 @@ export const tentacleCommands: CommandSpec[] = [
         overwrite: flag(args, 'overwrite'),
         zip: flag(args, 'zip'),
       };
-      const agent = await ctx.agent();
-      const stop = await watchProgress(ctx, args);
-      try {
-        const result = await agent.api.tentacleGet(request);
-        warn(ctx, result);
-        verbose(ctx, args, result);
-        return transferOutput(result, 'received');
-      } finally {
-        stop();
-      }
+      await promptKeyPassphrase(ctx, args, request);
+      return quietly(ctx, args, async () => {
+        const agent = await ctx.agent();
+        const stop = await watchProgress(ctx, args);
+        try {
+          const result = await agent.api.tentacleGet(request);
+          warn(ctx, result);
+          verbose(ctx, args, result);
+          return transferOutput(args, result, 'received');
+        } finally {
+          stop();
+        }
+      });
     },
   },
   {
@@ -184,7 +323,7 @@ export const tentacleCommands: CommandSpec[] = [
     summary:
       'Save a Tentacle target (password, key passphrase and proxy password go to the SecretStore)',
     usage:
-      'NAME -a HOST [-p PORT] [-x PASSWORD] [-c] [-e CERT -k KEY] [-f CA] [--insecure] [-z] [-y PROXY] [--outbox DIR [--after-delivery move|remove]]',
+      'NAME -a HOST [-p PORT] [-x PASSWORD] [-c] [-e CERT -k KEY [-w]] [-f CA] [--insecure] [-z] [-y PROXY] [-b ADDRESS] [-t SECONDS] [-r N] [-q] [--outbox DIR [--after-delivery move|remove]]',
     options: {
       ...CONNECTION_OPTIONS,
       outbox: { type: 'string' },
@@ -205,43 +344,51 @@ export const tentacleCommands: CommandSpec[] = [
         throw new UsageError("--after-delivery must be 'move' or 'remove'");
       if (stringOption(args, 'after-delivery') !== undefined && outbox === undefined)
         throw new UsageError('--after-delivery needs --outbox DIR');
-      const agent = await ctx.agent();
-      const info = await agent.api.addTentacleTarget({
-        name,
-        connection,
-        ...secrets,
-        ...(outbox === undefined ? {} : { outbox: { dir: outbox, afterDelivery: after } }),
+      await promptKeyPassphrase(ctx, args, secrets);
+      return quietly(ctx, args, async () => {
+        const agent = await ctx.agent();
+        const info = await agent.api.addTentacleTarget({
+          name,
+          connection,
+          ...secrets,
+          ...(outbox === undefined ? {} : { outbox: { dir: outbox, afterDelivery: after } }),
+        });
+        warn(ctx, info);
+        const c = info.config;
+        return {
+          data: info,
+          human: [
+            `Saved Tentacle target ${name}.`,
+            keyValues([
+              ['  server', `${c.host}:${c.port}`],
+              [
+                '  TLS',
+                c.tls
+                  ? c.insecure
+                    ? 'yes, server certificate NOT verified'
+                    : `yes, verified against ${c.caFile ?? 'the system store'}`
+                  : 'no',
+              ],
+              ['  client certificate', c.certFile],
+              ['  password', info.secrets.password ? 'stored in the SecretStore' : 'none'],
+              ['  proxy', c.proxy === undefined ? undefined : `${c.proxy.host}:${c.proxy.port}`],
+              ['  local address', c.bindAddress],
+              [
+                '  idle timeout',
+                c.idleTimeoutSeconds === undefined ? undefined : `${c.idleTimeoutSeconds} s`,
+              ],
+              ['  compressed', c.zip],
+              [
+                '  outbox',
+                c.outbox === undefined
+                  ? undefined
+                  : `${c.outbox.dir} (then ${c.outbox.afterDelivery})`,
+              ],
+            ]),
+            ...info.warnings.map((w) => `  note: ${w}`),
+          ].join('\n'),
+        };
       });
-      warn(ctx, info);
-      const c = info.config;
-      return {
-        data: info,
-        human: [
-          `Saved Tentacle target ${name}.`,
-          keyValues([
-            ['  server', `${c.host}:${c.port}`],
-            [
-              '  TLS',
-              c.tls
-                ? c.insecure
-                  ? 'yes, server certificate NOT verified'
-                  : `yes, verified against ${c.caFile ?? 'the system store'}`
-                : 'no',
-            ],
-            ['  client certificate', c.certFile],
-            ['  password', info.secrets.password ? 'stored in the SecretStore' : 'none'],
-            ['  proxy', c.proxy === undefined ? undefined : `${c.proxy.host}:${c.proxy.port}`],
-            ['  compressed', c.zip],
-            [
-              '  outbox',
-              c.outbox === undefined
-                ? undefined
-                : `${c.outbox.dir} (then ${c.outbox.afterDelivery})`,
-            ],
-          ]),
-          ...info.warnings.map((w) => `  note: ${w}`),
-        ].join('\n'),
-      };
     },
   },
   {

@@ -1,9 +1,16 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { ContractShape } from './define.ts';
 import { method } from './define.ts';
 
 /** IANA-registered Tentacle port (tentacle.md §1). */
 export const TENTACLE_DEFAULT_PORT = 41121;
+
+/**
+ * Longest silence we accept from the server (tentacle_client's -t × (-r + 1),
+ * §12): a day, well below what a Node timer can hold.
+ */
+export const MAX_IDLE_TIMEOUT_SECONDS = 86_400;
 
 const path = (what: string) => z.string().min(1, `${what} must be a path to a PEM file`);
 
@@ -37,6 +44,24 @@ export const connectionSchema = z
     allowPlainPassword: z.boolean().default(false),
     proxy: proxySchema.optional(),
     zip: z.boolean().default(false),
+    /** tentacle_client -b: local address the TCP socket (to the server, or to the proxy) is bound to. */
+    bindAddress: z
+      .string()
+      .refine((value) => isIP(value) !== 0, {
+        error: (issue) =>
+          `bindAddress (-b) '${String(issue.input)}' must be an IPv4 or IPv6 address of this machine, like 10.0.0.5 or fe80::1%eth0`,
+      })
+      .optional(),
+    /**
+     * §12: how long the server (or proxy) may stay silent before we give up;
+     * tentacle_client's -t × (-r + 1). Absent: our own 15 s.
+     */
+    idleTimeoutSeconds: z
+      .number()
+      .int('idleTimeoutSeconds must be whole seconds')
+      .min(1, `idleTimeoutSeconds must be 1–${MAX_IDLE_TIMEOUT_SECONDS}`)
+      .max(MAX_IDLE_TIMEOUT_SECONDS, `idleTimeoutSeconds must be 1–${MAX_IDLE_TIMEOUT_SECONDS}`)
+      .optional(),
   })
   .strict();
 

@@ -1,8 +1,11 @@
 /** `outpost tentacle ...` as admins run it, against the reference server. */
+import { spawn } from 'node:child_process';
+import { createPrivateKey } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/run-cli.ts';
+import { CLI, runCli } from '../../cli/run-cli.ts';
 import { harness, testPki, type Harness, type Pki } from './fixtures.ts';
 
 let h: Harness;
@@ -15,6 +18,43 @@ beforeAll(async () => {
   data = join(h.dir, 'data');
 }, 60_000);
 afterAll(async () => h.cleanup());
+
+/**
+ * Runs the CLI on a pseudo-terminal through util-linux `script`, typing each
+ * answer once the text before it has appeared; resolves with the exit status
+ * and everything the terminal showed.
+ */
+function runOnTerminal(
+  args: string[],
+  answers: Array<[RegExp, string]>,
+): Promise<{ code: number; screen: string }> {
+  const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, CLI, ...args].map(quote).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qfec', command, '/dev/null'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let screen = '';
+    let next = 0;
+    const onOutput = (chunk: Buffer): void => {
+      screen += chunk.toString();
+      const answer = answers[next];
+      if (answer !== undefined && answer[0].test(screen.slice(screen.lastIndexOf('\n') + 1))) {
+        next += 1;
+        child.stdin.write(`${answer[1]}\r`);
+      }
+    };
+    child.stdout.on('data', onOutput);
+    child.stderr.on('data', onOutput);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      child.stdin.end();
+      resolve({ code: code ?? -1, screen });
+    });
+  });
+}
 
 async function file(name: string, content: string): Promise<string> {
   const path = join(h.dir, name);
@@ -252,6 +292,254 @@ describe('outpost tentacle', () => {
     const list = await runCli(['target', 'list', '--data-dir', data]);
     expect(list.stdout).toMatch(/pandora +tentacle/);
   });
+
+  it('-b binds the connection to a local address, also for a saved target; a foreign address is named', async () => {
+    const server = await h.start();
+    const bound = await runCli([
+      'tentacle',
+      'send',
+      await file('bound.data', 'B'),
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(server.port),
+      '-b',
+      '127.0.0.2',
+      '--data-dir',
+      data,
+    ]);
+    expect(bound.code, bound.stdout + bound.stderr).toBe(0);
+    expect(server.connections.map((c) => c.remoteAddress)).toEqual(['127.0.0.2']);
+
+    const added = await runCli([
+      'tentacle',
+      'add',
+      'bound',
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(server.port),
+      '--bind',
+      '127.0.0.3',
+      '-t',
+      '5',
+      '-r',
+      '2',
+      '--data-dir',
+      data,
+    ]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/local address: +127\.0\.0\.3/);
+    expect(added.stdout).toMatch(/idle timeout: +15 s/);
+    const settings = await readFile(join(data, 'settings.json'), 'utf8');
+    expect(settings).toMatch(/"bindAddress": "127\.0\.0\.3"/);
+    expect(settings).toMatch(/"idleTimeoutSeconds": 15/);
+    const tested = await runCli(['tentacle', 'test', 'bound', '--data-dir', data]);
+    expect(tested.code, tested.stdout).toBe(0);
+    expect(server.connections.at(-1)?.remoteAddress).toBe('127.0.0.3');
+
+    // 192.0.2.0/24 is reserved for documentation (RFC 5737): never an address of this machine.
+    const foreign = await runCli([
+      'tentacle',
+      'send',
+      await file('foreign.data', 'F'),
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(server.port),
+      '-b',
+      '192.0.2.1',
+      '--data-dir',
+      data,
+    ]);
+    expect(foreign.code).toBe(1);
+    expect(foreign.stdout).toMatch(
+      /from local address 192\.0\.2\.1 \(-b\): it is not an address of this machine/,
+    );
+    expect(server.connections).toHaveLength(2);
+
+    const notAnAddress = await runCli([
+      'tentacle',
+      'send',
+      'x',
+      '-a',
+      'h',
+      '-b',
+      'eth0',
+      '--data-dir',
+      data,
+    ]);
+    expect(notAnAddress.code).toBe(2);
+    expect(notAnAddress.stderr).toMatch(/-b ADDRESS must be an IPv4 or IPv6 address .*got 'eth0'/);
+  });
+
+  it('-t 1 -r 1 gives up after 2 s of silence from a hung server, saying so', async () => {
+    const server = await h.start();
+    server.stalled = true;
+    const started = Date.now();
+    const hung = await runCli([
+      'tentacle',
+      'send',
+      await file('hung.data', 'H'),
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(server.port),
+      '-t',
+      '1',
+      '-r',
+      '1',
+      '--data-dir',
+      data,
+    ]);
+    const elapsed = Date.now() - started;
+    expect(hung.code).toBe(1);
+    expect(hung.stdout).toMatch(
+      /FAILED .*hung\.data: Tentacle server 127\.0\.0\.1:\d+ stopped answering for 2 s while we waited for the reply to SEND/,
+    );
+    // Our default is 15 s: well under it shows -t/-r took effect (the CLI start-up is in there too).
+    expect(elapsed).toBeGreaterThanOrEqual(1900);
+    expect(elapsed).toBeLessThan(12_000);
+    expect(server.connections[0]?.closedBy).toBe('client');
+  }, 30_000);
+
+  it('-t and -r are checked: whole numbers, -t from 1, -r from 0, at most a day in all', async () => {
+    const run = (...flags: string[]) =>
+      runCli(['tentacle', 'send', 'x', '-a', 'h', ...flags, '--data-dir', data]);
+    const zero = await run('-t', '0');
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toMatch(/-t SECONDS must be a whole number from 1 up, got '0'/);
+    const fraction = await run('-t', '1.5');
+    expect(fraction.code).toBe(2);
+    expect(fraction.stderr).toMatch(/-t SECONDS must be a whole number/);
+    const negative = await run('--retries=-1');
+    expect(negative.code).toBe(2);
+    expect(negative.stderr).toMatch(/-r N must be a whole number from 0 up, got '-1'/);
+    const long = await run('-t', '3600', '-r', '24');
+    expect(long.code).toBe(2);
+    expect(long.stderr).toMatch(/-t 3600 × \(-r 24 \+ 1\) = 90000 s is longer than a day/);
+  });
+
+  it('-q prints no error message (exit status still 1), --json is unchanged', async () => {
+    const server = await h.start();
+    const first = await file('q1.data', 'Q');
+    await writeFile(join(server.options.dir, 'q2.data'), 'already there');
+    const second = await file('q2.data', 'Q');
+    const args = ['-a', '127.0.0.1', '-p', String(server.port), '--data-dir', data];
+    const quiet = await runCli(['tentacle', 'send', first, second, ...args, '-q']);
+    expect(quiet.code).toBe(1);
+    expect(quiet.stdout).toBe('sent q1.data (1 bytes)\n');
+    expect(quiet.stderr).toBe('');
+    const json = await runCli(['tentacle', 'send', second, ...args, '--quiet', '--json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      allOk: false,
+      results: [{ name: 'q2.data', ok: false, error: { code: 'refused' } }],
+    });
+    await server.stop();
+    const down = await runCli(['tentacle', 'get', 'q1.data', ...args, '-d', h.dir, '-q']);
+    expect(down.code).toBe(1);
+    expect(down.stdout + down.stderr).toBe('');
+    const usage = await runCli([
+      'tentacle',
+      'send',
+      first,
+      '-a',
+      'h',
+      '-t',
+      'x',
+      '-q',
+      '--data-dir',
+      data,
+    ]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/-t SECONDS/);
+  });
+
+  it('-w needs -e, and a terminal: otherwise exit 2 pointing to --key-passphrase', async () => {
+    const args = ['-a', '127.0.0.1', '-p', '1', '--data-dir', data];
+    const noCert = await runCli(['tentacle', 'send', 'x', ...args, '-w']);
+    expect(noCert.code).toBe(2);
+    expect(noCert.stderr).toMatch(
+      /-w prompts for the passphrase of a client key: it needs -e CERT -k KEY/,
+    );
+    const noTty = await runCli([
+      'tentacle',
+      'send',
+      'x',
+      ...args,
+      '-e',
+      pki.files['client.crt']!,
+      '-k',
+      pki.files['client.key']!,
+      '-w',
+    ]);
+    expect(noTty.code).toBe(2);
+    expect(noTty.stderr).toMatch(/stdin is not one: give it with --key-passphrase PASS/);
+    const both = await runCli([
+      'tentacle',
+      'add',
+      'w',
+      ...args,
+      '-e',
+      pki.files['client.crt']!,
+      '-k',
+      pki.files['client.key']!,
+      '-w',
+      '--key-passphrase',
+      'p',
+    ]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/-w .* and --key-passphrase contradict each other/);
+  });
+
+  it.skipIf(process.platform !== 'linux' || !existsSync('/usr/bin/script'))(
+    '-w asks twice on the terminal, without echo, and unlocks the client key with the answer',
+    async () => {
+      const server = await h.start({
+        tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem, caPem: pki.ca.certPem },
+      });
+      const encryptedKey = await file(
+        'client-encrypted.key',
+        createPrivateKey(pki.client.keyPem)
+          .export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'Pass-w0rd' })
+          .toString(),
+      );
+      const args = [
+        'tentacle',
+        'send',
+        await file('prompted.data', 'W'),
+        '-a',
+        '127.0.0.1',
+        '-p',
+        String(server.port),
+        '-f',
+        pki.files['ca.crt']!,
+        '-e',
+        pki.files['client.crt']!,
+        '-k',
+        encryptedKey,
+        '-w',
+        '--data-dir',
+        data,
+      ];
+      const ok = await runOnTerminal(args, [
+        [/passphrase of the client key: $/, 'Pass-w0rd'],
+        [/again to confirm: $/, 'Pass-w0rd'],
+      ]);
+      expect(ok.code, ok.screen).toBe(0);
+      expect(ok.screen).toMatch(/sent prompted\.data \(1 bytes\)/);
+      expect(ok.screen).not.toContain('Pass-w0rd');
+      expect(await readFile(join(server.options.dir, 'prompted.data'), 'utf8')).toBe('W');
+      const differ = await runOnTerminal(args, [
+        [/passphrase of the client key: $/, 'Pass-w0rd'],
+        [/again to confirm: $/, 'typo'],
+      ]);
+      expect(differ.code).toBe(2);
+      expect(differ.screen).toMatch(/the two passphrases differ/);
+    },
+    90_000,
+  );
 
   it('usage errors exit 2', async () => {
     const noHost = await runCli(['tentacle', 'send', 'x', '--data-dir', data]);

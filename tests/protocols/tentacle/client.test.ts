@@ -4,6 +4,7 @@
  * it writes compared with the real tentacle_client's in the transcripts.
  */
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentError } from '../../../main/core/errors.ts';
@@ -410,6 +411,39 @@ describe('HTTP CONNECT proxy (§11)', () => {
     }
   });
 
+  it('binds the connection to the proxy to localAddress (-b); the proxy reaches the server on its own', async () => {
+    const server = await h.start();
+    const proxy = await ConnectProxy.start();
+    // A relay in front of the proxy, to see which address the client came from.
+    const seen: Array<string | undefined> = [];
+    const sockets = new Set<Socket>();
+    const relay: Server = createServer((socket) => {
+      seen.push(socket.remoteAddress);
+      const upstream = connect({ host: '127.0.0.1', port: proxy.port });
+      for (const s of [socket, upstream]) {
+        sockets.add(s);
+        s.on('error', () => undefined);
+      }
+      socket.pipe(upstream).pipe(socket);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (relay.address() as { port: number }).port;
+      const client = await TentacleClient.connect(
+        opts(server, { localAddress: '127.0.0.2', proxy: { host: '127.0.0.1', port } }),
+      );
+      await client.send(await file('bound-proxy.txt', 'x'));
+      await client.quit();
+      expect(seen).toEqual(['127.0.0.2']);
+      expect(server.connections.map((c) => c.remoteAddress)).toEqual(['127.0.0.1']);
+      expect(await readFile(join(server.options.dir, 'bound-proxy.txt'), 'utf8')).toBe('x');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => relay.close(() => resolve()));
+      await proxy.stop();
+    }
+  });
+
   it('reports a 407 as refused proxy credentials (S34)', async () => {
     const server = await h.start();
     const proxy = await ConnectProxy.start({ user: 'agent', password: 'proxypw' });
@@ -428,6 +462,80 @@ describe('HTTP CONNECT proxy (§11)', () => {
       );
     } finally {
       await proxy.stop();
+    }
+  });
+});
+
+describe('local address (-b)', () => {
+  it('connects from localAddress', async () => {
+    const server = await h.start();
+    const client = await TentacleClient.connect(opts(server, { localAddress: '127.0.0.2' }));
+    await client.send(await file('bound.txt', 'b'));
+    await client.quit();
+    expect(server.connections.map((c) => c.remoteAddress)).toEqual(['127.0.0.2']);
+  });
+
+  it('names an address this machine does not have, as a transient failure', async () => {
+    const server = await h.start();
+    // RFC 5737 documentation range: never local.
+    const error = await failure(
+      TentacleClient.connect(opts(server, { localAddress: '192.0.2.1' })),
+    );
+    expect(error.code).toBe('unreachable');
+    expect(error.field).toBe('bindAddress');
+    expect(error.message).toBe(
+      `cannot connect to Tentacle server 127.0.0.1:${server.port} from local address 192.0.2.1 (-b): it is not an address of this machine (or its interface is down); check the address with 'ip addr' / 'ipconfig'`,
+    );
+    expect(server.connections).toHaveLength(0);
+  });
+
+  it('names a local address of the other IP family', async () => {
+    const server = await h.start();
+    const error = await failure(TentacleClient.connect(opts(server, { localAddress: '::1' })));
+    expect(error.field).toBe('bindAddress');
+    expect(error.message).toMatch(/from local address ::1 \(-b\)/);
+  });
+});
+
+describe('idle timeout (-t × (-r + 1), §12)', () => {
+  it('gives up on a server that stops answering mid-session after idleTimeoutMs', async () => {
+    const server = await h.start();
+    const client = await TentacleClient.connect(opts(server, { idleTimeoutMs: 500 }));
+    await client.send(await file('before-hang.txt', 'ok'));
+    server.stalled = true;
+    const started = Date.now();
+    const error = await failure(client.send(await file('hang.txt', 'no')));
+    client.close();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+    expect(error.code).toBe('timeout');
+    expect(error.transient).toBe(true);
+    expect(error.message).toBe(
+      `Tentacle server 127.0.0.1:${server.port} stopped answering for 0.5 s while we waited for the reply to SEND`,
+    );
+  });
+
+  it('bounds the TLS handshake too', async () => {
+    const silent = createServer(() => undefined);
+    const sockets = new Set<Socket>();
+    silent.on('connection', (socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as { port: number }).port;
+      const error = await failure(
+        TentacleClient.connect({
+          host: '127.0.0.1',
+          port,
+          tls: { insecure: true },
+          idleTimeoutMs: 300,
+        }),
+      );
+      expect(error.code).toBe('timeout');
+      expect(error.message).toBe(
+        `Tentacle server 127.0.0.1:${port} stopped answering for 0.3 s during the TLS handshake (is it started with TLS, -e?)`,
+      );
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
   });
 });

@@ -201,6 +201,51 @@ describe('TargetDriver', () => {
     ).toMatch(/password/);
   });
 
+  it('delivers from the saved local address (-b) and gives up after the saved idle timeout (-t/-r)', async () => {
+    const server = await h.start();
+    const agent = await openAgent('bind-idle');
+    await agent.api.addTentacleTarget({
+      name: 'bound',
+      connection: {
+        host: '127.0.0.1',
+        port: server.port,
+        bindAddress: '127.0.0.2',
+        idleTimeoutSeconds: 1,
+      },
+    });
+    const path = join(h.dir, 'bound.data');
+    await writeFile(path, 'bound');
+    const driver = agent.context.targets.driver('tentacle');
+    const target = agent.context.targets.get('bound');
+    const deliver = (fileName: string): Promise<unknown> =>
+      driver
+        .deliver(target, fileItem(fileName, 'bound', path, fileName, 5), {
+          signal: new AbortController().signal,
+          progress: () => undefined,
+        })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+    expect(await deliver('a.data')).toBeUndefined();
+    expect(server.connections.map((c) => c.remoteAddress)).toEqual(['127.0.0.2']);
+    server.stalled = true;
+    const hung = (await deliver('b.data')) as AgentError;
+    expect([hung.code, hung.transient]).toEqual(['timeout', true]);
+    expect(hung.message).toMatch(/stopped answering for 1 s while we waited for the reply to SEND/);
+    const invalid = await agent
+      .call('addTentacleTarget', {
+        name: 'badbind',
+        connection: { host: 'h', bindAddress: 'eth0' },
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e as AgentError,
+      );
+    expect(invalid?.field).toBe('connection.bindAddress');
+    expect(invalid?.message).toMatch(/bindAddress \(-b\) 'eth0' must be an IPv4 or IPv6 address/);
+  });
+
   it('keeps secrets out of settings and in the SecretStore', async () => {
     const agent = await openAgent('secrets');
     const info = await agent.api.addTentacleTarget({

@@ -197,7 +197,11 @@ export class TentacleClient {
       let final: Reply;
       try {
         final = parseReply(
-          await session.readLine(finalReplyTimeoutMs(wireBytes), `to confirm '${name}'`),
+          await session.readLine(
+            // §12: writing (and inflating) the file takes time; a longer idle timeout still applies.
+            Math.max(finalReplyTimeoutMs(wireBytes), session.idleTimeoutMs),
+            `for it to confirm '${name}'`,
+          ),
         );
       } catch (error) {
         if (error instanceof AgentError && error.code === 'unreachable') {

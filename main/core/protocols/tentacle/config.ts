@@ -134,6 +134,9 @@ export async function clientOptions(
   }
   if (secrets.password !== undefined) options.password = secrets.password;
   options.allowPlainPassword = connection.allowPlainPassword;
+  if (connection.bindAddress !== undefined) options.localAddress = connection.bindAddress;
+  if (connection.idleTimeoutSeconds !== undefined)
+    options.idleTimeoutMs = connection.idleTimeoutSeconds * 1000;
   if (extra.signal !== undefined) options.signal = extra.signal;
   if (extra.tmpDir !== undefined) options.tmpDir = extra.tmpDir;
   return options;

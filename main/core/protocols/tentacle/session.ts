@@ -12,17 +12,14 @@ import { LineBuffer, MAX_LINE_BYTES } from './codec.ts';
 
 /** §12: nothing in the protocol bounds a TCP connect; long enough for a slow WAN. */
 export const CONNECT_TIMEOUT_MS = 15_000;
-/** §9: the TLS handshake right after connect; the server gives up after ~4 s of silence (§12). */
-export const TLS_HANDSHAKE_TIMEOUT_MS = 15_000;
-/** §11: the proxy's answer to CONNECT. */
-export const PROXY_REPLY_TIMEOUT_MS = 15_000;
 /**
- * §12: the server answers a command at once or drops the session after ~4 s
- * of silence; waiting much longer for a reply only delays the error.
+ * §12: how long the peer may stay silent once the TCP connection is up: the
+ * proxy's answer to CONNECT (§11), the TLS handshake (§9), a reply, payload
+ * bytes not moving. The server answers a command at once or drops the session
+ * after ~4 s of silence, so waiting much longer only delays the error.
+ * `SessionOptions.idleTimeoutMs` (tentacle_client's -t × (-r + 1)) replaces it.
  */
-export const REPLY_TIMEOUT_MS = 15_000;
-/** §12: no byte moving for this long in the middle of a payload means the peer is gone. */
-export const DATA_IDLE_TIMEOUT_MS = 15_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 15_000;
 /**
  * §12: the final SEND OK/ZSEND OK only comes after the server has written
  * (and for ZSEND inflated) the whole file: 30 s plus 1 s per 8 MiB.
@@ -63,6 +60,10 @@ export interface SessionOptions {
   port: number;
   tls?: TlsOptions;
   proxy?: ProxyOptions;
+  /** tentacle_client -b: the local address of the TCP socket (the one to the proxy when there is one). */
+  localAddress?: string;
+  /** Replaces DEFAULT_IDLE_TIMEOUT_MS (tentacle_client's -t × (-r + 1), §12). */
+  idleTimeoutMs?: number;
   signal?: AbortSignal;
 }
 
@@ -104,6 +105,11 @@ function formatAddress(host: string, port: number): string {
   return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** Whole seconds as such ("2 s"), anything else with one decimal ("0.5 s"). */
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
 export class TentacleSession {
   readonly address: string;
   readonly #options: SessionOptions;
@@ -141,16 +147,28 @@ export class TentacleSession {
     return this.#peer;
   }
 
+  /** How long the peer may stay silent (§12). */
+  get idleTimeoutMs(): number {
+    return this.#options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  }
+
   get closed(): boolean {
     return this.#phase === 'closed' || this.#ended || this.#error !== undefined;
   }
 
   async #connect(): Promise<void> {
-    const { proxy, host, port } = this.#options;
+    const { proxy, host, port, localAddress } = this.#options;
     const first = proxy ?? { host, port };
     const raw = await this.#withTimeout(
       new Promise<Socket>((resolve, reject) => {
-        const socket = netConnect({ host: first.host, port: first.port });
+        const socket = netConnect({
+          host: first.host,
+          port: first.port,
+          // A name resolves in the family of the bound address (as IO::Socket::INET with LocalAddr).
+          ...(localAddress === undefined
+            ? {}
+            : { localAddress, family: isIP(localAddress) === 6 ? 6 : 4 }),
+        });
         socket.once('connect', () => {
           socket.off('error', reject);
           resolve(socket);
@@ -159,7 +177,7 @@ export class TentacleSession {
         this.#onAbort(() => socket.destroy());
       }),
       CONNECT_TIMEOUT_MS,
-      `connecting to ${proxy === undefined ? 'Tentacle server' : 'proxy'} ${formatAddress(first.host, first.port)}`,
+      `timed out after ${seconds(CONNECT_TIMEOUT_MS)} connecting to ${proxy === undefined ? 'Tentacle server' : 'proxy'} ${formatAddress(first.host, first.port)}`,
     ).catch((error: unknown) => {
       throw this.#connectError(error, first, proxy !== undefined);
     });
@@ -186,6 +204,29 @@ export class TentacleSession {
     if (error instanceof AgentError) return error;
     const code = (error as NodeJS.ErrnoException).code;
     const what = `${viaProxy ? 'proxy' : 'Tentacle server'} ${formatAddress(where.host, where.port)}`;
+    const local = this.#options.localAddress;
+    if (local !== undefined && code === 'EADDRNOTAVAIL') {
+      // Transient: the address may come with an interface that is not up yet (VPN, Wi-Fi).
+      return new AgentError(
+        'unreachable',
+        `cannot connect to ${what} from local address ${local} (-b): it is not an address of this machine (or its interface is down); check the address with 'ip addr' / 'ipconfig'`,
+        { field: 'bindAddress', transient: true, cause: error },
+      );
+    }
+    if (local !== undefined && (code === 'EINVAL' || code === 'EAFNOSUPPORT')) {
+      return new AgentError(
+        'invalid-request',
+        `cannot connect to ${what} from local address ${local} (-b): an IPv${isIP(local)} address cannot reach an IPv${isIP(local) === 6 ? 4 : 6} one; bind to a local address of the server's family`,
+        { field: 'bindAddress', cause: error },
+      );
+    }
+    if (local !== undefined && code === 'EADDRINUSE') {
+      return new AgentError(
+        'unreachable',
+        `cannot connect to ${what} from local address ${local} (-b): no free local port on that address`,
+        { field: 'bindAddress', transient: true, cause: error },
+      );
+    }
     if (code === 'ECONNREFUSED') {
       return new AgentError(
         'unreachable',
@@ -196,7 +237,7 @@ export class TentacleSession {
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
       return new AgentError(
         'unreachable',
-        `cannot resolve the host name of ${what}: check the address`,
+        `cannot resolve the host name of ${what}${local === undefined ? '' : ` to an IPv${isIP(local)} address (the family of -b ${local})`}: check the address`,
         { transient: true, cause: error },
       );
     }
@@ -269,8 +310,8 @@ export class TentacleSession {
         socket.once('end', onEnd);
         socket.once('error', onError);
       }),
-      PROXY_REPLY_TIMEOUT_MS,
-      `waiting for proxy ${formatAddress(proxy.host, proxy.port)} to answer CONNECT`,
+      this.idleTimeoutMs,
+      `proxy ${formatAddress(proxy.host, proxy.port)} stopped answering for ${seconds(this.idleTimeoutMs)} while we waited for its answer to CONNECT`,
     ).catch((error: unknown) => {
       socket.destroy();
       throw error;
@@ -324,8 +365,8 @@ export class TentacleSession {
             ),
           );
         }),
-        TLS_HANDSHAKE_TIMEOUT_MS,
-        `TLS handshake with ${this.address} (is the server started with TLS, -e?)`,
+        this.idleTimeoutMs,
+        `Tentacle server ${this.address} stopped answering for ${seconds(this.idleTimeoutMs)} during the TLS handshake (is it started with TLS, -e?)`,
       );
     } catch (error) {
       socket.destroy();
@@ -457,18 +498,11 @@ export class TentacleSession {
     else signal.addEventListener('abort', action, { once: true });
   }
 
-  async #withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  /** Races `promise` against a timer; `message` says what timed out. */
+  async #withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new AgentError('timeout', `timed out after ${ms / 1000} s ${what}`, {
-              transient: true,
-            }),
-          ),
-        ms,
-      );
+      timer = setTimeout(() => reject(new AgentError('timeout', message, { transient: true })), ms);
     });
     try {
       return await Promise.race([promise, timeout]);
@@ -477,8 +511,11 @@ export class TentacleSession {
     }
   }
 
-  /** Waits until something happens on the socket, at most `ms`. */
-  async #waitEvent(ms: number, what: string): Promise<void> {
+  /**
+   * Waits until something happens on the socket, at most `ms`; the error says
+   * the server was silent for `silentMs` (the whole wait, of which `ms` is what is left).
+   */
+  async #waitEvent(ms: number, what: string, silentMs = ms): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -488,7 +525,7 @@ export class TentacleSession {
           reject(
             new AgentError(
               'timeout',
-              `Tentacle server ${this.address} did not answer within ${Math.round(ms / 1000)} s ${what}`,
+              `Tentacle server ${this.address} stopped answering for ${seconds(silentMs)} ${what}`,
               { transient: true },
             ),
           );
@@ -580,13 +617,14 @@ export class TentacleSession {
     if (this.#socket.write(data)) return;
     while (this.#socket.writableNeedDrain) {
       if (this.closed) throw this.#closedError(what);
-      await this.#waitEvent(DATA_IDLE_TIMEOUT_MS, what);
+      await this.#waitEvent(this.idleTimeoutMs, `(it stopped reading what we sent: ${what})`);
     }
   }
 
-  /** Reads one reply line (without its LF). */
-  async readLine(timeoutMs = REPLY_TIMEOUT_MS, what = 'for a reply'): Promise<string> {
+  /** Reads one reply line (without its LF); `what` completes "while we waited …". */
+  async readLine(timeoutMs = this.idleTimeoutMs, what?: string): Promise<string> {
     const deadline = Date.now() + timeoutMs;
+    const waitingFor = what ?? `for the reply to ${this.#lastCommand}`;
     for (;;) {
       let line: string | undefined;
       try {
@@ -604,8 +642,12 @@ export class TentacleSession {
         this.#lines.push(chunk);
         continue;
       }
-      if (this.closed) throw this.#closedError(`while we waited ${what}`);
-      await this.#waitEvent(Math.max(1, deadline - Date.now()), what);
+      if (this.closed) throw this.#closedError(`while we waited ${waitingFor}`);
+      await this.#waitEvent(
+        Math.max(1, deadline - Date.now()),
+        `while we waited ${waitingFor}`,
+        timeoutMs,
+      );
     }
   }
 
@@ -635,8 +677,8 @@ export class TentacleSession {
       }
       if (this.closed) throw this.#closedError(`after ${received} of ${size} bytes`);
       await this.#waitEvent(
-        DATA_IDLE_TIMEOUT_MS,
-        `(download stalled after ${received} of ${size} bytes)`,
+        this.idleTimeoutMs,
+        `in the middle of the data (download stalled after ${received} of ${size} bytes)`,
       );
     }
   }
@@ -697,8 +739,8 @@ export class TentacleSession {
         while (free.length === 0) {
           if (this.closed) throw this.#closedError(`after ${position} of ${size} bytes of data`);
           await this.#waitEvent(
-            DATA_IDLE_TIMEOUT_MS,
-            `(upload stalled after ${position} of ${size} bytes)`,
+            this.idleTimeoutMs,
+            `while it should have read the data (upload stalled after ${position} of ${size} bytes)`,
           );
         }
         if (this.closed) throw this.#closedError(`after ${position} of ${size} bytes of data`);
