@@ -53,7 +53,7 @@ const CONNECTION_DETAILS = [
   '-t, --timeout SECONDS     as tentacle_client: give up once the server (or proxy) is silent for',
   '-r, --retries N             SECONDS × (N + 1) s (its defaults 1 and 3 fill in for the one not given;',
   "                            neither given: 15 s); a file's final confirmation waits at least 30 s (§12)",
-  '-w, --ask-key-passphrase  prompt twice on the terminal for the passphrase of -k KEY (not echoed)',
+  '-w, --ask-key-passphrase  ask twice for the passphrase of -k KEY: on the terminal (not echoed), or the first two lines of a piped stdin',
   '-q, --quiet               no error messages (exit status still 1 on failure; --json unchanged;',
   '                            usage errors and the insecure-TLS warning are still shown)',
   '-v, --verbose             TLS details and progress on stderr',
@@ -163,19 +163,42 @@ async function askHidden(ctx: CliContext, question: string): Promise<string> {
   }
 }
 
-/** -w: tentacle_client asks twice for the key passphrase (§13); only a terminal can answer. */
+/**
+ * The first two lines of a piped stdin, as tentacle_client's `-w` reads them
+ * (transcript S26: `printf 'pass\npass\n' | tentacle_client -w …`).
+ */
+async function twoPipedLines(): Promise<[string, string]> {
+  const lines: string[] = [];
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  try {
+    for await (const line of rl) {
+      lines.push(line.replace(/\r$/, ''));
+      if (lines.length === 2) break;
+    }
+  } finally {
+    rl.close();
+  }
+  if (lines.length < 2)
+    throw new UsageError(
+      `-w reads the key passphrase twice from stdin, but it ended after ${lines.length} line(s): pipe two lines, or give it with --key-passphrase PASS`,
+    );
+  return [lines[0]!, lines[1]!];
+}
+
+/** -w: tentacle_client asks twice for the key passphrase (§13), on a terminal or from a pipe. */
 async function promptKeyPassphrase(
   ctx: CliContext,
   args: CommandArgs,
   request: { keyPassphrase?: string },
 ): Promise<void> {
   if (!flag(args, 'ask-key-passphrase')) return;
-  if (process.stdin.isTTY !== true)
-    throw new UsageError(
-      '-w prompts for the key passphrase on a terminal, but stdin is not one: give it with --key-passphrase PASS instead',
-    );
-  const first = await askHidden(ctx, 'Enter the passphrase of the client key: ');
-  const again = await askHidden(ctx, 'Enter it again to confirm: ');
+  const [first, again] =
+    process.stdin.isTTY === true
+      ? [
+          await askHidden(ctx, 'Enter the passphrase of the client key: '),
+          await askHidden(ctx, 'Enter it again to confirm: '),
+        ]
+      : await twoPipedLines();
   if (first !== again) throw new UsageError('the two passphrases differ: run the command again');
   request.keyPassphrase = first;
 }

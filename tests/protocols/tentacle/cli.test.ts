@@ -456,7 +456,7 @@ describe('outpost tentacle', () => {
     expect(usage.stderr).toMatch(/-t SECONDS/);
   });
 
-  it('-w needs -e, and a terminal: otherwise exit 2 pointing to --key-passphrase', async () => {
+  it('-w needs -e, and a terminal or two piped lines: otherwise exit 2 pointing to --key-passphrase', async () => {
     const args = ['-a', '127.0.0.1', '-p', '1', '--data-dir', data];
     const noCert = await runCli(['tentacle', 'send', 'x', ...args, '-w']);
     expect(noCert.code).toBe(2);
@@ -475,7 +475,9 @@ describe('outpost tentacle', () => {
       '-w',
     ]);
     expect(noTty.code).toBe(2);
-    expect(noTty.stderr).toMatch(/stdin is not one: give it with --key-passphrase PASS/);
+    expect(noTty.stderr).toMatch(
+      /-w reads the key passphrase twice from stdin, but it ended after 0 line\(s\): pipe two lines, or give it with --key-passphrase PASS/,
+    );
     const both = await runCli([
       'tentacle',
       'add',
@@ -491,6 +493,47 @@ describe('outpost tentacle', () => {
     ]);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/-w .* and --key-passphrase contradict each other/);
+  });
+
+  it('-w reads the passphrase twice from a pipe, as tentacle_client does (transcript S26)', async () => {
+    const server = await h.start({
+      tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem, caPem: pki.ca.certPem },
+    });
+    const encryptedKey = await file(
+      'client-piped.key',
+      createPrivateKey(pki.client.keyPem)
+        .export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'keypass' })
+        .toString(),
+    );
+    const args = [
+      'tentacle',
+      'send',
+      await file('piped.data', 'P'),
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(server.port),
+      '-f',
+      pki.files['ca.crt']!,
+      '-e',
+      pki.files['client.crt']!,
+      '-k',
+      encryptedKey,
+      '-w',
+      '--data-dir',
+      data,
+    ];
+    const ok = await runCli(args, {}, 60_000, 'keypass\nkeypass\n');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/sent piped\.data \(1 bytes\)/);
+    expect(ok.stdout + ok.stderr).not.toContain('keypass');
+    expect(await readFile(join(server.options.dir, 'piped.data'), 'utf8')).toBe('P');
+    const differ = await runCli(args, {}, 60_000, 'keypass\ntypo\n');
+    expect(differ.code).toBe(2);
+    expect(differ.stderr).toMatch(/the two passphrases differ/);
+    const oneLine = await runCli(args, {}, 60_000, 'keypass\n');
+    expect(oneLine.code).toBe(2);
+    expect(oneLine.stderr).toMatch(/ended after 1 line\(s\)/);
   });
 
   it.skipIf(process.platform !== 'linux' || !existsSync('/usr/bin/script'))(
