@@ -46,7 +46,9 @@ describe('pandora_agent.conf reader', () => {
 
   it('reads tentacle_client flags from server_opts', () => {
     expect(
-      parseServerOpts('-c -e /etc/cert.pem -k /etc/key.pem -f /etc/ca.pem -x pw -z -v -t 5'),
+      parseServerOpts(
+        '-c -e /etc/cert.pem -k /etc/key.pem -f /etc/ca.pem -x pw -z -v -t 5 -b 10.0.0.5 -g',
+      ),
     ).toEqual({
       tls: true,
       certPath: '/etc/cert.pem',
@@ -54,8 +56,15 @@ describe('pandora_agent.conf reader', () => {
       caPath: '/etc/ca.pem',
       password: 'pw',
       zip: true,
-      unsupported: ['-t 5'],
+      waitSeconds: 5,
+      bindAddress: '10.0.0.5',
+      unsupported: ['-g'],
     });
+    expect(parseServerOpts('-b eth0 -t 0 -r x').unsupported).toEqual([
+      '-b eth0 (not an IP address)',
+      '-t 0 (not a whole number from 1)',
+      '-r x (not a whole number from 0)',
+    ]);
   });
 });
 
@@ -67,7 +76,8 @@ describe('outpost import pandora', () => {
       name: 'pandora',
       kind: 'tentacle',
       created: true,
-      config: { host: '192.0.2.10', port: 41121, tls: true, zip: true },
+      // server_opts -r 5: tentacle_client's 1 s wait × (5 + 1)
+      config: { host: '192.0.2.10', port: 41121, tls: true, zip: true, idleTimeoutSeconds: 6 },
     });
     expect(report.secrets).toEqual(['target/pandora/password']);
     expect(await agent.context.secrets.get('target/pandora/password')).toBe('s3cr3t-pass');
@@ -121,7 +131,6 @@ describe('outpost import pandora', () => {
         expect.stringMatching(/^58 module_begin: module_begin without module_end at the end/),
         expect.stringMatching(/^5 server_path \/var\/spool\/pandora\/data_in: not used/),
         expect.stringMatching(/^6 temporal \/tmp: not used/),
-        expect.stringMatching(/^15 -r 5: tentacle_client flag not carried over/),
         expect.stringMatching(/^16 group Servers: not used/),
         expect.stringMatching(/^46 module 'Orphan': no module_exec/),
         expect.stringMatching(/^51 module_begin: module without module_name/),
@@ -186,6 +195,32 @@ describe('outpost import pandora', () => {
     expect(allowed.secrets).toEqual(['target/p2/password', 'target/p2/proxy-password']);
     expect(await agent.context.secrets.get('target/p2/proxy-password')).toBe('hunter2');
     expect(JSON.stringify(allowed)).not.toContain('hunter2');
+  });
+
+  it('carries -b, -t and -r of server_opts over as the bind address and idle timeout', async () => {
+    const both = await agent.api.importPandora({
+      content: 'server_ip 192.0.2.1\nserver_opts -b 127.0.0.2 -t 5 -r 2\n',
+      target: 'p3',
+      dryRun: true,
+    });
+    expect(both.target?.config).toMatchObject({ bindAddress: '127.0.0.2', idleTimeoutSeconds: 15 });
+    expect(both.unmapped).toEqual([]);
+    // One flag alone takes tentacle_client's default for the other (1 s, 3 retries).
+    const waitOnly = await agent.api.importPandora({
+      content: 'server_ip 192.0.2.1\nserver_opts -t 2\n',
+      target: 'p4',
+      dryRun: true,
+    });
+    expect(waitOnly.target?.config).toMatchObject({ idleTimeoutSeconds: 8 });
+    const huge = await agent.api.importPandora({
+      content: 'server_ip 192.0.2.1\nserver_opts -t 90000 -r 1\n',
+      target: 'p5',
+      dryRun: true,
+    });
+    expect(huge.target?.config).not.toHaveProperty('idleTimeoutSeconds');
+    expect(huge.unmapped).toEqual([
+      expect.objectContaining({ line: 2, reason: expect.stringMatching(/more than a day/) }),
+    ]);
   });
 });
 

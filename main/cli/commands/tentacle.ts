@@ -7,7 +7,12 @@ import {
   type TentacleTransferResult,
 } from '../../core/contract/tentacle.ts';
 import { toAgentError } from '../../core/errors.ts';
-import { parseProxySpec } from '../../core/protocols/tentacle/config.ts';
+import {
+  idleTimeoutFromClientFlags,
+  parseProxySpec,
+  REFERENCE_RETRIES,
+  REFERENCE_WAIT_SECONDS,
+} from '../../core/protocols/tentacle/config.ts';
 import type { CliContext, CommandArgs, CommandOutput, CommandSpec } from '../command.ts';
 import { flag, integerOption, stringOption, UsageError } from '../command.ts';
 import { keyValues } from '../format.ts';
@@ -33,10 +38,6 @@ const CONNECTION_OPTIONS = {
   quiet: { type: 'boolean', short: 'q' },
   verbose: { type: 'boolean', short: 'v' },
 } as const;
-
-/** tentacle_client's -t and -r defaults (§12), for when only one of them is given. */
-const REFERENCE_WAIT_SECONDS = 1;
-const REFERENCE_RETRIES = 3;
 
 const CONNECTION_DETAILS = [
   '-a, --address HOST        Tentacle server (required)',
@@ -67,21 +68,16 @@ function wholeNumber(raw: string, flagName: string, min: number): number {
   return Number(raw);
 }
 
-/**
- * tentacle_client waits at most -t s per readiness check and gives up after
- * more than -r failed checks in a row (§12): silence of -t × (-r + 1) s.
- */
+/** -t / -r (§12) as one idle timeout, checked. */
 function idleTimeoutFrom(args: CommandArgs): number | undefined {
   const rawWait = stringOption(args, 'timeout');
   const rawRetries = stringOption(args, 'retries');
-  if (rawWait === undefined && rawRetries === undefined) return undefined;
-  const wait =
-    rawWait === undefined ? REFERENCE_WAIT_SECONDS : wholeNumber(rawWait, '-t SECONDS', 1);
-  const retries = rawRetries === undefined ? REFERENCE_RETRIES : wholeNumber(rawRetries, '-r N', 0);
-  const total = wait * (retries + 1);
-  if (total > MAX_IDLE_TIMEOUT_SECONDS)
+  const wait = rawWait === undefined ? undefined : wholeNumber(rawWait, '-t SECONDS', 1);
+  const retries = rawRetries === undefined ? undefined : wholeNumber(rawRetries, '-r N', 0);
+  const total = idleTimeoutFromClientFlags(wait, retries);
+  if (total !== undefined && total > MAX_IDLE_TIMEOUT_SECONDS)
     throw new UsageError(
-      `-t ${wait} × (-r ${retries} + 1) = ${total} s is longer than a day (${MAX_IDLE_TIMEOUT_SECONDS} s): choose smaller values`,
+      `-t ${wait ?? REFERENCE_WAIT_SECONDS} × (-r ${retries ?? REFERENCE_RETRIES} + 1) = ${total} s is longer than a day (${MAX_IDLE_TIMEOUT_SECONDS} s): choose smaller values`,
     );
   return total;
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { ImportIssue } from './report.ts';
 
 /**
@@ -108,6 +109,11 @@ export interface TentacleClientFlags {
   caPath?: string;
   zip: boolean;
   proxy?: string;
+  /** -b: local address to bind. */
+  bindAddress?: string;
+  /** -t and -r (§12): per-wait seconds and retries of the wait. */
+  waitSeconds?: number;
+  retries?: number;
   /** Flags Outpost does not carry over, as written. */
   unsupported: string[];
 }
@@ -147,6 +153,19 @@ export function parseServerOpts(opts: string): TentacleClientFlags {
       case '-y':
         flags.proxy = value!;
         break;
+      case '-b':
+        if (isIP(value!) === 0) flags.unsupported.push(`-b ${value!} (not an IP address)`);
+        else flags.bindAddress = value!;
+        break;
+      case '-t':
+      case '-r': {
+        const min = word === '-t' ? 1 : 0;
+        if (!/^\d+$/.test(value!) || Number(value) < min)
+          flags.unsupported.push(`${word} ${value!} (not a whole number from ${min})`);
+        else if (word === '-t') flags.waitSeconds = Number(value);
+        else flags.retries = Number(value);
+        break;
+      }
       case '-v':
       case '-q':
         break;

@@ -10,6 +10,8 @@ import {
   type CheckDefinition,
 } from '../definitions.ts';
 import type { ChecksService } from '../service.ts';
+import { MAX_IDLE_TIMEOUT_SECONDS } from '../../contract/tentacle.ts';
+import { idleTimeoutFromClientFlags } from '../../protocols/tentacle/config.ts';
 import { parsePandoraConf, parseServerOpts, type PandoraModuleBlock } from './pandora-conf.ts';
 import { emptyReport, type ImportReport } from './report.ts';
 
@@ -180,6 +182,18 @@ export async function importPandoraAgent(
   if (opts.caPath !== undefined) config.caFile = opts.caPath;
   if (opts.certPath !== undefined) config.certFile = opts.certPath;
   if (opts.keyPath !== undefined) config.keyFile = opts.keyPath;
+  if (opts.bindAddress !== undefined) config.bindAddress = opts.bindAddress;
+  const idleTimeout = idleTimeoutFromClientFlags(opts.waitSeconds, opts.retries);
+  if (idleTimeout !== undefined) {
+    if (idleTimeout <= MAX_IDLE_TIMEOUT_SECONDS) config.idleTimeoutSeconds = idleTimeout;
+    else
+      report.unmapped.push({
+        file,
+        line: g.get('server_opts')!.line,
+        text: `-t ${opts.waitSeconds ?? ''} -r ${opts.retries ?? ''}`.replace(/ +/g, ' ').trim(),
+        reason: `more than a day of silence (${idleTimeout} s): Outpost's idle timeout kept`,
+      });
+  }
   let proxyPassword: string | undefined;
   if (opts.proxy !== undefined) {
     const proxy = /^(?:([^:@]+)(?::([^@]*))?@)?([^:@]+):(\d+)$/.exec(opts.proxy);

@@ -38,6 +38,23 @@ export const SECRET_KEYS = {
 } as const;
 
 /** Rules across fields, with the field to blame. */
+/** tentacle_client's -t and -r defaults (§12), for when only one of them is given. */
+export const REFERENCE_WAIT_SECONDS = 1;
+export const REFERENCE_RETRIES = 3;
+
+/**
+ * tentacle_client waits at most -t s per readiness check and gives up after
+ * more than -r failed checks in a row (§12): silence of -t × (-r + 1) s.
+ * Undefined when neither is given (our own timeout applies).
+ */
+export function idleTimeoutFromClientFlags(
+  wait: number | undefined,
+  retries: number | undefined,
+): number | undefined {
+  if (wait === undefined && retries === undefined) return undefined;
+  return (wait ?? REFERENCE_WAIT_SECONDS) * ((retries ?? REFERENCE_RETRIES) + 1);
+}
+
 export function checkConnection(connection: TentacleConnection, secrets: TentacleSecrets): void {
   const needsTls =
     connection.caFile !== undefined || connection.certFile !== undefined || connection.insecure;
