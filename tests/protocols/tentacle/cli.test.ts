@@ -495,20 +495,25 @@ describe('outpost tentacle', () => {
     expect(both.stderr).toMatch(/-w .* and --key-passphrase contradict each other/);
   });
 
-  it('-w reads the passphrase twice from a pipe, as tentacle_client does (transcript S26)', async () => {
+  /** `tentacle send NAME -w` over mutual TLS with a client key encrypted under `passphrase`. */
+  async function sendWithEncryptedKey(
+    name: string,
+    content: string,
+    passphrase: string,
+  ): Promise<{ args: string[]; serverDir: string }> {
     const server = await h.start({
       tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem, caPem: pki.ca.certPem },
     });
     const encryptedKey = await file(
-      'client-piped.key',
+      `${name}.key`,
       createPrivateKey(pki.client.keyPem)
-        .export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'keypass' })
+        .export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase })
         .toString(),
     );
     const args = [
       'tentacle',
       'send',
-      await file('piped.data', 'P'),
+      await file(name, content),
       '-a',
       '127.0.0.1',
       '-p',
@@ -523,11 +528,16 @@ describe('outpost tentacle', () => {
       '--data-dir',
       data,
     ];
+    return { args, serverDir: server.options.dir };
+  }
+
+  it('-w reads the passphrase twice from a pipe, as tentacle_client does (transcript S26)', async () => {
+    const { args, serverDir } = await sendWithEncryptedKey('piped.data', 'P', 'keypass');
     const ok = await runCli(args, {}, 60_000, 'keypass\nkeypass\n');
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/sent piped\.data \(1 bytes\)/);
     expect(ok.stdout + ok.stderr).not.toContain('keypass');
-    expect(await readFile(join(server.options.dir, 'piped.data'), 'utf8')).toBe('P');
+    expect(await readFile(join(serverDir, 'piped.data'), 'utf8')).toBe('P');
     const differ = await runCli(args, {}, 60_000, 'keypass\ntypo\n');
     expect(differ.code).toBe(2);
     expect(differ.stderr).toMatch(/the two passphrases differ/);
@@ -539,33 +549,7 @@ describe('outpost tentacle', () => {
   it.skipIf(process.platform !== 'linux' || !existsSync('/usr/bin/script'))(
     '-w asks twice on the terminal, without echo, and unlocks the client key with the answer',
     async () => {
-      const server = await h.start({
-        tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem, caPem: pki.ca.certPem },
-      });
-      const encryptedKey = await file(
-        'client-encrypted.key',
-        createPrivateKey(pki.client.keyPem)
-          .export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'Pass-w0rd' })
-          .toString(),
-      );
-      const args = [
-        'tentacle',
-        'send',
-        await file('prompted.data', 'W'),
-        '-a',
-        '127.0.0.1',
-        '-p',
-        String(server.port),
-        '-f',
-        pki.files['ca.crt']!,
-        '-e',
-        pki.files['client.crt']!,
-        '-k',
-        encryptedKey,
-        '-w',
-        '--data-dir',
-        data,
-      ];
+      const { args, serverDir } = await sendWithEncryptedKey('prompted.data', 'W', 'Pass-w0rd');
       const ok = await runOnTerminal(args, [
         [/passphrase of the client key: $/, 'Pass-w0rd'],
         [/again to confirm: $/, 'Pass-w0rd'],
@@ -573,7 +557,7 @@ describe('outpost tentacle', () => {
       expect(ok.code, ok.screen).toBe(0);
       expect(ok.screen).toMatch(/sent prompted\.data \(1 bytes\)/);
       expect(ok.screen).not.toContain('Pass-w0rd');
-      expect(await readFile(join(server.options.dir, 'prompted.data'), 'utf8')).toBe('W');
+      expect(await readFile(join(serverDir, 'prompted.data'), 'utf8')).toBe('W');
       const differ = await runOnTerminal(args, [
         [/passphrase of the client key: $/, 'Pass-w0rd'],
         [/again to confirm: $/, 'typo'],
