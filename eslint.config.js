@@ -9,7 +9,10 @@ const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}
  * Architecture boundaries (ARCHITECTURE.md, issue #2): these fail the build.
  * - main/core never imports electron (it must run on plain Node: CLI, web UI, tests);
  * - renderer imports no Node built-in and nothing from main/ except the API contract's types;
- * - preload imports only electron and the API contract.
+ * - preload imports only electron and the API contract;
+ * - the contract (api.ts, errors.ts, contract/) imports no Node built-in: the
+ *   sandboxed preload bundles it and can require only electron
+ *   (tests/shell/build.test.ts checks the bundle itself).
  */
 export const boundaryRules = [
   {
@@ -56,6 +59,21 @@ export const boundaryRules = [
                 'The renderer reaches the agent only through window.outpost (the AgentApi contract).',
             },
           ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['main/core/api.ts', 'main/core/errors.ts', 'main/core/contract/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message:
+              'The API contract is bundled into the sandboxed preload, which can require only electron: no Node built-ins.',
+          })),
         },
       ],
     },

@@ -42,6 +42,15 @@ describe('architecture boundaries enforced by lint', () => {
     expect(errors).toEqual([]);
   });
 
+  it('rejects Node built-ins in the API contract, which the sandboxed preload bundles', async () => {
+    const errors = await lintAs('renderer-imports-node.ts', 'main/core/contract/lint-fixture.ts');
+    expect(errors.some((e) => e.includes("'node:fs'") && e.includes('sandboxed preload'))).toBe(
+      true,
+    );
+    const elsewhere = await lintAs('renderer-imports-node.ts', 'main/core/queue/lint-fixture.ts');
+    expect(elsewhere.filter((e) => e.includes('sandboxed preload'))).toEqual([]);
+  });
+
   it('lets the preload import the contract but not the agent', async () => {
     const errors = await lintAs('preload-imports-core.ts', 'preload/lint-fixture.ts');
     expect(errors).toHaveLength(1);

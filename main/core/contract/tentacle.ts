@@ -1,5 +1,5 @@
-import { isIP } from 'node:net';
 import { z } from 'zod';
+import { isIpAddress } from './ip-address.ts';
 import type { ContractShape } from './define.ts';
 import { method } from './define.ts';
 
@@ -47,7 +47,7 @@ export const connectionSchema = z
     /** tentacle_client -b: local address the TCP socket (to the server, or to the proxy) is bound to. */
     bindAddress: z
       .string()
-      .refine((value) => isIP(value) !== 0, {
+      .refine(isIpAddress, {
         error: (issue) =>
           `bindAddress (-b) '${String(issue.input)}' must be an IPv4 or IPv6 address of this machine, like 10.0.0.5 or fe80::1%eth0`,
       })
