@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
+import type { Agent } from '../../core/agent.ts';
 import type { AgentRequest } from '../../core/api.ts';
 import {
   MAX_IDLE_TIMEOUT_SECONDS,
@@ -220,6 +221,27 @@ async function quietly(
   }
 }
 
+/** One immediate send or get: progress while it runs, warnings, -v details, -q. */
+function transfer(
+  ctx: CliContext,
+  args: CommandArgs,
+  verb: 'sent' | 'received',
+  call: (api: Agent['api']) => Promise<TentacleTransferResult>,
+): Promise<CommandOutput> {
+  return quietly(ctx, args, async () => {
+    const agent = await ctx.agent();
+    const stop = await watchProgress(ctx, args);
+    try {
+      const result = await call(agent.api);
+      warn(ctx, result);
+      verbose(ctx, args, result);
+      return transferOutput(args, result, verb);
+    } finally {
+      stop();
+    }
+  });
+}
+
 function warn(ctx: CliContext, result: { warnings: string[] }): void {
   // Insecure TLS is always shown; the rest only matters with -v.
   for (const w of result.warnings)
@@ -283,18 +305,7 @@ export const tentacleCommands: CommandSpec[] = [
       if (args.positionals.length === 0) throw new UsageError('name at least one FILE to send');
       const request = { ...connectionFrom(args), files: args.positionals, zip: flag(args, 'zip') };
       await promptKeyPassphrase(ctx, args, request);
-      return quietly(ctx, args, async () => {
-        const agent = await ctx.agent();
-        const stop = await watchProgress(ctx, args);
-        try {
-          const result = await agent.api.tentacleSend(request);
-          warn(ctx, result);
-          verbose(ctx, args, result);
-          return transferOutput(args, result, 'sent');
-        } finally {
-          stop();
-        }
-      });
+      return transfer(ctx, args, 'sent', (api) => api.tentacleSend(request));
     },
   },
   {
@@ -323,18 +334,7 @@ export const tentacleCommands: CommandSpec[] = [
         zip: flag(args, 'zip'),
       };
       await promptKeyPassphrase(ctx, args, request);
-      return quietly(ctx, args, async () => {
-        const agent = await ctx.agent();
-        const stop = await watchProgress(ctx, args);
-        try {
-          const result = await agent.api.tentacleGet(request);
-          warn(ctx, result);
-          verbose(ctx, args, result);
-          return transferOutput(args, result, 'received');
-        } finally {
-          stop();
-        }
-      });
+      return transfer(ctx, args, 'received', (api) => api.tentacleGet(request));
     },
   },
   {
