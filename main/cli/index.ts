@@ -11,6 +11,55 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
+/**
+ * parseArgs refuses `--opt VALUE` when VALUE starts with '-' ("ambiguous"),
+ * but thumbprints (base64url), passwords and names may: a JWK thumbprint
+ * starts with '-' once in 64 keys. A value that is not itself one of the
+ * command's options is attached as `--opt=VALUE` (`-x VALUE` as `-xVALUE`).
+ */
+export function attachDashValues(
+  args: readonly string[],
+  options: Record<string, { type: 'string' | 'boolean'; short?: string }>,
+): string[] {
+  const shorts = new Map(
+    Object.entries(options).flatMap(([name, o]) =>
+      o.short === undefined ? [] : [[o.short, name] as const],
+    ),
+  );
+  const isOption = (token: string): boolean =>
+    token === '--' ||
+    (token.startsWith('--') && token.slice(2).split('=')[0]! in options) ||
+    (/^-[^-]$/.test(token) && shorts.has(token[1]!));
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const token = args[i]!;
+    const next = args[i + 1];
+    const name = token.startsWith('--')
+      ? token.slice(2)
+      : /^-[^-]$/.test(token)
+        ? shorts.get(token[1]!)
+        : undefined;
+    if (token === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    if (
+      name !== undefined &&
+      options[name]?.type === 'string' &&
+      next !== undefined &&
+      next.startsWith('-') &&
+      next !== '-' &&
+      !isOption(next)
+    ) {
+      out.push(token.startsWith('--') ? `${token}=${next}` : `${token}${next}`);
+      i++;
+      continue;
+    }
+    out.push(token);
+  }
+  return out;
+}
+
 const GLOBAL_OPTIONS = {
   'data-dir': { type: 'string' },
   json: { type: 'boolean' },
@@ -112,9 +161,10 @@ export async function main(argv: string[], streams: Streams = processStreams): P
   const command = findCommand(words);
   let parsed;
   try {
+    const options = { ...GLOBAL_OPTIONS, ...(command?.options ?? {}) };
     parsed = parseArgs({
-      args: argv.slice(command?.path.length ?? 0),
-      options: { ...GLOBAL_OPTIONS, ...(command?.options ?? {}) },
+      args: attachDashValues(argv.slice(command?.path.length ?? 0), options),
+      options,
       allowPositionals: true,
       strict: true,
     });

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
 import { makeTempDir } from '../peers/util.ts';
 import { thumbprintVectors } from '../vectors.ts';
+import { attachDashValues } from '../../main/cli/index.ts';
+import { computeTicket } from '../../main/core/protocols/icinga/ticket.ts';
 import { runCli } from './run-cli.ts';
 
 let dir: string;
@@ -35,6 +37,46 @@ describe('outpost CLI basics', () => {
     const result = await runCli(['identity', 'thumbprint', '--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('--key-path');
+  });
+});
+
+describe('option values that start with a dash', () => {
+  // A JWK thumbprint (base64url) starts with '-' once in 64 keys: parseArgs alone calls
+  // `--trust-thumbprint -abc…` ambiguous, which failed a Gorgone CLI test in CI.
+  it('are taken as values unless they are one of the command options', () => {
+    const options = {
+      cn: { type: 'string' },
+      salt: { type: 'string', short: 's' },
+      json: { type: 'boolean' },
+      verbose: { type: 'boolean', short: 'v' },
+    } as const;
+    expect(
+      attachDashValues(['--cn', '-Xy_9', '-s', '-1', 'pos', '--salt', '--json'], options),
+    ).toEqual(['--cn=-Xy_9', '-s-1', 'pos', '--salt', '--json']);
+    expect(attachDashValues(['--cn', '-v', '--json', '--', '--cn', '-z'], options)).toEqual([
+      '--cn',
+      '-v',
+      '--json',
+      '--',
+      '--cn',
+      '-z',
+    ]);
+  });
+
+  it('reach the command: icinga ticket with a CN and a salt that start with a dash', async () => {
+    const res = await runCli([
+      'icinga',
+      'ticket',
+      '--cn',
+      '-dash.test',
+      '--salt',
+      '-s4lt',
+      '--json',
+    ]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({
+      ticket: await computeTicket('-dash.test', '-s4lt'),
+    });
   });
 });
 
