@@ -413,15 +413,24 @@ describe.skipIf(skip !== undefined)('outpost icinga … against a real master', 
     async () => {
       const daemon = startProcess(process.execPath, [CLI, 'run', '--data-dir', dir]);
       const daemonOutput = captureOutput(daemon);
+      let seen = 'nothing yet';
       const remoteDummy = (expected: string) =>
         eventually(
           async () => {
             const r = await master.lastCheckResult('agent1-cmd.test', 'remote-dummy');
+            seen = r === null ? 'no result' : String(r.output);
             return r !== null && r.output === expected ? r : undefined;
           },
-          30_000,
-          `the master to store '${expected}' (outpost run said: ${daemonOutput()})`,
-        );
+          // Generous: under a full CI run the daemon's start, its connection and
+          // the master's next check can take long; a pass is usually seconds.
+          90_000,
+          `the master to store '${expected}'`,
+        ).catch((error: unknown) => {
+          // Said at the time of failure, not when the wait began.
+          throw new Error(
+            `${(error as Error).message} (its last result: ${seen}; outpost run said: ${daemonOutput()})`,
+          );
+        });
       try {
         // The previous test left the endpoint disabled: the answer a real agent gives (§4.6).
         await remoteDummy("Endpoint 'agent1.test' does not accept commands.");
@@ -444,6 +453,6 @@ describe.skipIf(skip !== undefined)('outpost icinga … against a real master', 
         await stopProcess(daemon);
       }
     },
-    60_000,
+    200_000,
   );
 });
