@@ -6,7 +6,7 @@
  */
 const V4_PART = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)';
 const V4 = new RegExp(`^${V4_PART}(?:\\.${V4_PART}){3}$`);
-const ZONE = /^[\w.~-]+$/;
+const ZONE = /^[0-9a-zA-Z.:-]+$/;
 
 export function isIpAddress(value: string): boolean {
   if (V4.test(value)) return true;
