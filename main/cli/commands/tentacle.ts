@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isIpAddress } from '../../core/contract/ip-address.ts';
 import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
 import type { Agent } from '../../core/agent.ts';
@@ -97,7 +97,7 @@ function connectionFrom(args: CommandArgs): Omit<ConnectionRequest, 'files' | 'z
   if (insecure && ca !== undefined)
     throw new UsageError('--insecure and -f CA contradict each other');
   const bind = stringOption(args, 'bind');
-  if (bind !== undefined && isIP(bind) === 0)
+  if (bind !== undefined && !isIpAddress(bind))
     throw new UsageError(
       `-b ADDRESS must be an IPv4 or IPv6 address of this machine (like 10.0.0.5), got '${bind}'`,
     );

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isIpAddress } from '../../contract/ip-address.ts';
 import type { ImportIssue } from './report.ts';
 
 /**
@@ -154,7 +154,7 @@ export function parseServerOpts(opts: string): TentacleClientFlags {
         flags.proxy = value!;
         break;
       case '-b':
-        if (isIP(value!) === 0) flags.unsupported.push(`-b ${value!} (not an IP address)`);
+        if (!isIpAddress(value!)) flags.unsupported.push(`-b ${value!} (not an IP address)`);
         else flags.bindAddress = value!;
         break;
       case '-t':
