@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The shared protocol vectors captured from real servers (../shared/protocols/vectors). */
-export const VECTORS_DIR = join(import.meta.dirname, '..', '..', 'shared', 'protocols', 'vectors');
+/**
+ * The protocol vectors captured from real servers, kept in the repository (tests/fixtures/vectors/README.md)
+ * so that a clone needs nothing beside it.
+ */
+export const VECTORS_DIR = join(import.meta.dirname, 'fixtures', 'vectors');
 
 export interface ThumbprintVector {
   name: string;

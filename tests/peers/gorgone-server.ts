@@ -1,5 +1,5 @@
 /**
- * Reference Gorgone peer for tests, written from ../shared/protocols/gorgone.md
+ * Reference Gorgone peer for tests, written from the Gorgone protocol spec (gorgone.md)
  * only (it imports nothing from main/): node:crypto for AES and RSA encryption,
  * node-forge for PKCS#1 v1.5 decryption, zeromq for the sockets.
  *

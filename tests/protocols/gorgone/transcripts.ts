@@ -1,4 +1,4 @@
-/** Reads the real gorgoned 22.10 transcripts of ../shared/protocols/vectors (gorgone.md §13). */
+/** Reads the real gorgoned 22.10 transcripts of tests/fixtures/vectors (spec gorgone.md §13). */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VECTORS_DIR } from '../../vectors.ts';

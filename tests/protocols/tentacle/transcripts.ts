@@ -1,5 +1,5 @@
 /**
- * Reads ../shared/protocols/vectors/tentacle-transcripts.md into scenarios:
+ * Reads tests/fixtures/vectors/tentacle-transcripts.md (real tentacle_server captures) into scenarios:
  * the server command line and, per TCP stream, the byte segments each way.
  */
 import { readFileSync } from 'node:fs';
