@@ -3,9 +3,8 @@ import { AgentProvider, useAgent } from './agent.tsx';
 import { Icon } from './icons.tsx';
 import { I18nProvider, LANGUAGES, useI18n, type Language } from './i18n/index.tsx';
 import { PAGES } from './pages/index.ts';
+import { applyTheme } from './theme.ts';
 import type { Transport } from './transport/index.ts';
-
-export type Theme = 'system' | 'light' | 'dark';
 
 function readRoute(): string[] {
   const parts = window.location.hash
@@ -13,10 +12,6 @@ function readRoute(): string[] {
     .split('/')
     .filter((p) => p !== '');
   return parts.length === 0 ? ['overview'] : parts;
-}
-
-export function applyTheme(theme: Theme): void {
-  document.documentElement.dataset.theme = theme;
 }
 
 export function App(props: { transport: Transport }) {

@@ -1,4 +1,3 @@
-import type { TargetSummary } from '../../../main/core/api.ts';
 import { useCall, useReloadOn } from '../agent.tsx';
 import {
   Badge,
@@ -8,30 +7,10 @@ import {
   ErrorBanner,
   formatTime,
   PageHeader,
-  type Tone,
 } from '../components.tsx';
-import { useI18n, type MessageKey } from '../i18n/index.tsx';
-import type { PageProps } from './index.ts';
-
-export const STATE_TONE: Record<TargetSummary['status']['state'], Tone> = {
-  ready: 'ok',
-  idle: 'idle',
-  connecting: 'busy',
-  pairing: 'busy',
-  retrying: 'warn',
-  failed: 'bad',
-};
-
-export function stateLabel(state: TargetSummary['status']['state']): MessageKey {
-  return `state.${state}`;
-}
-
-export const KIND_LABEL: Record<TargetSummary['kind'], string> = {
-  tentacle: 'Pandora FMS Tentacle',
-  icinga: 'Icinga 2',
-  gorgone: 'Centreon Gorgone',
-  onsphere: 'OnSphere',
-};
+import { useI18n } from '../i18n/index.tsx';
+import { KIND_LABEL, STATE_TONE, stateLabel } from '../target-labels.ts';
+import type { PageProps } from './page.ts';
 
 export function OverviewPage(props: PageProps) {
   const { t, language } = useI18n();

@@ -2,8 +2,8 @@ import type { TargetSummary } from '../../../main/core/api.ts';
 import { Card, PageHeader } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n/index.tsx';
 import { WIZARDS } from '../pairing/wizards.tsx';
-import type { PageProps } from './index.ts';
-import { KIND_LABEL } from './Overview.tsx';
+import type { PageProps } from './page.ts';
+import { KIND_LABEL } from '../target-labels.ts';
 
 type Kind = TargetSummary['kind'];
 const KINDS: readonly Kind[] = ['icinga', 'tentacle', 'gorgone', 'onsphere'];

@@ -16,7 +16,7 @@ import {
 import { useI18n, type MessageKey } from '../i18n/index.tsx';
 import { CheckResultForm, FileDrop, ValueForm } from '../queue/forms.tsx';
 import type { Response } from '../transport/index.ts';
-import type { PageProps } from './index.ts';
+import type { PageProps } from './page.ts';
 
 type Item = Response<'listQueue'>[number];
 type ItemState = Item['state'];

@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { useAgent, useCall } from '../agent.tsx';
-import { applyTheme, type Theme } from '../App.tsx';
+import { applyTheme, type Theme } from '../theme.ts';
 import {
   Banner,
   Card,

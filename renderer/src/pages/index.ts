@@ -1,5 +1,3 @@
-import type { ComponentType } from 'react';
-import type { MessageKey } from '../i18n/index.tsx';
 import { ChecksPage } from './Checks.tsx';
 import { IdentityPage } from './Identity.tsx';
 import { LogsPage } from './Logs.tsx';
@@ -7,18 +5,7 @@ import { OverviewPage } from './Overview.tsx';
 import { PairingPage } from './Pairing.tsx';
 import { QueuePage } from './Queue.tsx';
 import { SettingsPage } from './Settings.tsx';
-
-export interface PageProps {
-  /** Route segments after the page id: `#/pair/icinga` gives ['icinga']. */
-  params: string[];
-  navigate(path: string): void;
-}
-
-export interface PageDef {
-  id: string;
-  label: MessageKey;
-  component: ComponentType<PageProps>;
-}
+import type { PageDef } from './page.ts';
 
 /** The sidebar, in order. A module's page (e.g. issue #10's local checks) is one entry here. */
 export const PAGES: readonly PageDef[] = [
@@ -30,3 +17,5 @@ export const PAGES: readonly PageDef[] = [
   { id: 'settings', label: 'nav.settings', component: SettingsPage },
   { id: 'logs', label: 'nav.logs', component: LogsPage },
 ];
+
+export type { PageDef, PageProps } from './page.ts';

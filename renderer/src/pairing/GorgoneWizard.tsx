@@ -24,7 +24,7 @@ import {
 import { PairingProgress, usePairingProgress } from './progress.tsx';
 import { gorgoneAuthorizedClient } from './server-text.ts';
 import { GorgoneTargetStatus } from './TargetStatus.tsx';
-import type { WizardProps } from './wizards.tsx';
+import type { WizardProps } from './wizard-props.ts';
 
 const STEPS: MessageKey[] = ['gorgone.step.authorize', 'gorgone.step.connect', 'gorgone.step.done'];
 const FIELDS = ['name', 'host', 'port', 'nodeId', 'trustThumbprint'] as const;

@@ -14,7 +14,7 @@ import {
 } from '../components.tsx';
 import { FormFooter, InputField, RadioCards } from '../fields.tsx';
 import { useI18n } from '../i18n/index.tsx';
-import { STATE_TONE, stateLabel } from '../pages/Overview.tsx';
+import { STATE_TONE, stateLabel } from '../target-labels.ts';
 import {
   CommandPolicyEditor,
   DISABLED_POLICY,

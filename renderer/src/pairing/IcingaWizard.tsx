@@ -25,7 +25,7 @@ import {
 import { IcingaSettings } from './IcingaSettings.tsx';
 import { PairingProgress, usePairingProgress } from './progress.tsx';
 import { icingaSignCommand, icingaTicketCommand, icingaZonesSnippet } from './server-text.ts';
-import type { WizardProps } from './wizards.tsx';
+import type { WizardProps } from './wizard-props.ts';
 
 const STEPS: MessageKey[] = [
   'icinga.step.master',

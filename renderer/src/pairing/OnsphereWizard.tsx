@@ -18,7 +18,7 @@ import { PairAgain, ServerStep, WizardActions, WizardError, WizardFrame } from '
 import { PairingProgress, usePairingProgress } from './progress.tsx';
 import { ONSPHERE_FILES } from './server-text.ts';
 import { OnsphereTargetStatus } from './TargetStatus.tsx';
-import type { WizardProps } from './wizards.tsx';
+import type { WizardProps } from './wizard-props.ts';
 
 const STEPS: MessageKey[] = [
   'onsphere.step.files',

@@ -20,7 +20,7 @@ import {
   WizardFrame,
 } from './frame.tsx';
 import { tentacleServerCommand } from './server-text.ts';
-import type { WizardProps } from './wizards.tsx';
+import type { WizardProps } from './wizard-props.ts';
 
 const STEPS: MessageKey[] = [
   'tentacle.step.server',

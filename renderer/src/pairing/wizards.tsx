@@ -4,12 +4,7 @@ import { GorgoneWizard } from './GorgoneWizard.tsx';
 import { IcingaWizard } from './IcingaWizard.tsx';
 import { OnsphereWizard } from './OnsphereWizard.tsx';
 import { TentacleWizard } from './TentacleWizard.tsx';
-
-export interface WizardProps {
-  /** Set when reopening the wizard of a paired target: its current settings are shown. */
-  existing: string | undefined;
-  done(): void;
-}
+import type { WizardProps } from './wizard-props.ts';
 
 export const WIZARDS: Record<TargetSummary['kind'], ComponentType<WizardProps>> = {
   icinga: IcingaWizard,
@@ -17,3 +12,5 @@ export const WIZARDS: Record<TargetSummary['kind'], ComponentType<WizardProps>> 
   gorgone: GorgoneWizard,
   onsphere: OnsphereWizard,
 };
+
+export type { WizardProps } from './wizard-props.ts';

@@ -1,0 +1,5 @@
+export type Theme = 'system' | 'light' | 'dark';
+
+export function applyTheme(theme: Theme): void {
+  document.documentElement.dataset.theme = theme;
+}
