@@ -10,7 +10,7 @@ const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}
  * - main/core never imports electron (it must run on plain Node: CLI, web UI, tests);
  * - renderer imports no Node built-in and nothing from main/ except the API contract's types;
  * - preload imports only electron and the API contract;
- * - the contract (api.ts, errors.ts, contract/) imports no Node built-in: the
+ * - the contract (main/core/contract/) is a leaf: it imports zod and itself only, and no Node built-in: the
  *   sandboxed preload bundles it and can require only electron
  *   (tests/shell/build.test.ts checks the bundle itself).
  */
@@ -49,12 +49,12 @@ export const boundaryRules = [
           })),
           patterns: [
             {
-              group: ['**/main/core/api', '**/main/core/api.ts'],
+              group: ['**/main/core/contract/*'],
               allowTypeImports: true,
               message: 'The renderer may only import types from the API contract.',
             },
             {
-              regex: '(^|/)main/(?!core/api(\\.ts)?$)|^electron$',
+              regex: '(^|/)main/(?!core/contract/)|^electron$',
               message:
                 'The renderer reaches the agent only through window.outpost (the AgentApi contract).',
             },
@@ -64,7 +64,7 @@ export const boundaryRules = [
     },
   },
   {
-    files: ['main/core/api.ts', 'main/core/errors.ts', 'main/core/contract/**/*.ts'],
+    files: ['main/core/contract/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
@@ -74,6 +74,13 @@ export const boundaryRules = [
             message:
               'The API contract is bundled into the sandboxed preload, which can require only electron: no Node built-ins.',
           })),
+          patterns: [
+            {
+              regex: '^(?!zod$|node:|\\./)',
+              message:
+                'The contract is a leaf (ARCHITECTURE.md): it imports zod and itself only; implementations import from it, never the reverse.',
+            },
+          ],
         },
       ],
     },
@@ -90,7 +97,7 @@ export const boundaryRules = [
           })),
           patterns: [
             {
-              regex: '(^|/)main/(?!core/(api|errors)(\\.ts)?$)',
+              regex: '(^|/)main/(?!core/contract/)',
               message: 'The preload imports only the API contract.',
             },
           ],

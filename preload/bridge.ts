@@ -3,8 +3,8 @@ import {
   type AgentApi,
   type AgentEventName,
   type AgentEvents,
-} from '../main/core/api.ts';
-import type { SerializedAgentError } from '../main/core/errors.ts';
+} from '../main/core/contract/index.ts';
+import type { SerializedAgentError } from '../main/core/contract/errors.ts';
 
 /** Must equal main/shell/ipc-guard.ts (tests/shell/preload.test.ts checks it). */
 export const CALL_CHANNEL = 'agent:call';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { Agent } from '../core/agent.ts';
-import { AgentError, toAgentError } from '../core/errors.ts';
+import { AgentError, toAgentError } from '../core/contract/errors.ts';
 import { resolveDataDir } from '../core/paths.ts';
 import { tuneForLongRunning } from '../core/runtime-tuning.ts';
 import { AGENT_VERSION } from '../core/version.ts';

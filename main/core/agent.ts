@@ -1,11 +1,17 @@
-import { agentContract, type AgentApi, type AgentHandlers, type AgentMethod } from './api.ts';
+import {
+  agentContract,
+  type AgentApi,
+  type AgentHandlers,
+  type AgentMethod,
+} from './contract/index.ts';
 import type { AgentContext } from './context.ts';
 import { createCoreHandlers } from './core-handlers.ts';
-import { AgentError, toAgentError } from './errors.ts';
+import { AgentError, toAgentError } from './contract/errors.ts';
 import { AgentEventBus } from './events.ts';
 import { ensurePrivateDir } from './fsutil.ts';
 import { IdentityStore } from './identity/store.ts';
-import { createLogger, FileLogSink, type LogLevel } from './log.ts';
+import { createLogger, FileLogSink } from './log.ts';
+import { type LogLevel } from './contract/log.ts';
 import { AGENT_MODULES } from './module-list.ts';
 import type { AgentModule } from './modules.ts';
 import { dataPaths } from './paths.ts';
@@ -14,7 +20,7 @@ import { FileSecretStore, type SecretStore } from './secrets.ts';
 import { openConfBackend } from './settings/conf-backend.ts';
 import { Settings, type SettingsBackend } from './settings/settings.ts';
 import { TargetRegistry } from './targets/registry.ts';
-import { parseRequest } from './validate.ts';
+import { parseRequest } from './contract/index.ts';
 import { AGENT_VERSION } from './version.ts';
 
 export interface AgentOptions {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { HandlersOf } from './contract/define.ts';
 import type { coreContract, TargetSummary } from './contract/core.ts';
 import type { AgentContext } from './context.ts';
-import { AgentError } from './errors.ts';
+import { AgentError } from './contract/errors.ts';
 import { jwkThumbprint, publicKeyFromPem, rsaBits } from './identity/keys.ts';
 
 export function createCoreHandlers(ctx: AgentContext): HandlersOf<typeof coreContract> {

@@ -1,4 +1,4 @@
-import type { AgentEvents } from './api.ts';
+import type { AgentEvents } from './contract/index.ts';
 
 type Listener<T> = (payload: T) => void;
 

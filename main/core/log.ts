@@ -1,16 +1,8 @@
 import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { type LogLevel, type LogLine } from './contract/log.ts';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-
-export interface LogLine {
-  time: string;
-  level: LogLevel;
-  scope: string;
-  message: string;
-  fields?: Record<string, unknown>;
-}
 
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;

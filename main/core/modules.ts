@@ -1,4 +1,4 @@
-import type { AgentHandlers } from './api.ts';
+import type { AgentHandlers } from './contract/index.ts';
 import type { AgentContext } from './context.ts';
 import type { TargetDriver } from './targets/driver.ts';
 

@@ -1,4 +1,4 @@
-import type { SerializedAgentError } from '../core/errors.ts';
+import type { SerializedAgentError } from '../core/contract/errors.ts';
 
 /**
  * IPC is accepted only from our own frame (issue #8, STYLE.md "checks the

@@ -1,6 +1,6 @@
 import type { BrowserWindow, IpcMain, IpcMainInvokeEvent } from 'electron';
 import type { Agent } from '../core/agent.ts';
-import { AgentError, toAgentError } from '../core/errors.ts';
+import { AgentError, toAgentError } from '../core/contract/errors.ts';
 import { CALL_CHANNEL, EVENT_CHANNEL, isTrustedSender, type CallEnvelope } from './ipc-guard.ts';
 
 /**

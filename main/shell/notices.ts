@@ -1,4 +1,4 @@
-import type { AgentEvents, IdentitySummary } from '../core/api.ts';
+import type { AgentEvents, IdentitySummary } from '../core/contract/index.ts';
 import { EXPIRY_WARNING_DAYS } from '../core/identity/x509.ts';
 
 /** What the tray shows as a native notification. */

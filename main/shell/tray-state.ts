@@ -1,4 +1,4 @@
-import type { TargetSummary } from '../core/api.ts';
+import type { TargetSummary } from '../core/contract/index.ts';
 
 /**
  * The tray icon's colour (issue #8): green when everything is delivered,

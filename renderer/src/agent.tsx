@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
-import type { AgentEventName, AgentEvents, AgentMethod } from '../../main/core/api.ts';
+import type { AgentEventName, AgentEvents, AgentMethod } from '../../main/core/contract/index.ts';
 import type { Request, Response, Transport } from './transport/index.ts';
 
 const AgentContext = createContext<Transport | undefined>(undefined);

@@ -1,4 +1,4 @@
-import type { TargetSummary } from '../../main/core/api.ts';
+import type { TargetSummary } from '../../main/core/contract/index.ts';
 import type { Tone } from './components.tsx';
 import type { MessageKey } from './i18n/index.tsx';
 

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Agent } from '../../main/core/agent.ts';
 import { checksService } from '../../main/core/checks/module.ts';
-import type { EnqueueRequest, QueueItem, QueueService } from '../../main/core/queue/model.ts';
+import type { QueueService } from '../../main/core/queue/model.ts';
+import type { EnqueueRequest, QueueItem } from '../../main/core/contract/queue-items.ts';
 import type { BenchContext } from './harness.ts';
 
 /**

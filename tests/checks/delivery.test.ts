@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../main/core/agent.ts';
 import { checksService } from '../../main/core/checks/module.ts';
 import { closeHistory, historyStore } from '../../main/core/protocols/gorgone/history.ts';
-import type { EnqueueRequest, QueueItem, QueueService } from '../../main/core/queue/model.ts';
+import type { QueueService } from '../../main/core/queue/model.ts';
+import type { EnqueueRequest, QueueItem } from '../../main/core/contract/queue-items.ts';
 import { makeTempDir } from '../peers/util.ts';
 import { readDataFile } from './pandora-data-rules.ts';
 

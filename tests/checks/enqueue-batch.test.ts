@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EnqueueBatcher } from '../../main/core/checks/enqueue-batch.ts';
-import type { EnqueueRequest, QueueItem, QueueService } from '../../main/core/queue/model.ts';
+import type { QueueService } from '../../main/core/queue/model.ts';
+import type { EnqueueRequest, QueueItem } from '../../main/core/contract/queue-items.ts';
 
 function item(target: string, n: number): QueueItem {
   return {

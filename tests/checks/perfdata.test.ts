@@ -1,11 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  formatPerfdataItem,
-  parsePerfdata,
-  PERFDATA_UOMS,
-  type PerfdataItem,
-} from '../../main/core/checks/perfdata.ts';
+import { formatPerfdataItem, parsePerfdata } from '../../main/core/checks/perfdata.ts';
+import { PERFDATA_UOMS, type PerfdataItem } from '../../main/core/contract/check-results.ts';
 import {
   evaluateThresholds,
   parseRange,

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../main/core/agent.ts';
-import { AGENT_METHODS, agentContract } from '../../main/core/api.ts';
-import { AgentError } from '../../main/core/errors.ts';
+import { AGENT_METHODS, agentContract } from '../../main/core/contract/index.ts';
+import { AgentError } from '../../main/core/contract/errors.ts';
 import { makeTempDir } from '../peers/util.ts';
 
 describe('Agent and the AgentApi contract', () => {

@@ -51,6 +51,13 @@ describe('architecture boundaries enforced by lint', () => {
     expect(elsewhere.filter((e) => e.includes('sandboxed preload'))).toEqual([]);
   });
 
+  it('keeps the contract a leaf: zod and itself only', async () => {
+    const errors = await lintAs('contract-imports-core.ts', 'main/core/contract/lint-fixture.ts');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('settings/settings.ts');
+    expect(errors[0]).toContain('is a leaf');
+  });
+
   it('lets the preload import the contract but not the agent', async () => {
     const errors = await lintAs('preload-imports-core.ts', 'preload/lint-fixture.ts');
     expect(errors).toHaveLength(1);

@@ -1,8 +1,8 @@
 import { connect } from 'node:net';
 import { z } from 'zod';
-import { AgentError } from '../../main/core/errors.ts';
+import { AgentError } from '../../main/core/contract/errors.ts';
 import type { AgentModule } from '../../main/core/modules.ts';
-import type { QueueItem } from '../../main/core/queue/model.ts';
+import type { QueueItem } from '../../main/core/contract/queue-items.ts';
 import type { TargetDriver } from '../../main/core/targets/driver.ts';
 
 /**

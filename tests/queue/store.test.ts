@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BatchedWrites } from '../../main/core/queue/batched-writes.ts';
 import { newItemId } from '../../main/core/queue/item-id.ts';
-import type { ItemPayload, ItemState } from '../../main/core/queue/model.ts';
+import type { ItemPayload, ItemState } from '../../main/core/contract/queue-items.ts';
 import { QueueStore, type NewItem } from '../../main/core/queue/store.ts';
 import { makeTempDir } from '../peers/util.ts';
 

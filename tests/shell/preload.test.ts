@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { AGENT_METHODS } from '../../main/core/api.ts';
-import { AgentError } from '../../main/core/errors.ts';
+import { AGENT_METHODS } from '../../main/core/contract/index.ts';
+import { AgentError } from '../../main/core/contract/errors.ts';
 import { CALL_CHANNEL, EVENT_CHANNEL } from '../../main/shell/ipc-guard.ts';
 import {
   buildBridge,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TargetSummary } from '../../main/core/api.ts';
+import type { TargetSummary } from '../../main/core/contract/index.ts';
 import {
   ENGLISH_TRAY_LABELS,
   trayMenuTemplate,

@@ -1,10 +1,10 @@
-import type { BuiltinKind } from '../../core/checks/builtin-kinds.ts';
-import { BUILTIN_KINDS } from '../../core/checks/builtin-kinds.ts';
+import type { BuiltinKind } from '../../core/contract/builtin-kinds.ts';
+import { BUILTIN_KINDS } from '../../core/contract/builtin-kinds.ts';
 import { BUILTIN_PRESETS } from '../../core/checks/builtin.ts';
-import type { CheckDefinitionInput, CheckTarget } from '../../core/checks/definitions.ts';
-import { NAMING_FIELDS } from '../../core/checks/definitions.ts';
-import type { ImportReport } from '../../core/checks/import/report.ts';
-import type { CheckResult } from '../../core/checks/result.ts';
+import type { CheckDefinitionInput, CheckTarget } from '../../core/contract/check-definitions.ts';
+import { NAMING_FIELDS } from '../../core/contract/check-definitions.ts';
+import type { ImportReport } from '../../core/contract/checks.ts';
+import type { CheckResult } from '../../core/contract/check-results.ts';
 import type { CheckRunOutcome } from '../../core/contract/checks.ts';
 import { splitCommandLine } from '../../core/exec/policy.ts';
 import type { CommandArgs, CommandSpec } from '../command.ts';

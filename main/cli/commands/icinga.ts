@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import type { Agent } from '../../core/agent.ts';
-import { commandPolicySchema, type CommandPolicy } from '../../core/exec/policy.ts';
+import { commandPolicySchema, type CommandPolicy } from '../../core/contract/command-policy.ts';
 import { icingaTargetConfigSchema } from '../../core/protocols/icinga/config.ts';
 import type { CliContext, CommandArgs, CommandSpec } from '../command.ts';
 import {

@@ -1,5 +1,5 @@
 import type { QueueItemView } from '../../core/contract/queue.ts';
-import { ITEM_STATES, type ItemState } from '../../core/queue/model.ts';
+import { ITEM_STATES, type ItemState } from '../../core/contract/queue-items.ts';
 import { formatBytes } from '../../core/queue/service.ts';
 import type { CliContext, CommandSpec } from '../command.ts';
 import {

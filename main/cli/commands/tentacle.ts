@@ -2,12 +2,12 @@ import { isIpAddress } from '../../core/contract/ip-address.ts';
 import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
 import type { Agent } from '../../core/agent.ts';
-import type { AgentRequest } from '../../core/api.ts';
+import type { AgentRequest } from '../../core/contract/index.ts';
 import {
   MAX_IDLE_TIMEOUT_SECONDS,
   type TentacleTransferResult,
 } from '../../core/contract/tentacle.ts';
-import { toAgentError } from '../../core/errors.ts';
+import { toAgentError } from '../../core/contract/errors.ts';
 import {
   idleTimeoutFromClientFlags,
   parseProxySpec,

@@ -4,7 +4,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Agent } from '../../core/agent.ts';
-import { AgentError } from '../../core/errors.ts';
+import { AgentError } from '../../core/contract/errors.ts';
 import { checkRequest, newToken, tokenCookie, TOKEN_QUERY } from './auth.ts';
 import { handleSocket } from './socket.ts';
 

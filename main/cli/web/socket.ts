@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { Agent } from '../../core/agent.ts';
-import { AgentError, toAgentError } from '../../core/errors.ts';
+import { AgentError, toAgentError } from '../../core/contract/errors.ts';
 
 /**
  * The AgentApi over one WebSocket, the browser twin of the Electron IPC

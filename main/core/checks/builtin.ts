@@ -3,10 +3,11 @@ import { connect } from 'node:net';
 import { cpus, loadavg, totalmem, uptime as osUptime } from 'node:os';
 import si from 'systeminformation';
 import { z } from 'zod';
-import { parseWith } from '../validate.ts';
-import type { BuiltinKind } from './builtin-kinds.ts';
-import type { PerfdataItem } from './perfdata.ts';
-import { CRITICAL, OK, UNKNOWN, type CheckState } from './result.ts';
+import { parseWith } from '../contract/parse.ts';
+import type { BuiltinKind } from '../contract/builtin-kinds.ts';
+import type { PerfdataItem } from '../contract/check-results.ts';
+import { CRITICAL, OK, UNKNOWN } from './result.ts';
+import { type CheckState } from '../contract/check-results.ts';
 import {
   evaluateThresholds,
   optionalRange,
@@ -14,6 +15,7 @@ import {
   isRange,
   type ThresholdRange,
 } from './thresholds.ts';
+import { type BuiltinPreset } from '../contract/checks.ts';
 
 /**
  * Checks a desktop can run with no plugin installed. Each one returns what a
@@ -62,17 +64,6 @@ export const BUILTIN_OPTION_SCHEMAS = {
     .object({ path: z.string().min(1, 'path of the file to watch'), ...thresholds })
     .strict(),
 } satisfies Record<BuiltinKind, z.ZodType>;
-
-export interface BuiltinPreset {
-  kind: BuiltinKind;
-  title: string;
-  description: string;
-  /** Options a new check of this kind starts with. */
-  defaults: Record<string, string | number>;
-  /** What warn/crit apply to. */
-  thresholdsOn: string;
-  required: string[];
-}
 
 export const BUILTIN_PRESETS: BuiltinPreset[] = [
   {

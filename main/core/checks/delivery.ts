@@ -2,16 +2,18 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { hostname, release } from 'node:os';
 import { join } from 'node:path';
 import type { AgentContext } from '../context.ts';
-import { toAgentError } from '../errors.ts';
+import { toAgentError } from '../contract/errors.ts';
 import { recordHistory } from '../protocols/gorgone/history.ts';
 import { buildDataFile, dataFileName, type PandoraModule } from '../protocols/pandora/data-file.ts';
 import { EnqueueBatcher } from './enqueue-batch.ts';
-import type { CheckResultPayload, QueueItem, ValuePayload } from '../queue/model.ts';
-import type { TargetKind, TargetRecord } from '../targets/driver.ts';
-import type { CheckDefinition, CheckTarget } from './definitions.ts';
+import type { CheckResultPayload, QueueItem, ValuePayload } from '../contract/queue-items.ts';
+import type { TargetRecord } from '../contract/targets.ts';
+import type { CheckDefinition, CheckTarget } from '../contract/check-definitions.ts';
 import { checkResultModules, valueModule } from './pandora-modules.ts';
 import { listDefinitions } from './store.ts';
-import { perfdataStrings, type CheckResult } from './result.ts';
+import { perfdataStrings } from './result.ts';
+import { type CheckResult } from '../contract/check-results.ts';
+import { type TargetDelivery } from '../contract/checks.ts';
 
 /** How long a snapshot of the paired targets is trusted (a removed target stops receiving within this). */
 const SNAPSHOT_MS = 2_000;
@@ -39,18 +41,6 @@ interface PandoraBatch {
 
 /** gorgone.md §3 result codes: MODULE_ACTION_COMMAND_RESULT. */
 const GORGONE_COMMAND_RESULT = 100;
-
-/** What happened to one result for one target. */
-export interface TargetDelivery {
-  target: string;
-  kind: TargetKind | undefined;
-  /** Queue items created (delivery itself is the queue's job). */
-  itemIds: string[];
-  /** Gorgone: the node history row the result was recorded as (no queue item). */
-  historyId?: number;
-  /** Set when nothing could be queued for this target. */
-  error?: string;
-}
 
 /** The default names on every backend: this agent's name. */
 export function defaultAgentName(ctx: AgentContext): string {

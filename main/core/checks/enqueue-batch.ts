@@ -1,4 +1,5 @@
-import type { EnqueueRequest, QueueItem, QueueService } from '../queue/model.ts';
+import type { QueueService } from '../queue/model.ts';
+import type { EnqueueRequest, QueueItem } from '../contract/queue-items.ts';
 
 /** The queue's all-or-nothing multi-request enqueue, when the queue has one (queue/service.ts). */
 type EnqueueMany = (requests: readonly EnqueueRequest[]) => Promise<QueueItem[]>;

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fsutil.ts';
-import type { TargetDelivery } from './delivery.ts';
-import type { CheckResult } from './result.ts';
+import type { TargetDelivery } from '../contract/checks.ts';
+import type { CheckResult } from '../contract/check-results.ts';
 
 export interface LastRun {
   result: CheckResult;

@@ -1,7 +1,7 @@
 import type { PandoraModule } from '../protocols/pandora/data-file.ts';
-import type { PandoraValueModule } from './definitions.ts';
-import type { PerfdataItem } from './perfdata.ts';
-import type { CheckResult } from './result.ts';
+import type { PandoraValueModule } from '../contract/check-definitions.ts';
+import type { PerfdataItem } from '../contract/check-results.ts';
+import type { CheckResult } from '../contract/check-results.ts';
 import { evaluateThresholds, isRange, parseRange, type ThresholdRange } from './thresholds.ts';
 
 /**

@@ -1,30 +1,10 @@
 import { parseNumber, parseRange, isRange } from './thresholds.ts';
-
-/**
- * Performance data as the monitoring-plugins guidelines define it:
- * `'label'=value[UOM];[warn];[crit];[min];[max]`, items separated by spaces.
- * A label with spaces, `=` or `'` is quoted, a quote inside it doubled (`''`).
- */
-export const PERFDATA_UOMS = ['s', 'ms', 'us', '%', 'B', 'KB', 'MB', 'GB', 'TB', 'c'] as const;
-export type PerfdataUom = (typeof PERFDATA_UOMS)[number] | '';
-
-export interface PerfdataItem {
-  label: string;
-  /** undefined for `U` (the plugin could not determine the value). */
-  value: number | undefined;
-  uom: PerfdataUom;
-  /** Threshold ranges as written (`10`, `~:5`, `@1:2`); validated. */
-  warn?: string;
-  crit?: string;
-  min?: number;
-  max?: number;
-}
-
-export interface PerfdataError {
-  /** The offending text as the plugin printed it. */
-  text: string;
-  reason: string;
-}
+import {
+  PERFDATA_UOMS,
+  type PerfdataUom,
+  type PerfdataItem,
+  type PerfdataError,
+} from '../contract/check-results.ts';
 
 export interface ParsedPerfdata {
   items: PerfdataItem[];

@@ -1,43 +1,17 @@
 import type { RunCommandResult } from '../exec/run-command.ts';
+import { formatPerfdataItem, parsePerfdata } from './perfdata.ts';
+import { type PerfdataError, type PerfdataItem } from '../contract/check-results.ts';
 import {
-  formatPerfdataItem,
-  parsePerfdata,
-  type PerfdataError,
-  type PerfdataItem,
-} from './perfdata.ts';
-
-/** Monitoring-plugins return codes (Plugin Development Guidelines, "Plugin Return Codes"). */
-export const STATE_NAMES = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const;
-export type CheckState = 0 | 1 | 2 | 3;
-export type StateName = (typeof STATE_NAMES)[number];
+  STATE_NAMES,
+  type CheckState,
+  type StateName,
+  type CheckResult,
+} from '../contract/check-results.ts';
 
 export const OK: CheckState = 0;
 export const WARNING: CheckState = 1;
 export const CRITICAL: CheckState = 2;
 export const UNKNOWN: CheckState = 3;
-
-/** One run of one check, parsed. Times are Unix seconds (fractional). */
-export interface CheckResult {
-  check: string;
-  state: CheckState;
-  stateName: StateName;
-  /** The program's exit code; undefined for built-ins, timeouts and signals. */
-  exitCode: number | undefined;
-  /** First line, without perfdata. */
-  output: string;
-  /** Later lines, without perfdata. */
-  longOutput: string;
-  perfdata: PerfdataItem[];
-  /** Perfdata items that did not parse: dropped, shown to the user. */
-  perfdataErrors: PerfdataError[];
-  scheduleStart: number;
-  executionStart: number;
-  executionEnd: number;
-  /** Why the state is UNKNOWN when the plugin did not say so itself (timeout, exit 7, spawn error). */
-  reason?: string;
-  /** The captured output hit the cap and was cut. */
-  truncated: boolean;
-}
 
 export function stateName(state: CheckState): StateName {
   return STATE_NAMES[state];

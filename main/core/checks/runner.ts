@@ -1,8 +1,9 @@
-import { toAgentError } from '../errors.ts';
+import { toAgentError } from '../contract/errors.ts';
 import { runCommand } from '../exec/run-command.ts';
 import { runBuiltin } from './builtin.ts';
-import type { CheckDefinition } from './definitions.ts';
-import { resultFromRun, stateName, UNKNOWN, type CheckResult } from './result.ts';
+import type { CheckDefinition } from '../contract/check-definitions.ts';
+import { resultFromRun, stateName, UNKNOWN } from './result.ts';
+import { type CheckResult } from '../contract/check-results.ts';
 
 export type RunnableDefinition = Pick<
   CheckDefinition,

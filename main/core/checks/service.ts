@@ -1,11 +1,11 @@
 import type { AgentContext } from '../context.ts';
 import type { CheckRunOutcome, CheckSummary } from '../contract/checks.ts';
-import { AgentError } from '../errors.ts';
+import { AgentError } from '../contract/errors.ts';
 import { validateBuiltinOptions } from './builtin.ts';
-import { NAMING_FIELDS, type CheckDefinition } from './definitions.ts';
+import { NAMING_FIELDS, type CheckDefinition } from '../contract/check-definitions.ts';
 import { CheckDelivery } from './delivery.ts';
 import { LastResults } from './last-results.ts';
-import type { CheckResult } from './result.ts';
+import type { CheckResult } from '../contract/check-results.ts';
 import { runCheck, type RunnableDefinition } from './runner.ts';
 import { CheckScheduler, type SchedulerClock } from './scheduler.ts';
 import {

@@ -1,7 +1,11 @@
-import { AgentError } from '../errors.ts';
+import { AgentError } from '../contract/errors.ts';
 import type { Settings } from '../settings/settings.ts';
-import { parseWith } from '../validate.ts';
-import { checksSectionSchema, type CheckDefinition, type ChecksSection } from './definitions.ts';
+import { parseWith } from '../contract/parse.ts';
+import {
+  checksSectionSchema,
+  type CheckDefinition,
+  type ChecksSection,
+} from '../contract/check-definitions.ts';
 
 /** The `checks` section of settings, validated. */
 export function readChecksSection(settings: Settings): ChecksSection {

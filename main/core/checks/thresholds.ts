@@ -4,7 +4,7 @@
  * means minus infinity, a missing `end` means plus infinity and `N` alone is
  * `0:N`. A value alerts when it lies outside the range, or inside it with `@`.
  */
-import { AgentError } from '../errors.ts';
+import { AgentError } from '../contract/errors.ts';
 
 export interface ThresholdRange {
   start: number;

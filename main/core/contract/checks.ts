@@ -1,15 +1,14 @@
 import { z } from 'zod';
-import type { BuiltinPreset } from '../checks/builtin.ts';
 import {
   checkDefinitionSchema,
   draftDefinitionSchema,
   type CheckDefinition,
-} from '../checks/definitions.ts';
-import type { TargetDelivery } from '../checks/delivery.ts';
-import type { ImportReport } from '../checks/import/report.ts';
-import type { CheckResult } from '../checks/result.ts';
-import type { ItemState } from '../queue/model.ts';
+} from './check-definitions.ts';
+import type { CheckResult } from './check-results.ts';
+import type { ItemState } from './queue-items.ts';
 import { method } from './define.ts';
+import type { BuiltinKind } from './builtin-kinds.ts';
+import type { TargetKind } from './targets.ts';
 
 const empty = z.object({}).strict().default({});
 const checkName = z.string().min(1, 'name must name a check');
@@ -111,4 +110,51 @@ export const checksContract = {
 
 export interface ChecksEvents {
   'checks.result': { check: string; result: CheckResult; deliveries: TargetDelivery[] };
+}
+
+export interface BuiltinPreset {
+  kind: BuiltinKind;
+  title: string;
+  description: string;
+  /** Options a new check of this kind starts with. */
+  defaults: Record<string, string | number>;
+  /** What warn/crit apply to. */
+  thresholdsOn: string;
+  required: string[];
+}
+
+/** What happened to one result for one target. */
+export interface TargetDelivery {
+  target: string;
+  kind: TargetKind | undefined;
+  /** Queue items created (delivery itself is the queue's job). */
+  itemIds: string[];
+  /** Gorgone: the node history row the result was recorded as (no queue item). */
+  historyId?: number;
+  /** Set when nothing could be queued for this target. */
+  error?: string;
+}
+
+/** What an import did, and everything it could not carry over (with line numbers). */
+export interface ImportIssue {
+  file: string;
+  /** 1-based line number, when the problem is one line. */
+  line?: number;
+  text?: string;
+  reason: string;
+}
+
+export interface ImportReport {
+  source: string;
+  dryRun: boolean;
+  target?: { name: string; kind: string; config: unknown; created: boolean };
+  /** Names of secrets stored in the SecretStore (never their values). */
+  secrets: string[];
+  /** Certificates stored for the target. */
+  certificates: string[];
+  checks: Array<{ name: string; created: boolean; reason?: string }>;
+  /** Lines or settings Outpost could not map. */
+  unmapped: ImportIssue[];
+  /** Settings understood but not needed by Outpost, and how Outpost differs. */
+  notes: string[];
 }

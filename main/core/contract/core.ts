@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { AgentKeyInfo, Pin, StoredCertificate } from '../identity/store.ts';
-import type { LogLine } from '../log.ts';
-import type { SettingsData } from '../settings/schema.ts';
-import { LANGUAGES } from '../settings/schema.ts';
-import type { TargetKind, TargetStatus } from '../targets/driver.ts';
+import type { AgentKeyInfo, Pin, StoredCertificate } from './identity.ts';
+import type { LogLine } from './log.ts';
+import type { SettingsData } from './settings.ts';
+import { LANGUAGES } from './settings.ts';
+import type { TargetKind, TargetStatus } from './targets.ts';
 import { method } from './define.ts';
 
 const empty = z.object({}).strict().default({});

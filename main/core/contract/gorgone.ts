@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commandPolicySchema } from '../exec/policy.ts';
+import { commandPolicySchema } from './command-policy.ts';
 import type { ContractShape } from './define.ts';
 import { method } from './define.ts';
 

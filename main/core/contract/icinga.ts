@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import type { MasterCertificateInfo, PairResult } from '../protocols/icinga/pairing.ts';
-import { commandPolicySchema, type CommandPolicy } from '../exec/policy.ts';
-import type { ConnectionState } from '../targets/driver.ts';
+import { commandPolicySchema, type CommandPolicy } from './command-policy.ts';
+import type { ConnectionState } from './targets.ts';
 import type { ContractShape } from './define.ts';
 import { method } from './define.ts';
 
@@ -113,3 +112,33 @@ export const icingaContract = {
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface IcingaEvents {}
+
+export interface MasterCertificateInfo {
+  host: string;
+  port: number;
+  /** The master's endpoint name (its certificate's CN). */
+  endpoint: string;
+  subject: string;
+  issuer: string;
+  notAfter: string;
+  /** Lower-case hex SHA-256 of the DER. */
+  fingerprint: string;
+  /** `AB CD …` as `icinga2 pki save-cert` prints it. */
+  fingerprintSpaced: string;
+  certPem: string;
+}
+
+export interface PairResult {
+  target: string;
+  state: 'paired' | 'pending';
+  cn: string;
+  endpoint: string;
+  masterFingerprint: string;
+  /** SHA-256 of our self-signed certificate: what `icinga2 ca list` shows. */
+  requestFingerprint: string;
+  /** Set while pending: the exact command for the master's admin. */
+  signCommand?: string;
+  certificateExpires?: string;
+  /** True when an existing signed identity was kept (re-pairing without replace). */
+  reused: boolean;
+}

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { IdentitySummary } from '../protocols/onsphere/identity.ts';
 import type { ContractShape } from './define.ts';
 import { method } from './define.ts';
 
@@ -100,3 +99,19 @@ export const onsphereContract = {
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface OnsphereEvents {}
+
+export interface IdentitySummary {
+  /** The connector name (§2.1). */
+  cn: string;
+  issuer: string;
+  notBefore: string;
+  notAfter: string;
+  daysLeft: number;
+  /** True within EXPIRY_WARNING_DAYS of notAfter (§2.1). */
+  expiresSoon: boolean;
+  /** SHA-256 of module.crt, colon hex as `openssl x509 -fingerprint -sha256`. */
+  certFingerprint: string;
+  caSubject: string;
+  caFingerprint: string;
+  keyType: string;
+}

@@ -4,9 +4,8 @@ import {
   ITEM_STATES,
   type ItemState,
   type QueueItem,
-} from '../queue/model.ts';
-import { CAP_POLICIES, type QueueSettings } from '../queue/settings.ts';
-import type { QueueStats } from '../queue/service.ts';
+} from './queue-items.ts';
+import { CAP_POLICIES, type QueueSettings } from './queue-settings.ts';
 import { method } from './define.ts';
 
 const targets = z
@@ -145,4 +144,20 @@ export interface QueueEvents {
     rateBytesPerSecond: number;
     etaSeconds: number | undefined;
   };
+}
+
+export interface QueueStats {
+  paused: boolean;
+  deliveringPid: number | undefined;
+  totals: Record<ItemState, number> & { pendingBytes: number; drops: number };
+  targets: Array<{
+    target: string;
+    paused: boolean;
+    policy: string;
+    counts: Record<ItemState, number>;
+    pendingBytes: number;
+    oldestQueuedAgeSeconds: number | undefined;
+    drops: Array<{ reason: string; count: number; bytes: number }>;
+  }>;
+  caps: Pick<QueueSettings, 'maxAgeHours' | 'maxTotalBytes' | 'minFreeBytes' | 'defaultPolicy'>;
 }

@@ -3,13 +3,13 @@ import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Agent } from '../agent.ts';
 import type { AgentContext } from '../context.ts';
-import { AgentError, toAgentError } from '../errors.ts';
+import { AgentError, toAgentError } from '../contract/errors.ts';
 import { writeFileAtomic } from '../fsutil.ts';
 import { jwkThumbprint, publicKeyFromPem } from '../identity/keys.ts';
 import { parseCertificate } from '../identity/x509.ts';
 import { APP_NAME } from '../paths.ts';
 import { targetSecretName } from '../secrets.ts';
-import type { TargetKind } from '../targets/driver.ts';
+import type { TargetKind } from '../contract/targets.ts';
 import {
   parseSeed,
   parseSeedText,

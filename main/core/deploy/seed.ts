@@ -1,4 +1,4 @@
-import { AgentError } from '../errors.ts';
+import { AgentError } from '../contract/errors.ts';
 import { normalizeFingerprint } from '../identity/x509.ts';
 import { assertTargetName } from '../targets/registry.ts';
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { AgentError } from '../errors.ts';
+import { AgentError } from '../contract/errors.ts';
 
 export interface RunCommandOptions {
   /** Program and arguments; no shell unless `shell` is true (then argv[0] is the whole command line). */

@@ -6,7 +6,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { promisify } from 'node:util';
-import { AgentError } from '../errors.ts';
+import { AgentError } from '../contract/errors.ts';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 

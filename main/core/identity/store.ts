@@ -1,7 +1,7 @@
 import { link, readFile, readdir, unlink, rm } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { AgentError } from '../errors.ts';
+import { AgentError } from '../contract/errors.ts';
 import { ensurePrivateDir, writeFileAtomic } from '../fsutil.ts';
 import { targetSecretName, type SecretStore } from '../secrets.ts';
 import {
@@ -11,34 +11,8 @@ import {
   publicKeyFromPem,
   rsaBits,
 } from './keys.ts';
-import { parseCertificate, summarizeCertificate, type CertificateSummary } from './x509.ts';
-
-export interface AgentKeyInfo {
-  privateKeyPath: string;
-  publicKeyPath: string;
-  bits: number;
-  thumbprint: string;
-  publicKeyPem: string;
-}
-
-export type PinKind = 'tls-sha256' | 'jwk-thumbprint';
-
-export interface Pin {
-  target: string;
-  kind: PinKind;
-  /** Canonical fingerprint (`AB:CD…`) or JWK thumbprint. */
-  value: string;
-  /** What was pinned: a certificate subject or a key description. */
-  subject?: string;
-  pinnedAt: string;
-}
-
-export interface StoredCertificate {
-  target: string;
-  role: 'client' | 'ca';
-  path: string;
-  summary: CertificateSummary;
-}
+import { parseCertificate, summarizeCertificate } from './x509.ts';
+import type { AgentKeyInfo, Pin, StoredCertificate } from '../contract/identity.ts';
 
 /** Where a target keeps its certificate material. */
 export interface CertificateFiles {

@@ -1,17 +1,6 @@
 import { X509Certificate, createHash } from 'node:crypto';
-import { AgentError } from '../errors.ts';
-
-export interface CertificateSummary {
-  subjectCN: string | undefined;
-  issuerCN: string | undefined;
-  /** SHA-256 of the DER, upper-case hex with colons, as `openssl x509 -fingerprint -sha256` prints it. */
-  fingerprintSha256: string;
-  serialNumber: string;
-  notBefore: string;
-  notAfter: string;
-  daysLeft: number;
-  selfSigned: boolean;
-}
+import { AgentError } from '../contract/errors.ts';
+import type { CertificateSummary } from '../contract/identity.ts';
 
 export const EXPIRY_WARNING_DAYS = 30;
 

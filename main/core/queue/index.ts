@@ -1,12 +1,13 @@
-import type { AgentHandlers } from '../api.ts';
+import type { AgentHandlers } from '../contract/index.ts';
 import type { AgentContext } from '../context.ts';
 import type { EnqueueResult, QueueItemView, queueContract } from '../contract/queue.ts';
 import type { HandlersOf } from '../contract/define.ts';
-import { AgentError, toAgentError } from '../errors.ts';
+import { AgentError, toAgentError } from '../contract/errors.ts';
 import { ensurePrivateDir } from '../fsutil.ts';
 import { newItemId } from './item-id.ts';
 import { DeliveryLock } from './lock.ts';
-import type { EnqueueRequest, ItemPayload, QueueItem, QueueService } from './model.ts';
+import type { QueueService } from './model.ts';
+import type { EnqueueRequest, ItemPayload, QueueItem } from '../contract/queue-items.ts';
 import { Scheduler, type SchedulerOptions } from './scheduler.ts';
 import { TransferQueue, type FreeSpaceProbe, type QueueClock } from './service.ts';
 import { readQueueSettings, writeQueueSettings } from './settings.ts';

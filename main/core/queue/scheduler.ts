@@ -1,10 +1,12 @@
 import type { AgentContext } from '../context.ts';
-import { AgentError, toAgentError } from '../errors.ts';
-import type { DeliveryContext, TargetRecord } from '../targets/driver.ts';
+import { AgentError, toAgentError } from '../contract/errors.ts';
+import type { DeliveryContext } from '../targets/driver.ts';
+import type { TargetRecord } from '../contract/targets.ts';
 import { BatchedWrites } from './batched-writes.ts';
 import { backoffDelayMs } from './retry.ts';
 import type { QueueClock, TransferQueue } from './service.ts';
-import { readQueueSettings, type QueueSettings } from './settings.ts';
+import { readQueueSettings } from './settings.ts';
+import { type QueueSettings } from '../contract/queue-settings.ts';
 import { removeSpooled } from './spool.ts';
 import type { StoredItem } from './store.ts';
 

@@ -2,20 +2,22 @@ import { statfsSync } from 'node:fs';
 import { access, link } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentContext } from '../context.ts';
-import { AgentError } from '../errors.ts';
-import type { TargetRecord } from '../targets/driver.ts';
+import { AgentError } from '../contract/errors.ts';
+import type { TargetRecord } from '../contract/targets.ts';
+import type { QueueService } from './model.ts';
 import type {
   EnqueueRequest,
   ItemKind,
   ItemPayload,
   ItemState,
   QueueItem,
-  QueueService,
-} from './model.ts';
-import { policyFor, readQueueSettings, type QueueSettings } from './settings.ts';
+} from '../contract/queue-items.ts';
+import { policyFor, readQueueSettings } from './settings.ts';
+import { type QueueSettings } from '../contract/queue-settings.ts';
 import { newItemId } from './item-id.ts';
 import { copyIntoSpool, removeSpooled } from './spool.ts';
 import type { NewItem, QueueStore, StoredItem } from './store.ts';
+import { type QueueStats } from '../contract/queue.ts';
 
 export interface QueueClock {
   now(): number;
@@ -31,22 +33,6 @@ export const statfsProbe: FreeSpaceProbe = async (dir) => {
   const info = statfsSync(dir);
   return Number(info.bavail) * Number(info.bsize);
 };
-
-export interface QueueStats {
-  paused: boolean;
-  deliveringPid: number | undefined;
-  totals: Record<ItemState, number> & { pendingBytes: number; drops: number };
-  targets: Array<{
-    target: string;
-    paused: boolean;
-    policy: string;
-    counts: Record<ItemState, number>;
-    pendingBytes: number;
-    oldestQueuedAgeSeconds: number | undefined;
-    drops: Array<{ reason: string; count: number; bytes: number }>;
-  }>;
-  caps: Pick<QueueSettings, 'maxAgeHours' | 'maxTotalBytes' | 'minFreeBytes' | 'defaultPolicy'>;
-}
 
 const STATES: readonly ItemState[] = ['queued', 'sending', 'delivered', 'failed', 'cancelled'];
 

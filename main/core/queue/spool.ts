@@ -4,7 +4,7 @@ import { open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
-import { AgentError } from '../errors.ts';
+import { AgentError } from '../contract/errors.ts';
 import { ensurePrivateDir, syncDir } from '../fsutil.ts';
 
 export interface SpooledFile {

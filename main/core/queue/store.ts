@@ -1,5 +1,5 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { ItemKind, ItemPayload, ItemState, QueueItem } from './model.ts';
+import type { ItemKind, ItemPayload, ItemState, QueueItem } from '../contract/queue-items.ts';
 
 export interface NewItem {
   id: string;

@@ -1,12 +1,7 @@
 import { statSync } from 'node:fs';
-import { AgentError } from '../errors.ts';
-import {
-  CURRENT_SETTINGS_VERSION,
-  SETTINGS_MIGRATIONS,
-  settingsSchema,
-  type SettingsData,
-  type SettingsMigration,
-} from './schema.ts';
+import { AgentError } from '../contract/errors.ts';
+import { CURRENT_SETTINGS_VERSION, SETTINGS_MIGRATIONS, type SettingsMigration } from './schema.ts';
+import { settingsSchema, type SettingsData } from '../contract/settings.ts';
 
 /**
  * The part of the `conf` API the core uses. `electron-store` extends `conf`,

@@ -1,27 +1,7 @@
 import type { z } from 'zod';
 import type { AgentContext } from '../context.ts';
-import type { ItemKind, QueueItem } from '../queue/model.ts';
-
-export const TARGET_KINDS = ['tentacle', 'icinga', 'gorgone', 'onsphere'] as const;
-export type TargetKind = (typeof TARGET_KINDS)[number];
-
-/** A paired server as stored in settings (`targets.<name>`). */
-export interface TargetRecord<Config = unknown> {
-  name: string;
-  kind: TargetKind;
-  createdAt: string;
-  paused: boolean;
-  config: Config;
-}
-
-export type ConnectionState = 'idle' | 'connecting' | 'ready' | 'retrying' | 'failed' | 'pairing';
-
-export interface TargetStatus {
-  state: ConnectionState;
-  detail?: string;
-  lastDeliveryAt?: number;
-  lastError?: string;
-}
+import type { ItemKind, QueueItem } from '../contract/queue-items.ts';
+import { type TargetKind, type TargetRecord, type TargetStatus } from '../contract/targets.ts';
 
 /** What the scheduler hands a driver with each item. */
 export interface DeliveryContext {

@@ -1,8 +1,8 @@
-import { AgentError } from '../errors.ts';
+import { AgentError } from '../contract/errors.ts';
 import type { Settings } from '../settings/settings.ts';
-import { TARGET_KINDS, type TargetDriver, type TargetKind, type TargetRecord } from './driver.ts';
-
-export const TARGET_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+import { type TargetDriver } from './driver.ts';
+import { TARGET_KINDS, type TargetKind, type TargetRecord } from '../contract/targets.ts';
+import { TARGET_NAME_PATTERN } from '../contract/targets.ts';
 
 export function assertTargetName(name: string, field = 'name'): void {
   if (!TARGET_NAME_PATTERN.test(name)) {

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { AgentEvents } from '../../../main/core/api.ts';
+import type { AgentEvents } from '../../../main/core/contract/index.ts';
 import { useCall, useEvent } from '../agent.tsx';
 import { Card, EmptyState, ErrorBanner, Field, PageHeader } from '../components.tsx';
 import { useI18n } from '../i18n/index.tsx';

@@ -1,4 +1,4 @@
-import type { TargetSummary } from '../../../main/core/api.ts';
+import type { TargetSummary } from '../../../main/core/contract/index.ts';
 import { Card, PageHeader } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n/index.tsx';
 import { WIZARDS } from '../pairing/wizards.tsx';

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { AgentEvents } from '../../../main/core/api.ts';
+import type { AgentEvents } from '../../../main/core/contract/index.ts';
 import { useAgent, useCall, useEvent, useReloadOn } from '../agent.tsx';
 import {
   Badge,

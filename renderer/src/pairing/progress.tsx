@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { TargetSummary } from '../../../main/core/api.ts';
+import type { TargetSummary } from '../../../main/core/contract/index.ts';
 import { useEvent } from '../agent.tsx';
 
 /** What the core reports doing for this target while it pairs; cleared before each attempt. */

@@ -1,5 +1,5 @@
 import type { ComponentType } from 'react';
-import type { TargetSummary } from '../../../main/core/api.ts';
+import type { TargetSummary } from '../../../main/core/contract/index.ts';
 import { GorgoneWizard } from './GorgoneWizard.tsx';
 import { IcingaWizard } from './IcingaWizard.tsx';
 import { OnsphereWizard } from './OnsphereWizard.tsx';

@@ -1,4 +1,9 @@
-import type { AgentApi, AgentEventName, AgentEvents, AgentMethod } from '../../../main/core/api.ts';
+import type {
+  AgentApi,
+  AgentEventName,
+  AgentEvents,
+  AgentMethod,
+} from '../../../main/core/contract/index.ts';
 import {
   isSerializedError,
   UiError,

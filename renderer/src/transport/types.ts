@@ -4,7 +4,7 @@ import type {
   AgentEvents,
   AgentMethod,
   SerializedAgentError,
-} from '../../../main/core/api.ts';
+} from '../../../main/core/contract/index.ts';
 
 export type Request<M extends AgentMethod> = Parameters<AgentApi[M]>[0];
 export type Response<M extends AgentMethod> = Awaited<ReturnType<AgentApi[M]>>;

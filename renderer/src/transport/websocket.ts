@@ -1,4 +1,4 @@
-import type { AgentEventName, AgentMethod } from '../../../main/core/api.ts';
+import type { AgentEventName, AgentMethod } from '../../../main/core/contract/index.ts';
 import {
   isSerializedError,
   UiError,

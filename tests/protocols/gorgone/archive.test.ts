@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentError } from '../../../main/core/errors.ts';
+import { AgentError } from '../../../main/core/contract/errors.ts';
 import { extractArchive } from '../../../main/core/protocols/gorgone/archive.ts';
 import type { TarLimits } from '../../../main/core/protocols/gorgone/tar.ts';
 import { tarEntry, tarOf, tempDir, treeOf } from './helpers.ts';

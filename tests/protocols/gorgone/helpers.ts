@@ -2,14 +2,15 @@ import { createHash } from 'node:crypto';
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commandPolicySchema, type CommandPolicy } from '../../../main/core/exec/policy.ts';
+import { commandPolicySchema, type CommandPolicy } from '../../../main/core/contract/command-policy.ts';
 import {
   generateRsaKeyPair,
   jwkThumbprint,
   parsePublicKey,
   type PemKeyPair,
 } from '../../../main/core/identity/keys.ts';
-import { createLogger, FileLogSink, type LogLine } from '../../../main/core/log.ts';
+import { createLogger, FileLogSink } from '../../../main/core/log.ts';
+import { type LogLine } from '../../../main/core/contract/log.ts';
 import type { ProcessCopyPolicy } from '../../../main/core/protocols/gorgone/actions.ts';
 import { HistoryStore } from '../../../main/core/protocols/gorgone/history.ts';
 

@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AgentError } from '../../../main/core/errors.ts';
+import { AgentError } from '../../../main/core/contract/errors.ts';
 import { gorgoneSettingsSchema } from '../../../main/core/protocols/gorgone/config.ts';
 import { GorgoneController } from '../../../main/core/protocols/gorgone/controller.ts';
 import { HistoryStore } from '../../../main/core/protocols/gorgone/history.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentError } from '../../../main/core/errors.ts';
-import type { TargetRecord } from '../../../main/core/targets/driver.ts';
+import { AgentError } from '../../../main/core/contract/errors.ts';
+import type { TargetRecord } from '../../../main/core/contract/targets.ts';
 import { IcingaMaster, icingaMissing } from '../../peers/icinga2.ts';
 import {
   checkResultItem,

@@ -1,7 +1,7 @@
 import { Agent } from '../../../main/core/agent.ts';
 import { createIcingaModule } from '../../../main/core/protocols/icinga/index.ts';
 import { pairIcinga } from '../../../main/core/protocols/icinga/pairing.ts';
-import type { CheckResultPayload, QueueItem } from '../../../main/core/queue/model.ts';
+import type { CheckResultPayload, QueueItem } from '../../../main/core/contract/queue-items.ts';
 import type { TargetDriver } from '../../../main/core/targets/driver.ts';
 import type { IcingaMaster } from '../../peers/icinga2.ts';
 import { makeTempDir } from '../../peers/util.ts';

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:tls';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../../main/core/agent.ts';
-import type { PairingStep } from '../../../main/core/api.ts';
+import type { PairingStep } from '../../../main/core/contract/index.ts';
 import { isSelfSigned, requestFingerprint } from '../../../main/core/protocols/icinga/certs.ts';
 import { pairIcinga } from '../../../main/core/protocols/icinga/pairing.ts';
 import { computeTicket } from '../../../main/core/protocols/icinga/ticket.ts';

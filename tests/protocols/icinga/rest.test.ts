@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { targetSecretName } from '../../../main/core/secrets.ts';
-import type { TargetRecord } from '../../../main/core/targets/driver.ts';
+import type { TargetRecord } from '../../../main/core/contract/targets.ts';
 import { IcingaMaster, icingaMissing } from '../../peers/icinga2.ts';
 import {
   checkResultItem,

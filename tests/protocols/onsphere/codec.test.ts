@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AgentError } from '../../../main/core/errors.ts';
+import { AgentError } from '../../../main/core/contract/errors.ts';
 import {
   backoffMs,
   checkResultValues,

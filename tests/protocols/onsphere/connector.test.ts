@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Agent } from '../../../main/core/agent.ts';
 import type { PairingStep } from '../../../main/core/contract/core.ts';
-import { AgentError } from '../../../main/core/errors.ts';
+import { AgentError } from '../../../main/core/contract/errors.ts';
 import { ConnectorPool, OnsphereConnector } from '../../../main/core/protocols/onsphere/client.ts';
 import {
   messageIdFor,
@@ -18,7 +18,7 @@ import {
   parseValueBody,
 } from '../../../main/core/protocols/onsphere/codec.ts';
 import { readStoredConfig } from '../../../main/core/protocols/onsphere/dispatcher.ts';
-import type { QueueItem } from '../../../main/core/queue/model.ts';
+import type { QueueItem } from '../../../main/core/contract/queue-items.ts';
 import { targetSecretName } from '../../../main/core/secrets.ts';
 import type { TargetDriver } from '../../../main/core/targets/driver.ts';
 import { runCli } from '../../cli/run-cli.ts';

@@ -3,7 +3,7 @@
  * the broker-side ones are classed permanent (onsphere.md §3.3, §4.7).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { AgentError } from '../../../main/core/errors.ts';
+import { AgentError } from '../../../main/core/contract/errors.ts';
 import { ospConfigSchema, type OspConfig } from '../../../main/core/protocols/onsphere/codec.ts';
 import { DispatcherError, fetchConfig } from '../../../main/core/protocols/onsphere/dispatcher.ts';
 import type { IdentityMaterial } from '../../../main/core/protocols/onsphere/identity.ts';

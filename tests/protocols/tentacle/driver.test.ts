@@ -8,14 +8,15 @@ import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../../main/core/agent.ts';
-import { AgentError } from '../../../main/core/errors.ts';
+import { AgentError } from '../../../main/core/contract/errors.ts';
 import { createTentacleModule } from '../../../main/core/protocols/tentacle/index.ts';
 import {
   Outbox,
   OUTBOX_JOURNAL,
   runOutboxes,
 } from '../../../main/core/protocols/tentacle/outbox.ts';
-import type { EnqueueRequest, QueueItem, QueueService } from '../../../main/core/queue/model.ts';
+import type { QueueService } from '../../../main/core/queue/model.ts';
+import type { EnqueueRequest, QueueItem } from '../../../main/core/contract/queue-items.ts';
 import type { TargetDriver } from '../../../main/core/targets/driver.ts';
 import { harness, type Harness } from './fixtures.ts';
 

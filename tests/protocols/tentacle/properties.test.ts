@@ -1,7 +1,7 @@
 /** Property tests for every parser of network input and the name rule (fast-check). */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AgentError } from '../../../main/core/errors.ts';
+import { AgentError } from '../../../main/core/contract/errors.ts';
 import {
   LineBuffer,
   MAX_LINE_BYTES,

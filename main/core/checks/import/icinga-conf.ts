@@ -1,4 +1,4 @@
-import type { ImportIssue } from './report.ts';
+import type { ImportIssue } from '../../contract/checks.ts';
 
 /**
  * A reader for the part of the Icinga 2 configuration language that an

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentContext } from '../../context.ts';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import { normalizeFingerprint } from '../../identity/x509.ts';
 import { icingaTargetConfigSchema } from '../../protocols/icinga/config.ts';
 import { assertTargetName } from '../../targets/registry.ts';
@@ -13,7 +13,8 @@ import {
   type IcingaObject,
   type IcingaValue,
 } from './icinga-conf.ts';
-import { emptyReport, type ImportReport } from './report.ts';
+import { emptyReport } from './report.ts';
+import { type ImportReport } from '../../contract/checks.ts';
 
 const DEFAULT_ICINGA_PORT = 5665;
 const SYSTEM_CERTS_DIR = '/var/lib/icinga2/certs';

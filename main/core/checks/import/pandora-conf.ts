@@ -1,5 +1,5 @@
 import { isIpAddress } from '../../contract/ip-address.ts';
-import type { ImportIssue } from './report.ts';
+import type { ImportIssue } from '../../contract/checks.ts';
 
 /**
  * Reader of a Pandora FMS Unix/Windows agent `pandora_agent.conf`: `key value`

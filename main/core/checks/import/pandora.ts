@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { AgentContext } from '../../context.ts';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import { targetSecretName } from '../../secrets.ts';
 import { assertTargetName } from '../../targets/registry.ts';
 import {
@@ -8,12 +8,13 @@ import {
   checkDefinitionSchema,
   PANDORA_VALUE_TYPES,
   type CheckDefinition,
-} from '../definitions.ts';
+} from '../../contract/check-definitions.ts';
 import type { ChecksService } from '../service.ts';
 import { MAX_IDLE_TIMEOUT_SECONDS } from '../../contract/tentacle.ts';
 import { idleTimeoutFromClientFlags } from '../../protocols/tentacle/config.ts';
 import { parsePandoraConf, parseServerOpts, type PandoraModuleBlock } from './pandora-conf.ts';
-import { emptyReport, type ImportReport } from './report.ts';
+import { emptyReport } from './report.ts';
+import { type ImportReport } from '../../contract/checks.ts';
 
 const DEFAULT_TENTACLE_PORT = 41121;
 /** pandora_agent.conf default `interval` (seconds). */

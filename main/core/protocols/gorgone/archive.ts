@@ -22,7 +22,7 @@ import { chmod, lstat, mkdir, open, rename, rm, type FileHandle } from 'node:fs/
 import { join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import { readTar, type TarEvent, type TarLimits } from './tar.ts';
 
 /** Names the agent uses for its own temporary files: an archive may not hold them. */

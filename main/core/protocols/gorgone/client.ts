@@ -12,9 +12,9 @@ import type {
   GorgonePingResult,
   GorgoneServerKeyResult,
 } from '../../contract/gorgone.ts';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import { jwkThumbprint, parsePublicKey } from '../../identity/keys.ts';
-import type { TargetRecord, TargetStatus } from '../../targets/driver.ts';
+import type { TargetRecord, TargetStatus } from '../../contract/targets.ts';
 import { assertKeyStrength, GETPUBKEY, parsePubkey, routingId } from './codec.ts';
 import {
   endpointOf,

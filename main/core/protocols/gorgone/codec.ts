@@ -16,7 +16,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import forge from 'node-forge';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import { jwkThumbprint, MIN_RSA_BITS, parsePublicKey, rsaBits } from '../../identity/keys.ts';
 
 /** A line of the encrypted channel: `[ACTION] [TOKEN] [TARGET] DATA` (§3). */

@@ -3,10 +3,10 @@
  * here (settings.json passes module sections through untouched).
  */
 import { z } from 'zod';
-import { AgentError } from '../../errors.ts';
-import { commandPolicySchema } from '../../exec/policy.ts';
+import { AgentError } from '../../contract/errors.ts';
+import { commandPolicySchema } from '../../contract/command-policy.ts';
 import type { Settings } from '../../settings/settings.ts';
-import { parseWith } from '../../validate.ts';
+import { parseWith } from '../../contract/parse.ts';
 import { DEFAULT_MAX_ARCHIVE_BYTES, DEFAULT_MAX_ARCHIVE_ENTRIES } from './tar.ts';
 
 export const GORGONE_DEFAULT_PORT = 5556;

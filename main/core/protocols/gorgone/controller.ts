@@ -3,7 +3,7 @@
  * proxy does to a poller. Core actions get a direct answer; module actions get
  * `[ACK] {"code":0}` and their outcome is polled with GETLOG {"token"}.
  */
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import { CODE, generateToken, routingId } from './codec.ts';
 import type { HistoryFilter } from './history.ts';
 import { GorgoneSession, type GorgoneResponse, type SessionOptions } from './session.ts';

@@ -6,14 +6,10 @@
  * what the server acknowledges.
  */
 import type { AgentContext } from '../../context.ts';
-import { AgentError } from '../../errors.ts';
-import type { QueueItem } from '../../queue/model.ts';
-import type {
-  DeliveryContext,
-  TargetDriver,
-  TargetRecord,
-  TargetStatus,
-} from '../../targets/driver.ts';
+import { AgentError } from '../../contract/errors.ts';
+import type { QueueItem } from '../../contract/queue-items.ts';
+import type { DeliveryContext, TargetDriver } from '../../targets/driver.ts';
+import type { TargetRecord, TargetStatus } from '../../contract/targets.ts';
 import { generateToken } from './codec.ts';
 import { gorgoneTargetConfigSchema, type GorgoneTargetConfig } from './config.ts';
 import { openController, type GorgoneRuntime } from './client.ts';

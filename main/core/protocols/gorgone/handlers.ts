@@ -1,8 +1,8 @@
 /** AgentApi handlers of the gorgone contract (main/core/contract/gorgone.ts). */
-import type { AgentHandlers } from '../../api.ts';
+import type { AgentHandlers } from '../../contract/index.ts';
 import type { AgentContext } from '../../context.ts';
 import type { GorgoneListenResult, GorgoneSettingsView } from '../../contract/gorgone.ts';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import { jwkThumbprint, parsePublicKey } from '../../identity/keys.ts';
 import { assertKeyStrength, authorizedClientsLine } from './codec.ts';
 import { fetchServerKey, pairGorgone, pingGorgone } from './client.ts';

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 
 /** A row as gorgone's `gorgone_history` table gives it (§8): `data` is JSON text. */
 export interface HistoryRow {

@@ -5,7 +5,7 @@
  * connection: PING → PONG, GETLOG → SETLOGS from the local history, COMMAND /
  * PROCESSCOPY under the opt-in policies, anything else → an `unknown_action` row.
  */
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import type { Logger } from '../../log.ts';
 import {
   ProcessCopyReceiver,

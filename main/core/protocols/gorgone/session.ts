@@ -9,7 +9,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { Dealer } from 'zeromq';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import { jwkThumbprint, publicKeyFromPem } from '../../identity/keys.ts';
 import type { Logger } from '../../log.ts';
 import {

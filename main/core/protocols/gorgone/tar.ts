@@ -12,7 +12,7 @@
  * normalised ('' is the archive's own root `./`), so a consumer that joins them
  * below its folder cannot leave it.
  */
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 
 /** Default cap on the unpacked tar stream (contents, headers and padding). */
 export const DEFAULT_MAX_ARCHIVE_BYTES = 256 * 1024 * 1024;

@@ -5,7 +5,7 @@
  */
 import { createHash, createPublicKey, randomUUID, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import { commonName } from '../../identity/x509.ts';
 
 /** Issued leaves last 397 days (§3.8); ours mirrors `pki new-cert`. */

@@ -7,11 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AgentContext } from '../../context.ts';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import { writeFileAtomic } from '../../fsutil.ts';
-import type { CheckResultPayload } from '../../queue/model.ts';
+import type { CheckResultPayload } from '../../contract/queue-items.ts';
 import { targetSecretName } from '../../secrets.ts';
-import type { TargetRecord, TargetStatus } from '../../targets/driver.ts';
+import type { TargetRecord, TargetStatus } from '../../contract/targets.ts';
 import { daysLeft, isSelfSigned, requestFingerprint, verifySignedAnswer } from './certs.ts';
 import { executeCommand } from './command-endpoint.ts';
 import {

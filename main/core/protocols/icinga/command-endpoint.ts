@@ -5,9 +5,10 @@
  * CheckCommands mapped in the target config run, and only if the expanded
  * command line passes the allow-list (main/core/exec/policy.ts).
  */
-import { authorizeCommand, splitCommandLine, type CommandPolicy } from '../../exec/policy.ts';
+import { authorizeCommand, splitCommandLine } from '../../exec/policy.ts';
+import { type CommandPolicy } from '../../contract/command-policy.ts';
 import { runCommand } from '../../exec/run-command.ts';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import type { CheckResultFields, ExecuteCommandRequest } from './codec.ts';
 
 export interface CommandEndpointConfig {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commandPolicySchema } from '../../exec/policy.ts';
+import { commandPolicySchema } from '../../contract/command-policy.ts';
 
 export const DEFAULT_ICINGA_PORT = 5665;
 

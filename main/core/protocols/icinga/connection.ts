@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import { derFingerprint } from './certs.ts';
 import {
   decodeMessage,

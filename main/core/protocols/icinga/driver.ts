@@ -1,6 +1,7 @@
-import { AgentError } from '../../errors.ts';
-import type { QueueItem } from '../../queue/model.ts';
-import type { DeliveryContext, TargetDriver, TargetRecord } from '../../targets/driver.ts';
+import { AgentError } from '../../contract/errors.ts';
+import type { QueueItem } from '../../contract/queue-items.ts';
+import type { DeliveryContext, TargetDriver } from '../../targets/driver.ts';
+import type { TargetRecord } from '../../contract/targets.ts';
 import type { IcingaClient } from './client.ts';
 import { icingaTargetConfigSchema, type IcingaTargetConfig } from './config.ts';
 

@@ -2,13 +2,14 @@
  * The Icinga 2 agent module (issue #5): pairing, check results over the
  * cluster protocol (or REST), renewal, command endpoint. See README.md.
  */
-import type { AgentHandlers } from '../../api.ts';
+import type { AgentHandlers } from '../../contract/index.ts';
 import type { AgentContext } from '../../context.ts';
 import type { IcingaStatus } from '../../contract/icinga.ts';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import type { AgentModule } from '../../modules.ts';
 import { targetSecretName } from '../../secrets.ts';
-import type { TargetDriver, TargetRecord } from '../../targets/driver.ts';
+import type { TargetDriver } from '../../targets/driver.ts';
+import type { TargetRecord } from '../../contract/targets.ts';
 import { daysLeft, isSelfSigned, requestFingerprint } from './certs.ts';
 import { IcingaClient, RENEW_BEFORE_DAYS } from './client.ts';
 import { icingaTargetConfigSchema } from './config.ts';

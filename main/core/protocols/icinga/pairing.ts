@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AgentContext } from '../../context.ts';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import { generateRsaKeyPair } from '../../identity/keys.ts';
 import { normalizeFingerprint } from '../../identity/x509.ts';
 import { targetSecretName } from '../../secrets.ts';
@@ -31,27 +31,13 @@ import type { IcingaTargetConfig } from './config.ts';
 import { icingaTargetConfigSchema } from './config.ts';
 import { openConnection } from './connection.ts';
 import { normalizeTicket } from './ticket.ts';
+import { type MasterCertificateInfo, type PairResult } from '../../contract/icinga.ts';
 
 /** §3.4: the master answers in milliseconds; 30 s covers a loaded master. */
 const REQUEST_TIMEOUT_MS = 30_000;
 /** §3.5 ADVICE: poll every 10–60 s with backoff while pending. */
 const DEFAULT_POLL_SECONDS = 10;
 const MAX_POLL_SECONDS = 60;
-
-export interface MasterCertificateInfo {
-  host: string;
-  port: number;
-  /** The master's endpoint name (its certificate's CN). */
-  endpoint: string;
-  subject: string;
-  issuer: string;
-  notAfter: string;
-  /** Lower-case hex SHA-256 of the DER. */
-  fingerprint: string;
-  /** `AB CD …` as `icinga2 pki save-cert` prints it. */
-  fingerprintSpaced: string;
-  certPem: string;
-}
 
 /**
  * §3.2 trust on first use: TLS without client certificate and without
@@ -105,21 +91,6 @@ export interface PairOptions {
   /** Drop the existing key/certificate of this target and start with a new identity. */
   replace?: boolean;
   signal?: AbortSignal;
-}
-
-export interface PairResult {
-  target: string;
-  state: 'paired' | 'pending';
-  cn: string;
-  endpoint: string;
-  masterFingerprint: string;
-  /** SHA-256 of our self-signed certificate: what `icinga2 ca list` shows. */
-  requestFingerprint: string;
-  /** Set while pending: the exact command for the master's admin. */
-  signCommand?: string;
-  certificateExpires?: string;
-  /** True when an existing signed identity was kept (re-pairing without replace). */
-  reused: boolean;
 }
 
 export function defaultEndpointName(ctx: AgentContext): string {

@@ -6,8 +6,8 @@
  */
 import { request } from 'node:https';
 import { connect, type TLSSocket } from 'node:tls';
-import { AgentError } from '../../errors.ts';
-import type { CheckResultPayload } from '../../queue/model.ts';
+import { AgentError } from '../../contract/errors.ts';
+import type { CheckResultPayload } from '../../contract/queue-items.ts';
 import { derFingerprint } from './certs.ts';
 
 /** §5: idle HTTP connections are closed after 10 s; one request must not hang longer than this. */

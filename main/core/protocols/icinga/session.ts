@@ -5,9 +5,9 @@
  * confirmed by the master's response to their `id` (§2.4, §4.4).
  */
 import { randomUUID } from 'node:crypto';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import type { Logger } from '../../log.ts';
-import type { ConnectionState } from '../../targets/driver.ts';
+import type { ConnectionState } from '../../contract/targets.ts';
 import {
   AUTHENTICATED_MAX_PAYLOAD,
   heartbeatMessage,

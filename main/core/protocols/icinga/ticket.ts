@@ -1,6 +1,6 @@
 import { pbkdf2 } from 'node:crypto';
 import { promisify } from 'node:util';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 
 const pbkdf2Async = promisify(pbkdf2);
 

@@ -6,10 +6,10 @@
  */
 import type { Server } from 'node:http';
 import type { AgentContext } from '../../context.ts';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import type { Logger } from '../../log.ts';
-import type { ValuePayload } from '../../queue/model.ts';
-import type { TargetRecord } from '../../targets/driver.ts';
+import type { ValuePayload } from '../../contract/queue-items.ts';
+import type { TargetRecord } from '../../contract/targets.ts';
 import { encodeValue, messageIdFor, newMessageId, type OspRequest } from './codec.ts';
 import {
   dispatcherEndpoint,
@@ -24,12 +24,8 @@ import {
   refreshConfig,
   type CurrentConfig,
 } from './dispatcher.ts';
-import {
-  checkIdentity,
-  loadIdentity,
-  type IdentityMaterial,
-  type IdentitySummary,
-} from './identity.ts';
+import { checkIdentity, loadIdentity, type IdentityMaterial } from './identity.ts';
+import { type IdentitySummary } from '../../contract/onsphere.ts';
 import { OspMetrics, serveMetrics } from './metrics.ts';
 import {
   OspSession,

@@ -7,8 +7,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { parsePerfdata } from '../../checks/perfdata.ts';
-import { AgentError, describeThrown } from '../../errors.ts';
-import type { CheckResultPayload, ValuePayload } from '../../queue/model.ts';
+import { AgentError, describeThrown } from '../../contract/errors.ts';
+import type { CheckResultPayload, ValuePayload } from '../../contract/queue-items.ts';
 
 export const CONFIG_SCHEMA_ID = 'osp.remote-connector.config/1';
 export const VALUE_TYPE = 'osp.value/1';

@@ -5,7 +5,7 @@
  * win over settings, as in the seed).
  */
 import { z } from 'zod';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import type { OspConfig } from './codec.ts';
 import {
   DEFAULT_DISPATCHER_PORT,

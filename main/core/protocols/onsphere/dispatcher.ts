@@ -10,7 +10,7 @@ import { isIP } from 'node:net';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentContext } from '../../context.ts';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import { ensurePrivateDir, writeFileAtomic } from '../../fsutil.ts';
 import { targetSecretName } from '../../secrets.ts';
 import {

@@ -6,14 +6,10 @@
  * permanent failure with its reason (§4.6: the broker acks it but nobody
  * will ever read it).
  */
-import { AgentError, toAgentError } from '../../errors.ts';
-import type { QueueItem, ValuePayload } from '../../queue/model.ts';
-import type {
-  DeliveryContext,
-  TargetDriver,
-  TargetRecord,
-  TargetStatus,
-} from '../../targets/driver.ts';
+import { AgentError, toAgentError } from '../../contract/errors.ts';
+import type { QueueItem, ValuePayload } from '../../contract/queue-items.ts';
+import type { DeliveryContext, TargetDriver } from '../../targets/driver.ts';
+import type { TargetRecord, TargetStatus } from '../../contract/targets.ts';
 import { checkResultValues, validateValue } from './codec.ts';
 import type { ConnectorPool } from './client.ts';
 import { onsphereTargetConfigSchema, type OnsphereTargetConfig } from './config.ts';

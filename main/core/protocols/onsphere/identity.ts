@@ -8,10 +8,11 @@ import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentContext } from '../../context.ts';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import type { CertificateFiles } from '../../identity/store.ts';
 import { commonName, EXPIRY_WARNING_DAYS } from '../../identity/x509.ts';
 import { CONNECTOR_NAME_PATTERN } from './codec.ts';
+import { type IdentitySummary } from '../../contract/onsphere.ts';
 
 const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
 
@@ -19,22 +20,6 @@ export interface IdentityMaterial {
   caPem: string;
   certPem: string;
   keyPem: string;
-}
-
-export interface IdentitySummary {
-  /** The connector name (§2.1). */
-  cn: string;
-  issuer: string;
-  notBefore: string;
-  notAfter: string;
-  daysLeft: number;
-  /** True within EXPIRY_WARNING_DAYS of notAfter (§2.1). */
-  expiresSoon: boolean;
-  /** SHA-256 of module.crt, colon hex as `openssl x509 -fingerprint -sha256`. */
-  certFingerprint: string;
-  caSubject: string;
-  caFingerprint: string;
-  keyType: string;
 }
 
 function invalid(field: string, message: string): AgentError {

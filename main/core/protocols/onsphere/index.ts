@@ -4,26 +4,22 @@
  * `outpost run` one live connector per paired target (AMQP session, request
  * consumer, metrics endpoint). See README.md.
  */
-import type { AgentHandlers } from '../../api.ts';
+import type { AgentHandlers } from '../../contract/index.ts';
 import type { AgentContext } from '../../context.ts';
 import type { OnsphereIdentityInfo, OnsphereStatus } from '../../contract/onsphere.ts';
-import { AgentError, toAgentError } from '../../errors.ts';
+import { AgentError, toAgentError } from '../../contract/errors.ts';
 import type { AgentModule } from '../../modules.ts';
-import type { ValuePayload } from '../../queue/model.ts';
-import type { TargetDriver, TargetRecord } from '../../targets/driver.ts';
+import type { ValuePayload } from '../../contract/queue-items.ts';
+import type { TargetDriver } from '../../targets/driver.ts';
+import type { TargetRecord } from '../../contract/targets.ts';
 import { assertTargetName } from '../../targets/registry.ts';
 import { validateValue } from './codec.ts';
 import { ConnectorPool, OnsphereConnector } from './client.ts';
 import { dispatcherEndpoint, onsphereTargetConfigSchema } from './config.ts';
 import { fetchConfig, readStoredConfig, storeConfig } from './dispatcher.ts';
 import { createOnsphereDriver } from './driver.ts';
-import {
-  checkIdentity,
-  importIdentity,
-  loadIdentity,
-  readIdentityFiles,
-  type IdentitySummary,
-} from './identity.ts';
+import { checkIdentity, importIdentity, loadIdentity, readIdentityFiles } from './identity.ts';
+import { type IdentitySummary } from '../../contract/onsphere.ts';
 import { OspSession } from './session.ts';
 
 /** How long pairing and `publish --now` wait for the broker. */

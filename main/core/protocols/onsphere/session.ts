@@ -15,7 +15,7 @@ import amqp, {
   type ConsumeMessage,
   type Message,
 } from 'amqplib';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import type { Logger } from '../../log.ts';
 import {
   backoffMs,

@@ -10,7 +10,7 @@ import {
   tentacleTargetConfigSchema,
 } from '../../contract/tentacle.ts';
 import type { AgentContext } from '../../context.ts';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import { targetSecretName } from '../../secrets.ts';
 import type { ClientOptions } from './client.ts';
 

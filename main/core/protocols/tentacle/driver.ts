@@ -5,14 +5,10 @@
  */
 import { join } from 'node:path';
 import type { AgentContext } from '../../context.ts';
-import { AgentError, toAgentError } from '../../errors.ts';
-import type { QueueItem } from '../../queue/model.ts';
-import type {
-  DeliveryContext,
-  TargetDriver,
-  TargetRecord,
-  TargetStatus,
-} from '../../targets/driver.ts';
+import { AgentError, toAgentError } from '../../contract/errors.ts';
+import type { QueueItem } from '../../contract/queue-items.ts';
+import type { DeliveryContext, TargetDriver } from '../../targets/driver.ts';
+import type { TargetRecord, TargetStatus } from '../../contract/targets.ts';
 import { TentacleClient, TENTACLE_TMP_DIR } from './client.ts';
 import {
   clientOptions,

@@ -1,9 +1,9 @@
 /** The tentacle part of AgentApi (contract/tentacle.ts). */
 import { join, resolve } from 'node:path';
-import type { AgentHandlers } from '../../api.ts';
+import type { AgentHandlers } from '../../contract/index.ts';
 import type { AgentContext } from '../../context.ts';
 import type { TentacleFileResult, TentacleTransferResult } from '../../contract/tentacle.ts';
-import { AgentError, toAgentError } from '../../errors.ts';
+import { AgentError, toAgentError } from '../../contract/errors.ts';
 import { targetSecretName } from '../../secrets.ts';
 import { TentacleClient, TENTACLE_TMP_DIR } from './client.ts';
 import {

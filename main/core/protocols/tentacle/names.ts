@@ -1,4 +1,4 @@
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 
 /** tentacle.md §6: the server refuses a name holding any of these 14 characters. */
 export const FORBIDDEN_CHARACTERS = "?[]/\\=+<>:;',*~";

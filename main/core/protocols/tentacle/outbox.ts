@@ -12,7 +12,7 @@
 import { mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentContext } from '../../context.ts';
-import { toAgentError } from '../../errors.ts';
+import { toAgentError } from '../../contract/errors.ts';
 import { writeFileAtomic } from '../../fsutil.ts';
 import type { TentacleTargetConfig } from './config.ts';
 import { fileNameProblem } from './names.ts';

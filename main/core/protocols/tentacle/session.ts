@@ -7,7 +7,7 @@
 import { open } from 'node:fs/promises';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, getCACertificates, type TLSSocket } from 'node:tls';
-import { AgentError } from '../../errors.ts';
+import { AgentError } from '../../contract/errors.ts';
 import { LineBuffer, MAX_LINE_BYTES } from './codec.ts';
 
 /** §12: nothing in the protocol bounds a TCP connect; long enough for a slow WAN. */

@@ -5,14 +5,16 @@
  * compile error everywhere.
  */
 import type { z } from 'zod';
-import { coreContract, type CoreEvents } from './contract/core.ts';
-import { checksContract, type ChecksEvents } from './contract/checks.ts';
-import type { ApiOf, HandlersOf } from './contract/define.ts';
-import { gorgoneContract, type GorgoneEvents } from './contract/gorgone.ts';
-import { icingaContract, type IcingaEvents } from './contract/icinga.ts';
-import { onsphereContract, type OnsphereEvents } from './contract/onsphere.ts';
-import { queueContract, type QueueEvents } from './contract/queue.ts';
-import { tentacleContract, type TentacleEvents } from './contract/tentacle.ts';
+import { coreContract, type CoreEvents } from './core.ts';
+import { checksContract, type ChecksEvents } from './checks.ts';
+import type { ApiOf, HandlersOf } from './define.ts';
+import { AgentError } from './errors.ts';
+import { parseWith } from './parse.ts';
+import { gorgoneContract, type GorgoneEvents } from './gorgone.ts';
+import { icingaContract, type IcingaEvents } from './icinga.ts';
+import { onsphereContract, type OnsphereEvents } from './onsphere.ts';
+import { queueContract, type QueueEvents } from './queue.ts';
+import { tentacleContract, type TentacleEvents } from './tentacle.ts';
 
 export const agentContract = {
   ...coreContract,
@@ -46,11 +48,25 @@ export function isAgentMethod(name: unknown): name is AgentMethod {
   return typeof name === 'string' && Object.hasOwn(agentContract, name);
 }
 
+/** The check every entry (IPC, WebSocket, CLI) runs before a request reaches a handler. */
+export function parseRequest(
+  methodName: unknown,
+  raw: unknown,
+): { method: AgentMethod; request: unknown } {
+  if (!isAgentMethod(methodName)) {
+    throw new AgentError('invalid-request', `unknown method '${String(methodName)}'`, {
+      field: 'method',
+    });
+  }
+  const spec = agentContract[methodName];
+  return { method: methodName, request: parseWith(spec.request, raw ?? {}) };
+}
+
 export type {
   AgentInfo,
   IdentitySummary,
   PairingStep,
   TargetSummary,
   ThumbprintResult,
-} from './contract/core.ts';
+} from './core.ts';
 export type { SerializedAgentError } from './errors.ts';

@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import { agentContract, isAgentMethod, type AgentMethod } from './api.ts';
 import { AgentError } from './errors.ts';
 
 /** Turns a schema failure into an error naming the field and what is expected. */
@@ -18,18 +17,4 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, prefix =
   const result = schema.safeParse(raw);
   if (!result.success) throw schemaError(result.error, prefix);
   return result.data;
-}
-
-/** The check every entry (IPC, WebSocket, CLI) runs before a request reaches a handler. */
-export function parseRequest(
-  methodName: unknown,
-  raw: unknown,
-): { method: AgentMethod; request: unknown } {
-  if (!isAgentMethod(methodName)) {
-    throw new AgentError('invalid-request', `unknown method '${String(methodName)}'`, {
-      field: 'method',
-    });
-  }
-  const spec = agentContract[methodName];
-  return { method: methodName, request: parseWith(spec.request, raw ?? {}) };
 }

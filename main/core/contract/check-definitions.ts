@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { TargetKind } from '../targets/driver.ts';
-import { TARGET_NAME_PATTERN } from '../targets/registry.ts';
+import type { TargetKind } from './targets.ts';
+import { TARGET_NAME_PATTERN } from './targets.ts';
 import { BUILTIN_KINDS } from './builtin-kinds.ts';
 
 /**
