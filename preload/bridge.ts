@@ -1,33 +1,16 @@
 import {
-  AGENT_METHODS,
-  type AgentApi,
-  type AgentEventName,
-  type AgentEvents,
-} from '../main/core/contract/index.ts';
-import type { SerializedAgentError } from '../main/core/contract/errors.ts';
+  CALL_CHANNEL,
+  EVENT_CHANNEL,
+  type CallEnvelope,
+  type OutpostBridge,
+} from '../main/core/contract/transport.ts';
 
-/** Must equal main/shell/ipc-guard.ts (tests/shell/preload.test.ts checks it). */
-export const CALL_CHANNEL = 'agent:call';
-export const EVENT_CHANNEL = 'agent:event';
-
-type Envelope = { ok: true; result: unknown } | { ok: false; error: SerializedAgentError };
 type Listener = (payload: unknown) => void;
 
-export type OutpostBridge = AgentApi & {
-  on<E extends AgentEventName>(event: E, listener: (payload: AgentEvents[E]) => void): () => void;
-  /**
-   * The local path of a file dropped on the window (Electron's
-   * webUtils.getPathForFile): the only non-AgentApi member, so that a file
-   * dragged onto a Tentacle target can be queued by path. No IPC, no access
-   * to any other file.
-   */
-  pathForFile(file: File): string;
-};
-
 /**
- * Builds `window.outpost`: one function per AgentApi method, `on`, and
- * `pathForFile` for drag and drop; nothing else (no raw ipcRenderer). contextBridge keeps only an Error's message, so a
- * failure carries its serialized AgentError (code, field) as JSON there.
+ * Builds `window.outpost`: `call`, `on` and `pathForFile`; nothing else (no raw
+ * ipcRenderer). The preload knows no method names: the main process checks each
+ * call against the contract, so the sandboxed bundle carries no schemas.
  */
 export function buildBridge(
   invoke: (channel: string, method: string, request: unknown) => Promise<unknown>,
@@ -38,24 +21,25 @@ export function buildBridge(
   subscribe(EVENT_CHANNEL, (name, payload) => {
     for (const listener of listeners.get(name) ?? []) listener(payload);
   });
-  const bridge: Record<string, unknown> = {};
-  for (const method of AGENT_METHODS) {
-    bridge[method] = async (request: unknown) => {
-      const envelope = (await invoke(CALL_CHANNEL, method, request ?? {})) as Envelope;
+  const bridge: OutpostBridge = {
+    async call(method, request) {
+      if (typeof method !== 'string')
+        throw new TypeError('outpost.call(method, request): method must be a string');
+      const envelope = (await invoke(CALL_CHANNEL, method, request ?? {})) as CallEnvelope;
       if (envelope.ok) return envelope.result;
       throw new Error(JSON.stringify(envelope.error));
-    };
-  }
-  bridge.on = (event: string, listener: Listener) => {
-    if (typeof listener !== 'function')
-      throw new TypeError('outpost.on(event, listener): listener must be a function');
-    let set = listeners.get(event);
-    if (set === undefined) listeners.set(event, (set = new Set()));
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-    };
+    },
+    on(event, listener) {
+      if (typeof listener !== 'function')
+        throw new TypeError('outpost.on(event, listener): listener must be a function');
+      let set = listeners.get(event);
+      if (set === undefined) listeners.set(event, (set = new Set()));
+      set.add(listener as Listener);
+      return () => {
+        set.delete(listener as Listener);
+      };
+    },
+    pathForFile: (file) => pathForFile(file),
   };
-  bridge.pathForFile = (file: File) => pathForFile(file);
-  return Object.freeze(bridge) as OutpostBridge;
+  return Object.freeze(bridge);
 }

@@ -1,7 +1,7 @@
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { buildBridge } from './bridge.ts';
 
-/** The preload (issue #8): exposes exactly `window.outpost`, built from the AgentApi contract (see bridge.ts). */
+/** The preload (issues #8, #16): exposes exactly `window.outpost` (call, on, pathForFile; see bridge.ts). */
 contextBridge.exposeInMainWorld(
   'outpost',
   buildBridge(

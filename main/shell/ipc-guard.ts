@@ -1,5 +1,3 @@
-import type { SerializedAgentError } from '../core/contract/errors.ts';
-
 /**
  * IPC is accepted only from our own frame (issue #8, STYLE.md "checks the
  * sender"): the main frame of our window, showing our renderer's index.html.
@@ -35,10 +33,3 @@ export function isTrustedSender(sender: SenderFacts, rendererUrl: string): boole
     isOwnRendererUrl(sender.frameUrl, rendererUrl)
   );
 }
-
-/** Both channels of the contract: one call channel, one event channel. */
-export const CALL_CHANNEL = 'agent:call';
-export const EVENT_CHANNEL = 'agent:event';
-
-export type CallEnvelope =
-  { ok: true; result: unknown } | { ok: false; error: SerializedAgentError };

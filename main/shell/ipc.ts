@@ -1,7 +1,8 @@
 import type { BrowserWindow, IpcMain, IpcMainInvokeEvent } from 'electron';
 import type { Agent } from '../core/agent.ts';
 import { AgentError, toAgentError } from '../core/contract/errors.ts';
-import { CALL_CHANNEL, EVENT_CHANNEL, isTrustedSender, type CallEnvelope } from './ipc-guard.ts';
+import { CALL_CHANNEL, EVENT_CHANNEL, type CallEnvelope } from '../core/contract/transport.ts';
+import { isTrustedSender } from './ipc-guard.ts';
 
 /**
  * The one generic channel derived from the contract: `agent:call` carries a

@@ -39,6 +39,13 @@ describe('electron-vite build (no Electron runtime needed)', () => {
     expect(preload).toContain('exposeInMainWorld("outpost"');
   });
 
+  it('keeps the sandboxed preload small: channel names only, no schemas, no method list', async () => {
+    const preload = await readFile(join(out, 'preload', 'index.cjs'), 'utf8');
+    expect(Buffer.byteLength(preload)).toBeLessThan(30 * 1024);
+    expect(preload).not.toContain('safeParse');
+    expect(preload).not.toContain('getThumbprint');
+  });
+
   it('builds the renderer with a strict CSP and relative asset paths (loaded from file://)', async () => {
     const html = await readFile(join(out, 'renderer', 'index.html'), 'utf8');
     expect(html).toContain("script-src 'self'");

@@ -1,12 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { AGENT_METHODS } from '../../main/core/contract/index.ts';
 import { AgentError } from '../../main/core/contract/errors.ts';
-import { CALL_CHANNEL, EVENT_CHANNEL } from '../../main/shell/ipc-guard.ts';
-import {
-  buildBridge,
-  CALL_CHANNEL as PRELOAD_CALL,
-  EVENT_CHANNEL as PRELOAD_EVENT,
-} from '../../preload/bridge.ts';
+import { CALL_CHANNEL, EVENT_CHANNEL } from '../../main/core/contract/transport.ts';
+import { buildBridge } from '../../preload/bridge.ts';
 import { decodeBridgeError } from '../../renderer/src/transport/electron.ts';
 import { UiError } from '../../renderer/src/transport/types.ts';
 
@@ -23,31 +18,26 @@ vi.mock('electron', () => ({
 }));
 
 describe('preload', () => {
-  it('uses the same two channels as the main process', () => {
-    expect(PRELOAD_CALL).toBe(CALL_CHANNEL);
-    expect(PRELOAD_EVENT).toBe(EVENT_CHANNEL);
-  });
-
-  it('exposes exactly window.outpost: one function per AgentApi method, on() and pathForFile(), nothing else', async () => {
+  it('exposes exactly window.outpost: call(), on() and pathForFile(), nothing else', async () => {
     await import('../../preload/index.ts');
     expect(exposed.map(([key]) => key)).toEqual(['outpost']);
     const bridge = exposed[0]![1] as Record<string, unknown>;
-    expect(Object.keys(bridge).sort()).toEqual([...AGENT_METHODS, 'on', 'pathForFile'].sort());
+    expect(Object.keys(bridge).sort()).toEqual(['call', 'on', 'pathForFile']);
     expect((bridge.pathForFile as (f: unknown) => string)({ name: 'a.txt' })).toBe(
       '/dropped/a.txt',
     );
     for (const value of Object.values(bridge)) expect(typeof value).toBe('function');
     expect(Object.isFrozen(bridge)).toBe(true);
     expect(rendererListeners.map(([channel]) => channel)).toEqual([EVENT_CHANNEL]);
-    await expect((bridge.getSettings as (r: unknown) => Promise<unknown>)({})).resolves.toBe(
-      'from-main',
-    );
+    await expect(
+      (bridge.call as (m: string, r: unknown) => Promise<unknown>)('getSettings', {}),
+    ).resolves.toBe('from-main');
   });
 
   it('sends the method name and request on the call channel and unwraps the result', async () => {
     const invoke = vi.fn(async () => ({ ok: true, result: { thumbprint: 'abc' } }));
     const bridge = buildBridge(invoke, () => undefined);
-    await expect(bridge.getThumbprint({})).resolves.toEqual({ thumbprint: 'abc' });
+    await expect(bridge.call('getThumbprint', {})).resolves.toEqual({ thumbprint: 'abc' });
     expect(invoke).toHaveBeenCalledWith(CALL_CHANNEL, 'getThumbprint', {});
   });
 
@@ -59,7 +49,7 @@ describe('preload', () => {
       async () => ({ ok: false, error: serialized }),
       () => undefined,
     );
-    const error = await bridge.updateAgentSettings({ name: '' }).catch((e: unknown) => e);
+    const error = await bridge.call('updateAgentSettings', { name: '' }).catch((e: unknown) => e);
     // contextBridge keeps only `message` of an Error crossing the worlds:
     const crossed = new Error((error as Error).message);
     const rebuilt = decodeBridgeError(crossed);

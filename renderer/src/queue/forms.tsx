@@ -110,7 +110,7 @@ export function FileDrop(props: { targets: string[]; onQueued(): void }) {
     event.preventDefault();
     setOver(false);
     const fromBridge = [...event.dataTransfer.files]
-      .map((file) => window.outpost?.pathForFile?.(file) ?? '')
+      .map((file) => window.outpost?.pathForFile(file) ?? '')
       .filter((p) => p !== '');
     const paths =
       fromBridge.length > 0

@@ -1,9 +1,5 @@
-import type {
-  AgentApi,
-  AgentEventName,
-  AgentEvents,
-  AgentMethod,
-} from '../../../main/core/contract/index.ts';
+import type { AgentMethod } from '../../../main/core/contract/index.ts';
+import type { OutpostBridge } from '../../../main/core/contract/transport.ts';
 import {
   isSerializedError,
   UiError,
@@ -11,13 +7,6 @@ import {
   type Response,
   type Transport,
 } from './types.ts';
-
-/** What preload/index.ts puts on `window.outpost`. */
-export type OutpostBridge = AgentApi & {
-  on<E extends AgentEventName>(event: E, listener: (payload: AgentEvents[E]) => void): () => void;
-  /** Local path of a dropped file (desktop app only). */
-  pathForFile?(file: File): string;
-};
 
 declare global {
   interface Window {
@@ -47,9 +36,8 @@ export function electronTransport(bridge: OutpostBridge): Transport {
   return {
     kind: 'electron',
     async call<M extends AgentMethod>(method: M, request: Request<M>): Promise<Response<M>> {
-      const fn = bridge[method] as unknown as (req: Request<M>) => Promise<Response<M>>;
       try {
-        return await fn(request);
+        return (await bridge.call(method, request)) as Response<M>;
       } catch (error) {
         throw decodeBridgeError(error);
       }
