@@ -3,6 +3,7 @@ import { access, link } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentContext } from '../context.ts';
 import { AgentError } from '../errors.ts';
+import { syncDir } from '../fsutil.ts';
 import type { TargetRecord } from '../targets/driver.ts';
 import type {
   EnqueueRequest,
@@ -201,6 +202,9 @@ export class TransferQueue implements QueueService {
           file: { fileName, size: first.size, sha256: first.sha256, path },
         });
       }
+      // The links are directory entries: on disk only once the directory is
+      // fsynced, which must happen before the commit that acknowledges them.
+      if (targets.length > 1) await syncDir(this.#ctx.paths.spoolDir);
       bytes = first.size;
       payloadJson = payloads.map((payload) => JSON.stringify(payload));
     } else {
