@@ -39,7 +39,10 @@ export interface DataPaths {
   logsDir: string;
   queueDb: string;
   spoolDir: string;
+  /** An OS lock (queue/lock.ts): whoever holds it delivers. */
   deliveryLock: string;
+  /** The pid of the delivering process, for display only. */
+  deliveryOwner: string;
   historyDb: string;
 }
 
@@ -52,7 +55,8 @@ export function dataPaths(root: string): DataPaths {
     logsDir: join(root, 'logs'),
     queueDb: join(root, 'queue.sqlite'),
     spoolDir: join(root, 'spool'),
-    deliveryLock: join(root, 'delivery.lock'),
+    deliveryLock: join(root, 'delivery-lock.sqlite'),
+    deliveryOwner: join(root, 'delivery-owner.json'),
     historyDb: join(root, 'history.sqlite'),
   };
 }

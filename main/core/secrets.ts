@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { withFileLock } from './file-lock.ts';
 import { writeFileAtomic } from './fsutil.ts';
 
 /**
@@ -24,6 +25,9 @@ export function targetSecretName(target: string, what: string): string {
 /**
  * A 0600 JSON file: the fallback where no OS keychain exists. `encrypted` is
  * false so the UI and `identity show` say the secrets are only file-protected.
+ * Every change is a read-modify-write under an OS lock on `<file>.lock`:
+ * the CLI, `outpost run` and the tray app write it from separate processes,
+ * and two unlocked writers each saved the file without the other's secret.
  */
 export class FileSecretStore implements SecretStore {
   readonly backend = 'file';
@@ -39,20 +43,26 @@ export class FileSecretStore implements SecretStore {
   }
 
   async set(name: string, value: string): Promise<void> {
-    const all = await this.#read();
-    all[name] = value;
-    await writeFileAtomic(this.#path, JSON.stringify(all, null, 2), 0o600);
+    await this.#change((all) => {
+      all[name] = value;
+      return true;
+    });
   }
 
   async delete(name: string): Promise<void> {
-    const all = await this.#read();
-    if (!(name in all)) return;
-    delete all[name];
-    await writeFileAtomic(this.#path, JSON.stringify(all, null, 2), 0o600);
+    await this.#change((all) => Object.hasOwn(all, name) && delete all[name]);
   }
 
   async list(): Promise<string[]> {
     return Object.keys(await this.#read());
+  }
+
+  /** `edit` returns whether it changed anything (nothing to write otherwise). */
+  async #change(edit: (all: Record<string, string>) => boolean): Promise<void> {
+    await withFileLock(`${this.#path}.lock`, async () => {
+      const all = await this.#read();
+      if (edit(all)) await writeFileAtomic(this.#path, JSON.stringify(all, null, 2), 0o600);
+    });
   }
 
   async #read(): Promise<Record<string, string>> {

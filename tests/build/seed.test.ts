@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -417,8 +417,8 @@ describe('seed applier', () => {
 
   it('applies a machine-wide seed and knows where each OS keeps it', async () => {
     const { agent, locations, machineDir } = await setup([]);
-    await mkdir(machineDir);
-    await writeFile(locations[1]!, 'AUTO_UPDATE=0\n');
+    await mkdir(machineDir, { mode: 0o755 });
+    await writeFile(locations[1]!, 'AUTO_UPDATE=0\n', { mode: 0o644 });
     const reports = await applyPendingSeeds(agent, locations);
     expect(reports.map((r) => [r.source, r.status])).toEqual([[locations[1], 'applied']]);
     expect((await agent.api.getSettings({})).agent.autoUpdate).toBe(false);
@@ -429,6 +429,66 @@ describe('seed applier', () => {
     expect(machineSeedDir('darwin')).toBe(join('/Library/Application Support', 'Outpost'));
     expect(machineSeedDir('win32', { ProgramData: 'D:\\PD' })).toMatch(/^D:\\PD[\\/]Outpost$/);
   });
+});
+
+describe.skipIf(process.platform === 'win32')('seed trust (POSIX owners and modes)', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0)) await c();
+  });
+
+  async function machineSeed(text: string) {
+    const temp = await makeTempDir('outpost-seed-trust-');
+    const agent = await Agent.open({ dataDir: join(temp.dir, 'data'), logToFile: false });
+    cleanups.push(async () => {
+      await agent.close();
+      await temp.cleanup();
+    });
+    const folder = join(temp.dir, 'machine');
+    await mkdir(folder, { mode: 0o755 });
+    const file = join(folder, 'seed.ini');
+    await writeFile(file, text, { mode: 0o644 });
+    const notices: string[] = [];
+    agent.events.on('notice', (n) => notices.push(`${n.level}: ${n.body}`));
+    const apply = async () => (await applyPendingSeeds(agent, [file]))[0];
+    return { agent, folder, file, notices, apply };
+  }
+
+  it('refuses a seed in a folder other users can write in, or a file they can change, and leaves it in place', async () => {
+    const { agent, folder, file, notices, apply } = await machineSeed('AGENT_NAME=intruder\n');
+    await chmod(folder, 0o777);
+    expect(await apply()).toMatchObject({
+      status: 'invalid',
+      error: `the seed folder ${folder} can be changed by other users (mode 0777): any of them could have written the seed, so it is not applied. Remove their write access: chmod go-w ${folder}`,
+    });
+    await chmod(folder, 0o755);
+    await chmod(file, 0o666);
+    expect((await apply())?.error).toMatch(
+      `the seed file ${file} can be changed by other users (mode 0666)`,
+    );
+    expect(notices).toEqual([
+      expect.stringMatching(/^error: .*seed folder.*mode 0777/),
+      expect.stringMatching(/^error: .*seed file.*mode 0666/),
+    ]);
+    expect((await agent.api.getSettings({})).agent.name).not.toBe('intruder');
+    expect(await readFile(file, 'utf8')).toBe('AGENT_NAME=intruder\n');
+
+    // Nobody else can enter a 0700 folder (the data folder): its file's mode is not theirs to use.
+    await chmod(folder, 0o700);
+    expect(await apply()).toMatchObject({ status: 'applied' });
+    expect((await agent.api.getSettings({})).agent.name).toBe('intruder');
+  });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'refuses a seed folder that belongs to another user',
+    async () => {
+      const { folder, apply } = await machineSeed('AGENT_NAME=intruder\n');
+      await chown(folder, 65534, 65534);
+      expect((await apply())?.error).toBe(
+        `the seed folder ${folder} belongs to another user (uid 65534), who could have written the seed: it is not applied. An administrator should give it to root: sudo chown root ${folder}`,
+      );
+    },
+  );
 });
 
 describe('seeded Tentacle target against the reference server', () => {

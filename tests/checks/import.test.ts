@@ -141,6 +141,18 @@ describe('outpost import pandora', () => {
     expect(unmapped.some((u) => u.includes('s3cr3t'))).toBe(false);
   });
 
+  it('says Outpost verifies the Tentacle server against the system CAs or a -f CA, and that it pins nothing', async () => {
+    const report = await agent.api.importPandora({
+      path: join(FIXTURES, 'pandora', 'pandora_agent.conf'),
+      dryRun: true,
+    });
+    const tlsNote = report.notes.find((n) => n.startsWith('server_ssl / -c:'));
+    expect(tlsNote).toBe(
+      "server_ssl / -c: the Pandora agent does not verify the server; Outpost does, against the system's trusted CAs. A server whose certificate comes from a private CA or is self-signed needs that CA: `outpost tentacle add pandora -a 192.0.2.10 -c -f CA_FILE` (or -f CA_FILE in server_opts before the import).",
+    );
+    expect(report.notes.join('\n')).not.toMatch(/pin/i);
+  });
+
   it('--dry-run reports without creating anything', async () => {
     const report = await agent.api.importPandora({
       path: join(FIXTURES, 'pandora', 'pandora_agent.conf'),

@@ -294,17 +294,28 @@ describe('retry policy', () => {
 });
 
 describe('delivery lock', () => {
-  it('lets one holder deliver and recovers a lock left by a dead process', async () => {
-    const path = join(dir, 'lock');
-    const first = new DeliveryLock(path);
-    expect(first.tryAcquire()).toBe(true);
-    await writeFile(path, '1'); // pid 1 is alive: held by someone else
-    expect(new DeliveryLock(path).tryAcquire()).toBe(false);
-    await writeFile(path, '999999999'); // no such pid: stale
-    const third = new DeliveryLock(path);
-    expect(third.tryAcquire()).toBe(true);
-    expect(third.owner()).toBe(process.pid);
-    third.release();
-    expect(existsSync(path)).toBe(false);
+  it('lets one holder deliver, names it to the others, and hands over when it releases', async () => {
+    const lockPath = join(dir, 'lock.sqlite');
+    const ownerPath = join(dir, 'owner.json');
+    const first = new DeliveryLock(lockPath, ownerPath);
+    const second = new DeliveryLock(lockPath, ownerPath);
+    expect(await first.tryAcquire()).toBe(true);
+    expect(await second.tryAcquire()).toBe(false);
+    expect(second.owner()).toBe(process.pid);
+    first.close();
+    expect(existsSync(ownerPath)).toBe(false);
+    expect(second.owner()).toBeUndefined();
+    expect(await second.tryAcquire()).toBe(true);
+    second.close();
+  });
+
+  it('refuses a lock file that something else wrote, naming it', async () => {
+    const lockPath = join(dir, 'lock.sqlite');
+    await writeFile(lockPath, '12345');
+    const lock = new DeliveryLock(lockPath, join(dir, 'owner.json'));
+    await expect(lock.tryAcquire()).rejects.toThrow(
+      `cannot use the lock file ${lockPath}: file is not a database; it is not one Outpost created`,
+    );
+    lock.close();
   });
 });

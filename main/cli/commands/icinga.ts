@@ -12,6 +12,7 @@ import {
   UsageError,
 } from '../command.ts';
 import { keyValues } from '../format.ts';
+import { SECRET_FILE_HELP, secretFileOptions, secretOptions } from '../secret-options.ts';
 
 const DEFAULT_PORT = 5665;
 /** Without a ticket an admin has to act: wait an hour by default (spec icinga2.md §3.5). */
@@ -175,11 +176,12 @@ export const icingaCommands: CommandSpec[] = [
     summary:
       'Pair with an Icinga 2 master (ticket or on-demand signing), as `icinga2 node wizard` does',
     usage:
-      'NAME --master HOST[:PORT=5665] [--cn CN] [--ticket T] [--trust-fingerprint SHA256] [--wait SECONDS] [--replace]',
+      'NAME --master HOST[:PORT=5665] [--cn CN] [--ticket T | --ticket-file FILE] [--trust-fingerprint SHA256] [--wait SECONDS] [--replace]',
     options: {
       master: { type: 'string' },
       cn: { type: 'string' },
       ticket: { type: 'string' },
+      ...secretFileOptions('ticket'),
       'trust-fingerprint': { type: 'string' },
       wait: { type: 'string' },
       replace: { type: 'boolean' },
@@ -187,15 +189,18 @@ export const icingaCommands: CommandSpec[] = [
     details: [
       "--cn                 this agent's endpoint name (default: settings agent.name or the host name, lower-cased)",
       "--ticket             from `icinga2 pki ticket --cn CN` on the master; without it the master's admin signs with `icinga2 ca sign`",
+      '--ticket-file FILE   the same, read from FILE',
       '--trust-fingerprint  SHA-256 of the master certificate, confirmed in advance (otherwise shown and asked)',
       `--wait               seconds to keep polling while the request is pending (default ${DEFAULT_ON_DEMAND_WAIT_SECONDS} without a ticket, 0 with one)`,
       "--replace            start over with a new key instead of keeping this target's identity",
+      '',
+      ...SECRET_FILE_HELP,
     ],
     async run(ctx, args) {
       const name = args.positionals[0];
       if (name === undefined) throw new UsageError('NAME is required');
       const { host, port } = parseMaster(requiredOption(args, 'master'));
-      const ticket = stringOption(args, 'ticket');
+      const { ticket } = await secretOptions(ctx, args, ['ticket']);
       const agent = await ctx.agent();
       let trustFingerprint = stringOption(args, 'trust-fingerprint');
       if (trustFingerprint === undefined) {
@@ -257,12 +262,20 @@ export const icingaCommands: CommandSpec[] = [
   {
     path: ['icinga', 'ticket'],
     summary: 'Compute the ticket `icinga2 pki ticket --cn CN --salt SALT` prints',
-    usage: '--cn CN --salt SALT',
-    options: { cn: { type: 'string' }, salt: { type: 'string' } },
+    usage: '--cn CN (--salt SALT | --salt-file FILE)',
+    options: { cn: { type: 'string' }, salt: { type: 'string' }, ...secretFileOptions('salt') },
+    details: [
+      "--salt SALT          the master's TicketSalt (constants.conf): whoever has it can make tickets",
+      '--salt-file FILE     the same, read from FILE',
+      '',
+      ...SECRET_FILE_HELP,
+    ],
     async run(ctx, args) {
-      const result = await (
-        await ctx.agent()
-      ).api.icingaTicket({ cn: requiredOption(args, 'cn'), salt: requiredOption(args, 'salt') });
+      const cn = requiredOption(args, 'cn');
+      const { salt } = await secretOptions(ctx, args, ['salt']);
+      if (salt === undefined || salt === '')
+        throw new UsageError('--salt SALT or --salt-file FILE is required');
+      const result = await (await ctx.agent()).api.icingaTicket({ cn, salt });
       return { data: result, human: result.ticket };
     },
   },
@@ -319,18 +332,23 @@ export const icingaCommands: CommandSpec[] = [
     path: ['icinga', 'transport'],
     summary:
       'Send check results over the cluster connection or through the REST API (client certificate or an ApiUser)',
-    usage: 'NAME (--cluster | --rest) [--rest-user USER] [--rest-password PWD]',
+    usage:
+      'NAME (--cluster | --rest) [--rest-user USER] [--rest-password PWD | --rest-password-file FILE]',
     options: {
       cluster: { type: 'boolean' },
       rest: { type: 'boolean' },
       'rest-user': { type: 'string' },
       'rest-password': { type: 'string' },
+      ...secretFileOptions('rest-password'),
     },
     details: [
       '--cluster            JSON-RPC over the one TLS connection to the master (the default); forgets any REST user and password',
       '--rest               POST /v1/actions/process-check-result on the same API port (spec icinga2.md §5)',
       "--rest-user USER     an ApiUser with permission actions/process-check-result (HTTP basic auth); without it this agent's client certificate authenticates (an ApiUser whose client_cn is our CN)",
       "--rest-password PWD  that ApiUser's password, kept in the SecretStore and never printed; without it a stored one is kept. Needs --rest-user",
+      '--rest-password-file FILE   the same, read from FILE',
+      '',
+      ...SECRET_FILE_HELP,
     ],
     async run(ctx, args) {
       const name = args.positionals[0];
@@ -342,7 +360,7 @@ export const icingaCommands: CommandSpec[] = [
           'give exactly one of --cluster (JSON-RPC connection) or --rest (REST API)',
         );
       const restUser = stringOption(args, 'rest-user');
-      const restPassword = stringOption(args, 'rest-password');
+      const { 'rest-password': restPassword } = await secretOptions(ctx, args, ['rest-password']);
       if (restUser === '') throw new UsageError('--rest-user must name an ApiUser of the master');
       if (restPassword === '') throw new UsageError('--rest-password must not be empty');
       if (cluster && (restUser !== undefined || restPassword !== undefined))

@@ -19,6 +19,7 @@ export const runCommands: CommandSpec[] = [
         ctx.progress(
           `installer seed ${seed.source}: ${seed.status}${seed.error === undefined ? '' : ` (${seed.error})`}\n`,
         );
+        for (const warning of seed.warnings) ctx.progress(`  warning: ${warning}\n`);
       }
       await agent.run(ctx.signal);
       agent.context.log.info('agent stopped');

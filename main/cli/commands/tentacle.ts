@@ -17,6 +17,11 @@ import {
 import type { CliContext, CommandArgs, CommandOutput, CommandSpec } from '../command.ts';
 import { flag, integerOption, stringOption, UsageError } from '../command.ts';
 import { keyValues } from '../format.ts';
+import { SECRET_FILE_HELP, secretFileOptions, secretOptions } from '../secret-options.ts';
+
+/** The secrets the connection flags carry; each also has a `--NAME-file` (-y's password only that). */
+const SECRETS = ['password', 'key-passphrase', 'proxy-password'] as const;
+type Secrets = Partial<Record<(typeof SECRETS)[number], string>>;
 
 /** The flags of tentacle_client (tentacle.md §13), so admins feel at home. */
 const CONNECTION_OPTIONS = {
@@ -38,19 +43,23 @@ const CONNECTION_OPTIONS = {
   'ask-key-passphrase': { type: 'boolean', short: 'w' },
   quiet: { type: 'boolean', short: 'q' },
   verbose: { type: 'boolean', short: 'v' },
+  ...secretFileOptions(...SECRETS),
 } as const;
 
 const CONNECTION_DETAILS = [
   '-a, --address HOST        Tentacle server (required)',
   '-p, --port PORT           server port (default 41121)',
   '-x, --password PWD        server password (sent as its double-MD5 digest; needs TLS or --allow-plain-password)',
+  '    --password-file FILE  the same, read from FILE',
   '-c, --tls                 TLS; the server certificate is VERIFIED (system store, or -f CA) unless --insecure',
   '-e, --cert FILE           client certificate (PEM); implies TLS',
   '-k, --key FILE            its private key (PEM); --key-passphrase PASS if encrypted',
+  '    --key-passphrase-file FILE   that passphrase, read from FILE',
   '-f, --ca FILE             CA bundle (PEM) that signs the server certificate; implies TLS',
   '    --insecure            accept ANY server certificate (NOT verified; shown as a warning everywhere)',
   '-z, --zip                 compressed transfers (ZSEND/ZRECV)',
   '-y, --proxy [USER:PASS@]HOST:PORT   HTTP CONNECT proxy',
+  '    --proxy-password-file FILE   the password of -y USER@HOST:PORT, read from FILE',
   '-b, --bind ADDRESS        local IPv4/IPv6 address to connect from (with -y: the connection to the proxy)',
   '-t, --timeout SECONDS     as tentacle_client: give up once the server (or proxy) is silent for',
   '-r, --retries N             SECONDS × (N + 1) s (its defaults 1 and 3 fill in for the one not given;',
@@ -59,6 +68,8 @@ const CONNECTION_DETAILS = [
   '-q, --quiet               no error messages (exit status still 1 on failure; --json unchanged;',
   '                            usage errors and the insecure-TLS warning are still shown)',
   '-v, --verbose             TLS details and progress on stderr',
+  '',
+  ...SECRET_FILE_HELP,
 ];
 
 type ConnectionRequest = Extract<AgentRequest<'tentacleSend'>, { connection: unknown }>;
@@ -83,7 +94,20 @@ function idleTimeoutFrom(args: CommandArgs): number | undefined {
   return total;
 }
 
-function connectionFrom(args: CommandArgs): Omit<ConnectionRequest, 'files' | 'zip'> {
+/** The secret flags' values (from the command line, files or stdin), read once. */
+function secretsFrom(ctx: CliContext, args: CommandArgs): Promise<Secrets> {
+  return secretOptions(
+    ctx,
+    args,
+    SECRETS,
+    flag(args, 'ask-key-passphrase') ? '-w (the key passphrase prompt)' : undefined,
+  );
+}
+
+function connectionFrom(
+  args: CommandArgs,
+  secrets: Secrets,
+): Omit<ConnectionRequest, 'files' | 'zip'> {
   const host = stringOption(args, 'address');
   if (host === undefined || host === '')
     throw new UsageError('-a HOST (the Tentacle server) is required');
@@ -107,7 +131,7 @@ function connectionFrom(args: CommandArgs): Omit<ConnectionRequest, 'files' | 'z
       throw new UsageError(
         '-w prompts for the passphrase of a client key: it needs -e CERT -k KEY',
       );
-    if (stringOption(args, 'key-passphrase') !== undefined)
+    if (secrets['key-passphrase'] !== undefined)
       throw new UsageError(
         '-w (prompt for the key passphrase) and --key-passphrase contradict each other',
       );
@@ -126,15 +150,25 @@ function connectionFrom(args: CommandArgs): Omit<ConnectionRequest, 'files' | 'z
   };
   const request: Omit<ConnectionRequest, 'files' | 'zip'> = { connection };
   const proxy = stringOption(args, 'proxy');
+  const proxyPassword = secrets['proxy-password'];
   if (proxy !== undefined) {
     const parsed = parseProxySpec(proxy, '-y');
     connection.proxy = parsed.proxy;
-    if (parsed.password !== undefined) request.proxyPassword = parsed.password;
+    if (parsed.password !== undefined && proxyPassword !== undefined)
+      throw new UsageError(
+        "-y USER:PASS@ and --proxy-password-file contradict each other: give the proxy's password once",
+      );
+    if (proxyPassword !== undefined && parsed.proxy.user === undefined)
+      throw new UsageError(
+        '--proxy-password-file needs the user it belongs to: -y USER@PROXYHOST:PORT',
+      );
+    const password = parsed.password ?? proxyPassword;
+    if (password !== undefined) request.proxyPassword = password;
+  } else if (proxyPassword !== undefined) {
+    throw new UsageError('--proxy-password-file goes with -y USER@PROXYHOST:PORT');
   }
-  const password = stringOption(args, 'password');
-  if (password !== undefined) request.password = password;
-  const passphrase = stringOption(args, 'key-passphrase');
-  if (passphrase !== undefined) request.keyPassphrase = passphrase;
+  if (secrets.password !== undefined) request.password = secrets.password;
+  if (secrets['key-passphrase'] !== undefined) request.keyPassphrase = secrets['key-passphrase'];
   return request;
 }
 
@@ -298,12 +332,16 @@ export const tentacleCommands: CommandSpec[] = [
     summary:
       'Send files now to a Pandora FMS Tentacle server (exit 0 only when the server acknowledged every file)',
     usage:
-      'FILE... -a HOST [-p PORT] [-x PASSWORD] [-c] [-e CERT -k KEY [-w]] [-f CA] [--insecure] [-z] [-y [USER:PASS@]PROXYHOST:PORT] [-b ADDRESS] [-t SECONDS] [-r N] [-q] [-v]',
+      'FILE... -a HOST [-p PORT] [-x PASSWORD | --password-file FILE] [-c] [-e CERT -k KEY [-w]] [-f CA] [--insecure] [-z] [-y [USER:PASS@]PROXYHOST:PORT] [-b ADDRESS] [-t SECONDS] [-r N] [-q] [-v]',
     options: { ...CONNECTION_OPTIONS },
     details: CONNECTION_DETAILS,
     async run(ctx, args) {
       if (args.positionals.length === 0) throw new UsageError('name at least one FILE to send');
-      const request = { ...connectionFrom(args), files: args.positionals, zip: flag(args, 'zip') };
+      const request = {
+        ...connectionFrom(args, await secretsFrom(ctx, args)),
+        files: args.positionals,
+        zip: flag(args, 'zip'),
+      };
       await promptKeyPassphrase(ctx, args, request);
       return transfer(ctx, args, 'sent', (api) => api.tentacleSend(request));
     },
@@ -313,7 +351,7 @@ export const tentacleCommands: CommandSpec[] = [
     summary:
       'Download files from a Tentacle server (temporary file then rename; never overwrites unless --overwrite)',
     usage:
-      'NAME... -a HOST [-p PORT] [-x PASSWORD] [-c] [-e CERT -k KEY [-w]] [-f CA] [--insecure] [-z] [-y PROXY] [-b ADDRESS] [-t SECONDS] [-r N] [-d DIR] [--overwrite] [-q] [-v]',
+      'NAME... -a HOST [-p PORT] [-x PASSWORD | --password-file FILE] [-c] [-e CERT -k KEY [-w]] [-f CA] [--insecure] [-z] [-y PROXY] [-b ADDRESS] [-t SECONDS] [-r N] [-d DIR] [--overwrite] [-q] [-v]',
     options: {
       ...CONNECTION_OPTIONS,
       dir: { type: 'string', short: 'd' },
@@ -327,7 +365,7 @@ export const tentacleCommands: CommandSpec[] = [
     async run(ctx, args) {
       if (args.positionals.length === 0) throw new UsageError('name at least one file to download');
       const request = {
-        ...connectionFrom(args),
+        ...connectionFrom(args, await secretsFrom(ctx, args)),
         names: args.positionals,
         dir: stringOption(args, 'dir') ?? process.cwd(),
         overwrite: flag(args, 'overwrite'),
@@ -342,7 +380,7 @@ export const tentacleCommands: CommandSpec[] = [
     summary:
       'Save a Tentacle target (password, key passphrase and proxy password go to the SecretStore)',
     usage:
-      'NAME -a HOST [-p PORT] [-x PASSWORD] [-c] [-e CERT -k KEY [-w]] [-f CA] [--insecure] [-z] [-y PROXY] [-b ADDRESS] [-t SECONDS] [-r N] [-q] [--outbox DIR [--after-delivery move|remove]]',
+      'NAME -a HOST [-p PORT] [-x PASSWORD | --password-file FILE] [-c] [-e CERT -k KEY [-w]] [-f CA] [--insecure] [-z] [-y PROXY] [-b ADDRESS] [-t SECONDS] [-r N] [-q] [--outbox DIR [--after-delivery move|remove]]',
     options: {
       ...CONNECTION_OPTIONS,
       outbox: { type: 'string' },
@@ -356,7 +394,7 @@ export const tentacleCommands: CommandSpec[] = [
     async run(ctx, args) {
       const name = args.positionals[0];
       if (name === undefined) throw new UsageError('NAME is required');
-      const { connection, ...secrets } = connectionFrom(args);
+      const { connection, ...secrets } = connectionFrom(args, await secretsFrom(ctx, args));
       const outbox = stringOption(args, 'outbox');
       const after = stringOption(args, 'after-delivery') ?? 'move';
       if (after !== 'move' && after !== 'remove')

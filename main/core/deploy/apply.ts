@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
-import { readFile, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { Stats } from 'node:fs';
+import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Agent } from '../agent.ts';
 import type { AgentContext } from '../context.ts';
 import { AgentError, toAgentError } from '../contract/errors.ts';
@@ -92,12 +93,15 @@ export async function applySeedFile(agent: Agent, path: string): Promise<SeedRep
   const ctx = agent.context;
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    bytes = await readTrustedSeed(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    // An unreadable seed (permissions, a folder in its place) must not stop the agent: say so and go on.
-    const message = `cannot read the seed file: ${(error as Error).message}`;
+    // An unreadable or untrusted seed (permissions, a folder in its place) must not stop the agent: say so and go on.
+    const message =
+      error instanceof AgentError
+        ? error.message
+        : `cannot read the seed file: ${(error as Error).message}`;
     ctx.log.error('the installer seed could not be read', { file: path, error: message });
     ctx.events.emit('notice', {
       level: 'error',
@@ -127,7 +131,16 @@ export async function applySeedFile(agent: Agent, path: string): Promise<SeedRep
 
   if ((await appliedHashes(appliedPath)).includes(sha256)) {
     report.status = 'already-applied';
-    report.sourceRemoved = await removeSource(path, report);
+    report.sourceRemoved = await removeSource(path, report, secretsIn(bytes));
+    // Said at every start while the file stays: it may still hold secrets.
+    for (const warning of report.warnings) ctx.log.warn(warning, { file: path });
+    if (!report.sourceRemoved) {
+      ctx.events.emit('notice', {
+        level: 'warning',
+        title: 'Installer seed left on disk',
+        body: report.warnings.join('\n'),
+      });
+    }
     return report;
   }
 
@@ -221,7 +234,7 @@ export async function applySeedFile(agent: Agent, path: string): Promise<SeedRep
       appliedFileText(path, sha256, raw, report, await readOptional(appliedPath)),
       0o600,
     );
-    report.sourceRemoved = await removeSource(path, report);
+    report.sourceRemoved = await removeSource(path, report, secretsIn(bytes));
   }
 
   const summary = report.targets.map((t) => `${t.target} (${t.kind}): ${t.outcome}`).join('; ');
@@ -507,17 +520,76 @@ async function thumbprintOfKeyFile(path: string): Promise<string> {
   }
 }
 
-async function removeSource(path: string, report: SeedReport): Promise<boolean> {
+async function removeSource(
+  path: string,
+  report: SeedReport,
+  secrets: readonly string[],
+): Promise<boolean> {
   try {
     await unlink(path);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
-    const holdsSecrets = report.secretsStored.length > 0 ? ' It still holds secrets:' : '';
+    const holdsSecrets =
+      secrets.length > 0 ? ` It still holds secrets (${secrets.join(', ')}):` : '';
     report.warnings.push(
       `could not delete the seed file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}).${holdsSecrets} an administrator should delete it; it will not be applied again`,
     );
     return false;
+  }
+}
+
+/** The secret parameters a seed file holds (names only), whether or not it is valid. */
+function secretsIn(bytes: Uint8Array): string[] {
+  try {
+    return [...parseSeedText(bytes).keys()].filter((key) => SECRET_PARAMETERS.has(key));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Reads a seed only if nobody but an administrator (root) or this user can
+ * have written it: a seed pairs the agent with the servers it names, so a
+ * folder that any local user can write in (or a file they can change) would
+ * let them redirect every agent of the machine to a server of theirs. The
+ * folder must be owned by root or this user and not writable by group or
+ * others; so must the file, unless nobody else can enter the folder (the
+ * 0700 data folder). A missing folder or file throws ENOENT (no seed).
+ *
+ * Windows: skipped. Mode bits do not describe its ACLs; %ProgramData%\Outpost
+ * is created by the per-machine installers with their own ACLs
+ * (build/README.md "What happens on first start").
+ */
+async function readTrustedSeed(path: string): Promise<Buffer> {
+  if (process.platform === 'win32') return readFile(path);
+  const folder = dirname(path);
+  const folderInfo = await stat(folder);
+  assertOnlyTrustedWriters(folder, 'folder', folderInfo);
+  const handle = await open(path, 'r');
+  try {
+    // Others who cannot enter the folder cannot reach the file either.
+    if ((folderInfo.mode & 0o011) !== 0)
+      assertOnlyTrustedWriters(path, 'file', await handle.stat());
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+function assertOnlyTrustedWriters(path: string, what: 'folder' | 'file', info: Stats): void {
+  if (info.uid !== 0 && info.uid !== process.getuid?.()) {
+    throw new AgentError(
+      'refused',
+      `the seed ${what} ${path} belongs to another user (uid ${info.uid}), who could have written the seed: it is not applied. An administrator should give it to root: sudo chown root ${path}`,
+    );
+  }
+  if ((info.mode & 0o022) !== 0) {
+    const mode = (info.mode & 0o777).toString(8).padStart(4, '0');
+    throw new AgentError(
+      'refused',
+      `the seed ${what} ${path} can be changed by other users (mode ${mode}): any of them could have written the seed, so it is not applied. Remove their write access: chmod go-w ${path}`,
+    );
   }
 }
 

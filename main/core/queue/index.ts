@@ -36,7 +36,7 @@ export async function openQueue(
   await ensurePrivateDir(ctx.paths.root);
   const store = new QueueStore(ctx.paths.queueDb);
   const queue = new TransferQueue(ctx, store, options);
-  const lock = new DeliveryLock(ctx.paths.deliveryLock);
+  const lock = new DeliveryLock(ctx.paths.deliveryLock, ctx.paths.deliveryOwner);
 
   const view = (item: QueueItem): QueueItemView => item as QueueItemView;
 
@@ -158,7 +158,7 @@ export async function openQueue(
     }),
     pauseSending: async () => setPaused(true),
     resumeSending: async () => setPaused(false),
-    getQueueStats: async () => queue.stats(lock.held ? process.pid : lock.owner()),
+    getQueueStats: async () => queue.stats(lock.owner()),
     getQueueSettings: async () => readQueueSettings(ctx.settings),
     updateQueueSettings: async (patch) =>
       writeQueueSettings(
@@ -169,11 +169,11 @@ export async function openQueue(
 
   const run = async (signal: AbortSignal): Promise<void> => {
     let told = false;
-    while (!signal.aborted && !lock.tryAcquire()) {
+    while (!signal.aborted && !(await lock.tryAcquire())) {
       if (!told) {
         ctx.log.info(
           'another Outpost process delivers from this data directory; waiting to take over',
-          { pid: lock.owner() },
+          { pid: process.pid, deliveringPid: lock.owner() },
         );
         told = true;
       }
@@ -190,6 +190,7 @@ export async function openQueue(
       });
     }
     if (signal.aborted) return;
+    ctx.log.info('this process delivers from this data directory', { pid: process.pid });
     try {
       const requeued = store.requeueSending(Date.now());
       if (requeued > 0)
@@ -207,7 +208,7 @@ export async function openQueue(
     handlers,
     run,
     close: async () => {
-      lock.release();
+      lock.close();
       store.close();
     },
   };

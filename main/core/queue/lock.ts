@@ -1,74 +1,73 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
+import { FileLock } from '../file-lock.ts';
+import { writeFileAtomic } from '../fsutil.ts';
 
 /**
  * Exactly one process delivers from a data directory (the tray app, `outpost
- * run` or `outpost ui`); the others only enqueue. The lock is a file holding
- * the owner's pid, created with O_EXCL; a lock whose pid is dead is stale and
- * taken over.
+ * run` or `outpost ui`); the others only enqueue.
+ *
+ * The lock is an OS lock on an open file (FileLock, through node:sqlite), not
+ * a file holding a pid: a pid file goes stale when its owner is killed, its
+ * pid can belong to an unrelated process after a reboot, and a reader can
+ * catch it half-written and take it over while its writer delivers. PID +
+ * start time would fix the first two on Linux only (/proc), not macOS or
+ * Windows, and not the third without more care; an OS lock fixes all three
+ * the same way on every platform because the OS releases it with the process.
+ *
+ * Who holds it is written next to it (`ownerPath`, atomically) for `queue
+ * stats` and the waiting message only; it decides nothing.
  */
 export class DeliveryLock {
-  readonly path: string;
-  #held = false;
+  readonly #lock: FileLock;
+  readonly ownerPath: string;
 
-  constructor(path: string) {
-    this.path = path;
+  constructor(path: string, ownerPath: string) {
+    this.#lock = new FileLock(path);
+    this.ownerPath = ownerPath;
   }
 
   get held(): boolean {
-    return this.#held;
+    return this.#lock.held;
   }
 
-  tryAcquire(): boolean {
-    if (this.#held) return true;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(this.path, 'wx', 0o600);
-        writeSync(fd, String(process.pid));
-        closeSync(fd);
-        this.#held = true;
-        return true;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const owner = this.owner();
-        if (owner !== undefined && owner !== process.pid && isAlive(owner)) return false;
-        // Stale (dead owner, or an unreadable half-written file): take it over.
-        try {
-          unlinkSync(this.path);
-        } catch {
-          // someone else removed it first
-        }
-      }
-    }
-    return false;
-  }
-
-  owner(): number | undefined {
+  async tryAcquire(): Promise<boolean> {
+    if (this.#lock.held) return true;
+    if (!this.#lock.tryLock()) return false;
     try {
-      const pid = Number(readFileSync(this.path, 'utf8').trim());
-      return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+      await writeFileAtomic(this.ownerPath, `${JSON.stringify({ pid: process.pid })}\n`);
+    } catch (error) {
+      this.#lock.unlock();
+      throw error;
+    }
+    return true;
+  }
+
+  /** The pid of the delivering process, undefined when none delivers. */
+  owner(): number | undefined {
+    if (this.#lock.held) return process.pid;
+    if (!this.#lock.heldElsewhere()) return undefined;
+    try {
+      const { pid } = JSON.parse(readFileSync(this.ownerPath, 'utf8')) as { pid?: unknown };
+      return Number.isInteger(pid) && (pid as number) > 0 ? (pid as number) : undefined;
     } catch {
+      // The holder has not written it yet.
       return undefined;
     }
   }
 
   release(): void {
-    if (!this.#held) return;
-    this.#held = false;
-    if (this.owner() === process.pid) {
-      try {
-        unlinkSync(this.path);
-      } catch {
-        // already gone
-      }
+    if (!this.#lock.held) return;
+    // Before unlocking: once unlocked, the file may already name the next holder.
+    try {
+      unlinkSync(this.ownerPath);
+    } catch {
+      // already gone
     }
+    this.#lock.unlock();
   }
-}
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  close(): void {
+    this.release();
+    this.#lock.close();
   }
 }

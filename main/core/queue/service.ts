@@ -5,6 +5,7 @@ import type { AgentContext } from '../context.ts';
 import { AgentError } from '../contract/errors.ts';
 import type { TargetRecord } from '../contract/targets.ts';
 import type { QueueService } from './model.ts';
+import { syncDir } from '../fsutil.ts';
 import type {
   EnqueueRequest,
   ItemKind,
@@ -187,6 +188,9 @@ export class TransferQueue implements QueueService {
           file: { fileName, size: first.size, sha256: first.sha256, path },
         });
       }
+      // The links are directory entries: on disk only once the directory is
+      // fsynced, which must happen before the commit that acknowledges them.
+      if (targets.length > 1) await syncDir(this.#ctx.paths.spoolDir);
       bytes = first.size;
       payloadJson = payloads.map((payload) => JSON.stringify(payload));
     } else {

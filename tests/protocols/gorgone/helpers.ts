@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commandPolicySchema, type CommandPolicy } from '../../../main/core/contract/command-policy.ts';
+import {
+  commandPolicySchema,
+  type CommandPolicy,
+} from '../../../main/core/contract/command-policy.ts';
 import {
   generateRsaKeyPair,
   jwkThumbprint,

@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMaster } from '../../../main/cli/commands/icinga.ts';
 import { CLI, runCli } from '../../cli/run-cli.ts';
@@ -143,20 +145,27 @@ describe.skipIf(skip !== undefined)('outpost icinga … against a real master', 
     expect(done.stdout).toContain('Paired m2: agent2.test → master.test');
   }, 60_000);
 
-  it('pairs with a ticket and reports the live status', async () => {
+  it('pairs with a ticket (piped to --ticket-file -) and reports the live status', async () => {
     const ticket = await master.ticket('agent1.test');
-    const res = await cli(
-      'icinga',
-      'pair',
-      'm1',
-      '--master',
-      `127.0.0.1:${master.port}`,
-      '--cn',
-      'agent1.test',
-      '--ticket',
-      ticket,
-      '--trust-fingerprint',
-      master.fingerprint,
+    const res = await runCli(
+      [
+        'icinga',
+        'pair',
+        'm1',
+        '--master',
+        `127.0.0.1:${master.port}`,
+        '--cn',
+        'agent1.test',
+        '--ticket-file',
+        '-',
+        '--trust-fingerprint',
+        master.fingerprint,
+        '--data-dir',
+        dir,
+      ],
+      {},
+      60_000,
+      `${ticket}\n`,
     );
     expect(res.code).toBe(0);
     expect(res.stderr).toContain('✓ verify');
@@ -239,7 +248,7 @@ describe.skipIf(skip !== undefined)('outpost icinga … against a real master', 
     });
   }, 60_000);
 
-  it('icinga transport --rest --rest-user delivers check-result --now through the REST API as that ApiUser and never prints the password', async () => {
+  it('icinga transport --rest --rest-user (password from --rest-password-file) delivers check-result --now through the REST API as that ApiUser and never prints the password', async () => {
     const printed: string[] = [];
     const run = async (...args: string[]) => {
       const res = await cli(...args);
@@ -264,6 +273,8 @@ describe.skipIf(skip !== undefined)('outpost icinga … against a real master', 
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`check the ApiUser '${REST_USER}' and its password`);
 
+    const passwordFile = join(dir, 'rest-password');
+    await writeFile(passwordFile, `${REST_PASSWORD}\n`, { mode: 0o600 });
     const set = await run(
       'icinga',
       'transport',
@@ -271,8 +282,8 @@ describe.skipIf(skip !== undefined)('outpost icinga … against a real master', 
       '--rest',
       '--rest-user',
       REST_USER,
-      '--rest-password',
-      REST_PASSWORD,
+      '--rest-password-file',
+      passwordFile,
       '--json',
     );
     expect(set.code, set.stderr).toBe(0);

@@ -138,8 +138,9 @@ export async function importPandoraAgent(
   const sslText = take('server_ssl');
   const tls = opts.tls || (sslText !== undefined && /^(1|yes|on|true)$/i.test(sslText));
   if (tls && opts.caPath === undefined) {
+    // Tentacle verifies chain and host name against the system store or -f CA; it pins nothing (tentacle.md §17.1).
     report.notes.push(
-      'server_ssl / -c: the Pandora agent does not verify the server; Outpost does (the server certificate is pinned at first connection, fingerprint shown).',
+      `server_ssl / -c: the Pandora agent does not verify the server; Outpost does, against the system's trusted CAs. A server whose certificate comes from a private CA or is self-signed needs that CA: \`outpost tentacle add ${targetName} -a ${host} -c -f CA_FILE\` (or -f CA_FILE in server_opts before the import).`,
     );
   }
   const password = take('server_pwd') ?? opts.password;
