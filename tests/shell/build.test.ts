@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +86,38 @@ describe('electron-vite build (no Electron runtime needed)', () => {
 });
 
 describe('npm start launcher', () => {
+  it.skipIf(process.platform === 'win32')(
+    'starts Electron without ELECTRON_RUN_AS_NODE, whatever the shell left set (issue #15 item 15)',
+    async () => {
+      const { dir, cleanup } = await makeTempDir('launch-env');
+      try {
+        // A stand-in runtime (ELECTRON_OVERRIDE_DIST_PATH, as the electron package reads it) that reports its environment.
+        const fake = join(dir, 'electron');
+        await writeFile(
+          fake,
+          '#!/bin/sh\nprintf "RUN_AS_NODE=[%s] OTHER=[%s] ARGS=[%s]\\n" "${ELECTRON_RUN_AS_NODE-unset}" "$OUTPOST_OTHER" "$*"\n',
+        );
+        await chmod(fake, 0o755);
+        const { stdout } = await run(
+          process.execPath,
+          [join(ROOT, 'main', 'shell', 'launch.js'), '--hidden'],
+          {
+            cwd: ROOT,
+            env: {
+              ...process.env,
+              ELECTRON_OVERRIDE_DIST_PATH: dir,
+              ELECTRON_RUN_AS_NODE: '1',
+              OUTPOST_OTHER: 'kept',
+            },
+          },
+        );
+        expect(stdout).toBe(`RUN_AS_NODE=[unset] OTHER=[kept] ARGS=[${ROOT} --hidden]\n`);
+      } finally {
+        await cleanup();
+      }
+    },
+  );
+
   it('finds no runtime in an electron package without dist, and with one finds it', async () => {
     const { dir, cleanup } = await makeTempDir('launch');
     try {
