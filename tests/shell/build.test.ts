@@ -39,7 +39,14 @@ describe('electron-vite build (no Electron runtime needed)', () => {
     expect(preload).toContain('exposeInMainWorld("outpost"');
   });
 
-  it('builds the renderer with a strict CSP and relative asset paths (loaded from file://)', async () => {
+  it('builds the main process to serve the renderer on app://outpost/, never from a file: page', async () => {
+    const main = await readFile(join(out, 'main', 'index.js'), 'utf8');
+    expect(main).toContain('registerSchemesAsPrivileged');
+    expect(main).toContain('app://outpost/index.html');
+    expect(main).not.toMatch(/\.loadFile\(/);
+  });
+
+  it('builds the renderer with a strict CSP and relative asset paths (served on app://outpost/)', async () => {
     const html = await readFile(join(out, 'renderer', 'index.html'), 'utf8');
     expect(html).toContain("script-src 'self'");
     expect(html).not.toContain("'unsafe-inline'");
@@ -77,7 +84,9 @@ describe('electron-vite build (no Electron runtime needed)', () => {
       expect(response.headers.get('set-cookie')).toMatch(/HttpOnly/i);
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      // Windows has no SIGTERM to forward: kill() terminates the launcher itself.
+      if (process.platform !== 'win32') expect(await exited).toBe(0);
+      else await exited;
     } finally {
       child.kill('SIGKILL');
       await cleanup();

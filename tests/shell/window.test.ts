@@ -84,7 +84,7 @@ describe('the window (issue #15 item 1)', () => {
     });
     createMainWindow(location, false, { route: 'pair', onLoadFailed: () => undefined });
     expect(fake.loaded.at(-1)).toBe('app://outpost/index.html#/pair');
-    expect(location.dir).toBe('/opt/Outpost/resources/app.asar/out/renderer');
+    expect(location.dir).toBe(join('/opt/Outpost/resources/app.asar/out', 'renderer'));
   });
 });
 
