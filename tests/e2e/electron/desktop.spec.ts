@@ -83,10 +83,13 @@ test('a file queued in the window reaches the Tentacle server; a refused one pos
     };
   });
   await expectDeliveryAndNotification(page, dataDir);
-  const shown = await app.evaluate(
-    () => (globalThis as unknown as { shownNotifications: string[] }).shownNotifications,
-  );
-  expect(shown.some((title) => title.startsWith('Delivery to'))).toBe(true);
+  const { supported, shown } = await app.evaluate(({ Notification }) => ({
+    supported: Notification.isSupported(),
+    shown: (globalThis as unknown as { shownNotifications: string[] }).shownNotifications,
+  }));
+  // Where the desktop has no notification service, the notifier says so once and goes on.
+  if (supported) expect(shown.some((title) => title.startsWith('Delivery to'))).toBe(true);
+  else expect(shown).toEqual([]);
 });
 
 test('refuses new windows and navigation away, also to the same path elsewhere', async () => {
