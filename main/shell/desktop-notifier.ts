@@ -17,6 +17,14 @@ interface NotifierLog {
   warn(message: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * build/electron-builder.config.cjs `appId`: the AppUserModelID of the
+ * installers' shortcuts. Windows shows a toast only for an app that has one,
+ * and only Squirrel installs set it by themselves (issue #15 item 5); it is
+ * also the registry name of the Windows login item.
+ */
+export const APP_USER_MODEL_ID = 'org.outpost.agent';
+
 /** Live notifications kept referenced until they close or fail (a collected one loses its events). */
 const MAX_LIVE = 32;
 

@@ -21,7 +21,7 @@ import { FileSecretStore } from '../core/secrets.ts';
 import type { SettingsBackend } from '../core/settings/settings.ts';
 import { registerAppScheme, serveRenderer } from './app-protocol.ts';
 import { coalesce } from './coalesce.ts';
-import { DesktopNotifier } from './desktop-notifier.ts';
+import { APP_USER_MODEL_ID, DesktopNotifier } from './desktop-notifier.ts';
 import { collectDiagnostics } from './diagnostics.ts';
 import { registerAgentIpc } from './ipc.ts';
 import { expiryNotices, noticeFromEvent } from './notices.ts';
@@ -47,12 +47,6 @@ const TRAY_REFRESH_MS = 10_000;
 const TRAY_EVENT_COALESCE_MS = 500;
 /** Certificates are checked for expiry at start and every 6 hours (one notification per day each). */
 const EXPIRY_CHECK_MS = 6 * 3600_000;
-/**
- * build/electron-builder.config.cjs `appId`: the AppUserModelID of the
- * installers' shortcuts. Windows shows a toast only for an app with one, and
- * only Squirrel installs set it automatically (issue #15 item 5).
- */
-export const APP_USER_MODEL_ID = 'org.outpost.agent';
 const mainDir = import.meta.dirname;
 
 // Before `ready` (docs/api/protocol.md): the renderer is served on app://outpost/.

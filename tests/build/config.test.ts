@@ -5,6 +5,7 @@ import { inflateSync } from 'node:zlib';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { SEED_PARAMETERS } from '../../main/core/deploy/seed.ts';
+import { APP_USER_MODEL_ID } from '../../main/shell/desktop-notifier.ts';
 import {
   APP_SCHEME,
   APP_SCHEME_PRIVILEGES,
@@ -203,10 +204,11 @@ describe('what the app needs at run time (issue #15)', () => {
   });
 
   it("uses the installers' AppUserModelID as appId, the one the shell sets on Windows (item 5)", async () => {
+    expect(loadConfig({}).appId).toBe(APP_USER_MODEL_ID);
     const index = await readFile(join(ROOT, 'main', 'shell', 'index.ts'), 'utf8');
-    const id = /export const APP_USER_MODEL_ID = '([^']+)'/.exec(index)?.[1];
-    expect(loadConfig({}).appId).toBe(id);
-    expect(index).toMatch(/app\.setAppUserModelId\(APP_USER_MODEL_ID\)/);
+    expect(index).toMatch(
+      /if \(process\.platform === 'win32'\) app\.setAppUserModelId\(APP_USER_MODEL_ID\);/,
+    );
   });
 
   it('refuses Azure Trusted Signing without the publisher name the schema requires (item 13)', () => {

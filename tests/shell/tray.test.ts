@@ -11,7 +11,7 @@ vi.mock('electron', async () => {
   const { EventEmitter } = await import('node:events');
   class Tray extends EventEmitter {
     setImage(image: string) {
-      fake.calls.push(`image ${image.split('/').pop()}`);
+      fake.calls.push(`image ${image.split(/[\\/]/).pop()}`);
     }
     setToolTip(text: string) {
       fake.calls.push(`tooltip ${text}`);
