@@ -71,8 +71,13 @@ module.exports = {
   appId: 'org.outpost.agent',
   productName: 'Outpost',
   copyright: 'Copyright © Outpost contributors',
-  // The NSIS/MSI publisher and the deb maintainer (package.json has no author).
-  extraMetadata: { author: { name: 'Outpost contributors' } },
+  extraMetadata: {
+    // The NSIS/MSI publisher and the deb maintainer (package.json has no author).
+    author: { name: 'Outpost contributors' },
+    // Read at run time by main/shell/update-policy.ts (parseBuildInfo): an unsigned macOS
+    // build never looks for updates. electron-builder.msi.cjs adds `package: 'msi'`.
+    outpostBuild: { signed: { win32: win.method !== 'none', darwin: mac.method !== 'none' } },
+  },
   directories: { output: 'dist', buildResources: 'build' },
 
   files: APP_FILES,
@@ -101,10 +106,9 @@ module.exports = {
   publish: publish(),
 
   win: {
-    target: [
-      { target: 'nsis', arch: ['x64', 'arm64'] },
-      { target: 'msi', arch: ['x64', 'arm64'] },
-    ],
+    // NSIS, which updates itself. The MSI has its own configuration without an update feed:
+    // build/electron-builder.msi.cjs (issue #15 item 10).
+    target: [{ target: 'nsis', arch: ['x64', 'arm64'] }],
     icon: 'build/icons/icon.ico',
     files: filesFor('win32'),
     signExts: ['.node'],
@@ -116,7 +120,8 @@ module.exports = {
             endpoint: env.AZURE_SIGNING_ENDPOINT,
             codeSigningAccountName: env.AZURE_SIGNING_ACCOUNT,
             certificateProfileName: env.AZURE_SIGNING_PROFILE,
-            ...(publisherName ? { publisherName } : {}),
+            // Required by the schema; signing.cjs refuses Azure credentials without it.
+            publisherName,
           },
         }
       : {
@@ -145,6 +150,7 @@ module.exports = {
   },
   msi: {
     // For GPO / Intune / SCCM: per machine, silent with msiexec /qn and the seed as MSI properties.
+    // Updated from the MSI channel (the next MSI, deployed the same way), never by the app.
     perMachine: true,
     oneClick: true,
     createDesktopShortcut: false,
@@ -168,10 +174,15 @@ module.exports = {
     gatekeeperAssess: false,
     entitlements: 'build/entitlements.mac.plist',
     entitlementsInherit: 'build/entitlements.mac.inherit.plist',
-    // null = do not sign (and do not pick a random keychain identity) when no Developer ID is given.
-    ...(mac.method === 'none' ? { identity: null } : {}),
+    // No Developer ID: ad-hoc signature ('-'), never none. Flipping the fuses rewrites the
+    // Electron Framework binary, whose original signature is then invalid, and arm64 Macs
+    // refuse to run unsigned code (issue #15 item 2; electron/fuses "Apple Silicon").
+    // electron-builder: '-' is ad-hoc signing, null skips signing entirely (MacConfiguration.identity);
+    // ad-hoc + hardened runtime needs disable-library-validation, which the entitlements grant.
+    ...(mac.method === 'none' ? { identity: '-' } : {}),
     notarize: mac.notarize,
-    minimumSystemVersion: '12.0',
+    // Electron 44+ needs macOS 13 (docs/breaking-changes.md "Removed: macOS 12 support").
+    minimumSystemVersion: '13.0',
   },
   dmg: { artifactName: '${productName}-${version}-${arch}.${ext}' },
   pkg: {
@@ -184,10 +195,9 @@ module.exports = {
   },
 
   linux: {
-    target: [
-      { target: 'AppImage', arch: ['x64', 'arm64'] },
-      { target: 'deb', arch: ['x64', 'arm64'] },
-    ],
+    // The AppImage, the Linux package that updates itself. The .deb, the documented one, has its
+    // own configuration without an update feed: build/electron-builder.deb.cjs (issue #15 items 4, 9).
+    target: [{ target: 'AppImage', arch: ['x64', 'arm64'] }],
     icon: 'build/icons/png',
     files: filesFor('linux'),
     category: 'Network',

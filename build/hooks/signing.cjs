@@ -6,8 +6,9 @@
  *
  * Windows: Azure Trusted Signing (AZURE_TENANT_ID, AZURE_CLIENT_ID,
  *   AZURE_CLIENT_SECRET + AZURE_SIGNING_ENDPOINT, AZURE_SIGNING_ACCOUNT,
- *   AZURE_SIGNING_PROFILE) or a PFX (WIN_CSC_LINK / CSC_LINK with
- *   WIN_CSC_KEY_PASSWORD / CSC_KEY_PASSWORD), publisher WIN_PUBLISHER_NAME.
+ *   AZURE_SIGNING_PROFILE, and WIN_PUBLISHER_NAME, which it requires) or a PFX
+ *   (WIN_CSC_LINK / CSC_LINK with WIN_CSC_KEY_PASSWORD / CSC_KEY_PASSWORD),
+ *   publisher WIN_PUBLISHER_NAME.
  * macOS: a Developer ID certificate (CSC_LINK + CSC_KEY_PASSWORD, or CSC_NAME
  *   for one already in the keychain) and notarization with an App Store
  *   Connect API key (APPLE_API_KEY = path of the .p8, APPLE_API_KEY_ID,
@@ -30,6 +31,14 @@ function windowsSigning(env = process.env) {
       'AZURE_SIGNING_PROFILE',
     )
   ) {
+    // electron-builder 26's azureSignOptions requires publisherName (app-builder-lib
+    // scheme.json WindowsAzureSigningConfiguration): without it the build fails
+    // validation, and the updater would have no publisher to check.
+    if (!has(env, 'WIN_PUBLISHER_NAME')) {
+      throw new Error(
+        "[outpost] Azure Trusted Signing needs WIN_PUBLISHER_NAME: the signing certificate's subject CN (e.g. 'Outpost Contributors'), which electron-updater checks updates against",
+      );
+    }
     return {
       method: 'azure-trusted-signing',
       summary: `Azure Trusted Signing (account ${env.AZURE_SIGNING_ACCOUNT}, profile ${env.AZURE_SIGNING_PROFILE})`,
@@ -56,7 +65,7 @@ function macSigning(env = process.env) {
       method: 'none',
       notarize: false,
       summary:
-        'UNSIGNED: no Developer ID certificate (CSC_LINK or CSC_NAME); Gatekeeper will block the app and it cannot be notarized',
+        'UNSIGNED: no Developer ID certificate (CSC_LINK or CSC_NAME); ad-hoc signed only, so Gatekeeper will block the app, it cannot be notarized, shows no notifications and does not update itself',
     };
   }
   return {

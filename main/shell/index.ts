@@ -1,10 +1,12 @@
 import {
   app,
+  BaseWindow,
   BrowserWindow,
   dialog,
   ipcMain,
   nativeTheme,
   Notification,
+  powerMonitor,
   safeStorage,
   shell,
 } from 'electron';
@@ -17,12 +19,17 @@ import { tuneForLongRunning } from '../core/runtime-tuning.ts';
 import { dataPaths } from '../core/paths.ts';
 import { FileSecretStore } from '../core/secrets.ts';
 import type { SettingsBackend } from '../core/settings/settings.ts';
+import { registerAppScheme, serveRenderer } from './app-protocol.ts';
+import { coalesce } from './coalesce.ts';
+import { APP_USER_MODEL_ID, DesktopNotifier } from './desktop-notifier.ts';
 import { collectDiagnostics } from './diagnostics.ts';
 import { registerAgentIpc } from './ipc.ts';
-import { expiryNotices, NoticeGate, noticeFromEvent, type DesktopNotice } from './notices.ts';
+import { expiryNotices, noticeFromEvent } from './notices.ts';
 import { setUpShellLog } from './logging.ts';
-import { applyLoginItem, loginItemSupported } from './login-item.ts';
+import { LoginItemSync, loginItemSupported, startsHidden } from './login-item.ts';
 import { SafeStorageSecretStore } from './secrets.ts';
+import { Shutdown } from './shutdown.ts';
+import { wireShutdown } from './system-events.ts';
 import { startAutoUpdates } from './updater.ts';
 import { OutpostTray } from './tray.ts';
 import { TRAY_LABELS } from './tray-labels.ts';
@@ -34,10 +41,17 @@ import { createMainWindow, hardenContents, hardenSessions, rendererLocation } fr
  * window, the tray, the login item, notifications and the OS keychain; every
  * user action is an AgentApi call, exactly as under `outpost ui`.
  */
+/** The tray follows the state at least this often (retry countdowns, targets connecting). */
 const TRAY_REFRESH_MS = 10_000;
+/** Bursts of queue and target events become one tray refresh (issue #15 item 8). */
+const TRAY_EVENT_COALESCE_MS = 500;
 /** Certificates are checked for expiry at start and every 6 hours (one notification per day each). */
 const EXPIRY_CHECK_MS = 6 * 3600_000;
 const mainDir = import.meta.dirname;
+
+// Before `ready` (docs/api/protocol.md): the renderer is served on app://outpost/.
+registerAppScheme();
+if (process.platform === 'win32') app.setAppUserModelId(APP_USER_MODEL_ID);
 
 if (!app.requestSingleInstanceLock()) {
   // A second launch only brings the running one forward ('second-instance' below).
@@ -59,7 +73,8 @@ async function start(): Promise<void> {
       : app.getPath('userData');
   const paths = dataPaths(dataDir);
   const log = setUpShellLog(paths.logsDir);
-  const location = rendererLocation(mainDir);
+  const location = rendererLocation(mainDir, app.isPackaged, process.env);
+  serveRenderer(location.dir);
   hardenSessions();
   app.on('web-contents-created', (_event, contents) => hardenContents(contents, location.url));
 
@@ -71,7 +86,7 @@ async function start(): Promise<void> {
     configFileMode: 0o600,
     clearInvalidConfig: false,
   });
-  const secrets = new SafeStorageSecretStore(
+  const secrets = await SafeStorageSecretStore.open(
     join(dataDir, 'secrets.safe.json'),
     safeStorage,
     new FileSecretStore(paths.secretsFile),
@@ -84,6 +99,7 @@ async function start(): Promise<void> {
   log.info('Outpost desktop started', {
     version: agent.context.version,
     dataDir,
+    renderer: location.url,
     encryptedSecrets: secrets.encrypted,
   });
 
@@ -91,7 +107,10 @@ async function start(): Promise<void> {
   let quitting = false;
   const openWindow = (route?: string): void => {
     if (window === undefined || window.isDestroyed()) {
-      window = createMainWindow(location, nativeTheme.shouldUseDarkColors, route);
+      window = createMainWindow(location, nativeTheme.shouldUseDarkColors, {
+        ...(route === undefined ? {} : { route }),
+        onLoadFailed: (error) => log.warn('the window could not load its page', error),
+      });
       window.on('close', (event) => {
         // Closing the window keeps the agent delivering from the tray.
         if (!quitting) {
@@ -100,7 +119,9 @@ async function start(): Promise<void> {
         }
       });
     } else if (route !== undefined)
-      void window.webContents.executeJavaScript(`location.hash = ${JSON.stringify(`#/${route}`)}`);
+      window.webContents
+        .executeJavaScript(`location.hash = ${JSON.stringify(`#/${route}`)}`)
+        .catch((error: unknown) => log.warn('could not open the page', { route, error }));
     if (window.isMinimized()) window.restore();
     window.show();
     window.focus();
@@ -112,18 +133,19 @@ async function start(): Promise<void> {
 
   registerAgentIpc(ipcMain, agent, () => window, location.url);
 
-  const gate = new NoticeGate();
-  const notify = (notice: DesktopNotice | undefined): void => {
-    const shown = gate.admit(notice);
-    if (shown === undefined) return;
-    log.info('notification', { title: shown.title });
-    if (Notification.isSupported())
-      new Notification({ title: shown.title, body: shown.body }).show();
-  };
-  agent.events.onAny((event, payload) => notify(noticeFromEvent(event, payload as never)));
+  const notifier = new DesktopNotifier(
+    {
+      isSupported: () => Notification.isSupported(),
+      create: (options) => new Notification(options),
+    },
+    log,
+    process.platform,
+  );
+  agent.events.onAny((event, payload) => notifier.notify(noticeFromEvent(event, payload as never)));
   const checkExpiry = async (): Promise<void> => {
     const today = new Date().toISOString().slice(0, 10);
-    for (const notice of expiryNotices(await agent.api.getIdentity({}), today)) notify(notice);
+    for (const notice of expiryNotices(await agent.api.getIdentity({}), today))
+      notifier.notify(notice);
   };
 
   const iconsDir = app.isPackaged
@@ -134,21 +156,23 @@ async function start(): Promise<void> {
     open: () => openWindow(),
     pair: () => openWindow('pair'),
     togglePause: () => {
-      void (sendingPaused ? agent.api.resumeSending({}) : agent.api.pauseSending({})).then(() =>
-        refreshTray(),
-      );
+      (sendingPaused ? agent.api.resumeSending({}) : agent.api.pauseSending({}))
+        .then(() => refresher.request())
+        .catch((error: unknown) => log.warn('pause/resume failed', error));
     },
     toggleStartAtLogin: () => {
       const enabled = !agent.context.settings.read().agent.startAtLogin;
-      void agent.api.updateAgentSettings({ startAtLogin: enabled }).then(() => refreshTray());
+      agent.api
+        .updateAgentSettings({ startAtLogin: enabled })
+        .then(() => refresher.request())
+        .catch((error: unknown) => log.warn('start at login could not be changed', error));
     },
     openLogs: () => void shell.openPath(paths.logsDir),
-    collectDiagnostics: () => void saveDiagnostics(),
-    quit: () => {
-      quitting = true;
-      app.quit();
-    },
+    collectDiagnostics: () =>
+      void saveDiagnostics().catch((error: unknown) => log.warn('diagnostics failed', error)),
+    quit: () => app.quit(),
   });
+  log.info('tray ready', { iconsDir });
 
   const saveDiagnostics = async (): Promise<void> => {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -166,13 +190,16 @@ async function start(): Promise<void> {
     shell.showItemInFolder(choice.filePath);
   };
 
+  // Written only when the setting changes, and only when packaged (login-item.ts).
+  const loginItem = new LoginItemSync(app, process.platform);
   const refreshTray = async (): Promise<void> => {
     const settings = agent.context.settings.read();
     const [targets, stats] = await Promise.all([
       agent.api.listTargets({}),
       agent.api.getQueueStats({}),
     ]);
-    applyLoginItem(app, settings.agent.startAtLogin);
+    if (loginItem.update(settings.agent.startAtLogin))
+      log.info('login item written', { startAtLogin: settings.agent.startAtLogin });
     sendingPaused = stats.paused;
     tray.update({
       state: trayState(targets, {
@@ -186,12 +213,12 @@ async function start(): Promise<void> {
       labels: TRAY_LABELS[settings.agent.language],
     });
   };
-  agent.events.on('target.state', () => void refreshTray());
-  agent.events.on('queue.item', () => void refreshTray());
-  const timer = setInterval(
-    () => void refreshTray().catch((e: unknown) => log.warn('tray refresh failed', e)),
-    TRAY_REFRESH_MS,
+  const refresher = coalesce(refreshTray, TRAY_EVENT_COALESCE_MS, (error) =>
+    log.warn('tray refresh failed', error),
   );
+  agent.events.on('target.state', () => refresher.request());
+  agent.events.on('queue.item', () => refresher.request());
+  const timer = setInterval(() => refresher.request(), TRAY_REFRESH_MS);
   const expiryTimer = setInterval(
     () => void checkExpiry().catch((e: unknown) => log.warn('expiry check failed', e)),
     EXPIRY_CHECK_MS,
@@ -202,25 +229,55 @@ async function start(): Promise<void> {
   // A silent install may have left pairing parameters (build/README.md), as `outpost run` applies them.
   for (const seed of await applyPendingSeeds(agent))
     log.info('installer seed', { source: seed.source, status: seed.status });
-  const stopUpdates = app.isPackaged ? startAutoUpdates(agent) : () => undefined;
 
   const daemon = new AbortController();
-  const running = agent.run(daemon.signal);
-  if (!process.argv.includes('--hidden')) openWindow();
-
-  app.on('before-quit', (event) => {
-    if (daemon.signal.aborted) return;
-    quitting = true;
-    event.preventDefault();
-    clearInterval(timer);
-    clearInterval(expiryTimer);
-    stopUpdates();
-    daemon.abort();
-    void running
-      .then(() => agent.close())
-      .finally(() => {
-        tray.destroy();
-        app.exit(0);
-      });
+  const running = agent
+    .run(daemon.signal)
+    .catch((error: unknown) => log.error('the agent stopped with an error', error));
+  // Every way out closes the agent once, in this order (shutdown.ts, system-events.ts).
+  const shutdown = new Shutdown(
+    [
+      {
+        name: 'stop the UI timers',
+        run: () => {
+          quitting = true;
+          clearInterval(timer);
+          clearInterval(expiryTimer);
+          refresher.stop();
+          stopUpdates();
+        },
+      },
+      {
+        name: 'stop the agent',
+        run: async () => {
+          daemon.abort();
+          await running;
+        },
+      },
+      { name: 'close the agent', run: () => agent.close() },
+      { name: 'remove the tray icon', run: () => tray.destroy() },
+    ],
+    (step, error) => log.error(`shutdown: ${step} failed`, error),
+  );
+  const stopUpdates = app.isPackaged
+    ? startAutoUpdates(agent, {
+        windowVisible: () => window !== undefined && !window.isDestroyed() && window.isVisible(),
+        sending: async () => (await agent.api.getQueueStats({})).totals.sending,
+        closeForUpdate: () => shutdown.run('update'),
+      })
+    : () => undefined;
+  wireShutdown({
+    platform: process.platform,
+    app,
+    powerMonitor,
+    createSessionWindow: () => new BaseWindow({ show: false, skipTaskbar: true }),
+    shutdown,
   });
+
+  const hidden = startsHidden({
+    argv: process.argv,
+    platform: process.platform,
+    wasOpenedAtLogin: process.platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin,
+  });
+  if (!hidden) openWindow();
 }

@@ -38,6 +38,19 @@ export const MISSING_RUNTIME_MESSAGE = [
   '',
 ].join('\n');
 
+/**
+ * The environment Electron starts with: the caller's, without ELECTRON_RUN_AS_NODE
+ * (issue #15 item 15). With it set, an unpackaged Electron runs as plain Node
+ * and the main bundle's `import 'electron'` finds the npm package instead of
+ * the API; a shell or tool (VS Code's terminals, some test runners) may have
+ * left it set.
+ */
+export function electronEnv(env = process.env) {
+  const copy = { ...env };
+  delete copy.ELECTRON_RUN_AS_NODE;
+  return copy;
+}
+
 function forward(child) {
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal === null ? 0 : 1)));
@@ -53,7 +66,7 @@ function main() {
     forward(spawn(process.execPath, [cli, 'ui', ...args], { stdio: 'inherit' }));
     return;
   }
-  forward(spawn(binary, [root, ...args], { stdio: 'inherit' }));
+  forward(spawn(binary, [root, ...args], { stdio: 'inherit', env: electronEnv() }));
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

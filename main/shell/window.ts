@@ -1,25 +1,32 @@
 import { BrowserWindow, session, shell, type WebContents } from 'electron';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { isRendererUrl, rendererUrlFor } from './renderer-url.ts';
 
 /** Same policy as the web host (main/cli/web/server.ts) and renderer/index.html. */
-const CSP =
+export const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'";
 
 export interface RendererLocation {
   /** What the window loads; IPC is accepted only from a frame showing it. */
   url: string;
+  /** The built renderer, served on app://outpost/ (app-protocol.ts). */
+  dir: string;
   preload: string;
 }
 
-/** out/main/index.js sits next to out/preload and out/renderer; electron-vite dev sets ELECTRON_RENDERER_URL. */
-export function rendererLocation(mainDir: string): RendererLocation {
-  const devUrl = process.env.ELECTRON_RENDERER_URL;
+/**
+ * out/main/index.js sits next to out/preload and out/renderer. The page is
+ * app://outpost/index.html, or electron-vite's dev server in an unpackaged run
+ * (renderer-url.ts says why never when packaged).
+ */
+export function rendererLocation(
+  mainDir: string,
+  isPackaged: boolean,
+  env: NodeJS.ProcessEnv,
+): RendererLocation {
   return {
-    url:
-      devUrl !== undefined && devUrl !== ''
-        ? devUrl
-        : pathToFileURL(join(mainDir, '..', 'renderer', 'index.html')).href,
+    url: rendererUrlFor(isPackaged, env),
+    dir: join(mainDir, '..', 'renderer'),
     preload: join(mainDir, '..', 'preload', 'index.cjs'),
   };
 }
@@ -40,8 +47,13 @@ export function hardenContents(contents: WebContents, rendererUrl: string): void
     if (url.startsWith('https://')) void shell.openExternal(url);
     return { action: 'deny' };
   });
+  // Scheme, host and path (or the dev server's full origin) must be ours: a
+  // same-path page elsewhere (https://evil/<same path>) is refused (issue #14 item 10).
   contents.on('will-navigate', (event, url) => {
-    if (new URL(url).pathname !== new URL(rendererUrl).pathname) event.preventDefault();
+    if (!isRendererUrl(url, rendererUrl)) event.preventDefault();
+  });
+  contents.on('will-redirect', (event, url) => {
+    if (!isRendererUrl(url, rendererUrl)) event.preventDefault();
   });
   contents.on('will-attach-webview', (event) => event.preventDefault());
 }
@@ -49,7 +61,7 @@ export function hardenContents(contents: WebContents, rendererUrl: string): void
 export function createMainWindow(
   location: RendererLocation,
   dark: boolean,
-  route?: string,
+  options: { route?: string; onLoadFailed: (error: unknown) => void },
 ): BrowserWindow {
   const win = new BrowserWindow({
     width: 1180,
@@ -73,7 +85,9 @@ export function createMainWindow(
     },
   });
   hardenContents(win.webContents, location.url);
-  void win.loadURL(route === undefined ? location.url : `${location.url}#/${route}`);
+  win
+    .loadURL(options.route === undefined ? location.url : `${location.url}#/${options.route}`)
+    .catch(options.onLoadFailed);
   win.once('ready-to-show', () => win.show());
   return win;
 }

@@ -5,6 +5,12 @@ import { inflateSync } from 'node:zlib';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { SEED_PARAMETERS } from '../../main/core/deploy/seed.ts';
+import { APP_USER_MODEL_ID } from '../../main/shell/desktop-notifier.ts';
+import {
+  APP_SCHEME,
+  APP_SCHEME_PRIVILEGES,
+  rendererUrlFor,
+} from '../../main/shell/renderer-url.ts';
 import {
   appIconPng,
   ICNS_TYPES,
@@ -24,11 +30,20 @@ interface SaxParser {
 }
 const sax = require('sax') as { parser(strict: boolean, options: object): SaxParser };
 
-/** Loads build/electron-builder.config.cjs afresh under `env` (it reads credentials from the environment). */
-function loadConfig(env: Record<string, string>): Record<string, unknown> {
+const CONFIG_FILES = [
+  'electron-builder.config.cjs',
+  'electron-builder.msi.cjs',
+  'electron-builder.deb.cjs',
+] as const;
+
+/** Loads a build/electron-builder*.cjs afresh under `env` (it reads credentials from the environment). */
+function loadConfig(
+  env: Record<string, string>,
+  file: (typeof CONFIG_FILES)[number] = 'electron-builder.config.cjs',
+): Record<string, unknown> {
   const saved = { ...process.env };
-  const configPath = require.resolve(join(BUILD, 'electron-builder.config.cjs'));
-  const signingPath = require.resolve(join(BUILD, 'hooks', 'signing.cjs'));
+  const configPath = require.resolve(join(BUILD, file));
+  const cached = [...CONFIG_FILES.map((f) => join(BUILD, f)), join(BUILD, 'hooks', 'signing.cjs')];
   for (const key of Object.keys(process.env)) {
     if (
       /^(AZURE_|APPLE_|CSC_|WIN_CSC_|WIN_PUBLISHER|OUTPOST_UPDATE_URL|GITHUB_REPOSITORY)/.test(key)
@@ -37,8 +52,7 @@ function loadConfig(env: Record<string, string>): Record<string, unknown> {
   }
   Object.assign(process.env, env);
   try {
-    delete require.cache[configPath];
-    delete require.cache[signingPath];
+    for (const path of cached) delete require.cache[require.resolve(path)];
     return require(configPath) as Record<string, unknown>;
   } finally {
     for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
@@ -72,16 +86,17 @@ const ENVIRONMENTS: Record<string, Record<string, string>> = {
 
 describe('electron-builder configuration', () => {
   for (const [name, env] of Object.entries(ENVIRONMENTS)) {
-    it(`validates against app-builder-lib/scheme.json with ${name}`, async () => {
+    it(`validates against app-builder-lib/scheme.json with ${name} (main, MSI and deb configurations)`, async () => {
       const schema = JSON.parse(
         await readFile(join(ROOT, 'node_modules', 'app-builder-lib', 'scheme.json'), 'utf8'),
       ) as object;
       const ajv = new Ajv({ strict: false, allErrors: true });
       const validate = ajv.compile(schema);
-      const config = loadConfig(env);
-      const ok = validate(config);
-      expect(ajv.errorsText(validate.errors, { separator: '\n' })).toBe('No errors');
-      expect(ok).toBe(true);
+      for (const file of CONFIG_FILES) {
+        const ok = validate(loadConfig(env, file));
+        expect(ajv.errorsText(validate.errors, { separator: '\n' }), file).toBe('No errors');
+        expect(ok).toBe(true);
+      }
     });
   }
 
@@ -99,7 +114,8 @@ describe('electron-builder configuration', () => {
 
   it('signs only with credentials, and says so', () => {
     const bare = loadConfig({});
-    expect((bare.mac as Record<string, unknown>).identity).toBeNull();
+    // Ad-hoc, never unsigned: flipped fuses invalidate Electron's own signature (issue #15 item 2).
+    expect((bare.mac as Record<string, unknown>).identity).toBe('-');
     expect((bare.mac as Record<string, unknown>).notarize).toBe(false);
     expect((bare.win as Record<string, unknown>).azureSignOptions).toBeUndefined();
     expect(bare.publish).toBeNull();
@@ -134,7 +150,6 @@ describe('electron-builder configuration', () => {
     expect((c.win as Record<string, unknown>).signExts).toContain('.node');
     expect((c.win as { target: Array<{ target: string; arch: string[] }> }).target).toEqual([
       { target: 'nsis', arch: ['x64', 'arm64'] },
-      { target: 'msi', arch: ['x64', 'arm64'] },
     ]);
     expect((c.mac as { target: Array<{ target: string }> }).target.map((t) => t.target)).toEqual([
       'dmg',
@@ -144,8 +159,15 @@ describe('electron-builder configuration', () => {
     expect((c.mac as Record<string, unknown>).hardenedRuntime).toBe(true);
     expect((c.linux as { target: Array<{ target: string }> }).target.map((t) => t.target)).toEqual([
       'AppImage',
-      'deb',
     ]);
+    const deb = loadConfig({}, 'electron-builder.deb.cjs').linux as {
+      target: Array<{ target: string }>;
+    };
+    expect(deb.target.map((t) => t.target)).toEqual(['deb']);
+    const msi = loadConfig({}, 'electron-builder.msi.cjs').win as {
+      target: Array<{ target: string }>;
+    };
+    expect(msi.target.map((t) => t.target)).toEqual(['msi']);
     expect(c.nsis).toMatchObject({
       oneClick: false,
       perMachine: false,
@@ -157,6 +179,111 @@ describe('electron-builder configuration', () => {
       onlyLoadAppFromAsar: true,
       enableNodeOptionsEnvironmentVariable: false,
     });
+  });
+});
+
+describe('what the app needs at run time (issue #15)', () => {
+  it('never loads its page from file:// while the grantFileProtocolExtraPrivileges fuse is off (item 1)', () => {
+    const fuses = loadConfig({}).electronFuses as Record<string, boolean>;
+    expect(fuses.grantFileProtocolExtraPrivileges).toBe(false);
+    // With the fuse off a file:// page can neither load its module script nor read app.asar.
+    const page = new URL(rendererUrlFor(true, { ELECTRON_RENDERER_URL: 'http://localhost:5173/' }));
+    expect(page.protocol).not.toBe('file:');
+    expect(page.protocol).toBe(`${APP_SCHEME}:`);
+    expect(APP_SCHEME_PRIVILEGES).toMatchObject({ standard: true, secure: true });
+  });
+
+  it('targets macOS 13+ and signs ad hoc without a Developer ID, with the entitlement ad hoc needs (items 2, 3)', async () => {
+    for (const env of Object.values(ENVIRONMENTS)) {
+      expect((loadConfig(env).mac as Record<string, unknown>).minimumSystemVersion).toBe('13.0');
+    }
+    const entitlements = await readFile(join(BUILD, 'entitlements.mac.plist'), 'utf8');
+    expect(entitlements).toMatch(
+      /<key>com\.apple\.security\.cs\.disable-library-validation<\/key>\s*<true\/>/,
+    );
+  });
+
+  it("uses the installers' AppUserModelID as appId, the one the shell sets on Windows (item 5)", async () => {
+    expect(loadConfig({}).appId).toBe(APP_USER_MODEL_ID);
+    const index = await readFile(join(ROOT, 'main', 'shell', 'index.ts'), 'utf8');
+    expect(index).toMatch(
+      /if \(process\.platform === 'win32'\) app\.setAppUserModelId\(APP_USER_MODEL_ID\);/,
+    );
+  });
+
+  it('refuses Azure Trusted Signing without the publisher name the schema requires (item 13)', () => {
+    const azure = {
+      ...ENVIRONMENTS['Azure Trusted Signing + Developer ID + notarization + GitHub feed']!,
+    };
+    delete azure.WIN_PUBLISHER_NAME;
+    expect(() => loadConfig(azure)).toThrow(/WIN_PUBLISHER_NAME/);
+  });
+
+  it('writes the signing state into the packed package.json for the updater (item 6)', () => {
+    expect((loadConfig({}).extraMetadata as Record<string, unknown>).outpostBuild).toEqual({
+      signed: { win32: false, darwin: false },
+    });
+    expect(
+      (
+        loadConfig(
+          ENVIRONMENTS['Azure Trusted Signing + Developer ID + notarization + GitHub feed']!,
+        ).extraMetadata as Record<string, unknown>
+      ).outpostBuild,
+    ).toEqual({ signed: { win32: true, darwin: true } });
+  });
+
+  it("gives the .deb no update feed, in electron-builder's own reading of the configuration (item 9)", async () => {
+    const env = { OUTPOST_UPDATE_URL: 'https://updates.example.org/outpost' };
+    const { getAppUpdatePublishConfiguration } = require(
+      join(ROOT, 'node_modules', 'app-builder-lib', 'out', 'publish', 'PublishManager.js'),
+    ) as {
+      getAppUpdatePublishConfiguration(
+        packager: object,
+        targetOptions: object | null,
+        arch: number,
+        errorIfCannot: boolean,
+      ): Promise<unknown>;
+    };
+    const deb = loadConfig(env, 'electron-builder.deb.cjs');
+    // What electron-builder's FpmTarget asks before writing app-update.yml and package-type.
+    expect(
+      await getAppUpdatePublishConfiguration(
+        { config: deb, platformSpecificBuildOptions: deb.linux },
+        deb.deb as object,
+        1,
+        false,
+      ),
+    ).toBe(null);
+    // The AppImage's configuration keeps the feed.
+    expect(loadConfig(env).publish).toEqual([{ provider: 'generic', url: env.OUTPOST_UPDATE_URL }]);
+    const scripts = (
+      JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
+    expect(scripts['dist:linux']).toContain('--config build/electron-builder.deb.cjs --linux');
+    expect(scripts['dist:appimage']).toContain(
+      '--config build/electron-builder.config.cjs --linux',
+    );
+  });
+
+  it('builds the MSI with its own configuration: marked as an MSI, no update feed (item 10)', async () => {
+    const msi = loadConfig(
+      ENVIRONMENTS['Azure Trusted Signing + Developer ID + notarization + GitHub feed']!,
+      'electron-builder.msi.cjs',
+    );
+    expect((msi.win as Record<string, unknown>).publish).toBeNull();
+    expect((msi.extraMetadata as Record<string, unknown>).outpostBuild).toEqual({
+      package: 'msi',
+      signed: { win32: true, darwin: true },
+    });
+    const scripts = (
+      JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
+    expect(scripts['dist:msi']).toContain('--config build/electron-builder.msi.cjs --win');
+    expect(scripts['dist:win']).toContain('--config build/electron-builder.config.cjs --win');
   });
 });
 
@@ -242,24 +369,26 @@ describe('release workflow', () => {
     };
     expect(workflow.on.push.tags).toEqual(['v*.*.*']);
     const runners = {
-      windows: ['windows-latest', 'dist:win'],
-      macos: ['macos-latest', 'dist:mac'],
-      linux: ['ubuntu-latest', 'dist:linux'],
-    };
+      windows: ['windows-latest', ['dist:win', 'dist:msi']],
+      macos: ['macos-latest', ['dist:mac']],
+      linux: ['ubuntu-latest', ['dist:linux', 'dist:appimage']],
+    } as const;
     const scripts = (
       JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
         scripts: Record<string, string>;
       }
     ).scripts;
-    for (const [job, [runner, script]] of Object.entries(runners)) {
+    for (const [job, [runner, dist]] of Object.entries(runners)) {
       const spec = workflow.jobs[job]!;
       expect(spec['runs-on']).toBe(runner);
       const runs = spec.steps.map((s) => s.run ?? '').join('\n');
       expect(runs).toContain('npm ci');
-      expect(runs).toContain(`npm run ${script!} -- --publish never`);
-      expect(scripts[script!]).toContain(
-        'electron-builder --config build/electron-builder.config.cjs',
-      );
+      for (const script of dist) {
+        expect(runs).toContain(`npm run ${script} -- --publish never`);
+        expect(scripts[script]).toMatch(
+          /electron-builder --config build\/electron-builder\.\w+\.cjs/,
+        );
+      }
       // The runners download Electron: nothing may skip it there.
       expect(JSON.stringify(spec)).not.toContain('ELECTRON_SKIP_BINARY_DOWNLOAD');
     }

@@ -202,20 +202,18 @@ describe('npm run dist:linux -- --dir (packaging dry run)', () => {
     expect(log).toContain('[outpost] signing for linux: AppImage and deb are not signed');
   });
 
-  it('writes the update feed the updater reads, and the policy accepts it on Linux but not unsigned on Windows', async () => {
-    const feed = parseUpdateFeed(
-      await readFile(join(appDir, 'resources', 'app-update.yml'), 'utf8'),
-    );
-    expect(feed).toEqual({ provider: 'generic', url: UPDATE_URL });
-    expect(
-      updateDecision({ isPackaged: true, platform: 'linux', settingEnabled: true, feed }).check,
-    ).toBe(true);
-    expect(
-      updateDecision({ isPackaged: true, platform: 'win32', settingEnabled: true, feed }),
-    ).toEqual({
-      check: false,
-      reason: 'this Windows build is unsigned, so an update signature could not be checked',
-    });
+  it('gives the .deb no update feed and no package-type, even with a feed configured (issue #15 item 9)', async () => {
+    // npm run dist:linux packs with build/electron-builder.deb.cjs.
+    const resources = await readdir(join(appDir, 'resources'));
+    expect(resources).not.toContain('app-update.yml');
+    expect(resources).not.toContain('package-type');
+  });
+
+  it('marks the build unsigned for the updater in the packed package.json', () => {
+    const manifest = JSON.parse(asar.extractFile(archive, 'package.json').toString('utf8')) as {
+      outpostBuild?: unknown;
+    };
+    expect(manifest.outpostBuild).toEqual({ signed: { win32: false, darwin: false } });
   });
 });
 
@@ -237,12 +235,12 @@ function builderEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-async function pack(args: string[]): Promise<string> {
+async function pack(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
   try {
     const { stdout, stderr } = await run(
       join(ROOT, 'node_modules', '.bin', 'electron-builder'),
       ['--config', 'build/electron-builder.config.cjs', '--dir', '--publish', 'never', ...args],
-      { cwd: ROOT, env: builderEnv(), maxBuffer: 32 * 1024 * 1024 },
+      { cwd: ROOT, env: { ...builderEnv(), ...env }, maxBuffer: 32 * 1024 * 1024 },
     );
     return `${stdout}\n${stderr}`;
   } catch (error) {
@@ -378,7 +376,7 @@ describe('Windows and macOS apps packed with --dir (x64 and arm64)', () => {
       expect(plist).toMatch(
         /<key>CFBundleIdentifier<\/key>\s*<string>org\.outpost\.agent<\/string>/,
       );
-      expect(plist).toMatch(/<key>LSMinimumSystemVersion<\/key>\s*<string>12\.0<\/string>/);
+      expect(plist).toMatch(/<key>LSMinimumSystemVersion<\/key>\s*<string>13\.0<\/string>/);
       const fuses = readFuses(
         await readFile(
           join(contents, 'Frameworks', 'Electron Framework.framework', 'Electron Framework'),
@@ -391,6 +389,101 @@ describe('Windows and macOS apps packed with --dir (x64 and arm64)', () => {
       });
     }
   });
+});
+
+/** The electron-builder arguments of a package.json dist script (what follows `electron-builder`). */
+async function scriptArgs(script: string): Promise<string[]> {
+  const scripts = (
+    JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    }
+  ).scripts;
+  const command = scripts[script]!;
+  return command
+    .slice(command.indexOf('electron-builder ') + 'electron-builder '.length)
+    .split(' ');
+}
+
+/**
+ * Which update feed each installer's app carries (issue #15 items 9, 10), from
+ * electron-builder itself: a dist script's run, with its own arguments, packed
+ * with a stand-in runtime for x64 and stopped right after packing
+ * (./stop-after-pack.cjs), before NSIS, WiX, fpm or appimagetool would run.
+ */
+describe('update feeds per installer', () => {
+  let temp: { dir: string; cleanup(): Promise<void> };
+  beforeAll(async () => {
+    temp = await makeTempDir('outpost-feeds-');
+    await fakeElectronDist(join(temp.dir, 'electron-win32'), ROOT, 'win32');
+    await fakeElectronDist(join(temp.dir, 'electron-linux'), ROOT, 'linux');
+  }, 60_000);
+  afterAll(async () => temp?.cleanup());
+
+  async function packedBy(
+    script: string,
+    os: 'win32' | 'linux',
+  ): Promise<{ targets: string[]; resources: string[] }> {
+    const probe = join(temp.dir, `${script}.json`);
+    const args = [
+      ...(await scriptArgs(script)),
+      '--x64',
+      '--publish',
+      'never',
+      `-c.electronDist=${join(temp.dir, `electron-${os}`)}`,
+      `-c.directories.output=${join(temp.dir, script)}`,
+      `-c.afterPack=${join(import.meta.dirname, 'stop-after-pack.cjs')}`,
+      ...(os === 'win32'
+        ? ['-c.win.signAndEditExecutable=false', '-c.disableAsarIntegrity=true']
+        : []),
+    ];
+    const outcome = await run(join(ROOT, 'node_modules', '.bin', 'electron-builder'), args, {
+      cwd: ROOT,
+      env: { ...builderEnv(), OUTPOST_UPDATE_URL: UPDATE_URL, OUTPOST_PACK_PROBE: probe },
+      maxBuffer: 32 * 1024 * 1024,
+    }).catch((error: { stdout?: string; stderr?: string }) => error);
+    const output = `${outcome.stdout ?? ''}\n${outcome.stderr ?? ''}`;
+    expect(output, output.slice(-3000)).toContain('[outpost-test] stopped after pack');
+    return JSON.parse(await readFile(probe, 'utf8')) as { targets: string[]; resources: string[] };
+  }
+
+  it('Windows: the NSIS app carries the update feed; the MSI, packed by its own run, carries none', async () => {
+    const nsis = await packedBy('dist:win', 'win32');
+    expect(nsis.targets).toEqual(['nsis']);
+    expect(nsis.resources).toContain('app-update.yml');
+    const msi = await packedBy('dist:msi', 'win32');
+    expect(msi.targets).toEqual(['msi']);
+    expect(msi.resources).not.toContain('app-update.yml');
+  }, 240_000);
+
+  it('Linux: the AppImage carries the feed the policy accepts; the .deb carries none', async () => {
+    const appImage = await packedBy('dist:appimage', 'linux');
+    expect(appImage.targets).toEqual(['appImage']);
+    expect(appImage.resources).toContain('app-update.yml');
+    const deb = await packedBy('dist:linux', 'linux');
+    expect(deb.targets).toEqual(['deb']);
+    expect(deb.resources).not.toContain('app-update.yml');
+    expect(deb.resources).not.toContain('package-type');
+    const feed = parseUpdateFeed(
+      await readFile(
+        join(temp.dir, 'dist:appimage', 'linux-unpacked', 'resources', 'app-update.yml'),
+        'utf8',
+      ),
+    );
+    expect(feed).toEqual({ provider: 'generic', url: UPDATE_URL });
+    const linux = {
+      isPackaged: true,
+      platform: 'linux',
+      settingEnabled: true,
+      signed: false,
+      feed,
+    } as const;
+    expect(updateDecision({ ...linux, packageType: 'appimage' }).check).toBe(true);
+    expect(updateDecision({ ...linux, packageType: 'deb' }).check).toBe(false);
+    expect(updateDecision({ ...linux, platform: 'win32', packageType: 'nsis' })).toEqual({
+      check: false,
+      reason: 'this Windows build is unsigned, so an update signature could not be checked',
+    });
+  }, 240_000);
 });
 
 describe('native binary check (the afterPack guard)', () => {

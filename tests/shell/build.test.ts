@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,7 +46,14 @@ describe('electron-vite build (no Electron runtime needed)', () => {
     expect(preload).not.toContain('getThumbprint');
   });
 
-  it('builds the renderer with a strict CSP and relative asset paths (loaded from file://)', async () => {
+  it('builds the main process to serve the renderer on app://outpost/, never from a file: page', async () => {
+    const main = await readFile(join(out, 'main', 'index.js'), 'utf8');
+    expect(main).toContain('registerSchemesAsPrivileged');
+    expect(main).toContain('app://outpost/index.html');
+    expect(main).not.toMatch(/\.loadFile\(/);
+  });
+
+  it('builds the renderer with a strict CSP and relative asset paths (served on app://outpost/)', async () => {
     const html = await readFile(join(out, 'renderer', 'index.html'), 'utf8');
     expect(html).toContain("script-src 'self'");
     expect(html).not.toContain("'unsafe-inline'");
@@ -84,7 +91,9 @@ describe('electron-vite build (no Electron runtime needed)', () => {
       expect(response.headers.get('set-cookie')).toMatch(/HttpOnly/i);
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      // Windows has no SIGTERM to forward: kill() terminates the launcher itself.
+      if (process.platform !== 'win32') expect(await exited).toBe(0);
+      else await exited;
     } finally {
       child.kill('SIGKILL');
       await cleanup();
@@ -93,6 +102,38 @@ describe('electron-vite build (no Electron runtime needed)', () => {
 });
 
 describe('npm start launcher', () => {
+  it.skipIf(process.platform === 'win32')(
+    'starts Electron without ELECTRON_RUN_AS_NODE, whatever the shell left set (issue #15 item 15)',
+    async () => {
+      const { dir, cleanup } = await makeTempDir('launch-env');
+      try {
+        // A stand-in runtime (ELECTRON_OVERRIDE_DIST_PATH, as the electron package reads it) that reports its environment.
+        const fake = join(dir, 'electron');
+        await writeFile(
+          fake,
+          '#!/bin/sh\nprintf "RUN_AS_NODE=[%s] OTHER=[%s] ARGS=[%s]\\n" "${ELECTRON_RUN_AS_NODE-unset}" "$OUTPOST_OTHER" "$*"\n',
+        );
+        await chmod(fake, 0o755);
+        const { stdout } = await run(
+          process.execPath,
+          [join(ROOT, 'main', 'shell', 'launch.js'), '--hidden'],
+          {
+            cwd: ROOT,
+            env: {
+              ...process.env,
+              ELECTRON_OVERRIDE_DIST_PATH: dir,
+              ELECTRON_RUN_AS_NODE: '1',
+              OUTPOST_OTHER: 'kept',
+            },
+          },
+        );
+        expect(stdout).toBe(`RUN_AS_NODE=[unset] OTHER=[kept] ARGS=[${ROOT} --hidden]\n`);
+      } finally {
+        await cleanup();
+      }
+    },
+  );
+
   it('finds no runtime in an electron package without dist, and with one finds it', async () => {
     const { dir, cleanup } = await makeTempDir('launch');
     try {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { isOwnRendererUrl, isTrustedSender } from '../../main/shell/ipc-guard.ts';
+import { isTrustedSender } from '../../main/shell/ipc-guard.ts';
+import { APP_RENDERER_URL } from '../../main/shell/renderer-url.ts';
 
-const RENDERER = 'file:///opt/Outpost/resources/app.asar/out/renderer/index.html';
+const RENDERER = APP_RENDERER_URL;
 
 describe('IPC sender check', () => {
-  it('accepts the main frame of our window showing our index.html, whatever the route', () => {
+  it('accepts the main frame of our window showing app://outpost/index.html, whatever the route', () => {
     expect(
       isTrustedSender(
         { frameUrl: `${RENDERER}#/identity`, isMainFrameOfOurWindow: true },
@@ -25,23 +26,17 @@ describe('IPC sender check', () => {
     );
   });
 
-  it('refuses another file, another scheme, a remote page and garbage', () => {
-    expect(isOwnRendererUrl('file:///tmp/evil/index.html', RENDERER)).toBe(false);
-    expect(
-      isOwnRendererUrl(
-        'file://remote-host/opt/Outpost/resources/app.asar/out/renderer/index.html',
-        RENDERER,
-      ),
-    ).toBe(false);
-    expect(isOwnRendererUrl('https://example.com/out/renderer/index.html', RENDERER)).toBe(false);
-    expect(isOwnRendererUrl('not a url', RENDERER)).toBe(false);
-    expect(isOwnRendererUrl('about:blank', RENDERER)).toBe(false);
-  });
-
-  it('with a dev server, accepts its origin only', () => {
-    const dev = 'http://localhost:5173/';
-    expect(isOwnRendererUrl('http://localhost:5173/#/queue', dev)).toBe(true);
-    expect(isOwnRendererUrl('http://localhost:5174/', dev)).toBe(false);
-    expect(isOwnRendererUrl('http://127.0.0.1:5173/', dev)).toBe(false);
+  it('refuses the same path on another scheme or host (issue #14 item 10)', () => {
+    for (const frameUrl of [
+      'https://evil.example/index.html',
+      'file:///index.html',
+      'app://evil/index.html',
+      'app://outpost/other.html',
+      'app://outpost.evil/index.html',
+    ]) {
+      expect(isTrustedSender({ frameUrl, isMainFrameOfOurWindow: true }, RENDERER), frameUrl).toBe(
+        false,
+      );
+    }
   });
 });

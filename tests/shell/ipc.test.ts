@@ -3,13 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../main/core/agent.ts';
 import { CALL_CHANNEL, type CallEnvelope } from '../../main/core/contract/transport.ts';
 import { registerAgentIpc } from '../../main/shell/ipc.ts';
+import { APP_RENDERER_URL } from '../../main/shell/renderer-url.ts';
 import { makeTempDir } from '../peers/util.ts';
 
 type Handler = (event: IpcMainInvokeEvent, method: unknown, request: unknown) => Promise<unknown>;
 
 /** The main side of the call channel with Electron's objects faked at the module boundary. */
 describe('IPC call channel (main process)', () => {
-  const rendererUrl = 'file:///app/out/renderer/index.html';
+  const rendererUrl = APP_RENDERER_URL;
   const frame = { url: rendererUrl, processId: 7, routingId: 1 };
   const win = {
     isDestroyed: () => false,

@@ -202,7 +202,6 @@ brokerSuite()('OnSphere refusals', () => {
     const tls11 = await sessionOutcome(material(stack.connector), config(), {
       minVersion: 'TLSv1.1',
       maxVersion: 'TLSv1.1',
-      ciphers: 'DEFAULT@SECLEVEL=0',
     });
     expect(tls11.failureClass).toBe('permanent');
     expect(tls11.error?.message).toMatch(/TLS version/);

@@ -25,11 +25,10 @@ import {
   parseHelo,
   parseMessage,
   randomSessionKeys,
-  rsaDecryptor,
   rsaEncrypt,
-  type RsaDecryptor,
   type SessionKeys,
 } from './codec.ts';
+import { asyncRsaDecryptor, type AsyncRsaDecryptor } from './rsa-offthread.ts';
 import { historyFilterFrom } from './history.ts';
 import { rowForWire } from './pull-node.ts';
 
@@ -66,7 +65,7 @@ interface ClientSession {
 export class GorgoneListener {
   readonly #options: ListenerOptions;
   readonly #router: Router;
-  readonly #decryptor: RsaDecryptor;
+  readonly #decryptor: AsyncRsaDecryptor;
   readonly #thumbprint: string;
   readonly #sessions = new Map<string, ClientSession>();
   readonly #copies = new ProcessCopyReceiver();
@@ -80,7 +79,7 @@ export class GorgoneListener {
 
   constructor(options: ListenerOptions) {
     this.#options = options;
-    this.#decryptor = rsaDecryptor(options.privateKeyPem);
+    this.#decryptor = asyncRsaDecryptor(options.privateKeyPem);
     this.#thumbprint = jwkThumbprint(parsePublicKey(options.publicKeyPem));
     this.#hostname = options.hostname ?? osHostname();
     this.#router = new Router({
@@ -171,10 +170,12 @@ export class GorgoneListener {
       }
     }
     // §4 step 4: what does not decrypt is a (new) HELO.
-    this.#helo(id, key, frame);
+    this.#helo(id, key, frame).catch((error: unknown) =>
+      this.#options.log.warn('gorgone listener: HELO failed', { error: (error as Error).message }),
+    );
   }
 
-  #helo(id: Buffer, key: string, frame: string): void {
+  async #helo(id: Buffer, key: string, frame: string): Promise<void> {
     const refuse = (reason: string, fields: Record<string, unknown> = {}): void => {
       this.counters.refused++;
       this.#options.log.warn(`gorgone listener refused a client: ${reason}`, fields);
@@ -182,7 +183,8 @@ export class GorgoneListener {
     };
     const helo = parseHelo(frame);
     if (helo === undefined) return refuse('malformed HELO', { bytes: frame.length });
-    const plain = this.#decryptor.decrypt(helo.encryptedHelo);
+    // Off the event loop when node-forge does it (rsa-offthread.ts).
+    const plain = await this.#decryptor.decrypt(helo.encryptedHelo);
     if (plain?.toString('latin1') !== 'HELO')
       return refuse('HELO does not decrypt with this agent key', { name: helo.name });
     let clientKey: KeyObject;

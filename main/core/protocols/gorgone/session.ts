@@ -16,7 +16,6 @@ import {
   assertKeyStrength,
   authorizedClientsLine,
   decryptFrame,
-  decryptKeyAnswer,
   encryptFrame,
   formatHelo,
   formatRequest,
@@ -26,11 +25,14 @@ import {
   parseMessage,
   parsePubkey,
   RESPONSE_TYPES,
-  rsaDecryptor,
   type GorgoneMessage,
-  type RsaDecryptor,
   type SessionKeys,
 } from './codec.ts';
+import {
+  asyncRsaDecryptor,
+  decryptKeyAnswerAsync,
+  type AsyncRsaDecryptor,
+} from './rsa-offthread.ts';
 
 /** §10: gorgone's client waits 10 s for [PUBKEY] and 10 s for [KEY]. */
 export const HANDSHAKE_STEP_TIMEOUT_MS = 10_000;
@@ -102,7 +104,7 @@ export class GorgoneSession {
 
   readonly #options: SessionOptions;
   readonly #dealer: Dealer;
-  readonly #decryptor: RsaDecryptor;
+  readonly #decryptor: AsyncRsaDecryptor;
   readonly #clientThumbprint: string;
   #keys: SessionKeys | undefined;
   #oldKeys: SessionKeys | undefined;
@@ -118,7 +120,7 @@ export class GorgoneSession {
     const ownKey = publicKeyFromPem(options.clientKey.publicKeyPem);
     assertKeyStrength(ownKey, "this agent's key");
     this.#clientThumbprint = jwkThumbprint(ownKey);
-    this.#decryptor = rsaDecryptor(options.clientKey.privateKeyPem);
+    this.#decryptor = asyncRsaDecryptor(options.clientKey.privateKeyPem);
     this.#dealer = new Dealer({
       routingId: options.identity,
       linger: 0,
@@ -408,7 +410,7 @@ export class GorgoneSession {
       }
       throw new AgentError('protocol', `unexpected plaintext answer to HELO from ${this.endpoint}`);
     }
-    const keys = decryptKeyAnswer(answer, this.#decryptor);
+    const keys = await decryptKeyAnswerAsync(answer, this.#decryptor);
     if (keys === undefined) {
       throw new AgentError(
         'protocol',

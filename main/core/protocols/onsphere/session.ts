@@ -9,6 +9,7 @@
  * puts every unconfirmed one back at the head of the line and it is sent
  * again after the reconnect (at-least-once; receivers dedupe on message_id).
  */
+import { createSecureContext } from 'node:tls';
 import amqp, {
   type ChannelModel,
   type ConfirmChannel,
@@ -75,11 +76,50 @@ export interface SessionOptions {
   onRecovered?: () => void;
   /** Tests: override the backoff (ms for attempt n) and the TLS versions. */
   backoff?: (attempt: number, failure: ClassifiedFailure) => number;
-  tls?: {
-    minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
-    maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
-    ciphers?: string;
+  tls?: SessionTlsVersions;
+}
+
+export interface SessionTlsVersions {
+  minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+}
+
+/**
+ * TLS options both Node's OpenSSL and Electron's BoringSSL accept (issue #15
+ * item 14): versions only, never a cipher string. BoringSSL refuses
+ * OpenSSL-only cipher names (NO_CIPHER_MATCH, electron/electron#23347) and the
+ * `@SECLEVEL` directive (INVALID_COMMAND, apache/trafficserver#9989). Versions
+ * below TLS 1.2 (the tests of the broker's refusal) need OpenSSL 3's security
+ * level 0, which is added only where the TLS library understands it.
+ */
+export function portableTlsOptions(
+  tls: SessionTlsVersions | undefined,
+  understandsSecurityLevels: () => boolean = opensslSecurityLevels,
+): {
+  minVersion: NonNullable<SessionTlsVersions['minVersion']>;
+  maxVersion?: SessionTlsVersions['maxVersion'];
+  ciphers?: string;
+} {
+  const minVersion = tls?.minVersion ?? 'TLSv1.2';
+  const legacy = minVersion === 'TLSv1' || minVersion === 'TLSv1.1';
+  return {
+    minVersion,
+    ...(tls?.maxVersion === undefined ? {} : { maxVersion: tls.maxVersion }),
+    ...(legacy && understandsSecurityLevels() ? { ciphers: 'DEFAULT@SECLEVEL=0' } : {}),
   };
+}
+
+let securityLevels: boolean | undefined;
+function opensslSecurityLevels(): boolean {
+  if (securityLevels === undefined) {
+    try {
+      createSecureContext({ ciphers: 'DEFAULT@SECLEVEL=0' });
+      securityLevels = true;
+    } catch {
+      securityLevels = false;
+    }
+  }
+  return securityLevels;
 }
 
 interface Outgoing {
@@ -322,11 +362,7 @@ export class OspSession {
         cert: this.#options.identity.certPem,
         key: this.#options.identity.keyPem,
         servername: this.#config.amqp.serverName,
-        minVersion: this.#options.tls?.minVersion ?? 'TLSv1.2',
-        ...(this.#options.tls?.maxVersion === undefined
-          ? {}
-          : { maxVersion: this.#options.tls.maxVersion }),
-        ...(this.#options.tls?.ciphers === undefined ? {} : { ciphers: this.#options.tls.ciphers }),
+        ...portableTlsOptions(this.#options.tls),
         timeout: CONNECT_TIMEOUT_MS,
         clientProperties: {
           connection_name: `outpost ${this.#options.agentVersion} ${this.#config.module.name}`,
