@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { nowSeconds, type EpochSeconds } from '../clock.ts';
 import { AgentError } from '../contract/errors.ts';
 
 export interface RunCommandOptions {
@@ -24,8 +25,8 @@ export interface RunCommandResult {
   timedOut: boolean;
   /** Set when the program could not be started at all (ENOENT, EACCES…). */
   spawnError: string | undefined;
-  startedAt: number;
-  endedAt: number;
+  startedAt: EpochSeconds;
+  endedAt: EpochSeconds;
 }
 
 /** Grace between SIGTERM and SIGKILL of the process group after a timeout. */
@@ -41,7 +42,7 @@ export function runCommand(options: RunCommandOptions): Promise<RunCommandResult
   if (program === undefined || program === '') {
     throw new AgentError('invalid-request', 'command must name a program', { field: 'command' });
   }
-  const startedAt = Date.now() / 1000;
+  const startedAt = nowSeconds();
   return new Promise((resolve) => {
     const child = spawn(program, args, {
       shell: options.shell === true,
@@ -117,7 +118,7 @@ export function runCommand(options: RunCommandOptions): Promise<RunCommandResult
         timedOut,
         spawnError,
         startedAt,
-        endedAt: Date.now() / 1000,
+        endedAt: nowSeconds(),
       });
     });
   });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { asEpochSeconds } from '../../../main/core/clock.ts';
 import {
   checkResultParams,
   decodeMessage,
@@ -184,10 +185,10 @@ describe('check result encoding (spec §4.2)', () => {
       output: 'x',
       performanceData: [],
       checkSource: 'a',
-      executionStart: 1,
-      executionEnd: 2,
-      scheduleStart: 1,
-      scheduleEnd: 2,
+      executionStart: asEpochSeconds(1),
+      executionEnd: asEpochSeconds(2),
+      scheduleStart: asEpochSeconds(1),
+      scheduleEnd: asEpochSeconds(2),
       active: false,
     });
     expect(params).not.toHaveProperty('service');

@@ -7,6 +7,26 @@ const skip = icingaMissing();
 const CN = 'agent1.test';
 const CHECK_DUMMY = '/usr/lib/nagios/plugins/check_dummy';
 
+const TIME_FIELDS = ['schedule_start', 'schedule_end', 'execution_start', 'execution_end'];
+
+/**
+ * The times the master stored are Unix seconds of this test run, in order:
+ * an end divided by 1000 once too often (1796520.73 next to a start of
+ * 1796520734.06) made the master compute huge negative execution times.
+ */
+function expectSecondsOfThisRun(cr: Record<string, unknown>): void {
+  const times = Object.fromEntries(TIME_FIELDS.map((f) => [f, Number(cr[f])]));
+  const now = Date.now() / 1000;
+  for (const field of TIME_FIELDS) {
+    expect(times[field], field).toBeGreaterThan(testStartedAt);
+    expect(times[field], field).toBeLessThanOrEqual(now);
+  }
+  expect(times.execution_end).toBeGreaterThanOrEqual(times.execution_start!);
+  expect(times.schedule_end).toBeGreaterThanOrEqual(times.schedule_start!);
+}
+
+const testStartedAt = Date.now() / 1000;
+
 describe.skipIf(skip !== undefined)(
   'Icinga command endpoint: event::ExecuteCommand (spec §4.6)',
   () => {
@@ -55,6 +75,7 @@ object Service "remote-dummy" {
         'the refusal result',
       );
       expect(cr).toMatchObject({ state: 3, check_source: CN });
+      expectSecondsOfThisRun(cr);
     }, 60_000);
 
     // monitoring-plugins-basic provides check_dummy; CI installs it, so only a local run may skip.
@@ -79,6 +100,7 @@ object Service "remote-dummy" {
           output: 'WARNING: hello from the master',
           check_source: CN,
         });
+        expectSecondsOfThisRun(cr);
       },
       60_000,
     );

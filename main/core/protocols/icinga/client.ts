@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { asEpochSeconds } from '../../clock.ts';
 import type { AgentContext } from '../../context.ts';
 import { AgentError } from '../../contract/errors.ts';
 import { writeFileAtomic } from '../../fsutil.ts';
@@ -181,10 +182,11 @@ export class IcingaClient {
       output,
       performanceData: result.performanceData,
       checkSource: result.checkSource ?? config.cn,
-      executionStart: result.executionStart,
-      executionEnd: result.executionEnd,
-      scheduleStart: result.scheduleStart ?? result.executionStart,
-      scheduleEnd: result.executionEnd,
+      // checkResultPayloadSchema: Unix seconds, as §4.2 wants them.
+      executionStart: asEpochSeconds(result.executionStart),
+      executionEnd: asEpochSeconds(result.executionEnd),
+      scheduleStart: asEpochSeconds(result.scheduleStart ?? result.executionStart),
+      scheduleEnd: asEpochSeconds(result.executionEnd),
       active: false,
     });
     await session.confirmed('event::CheckResult', params, connection);

@@ -3,6 +3,7 @@
  * envelope, §3.4 pki messages, §4.2 check results). Pure: bytes in, values
  * out, no I/O, so every parser here is fuzzed (tests/protocols/icinga/codec.test.ts).
  */
+import type { EpochSeconds } from '../../clock.ts';
 
 /** Icinga's reader allows 1–9 length digits (§2.3). */
 const MAX_LENGTH_DIGITS = 9;
@@ -193,10 +194,10 @@ export interface CheckResultFields {
   output: string;
   performanceData: string[];
   checkSource: string;
-  executionStart: number;
-  executionEnd: number;
-  scheduleStart: number;
-  scheduleEnd: number;
+  executionStart: EpochSeconds;
+  executionEnd: EpochSeconds;
+  scheduleStart: EpochSeconds;
+  scheduleEnd: EpochSeconds;
   /** false for passive results; true for answers to event::ExecuteCommand (§4.6). */
   active: boolean;
   ttl?: number;

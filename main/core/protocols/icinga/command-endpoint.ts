@@ -5,6 +5,7 @@
  * CheckCommands mapped in the target config run, and only if the expanded
  * command line passes the allow-list (main/core/exec/policy.ts).
  */
+import { nowSeconds, type EpochSeconds } from '../../clock.ts';
 import { authorizeCommand, splitCommandLine } from '../../exec/policy.ts';
 import { type CommandPolicy } from '../../contract/command-policy.ts';
 import { runCommand } from '../../exec/run-command.ts';
@@ -53,12 +54,12 @@ export async function executeCommand(
   cn: string,
   who: string,
 ): Promise<CheckResultFields> {
-  const started = Date.now() / 1000;
+  const started = nowSeconds();
   const answer = (
     state: number,
     output: string,
     performanceData: string[] = [],
-    ended = Date.now() / 1000,
+    ended: EpochSeconds = nowSeconds(),
   ): CheckResultFields => ({
     host: request.host,
     ...(request.service === undefined ? {} : { service: request.service }),
@@ -91,7 +92,7 @@ export async function executeCommand(
     timeoutMs: limits.timeoutMs,
     maxOutputBytes: limits.maxOutputBytes,
   });
-  const ended = result.endedAt / 1000;
+  const ended = result.endedAt;
   if (result.spawnError !== undefined)
     return answer(3, `cannot run ${argv[0] ?? ''}: ${result.spawnError}`, [], ended);
   if (result.timedOut)
