@@ -1,4 +1,4 @@
-import { toAgentError } from './errors.ts';
+import { toAgentError } from './contract/errors.ts';
 import type { Logger } from './log.ts';
 
 /** Enough of a stack to find the call site, not a page of node internals. */

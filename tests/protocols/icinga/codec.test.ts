@@ -15,8 +15,10 @@ import {
   toIcingaState,
   zoneHostsFromConfigUpdate,
 } from '../../../main/core/protocols/icinga/codec.ts';
+import { commandPolicySchema } from '../../../main/core/contract/command-policy.ts';
 import {
   displayCommandLine,
+  executeCommand,
   expandCommand,
   parsePluginOutput,
 } from '../../../main/core/protocols/icinga/command-endpoint.ts';
@@ -235,6 +237,53 @@ describe('command endpoint helpers (spec §4.6)', () => {
     expect(displayCommandLine(argv)).toBe(
       "/usr/lib/nagios/plugins/check_dummy 0 'hello; rm -rf / $(x)'",
     );
+  });
+
+  it('expands a macro named like an Object.prototype member to nothing, like any unknown macro', () => {
+    expect(expandCommand('/bin/echo $constructor$ "$toString$" $__proto__$ $x$', {})).toEqual([
+      '/bin/echo',
+      '',
+      '',
+      '',
+      '',
+    ]);
+  });
+
+  const allowAll = {
+    policy: commandPolicySchema.parse({ enabled: true, allow: ['.*'] }),
+    commands: { dummy: '/bin/true', program: '$program$ --version' },
+  };
+
+  it('answers "does not exist" for any unmapped command name, Object.prototype members included (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.constantFrom(...Object.getOwnPropertyNames(Object.prototype)), fc.string()),
+        async (command) => {
+          fc.pre(command !== 'dummy' && command !== 'program');
+          const fields = await executeCommand(
+            { command, commandType: 'check_command', host: 'h', macros: {} },
+            allowAll,
+            'agent1.test',
+            'test',
+          );
+          expect(fields).toMatchObject({
+            state: 3,
+            output: `Check command '${command}' does not exist.`,
+          });
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('answers UNKNOWN when the master leaves the program macro empty', async () => {
+    const fields = await executeCommand(
+      { command: 'program', commandType: 'check_command', host: 'h', macros: {} },
+      allowAll,
+      'agent1.test',
+      'test',
+    );
+    expect(fields).toMatchObject({ state: 3, output: expect.stringMatching(/^cannot run/) });
   });
 
   it('splits plugin output into text, perfdata and long output', () => {

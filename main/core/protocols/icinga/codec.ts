@@ -4,6 +4,7 @@
  * out, no I/O, so every parser here is fuzzed (tests/protocols/icinga/codec.test.ts).
  */
 import type { EpochSeconds } from '../../clock.ts';
+import { ownValue } from '../../own.ts';
 
 /** Icinga's reader allows 1–9 length digits (§2.3). */
 const MAX_LENGTH_DIGITS = 9;
@@ -314,7 +315,7 @@ export function zoneHostsFromConfigUpdate(
 ): Set<string> | undefined {
   const update = params?.update;
   if (typeof update !== 'object' || update === null) return undefined;
-  const files = (update as JsonObject)[zone];
+  const files = ownValue(update as JsonObject, zone);
   if (typeof files !== 'object' || files === null) return undefined;
   const hosts = new Set<string>();
   for (const [name, content] of Object.entries(files as JsonObject)) {

@@ -8,8 +8,9 @@
 import { nowSeconds, type EpochSeconds } from '../../clock.ts';
 import { authorizeCommand, splitCommandLine } from '../../exec/policy.ts';
 import { type CommandPolicy } from '../../contract/command-policy.ts';
-import { runCommand } from '../../exec/run-command.ts';
-import { AgentError } from '../../contract/errors.ts';
+import { runCommand, type RunCommandResult } from '../../exec/run-command.ts';
+import { AgentError, toAgentError } from '../../contract/errors.ts';
+import { ownValue } from '../../own.ts';
 import type { CheckResultFields, ExecuteCommandRequest } from './codec.ts';
 
 export interface CommandEndpointConfig {
@@ -21,7 +22,7 @@ export interface CommandEndpointConfig {
 export function expandCommand(template: string, macros: Record<string, unknown>): string[] {
   return splitCommandLine(template).map((arg) =>
     arg.replace(/\$([A-Za-z0-9_.]+)\$/g, (whole, name: string) => {
-      const value = macros[name];
+      const value = ownValue(macros, name);
       if (value === undefined || value === null) return '';
       return typeof value === 'object'
         ? JSON.stringify(value)
@@ -76,7 +77,7 @@ export async function executeCommand(
   });
   // The texts a real agent answers with (§4.6), so the master's UI reads the same.
   if (!config.policy.enabled) return answer(3, `Endpoint '${cn}' does not accept commands.`);
-  const template = config.commands[request.command];
+  const template = ownValue(config.commands, request.command);
   if (template === undefined)
     return answer(3, `Check command '${request.command}' does not exist.`);
   let argv: string[];
@@ -87,11 +88,17 @@ export async function executeCommand(
   } catch (error) {
     return answer(3, error instanceof AgentError ? error.message : String(error));
   }
-  const result = await runCommand({
-    argv,
-    timeoutMs: limits.timeoutMs,
-    maxOutputBytes: limits.maxOutputBytes,
-  });
+  let result: RunCommandResult;
+  try {
+    result = await runCommand({
+      argv,
+      timeoutMs: limits.timeoutMs,
+      maxOutputBytes: limits.maxOutputBytes,
+    });
+  } catch (error) {
+    // A template whose program is a macro the master left empty names no program.
+    return answer(3, `cannot run '${displayCommandLine(argv)}': ${toAgentError(error).message}`);
+  }
   const ended = result.endedAt;
   if (result.spawnError !== undefined)
     return answer(3, `cannot run ${argv[0] ?? ''}: ${result.spawnError}`, [], ended);
