@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../fsutil.ts';
 import type { TargetDelivery } from '../contract/checks.ts';
 import type { CheckResult } from '../contract/check-results.ts';
+import { ownValue } from '../own.ts';
 
 export interface LastRun {
   result: CheckResult;
@@ -34,7 +35,7 @@ export class LastResults {
   }
 
   get(check: string): LastRun | undefined {
-    return this.all()[check];
+    return ownValue(this.all(), check);
   }
 
   record(check: string, run: LastRun): void {
@@ -46,7 +47,7 @@ export class LastResults {
 
   forget(check: string): void {
     const runs = this.all();
-    if (!(check in runs)) return;
+    if (!Object.hasOwn(runs, check)) return;
     delete runs[check];
     this.#runs = runs;
     this.#timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS).unref();
@@ -54,7 +55,7 @@ export class LastResults {
 
   rename(from: string, to: string): void {
     const runs = this.all();
-    const run = runs[from];
+    const run = ownValue(runs, from);
     if (run === undefined || from === to) return;
     delete runs[from];
     runs[to] = run;
