@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { inBackground } from '../background.ts';
+import { toAgentError } from '../contract/errors.ts';
 import { writeFileAtomic } from '../fsutil.ts';
 import type { TargetDelivery } from '../contract/checks.ts';
 import type { CheckResult } from '../contract/check-results.ts';
+import type { Logger } from '../log.ts';
 import { ownValue } from '../own.ts';
 
 export interface LastRun {
@@ -20,12 +23,14 @@ const FLUSH_DELAY_MS = 2_000;
 
 export class LastResults {
   readonly #path: string;
+  readonly #log: Logger;
   #runs: Record<string, LastRun> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, log: Logger) {
     this.#path = join(dataDir, 'checks-state.json');
+    this.#log = log;
   }
 
   /** Re-reads the file (another process may have written it) unless changes are pending. */
@@ -42,7 +47,7 @@ export class LastResults {
     const runs = this.all();
     runs[check] = run;
     this.#runs = runs;
-    this.#timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS).unref();
+    this.#flushSoon();
   }
 
   forget(check: string): void {
@@ -50,7 +55,7 @@ export class LastResults {
     if (!Object.hasOwn(runs, check)) return;
     delete runs[check];
     this.#runs = runs;
-    this.#timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS).unref();
+    this.#flushSoon();
   }
 
   rename(from: string, to: string): void {
@@ -60,7 +65,14 @@ export class LastResults {
     delete runs[from];
     runs[to] = run;
     this.#runs = runs;
-    this.#timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS).unref();
+    this.#flushSoon();
+  }
+
+  #flushSoon(): void {
+    this.#timer ??= setTimeout(
+      () => inBackground(this.#log, 'saving the last check results', () => this.flush()),
+      FLUSH_DELAY_MS,
+    ).unref();
   }
 
   async flush(): Promise<void> {
@@ -69,7 +81,13 @@ export class LastResults {
     const snapshot = JSON.stringify(this.#runs ?? {});
     this.#writing = this.#writing
       .then(() => writeFileAtomic(this.#path, snapshot, 0o600))
-      .catch(() => undefined);
+      .catch((error: unknown) =>
+        // The next change writes again; `check list` shows older results meanwhile.
+        this.#log.warn('cannot save the last check results', {
+          path: this.#path,
+          error: toAgentError(error).message,
+        }),
+      );
     await this.#writing;
   }
 

@@ -32,7 +32,7 @@ export class ChecksService {
   constructor(ctx: AgentContext) {
     this.#ctx = ctx;
     this.delivery = new CheckDelivery(ctx);
-    this.lastResults = new LastResults(ctx.paths.root);
+    this.lastResults = new LastResults(ctx.paths.root, ctx.log.child('checks'));
   }
 
   list(): CheckSummary[] {
