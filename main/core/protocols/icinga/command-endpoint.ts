@@ -8,7 +8,7 @@
 import { nowSeconds, type EpochSeconds } from '../../clock.ts';
 import { authorizeCommand, splitCommandLine } from '../../exec/policy.ts';
 import { type CommandPolicy } from '../../contract/command-policy.ts';
-import { runCommand, type RunCommandResult } from '../../exec/run-command.ts';
+import { leftRunningNote, runCommand, type RunCommandResult } from '../../exec/run-command.ts';
 import { AgentError, toAgentError } from '../../contract/errors.ts';
 import { ownValue } from '../../own.ts';
 import type { CheckResultFields, ExecuteCommandRequest } from './codec.ts';
@@ -105,7 +105,7 @@ export async function executeCommand(
   if (result.timedOut)
     return answer(
       3,
-      `Plugin timed out after ${Math.round(limits.timeoutMs / 1000)} s: ${displayCommandLine(argv)}`,
+      `Plugin timed out after ${Math.round(limits.timeoutMs / 1000)} s: ${displayCommandLine(argv)}${leftRunningNote(result)}`,
       [],
       ended,
     );
