@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { asEpochSeconds } from '../../../main/core/clock.ts';
 import {
+  AUTHENTICATED_MAX_PAYLOAD,
   checkResultParams,
   decodeMessage,
   encodeMessage,
@@ -56,6 +57,57 @@ describe('netstring framing (spec icinga2.md §2.3, vectors §4)', () => {
     expect(decoder.push(Buffer.from('cde,3:x')).map(String)).toEqual(['abcde']);
     expect(decoder.push(Buffer.from('yz,')).map(String)).toEqual(['xyz']);
     expect(decoder.pending).toBe(0);
+  });
+
+  /** Feeds `wire` in chunks of the given sizes (cycled); returns the payloads and the bytes Buffer.concat copied. */
+  function decodeCounting(
+    wire: Buffer,
+    sizes: number[],
+    decoder = new NetstringDecoder(AUTHENTICATED_MAX_PAYLOAD),
+  ): { payloads: Buffer[]; copied: number; chunks: number } {
+    const concat = vi.spyOn(Buffer, 'concat');
+    try {
+      const payloads: Buffer[] = [];
+      let chunks = 0;
+      for (let offset = 0; offset < wire.length; chunks++) {
+        const size = sizes[chunks % sizes.length]!;
+        payloads.push(...decoder.push(wire.subarray(offset, offset + size)));
+        offset += size;
+      }
+      const copied = concat.mock.results.reduce((n, r) => n + (r.value as Buffer).length, 0);
+      return { payloads, copied, chunks };
+    } finally {
+      concat.mockRestore();
+    }
+  }
+
+  it('joins a frame spread over many chunks once: an 8 MiB frame in 16 KiB chunks is copied once', () => {
+    const payload = Buffer.alloc(8 * 1024 * 1024, 0x61);
+    const wire = encodeNetstring(payload);
+    const { payloads, copied } = decodeCounting(wire, [16 * 1024]);
+    expect(payloads).toHaveLength(1);
+    expect(payloads[0]!.equals(payload)).toBe(true);
+    // Joining per chunk copied ~4 GiB here (512 chunks, each join copying all before it).
+    expect(copied).toBe(payload.length + 1);
+  });
+
+  it('copies each byte at most twice whatever the frame sizes and chunking (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 5000 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 20 }),
+        (lengths, sizes) => {
+          const frames = lengths.map((n, i) => Buffer.alloc(n, i));
+          const wire = Buffer.concat(frames.map((f) => encodeNetstring(f)));
+          const { payloads, copied, chunks } = decodeCounting(wire, sizes);
+          expect(payloads.map((p) => p.length)).toEqual(lengths);
+          expect(payloads.every((p, i) => p.equals(frames[i]!))).toBe(true);
+          // A length prefix split over chunks is copied again with each (≤ 9 digits).
+          expect(copied).toBeLessThanOrEqual(2 * wire.length + 9 * chunks);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('round-trips any sequence of payloads however the bytes are chunked (property)', () => {
