@@ -448,6 +448,7 @@ export class IcingaSession {
         'the master closed the connection (another connection of this endpoint may still be open on the master, spec §2.5)';
     this.options.saveTs(this.#lastTs);
     if (this.#stopped) return;
+    this.options.log.warn('icinga connection closed', { reason: this.lastError });
     this.#scheduleReconnect('retrying');
   }
 
