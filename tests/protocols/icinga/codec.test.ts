@@ -13,8 +13,10 @@ import {
   heartbeatMessage,
   NetstringDecoder,
   parseCertificateAnswer,
+  parseExecuteCommand,
   toIcingaState,
   zoneHostsFromConfigUpdate,
+  type JsonObject,
 } from '../../../main/core/protocols/icinga/codec.ts';
 import { commandPolicySchema } from '../../../main/core/contract/command-policy.ts';
 import {
@@ -173,6 +175,38 @@ describe('netstring framing (spec icinga2.md §2.3, vectors §4)', () => {
           expect(() => decodeMessage(payload)).toThrow(FramingError);
         }
       }),
+    );
+  });
+});
+
+describe('JSON-RPC params parsers on anything a master may send (property)', () => {
+  const anyParams = fc.oneof(
+    fc.jsonValue(),
+    fc.dictionary(
+      fc.constantFrom('host', 'command', 'macros', 'update', 'status_code', 'cert', '__proto__'),
+      fc.jsonValue(),
+    ),
+  );
+
+  it('never throw, and give typed fields or nothing', () => {
+    fc.assert(
+      fc.property(anyParams, fc.string(), (value, zone) => {
+        const params =
+          typeof value === 'object' && value !== null && !Array.isArray(value)
+            ? (value as JsonObject)
+            : undefined;
+        const request = parseExecuteCommand(params);
+        if (request !== undefined) {
+          expect(typeof request.host).toBe('string');
+          expect(typeof request.command).toBe('string');
+          expect(typeof request.macros).toBe('object');
+        }
+        const answer = parseCertificateAnswer(value);
+        if (answer !== undefined) expect(typeof answer.statusCode).toBe('number');
+        const hosts = zoneHostsFromConfigUpdate(params, zone);
+        if (hosts !== undefined) for (const host of hosts) expect(typeof host).toBe('string');
+      }),
+      { numRuns: 1000 },
     );
   });
 });
