@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { Agent } from '../core/agent.ts';
 import { AgentError, toAgentError } from '../core/contract/errors.ts';
+import { ownValue } from '../core/own.ts';
 import { resolveDataDir } from '../core/paths.ts';
 import { tuneForLongRunning } from '../core/runtime-tuning.ts';
 import { AGENT_VERSION } from '../core/version.ts';
@@ -28,7 +29,7 @@ export function attachDashValues(
   );
   const isOption = (token: string): boolean =>
     token === '--' ||
-    (token.startsWith('--') && token.slice(2).split('=')[0]! in options) ||
+    (token.startsWith('--') && Object.hasOwn(options, token.slice(2).split('=')[0]!)) ||
     (/^-[^-]$/.test(token) && shorts.has(token[1]!));
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -45,7 +46,7 @@ export function attachDashValues(
     }
     if (
       name !== undefined &&
-      options[name]?.type === 'string' &&
+      ownValue(options, name)?.type === 'string' &&
       next !== undefined &&
       next.startsWith('-') &&
       next !== '-' &&

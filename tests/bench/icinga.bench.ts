@@ -2,6 +2,11 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import {
+  AUTHENTICATED_MAX_PAYLOAD,
+  encodeNetstring,
+  NetstringDecoder,
+} from '../../main/core/protocols/icinga/codec.ts';
 import { postCheckResult } from '../../main/core/protocols/icinga/rest.ts';
 import { pairIcinga } from '../../main/core/protocols/icinga/pairing.ts';
 import { IcingaMaster, icingaMissing, MASTER_CN } from '../peers/icinga2.ts';
@@ -33,7 +38,36 @@ async function pipelined(
  * in the same run; pairing time from nothing to signed (ticket) next to the
  * icinga2 CLI doing the same (`pki new-cert` + `save-cert` + `request`).
  */
+/**
+ * Issue #14 item 7: a frame spread over many chunks is joined once, so its
+ * decode costs about one copy of it (a join per chunk took ~390 ms for 8 MiB
+ * and would block for tens of seconds at 64 MiB).
+ */
+async function netstringDecodeBench(ctx: BenchContext): Promise<void> {
+  const CHUNK = 16 * 1024;
+  const wire = encodeNetstring(Buffer.alloc(AUTHENTICATED_MAX_PAYLOAD, 0x61));
+  const chunks: Buffer[] = [];
+  for (let offset = 0; offset < wire.length; offset += CHUNK)
+    chunks.push(wire.subarray(offset, offset + CHUNK));
+  const decode = await medianMs(5, () => {
+    const decoder = new NetstringDecoder(AUTHENTICATED_MAX_PAYLOAD);
+    for (const chunk of chunks) decoder.push(chunk);
+  });
+  const join = await medianMs(5, () => Buffer.concat(chunks));
+  ctx.row({
+    metric: 'icinga netstring decode, one 64 MiB frame in 16 KiB chunks',
+    ours: decode,
+    unit: 'ms',
+    baseline: join,
+    baselineLabel: 'one Buffer.concat of the chunks',
+    higherIsBetter: false,
+    target: '<= 2x one concat',
+    met: decode <= 2 * join,
+  });
+}
+
 export default async function icingaBench(ctx: BenchContext): Promise<void> {
+  await netstringDecodeBench(ctx);
   if (icingaMissing() !== undefined) {
     ctx.log('icinga2 not installed: Icinga bench skipped');
     return;

@@ -71,4 +71,18 @@ describe('enqueue batching', () => {
     await Promise.all([batcher.enqueue(msg('a')), batcher.enqueue(msg('b'))]);
     expect(queue.calls).toEqual(['many:2']);
   });
+
+  it('fails every waiting enqueue when the queue cannot be reached at all', async () => {
+    const batcher = new EnqueueBatcher(() => {
+      throw new Error('the queue is closed');
+    }, 10);
+    const settled = await Promise.allSettled([
+      batcher.enqueue(msg('a')),
+      batcher.enqueue(msg('b')),
+    ]);
+    expect(settled).toEqual([
+      { status: 'rejected', reason: new Error('the queue is closed') },
+      { status: 'rejected', reason: new Error('the queue is closed') },
+    ]);
+  });
 });

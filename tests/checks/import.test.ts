@@ -184,6 +184,18 @@ describe('outpost import pandora', () => {
     });
   });
 
+  it('reports keys named like Object.prototype members as unknown', async () => {
+    const report = await agent.api.importPandora({
+      content: 'server_ip 192.0.2.1\nconstructor x\ntoString y\n',
+      target: 'p0',
+      dryRun: true,
+    });
+    expect(report.unmapped).toEqual([
+      expect.objectContaining({ line: 2, reason: 'unknown or unsupported key' }),
+      expect.objectContaining({ line: 3, reason: 'unknown or unsupported key' }),
+    ]);
+  });
+
   it('will not send a password over plain TCP unless told to, and stores a proxy password as a secret', async () => {
     const content =
       'server_ip 192.0.2.1\nserver_pwd pw\nserver_opts -y bob:hunter2@proxy.example:3128\n';

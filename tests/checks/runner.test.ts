@@ -169,6 +169,26 @@ describe('edge cases', () => {
     }
   });
 
+  it('a timeout is a hard limit: a child that left the process group and holds the output is reported, not waited for', async () => {
+    const tmp = await makeTempDir('checks-escaped');
+    let escaped = 0;
+    try {
+      const pidFile = join(tmp.dir, 'escaped.pid');
+      const r = await runCheck(def([join(FIXTURES, 'escapes-group.sh'), pidFile], { timeout: 1 }));
+      escaped = Number(readFileSync(pidFile, 'utf8'));
+      // It sleeps 30 s holding our stdout: before, the run ended only with it.
+      expect(alive(escaped)).toBe(true);
+      expect(r.stateName).toBe('UNKNOWN');
+      expect(r.output).toBe('OK - waiting');
+      expect(r.reason).toBe(
+        `timed out after 1 s: the process tree was killed; left running (it left the process group and held the output): pid ${escaped} (sleep 30)`,
+      );
+    } finally {
+      if (escaped > 0) process.kill(escaped, 'SIGKILL');
+      await tmp.cleanup();
+    }
+  }, 20_000);
+
   it('a background child that closed its output is killed once the check ends', async () => {
     const tmp = await makeTempDir('checks-detached');
     try {

@@ -53,6 +53,11 @@ describe('option values that start with a dash', () => {
     expect(
       attachDashValues(['--cn', '-Xy_9', '-s', '-1', 'pos', '--salt', '--json'], options),
     ).toEqual(['--cn=-Xy_9', '-s-1', 'pos', '--salt', '--json']);
+    // Object.prototype's members are not options: '--toString' is a value like any other.
+    expect(attachDashValues(['--cn', '--toString', '--salt', '--constructor'], options)).toEqual([
+      '--cn=--toString',
+      '--salt=--constructor',
+    ]);
     expect(attachDashValues(['--cn', '-v', '--json', '--', '--cn', '-z'], options)).toEqual([
       '--cn',
       '-v',

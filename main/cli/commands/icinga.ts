@@ -123,7 +123,7 @@ function commandEndpointChange(
           `--disallow '${pattern}' is not in the allow list (${current.policy.allow.map((a) => `'${a}'`).join(', ') || 'empty'})`,
         );
     for (const command of unmap)
-      if (!(command in current.commands))
+      if (!Object.hasOwn(current.commands, command))
         throw new UsageError(
           `--unmap ${command}: no such mapped CheckCommand (${Object.keys(current.commands).join(', ') || 'none mapped'})`,
         );

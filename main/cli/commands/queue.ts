@@ -1,3 +1,4 @@
+import { inBackground } from '../../core/background.ts';
 import type { QueueItemView } from '../../core/contract/queue.ts';
 import { ITEM_STATES, type ItemState } from '../../core/contract/queue-items.ts';
 import { formatBytes } from '../../core/queue/service.ts';
@@ -50,7 +51,9 @@ async function waitForItems(ctx: CliContext, ids: string[]): Promise<QueueItemVi
       }
       if (pending.size === 0) resolve();
     };
-    agent.events.on('queue.item', () => void check());
+    const checkInBackground = (): void =>
+      inBackground(agent.context.log, 'queue --wait status check', check);
+    agent.events.on('queue.item', checkInBackground);
     if (ctx.stdoutIsTty || process.stderr.isTTY === true) {
       agent.events.on('queue.progress', (p) => {
         const width = 30;
@@ -62,7 +65,7 @@ async function waitForItems(ctx: CliContext, ids: string[]): Promise<QueueItemVi
         );
       });
     }
-    void check();
+    checkInBackground();
   });
   ctx.signal.addEventListener('abort', () => run.abort(), { once: true });
   const delivering = agent.run(run.signal);

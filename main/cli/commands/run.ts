@@ -1,4 +1,5 @@
 import { applyPendingSeeds } from '../../core/deploy/apply.ts';
+import { installProcessGuards } from '../../core/process-guards.ts';
 import type { CommandSpec } from '../command.ts';
 
 export const runCommands: CommandSpec[] = [
@@ -9,6 +10,8 @@ export const runCommands: CommandSpec[] = [
     daemon: true,
     async run(ctx) {
       const agent = await ctx.agent();
+      // Left installed if the run fails: main() then returns and the process ends.
+      const removeGuards = installProcessGuards(agent.context.log.child('process'));
       agent.context.log.info('agent started', {
         version: agent.context.version,
         dataDir: ctx.dataDir,
@@ -22,6 +25,7 @@ export const runCommands: CommandSpec[] = [
         for (const warning of seed.warnings) ctx.progress(`  warning: ${warning}\n`);
       }
       await agent.run(ctx.signal);
+      removeGuards();
       agent.context.log.info('agent stopped');
       return { data: { stopped: true }, human: 'Stopped.' };
     },

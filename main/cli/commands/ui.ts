@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyPendingSeeds } from '../../core/deploy/apply.ts';
+import { installProcessGuards } from '../../core/process-guards.ts';
 import type { CommandSpec } from '../command.ts';
 import { flag, integerOption, UsageError } from '../command.ts';
 import { openBrowser } from '../web/open-browser.ts';
@@ -34,6 +35,8 @@ export const uiCommands: CommandSpec[] = [
       if (port < 0 || port > 65535)
         throw new UsageError(`--port must be between 0 and 65535, got ${port}`);
       const agent = await ctx.agent();
+      // Left installed if the start fails: main() then returns and the process ends.
+      const removeGuards = installProcessGuards(agent.context.log.child('process'));
       // Like `outpost run` and the tray app: a silent install's pairing parameters apply once.
       for (const seed of await applyPendingSeeds(agent)) {
         ctx.progress(`installer seed ${seed.source}: ${seed.status}\n`);
@@ -58,6 +61,7 @@ export const uiCommands: CommandSpec[] = [
         }
       } finally {
         await host.close();
+        removeGuards();
       }
       return { data: { stopped: true, port: host.port }, human: 'Stopped.' };
     },

@@ -1,6 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { hostname, release } from 'node:os';
 import { join } from 'node:path';
+import { inBackground } from '../background.ts';
 import type { AgentContext } from '../context.ts';
 import { toAgentError } from '../contract/errors.ts';
 import { recordHistory } from '../protocols/gorgone/history.ts';
@@ -273,7 +274,7 @@ export class CheckDelivery {
         this.#pandoraBatches.set(key, batch);
         setTimeout(() => {
           this.#pandoraBatches.delete(key);
-          void this.#flushPandora(batch!);
+          inBackground(this.#ctx.log, 'Pandora data file', () => this.#flushPandora(batch!));
         }, PANDORA_BATCH_MS);
       }
       batch.modules.push(...modules);

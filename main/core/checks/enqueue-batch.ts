@@ -4,6 +4,12 @@ import type { EnqueueRequest, QueueItem } from '../contract/queue-items.ts';
 /** The queue's all-or-nothing multi-request enqueue, when the queue has one (queue/service.ts). */
 type EnqueueMany = (requests: readonly EnqueueRequest[]) => Promise<QueueItem[]>;
 
+interface PendingEnqueue {
+  request: EnqueueRequest;
+  resolve(items: QueueItem[]): void;
+  reject(error: unknown): void;
+}
+
 /**
  * Groups the enqueues of results that finish close together into one durable
  * write: each enqueue is a synchronous sqlite commit with fsync (queue/store.ts),
@@ -16,11 +22,7 @@ export class EnqueueBatcher {
   readonly #queue: () => QueueService;
   readonly #windowMs: number;
   readonly #maxBatch: number;
-  #pending: Array<{
-    request: EnqueueRequest;
-    resolve(items: QueueItem[]): void;
-    reject(error: unknown): void;
-  }> = [];
+  #pending: PendingEnqueue[] = [];
   #timer: NodeJS.Timeout | undefined;
 
   constructor(queue: () => QueueService, windowMs = 25, maxBatch = 200) {
@@ -40,13 +42,18 @@ export class EnqueueBatcher {
   #flushSoon(delayMs: number): void {
     if (this.#timer !== undefined && delayMs > 0) return;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.#flush(), delayMs);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      const batch = this.#pending;
+      this.#pending = [];
+      // #flush settles every waiter; what escapes it (a queue that cannot be reached) fails them.
+      this.#flush(batch).catch((error: unknown) => {
+        for (const b of batch) b.reject(error);
+      });
+    }, delayMs);
   }
 
-  async #flush(): Promise<void> {
-    this.#timer = undefined;
-    const batch = this.#pending;
-    this.#pending = [];
+  async #flush(batch: PendingEnqueue[]): Promise<void> {
     if (batch.length === 0) return;
     const queue = this.#queue();
     const many = (queue as QueueService & { enqueueMany?: EnqueueMany }).enqueueMany?.bind(queue);

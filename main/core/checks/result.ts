@@ -1,4 +1,4 @@
-import type { RunCommandResult } from '../exec/run-command.ts';
+import { leftRunningNote, type RunCommandResult } from '../exec/run-command.ts';
 import { formatPerfdataItem, parsePerfdata } from './perfdata.ts';
 import { type PerfdataError, type PerfdataItem } from '../contract/check-results.ts';
 import {
@@ -86,7 +86,7 @@ export function resultFromRun(
     reason = `could not start '${program}': ${run.spawnError}`;
   } else if (run.timedOut) {
     state = UNKNOWN;
-    reason = `timed out after ${formatSeconds(timeoutMs / 1000)}: the process tree was killed`;
+    reason = `timed out after ${formatSeconds(timeoutMs / 1000)}: the process tree was killed${leftRunningNote(run)}`;
   } else if (run.exitCode === undefined) {
     state = UNKNOWN;
     reason = `killed by ${run.signal ?? 'a signal'}`;

@@ -1,6 +1,7 @@
 import type { AgentContext } from '../context.ts';
 import type { CheckRunOutcome, CheckSummary } from '../contract/checks.ts';
 import { AgentError } from '../contract/errors.ts';
+import { ownValue } from '../own.ts';
 import { validateBuiltinOptions } from './builtin.ts';
 import { NAMING_FIELDS, type CheckDefinition } from '../contract/check-definitions.ts';
 import { CheckDelivery } from './delivery.ts';
@@ -31,14 +32,14 @@ export class ChecksService {
   constructor(ctx: AgentContext) {
     this.#ctx = ctx;
     this.delivery = new CheckDelivery(ctx);
-    this.lastResults = new LastResults(ctx.paths.root);
+    this.lastResults = new LastResults(ctx.paths.root, ctx.log.child('checks'));
   }
 
   list(): CheckSummary[] {
     const runs = this.lastResults.all();
     const schedule = new Map((this.#scheduler?.schedule() ?? []).map((s) => [s.name, s]));
     return listDefinitions(this.#ctx.settings).map((definition) => {
-      const last = runs[definition.name];
+      const last = ownValue(runs, definition.name);
       const summary: CheckSummary = {
         definition,
         targets: definition.targets.map((t) => {

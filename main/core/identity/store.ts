@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { AgentError } from '../contract/errors.ts';
 import { ensurePrivateDir, writeFileAtomic } from '../fsutil.ts';
+import { ownValue } from '../own.ts';
 import { targetSecretName, type SecretStore } from '../secrets.ts';
 import {
   DEFAULT_RSA_BITS,
@@ -100,7 +101,7 @@ export class IdentityStore {
   }
 
   async pin(target: string): Promise<Pin | undefined> {
-    return (await this.#readPins())[target];
+    return ownValue(await this.#readPins(), target);
   }
 
   async setPin(pin: Omit<Pin, 'pinnedAt'>): Promise<Pin> {
@@ -113,7 +114,7 @@ export class IdentityStore {
 
   async removePin(target: string): Promise<void> {
     const all = await this.#readPins();
-    if (!(target in all)) return;
+    if (!Object.hasOwn(all, target)) return;
     delete all[target];
     await this.#writePins(all);
   }

@@ -1,4 +1,5 @@
 import { AgentError } from '../contract/errors.ts';
+import { ownValue } from '../own.ts';
 import type { Settings } from '../settings/settings.ts';
 import { type TargetDriver } from './driver.ts';
 import { TARGET_KINDS, type TargetKind, type TargetRecord } from '../contract/targets.ts';
@@ -47,7 +48,7 @@ export class TargetRegistry {
   }
 
   find(name: string): TargetRecord | undefined {
-    const record = this.#settings.read().targets[name];
+    const record = ownValue(this.#settings.read().targets, name);
     return record === undefined ? undefined : { ...record, paused: record.paused ?? false };
   }
 

@@ -400,6 +400,9 @@ describe.skipIf(skip !== undefined)('outpost icinga … against a real master', 
     const noSuch = await cli('icinga', 'commands', 'm1', '--unmap', 'dumy');
     expect(noSuch.code).toBe(2);
     expect(noSuch.stderr).toContain('--unmap dumy: no such mapped CheckCommand (dummy)');
+    const inherited = await cli('icinga', 'commands', 'm1', '--unmap', 'toString');
+    expect(inherited.code).toBe(2);
+    expect(inherited.stderr).toContain('--unmap toString: no such mapped CheckCommand (dummy)');
     const removed = await cli(
       'icinga',
       'commands',

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { asEpochSeconds } from '../../../main/core/clock.ts';
 import {
+  AUTHENTICATED_MAX_PAYLOAD,
   checkResultParams,
   decodeMessage,
   encodeMessage,
@@ -11,11 +13,15 @@ import {
   heartbeatMessage,
   NetstringDecoder,
   parseCertificateAnswer,
+  parseExecuteCommand,
   toIcingaState,
   zoneHostsFromConfigUpdate,
+  type JsonObject,
 } from '../../../main/core/protocols/icinga/codec.ts';
+import { commandPolicySchema } from '../../../main/core/contract/command-policy.ts';
 import {
   displayCommandLine,
+  executeCommand,
   expandCommand,
   parsePluginOutput,
 } from '../../../main/core/protocols/icinga/command-endpoint.ts';
@@ -53,6 +59,57 @@ describe('netstring framing (spec icinga2.md §2.3, vectors §4)', () => {
     expect(decoder.push(Buffer.from('cde,3:x')).map(String)).toEqual(['abcde']);
     expect(decoder.push(Buffer.from('yz,')).map(String)).toEqual(['xyz']);
     expect(decoder.pending).toBe(0);
+  });
+
+  /** Feeds `wire` in chunks of the given sizes (cycled); returns the payloads and the bytes Buffer.concat copied. */
+  function decodeCounting(
+    wire: Buffer,
+    sizes: number[],
+    decoder = new NetstringDecoder(AUTHENTICATED_MAX_PAYLOAD),
+  ): { payloads: Buffer[]; copied: number; chunks: number } {
+    const concat = vi.spyOn(Buffer, 'concat');
+    try {
+      const payloads: Buffer[] = [];
+      let chunks = 0;
+      for (let offset = 0; offset < wire.length; chunks++) {
+        const size = sizes[chunks % sizes.length]!;
+        payloads.push(...decoder.push(wire.subarray(offset, offset + size)));
+        offset += size;
+      }
+      const copied = concat.mock.results.reduce((n, r) => n + (r.value as Buffer).length, 0);
+      return { payloads, copied, chunks };
+    } finally {
+      concat.mockRestore();
+    }
+  }
+
+  it('joins a frame spread over many chunks once: an 8 MiB frame in 16 KiB chunks is copied once', () => {
+    const payload = Buffer.alloc(8 * 1024 * 1024, 0x61);
+    const wire = encodeNetstring(payload);
+    const { payloads, copied } = decodeCounting(wire, [16 * 1024]);
+    expect(payloads).toHaveLength(1);
+    expect(payloads[0]!.equals(payload)).toBe(true);
+    // Joining per chunk copied ~4 GiB here (512 chunks, each join copying all before it).
+    expect(copied).toBe(payload.length + 1);
+  });
+
+  it('copies each byte at most twice whatever the frame sizes and chunking (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 5000 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 20 }),
+        (lengths, sizes) => {
+          const frames = lengths.map((n, i) => Buffer.alloc(n, i));
+          const wire = Buffer.concat(frames.map((f) => encodeNetstring(f)));
+          const { payloads, copied, chunks } = decodeCounting(wire, sizes);
+          expect(payloads.map((p) => p.length)).toEqual(lengths);
+          expect(payloads.every((p, i) => p.equals(frames[i]!))).toBe(true);
+          // A length prefix split over chunks is copied again with each (≤ 9 digits).
+          expect(copied).toBeLessThanOrEqual(2 * wire.length + 9 * chunks);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('round-trips any sequence of payloads however the bytes are chunked (property)', () => {
@@ -122,6 +179,38 @@ describe('netstring framing (spec icinga2.md §2.3, vectors §4)', () => {
   });
 });
 
+describe('JSON-RPC params parsers on anything a master may send (property)', () => {
+  const anyParams = fc.oneof(
+    fc.jsonValue(),
+    fc.dictionary(
+      fc.constantFrom('host', 'command', 'macros', 'update', 'status_code', 'cert', '__proto__'),
+      fc.jsonValue(),
+    ),
+  );
+
+  it('never throw, and give typed fields or nothing', () => {
+    fc.assert(
+      fc.property(anyParams, fc.string(), (value, zone) => {
+        const params =
+          typeof value === 'object' && value !== null && !Array.isArray(value)
+            ? (value as JsonObject)
+            : undefined;
+        const request = parseExecuteCommand(params);
+        if (request !== undefined) {
+          expect(typeof request.host).toBe('string');
+          expect(typeof request.command).toBe('string');
+          expect(typeof request.macros).toBe('object');
+        }
+        const answer = parseCertificateAnswer(value);
+        if (answer !== undefined) expect(typeof answer.statusCode).toBe('number');
+        const hosts = zoneHostsFromConfigUpdate(params, zone);
+        if (hosts !== undefined) for (const host of hosts) expect(typeof host).toBe('string');
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
 describe('session transcript replayed through the codec', () => {
   const transcript = readFileSync(join(VECTORS_DIR, 'icinga2-session-transcript.txt'), 'utf8');
 
@@ -184,10 +273,10 @@ describe('check result encoding (spec §4.2)', () => {
       output: 'x',
       performanceData: [],
       checkSource: 'a',
-      executionStart: 1,
-      executionEnd: 2,
-      scheduleStart: 1,
-      scheduleEnd: 2,
+      executionStart: asEpochSeconds(1),
+      executionEnd: asEpochSeconds(2),
+      scheduleStart: asEpochSeconds(1),
+      scheduleEnd: asEpochSeconds(2),
       active: false,
     });
     expect(params).not.toHaveProperty('service');
@@ -234,6 +323,53 @@ describe('command endpoint helpers (spec §4.6)', () => {
     expect(displayCommandLine(argv)).toBe(
       "/usr/lib/nagios/plugins/check_dummy 0 'hello; rm -rf / $(x)'",
     );
+  });
+
+  it('expands a macro named like an Object.prototype member to nothing, like any unknown macro', () => {
+    expect(expandCommand('/bin/echo $constructor$ "$toString$" $__proto__$ $x$', {})).toEqual([
+      '/bin/echo',
+      '',
+      '',
+      '',
+      '',
+    ]);
+  });
+
+  const allowAll = {
+    policy: commandPolicySchema.parse({ enabled: true, allow: ['.*'] }),
+    commands: { dummy: '/bin/true', program: '$program$ --version' },
+  };
+
+  it('answers "does not exist" for any unmapped command name, Object.prototype members included (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.constantFrom(...Object.getOwnPropertyNames(Object.prototype)), fc.string()),
+        async (command) => {
+          fc.pre(command !== 'dummy' && command !== 'program');
+          const fields = await executeCommand(
+            { command, commandType: 'check_command', host: 'h', macros: {} },
+            allowAll,
+            'agent1.test',
+            'test',
+          );
+          expect(fields).toMatchObject({
+            state: 3,
+            output: `Check command '${command}' does not exist.`,
+          });
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('answers UNKNOWN when the master leaves the program macro empty', async () => {
+    const fields = await executeCommand(
+      { command: 'program', commandType: 'check_command', host: 'h', macros: {} },
+      allowAll,
+      'agent1.test',
+      'test',
+    );
+    expect(fields).toMatchObject({ state: 3, output: expect.stringMatching(/^cannot run/) });
   });
 
   it('splits plugin output into text, perfdata and long output', () => {

@@ -7,6 +7,29 @@ const skip = icingaMissing();
 const CN = 'agent1.test';
 const CHECK_DUMMY = '/usr/lib/nagios/plugins/check_dummy';
 
+/** Command names every plain object inherits (Object.prototype): never a mapped command. */
+const INHERITED_NAMES = ['toString', 'constructor', '__proto__'];
+
+const TIME_FIELDS = ['schedule_start', 'schedule_end', 'execution_start', 'execution_end'];
+
+/**
+ * The times the master stored are Unix seconds of this test run, in order:
+ * an end divided by 1000 once too often (1796520.73 next to a start of
+ * 1796520734.06) made the master compute huge negative execution times.
+ */
+function expectSecondsOfThisRun(cr: Record<string, unknown>): void {
+  const times = Object.fromEntries(TIME_FIELDS.map((f) => [f, Number(cr[f])]));
+  const now = Date.now() / 1000;
+  for (const field of TIME_FIELDS) {
+    expect(times[field], field).toBeGreaterThan(testStartedAt);
+    expect(times[field], field).toBeLessThanOrEqual(now);
+  }
+  expect(times.execution_end).toBeGreaterThanOrEqual(times.execution_start!);
+  expect(times.schedule_end).toBeGreaterThanOrEqual(times.schedule_start!);
+}
+
+const testStartedAt = Date.now() / 1000;
+
 describe.skipIf(skip !== undefined)(
   'Icinga command endpoint: event::ExecuteCommand (spec §4.6)',
   () => {
@@ -29,6 +52,18 @@ object Service "remote-dummy" {
   vars.dummy_state = 1
   vars.dummy_text = "hello from the master"
 }
+${INHERITED_NAMES.map(
+  (name) => `
+object CheckCommand "${name}" { command = [ "/bin/true" ] }
+object Service "named-${name}" {
+  host_name = "agent1-cmd.test"
+  check_command = "${name}"
+  command_endpoint = "${CN}"
+  zone = "master"
+  check_interval = 1s
+  retry_interval = 1s
+}`,
+).join('\n')}
 `,
       });
       t = await openIcingaAgent('icinga-cmd');
@@ -55,6 +90,7 @@ object Service "remote-dummy" {
         'the refusal result',
       );
       expect(cr).toMatchObject({ state: 3, check_source: CN });
+      expectSecondsOfThisRun(cr);
     }, 60_000);
 
     // monitoring-plugins-basic provides check_dummy; CI installs it, so only a local run may skip.
@@ -79,9 +115,38 @@ object Service "remote-dummy" {
           output: 'WARNING: hello from the master',
           check_source: CN,
         });
+        expectSecondsOfThisRun(cr);
       },
       60_000,
     );
+
+    it('answers "does not exist" for command names Object.prototype carries, and keeps serving', async () => {
+      // An allow-all list: before, 'toString' found Object.prototype.toString, expanded to an
+      // empty command line that '.*' allows, and runCommand's rejection went unhandled.
+      await t.agent.api.setIcingaCommandPolicy({
+        name: 'm',
+        policy: { enabled: true, allow: ['.*'] },
+        commands: { dummy: `${CHECK_DUMMY} $dummy_state$ $dummy_text$` },
+      });
+      for (const name of INHERITED_NAMES) {
+        const cr = await eventually(
+          async () => {
+            const r = await master.lastCheckResult('agent1-cmd.test', `named-${name}`);
+            return r !== null && String(r.output).includes('does not exist') ? r : undefined;
+          },
+          30_000,
+          `the answer for '${name}'`,
+        );
+        expect(cr).toMatchObject({
+          state: 3,
+          output: `Check command '${name}' does not exist.`,
+          check_source: CN,
+        });
+      }
+      expect(
+        t.agent.context.targets.driver('icinga').status!(t.agent.context.targets.get('m')),
+      ).toMatchObject({ state: 'ready' });
+    }, 90_000);
 
     it('refuses a command line outside the allow-list', async () => {
       await t.agent.api.setIcingaCommandPolicy({

@@ -1,8 +1,12 @@
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { targetSecretName } from '../../../main/core/secrets.ts';
 import type { TargetRecord } from '../../../main/core/contract/targets.ts';
+import { postCheckResult } from '../../../main/core/protocols/icinga/rest.ts';
 import { IcingaMaster, icingaMissing } from '../../peers/icinga2.ts';
+import { TestCa } from '../../peers/pki.ts';
+import { freePort } from '../../peers/util.ts';
 import {
   checkResultItem,
   deliveryContext,
@@ -129,3 +133,43 @@ object ApiUser "agent1-basic" { password = "${PASSWORD}"; permissions = [ "actio
     });
   },
 );
+
+describe('Icinga REST fallback against a hostile server', () => {
+  it('refuses an answer over 1 MiB before it grows further', async () => {
+    const ca = TestCa.create('Icinga CA');
+    const leaf = ca.issue({ cn: 'master.test', altNames: ['master.test'] });
+    let sent = 0;
+    const server = createServer({ key: leaf.keyPem, cert: leaf.certPem }, (req, res) => {
+      req.resume();
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      // Endless: only the client's cap ends this answer.
+      const more = (): void => {
+        while (!res.destroyed && res.write(chunk)) sent += chunk.length;
+        if (!res.destroyed) res.once('drain', more);
+      };
+      res.on('error', () => undefined);
+      more();
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    try {
+      const result = checkResultItem('m', { host: 'h' }).payload;
+      if (result.kind !== 'check-result') throw new Error('not a check result');
+      await expect(
+        postCheckResult(
+          { host: '127.0.0.1', port, endpoint: 'master.test', caPem: ca.certPem },
+          result.result,
+          'agent1.test',
+        ),
+      ).rejects.toMatchObject({
+        code: 'protocol',
+        message: expect.stringMatching(/more than 1048576 bytes/),
+      });
+      expect(sent).toBeLessThan(64 * 1024 * 1024);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});

@@ -5,21 +5,21 @@
  * Timings are shortened through SessionTiming; the real master's are in
  * delivery.test.ts.
  */
-import { createServer, type Server, type TLSSocket } from 'node:tls';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  decodeMessage,
-  encodeMessage,
-  NetstringDecoder,
-  type RpcMessage,
-} from '../../../main/core/protocols/icinga/codec.ts';
+import { encodeMessage, encodeNetstring } from '../../../main/core/protocols/icinga/codec.ts';
 import {
   IcingaSession,
   REPLAY_GRACE_MS,
   type SessionTiming,
 } from '../../../main/core/protocols/icinga/session.ts';
-import { TestCa } from '../../peers/pki.ts';
-import { freePort } from '../../peers/util.ts';
+import {
+  answeringMaster,
+  MASTER_HELLO,
+  referenceCa,
+  referenceMaster,
+  type ReferenceMaster,
+} from '../../peers/icinga-reference.ts';
 
 /** Polls until `check` gives a value (this file stays free of the Agent and its modules). */
 async function eventually<T>(
@@ -36,9 +36,7 @@ async function eventually<T>(
   }
 }
 
-const ca = TestCa.create('Icinga CA');
-const masterCert = ca.issue({ cn: 'master.test', altNames: ['master.test'] });
-const agentCert = ca.issue({ cn: 'agent1.test', altNames: ['agent1.test'] });
+const agentCert = referenceCa.issue({ cn: 'agent1.test', altNames: ['agent1.test'] });
 const TIMING: SessionTiming = {
   heartbeatMs: 100,
   livenessMs: 600,
@@ -47,51 +45,15 @@ const TIMING: SessionTiming = {
   configSyncWaitMs: 50,
 };
 
-type Behaviour = (socket: TLSSocket, message: RpcMessage, connection: number) => void;
+const hello = MASTER_HELLO;
 
-interface Reference {
-  port: number;
-  connections: number;
-  received: Array<{ connection: number; message: RpcMessage }>;
-  server: Server;
-}
-
-async function referenceMaster(behaviour: Behaviour): Promise<Reference> {
-  const port = await freePort();
-  const ref: Reference = {
-    port,
-    connections: 0,
-    received: [],
-    server: undefined as unknown as Server,
-  };
-  ref.server = createServer(
-    { key: masterCert.keyPem, cert: masterCert.certPem, ca: ca.certPem, requestCert: true },
-    (socket) => {
-      const connection = ++ref.connections;
-      const decoder = new NetstringDecoder();
-      socket.on('error', () => undefined);
-      socket.on('data', (chunk: Buffer) => {
-        for (const payload of decoder.push(chunk)) {
-          const message = decodeMessage(payload);
-          ref.received.push({ connection, message });
-          behaviour(socket, message, connection);
-        }
-      });
-    },
-  );
-  await new Promise<void>((resolve) => ref.server.listen(port, '127.0.0.1', resolve));
-  return ref;
-}
-
-const hello = encodeMessage({
-  jsonrpc: '2.0',
-  method: 'icinga::Hello',
-  params: { capabilities: 1, version: 21306 },
-});
-
-function session(port: number, events: string[] = []): IcingaSession {
+function session(
+  port: number,
+  events: string[] = [],
+  warn: (message: string, fields?: Record<string, unknown>) => void = () => undefined,
+): IcingaSession {
   const noop = (): void => undefined;
-  const log = { debug: noop, info: noop, warn: noop, error: noop, child: () => log };
+  const log = { debug: noop, info: noop, warn, error: noop, child: () => log };
   return new IcingaSession({
     host: '127.0.0.1',
     port,
@@ -105,7 +67,7 @@ function session(port: number, events: string[] = []): IcingaSession {
     loadTls: async () => ({
       keyPem: agentCert.keyPem,
       certPem: agentCert.certPem,
-      caPem: ca.certPem,
+      caPem: referenceCa.certPem,
     }),
     onState: (state) => events.push(state),
     timing: TIMING,
@@ -113,7 +75,7 @@ function session(port: number, events: string[] = []): IcingaSession {
 }
 
 describe('Icinga session state machine (spec §2.5)', () => {
-  let ref: Reference | undefined;
+  let ref: ReferenceMaster | undefined;
   let s: IcingaSession | undefined;
   afterEach(async () => {
     await s?.stop();
@@ -210,7 +172,7 @@ describe('Icinga session state machine (spec §2.5)', () => {
 });
 
 describe('Icinga session replay after a reconnect (spec §2.4, master shutdown)', () => {
-  let ref: Reference | undefined;
+  let ref: ReferenceMaster | undefined;
   let s: IcingaSession | undefined;
   afterEach(async () => {
     await s?.stop();
@@ -219,18 +181,6 @@ describe('Icinga session replay after a reconnect (spec §2.4, master shutdown)'
 
   const position = (ts: number): Buffer =>
     encodeMessage({ jsonrpc: '2.0', method: 'log::SetLogPosition', params: { log_position: ts } });
-
-  /** A master that answers every id (as icinga2 does, even while shutting down); `sockets[n]` is connection n's. */
-  async function answeringMaster(): Promise<{ ref: Reference; sockets: TLSSocket[] }> {
-    const sockets: TLSSocket[] = [];
-    const master = await referenceMaster((socket, message, connection) => {
-      sockets[connection] = socket;
-      if (message.method === 'icinga::Hello') socket.write(hello);
-      if (message.method === 'event::CheckResult' && message.id !== undefined)
-        socket.write(encodeMessage({ id: message.id, jsonrpc: '2.0', result: null }));
-    });
-    return { ref: master, sockets };
-  }
 
   it('re-sends the newest covered result per object and every uncovered one, in order, once', async () => {
     // Connection 1 behaves like icinga2 2.13 during shutdown: it answers every
@@ -332,4 +282,79 @@ describe('Icinga session replay after a reconnect (spec §2.4, master shutdown)'
       Date.now = realNow;
     }
   });
+});
+
+describe('Icinga session against a master sending hostile frames (property)', () => {
+  const methods = fc.constantFrom(
+    'icinga::Hello',
+    'config::Update',
+    'event::Heartbeat',
+    'log::SetLogPosition',
+    'event::ExecuteCommand',
+    'pki::UpdateCertificate',
+    'event::CheckResult',
+    'no::Such',
+  );
+  const hostileFrame = fc.oneof(
+    fc.uint8Array({ minLength: 1, maxLength: 120 }).map((b) => Buffer.from(b)),
+    fc.uint8Array({ maxLength: 120 }).map((b) => encodeNetstring(Buffer.from(b))),
+    fc.jsonValue({ maxDepth: 3 }).map((v) => encodeNetstring(JSON.stringify(v) ?? 'null')),
+    fc
+      .record({
+        jsonrpc: fc.constant('2.0'),
+        method: methods,
+        params: fc.jsonValue({ maxDepth: 3 }),
+      })
+      .map((m) => encodeMessage(m)),
+    fc
+      .record(
+        { id: fc.string({ maxLength: 10 }), result: fc.jsonValue(), error: fc.jsonValue() },
+        { requiredKeys: ['id'] },
+      )
+      .map((m) => encodeMessage(m)),
+  );
+
+  /** Confirms one result, on whichever connection is ready (a hostile frame may cost the current one). */
+  async function deliver(s: IcingaSession, n: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const connection = await s.ready(5_000);
+      try {
+        await s.confirmed('event::CheckResult', { host: 'h', n }, connection);
+        return;
+      } catch (error) {
+        if (attempt === 5) throw error;
+      }
+    }
+  }
+
+  it('survives any frame: a broken one closes the connection with a logged reason, the session reconnects and keeps confirming results', async () => {
+    const { ref, sockets } = await answeringMaster();
+    const closes: Array<string | undefined> = [];
+    const s = session(ref.port, [], (message, fields) => {
+      if (message === 'icinga connection closed') closes.push(fields?.reason as string);
+    });
+    s.start();
+    let n = 0;
+    try {
+      await fc.assert(
+        fc.asyncProperty(hostileFrame, async (frame) => {
+          await deliver(s, n++);
+          const connections = ref.connections;
+          const closed = closes.length;
+          sockets[connections]!.write(frame);
+          await deliver(s, n++);
+          if (ref.connections > connections) {
+            expect(closes.length).toBeGreaterThan(closed);
+            expect(closes.at(-1)).toMatch(/not cluster protocol|nothing received|closed/);
+          }
+        }),
+        { numRuns: 40 },
+      );
+    } finally {
+      await s.stop();
+      ref.server.close();
+    }
+    // Some frames must have broken a connection, or this tested nothing.
+    expect(closes.some((reason) => /not cluster protocol/.test(reason ?? ''))).toBe(true);
+  }, 60_000);
 });

@@ -308,6 +308,29 @@ describe('requests and replies (§4.5)', () => {
     );
   });
 
+  it('replies from the wire: the §4.5 shape or an AgentError', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.constantFrom(
+            '{"status":"ok"}',
+            '{"status":"error","error":{"code":"X","message":"m"}}',
+          ),
+        ),
+        (text) => {
+          try {
+            expect(['ok', 'error']).toContain(parseReply(Buffer.from(text)).status);
+          } catch (error) {
+            expect(error).toBeInstanceOf(AgentError);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('config notices: {"version"} or ignored', () => {
     expect(parseConfigNotification(Buffer.from('{"version":"v2"}'))).toEqual({ version: 'v2' });
     fc.assert(

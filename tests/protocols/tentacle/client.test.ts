@@ -6,6 +6,7 @@
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentError } from '../../../main/core/contract/errors.ts';
 import {
@@ -548,4 +549,86 @@ describe('connection failures', () => {
     expect(error.code).toBe('unreachable');
     expect(error.transient).toBe(true);
   });
+});
+
+describe('against a hostile server (property)', () => {
+  const line = fc.oneof(
+    fc.constantFrom(
+      'SEND OK',
+      'ZSEND OK',
+      'RECV OK',
+      'PASS OK',
+      'QUIT',
+      'SEND ERR (no)',
+      'RECV ERR',
+    ),
+    fc
+      .tuple(fc.constantFrom('RECV', 'ZRECV'), fc.oneof(fc.nat({ max: 64 }), fc.string()))
+      .map(([verb, size]) => `${verb} SIZE ${size}`),
+    fc.string({ maxLength: 40 }),
+  );
+  const reply = fc.oneof(
+    fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
+    fc
+      .tuple(fc.array(line, { minLength: 1, maxLength: 4 }), fc.uint8Array({ maxLength: 80 }))
+      .map(([lines, tail]) => Buffer.concat([Buffer.from(`${lines.join('\n')}\n`), tail])),
+    fc.constant(Buffer.alloc(2000, 0x41)),
+  );
+
+  it('settles every send and receive with its result or an AgentError, and still sends to a real server afterwards', async () => {
+    let next = Buffer.alloc(0);
+    // Answers the first command line with the reply under test, then closes.
+    const hostile = createServer((socket) => {
+      socket.on('error', () => undefined);
+      let got = '';
+      socket.on('data', (chunk: Buffer) => {
+        if (got.includes('\n')) return;
+        got += chunk.toString('latin1');
+        if (got.includes('\n')) socket.end(next);
+      });
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+    const port = (hostile.address() as { port: number }).port;
+    const path = await file('hostile.txt', 'ten bytes.');
+    const into = join(work, 'hostile-in');
+    await mkdir(into, { recursive: true });
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          reply,
+          fc.constantFrom('send', 'zsend', 'recv', 'zrecv'),
+          async (bytes, op) => {
+            next = bytes;
+            const outcome = await (async () => {
+              const client = await TentacleClient.connect({
+                host: '127.0.0.1',
+                port,
+                tmpDir: h.dir,
+                idleTimeoutMs: 2_000,
+              });
+              try {
+                return op === 'send' || op === 'zsend'
+                  ? await client.send(path, { zip: op === 'zsend' })
+                  : await client.recv('remote.txt', {
+                      dir: into,
+                      zip: op === 'zrecv',
+                      overwrite: true,
+                    });
+              } finally {
+                await client.quit();
+              }
+            })().catch((error: unknown) => error);
+            if (outcome instanceof Error) expect(outcome).toBeInstanceOf(AgentError);
+          },
+        ),
+        { numRuns: 60 },
+      );
+    } finally {
+      hostile.close();
+    }
+    const server = await h.start();
+    const client = await TentacleClient.connect(opts(server));
+    expect(await client.send(path, { name: 'after-hostile.txt' })).toMatchObject({ bytes: 10 });
+    await client.quit();
+  }, 60_000);
 });

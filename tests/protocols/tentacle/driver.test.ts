@@ -390,6 +390,26 @@ describe('outbox folder', () => {
     expect(await readFile(join(server.options.dir, 'agent.7.data'), 'utf8')).toBe('seven');
   });
 
+  it('queues files named like Object.prototype members once each, across a restart', async () => {
+    const { queue, agent, dir } = await setup('outbox-inherited', 'move');
+    const names = ['__proto__', 'constructor', 'toString'];
+    await mkdir(dir, { recursive: true });
+    for (const name of names) await writeFile(join(dir, name), name);
+    const before = new Outbox(agent.context, 'pandora', { dir, afterDelivery: 'move' }, 0);
+    await before.scan();
+    await before.scan();
+    await before.scan();
+    const after = new Outbox(agent.context, 'pandora', { dir, afterDelivery: 'move' }, 0);
+    await after.scan();
+    await after.scan();
+    expect(queue.enqueued.map((r) => (r.kind === 'file' ? r.fileName : '')).sort()).toEqual(
+      names.toSorted(),
+    );
+    expect(
+      Object.keys(JSON.parse(await readFile(join(dir, OUTBOX_JOURNAL), 'utf8'))).sort(),
+    ).toEqual(names.toSorted());
+  });
+
   it('runs from the module loop until stopped', async () => {
     const { agent, queue, dir } = await setup('outbox-run', 'move');
     await mkdir(dir, { recursive: true });

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { AgentContext } from '../../context.ts';
 import { AgentError } from '../../contract/errors.ts';
+import { ownValue } from '../../own.ts';
 import { targetSecretName } from '../../secrets.ts';
 import { assertTargetName } from '../../targets/registry.ts';
 import {
@@ -170,7 +171,7 @@ export async function importPandoraAgent(
   }
   for (const [key, { value, line }] of g) {
     if (used.has(key)) continue;
-    const why = NOT_NEEDED[key];
+    const why = ownValue(NOT_NEEDED, key);
     report.unmapped.push({
       file,
       line,

@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { inBackground } from '../../background.ts';
+import { asEpochSeconds } from '../../clock.ts';
 import type { AgentContext } from '../../context.ts';
 import { AgentError } from '../../contract/errors.ts';
 import { writeFileAtomic } from '../../fsutil.ts';
@@ -89,14 +91,18 @@ export class IcingaClient {
         });
         log.debug('icinga session state', { state: s, detail });
       },
-      onReady: (s) => void this.#maybeRenew(record.name, s),
+      onReady: (s) =>
+        inBackground(log, 'icinga certificate renewal', () => this.#maybeRenew(record.name, s)),
       onMessage: (message, s) => this.#onMessage(record.name, message, s),
     });
     this.#sessions.set(record.name, session);
     session.start();
     const renewTimer = setInterval(() => {
       const current = this.#sessions.get(record.name);
-      if (current !== undefined) void this.#maybeRenew(record.name, current);
+      if (current !== undefined)
+        inBackground(log, 'icinga certificate renewal', () =>
+          this.#maybeRenew(record.name, current),
+        );
     }, RENEW_CHECK_INTERVAL_MS);
     // The session keeps a daemon alive; this timer never needs to.
     renewTimer.unref();
@@ -181,10 +187,11 @@ export class IcingaClient {
       output,
       performanceData: result.performanceData,
       checkSource: result.checkSource ?? config.cn,
-      executionStart: result.executionStart,
-      executionEnd: result.executionEnd,
-      scheduleStart: result.scheduleStart ?? result.executionStart,
-      scheduleEnd: result.executionEnd,
+      // checkResultPayloadSchema: Unix seconds, as §4.2 wants them.
+      executionStart: asEpochSeconds(result.executionStart),
+      executionEnd: asEpochSeconds(result.executionEnd),
+      scheduleStart: asEpochSeconds(result.scheduleStart ?? result.executionStart),
+      scheduleEnd: asEpochSeconds(result.executionEnd),
       active: false,
     });
     await session.confirmed('event::CheckResult', params, connection);
@@ -410,7 +417,9 @@ export class IcingaClient {
       return;
     }
     if (message.method === 'event::ExecuteCommand') {
-      void this.#executeCommand(name, message, session);
+      inBackground(this.ctx.log.child(`icinga:${name}`), 'icinga ExecuteCommand', () =>
+        this.#executeCommand(name, message, session),
+      );
     }
     // config::UpdateObject, event::* replays and unknown methods: ignored, never a reason to disconnect (§2.5 table).
   }

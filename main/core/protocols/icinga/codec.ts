@@ -3,6 +3,8 @@
  * envelope, §3.4 pki messages, §4.2 check results). Pure: bytes in, values
  * out, no I/O, so every parser here is fuzzed (tests/protocols/icinga/codec.test.ts).
  */
+import type { EpochSeconds } from '../../clock.ts';
+import { ownValue } from '../../own.ts';
 
 /** Icinga's reader allows 1–9 length digits (§2.3). */
 const MAX_LENGTH_DIGITS = 9;
@@ -39,9 +41,22 @@ const NINE = 0x39;
  * Incremental netstring reader with the master's rules (§2.3): 1–9 digits, no
  * leading zero unless the length is 0, `:`, payload, mandatory `,`. A frame may
  * span chunks and one chunk may hold several frames.
+ *
+ * Copies stay linear in the bytes received: frames inside one chunk are views
+ * of it, and a frame spread over many chunks is collected and joined once
+ * when complete (a join per chunk made a 64 MiB frame in 16 KiB chunks copy
+ * 128 GiB and block the process for tens of seconds).
  */
 export class NetstringDecoder {
-  #buffer: Buffer = Buffer.alloc(0);
+  /** Bytes before the next frame's payload: an unfinished length prefix (≤ 9 digits). */
+  #head: Buffer = Buffer.alloc(0);
+  /** The frame being received once its length is known: payload and comma, as they came. */
+  #body: Buffer[] = [];
+  #bodyBytes = 0;
+  /** Payload length + 1 (the comma) of that frame; 0 while no length is known. */
+  #bodyNeeded = 0;
+  /** Bytes of that frame's length prefix and colon, already read. */
+  #prefixBytes = 0;
   #maxPayload: number;
 
   constructor(maxPayload: number = ANONYMOUS_MAX_PAYLOAD) {
@@ -54,26 +69,57 @@ export class NetstringDecoder {
 
   /** Bytes held while waiting for the rest of a frame. */
   get pending(): number {
-    return this.#buffer.length;
+    return this.#head.length + this.#prefixBytes + this.#bodyBytes;
   }
 
   /** Appends a chunk and returns every complete payload. Throws FramingError on a violation. */
   push(chunk: Buffer): Buffer[] {
-    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
     const out: Buffer[] = [];
+    let buf: Buffer;
+    if (this.#bodyNeeded > 0) {
+      this.#body.push(chunk);
+      this.#bodyBytes += chunk.length;
+      if (this.#bodyBytes < this.#bodyNeeded) return out;
+      // Only the last chunk can reach past the frame: the rest of it is the next frame's start.
+      const beyond = this.#bodyBytes - this.#bodyNeeded;
+      const frame = Buffer.concat(this.#body, this.#bodyNeeded);
+      this.#body = [];
+      this.#bodyBytes = 0;
+      this.#bodyNeeded = 0;
+      this.#prefixBytes = 0;
+      if (frame[frame.length - 1] !== COMMA)
+        throw new FramingError('invalid netstring: missing , after the payload');
+      out.push(frame.subarray(0, frame.length - 1));
+      buf = chunk.subarray(chunk.length - beyond);
+    } else {
+      buf = this.#head.length === 0 ? chunk : Buffer.concat([this.#head, chunk]);
+    }
     let offset = 0;
     for (;;) {
-      const frame = this.#readFrame(offset);
+      const frame = this.#readFrame(buf, offset);
       if (frame === undefined) break;
-      out.push(frame.payload);
-      offset = frame.next;
+      if ('payload' in frame) {
+        out.push(frame.payload);
+        offset = frame.next;
+        continue;
+      }
+      // Length known, payload incomplete: collect it without copying.
+      const started = buf.subarray(frame.payloadStart);
+      this.#body = [started];
+      this.#bodyBytes = started.length;
+      this.#bodyNeeded = frame.length + 1;
+      this.#prefixBytes = frame.payloadStart - offset;
+      this.#head = Buffer.alloc(0);
+      return out;
     }
-    this.#buffer = offset === 0 ? this.#buffer : this.#buffer.subarray(offset);
+    this.#head = buf.subarray(offset);
     return out;
   }
 
-  #readFrame(start: number): { payload: Buffer; next: number } | undefined {
-    const buf = this.#buffer;
+  #readFrame(
+    buf: Buffer,
+    start: number,
+  ): { payload: Buffer; next: number } | { length: number; payloadStart: number } | undefined {
     let i = start;
     let length = 0;
     while (i < buf.length && buf[i] !== COLON) {
@@ -94,7 +140,7 @@ export class NetstringDecoder {
     }
     const payloadStart = i + 1;
     const end = payloadStart + length;
-    if (buf.length < end + 1) return undefined;
+    if (buf.length < end + 1) return { length, payloadStart };
     if (buf[end] !== COMMA)
       throw new FramingError('invalid netstring: missing , after the payload');
     return { payload: buf.subarray(payloadStart, end), next: end + 1 };
@@ -193,10 +239,10 @@ export interface CheckResultFields {
   output: string;
   performanceData: string[];
   checkSource: string;
-  executionStart: number;
-  executionEnd: number;
-  scheduleStart: number;
-  scheduleEnd: number;
+  executionStart: EpochSeconds;
+  executionEnd: EpochSeconds;
+  scheduleStart: EpochSeconds;
+  scheduleEnd: EpochSeconds;
   /** false for passive results; true for answers to event::ExecuteCommand (§4.6). */
   active: boolean;
   ttl?: number;
@@ -313,7 +359,7 @@ export function zoneHostsFromConfigUpdate(
 ): Set<string> | undefined {
   const update = params?.update;
   if (typeof update !== 'object' || update === null) return undefined;
-  const files = (update as JsonObject)[zone];
+  const files = ownValue(update as JsonObject, zone);
   if (typeof files !== 'object' || files === null) return undefined;
   const hosts = new Set<string>();
   for (const [name, content] of Object.entries(files as JsonObject)) {

@@ -5,10 +5,12 @@
  * CheckCommands mapped in the target config run, and only if the expanded
  * command line passes the allow-list (main/core/exec/policy.ts).
  */
+import { nowSeconds, type EpochSeconds } from '../../clock.ts';
 import { authorizeCommand, splitCommandLine } from '../../exec/policy.ts';
 import { type CommandPolicy } from '../../contract/command-policy.ts';
-import { runCommand } from '../../exec/run-command.ts';
-import { AgentError } from '../../contract/errors.ts';
+import { leftRunningNote, runCommand, type RunCommandResult } from '../../exec/run-command.ts';
+import { AgentError, toAgentError } from '../../contract/errors.ts';
+import { ownValue } from '../../own.ts';
 import type { CheckResultFields, ExecuteCommandRequest } from './codec.ts';
 
 export interface CommandEndpointConfig {
@@ -20,7 +22,7 @@ export interface CommandEndpointConfig {
 export function expandCommand(template: string, macros: Record<string, unknown>): string[] {
   return splitCommandLine(template).map((arg) =>
     arg.replace(/\$([A-Za-z0-9_.]+)\$/g, (whole, name: string) => {
-      const value = macros[name];
+      const value = ownValue(macros, name);
       if (value === undefined || value === null) return '';
       return typeof value === 'object'
         ? JSON.stringify(value)
@@ -53,12 +55,12 @@ export async function executeCommand(
   cn: string,
   who: string,
 ): Promise<CheckResultFields> {
-  const started = Date.now() / 1000;
+  const started = nowSeconds();
   const answer = (
     state: number,
     output: string,
     performanceData: string[] = [],
-    ended = Date.now() / 1000,
+    ended: EpochSeconds = nowSeconds(),
   ): CheckResultFields => ({
     host: request.host,
     ...(request.service === undefined ? {} : { service: request.service }),
@@ -75,7 +77,7 @@ export async function executeCommand(
   });
   // The texts a real agent answers with (§4.6), so the master's UI reads the same.
   if (!config.policy.enabled) return answer(3, `Endpoint '${cn}' does not accept commands.`);
-  const template = config.commands[request.command];
+  const template = ownValue(config.commands, request.command);
   if (template === undefined)
     return answer(3, `Check command '${request.command}' does not exist.`);
   let argv: string[];
@@ -86,18 +88,24 @@ export async function executeCommand(
   } catch (error) {
     return answer(3, error instanceof AgentError ? error.message : String(error));
   }
-  const result = await runCommand({
-    argv,
-    timeoutMs: limits.timeoutMs,
-    maxOutputBytes: limits.maxOutputBytes,
-  });
-  const ended = result.endedAt / 1000;
+  let result: RunCommandResult;
+  try {
+    result = await runCommand({
+      argv,
+      timeoutMs: limits.timeoutMs,
+      maxOutputBytes: limits.maxOutputBytes,
+    });
+  } catch (error) {
+    // A template whose program is a macro the master left empty names no program.
+    return answer(3, `cannot run '${displayCommandLine(argv)}': ${toAgentError(error).message}`);
+  }
+  const ended = result.endedAt;
   if (result.spawnError !== undefined)
     return answer(3, `cannot run ${argv[0] ?? ''}: ${result.spawnError}`, [], ended);
   if (result.timedOut)
     return answer(
       3,
-      `Plugin timed out after ${Math.round(limits.timeoutMs / 1000)} s: ${displayCommandLine(argv)}`,
+      `Plugin timed out after ${Math.round(limits.timeoutMs / 1000)} s: ${displayCommandLine(argv)}${leftRunningNote(result)}`,
       [],
       ended,
     );

@@ -12,6 +12,8 @@ import { derFingerprint } from './certs.ts';
 
 /** §5: idle HTTP connections are closed after 10 s; one request must not hang longer than this. */
 const REST_TIMEOUT_MS = 30_000;
+/** A master answers process-check-result with a few hundred bytes; more is refused before it grows. */
+const REST_MAX_ANSWER_BYTES = 1024 * 1024;
 
 export interface RestTarget {
   host: string;
@@ -81,7 +83,21 @@ export async function postCheckResult(
         },
         (res) => {
           const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size > REST_MAX_ANSWER_BYTES) {
+              reject(
+                new AgentError(
+                  'protocol',
+                  `the Icinga REST API at ${target.host}:${target.port} answered with more than ${REST_MAX_ANSWER_BYTES} bytes: not what a master answers to process-check-result`,
+                ),
+              );
+              req.destroy();
+              return;
+            }
+            chunks.push(c);
+          });
           res.on('end', () =>
             resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
           );

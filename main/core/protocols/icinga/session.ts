@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AgentError } from '../../contract/errors.ts';
+import { inBackground } from '../../background.ts';
 import type { Logger } from '../../log.ts';
 import type { ConnectionState } from '../../contract/targets.ts';
 import {
@@ -172,7 +173,7 @@ export class IcingaSession {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
-    void this.#connect();
+    this.#connectInBackground();
   }
 
   async stop(): Promise<void> {
@@ -192,7 +193,7 @@ export class IcingaSession {
     if (connection === undefined) {
       if (!this.#stopped) {
         clearTimeout(this.#reconnectTimer);
-        void this.#connect();
+        this.#connectInBackground();
       }
       return;
     }
@@ -275,6 +276,10 @@ export class IcingaSession {
     const connection = this.#connection;
     if (connection === undefined || connection.closed) return;
     connection.send(message);
+  }
+
+  #connectInBackground(): void {
+    inBackground(this.options.log, 'icinga connect', () => this.#connect());
   }
 
   async #connect(): Promise<void> {
@@ -443,6 +448,7 @@ export class IcingaSession {
         'the master closed the connection (another connection of this endpoint may still be open on the master, spec §2.5)';
     this.options.saveTs(this.#lastTs);
     if (this.#stopped) return;
+    this.options.log.warn('icinga connection closed', { reason: this.lastError });
     this.#scheduleReconnect('retrying');
   }
 
@@ -458,7 +464,7 @@ export class IcingaSession {
       state,
       `${this.lastError ?? 'disconnected'}; next attempt in ${Math.round(delay / 1000)} s`,
     );
-    this.#reconnectTimer = this.#unref(setTimeout(() => void this.#connect(), delay));
+    this.#reconnectTimer = this.#unref(setTimeout(() => this.#connectInBackground(), delay));
     for (const wake of this.#waiters) wake();
   }
 

@@ -5,6 +5,7 @@
  * the metrics (§4.8), publish values.
  */
 import type { Server } from 'node:http';
+import { inBackground } from '../../background.ts';
 import type { AgentContext } from '../../context.ts';
 import { AgentError } from '../../contract/errors.ts';
 import type { Logger } from '../../log.ts';
@@ -125,7 +126,7 @@ export class OnsphereConnector {
         ? {
             onConfigNotice: (version: string) => {
               this.#log.info('config change notified', { target: this.target, version });
-              void this.refetch();
+              this.#refetchInBackground();
             },
           }
         : {}),
@@ -133,10 +134,10 @@ export class OnsphereConnector {
       onFailure: (failure, consecutive) => {
         // §4.7: after 3 consecutive failures or any permanent one, ask the dispatcher again (the stack may have moved the broker).
         if (failure.class === 'permanent' || consecutive === REFETCH_AFTER_FAILURES)
-          void this.refetch();
+          this.#refetchInBackground();
       },
       // §3.5: and after every reconnect that followed a failure (a notice may have been missed while down).
-      onRecovered: () => void this.refetch(),
+      onRecovered: () => this.#refetchInBackground(),
       ...this.#options.session,
     });
     this.#session.start();
@@ -190,10 +191,14 @@ export class OnsphereConnector {
     return this.#fetching;
   }
 
+  #refetchInBackground(): void {
+    inBackground(this.#log, 'OnSphere config re-fetch', () => this.refetch());
+  }
+
   #scheduleRefetch(ms: number): void {
     clearTimeout(this.#refetchTimer);
     if (this.#stopped) return;
-    this.#refetchTimer = setTimeout(() => void this.refetch(), ms);
+    this.#refetchTimer = setTimeout(() => this.#refetchInBackground(), ms);
     this.#refetchTimer.unref();
   }
 

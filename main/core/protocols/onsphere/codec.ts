@@ -490,7 +490,16 @@ export function encodeReply(
   };
 }
 
+/** A reply to a request (§4.5), as the stack reads it. Throws AgentError on anything else. */
 export function parseReply(content: Buffer): ReplyBody {
+  let json: unknown;
+  try {
+    json = JSON.parse(content.toString('utf8'));
+  } catch (error) {
+    throw new AgentError('protocol', `reply is not JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
   const parsed = z
     .union([
       z.object({ status: z.literal('ok'), result: z.unknown() }),
@@ -499,7 +508,7 @@ export function parseReply(content: Buffer): ReplyBody {
         error: z.object({ code: z.string(), message: z.string() }),
       }),
     ])
-    .safeParse(JSON.parse(content.toString('utf8')));
+    .safeParse(json);
   if (!parsed.success)
     throw new AgentError('protocol', 'reply is neither {"status":"ok"} nor {"status":"error"}');
   return parsed.data as ReplyBody;

@@ -5,6 +5,7 @@
  * consumer, metrics endpoint). See README.md.
  */
 import type { AgentHandlers } from '../../contract/index.ts';
+import { inBackground } from '../../background.ts';
 import type { AgentContext } from '../../context.ts';
 import type { OnsphereIdentityInfo, OnsphereStatus } from '../../contract/onsphere.ts';
 import { AgentError, toAgentError } from '../../contract/errors.ts';
@@ -239,7 +240,10 @@ export function createOnsphereHandlers(
         // A running daemon picks the new identity and config up at once.
         if (running()) {
           await pool.stop(request.name);
-          void keepStarted(ctx, pool, ctx.targets.get(request.name), new AbortController().signal);
+          const record = ctx.targets.get(request.name);
+          inBackground(log, 'OnSphere connector start', () =>
+            keepStarted(ctx, pool, record, new AbortController().signal),
+          );
         }
         return {
           target: request.name,

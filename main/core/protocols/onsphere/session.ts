@@ -17,6 +17,7 @@ import amqp, {
   type Message,
 } from 'amqplib';
 import { AgentError } from '../../contract/errors.ts';
+import { inBackground } from '../../background.ts';
 import type { Logger } from '../../log.ts';
 import {
   backoffMs,
@@ -197,7 +198,7 @@ export class OspSession {
 
   start(): void {
     if (this.#state !== 'idle') return;
-    void this.#connect();
+    this.#connectInBackground();
   }
 
   /** Resolves when the session is ready; rejects on a permanent failure or after `timeoutMs`. */
@@ -240,7 +241,7 @@ export class OspSession {
     if (this.#state === 'ready' || this.#state === 'connecting' || this.#state === 'closed') return;
     clearTimeout(this.#timer);
     this.#attempt = 0;
-    void this.#connect();
+    this.#connectInBackground();
   }
 
   /** Applies a new config: reconnects when its AMQP part changed (§3.5). */
@@ -348,6 +349,10 @@ export class OspSession {
     return `amqps://${h}:${host.port}/${encodeURIComponent(this.#config.amqp.vhost)}?heartbeat=${this.#config.amqp.heartbeatSeconds}`;
   }
 
+  #connectInBackground(): void {
+    inBackground(this.#options.log, 'OnSphere connect', () => this.#connect());
+  }
+
   async #connect(): Promise<void> {
     if (this.#state === 'closed') return;
     const hosts = this.#config.amqp.hosts;
@@ -442,7 +447,11 @@ export class OspSession {
         arguments: { 'x-expires': REQUEST_QUEUE_EXPIRES_MS },
       });
       await sub.bindQueue(t.requestQueue, t.requestsExchange, t.requestBinding);
-      await sub.consume(t.requestQueue, (msg) => void this.#request(sub, msg), { noAck: false });
+      await sub.consume(
+        t.requestQueue,
+        (msg) => inBackground(this.#options.log, 'OnSphere request', () => this.#request(sub, msg)),
+        { noAck: false },
+      );
     }
     return pub;
   }
@@ -500,13 +509,13 @@ export class OspSession {
       this.#updatePending();
       for (const e of held) e.reject(this.#failureError(failure, true));
       const delay = this.#options.backoff?.(this.#attempt, failure) ?? PERMANENT_RETRY_MS;
-      this.#timer = setTimeout(() => void this.#connect(), delay);
+      this.#timer = setTimeout(() => this.#connectInBackground(), delay);
       return;
     }
     const delay = this.#options.backoff?.(this.#attempt, failure) ?? backoffMs(this.#attempt);
     this.#attempt += 1;
     this.#setState('backoff', `${failure.reason}; retrying in ${(delay / 1000).toFixed(1)} s`);
-    this.#timer = setTimeout(() => void this.#connect(), delay);
+    this.#timer = setTimeout(() => this.#connectInBackground(), delay);
   }
 
   #failureError(failure: ClassifiedFailure, transient = failure.class === 'transient'): AgentError {

@@ -30,7 +30,8 @@ interface JournalEntry {
   mtimeMs: number;
 }
 
-type Journal = Record<string, JournalEntry>;
+/** By file name: a Map, since a file may be called '__proto__' or 'constructor'. */
+type Journal = Map<string, JournalEntry>;
 
 export class Outbox {
   readonly target: string;
@@ -57,14 +58,20 @@ export class Outbox {
 
   async #journal(): Promise<Journal> {
     try {
-      return JSON.parse(await readFile(join(this.dir, OUTBOX_JOURNAL), 'utf8')) as Journal;
+      const stored = JSON.parse(await readFile(join(this.dir, OUTBOX_JOURNAL), 'utf8')) as Record<
+        string,
+        JournalEntry
+      >;
+      return new Map(Object.entries(stored));
     } catch {
-      return {};
+      return new Map();
     }
   }
 
   async #save(journal: Journal): Promise<void> {
-    await writeFileAtomic(join(this.dir, OUTBOX_JOURNAL), JSON.stringify(journal, null, 2), 0o600);
+    // Object.fromEntries defines own properties, '__proto__' included.
+    const stored = JSON.stringify(Object.fromEntries(journal), null, 2);
+    await writeFileAtomic(join(this.dir, OUTBOX_JOURNAL), stored, 0o600);
   }
 
   /** One pass: clean up delivered files, queue complete new ones. */
@@ -72,15 +79,15 @@ export class Outbox {
     await mkdir(this.dir, { recursive: true });
     const journal = await this.#journal();
     let changed = false;
-    for (const [name, entry] of Object.entries(journal)) {
+    for (const [name, entry] of journal) {
       const item = this.#ctx.queue.get(entry.itemId);
       if (item === undefined) {
         // The queue no longer knows it (its store was reset): queue the file again.
-        delete journal[name];
+        journal.delete(name);
         changed = true;
       } else if (item.state === 'delivered') {
         await this.#finish(name);
-        delete journal[name];
+        journal.delete(name);
         changed = true;
         this.#ctx.events.emit('tentacle.outbox', {
           target: this.target,
@@ -99,7 +106,7 @@ export class Outbox {
       const name = entry.name;
       const info = await stat(join(this.dir, name)).catch(() => undefined);
       if (info === undefined) continue;
-      const queued = journal[name];
+      const queued = journal.get(name);
       if (queued !== undefined && queued.size === info.size && queued.mtimeMs === info.mtimeMs)
         continue;
       const last = this.#seen.get(name);
@@ -135,7 +142,7 @@ export class Outbox {
         fileName: name,
       });
       if (item === undefined) continue;
-      journal[name] = { itemId: item.id, size: info.size, mtimeMs: info.mtimeMs };
+      journal.set(name, { itemId: item.id, size: info.size, mtimeMs: info.mtimeMs });
       await this.#save(journal);
       this.#seen.delete(name);
       this.#ctx.log.info('outbox file queued', { target: this.target, file: name, item: item.id });
