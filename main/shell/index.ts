@@ -14,6 +14,7 @@ import Store from 'electron-store';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent } from '../core/agent.ts';
+import { installProcessGuards } from '../core/process-guards.ts';
 import { applyPendingSeeds } from '../core/deploy/apply.ts';
 import { tuneForLongRunning } from '../core/runtime-tuning.ts';
 import { dataPaths } from '../core/paths.ts';
@@ -96,6 +97,9 @@ async function start(): Promise<void> {
     settingsBackend: store as unknown as SettingsBackend,
     secrets,
   });
+  // Node 24 ends the process on a rejection nobody handled: in the tray app that
+  // would take the agent down with the window; log it instead (issue #14 item 4).
+  installProcessGuards(agent.context.log.child('process'));
   log.info('Outpost desktop started', {
     version: agent.context.version,
     dataDir,
@@ -167,7 +171,10 @@ async function start(): Promise<void> {
         .then(() => refresher.request())
         .catch((error: unknown) => log.warn('start at login could not be changed', error));
     },
-    openLogs: () => void shell.openPath(paths.logsDir),
+    openLogs: () =>
+      void shell
+        .openPath(paths.logsDir)
+        .catch((error: unknown) => log.warn('logs folder could not be opened', error)),
     collectDiagnostics: () =>
       void saveDiagnostics().catch((error: unknown) => log.warn('diagnostics failed', error)),
     quit: () => app.quit(),

@@ -44,7 +44,7 @@ export function hardenSessions(): void {
 export function hardenContents(contents: WebContents, rendererUrl: string): void {
   contents.setWindowOpenHandler(({ url }) => {
     // Links to documentation open in the user's browser, never inside the app.
-    if (url.startsWith('https://')) void shell.openExternal(url);
+    if (url.startsWith('https://')) shell.openExternal(url).catch(() => undefined);
     return { action: 'deny' };
   });
   // Scheme, host and path (or the dev server's full origin) must be ours: a
