@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { withFileLock } from './file-lock.ts';
 import { writeFileAtomic } from './fsutil.ts';
+import { ownValue } from './own.ts';
 
 /**
  * Where passwords, tickets and key passphrases live. The Electron shell backs
@@ -39,7 +40,7 @@ export class FileSecretStore implements SecretStore {
   }
 
   async get(name: string): Promise<string | undefined> {
-    return (await this.#read())[name];
+    return ownValue(await this.#read(), name);
   }
 
   async set(name: string, value: string): Promise<void> {

@@ -5,6 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../main/core/agent.ts';
+import { queueSettingsSchema } from '../../main/core/contract/queue-settings.ts';
+import { policyFor } from '../../main/core/queue/settings.ts';
 import { makeTempDir } from '../peers/util.ts';
 
 /** The Object.prototype members a name pattern of ours lets through. */
@@ -61,5 +63,15 @@ describe('names Object.prototype carries', () => {
     await agent.api.runCheckNow({ name: 'toString' });
     const ran = (await agent.api.listChecks({})).find((c) => c.definition.name === 'toString');
     expect(ran?.lastResult?.state).toBe(0);
+  });
+
+  it('are secrets nobody stored, and targets with the default cap policy', async () => {
+    const secrets = agent.context.secrets;
+    await secrets.set('real', 'value');
+    const settings = queueSettingsSchema.parse({ defaultPolicy: 'drop-oldest' });
+    for (const name of INHERITED) {
+      expect(await secrets.get(name), name).toBeUndefined();
+      expect(policyFor(settings, name), name).toBe('drop-oldest');
+    }
   });
 });

@@ -1,5 +1,6 @@
 import type { Settings } from '../settings/settings.ts';
 import { parseWith } from '../contract/parse.ts';
+import { ownValue } from '../own.ts';
 import {
   type CapPolicy,
   queueSettingsSchema,
@@ -26,5 +27,5 @@ export function writeQueueSettings(
 }
 
 export function policyFor(settings: QueueSettings, target: string): CapPolicy {
-  return settings.policies[target] ?? settings.defaultPolicy;
+  return ownValue(settings.policies, target) ?? settings.defaultPolicy;
 }
