@@ -4,7 +4,7 @@ import {
   type AgentHandlers,
   type AgentMethod,
 } from './contract/index.ts';
-import type { AgentContext } from './context.ts';
+import type { AgentContext, QueueContext } from './context.ts';
 import { createCoreHandlers } from './core-handlers.ts';
 import { AgentError, toAgentError } from './contract/errors.ts';
 import { AgentEventBus } from './events.ts';
@@ -12,8 +12,12 @@ import { ensurePrivateDir } from './fsutil.ts';
 import { IdentityStore } from './identity/store.ts';
 import { createLogger, FileLogSink } from './log.ts';
 import { type LogLevel } from './contract/log.ts';
-import { AGENT_MODULES } from './module-list.ts';
-import type { AgentModule } from './modules.ts';
+import { checksModule } from './checks/module.ts';
+import type { AgentModule, ModuleInstance } from './modules.ts';
+import { gorgoneModule } from './protocols/gorgone/index.ts';
+import { icingaModule } from './protocols/icinga/index.ts';
+import { onsphereModule } from './protocols/onsphere/index.ts';
+import { tentacleModule } from './protocols/tentacle/index.ts';
 import { dataPaths } from './paths.ts';
 import { openQueue, type OpenedQueue, type QueueOptions } from './queue/index.ts';
 import { FileSecretStore, type SecretStore } from './secrets.ts';
@@ -22,6 +26,18 @@ import { Settings, type SettingsBackend } from './settings/settings.ts';
 import { TargetRegistry } from './targets/registry.ts';
 import { parseRequest } from './contract/index.ts';
 import { AGENT_VERSION } from './version.ts';
+
+/**
+ * The composition root: every module of the agent, in start order. A new
+ * protocol is one folder under protocols/ and one line here.
+ */
+export const AGENT_MODULES: readonly AgentModule[] = [
+  icingaModule,
+  tentacleModule,
+  onsphereModule,
+  checksModule,
+  gorgoneModule,
+];
 
 export interface AgentOptions {
   dataDir: string;
@@ -45,20 +61,19 @@ export class Agent {
   readonly context: AgentContext;
   readonly api: AgentApi;
   readonly #handlers: AgentHandlers;
-  readonly #modules: readonly AgentModule[];
+  readonly #instances: ReadonlyArray<{ name: string; instance: ModuleInstance }>;
   readonly #queue: OpenedQueue;
-  readonly #closers: Array<() => Promise<void> | void> = [];
 
   private constructor(
     context: AgentContext,
     handlers: AgentHandlers,
-    modules: readonly AgentModule[],
+    instances: ReadonlyArray<{ name: string; instance: ModuleInstance }>,
     queue: OpenedQueue,
   ) {
     this.context = context;
     this.#queue = queue;
     this.#handlers = handlers;
-    this.#modules = modules;
+    this.#instances = instances;
     const api: Record<string, (request: unknown) => Promise<unknown>> = {};
     for (const name of Object.keys(agentContract)) {
       api[name] = (request: unknown) => this.call(name, request);
@@ -77,12 +92,8 @@ export class Agent {
     const settings = new Settings(options.settingsBackend ?? openConfBackend(paths.root));
     const events = new AgentEventBus();
     logSink.onLine((line) => events.emit('log', line));
-    const modules = options.modules ?? AGENT_MODULES;
-    const targets = new TargetRegistry(settings);
-    for (const module of modules)
-      for (const driver of module.drivers ?? []) targets.registerDriver(driver);
 
-    const context: AgentContext = {
+    const base: QueueContext = {
       version: AGENT_VERSION,
       paths,
       settings,
@@ -91,17 +102,20 @@ export class Agent {
       events,
       log: createLogger(logSink),
       logSink,
-      targets,
-      queue: undefined as unknown as AgentContext['queue'],
+      targets: new TargetRegistry(settings),
     };
-    const queue = await openQueue(context, options.queue);
-    context.queue = queue.service;
+    const queue = await openQueue(base, options.queue);
+    const context: AgentContext = { ...base, queue: queue.service };
 
     const handlers: Partial<AgentHandlers> = { ...createCoreHandlers(context), ...queue.handlers };
-    for (const module of modules) Object.assign(handlers, module.createHandlers(context));
-    const agent = new Agent(context, handlers as AgentHandlers, modules, queue);
-    agent.#closers.push(() => queue.close());
-    return agent;
+    const instances: Array<{ name: string; instance: ModuleInstance }> = [];
+    for (const module of options.modules ?? AGENT_MODULES) {
+      const instance = await module.create(context);
+      for (const driver of instance.drivers ?? []) context.targets.registerDriver(driver);
+      Object.assign(handlers, instance.handlers);
+      instances.push({ name: module.name, instance });
+    }
+    return new Agent(context, handlers as AgentHandlers, instances, queue);
   }
 
   get events(): AgentEventBus {
@@ -131,20 +145,29 @@ export class Agent {
    * module's long-lived work until `signal` aborts, then shuts down cleanly.
    */
   async run(signal: AbortSignal): Promise<void> {
-    const runs = this.#modules
-      .filter((m) => m.run !== undefined)
-      .map((m) =>
-        m.run!(this.context, signal).catch((error: unknown) => {
-          this.context.log.error(`${m.name} stopped with an error`, {
-            error: toAgentError(error).message,
-          });
-        }),
-      );
+    const runs = this.#instances.flatMap(({ name, instance }) =>
+      instance.run === undefined
+        ? []
+        : [
+            instance.run(signal).catch((error: unknown) => {
+              this.context.log.error(`${name} stopped with an error`, {
+                error: toAgentError(error).message,
+              });
+            }),
+          ],
+    );
     if (this.#queue.run !== undefined) runs.push(this.#queue.run(signal));
     await Promise.all(runs);
   }
 
   async close(): Promise<void> {
-    for (const close of this.#closers.reverse()) await close();
+    for (const { name, instance } of [...this.#instances].reverse()) {
+      await instance.close?.().catch((error: unknown) => {
+        this.context.log.error(`${name} did not close cleanly`, {
+          error: toAgentError(error).message,
+        });
+      });
+    }
+    await this.#queue.close();
   }
 }

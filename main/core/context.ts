@@ -20,3 +20,6 @@ export interface AgentContext {
   targets: TargetRegistry;
   queue: QueueService;
 }
+
+/** What exists before the queue opens: the queue itself is built from it. */
+export type QueueContext = Omit<AgentContext, 'queue'>;

@@ -3,13 +3,22 @@ import type { AgentContext } from './context.ts';
 import type { TargetDriver } from './targets/driver.ts';
 
 /**
- * One slice of the agent: its handlers for part of AgentApi, the target
- * driver(s) it brings, and the long-lived work it does under `outpost run`.
+ * What one module brings to the agent once created for it (ARCHITECTURE.md
+ * "Every module joins the agent the same way"): its part of the AgentApi, the
+ * target driver(s) the queue delivers through, its long-lived work under
+ * `outpost run` and the tray app, and what to release on close. Every piece of
+ * state lives in the instance: one agent, one instance, nothing module-level.
  */
-export interface AgentModule {
-  name: string;
-  drivers?: ReadonlyArray<TargetDriver<never>>;
-  createHandlers(ctx: AgentContext): Partial<AgentHandlers>;
+export interface ModuleInstance {
+  handlers?: Partial<AgentHandlers>;
+  drivers?: readonly TargetDriver[];
   /** Runs until `signal` aborts (the daemon: `outpost run`, the tray app). */
-  run?(ctx: AgentContext, signal: AbortSignal): Promise<void>;
+  run?(signal: AbortSignal): Promise<void>;
+  close?(): Promise<void>;
+}
+
+/** A module of the agent: `create(ctx)` is called once per agent, by agent.ts only. */
+export interface AgentModule<Instance extends ModuleInstance = ModuleInstance> {
+  name: string;
+  create(ctx: AgentContext): Instance | Promise<Instance>;
 }

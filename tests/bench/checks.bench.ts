@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Agent } from '../../main/core/agent.ts';
-import { checksService } from '../../main/core/checks/module.ts';
+import { checksModule } from '../../main/core/checks/module.ts';
+import { captureInstance, modulesWith } from '../module-instance.ts';
 import type { QueueService } from '../../main/core/queue/model.ts';
 import type { EnqueueRequest, QueueItem } from '../../main/core/contract/queue-items.ts';
 import type { BenchContext } from './harness.ts';
@@ -61,9 +62,11 @@ async function runWindow(
   ctx: BenchContext,
   which: 'durable' | 'memory',
 ): Promise<{ share: number; wallMs: number; latencies: number[] }> {
+  const checks = captureInstance(checksModule);
   const agent = await Agent.open({
     dataDir: join(ctx.tmpDir, `checks-bench-${which}`),
     logToFile: false,
+    modules: modulesWith(checks.module),
   });
   agent.context.settings.update((draft) => {
     draft.targets.ic = {
@@ -119,7 +122,7 @@ async function runWindow(
   } as QueueService;
   const controller = new AbortController();
   const measured = await cpuShare(async () => {
-    const running = checksService(agent.context).run(controller.signal);
+    const running = checks.instance().service.run(controller.signal);
     await new Promise((r) => setTimeout(r, WINDOW_MS));
     controller.abort();
     await running;

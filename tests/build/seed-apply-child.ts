@@ -6,12 +6,12 @@
  */
 import { Agent } from '../../main/core/agent.ts';
 import { applyPendingSeeds } from '../../main/core/deploy/apply.ts';
-import { createTentacleModule } from '../../main/core/protocols/tentacle/index.ts';
+import { tentacleModule } from '../../main/core/protocols/tentacle/index.ts';
 
 const [dataDir, ...seeds] = process.argv.slice(2);
 const agent = await Agent.open({
   dataDir: dataDir!,
-  modules: [createTentacleModule()],
+  modules: [tentacleModule],
   logToFile: false,
 });
 const notices: Array<{ level: string; title: string; body: string }> = [];

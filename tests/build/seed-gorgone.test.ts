@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { Agent } from '../../main/core/agent.ts';
 import { applyPendingSeeds } from '../../main/core/deploy/apply.ts';
-import { createGorgoneModule } from '../../main/core/protocols/gorgone/index.ts';
+import { gorgoneModule } from '../../main/core/protocols/gorgone/index.ts';
 import { GorgoneReferenceServer } from '../peers/gorgone-server.ts';
 import { makeTempDir } from '../peers/util.ts';
 import { testKey } from '../protocols/gorgone/helpers.ts';
@@ -23,7 +23,7 @@ it('a seeded Gorgone target pins the server key and registers as a pull node whe
   cleanups.push(temp.cleanup);
   const agent = await Agent.open({
     dataDir: join(temp.dir, 'data'),
-    modules: [createGorgoneModule()],
+    modules: [gorgoneModule],
     logToFile: false,
   });
   cleanups.push(() => agent.close());

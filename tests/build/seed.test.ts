@@ -10,9 +10,9 @@ import { hostPort, parseSeed, SEED_PARAMETERS } from '../../main/core/deploy/see
 import { AgentError } from '../../main/core/contract/errors.ts';
 import { jwkThumbprint } from '../../main/core/identity/keys.ts';
 import type { AgentModule } from '../../main/core/modules.ts';
-import { createGorgoneModule } from '../../main/core/protocols/gorgone/index.ts';
-import { createOnsphereModule } from '../../main/core/protocols/onsphere/index.ts';
-import { createTentacleModule } from '../../main/core/protocols/tentacle/index.ts';
+import { gorgoneModule } from '../../main/core/protocols/gorgone/index.ts';
+import { onsphereModule } from '../../main/core/protocols/onsphere/index.ts';
+import { tentacleModule } from '../../main/core/protocols/tentacle/index.ts';
 import type { TargetDriver } from '../../main/core/targets/driver.ts';
 import type { TargetKind } from '../../main/core/contract/targets.ts';
 import { TestCa } from '../peers/pki.ts';
@@ -231,7 +231,7 @@ function moduleWithDriver(kind: TargetKind, schema: z.ZodType): AgentModule {
     window: 1,
     deliver: () => Promise.reject(new AgentError('internal', 'not delivering in this test')),
   };
-  return { name: kind, drivers: [driver as TargetDriver<never>], createHandlers: () => ({}) };
+  return { name: kind, create: () => ({ drivers: [driver] }) };
 }
 
 describe('seed applier', () => {
@@ -265,10 +265,10 @@ describe('seed applier', () => {
     // Icinga pairs through its module's API over the network: without that module here it is reported
     // as skipped (the real-master test below pairs it); its ticket must still leave the file.
     const { agent, dataDir, dir, locations } = await setup([
-      createTentacleModule(),
+      tentacleModule,
       // The real modules: their target schemas decide whether a seeded target is valid.
-      createGorgoneModule(),
-      createOnsphereModule(),
+      gorgoneModule,
+      onsphereModule,
     ]);
     await writeFile(join(dir, 'ca.crt'), ca.certPem);
     await writeFile(join(dir, 'module.crt'), module.certPem);
@@ -503,7 +503,7 @@ describe('seeded Tentacle target against the reference server', () => {
     });
     const agent = await Agent.open({
       dataDir: join(temp.dir, 'data'),
-      modules: [createTentacleModule()],
+      modules: [tentacleModule],
       logToFile: false,
     });
     try {

@@ -67,5 +67,5 @@ export function ackDriver(
 }
 
 export function ackModule(options: { window?: number; delivered?: string[] } = {}): AgentModule {
-  return { name: 'ack', drivers: [ackDriver(options) as never], createHandlers: () => ({}) };
+  return { name: 'ack', create: () => ({ drivers: [ackDriver(options)] }) };
 }

@@ -1,5 +1,5 @@
 import type { AgentHandlers } from '../contract/index.ts';
-import type { AgentContext } from '../context.ts';
+import type { QueueContext } from '../context.ts';
 import type { EnqueueResult, QueueItemView, queueContract } from '../contract/queue.ts';
 import type { HandlersOf } from '../contract/define.ts';
 import { AgentError, toAgentError } from '../contract/errors.ts';
@@ -30,7 +30,7 @@ export interface QueueOptions extends SchedulerOptions {
 
 /** Opens the durable transfer queue (issue #3): store, enqueue side, scheduler. */
 export async function openQueue(
-  ctx: AgentContext,
+  ctx: QueueContext,
   options: QueueOptions = {},
 ): Promise<OpenedQueue> {
   await ensurePrivateDir(ctx.paths.root);

@@ -1,4 +1,4 @@
-import type { AgentContext } from '../context.ts';
+import type { QueueContext } from '../context.ts';
 import { AgentError, toAgentError } from '../contract/errors.ts';
 import type { DeliveryContext } from '../targets/driver.ts';
 import type { TargetRecord } from '../contract/targets.ts';
@@ -31,7 +31,7 @@ const HOUSEKEEPING_INTERVAL_MS = 60_000;
  * permanent → failed, kept and retryable).
  */
 export class Scheduler {
-  readonly #ctx: AgentContext;
+  readonly #ctx: QueueContext;
   readonly #queue: TransferQueue;
   readonly #clock: QueueClock;
   readonly #random: () => number;
@@ -42,7 +42,7 @@ export class Scheduler {
   #wake: (() => void) | undefined;
   #settings: QueueSettings;
 
-  constructor(ctx: AgentContext, queue: TransferQueue, options: SchedulerOptions = {}) {
+  constructor(ctx: QueueContext, queue: TransferQueue, options: SchedulerOptions = {}) {
     this.#ctx = ctx;
     this.#queue = queue;
     this.#clock = options.clock ?? { now: () => Date.now() };

@@ -1,7 +1,7 @@
 import { statfsSync } from 'node:fs';
 import { access, link } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AgentContext } from '../context.ts';
+import type { QueueContext } from '../context.ts';
 import { AgentError } from '../contract/errors.ts';
 import type { TargetRecord } from '../contract/targets.ts';
 import type { QueueService } from './model.ts';
@@ -54,14 +54,14 @@ export function objectKeyOf(payload: ItemPayload): string | undefined {
  * commands on items. Delivery is the Scheduler's job.
  */
 export class TransferQueue implements QueueService {
-  readonly #ctx: AgentContext;
+  readonly #ctx: QueueContext;
   readonly #store: QueueStore;
   readonly #clock: QueueClock;
   readonly #freeSpace: FreeSpaceProbe;
   readonly #wakeListeners = new Set<() => void>();
 
   constructor(
-    ctx: AgentContext,
+    ctx: QueueContext,
     store: QueueStore,
     options: { clock?: QueueClock; freeSpace?: FreeSpaceProbe } = {},
   ) {

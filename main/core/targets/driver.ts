@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import type { AgentContext } from '../context.ts';
 import type { ItemKind, QueueItem } from '../contract/queue-items.ts';
 import { type TargetKind, type TargetRecord, type TargetStatus } from '../contract/targets.ts';
 
@@ -28,8 +27,5 @@ export interface TargetDriver<Config = unknown> {
   deliver(target: TargetRecord<Config>, item: QueueItem, ctx: DeliveryContext): Promise<void>;
   /** Checks an item can be delivered by this target before it is enqueued (e.g. file names). */
   validate?(target: TargetRecord<Config>, item: Pick<QueueItem, 'payload'>): void;
-  /** Long-lived sessions (`outpost run`): connect, keep alive, stop. */
-  start?(target: TargetRecord<Config>, agent: AgentContext): Promise<void>;
-  stop?(target: TargetRecord<Config>): Promise<void>;
   status?(target: TargetRecord<Config>): TargetStatus;
 }

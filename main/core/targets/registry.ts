@@ -24,8 +24,8 @@ export class TargetRegistry {
     this.#settings = settings;
   }
 
-  registerDriver(driver: TargetDriver<never>): void {
-    this.#drivers.set(driver.kind, driver as unknown as TargetDriver<unknown>);
+  registerDriver(driver: TargetDriver): void {
+    this.#drivers.set(driver.kind, driver);
   }
 
   driver(kind: TargetKind): TargetDriver<unknown> {

@@ -6,16 +6,17 @@ import { ackConfigSchema } from '../../queue/ack-driver.ts';
 export function instantModule(): AgentModule {
   return {
     name: 'instant',
-    drivers: [
-      {
-        kind: 'onsphere',
-        configSchema: ackConfigSchema,
-        accepts: ['check-result', 'value'],
-        window: 256,
-        deliver: async () => undefined,
-      } as never,
-    ],
-    createHandlers: () => ({}),
+    create: () => ({
+      drivers: [
+        {
+          kind: 'onsphere',
+          configSchema: ackConfigSchema,
+          accepts: ['check-result', 'value'],
+          window: 256,
+          deliver: async () => undefined,
+        },
+      ],
+    }),
   };
 }
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../../main/core/agent.ts';
 import { AgentError } from '../../../main/core/contract/errors.ts';
 import { recordHistory, historyStore } from '../../../main/core/protocols/gorgone/history.ts';
-import { createGorgoneModule } from '../../../main/core/protocols/gorgone/index.ts';
+import { gorgoneModule } from '../../../main/core/protocols/gorgone/index.ts';
 import type { QueueItem } from '../../../main/core/contract/queue-items.ts';
 import type { TargetDriver } from '../../../main/core/targets/driver.ts';
 import { GorgoneReferenceServer } from '../../peers/gorgone-server.ts';
@@ -34,7 +34,7 @@ beforeAll(async () => {
   cleanups.push(() => server.close());
   agent = await Agent.open({
     dataDir: temp.dir,
-    modules: [createGorgoneModule()],
+    modules: [gorgoneModule],
     logToFile: false,
   });
   cleanups.push(() => agent.close());

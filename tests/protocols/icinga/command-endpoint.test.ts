@@ -78,7 +78,7 @@ object Service "named-${name}" {
       master.lastCheckResult('agent1-cmd.test', 'remote-dummy');
 
     it('answers UNKNOWN "does not accept commands" while the policy is off (the default)', async () => {
-      await t.driver.start!(t.agent.context.targets.get('m'), t.agent.context);
+      t.client.session(t.agent.context.targets.get('m'));
       const cr = await eventually(
         async () => {
           const r = await output();
@@ -163,7 +163,7 @@ object Service "named-${name}" {
         'the allow-list refusal',
       );
       expect(cr).toMatchObject({ state: 3 });
-      await t.driver.stop!(t.agent.context.targets.get('m'));
+      await t.client.stop(t.agent.context.targets.get('m').name);
     }, 60_000);
   },
 );

@@ -236,7 +236,7 @@ describe.skipIf(skip !== undefined)('Icinga check results over the cluster conne
       const twinRecord = twin.agent.context.targets.save('m', 'icinga', record.config);
       const states: string[] = [];
       twin.agent.events.on('target.state', (e) => states.push(e.status.state));
-      await twin.driver.start!(twinRecord, twin.agent.context);
+      twin.client.session(twinRecord);
       await new Promise((r) => setTimeout(r, 2500));
       // §2.5 step 5: the master keeps the first connection and closes the new one at once.
       expect(states).toContain('retrying');
@@ -261,7 +261,7 @@ describe.skipIf(skip !== undefined)('Icinga check results over the cluster conne
         deliveryContext(),
       );
       expect(await master.lastCheckResult(CN, 'disk')).toMatchObject({ output: 'first' });
-      await twin.driver.stop!(twinRecord);
+      await twin.client.stop(twinRecord.name);
     } finally {
       await twin.close();
     }

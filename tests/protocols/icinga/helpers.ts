@@ -1,14 +1,18 @@
 import { Agent } from '../../../main/core/agent.ts';
+import type { IcingaClient } from '../../../main/core/protocols/icinga/client.ts';
 import { createIcingaModule } from '../../../main/core/protocols/icinga/index.ts';
 import { pairIcinga } from '../../../main/core/protocols/icinga/pairing.ts';
 import type { CheckResultPayload, QueueItem } from '../../../main/core/contract/queue-items.ts';
 import type { TargetDriver } from '../../../main/core/targets/driver.ts';
 import type { IcingaMaster } from '../../peers/icinga2.ts';
+import { captureInstance } from '../../module-instance.ts';
 import { makeTempDir } from '../../peers/util.ts';
 
 export interface TestAgent {
   agent: Agent;
   driver: TargetDriver<unknown>;
+  /** The agent's Icinga sessions: `client.session(record)` connects as the daemon would. */
+  client: IcingaClient;
   close(): Promise<void>;
 }
 
@@ -18,14 +22,12 @@ export async function openIcingaAgent(
   moduleOptions: { pendingPollMs?: number } = {},
 ): Promise<TestAgent> {
   const { dir, cleanup } = await makeTempDir(prefix);
-  const agent = await Agent.open({
-    dataDir: dir,
-    logToFile: false,
-    modules: [createIcingaModule(moduleOptions)],
-  });
+  const icinga = captureInstance(createIcingaModule(moduleOptions));
+  const agent = await Agent.open({ dataDir: dir, logToFile: false, modules: [icinga.module] });
   return {
     agent,
     driver: agent.context.targets.driver('icinga'),
+    client: icinga.instance().client,
     async close() {
       await agent.close();
       await cleanup();

@@ -79,7 +79,7 @@ describe('Icinga client against a master sending hostile requests (property)', (
         commands: { echo: '/bin/echo $text$' },
       },
     });
-    await t.driver.start!(record, ctx);
+    t.client.session(record);
   });
   afterAll(async () => {
     await t?.close();

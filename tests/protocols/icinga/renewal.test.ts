@@ -54,7 +54,7 @@ describe.skipIf(skip !== undefined)('Icinga certificate renewal (spec §3.8)', (
     const states: string[] = [];
     t.agent.events.on('target.state', (e) => states.push(e.status.state));
 
-    await t.driver.start!(record, ctx);
+    t.client.session(record);
     const renewed = await eventually(
       async () => {
         const pem = (await ctx.identity.readCertificates('r')).certPem!;
@@ -92,6 +92,6 @@ describe.skipIf(skip !== undefined)('Icinga certificate renewal (spec §3.8)', (
       deliveryContext(),
     );
     expect(await master.lastCheckResult(CN, 'passive')).toMatchObject({ output: 'after renewal' });
-    await t.driver.stop!(record);
+    await t.client.stop(record.name);
   }, 60_000);
 });

@@ -202,8 +202,7 @@ brokerSuite()('OnSphere connector against a real broker', () => {
   });
 
   it('answers a request from the stack with its correlation id, and serves metrics on 127.0.0.1', async () => {
-    const pool = new ConnectorPool();
-    pool.attach(agent.context);
+    const pool = new ConnectorPool(agent.context);
     await pool.setOptions({ metrics: true, requests: true, notices: true });
     const connector = await pool.get(agent.context.targets.get('stack'));
     try {

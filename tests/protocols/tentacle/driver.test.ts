@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../../main/core/agent.ts';
 import { AgentError } from '../../../main/core/contract/errors.ts';
-import { createTentacleModule } from '../../../main/core/protocols/tentacle/index.ts';
+import { tentacleModule } from '../../../main/core/protocols/tentacle/index.ts';
 import {
   Outbox,
   OUTBOX_JOURNAL,
@@ -34,7 +34,7 @@ afterAll(async () => h.cleanup());
 async function openAgent(name: string): Promise<Agent> {
   const agent = await Agent.open({
     dataDir: join(h.dir, name),
-    modules: [createTentacleModule()],
+    modules: [tentacleModule],
     logToFile: false,
   });
   agents.push(agent);

@@ -8,7 +8,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../../main/core/agent.ts';
-import { createTentacleModule } from '../../../main/core/protocols/tentacle/index.ts';
+import { tentacleModule } from '../../../main/core/protocols/tentacle/index.ts';
 import { harness, type Harness } from './fixtures.ts';
 
 let h: Harness;
@@ -34,7 +34,7 @@ describe('Agent + queue + Tentacle', () => {
     const port = server.port;
     const agent = await Agent.open({
       dataDir: join(h.dir, 'agent1'),
-      modules: [createTentacleModule()],
+      modules: [tentacleModule],
       logToFile: false,
     });
     const stop = new AbortController();
@@ -80,7 +80,7 @@ describe('Agent + queue + Tentacle', () => {
     await writeFile(join(server.options.dir, 'dup.data'), 'already there');
     const agent = await Agent.open({
       dataDir: join(h.dir, 'agent2'),
-      modules: [createTentacleModule()],
+      modules: [tentacleModule],
       logToFile: false,
     });
     const stop = new AbortController();
@@ -115,7 +115,7 @@ describe('Agent + queue + Tentacle', () => {
     const server = await h.start();
     const agent = await Agent.open({
       dataDir: join(h.dir, 'agent3'),
-      modules: [createTentacleModule()],
+      modules: [tentacleModule],
       logToFile: false,
     });
     const outbox = join(h.dir, 'outbox3');

@@ -40,22 +40,15 @@ function messageOf(item: Pick<QueueItem, 'payload'>): {
   return { action, data: data ?? {}, target: (target as string | undefined) ?? '' };
 }
 
-export interface GorgoneDriver extends TargetDriver<GorgoneTargetConfig> {
-  attach(ctx: AgentContext, runtime: GorgoneRuntime): void;
-}
-
-export function createGorgoneDriver(): GorgoneDriver {
-  let context: AgentContext | undefined;
-  let runtimeRef: GorgoneRuntime | undefined;
+export function createGorgoneDriver(
+  ctx: AgentContext,
+  runtime: GorgoneRuntime,
+): TargetDriver<GorgoneTargetConfig> {
   return {
     kind: 'gorgone',
     configSchema: gorgoneTargetConfigSchema,
     accepts: ['message'],
     window: 1,
-    attach(ctx, runtime) {
-      context = ctx;
-      runtimeRef = runtime;
-    },
     validate(_target, item) {
       messageOf(item);
     },
@@ -64,10 +57,8 @@ export function createGorgoneDriver(): GorgoneDriver {
       item: QueueItem,
       _delivery: DeliveryContext,
     ) {
-      if (context === undefined)
-        throw new AgentError('internal', 'gorgone driver used before the agent opened');
       const message = messageOf(item);
-      const controller = await openController(context, target.name);
+      const controller = await openController(ctx, target.name);
       try {
         const answer = await controller.session.request(message.action, message.data, {
           token: generateToken(),
@@ -85,7 +76,7 @@ export function createGorgoneDriver(): GorgoneDriver {
       }
     },
     status(target): TargetStatus {
-      return runtimeRef?.status(target.name) ?? { state: 'idle' };
+      return runtime.status(target.name);
     },
   };
 }

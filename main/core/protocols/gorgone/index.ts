@@ -3,25 +3,18 @@
  * controller over ZeroMQ, with pinned server keys. See README.md.
  */
 import type { AgentModule } from '../../modules.ts';
-import type { TargetDriver } from '../../targets/driver.ts';
 import { GorgoneRuntime } from './client.ts';
 import { createGorgoneDriver } from './driver.ts';
 import { createGorgoneHandlers } from './handlers.ts';
 
-export function createGorgoneModule(): AgentModule {
-  const driver = createGorgoneDriver();
-  let runtime: GorgoneRuntime | undefined;
-  return {
-    name: 'gorgone',
-    drivers: [driver as unknown as TargetDriver<never>],
-    createHandlers(ctx) {
-      runtime = new GorgoneRuntime(ctx);
-      driver.attach(ctx, runtime);
-      return createGorgoneHandlers(ctx);
-    },
-    run: (ctx, signal) => (runtime ??= new GorgoneRuntime(ctx)).run(signal),
-  };
-}
-
-/** The module as AGENT_MODULES lists it. */
-export const gorgoneModule: AgentModule = createGorgoneModule();
+export const gorgoneModule: AgentModule = {
+  name: 'gorgone',
+  create(ctx) {
+    const runtime = new GorgoneRuntime(ctx);
+    return {
+      handlers: createGorgoneHandlers(ctx),
+      drivers: [createGorgoneDriver(ctx, runtime)],
+      run: (signal) => runtime.run(signal),
+    };
+  },
+};

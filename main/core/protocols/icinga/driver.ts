@@ -11,11 +11,8 @@ import { icingaTargetConfigSchema, type IcingaTargetConfig } from './config.ts';
  */
 export const ICINGA_WINDOW = 2048;
 
-/**
- * The queue's view of Icinga targets. `client()` gives the IcingaClient of the
- * agent that registered this driver (set by the module's createHandlers).
- */
-export function createIcingaDriver(client: () => IcingaClient): TargetDriver<IcingaTargetConfig> {
+/** The queue's view of Icinga targets, delivering through the agent's Icinga sessions. */
+export function createIcingaDriver(client: IcingaClient): TargetDriver<IcingaTargetConfig> {
   return {
     kind: 'icinga',
     configSchema: icingaTargetConfigSchema,
@@ -32,7 +29,7 @@ export function createIcingaDriver(client: () => IcingaClient): TargetDriver<Ici
           `Icinga targets take check results only, not ${item.payload.kind} items`,
         );
       }
-      await client().deliverCheckResult(target, item.payload.result, ctx.signal);
+      await client.deliverCheckResult(target, item.payload.result, ctx.signal);
     },
     validate(_target, item) {
       if (item.payload.kind !== 'check-result') {
@@ -43,14 +40,8 @@ export function createIcingaDriver(client: () => IcingaClient): TargetDriver<Ici
         );
       }
     },
-    async start(target) {
-      client().session(target);
-    },
-    async stop(target) {
-      await client().stop(target.name);
-    },
     status(target) {
-      return client().status(target);
+      return client.status(target);
     },
   };
 }

@@ -6,9 +6,8 @@ import type { AgentHandlers } from '../../contract/index.ts';
 import type { AgentContext } from '../../context.ts';
 import type { IcingaStatus } from '../../contract/icinga.ts';
 import { AgentError } from '../../contract/errors.ts';
-import type { AgentModule } from '../../modules.ts';
+import type { AgentModule, ModuleInstance } from '../../modules.ts';
 import { targetSecretName } from '../../secrets.ts';
-import type { TargetDriver } from '../../targets/driver.ts';
 import type { TargetRecord } from '../../contract/targets.ts';
 import { daysLeft, isSelfSigned, requestFingerprint } from './certs.ts';
 import { IcingaClient, RENEW_BEFORE_DAYS } from './client.ts';
@@ -22,56 +21,59 @@ const STATUS_PROBE_MS = 10_000;
 /** §3.5 ADVICE: while a request waits for `icinga2 ca sign`, ask again every 10–60 s. */
 const PENDING_POLL_MS = 30_000;
 
-export function createIcingaModule(options: { pendingPollMs?: number } = {}): AgentModule {
-  let client: IcingaClient | undefined;
-  let running = false;
-  const currentClient = (): IcingaClient => {
-    if (client === undefined)
-      throw new AgentError('internal', 'the icinga module is not attached to an agent');
-    return client;
-  };
+export interface IcingaModuleInstance extends ModuleInstance {
+  /** The agent's Icinga sessions (tests open one without the daemon loop). */
+  client: IcingaClient;
+}
+
+export function createIcingaModule(
+  options: { pendingPollMs?: number } = {},
+): AgentModule<IcingaModuleInstance> {
   return {
     name: 'icinga',
-    // The registry stores drivers of every config type side by side (TargetDriver<never>).
-    drivers: [createIcingaDriver(currentClient) as unknown as TargetDriver<never>],
-    createHandlers(ctx) {
-      client = new IcingaClient(ctx);
-      return createIcingaHandlers(ctx, client, () => running);
-    },
-    async run(ctx, signal) {
-      const c = currentClient();
-      running = true;
-      c.keepProcessAlive = true;
-      for (const record of ctx.targets.list()) {
-        if (record.kind === 'icinga' && !record.paused && (await isPaired(ctx, record.name)))
-          c.session(record);
-      }
-      // Pending targets (on-demand signing) connect as soon as the admin signed.
-      const poll = setInterval(() => {
-        for (const record of ctx.targets.list()) {
-          if (record.kind !== 'icinga' || record.paused) continue;
-          void c
-            .pollPending(record.name)
-            .then((signed) => {
-              // A session may already exist (a delivery started it) and be waiting to retry.
-              if (signed && running) c.restartSession(ctx.targets.get(record.name));
-            })
-            .catch((error: unknown) =>
-              ctx.log.debug('icinga pending request not signed yet', {
-                target: record.name,
-                error: (error as Error).message,
-              }),
-            );
-        }
-      }, options.pendingPollMs ?? PENDING_POLL_MS);
-      await new Promise<void>((resolve) => {
-        if (signal.aborted) resolve();
-        else signal.addEventListener('abort', () => resolve(), { once: true });
-      });
-      clearInterval(poll);
-      running = false;
-      c.keepProcessAlive = false;
-      await c.stopAll();
+    create(ctx) {
+      const client = new IcingaClient(ctx);
+      let running = false;
+      return {
+        client,
+        handlers: createIcingaHandlers(ctx, client, () => running),
+        drivers: [createIcingaDriver(client)],
+        async run(signal) {
+          running = true;
+          client.keepProcessAlive = true;
+          for (const record of ctx.targets.list()) {
+            if (record.kind === 'icinga' && !record.paused && (await isPaired(ctx, record.name)))
+              client.session(record);
+          }
+          // Pending targets (on-demand signing) connect as soon as the admin signed.
+          const poll = setInterval(() => {
+            for (const record of ctx.targets.list()) {
+              if (record.kind !== 'icinga' || record.paused) continue;
+              void client
+                .pollPending(record.name)
+                .then((signed) => {
+                  // A session may already exist (a delivery started it) and be waiting to retry.
+                  if (signed && running) client.restartSession(ctx.targets.get(record.name));
+                })
+                .catch((error: unknown) =>
+                  ctx.log.debug('icinga pending request not signed yet', {
+                    target: record.name,
+                    error: (error as Error).message,
+                  }),
+                );
+            }
+          }, options.pendingPollMs ?? PENDING_POLL_MS);
+          await new Promise<void>((resolve) => {
+            if (signal.aborted) resolve();
+            else signal.addEventListener('abort', () => resolve(), { once: true });
+          });
+          clearInterval(poll);
+          running = false;
+          client.keepProcessAlive = false;
+          await client.stopAll();
+        },
+        close: () => client.stopAll(),
+      };
     },
   };
 }
@@ -218,5 +220,5 @@ export function createIcingaHandlers(
   };
 }
 
-/** The module as AGENT_MODULES lists it. */
-export const icingaModule: AgentModule = createIcingaModule();
+/** The module as the composition root (agent.ts) lists it. */
+export const icingaModule: AgentModule<IcingaModuleInstance> = createIcingaModule();

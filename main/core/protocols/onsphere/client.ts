@@ -332,10 +332,10 @@ export class ConnectorPool {
   readonly #started = new Map<string, OnsphereConnector>();
   readonly #generations = new Map<string, number>();
   #generation = 0;
-  #ctx: AgentContext | undefined;
+  readonly #ctx: AgentContext;
   #options: ConnectorOptions = {};
 
-  attach(ctx: AgentContext): void {
+  constructor(ctx: AgentContext) {
     this.#ctx = ctx;
   }
 
@@ -356,10 +356,6 @@ export class ConnectorPool {
 
   get(target: TargetRecord): Promise<OnsphereConnector> {
     const ctx = this.#ctx;
-    if (ctx === undefined)
-      return Promise.reject(
-        new AgentError('internal', 'the onsphere module is not attached to an agent'),
-      );
     let connector = this.#connectors.get(target.name);
     if (connector === undefined) {
       const c = new OnsphereConnector(ctx, target, this.#options);

@@ -11,7 +11,6 @@ import type { OnsphereIdentityInfo, OnsphereStatus } from '../../contract/onsphe
 import { AgentError, toAgentError } from '../../contract/errors.ts';
 import type { AgentModule } from '../../modules.ts';
 import type { ValuePayload } from '../../contract/queue-items.ts';
-import type { TargetDriver } from '../../targets/driver.ts';
 import type { TargetRecord } from '../../contract/targets.ts';
 import { assertTargetName } from '../../targets/registry.ts';
 import { validateValue } from './codec.ts';
@@ -30,35 +29,34 @@ const STATUS_PROBE_MS = 10_000;
 /** The daemon retries a connector that could not start (no config yet, dispatcher refusing…) this often at most. */
 const START_RETRY_MAX_MS = 5 * 60_000;
 
-export function createOnsphereModule(): AgentModule {
-  const pool = new ConnectorPool();
-  let running = false;
-  return {
-    name: 'onsphere',
-    // The registry stores drivers of every config type side by side (TargetDriver<never>).
-    drivers: [createOnsphereDriver(pool) as unknown as TargetDriver<never>],
-    createHandlers(ctx) {
-      pool.attach(ctx);
-      return createOnsphereHandlers(ctx, pool, () => running);
-    },
-    async run(ctx, signal) {
-      running = true;
-      // Set before any await: the queue's scheduler starts delivering (pool.get) at the same moment.
-      await pool.setOptions({ metrics: true, requests: true, notices: true });
-      const records = ctx.targets.list().filter((t) => t.kind === 'onsphere' && !t.paused);
-      await Promise.all([
-        ...records.map((record) => keepStarted(ctx, pool, record, signal)),
-        new Promise<void>((resolve) => {
-          if (signal.aborted) resolve();
-          else signal.addEventListener('abort', () => resolve(), { once: true });
-        }),
-      ]);
-      running = false;
-      await pool.stopAll();
-      await pool.setOptions({});
-    },
-  };
-}
+export const onsphereModule: AgentModule = {
+  name: 'onsphere',
+  create(ctx) {
+    const pool = new ConnectorPool(ctx);
+    let running = false;
+    return {
+      handlers: createOnsphereHandlers(ctx, pool, () => running),
+      drivers: [createOnsphereDriver(pool)],
+      async run(signal) {
+        running = true;
+        // Set before any await: the queue's scheduler starts delivering (pool.get) at the same moment.
+        await pool.setOptions({ metrics: true, requests: true, notices: true });
+        const records = ctx.targets.list().filter((t) => t.kind === 'onsphere' && !t.paused);
+        await Promise.all([
+          ...records.map((record) => keepStarted(ctx, pool, record, signal)),
+          new Promise<void>((resolve) => {
+            if (signal.aborted) resolve();
+            else signal.addEventListener('abort', () => resolve(), { once: true });
+          }),
+        ]);
+        running = false;
+        await pool.stopAll();
+        await pool.setOptions({});
+      },
+      close: () => pool.stopAll(),
+    };
+  },
+};
 
 /** Starts a target's connector, retrying with a capped backoff until it starts or the daemon stops. */
 async function keepStarted(
@@ -365,6 +363,3 @@ export function createOnsphereHandlers(
     },
   };
 }
-
-/** The module as AGENT_MODULES lists it. */
-export const onsphereModule: AgentModule = createOnsphereModule();

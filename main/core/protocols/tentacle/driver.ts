@@ -21,22 +21,11 @@ import { assertFileName } from './names.ts';
 
 export const TENTACLE_WINDOW = 1;
 
-export interface TentacleDriver extends TargetDriver<TentacleTargetConfig> {
-  /** Binds the driver to the agent whose queue calls it (the module's createHandlers). */
-  attach(ctx: AgentContext): void;
-}
-
-export function createTentacleDriver(): TentacleDriver {
-  let agent: AgentContext | undefined;
+export function createTentacleDriver(ctx: AgentContext): TargetDriver<TentacleTargetConfig> {
   const statuses = new Map<string, TargetStatus>();
-  const context = (): AgentContext => {
-    if (agent === undefined)
-      throw new AgentError('internal', 'the tentacle driver is not attached to an agent');
-    return agent;
-  };
   const setStatus = (target: string, status: TargetStatus): void => {
     statuses.set(target, status);
-    agent?.events.emit('target.state', { target, status });
+    ctx.events.emit('target.state', { target, status });
   };
 
   return {
@@ -44,10 +33,6 @@ export function createTentacleDriver(): TentacleDriver {
     configSchema: tentacleTargetConfigSchema,
     accepts: ['file'],
     window: TENTACLE_WINDOW,
-    attach(ctx) {
-      agent = ctx;
-    },
-
     validate(_target, item) {
       if (item.payload.kind !== 'file') {
         throw new AgentError(
@@ -71,7 +56,6 @@ export function createTentacleDriver(): TentacleDriver {
           `Tentacle targets take files only, not ${item.payload.kind} items`,
         );
       }
-      const ctx = context();
       const config = tentacleTargetConfigSchema.parse(target.config);
       const file = item.payload.file;
       const log = ctx.log.child('tentacle');
