@@ -19,11 +19,14 @@ export interface CommandOutput {
 export interface CliContext {
   readonly dataDir: string;
   readonly json: boolean;
-  readonly stdoutIsTty: boolean;
   /** Opens the agent on first use (commands like `--help` never touch the data dir). */
   agent(): Promise<Agent>;
-  /** Progress and prompts go to stderr so stdout stays parseable. */
+  /** One step on stderr (a newline is added if missing), so stdout stays parseable. */
   progress(line: string): void;
+  /** A question on stderr, answered on the same line. */
+  prompt(text: string): void;
+  /** A live status (progress bar) on stderr, redrawn in place; shown on a terminal only. */
+  status(text: string): void;
   readonly signal: AbortSignal;
 }
 

@@ -7,6 +7,7 @@ import { tuneForLongRunning } from '../core/runtime-tuning.ts';
 import { AGENT_VERSION } from '../core/version.ts';
 import { UsageError, type CliContext, type CommandSpec } from './command.ts';
 import { COMMANDS } from './commands/index.ts';
+import { ProgressWriter } from './progress.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -71,13 +72,13 @@ const GLOBAL_OPTIONS = {
 interface Streams {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
-  stdoutIsTty: boolean;
+  stderrIsTty: boolean;
 }
 
 const processStreams: Streams = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
-  stdoutIsTty: process.stdout.isTTY === true,
+  stderrIsTty: process.stderr.isTTY === true,
 };
 
 /** Longest command path that prefixes the words given. */
@@ -192,13 +193,15 @@ export async function main(argv: string[], streams: Streams = processStreams): P
   const dataDir = resolveDataDir(values['data-dir'] as string | undefined);
   let agent: Promise<Agent> | undefined;
   const abort = new AbortController();
+  const progress = new ProgressWriter(streams.stderr, streams.stderrIsTty);
   const ctx: CliContext = {
     dataDir,
     json: wantsJson,
-    stdoutIsTty: streams.stdoutIsTty,
     signal: abort.signal,
     agent: () => (agent ??= Agent.open({ dataDir })),
-    progress: (line) => streams.stderr(line),
+    progress: (line) => progress.line(line),
+    prompt: (text) => progress.prompt(text),
+    status: (text) => progress.status(text),
   };
   const onSignal = (): void => abort.abort();
   process.once('SIGINT', onSignal);
@@ -206,11 +209,13 @@ export async function main(argv: string[], streams: Streams = processStreams): P
   if (command.daemon === true) tuneForLongRunning();
   try {
     const output = await command.run(ctx, { options: values, positionals: parsed.positionals });
+    progress.end();
     if (wantsJson) streams.stdout(`${JSON.stringify(output.data, null, 2)}\n`);
     else if (output.human !== undefined)
       streams.stdout(output.human.endsWith('\n') ? output.human : `${output.human}\n`);
     return output.exitCode ?? EXIT_OK;
   } catch (error) {
+    progress.end();
     if (error instanceof UsageError) return fail(EXIT_USAGE, { message: error.message });
     const agentError = toAgentError(error);
     const code =

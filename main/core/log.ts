@@ -12,16 +12,36 @@ export interface Logger {
   child(scope: string): Logger;
 }
 
-/** Field names whose values never reach a log, at any level. */
+/**
+ * Field names whose values never reach a log, at any level: secrets by name,
+ * and the HTTP headers that carry them (`authorization`, `proxy-authorization`,
+ * `cookie`, `set-cookie`, `x-api-key`).
+ */
 const SECRET_FIELD =
-  /pass(word|phrase)?|secret|private|ticket|token|^key$|keyPem|aes|session.?key|credential/i;
+  /pass(word|phrase)?|secret|private|ticket|token|^key$|keyPem|aes|session.?key|credential|authorization|cookie|api.?key/i;
 const PEM_BLOCK = /-----BEGIN [A-Z ]+-----[\s\S]*?-----END [A-Z ]+-----/g;
+/**
+ * The password of `scheme://user:password@host` (an AMQP or proxy URL in an
+ * error message). The authority ends at the first '/', '?', '#' or blank; a
+ * password may hold an unencoded '@', so the greedy match runs to the last one.
+ */
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*):[^\s/?#]*@/gi;
+/**
+ * Nesting that deep is not diagnostic detail: it is replaced whole rather
+ * than walked further (a cycle, or a peer's document passed by mistake).
+ */
+const MAX_DEPTH = 8;
+
+function redactText(text: string): string {
+  return text.replace(PEM_BLOCK, '[pem redacted]').replace(URL_PASSWORD, '$1:[redacted]@');
+}
 
 export function redact(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return value.replace(PEM_BLOCK, '[pem redacted]');
-  if (depth > 4 || value === null || typeof value !== 'object') return value;
+  if (typeof value === 'string') return redactText(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return '[nested too deep to log]';
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
-  if (value instanceof Error) return value.message.replace(PEM_BLOCK, '[pem redacted]');
+  if (value instanceof Error) return redactText(value.message);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     out[k] = SECRET_FIELD.test(k) ? '[redacted]' : redact(v, depth + 1);

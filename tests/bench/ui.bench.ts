@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { Agent } from '../../main/core/agent.ts';
 import { startWebHost } from '../../main/cli/web/server.ts';
+import { signIn } from '../cli/web/sign-in.ts';
 import { medianMs, type BenchContext } from './harness.ts';
 
 /**
@@ -16,7 +17,7 @@ export default async function uiBench(ctx: BenchContext): Promise<void> {
   const agent = await Agent.open({ dataDir: join(ctx.tmpDir, 'ui-data'), logToFile: false });
   const host = await startWebHost({ agent, staticDir, port: 0 });
   const ws = new WebSocket(`ws://127.0.0.1:${host.port}/ws`, {
-    headers: { Origin: `http://127.0.0.1:${host.port}`, Cookie: `outpost_ui_token=${host.token}` },
+    headers: { Origin: `http://127.0.0.1:${host.port}`, Cookie: await signIn(host.url) },
   });
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);

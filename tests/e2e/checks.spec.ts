@@ -35,7 +35,7 @@ test.afterAll(async () => {
 test('imports a Pandora agent, adds a check after a trial run, lists both with their last result', async ({
   page,
 }) => {
-  await page.goto(ui.url);
+  await ui.signIn(page);
   await page.goto(`http://127.0.0.1:${ui.port}/#/checks`);
   await expect(page.getByRole('heading', { level: 1, name: 'Checks' })).toBeVisible();
   await expect(page.getByText('No local check is configured')).toBeVisible();

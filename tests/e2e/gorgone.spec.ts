@@ -38,7 +38,7 @@ test('pairs with a Gorgone central: thumbprints compared, key pinned, node regis
   page,
 }) => {
   const port = central.endpoint.split(':').at(-1)!;
-  await page.goto(ui.url);
+  await ui.signIn(page);
   await page.goto(`http://127.0.0.1:${ui.port}/#/pair/gorgone`);
   await page.getByLabel('Target name').fill('central');
   await page.getByLabel('Gorgone central host name or address').fill('127.0.0.1');

@@ -30,7 +30,7 @@ function spaced(hex: string): string {
 test('pairs with an Icinga master through the wizard: fingerprint shown, compared, then paired with a ticket', async ({
   page,
 }) => {
-  await page.goto(ui.url);
+  await ui.signIn(page);
   await page.getByRole('link', { name: 'Pair a server' }).click();
   await page.getByRole('link', { name: 'Pair with Icinga 2' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Pair with Icinga 2' })).toBeVisible();
@@ -113,7 +113,7 @@ test('pairs with an Icinga master through the wizard: fingerprint shown, compare
 test('a wrong ticket is refused and shown; cancelling leaves no target behind', async ({
   page,
 }) => {
-  await page.goto(ui.url);
+  await ui.signIn(page);
   await page.goto(`http://127.0.0.1:${ui.port}/#/pair/icinga`);
   await page.getByLabel('Target name').fill('icinga-bad');
   await page.getByLabel('Master host name or address').fill('127.0.0.1');

@@ -110,7 +110,7 @@ test.afterAll(async () => {
 test('pairs with OnSphere through the wizard, then a value from the form reaches a stack module', async ({
   page,
 }) => {
-  await page.goto(ui.url);
+  await ui.signIn(page);
   await page.goto(`http://127.0.0.1:${ui.port}/#/pair/onsphere`);
   await page.getByLabel('Target name').fill('stack');
   await page.getByLabel('ca.crt (path)').fill(files.ca);

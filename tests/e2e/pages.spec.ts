@@ -16,9 +16,28 @@ test.afterAll(async () => {
 });
 
 test.beforeEach(async ({ page }) => {
-  // The printed URL trades its token for a cookie and redirects to the app.
-  await page.goto(ui.url);
+  // Through the launch page `outpost ui` gave the browser opener, then on the session cookie.
+  await ui.signIn(page);
   await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible();
+});
+
+test('the browser opener is given a private page, not the URL; the URL signs in once', async ({
+  browser,
+}) => {
+  const code = new URL(ui.url).searchParams.get('code')!;
+  expect(ui.openerArgs).toHaveLength(1);
+  expect(ui.openerArgs[0]).toMatch(/open-outpost\.html$/);
+  expect(ui.openerArgs.join(' ')).not.toContain(code);
+  // beforeEach used the code: in another browser the same URL is refused, saying why.
+  const other = await browser.newContext();
+  try {
+    const page = await other.newPage();
+    const answer = await page.goto(ui.url);
+    expect(answer?.status()).toBe(410);
+    await expect(page.getByText('This sign-in link was already used')).toBeVisible();
+  } finally {
+    await other.close();
+  }
 });
 
 const PAGES = [

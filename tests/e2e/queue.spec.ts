@@ -63,7 +63,7 @@ test('a file queued to the Tentacle server is watched to "delivered" and arrives
   const content = randomBytes(1_500_000);
   const path = join(files, 'report-2026.bin');
   await writeFile(path, content);
-  await page.goto(ui.url);
+  await ui.signIn(page);
   await page.goto(`http://127.0.0.1:${ui.port}/#/queue`);
   await page.getByLabel('File path').fill(path);
   await page.getByRole('button', { name: 'Queue the file' }).click();
@@ -83,7 +83,7 @@ test('a file dropped on the drop zone (file manager uri-list) is queued and deli
 }) => {
   const path = join(files, 'dropped data.txt');
   await writeFile(path, 'dropped\n');
-  await page.goto(ui.url);
+  await ui.signIn(page);
   await page.goto(`http://127.0.0.1:${ui.port}/#/queue`);
   const uri = pathToFileURL(path).href;
   const transfer = await page.evaluateHandle((u) => {
@@ -102,7 +102,7 @@ test('a file dropped on the drop zone (file manager uri-list) is queued and deli
 });
 
 test('a check result typed in the form reaches the Icinga master', async ({ page }) => {
-  await page.goto(ui.url);
+  await ui.signIn(page);
   await page.goto(`http://127.0.0.1:${ui.port}/#/queue`);
   const form = page
     .locator('form')
@@ -139,7 +139,7 @@ test('a check result typed in the form reaches the Icinga master', async ({ page
 });
 
 test('an invalid check result shows the field the core rejected', async ({ page }) => {
-  await page.goto(ui.url);
+  await ui.signIn(page);
   await page.goto(`http://127.0.0.1:${ui.port}/#/queue`);
   const form = page
     .locator('form')

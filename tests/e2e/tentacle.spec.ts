@@ -47,7 +47,7 @@ test.afterAll(async () => {
 test('pairs with a Tentacle server over verified TLS with a password; the server flags and fingerprint are shown', async ({
   page,
 }) => {
-  await page.goto(ui.url);
+  await ui.signIn(page);
   await page.goto(`http://127.0.0.1:${ui.port}/#/pair/tentacle`);
   await page.getByLabel('Target name').fill('pandora-e2e');
   await page.getByLabel('Tentacle server host name or address').fill('127.0.0.1');
@@ -92,7 +92,7 @@ test('pairs with a Tentacle server over verified TLS with a password; the server
 test('a password over plain TCP is refused next to the password field; cancelling removes nothing that existed', async ({
   page,
 }) => {
-  await page.goto(ui.url);
+  await ui.signIn(page);
   await page.goto(`http://127.0.0.1:${ui.port}/#/pair/tentacle`);
   await page.getByLabel('Target name').fill('plain-e2e');
   await page.getByLabel('Tentacle server host name or address').fill('127.0.0.1');

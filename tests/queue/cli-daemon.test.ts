@@ -87,8 +87,9 @@ describe('the CLI enqueues while `outpost run` delivers from the same data dir',
       const list = JSON.parse(
         (await runCli(['queue', 'list', '--state', 'delivered', '--data-dir', data, '--json']))
           .stdout,
-      ) as unknown[];
-      expect(list).toHaveLength(6);
+      ) as { items: unknown[]; total: number; omitted: number };
+      expect(list).toMatchObject({ total: 6, omitted: 0 });
+      expect(list.items).toHaveLength(6);
     } finally {
       await stopProcess(daemon);
       await stopProcess(second);

@@ -1,6 +1,7 @@
 import { inBackground } from '../../core/background.ts';
 import type { QueueItemView } from '../../core/contract/queue.ts';
 import { ITEM_STATES, type ItemState } from '../../core/contract/queue-items.ts';
+import type { QueueStats } from '../../core/contract/queue.ts';
 import { formatBytes } from '../../core/queue/service.ts';
 import type { CliContext, CommandSpec } from '../command.ts';
 import {
@@ -30,6 +31,24 @@ function stateOption(raw: string | undefined): ItemState | undefined {
   return raw as ItemState;
 }
 
+/** Items of this state and target, from the per-target counts of `queue stats`. */
+function matchingCount(
+  stats: QueueStats,
+  state: ItemState | undefined,
+  target: string | undefined,
+): number {
+  return stats.targets
+    .filter((t) => target === undefined || t.target === target)
+    .reduce(
+      (sum, t) =>
+        sum +
+        (state === undefined
+          ? ITEM_STATES.reduce((all, s) => all + t.counts[s], 0)
+          : t.counts[state]),
+      0,
+    );
+}
+
 function targetsOf(args: { options: Record<string, unknown> }): string[] {
   const targets = listOption(args as never, 'target');
   if (targets.length === 0)
@@ -54,17 +73,14 @@ async function waitForItems(ctx: CliContext, ids: string[]): Promise<QueueItemVi
     const checkInBackground = (): void =>
       inBackground(agent.context.log, 'queue --wait status check', check);
     agent.events.on('queue.item', checkInBackground);
-    if (ctx.stdoutIsTty || process.stderr.isTTY === true) {
-      agent.events.on('queue.progress', (p) => {
-        const width = 30;
-        const filled =
-          p.bytesTotal === 0 ? width : Math.round((p.bytesSent / p.bytesTotal) * width);
-        const eta = p.etaSeconds === undefined ? '' : ` ETA ${p.etaSeconds}s`;
-        ctx.progress(
-          `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${formatBytes(p.bytesSent)}/${formatBytes(p.bytesTotal)} ${formatBytes(p.rateBytesPerSecond)}/s${eta}   `,
-        );
-      });
-    }
+    agent.events.on('queue.progress', (p) => {
+      const width = 30;
+      const filled = p.bytesTotal === 0 ? width : Math.round((p.bytesSent / p.bytesTotal) * width);
+      const eta = p.etaSeconds === undefined ? '' : ` ETA ${p.etaSeconds}s`;
+      ctx.status(
+        `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${formatBytes(p.bytesSent)}/${formatBytes(p.bytesTotal)} ${formatBytes(p.rateBytesPerSecond)}/s${eta}`,
+      );
+    });
     checkInBackground();
   });
   ctx.signal.addEventListener('abort', () => run.abort(), { once: true });
@@ -72,42 +88,57 @@ async function waitForItems(ctx: CliContext, ids: string[]): Promise<QueueItemVi
   await Promise.race([done, delivering]);
   run.abort();
   await delivering;
-  if (process.stderr.isTTY === true) ctx.progress('\n');
   return Promise.all(ids.map((id) => agent.api.getQueueItem({ id })));
 }
 
 export const queueCommands: CommandSpec[] = [
   {
     path: ['queue', 'list'],
-    summary: 'Queue items, newest first',
+    summary: 'Queue items, newest first (says how many more match beyond --limit)',
     usage: '[--state S] [--target T] [--limit N]',
     options: { state: { type: 'string' }, target: { type: 'string' }, limit: { type: 'string' } },
+    details: [
+      '--limit N  items shown, 1–1000 (default 100)',
+      '--json     { items, total, omitted }: total matching items, omitted = those beyond --limit',
+    ],
     async run(ctx, args) {
       const state = stateOption(stringOption(args, 'state'));
       const target = stringOption(args, 'target');
-      const items = await (
-        await ctx.agent()
-      ).api.listQueue({
+      const agent = await ctx.agent();
+      const items = await agent.api.listQueue({
         limit: integerOption(args, 'limit', 100)!,
         ...(state === undefined ? {} : { state }),
         ...(target === undefined ? {} : { target }),
       });
+      // Counted as `queue stats` counts; read after the list, so an item added since is not "omitted".
+      const total = Math.max(
+        items.length,
+        matchingCount(await agent.api.getQueueStats({}), state, target),
+      );
+      const omitted = total - items.length;
       const human =
         items.length === 0
           ? 'The queue is empty.'
-          : table(
-              ['ID', 'TARGET', 'KIND', 'STATE', 'TRIES', 'WHAT', 'LAST ERROR'],
-              items.map((i) => [
-                i.id,
-                i.target,
-                i.payload.kind,
-                i.state,
-                String(i.attempts),
-                describeItem(i),
-                i.lastError ?? '',
-              ]),
-            );
-      return { data: items, human };
+          : [
+              table(
+                ['ID', 'TARGET', 'KIND', 'STATE', 'TRIES', 'WHAT', 'LAST ERROR'],
+                items.map((i) => [
+                  i.id,
+                  i.target,
+                  i.payload.kind,
+                  i.state,
+                  String(i.attempts),
+                  describeItem(i),
+                  i.lastError ?? '',
+                ]),
+              ),
+              ...(omitted === 0
+                ? []
+                : [
+                    `… ${omitted} more of ${total} not shown: narrow with --state/--target or raise --limit (up to 1000).`,
+                  ]),
+            ].join('\n');
+      return { data: { items, total, omitted }, human };
     },
   },
   {

@@ -182,7 +182,7 @@ async function askHidden(ctx: CliContext, question: string): Promise<string> {
   const cancelled = new AbortController();
   rl.once('SIGINT', () => cancelled.abort());
   rl.once('close', () => cancelled.abort());
-  ctx.progress(question);
+  ctx.prompt(question);
   try {
     return await rl.question('', { signal: cancelled.signal });
   } catch (error) {
@@ -190,7 +190,8 @@ async function askHidden(ctx: CliContext, question: string): Promise<string> {
     throw error;
   } finally {
     rl.close();
-    ctx.progress('\n');
+    // The answer was not echoed: end the question's line.
+    ctx.prompt('\n');
   }
 }
 

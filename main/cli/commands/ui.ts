@@ -4,6 +4,7 @@ import { applyPendingSeeds } from '../../core/deploy/apply.ts';
 import { installProcessGuards } from '../../core/process-guards.ts';
 import type { CommandSpec } from '../command.ts';
 import { flag, integerOption, UsageError } from '../command.ts';
+import { writeLaunchPage, type LaunchPage } from '../web/launch-page.ts';
 import { openBrowser } from '../web/open-browser.ts';
 import { startWebHost } from '../web/server.ts';
 
@@ -21,13 +22,15 @@ export const uiCommands: CommandSpec[] = [
   {
     path: ['ui'],
     summary:
-      'The desktop UI in a browser: serves it on 127.0.0.1 with a per-start token and runs the agent',
+      'The desktop UI in a browser: serves it on 127.0.0.1 behind a one-time sign-in link and runs the agent',
     usage: '[--port N] [--no-open]',
     options: { port: { type: 'string', short: 'p' }, 'no-open': { type: 'boolean' } },
     details: [
       '--port N     port on 127.0.0.1 (default: a free one)',
       '--no-open    print the URL without opening a browser',
-      'The URL carries a one-time token; anyone without it is refused. Ctrl-C stops the agent and the UI.',
+      'The URL signs in one browser, once; anyone without it is refused. The browser is started',
+      'on a private local page that leads to it, so the URL never shows in the process list.',
+      'Ctrl-C stops the agent and the UI.',
     ],
     daemon: true,
     async run(ctx, args) {
@@ -39,7 +42,7 @@ export const uiCommands: CommandSpec[] = [
       const removeGuards = installProcessGuards(agent.context.log.child('process'));
       // Like `outpost run` and the tray app: a silent install's pairing parameters apply once.
       for (const seed of await applyPendingSeeds(agent)) {
-        ctx.progress(`installer seed ${seed.source}: ${seed.status}\n`);
+        ctx.progress(`installer seed ${seed.source}: ${seed.status}`);
       }
       const host = await startWebHost({
         agent,
@@ -47,12 +50,18 @@ export const uiCommands: CommandSpec[] = [
         port,
       });
       agent.context.log.info('web UI listening', { port: host.port });
-      ctx.progress(`Outpost UI: ${host.url}\n`);
-      if (!flag(args, 'no-open') && !openBrowser(host.url)) {
-        ctx.progress('No browser could be started here: open the URL above yourself.\n');
-      }
-      ctx.progress('The agent is running (Ctrl-C to stop).\n');
+      ctx.progress(`Outpost UI: ${host.url}`);
+      let launch: LaunchPage | undefined;
       try {
+        if (!flag(args, 'no-open')) {
+          launch = await writeLaunchPage(host.url);
+          const page = launch;
+          host.onSignIn(() => void page.remove().catch(() => undefined));
+          if (!(await openBrowser(launch.path))) {
+            ctx.progress('No browser could be started here: open the URL above yourself.');
+          }
+        }
+        ctx.progress('The agent is running (Ctrl-C to stop).');
         await agent.run(ctx.signal);
         if (!ctx.signal.aborted) {
           await new Promise<void>((resolve) =>
@@ -60,6 +69,7 @@ export const uiCommands: CommandSpec[] = [
           );
         }
       } finally {
+        await launch?.remove();
         await host.close();
         removeGuards();
       }

@@ -5,10 +5,18 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Agent } from '../../core/agent.ts';
 import { AgentError } from '../../core/contract/errors.ts';
-import { checkRequest, newToken, tokenCookie, TOKEN_QUERY } from './auth.ts';
+import { CODE_QUERY, UiAuth, type RequestFacts } from './auth.ts';
 import { handleSocket } from './socket.ts';
 
 export const WS_PATH = '/ws';
+
+/**
+ * The largest WebSocket message the agent reads. The biggest request the UI
+ * sends is a pandora_agent.conf pasted into the import (importPandora
+ * `content`, tens of KiB in practice); a larger frame closes the socket with
+ * 1009 before it is buffered whole.
+ */
+export const MAX_WS_MESSAGE_BYTES = 1024 * 1024;
 
 /** The same policy as the Electron window: our scripts only, sockets back to us only. */
 export const CONTENT_SECURITY_POLICY = [
@@ -22,6 +30,13 @@ export const CONTENT_SECURITY_POLICY = [
   "form-action 'none'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+const SECURITY_HEADERS = {
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
+};
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -40,21 +55,21 @@ export interface WebHostOptions {
   staticDir: string;
   /** 0 picks a free port. */
   port: number;
-  /** Tests pass a known token; otherwise a random one per start. */
-  token?: string;
 }
 
 export interface WebHost {
-  /** The URL to open: carries the token once; the page then lives on a cookie. */
+  /** The URL to open: its sign-in code works once, the browser then lives on a session cookie. */
   url: string;
   port: number;
-  token: string;
+  /** Runs once the URL's code has been used. */
+  onSignIn(listener: () => void): void;
   close(): Promise<void>;
 }
 
 /**
  * `outpost ui`'s server (issue #8): the built renderer over HTTP and the
- * AgentApi over one WebSocket, on 127.0.0.1 only.
+ * AgentApi over one WebSocket, on 127.0.0.1 only. Every way in turns bad
+ * input into a refusal and keeps serving (issue #14).
  */
 export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const indexPath = join(options.staticDir, 'index.html');
@@ -66,37 +81,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       `the web UI is not built (${indexPath} is missing): run \`npm run build:renderer\` first`,
     );
   }
-  const token = options.token ?? newToken();
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
-  let port = options.port;
-
-  const server: Server = createServer((req, res) => {
-    serveHttp(req, res, { staticDir: options.staticDir, token, port }).catch((error: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
-      res.end(`internal error: ${(error as Error).message}`);
-    });
-  });
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const refusal =
-      url.pathname !== WS_PATH
-        ? { status: 404, reason: 'not found' }
-        : checkRequest(requestFacts(req, url), { token, port, requireOrigin: true });
-    if (refusal !== undefined) {
-      socket.end(
-        `HTTP/1.1 ${refusal.status} Refused\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${refusal.reason}\n`,
-      );
-      return;
-    }
-    sockets.handleUpgrade(req, socket, head, (ws: WebSocket) =>
-      handleSocket(
-        ws,
-        options.agent,
-        `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`,
-      ),
-    );
-  });
-
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES });
+  const server: Server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       reject(
@@ -114,12 +100,45 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     server.listen(options.port, '127.0.0.1', () => resolve());
   });
   const address = server.address();
-  port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  // Handlers go on once the port is known: the session cookie is named after it.
+  const auth = new UiAuth(port);
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    serveHttp(req, res, { staticDir: options.staticDir, auth }).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
+      res.end(`internal error: ${(error as Error).message}`);
+    });
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node takes its own error handler off an upgraded socket: a peer that resets it must not crash us.
+    socket.on('error', () => socket.destroy());
+    const url = requestUrl(req);
+    const refusal =
+      url === undefined
+        ? { status: 400, reason: `malformed request target '${printable(req.url)}'` }
+        : url.pathname !== WS_PATH
+          ? { status: 404, reason: 'not found' }
+          : auth.check(requestFacts(req), { requireOrigin: true });
+    if (refusal !== undefined) {
+      socket.end(
+        `HTTP/1.1 ${refusal.status} Refused\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${refusal.reason}\n`,
+      );
+      return;
+    }
+    sockets.handleUpgrade(req, socket, head, (ws: WebSocket) =>
+      handleSocket(
+        ws,
+        options.agent,
+        `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`,
+      ),
+    );
+  });
 
   return {
-    url: `http://127.0.0.1:${port}/?${TOKEN_QUERY}=${token}`,
+    url: `http://127.0.0.1:${port}/?${CODE_QUERY}=${auth.code}`,
     port,
-    token,
+    onSignIn: (listener) => auth.onSignIn(listener),
     async close() {
       for (const client of sockets.clients) client.terminate();
       sockets.close();
@@ -129,71 +148,95 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   };
 }
 
-function requestFacts(req: IncomingMessage, url: URL) {
-  return {
-    host: req.headers.host,
-    origin: req.headers.origin,
-    cookie: req.headers.cookie,
-    queryToken: url.searchParams.get(TOKEN_QUERY),
-  };
+/** The request target as a URL; undefined for one that is not (`GET http://[ HTTP/1.1`). */
+function requestUrl(req: IncomingMessage): URL | undefined {
+  return URL.parse(req.url ?? '/', 'http://127.0.0.1') ?? undefined;
 }
+
+/** A peer's string quoted back in a refusal: short and without control characters. */
+function printable(text: string | undefined): string {
+  const shown = (text ?? '').slice(0, 100).replace(/[^\x20-\x7e]/g, '?');
+  return (text ?? '').length > 100 ? `${shown}…` : shown;
+}
+
+function requestFacts(req: IncomingMessage): RequestFacts {
+  return { host: req.headers.host, origin: req.headers.origin, cookie: req.headers.cookie };
+}
+
+function refuse(res: ServerResponse, status: number, reason: string): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(`${reason}\n`);
+}
+
+/**
+ * The answer to a first sign-in: the session cookie, then a same-origin
+ * navigation to the app (its routes are in the #fragment, so always '/'). Not
+ * a 303: when the browser came from the launch page (a file:// URL, see
+ * launch-page.ts), a redirect chain it started counts as cross-site and the
+ * browser would hold back the SameSite=Strict cookie on the very next
+ * request; a navigation this page starts is same-site.
+ */
+const SIGNED_IN_PAGE =
+  '<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=/"><title>Outpost</title><p>Signed in. <a href="/">Open Outpost</a></p>\n';
 
 async function serveHttp(
   req: IncomingMessage,
   res: ServerResponse,
-  config: { staticDir: string; token: string; port: number },
+  config: { staticDir: string; auth: UiAuth },
 ): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-  const securityHeaders = {
-    'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-    'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
-    'Cache-Control': 'no-store',
-  };
+  const url = requestUrl(req);
+  if (url === undefined) {
+    refuse(res, 400, `malformed request target '${printable(req.url)}'`);
+    return;
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.writeHead(405, { ...securityHeaders, Allow: 'GET, HEAD', 'Content-Type': 'text/plain' });
+    res.writeHead(405, { ...SECURITY_HEADERS, Allow: 'GET, HEAD', 'Content-Type': 'text/plain' });
     res.end('method not allowed\n');
     return;
   }
-  const refusal = checkRequest(requestFacts(req, url), {
-    token: config.token,
-    port: config.port,
-    requireOrigin: false,
-  });
-  if (refusal !== undefined) {
-    res.writeHead(refusal.status, {
-      ...securityHeaders,
-      'Content-Type': 'text/plain; charset=utf-8',
-    });
-    res.end(`${refusal.reason}\n`);
+  const facts = requestFacts(req);
+  const code = url.searchParams.get(CODE_QUERY);
+  if (code !== null) {
+    const siteRefusal = config.auth.checkSite(facts, { requireOrigin: false });
+    if (siteRefusal !== undefined) {
+      refuse(res, siteRefusal.status, siteRefusal.reason);
+      return;
+    }
+    const outcome = config.auth.useCode(code, facts.cookie);
+    if (outcome.kind === 'refused') {
+      refuse(res, outcome.status, outcome.reason);
+    } else if (outcome.kind === 'already-signed-in') {
+      res.writeHead(303, { ...SECURITY_HEADERS, Location: '/' });
+      res.end();
+    } else {
+      res.writeHead(200, {
+        ...SECURITY_HEADERS,
+        'Set-Cookie': outcome.setCookie,
+        'Content-Type': 'text/html; charset=utf-8',
+      });
+      res.end(SIGNED_IN_PAGE);
+    }
     return;
   }
-  if (url.searchParams.has(TOKEN_QUERY)) {
-    // Trade the token in the URL for a cookie and drop it from the address bar and history.
-    res.writeHead(303, {
-      ...securityHeaders,
-      'Set-Cookie': tokenCookie(config.token),
-      Location: url.pathname,
-    });
-    res.end();
+  const refusal = config.auth.check(facts, { requireOrigin: false });
+  if (refusal !== undefined) {
+    refuse(res, refusal.status, refusal.reason);
     return;
   }
   const file = resolveStatic(config.staticDir, url.pathname);
   if (file === undefined) {
-    res.writeHead(404, { ...securityHeaders, 'Content-Type': 'text/plain' });
-    res.end('not found\n');
+    refuse(res, 404, 'not found');
     return;
   }
   let body: Buffer;
   try {
     body = await readFile(file);
   } catch {
-    res.writeHead(404, { ...securityHeaders, 'Content-Type': 'text/plain' });
-    res.end('not found\n');
+    refuse(res, 404, 'not found');
     return;
   }
   res.writeHead(200, {
-    ...securityHeaders,
+    ...SECURITY_HEADERS,
     'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
     'Content-Length': body.length,
   });

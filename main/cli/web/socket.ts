@@ -25,11 +25,12 @@ export function handleSocket(ws: WebSocket, agent: Agent, remote: string): void 
 }
 
 async function answer(ws: WebSocket, agent: Agent, text: string | undefined): Promise<void> {
-  let id: unknown = null;
+  let id: FrameId | null = null;
   try {
     const frame = parseFrame(text);
-    id = frame.id;
-    const result = await agent.call(frame.method, frame.request);
+    // Taken before the method is checked, so even a refusal reaches the call that sent it.
+    id = frameId(frame);
+    const result = await agent.call(frameMethod(frame), frame.request);
     send(ws, { id, result: result ?? null });
   } catch (error) {
     send(ws, { id, error: toAgentError(error).toJSON() });
@@ -40,11 +41,9 @@ function send(ws: WebSocket, frame: unknown): void {
   if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
 }
 
-export function parseFrame(text: string | undefined): {
-  id: number | string;
-  method: string;
-  request: unknown;
-} {
+type FrameId = number | string;
+
+function parseFrame(text: string | undefined): Record<string, unknown> {
   if (text === undefined) throw new AgentError('invalid-request', 'frames must be JSON text');
   let frame: unknown;
   try {
@@ -52,16 +51,27 @@ export function parseFrame(text: string | undefined): {
   } catch {
     throw new AgentError('invalid-request', 'frame is not valid JSON');
   }
-  if (typeof frame !== 'object' || frame === null)
-    throw new AgentError('invalid-request', 'frame must be an object');
-  const { id, method, request } = frame as Record<string, unknown>;
+  if (typeof frame !== 'object' || frame === null || Array.isArray(frame))
+    throw new AgentError('invalid-request', 'frame must be an object { id, method, request }');
+  return frame as Record<string, unknown>;
+}
+
+function frameId(frame: Record<string, unknown>): FrameId {
+  const { id } = frame;
   if (typeof id !== 'number' && typeof id !== 'string') {
     throw new AgentError('invalid-request', 'frame.id must be a number or string', { field: 'id' });
   }
+  return id;
+}
+
+function frameMethod(frame: Record<string, unknown>): string {
+  const { method } = frame;
   if (typeof method !== 'string') {
-    throw new AgentError('invalid-request', 'frame.method must name an AgentApi method', {
-      field: 'method',
-    });
+    throw new AgentError(
+      'invalid-request',
+      `frame.method must be a string naming an AgentApi method, got ${method === null ? 'null' : Array.isArray(method) ? 'an array' : typeof method}`,
+      { field: 'method' },
+    );
   }
-  return { id, method, request };
+  return method;
 }

@@ -54,9 +54,12 @@ export function parseRequest(
   raw: unknown,
 ): { method: AgentMethod; request: unknown } {
   if (!isAgentMethod(methodName)) {
-    throw new AgentError('invalid-request', `unknown method '${String(methodName)}'`, {
-      field: 'method',
-    });
+    // A caller's string is echoed short: a megabyte method name is not worth sending back.
+    const message =
+      typeof methodName !== 'string'
+        ? `method must be a string naming an AgentApi method, got ${methodName === null ? 'null' : typeof methodName}`
+        : `unknown method '${methodName.length > 64 ? `${methodName.slice(0, 64)}…` : methodName}'`;
+    throw new AgentError('invalid-request', message, { field: 'method' });
   }
   const spec = agentContract[methodName];
   return { method: methodName, request: parseWith(spec.request, raw ?? {}) };

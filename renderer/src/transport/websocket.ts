@@ -16,7 +16,7 @@ const RECONNECT_MS = 1500;
 
 /**
  * The AgentApi over `outpost ui`'s WebSocket (main/cli/web/socket.ts). The
- * page was served with the token cookie, which the browser sends with the
+ * page was served with the session cookie, which the browser sends with the
  * upgrade; calls made while reconnecting wait for the socket.
  */
 export function webSocketTransport(url: string): Transport {

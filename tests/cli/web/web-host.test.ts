@@ -1,4 +1,3 @@
-import { request } from 'node:http';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,34 +5,7 @@ import WebSocket from 'ws';
 import { Agent } from '../../../main/core/agent.ts';
 import { resolveStatic, startWebHost, type WebHost } from '../../../main/cli/web/server.ts';
 import { makeTempDir } from '../../peers/util.ts';
-
-interface HttpAnswer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function get(
-  port: number,
-  path: string,
-  headers: Record<string, string> = {},
-): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString(),
-        }),
-      );
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+import { get, signIn } from './sign-in.ts';
 
 /** Opens the socket; resolves with it, or with the HTTP status the upgrade was refused with. */
 function openSocket(url: string, headers: Record<string, string>): Promise<WebSocket | number> {
@@ -65,10 +37,12 @@ describe('outpost ui web host', () => {
   let cleanup: () => Promise<void>;
   let origin: string;
   let cookie: string;
+  let staticRoot: string;
 
   beforeAll(async () => {
     const temp = await makeTempDir('webhost');
     cleanup = temp.cleanup;
+    staticRoot = temp.dir;
     const staticDir = join(temp.dir, 'static');
     await mkdir(join(staticDir, 'assets'), { recursive: true });
     await writeFile(join(staticDir, 'index.html'), '<!doctype html><title>Outpost</title>');
@@ -77,7 +51,7 @@ describe('outpost ui web host', () => {
     agent = await Agent.open({ dataDir: join(temp.dir, 'data'), logToFile: false });
     host = await startWebHost({ agent, staticDir, port: 0 });
     origin = `http://127.0.0.1:${host.port}`;
-    cookie = `outpost_ui_token=${host.token}`;
+    cookie = await signIn(host.url);
   });
   afterAll(async () => {
     await host?.close();
@@ -85,19 +59,61 @@ describe('outpost ui web host', () => {
     await cleanup?.();
   });
 
-  it('prints a 127.0.0.1 URL with a fresh 256-bit token', () => {
-    expect(host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43}$/);
+  it('prints a 127.0.0.1 URL with a fresh 256-bit sign-in code', () => {
+    expect(host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?code=[\w-]{43}$/);
   });
 
-  it('trades the token in the URL for an HttpOnly SameSite=Strict cookie and drops it from the address', async () => {
-    const answer = await get(host.port, `/?token=${host.token}`, {
+  it('traded the code for a separate session secret in an HttpOnly SameSite=Strict cookie named after the port', () => {
+    const code = new URL(host.url).searchParams.get('code');
+    expect(cookie).toMatch(new RegExp(`^outpost_ui_session_${host.port}=[\\w-]{43}$`));
+    expect(cookie.split('=')[1]).not.toBe(code);
+  });
+
+  it('refuses a second use of the URL with a clear page, and sends a signed-in browser on', async () => {
+    const { pathname, search } = new URL(host.url);
+    const again = await get(host.port, `${pathname}${search}`, { Host: `127.0.0.1:${host.port}` });
+    expect(again.status).toBe(410);
+    expect(again.body).toContain('This sign-in link was already used');
+    expect(again.headers['set-cookie']).toBeUndefined();
+    const wrong = await get(host.port, '/?code=guess', { Host: `127.0.0.1:${host.port}` });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body).toContain('wrong sign-in link');
+    // The same browser following the printed link once more (it already has the session).
+    const signedIn = await get(host.port, `${pathname}${search}`, {
       Host: `127.0.0.1:${host.port}`,
+      Cookie: cookie,
     });
-    expect(answer.status).toBe(303);
-    expect(answer.headers.location).toBe('/');
-    expect(String(answer.headers['set-cookie'])).toMatch(
-      /^outpost_ui_token=[\w-]+; HttpOnly; SameSite=Strict; Path=\//,
-    );
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.headers.location).toBe('/');
+  });
+
+  it('answers the first use with the cookie and a same-origin page load, keeping the code out of the next address', async () => {
+    const other = await startWebHost({ agent, staticDir: join(staticRoot, 'static'), port: 0 });
+    try {
+      const { pathname, search } = new URL(other.url);
+      const signedIn = new Promise<boolean>((resolve) => other.onSignIn(() => resolve(true)));
+      const answer = await get(other.port, `${pathname}${search}`, {
+        Host: `localhost:${other.port}`,
+      });
+      expect(answer.status).toBe(200);
+      expect(String(answer.headers['set-cookie'])).toMatch(
+        new RegExp(
+          `^outpost_ui_session_${other.port}=[\\w-]{43}; HttpOnly; SameSite=Strict; Path=/$`,
+        ),
+      );
+      expect(answer.body).toContain('<meta http-equiv="refresh" content="0; url=/">');
+      expect(answer.headers['referrer-policy']).toBe('no-referrer');
+      expect(await signedIn).toBe(true);
+      // Cookies are not kept apart by port: each `outpost ui` reads only the one named after its port.
+      const session = cookie.split('=')[1]!;
+      const underOtherName = await get(host.port, '/', {
+        Host: `127.0.0.1:${host.port}`,
+        Cookie: `outpost_ui_session_${other.port}=${session}`,
+      });
+      expect(underOtherName.status).toBe(401);
+    } finally {
+      await other.close();
+    }
   });
 
   it('serves the UI with the cookie, under a strict CSP', async () => {
@@ -112,14 +128,24 @@ describe('outpost ui web host', () => {
     expect(script.headers['content-type']).toBe('text/javascript; charset=utf-8');
   });
 
-  it('refuses HTTP without the token, with a wrong token, from another Host (DNS rebinding) or Origin', async () => {
+  it('refuses HTTP without a session, with a wrong one, from another Host (DNS rebinding) or Origin', async () => {
     expect((await get(host.port, '/', { Host: `127.0.0.1:${host.port}` })).status).toBe(401);
-    expect((await get(host.port, '/?token=wrong', { Host: `127.0.0.1:${host.port}` })).status).toBe(
-      401,
-    );
     expect(
-      (await get(host.port, '/', { Host: `127.0.0.1:${host.port}`, Cookie: 'outpost_ui_token=x' }))
-        .status,
+      (
+        await get(host.port, '/', {
+          Host: `127.0.0.1:${host.port}`,
+          Cookie: `outpost_ui_session_${host.port}=x`,
+        })
+      ).status,
+    ).toBe(401);
+    // The code in the URL is not a session secret.
+    expect(
+      (
+        await get(host.port, '/', {
+          Host: `127.0.0.1:${host.port}`,
+          Cookie: `outpost_ui_session_${host.port}=${new URL(host.url).searchParams.get('code')!}`,
+        })
+      ).status,
     ).toBe(401);
     expect(
       (await get(host.port, '/', { Host: `attacker.example:${host.port}`, Cookie: cookie })).status,
@@ -148,10 +174,12 @@ describe('outpost ui web host', () => {
     expect(resolveStatic('/srv/ui', '/a%00b')).toBeUndefined();
   });
 
-  it('refuses the socket without the token, with a wrong token, or from a foreign or missing Origin', async () => {
+  it('refuses the socket without a session, with a wrong one, or from a foreign or missing Origin', async () => {
     const url = `ws://127.0.0.1:${host.port}/ws`;
     expect(await openSocket(url, { Origin: origin })).toBe(401);
-    expect(await openSocket(url, { Origin: origin, Cookie: 'outpost_ui_token=nope' })).toBe(401);
+    expect(
+      await openSocket(url, { Origin: origin, Cookie: `outpost_ui_session_${host.port}=nope` }),
+    ).toBe(401);
     expect(await openSocket(url, { Origin: 'http://attacker.example', Cookie: cookie })).toBe(403);
     expect(await openSocket(url, { Cookie: cookie })).toBe(403);
     expect(
