@@ -523,7 +523,7 @@ describe('seeded Tentacle target against the reference server', () => {
 
       const payload = join(temp.dir, 'agent.data');
       await writeFile(payload, '<agent_data/>\n');
-      const result = await agent.api.tentacleSend({ target: 'pandora', files: [payload] });
+      const result = await agent.api.sendTentacleFiles({ target: 'pandora', files: [payload] });
       expect(result.allOk).toBe(true);
       expect(result.tls?.peerSubject).toContain('localhost');
       expect(await readFile(join(temp.dir, 'incoming', 'agent.data'), 'utf8')).toBe(

@@ -49,9 +49,9 @@ const POLICY_FLAGS = {
   maxOutputBytes: '--max-output',
 } as const;
 
-/** Read as the settings page reads it: icingaStatus names an unknown or non-Icinga target, listTargets carries the config (no secrets). */
+/** Read as the settings page reads it: getIcingaStatus names an unknown or non-Icinga target, listTargets carries the config (no secrets). */
 async function currentCommandEndpoint(agent: Agent, name: string): Promise<CommandEndpoint> {
-  await agent.api.icingaStatus({ name, probe: false });
+  await agent.api.getIcingaStatus({ name, probe: false });
   const target = (await agent.api.listTargets({})).find((t) => t.name === name);
   return icingaTargetConfigSchema.parse(target?.config).commandEndpoint;
 }
@@ -275,7 +275,7 @@ export const icingaCommands: CommandSpec[] = [
       const { salt } = await secretOptions(ctx, args, ['salt']);
       if (salt === undefined || salt === '')
         throw new UsageError('--salt SALT or --salt-file FILE is required');
-      const result = await (await ctx.agent()).api.icingaTicket({ cn, salt });
+      const result = await (await ctx.agent()).api.computeIcingaTicket({ cn, salt });
       return { data: result, human: result.ticket };
     },
   },
@@ -292,7 +292,7 @@ export const icingaCommands: CommandSpec[] = [
       if (name === undefined) throw new UsageError('NAME is required');
       const s = await (
         await ctx.agent()
-      ).api.icingaStatus({ name, probe: !flag(args, 'no-probe') });
+      ).api.getIcingaStatus({ name, probe: !flag(args, 'no-probe') });
       const human = keyValues([
         ['target', s.target],
         ['master', `${s.endpoint} at ${s.host}:${s.port} (${s.transport})`],
@@ -376,7 +376,7 @@ export const icingaCommands: CommandSpec[] = [
         ...(restUser === undefined ? {} : { restUser }),
         ...(restPassword === undefined ? {} : { restPassword }),
       });
-      const s = await agent.api.icingaStatus({ name, probe: false });
+      const s = await agent.api.getIcingaStatus({ name, probe: false });
       let human: string;
       if (cluster) {
         human = `${name} now sends check results over the cluster connection to ${s.endpoint} at ${s.host}:${s.port}; any REST user and password were forgotten.`;

@@ -110,7 +110,7 @@ export const onsphereCommands: CommandSpec[] = [
       if (quality !== undefined && !['GOOD', 'STALE', 'ERROR'].includes(quality))
         throw new UsageError('--quality must be GOOD, STALE or ERROR');
       const agent = await ctx.agent();
-      const result = await agent.api.onspherePublish({
+      const result = await agent.api.publishOnsphere({
         target: requiredOption(args, 'target'),
         valueId: requiredOption(args, 'value-id'),
         value: parseValue(requiredOption(args, 'value'), flag(args, 'text')),
@@ -138,7 +138,7 @@ export const onsphereCommands: CommandSpec[] = [
       const name = args.positionals[0];
       if (name === undefined) throw new UsageError('NAME is required');
       const agent = await ctx.agent();
-      const s = await agent.api.onsphereStatus({ name, probe: flag(args, 'probe') });
+      const s = await agent.api.getOnsphereStatus({ name, probe: flag(args, 'probe') });
       return {
         data: s,
         human: [

@@ -72,7 +72,7 @@ const CONNECTION_DETAILS = [
   ...SECRET_FILE_HELP,
 ];
 
-type ConnectionRequest = Extract<AgentRequest<'tentacleSend'>, { connection: unknown }>;
+type ConnectionRequest = Extract<AgentRequest<'sendTentacleFiles'>, { connection: unknown }>;
 
 function wholeNumber(raw: string, flagName: string, min: number): number {
   if (!/^\d+$/.test(raw) || Number(raw) < min)
@@ -344,7 +344,7 @@ export const tentacleCommands: CommandSpec[] = [
         zip: flag(args, 'zip'),
       };
       await promptKeyPassphrase(ctx, args, request);
-      return transfer(ctx, args, 'sent', (api) => api.tentacleSend(request));
+      return transfer(ctx, args, 'sent', (api) => api.sendTentacleFiles(request));
     },
   },
   {
@@ -373,7 +373,7 @@ export const tentacleCommands: CommandSpec[] = [
         zip: flag(args, 'zip'),
       };
       await promptKeyPassphrase(ctx, args, request);
-      return transfer(ctx, args, 'received', (api) => api.tentacleGet(request));
+      return transfer(ctx, args, 'received', (api) => api.fetchTentacleFiles(request));
     },
   },
   {

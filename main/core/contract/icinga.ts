@@ -70,7 +70,7 @@ export const icingaContract = {
       .strict(),
     'Pair with an Icinga master: pin its certificate, request a signed certificate with a ticket or on demand, wait up to waitSeconds for approval',
   ),
-  icingaTicket: method<{ cn: string; ticket: string }>()(
+  computeIcingaTicket: method<{ cn: string; ticket: string }>()(
     z
       .object({
         cn: z.string().min(1, 'cn must not be empty'),
@@ -79,7 +79,7 @@ export const icingaContract = {
       .strict(),
     'The ticket `icinga2 pki ticket --cn CN --salt SALT` computes (PBKDF2-HMAC-SHA1)',
   ),
-  icingaStatus: method<IcingaStatus>()(
+  getIcingaStatus: method<IcingaStatus>()(
     z.object({ name: targetName, probe: z.boolean().default(true) }).strict(),
     'Connection state, certificate expiry and last confirmed result of an Icinga target',
   ),

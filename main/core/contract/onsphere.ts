@@ -72,7 +72,7 @@ export const onsphereContract = {
       .strict(),
     'Import ca.crt + module.crt + module.key, fetch the config from the OnSphere dispatcher, connect to the broker, then save the target (pairing.step events)',
   ),
-  onspherePublish: method<OnspherePublishResult>()(
+  publishOnsphere: method<OnspherePublishResult>()(
     z
       .object({
         target: z.string().min(1, 'target must name an OnSphere target'),
@@ -86,7 +86,7 @@ export const onsphereContract = {
       .strict(),
     'Queue a value for an OnSphere target (durable), or with now=true publish it at once and resolve only on the broker confirm',
   ),
-  onsphereStatus: method<OnsphereStatus>()(
+  getOnsphereStatus: method<OnsphereStatus>()(
     z
       .object({
         name: z.string().min(1, 'name must name an OnSphere target'),

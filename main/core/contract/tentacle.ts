@@ -141,7 +141,7 @@ export const tentacleContract = {
       .strict(),
     'Save a Tentacle target (settings) and its password, key passphrase and proxy password (SecretStore)',
   ),
-  tentacleSend: method<TentacleTransferResult>()(
+  sendTentacleFiles: method<TentacleTransferResult>()(
     z.intersection(
       whereSchema,
       z.object({
@@ -153,7 +153,7 @@ export const tentacleContract = {
     ),
     'Send files now over one Tentacle session (not through the queue); allOk only when the server acknowledged every file',
   ),
-  tentacleGet: method<TentacleTransferResult>()(
+  fetchTentacleFiles: method<TentacleTransferResult>()(
     z.intersection(
       whereSchema,
       z.object({

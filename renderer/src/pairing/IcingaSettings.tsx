@@ -30,7 +30,7 @@ interface IcingaConfigView {
 export function IcingaSettings(props: { name: string }) {
   const { t, language } = useI18n();
   const agent = useAgent();
-  const status = useCall('icingaStatus', { name: props.name, probe: false }, props.name);
+  const status = useCall('getIcingaStatus', { name: props.name, probe: false }, props.name);
   const targets = useCall('listTargets', {});
   const config = targets.data?.find((x) => x.name === props.name)?.config as
     IcingaConfigView | undefined;

@@ -72,7 +72,7 @@ export function IcingaWizard(props: WizardProps) {
   // Reopening a paired target shows its current settings.
   useEffect(() => {
     if (props.existing === undefined) return;
-    agent.call('icingaStatus', { name: props.existing, probe: false }).then(
+    agent.call('getIcingaStatus', { name: props.existing, probe: false }).then(
       (status) => {
         address.setHost(status.host);
         address.setPort(String(status.port));

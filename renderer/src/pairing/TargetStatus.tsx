@@ -7,7 +7,7 @@ import type { Response } from '../transport/index.ts';
 /** A reopened OnSphere target: identity, configuration (fresh or last-known-good), broker session. */
 export function OnsphereTargetStatus(props: { name: string }) {
   const { t, language } = useI18n();
-  const status = useCall('onsphereStatus', { name: props.name, probe: false }, props.name);
+  const status = useCall('getOnsphereStatus', { name: props.name, probe: false }, props.name);
   const s = status.data;
   return (
     <>

@@ -92,7 +92,7 @@ brokerSuite()('OnSphere connector against a real broker', () => {
     const got = new Promise<amqp.ConsumeMessage>(
       (resolve) => void ch.consume(q.queue, (m) => m && resolve(m), { noAck: true }),
     );
-    const result = await agent.api.onspherePublish({
+    const result = await agent.api.publishOnsphere({
       target: 'stack',
       valueId: 'root.site1.ups.temp',
       value: 21.5,
@@ -317,7 +317,7 @@ brokerSuite()('OnSphere connector against a real broker', () => {
           timestamp: Date.now(),
         }),
       ).toBe('confirmed');
-      const status = await agent.api.onsphereStatus({ name: 'stack' });
+      const status = await agent.api.getOnsphereStatus({ name: 'stack' });
       expect(status.identity?.cn).toBe(NAME);
       expect(status.config?.version).toBe('v2');
     } finally {
@@ -329,7 +329,7 @@ brokerSuite()('OnSphere connector against a real broker', () => {
     }
   });
 
-  it('onspherePublish without --now goes through the durable queue: delivered by `run`, confirmed by the broker', async () => {
+  it('publishOnsphere without --now goes through the durable queue: delivered by `run`, confirmed by the broker', async () => {
     const peer = await stack.peerConnection();
     const ch = await peer.createChannel();
     const q = await ch.assertQueue('', { exclusive: true });
@@ -337,7 +337,7 @@ brokerSuite()('OnSphere connector against a real broker', () => {
     const got = new Promise<amqp.ConsumeMessage>(
       (resolve) => void ch.consume(q.queue, (m) => m && resolve(m), { noAck: true }),
     );
-    const r = await agent.api.onspherePublish({
+    const r = await agent.api.publishOnsphere({
       target: 'stack',
       valueId: 'root.queued.flag',
       value: true,
@@ -376,7 +376,7 @@ brokerSuite()('OnSphere connector against a real broker', () => {
         status: 'ok',
         result: { pong: true, module: NAME },
       });
-      const status = await agent.api.onsphereStatus({ name: 'stack' });
+      const status = await agent.api.getOnsphereStatus({ name: 'stack' });
       expect(status.session.state).toBe('ready');
       const metricsPort = (agent.context.targets.get('stack').config as { metricsPort: number })
         .metricsPort;
@@ -387,7 +387,7 @@ brokerSuite()('OnSphere connector against a real broker', () => {
       await ch.close();
     }
     await expect(
-      agent.api.onspherePublish({ target: 'stack', valueId: 'bad value', value: 1 }),
+      agent.api.publishOnsphere({ target: 'stack', valueId: 'bad value', value: 1 }),
     ).rejects.toBeInstanceOf(AgentError);
   });
 
@@ -505,10 +505,10 @@ brokerSuite()('OnSphere connector against a real broker', () => {
     const stop = new AbortController();
     const running = seeded.run(stop.signal);
     try {
-      let status = await seeded.api.onsphereStatus({ name: 'onsphere' });
+      let status = await seeded.api.getOnsphereStatus({ name: 'onsphere' });
       for (let i = 0; i < 100 && status.session.state !== 'ready'; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        status = await seeded.api.onsphereStatus({ name: 'onsphere' });
+        status = await seeded.api.getOnsphereStatus({ name: 'onsphere' });
       }
       expect(status.session.state).toBe('ready');
       expect(status.config).toMatchObject({ module: NAME, stale: false });

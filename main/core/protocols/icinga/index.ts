@@ -16,7 +16,7 @@ import { createIcingaDriver } from './driver.ts';
 import { fetchMasterCertificate, pairIcinga } from './pairing.ts';
 import { computeTicket } from './ticket.ts';
 
-/** How long `icingaStatus` waits for a probe connection when no session runs in this process. */
+/** How long `getIcingaStatus` waits for a probe connection when no session runs in this process. */
 const STATUS_PROBE_MS = 10_000;
 /** §3.5 ADVICE: while a request waits for `icinga2 ca sign`, ask again every 10–60 s. */
 const PENDING_POLL_MS = 30_000;
@@ -127,11 +127,11 @@ export function createIcingaHandlers(
       return result;
     },
 
-    async icingaTicket({ cn, salt }) {
+    async computeIcingaTicket({ cn, salt }) {
       return { cn, ticket: await computeTicket(cn, salt) };
     },
 
-    async icingaStatus({ name, probe }) {
+    async getIcingaStatus({ name, probe }) {
       const record = icingaTarget(ctx, name);
       const config = icingaTargetConfigSchema.parse(record.config);
       const files = await ctx.identity.readCertificates(name);

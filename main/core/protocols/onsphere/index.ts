@@ -264,7 +264,7 @@ export function createOnsphereHandlers(
       }
     },
 
-    async onspherePublish(request) {
+    async publishOnsphere(request) {
       const record = onsphereTarget(ctx, request.target, 'target');
       const value: ValuePayload = {
         valueId: request.valueId,
@@ -303,7 +303,7 @@ export function createOnsphereHandlers(
       }
     },
 
-    async onsphereStatus({ name, probe }) {
+    async getOnsphereStatus({ name, probe }) {
       const record = onsphereTarget(ctx, name);
       const config = onsphereTargetConfigSchema.parse(record.config);
       const warnings: string[] = [];

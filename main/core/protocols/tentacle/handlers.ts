@@ -195,7 +195,7 @@ export function createTentacleHandlers(ctx: AgentContext): Partial<AgentHandlers
       };
     },
 
-    async tentacleSend(request) {
+    async sendTentacleFiles(request) {
       const entries = request.files.map((file) => {
         const name = baseName(file);
         try {
@@ -226,7 +226,7 @@ export function createTentacleHandlers(ctx: AgentContext): Partial<AgentHandlers
       });
     },
 
-    async tentacleGet(request) {
+    async fetchTentacleFiles(request) {
       const entries = request.names.map((name) => {
         try {
           assertFileName(name, 'name');
