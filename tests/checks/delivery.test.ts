@@ -2,8 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../main/core/agent.ts';
-import { checksModule } from '../../main/core/checks/module.ts';
-import { captureInstance, modulesWith } from '../module-instance.ts';
+import { PandoraResultFiles } from '../../main/core/protocols/tentacle/check-results.ts';
 import { closeHistory, historyStore } from '../../main/core/protocols/gorgone/history.ts';
 import type { QueueService } from '../../main/core/queue/model.ts';
 import type { EnqueueRequest, QueueItem } from '../../main/core/contract/queue-items.ts';
@@ -60,15 +59,10 @@ class RecordingQueue implements QueueService {
 let tmp: { dir: string; cleanup(): Promise<void> };
 let agent: Agent;
 let queue: RecordingQueue;
-const checks = captureInstance(checksModule);
 
 beforeEach(async () => {
   tmp = await makeTempDir('checks-delivery');
-  agent = await Agent.open({
-    dataDir: join(tmp.dir, 'data'),
-    logToFile: false,
-    modules: modulesWith(checks.module),
-  });
+  agent = await Agent.open({ dataDir: join(tmp.dir, 'data'), logToFile: false });
   queue = new RecordingQueue();
   agent.context.queue = queue;
   // Target records written as each protocol stores them (config validated by its own driver elsewhere).
@@ -300,10 +294,9 @@ describe('one result fanned out to every target', () => {
   });
 
   it('data file names stay distinct within one second', () => {
+    const files = new PandoraResultFiles(agent.context);
     const at = new Date(1_795_370_000_000);
-    const names = [0, 1, 2].map(
-      () => checks.instance().service.delivery.pandoraFile('ws-0042', 60, at, []).fileName,
-    );
+    const names = [0, 1, 2].map(() => files.dataFile('ws-0042', 60, at, []).fileName);
     expect(names).toEqual([
       'ws-0042.1795370000.data',
       'ws-0042.1795370001.data',

@@ -136,3 +136,9 @@ export function fullOutput(
     lines.push(`(${result.reason})`);
   return lines.join('\n');
 }
+
+/** A name or perfdata label as one word of an id (OnSphere value ids, Gorgone tokens). */
+export function resultIdWord(text: string): string {
+  const word = text.replace(/[^A-Za-z0-9_-]+/g, '_').replace(/^_+|_+$/g, '');
+  return word === '' ? 'value' : word;
+}

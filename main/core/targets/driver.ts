@@ -1,5 +1,7 @@
 import type { z } from 'zod';
-import type { ItemKind, QueueItem } from '../contract/queue-items.ts';
+import type { CheckDefinition, CheckTarget } from '../contract/check-definitions.ts';
+import type { CheckResult } from '../contract/check-results.ts';
+import type { EnqueueRequest, ItemKind, QueueItem } from '../contract/queue-items.ts';
 import { type TargetKind, type TargetRecord, type TargetStatus } from '../contract/targets.ts';
 
 /** What the scheduler hands a driver with each item. */
@@ -28,4 +30,37 @@ export interface TargetDriver<Config = unknown> {
   /** Checks an item can be delivered by this target before it is enqueued (e.g. file names). */
   validate?(target: TargetRecord<Config>, item: Pick<QueueItem, 'payload'>): void;
   status?(target: TargetRecord<Config>): TargetStatus;
+  /**
+   * Maps one local check's result to this protocol's payloads for `target`
+   * (ARCHITECTURE.md "Results have one path"): checks/ fans a result out through
+   * this hook and never switches on a protocol kind. Absent: the kind takes no
+   * check results.
+   */
+  deliverCheckResult?(
+    target: TargetRecord<Config>,
+    delivery: CheckResultDelivery,
+  ): Promise<CheckResultOutcome>;
+}
+
+/** What checks/ hands a driver with one result for one of the check's targets. */
+export interface CheckResultDelivery {
+  check: Pick<CheckDefinition, 'name' | 'interval' | 'command' | 'builtin'>;
+  /** How the check names its result on this target (host/service, module, value id…). */
+  naming: CheckTarget;
+  result: CheckResult;
+  /** This agent's name (settings `agent.name`, else the host name). */
+  agentName: string;
+  /**
+   * The shortest interval of the enabled checks that report to this target as
+   * `agentName` (the Pandora agent interval, pandora-data.md §3.3).
+   */
+  agentInterval(agentName: string): number | undefined;
+  /** Queues payloads durably, in one write with the other results finishing together. */
+  enqueue(request: EnqueueRequest): Promise<QueueItem[]>;
+}
+
+export interface CheckResultOutcome {
+  items: QueueItem[];
+  /** Set when the result was recorded without a queue item (Gorgone's node history). */
+  historyId?: number;
 }

@@ -13,6 +13,7 @@ import type { TargetRecord, TargetStatus } from '../../contract/targets.ts';
 import { generateToken } from './codec.ts';
 import { gorgoneTargetConfigSchema, type GorgoneTargetConfig } from './config.ts';
 import { openController, type GorgoneRuntime } from './client.ts';
+import { deliverGorgoneCheckResult } from './check-results.ts';
 
 function messageOf(item: Pick<QueueItem, 'payload'>): {
   action: string;
@@ -78,5 +79,6 @@ export function createGorgoneDriver(
     status(target): TargetStatus {
       return runtime.status(target.name);
     },
+    deliverCheckResult: (_target, delivery) => deliverGorgoneCheckResult(ctx, delivery),
   };
 }

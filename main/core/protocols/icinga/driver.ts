@@ -2,6 +2,7 @@ import { AgentError } from '../../contract/errors.ts';
 import type { QueueItem } from '../../contract/queue-items.ts';
 import type { DeliveryContext, TargetDriver } from '../../targets/driver.ts';
 import type { TargetRecord } from '../../contract/targets.ts';
+import { deliverIcingaCheckResult } from './check-results.ts';
 import type { IcingaClient } from './client.ts';
 import { icingaTargetConfigSchema, type IcingaTargetConfig } from './config.ts';
 
@@ -43,5 +44,6 @@ export function createIcingaDriver(client: IcingaClient): TargetDriver<IcingaTar
     status(target) {
       return client.status(target);
     },
+    deliverCheckResult: (target, delivery) => deliverIcingaCheckResult(target, delivery),
   };
 }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { parsePerfdata } from '../../checks/perfdata.ts';
 import { AgentError, describeThrown } from '../../contract/errors.ts';
 import type { CheckResultPayload, ValuePayload } from '../../contract/queue-items.ts';
+import { resultIdWord } from '../../checks/result.ts';
 
 export const CONFIG_SCHEMA_ID = 'osp.remote-connector.config/1';
 export const VALUE_TYPE = 'osp.value/1';
@@ -358,14 +359,15 @@ export function newMessageId(): string {
 }
 
 /**
- * A check result as OnSphere values (issue #10, the same naming as
- * core/checks/delivery.ts): `<base>.state` (0..3) and `<base>.<label>` per
- * perfdata value; `U` values are left out.
+ * A check result as OnSphere values (issue #10): `<prefix>.state` (0..3) and
+ * `<prefix>.<label>` per perfdata value; `U` values are left out. The one
+ * mapping for queued check-result items and for local checks' results.
  */
-export function checkResultValues(result: CheckResultPayload, base?: string): ValuePayload[] {
-  const prefix =
-    base ??
-    ['outpost', idWord(result.host), idWord(result.service ?? result.check ?? 'host')].join('.');
+export function resultValues(
+  prefix: string,
+  result: { state: number; executionEnd: number },
+  perfdata: ReadonlyArray<{ label: string; value: number | undefined }>,
+): ValuePayload[] {
   const timestamp = Math.round(result.executionEnd * 1000);
   const values: ValuePayload[] = [
     {
@@ -375,10 +377,10 @@ export function checkResultValues(result: CheckResultPayload, base?: string): Va
       quality: result.state === 3 ? 'ERROR' : 'GOOD',
     },
   ];
-  for (const item of parsePerfdata(result.performanceData.join(' ')).items) {
+  for (const item of perfdata) {
     if (item.value === undefined) continue;
     values.push({
-      valueId: `${prefix}.${idWord(item.label)}`,
+      valueId: `${prefix}.${resultIdWord(item.label)}`,
       value: item.value,
       timestamp,
       quality: 'GOOD',
@@ -387,9 +389,16 @@ export function checkResultValues(result: CheckResultPayload, base?: string): Va
   return values;
 }
 
-function idWord(text: string): string {
-  const word = text.replace(/[^A-Za-z0-9_-]+/g, '_').replace(/^_+|_+$/g, '');
-  return word === '' ? 'value' : word;
+/** A queued check-result item as values: `outpost.<host>.<service>` unless a base is given. */
+export function checkResultValues(result: CheckResultPayload, base?: string): ValuePayload[] {
+  const prefix =
+    base ??
+    [
+      'outpost',
+      resultIdWord(result.host),
+      resultIdWord(result.service ?? result.check ?? 'host'),
+    ].join('.');
+  return resultValues(prefix, result, parsePerfdata(result.performanceData.join(' ')).items);
 }
 
 // ---- requests and replies (§4.5) ---------------------------------------------------

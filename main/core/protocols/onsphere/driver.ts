@@ -14,6 +14,7 @@ import { checkResultValues, validateValue } from './codec.ts';
 import type { ConnectorPool } from './client.ts';
 import { onsphereTargetConfigSchema, type OnsphereTargetConfig } from './config.ts';
 import { DEFAULT_PUBLISH_WINDOW } from './session.ts';
+import { deliverOnsphereCheckResult } from './check-results.ts';
 
 /** The values an item carries. */
 export function itemValues(item: Pick<QueueItem, 'payload'>): ValuePayload[] {
@@ -37,6 +38,8 @@ export function createOnsphereDriver(pool: ConnectorPool): TargetDriver<Onsphere
     configSchema: onsphereTargetConfigSchema,
     accepts: ['value', 'check-result'],
     window: DEFAULT_PUBLISH_WINDOW,
+
+    deliverCheckResult: (target, delivery) => deliverOnsphereCheckResult(target, delivery),
 
     validate(target, item) {
       for (const value of itemValues(item)) validateValue(value, target.config.cn ?? target.name);

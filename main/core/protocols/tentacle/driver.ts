@@ -18,11 +18,13 @@ import {
   type TentacleTargetConfig,
 } from './config.ts';
 import { assertFileName } from './names.ts';
+import { PandoraResultFiles } from './check-results.ts';
 
 export const TENTACLE_WINDOW = 1;
 
 export function createTentacleDriver(ctx: AgentContext): TargetDriver<TentacleTargetConfig> {
   const statuses = new Map<string, TargetStatus>();
+  const resultFiles = new PandoraResultFiles(ctx);
   const setStatus = (target: string, status: TargetStatus): void => {
     statuses.set(target, status);
     ctx.events.emit('target.state', { target, status });
@@ -33,6 +35,8 @@ export function createTentacleDriver(ctx: AgentContext): TargetDriver<TentacleTa
     configSchema: tentacleTargetConfigSchema,
     accepts: ['file'],
     window: TENTACLE_WINDOW,
+    deliverCheckResult: (target, delivery) => resultFiles.deliver(target, delivery),
+
     validate(_target, item) {
       if (item.payload.kind !== 'file') {
         throw new AgentError(

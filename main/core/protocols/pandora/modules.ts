@@ -1,8 +1,13 @@
-import type { PandoraModule } from '../protocols/pandora/data-file.ts';
-import type { PandoraValueModule } from '../contract/check-definitions.ts';
-import type { PerfdataItem } from '../contract/check-results.ts';
-import type { CheckResult } from '../contract/check-results.ts';
-import { evaluateThresholds, isRange, parseRange, type ThresholdRange } from './thresholds.ts';
+import type { PandoraModule } from './data-file.ts';
+import type { PandoraValueModule } from '../../contract/check-definitions.ts';
+import type { PerfdataItem } from '../../contract/check-results.ts';
+import type { CheckResult } from '../../contract/check-results.ts';
+import {
+  evaluateThresholds,
+  isRange,
+  parseRange,
+  type ThresholdRange,
+} from '../../checks/thresholds.ts';
 
 /**
  * A check result as Pandora FMS modules, following pandora-data.md §7:
