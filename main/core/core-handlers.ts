@@ -74,6 +74,7 @@ export function createCoreHandlers(ctx: AgentContext): HandlersOf<typeof coreCon
           createdAt: t.createdAt,
           config: t.config,
           status,
+          checkNaming: [...(driver?.checkNaming ?? [])],
         };
       });
     },

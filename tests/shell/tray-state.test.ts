@@ -16,6 +16,7 @@ function target(state: TargetSummary['status']['state'], paused = false): Target
     createdAt: '',
     config: {},
     status: { state },
+    checkNaming: [],
   };
 }
 

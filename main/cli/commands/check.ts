@@ -2,7 +2,6 @@ import type { BuiltinKind } from '../../core/contract/builtin-kinds.ts';
 import { BUILTIN_KINDS } from '../../core/contract/builtin-kinds.ts';
 import { BUILTIN_PRESETS } from '../../core/checks/builtin.ts';
 import type { CheckDefinitionInput, CheckTarget } from '../../core/contract/check-definitions.ts';
-import { NAMING_FIELDS } from '../../core/contract/check-definitions.ts';
 import type { ImportReport } from '../../core/contract/checks.ts';
 import type { CheckResult } from '../../core/contract/check-results.ts';
 import type { CheckRunOutcome } from '../../core/contract/checks.ts';
@@ -103,7 +102,10 @@ function formatReport(report: ImportReport): string {
   return lines.join('\n');
 }
 
-function buildDefinition(args: CommandArgs, kinds: Map<string, string>): CheckDefinitionInput {
+function buildDefinition(
+  args: CommandArgs,
+  namingOf: Map<string, ReadonlyArray<keyof CheckTarget>>,
+): CheckDefinitionInput {
   const name = args.positionals[0];
   if (name === undefined) throw new UsageError('NAME is required');
   const commandLine = stringOption(args, 'command');
@@ -122,11 +124,7 @@ function buildDefinition(args: CommandArgs, kinds: Map<string, string>): CheckDe
   };
   for (const [field, value] of Object.entries(naming)) {
     if (value === undefined) continue;
-    const applies = targets.some((t) =>
-      NAMING_FIELDS[kinds.get(t) as keyof typeof NAMING_FIELDS]?.includes(
-        field as keyof CheckTarget,
-      ),
-    );
+    const applies = targets.some((t) => namingOf.get(t)?.includes(field as keyof CheckTarget));
     if (!applies)
       throw new UsageError(
         `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to none of the targets given`,
@@ -136,7 +134,7 @@ function buildDefinition(args: CommandArgs, kinds: Map<string, string>): CheckDe
     name,
     targets: targets.map((target) => {
       const t: CheckTarget = { target };
-      for (const field of NAMING_FIELDS[kinds.get(target) as keyof typeof NAMING_FIELDS] ?? []) {
+      for (const field of namingOf.get(target) ?? []) {
         const value = field === 'pandoraModule' || field === 'target' ? undefined : naming[field];
         if (value !== undefined) t[field as TextNamingField] = value;
       }
@@ -227,8 +225,10 @@ export const checkCommands: CommandSpec[] = [
     ],
     async run(ctx, args) {
       const agent = await ctx.agent();
-      const kinds = new Map((await agent.api.listTargets({})).map((t) => [t.name, t.kind]));
-      const def = await agent.api.addCheck(buildDefinition(args, kinds));
+      const namingOf = new Map(
+        (await agent.api.listTargets({})).map((t) => [t.name, t.checkNaming] as const),
+      );
+      const def = await agent.api.addCheck(buildDefinition(args, namingOf));
       const what =
         def.command !== undefined
           ? def.command.argv.join(' ')

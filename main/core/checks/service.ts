@@ -3,7 +3,7 @@ import type { CheckRunOutcome, CheckSummary } from '../contract/checks.ts';
 import { AgentError } from '../contract/errors.ts';
 import { ownValue } from '../own.ts';
 import { validateBuiltinOptions } from './builtin.ts';
-import { NAMING_FIELDS, type CheckDefinition } from '../contract/check-definitions.ts';
+import { type CheckDefinition } from '../contract/check-definitions.ts';
 import { CheckDelivery } from './delivery.ts';
 import { LastResults } from './last-results.ts';
 import type { CheckResult } from '../contract/check-results.ts';
@@ -69,7 +69,7 @@ export class ChecksService {
     if (def.builtin !== undefined) validateBuiltinOptions(def.builtin.kind, def.builtin.options);
     def.targets.forEach((t, i) => {
       const record = this.#ctx.targets.get(t.target, `targets.${i}.target`);
-      const allowed = NAMING_FIELDS[record.kind];
+      const allowed = this.#ctx.targets.driver(record.kind).checkNaming ?? [];
       for (const key of Object.keys(t) as Array<keyof typeof t>) {
         if (key !== 'target' && t[key] !== undefined && !allowed.includes(key)) {
           throw new AgentError(

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { TargetKind } from './targets.ts';
 import { TARGET_NAME_PATTERN } from './targets.ts';
 import { BUILTIN_KINDS } from './builtin-kinds.ts';
 
@@ -68,14 +67,6 @@ export const checkTargetSchema = z
   })
   .strict();
 export type CheckTarget = z.output<typeof checkTargetSchema>;
-
-/** Which naming fields each target kind reads. */
-export const NAMING_FIELDS: Record<TargetKind, ReadonlyArray<keyof CheckTarget>> = {
-  icinga: ['host', 'service'],
-  tentacle: ['agentName', 'moduleName', 'pandoraModule'],
-  onsphere: ['valueId'],
-  gorgone: [],
-};
 
 export const commandSpecSchema = z
   .object({

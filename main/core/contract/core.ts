@@ -5,6 +5,7 @@ import type { SettingsData } from './settings.ts';
 import { LANGUAGES } from './settings.ts';
 import type { TargetKind, TargetStatus } from './targets.ts';
 import { method } from './define.ts';
+import type { CheckTarget } from './check-definitions.ts';
 
 const empty = z.object({}).strict().default({});
 
@@ -39,6 +40,8 @@ export interface TargetSummary {
   /** The target's config without secrets. */
   config: unknown;
   status: TargetStatus;
+  /** The naming fields a check's entry for this target may set (its driver's `checkNaming`). */
+  checkNaming: Array<keyof CheckTarget>;
 }
 
 export const coreContract = {

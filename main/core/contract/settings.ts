@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { TARGET_KINDS } from './targets.ts';
 
 /** settings.json as every UI reads and writes it (getSettings / updateSettings). */
 
@@ -7,7 +6,8 @@ export const LANGUAGES = ['en', 'fr', 'de'] as const;
 
 export const targetRecordSchema = z.object({
   name: z.string(),
-  kind: z.enum(TARGET_KINDS),
+  /** The kind whose driver validates `config` (an open set: one per registered driver). */
+  kind: z.string().min(1),
   createdAt: z.string(),
   paused: z.boolean().default(false),
   /** Validated by the target's protocol driver (`configSchema`). Never holds a secret. */

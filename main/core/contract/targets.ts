@@ -1,8 +1,10 @@
 /** Paired servers as the contract shows them: kinds, names, records, connection states. */
 
-export const TARGET_KINDS = ['tentacle', 'icinga', 'gorgone', 'onsphere'] as const;
-
-export type TargetKind = (typeof TARGET_KINDS)[number];
+/**
+ * A protocol's name for its targets ('icinga', 'tentacle', …). An open set: a
+ * kind exists when a module registers a driver for it (agent.ts lists them).
+ */
+export type TargetKind = string;
 
 /** A paired server as stored in settings (`targets.<name>`). */
 export interface TargetRecord<Config = unknown> {

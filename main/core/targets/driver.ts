@@ -36,6 +36,8 @@ export interface TargetDriver<Config = unknown> {
    * this hook and never switches on a protocol kind. Absent: the kind takes no
    * check results.
    */
+  /** The naming fields of a check's target entry this kind reads (host/service, module, value id…). */
+  checkNaming?: ReadonlyArray<keyof CheckTarget>;
   deliverCheckResult?(
     target: TargetRecord<Config>,
     delivery: CheckResultDelivery,

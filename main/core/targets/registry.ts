@@ -2,7 +2,7 @@ import { AgentError } from '../contract/errors.ts';
 import { ownValue } from '../own.ts';
 import type { Settings } from '../settings/settings.ts';
 import { type TargetDriver } from './driver.ts';
-import { TARGET_KINDS, type TargetKind, type TargetRecord } from '../contract/targets.ts';
+import { type TargetKind, type TargetRecord } from '../contract/targets.ts';
 import { TARGET_NAME_PATTERN } from '../contract/targets.ts';
 
 export function assertTargetName(name: string, field = 'name'): void {
@@ -73,10 +73,13 @@ export class TargetRegistry {
     options: { replace?: boolean } = {},
   ): TargetRecord<Config> {
     assertTargetName(name);
-    if (!TARGET_KINDS.includes(kind)) {
-      throw new AgentError('invalid-request', `kind must be one of ${TARGET_KINDS.join(', ')}`, {
-        field: 'kind',
-      });
+    const driver = this.#drivers.get(kind);
+    if (driver === undefined) {
+      throw new AgentError(
+        'invalid-request',
+        `kind '${kind}' has no module in this build of Outpost: known kinds are ${[...this.#drivers.keys()].join(', ')}`,
+        { field: 'kind' },
+      );
     }
     const existing = this.find(name);
     if (existing !== undefined && existing.kind !== kind) {
@@ -89,8 +92,7 @@ export class TargetRegistry {
     if (existing !== undefined && options.replace === false) {
       throw new AgentError('conflict', `target '${name}' already exists`, { field: 'name' });
     }
-    const driver = this.#drivers.get(kind);
-    const parsed = driver === undefined ? config : driver.configSchema.parse(config);
+    const parsed = driver.configSchema.parse(config);
     const record: TargetRecord<Config> = {
       name,
       kind,

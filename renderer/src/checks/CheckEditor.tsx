@@ -5,7 +5,7 @@ import { CheckboxField, FormError, InputField, SelectField, TextareaField } from
 import { useI18n } from '../i18n/index.tsx';
 import { ResultView } from './ResultView.tsx';
 import {
-  NAMING,
+  namingFields,
   type BuiltinPreset,
   type CheckDefinition,
   type CheckDefinitionInput,
@@ -285,9 +285,9 @@ export function CheckEditor(props: {
                     checked={selected !== undefined}
                     onChange={(checked) => toggleTarget(target.name, checked)}
                   />
-                  {selected !== undefined && NAMING[target.kind].length > 0 && (
+                  {selected !== undefined && namingFields(target).length > 0 && (
                     <div className="form-grid">
-                      {NAMING[target.kind].map((field) => (
+                      {namingFields(target).map((field) => (
                         <InputField
                           key={field}
                           label={t(`checks.naming.${field}`)}

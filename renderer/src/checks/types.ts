@@ -11,16 +11,15 @@ export type BuiltinPreset = Response<'listBuiltinPresets'>[number];
 export type ImportReport = Response<'importPandora'>;
 export type TargetSummary = Response<'listTargets'>[number];
 
-/** Naming fields each target kind reads (mirrors the core's NAMING_FIELDS). */
-export const NAMING: Record<
-  TargetSummary['kind'],
-  Array<'host' | 'service' | 'agentName' | 'moduleName' | 'valueId'>
-> = {
-  icinga: ['host', 'service'],
-  tentacle: ['agentName', 'moduleName'],
-  onsphere: ['valueId'],
-  gorgone: [],
-};
+/** The free-text naming fields a check's entry for this target may set (from its driver). */
+export function namingFields(
+  target: TargetSummary,
+): Array<'host' | 'service' | 'agentName' | 'moduleName' | 'valueId'> {
+  return target.checkNaming.filter(
+    (f): f is 'host' | 'service' | 'agentName' | 'moduleName' | 'valueId' =>
+      f !== 'target' && f !== 'pandoraModule',
+  );
+}
 
 export function stateTone(state: number | undefined): 'ok' | 'warn' | 'bad' | 'idle' {
   return state === 0 ? 'ok' : state === 1 ? 'warn' : state === 2 ? 'bad' : 'idle';

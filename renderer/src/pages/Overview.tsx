@@ -9,7 +9,7 @@ import {
   PageHeader,
 } from '../components.tsx';
 import { useI18n } from '../i18n/index.tsx';
-import { KIND_LABEL, STATE_TONE, stateLabel } from '../target-labels.ts';
+import { kindLabel, STATE_TONE, stateLabel } from '../target-labels.ts';
 import type { PageProps } from './page.ts';
 
 export function OverviewPage(props: PageProps) {
@@ -63,7 +63,7 @@ export function OverviewPage(props: PageProps) {
             title={
               <>
                 <span data-testid="target-name">{target.name}</span>
-                <span className="muted small"> · {KIND_LABEL[target.kind]}</span>
+                <span className="muted small"> · {kindLabel(target.kind)}</span>
               </>
             }
             actions={

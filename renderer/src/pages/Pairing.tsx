@@ -1,14 +1,10 @@
-import type { TargetSummary } from '../../../main/core/contract/index.ts';
 import { Card, PageHeader } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n/index.tsx';
 import { WIZARDS } from '../pairing/wizards.tsx';
 import type { PageProps } from './page.ts';
-import { KIND_LABEL } from '../target-labels.ts';
+import { isWizardKind, kindLabel, WIZARD_KINDS, type WizardKind } from '../target-labels.ts';
 
-type Kind = TargetSummary['kind'];
-const KINDS: readonly Kind[] = ['icinga', 'tentacle', 'gorgone', 'onsphere'];
-
-const KIND_BLURB: Record<Kind, MessageKey> = {
+const KIND_BLURB: Record<WizardKind, MessageKey> = {
   icinga: 'pair.blurb.icinga',
   tentacle: 'pair.blurb.tentacle',
   gorgone: 'pair.blurb.gorgone',
@@ -19,12 +15,12 @@ const KIND_BLURB: Record<Kind, MessageKey> = {
 export function PairingPage(props: PageProps) {
   const { t } = useI18n();
   const [kind, existing] = props.params;
-  if (kind !== undefined && (KINDS as readonly string[]).includes(kind)) {
-    const Wizard = WIZARDS[kind as Kind];
+  if (kind !== undefined && isWizardKind(kind)) {
+    const Wizard = WIZARDS[kind];
     return (
       <>
         <PageHeader
-          title={t('pair.titleKind', { kind: KIND_LABEL[kind as Kind] })}
+          title={t('pair.titleKind', { kind: kindLabel(kind) })}
           actions={
             <button type="button" className="btn btn-ghost" onClick={() => props.navigate('pair')}>
               {t('pair.otherProtocol')}
@@ -42,12 +38,12 @@ export function PairingPage(props: PageProps) {
     <>
       <PageHeader title={t('pair.title')} subtitle={t('pair.subtitle')} />
       <div className="grid">
-        {KINDS.map((k) => (
-          <Card key={k} className="protocol-card" title={KIND_LABEL[k]}>
+        {WIZARD_KINDS.map((k) => (
+          <Card key={k} className="protocol-card" title={kindLabel(k)}>
             <p className="muted">{t(KIND_BLURB[k])}</p>
             <div className="card-foot">
               <a className="btn btn-primary" href={`#/pair/${k}`}>
-                {t('pair.start', { kind: KIND_LABEL[k] })}
+                {t('pair.start', { kind: kindLabel(k) })}
               </a>
             </div>
           </Card>

@@ -1,12 +1,12 @@
 import type { ComponentType } from 'react';
-import type { TargetSummary } from '../../../main/core/contract/index.ts';
+import type { WizardKind } from '../target-labels.ts';
 import { GorgoneWizard } from './GorgoneWizard.tsx';
 import { IcingaWizard } from './IcingaWizard.tsx';
 import { OnsphereWizard } from './OnsphereWizard.tsx';
 import { TentacleWizard } from './TentacleWizard.tsx';
 import type { WizardProps } from './wizard-props.ts';
 
-export const WIZARDS: Record<TargetSummary['kind'], ComponentType<WizardProps>> = {
+export const WIZARDS: Record<WizardKind, ComponentType<WizardProps>> = {
   icinga: IcingaWizard,
   tentacle: TentacleWizard,
   gorgone: GorgoneWizard,

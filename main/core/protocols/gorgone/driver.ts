@@ -79,6 +79,7 @@ export function createGorgoneDriver(
     status(target): TargetStatus {
       return runtime.status(target.name);
     },
+    checkNaming: [],
     deliverCheckResult: (_target, delivery) => deliverGorgoneCheckResult(ctx, delivery),
   };
 }

@@ -44,6 +44,7 @@ export function createIcingaDriver(client: IcingaClient): TargetDriver<IcingaTar
     status(target) {
       return client.status(target);
     },
+    checkNaming: ['host', 'service'],
     deliverCheckResult: (target, delivery) => deliverIcingaCheckResult(target, delivery),
   };
 }

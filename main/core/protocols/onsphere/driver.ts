@@ -39,6 +39,7 @@ export function createOnsphereDriver(pool: ConnectorPool): TargetDriver<Onsphere
     accepts: ['value', 'check-result'],
     window: DEFAULT_PUBLISH_WINDOW,
 
+    checkNaming: ['valueId'],
     deliverCheckResult: (target, delivery) => deliverOnsphereCheckResult(target, delivery),
 
     validate(target, item) {

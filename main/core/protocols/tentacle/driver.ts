@@ -35,6 +35,7 @@ export function createTentacleDriver(ctx: AgentContext): TargetDriver<TentacleTa
     configSchema: tentacleTargetConfigSchema,
     accepts: ['file'],
     window: TENTACLE_WINDOW,
+    checkNaming: ['agentName', 'moduleName', 'pandoraModule'],
     deliverCheckResult: (target, delivery) => resultFiles.deliver(target, delivery),
 
     validate(_target, item) {
