@@ -1,0 +1,16 @@
+import type { AgentModule, ModuleInstance } from '../../../main/core/modules.ts';
+import { createToyDriver } from './driver.ts';
+import { pairToy } from './pairing.ts';
+
+export interface ToyModuleInstance extends ModuleInstance {
+  /** Pairing is the module's own call: the toy adds no method to the contract. */
+  pair(name: string, host: string, port: number): Promise<{ key: string }>;
+}
+
+export const toyModule: AgentModule<ToyModuleInstance> = {
+  name: 'toy',
+  create: (ctx) => ({
+    drivers: [createToyDriver(ctx)],
+    pair: (name, host, port) => pairToy(ctx, name, host, port),
+  }),
+};
