@@ -79,7 +79,7 @@ export const onsphereCommands: CommandSpec[] = [
               ['  config', `${result.config.version} (${result.config.kind})`],
               ['  broker', `${result.config.brokers.join(', ')} vhost '${result.config.vhost}'`],
             ]),
-            ...result.warnings.map((w) => `  WARNING: ${w}`),
+            ...result.warnings.map((w) => `  WARNING: ${w.message}`),
           ].join('\n'),
         };
       } finally {
@@ -171,7 +171,7 @@ export const onsphereCommands: CommandSpec[] = [
                 : `http://${s.metrics.host}:${s.metrics.port}/metrics`,
             ],
           ]),
-          ...s.warnings.map((w) => `  note: ${w}`),
+          ...s.warnings.map((w) => `  note: ${w.message}`),
         ].join('\n'),
         exitCode: s.identity === undefined ? 1 : 0,
       };

@@ -18,6 +18,7 @@ import type { CliContext, CommandArgs, CommandOutput, CommandSpec } from '../com
 import { flag, integerOption, stringOption, UsageError } from '../command.ts';
 import { keyValues } from '../format.ts';
 import { SECRET_FILE_HELP, secretFileOptions, secretOptions } from '../secret-options.ts';
+import { isSecurityWarning, type AgentWarning } from '../../core/contract/warnings.ts';
 
 /** The secrets the connection flags carry; each also has a `--NAME-file` (-y's password only that). */
 const SECRETS = ['password', 'key-passphrase', 'proxy-password'] as const;
@@ -277,16 +278,16 @@ function transfer(
   });
 }
 
-function warn(ctx: CliContext, result: { warnings: string[] }): void {
+function warn(ctx: CliContext, result: { warnings: AgentWarning[] }): void {
   // Insecure TLS is always shown; the rest only matters with -v.
-  for (const w of result.warnings)
-    if (w.includes('NOT verified')) ctx.progress(`outpost: WARNING: ${w}\n`);
+  for (const w of result.warnings.filter(isSecurityWarning))
+    ctx.progress(`outpost: WARNING: ${w.message}\n`);
 }
 
 function verbose(ctx: CliContext, args: CommandArgs, result: TentacleTransferResult): void {
   if (!flag(args, 'verbose')) return;
   for (const w of result.warnings)
-    if (!w.includes('NOT verified')) ctx.progress(`[log] note: ${w}\n`);
+    if (!isSecurityWarning(w)) ctx.progress(`[log] note: ${w.message}\n`);
   if (result.tls !== undefined) {
     ctx.progress(
       `[log] ${result.tls.version} with ${result.server}: ${result.tls.peerSubject} issued by ${result.tls.peerIssuer}, SHA-256 ${result.tls.fingerprint256}\n`,
@@ -443,7 +444,7 @@ export const tentacleCommands: CommandSpec[] = [
                   : `${c.outbox.dir} (then ${c.outbox.afterDelivery})`,
               ],
             ]),
-            ...info.warnings.map((w) => `  note: ${w}`),
+            ...info.warnings.map((w) => `  note: ${w.message}`),
           ].join('\n'),
         };
       });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ContractShape } from './define.ts';
 import { method } from './define.ts';
+import type { AgentWarning } from './warnings.ts';
 
 /** onsphere.md §1.2: the dispatcher's port. */
 export const ONSPHERE_DISPATCHER_PORT = 10000;
@@ -16,7 +17,7 @@ export interface OnspherePairResult {
   dispatcher: { host: string; port: number };
   config: { version: string; module: string; kind: string; vhost: string; brokers: string[] };
   broker: { host: string; port: number; connected: boolean };
-  warnings: string[];
+  warnings: AgentWarning[];
 }
 
 export interface OnspherePublishResult {
@@ -43,7 +44,7 @@ export interface OnsphereStatus {
   /** The live session when the daemon runs in this process, or the probe's result. */
   session: { state: string; detail?: string; pending: number };
   metrics?: { host: string; port: number };
-  warnings: string[];
+  warnings: AgentWarning[];
 }
 
 export const onsphereContract = {

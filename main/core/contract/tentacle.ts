@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isIpAddress } from './ip-address.ts';
 import type { ContractShape } from './define.ts';
 import { method } from './define.ts';
+import type { AgentWarning } from './warnings.ts';
 
 /** IANA-registered Tentacle port (tentacle.md §1). */
 export const TENTACLE_DEFAULT_PORT = 41121;
@@ -109,7 +110,7 @@ export interface TentacleTransferResult {
   allOk: boolean;
   results: TentacleFileResult[];
   /** Shown by every UI: insecure TLS, plain TCP… */
-  warnings: string[];
+  warnings: AgentWarning[];
   tls?: { version: string; peerSubject: string; peerIssuer: string; fingerprint256: string };
 }
 
@@ -117,13 +118,13 @@ export interface TentacleTargetInfo {
   name: string;
   config: TentacleTargetConfig;
   secrets: { password: boolean; keyPassphrase: boolean; proxyPassword: boolean };
-  warnings: string[];
+  warnings: AgentWarning[];
 }
 
 export interface TentacleTestResult {
   name: string;
   ok: boolean;
-  warnings: string[];
+  warnings: AgentWarning[];
   tls?: { version: string; peerSubject: string; peerIssuer: string; fingerprint256: string };
   error?: { code: string; message: string; transient: boolean };
 }

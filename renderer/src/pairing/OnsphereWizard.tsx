@@ -187,8 +187,8 @@ export function OnsphereWizard(props: WizardProps) {
             </Badge>
           </h2>
           {result.warnings.map((w) => (
-            <Banner key={w} tone="warning">
-              {w}
+            <Banner key={w.message} tone="warning">
+              {w.message}
             </Banner>
           ))}
           <KeyValues

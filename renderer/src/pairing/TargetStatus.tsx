@@ -20,8 +20,8 @@ export function OnsphereTargetStatus(props: { name: string }) {
           }
         >
           {s.warnings.map((w) => (
-            <Banner key={w} tone="warning">
-              {w}
+            <Banner key={w.message} tone="warning">
+              {w.message}
             </Banner>
           ))}
           <KeyValues

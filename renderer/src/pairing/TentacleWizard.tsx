@@ -369,8 +369,8 @@ export function TentacleWizard(props: WizardProps) {
           {test === undefined && <p className="muted">{t('tentacle.testing')}</p>}
           <WizardError message={test?.error?.message} />
           {test?.warnings.map((w) => (
-            <Banner key={w} tone="warning">
-              {w}
+            <Banner key={w.message} tone="warning">
+              {w.message}
             </Banner>
           ))}
           {test?.tls !== undefined && (

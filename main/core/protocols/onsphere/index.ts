@@ -21,6 +21,7 @@ import { createOnsphereDriver } from './driver.ts';
 import { checkIdentity, importIdentity, loadIdentity, readIdentityFiles } from './identity.ts';
 import { type IdentitySummary } from '../../contract/onsphere.ts';
 import { OspSession } from './session.ts';
+import type { AgentWarning } from '../../contract/warnings.ts';
 
 /** How long pairing and `publish --now` wait for the broker. */
 const BROKER_READY_MS = 30_000;
@@ -147,7 +148,7 @@ export function createOnsphereHandlers(
           ...(detail === undefined ? {} : { detail }),
         });
       };
-      const warnings: string[] = [];
+      const warnings: AgentWarning[] = [];
       try {
         step('identity', 'running', 'checking ca.crt, module.crt and module.key');
         const files = await readIdentityFiles({
@@ -157,9 +158,10 @@ export function createOnsphereHandlers(
         });
         const summary = checkIdentity(files, files.names);
         if (summary.expiresSoon)
-          warnings.push(
-            `module.crt expires on ${summary.notAfter} (${summary.daysLeft} days): ask the stack's admin for a new one`,
-          );
+          warnings.push({
+            code: 'certificate-expiring',
+            message: `module.crt expires on ${summary.notAfter} (${summary.daysLeft} days): ask the stack's admin for a new one`,
+          });
         step(
           'identity',
           'done',
@@ -306,7 +308,7 @@ export function createOnsphereHandlers(
     async getOnsphereStatus({ name, probe }) {
       const record = onsphereTarget(ctx, name);
       const config = onsphereTargetConfigSchema.parse(record.config);
-      const warnings: string[] = [];
+      const warnings: AgentWarning[] = [];
       const out: OnsphereStatus = {
         target: name,
         dispatcher: dispatcherEndpoint(config),
@@ -317,9 +319,12 @@ export function createOnsphereHandlers(
         const summary = checkIdentity(await loadIdentity(ctx, name));
         out.identity = identityInfo(summary);
         if (summary.expiresSoon)
-          warnings.push(`module.crt expires on ${summary.notAfter} (${summary.daysLeft} days)`);
+          warnings.push({
+            code: 'certificate-expiring',
+            message: `module.crt expires on ${summary.notAfter} (${summary.daysLeft} days)`,
+          });
       } catch (error) {
-        warnings.push(toAgentError(error).message);
+        warnings.push({ code: 'unavailable', message: toAgentError(error).message });
       }
       let connector = pool.started(name);
       let temporary: OnsphereConnector | undefined;
@@ -329,7 +334,7 @@ export function createOnsphereHandlers(
           await temporary.start();
           await temporary.session!.ready(STATUS_PROBE_MS);
         } catch (error) {
-          warnings.push(toAgentError(error).message);
+          warnings.push({ code: 'unavailable', message: toAgentError(error).message });
         }
         connector = temporary;
       }

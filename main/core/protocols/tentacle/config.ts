@@ -21,6 +21,7 @@ export {
   proxySchema,
   tentacleTargetConfigSchema,
 } from '../../contract/tentacle.ts';
+import type { AgentWarning } from '../../contract/warnings.ts';
 
 export type TentacleConnection = z.output<typeof connectionSchema>;
 export type TentacleTargetConfig = z.output<typeof tentacleTargetConfigSchema>;
@@ -100,18 +101,29 @@ export function checkConnection(connection: TentacleConnection, secrets: Tentacl
 export function connectionWarnings(
   connection: TentacleConnection,
   secrets: TentacleSecrets = {},
-): string[] {
-  const warnings: string[] = [];
+): AgentWarning[] {
+  const warnings: AgentWarning[] = [];
   if (connection.insecure)
-    warnings.push(
-      'TLS server certificate NOT verified (--insecure): anyone on the path can impersonate the server',
-    );
+    warnings.push({
+      code: 'insecure-tls',
+      message:
+        'TLS server certificate NOT verified (--insecure): anyone on the path can impersonate the server',
+    });
   if (!connection.tls)
-    warnings.push('plain TCP: file contents travel unencrypted and unauthenticated');
+    warnings.push({
+      code: 'plain-tcp',
+      message: 'plain TCP: file contents travel unencrypted and unauthenticated',
+    });
   if (secrets.password !== undefined && !connection.tls)
-    warnings.push('the password digest is sent in clear (--allow-plain-password)');
+    warnings.push({
+      code: 'plain-password',
+      message: 'the password digest is sent in clear (--allow-plain-password)',
+    });
   if (connection.proxy?.user !== undefined)
-    warnings.push('proxy credentials go to the proxy as HTTP Basic, in clear');
+    warnings.push({
+      code: 'proxy-basic-credentials',
+      message: 'proxy credentials go to the proxy as HTTP Basic, in clear',
+    });
   return warnings;
 }
 

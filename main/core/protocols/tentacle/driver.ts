@@ -19,6 +19,7 @@ import {
 } from './config.ts';
 import { assertFileName } from './names.ts';
 import { PandoraResultFiles } from './check-results.ts';
+import { isSecurityWarning } from '../../contract/warnings.ts';
 
 export const TENTACLE_WINDOW = 1;
 
@@ -77,10 +78,8 @@ export function createTentacleDriver(ctx: AgentContext): TargetDriver<TentacleTa
           signal: delivery.signal,
           tmpDir: join(ctx.paths.root, TENTACLE_TMP_DIR),
         });
-        for (const warning of connectionWarnings(config, secrets).filter((w) =>
-          w.includes('NOT verified'),
-        )) {
-          log.warn(warning, { target: target.name });
+        for (const warning of connectionWarnings(config, secrets).filter(isSecurityWarning)) {
+          log.warn(warning.message, { target: target.name });
         }
         client = await TentacleClient.connect(options);
         await client.send(file.path, {

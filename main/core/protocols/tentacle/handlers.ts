@@ -17,6 +17,7 @@ import {
   type TentacleSecrets,
 } from './config.ts';
 import { assertFileName, baseName } from './names.ts';
+import { isSecurityWarning } from '../../contract/warnings.ts';
 
 type Where = { target: string } | ({ connection: TentacleConnection } & TentacleSecrets);
 
@@ -97,8 +98,8 @@ export function createTentacleHandlers(ctx: AgentContext): Partial<AgentHandlers
     const { connection, secrets, target } = await resolveWhere(ctx, where);
     const server = `${connection.host}:${connection.port}`;
     const warnings = connectionWarnings(connection, secrets);
-    for (const warning of warnings.filter((w) => w.includes('NOT verified')))
-      log.warn(warning, { server, ...(target === undefined ? {} : { target }) });
+    for (const warning of warnings.filter(isSecurityWarning))
+      log.warn(warning.message, { server, ...(target === undefined ? {} : { target }) });
     const results: TentacleFileResult[] = entries.map((e) =>
       e.error === undefined
         ? { file: e.file, name: e.name, ok: false }
@@ -181,8 +182,8 @@ export function createTentacleHandlers(ctx: AgentContext): Partial<AgentHandlers
         port: connection.port,
         tls: connection.tls,
       });
-      for (const warning of warnings.filter((w) => w.includes('NOT verified')))
-        log.warn(warning, { target: request.name });
+      for (const warning of warnings.filter(isSecurityWarning))
+        log.warn(warning.message, { target: request.name });
       return {
         name: request.name,
         config: tentacleTargetConfigSchema.parse(ctx.targets.get(request.name).config),
