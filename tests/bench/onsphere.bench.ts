@@ -5,7 +5,7 @@
  * same run (target ≥ 90 % of raw).
  */
 import amqp from 'amqplib';
-import { OnsphereConnector } from '../../main/core/protocols/onsphere/client.ts';
+import { OnsphereConnector } from '../../main/core/protocols/onsphere/connector.ts';
 import { encodeValue, messageIdFor } from '../../main/core/protocols/onsphere/codec.ts';
 import { DEFAULT_PUBLISH_WINDOW } from '../../main/core/protocols/onsphere/session.ts';
 import { EXCHANGES, NAME, startStack, VHOST, type Stack } from '../protocols/onsphere/fixture.ts';

@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { connect as tlsConnect } from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { TentacleClient } from '../../main/core/protocols/tentacle/client.ts';
+import { TentacleClient } from '../../main/core/protocols/tentacle/transfer.ts';
 import { TestCa } from '../peers/pki.ts';
 import { startProcess, stopProcess } from '../peers/util.ts';
 import type { BenchContext } from './harness.ts';

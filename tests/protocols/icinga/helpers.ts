@@ -1,5 +1,5 @@
 import { Agent } from '../../../main/core/agent.ts';
-import type { IcingaClient } from '../../../main/core/protocols/icinga/client.ts';
+import type { IcingaClient } from '../../../main/core/protocols/icinga/session-pool.ts';
 import { createIcingaModule } from '../../../main/core/protocols/icinga/index.ts';
 import { pairIcinga } from '../../../main/core/protocols/icinga/pairing.ts';
 import type { CheckResultPayload, QueueItem } from '../../../main/core/contract/queue-items.ts';

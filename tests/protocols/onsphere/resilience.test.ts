@@ -6,7 +6,7 @@
 import type amqp from 'amqplib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Agent } from '../../../main/core/agent.ts';
-import { OnsphereConnector } from '../../../main/core/protocols/onsphere/client.ts';
+import { OnsphereConnector } from '../../../main/core/protocols/onsphere/connector.ts';
 import { sleep } from '../../peers/util.ts';
 import { brokerSuite, EXCHANGES, startStack, type Stack } from './fixture.ts';
 

@@ -12,7 +12,7 @@ import { AgentError } from '../../../main/core/contract/errors.ts';
 import {
   TentacleClient,
   type ClientOptions,
-} from '../../../main/core/protocols/tentacle/client.ts';
+} from '../../../main/core/protocols/tentacle/transfer.ts';
 import { buildZip, unzipFirstMember } from '../../../main/core/protocols/tentacle/zip.ts';
 import { ConnectProxy } from '../../peers/http-connect-proxy.ts';
 import { unzipLikePerl, zipLikePerl, type TentacleServer } from '../../peers/tentacle-server.ts';

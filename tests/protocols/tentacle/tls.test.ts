@@ -11,7 +11,7 @@ import { AgentError } from '../../../main/core/contract/errors.ts';
 import {
   TentacleClient,
   type ClientOptions,
-} from '../../../main/core/protocols/tentacle/client.ts';
+} from '../../../main/core/protocols/tentacle/transfer.ts';
 import type { TlsOptions } from '../../../main/core/protocols/tentacle/session.ts';
 import { ConnectProxy } from '../../peers/http-connect-proxy.ts';
 import type { TentacleServer } from '../../peers/tentacle-server.ts';

@@ -3,7 +3,7 @@ import type { QueueItem } from '../../contract/queue-items.ts';
 import type { DeliveryContext, TargetDriver } from '../../targets/driver.ts';
 import type { TargetRecord } from '../../contract/targets.ts';
 import { deliverIcingaCheckResult } from './check-results.ts';
-import type { IcingaClient } from './client.ts';
+import type { IcingaClient } from './session-pool.ts';
 import { icingaTargetConfigSchema, type IcingaTargetConfig } from './config.ts';
 
 /**

@@ -10,7 +10,7 @@ import type { AgentModule, ModuleInstance } from '../../modules.ts';
 import { targetSecretName } from '../../secrets.ts';
 import type { TargetRecord } from '../../contract/targets.ts';
 import { daysLeft, isSelfSigned, requestFingerprint } from './certs.ts';
-import { IcingaClient, RENEW_BEFORE_DAYS } from './client.ts';
+import { IcingaClient, RENEW_BEFORE_DAYS } from './session-pool.ts';
 import { icingaTargetConfigSchema } from './config.ts';
 import { createIcingaDriver } from './driver.ts';
 import { fetchMasterCertificate, pairIcinga } from './pairing.ts';

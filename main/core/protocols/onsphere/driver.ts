@@ -11,7 +11,7 @@ import type { QueueItem, ValuePayload } from '../../contract/queue-items.ts';
 import type { DeliveryContext, TargetDriver } from '../../targets/driver.ts';
 import type { TargetRecord, TargetStatus } from '../../contract/targets.ts';
 import { checkResultValues, validateValue } from './codec.ts';
-import type { ConnectorPool } from './client.ts';
+import type { ConnectorPool } from './connector.ts';
 import { onsphereTargetConfigSchema, type OnsphereTargetConfig } from './config.ts';
 import { DEFAULT_PUBLISH_WINDOW } from './session.ts';
 import { deliverOnsphereCheckResult } from './check-results.ts';

@@ -12,7 +12,7 @@ import {
 import type { AgentContext } from '../../context.ts';
 import { AgentError } from '../../contract/errors.ts';
 import { targetSecretName } from '../../secrets.ts';
-import type { ClientOptions } from './client.ts';
+import type { ClientOptions } from './transfer.ts';
 
 export {
   AFTER_DELIVERY,

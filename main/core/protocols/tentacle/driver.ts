@@ -9,7 +9,7 @@ import { AgentError, toAgentError } from '../../contract/errors.ts';
 import type { QueueItem } from '../../contract/queue-items.ts';
 import type { DeliveryContext, TargetDriver } from '../../targets/driver.ts';
 import type { TargetRecord, TargetStatus } from '../../contract/targets.ts';
-import { TentacleClient, TENTACLE_TMP_DIR } from './client.ts';
+import { TentacleClient, TENTACLE_TMP_DIR } from './transfer.ts';
 import {
   clientOptions,
   connectionWarnings,

@@ -5,7 +5,7 @@ import type { AgentContext } from '../../context.ts';
 import type { TentacleFileResult, TentacleTransferResult } from '../../contract/tentacle.ts';
 import { AgentError, toAgentError } from '../../contract/errors.ts';
 import { targetSecretName } from '../../secrets.ts';
-import { TentacleClient, TENTACLE_TMP_DIR } from './client.ts';
+import { TentacleClient, TENTACLE_TMP_DIR } from './transfer.ts';
 import {
   checkConnection,
   clientOptions,

@@ -7,7 +7,7 @@
 import type { Server } from 'node:http';
 import { inBackground } from '../../background.ts';
 import type { AgentContext } from '../../context.ts';
-import { AgentError } from '../../contract/errors.ts';
+import { AgentError, toAgentError } from '../../contract/errors.ts';
 import type { Logger } from '../../log.ts';
 import type { ValuePayload } from '../../contract/queue-items.ts';
 import type { TargetRecord } from '../../contract/targets.ts';
@@ -396,5 +396,39 @@ export class ConnectorPool {
 
   async stopAll(): Promise<void> {
     await Promise.all([...this.#connectors.keys()].map((name) => this.stop(name)));
+  }
+}
+
+/** The daemon retries a connector that could not start (no config yet, dispatcher refusing…) this often at most. */
+const START_RETRY_MAX_MS = 5 * 60_000;
+
+/** Starts a target's connector, retrying with a capped backoff until it starts or the daemon stops. */
+export async function keepStarted(
+  ctx: AgentContext,
+  pool: ConnectorPool,
+  record: TargetRecord,
+  signal: AbortSignal,
+): Promise<void> {
+  let delay = 5_000;
+  while (!signal.aborted) {
+    try {
+      await pool.get(record);
+      return;
+    } catch (error) {
+      ctx.log.warn('OnSphere connector could not start', {
+        target: record.name,
+        error: toAgentError(error).message,
+        retryInSeconds: delay / 1000,
+      });
+      ctx.events.emit('target.state', {
+        target: record.name,
+        status: { state: 'failed', lastError: toAgentError(error).message },
+      });
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delay);
+      signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    });
+    delay = Math.min(START_RETRY_MAX_MS, delay * 2);
   }
 }
