@@ -10,7 +10,12 @@ import { Router } from 'zeromq';
 import { jwkThumbprint, MIN_RSA_BITS, parsePublicKey, rsaBits } from '../../identity/keys.ts';
 import type { Logger } from '../../log.ts';
 import { AGENT_VERSION } from '../../version.ts';
-import { ProcessCopyReceiver, runCommandAction, type NodeActionEnv } from './actions.ts';
+import {
+  ProcessCopyReceiver,
+  runCommandAction,
+  sweepAbandonedCopies,
+  type NodeActionEnv,
+} from './actions.ts';
 import {
   decryptFrame,
   encryptFrame,
@@ -107,6 +112,10 @@ export class GorgoneListener {
       bind: this.#options.bind,
       thumbprint: this.#thumbprint,
     });
+    // Parts of transfers a previous run left behind (actions.ts); never rejects.
+    if (this.#options.env.processcopy.enabled) {
+      void sweepAbandonedCopies(this.#options.env.processcopy, this.#options.log);
+    }
     this.#loop = this.#receiveLoop();
     this.#timer = setInterval(
       () => this.#rotate(),
@@ -120,6 +129,7 @@ export class GorgoneListener {
     clearInterval(this.#timer);
     this.#router.close();
     await this.#loop;
+    await this.#copies.close(this.#options.log);
   }
 
   #send(id: Buffer, frame: string): void {
