@@ -13,7 +13,10 @@ import { createLogger, FileLogSink, type LogLine } from '../../../main/core/log.
 import type { ProcessCopyPolicy } from '../../../main/core/protocols/gorgone/actions.ts';
 import { GorgoneController } from '../../../main/core/protocols/gorgone/controller.ts';
 import { HistoryStore } from '../../../main/core/protocols/gorgone/history.ts';
-import { GorgoneListener } from '../../../main/core/protocols/gorgone/listener.ts';
+import {
+  GorgoneListener,
+  type ListenerOptions,
+} from '../../../main/core/protocols/gorgone/listener.ts';
 import { GorgoneReferenceClient } from '../../peers/gorgone-server.ts';
 import { freePort } from '../../peers/util.ts';
 
@@ -202,6 +205,7 @@ export async function startTestListener(
     rotationSeconds?: number;
     command?: { enabled: boolean; allow: string[] };
     processcopy?: ProcessCopyPolicy;
+    guard?: ListenerOptions['guard'];
   } = {},
 ) {
   const temp = tempDir();
@@ -224,6 +228,7 @@ export async function startTestListener(
     rotationSeconds: options.rotationSeconds ?? 86_400,
     rotationCheckMs: 50,
     hostname: 'desk-12',
+    ...(options.guard === undefined ? {} : { guard: options.guard }),
   });
   await listener.start();
   cleanups.push(() => listener.close());
