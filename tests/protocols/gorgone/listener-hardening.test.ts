@@ -269,7 +269,11 @@ describe('push-mode listener under attack (issue #14)', () => {
         const { dealer } = attacker(endpoint);
         for (const f of frames) await dealer.send(f);
         sent += frames.length;
-        await eventually(() => listener.counters.unauthenticated === sent);
+        // Every frame read is handled as exactly one of these (the queue works one per turn).
+        await eventually(() => {
+          const { unauthenticated, pubkeys, handshakes, refused, throttled } = listener.counters;
+          return unauthenticated === sent && pubkeys + handshakes + refused + throttled === sent;
+        });
         expect(await central.request('[PING] [fz] [] {}')).toMatch(/^\[PONG\] \[fz\] \[\] /);
       }),
       { numRuns: 60 },

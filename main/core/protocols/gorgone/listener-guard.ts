@@ -33,6 +33,12 @@ export const RECEIVE_HIGH_WATER_MARK = 32;
  */
 export const MAX_HANDSHAKE_FRAME_BYTES = 16 * 1024;
 
+/**
+ * Unauthenticated frames waiting for their turn (one per event-loop turn);
+ * beyond, dropped. A real handshake is 2 frames; a flood fills it at once.
+ */
+export const HANDSHAKE_QUEUE_LENGTH = 32;
+
 /** Unauthenticated frames one routing id may send: a handshake is 2 (GETPUBKEY, HELO). */
 export const PEER_BURST = 6;
 /** …then one more every 5 s. */
@@ -42,12 +48,14 @@ export const MAX_TRACKED_PEERS = 10_000;
 
 /**
  * RSA private-key work the listener spends on HELOs, in milliseconds of wall
- * time: a burst of 20 ms, then 20 ms per second (2 % of a core). A 4096-bit
- * HELO costs ~2 ms with node:crypto, so ~10 handshakes at once and 10 per
- * second; with the node-forge fallback (~600 ms) one every ~30 s. Measured,
- * not counted, so that the cap holds whatever the engine and key size.
+ * time: one operation whenever the budget is positive (it holds 1 ms, so one
+ * at a time; its measured cost is then paid off), refilled at 50 ms per second
+ * (5 % of a core). A 4096-bit HELO costs ~2 ms with node:crypto: one every
+ * ~45 ms under a flood, spread out between the central's requests; with the
+ * node-forge fallback (~600 ms) one every ~12 s. Measured, not counted, so
+ * that the cap holds whatever the engine and key size.
  */
-export const RSA_BUDGET = { burstMs: 20, msPerSecond: 20 } as const;
+export const RSA_BUDGET = { burstMs: 1, msPerSecond: 50 } as const;
 
 /** Refusal and throttling log lines: 10 a minute, then one summary line. */
 export const REFUSAL_LOG_BUDGET = { lines: 10, windowMs: 60_000 } as const;

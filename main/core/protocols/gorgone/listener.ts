@@ -35,6 +35,7 @@ import {
 } from './codec.ts';
 import { historyFilterFrom } from './history.ts';
 import {
+  HANDSHAKE_QUEUE_LENGTH,
   LogBudget,
   MAX_FRAME_BYTES,
   MAX_HANDSHAKE_FRAME_BYTES,
@@ -94,19 +95,25 @@ export class GorgoneListener {
   readonly #peers = new PeerBudgets();
   readonly #rsaBudget: TokenBucket;
   readonly #refusalLog: LogBudget;
+  readonly #pubkeyAnswer: string;
+  readonly #handshakeQueue: Array<{ id: Buffer; key: string; payload: Buffer }> = [];
+  #handshakeTurn: NodeJS.Immediate | undefined;
   #sendChain: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #loop: Promise<void> | undefined;
   #closed = false;
   /**
    * Counters for INFORMATION. `unauthenticated`: frames from `gorgone-` peers
-   * that no session decrypts (GETPUBKEY, HELOs, garbage); `throttled`: those
-   * dropped unanswered (a peer over its budget, or no RSA budget left for a
-   * HELO); `heloDecryptions`: RSA private-key operations spent on HELOs.
+   * that no session decrypts (GETPUBKEY, HELOs, garbage); each ends as one of
+   * `pubkeys` (GETPUBKEY answered), `handshakes`, `refused` (answered `handshake
+   * issue`) or `throttled` (dropped unanswered: a peer over its budget, the
+   * queue full, or no RSA budget left for a HELO). `heloDecryptions`: RSA
+   * private-key operations spent on HELOs.
    */
   readonly counters = {
-    handshakes: 0,
     unauthenticated: 0,
+    pubkeys: 0,
+    handshakes: 0,
     refused: 0,
     throttled: 0,
     heloDecryptions: 0,
@@ -119,6 +126,7 @@ export class GorgoneListener {
     this.#decryptor = rsaDecryptor(options.privateKeyPem);
     this.#thumbprint = jwkThumbprint(parsePublicKey(options.publicKeyPem));
     this.#hostname = options.hostname ?? osHostname();
+    this.#pubkeyAnswer = formatPubkey(options.publicKeyPem);
     const rsa = options.guard?.rsaBudget ?? RSA_BUDGET;
     this.#rsaBudget = new TokenBucket(rsa.burstMs, rsa.msPerSecond, performance.now());
     const logs = options.guard?.refusalLog ?? REFUSAL_LOG_BUDGET;
@@ -165,6 +173,8 @@ export class GorgoneListener {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
+    clearImmediate(this.#handshakeTurn);
+    this.#handshakeQueue.length = 0;
     this.#router.close();
     await this.#loop;
     await this.#copies.close(this.#options.log);
@@ -220,7 +230,8 @@ export class GorgoneListener {
       }
     }
     // Unauthenticated from here (GETPUBKEY, HELO, or what does not decrypt, §4 step 4):
-    // the peer's budget first, then the cheap checks, the RSA operation last.
+    // the peer's budget, then a short queue handled one frame per event-loop turn, so
+    // that session frames read in between are served first during a flood.
     this.counters.unauthenticated++;
     if (!this.#peers.take(key, performance.now())) {
       this.counters.throttled++;
@@ -229,13 +240,44 @@ export class GorgoneListener {
       });
       return;
     }
+    if (this.#handshakeQueue.length >= HANDSHAKE_QUEUE_LENGTH) {
+      this.counters.throttled++;
+      this.#warnUnauthenticated('gorgone listener: handshake queue full, frame dropped', {
+        bytes: payload.length,
+      });
+      return;
+    }
+    this.#handshakeQueue.push({ id, key, payload });
+    this.#handshakeTurn ??= setImmediate(() => this.#nextHandshake());
+  }
+
+  #nextHandshake(): void {
+    this.#handshakeTurn = undefined;
+    const next = this.#handshakeQueue.shift();
+    if (next === undefined || this.#closed) return;
+    try {
+      this.#unauthenticated(next.id, next.key, next.payload);
+    } catch (error) {
+      // Not expected (refusals are values); one frame must not stop the listener.
+      this.#options.log.error('gorgone listener: handshake frame failed', {
+        error: (error as Error).message,
+      });
+    }
+    if (this.#handshakeQueue.length > 0) {
+      this.#handshakeTurn = setImmediate(() => this.#nextHandshake());
+    }
+  }
+
+  /** Cheap checks first, the RSA operation (#helo) last. */
+  #unauthenticated(id: Buffer, key: string, payload: Buffer): void {
     if (payload.length > MAX_HANDSHAKE_FRAME_BYTES) {
       this.#refuse(id, `a ${payload.length}-byte frame is not a handshake`, {});
       return;
     }
     const frame = payload.toString('latin1');
     if (frame === GETPUBKEY) {
-      this.#send(id, formatPubkey(this.#options.publicKeyPem));
+      this.counters.pubkeys++;
+      this.#send(id, this.#pubkeyAnswer);
       return;
     }
     this.#helo(id, key, frame);
