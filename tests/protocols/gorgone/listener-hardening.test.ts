@@ -189,19 +189,20 @@ describe('push-mode listener under attack (issue #14)', () => {
   it('cheap checks before the RSA operation: a stranger key, or a block that is not the size of our key, costs no decryption', async () => {
     const { endpoint, listener, lines } = await startListener();
     const { dealer, answers } = attacker(endpoint);
+    // Refused as it is read, before the queue the others wait in: sent first to keep the order.
+    const long = `[gorgone-proxy] [${'A'.repeat(MAX_HANDSHAKE_FRAME_BYTES)}] [AAAA]`;
+    await dealer.send(long);
     await dealer.send(fakeHelo(strangerKey.publicKeyPem));
     await dealer.send(fakeHelo(centralKey.publicKeyPem, randomBytes(255)));
     await dealer.send(fakeHelo(agentKey.privateKeyPem));
-    const long = `[gorgone-proxy] [${'A'.repeat(MAX_HANDSHAKE_FRAME_BYTES)}] [AAAA]`;
-    await dealer.send(long);
     await eventually(() => (answers.length === 4 ? true : undefined));
     expect(answers).toEqual(Array(4).fill(HANDSHAKE_ISSUE));
     expect(listener.counters.heloDecryptions).toBe(0);
     expect(refusalLines(lines).map((l) => l.message)).toEqual([
+      `gorgone listener refused a client: a ${long.length}-byte frame is not a handshake`,
       `gorgone listener refused a client: client key is not authorized. Thumbprint is '${strangerKey.thumbprint}': add it with \`outpost gorgone authorized add ${strangerKey.thumbprint}\``,
       "gorgone listener refused a client: the encrypted HELO is 255 bytes, not the 256 of this agent's key",
       'gorgone listener refused a client: client key is not a PEM public key',
-      `gorgone listener refused a client: a ${long.length}-byte frame is not a handshake`,
     ]);
   });
 

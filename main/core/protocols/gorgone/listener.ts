@@ -230,14 +230,18 @@ export class GorgoneListener {
       }
     }
     // Unauthenticated from here (GETPUBKEY, HELO, or what does not decrypt, §4 step 4):
-    // the peer's budget, then a short queue handled one frame per event-loop turn, so
-    // that session frames read in between are served first during a flood.
+    // the peer's budget and the size cap, then a short queue handled one frame per
+    // event-loop turn, so that session frames read in between go first during a flood.
     this.counters.unauthenticated++;
     if (!this.#peers.take(key, performance.now())) {
       this.counters.throttled++;
       this.#warnUnauthenticated('gorgone listener: peer over its handshake budget, frame dropped', {
         bytes: payload.length,
       });
+      return;
+    }
+    if (payload.length > MAX_HANDSHAKE_FRAME_BYTES) {
+      this.#refuse(id, `a ${payload.length}-byte frame is not a handshake`, {});
       return;
     }
     if (this.#handshakeQueue.length >= HANDSHAKE_QUEUE_LENGTH) {
@@ -268,12 +272,8 @@ export class GorgoneListener {
     }
   }
 
-  /** Cheap checks first, the RSA operation (#helo) last. */
+  /** GETPUBKEY, or a HELO: cheap checks first, the RSA operation (#helo) last. */
   #unauthenticated(id: Buffer, key: string, payload: Buffer): void {
-    if (payload.length > MAX_HANDSHAKE_FRAME_BYTES) {
-      this.#refuse(id, `a ${payload.length}-byte frame is not a handshake`, {});
-      return;
-    }
     const frame = payload.toString('latin1');
     if (frame === GETPUBKEY) {
       this.counters.pubkeys++;
