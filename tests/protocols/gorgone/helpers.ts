@@ -15,7 +15,14 @@ import {
 import { createLogger, FileLogSink } from '../../../main/core/log.ts';
 import { type LogLine } from '../../../main/core/contract/log.ts';
 import type { ProcessCopyPolicy } from '../../../main/core/protocols/gorgone/actions.ts';
+import { GorgoneController } from '../../../main/core/protocols/gorgone/controller.ts';
 import { HistoryStore } from '../../../main/core/protocols/gorgone/history.ts';
+import {
+  GorgoneListener,
+  type ListenerOptions,
+} from '../../../main/core/protocols/gorgone/listener.ts';
+import { GorgoneReferenceClient } from '../../peers/gorgone-server.ts';
+import { freePort } from '../../peers/util.ts';
 
 /** 2048-bit keys: the minimum Gorgone accepts, and fast to generate in tests. */
 export async function testKey(): Promise<PemKeyPair & { thumbprint: string }> {
@@ -186,4 +193,80 @@ export function processCopyMessages(
     parameters: { no_fork: 1 },
   });
   return messages;
+}
+
+type TestKey = Awaited<ReturnType<typeof testKey>>;
+export type Cleanups = Array<() => void | Promise<void>>;
+
+/**
+ * Our push-mode listener on 127.0.0.1 (node id 12, hostname desk-12) that
+ * authorizes `central`'s key; `cleanups` close it and its history.
+ */
+export async function startTestListener(
+  cleanups: Cleanups,
+  keys: { agent: TestKey; central: TestKey },
+  options: {
+    rotationSeconds?: number;
+    command?: { enabled: boolean; allow: string[] };
+    processcopy?: ProcessCopyPolicy;
+    guard?: ListenerOptions['guard'];
+  } = {},
+) {
+  const temp = tempDir();
+  cleanups.push(temp.cleanup);
+  const { log, lines, text } = captureLog();
+  const env = nodeEnv(temp.dir, log, {
+    ...(options.command === undefined ? {} : { command: options.command }),
+    ...(options.processcopy === undefined ? {} : { processcopy: options.processcopy }),
+  });
+  cleanups.push(() => env.history.close());
+  const port = await freePort();
+  const listener = new GorgoneListener({
+    bind: `127.0.0.1:${port}`,
+    nodeId: '12',
+    privateKeyPem: keys.agent.privateKeyPem,
+    publicKeyPem: keys.agent.publicKeyPem,
+    authorizedClients: () => [{ thumbprint: keys.central.thumbprint }],
+    env,
+    log,
+    rotationSeconds: options.rotationSeconds ?? 86_400,
+    rotationCheckMs: 50,
+    hostname: 'desk-12',
+    ...(options.guard === undefined ? {} : { guard: options.guard }),
+  });
+  await listener.start();
+  cleanups.push(() => listener.close());
+  return { listener, env, lines, text, endpoint: `tcp://127.0.0.1:${port}` };
+}
+
+/** The reference central's proxy (spec-only code) connected to `endpoint`. */
+export function referenceCentral(
+  cleanups: Cleanups,
+  endpoint: string,
+  identity?: string,
+): GorgoneReferenceClient {
+  const client = new GorgoneReferenceClient(identity);
+  client.connect(endpoint);
+  cleanups.push(() => client.close());
+  return client;
+}
+
+/** Our controller acting as the central, handshaken with `central`'s key. */
+export async function controllerFor(
+  cleanups: Cleanups,
+  endpoint: string,
+  keys: { agent: TestKey; central: TestKey },
+): Promise<GorgoneController> {
+  const { log } = captureLog();
+  const controller = await GorgoneController.connect({
+    endpoint,
+    clientKey: {
+      privateKeyPem: keys.central.privateKeyPem,
+      publicKeyPem: keys.central.publicKeyPem,
+    },
+    trust: { thumbprint: keys.agent.thumbprint },
+    log,
+  });
+  cleanups.push(() => controller.close());
+  return controller;
 }

@@ -8,27 +8,27 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ProcessCopyPolicy } from '../../../main/core/protocols/gorgone/actions.ts';
 import { generateToken } from '../../../main/core/protocols/gorgone/codec.ts';
-import { GorgoneController } from '../../../main/core/protocols/gorgone/controller.ts';
-import { GorgoneListener, registerSnippet } from '../../../main/core/protocols/gorgone/listener.ts';
-import { GorgoneReferenceClient } from '../../peers/gorgone-server.ts';
-import { freePort } from '../../peers/util.ts';
+import type { GorgoneController } from '../../../main/core/protocols/gorgone/controller.ts';
+import { registerSnippet } from '../../../main/core/protocols/gorgone/listener.ts';
+import type { GorgoneReferenceClient } from '../../peers/gorgone-server.ts';
 import {
-  captureLog,
+  controllerFor,
   eventually,
-  nodeEnv,
   processCopyMessages,
+  referenceCentral,
+  startTestListener,
   tempDir,
   testKey,
   treeOf,
+  type Cleanups,
 } from './helpers.ts';
 
 type Key = Awaited<ReturnType<typeof testKey>>;
 let agentKey: Key;
 let centralKey: Key;
 let strangerKey: Key;
-const cleanups: Array<() => void | Promise<void>> = [];
+const cleanups: Cleanups = [];
 
 beforeAll(async () => {
   [agentKey, centralKey, strangerKey] = await Promise.all([testKey(), testKey(), testKey()]);
@@ -37,44 +37,16 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function startListener(
-  options: {
-    rotationSeconds?: number;
-    command?: { enabled: boolean; allow: string[] };
-    processcopy?: ProcessCopyPolicy;
-  } = {},
-) {
-  const temp = tempDir();
-  cleanups.push(temp.cleanup);
-  const { log, lines, text } = captureLog();
-  const env = nodeEnv(temp.dir, log, {
-    ...(options.command === undefined ? {} : { command: options.command }),
-    ...(options.processcopy === undefined ? {} : { processcopy: options.processcopy }),
-  });
-  cleanups.push(() => env.history.close());
-  const port = await freePort();
-  const listener = new GorgoneListener({
-    bind: `127.0.0.1:${port}`,
-    nodeId: '12',
-    privateKeyPem: agentKey.privateKeyPem,
-    publicKeyPem: agentKey.publicKeyPem,
-    authorizedClients: () => [{ thumbprint: centralKey.thumbprint }],
-    env,
-    log,
-    rotationSeconds: options.rotationSeconds ?? 86_400,
-    rotationCheckMs: 50,
-    hostname: 'desk-12',
-  });
-  await listener.start();
-  cleanups.push(() => listener.close());
-  return { listener, env, lines, text, endpoint: `tcp://127.0.0.1:${port}` };
+function startListener(options: Parameters<typeof startTestListener>[2] = {}) {
+  return startTestListener(cleanups, { agent: agentKey, central: centralKey }, options);
 }
 
 function central(endpoint: string): GorgoneReferenceClient {
-  const client = new GorgoneReferenceClient();
-  client.connect(endpoint);
-  cleanups.push(() => client.close());
-  return client;
+  return referenceCentral(cleanups, endpoint);
+}
+
+function connectController(endpoint: string): Promise<GorgoneController> {
+  return controllerFor(cleanups, endpoint, { agent: agentKey, central: centralKey });
 }
 
 describe('push-mode listener', () => {
@@ -142,9 +114,7 @@ describe('push-mode listener', () => {
 
   it('drops frames from routing ids that do not start with gorgone- (§2)', async () => {
     const { endpoint, lines } = await startListener();
-    const client = new GorgoneReferenceClient('desktop-1234');
-    client.connect(endpoint);
-    cleanups.push(() => client.close());
+    const client = referenceCentral(cleanups, endpoint, 'desktop-1234');
     await client.sendRaw('[GETPUBKEY]');
     await expect(client.next(300)).rejects.toThrow(/no frame/);
     expect(lines.some((l) => l.message.includes('not starting with gorgone-'))).toBe(true);
@@ -165,14 +135,7 @@ describe('push-mode listener', () => {
     const { endpoint } = await startListener({
       command: { enabled: true, allow: ['echo [a-z]+'] },
     });
-    const { log } = captureLog();
-    const controller = await GorgoneController.connect({
-      endpoint,
-      clientKey: { privateKeyPem: centralKey.privateKeyPem, publicKeyPem: centralKey.publicKeyPem },
-      trust: { thumbprint: agentKey.thumbprint },
-      log,
-    });
-    cleanups.push(() => controller.close());
+    const controller = await connectController(endpoint);
     const result = await controller.action(
       'COMMAND',
       { content: [{ command: 'echo pushed', timeout: 5 }] },
@@ -202,14 +165,7 @@ describe('push-mode listener', () => {
     const payload = execFileSync('tar', ['-cz', '-C', source, '.']);
     const root = join(temp.dir, 'centreon-engine');
     const { endpoint } = await startListener({ processcopy: { enabled: true, destination: root } });
-    const { log } = captureLog();
-    const controller = await GorgoneController.connect({
-      endpoint,
-      clientKey: { privateKeyPem: centralKey.privateKeyPem, publicKeyPem: centralKey.publicKeyPem },
-      trust: { thumbprint: agentKey.thumbprint },
-      log,
-    });
-    cleanups.push(() => controller.close());
+    const controller = await connectController(endpoint);
     const token = generateToken();
     for (const message of processCopyMessages(payload, { type: 'archive', destination: root })) {
       const ack = await controller.session.request('PROCESSCOPY', message, { token });

@@ -17,6 +17,10 @@ import {
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentError } from '../../../main/core/contract/errors.ts';
+import {
+  DEFAULT_COPY_IDLE_TIMEOUT_SECONDS,
+  DEFAULT_MAX_FILE_BYTES,
+} from '../../../main/core/protocols/gorgone/actions.ts';
 import { gorgoneSettingsSchema } from '../../../main/core/protocols/gorgone/config.ts';
 import { GorgoneController } from '../../../main/core/protocols/gorgone/controller.ts';
 import { HistoryStore } from '../../../main/core/protocols/gorgone/history.ts';
@@ -704,13 +708,29 @@ describe('pull node conversation (§8)', () => {
     expect(treeOf(root)).toEqual([]);
   });
 
-  it('the processcopy settings carry the archive caps, with defaults', () => {
+  it('the processcopy settings carry the caps and the idle timeout, with defaults', () => {
     expect(gorgoneSettingsSchema.parse({}).processcopy).toEqual({
       enabled: false,
       maxArchiveBytes: DEFAULT_MAX_ARCHIVE_BYTES,
       maxArchiveEntries: DEFAULT_MAX_ARCHIVE_ENTRIES,
+      maxFileBytes: DEFAULT_MAX_FILE_BYTES,
+      idleTimeoutSeconds: DEFAULT_COPY_IDLE_TIMEOUT_SECONDS,
     });
     expect(() => gorgoneSettingsSchema.parse({ processcopy: { maxArchiveEntries: 0 } })).toThrow();
+    expect(() => gorgoneSettingsSchema.parse({ processcopy: { maxFileBytes: 1_000 } })).toThrow();
+    expect(() => gorgoneSettingsSchema.parse({ processcopy: { idleTimeoutSeconds: 0 } })).toThrow();
+  });
+
+  it('at start, removes the partial files of transfers a killed agent left in the PROCESSCOPY folder', async () => {
+    const temp = tempDir();
+    cleanups.push(temp.cleanup);
+    const root = join(temp.dir, 'deploy');
+    mkdirSync(join(root, 'conf.d'), { recursive: true });
+    writeFileSync(join(root, 'conf.d', 'hosts.cfg.outpost-part'), 'half a file');
+    writeFileSync(join(root, 'conf.d', 'hosts.cfg'), 'kept\n');
+    const { lines } = await pullNode({ processcopy: { enabled: true, destination: root } });
+    await eventually(() => lines.some((l) => l.message.includes('removed partial files')));
+    expect(treeOf(root).map((e) => e.path)).toEqual(['conf.d', 'conf.d/hosts.cfg']);
   });
 });
 

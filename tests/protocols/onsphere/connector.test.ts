@@ -11,7 +11,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Agent } from '../../../main/core/agent.ts';
 import type { PairingStep } from '../../../main/core/contract/core.ts';
 import { AgentError } from '../../../main/core/contract/errors.ts';
-import { ConnectorPool, OnsphereConnector } from '../../../main/core/protocols/onsphere/connector.ts';
+import {
+  ConnectorPool,
+  OnsphereConnector,
+} from '../../../main/core/protocols/onsphere/connector.ts';
 import {
   messageIdFor,
   parseReply,

@@ -6,14 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AgentError } from '../../contract/errors.ts';
 import { authorizeCommand, splitCommandLine } from '../../exec/policy.ts';
 import { type CommandPolicy } from '../../contract/command-policy.ts';
 import { runCommand } from '../../exec/run-command.ts';
 import type { Logger } from '../../log.ts';
-import { extractArchive, RESERVED_PREFIX } from './archive.ts';
+import { ensureDirectoriesBelow, extractArchive, RESERVED_PREFIX } from './archive.ts';
 import { CODE } from './codec.ts';
 import type { HistoryStore } from './history.ts';
 import { DEFAULT_MAX_ARCHIVE_BYTES, DEFAULT_MAX_ARCHIVE_ENTRIES } from './tar.ts';
@@ -26,7 +26,23 @@ export interface ProcessCopyPolicy {
   maxArchiveBytes?: number | undefined;
   /** `type: archive`: cap on files + directories. */
   maxArchiveEntries?: number | undefined;
+  /** `type: regular`: cap on the file. */
+  maxFileBytes?: number | undefined;
+  /** A transfer that gets no chunk for this long is abandoned and its partial file removed. */
+  idleTimeoutSeconds?: number | undefined;
 }
+
+/** Default cap on a `type: regular` file, the archives' default. */
+export const DEFAULT_MAX_FILE_BYTES = DEFAULT_MAX_ARCHIVE_BYTES;
+/**
+ * gorgone's proxy sends the chunks of one copy back to back (§8); ten minutes
+ * without one means the central or the connection went away.
+ */
+export const DEFAULT_COPY_IDLE_TIMEOUT_SECONDS = 600;
+/** A `type: regular` file is assembled next to its target under this suffix. */
+export const PART_SUFFIX = '.outpost-part';
+/** The start-up sweep stops after this many directory entries (a destination is a config folder). */
+const MAX_SWEPT_ENTRIES = 200_000;
 
 const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | O_NOFOLLOW;
@@ -166,6 +182,17 @@ export function resolveCopyDestination(
       { field: 'destination' },
     );
   }
+  if (
+    requested
+      .split(/[\\/]/)
+      .some((part) => part.startsWith(RESERVED_PREFIX) || part.endsWith(PART_SUFFIX))
+  ) {
+    throw new AgentError(
+      'refused',
+      `PROCESSCOPY destination '${requested}' uses a name the agent keeps for its partial files ('${RESERVED_PREFIX}…', '…${PART_SUFFIX}')`,
+      { field: 'destination' },
+    );
+  }
   const root = resolve(policy.destination);
   const target = isAbsolute(requested) ? resolve(requested) : resolve(root, requested);
   const rel = relative(root, target);
@@ -186,14 +213,80 @@ export function resolveCopyDestination(
   return target;
 }
 
+/**
+ * Partial files a previous run left behind (killed mid-transfer): `*.outpost-part`
+ * of regular copies, `.outpost-copy-…part` of archives, `.outpost-tmp-…` of an
+ * extraction. Removed once per destination and process, before the first
+ * transfer into it: pull nodes and the listener share the folder, and every
+ * receiver waits for the sweep before writing, so no live transfer is swept.
+ * Symlinks are not followed. Never rejects: failures are logged.
+ */
+export function sweepAbandonedCopies(policy: ProcessCopyPolicy, log: Logger): Promise<void> {
+  if (!policy.enabled || policy.destination === undefined) return Promise.resolve();
+  const root = resolve(policy.destination);
+  let sweep = sweeps.get(root);
+  if (sweep === undefined) {
+    sweep = sweepFolder(root, log).catch((error: unknown) =>
+      log.warn('gorgone PROCESSCOPY: leftover partial files not swept', {
+        folder: root,
+        error: (error as Error).message,
+      }),
+    );
+    sweeps.set(root, sweep);
+  }
+  return sweep;
+}
+
+const sweeps = new Map<string, Promise<void>>();
+
+function isPartialFile(name: string): boolean {
+  return name.endsWith(PART_SUFFIX) || name.startsWith(RESERVED_PREFIX);
+}
+
+async function sweepFolder(root: string, log: Logger): Promise<void> {
+  const removed: string[] = [];
+  const pending = [root];
+  let seen = 0;
+  while (pending.length > 0 && seen < MAX_SWEPT_ENTRIES) {
+    const folder = pending.pop()!;
+    let entries;
+    try {
+      entries = await readdir(folder, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    for (const entry of entries) {
+      seen++;
+      const path = join(folder, entry.name);
+      // Dirent types come from lstat semantics: a symlink is neither a file nor a directory.
+      if (entry.isDirectory()) pending.push(path);
+      else if (entry.isFile() && isPartialFile(entry.name)) {
+        await rm(path, { force: true });
+        removed.push(path);
+      }
+    }
+  }
+  if (removed.length > 0) {
+    log.info('gorgone PROCESSCOPY: removed partial files of unfinished transfers', {
+      folder: root,
+      files: removed,
+    });
+  }
+}
+
 interface CopyInProgress {
   type: 'regular' | 'archive';
+  /** The destination as the central wrote it, for messages. */
+  requested: string;
   /** The file to write (regular) or the folder to extract into (archive). */
   path: string;
   /** Where the chunks are assembled. */
   part: string;
   md5: ReturnType<typeof createHash>;
   bytes: number;
+  /** Abandons the transfer when no chunk comes for idleTimeoutSeconds. */
+  idle: NodeJS.Timeout;
 }
 
 /**
@@ -201,20 +294,44 @@ interface CopyInProgress {
  * appended in order, md5 of the whole payload checked at `end`, then a
  * regular file is renamed into place (`<file>.outpost-part` → `<file>`) and an
  * archive (tar.gz of a folder) is checked completely and extracted
- * (archive.ts). Rows: 101 per chunk, 2 or 1 at the end.
+ * (archive.ts). Rows: 101 per chunk, 2 or 1 at the end. Every folder on the
+ * way to a regular file is walked like an archive's (no symlink from the
+ * configured folder down), before the first chunk, before each append and
+ * before the rename.
  */
 export class ProcessCopyReceiver {
   readonly #copies = new Map<string, CopyInProgress>();
   readonly #failed = new Set<string>();
   /** Chunks arrive as separate messages: apply them strictly in order. */
   #chain: Promise<void> = Promise.resolve();
+  #closed = false;
 
+  /** Never rejects: a failure is a code-1 row, or a log line when even that fails. */
   handle(env: NodeActionEnv, token: string, data: unknown): Promise<void> {
-    this.#chain = this.#chain.then(() => this.#handleOne(env, token, data));
+    this.#chain = this.#chain
+      .then(() => this.#handleOne(env, token, data))
+      .catch((error: unknown) =>
+        env.log.error('gorgone PROCESSCOPY failed', { error: (error as Error).message }),
+      );
     return this.#chain;
   }
 
+  /** The node or listener stops: transfers in progress cannot finish, their partial files go. */
+  async close(log: Logger): Promise<void> {
+    this.#closed = true;
+    await this.#chain;
+    for (const [token, copy] of this.#copies) {
+      this.#copies.delete(token);
+      clearTimeout(copy.idle);
+      await rm(copy.part, { force: true });
+      log.info('gorgone PROCESSCOPY interrupted by shutdown: partial file removed', {
+        destination: copy.requested,
+      });
+    }
+  }
+
   async #handleOne(env: NodeActionEnv, token: string, data: unknown): Promise<void> {
+    if (this.#closed) return;
     const content = asObject(asObject(data).content);
     if (this.#failed.has(token)) {
       // One failure row per transfer: the rest of a refused transfer is dropped.
@@ -226,12 +343,17 @@ export class ProcessCopyReceiver {
     } catch (error) {
       const message = (error as Error).message;
       const copy = this.#copies.get(token);
-      this.#copies.delete(token);
-      if (copy !== undefined) await rm(copy.part, { force: true });
+      if (copy !== undefined) await this.#drop(token, copy);
       if (content.status !== 'end') this.#rememberFailure(token);
       env.log.warn('gorgone PROCESSCOPY refused', { who: env.who, reason: message });
       env.history.record({ code: CODE.FINISH_KO, token, data: { message } });
     }
+  }
+
+  async #drop(token: string, copy: CopyInProgress): Promise<void> {
+    this.#copies.delete(token);
+    clearTimeout(copy.idle);
+    await rm(copy.part, { force: true });
   }
 
   #rememberFailure(token: string): void {
@@ -241,26 +363,58 @@ export class ProcessCopyReceiver {
     }
   }
 
+  /** Runs in the chain, after any chunk being written: the transfer may have ended meanwhile. */
+  async #abandon(env: NodeActionEnv, token: string, copy: CopyInProgress): Promise<void> {
+    if (this.#copies.get(token) !== copy) return;
+    await this.#drop(token, copy);
+    this.#rememberFailure(token);
+    const seconds = env.processcopy.idleTimeoutSeconds ?? DEFAULT_COPY_IDLE_TIMEOUT_SECONDS;
+    const message = `PROCESSCOPY to ${copy.requested} abandoned: no chunk for ${seconds} s; the partial file was removed`;
+    env.log.warn('gorgone PROCESSCOPY abandoned', { who: env.who, reason: message });
+    env.history.record({ code: CODE.FINISH_KO, token, data: { message } });
+  }
+
   async #start(
-    policy: ProcessCopyPolicy,
+    env: NodeActionEnv,
     token: string,
     type: CopyInProgress['type'],
+    requested: string,
     path: string,
   ): Promise<CopyInProgress> {
+    // The configured folder is trusted as the user set it; below it, no symlink.
+    const root = resolve(env.processcopy.destination!);
+    await mkdir(root, { recursive: true });
     let part: string;
     if (type === 'regular') {
-      await mkdir(dirname(path), { recursive: true });
-      part = `${path}.outpost-part`;
+      await ensureDirectoriesBelow(root, dirname(path));
+      part = `${path}${PART_SUFFIX}`;
     } else {
       // The tar.gz waits in the configured folder (never in the central's
       // cache_dir): writes stay inside it, and archives may not use the name.
-      const root = resolve(policy.destination!);
-      await mkdir(root, { recursive: true });
       const id = createHash('sha256').update(token).digest('hex').slice(0, 16);
       part = join(root, `${RESERVED_PREFIX}copy-${id}.tar.gz.part`);
     }
     await rm(part, { force: true });
-    return { type, path, part, md5: createHash('md5'), bytes: 0 };
+    const seconds = env.processcopy.idleTimeoutSeconds ?? DEFAULT_COPY_IDLE_TIMEOUT_SECONDS;
+    const copy: CopyInProgress = {
+      type,
+      requested,
+      path,
+      part,
+      md5: createHash('md5'),
+      bytes: 0,
+      idle: setTimeout(() => {
+        this.#chain = this.#chain
+          .then(() => this.#abandon(env, token, copy))
+          .catch((error: unknown) =>
+            env.log.warn('gorgone PROCESSCOPY: abandoned transfer not cleaned up', {
+              error: (error as Error).message,
+            }),
+          );
+      }, seconds * 1000),
+    };
+    copy.idle.unref();
+    return copy;
   }
 
   async #handle(
@@ -279,6 +433,8 @@ export class ProcessCopyReceiver {
     const path = resolveCopyDestination(env.processcopy, destination, {
       allowRoot: type === 'archive',
     });
+    await sweepAbandonedCopies(env.processcopy, env.log);
+    const root = resolve(env.processcopy.destination!);
     let copy = this.#copies.get(token);
     if (copy !== undefined && (copy.path !== path || copy.type !== type)) {
       throw new AgentError(
@@ -287,10 +443,11 @@ export class ProcessCopyReceiver {
       );
     }
     if (copy === undefined) {
-      copy = await this.#start(env.processcopy, token, type, path);
+      copy = await this.#start(env, token, type, destination, path);
       this.#copies.set(token, copy);
     }
     const maxArchiveBytes = env.processcopy.maxArchiveBytes ?? DEFAULT_MAX_ARCHIVE_BYTES;
+    const maxFileBytes = env.processcopy.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     const chunk = asObject(content.chunk);
     if (typeof chunk.data === 'string') {
       const bytes = Buffer.from(chunk.data.replace(/\s+/g, ''), 'base64');
@@ -299,6 +456,16 @@ export class ProcessCopyReceiver {
           'refused',
           `PROCESSCOPY archive for ${destination} is larger than ${maxArchiveBytes} bytes → refused (processcopy.maxArchiveBytes)`,
         );
+      }
+      if (copy.type === 'regular') {
+        if (copy.bytes + bytes.length > maxFileBytes) {
+          throw new AgentError(
+            'refused',
+            `PROCESSCOPY file ${destination} is larger than ${maxFileBytes} bytes → refused (processcopy.maxFileBytes)`,
+          );
+        }
+        // Again before each append: a folder swapped for a symlink since is refused.
+        await ensureDirectoriesBelow(root, dirname(copy.path));
       }
       const handle = await open(copy.part, APPEND_FLAGS, copy.type === 'regular' ? 0o644 : 0o600);
       try {
@@ -310,6 +477,7 @@ export class ProcessCopyReceiver {
       copy.bytes += bytes.length;
     }
     if (content.status !== 'end') {
+      copy.idle.refresh();
       env.history.record({
         code: CODE.PROCESSCOPY_INPROGRESS,
         token,
@@ -318,6 +486,7 @@ export class ProcessCopyReceiver {
       return;
     }
     this.#copies.delete(token);
+    clearTimeout(copy.idle);
     const actual = copy.md5.digest('hex');
     const expected = typeof content.md5 === 'string' ? content.md5.toLowerCase() : '';
     if (actual !== expected) {
@@ -328,7 +497,14 @@ export class ProcessCopyReceiver {
       );
     }
     if (copy.type === 'regular') {
-      await rename(copy.part, copy.path);
+      try {
+        await ensureDirectoriesBelow(root, dirname(copy.path));
+        // rename() replaces a symlink standing at the target; it never follows it.
+        await rename(copy.part, copy.path);
+      } catch (error) {
+        await rm(copy.part, { force: true });
+        throw error;
+      }
       env.log.info('gorgone PROCESSCOPY wrote a file', {
         who: env.who,
         path: copy.path,
@@ -347,15 +523,10 @@ export class ProcessCopyReceiver {
     }
     let extracted;
     try {
-      extracted = await extractArchive(
-        copy.part,
-        resolve(env.processcopy.destination!),
-        copy.path,
-        {
-          maxBytes: maxArchiveBytes,
-          maxEntries: env.processcopy.maxArchiveEntries ?? DEFAULT_MAX_ARCHIVE_ENTRIES,
-        },
-      );
+      extracted = await extractArchive(copy.part, root, copy.path, {
+        maxBytes: maxArchiveBytes,
+        maxEntries: env.processcopy.maxArchiveEntries ?? DEFAULT_MAX_ARCHIVE_ENTRIES,
+      });
     } finally {
       await rm(copy.part, { force: true });
     }

@@ -189,10 +189,10 @@ class Directories {
       // Owner-only while we fill it; its own mode is applied at the end.
       await mkdir(path, { mode: 0o700 });
       this.created.set(path, mode ?? IMPLICIT_DIRECTORY_MODE);
-    } else if (stat.isSymbolicLink() || !stat.isDirectory()) {
-      throw refused(
-        `${path} changed into a ${stat.isSymbolicLink() ? 'symlink' : 'file'} during the extraction`,
-      );
+    } else if (stat.isSymbolicLink()) {
+      throw refused(`the destination path ${path} is a symlink: refusing to write through it`);
+    } else if (!stat.isDirectory()) {
+      throw refused(`the destination path ${path} is not a directory`);
     }
     this.#known.add(path);
   }
@@ -211,6 +211,20 @@ class Directories {
   async applyModes(): Promise<void> {
     const paths = [...this.created.keys()].sort((a, b) => b.length - a.length);
     for (const path of paths) await chmod(path, this.created.get(path)!);
+  }
+}
+
+/**
+ * Makes every directory from `root` (exclusive, trusted as the user set it)
+ * down to `path`, one component at a time, never through a symlink: what a
+ * `type: regular` PROCESSCOPY does before (and while) writing its file.
+ */
+export async function ensureDirectoriesBelow(root: string, path: string): Promise<void> {
+  const directories = new Directories();
+  try {
+    await directories.ensureBelow(root, path);
+  } finally {
+    await directories.applyModes();
   }
 }
 

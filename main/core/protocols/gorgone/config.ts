@@ -7,6 +7,7 @@ import { AgentError } from '../../contract/errors.ts';
 import { commandPolicySchema } from '../../contract/command-policy.ts';
 import type { Settings } from '../../settings/settings.ts';
 import { parseWith } from '../../contract/parse.ts';
+import { DEFAULT_COPY_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_FILE_BYTES } from './actions.ts';
 import { DEFAULT_MAX_ARCHIVE_BYTES, DEFAULT_MAX_ARCHIVE_ENTRIES } from './tar.ts';
 
 export const GORGONE_DEFAULT_PORT = 5556;
@@ -24,7 +25,12 @@ export const thumbprintSchema = z
 export const listenerSettingsSchema = z
   .object({
     enabled: z.boolean().default(false),
-    /** external_com_path: `*:5556` in the Centreon procedure. */
+    /**
+     * external_com_path: `*:5556` (every interface) as in the Centreon procedure, since
+     * the central must reach a push-mode node. The listener is off by default and
+     * only authorized centrals get past the handshake; set 127.0.0.1 or one
+     * interface's address to narrow it (README "Push-mode listener exposure").
+     */
     bind: z
       .string()
       .regex(
@@ -70,6 +76,20 @@ export const gorgoneSettingsSchema = z
           .min(1)
           .max(1_000_000)
           .default(DEFAULT_MAX_ARCHIVE_ENTRIES),
+        /** `type: regular`: the file may not exceed this. */
+        maxFileBytes: z
+          .number()
+          .int()
+          .min(1024 * 1024)
+          .max(16 * 1024 * 1024 * 1024)
+          .default(DEFAULT_MAX_FILE_BYTES),
+        /** A transfer with no chunk for this long is abandoned, its partial file removed. */
+        idleTimeoutSeconds: z
+          .number()
+          .int()
+          .min(10)
+          .max(86_400)
+          .default(DEFAULT_COPY_IDLE_TIMEOUT_SECONDS),
       })
       .strict()
       .prefault({}),

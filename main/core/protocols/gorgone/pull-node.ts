@@ -11,6 +11,7 @@ import {
   ProcessCopyReceiver,
   recordUnknownAction,
   runCommandAction,
+  sweepAbandonedCopies,
   type NodeActionEnv,
 } from './actions.ts';
 import { formatResponse, parseData, routingId, type GorgoneMessage } from './codec.ts';
@@ -64,7 +65,12 @@ export class PullNode {
   }
 
   start(): void {
-    this.#loop ??= this.#run();
+    if (this.#loop !== undefined) return;
+    // Parts of transfers a previous run left behind (actions.ts); never rejects.
+    if (this.#options.env.processcopy.enabled) {
+      void sweepAbandonedCopies(this.#options.env.processcopy, this.#options.log);
+    }
+    this.#loop = this.#run();
   }
 
   /** Resolves when registered; rejects with the first error that stops the node from retrying (auth, pin). */
@@ -85,6 +91,7 @@ export class PullNode {
     session?.close();
     this.#wake?.();
     await this.#loop;
+    await this.#copies.close(this.#options.log);
     this.#setState('stopped');
     const stopped = new AgentError(
       'unreachable',
