@@ -80,7 +80,7 @@ async function resolveTrust(
   if (trustThumbprint !== undefined) return { trustThumbprint };
   // Trust on first use: show the key, ask a person (gorgone.md §4 step 1: GETPUBKEY is unauthenticated).
   const agent = await ctx.agent();
-  const key = await agent.api.gorgoneServerKey({ host, port, name });
+  const key = await agent.api.getGorgoneServerKey({ host, port, name });
   ctx.progress(
     `The Gorgone server ${key.server} presents a ${key.bits}-bit key with JWK thumbprint\n  ${key.thumbprint}\n`,
   );
@@ -103,7 +103,7 @@ export const gorgoneCommands: CommandSpec[] = [
     summary: "This agent's JWK thumbprint and the authorized_clients line for the Gorgone server",
     async run(ctx) {
       const agent = await ctx.agent();
-      const result = await agent.api.gorgoneThumbprint({});
+      const result = await agent.api.getGorgoneThumbprint({});
       return {
         data: result,
         human: [
@@ -154,7 +154,7 @@ export const gorgoneCommands: CommandSpec[] = [
       const trust = await resolveTrust(ctx, args, name, host, port);
       const agent = await ctx.agent();
       const allowCopyDir = stringOption(args, 'allow-copy');
-      const result = await agent.api.gorgonePair({
+      const result = await agent.api.pairGorgone({
         name,
         host,
         port,
@@ -202,7 +202,7 @@ export const gorgoneCommands: CommandSpec[] = [
       );
       const bind = stringOption(args, 'bind');
       const nodeId = stringOption(args, 'node-id');
-      const result = await agent.api.gorgoneListen({
+      const result = await agent.api.listenGorgone({
         enabled: !flag(args, 'disable'),
         authorize: listOption(args, 'authorize'),
         authorizeKeysPem: keys,
@@ -221,7 +221,7 @@ export const gorgoneCommands: CommandSpec[] = [
     path: ['gorgone', 'authorized', 'list'],
     summary: 'Centrals allowed to connect to the push-mode listener',
     async run(ctx) {
-      const result = await (await ctx.agent()).api.gorgoneAuthorizedList({});
+      const result = await (await ctx.agent()).api.listGorgoneAuthorized({});
       return { data: result, human: listenHuman(result) };
     },
   },
@@ -233,7 +233,7 @@ export const gorgoneCommands: CommandSpec[] = [
     async run(ctx, args) {
       const result = await (
         await ctx.agent()
-      ).api.gorgoneAuthorizedAdd(await authorizeRequest(args));
+      ).api.addGorgoneAuthorized(await authorizeRequest(args));
       return { data: result, human: `authorized ${result.thumbprint}` };
     },
   },
@@ -244,7 +244,7 @@ export const gorgoneCommands: CommandSpec[] = [
     async run(ctx, args) {
       const thumbprint = args.positionals[0];
       if (thumbprint === undefined) throw new UsageError('name the THUMBPRINT to remove');
-      const result = await (await ctx.agent()).api.gorgoneAuthorizedRemove({ thumbprint });
+      const result = await (await ctx.agent()).api.removeGorgoneAuthorized({ thumbprint });
       return { data: result, human: `removed ${result.thumbprint}` };
     },
   },
@@ -256,7 +256,7 @@ export const gorgoneCommands: CommandSpec[] = [
     async run(ctx, args) {
       const name = args.positionals[0];
       if (name === undefined) throw new UsageError('name the paired Gorgone target to ping');
-      const result = await (await ctx.agent()).api.gorgonePing({ name });
+      const result = await (await ctx.agent()).api.pingGorgone({ name });
       const nodes = Object.entries(result.nodes);
       return {
         data: result,

@@ -90,11 +90,11 @@ const authorizeSchema = z
   });
 
 export const gorgoneContract = {
-  gorgoneThumbprint: method<GorgoneThumbprintResult>()(
+  getGorgoneThumbprint: method<GorgoneThumbprintResult>()(
     empty,
     "This agent's JWK thumbprint and the authorized_clients YAML line to paste on the Gorgone server",
   ),
-  gorgoneServerKey: method<GorgoneServerKeyResult>()(
+  getGorgoneServerKey: method<GorgoneServerKeyResult>()(
     z
       .object({
         host: z.string().min(1, 'host must name the Gorgone server'),
@@ -104,7 +104,7 @@ export const gorgoneContract = {
       .strict(),
     "Fetches a Gorgone server's public key ([GETPUBKEY], unauthenticated) and shows its thumbprint for confirmation",
   ),
-  gorgonePair: method<GorgonePairResult>()(
+  pairGorgone: method<GorgonePairResult>()(
     z
       .object({
         name: z.string().min(1, 'name must name the new target'),
@@ -121,16 +121,16 @@ export const gorgoneContract = {
       .strict()
       .refine((v) => v.serverPublicKeyPem !== undefined || v.trustThumbprint !== undefined, {
         message:
-          'the server key must be confirmed: pass trustThumbprint (shown by gorgoneServerKey) or serverPublicKeyPem',
+          'the server key must be confirmed: pass trustThumbprint (shown by getGorgoneServerKey) or serverPublicKeyPem',
         path: ['trustThumbprint'],
       }),
     'Handshake with a Gorgone central, pin its key and register this agent as a pull-mode node',
   ),
-  gorgonePing: method<GorgonePingResult>()(
+  pingGorgone: method<GorgonePingResult>()(
     z.object({ name: z.string().min(1, 'name must name a paired Gorgone target') }).strict(),
     'Controller PING of a paired Gorgone server: its node status map',
   ),
-  gorgoneListen: method<GorgoneListenResult>()(
+  listenGorgone: method<GorgoneListenResult>()(
     z
       .object({
         bind: z.string().optional(),
@@ -143,20 +143,20 @@ export const gorgoneContract = {
       .strict(),
     'Enables (or disables) the push-mode node listener and authorizes centrals by thumbprint or public key',
   ),
-  gorgoneAuthorizedList: method<GorgoneListenResult>()(
+  listGorgoneAuthorized: method<GorgoneListenResult>()(
     empty,
     'The centrals allowed to connect to the push-mode listener',
   ),
-  gorgoneAuthorizedAdd: method<GorgoneAuthorizedClient>()(
+  addGorgoneAuthorized: method<GorgoneAuthorizedClient>()(
     authorizeSchema,
     'Authorizes a central by thumbprint or public key',
   ),
-  gorgoneAuthorizedRemove: method<GorgoneAuthorizedClient>()(
+  removeGorgoneAuthorized: method<GorgoneAuthorizedClient>()(
     z.object({ thumbprint }).strict(),
     'Removes a central from the authorized list',
   ),
-  gorgoneGetSettings: method<GorgoneSettingsView>()(empty, 'The gorgone settings section'),
-  gorgoneUpdateSettings: method<GorgoneSettingsView>()(
+  getGorgoneSettings: method<GorgoneSettingsView>()(empty, 'The gorgone settings section'),
+  updateGorgoneSettings: method<GorgoneSettingsView>()(
     z
       .object({
         listener: z

@@ -377,7 +377,7 @@ function QueueCaps() {
 function GorgoneOptIns() {
   const { t } = useI18n();
   const agent = useAgent();
-  const current = useCall('gorgoneGetSettings', {});
+  const current = useCall('getGorgoneSettings', {});
   const [copyEnabled, setCopyEnabled] = useState(false);
   const [destination, setDestination] = useState('');
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
@@ -392,7 +392,7 @@ function GorgoneOptIns() {
     setErrors(NO_ERRORS);
     setSaved(false);
     agent
-      .call('gorgoneUpdateSettings', {
+      .call('updateGorgoneSettings', {
         processcopy: {
           enabled: copyEnabled,
           ...(destination.trim() === '' ? {} : { destination: destination.trim() }),
@@ -412,7 +412,7 @@ function GorgoneOptIns() {
       <h3 className="subhead">{t('settings.gorgoneCommand')}</h3>
       <CommandPolicyEditor
         initial={current.data.command}
-        save={(policy) => agent.call('gorgoneUpdateSettings', { command: policy })}
+        save={(policy) => agent.call('updateGorgoneSettings', { command: policy })}
       />
       <h3 className="subhead">{t('settings.gorgoneCopy')}</h3>
       <form onSubmit={saveCopy} noValidate>

@@ -32,8 +32,8 @@ const FIELDS = ['name', 'host', 'port', 'nodeId', 'trustThumbprint'] as const;
 const SERVER_THUMBPRINT_COMMAND =
   "perl /usr/share/centreon-gorgone/contrib/gorgone_key_thumbprint.pl --key-path='/var/lib/centreon-gorgone/.keys/rsakey.pub.pem'";
 
-type ServerKey = Response<'gorgoneServerKey'>;
-type PairResult = Response<'gorgonePair'>;
+type ServerKey = Response<'getGorgoneServerKey'>;
+type PairResult = Response<'pairGorgone'>;
 
 /**
  * Centreon Gorgone as a pull-mode node (gorgone.md §6, §8): the admin
@@ -43,7 +43,7 @@ type PairResult = Response<'gorgonePair'>;
 export function GorgoneWizard(props: WizardProps) {
   const { t } = useI18n();
   const agent = useAgent();
-  const ours = useCall('gorgoneThumbprint', {});
+  const ours = useCall('getGorgoneThumbprint', {});
   const [step, setStep] = useState(0);
   const [name, setName] = useState(props.existing ?? 'centreon');
   const address = useServerAddress('5556');
@@ -61,7 +61,7 @@ export function GorgoneWizard(props: WizardProps) {
     setErrors(NO_ERRORS);
     setBusy(true);
     agent
-      .call('gorgoneServerKey', { host: address.host, port: address.portValue, name })
+      .call('getGorgoneServerKey', { host: address.host, port: address.portValue, name })
       .then(
         (key) => {
           setServerKey(key);
@@ -80,7 +80,7 @@ export function GorgoneWizard(props: WizardProps) {
     progress.clear();
     if (props.existing === undefined) setAttempted(true);
     agent
-      .call('gorgonePair', {
+      .call('pairGorgone', {
         name,
         host: address.host,
         port: address.portValue,

@@ -72,7 +72,7 @@ export function GorgoneTargetStatus(props: { name: string }) {
   const { t } = useI18n();
   const agent = useAgent();
   const targets = useCall('listTargets', {});
-  const [ping, setPing] = useState<Response<'gorgonePing'> | undefined>();
+  const [ping, setPing] = useState<Response<'pingGorgone'> | undefined>();
   const [error, setError] = useState<Error | undefined>();
   const config = targets.data?.find((x) => x.name === props.name)?.config as
     GorgoneConfigView | undefined;
@@ -87,7 +87,7 @@ export function GorgoneTargetStatus(props: { name: string }) {
           onClick={() => {
             setError(undefined);
             agent
-              .call('gorgonePing', { name: props.name })
+              .call('pingGorgone', { name: props.name })
               .then(setPing, (e: Error) => setError(e));
           }}
         >

@@ -39,7 +39,7 @@ beforeAll(async () => {
   });
   cleanups.push(() => agent.close());
   const port = Number(server.endpoint.split(':').at(-1));
-  await agent.api.gorgonePair({
+  await agent.api.pairGorgone({
     name: 'central',
     host: '127.0.0.1',
     port,
@@ -116,24 +116,24 @@ describe('gorgone TargetDriver', () => {
 
   it('validates gorgone settings updates as a whole, naming the field at fault', async () => {
     await expect(
-      agent.api.gorgoneUpdateSettings({ processcopy: { enabled: true } }),
+      agent.api.updateGorgoneSettings({ processcopy: { enabled: true } }),
     ).rejects.toMatchObject({
       code: 'invalid-request',
       field: 'gorgone.processcopy.destination',
     });
     await expect(
-      agent.api.gorgoneUpdateSettings({ listener: { bind: 'nowhere' } }),
+      agent.api.updateGorgoneSettings({ listener: { bind: 'nowhere' } }),
     ).rejects.toMatchObject({ code: 'invalid-request' });
     await expect(
-      agent.api.gorgoneUpdateSettings({ command: { allow: ['('] } }),
+      agent.api.updateGorgoneSettings({ command: { allow: ['('] } }),
     ).rejects.toMatchObject({ code: 'invalid-request' });
-    const updated = await agent.api.gorgoneUpdateSettings({
+    const updated = await agent.api.updateGorgoneSettings({
       command: { enabled: true, allow: ['uptime'] },
       listener: { rotationSeconds: 3600 },
     });
     expect(updated.command).toMatchObject({ enabled: true, allow: ['uptime'], allowShell: false });
     expect(updated.listener).toMatchObject({ enabled: false, rotationSeconds: 3600 });
-    expect(await agent.api.gorgoneGetSettings({})).toEqual(updated);
+    expect(await agent.api.getGorgoneSettings({})).toEqual(updated);
   });
 
   it('recordHistory() rows are what GETLOG serves', () => {

@@ -11,16 +11,16 @@ import { registerSnippet } from './listener.ts';
 
 type GorgoneHandlers = Pick<
   AgentHandlers,
-  | 'gorgoneThumbprint'
-  | 'gorgoneServerKey'
-  | 'gorgonePair'
-  | 'gorgonePing'
-  | 'gorgoneListen'
-  | 'gorgoneAuthorizedList'
-  | 'gorgoneAuthorizedAdd'
-  | 'gorgoneAuthorizedRemove'
-  | 'gorgoneGetSettings'
-  | 'gorgoneUpdateSettings'
+  | 'getGorgoneThumbprint'
+  | 'getGorgoneServerKey'
+  | 'pairGorgone'
+  | 'pingGorgone'
+  | 'listenGorgone'
+  | 'listGorgoneAuthorized'
+  | 'addGorgoneAuthorized'
+  | 'removeGorgoneAuthorized'
+  | 'getGorgoneSettings'
+  | 'updateGorgoneSettings'
 >;
 
 function thumbprintOfPem(pem: string, field: string): string {
@@ -74,7 +74,7 @@ function addAuthorized(
 
 export function createGorgoneHandlers(ctx: AgentContext): GorgoneHandlers {
   return {
-    async gorgoneThumbprint() {
+    async getGorgoneThumbprint() {
       const key = await ctx.identity.agentKey();
       return {
         thumbprint: key.thumbprint,
@@ -83,10 +83,10 @@ export function createGorgoneHandlers(ctx: AgentContext): GorgoneHandlers {
         authorizedClientsLine: authorizedClientsLine(key.thumbprint),
       };
     },
-    gorgoneServerKey: (request) => fetchServerKey(ctx, request),
-    gorgonePair: (request) => pairGorgone(ctx, request),
-    gorgonePing: ({ name }) => pingGorgone(ctx, name),
-    async gorgoneListen(request) {
+    getGorgoneServerKey: (request) => fetchServerKey(ctx, request),
+    pairGorgone: (request) => pairGorgone(ctx, request),
+    pingGorgone: ({ name }) => pingGorgone(ctx, name),
+    async listenGorgone(request) {
       const fromKeys = request.authorizeKeysPem.map((pem, i) =>
         thumbprintOfPem(pem, `authorizeKeysPem[${i}]`),
       );
@@ -105,8 +105,8 @@ export function createGorgoneHandlers(ctx: AgentContext): GorgoneHandlers {
       }
       return listenView(ctx, settings);
     },
-    gorgoneAuthorizedList: async () => listenView(ctx, readGorgoneSettings(ctx.settings)),
-    async gorgoneAuthorizedAdd(request) {
+    listGorgoneAuthorized: async () => listenView(ctx, readGorgoneSettings(ctx.settings)),
+    async addGorgoneAuthorized(request) {
       const thumbprint =
         request.thumbprint ?? thumbprintOfPem(request.publicKeyPem!, 'publicKeyPem');
       updateGorgoneSettings(ctx.settings, (draft) =>
@@ -114,7 +114,7 @@ export function createGorgoneHandlers(ctx: AgentContext): GorgoneHandlers {
       );
       return { thumbprint, comment: request.comment };
     },
-    async gorgoneAuthorizedRemove({ thumbprint }) {
+    async removeGorgoneAuthorized({ thumbprint }) {
       const current = readGorgoneSettings(ctx.settings).authorizedClients.find(
         (c) => c.thumbprint === thumbprint,
       );
@@ -130,8 +130,8 @@ export function createGorgoneHandlers(ctx: AgentContext): GorgoneHandlers {
       });
       return current;
     },
-    gorgoneGetSettings: async (): Promise<GorgoneSettingsView> => readGorgoneSettings(ctx.settings),
-    async gorgoneUpdateSettings(request) {
+    getGorgoneSettings: async (): Promise<GorgoneSettingsView> => readGorgoneSettings(ctx.settings),
+    async updateGorgoneSettings(request) {
       return updateGorgoneSettings(ctx.settings, (draft) => {
         if (request.listener !== undefined) Object.assign(draft.listener, request.listener);
         if (request.command !== undefined) Object.assign(draft.command, request.command);
