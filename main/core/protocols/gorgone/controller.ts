@@ -3,7 +3,11 @@
  * proxy does to a poller. Core actions get a direct answer; module actions get
  * `[ACK] {"code":0}` and their outcome is polled with GETLOG {"token"}.
  */
+import type { AgentContext } from '../../context.ts';
 import { AgentError } from '../../contract/errors.ts';
+import type { GorgonePingResult } from '../../contract/gorgone.ts';
+import { endpointOf } from './config.ts';
+import { agentClientKey, gorgoneTarget, pinnedTrust } from './pairing.ts';
 import { CODE, generateToken, routingId } from './codec.ts';
 import type { HistoryFilter } from './history.ts';
 import { GorgoneSession, type GorgoneResponse, type SessionOptions } from './session.ts';
@@ -167,5 +171,31 @@ function parseLenient(text: string): unknown {
     return JSON.parse(text) as unknown;
   } catch {
     return text;
+  }
+}
+
+/** Opens a controller session to a paired target, with its pinned key. */
+export async function openController(ctx: AgentContext, name: string): Promise<GorgoneController> {
+  const target = gorgoneTarget(ctx, name);
+  return GorgoneController.connect({
+    endpoint: endpointOf(target.config),
+    clientKey: await agentClientKey(ctx),
+    trust: await pinnedTrust(ctx, name),
+    log: ctx.log.child('gorgone'),
+  });
+}
+
+export async function pingGorgone(ctx: AgentContext, name: string): Promise<GorgonePingResult> {
+  const controller = await openController(ctx, name);
+  try {
+    const pong = await controller.ping();
+    return {
+      name,
+      server: controller.session.endpoint,
+      ...pong,
+      serverThumbprint: controller.session.serverThumbprint ?? '',
+    };
+  } finally {
+    controller.close();
   }
 }

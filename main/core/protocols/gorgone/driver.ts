@@ -12,7 +12,8 @@ import type { DeliveryContext, TargetDriver } from '../../targets/driver.ts';
 import type { TargetRecord, TargetStatus } from '../../contract/targets.ts';
 import { generateToken } from './codec.ts';
 import { gorgoneTargetConfigSchema, type GorgoneTargetConfig } from './config.ts';
-import { openController, type GorgoneRuntime } from './client.ts';
+import { openController } from './controller.ts';
+import type { GorgoneRuntime } from './runtime.ts';
 import { deliverGorgoneCheckResult } from './check-results.ts';
 
 function messageOf(item: Pick<QueueItem, 'payload'>): {

@@ -5,7 +5,8 @@ import type { GorgoneListenResult, GorgoneSettingsView } from '../../contract/go
 import { AgentError } from '../../contract/errors.ts';
 import { jwkThumbprint, parsePublicKey } from '../../identity/keys.ts';
 import { assertKeyStrength, authorizedClientsLine } from './codec.ts';
-import { fetchServerKey, pairGorgone, pingGorgone } from './client.ts';
+import { pingGorgone } from './controller.ts';
+import { fetchServerKey, pairGorgone } from './pairing.ts';
 import { readGorgoneSettings, updateGorgoneSettings, type GorgoneSettings } from './config.ts';
 import { registerSnippet } from './listener.ts';
 

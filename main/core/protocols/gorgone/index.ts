@@ -3,7 +3,7 @@
  * controller over ZeroMQ, with pinned server keys. See README.md.
  */
 import type { AgentModule } from '../../modules.ts';
-import { GorgoneRuntime } from './client.ts';
+import { GorgoneRuntime } from './runtime.ts';
 import { createGorgoneDriver } from './driver.ts';
 import { createGorgoneHandlers } from './handlers.ts';
 
