@@ -16,6 +16,7 @@ import {
   readChecksSection,
   updateDefinitions,
 } from './store.ts';
+import { untilAborted } from '../abort.ts';
 
 /** How often the daemon re-reads the checks section (the CLI may have changed it). */
 const RELOAD_INTERVAL_MS = 10_000;
@@ -238,10 +239,7 @@ export class ChecksService {
         );
       }
     }, RELOAD_INTERVAL_MS);
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) resolve();
-      else signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await untilAborted(signal);
     clearInterval(reloader);
     await scheduler.stop();
     await Promise.all([...deliveries]);

@@ -12,6 +12,7 @@ import { Scheduler, type SchedulerOptions } from './scheduler.ts';
 import { TransferQueue, type FreeSpaceProbe, type QueueClock } from './service.ts';
 import { readQueueSettings, writeQueueSettings } from './settings.ts';
 import { QueueStore } from './store.ts';
+import { pause } from '../abort.ts';
 
 export interface OpenedQueue {
   service: QueueService;
@@ -177,17 +178,7 @@ export async function openQueue(
         );
         told = true;
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, options.lockRetryMs ?? 2_000);
-        signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
-      });
+      await pause(options.lockRetryMs ?? 2_000, signal);
     }
     if (signal.aborted) return;
     ctx.log.info('this process delivers from this data directory', { pid: process.pid });

@@ -10,6 +10,7 @@ import { historyStore } from './history.ts';
 import { GorgoneListener } from './listener.ts';
 import { PullNode } from './pull-node.ts';
 import { agentClientKey, gorgoneTarget, pinnedTrust } from './pairing.ts';
+import { pause } from '../../abort.ts';
 
 /** The node's action environment from the current settings. */
 function nodeEnv(ctx: AgentContext) {
@@ -48,17 +49,7 @@ export class GorgoneRuntime {
       await this.#reconcile().catch((error: unknown) =>
         this.#ctx.log.error('gorgone runtime', { error: (error as Error).message }),
       );
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, RECONCILE_INTERVAL_MS);
-        signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
-      });
+      await pause(RECONCILE_INTERVAL_MS, signal);
     }
     await Promise.all([...this.#nodes.values()].map(({ node }) => node.stop()));
     this.#nodes.clear();

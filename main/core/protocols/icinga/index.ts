@@ -15,6 +15,7 @@ import { icingaTargetConfigSchema } from './config.ts';
 import { createIcingaDriver } from './driver.ts';
 import { fetchMasterCertificate, pairIcinga } from './pairing.ts';
 import { computeTicket } from './ticket.ts';
+import { untilAborted } from '../../abort.ts';
 
 /** How long `getIcingaStatus` waits for a probe connection when no session runs in this process. */
 const STATUS_PROBE_MS = 10_000;
@@ -63,10 +64,7 @@ export function createIcingaModule(
                 );
             }
           }, options.pendingPollMs ?? PENDING_POLL_MS);
-          await new Promise<void>((resolve) => {
-            if (signal.aborted) resolve();
-            else signal.addEventListener('abort', () => resolve(), { once: true });
-          });
+          await untilAborted(signal);
           clearInterval(poll);
           running = false;
           client.keepProcessAlive = false;

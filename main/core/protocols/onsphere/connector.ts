@@ -35,6 +35,7 @@ import {
   type SessionOptions,
   type SessionState,
 } from './session.ts';
+import { pause } from '../../abort.ts';
 
 export interface ConnectorOptions {
   /** Serve /metrics (the daemon does; one-shot CLI commands do not). */
@@ -425,10 +426,7 @@ export async function keepStarted(
         status: { state: 'failed', lastError: toAgentError(error).message },
       });
     }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, delay);
-      signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-    });
+    await pause(delay, signal);
     delay = Math.min(START_RETRY_MAX_MS, delay * 2);
   }
 }

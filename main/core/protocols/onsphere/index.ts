@@ -4,6 +4,7 @@
  * `outpost run` one live connector per paired target (AMQP session, request
  * consumer, metrics endpoint). See README.md.
  */
+import { untilAborted } from '../../abort.ts';
 import type { AgentModule } from '../../modules.ts';
 import { ConnectorPool, keepStarted } from './connector.ts';
 import { createOnsphereDriver } from './driver.ts';
@@ -24,10 +25,7 @@ export const onsphereModule: AgentModule = {
         const records = ctx.targets.list().filter((t) => t.kind === 'onsphere' && !t.paused);
         await Promise.all([
           ...records.map((record) => keepStarted(ctx, pool, record, signal)),
-          new Promise<void>((resolve) => {
-            if (signal.aborted) resolve();
-            else signal.addEventListener('abort', () => resolve(), { once: true });
-          }),
+          untilAborted(signal),
         ]);
         running = false;
         await pool.stopAll();

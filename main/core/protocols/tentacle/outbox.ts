@@ -16,6 +16,7 @@ import { toAgentError } from '../../contract/errors.ts';
 import { writeFileAtomic } from '../../fsutil.ts';
 import type { TentacleTargetConfig } from './config.ts';
 import { fileNameProblem } from './names.ts';
+import { pause } from '../../abort.ts';
 
 /** How often folders are scanned: polling works the same on every OS and file system. */
 export const OUTBOX_POLL_MS = 1000;
@@ -214,16 +215,6 @@ export async function runOutboxes(
         });
       }
     }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, pollMs);
-      signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        { once: true },
-      );
-    });
+    await pause(pollMs, signal);
   }
 }
