@@ -1,8 +1,7 @@
-import { createInterface } from 'node:readline/promises';
 import type { Agent } from '../../core/agent.ts';
 import { commandPolicySchema, type CommandPolicy } from '../../core/contract/command-policy.ts';
 import { icingaTargetConfigSchema } from '../../core/protocols/icinga/config.ts';
-import type { CliContext, CommandArgs, CommandSpec } from '../command.ts';
+import type { CommandArgs, CommandSpec } from '../command.ts';
 import {
   flag,
   integerOption,
@@ -12,6 +11,7 @@ import {
   UsageError,
 } from '../command.ts';
 import { keyValues } from '../format.ts';
+import { confirm } from '../prompt.ts';
 import { SECRET_FILE_HELP, secretFileOptions, secretOptions } from '../secret-options.ts';
 
 const DEFAULT_PORT = 5665;
@@ -26,16 +26,6 @@ export function parseMaster(value: string): { host: string; port: number } {
   const port = match[3] === undefined ? DEFAULT_PORT : Number(match[3]);
   if (port < 1 || port > 65535) throw new UsageError(`--master port must be 1–65535, got ${port}`);
   return { host, port };
-}
-
-async function confirm(ctx: CliContext, question: string): Promise<boolean> {
-  if (process.stdin.isTTY !== true) return false;
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
 }
 
 interface CommandEndpoint {
@@ -217,7 +207,7 @@ export const icingaCommands: CommandSpec[] = [
             `Compare on the master: openssl x509 -in /var/lib/icinga2/certs/${cert.endpoint}.crt -noout -fingerprint -sha256`,
           ].join('\n'),
         );
-        if (!(await confirm(ctx, 'Is this information correct? [y/N] '))) {
+        if (!(await confirm('Is this information correct? [y/N] '))) {
           return {
             data: { state: 'unconfirmed', masterFingerprint: cert.fingerprint },
             human: `Not paired: the master's certificate was not confirmed. Re-run with --trust-fingerprint ${cert.fingerprint} once you have checked it.`,

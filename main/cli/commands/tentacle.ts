@@ -1,6 +1,5 @@
 import { isIpAddress } from '../../core/contract/ip-address.ts';
 import { createInterface } from 'node:readline/promises';
-import { Writable } from 'node:stream';
 import type { Agent } from '../../core/agent.ts';
 import type { AgentRequest } from '../../core/contract/index.ts';
 import {
@@ -17,6 +16,7 @@ import {
 import type { CliContext, CommandArgs, CommandOutput, CommandSpec } from '../command.ts';
 import { flag, integerOption, stringOption, UsageError } from '../command.ts';
 import { keyValues } from '../format.ts';
+import { askPassphrase } from '../prompt.ts';
 import { SECRET_FILE_HELP, secretFileOptions, secretOptions } from '../secret-options.ts';
 
 /** The secrets the connection flags carry; each also has a `--NAME-file` (-y's password only that). */
@@ -173,29 +173,6 @@ function connectionFrom(
 }
 
 /**
- * One line from the terminal, not echoed: readline still handles the editing
- * keys, but its echo goes into a sink instead of the terminal.
- */
-async function askHidden(ctx: CliContext, question: string): Promise<string> {
-  const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
-  const rl = createInterface({ input: process.stdin, output: sink, terminal: true });
-  const cancelled = new AbortController();
-  rl.once('SIGINT', () => cancelled.abort());
-  rl.once('close', () => cancelled.abort());
-  ctx.prompt(question);
-  try {
-    return await rl.question('', { signal: cancelled.signal });
-  } catch (error) {
-    if (cancelled.signal.aborted) throw new UsageError('the passphrase prompt was cancelled');
-    throw error;
-  } finally {
-    rl.close();
-    // The answer was not echoed: end the question's line.
-    ctx.prompt('\n');
-  }
-}
-
-/**
  * The first two lines of a piped stdin, as tentacle_client's `-w` reads them
  * (transcript S26: `printf 'pass\npass\n' | tentacle_client -w …`).
  */
@@ -227,8 +204,8 @@ async function promptKeyPassphrase(
   const [first, again] =
     process.stdin.isTTY === true
       ? [
-          await askHidden(ctx, 'Enter the passphrase of the client key: '),
-          await askHidden(ctx, 'Enter it again to confirm: '),
+          await askPassphrase(ctx, 'Enter the passphrase of the client key: '),
+          await askPassphrase(ctx, 'Enter it again to confirm: '),
         ]
       : await twoPipedLines();
   if (first !== again) throw new UsageError('the two passphrases differ: run the command again');
