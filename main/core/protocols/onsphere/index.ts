@@ -7,7 +7,11 @@
 import type { AgentHandlers } from '../../contract/index.ts';
 import { inBackground } from '../../background.ts';
 import type { AgentContext } from '../../context.ts';
-import type { OnsphereIdentityInfo, OnsphereStatus } from '../../contract/onsphere.ts';
+import {
+  ONSPHERE_DISPATCHER_PORT,
+  type OnsphereIdentityInfo,
+  type OnsphereStatus,
+} from '../../contract/onsphere.ts';
 import { AgentError, toAgentError } from '../../contract/errors.ts';
 import type { AgentModule } from '../../modules.ts';
 import type { ValuePayload } from '../../contract/queue-items.ts';
@@ -16,7 +20,13 @@ import { assertTargetName } from '../../targets/registry.ts';
 import { validateValue } from './codec.ts';
 import { ConnectorPool, OnsphereConnector } from './client.ts';
 import { dispatcherEndpoint, onsphereTargetConfigSchema } from './config.ts';
-import { fetchConfig, readStoredConfig, storeConfig } from './dispatcher.ts';
+import {
+  dispatcherFromEnv,
+  fetchConfig,
+  readStoredConfig,
+  storeConfig,
+  type DispatcherEndpoint,
+} from './dispatcher.ts';
 import { createOnsphereDriver } from './driver.ts';
 import { checkIdentity, importIdentity, loadIdentity, readIdentityFiles } from './identity.ts';
 import { type IdentitySummary } from '../../contract/onsphere.ts';
@@ -115,6 +125,18 @@ function onsphereTarget(ctx: AgentContext, name: string, field = 'name'): Target
   return record;
 }
 
+/** The dispatcher a pairing request left out: DISPATCHER_HOST / DISPATCHER_PORT (§2.2), as the seed reads them. */
+function dispatcherOfEnvironment(): DispatcherEndpoint {
+  const env = dispatcherFromEnv();
+  if (env.host === undefined)
+    throw new AgentError(
+      'invalid-request',
+      'dispatcher: HOST[:PORT] is required (or set DISPATCHER_HOST)',
+      { field: 'dispatcher' },
+    );
+  return { host: env.host, port: env.port ?? ONSPHERE_DISPATCHER_PORT };
+}
+
 export function createOnsphereHandlers(
   ctx: AgentContext,
   pool: ConnectorPool,
@@ -124,6 +146,7 @@ export function createOnsphereHandlers(
   return {
     async pairOnsphere(request) {
       assertTargetName(request.name);
+      const endpoint = request.dispatcher ?? dispatcherOfEnvironment();
       const existing = ctx.targets.find(request.name);
       if (existing !== undefined && existing.kind !== 'onsphere') {
         throw new AgentError(
@@ -166,7 +189,6 @@ export function createOnsphereHandlers(
           `CN ${summary.cn}, issued by ${summary.issuer}, SHA-256 ${summary.certFingerprint}, valid until ${summary.notAfter} (${summary.daysLeft} days)`,
         );
 
-        const endpoint = request.dispatcher;
         step(
           'dispatcher',
           'running',
