@@ -1,12 +1,10 @@
 import type { BuiltinKind } from '../../core/contract/builtin-kinds.ts';
 import { BUILTIN_KINDS } from '../../core/contract/builtin-kinds.ts';
-import { BUILTIN_PRESETS } from '../../core/checks/builtin.ts';
 import type { CheckDefinitionInput, CheckTarget } from '../../core/contract/check-definitions.ts';
 import { NAMING_FIELDS } from '../../core/contract/check-definitions.ts';
-import type { ImportReport } from '../../core/contract/checks.ts';
+import type { BuiltinPreset, CheckRunOutcome, ImportReport } from '../../core/contract/checks.ts';
 import type { CheckResult } from '../../core/contract/check-results.ts';
-import type { CheckRunOutcome } from '../../core/contract/checks.ts';
-import { splitCommandLine } from '../../core/exec/policy.ts';
+import { splitCommandLine } from '../../core/contract/command-line.ts';
 import type { CommandArgs, CommandSpec } from '../command.ts';
 import { flag, integerOption, listOption, stringOption, UsageError } from '../command.ts';
 import { keyValues, table } from '../format.ts';
@@ -103,7 +101,12 @@ function formatReport(report: ImportReport): string {
   return lines.join('\n');
 }
 
-function buildDefinition(args: CommandArgs, kinds: Map<string, string>): CheckDefinitionInput {
+/** The definition the flags of `check add` describe, against the agent's targets and built-in checks. */
+function buildDefinition(
+  args: CommandArgs,
+  kinds: Map<string, string>,
+  presets: readonly BuiltinPreset[],
+): CheckDefinitionInput {
   const name = args.positionals[0];
   if (name === undefined) throw new UsageError('NAME is required');
   const commandLine = stringOption(args, 'command');
@@ -160,14 +163,17 @@ function buildDefinition(args: CommandArgs, kinds: Map<string, string>): CheckDe
       throw new UsageError(`--builtin must be one of ${BUILTIN_KINDS.join(', ')}`);
     def.builtin = {
       kind: builtin as BuiltinKind,
-      options: builtinOptions(args, builtin as BuiltinKind),
+      options: builtinOptions(
+        args,
+        presets.find((p) => p.kind === builtin)!,
+      ),
     };
   }
   return def;
 }
 
-function builtinOptions(args: CommandArgs, kind: BuiltinKind): Record<string, string> {
-  const preset = BUILTIN_PRESETS.find((p) => p.kind === kind)!;
+/** The preset's defaults (as the UI fills its form with them), then the flags. */
+function builtinOptions(args: CommandArgs, preset: BuiltinPreset): Record<string, string> {
   const options: Record<string, string> = Object.fromEntries(
     Object.entries(preset.defaults).map(([k, v]) => [k, String(v)]),
   );
@@ -182,7 +188,7 @@ function builtinOptions(args: CommandArgs, kind: BuiltinKind): Record<string, st
   for (const required of preset.required) {
     if (options[required] === undefined)
       throw new UsageError(
-        `--builtin ${kind} needs its ${required}: --${Object.keys(BUILTIN_FLAGS).find((f) => BUILTIN_FLAGS[f] === required) ?? 'opt'} …, or --opt ${required}=…`,
+        `--builtin ${preset.kind} needs its ${required}: --${Object.keys(BUILTIN_FLAGS).find((f) => BUILTIN_FLAGS[f] === required) ?? 'opt'} …, or --opt ${required}=…`,
       );
   }
   return options;
@@ -228,7 +234,8 @@ export const checkCommands: CommandSpec[] = [
     async run(ctx, args) {
       const agent = await ctx.agent();
       const kinds = new Map((await agent.api.listTargets({})).map((t) => [t.name, t.kind]));
-      const def = await agent.api.addCheck(buildDefinition(args, kinds));
+      const presets = await agent.api.listBuiltinPresets({});
+      const def = await agent.api.addCheck(buildDefinition(args, kinds, presets));
       const what =
         def.command !== undefined
           ? def.command.argv.join(' ')

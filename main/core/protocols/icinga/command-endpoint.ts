@@ -6,7 +6,8 @@
  * command line passes the allow-list (main/core/exec/policy.ts).
  */
 import { nowSeconds, type EpochSeconds } from '../../clock.ts';
-import { authorizeCommand, patchCommandPolicy, splitCommandLine } from '../../exec/policy.ts';
+import { splitCommandLine } from '../../contract/command-line.ts';
+import { authorizeCommand, patchCommandPolicy } from '../../exec/policy.ts';
 import { type CommandPolicy } from '../../contract/command-policy.ts';
 import type { AgentHandlers } from '../../contract/index.ts';
 import { leftRunningNote, runCommand, type RunCommandResult } from '../../exec/run-command.ts';
