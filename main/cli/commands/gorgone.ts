@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { GorgoneListenResult } from '../../core/contract/gorgone.ts';
+// eslint-disable-next-line @typescript-eslint/no-restricted-imports -- replaced by the one HOST[:PORT] parser of issue #16 item 4 (contract/host-port.ts)
 import { parseServerSpec } from '../../core/protocols/gorgone/config.ts';
 import type { CliContext, CommandArgs, CommandSpec } from '../command.ts';
 import { flag, listOption, requiredOption, stringOption, UsageError } from '../command.ts';

@@ -1,3 +1,4 @@
+// eslint-disable-next-line @typescript-eslint/no-restricted-imports -- replaced by the one HOST[:PORT] parser of issue #16 item 4 (contract/host-port.ts)
 import { parseDispatcher } from '../../core/protocols/onsphere/dispatcher.ts';
 import type { CommandSpec } from '../command.ts';
 import {
