@@ -12,7 +12,9 @@ const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}
  * - preload imports only electron and the API contract;
  * - the contract (main/core/contract/) is a leaf: it imports zod and itself only, and no Node built-in: the
  *   sandboxed preload bundles it and can require only electron
- *   (tests/shell/build.test.ts checks the bundle itself).
+ *   (tests/shell/build.test.ts checks the bundle itself);
+ * - the CLI (main/cli/) imports no protocol internals: its commands parse flags, call contract
+ *   methods and format what they answer (issue #16).
  */
 export const boundaryRules = [
   {
@@ -99,6 +101,23 @@ export const boundaryRules = [
             {
               regex: '(^|/)main/(?!core/contract/)',
               message: 'The preload imports only the API contract.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['main/cli/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)core/protocols/',
+              message:
+                'The CLI is an adapter: call contract methods (main/core/contract), not protocol internals',
             },
           ],
         },

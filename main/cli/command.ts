@@ -1,5 +1,6 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
 import type { Agent } from '../core/agent.ts';
+import { AgentError } from '../core/contract/errors.ts';
 
 export type OptionValues = Record<string, string | boolean | Array<string | boolean> | undefined>;
 
@@ -49,6 +50,23 @@ export class UsageError extends Error {
     super(message);
     this.name = 'UsageError';
   }
+}
+
+/**
+ * The core's refusal of a request field, said with the flag that set it
+ * (`allow.remove.0: '^x$' is not …` → `--disallow '^x$' is not …`) and
+ * reported as a usage error, like the flags checked before the agent opened.
+ * `flags` maps a field (or the prefix of a dotted field) to its flag.
+ */
+export function withFlagNames(error: unknown, flags: Readonly<Record<string, string>>): unknown {
+  if (!(error instanceof AgentError) || error.code !== 'invalid-request') return error;
+  const field = error.field ?? '';
+  const prefix = `${field}: `;
+  const flagName = Object.entries(flags).find(
+    ([name]) => field === name || field.startsWith(`${name}.`),
+  )?.[1];
+  if (flagName === undefined || !error.message.startsWith(prefix)) return error;
+  return new UsageError(`${flagName} ${error.message.slice(prefix.length)}`);
 }
 
 export function stringOption(args: CommandArgs, name: string): string | undefined {

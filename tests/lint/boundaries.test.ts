@@ -63,4 +63,15 @@ describe('architecture boundaries enforced by lint', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain('only the API contract');
   });
+
+  it('keeps the CLI an adapter: the agent, the contract and CLI modules, no protocol internals (type imports included)', async () => {
+    const errors = await lintAs('cli-imports-protocol.ts', 'main/cli/commands/lint-fixture.ts');
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toContain('protocols/gorgone/config.ts');
+    expect(errors[1]).toContain('protocols/icinga/config.ts');
+    for (const error of errors)
+      expect(error).toContain('The CLI is an adapter: call contract methods (main/core/contract)');
+    const core = await lintAs('cli-imports-protocol.ts', 'main/core/checks/lint-fixture.ts');
+    expect(core.filter((e) => e.includes('The CLI is an adapter'))).toEqual([]);
+  });
 });

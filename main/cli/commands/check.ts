@@ -1,11 +1,9 @@
 import type { BuiltinKind } from '../../core/contract/builtin-kinds.ts';
 import { BUILTIN_KINDS } from '../../core/contract/builtin-kinds.ts';
-import { BUILTIN_PRESETS } from '../../core/checks/builtin.ts';
 import type { CheckDefinitionInput, CheckTarget } from '../../core/contract/check-definitions.ts';
-import type { ImportReport } from '../../core/contract/checks.ts';
+import type { BuiltinPreset, CheckRunOutcome, ImportReport } from '../../core/contract/checks.ts';
 import type { CheckResult } from '../../core/contract/check-results.ts';
-import type { CheckRunOutcome } from '../../core/contract/checks.ts';
-import { splitCommandLine } from '../../core/exec/policy.ts';
+import { splitCommandLine } from '../../core/contract/command-line.ts';
 import type { CommandArgs, CommandSpec } from '../command.ts';
 import { flag, integerOption, listOption, stringOption, UsageError } from '../command.ts';
 import { keyValues, table } from '../format.ts';
@@ -102,9 +100,11 @@ function formatReport(report: ImportReport): string {
   return lines.join('\n');
 }
 
+/** The definition the flags of `check add` describe, against the agent's targets and built-in checks. */
 function buildDefinition(
   args: CommandArgs,
   namingOf: Map<string, ReadonlyArray<keyof CheckTarget>>,
+  presets: readonly BuiltinPreset[],
 ): CheckDefinitionInput {
   const name = args.positionals[0];
   if (name === undefined) throw new UsageError('NAME is required');
@@ -158,14 +158,17 @@ function buildDefinition(
       throw new UsageError(`--builtin must be one of ${BUILTIN_KINDS.join(', ')}`);
     def.builtin = {
       kind: builtin as BuiltinKind,
-      options: builtinOptions(args, builtin as BuiltinKind),
+      options: builtinOptions(
+        args,
+        presets.find((p) => p.kind === builtin)!,
+      ),
     };
   }
   return def;
 }
 
-function builtinOptions(args: CommandArgs, kind: BuiltinKind): Record<string, string> {
-  const preset = BUILTIN_PRESETS.find((p) => p.kind === kind)!;
+/** The preset's defaults (as the UI fills its form with them), then the flags. */
+function builtinOptions(args: CommandArgs, preset: BuiltinPreset): Record<string, string> {
   const options: Record<string, string> = Object.fromEntries(
     Object.entries(preset.defaults).map(([k, v]) => [k, String(v)]),
   );
@@ -180,7 +183,7 @@ function builtinOptions(args: CommandArgs, kind: BuiltinKind): Record<string, st
   for (const required of preset.required) {
     if (options[required] === undefined)
       throw new UsageError(
-        `--builtin ${kind} needs its ${required}: --${Object.keys(BUILTIN_FLAGS).find((f) => BUILTIN_FLAGS[f] === required) ?? 'opt'} …, or --opt ${required}=…`,
+        `--builtin ${preset.kind} needs its ${required}: --${Object.keys(BUILTIN_FLAGS).find((f) => BUILTIN_FLAGS[f] === required) ?? 'opt'} …, or --opt ${required}=…`,
       );
   }
   return options;
@@ -228,7 +231,8 @@ export const checkCommands: CommandSpec[] = [
       const namingOf = new Map(
         (await agent.api.listTargets({})).map((t) => [t.name, t.checkNaming] as const),
       );
-      const def = await agent.api.addCheck(buildDefinition(args, namingOf));
+      const presets = await agent.api.listBuiltinPresets({});
+      const def = await agent.api.addCheck(buildDefinition(args, namingOf, presets));
       const what =
         def.command !== undefined
           ? def.command.argv.join(' ')

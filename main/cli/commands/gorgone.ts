@@ -1,26 +1,17 @@
 import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline/promises';
 import type { GorgoneListenResult } from '../../core/contract/gorgone.ts';
+// eslint-disable-next-line @typescript-eslint/no-restricted-imports -- replaced by the one HOST[:PORT] parser of issue #16 item 4 (contract/host-port.ts)
 import { parseServerSpec } from '../../core/protocols/gorgone/config.ts';
 import type { CliContext, CommandArgs, CommandSpec } from '../command.ts';
 import { flag, listOption, requiredOption, stringOption, UsageError } from '../command.ts';
 import { keyValues } from '../format.ts';
+import { confirm } from '../prompt.ts';
 
 async function readPem(path: string, flagName: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
     throw new UsageError(`${flagName} ${path}: ${(error as Error).message}`);
-  }
-}
-
-async function confirm(question: string): Promise<boolean> {
-  if (process.stdin.isTTY !== true) return false;
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
   }
 }
 

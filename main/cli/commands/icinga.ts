@@ -1,8 +1,10 @@
-import { createInterface } from 'node:readline/promises';
-import type { Agent } from '../../core/agent.ts';
-import { commandPolicySchema, type CommandPolicy } from '../../core/contract/command-policy.ts';
-import { icingaTargetConfigSchema } from '../../core/protocols/icinga/config.ts';
-import type { CliContext, CommandArgs, CommandSpec } from '../command.ts';
+import {
+  commandPolicySchema,
+  regularExpressionProblem,
+} from '../../core/contract/command-policy.ts';
+import type { IcingaCommandEndpoint } from '../../core/contract/icinga.ts';
+import type { AgentRequest } from '../../core/contract/index.ts';
+import type { CommandArgs, CommandSpec } from '../command.ts';
 import {
   flag,
   integerOption,
@@ -10,8 +12,10 @@ import {
   requiredOption,
   stringOption,
   UsageError,
+  withFlagNames,
 } from '../command.ts';
 import { keyValues } from '../format.ts';
+import { confirm } from '../prompt.ts';
 import { SECRET_FILE_HELP, secretFileOptions, secretOptions } from '../secret-options.ts';
 
 const DEFAULT_PORT = 5665;
@@ -28,33 +32,15 @@ export function parseMaster(value: string): { host: string; port: number } {
   return { host, port };
 }
 
-async function confirm(ctx: CliContext, question: string): Promise<boolean> {
-  if (process.stdin.isTTY !== true) return false;
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
-}
-
-interface CommandEndpoint {
-  policy: CommandPolicy;
-  commands: Record<string, string>;
-}
-
-/** The flags that set the policy's caps, so a value the policy schema refuses is named by its flag. */
-const POLICY_FLAGS = {
+/** The flag that sets each field of a patchIcingaCommandPolicy request, so a refusal names the flag. */
+const PATCH_FLAGS = {
+  'allow.add': '--allow',
+  'allow.remove': '--disallow',
+  'commands.add': '--map',
+  'commands.remove': '--unmap',
   maxTimeoutSeconds: '--max-timeout',
   maxOutputBytes: '--max-output',
 } as const;
-
-/** Read as the settings page reads it: getIcingaStatus names an unknown or non-Icinga target, listTargets carries the config (no secrets). */
-async function currentCommandEndpoint(agent: Agent, name: string): Promise<CommandEndpoint> {
-  await agent.api.getIcingaStatus({ name, probe: false });
-  const target = (await agent.api.listTargets({})).find((t) => t.name === name);
-  return icingaTargetConfigSchema.parse(target?.config).commandEndpoint;
-}
 
 /** `CHECKCOMMAND=COMMAND_LINE` (the first '=' separates; the command line may hold more). */
 function parseMapping(value: string): [string, string] {
@@ -69,28 +55,21 @@ function parseMapping(value: string): [string, string] {
 }
 
 /**
- * Checks the flags of `icinga commands` before the agent opens, and returns
- * how they change a command endpoint; undefined when no flag asks for a change.
+ * The change the flags of `icinga commands` ask for, checked before the agent
+ * opens; undefined when no flag asks for one. The core applies it
+ * (patchIcingaCommandPolicy), as it does the settings page's.
  */
-function commandEndpointChange(
+function commandEndpointPatch(
   args: CommandArgs,
-): ((current: CommandEndpoint) => CommandEndpoint) | undefined {
+): Omit<AgentRequest<'patchIcingaCommandPolicy'>, 'name'> | undefined {
   const enable = flag(args, 'enable');
   const disable = flag(args, 'disable');
   if (enable && disable) throw new UsageError('use --enable or --disable, not both');
   const allow = listOption(args, 'allow');
   for (const pattern of allow) {
-    try {
-      // Valid alone (what the policy schema checks) and anchored (how exec/policy.ts matches): `a)|(b` is only the latter.
-      new RegExp(pattern);
-      new RegExp(`^(?:${pattern})$`);
-    } catch (error) {
-      const reason = (error as Error).message.replace(
-        /^Invalid regular expression: \/.*\/\w*: /,
-        '',
-      );
-      throw new UsageError(`--allow '${pattern}' is not a valid regular expression: ${reason}`);
-    }
+    const problem = regularExpressionProblem(pattern);
+    if (problem !== undefined)
+      throw new UsageError(`--allow '${pattern}' is not a valid regular expression: ${problem}`);
   }
   const mappings = listOption(args, 'map').map(parseMapping);
   const disallow = listOption(args, 'disallow');
@@ -103,48 +82,21 @@ function commandEndpointChange(
   if (!checked.success) {
     const issue = checked.error.issues[0]!;
     const field = issue.path[0] as 'maxTimeoutSeconds' | 'maxOutputBytes';
-    throw new UsageError(`${POLICY_FLAGS[field]} ${caps[field]}: ${issue.message}`);
+    throw new UsageError(`${PATCH_FLAGS[field]} ${caps[field]}: ${issue.message}`);
   }
-  const changes =
-    enable ||
-    disable ||
-    allow.length > 0 ||
-    mappings.length > 0 ||
-    disallow.length > 0 ||
-    unmap.length > 0 ||
-    caps.maxTimeoutSeconds !== undefined ||
-    caps.maxOutputBytes !== undefined;
-  if (!changes) return undefined;
-  return (current) => {
-    // A typo in a removal must not pass for a removal that happened.
-    for (const pattern of disallow)
-      if (!current.policy.allow.includes(pattern))
-        throw new UsageError(
-          `--disallow '${pattern}' is not in the allow list (${current.policy.allow.map((a) => `'${a}'`).join(', ') || 'empty'})`,
-        );
-    for (const command of unmap)
-      if (!Object.hasOwn(current.commands, command))
-        throw new UsageError(
-          `--unmap ${command}: no such mapped CheckCommand (${Object.keys(current.commands).join(', ') || 'none mapped'})`,
-        );
-    const commands = { ...current.commands, ...Object.fromEntries(mappings) };
-    for (const command of unmap) delete commands[command];
-    return {
-      policy: commandPolicySchema.parse({
-        enabled: enable ? true : disable ? false : current.policy.enabled,
-        allow: [...new Set([...current.policy.allow, ...allow])].filter(
-          (pattern) => !disallow.includes(pattern),
-        ),
-        allowShell: current.policy.allowShell,
-        maxTimeoutSeconds: caps.maxTimeoutSeconds ?? current.policy.maxTimeoutSeconds,
-        maxOutputBytes: caps.maxOutputBytes ?? current.policy.maxOutputBytes,
-      }),
-      commands,
-    };
+  const patch = {
+    ...(enable || disable ? { enabled: enable } : {}),
+    ...(allow.length + disallow.length === 0 ? {} : { allow: { add: allow, remove: disallow } }),
+    ...(mappings.length + unmap.length === 0
+      ? {}
+      : { commands: { add: Object.fromEntries(mappings), remove: unmap } }),
+    ...(caps.maxTimeoutSeconds === undefined ? {} : { maxTimeoutSeconds: caps.maxTimeoutSeconds }),
+    ...(caps.maxOutputBytes === undefined ? {} : { maxOutputBytes: caps.maxOutputBytes }),
   };
+  return Object.keys(patch).length === 0 ? undefined : patch;
 }
 
-function commandEndpointHuman(name: string, endpoint: CommandEndpoint): string {
+function commandEndpointHuman(name: string, endpoint: IcingaCommandEndpoint): string {
   const { policy, commands } = endpoint;
   const mapped = Object.entries(commands);
   return [
@@ -217,7 +169,7 @@ export const icingaCommands: CommandSpec[] = [
             `Compare on the master: openssl x509 -in /var/lib/icinga2/certs/${cert.endpoint}.crt -noout -fingerprint -sha256`,
           ].join('\n'),
         );
-        if (!(await confirm(ctx, 'Is this information correct? [y/N] '))) {
+        if (!(await confirm('Is this information correct? [y/N] '))) {
           return {
             data: { state: 'unconfirmed', masterFingerprint: cert.fingerprint },
             human: `Not paired: the master's certificate was not confirmed. Re-run with --trust-fingerprint ${cert.fingerprint} once you have checked it.`,
@@ -427,12 +379,17 @@ export const icingaCommands: CommandSpec[] = [
     async run(ctx, args) {
       const name = args.positionals[0];
       if (name === undefined) throw new UsageError('NAME is required');
-      const change = commandEndpointChange(args);
+      const patch = commandEndpointPatch(args);
       const agent = await ctx.agent();
-      const current = await currentCommandEndpoint(agent, name);
-      if (change === undefined)
-        return { data: { name, ...current }, human: commandEndpointHuman(name, current) };
-      const result = await agent.api.setIcingaCommandPolicy({ name, ...change(current) });
+      if (patch === undefined) {
+        const current = await agent.api.getIcingaCommandPolicy({ name });
+        return { data: current, human: commandEndpointHuman(name, current) };
+      }
+      const result = await agent.api
+        .patchIcingaCommandPolicy({ name, ...patch })
+        .catch((error: unknown) => {
+          throw withFlagNames(error, PATCH_FLAGS);
+        });
       const human = commandEndpointHuman(name, result);
       return {
         data: result,

@@ -1,6 +1,14 @@
-import { dispatcherFromEnv, parseDispatcher } from '../../core/protocols/onsphere/dispatcher.ts';
+// eslint-disable-next-line @typescript-eslint/no-restricted-imports -- replaced by the one HOST[:PORT] parser of issue #16 item 4 (contract/host-port.ts)
+import { parseDispatcher } from '../../core/protocols/onsphere/dispatcher.ts';
 import type { CommandSpec } from '../command.ts';
-import { flag, integerOption, requiredOption, stringOption, UsageError } from '../command.ts';
+import {
+  flag,
+  integerOption,
+  requiredOption,
+  stringOption,
+  UsageError,
+  withFlagNames,
+} from '../command.ts';
 import { keyValues } from '../format.ts';
 
 /** `--value V`: true/false, a number, else text (OnSphere's BOOLEAN / INTEGER / DECIMAL / TEXT, onsphere.md §4.4). */
@@ -38,14 +46,7 @@ export const onsphereCommands: CommandSpec[] = [
       const name = args.positionals[0];
       if (name === undefined) throw new UsageError('NAME (the target name) is required');
       const given = stringOption(args, 'dispatcher');
-      let dispatcher;
-      if (given !== undefined) dispatcher = parseDispatcher(given, '--dispatcher');
-      else {
-        const env = dispatcherFromEnv();
-        if (env.host === undefined)
-          throw new UsageError('--dispatcher HOST[:PORT] is required (or set DISPATCHER_HOST)');
-        dispatcher = { host: env.host, port: env.port ?? 10000 };
-      }
+      const dispatcher = given === undefined ? undefined : parseDispatcher(given, '--dispatcher');
       const metricsPort = integerOption(args, 'metrics-port');
       const metricsHost = stringOption(args, 'metrics-host');
       const agent = await ctx.agent();
@@ -56,15 +57,20 @@ export const onsphereCommands: CommandSpec[] = [
         );
       });
       try {
-        const result = await agent.api.pairOnsphere({
-          name,
-          dispatcher,
-          caFile: requiredOption(args, 'ca'),
-          certFile: requiredOption(args, 'cert'),
-          keyFile: requiredOption(args, 'key'),
-          ...(metricsPort === undefined ? {} : { metricsPort }),
-          ...(metricsHost === undefined ? {} : { metricsHost }),
-        });
+        const result = await agent.api
+          .pairOnsphere({
+            name,
+            // Without --dispatcher the core reads DISPATCHER_HOST / DISPATCHER_PORT.
+            ...(dispatcher === undefined ? {} : { dispatcher }),
+            caFile: requiredOption(args, 'ca'),
+            certFile: requiredOption(args, 'cert'),
+            keyFile: requiredOption(args, 'key'),
+            ...(metricsPort === undefined ? {} : { metricsPort }),
+            ...(metricsHost === undefined ? {} : { metricsHost }),
+          })
+          .catch((error: unknown) => {
+            throw withFlagNames(error, { dispatcher: '--dispatcher' });
+          });
         const id = result.identity;
         return {
           data: result,

@@ -1,22 +1,19 @@
 import { isIpAddress } from '../../core/contract/ip-address.ts';
 import { createInterface } from 'node:readline/promises';
-import { Writable } from 'node:stream';
 import type { Agent } from '../../core/agent.ts';
 import type { AgentRequest } from '../../core/contract/index.ts';
 import {
-  MAX_IDLE_TIMEOUT_SECONDS,
-  type TentacleTransferResult,
-} from '../../core/contract/tentacle.ts';
-import { toAgentError } from '../../core/contract/errors.ts';
-import {
   idleTimeoutFromClientFlags,
-  parseProxySpec,
+  MAX_IDLE_TIMEOUT_SECONDS,
   REFERENCE_RETRIES,
   REFERENCE_WAIT_SECONDS,
-} from '../../core/protocols/tentacle/config.ts';
+  type TentacleTransferResult,
+} from '../../core/contract/tentacle.ts';
+import { AgentError, toAgentError } from '../../core/contract/errors.ts';
 import type { CliContext, CommandArgs, CommandOutput, CommandSpec } from '../command.ts';
 import { flag, integerOption, stringOption, UsageError } from '../command.ts';
 import { keyValues } from '../format.ts';
+import { askPassphrase } from '../prompt.ts';
 import { SECRET_FILE_HELP, secretFileOptions, secretOptions } from '../secret-options.ts';
 import { isSecurityWarning, type AgentWarning } from '../../core/contract/warnings.ts';
 
@@ -74,6 +71,7 @@ const CONNECTION_DETAILS = [
 ];
 
 type ConnectionRequest = Extract<AgentRequest<'sendTentacleFiles'>, { connection: unknown }>;
+type ProxyConfig = NonNullable<ConnectionRequest['connection']['proxy']>;
 
 function wholeNumber(raw: string, flagName: string, min: number): number {
   if (!/^\d+$/.test(raw) || Number(raw) < min)
@@ -93,6 +91,33 @@ function idleTimeoutFrom(args: CommandArgs): number | undefined {
       `-t ${wait ?? REFERENCE_WAIT_SECONDS} × (-r ${retries ?? REFERENCE_RETRIES} + 1) = ${total} s is longer than a day (${MAX_IDLE_TIMEOUT_SECONDS} s): choose smaller values`,
     );
   return total;
+}
+
+/** `[user:pass@]host:port` as tentacle_client's -y takes it (§11, §13). */
+function parseProxySpec(spec: string, field: string): { proxy: ProxyConfig; password?: string } {
+  const at = spec.lastIndexOf('@');
+  const credentials = at === -1 ? undefined : spec.slice(0, at);
+  const address = at === -1 ? spec : spec.slice(at + 1);
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(address);
+  const port = Number(m?.[2]);
+  if (m === null || port < 1 || port > 65535) {
+    throw new AgentError(
+      'invalid-request',
+      `${field} '${address}' must be PROXYHOST:PORT, optionally preceded by USER:PASS@`,
+      { field },
+    );
+  }
+  const proxy: ProxyConfig = { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
+  if (credentials === undefined) return { proxy };
+  const colon = credentials.indexOf(':');
+  proxy.user = decodeURIComponent(colon === -1 ? credentials : credentials.slice(0, colon));
+  if (proxy.user === '')
+    throw new AgentError('invalid-request', `${field}: the proxy user before '@' is empty`, {
+      field,
+    });
+  return colon === -1
+    ? { proxy }
+    : { proxy, password: decodeURIComponent(credentials.slice(colon + 1)) };
 }
 
 /** The secret flags' values (from the command line, files or stdin), read once. */
@@ -174,29 +199,6 @@ function connectionFrom(
 }
 
 /**
- * One line from the terminal, not echoed: readline still handles the editing
- * keys, but its echo goes into a sink instead of the terminal.
- */
-async function askHidden(ctx: CliContext, question: string): Promise<string> {
-  const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
-  const rl = createInterface({ input: process.stdin, output: sink, terminal: true });
-  const cancelled = new AbortController();
-  rl.once('SIGINT', () => cancelled.abort());
-  rl.once('close', () => cancelled.abort());
-  ctx.prompt(question);
-  try {
-    return await rl.question('', { signal: cancelled.signal });
-  } catch (error) {
-    if (cancelled.signal.aborted) throw new UsageError('the passphrase prompt was cancelled');
-    throw error;
-  } finally {
-    rl.close();
-    // The answer was not echoed: end the question's line.
-    ctx.prompt('\n');
-  }
-}
-
-/**
  * The first two lines of a piped stdin, as tentacle_client's `-w` reads them
  * (transcript S26: `printf 'pass\npass\n' | tentacle_client -w …`).
  */
@@ -228,8 +230,8 @@ async function promptKeyPassphrase(
   const [first, again] =
     process.stdin.isTTY === true
       ? [
-          await askHidden(ctx, 'Enter the passphrase of the client key: '),
-          await askHidden(ctx, 'Enter it again to confirm: '),
+          await askPassphrase(ctx, 'Enter the passphrase of the client key: '),
+          await askPassphrase(ctx, 'Enter it again to confirm: '),
         ]
       : await twoPipedLines();
   if (first !== again) throw new UsageError('the two passphrases differ: run the command again');

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { commandPolicySchema, type CommandPolicy } from './command-policy.ts';
+import {
+  collectionPatchSchema,
+  commandPolicyPatchShape,
+  commandPolicySchema,
+  type CommandPolicy,
+} from './command-policy.ts';
 import type { ConnectionState } from './targets.ts';
 import type { ContractShape } from './define.ts';
 import { method } from './define.ts';
@@ -15,6 +20,19 @@ const masterPort = z
 const fingerprint = z
   .string()
   .min(1, 'trustFingerprint must be the SHA-256 fingerprint of the master certificate');
+
+/** CheckCommand name → the command line it runs here, with `$macro$` placeholders (§4.6). */
+const commandLinesSchema = z.record(
+  z.string().min(1, 'a CheckCommand name must not be empty'),
+  z.string().min(1, 'a command line must not be empty'),
+);
+
+/** What the master may run on this machine (command endpoint, §4.6). */
+export interface IcingaCommandEndpoint {
+  name: string;
+  policy: CommandPolicy;
+  commands: Record<string, string>;
+}
 
 /** What the UI shows to confirm the master (the PEM itself stays in the core). */
 export type IcingaMasterCertificate = Omit<MasterCertificateInfo, 'certPem'>;
@@ -83,19 +101,29 @@ export const icingaContract = {
     z.object({ name: targetName, probe: z.boolean().default(true) }).strict(),
     'Connection state, certificate expiry and last confirmed result of an Icinga target',
   ),
-  setIcingaCommandPolicy: method<{
-    name: string;
-    policy: CommandPolicy;
-    commands: Record<string, string>;
-  }>()(
+  getIcingaCommandPolicy: method<IcingaCommandEndpoint>()(
+    z.object({ name: targetName }).strict(),
+    'What the master may run on this machine (command endpoint): the policy and the mapped CheckCommands',
+  ),
+  setIcingaCommandPolicy: method<IcingaCommandEndpoint>()(
     z
       .object({
         name: targetName,
         policy: commandPolicySchema,
-        commands: z.record(z.string().min(1), z.string().min(1)).optional(),
+        commands: commandLinesSchema.optional(),
       })
       .strict(),
     'Allow (or forbid) the master to run checks on this machine (command endpoint): allow-listed command lines only',
+  ),
+  patchIcingaCommandPolicy: method<IcingaCommandEndpoint>()(
+    z
+      .object({
+        name: targetName,
+        ...commandPolicyPatchShape,
+        commands: collectionPatchSchema(commandLinesSchema).optional(),
+      })
+      .strict(),
+    'Change the command endpoint field by field (allow patterns and CheckCommands set, added or removed; a removal must name what is listed), applied at once in the core so changes made together all land',
   ),
   setIcingaRest: method<{ name: string; transport: 'cluster' | 'rest'; restUser?: string }>()(
     z

@@ -52,6 +52,7 @@ export const onsphereContract = {
     z
       .object({
         name: z.string().min(1, 'name must name the target'),
+        /** Absent: DISPATCHER_HOST / DISPATCHER_PORT of the agent's environment (§2.2). */
         dispatcher: z
           .object({
             host: z.string().min(1, 'dispatcher host must not be empty'),
@@ -62,7 +63,8 @@ export const onsphereContract = {
               .max(65535, 'dispatcher port must be 1–65535')
               .default(ONSPHERE_DISPATCHER_PORT),
           })
-          .strict(),
+          .strict()
+          .optional(),
         caFile: pemPath('caFile (ca.crt)'),
         certFile: pemPath('certFile (module.crt or remote-connector.crt)'),
         keyFile: pemPath('keyFile (module.key or remote-connector.key)'),

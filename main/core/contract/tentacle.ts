@@ -13,6 +13,24 @@ export const TENTACLE_DEFAULT_PORT = 41121;
  */
 export const MAX_IDLE_TIMEOUT_SECONDS = 86_400;
 
+/** tentacle_client's -t and -r defaults (§12), for when only one of them is given. */
+export const REFERENCE_WAIT_SECONDS = 1;
+export const REFERENCE_RETRIES = 3;
+
+/**
+ * tentacle_client waits at most -t s per readiness check and gives up after
+ * more than -r failed checks in a row (§12): silence of -t × (-r + 1) s, the
+ * connection's idleTimeoutSeconds. Undefined when neither is given (our own
+ * timeout applies). The CLI's -t/-r and pandora_agent.conf's import both say it so.
+ */
+export function idleTimeoutFromClientFlags(
+  wait: number | undefined,
+  retries: number | undefined,
+): number | undefined {
+  if (wait === undefined && retries === undefined) return undefined;
+  return (wait ?? REFERENCE_WAIT_SECONDS) * ((retries ?? REFERENCE_RETRIES) + 1);
+}
+
 const path = (what: string) => z.string().min(1, `${what} must be a path to a PEM file`);
 
 export const proxySchema = z

@@ -1,7 +1,41 @@
 import { AgentError } from '../contract/errors.ts';
-import { commandPolicySchema, type CommandPolicy } from '../contract/command-policy.ts';
+import {
+  commandPolicySchema,
+  type CommandPolicy,
+  type CommandPolicyPatch,
+} from '../contract/command-policy.ts';
 
 export const DISABLED_COMMAND_POLICY: CommandPolicy = commandPolicySchema.parse({});
+
+/**
+ * `policy` with `patch` applied: the one way a policy changes, whichever UI
+ * asks (CLI flags add and remove, a settings form sets). A removal must name
+ * a listed pattern, so a typo is refused naming it rather than passing for a
+ * removal that happened.
+ */
+export function patchCommandPolicy(
+  policy: CommandPolicy,
+  patch: CommandPolicyPatch,
+): CommandPolicy {
+  const listed = policy.allow.map((pattern) => `'${pattern}'`).join(', ') || 'empty';
+  const removals = patch.allow?.remove ?? [];
+  removals.forEach((pattern, i) => {
+    if (!policy.allow.includes(pattern))
+      throw new AgentError(
+        'invalid-request',
+        `allow.remove.${i}: '${pattern}' is not in the allow list (${listed})`,
+        { field: `allow.remove.${i}` },
+      );
+  });
+  const allow = [...new Set([...(patch.allow?.set ?? policy.allow), ...(patch.allow?.add ?? [])])];
+  return {
+    enabled: patch.enabled ?? policy.enabled,
+    allow: allow.filter((pattern) => !removals.includes(pattern)),
+    allowShell: policy.allowShell,
+    maxTimeoutSeconds: patch.maxTimeoutSeconds ?? policy.maxTimeoutSeconds,
+    maxOutputBytes: patch.maxOutputBytes ?? policy.maxOutputBytes,
+  };
+}
 
 /** Every allow-list pattern must match the whole command line. */
 export function isCommandAllowed(policy: CommandPolicy, commandLine: string): boolean {
@@ -27,40 +61,4 @@ export function authorizeCommand(
     timeoutMs: Math.min(Math.max(requested, 1), policy.maxTimeoutSeconds) * 1000,
     maxOutputBytes: policy.maxOutputBytes,
   };
-}
-
-/**
- * Splits a command line into argv without a shell: whitespace separates,
- * single and double quotes group, backslash escapes inside double quotes.
- */
-export function splitCommandLine(line: string): string[] {
-  const out: string[] = [];
-  let current = '';
-  let quote: '"' | "'" | undefined;
-  let started = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quote !== undefined) {
-      if (c === quote) quote = undefined;
-      else if (c === '\\' && quote === '"' && i + 1 < line.length) current += line[++i];
-      else current += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      started = true;
-    } else if (/\s/.test(c)) {
-      if (started) out.push(current);
-      current = '';
-      started = false;
-    } else {
-      current += c;
-      started = true;
-    }
-  }
-  if (quote !== undefined) {
-    throw new AgentError('invalid-request', `unterminated ${quote} quote in command line`, {
-      field: 'command',
-    });
-  }
-  if (started) out.push(current);
-  return out;
 }

@@ -12,6 +12,9 @@ export interface CommandPolicyValue {
   maxOutputBytes: number;
 }
 
+/** What the form edits; whatever else the policy holds is the caller's to keep. */
+export type CommandPolicyEdit = Pick<CommandPolicyValue, 'enabled' | 'allow' | 'maxTimeoutSeconds'>;
+
 export const DISABLED_POLICY: CommandPolicyValue = {
   enabled: false,
   allow: [],
@@ -47,7 +50,8 @@ export function CommandPolicyEditor(props: {
   initial: CommandPolicyValue;
   /** Named command lines (Icinga's CheckCommand names); undefined when the protocol has none. */
   commands?: Record<string, string>;
-  save(policy: CommandPolicyValue, commands: Record<string, string> | undefined): Promise<unknown>;
+  /** Errors name these fields (the request's); others are shown under the form. */
+  save(edit: CommandPolicyEdit, commands: Record<string, string> | undefined): Promise<unknown>;
 }) {
   const { t } = useI18n();
   const [enabled, setEnabled] = useState(props.initial.enabled);
@@ -63,8 +67,7 @@ export function CommandPolicyEditor(props: {
     event.preventDefault();
     setErrors(NO_ERRORS);
     setSaved(false);
-    const policy: CommandPolicyValue = {
-      ...props.initial,
+    const edit: CommandPolicyEdit = {
       enabled,
       allow: allow
         .split('\n')
@@ -72,12 +75,9 @@ export function CommandPolicyEditor(props: {
         .filter((l) => l !== ''),
       maxTimeoutSeconds: (/^\d+$/.test(timeout.trim()) ? Number(timeout) : timeout) as number,
     };
-    props.save(policy, props.commands === undefined ? undefined : textToCommands(commands)).then(
+    props.save(edit, props.commands === undefined ? undefined : textToCommands(commands)).then(
       () => setSaved(true),
-      (error: unknown) =>
-        setErrors(
-          formErrors(error, ['policy.allow', 'policy.maxTimeoutSeconds', 'commands', 'policy']),
-        ),
+      (error: unknown) => setErrors(formErrors(error, ['allow', 'maxTimeoutSeconds', 'commands'])),
     );
   };
 
@@ -93,7 +93,7 @@ export function CommandPolicyEditor(props: {
         <TextareaField
           label={t('policy.allow')}
           hint={t('policy.allowHint')}
-          error={errors.fields['policy.allow']}
+          error={errors.fields.allow}
           value={allow}
           onChange={setAllow}
           spellCheck={false}
@@ -101,7 +101,7 @@ export function CommandPolicyEditor(props: {
         />
         <InputField
           label={t('policy.timeout')}
-          error={errors.fields['policy.maxTimeoutSeconds']}
+          error={errors.fields.maxTimeoutSeconds}
           inputMode="numeric"
           value={timeout}
           onChange={setTimeoutText}
@@ -119,7 +119,7 @@ export function CommandPolicyEditor(props: {
         )}
       </div>
       <FormFooter
-        error={errors.general ?? errors.fields.policy}
+        error={errors.general}
         status={saved && <Banner tone="success">{t('settings.saved')}</Banner>}
         submit={t('common.save')}
       />

@@ -90,11 +90,13 @@ export function IcingaSettings(props: { name: string }) {
           <CommandPolicyEditor
             initial={config?.commandEndpoint?.policy ?? DISABLED_POLICY}
             commands={config?.commandEndpoint?.commands ?? {}}
-            save={(policy, commands) =>
-              agent.call('setIcingaCommandPolicy', {
+            save={(edit, commands) =>
+              agent.call('patchIcingaCommandPolicy', {
                 name: props.name,
-                policy,
-                ...(commands === undefined ? {} : { commands }),
+                enabled: edit.enabled,
+                allow: { set: edit.allow },
+                maxTimeoutSeconds: edit.maxTimeoutSeconds,
+                ...(commands === undefined ? {} : { commands: { set: commands } }),
               })
             }
           />

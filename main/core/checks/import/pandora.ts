@@ -11,8 +11,7 @@ import {
   type CheckDefinition,
 } from '../../contract/check-definitions.ts';
 import type { ChecksService } from '../service.ts';
-import { MAX_IDLE_TIMEOUT_SECONDS } from '../../contract/tentacle.ts';
-import { idleTimeoutFromClientFlags } from '../../protocols/tentacle/config.ts';
+import { idleTimeoutFromClientFlags, MAX_IDLE_TIMEOUT_SECONDS } from '../../contract/tentacle.ts';
 import { parsePandoraConf, parseServerOpts, type PandoraModuleBlock } from './pandora-conf.ts';
 import { emptyReport } from './report.ts';
 import { type ImportReport } from '../../contract/checks.ts';

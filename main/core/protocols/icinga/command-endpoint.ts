@@ -6,8 +6,10 @@
  * command line passes the allow-list (main/core/exec/policy.ts).
  */
 import { nowSeconds, type EpochSeconds } from '../../clock.ts';
-import { authorizeCommand, splitCommandLine } from '../../exec/policy.ts';
+import { splitCommandLine } from '../../contract/command-line.ts';
+import { authorizeCommand, patchCommandPolicy } from '../../exec/policy.ts';
 import { type CommandPolicy } from '../../contract/command-policy.ts';
+import type { AgentHandlers } from '../../contract/index.ts';
 import { leftRunningNote, runCommand, type RunCommandResult } from '../../exec/run-command.ts';
 import { AgentError, toAgentError } from '../../contract/errors.ts';
 import { ownValue } from '../../own.ts';
@@ -16,6 +18,36 @@ import type { CheckResultFields, ExecuteCommandRequest } from './codec.ts';
 export interface CommandEndpointConfig {
   policy: CommandPolicy;
   commands: Record<string, string>;
+}
+
+export type CommandEndpointPatch = Omit<
+  Parameters<AgentHandlers['patchIcingaCommandPolicy']>[0],
+  'name'
+>;
+
+/**
+ * The command endpoint with `patch` applied (policy first, then the mapped
+ * CheckCommands); a removal that names nothing mapped is refused, naming it.
+ */
+export function patchCommandEndpoint(
+  current: CommandEndpointConfig,
+  patch: CommandEndpointPatch,
+): CommandEndpointConfig {
+  const { commands: change, ...policyPatch } = patch;
+  const policy = patchCommandPolicy(current.policy, policyPatch);
+  const mapped = Object.keys(current.commands).join(', ') || 'none mapped';
+  const removals = change?.remove ?? [];
+  removals.forEach((name, i) => {
+    if (!Object.hasOwn(current.commands, name))
+      throw new AgentError(
+        'invalid-request',
+        `commands.remove.${i}: ${name}: no such mapped CheckCommand (${mapped})`,
+        { field: `commands.remove.${i}` },
+      );
+  });
+  const commands = { ...(change?.set ?? current.commands), ...change?.add };
+  for (const name of removals) delete commands[name];
+  return { policy, commands };
 }
 
 /** `$name$` → the macro's value, per argument after splitting, so a value can never add arguments. */

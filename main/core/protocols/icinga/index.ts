@@ -4,13 +4,14 @@
  */
 import type { AgentHandlers } from '../../contract/index.ts';
 import type { AgentContext } from '../../context.ts';
-import type { IcingaStatus } from '../../contract/icinga.ts';
+import type { IcingaCommandEndpoint, IcingaStatus } from '../../contract/icinga.ts';
 import { AgentError } from '../../contract/errors.ts';
 import type { AgentModule, ModuleInstance } from '../../modules.ts';
 import { targetSecretName } from '../../secrets.ts';
 import type { TargetRecord } from '../../contract/targets.ts';
 import { daysLeft, isSelfSigned, requestFingerprint } from './certs.ts';
 import { IcingaClient, RENEW_BEFORE_DAYS } from './session-pool.ts';
+import { patchCommandEndpoint, type CommandEndpointConfig } from './command-endpoint.ts';
 import { icingaTargetConfigSchema } from './config.ts';
 import { createIcingaDriver } from './driver.ts';
 import { fetchMasterCertificate, pairIcinga } from './pairing.ts';
@@ -98,6 +99,25 @@ export function createIcingaHandlers(
   client: IcingaClient,
   running: () => boolean,
 ): Partial<AgentHandlers> {
+  /**
+   * Reads, changes and saves a target's command endpoint with nothing awaited
+   * in between, so changes asked for at the same time all land.
+   */
+  function changeCommandEndpoint(
+    name: string,
+    change: (current: CommandEndpointConfig) => CommandEndpointConfig,
+  ): IcingaCommandEndpoint {
+    const config = icingaTargetConfigSchema.parse(icingaTarget(ctx, name).config);
+    const { policy, commands } = change(config.commandEndpoint);
+    ctx.targets.save(name, 'icinga', { ...config, commandEndpoint: { policy, commands } });
+    ctx.log.info('icinga command endpoint policy changed', {
+      target: name,
+      enabled: policy.enabled,
+      commands: Object.keys(commands),
+    });
+    return { name, policy, commands };
+  }
+
   return {
     async fetchIcingaMasterCertificate({ host, port }) {
       const { certPem: _pem, ...info } = await fetchMasterCertificate(host, port);
@@ -182,20 +202,20 @@ export function createIcingaHandlers(
       return out;
     },
 
+    async getIcingaCommandPolicy({ name }) {
+      const config = icingaTargetConfigSchema.parse(icingaTarget(ctx, name).config);
+      return { name, ...config.commandEndpoint };
+    },
+
     async setIcingaCommandPolicy({ name, policy, commands }) {
-      const record = icingaTarget(ctx, name);
-      const config = icingaTargetConfigSchema.parse(record.config);
-      const next = {
-        ...config,
-        commandEndpoint: { policy, commands: commands ?? config.commandEndpoint.commands },
-      };
-      ctx.targets.save(name, 'icinga', next);
-      ctx.log.info('icinga command endpoint policy changed', {
-        target: name,
-        enabled: policy.enabled,
-        commands: Object.keys(next.commandEndpoint.commands),
-      });
-      return { name, policy: next.commandEndpoint.policy, commands: next.commandEndpoint.commands };
+      return changeCommandEndpoint(name, (current) => ({
+        policy,
+        commands: commands ?? current.commands,
+      }));
+    },
+
+    async patchIcingaCommandPolicy({ name, ...patch }) {
+      return changeCommandEndpoint(name, (current) => patchCommandEndpoint(current, patch));
     },
 
     async setIcingaRest({ name, transport, restUser, restPassword }) {

@@ -6,10 +6,19 @@
  */
 import type { AgentHandlers } from '../../contract/index.ts';
 import type { AgentContext } from '../../context.ts';
-import type { OnsphereIdentityInfo, OnspherePairResult } from '../../contract/onsphere.ts';
+import {
+  ONSPHERE_DISPATCHER_PORT,
+  type OnsphereIdentityInfo,
+  type OnspherePairResult,
+} from '../../contract/onsphere.ts';
 import { AgentError, toAgentError } from '../../contract/errors.ts';
 import { assertTargetName } from '../../targets/registry.ts';
-import { fetchConfig, storeConfig } from './dispatcher.ts';
+import {
+  dispatcherFromEnv,
+  fetchConfig,
+  storeConfig,
+  type DispatcherEndpoint,
+} from './dispatcher.ts';
 import { checkIdentity, importIdentity, readIdentityFiles } from './identity.ts';
 import { type IdentitySummary } from '../../contract/onsphere.ts';
 import { OspSession } from './session.ts';
@@ -32,6 +41,18 @@ export function identityInfo(s: IdentitySummary): OnsphereIdentityInfo {
   };
 }
 
+/** The dispatcher a pairing request left out: DISPATCHER_HOST / DISPATCHER_PORT (§2.2), as the seed reads them. */
+function dispatcherOfEnvironment(): DispatcherEndpoint {
+  const env = dispatcherFromEnv();
+  if (env.host === undefined)
+    throw new AgentError(
+      'invalid-request',
+      'dispatcher: HOST[:PORT] is required (or set DISPATCHER_HOST)',
+      { field: 'dispatcher' },
+    );
+  return { host: env.host, port: env.port ?? ONSPHERE_DISPATCHER_PORT };
+}
+
 /**
  * From three files and a dispatcher address to a paired target (§2–§4): the
  * identity is checked and stored, the configuration fetched, the broker joined
@@ -45,6 +66,7 @@ export async function pairOnsphere(
 ): Promise<OnspherePairResult> {
   const log = ctx.log.child('onsphere');
   assertTargetName(request.name);
+  const endpoint = request.dispatcher ?? dispatcherOfEnvironment();
   const existing = ctx.targets.find(request.name);
   if (existing !== undefined && existing.kind !== 'onsphere') {
     throw new AgentError(
@@ -88,7 +110,6 @@ export async function pairOnsphere(
       `CN ${summary.cn}, issued by ${summary.issuer}, SHA-256 ${summary.certFingerprint}, valid until ${summary.notAfter} (${summary.daysLeft} days)`,
     );
 
-    const endpoint = request.dispatcher;
     step(
       'dispatcher',
       'running',

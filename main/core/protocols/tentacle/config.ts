@@ -4,11 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
-import {
-  connectionSchema,
-  proxySchema,
-  tentacleTargetConfigSchema,
-} from '../../contract/tentacle.ts';
+import { connectionSchema, tentacleTargetConfigSchema } from '../../contract/tentacle.ts';
 import type { AgentContext } from '../../context.ts';
 import { AgentError } from '../../contract/errors.ts';
 import { targetSecretName } from '../../secrets.ts';
@@ -39,23 +35,6 @@ export const SECRET_KEYS = {
 } as const;
 
 /** Rules across fields, with the field to blame. */
-/** tentacle_client's -t and -r defaults (§12), for when only one of them is given. */
-export const REFERENCE_WAIT_SECONDS = 1;
-export const REFERENCE_RETRIES = 3;
-
-/**
- * tentacle_client waits at most -t s per readiness check and gives up after
- * more than -r failed checks in a row (§12): silence of -t × (-r + 1) s.
- * Undefined when neither is given (our own timeout applies).
- */
-export function idleTimeoutFromClientFlags(
-  wait: number | undefined,
-  retries: number | undefined,
-): number | undefined {
-  if (wait === undefined && retries === undefined) return undefined;
-  return (wait ?? REFERENCE_WAIT_SECONDS) * ((retries ?? REFERENCE_RETRIES) + 1);
-}
-
 export function checkConnection(connection: TentacleConnection, secrets: TentacleSecrets): void {
   const needsTls =
     connection.caFile !== undefined || connection.certFile !== undefined || connection.insecure;
@@ -180,34 +159,4 @@ export async function readTargetSecrets(
     keyPassphrase: await ctx.secrets.get(targetSecretName(target, SECRET_KEYS.keyPassphrase)),
     proxyPassword: await ctx.secrets.get(targetSecretName(target, SECRET_KEYS.proxyPassword)),
   };
-}
-
-/** `[user:pass@]host:port` as tentacle_client's -y takes it (§11, §13). */
-export function parseProxySpec(
-  spec: string,
-  field = 'proxy',
-): { proxy: z.output<typeof proxySchema>; password?: string } {
-  const at = spec.lastIndexOf('@');
-  const credentials = at === -1 ? undefined : spec.slice(0, at);
-  const address = at === -1 ? spec : spec.slice(at + 1);
-  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(address);
-  const port = Number(m?.[2]);
-  if (m === null || port < 1 || port > 65535) {
-    throw new AgentError(
-      'invalid-request',
-      `${field} '${address}' must be PROXYHOST:PORT, optionally preceded by USER:PASS@`,
-      { field },
-    );
-  }
-  const proxy: z.output<typeof proxySchema> = { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
-  if (credentials === undefined) return { proxy };
-  const colon = credentials.indexOf(':');
-  proxy.user = decodeURIComponent(colon === -1 ? credentials : credentials.slice(0, colon));
-  if (proxy.user === '')
-    throw new AgentError('invalid-request', `${field}: the proxy user before '@' is empty`, {
-      field,
-    });
-  return colon === -1
-    ? { proxy }
-    : { proxy, password: decodeURIComponent(credentials.slice(colon + 1)) };
 }
