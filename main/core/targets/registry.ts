@@ -65,6 +65,26 @@ export class TargetRegistry {
     return record;
   }
 
+  /**
+   * A saved target that a protocol's own method names: it must be of that
+   * protocol's kind, and its config is read through the kind's driver schema.
+   */
+  getOfKind<Config = unknown>(
+    name: string,
+    kind: TargetKind,
+    field = 'name',
+  ): TargetRecord<Config> {
+    const record = this.get(name, field);
+    if (record.kind !== kind) {
+      throw new AgentError(
+        'invalid-request',
+        `target '${name}' is a ${record.kind} target, not a ${kind} one`,
+        { field },
+      );
+    }
+    return { ...record, config: this.driver(kind).configSchema.parse(record.config) as Config };
+  }
+
   /** Saves a target; its config is checked by the kind's driver schema. */
   save<Config>(
     name: string,

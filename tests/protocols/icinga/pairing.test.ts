@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { Agent } from '../../../main/core/agent.ts';
 import type { PairingStep } from '../../../main/core/contract/index.ts';
 import { isSelfSigned, requestFingerprint } from '../../../main/core/protocols/icinga/certs.ts';
+import { createIcingaModule } from '../../../main/core/protocols/icinga/index.ts';
 import { pairIcinga } from '../../../main/core/protocols/icinga/pairing.ts';
 import { computeTicket } from '../../../main/core/protocols/icinga/ticket.ts';
 import { targetSecretName } from '../../../main/core/secrets.ts';
@@ -36,7 +37,7 @@ describe.skipIf(skip !== undefined)('Icinga pairing against a real master', () =
   beforeEach(async () => {
     let dir: string;
     ({ dir, cleanup } = await makeTempDir('icinga-pair'));
-    agent = await Agent.open({ dataDir: dir, logToFile: false, modules: [] });
+    agent = await Agent.open({ dataDir: dir, logToFile: false, modules: [createIcingaModule()] });
     steps = [];
     agent.events.on('pairing.step', (s) => steps.push(s));
   });

@@ -47,15 +47,7 @@ export async function pinnedTrust(ctx: AgentContext, name: string): Promise<Serv
 }
 
 export function gorgoneTarget(ctx: AgentContext, name: string): TargetRecord<GorgoneTargetConfig> {
-  const record = ctx.targets.get(name, 'name');
-  if (record.kind !== 'gorgone') {
-    throw new AgentError(
-      'invalid-request',
-      `target '${name}' is a ${record.kind} target, not gorgone`,
-      { field: 'name' },
-    );
-  }
-  return { ...record, config: gorgoneTargetConfigSchema.parse(record.config) };
+  return ctx.targets.getOfKind<GorgoneTargetConfig>(name, 'gorgone');
 }
 
 /** [GETPUBKEY] only (unauthenticated, §4 step 1): the thumbprint a person confirms before pairing. */

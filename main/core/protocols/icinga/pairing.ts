@@ -394,3 +394,9 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/** Signed by the master: a CA and a certificate that is not our self-signed request (§3.6). */
+export async function isPaired(ctx: AgentContext, name: string): Promise<boolean> {
+  const files = await ctx.identity.readCertificates(name);
+  return files.caPem !== undefined && files.certPem !== undefined && !isSelfSigned(files.certPem);
+}

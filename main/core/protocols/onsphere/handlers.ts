@@ -25,15 +25,7 @@ const BROKER_READY_MS = 30_000;
 const STATUS_PROBE_MS = 10_000;
 
 function onsphereTarget(ctx: AgentContext, name: string, field = 'name'): TargetRecord {
-  const record = ctx.targets.get(name, field);
-  if (record.kind !== 'onsphere') {
-    throw new AgentError(
-      'invalid-request',
-      `target '${name}' is a ${record.kind} target, not an OnSphere one`,
-      { field },
-    );
-  }
-  return record;
+  return ctx.targets.getOfKind(name, 'onsphere', field);
 }
 
 export function createOnsphereHandlers(

@@ -1,11 +1,17 @@
 /** The tentacle part of AgentApi (contract/tentacle.ts). */
 import { join, resolve } from 'node:path';
+
 import type { AgentHandlers } from '../../contract/index.ts';
+
 import type { AgentContext } from '../../context.ts';
+
 import type { TentacleFileResult, TentacleTransferResult } from '../../contract/tentacle.ts';
-import { AgentError, toAgentError } from '../../contract/errors.ts';
+
+import { toAgentError } from '../../contract/errors.ts';
 import { targetSecretName } from '../../secrets.ts';
+
 import { TentacleClient, TENTACLE_TMP_DIR } from './transfer.ts';
+
 import {
   checkConnection,
   clientOptions,
@@ -14,9 +20,12 @@ import {
   SECRET_KEYS,
   tentacleTargetConfigSchema,
   type TentacleConnection,
+  type TentacleTargetConfig,
   type TentacleSecrets,
 } from './config.ts';
+
 import { assertFileName, baseName } from './names.ts';
+
 import { isSecurityWarning } from '../../contract/warnings.ts';
 
 type Where = { target: string } | ({ connection: TentacleConnection } & TentacleSecrets);
@@ -34,15 +43,8 @@ async function resolveWhere(
   where: Where,
 ): Promise<{ target?: string; connection: TentacleConnection; secrets: TentacleSecrets }> {
   if ('target' in where) {
-    const record = ctx.targets.get(where.target, 'target');
-    if (record.kind !== 'tentacle') {
-      throw new AgentError(
-        'invalid-request',
-        `target '${where.target}' is a ${record.kind} target, not a Tentacle one`,
-        { field: 'target' },
-      );
-    }
-    const { outbox: _outbox, ...connection } = tentacleTargetConfigSchema.parse(record.config);
+    const record = ctx.targets.getOfKind<TentacleTargetConfig>(where.target, 'tentacle', 'target');
+    const { outbox: _outbox, ...connection } = record.config;
     return {
       target: where.target,
       connection,
