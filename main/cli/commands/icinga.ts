@@ -1,6 +1,8 @@
 import { createInterface } from 'node:readline/promises';
 import type { Agent } from '../../core/agent.ts';
 import { commandPolicySchema, type CommandPolicy } from '../../core/contract/command-policy.ts';
+import { parseHostPort } from '../../core/contract/host-port.ts';
+import { ICINGA_DEFAULT_PORT } from '../../core/contract/ports.ts';
 import { icingaTargetConfigSchema } from '../../core/protocols/icinga/config.ts';
 import type { CliContext, CommandArgs, CommandSpec } from '../command.ts';
 import {
@@ -14,19 +16,8 @@ import {
 import { keyValues } from '../format.ts';
 import { SECRET_FILE_HELP, secretFileOptions, secretOptions } from '../secret-options.ts';
 
-const DEFAULT_PORT = 5665;
 /** Without a ticket an admin has to act: wait an hour by default (spec icinga2.md §3.5). */
 const DEFAULT_ON_DEMAND_WAIT_SECONDS = 3600;
-
-/** `HOST`, `HOST:PORT`, `[v6]` or `[v6]:PORT`. */
-export function parseMaster(value: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d{1,5}))?$/.exec(value.trim());
-  if (match === null) throw new UsageError(`--master must be HOST or HOST:PORT, got '${value}'`);
-  const host = match[1] ?? match[2] ?? '';
-  const port = match[3] === undefined ? DEFAULT_PORT : Number(match[3]);
-  if (port < 1 || port > 65535) throw new UsageError(`--master port must be 1–65535, got ${port}`);
-  return { host, port };
-}
 
 async function confirm(ctx: CliContext, question: string): Promise<boolean> {
   if (process.stdin.isTTY !== true) return false;
@@ -175,8 +166,7 @@ export const icingaCommands: CommandSpec[] = [
     path: ['icinga', 'pair'],
     summary:
       'Pair with an Icinga 2 master (ticket or on-demand signing), as `icinga2 node wizard` does',
-    usage:
-      'NAME --master HOST[:PORT=5665] [--cn CN] [--ticket T | --ticket-file FILE] [--trust-fingerprint SHA256] [--wait SECONDS] [--replace]',
+    usage: `NAME --master HOST[:PORT=${ICINGA_DEFAULT_PORT}] [--cn CN] [--ticket T | --ticket-file FILE] [--trust-fingerprint SHA256] [--wait SECONDS] [--replace]`,
     options: {
       master: { type: 'string' },
       cn: { type: 'string' },
@@ -199,7 +189,11 @@ export const icingaCommands: CommandSpec[] = [
     async run(ctx, args) {
       const name = args.positionals[0];
       if (name === undefined) throw new UsageError('NAME is required');
-      const { host, port } = parseMaster(requiredOption(args, 'master'));
+      const { host, port } = parseHostPort(
+        requiredOption(args, 'master'),
+        ICINGA_DEFAULT_PORT,
+        '--master',
+      );
       const { ticket } = await secretOptions(ctx, args, ['ticket']);
       const agent = await ctx.agent();
       let trustFingerprint = stringOption(args, 'trust-fingerprint');

@@ -1,4 +1,6 @@
-import { dispatcherFromEnv, parseDispatcher } from '../../core/protocols/onsphere/dispatcher.ts';
+import { parseHostPort } from '../../core/contract/host-port.ts';
+import { ONSPHERE_DISPATCHER_PORT } from '../../core/contract/ports.ts';
+import { dispatcherFromEnv } from '../../core/protocols/onsphere/dispatcher.ts';
 import type { CommandSpec } from '../command.ts';
 import { flag, integerOption, requiredOption, stringOption, UsageError } from '../command.ts';
 import { keyValues } from '../format.ts';
@@ -16,8 +18,7 @@ export const onsphereCommands: CommandSpec[] = [
     path: ['onsphere', 'pair'],
     summary:
       'Pair with an OnSphere stack as a remote connector: check ca.crt/module.crt/module.key, fetch the config from the dispatcher, join the broker',
-    usage:
-      'NAME --dispatcher HOST[:PORT=10000] --ca FILE --cert FILE --key FILE [--metrics-port PORT] [--metrics-host ADDR]',
+    usage: `NAME --dispatcher HOST[:PORT=${ONSPHERE_DISPATCHER_PORT}] --ca FILE --cert FILE --key FILE [--metrics-port PORT] [--metrics-host ADDR]`,
     options: {
       dispatcher: { type: 'string' },
       ca: { type: 'string' },
@@ -27,7 +28,7 @@ export const onsphereCommands: CommandSpec[] = [
       'metrics-host': { type: 'string' },
     },
     details: [
-      '--dispatcher HOST[:PORT]  the configuration dispatcher (default port 10000; DISPATCHER_HOST / DISPATCHER_PORT when omitted)',
+      `--dispatcher HOST[:PORT]  the configuration dispatcher (default port ${ONSPHERE_DISPATCHER_PORT}; DISPATCHER_HOST / DISPATCHER_PORT when omitted)`,
       '--ca FILE                 ca.crt of the stack',
       '--cert FILE               module.crt (or remote-connector.crt); a folder holding it also works',
       '--key FILE                module.key (or remote-connector.key), unencrypted; stored 0600',
@@ -39,12 +40,13 @@ export const onsphereCommands: CommandSpec[] = [
       if (name === undefined) throw new UsageError('NAME (the target name) is required');
       const given = stringOption(args, 'dispatcher');
       let dispatcher;
-      if (given !== undefined) dispatcher = parseDispatcher(given, '--dispatcher');
+      if (given !== undefined)
+        dispatcher = parseHostPort(given, ONSPHERE_DISPATCHER_PORT, '--dispatcher');
       else {
         const env = dispatcherFromEnv();
         if (env.host === undefined)
           throw new UsageError('--dispatcher HOST[:PORT] is required (or set DISPATCHER_HOST)');
-        dispatcher = { host: env.host, port: env.port ?? 10000 };
+        dispatcher = { host: env.host, port: env.port ?? ONSPHERE_DISPATCHER_PORT };
       }
       const metricsPort = integerOption(args, 'metrics-port');
       const metricsHost = stringOption(args, 'metrics-host');

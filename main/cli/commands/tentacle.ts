@@ -8,6 +8,7 @@ import {
   type TentacleTransferResult,
 } from '../../core/contract/tentacle.ts';
 import { toAgentError } from '../../core/contract/errors.ts';
+import { TENTACLE_DEFAULT_PORT } from '../../core/contract/ports.ts';
 import {
   idleTimeoutFromClientFlags,
   parseProxySpec,
@@ -49,7 +50,7 @@ const CONNECTION_OPTIONS = {
 
 const CONNECTION_DETAILS = [
   '-a, --address HOST        Tentacle server (required)',
-  '-p, --port PORT           server port (default 41121)',
+  `-p, --port PORT           server port (default ${TENTACLE_DEFAULT_PORT})`,
   '-x, --password PWD        server password (sent as its double-MD5 digest; needs TLS or --allow-plain-password)',
   '    --password-file FILE  the same, read from FILE',
   '-c, --tls                 TLS; the server certificate is VERIFIED (system store, or -f CA) unless --insecure',
@@ -112,7 +113,7 @@ function connectionFrom(
   const host = stringOption(args, 'address');
   if (host === undefined || host === '')
     throw new UsageError('-a HOST (the Tentacle server) is required');
-  const port = integerOption(args, 'port', 41121)!;
+  const port = integerOption(args, 'port', TENTACLE_DEFAULT_PORT)!;
   const cert = stringOption(args, 'cert');
   const key = stringOption(args, 'key');
   const ca = stringOption(args, 'ca');
