@@ -14,6 +14,7 @@ import { IcingaClient, RENEW_BEFORE_DAYS } from './session-pool.ts';
 import { icingaTargetConfigSchema } from './config.ts';
 import { createIcingaDriver } from './driver.ts';
 import { fetchMasterCertificate, pairIcinga } from './pairing.ts';
+import { icingaSeed } from './seed.ts';
 import { computeTicket } from './ticket.ts';
 
 /** How long `getIcingaStatus` waits for a probe connection when no session runs in this process. */
@@ -31,6 +32,7 @@ export function createIcingaModule(
 ): AgentModule<IcingaModuleInstance> {
   return {
     name: 'icinga',
+    seed: icingaSeed,
     create(ctx) {
       const client = new IcingaClient(ctx);
       let running = false;
