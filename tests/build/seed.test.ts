@@ -421,6 +421,20 @@ describe('seed applier', () => {
     expect(await readFile(join(dataDir, 'seed.applied.ini'), 'utf8')).not.toContain(TICKET);
   });
 
+  it("reports a Tentacle target's connection warnings in words", async () => {
+    const { agent, locations } = await setup([tentacleModule]);
+    await writeFile(locations[0]!, 'TENTACLE_SERVER=pandora.example\n');
+    const [report] = await applyPendingSeeds(agent, locations);
+    expect(report?.targets).toEqual([
+      expect.objectContaining({
+        target: 'pandora',
+        outcome: 'created',
+        detail: expect.stringMatching(/^saved pandora\.example:41121 \(.*plain TCP.*\)$/i),
+      }),
+    ]);
+    expect(report?.targets[0]?.detail).not.toContain('[object');
+  });
+
   it('leaves an invalid seed in place and says why', async () => {
     const { agent, locations } = await setup([]);
     await writeFile(locations[0]!, 'TENTACLE_SERVER=h\nTENTACLE_PASSWORD=x\n');

@@ -85,7 +85,8 @@ export const tentacleSeed: SeedSection<TentacleSeed> = {
       ...(password === undefined ? {} : { password }),
       replace: true,
     });
-    const warnings = info.warnings.length === 0 ? '' : ` (${info.warnings.join('; ')})`;
+    const warnings =
+      info.warnings.length === 0 ? '' : ` (${info.warnings.map((w) => w.message).join('; ')})`;
     return {
       outcome: 'created',
       detail: `saved ${s.server.host}:${s.server.port}${s.tls ? ' over TLS' : ''}${warnings}`,
