@@ -11,7 +11,7 @@ export function captureInstance<I extends ModuleInstance>(
   let created: I | undefined;
   return {
     module: {
-      name: module.name,
+      ...module,
       create: async (ctx) => (created = await module.create(ctx)),
     },
     instance() {

@@ -7,7 +7,8 @@ const { readFile, writeFile } = require('node:fs/promises');
  * The seed parameters an MSI accepts as public properties
  * (`msiexec /i Outpost-x.y.z-x64.msi /qn ICINGA_MASTER=… ICINGA_TICKET=…`),
  * the same names as the NSIS switches and seed.ini keys
- * (main/core/deploy/seed.ts SEED_PARAMETERS).
+ * (declared by each protocol's main/core/protocols/<name>/seed.ts, agent-wide ones in
+ * main/core/deploy/seed.ts; tests/build/config.test.ts checks both lists match).
  */
 const PARAMETERS = [
   'AGENT_NAME',

@@ -60,17 +60,21 @@ export interface AgentOptions {
 export class Agent {
   readonly context: AgentContext;
   readonly api: AgentApi;
+  /** The modules it was opened with (their installer-seed sections, deploy/). */
+  readonly modules: readonly AgentModule[];
   readonly #handlers: AgentHandlers;
   readonly #instances: ReadonlyArray<{ name: string; instance: ModuleInstance }>;
   readonly #queue: OpenedQueue;
 
   private constructor(
     context: AgentContext,
+    modules: readonly AgentModule[],
     handlers: AgentHandlers,
     instances: ReadonlyArray<{ name: string; instance: ModuleInstance }>,
     queue: OpenedQueue,
   ) {
     this.context = context;
+    this.modules = modules;
     this.#queue = queue;
     this.#handlers = handlers;
     this.#instances = instances;
@@ -108,14 +112,15 @@ export class Agent {
     const context: AgentContext = { ...base, queue: queue.service };
 
     const handlers: Partial<AgentHandlers> = { ...createCoreHandlers(context), ...queue.handlers };
+    const modules = options.modules ?? AGENT_MODULES;
     const instances: Array<{ name: string; instance: ModuleInstance }> = [];
-    for (const module of options.modules ?? AGENT_MODULES) {
+    for (const module of modules) {
       const instance = await module.create(context);
       for (const driver of instance.drivers ?? []) context.targets.registerDriver(driver);
       Object.assign(handlers, instance.handlers);
       instances.push({ name: module.name, instance });
     }
-    return new Agent(context, handlers as AgentHandlers, instances, queue);
+    return new Agent(context, modules, handlers as AgentHandlers, instances, queue);
   }
 
   get events(): AgentEventBus {

@@ -1,5 +1,6 @@
 import type { AgentHandlers } from './contract/index.ts';
 import type { AgentContext } from './context.ts';
+import type { SeedSection } from './deploy/section.ts';
 import type { TargetDriver } from './targets/driver.ts';
 
 /**
@@ -20,5 +21,10 @@ export interface ModuleInstance {
 /** A module of the agent: `create(ctx)` is called once per agent, by agent.ts only. */
 export interface AgentModule<Instance extends ModuleInstance = ModuleInstance> {
   name: string;
+  /**
+   * Its part of the installer seed (deploy/): known without an agent, since
+   * installers and build/README.md list every parameter of the build.
+   */
+  seed?: SeedSection;
   create(ctx: AgentContext): Instance | Promise<Instance>;
 }

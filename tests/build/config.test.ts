@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { SEED_PARAMETERS } from '../../main/core/deploy/seed.ts';
+import { AGENT_MODULES } from '../../main/core/agent.ts';
+import {
+  secretSeedParameters,
+  seedParameters,
+  seedSectionsOf,
+} from '../../main/core/deploy/seed.ts';
 import { APP_USER_MODEL_ID } from '../../main/shell/desktop-notifier.ts';
 import {
   APP_SCHEME,
@@ -288,7 +293,19 @@ describe('what the app needs at run time (issue #15)', () => {
 });
 
 describe('silent-install parameters', () => {
-  const names = Object.keys(SEED_PARAMETERS).sort();
+  // Declared by the modules of the composition root (protocols/<name>/seed.ts).
+  const sections = seedSectionsOf(AGENT_MODULES);
+  const names = [...seedParameters(sections).keys()].sort();
+
+  it('build/README.md documents every seed parameter, and only those', async () => {
+    const readme = await readFile(join(BUILD, 'README.md'), 'utf8');
+    const table = readme.slice(
+      readme.indexOf('| parameter '),
+      readme.indexOf('Paths must be absolute'),
+    );
+    const documented = [...table.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]);
+    expect([...new Set(documented)].sort()).toEqual(names);
+  });
 
   it('the NSIS include writes every seed parameter, and only those', async () => {
     const nsh = await readFile(join(BUILD, 'installer.nsh'), 'utf8');
@@ -326,7 +343,7 @@ describe('silent-install parameters', () => {
           .filter((p) => p.attributes.Hidden === 'yes')
           .map((p) => p.attributes.Id)
           .sort(),
-      ).toEqual(['ICINGA_TICKET', 'TENTACLE_PASSWORD']);
+      ).toEqual([...secretSeedParameters(sections)].sort());
       const ini = elements.filter((e) => e.name === 'IniFile');
       expect(
         ini.map((e) => [

@@ -4,9 +4,15 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Agent } from '../../main/core/agent.ts';
+import { Agent, AGENT_MODULES } from '../../main/core/agent.ts';
 import { applyPendingSeeds, machineSeedDir, seedLocations } from '../../main/core/deploy/apply.ts';
-import { hostPort, parseSeed, SEED_PARAMETERS } from '../../main/core/deploy/seed.ts';
+import {
+  parseSeed,
+  secretSeedParameters,
+  seedParameters,
+  seedSectionsOf,
+  type Seed,
+} from '../../main/core/deploy/seed.ts';
 import { AgentError } from '../../main/core/contract/errors.ts';
 import { jwkThumbprint } from '../../main/core/identity/keys.ts';
 import type { AgentModule } from '../../main/core/modules.ts';
@@ -20,10 +26,16 @@ import { TentacleServer } from '../peers/tentacle-server.ts';
 import { makeTempDir } from '../peers/util.ts';
 
 const TICKET = '0123456789abcdef0123456789abcdef01234567';
+/** The seed sections of the build, as the applier reads them. */
+const SECTIONS = seedSectionsOf(AGENT_MODULES);
+
+function parsedOf(seed: Seed, kind: TargetKind) {
+  return seed.targets.find((t) => t.section.kind === kind)?.parsed;
+}
 
 function fails(text: string): AgentError {
   try {
-    parseSeed(text);
+    parseSeed(text, SECTIONS);
   } catch (error) {
     expect(error).toBeInstanceOf(AgentError);
     return error as AgentError;
@@ -56,47 +68,69 @@ describe('seed parser', () => {
         'ONSPHERE_CERT=C:\\certs\\module.crt',
         'ONSPHERE_KEY=\\\\share\\certs\\module.key',
       ].join('\r\n'),
+      SECTIONS,
     );
     expect(seed.agent).toEqual({ name: 'ws-42.example.org', autoUpdate: false });
-    expect(seed.icinga).toEqual({
+    expect(parsedOf(seed, 'icinga')).toEqual({
       target: 'icinga',
       master: { host: 'icinga.example.org', port: 5665 },
-      ticket: TICKET,
+      secrets: { ticket: TICKET },
       fingerprint: Array(32).fill('AB').join(':'),
       cn: 'ws-42',
     });
-    expect(seed.tentacle).toEqual({
+    expect(parsedOf(seed, 'tentacle')).toEqual({
       target: 'pandora-eu',
       server: { host: '10.0.0.5', port: 4112 },
       tls: true,
-      password: 's3cret = with spaces',
+      secrets: { password: 's3cret = with spaces' },
       caFile: '/etc/pandora/ca.crt',
     });
-    expect(seed.gorgone).toEqual({
+    expect(parsedOf(seed, 'gorgone')).toEqual({
       target: 'centreon',
       server: { host: '2001:db8::1', port: 5556 },
       nodeId: 12,
       thumbprint: 'A'.repeat(42) + '_',
+      secrets: {},
     });
-    expect(seed.onsphere).toEqual({
+    expect(parsedOf(seed, 'onsphere')).toEqual({
       target: 'onsphere',
       dispatcher: { host: 'dispatcher.local', port: 10443 },
       caFile: 'C:\\certs\\ca.crt',
       certFile: 'C:\\certs\\module.crt',
       keyFile: '\\\\share\\certs\\module.key',
+      secrets: {},
     });
   });
 
   it('ignores parameters an installer wrote empty, and reads UTF-16 files with a BOM', () => {
     const text = '[seed]\r\nICINGA_MASTER=m.example\r\nICINGA_TICKET=\r\nTENTACLE_SERVER=\r\n';
     const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
-    const seed = parseSeed(utf16);
-    expect(seed.icinga).toEqual({ target: 'icinga', master: { host: 'm.example', port: 5665 } });
-    expect(seed.tentacle).toBeUndefined();
+    const seed = parseSeed(utf16, SECTIONS);
+    expect(parsedOf(seed, 'icinga')).toEqual({
+      target: 'icinga',
+      master: { host: 'm.example', port: 5665 },
+      secrets: {},
+    });
+    expect(parsedOf(seed, 'tentacle')).toBeUndefined();
   });
 
-  it('documents every parameter it accepts', () => {
-    expect(Object.keys(SEED_PARAMETERS)).toHaveLength(22);
+  it('accepts the parameter names installers and admin scripts use, no more, no fewer', () => {
+    expect([...seedParameters(SECTIONS).keys()].sort()).toEqual(
+      [
+        ...['AGENT_NAME', 'AUTO_UPDATE'],
+        ...['ICINGA_MASTER', 'ICINGA_TICKET', 'ICINGA_FINGERPRINT', 'ICINGA_CN', 'ICINGA_TARGET'],
+        ...['TENTACLE_SERVER', 'TENTACLE_PASSWORD', 'TENTACLE_TLS', 'TENTACLE_CA'],
+        'TENTACLE_TARGET',
+        ...['GORGONE_SERVER', 'GORGONE_NODE_ID', 'GORGONE_PUBKEY', 'GORGONE_THUMBPRINT'],
+        'GORGONE_TARGET',
+        ...['ONSPHERE_DISPATCHER', 'ONSPHERE_CA', 'ONSPHERE_CERT', 'ONSPHERE_KEY'],
+        'ONSPHERE_TARGET',
+      ].sort(),
+    );
+    expect([...secretSeedParameters(SECTIONS)].sort()).toEqual([
+      'ICINGA_TICKET',
+      'TENTACLE_PASSWORD',
+    ]);
   });
 
   const bad: Array<[string, string, RegExp]> = [
@@ -193,14 +227,8 @@ describe('seed parser', () => {
     expect(error.field).toBe('seed');
   });
 
-  it('parses host:port forms', () => {
-    expect(hostPort('h.example:1', 9, 'X')).toEqual({ host: 'h.example', port: 1 });
-    expect(hostPort('[::1]:65535', 9, 'X')).toEqual({ host: '::1', port: 65535 });
-    expect(hostPort('192.0.2.1', 9, 'X')).toEqual({ host: '192.0.2.1', port: 9 });
-  });
-
   it('never fails on any input with anything but an AgentError naming a field', () => {
-    const keys = [...Object.keys(SEED_PARAMETERS), 'NOPE', '[seed]', '#', ''];
+    const keys = [...seedParameters(SECTIONS).keys(), 'NOPE', '[seed]', '#', ''];
     const line = fc
       .tuple(
         fc.constantFrom(...keys),
@@ -211,7 +239,7 @@ describe('seed parser', () => {
     fc.assert(
       fc.property(fc.array(line, { maxLength: 12 }), fc.constantFrom('\n', '\r\n'), (lines, nl) => {
         try {
-          parseSeed(lines.join(nl));
+          parseSeed(lines.join(nl), SECTIONS);
         } catch (error) {
           expect(error).toBeInstanceOf(AgentError);
           expect((error as AgentError).field).toBeTypeOf('string');
@@ -302,11 +330,12 @@ describe('seed applier', () => {
 
     const [report] = await applyPendingSeeds(agent, locations);
     expect(report?.status).toBe('applied');
+    // In the composition root's module order.
     expect(report?.targets.map((t) => [t.target, t.outcome])).toEqual([
       ['icinga', 'skipped'],
       ['pandora', 'created'],
-      ['centreon', 'created'],
       ['onsphere', 'created'],
+      ['centreon', 'created'],
     ]);
     expect(notices).toEqual(['warning: Deployment settings applied']);
 
@@ -390,6 +419,20 @@ describe('seed applier', () => {
     expect(await agent.context.secrets.get('target/icinga/ticket')).toBe(TICKET);
     expect(await agent.api.listTargets({})).toEqual([]);
     expect(await readFile(join(dataDir, 'seed.applied.ini'), 'utf8')).not.toContain(TICKET);
+  });
+
+  it("reports a Tentacle target's connection warnings in words", async () => {
+    const { agent, locations } = await setup([tentacleModule]);
+    await writeFile(locations[0]!, 'TENTACLE_SERVER=pandora.example\n');
+    const [report] = await applyPendingSeeds(agent, locations);
+    expect(report?.targets).toEqual([
+      expect.objectContaining({
+        target: 'pandora',
+        outcome: 'created',
+        detail: expect.stringMatching(/^saved pandora\.example:41121 \(.*plain TCP.*\)$/i),
+      }),
+    ]);
+    expect(report?.targets[0]?.detail).not.toContain('[object');
   });
 
   it('leaves an invalid seed in place and says why', async () => {

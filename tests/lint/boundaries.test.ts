@@ -42,6 +42,16 @@ describe('architecture boundaries enforced by lint', () => {
     expect(errors).toEqual([]);
   });
 
+  it("lets the renderer import values only from the contract's import-free ports.ts", async () => {
+    const errors = await lintAs(
+      'renderer-imports-contract-values.ts',
+      'renderer/src/lint-fixture.ts',
+    );
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('contract/tentacle.ts');
+    expect(errors[0]).toContain('only import types');
+  });
+
   it('rejects Node built-ins in the API contract, which the sandboxed preload bundles', async () => {
     const errors = await lintAs('renderer-imports-node.ts', 'main/core/contract/lint-fixture.ts');
     expect(errors.some((e) => e.includes("'node:fs'") && e.includes('sandboxed preload'))).toBe(

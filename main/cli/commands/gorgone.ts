@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { GorgoneListenResult } from '../../core/contract/gorgone.ts';
-// eslint-disable-next-line @typescript-eslint/no-restricted-imports -- replaced by the one HOST[:PORT] parser of issue #16 item 4 (contract/host-port.ts)
-import { parseServerSpec } from '../../core/protocols/gorgone/config.ts';
+import { parseHostPort } from '../../core/contract/host-port.ts';
+import { GORGONE_DEFAULT_PORT } from '../../core/contract/ports.ts';
 import type { CliContext, CommandArgs, CommandSpec } from '../command.ts';
 import { flag, listOption, requiredOption, stringOption, UsageError } from '../command.ts';
 import { keyValues } from '../format.ts';
@@ -121,7 +121,7 @@ export const gorgoneCommands: CommandSpec[] = [
       'allow-copy': { type: 'string' },
     },
     details: [
-      '--server HOST[:PORT]     the central gorgoned external_com_path (port 5556 by default)',
+      `--server HOST[:PORT]     the central gorgoned external_com_path (port ${GORGONE_DEFAULT_PORT} by default)`,
       '--node-id N              the id the central declares for this node (register: type pull)',
       '--server-pubkey FILE     the server public key (rsakey.pub.pem): pinned without asking',
       '--trust-thumbprint T     the server key thumbprint you checked; otherwise it is shown and asked',
@@ -134,7 +134,11 @@ export const gorgoneCommands: CommandSpec[] = [
         throw new UsageError(
           'name the new target: outpost gorgone pair NAME --server HOST --node-id N',
         );
-      const { host, port } = parseServerSpec(requiredOption(args, 'server'), '--server');
+      const { host, port } = parseHostPort(
+        requiredOption(args, 'server'),
+        GORGONE_DEFAULT_PORT,
+        '--server',
+      );
       const nodeId = requiredOption(args, 'node-id');
       if (
         stringOption(args, 'server-pubkey') !== undefined &&
@@ -180,7 +184,7 @@ export const gorgoneCommands: CommandSpec[] = [
       disable: { type: 'boolean' },
     },
     details: [
-      '--bind HOST:PORT         external_com_path, *:5556 by default (all interfaces)',
+      `--bind HOST:PORT         external_com_path, *:${GORGONE_DEFAULT_PORT} by default (all interfaces)`,
       '--authorize T            thumbprint of a central key allowed to connect (repeatable)',
       '--authorize-key FILE     the central public key file (its thumbprint is computed; repeatable)',
       '--node-id N              the id the central gives this node (shown in PONG and in the register snippet)',

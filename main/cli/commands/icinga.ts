@@ -4,6 +4,8 @@ import {
 } from '../../core/contract/command-policy.ts';
 import type { IcingaCommandEndpoint } from '../../core/contract/icinga.ts';
 import type { AgentRequest } from '../../core/contract/index.ts';
+import { parseHostPort } from '../../core/contract/host-port.ts';
+import { ICINGA_DEFAULT_PORT } from '../../core/contract/ports.ts';
 import type { CommandArgs, CommandSpec } from '../command.ts';
 import {
   flag,
@@ -18,19 +20,8 @@ import { keyValues } from '../format.ts';
 import { confirm } from '../prompt.ts';
 import { SECRET_FILE_HELP, secretFileOptions, secretOptions } from '../secret-options.ts';
 
-const DEFAULT_PORT = 5665;
 /** Without a ticket an admin has to act: wait an hour by default (spec icinga2.md §3.5). */
 const DEFAULT_ON_DEMAND_WAIT_SECONDS = 3600;
-
-/** `HOST`, `HOST:PORT`, `[v6]` or `[v6]:PORT`. */
-export function parseMaster(value: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d{1,5}))?$/.exec(value.trim());
-  if (match === null) throw new UsageError(`--master must be HOST or HOST:PORT, got '${value}'`);
-  const host = match[1] ?? match[2] ?? '';
-  const port = match[3] === undefined ? DEFAULT_PORT : Number(match[3]);
-  if (port < 1 || port > 65535) throw new UsageError(`--master port must be 1–65535, got ${port}`);
-  return { host, port };
-}
 
 /** The flag that sets each field of a patchIcingaCommandPolicy request, so a refusal names the flag. */
 const PATCH_FLAGS = {
@@ -127,8 +118,7 @@ export const icingaCommands: CommandSpec[] = [
     path: ['icinga', 'pair'],
     summary:
       'Pair with an Icinga 2 master (ticket or on-demand signing), as `icinga2 node wizard` does',
-    usage:
-      'NAME --master HOST[:PORT=5665] [--cn CN] [--ticket T | --ticket-file FILE] [--trust-fingerprint SHA256] [--wait SECONDS] [--replace]',
+    usage: `NAME --master HOST[:PORT=${ICINGA_DEFAULT_PORT}] [--cn CN] [--ticket T | --ticket-file FILE] [--trust-fingerprint SHA256] [--wait SECONDS] [--replace]`,
     options: {
       master: { type: 'string' },
       cn: { type: 'string' },
@@ -151,7 +141,11 @@ export const icingaCommands: CommandSpec[] = [
     async run(ctx, args) {
       const name = args.positionals[0];
       if (name === undefined) throw new UsageError('NAME is required');
-      const { host, port } = parseMaster(requiredOption(args, 'master'));
+      const { host, port } = parseHostPort(
+        requiredOption(args, 'master'),
+        ICINGA_DEFAULT_PORT,
+        '--master',
+      );
       const { ticket } = await secretOptions(ctx, args, ['ticket']);
       const agent = await ctx.agent();
       let trustFingerprint = stringOption(args, 'trust-fingerprint');

@@ -1,5 +1,5 @@
-// eslint-disable-next-line @typescript-eslint/no-restricted-imports -- replaced by the one HOST[:PORT] parser of issue #16 item 4 (contract/host-port.ts)
-import { parseDispatcher } from '../../core/protocols/onsphere/dispatcher.ts';
+import { parseHostPort } from '../../core/contract/host-port.ts';
+import { ONSPHERE_DISPATCHER_PORT } from '../../core/contract/ports.ts';
 import type { CommandSpec } from '../command.ts';
 import {
   flag,
@@ -24,8 +24,7 @@ export const onsphereCommands: CommandSpec[] = [
     path: ['onsphere', 'pair'],
     summary:
       'Pair with an OnSphere stack as a remote connector: check ca.crt/module.crt/module.key, fetch the config from the dispatcher, join the broker',
-    usage:
-      'NAME --dispatcher HOST[:PORT=10000] --ca FILE --cert FILE --key FILE [--metrics-port PORT] [--metrics-host ADDR]',
+    usage: `NAME --dispatcher HOST[:PORT=${ONSPHERE_DISPATCHER_PORT}] --ca FILE --cert FILE --key FILE [--metrics-port PORT] [--metrics-host ADDR]`,
     options: {
       dispatcher: { type: 'string' },
       ca: { type: 'string' },
@@ -35,7 +34,7 @@ export const onsphereCommands: CommandSpec[] = [
       'metrics-host': { type: 'string' },
     },
     details: [
-      '--dispatcher HOST[:PORT]  the configuration dispatcher (default port 10000; DISPATCHER_HOST / DISPATCHER_PORT when omitted)',
+      `--dispatcher HOST[:PORT]  the configuration dispatcher (default port ${ONSPHERE_DISPATCHER_PORT}; DISPATCHER_HOST / DISPATCHER_PORT when omitted)`,
       '--ca FILE                 ca.crt of the stack',
       '--cert FILE               module.crt (or remote-connector.crt); a folder holding it also works',
       '--key FILE                module.key (or remote-connector.key), unencrypted; stored 0600',
@@ -46,7 +45,10 @@ export const onsphereCommands: CommandSpec[] = [
       const name = args.positionals[0];
       if (name === undefined) throw new UsageError('NAME (the target name) is required');
       const given = stringOption(args, 'dispatcher');
-      const dispatcher = given === undefined ? undefined : parseDispatcher(given, '--dispatcher');
+      const dispatcher =
+        given === undefined
+          ? undefined
+          : parseHostPort(given, ONSPHERE_DISPATCHER_PORT, '--dispatcher');
       const metricsPort = integerOption(args, 'metrics-port');
       const metricsHost = stringOption(args, 'metrics-host');
       const agent = await ctx.agent();

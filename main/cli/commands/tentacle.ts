@@ -2,6 +2,7 @@ import { isIpAddress } from '../../core/contract/ip-address.ts';
 import { createInterface } from 'node:readline/promises';
 import type { Agent } from '../../core/agent.ts';
 import type { AgentRequest } from '../../core/contract/index.ts';
+import { TENTACLE_DEFAULT_PORT } from '../../core/contract/ports.ts';
 import {
   idleTimeoutFromClientFlags,
   MAX_IDLE_TIMEOUT_SECONDS,
@@ -46,7 +47,7 @@ const CONNECTION_OPTIONS = {
 
 const CONNECTION_DETAILS = [
   '-a, --address HOST        Tentacle server (required)',
-  '-p, --port PORT           server port (default 41121)',
+  `-p, --port PORT           server port (default ${TENTACLE_DEFAULT_PORT})`,
   '-x, --password PWD        server password (sent as its double-MD5 digest; needs TLS or --allow-plain-password)',
   '    --password-file FILE  the same, read from FILE',
   '-c, --tls                 TLS; the server certificate is VERIFIED (system store, or -f CA) unless --insecure',
@@ -137,7 +138,7 @@ function connectionFrom(
   const host = stringOption(args, 'address');
   if (host === undefined || host === '')
     throw new UsageError('-a HOST (the Tentacle server) is required');
-  const port = integerOption(args, 'port', 41121)!;
+  const port = integerOption(args, 'port', TENTACLE_DEFAULT_PORT)!;
   const cert = stringOption(args, 'cert');
   const key = stringOption(args, 'key');
   const ca = stringOption(args, 'ca');

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { commandPolicySchema } from './command-policy.ts';
 import type { ContractShape } from './define.ts';
 import { method } from './define.ts';
+import { GORGONE_DEFAULT_PORT } from './ports.ts';
 
 const empty = z.object({}).strict().default({});
 const thumbprint = z
@@ -98,7 +99,7 @@ export const gorgoneContract = {
     z
       .object({
         host: z.string().min(1, 'host must name the Gorgone server'),
-        port: port.default(5556),
+        port: port.default(GORGONE_DEFAULT_PORT),
         name: z.string().optional(),
       })
       .strict(),
@@ -109,7 +110,7 @@ export const gorgoneContract = {
       .object({
         name: z.string().min(1, 'name must name the new target'),
         host: z.string().min(1, 'host must name the Gorgone central'),
-        port: port.default(5556),
+        port: port.default(GORGONE_DEFAULT_PORT),
         nodeId: z
           .string()
           .regex(/^\d+$/, 'nodeId must be the numeric id the central gives this node'),

@@ -8,6 +8,7 @@ import {
 import type { ConnectionState } from './targets.ts';
 import type { ContractShape } from './define.ts';
 import { method } from './define.ts';
+import { ICINGA_DEFAULT_PORT } from './ports.ts';
 
 const targetName = z.string().min(1, 'name must name the Icinga target');
 const masterHost = z.string().min(1, 'host must name the Icinga master (host name or IP)');
@@ -16,7 +17,7 @@ const masterPort = z
   .int()
   .min(1, 'port must be 1–65535')
   .max(65535, 'port must be 1–65535')
-  .default(5665);
+  .default(ICINGA_DEFAULT_PORT);
 const fingerprint = z
   .string()
   .min(1, 'trustFingerprint must be the SHA-256 fingerprint of the master certificate');

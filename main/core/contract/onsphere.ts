@@ -1,10 +1,8 @@
 import { z } from 'zod';
 import type { ContractShape } from './define.ts';
 import { method } from './define.ts';
+import { ONSPHERE_DISPATCHER_PORT } from './ports.ts';
 import type { AgentWarning } from './warnings.ts';
-
-/** onsphere.md §1.2: the dispatcher's port. */
-export const ONSPHERE_DISPATCHER_PORT = 10000;
 
 const pemPath = (what: string) =>
   z.string().min(1, `${what} must be a path to a PEM file (or to the folder holding it)`);

@@ -1,11 +1,9 @@
 import { z } from 'zod';
 import { isIpAddress } from './ip-address.ts';
+import { TENTACLE_DEFAULT_PORT } from './ports.ts';
 import type { ContractShape } from './define.ts';
 import { method } from './define.ts';
 import type { AgentWarning } from './warnings.ts';
-
-/** IANA-registered Tentacle port (tentacle.md §1). */
-export const TENTACLE_DEFAULT_PORT = 41121;
 
 /**
  * Longest silence we accept from the server (tentacle_client's -t × (-r + 1),

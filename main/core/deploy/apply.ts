@@ -1,24 +1,22 @@
-import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Agent } from '../agent.ts';
+import { AGENT_MODULES, type Agent } from '../agent.ts';
 import type { AgentContext } from '../context.ts';
 import { AgentError, toAgentError } from '../contract/errors.ts';
 import { writeFileAtomic } from '../fsutil.ts';
-import { jwkThumbprint, publicKeyFromPem } from '../identity/keys.ts';
-import { parseCertificate } from '../identity/x509.ts';
 import { APP_NAME } from '../paths.ts';
 import { targetSecretName } from '../secrets.ts';
 import type { TargetKind } from '../contract/targets.ts';
+import type { SeedOutcome, SeedSection, SeedTarget } from './section.ts';
 import {
   parseSeed,
   parseSeedText,
-  SECRET_PARAMETERS,
-  type HostPort,
-  type IcingaSeed,
+  secretSeedParameters,
+  seedParameters,
+  seedSectionsOf,
   type Seed,
-  type TentacleSeed,
 } from './seed.ts';
 
 export const SEED_FILE_NAME = 'seed.ini';
@@ -47,13 +45,10 @@ export function machineSeedDir(
   return '/etc/outpost';
 }
 
-/** `retry`: the server could not be reached; the seed (without its secrets) is kept for the next start. */
-export type TargetOutcome = 'created' | 'skipped' | 'failed' | 'retry';
-
 export interface SeedTargetResult {
   target: string;
   kind: TargetKind;
-  outcome: TargetOutcome;
+  outcome: SeedOutcome;
   detail: string;
 }
 
@@ -89,8 +84,20 @@ export async function applyPendingSeeds(
   return reports;
 }
 
+/**
+ * The sections a seed may hold: every module of the build (its installers
+ * write all their parameters), and the agent's own modules. A section whose
+ * module this agent does not run is reported as skipped, its secrets still
+ * moved off the disk.
+ */
+function sectionsFor(agent: Agent): SeedSection[] {
+  return seedSectionsOf([...AGENT_MODULES, ...agent.modules]);
+}
+
 export async function applySeedFile(agent: Agent, path: string): Promise<SeedReport | undefined> {
   const ctx = agent.context;
+  const sections = sectionsFor(agent);
+  const secretParameters = secretSeedParameters(sections);
   let bytes: Buffer;
   try {
     bytes = await readTrustedSeed(path);
@@ -131,7 +138,7 @@ export async function applySeedFile(agent: Agent, path: string): Promise<SeedRep
 
   if ((await appliedHashes(appliedPath)).includes(sha256)) {
     report.status = 'already-applied';
-    report.sourceRemoved = await removeSource(path, report, secretsIn(bytes));
+    report.sourceRemoved = await removeSource(path, report, secretsIn(bytes, sections));
     // Said at every start while the file stays: it may still hold secrets.
     for (const warning of report.warnings) ctx.log.warn(warning, { file: path });
     if (!report.sourceRemoved) {
@@ -147,8 +154,8 @@ export async function applySeedFile(agent: Agent, path: string): Promise<SeedRep
   let seed: Seed;
   let raw: Map<string, string>;
   try {
-    seed = parseSeed(bytes);
-    raw = parseSeedText(bytes);
+    seed = parseSeed(bytes, sections);
+    raw = parseSeedText(bytes, seedParameters(sections));
   } catch (error) {
     report.status = 'invalid';
     report.error = toAgentError(error).message;
@@ -172,69 +179,23 @@ export async function applySeedFile(agent: Agent, path: string): Promise<SeedRep
   }
 
   // Secrets first: whatever happens to a target, they must not stay on disk.
-  if (seed.icinga?.ticket !== undefined)
-    await storeSecret(
-      ctx,
-      report,
-      targetSecretName(seed.icinga.target, 'ticket'),
-      seed.icinga.ticket,
-    );
-  if (seed.tentacle?.password !== undefined) {
-    await storeSecret(
-      ctx,
-      report,
-      targetSecretName(seed.tentacle.target, 'password'),
-      seed.tentacle.password,
-    );
+  for (const { parsed } of seed.targets) {
+    for (const [name, value] of Object.entries(parsed.secrets))
+      await storeSecret(ctx, report, targetSecretName(parsed.target, name), value);
   }
-
-  if (seed.icinga !== undefined) {
-    const s = seed.icinga;
-    // A seed kept for a retry no longer holds the ticket: it is in the SecretStore since the first attempt.
-    const ticket = s.ticket ?? (await ctx.secrets.get(targetSecretName(s.target, 'ticket')));
-    await pairIcingaFromSeed(agent, report, s, ticket, s.cn ?? seed.agent.name);
-  }
-  if (seed.tentacle !== undefined) await addTentacleFromSeed(agent, report, seed.tentacle);
-  if (seed.gorgone !== undefined) {
-    const s = seed.gorgone;
-    await createTarget(ctx, report, s.target, 'gorgone', async () => {
-      const thumbprint = s.thumbprint ?? (await thumbprintOfKeyFile(s.pubkeyFile!));
-      await ctx.identity.setPin({
-        target: s.target,
-        kind: 'jwk-thumbprint',
-        value: thumbprint,
-        subject: `Gorgone server ${s.server.host} (installer seed)`,
-      });
-      // The gorgone target schema keeps node ids as the digit strings Centreon's config uses.
-      return { ...endpoint(s.server), nodeId: String(s.nodeId) };
-    });
-  }
-  if (seed.onsphere !== undefined) {
-    const s = seed.onsphere;
-    await createTarget(ctx, report, s.target, 'onsphere', async () => {
-      const caPem = await readCertificate(s.caFile, 'ONSPHERE_CA');
-      const certPem = await readCertificate(s.certFile, 'ONSPHERE_CERT');
-      const keyPem = await readPrivateKeyMatching(s.keyFile, certPem);
-      const files = await ctx.identity.saveCertificates(s.target, { caPem, certPem, keyPem });
-      return {
-        ...endpoint(s.dispatcher),
-        caFile: files.caPath,
-        certFile: files.certPath,
-        keyFile: files.keyPath,
-      };
-    });
-  }
+  for (const { section, parsed } of seed.targets)
+    report.targets.push(await applySection(agent, section, parsed, seed.agent.name));
 
   if (report.targets.some((t) => t.outcome === 'retry')) {
     report.status = 'retry';
-    await keepForRetry(path, raw, report);
+    await keepForRetry(path, raw, report, secretParameters);
   } else {
     await writeFileAtomic(
       appliedPath,
-      appliedFileText(path, sha256, raw, report, await readOptional(appliedPath)),
+      appliedFileText(path, sha256, raw, secretParameters, report, await readOptional(appliedPath)),
       0o600,
     );
-    report.sourceRemoved = await removeSource(path, report, secretsIn(bytes));
+    report.sourceRemoved = await removeSource(path, report, secretsIn(bytes, sections));
   }
 
   const summary = report.targets.map((t) => `${t.target} (${t.kind}): ${t.outcome}`).join('; ');
@@ -265,121 +226,31 @@ export async function applySeedFile(agent: Agent, path: string): Promise<SeedRep
 }
 
 /**
- * Icinga pairs over the network (icinga2.md §3): through the module's own
- * AgentApi methods, with the master's certificate pinned from
- * ICINGA_FINGERPRINT or, without it, on first use (the fingerprint is logged
- * and shown). A master that cannot be reached is retried at the next start.
+ * One protocol's section through its module (section.ts): skipped when this
+ * agent has no driver of its kind, `failed` with the error's message when
+ * its `apply` throws.
  */
-async function pairIcingaFromSeed(
+async function applySection(
   agent: Agent,
-  report: SeedReport,
-  s: IcingaSeed,
-  ticket: string | undefined,
-  cn: string | undefined,
-): Promise<void> {
-  if (!agent.has('pairIcinga') || !agent.has('fetchIcingaMasterCertificate')) {
-    report.targets.push({
-      target: s.target,
-      kind: 'icinga',
+  section: SeedSection,
+  parsed: SeedTarget,
+  agentName: string | undefined,
+): Promise<SeedTargetResult> {
+  const { target } = parsed;
+  const { kind } = section;
+  if (!agent.context.targets.hasDriver(kind)) {
+    return {
+      target,
+      kind,
       outcome: 'skipped',
-      detail: 'this build of Outpost has no icinga module; pair it from the app once it has',
-    });
-    return;
+      detail: `this build of Outpost has no ${kind} module; pair it from the app once it has`,
+    };
   }
   try {
-    let fingerprint = s.fingerprint;
-    let pinnedOnFirstUse = '';
-    if (fingerprint === undefined) {
-      const master = await agent.api.fetchIcingaMasterCertificate({
-        host: s.master.host,
-        port: s.master.port,
-      });
-      fingerprint = master.fingerprint;
-      pinnedOnFirstUse = ` (master certificate ${master.fingerprintSpaced} trusted on first use: no ICINGA_FINGERPRINT was given)`;
-    }
-    const result = await agent.api.pairIcinga({
-      name: s.target,
-      host: s.master.host,
-      port: s.master.port,
-      trustFingerprint: fingerprint,
-      waitSeconds: 0,
-      ...(cn === undefined ? {} : { cn }),
-      ...(ticket === undefined ? {} : { ticket }),
-    });
-    const detail =
-      result.state === 'paired'
-        ? `paired with ${s.master.host}:${s.master.port} as ${result.cn}${pinnedOnFirstUse}`
-        : `certificate request for ${result.cn} waits for the master's admin: ${result.signCommand ?? 'icinga2 ca sign'}${pinnedOnFirstUse}`;
-    report.targets.push({ target: s.target, kind: 'icinga', outcome: 'created', detail });
+    const applied = await section.apply(parsed, { ctx: agent.context, api: agent.api, agentName });
+    return { target, kind, ...applied };
   } catch (error) {
-    const agentError = toAgentError(error);
-    report.targets.push({
-      target: s.target,
-      kind: 'icinga',
-      outcome: agentError.transient ? 'retry' : 'failed',
-      detail: agentError.transient
-        ? `${agentError.message} (retried at the next start)`
-        : agentError.message,
-    });
-  }
-}
-
-/**
- * Tentacle targets are saved through the module's own request, which checks
- * the connection (TLS, CA file readable, no password over plain TCP) and keeps
- * the password in the SecretStore. The CA is copied into the identity store
- * first, so the target does not depend on the file the installer pointed at.
- */
-async function addTentacleFromSeed(
-  agent: Agent,
-  report: SeedReport,
-  s: TentacleSeed,
-): Promise<void> {
-  const ctx = agent.context;
-  if (!agent.has('addTentacleTarget')) {
-    report.targets.push({
-      target: s.target,
-      kind: 'tentacle',
-      outcome: 'skipped',
-      detail: 'this build of Outpost has no tentacle module; pair it from the app once it has',
-    });
-    return;
-  }
-  try {
-    const caFile =
-      s.caFile === undefined
-        ? undefined
-        : (
-            await ctx.identity.saveCertificates(s.target, {
-              caPem: await readCertificate(s.caFile, 'TENTACLE_CA'),
-            })
-          ).caPath;
-    const password = s.password ?? (await ctx.secrets.get(targetSecretName(s.target, 'password')));
-    const info = await agent.api.addTentacleTarget({
-      name: s.target,
-      connection: {
-        host: s.server.host,
-        port: s.server.port,
-        tls: s.tls,
-        ...(caFile === undefined ? {} : { caFile }),
-      },
-      ...(password === undefined ? {} : { password }),
-      replace: true,
-    });
-    const warnings = info.warnings.length === 0 ? '' : ` (${info.warnings.join('; ')})`;
-    report.targets.push({
-      target: s.target,
-      kind: 'tentacle',
-      outcome: 'created',
-      detail: `saved ${s.server.host}:${s.server.port}${s.tls ? ' over TLS' : ''}${warnings}`,
-    });
-  } catch (error) {
-    report.targets.push({
-      target: s.target,
-      kind: 'tentacle',
-      outcome: 'failed',
-      detail: toAgentError(error).message,
-    });
+    return { target, kind, outcome: 'failed', detail: toAgentError(error).message };
   }
 }
 
@@ -388,14 +259,14 @@ async function keepForRetry(
   path: string,
   raw: Map<string, string>,
   report: SeedReport,
+  secretParameters: ReadonlySet<string>,
 ): Promise<void> {
   if (report.secretsStored.length === 0) return;
   const lines = [
     `# Outpost: secrets moved to the secret store (${report.secretsStored.join(', ')}); retried at the next start`,
     '[seed]',
   ];
-  for (const [key, value] of raw)
-    if (!SECRET_PARAMETERS.has(key as never)) lines.push(`${key}=${value}`);
+  for (const [key, value] of raw) if (!secretParameters.has(key)) lines.push(`${key}=${value}`);
   try {
     await writeFileAtomic(path, `${lines.join('\n')}\n`, 0o600);
   } catch (error) {
@@ -413,111 +284,6 @@ async function storeSecret(
 ): Promise<void> {
   await ctx.secrets.set(name, value);
   report.secretsStored.push(name);
-}
-
-/**
- * Saves one target through the registry, validated by its protocol driver's
- * schema. A kind whose module is not part of this build is reported, not
- * half-created.
- */
-async function createTarget(
-  ctx: AgentContext,
-  report: SeedReport,
-  target: string,
-  kind: TargetKind,
-  prepare: () => Promise<Record<string, unknown>>,
-): Promise<void> {
-  if (!ctx.targets.hasDriver(kind)) {
-    report.targets.push({
-      target,
-      kind,
-      outcome: 'skipped',
-      detail: `this build of Outpost has no ${kind} module; pair it from the app once it has`,
-    });
-    return;
-  }
-  try {
-    const config = await prepare();
-    ctx.targets.save(target, kind, config);
-    report.targets.push({
-      target,
-      kind,
-      outcome: 'created',
-      detail: `${kind} target '${target}' saved; it pairs when the agent runs`,
-    });
-  } catch (error) {
-    report.targets.push({ target, kind, outcome: 'failed', detail: toAgentError(error).message });
-  }
-}
-
-function endpoint(hp: HostPort): { host: string; port: number } {
-  return { host: hp.host, port: hp.port };
-}
-
-async function readFileFor(path: string, field: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new AgentError(
-      'not-found',
-      `${field}: cannot read '${path}': ${(error as Error).message}`,
-      { field },
-    );
-  }
-}
-
-async function readCertificate(path: string, field: string): Promise<string> {
-  const pem = await readFileFor(path, field);
-  try {
-    parseCertificate(pem);
-  } catch (error) {
-    throw new AgentError(
-      'invalid-request',
-      `${field}: '${path}' is not a PEM certificate: ${(error as Error).message}`,
-      { field },
-    );
-  }
-  return pem;
-}
-
-async function readPrivateKeyMatching(path: string, certPem: string): Promise<string> {
-  const pem = await readFileFor(path, 'ONSPHERE_KEY');
-  let keySpki: Buffer;
-  try {
-    keySpki = createPublicKey(createPrivateKey(pem)).export({ type: 'spki', format: 'der' });
-  } catch (error) {
-    throw new AgentError(
-      'invalid-request',
-      `ONSPHERE_KEY: '${path}' is not an unencrypted PEM private key: ${(error as Error).message}`,
-      {
-        field: 'ONSPHERE_KEY',
-      },
-    );
-  }
-  const certSpki = parseCertificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
-  if (!keySpki.equals(certSpki)) {
-    throw new AgentError(
-      'invalid-request',
-      `ONSPHERE_KEY: '${path}' is not the key of the ONSPHERE_CERT certificate`,
-      { field: 'ONSPHERE_KEY' },
-    );
-  }
-  return pem;
-}
-
-async function thumbprintOfKeyFile(path: string): Promise<string> {
-  const pem = await readFileFor(path, 'GORGONE_PUBKEY');
-  try {
-    return jwkThumbprint(publicKeyFromPem(pem));
-  } catch (error) {
-    throw new AgentError(
-      'invalid-request',
-      `GORGONE_PUBKEY: '${path}' is not an RSA public key: ${(error as Error).message}`,
-      {
-        field: 'GORGONE_PUBKEY',
-      },
-    );
-  }
 }
 
 async function removeSource(
@@ -540,9 +306,12 @@ async function removeSource(
 }
 
 /** The secret parameters a seed file holds (names only), whether or not it is valid. */
-function secretsIn(bytes: Uint8Array): string[] {
+function secretsIn(bytes: Uint8Array, sections: readonly SeedSection[]): string[] {
+  const secret = secretSeedParameters(sections);
   try {
-    return [...parseSeedText(bytes).keys()].filter((key) => SECRET_PARAMETERS.has(key));
+    return [...parseSeedText(bytes, seedParameters(sections)).keys()].filter((key) =>
+      secret.has(key),
+    );
   } catch {
     return [];
   }
@@ -613,6 +382,7 @@ function appliedFileText(
   source: string,
   sha256: string,
   raw: Map<string, string>,
+  secretParameters: ReadonlySet<string>,
   report: SeedReport,
   previous: string | undefined,
 ): string {
@@ -625,9 +395,7 @@ function appliedFileText(
   for (const name of report.secretsStored)
     lines.push(`# secret moved to the secret store as ${name}`);
   lines.push('[seed]');
-  for (const [key, value] of raw) {
-    if (!SECRET_PARAMETERS.has(key as never)) lines.push(`${key}=${value}`);
-  }
+  for (const [key, value] of raw) if (!secretParameters.has(key)) lines.push(`${key}=${value}`);
   const text = `${lines.join('\n')}\n`;
   return previous === undefined ? text : `${text}\n${previous}`;
 }

@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react';
+import { GORGONE_DEFAULT_PORT } from '../../../main/core/contract/ports.ts';
 import { useAgent, useCall } from '../agent.tsx';
 import {
   Badge,
@@ -46,7 +47,7 @@ export function GorgoneWizard(props: WizardProps) {
   const ours = useCall('getGorgoneThumbprint', {});
   const [step, setStep] = useState(0);
   const [name, setName] = useState(props.existing ?? 'centreon');
-  const address = useServerAddress('5556');
+  const address = useServerAddress(GORGONE_DEFAULT_PORT);
   const [nodeId, setNodeId] = useState('');
   const [serverKey, setServerKey] = useState<ServerKey | undefined>();
   const [trusted, setTrusted] = useState(false);

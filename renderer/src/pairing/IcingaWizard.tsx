@@ -1,4 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
+import { ICINGA_DEFAULT_PORT } from '../../../main/core/contract/ports.ts';
 import { useAgent, useCall } from '../agent.tsx';
 import {
   Badge,
@@ -50,7 +51,7 @@ export function IcingaWizard(props: WizardProps) {
   const settings = useCall('getSettings', {});
   const [step, setStep] = useState(0);
   const [name, setName] = useState(props.existing ?? 'icinga');
-  const address = useServerAddress('5665');
+  const address = useServerAddress(ICINGA_DEFAULT_PORT);
   const [cn, setCn] = useState('');
   const [zone, setZone] = useState('');
   const [parentZone, setParentZone] = useState('master');

@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react';
+import { ONSPHERE_DISPATCHER_PORT } from '../../../main/core/contract/ports.ts';
 import { useAgent } from '../agent.tsx';
 import {
   Badge,
@@ -50,7 +51,7 @@ export function OnsphereWizard(props: WizardProps) {
   const [caFile, setCaFile] = useState('');
   const [certFile, setCertFile] = useState('');
   const [keyFile, setKeyFile] = useState('');
-  const address = useServerAddress('10000');
+  const address = useServerAddress(ONSPHERE_DISPATCHER_PORT);
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<PairResult | undefined>();

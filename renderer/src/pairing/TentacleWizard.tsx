@@ -1,4 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
+import { TENTACLE_DEFAULT_PORT } from '../../../main/core/contract/ports.ts';
 import { useAgent } from '../agent.tsx';
 import {
   Badge,
@@ -74,7 +75,7 @@ export function TentacleWizard(props: WizardProps) {
   const agent = useAgent();
   const [step, setStep] = useState(0);
   const [name, setName] = useState(props.existing ?? 'pandora');
-  const address = useServerAddress('41121');
+  const address = useServerAddress(TENTACLE_DEFAULT_PORT);
   const [tls, setTls] = useState(true);
   const [verify, setVerify] = useState<'ca' | 'insecure'>('ca');
   const [caFile, setCaFile] = useState('');
@@ -181,7 +182,7 @@ export function TentacleWizard(props: WizardProps) {
           tls,
           clientCertificate: tls && clientCert,
           password: usePassword,
-          port: Number(address.port) || 41121,
+          port: Number(address.port) || TENTACLE_DEFAULT_PORT,
         })}
       >
         <p className="muted small">{t('tentacle.server.commandHint')}</p>

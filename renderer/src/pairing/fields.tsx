@@ -34,9 +34,10 @@ export interface ServerAddress {
   portValue: number;
 }
 
-export function useServerAddress(defaultPort: string): ServerAddress {
+/** `defaultPort`: the protocol's, from the contract's ports.ts (one place for every UI). */
+export function useServerAddress(defaultPort: number): ServerAddress {
   const [host, setHost] = useState('');
-  const [port, setPort] = useState(defaultPort);
+  const [port, setPort] = useState(String(defaultPort));
   const portValue = (/^\d+$/.test(port.trim()) ? Number(port) : port) as number;
   return { host, port, setHost, setPort, portValue };
 }

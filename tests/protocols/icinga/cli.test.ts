@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseMaster } from '../../../main/cli/commands/icinga.ts';
 import { CLI, runCli } from '../../cli/run-cli.ts';
 import { IcingaMaster, icingaMissing, MASTER_CN } from '../../peers/icinga2.ts';
 import { captureOutput, makeTempDir, startProcess, stopProcess } from '../../peers/util.ts';
@@ -33,12 +32,27 @@ object Service "remote-dummy" {
 }
 `;
 
-describe('parseMaster', () => {
-  it('takes HOST, HOST:PORT and [v6]:PORT with 5665 as default port', () => {
-    expect(parseMaster('icinga.example')).toEqual({ host: 'icinga.example', port: 5665 });
-    expect(parseMaster('10.0.0.1:7000')).toEqual({ host: '10.0.0.1', port: 7000 });
-    expect(parseMaster('[::1]:5666')).toEqual({ host: '::1', port: 5666 });
-    expect(() => parseMaster('a:b:c')).toThrow(/HOST:PORT/);
+describe('outpost icinga pair --master', () => {
+  it('takes HOST[:PORT] with the Icinga port by default, and names --master when it is wrong', async () => {
+    const { dir, cleanup } = await makeTempDir('icinga-cli-master');
+    try {
+      const cli = (master: string) =>
+        runCli(['icinga', 'pair', 'm9', '--master', master, '--cn', 'x.test', '--data-dir', dir]);
+      const bare = await cli('2001:db8::1');
+      expect(bare.code).toBe(2);
+      expect(bare.stderr).toContain(
+        "--master: '2001:db8::1' is not HOST[:PORT]: write an IPv6 address in brackets, e.g. [2001:db8::1]:5665",
+      );
+      const badPort = await cli('[::1]:http');
+      expect(badPort.code).toBe(2);
+      expect(badPort.stderr).toContain("--master: port 'http' must be a number from 1 to 65535");
+      // No port: the agent asks the master's default port for its certificate (nothing listens there).
+      const unreachable = await cli('127.0.0.1');
+      expect(unreachable.code).toBe(1);
+      expect(unreachable.stderr).toContain('127.0.0.1:5665');
+    } finally {
+      await cleanup();
+    }
   });
 });
 

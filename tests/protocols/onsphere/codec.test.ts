@@ -25,7 +25,6 @@ import {
   parseValueBody,
   valueRoutingKey,
 } from '../../../main/core/protocols/onsphere/codec.ts';
-import { parseDispatcher } from '../../../main/core/protocols/onsphere/dispatcher.ts';
 
 const SPEC_DOC = {
   schema: 'osp.remote-connector.config/1',
@@ -150,14 +149,6 @@ describe('dispatcher headers and errors (§3.3)', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.json()), (text) => void parseDispatcherError(text)),
     );
-  });
-
-  it('--dispatcher HOST[:PORT=10000], [v6]:PORT', () => {
-    expect(parseDispatcher('osp.example')).toEqual({ host: 'osp.example', port: 10000 });
-    expect(parseDispatcher('10.0.0.1:10443')).toEqual({ host: '10.0.0.1', port: 10443 });
-    expect(parseDispatcher('[::1]:7')).toEqual({ host: '::1', port: 7 });
-    expect(() => parseDispatcher('a:b:c')).toThrow(/HOST:PORT/);
-    expect(() => parseDispatcher('h:70000')).toThrow(/HOST:PORT/);
   });
 });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { AgentContext } from '../../context.ts';
 import { AgentError } from '../../contract/errors.ts';
 import { normalizeFingerprint } from '../../identity/x509.ts';
-import { icingaTargetConfigSchema } from '../../protocols/icinga/config.ts';
+import { DEFAULT_PORT, icingaTargetConfigSchema } from '../../protocols/icinga/config.ts';
 import { assertTargetName } from '../../targets/registry.ts';
 import type { ChecksService } from '../service.ts';
 import {
@@ -16,7 +16,6 @@ import {
 import { emptyReport } from './report.ts';
 import { type ImportReport } from '../../contract/checks.ts';
 
-const DEFAULT_ICINGA_PORT = 5665;
 const SYSTEM_CERTS_DIR = '/var/lib/icinga2/certs';
 
 export interface IcingaImportRequest {
@@ -161,10 +160,10 @@ export async function importIcingaAgent(
       });
   }
   const portValue = attr(master, 'port');
-  const port = portValue === undefined ? DEFAULT_ICINGA_PORT : Number(str(portValue));
+  const port = portValue === undefined ? DEFAULT_PORT : Number(str(portValue));
   const config = icingaTargetConfigSchema.parse({
     host: str(attr(master, 'host')),
-    port: Number.isInteger(port) && port > 0 && port < 65_536 ? port : DEFAULT_ICINGA_PORT,
+    port: Number.isInteger(port) && port > 0 && port < 65_536 ? port : DEFAULT_PORT,
     endpoint: master.name,
     cn: nodeName,
     zone: zoneName,

@@ -12,11 +12,11 @@ import {
 } from '../../contract/check-definitions.ts';
 import type { ChecksService } from '../service.ts';
 import { idleTimeoutFromClientFlags, MAX_IDLE_TIMEOUT_SECONDS } from '../../contract/tentacle.ts';
+import { DEFAULT_PORT } from '../../protocols/tentacle/config.ts';
 import { parsePandoraConf, parseServerOpts, type PandoraModuleBlock } from './pandora-conf.ts';
 import { emptyReport } from './report.ts';
 import { type ImportReport } from '../../contract/checks.ts';
 
-const DEFAULT_TENTACLE_PORT = 41121;
 /** pandora_agent.conf default `interval` (seconds). */
 const DEFAULT_AGENT_INTERVAL = 300;
 
@@ -105,7 +105,7 @@ export async function importPandoraAgent(
     );
   }
   const portText = take('server_port');
-  let port = DEFAULT_TENTACLE_PORT;
+  let port = DEFAULT_PORT;
   if (portText !== undefined) {
     if (/^\d+$/.test(portText) && Number(portText) >= 1 && Number(portText) <= 65_535)
       port = Number(portText);
@@ -114,7 +114,7 @@ export async function importPandoraAgent(
         file,
         line: g.get('server_port')!.line,
         text: `server_port ${portText}`,
-        reason: 'not a port number: 41121 used',
+        reason: `not a port number: ${DEFAULT_PORT} used`,
       });
   }
   const transfer = take('transfer_mode');

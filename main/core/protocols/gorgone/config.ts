@@ -8,9 +8,12 @@ import { commandPolicySchema } from '../../contract/command-policy.ts';
 import type { Settings } from '../../settings/settings.ts';
 import { parseWith } from '../../contract/parse.ts';
 import { DEFAULT_COPY_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_FILE_BYTES } from './actions.ts';
+import { formatHostPort } from '../../contract/host-port.ts';
+import { GORGONE_DEFAULT_PORT } from '../../contract/ports.ts';
 import { DEFAULT_MAX_ARCHIVE_BYTES, DEFAULT_MAX_ARCHIVE_ENTRIES } from './tar.ts';
 
-export const GORGONE_DEFAULT_PORT = 5556;
+/** The central's external_com_path port unless a target says otherwise (§1). */
+export const DEFAULT_PORT = GORGONE_DEFAULT_PORT;
 /** §5 external_com_rotation default: 1440 minutes. */
 export const DEFAULT_ROTATION_SECONDS = 86_400;
 
@@ -37,7 +40,7 @@ export const listenerSettingsSchema = z
         /^(\*|\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/,
         'bind must be HOST:PORT, e.g. *:5556 or 127.0.0.1:5556',
       )
-      .default(`*:${GORGONE_DEFAULT_PORT}`),
+      .default(`*:${DEFAULT_PORT}`),
     rotationSeconds: z
       .number()
       .int()
@@ -133,7 +136,7 @@ export const gorgoneTargetConfigSchema = z
       .int()
       .min(1, 'port must be 1–65535')
       .max(65535, 'port must be 1–65535')
-      .default(GORGONE_DEFAULT_PORT),
+      .default(DEFAULT_PORT),
     nodeId: z.string().regex(/^\d+$/, 'nodeId must be the numeric id the central gives this node'),
   })
   .strict();
@@ -141,19 +144,5 @@ export const gorgoneTargetConfigSchema = z
 export type GorgoneTargetConfig = z.output<typeof gorgoneTargetConfigSchema>;
 
 export function endpointOf(config: { host: string; port: number }): string {
-  const host =
-    config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
-  return `tcp://${host}:${config.port}`;
-}
-
-/** `HOST[:PORT]` with the default port 5556. */
-export function parseServerSpec(spec: string, field = 'server'): { host: string; port: number } {
-  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(spec.trim());
-  const port = m?.[2] === undefined ? GORGONE_DEFAULT_PORT : Number(m[2]);
-  if (m === null || port < 1 || port > 65535) {
-    throw new AgentError('invalid-request', `${field} must be HOST or HOST:PORT (got '${spec}')`, {
-      field,
-    });
-  }
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+  return `tcp://${formatHostPort(config)}`;
 }

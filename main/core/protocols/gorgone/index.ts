@@ -6,9 +6,11 @@ import type { AgentModule } from '../../modules.ts';
 import { GorgoneRuntime } from './runtime.ts';
 import { createGorgoneDriver } from './driver.ts';
 import { createGorgoneHandlers } from './handlers.ts';
+import { gorgoneSeed } from './seed.ts';
 
 export const gorgoneModule: AgentModule = {
   name: 'gorgone',
+  seed: gorgoneSeed,
   create(ctx) {
     const runtime = new GorgoneRuntime(ctx);
     return {

@@ -1,13 +1,15 @@
 import { z } from 'zod';
 import { commandPolicySchema } from '../../contract/command-policy.ts';
+import { ICINGA_DEFAULT_PORT } from '../../contract/ports.ts';
 
-export const DEFAULT_ICINGA_PORT = 5665;
+/** The master's port unless a target says otherwise (icinga2.md §2). */
+export const DEFAULT_PORT = ICINGA_DEFAULT_PORT;
 
 /** `targets.<name>.config` of an Icinga target. Never holds a secret (the REST password and ticket live in the SecretStore). */
 export const icingaTargetConfigSchema = z.object({
   /** Host or IP we connect to. */
   host: z.string().min(1, 'host must name the Icinga master'),
-  port: z.number().int().min(1).max(65535).default(DEFAULT_ICINGA_PORT),
+  port: z.number().int().min(1).max(65535).default(DEFAULT_PORT),
   /** The master's endpoint name (CN of its certificate): SNI and the name we verify (spec §2.1). */
   endpoint: z.string().min(1),
   /** Our endpoint name = the CN of our certificate (§1). */

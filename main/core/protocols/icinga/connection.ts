@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import { AgentError } from '../../contract/errors.ts';
 import { derFingerprint } from './certs.ts';
+import { DEFAULT_PORT } from './config.ts';
 import {
   decodeMessage,
   encodeMessage,
@@ -273,7 +274,7 @@ function describeConnectError(error: NodeJS.ErrnoException, options: ConnectOpti
   ) {
     return new AgentError(
       'unreachable',
-      `cannot reach the Icinga master at ${where} (${error.code}): check the host, the port (default 5665) and the firewall`,
+      `cannot reach the Icinga master at ${where} (${error.code}): check the host, the port (default ${DEFAULT_PORT}) and the firewall`,
       { cause: error },
     );
   }

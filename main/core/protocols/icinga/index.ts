@@ -8,6 +8,7 @@ import { createIcingaDriver } from './driver.ts';
 import { untilAborted } from '../../abort.ts';
 import { createIcingaHandlers } from './handlers.ts';
 import { isPaired } from './pairing.ts';
+import { icingaSeed } from './seed.ts';
 
 /** §3.5 ADVICE: while a request waits for `icinga2 ca sign`, ask again every 10–60 s. */
 const PENDING_POLL_MS = 30_000;
@@ -22,6 +23,7 @@ export function createIcingaModule(
 ): AgentModule<IcingaModuleInstance> {
   return {
     name: 'icinga',
+    seed: icingaSeed,
     create(ctx) {
       const client = new IcingaClient(ctx);
       let running = false;

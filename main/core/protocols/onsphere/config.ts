@@ -7,12 +7,12 @@
 import { z } from 'zod';
 import { AgentError } from '../../contract/errors.ts';
 import type { OspConfig } from './codec.ts';
-import {
-  DEFAULT_DISPATCHER_PORT,
-  dispatcherFromEnv,
-  type DispatcherEndpoint,
-} from './dispatcher.ts';
+import { ONSPHERE_DISPATCHER_PORT } from '../../contract/ports.ts';
+import { dispatcherFromEnv, type DispatcherEndpoint } from './dispatcher.ts';
 import { DEFAULT_PROMETHEUS_HOST, DEFAULT_PROMETHEUS_PORT } from './metrics.ts';
+
+/** The configuration dispatcher's port unless a target says otherwise (§1.2). */
+export const DEFAULT_PORT = ONSPHERE_DISPATCHER_PORT;
 
 export const onsphereTargetConfigSchema = z.object({
   /** DISPATCHER_HOST: also the TLS server name expected from the dispatcher (§3.1). */
@@ -22,7 +22,7 @@ export const onsphereTargetConfigSchema = z.object({
     .int()
     .min(1, 'port must be 1–65535')
     .max(65535, 'port must be 1–65535')
-    .default(DEFAULT_DISPATCHER_PORT),
+    .default(DEFAULT_PORT),
   /** Where core/identity keeps the imported files (informative; the store is the source). */
   caFile: z.string().optional(),
   certFile: z.string().optional(),

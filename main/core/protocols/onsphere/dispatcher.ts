@@ -11,6 +11,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentContext } from '../../context.ts';
 import { AgentError } from '../../contract/errors.ts';
+import { formatHostPort, parsePort } from '../../contract/host-port.ts';
 import { ensurePrivateDir, writeFileAtomic } from '../../fsutil.ts';
 import { targetSecretName } from '../../secrets.ts';
 import {
@@ -27,7 +28,6 @@ import {
 } from './codec.ts';
 import type { IdentityMaterial } from './identity.ts';
 
-export const DEFAULT_DISPATCHER_PORT = 10000;
 /** §3.1 timeouts. */
 export const DISPATCHER_CONNECT_TIMEOUT_MS = 10_000;
 export const DISPATCHER_RESPONSE_TIMEOUT_MS = 30_000;
@@ -89,32 +89,9 @@ export function dispatcherFromEnv(
   const out: Partial<DispatcherEndpoint> = {};
   if (env.DISPATCHER_HOST !== undefined && env.DISPATCHER_HOST !== '')
     out.host = env.DISPATCHER_HOST;
-  if (env.DISPATCHER_PORT !== undefined && env.DISPATCHER_PORT !== '') {
-    const port = Number(env.DISPATCHER_PORT);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new AgentError(
-        'invalid-request',
-        `DISPATCHER_PORT must be a port number 1–65535, got '${env.DISPATCHER_PORT}'`,
-        { field: 'DISPATCHER_PORT' },
-      );
-    }
-    out.port = port;
-  }
+  if (env.DISPATCHER_PORT !== undefined && env.DISPATCHER_PORT !== '')
+    out.port = parsePort(env.DISPATCHER_PORT, 'DISPATCHER_PORT');
   return out;
-}
-
-/** `HOST[:PORT=10000]`, `[v6]:PORT`. */
-export function parseDispatcher(text: string, field = 'dispatcher'): DispatcherEndpoint {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+))(?::(\d{1,5}))?$/.exec(text.trim());
-  const port = m?.[3] === undefined ? DEFAULT_DISPATCHER_PORT : Number(m[3]);
-  if (m === null || port < 1 || port > 65535) {
-    throw new AgentError(
-      'invalid-request',
-      `${field} must be HOST or HOST:PORT (default port ${DEFAULT_DISPATCHER_PORT}), got '${text}'`,
-      { field },
-    );
-  }
-  return { host: m[1] ?? m[2]!, port };
 }
 
 /** One config request (§3.2), answered per §3.3. */
@@ -155,7 +132,7 @@ export function fetchConfig(
       );
     };
     const headers: Record<string, string> = {
-      Host: `${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`,
+      Host: formatHostPort(endpoint),
       Accept: 'application/json',
       'User-Agent': options.userAgent,
     };

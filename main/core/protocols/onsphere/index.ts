@@ -9,9 +9,11 @@ import type { AgentModule } from '../../modules.ts';
 import { ConnectorPool, keepStarted } from './connector.ts';
 import { createOnsphereDriver } from './driver.ts';
 import { createOnsphereHandlers } from './handlers.ts';
+import { onsphereSeed } from './seed.ts';
 
 export const onsphereModule: AgentModule = {
   name: 'onsphere',
+  seed: onsphereSeed,
   create(ctx) {
     const pool = new ConnectorPool(ctx);
     let running = false;

@@ -6,11 +6,8 @@
  */
 import type { AgentHandlers } from '../../contract/index.ts';
 import type { AgentContext } from '../../context.ts';
-import {
-  ONSPHERE_DISPATCHER_PORT,
-  type OnsphereIdentityInfo,
-  type OnspherePairResult,
-} from '../../contract/onsphere.ts';
+import type { OnsphereIdentityInfo, OnspherePairResult } from '../../contract/onsphere.ts';
+import { ONSPHERE_DISPATCHER_PORT } from '../../contract/ports.ts';
 import { AgentError, toAgentError } from '../../contract/errors.ts';
 import { assertTargetName } from '../../targets/registry.ts';
 import {

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { connectionSchema, tentacleTargetConfigSchema } from '../../contract/tentacle.ts';
 import type { AgentContext } from '../../context.ts';
 import { AgentError } from '../../contract/errors.ts';
+import { TENTACLE_DEFAULT_PORT } from '../../contract/ports.ts';
 import { targetSecretName } from '../../secrets.ts';
 import type { ClientOptions } from './transfer.ts';
 
@@ -18,6 +19,9 @@ export {
   tentacleTargetConfigSchema,
 } from '../../contract/tentacle.ts';
 import type { AgentWarning } from '../../contract/warnings.ts';
+
+/** The server's port unless a target says otherwise (tentacle.md §1). */
+export const DEFAULT_PORT = TENTACLE_DEFAULT_PORT;
 
 export type TentacleConnection = z.output<typeof connectionSchema>;
 export type TentacleTargetConfig = z.output<typeof tentacleTargetConfigSchema>;

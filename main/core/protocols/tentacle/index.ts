@@ -6,9 +6,11 @@ import type { AgentModule } from '../../modules.ts';
 import { createTentacleDriver } from './driver.ts';
 import { createTentacleHandlers } from './handlers.ts';
 import { runOutboxes } from './outbox.ts';
+import { tentacleSeed } from './seed.ts';
 
 export const tentacleModule: AgentModule = {
   name: 'tentacle',
+  seed: tentacleSeed,
   create: (ctx) => ({
     handlers: createTentacleHandlers(ctx),
     drivers: [createTentacleDriver(ctx)],

@@ -31,7 +31,6 @@ import {
 } from './session.ts';
 import { extractFirstMember, prepareZip, ZipError } from './zip.ts';
 
-export { TENTACLE_DEFAULT_PORT as DEFAULT_PORT } from '../../contract/tentacle.ts';
 /** Private staging folder under the data directory (ZSEND archives, ZRECV downloads). */
 export const TENTACLE_TMP_DIR = 'tentacle-tmp';
 /** Largest download we accept unless told otherwise (§17.5: the server picks the content). */

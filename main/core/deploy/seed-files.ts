@@ -1,0 +1,31 @@
+import { readFile } from 'node:fs/promises';
+import { AgentError } from '../contract/errors.ts';
+import { parseCertificate } from '../identity/x509.ts';
+
+/** Reads a file a seed parameter names; the error names the parameter. */
+export async function readSeedFile(path: string, field: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new AgentError(
+      'not-found',
+      `${field}: cannot read '${path}': ${(error as Error).message}`,
+      { field },
+    );
+  }
+}
+
+/** A PEM certificate file a seed parameter names. */
+export async function readSeedCertificate(path: string, field: string): Promise<string> {
+  const pem = await readSeedFile(path, field);
+  try {
+    parseCertificate(pem);
+  } catch (error) {
+    throw new AgentError(
+      'invalid-request',
+      `${field}: '${path}' is not a PEM certificate: ${(error as Error).message}`,
+      { field },
+    );
+  }
+  return pem;
+}
