@@ -10,7 +10,11 @@ import {
 import { postCheckResult } from '../../main/core/protocols/icinga/rest.ts';
 import { pairIcinga } from '../../main/core/protocols/icinga/pairing.ts';
 import { IcingaMaster, icingaMissing, MASTER_CN } from '../peers/icinga2.ts';
-import { checkResultItem, deliveryContext, openIcingaAgent } from '../protocols/icinga/helpers.ts';
+import {
+  checkResultItem,
+  deliveryContext,
+  openIcingaAgent,
+} from '../core/protocols/icinga/helpers.ts';
 import { medianMs, type BenchContext } from './harness.ts';
 
 const execFileAsync = promisify(execFile);

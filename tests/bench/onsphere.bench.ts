@@ -8,7 +8,13 @@ import amqp from 'amqplib';
 import { OnsphereConnector } from '../../main/core/protocols/onsphere/connector.ts';
 import { encodeValue, messageIdFor } from '../../main/core/protocols/onsphere/codec.ts';
 import { DEFAULT_PUBLISH_WINDOW } from '../../main/core/protocols/onsphere/session.ts';
-import { EXCHANGES, NAME, startStack, VHOST, type Stack } from '../protocols/onsphere/fixture.ts';
+import {
+  EXCHANGES,
+  NAME,
+  startStack,
+  VHOST,
+  type Stack,
+} from '../core/protocols/onsphere/fixture.ts';
 import { rabbitmqMissing } from '../peers/rabbitmq.ts';
 import type { BenchContext } from './harness.ts';
 

@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectProxy } from '../peers/http-connect-proxy.ts';
-import { harness, testPki, type Harness, type Pki } from '../protocols/tentacle/fixtures.ts';
+import { harness, testPki, type Harness, type Pki } from '../core/protocols/tentacle/fixtures.ts';
 import { runCli } from './run-cli.ts';
 
 let h: Harness;
@@ -248,7 +248,7 @@ describe('tentacle --password-file, --key-passphrase-file, --proxy-password-file
 
 describe('icinga --salt-file, --ticket-file, --rest-password-file', () => {
   it('icinga ticket --salt-file gives the ticket --salt gives', async () => {
-    // The value `icinga2 pki ticket` printed for this CN and salt (tests/protocols/icinga/cli.test.ts).
+    // The value `icinga2 pki ticket` printed for this CN and salt (tests/core/protocols/icinga/cli.test.ts).
     const expected = 'e28cffcb4fdaef877b7edc47ba55f5cd097ad940\n';
     const salt = await file('salt', 'peer-test-ticket-salt\n');
     const res = await runCli(['icinga', 'ticket', '--cn', 'agent1.test', '--salt-file', salt]);

@@ -1,6 +1,6 @@
 import type { AgentModule } from '../../../main/core/modules.ts';
 import type { EnqueueRequest } from '../../../main/core/contract/queue-items.ts';
-import { ackConfigSchema } from '../../queue/ack-driver.ts';
+import { ackConfigSchema } from '../../core/queue/ack-driver.ts';
 
 /** A driver that acknowledges at once: measures the queue's own cost per item. */
 export function instantModule(): AgentModule {

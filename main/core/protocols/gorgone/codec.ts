@@ -1,7 +1,7 @@
 /**
  * Gorgone frames (gorgone.md §3–§6): pure functions, no sockets, no timers.
  * Everything that parses network input here returns `undefined` or throws an
- * AgentError('protocol'); random bytes never crash it (tests/protocols/gorgone/properties.test.ts).
+ * AgentError('protocol'); random bytes never crash it (tests/core/protocols/gorgone/properties.test.ts).
  */
 import {
   constants,

@@ -1,7 +1,7 @@
 /**
  * Icinga 2 cluster protocol codec (spec icinga2.md §2.3 framing, §2.4
  * envelope, §3.4 pki messages, §4.2 check results). Pure: bytes in, values
- * out, no I/O, so every parser here is fuzzed (tests/protocols/icinga/codec.test.ts).
+ * out, no I/O, so every parser here is fuzzed (tests/core/protocols/icinga/codec.test.ts).
  */
 import type { EpochSeconds } from '../../clock.ts';
 import { ownValue } from '../../own.ts';
