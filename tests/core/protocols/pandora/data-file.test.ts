@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkResultModules, pandoraLevel } from '../../../../main/core/protocols/pandora/modules.ts';
+import {
+  checkResultModules,
+  pandoraLevel,
+} from '../../../../main/core/protocols/pandora/modules.ts';
 import type { CheckResult } from '../../../../main/core/contract/check-results.ts';
 import { isRange, parseRange } from '../../../../main/core/checks/thresholds.ts';
 import {
