@@ -5,12 +5,19 @@
  * `outpost ui` install it.
  */
 import { spawn } from 'node:child_process';
+
 import { readFile, writeFile } from 'node:fs/promises';
+
 import { join } from 'node:path';
+
 import { pathToFileURL } from 'node:url';
+
 import { describe, expect, it } from 'vitest';
+
 import { CLI } from '../cli/run-cli.ts';
-import { captureOutput, makeTempDir, sleep, startProcess, stopProcess } from '../peers/util.ts';
+
+import { captureOutput, makeTempDir, startProcess, stopProcess } from '../peers/util.ts';
+import { eventually } from '../poll.ts';
 
 const GUARDS = join(import.meta.dirname, '..', '..', 'main', 'core', 'process-guards.ts');
 const TRIGGER = join(import.meta.dirname, 'fixtures', 'stray-rejection-on-sigusr2.mjs');
@@ -22,18 +29,6 @@ function runNode(...args: string[]): Promise<{ code: number | null; output: stri
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, output: output() }));
   });
-}
-
-async function waitFor(
-  check: () => Promise<boolean> | boolean,
-  what: string,
-  output: () => string,
-): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await check()) return;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}; output so far:\n${output()}`);
 }
 
 describe('process guards', () => {
@@ -81,16 +76,19 @@ setTimeout(() => console.log('still serving'), 50);
       const output = captureOutput(child);
       const log = join(temp.dir, 'logs', 'outpost.log');
       try {
-        await waitFor(() => /running/.test(output()), `outpost ${args[0]} to start`, output);
+        await eventually(() => /running/.test(output()), {
+          timeout: 15_000,
+          what: `outpost ${args[0]} to start`,
+          context: output,
+        });
         process.kill(child.pid!, 'SIGUSR2');
-        await waitFor(
+        await eventually(
           async () => {
             if (child.exitCode !== null)
               throw new Error(`outpost ${args[0]} exited with ${child.exitCode}:\n${output()}`);
             return (await readFile(log, 'utf8').catch(() => '')).includes('stray rejection');
           },
-          'the logged rejection',
-          output,
+          { timeout: 15_000, what: 'the logged rejection', context: output },
         );
         const line = (await readFile(log, 'utf8'))
           .split('\n')

@@ -7,6 +7,7 @@ import { IcingaMaster, icingaMissing, MASTER_CN, MASTER_ZONE } from '../../peers
 import { TentacleServer } from '../../peers/tentacle-server.ts';
 import { makeTempDir } from '../../peers/util.ts';
 import { readDataFile } from '../protocols/pandora/data-rules.ts';
+import { eventually } from '../../poll.ts';
 
 /**
  * Issue #10 end to end: one local check, scheduled by the daemon, feeds a real
@@ -18,28 +19,6 @@ const skip = icingaMissing();
 const CN = 'agent1.test';
 const DUMMY = '/usr/lib/nagios/plugins/check_dummy';
 const IMPORTED_CN = 'agent2.test';
-
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 45_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`,
-      );
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe.skipIf(skip !== undefined)('one check, two backends', () => {
   let master: IcingaMaster;
@@ -99,16 +78,23 @@ describe.skipIf(skip !== undefined)('one check, two backends', () => {
     );
     // The scheduler runs it (first slot within its 2 s interval) and the queue delivers it.
     daemon = agent.run(controller.signal);
-    await eventually('a scheduled run', async () => (runs.length > 0 ? true : undefined));
+    await eventually(async () => (runs.length > 0 ? true : undefined), {
+      timeout: 45_000,
+      interval: 200,
+      what: 'a scheduled run',
+    });
     expect(runs[0]).toEqual([
       ['icinga', undefined],
       ['pandora', undefined],
     ]);
 
-    const cr = await eventually('the master to store the result', async () => {
-      const r = await master.lastCheckResult(CN, 'outpost-disk');
-      return r !== null && (r.execution_start as number) >= started ? r : undefined;
-    });
+    const cr = await eventually(
+      async () => {
+        const r = await master.lastCheckResult(CN, 'outpost-disk');
+        return r !== null && (r.execution_start as number) >= started ? r : undefined;
+      },
+      { timeout: 45_000, interval: 200, what: 'the master to store the result' },
+    );
     expect(cr).toMatchObject({
       state: 1,
       exit_status: 1,
@@ -117,10 +103,13 @@ describe.skipIf(skip !== undefined)('one check, two backends', () => {
       check_source: CN,
     });
 
-    const file = await eventually('a data file on the Tentacle server', async () => {
-      const names = (await readdir(join(tmp.dir, 'data_in'))).filter((n) => n.endsWith('.data'));
-      return names.length > 0 ? names[0] : undefined;
-    });
+    const file = await eventually(
+      async () => {
+        const names = (await readdir(join(tmp.dir, 'data_in'))).filter((n) => n.endsWith('.data'));
+        return names.length > 0 ? names[0] : undefined;
+      },
+      { timeout: 45_000, interval: 200, what: 'a data file on the Tentacle server' },
+    );
     expect(file).toMatch(/^agent1\.test\.\d+\.data$/);
     const read = readDataFile(file, await readFile(join(tmp.dir, 'data_in', file)));
     expect(read.agent.agent_name).toBe(CN);
@@ -133,10 +122,13 @@ describe.skipIf(skip !== undefined)('one check, two backends', () => {
     ]);
 
     // The queue items end delivered, and the checks list says so per target.
-    const summary = await eventually('both items delivered', async () => {
-      const [s] = await agent.api.listChecks({});
-      return s!.targets.every((t) => t.itemState === 'delivered') ? s : undefined;
-    });
+    const summary = await eventually(
+      async () => {
+        const [s] = await agent.api.listChecks({});
+        return s!.targets.every((t) => t.itemState === 'delivered') ? s : undefined;
+      },
+      { timeout: 45_000, interval: 200, what: 'both items delivered' },
+    );
     expect(summary.targets.map((t) => [t.target, t.itemState])).toEqual([
       ['icinga', 'delivered'],
       ['pandora', 'delivered'],
@@ -201,10 +193,13 @@ describe.skipIf(skip !== undefined)('one check, two backends', () => {
       const started = Date.now() / 1000 - 1;
       running = second.run(stop.signal);
       await second.api.runCheckNow({ name: 'imported' });
-      const cr = await eventually("the master to store the imported agent's result", async () => {
-        const r = await master.lastCheckResult(IMPORTED_CN, 'imported');
-        return r !== null && (r.execution_start as number) >= started ? r : undefined;
-      });
+      const cr = await eventually(
+        async () => {
+          const r = await master.lastCheckResult(IMPORTED_CN, 'imported');
+          return r !== null && (r.execution_start as number) >= started ? r : undefined;
+        },
+        { timeout: 45_000, interval: 200, what: "the master to store the imported agent's result" },
+      );
       expect(cr).toMatchObject({
         state: 2,
         output: 'CRITICAL: from the imported agent',

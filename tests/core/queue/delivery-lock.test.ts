@@ -6,12 +6,19 @@
  * not let two deliver. The server counts every SEND it sees.
  */
 import type { ChildProcess } from 'node:child_process';
+
 import { readFile, writeFile } from 'node:fs/promises';
+
 import { join } from 'node:path';
+
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
 import { CLI, runCli } from '../../cli/run-cli.ts';
+
 import { TentacleServer } from '../../peers/tentacle-server.ts';
-import { captureOutput, makeTempDir, sleep, startProcess, stopProcess } from '../../peers/util.ts';
+
+import { captureOutput, makeTempDir, startProcess, stopProcess } from '../../peers/util.ts';
+import { eventually } from '../../poll.ts';
 
 const WAITING = 'another Outpost process delivers from this data directory; waiting to take over';
 const DELIVERING = 'this process delivers from this data directory';
@@ -76,18 +83,6 @@ async function logged(data: string, message: string, pid: number | undefined): P
   return (await logLines(data)).some((l) => l.message === message && l.fields?.pid === pid);
 }
 
-async function until(
-  what: string,
-  predicate: () => Promise<boolean>,
-  context: () => string = () => '',
-): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached in time\n${context()}`);
-    await sleep(100);
-  }
-}
-
 async function stats(data: string): Promise<{ deliveringPid?: number; delivered: number }> {
   const result = await runCli(['queue', 'stats', '--data-dir', data, '--json']);
   expect(result.code, result.stderr).toBe(0);
@@ -125,34 +120,45 @@ describe('two `outpost run` on one data directory', () => {
   it('deliver one at a time: the second waits and says so, and takes over when the first is killed with SIGKILL', async () => {
     const data = await dataDir('two');
     const first = run(data);
-    await until(
-      'the first process delivers',
-      async () => (await stats(data)).deliveringPid === first.child.pid,
-      first.output,
-    );
+    await eventually(async () => (await stats(data)).deliveringPid === first.child.pid, {
+      timeout: 30_000,
+      interval: 100,
+      what: 'the first process delivers',
+      context: first.output,
+    });
     const second = run(data);
-    await until(
-      'the second process reports it is waiting for the lock',
-      () => logged(data, WAITING, second.child.pid),
-      second.output,
-    );
+    await eventually(() => logged(data, WAITING, second.child.pid), {
+      timeout: 30_000,
+      interval: 100,
+      what: 'the second process reports it is waiting for the lock',
+      context: second.output,
+    });
 
     const before = batch('two-a', 6);
     await send(data, before);
-    await until('6 delivered', async () => (await stats(data)).delivered === 6);
+    await eventually(async () => (await stats(data)).delivered === 6, {
+      timeout: 30_000,
+      interval: 100,
+      what: '6 delivered',
+    });
     expect(sendCounts(before)).toEqual(before.map(() => 1));
     expect((await stats(data)).deliveringPid).toBe(first.child.pid);
     expect(await logged(data, DELIVERING, second.child.pid)).toBe(false);
 
     process.kill(-first.child.pid!, 'SIGKILL');
-    await until(
-      'the second process takes over',
-      () => logged(data, DELIVERING, second.child.pid),
-      second.output,
-    );
+    await eventually(() => logged(data, DELIVERING, second.child.pid), {
+      timeout: 30_000,
+      interval: 100,
+      what: 'the second process takes over',
+      context: second.output,
+    });
     const after = batch('two-b', 6);
     await send(data, after);
-    await until('12 delivered', async () => (await stats(data)).delivered === 12);
+    await eventually(async () => (await stats(data)).delivered === 12, {
+      timeout: 30_000,
+      interval: 100,
+      what: '12 delivered',
+    });
     expect(sendCounts([...before, ...after])).toEqual([...before, ...after].map(() => 1));
     expect((await stats(data)).deliveringPid).toBe(second.child.pid);
   }, 120_000);
@@ -166,7 +172,12 @@ describe('two `outpost run` on one data directory', () => {
     const outpost = run(data);
     const names = batch('reused', 3);
     await send(data, names);
-    await until('3 delivered', async () => (await stats(data)).delivered === 3, outpost.output);
+    await eventually(async () => (await stats(data)).delivered === 3, {
+      timeout: 30_000,
+      interval: 100,
+      what: '3 delivered',
+      context: outpost.output,
+    });
     expect(sendCounts(names)).toEqual([1, 1, 1]);
     expect((await stats(data)).deliveringPid).toBe(outpost.child.pid);
   }, 120_000);
@@ -174,24 +185,30 @@ describe('two `outpost run` on one data directory', () => {
   it('do not both deliver when the second finds the lock files half-written', async () => {
     const data = await dataDir('half');
     const first = run(data);
-    await until(
-      'the first process delivers',
-      async () => (await stats(data)).deliveringPid === first.child.pid,
-      first.output,
-    );
+    await eventually(async () => (await stats(data)).deliveringPid === first.child.pid, {
+      timeout: 30_000,
+      interval: 100,
+      what: 'the first process delivers',
+      context: first.output,
+    });
     // What a reader sees between a writer's create and its write: an empty
     // pid file, half a JSON document.
     await writeFile(join(data, 'delivery.lock'), '');
     await writeFile(join(data, 'delivery-owner.json'), '{"pi');
     const second = run(data);
-    await until(
-      'the second process reports it is waiting for the lock',
-      () => logged(data, WAITING, second.child.pid),
-      second.output,
-    );
+    await eventually(() => logged(data, WAITING, second.child.pid), {
+      timeout: 30_000,
+      interval: 100,
+      what: 'the second process reports it is waiting for the lock',
+      context: second.output,
+    });
     const names = batch('half', 6);
     await send(data, names);
-    await until('6 delivered', async () => (await stats(data)).delivered === 6);
+    await eventually(async () => (await stats(data)).delivered === 6, {
+      timeout: 30_000,
+      interval: 100,
+      what: '6 delivered',
+    });
     expect(sendCounts(names)).toEqual(names.map(() => 1));
     expect(await logged(data, DELIVERING, second.child.pid)).toBe(false);
   }, 120_000);

@@ -8,6 +8,7 @@ import { DeliveryLock } from '../../../main/core/queue/lock.ts';
 import { AckServer } from '../../peers/ack-server.ts';
 import { makeTempDir, sleep } from '../../peers/util.ts';
 import { ackModule } from './ack-driver.ts';
+import { eventually } from '../../poll.ts';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -30,17 +31,6 @@ function pairTarget(a: Agent, name: string, port = server.port): void {
   a.context.settings.update((d) => {
     (d as Record<string, unknown>).queue = { backoff: { baseMs: 20, capMs: 100 } };
   });
-}
-
-async function until(
-  predicate: () => Promise<boolean> | boolean,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await sleep(20);
-  }
 }
 
 const value = (i: number) => ({ valueId: `v${i}`, value: i });
@@ -132,7 +122,10 @@ describe('delivery', () => {
       );
     const stop = new AbortController();
     const running = agent.run(stop.signal);
-    await until(async () => (await agent.api.getQueueStats({})).totals.delivered === 30);
+    await eventually(async () => (await agent.api.getQueueStats({})).totals.delivered === 30, {
+      timeout: 15_000,
+      interval: 20,
+    });
     stop.abort();
     await running;
     expect(server.received).toEqual(ids);
@@ -145,11 +138,17 @@ describe('delivery', () => {
     const [item] = (await agent.api.enqueueValue({ targets: ['a'], value: value(1) })).items;
     const stop = new AbortController();
     const running = agent.run(stop.signal);
-    await until(async () => (await agent.api.getQueueItem({ id: item!.id })).state === 'failed');
+    await eventually(
+      async () => (await agent.api.getQueueItem({ id: item!.id })).state === 'failed',
+      { timeout: 15_000, interval: 20 },
+    );
     expect((await agent.api.getQueueItem({ id: item!.id })).lastError).toContain('refused');
     server.mode = 'ack';
     await agent.api.retryQueueItem({ id: item!.id });
-    await until(async () => (await agent.api.getQueueItem({ id: item!.id })).state === 'delivered');
+    await eventually(
+      async () => (await agent.api.getQueueItem({ id: item!.id })).state === 'delivered',
+      { timeout: 15_000, interval: 20 },
+    );
     stop.abort();
     await running;
   });
@@ -159,11 +158,17 @@ describe('delivery', () => {
     const [item] = (await agent.api.enqueueValue({ targets: ['a'], value: value(1) })).items;
     const stop = new AbortController();
     const running = agent.run(stop.signal);
-    await until(async () => (await agent.api.getQueueItem({ id: item!.id })).attempts >= 3);
+    await eventually(async () => (await agent.api.getQueueItem({ id: item!.id })).attempts >= 3, {
+      timeout: 15_000,
+      interval: 20,
+    });
     const waiting = await agent.api.getQueueItem({ id: item!.id });
     expect(waiting.state === 'queued' || waiting.state === 'sending').toBe(true);
     server.mode = 'ack';
-    await until(async () => (await agent.api.getQueueItem({ id: item!.id })).state === 'delivered');
+    await eventually(
+      async () => (await agent.api.getQueueItem({ id: item!.id })).state === 'delivered',
+      { timeout: 15_000, interval: 20 },
+    );
     stop.abort();
     await running;
     expect(server.received).toEqual([item!.id]);
@@ -177,7 +182,10 @@ describe('delivery', () => {
     await sleep(300);
     expect((await agent.api.getQueueItem({ id: item!.id })).state).toBe('queued');
     await agent.api.resumeTarget({ target: 'a' });
-    await until(async () => (await agent.api.getQueueItem({ id: item!.id })).state === 'delivered');
+    await eventually(
+      async () => (await agent.api.getQueueItem({ id: item!.id })).state === 'delivered',
+      { timeout: 15_000, interval: 20 },
+    );
     stop.abort();
     await running;
   });
@@ -196,16 +204,21 @@ describe('delivery', () => {
       .items;
     const stop = new AbortController();
     const running = agent.run(stop.signal);
-    await until(async () => (await agent.api.getQueueItem({ id: older!.id })).state === 'failed');
+    await eventually(
+      async () => (await agent.api.getQueueItem({ id: older!.id })).state === 'failed',
+      { timeout: 15_000, interval: 20 },
+    );
     server.mode = 'ack';
     const [newer] = (await agent.api.enqueueCheckResult({ targets: ['a'], result: result(0) }))
       .items;
-    await until(
+    await eventually(
       async () => (await agent.api.getQueueItem({ id: newer!.id })).state === 'delivered',
+      { timeout: 15_000, interval: 20 },
     );
     await agent.api.retryQueueItem({ id: older!.id });
-    await until(
+    await eventually(
       async () => (await agent.api.getQueueItem({ id: older!.id })).state === 'cancelled',
+      { timeout: 15_000, interval: 20 },
     );
     stop.abort();
     await running;
@@ -218,7 +231,10 @@ describe('delivery', () => {
     const [item] = (await agent.api.enqueueValue({ targets: ['a'], value: value(1) })).items;
     const stop = new AbortController();
     const running = agent.run(stop.signal);
-    await until(async () => (await agent.api.getQueueItem({ id: item!.id })).state === 'sending');
+    await eventually(
+      async () => (await agent.api.getQueueItem({ id: item!.id })).state === 'sending',
+      { timeout: 15_000, interval: 20 },
+    );
     // Simulate the crash: another agent opens the same store while this one never finished.
     const again = await Agent.open({
       dataDir: join(dir),

@@ -26,7 +26,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AgentError } from '../../../../main/core/contract/errors.ts';
 import { extractArchive } from '../../../../main/core/protocols/gorgone/archive.ts';
 import type { TarLimits } from '../../../../main/core/protocols/gorgone/tar.ts';
-import { tarEntry, tarOf, tempDir, treeOf } from './helpers.ts';
+import { tarEntry, tarOf, treeOf } from './helpers.ts';
+import { makeTempDirSync } from '../../../peers/util.ts';
 
 const LIMITS: TarLimits = { maxBytes: 64 * 1024 * 1024, maxEntries: 1_000 };
 const cleanups: Array<() => void> = [];
@@ -36,7 +37,7 @@ afterEach(() => {
 
 /** A sandbox: `root` is the configured folder, `outside` a sibling nothing may touch. */
 function sandbox(): { base: string; root: string; outside: string; source: string } {
-  const temp = tempDir();
+  const temp = makeTempDirSync('gorgone');
   cleanups.push(temp.cleanup);
   const base = temp.dir;
   const paths = {

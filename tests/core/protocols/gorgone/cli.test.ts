@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, runCli } from '../../../cli/run-cli.ts';
 import { GorgoneReferenceClient, GorgoneReferenceServer } from '../../../peers/gorgone-server.ts';
 import { freePort, startProcess, stopProcess } from '../../../peers/util.ts';
-import { eventually, tempDir, testKey } from './helpers.ts';
+import { testKey } from './helpers.ts';
+import { eventually } from '../../../poll.ts';
+import { makeTempDirSync } from '../../../peers/util.ts';
 
 type Key = Awaited<ReturnType<typeof testKey>>;
 let agentKey: Key;
@@ -26,7 +28,7 @@ beforeAll(async () => {
     testKey(),
     testKey(),
   ]);
-  const temp = tempDir();
+  const temp = makeTempDirSync('gorgone');
   cleanups.push(temp.cleanup);
   dir = temp.dir;
   data = join(dir, 'data');
@@ -213,13 +215,16 @@ describe('outpost gorgone', () => {
     const client = new GorgoneReferenceClient();
     client.connect(`tcp://127.0.0.1:${listenPort}`);
     cleanups.push(() => client.close());
-    const hs = await eventually(async () => {
-      try {
-        return await client.handshake(centralKey);
-      } catch {
-        return undefined;
-      }
-    }, 15_000);
+    const hs = await eventually(
+      async () => {
+        try {
+          return await client.handshake(centralKey);
+        } catch {
+          return undefined;
+        }
+      },
+      { timeout: 15_000, interval: 25 },
+    );
     expect(hs.failure).toBeUndefined();
     expect(hs.serverThumbprint).toBe(agentKey.thumbprint);
     expect(await client.request('[PING] [x] [] {}')).toMatch(

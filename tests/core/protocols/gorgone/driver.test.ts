@@ -13,7 +13,8 @@ import { gorgoneModule } from '../../../../main/core/protocols/gorgone/index.ts'
 import type { QueueItem } from '../../../../main/core/contract/queue-items.ts';
 import type { TargetDriver } from '../../../../main/core/targets/driver.ts';
 import { GorgoneReferenceServer } from '../../../peers/gorgone-server.ts';
-import { tempDir, testKey } from './helpers.ts';
+import { testKey } from './helpers.ts';
+import { makeTempDirSync } from '../../../peers/util.ts';
 
 let agent: Agent;
 let server: GorgoneReferenceServer;
@@ -21,7 +22,7 @@ const cleanups: Array<() => void | Promise<void>> = [];
 
 beforeAll(async () => {
   const [agentKey, serverKey] = await Promise.all([testKey(), testKey()]);
-  const temp = tempDir();
+  const temp = makeTempDirSync('gorgone');
   cleanups.push(temp.cleanup);
   mkdirSync(join(temp.dir, 'identity'), { recursive: true, mode: 0o700 });
   writeFileSync(join(temp.dir, 'identity', 'agent.key'), agentKey.privateKeyPem, { mode: 0o600 });

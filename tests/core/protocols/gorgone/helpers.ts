@@ -1,28 +1,40 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import {
   commandPolicySchema,
   type CommandPolicy,
 } from '../../../../main/core/contract/command-policy.ts';
+
 import {
   generateRsaKeyPair,
   jwkThumbprint,
   parsePublicKey,
   type PemKeyPair,
 } from '../../../../main/core/identity/keys.ts';
+
 import { createLogger, FileLogSink } from '../../../../main/core/log.ts';
+
 import { type LogLine } from '../../../../main/core/contract/log.ts';
+
 import type { ProcessCopyPolicy } from '../../../../main/core/protocols/gorgone/actions.ts';
+
 import { GorgoneController } from '../../../../main/core/protocols/gorgone/controller.ts';
+
 import { HistoryStore } from '../../../../main/core/protocols/gorgone/history.ts';
+
 import {
   GorgoneListener,
   type ListenerOptions,
 } from '../../../../main/core/protocols/gorgone/listener.ts';
+
 import { GorgoneReferenceClient } from '../../../peers/gorgone-server.ts';
+
 import { freePort } from '../../../peers/util.ts';
+
+import { makeTempDirSync } from '../../../peers/util.ts';
 
 /** 2048-bit keys: the minimum Gorgone accepts, and fast to generate in tests. */
 export async function testKey(): Promise<PemKeyPair & { thumbprint: string }> {
@@ -42,11 +54,6 @@ export function captureLog(): {
   return { log: createLogger(sink, 'test'), lines, text: () => JSON.stringify(lines) };
 }
 
-export function tempDir(): { dir: string; cleanup(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'outpost-gorgone-'));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
 export function nodeEnv(
   dir: string,
   log: ReturnType<typeof createLogger>,
@@ -63,19 +70,6 @@ export function nodeEnv(
     processcopy: options.processcopy ?? { enabled: false },
     log,
   };
-}
-
-export async function eventually<T>(
-  fn: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** One ustar header block (tests build hostile archives that no tar command writes). */
@@ -212,7 +206,7 @@ export async function startTestListener(
     guard?: ListenerOptions['guard'];
   } = {},
 ) {
-  const temp = tempDir();
+  const temp = makeTempDirSync('gorgone');
   cleanups.push(temp.cleanup);
   const { log, lines, text } = captureLog();
   const env = nodeEnv(temp.dir, log, {

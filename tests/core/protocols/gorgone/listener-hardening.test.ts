@@ -16,14 +16,14 @@ import {
 } from '../../../../main/core/protocols/gorgone/listener-guard.ts';
 import type { GorgoneReferenceClient } from '../../../peers/gorgone-server.ts';
 import {
-  eventually,
   processCopyMessages,
   referenceCentral,
   startTestListener,
-  tempDir,
   testKey,
   type Cleanups,
 } from './helpers.ts';
+import { eventually } from '../../../poll.ts';
+import { makeTempDirSync } from '../../../peers/util.ts';
 
 type Key = Awaited<ReturnType<typeof testKey>>;
 let agentKey: Key;
@@ -107,7 +107,7 @@ describe('push-mode listener under attack (issue #14)', () => {
   });
 
   it('the biggest frame a central sends (a 500 000-byte PROCESSCOPY chunk with 4 KiB paths) fits under the cap and is served', async () => {
-    const temp = tempDir();
+    const temp = makeTempDirSync('gorgone');
     cleanups.push(temp.cleanup);
     const { endpoint, listener } = await startListener({
       processcopy: { enabled: true, destination: temp.dir },
@@ -152,13 +152,14 @@ describe('push-mode listener under attack (issue #14)', () => {
     );
     await pingsAllAnswered(central, 50);
     await flood;
-    await eventually(
-      () => listener.counters.refused + listener.counters.throttled === 1_000,
-      20_000,
-    );
+    await eventually(() => listener.counters.refused + listener.counters.throttled === 1_000, {
+      timeout: 20_000,
+      interval: 25,
+    });
     // Every refusal is answered: wait for the answers still on their way.
     await eventually(
       () => peers.reduce((sum, p) => sum + p.answers.length, 0) === listener.counters.refused,
+      { timeout: 5_000, interval: 25 },
     );
     await pingsAllAnswered(central, 5);
 
@@ -179,7 +180,10 @@ describe('push-mode listener under attack (issue #14)', () => {
     const { endpoint, listener } = await startListener();
     const { dealer, answers } = attacker(endpoint);
     for (let i = 0; i < 50; i++) await dealer.send(`garbage ${i}`);
-    await eventually(() => listener.counters.refused + listener.counters.throttled === 50);
+    await eventually(() => listener.counters.refused + listener.counters.throttled === 50, {
+      timeout: 5_000,
+      interval: 25,
+    });
     // One more token may have dripped in while the 50 frames were read.
     expect(answers.length).toBeGreaterThanOrEqual(PEER_BURST);
     expect(answers.length).toBeLessThanOrEqual(PEER_BURST + 1);
@@ -195,7 +199,10 @@ describe('push-mode listener under attack (issue #14)', () => {
     await dealer.send(fakeHelo(strangerKey.publicKeyPem));
     await dealer.send(fakeHelo(centralKey.publicKeyPem, randomBytes(255)));
     await dealer.send(fakeHelo(agentKey.privateKeyPem));
-    await eventually(() => (answers.length === 4 ? true : undefined));
+    await eventually(() => (answers.length === 4 ? true : undefined), {
+      timeout: 5_000,
+      interval: 25,
+    });
     expect(answers).toEqual(Array(4).fill(HANDSHAKE_ISSUE));
     expect(listener.counters.heloDecryptions).toBe(0);
     expect(refusalLines(lines).map((l) => l.message)).toEqual([
@@ -212,8 +219,9 @@ describe('push-mode listener under attack (issue #14)', () => {
     });
     for (let i = 0; i < 12; i++) await attacker(endpoint).dealer.send('garbage');
     await attacker(endpoint, 'desktop-').dealer.send('[GETPUBKEY]');
-    const summary = await eventually(() =>
-      lines.find((l) => l.message.includes('more refused or dropped')),
+    const summary = await eventually(
+      () => lines.find((l) => l.message.includes('more refused or dropped')),
+      { timeout: 5_000, interval: 25 },
     );
     expect(summary.message).toBe(
       'gorgone listener: 10 more refused or dropped unauthenticated frames were not logged in the last 1 s',
@@ -271,10 +279,13 @@ describe('push-mode listener under attack (issue #14)', () => {
         for (const f of frames) await dealer.send(f);
         sent += frames.length;
         // Every frame read is handled as exactly one of these (the queue works one per turn).
-        await eventually(() => {
-          const { unauthenticated, pubkeys, handshakes, refused, throttled } = listener.counters;
-          return unauthenticated === sent && pubkeys + handshakes + refused + throttled === sent;
-        });
+        await eventually(
+          () => {
+            const { unauthenticated, pubkeys, handshakes, refused, throttled } = listener.counters;
+            return unauthenticated === sent && pubkeys + handshakes + refused + throttled === sent;
+          },
+          { timeout: 5_000, interval: 25 },
+        );
         expect(await central.request('[PING] [fz] [] {}')).toMatch(/^\[PONG\] \[fz\] \[\] /);
       }),
       { numRuns: 60 },

@@ -14,15 +14,15 @@ import { registerSnippet } from '../../../../main/core/protocols/gorgone/listene
 import type { GorgoneReferenceClient } from '../../../peers/gorgone-server.ts';
 import {
   controllerFor,
-  eventually,
   processCopyMessages,
   referenceCentral,
   startTestListener,
-  tempDir,
   testKey,
   treeOf,
   type Cleanups,
 } from './helpers.ts';
+import { eventually } from '../../../poll.ts';
+import { makeTempDirSync } from '../../../peers/util.ts';
 
 type Key = Awaited<ReturnType<typeof testKey>>;
 let agentKey: Key;
@@ -125,7 +125,10 @@ describe('push-mode listener', () => {
     const client = central(endpoint);
     await client.handshake(centralKey);
     const first = client.keys!.key.toString('hex');
-    await eventually(() => (client.rotations >= 1 ? true : undefined));
+    await eventually(() => (client.rotations >= 1 ? true : undefined), {
+      timeout: 5_000,
+      interval: 25,
+    });
     expect(client.keys!.key.toString('hex')).not.toBe(first);
     expect(listener.counters.rotations).toBeGreaterThanOrEqual(1);
     expect(await client.request('[PING] [p] [] {}')).toMatch(/^\[PONG\] \[p\] \[\] /);
@@ -156,7 +159,7 @@ describe('push-mode listener', () => {
   });
 
   it('a central pushes an archive with PROCESSCOPY (ACK per chunk), it is extracted and GETLOG shows 101… then 2', async () => {
-    const temp = tempDir();
+    const temp = makeTempDirSync('gorgone');
     cleanups.push(temp.cleanup);
     const source = join(temp.dir, 'source');
     mkdirSync(join(source, 'conf.d'), { recursive: true });
@@ -171,10 +174,13 @@ describe('push-mode listener', () => {
       const ack = await controller.session.request('PROCESSCOPY', message, { token });
       expect(ack.json).toEqual({ code: 0, data: null });
     }
-    const rows = await eventually(async () => {
-      const r = await controller.getlog({ token });
-      return r.some((row) => row.code === 2 || row.code === 1) ? r : undefined;
-    });
+    const rows = await eventually(
+      async () => {
+        const r = await controller.getlog({ token });
+        return r.some((row) => row.code === 2 || row.code === 1) ? r : undefined;
+      },
+      { timeout: 5_000, interval: 25 },
+    );
     expect(rows.map((r) => r.code)).toEqual([101, 101, 2]);
     expect(treeOf(root)).toEqual(treeOf(source));
   });

@@ -20,14 +20,14 @@ import { generateToken } from '../../../../main/core/protocols/gorgone/codec.ts'
 import type { GorgoneController } from '../../../../main/core/protocols/gorgone/controller.ts';
 import {
   controllerFor,
-  eventually,
   processCopyMessages,
   startTestListener,
-  tempDir,
   testKey,
   treeOf,
   type Cleanups,
 } from './helpers.ts';
+import { eventually } from '../../../poll.ts';
+import { makeTempDirSync } from '../../../peers/util.ts';
 
 type Key = Awaited<ReturnType<typeof testKey>>;
 let agentKey: Key;
@@ -43,7 +43,7 @@ afterEach(async () => {
 
 /** A temporary folder with `deploy/` (the configured destination) and `elsewhere/` next to it. */
 function folders() {
-  const temp = tempDir();
+  const temp = makeTempDirSync('gorgone');
   cleanups.push(temp.cleanup);
   const root = join(temp.dir, 'deploy');
   const elsewhere = join(temp.dir, 'elsewhere');
@@ -81,10 +81,13 @@ async function push(
 }
 
 function finalRows(controller: GorgoneController, token: string) {
-  return eventually(async () => {
-    const rows = await controller.getlog({ token });
-    return rows.some((row) => row.code === 1 || row.code === 2) ? rows : undefined;
-  });
+  return eventually(
+    async () => {
+      const rows = await controller.getlog({ token });
+      return rows.some((row) => row.code === 1 || row.code === 2) ? rows : undefined;
+    },
+    { timeout: 5_000, interval: 25 },
+  );
 }
 
 function messageOf(row: { data: unknown }): string {
@@ -187,7 +190,10 @@ describe('PROCESSCOPY type regular (issue #14)', () => {
       destination: 'stopped.cfg',
     });
     await controller.session.request('PROCESSCOPY', first, { token: generateToken() });
-    await eventually(() => readdirSync(root).includes('stopped.cfg.outpost-part'));
+    await eventually(() => readdirSync(root).includes('stopped.cfg.outpost-part'), {
+      timeout: 5_000,
+      interval: 25,
+    });
     await listener.close();
     expect(readdirSync(root)).toEqual([]);
   });
@@ -207,7 +213,10 @@ describe('PROCESSCOPY type regular (issue #14)', () => {
     symlinkSync(elsewhere, join(root, 'conf.d', 'link'));
 
     const { lines } = await listenerWith({ enabled: true, destination: root });
-    await eventually(() => leftovers.every((path) => !existsSync(path)));
+    await eventually(() => leftovers.every((path) => !existsSync(path)), {
+      timeout: 5_000,
+      interval: 25,
+    });
     expect(treeOf(root).map((e) => e.path)).toEqual(['conf.d', 'conf.d/hosts.cfg', 'conf.d/link']);
     expect(readFileSync(join(elsewhere, 'other.outpost-part'), 'utf8')).toBe('not ours to remove');
     const line = lines.find((l) => l.message.includes('removed partial files'))!;

@@ -30,15 +30,9 @@ import {
   DEFAULT_MAX_ARCHIVE_ENTRIES,
 } from '../../../../main/core/protocols/gorgone/tar.ts';
 import { GorgoneReferenceServer } from '../../../peers/gorgone-server.ts';
-import {
-  captureLog,
-  eventually,
-  nodeEnv,
-  processCopyMessages,
-  tempDir,
-  testKey,
-  treeOf,
-} from './helpers.ts';
+import { captureLog, nodeEnv, processCopyMessages, testKey, treeOf } from './helpers.ts';
+import { eventually } from '../../../poll.ts';
+import { makeTempDirSync } from '../../../peers/util.ts';
 
 type Key = Awaited<ReturnType<typeof testKey>>;
 let serverKey: Key;
@@ -188,7 +182,10 @@ describe('session life (§5)', () => {
       log,
     });
     cleanups.push(() => controller.close());
-    await eventually(() => controller.session.rotations >= 2 || undefined);
+    await eventually(() => controller.session.rotations >= 2 || undefined, {
+      timeout: 5_000,
+      interval: 25,
+    });
     expect(server.log.filter((l) => l === 'rotated').length).toBeGreaterThanOrEqual(2);
     expect((await controller.ping()).id).toBe('1');
     expect(controller.session.handshakes).toBe(1);
@@ -196,7 +193,7 @@ describe('session life (§5)', () => {
 
   it('detects a lost session (plaintext answer while encrypted), handshakes again and re-registers', async () => {
     const server = await startServer();
-    const { dir, cleanup } = tempDir();
+    const { dir, cleanup } = makeTempDirSync('gorgone');
     cleanups.push(cleanup);
     const { log } = captureLog();
     const env = nodeEnv(dir, log);
@@ -217,9 +214,13 @@ describe('session life (§5)', () => {
     expect(server.nodes.get('7')).toBe(node.session!.identity);
     server.forgetSessions();
     await expect(node.keepalive()).rejects.toMatchObject({ code: 'unreachable', transient: true });
-    await eventually(() => (node.session?.handshakes === 2 ? true : undefined));
+    await eventually(() => (node.session?.handshakes === 2 ? true : undefined), {
+      timeout: 5_000,
+      interval: 25,
+    });
     await eventually(
       () => server.received.filter((r) => r.action === 'REGISTERNODES').length >= 2 || undefined,
+      { timeout: 5_000, interval: 25 },
     );
     await node.keepalive();
   });
@@ -243,10 +244,12 @@ describe('session life (§5)', () => {
     expect(
       results.every((r) => r.status === 'rejected' && (r.reason as AgentError).transient),
     ).toBe(true);
-    await eventually(() =>
-      controller.session.state === 'ready' && controller.session.handshakes === 2
-        ? true
-        : undefined,
+    await eventually(
+      () =>
+        controller.session.state === 'ready' && controller.session.handshakes === 2
+          ? true
+          : undefined,
+      { timeout: 5_000, interval: 25 },
     );
     expect((await controller.ping()).id).toBe('1');
   });
@@ -254,7 +257,7 @@ describe('session life (§5)', () => {
   it('reconnects with a new handshake after the server comes back on the same port', async () => {
     const first = await startServer();
     const port = Number(first.endpoint.split(':').at(-1));
-    const { dir, cleanup } = tempDir();
+    const { dir, cleanup } = makeTempDirSync('gorgone');
     cleanups.push(cleanup);
     const { log } = captureLog();
     const env = nodeEnv(dir, log);
@@ -275,7 +278,10 @@ describe('session life (§5)', () => {
     node.start();
     await node.ready();
     first.close();
-    await eventually(() => (node.state !== 'ready' ? true : undefined));
+    await eventually(() => (node.state !== 'ready' ? true : undefined), {
+      timeout: 5_000,
+      interval: 25,
+    });
     const second = new GorgoneReferenceServer({
       privateKeyPem: serverKey.privateKeyPem,
       publicKeyPem: serverKey.publicKeyPem,
@@ -284,14 +290,17 @@ describe('session life (§5)', () => {
     await second.start(`tcp://127.0.0.1:${port}`);
     cleanups.push(() => second.close());
     await second.waitFor((r) => r.action === 'REGISTERNODES', 10_000);
-    await eventually(() => (node.state === 'ready' ? true : undefined));
+    await eventually(() => (node.state === 'ready' ? true : undefined), {
+      timeout: 5_000,
+      interval: 25,
+    });
   });
 });
 
 describe('pull node refusals', () => {
   it('reports an unauthorized agent key as failed with the line to add, and keeps retrying', async () => {
     const server = await startServer({ authorized: [otherKey.thumbprint] });
-    const { dir, cleanup } = tempDir();
+    const { dir, cleanup } = makeTempDirSync('gorgone');
     cleanups.push(cleanup);
     const { log } = captureLog();
     const env = nodeEnv(dir, log);
@@ -312,10 +321,12 @@ describe('pull node refusals', () => {
     node.start();
     await expect(node.ready()).rejects.toThrow(`add \`- key: ${agentKey.thumbprint}\``);
     expect(node.state).toBe('failed');
-    await eventually(() =>
-      server.log.filter((l) => l.startsWith('Client pubkey is not authorized')).length >= 2
-        ? true
-        : undefined,
+    await eventually(
+      () =>
+        server.log.filter((l) => l.startsWith('Client pubkey is not authorized')).length >= 2
+          ? true
+          : undefined,
+      { timeout: 5_000, interval: 25 },
     );
     expect(states).toContain('retrying');
   });
@@ -324,7 +335,7 @@ describe('pull node refusals', () => {
 describe('pull node conversation (§8)', () => {
   async function pullNode(options: Parameters<typeof nodeEnv>[2] = {}, dir?: string) {
     const server = await startServer();
-    const temp = tempDir();
+    const temp = makeTempDirSync('gorgone');
     cleanups.push(temp.cleanup);
     const { log, lines } = captureLog();
     const env = nodeEnv(dir ?? temp.dir, log, options);
@@ -386,10 +397,13 @@ describe('pull node conversation (§8)', () => {
   it('answers an unknown action with an unknown_action failure row', async () => {
     const { server } = await pullNode();
     server.sendToNode('3', 'ENGINECOMMAND', 'tok-engine', { content: {} });
-    const rows = await eventually(async () => {
-      const r = (await getlog(server)).filter((row) => row.token === 'tok-engine');
-      return r.length > 0 ? r : undefined;
-    });
+    const rows = await eventually(
+      async () => {
+        const r = (await getlog(server)).filter((row) => row.token === 'tok-engine');
+        return r.length > 0 ? r : undefined;
+      },
+      { timeout: 5_000, interval: 25 },
+    );
     expect(rows[0]!.code).toBe(1);
     expect(JSON.parse(rows[0]!.data)).toEqual({
       error: 'unknown_action',
@@ -404,10 +418,13 @@ describe('pull node conversation (§8)', () => {
     server.sendToNode('3', 'COMMAND', 'tok-bad', {
       content: [{ command: 'rm -rf /tmp/nothing', timeout: 5 }],
     });
-    const rows = await eventually(async () => {
-      const r = (await getlog(server)).filter((row) => row.token === 'tok-bad' && row.code === 1);
-      return r.length > 0 ? r : undefined;
-    });
+    const rows = await eventually(
+      async () => {
+        const r = (await getlog(server)).filter((row) => row.token === 'tok-bad' && row.code === 1);
+        return r.length > 0 ? r : undefined;
+      },
+      { timeout: 5_000, interval: 25 },
+    );
     expect(JSON.parse(rows[0]!.data).message).toMatch(/not in this agent's allow-list/);
     expect(lines.some((l) => l.message === 'gorgone COMMAND refused')).toBe(true);
   });
@@ -419,10 +436,13 @@ describe('pull node conversation (§8)', () => {
       parameters: {},
       variables: [],
     });
-    const rows = await eventually(async () => {
-      const r = (await getlog(server)).filter((row) => row.token === 'tok-echo');
-      return r.some((row) => row.code === 2) ? r : undefined;
-    });
+    const rows = await eventually(
+      async () => {
+        const r = (await getlog(server)).filter((row) => row.token === 'tok-echo');
+        return r.some((row) => row.code === 2) ? r : undefined;
+      },
+      { timeout: 5_000, interval: 25 },
+    );
     expect(rows.map((r) => r.code)).toEqual([0, 0, 100, 2]);
     const result = JSON.parse(rows[2]!.data) as { result: { exit_code: number; stdout: string } };
     expect(result.result).toEqual({ exit_code: 0, stdout: 'hello gorgone\n' });
@@ -446,13 +466,16 @@ describe('pull node conversation (§8)', () => {
     server.sendToNode('3', 'COMMAND', 'tok-noshell', {
       content: [{ command: 'echo hi; id', timeout: 5 }],
     });
-    const rows = await eventually(async () => {
-      const r = await getlog(server);
-      const done = ['tok-sleep', 'tok-seq', 'tok-noshell'].every((t) =>
-        r.some((row) => row.token === t && (row.code === 1 || row.code === 2)),
-      );
-      return done ? r : undefined;
-    }, 10_000);
+    const rows = await eventually(
+      async () => {
+        const r = await getlog(server);
+        const done = ['tok-sleep', 'tok-seq', 'tok-noshell'].every((t) =>
+          r.some((row) => row.token === t && (row.code === 1 || row.code === 2)),
+        );
+        return done ? r : undefined;
+      },
+      { timeout: 10_000, interval: 25 },
+    );
     const result = (token: string) =>
       JSON.parse(rows.find((r) => r.token === token && r.code === 100)!.data);
     const sleep = result('tok-sleep');
@@ -472,22 +495,31 @@ describe('pull node conversation (§8)', () => {
     server.sendToNode('3', 'COMMAND', 'tok-quote', {
       content: [{ command: 'echo "unterminated' }],
     });
-    const rows = await eventually(async () => {
-      const r = (await getlog(server)).filter((row) => row.token === 'tok-quote' && row.code === 1);
-      return r.length > 0 ? r : undefined;
-    });
+    const rows = await eventually(
+      async () => {
+        const r = (await getlog(server)).filter(
+          (row) => row.token === 'tok-quote' && row.code === 1,
+        );
+        return r.length > 0 ? r : undefined;
+      },
+      { timeout: 5_000, interval: 25 },
+    );
     expect(JSON.parse(rows[0]!.data).message).toMatch(/unterminated/);
   });
 
   it('keeps its history across an agent restart: GETLOG after the restart still returns the old rows', async () => {
-    const temp = tempDir();
+    const temp = makeTempDirSync('gorgone');
     cleanups.push(temp.cleanup);
     const first = await pullNode({ command: { enabled: false } }, temp.dir);
     first.server.sendToNode('3', 'COMMAND', 'tok-before-restart', {
       content: [{ command: 'echo x' }],
     });
-    await eventually(async () =>
-      (await getlog(first.server)).some((r) => r.token === 'tok-before-restart') ? true : undefined,
+    await eventually(
+      async () =>
+        (await getlog(first.server)).some((r) => r.token === 'tok-before-restart')
+          ? true
+          : undefined,
+      { timeout: 5_000, interval: 25 },
     );
     await first.node.stop();
     first.env.history.close();
@@ -501,7 +533,7 @@ describe('pull node conversation (§8)', () => {
   });
 
   it('refuses PROCESSCOPY path traversal and writes an md5-checked file inside the allowed folder', async () => {
-    const temp = tempDir();
+    const temp = makeTempDirSync('gorgone');
     cleanups.push(temp.cleanup);
     const destination = join(temp.dir, 'deploy');
     const { server } = await pullNode({ processcopy: { enabled: true, destination } });
@@ -544,10 +576,13 @@ describe('pull node conversation (§8)', () => {
         destination: `${destination}/engine.cfg`,
       },
     });
-    const rows = await eventually(async () => {
-      const r = await getlog(server);
-      return r.some((row) => row.token === 'tok-good' && row.code === 2) ? r : undefined;
-    });
+    const rows = await eventually(
+      async () => {
+        const r = await getlog(server);
+        return r.some((row) => row.token === 'tok-good' && row.code === 2) ? r : undefined;
+      },
+      { timeout: 5_000, interval: 25 },
+    );
     const evil = rows.find((r) => r.token === 'tok-evil')!;
     expect(evil.code).toBe(1);
     expect(JSON.parse(evil.data).message).toMatch(/path traversal refused/);
@@ -565,13 +600,16 @@ describe('pull node conversation (§8)', () => {
     server.sendToNode('3', 'PROCESSCOPY', 'tok-off', {
       content: { status: 'end', type: 'regular', chunk: null, md5: 'x', destination: 'a.cfg' },
     });
-    const rows = await eventually(async () => {
-      const r = (await getlog(server)).filter((row) => row.token === 'tok-off');
-      return r.length > 0 ? r : undefined;
-    });
+    const rows = await eventually(
+      async () => {
+        const r = (await getlog(server)).filter((row) => row.token === 'tok-off');
+        return r.length > 0 ? r : undefined;
+      },
+      { timeout: 5_000, interval: 25 },
+    );
     expect(JSON.parse(rows[0]!.data).message).toMatch(/disabled on this agent/);
 
-    const temp = tempDir();
+    const temp = makeTempDirSync('gorgone');
     cleanups.push(temp.cleanup);
     const other = await pullNode({ processcopy: { enabled: true, destination: temp.dir } });
     const chunk = { data: Buffer.from('abc').toString('base64'), size: 3 };
@@ -587,12 +625,15 @@ describe('pull node conversation (§8)', () => {
         destination: 'f.cfg',
       },
     });
-    const md5Rows = await eventually(async () => {
-      const r = (await getlog(other.server)).filter(
-        (row) => row.token === 'tok-md5' && row.code === 1,
-      );
-      return r.length > 0 ? r : undefined;
-    });
+    const md5Rows = await eventually(
+      async () => {
+        const r = (await getlog(other.server)).filter(
+          (row) => row.token === 'tok-md5' && row.code === 1,
+        );
+        return r.length > 0 ? r : undefined;
+      },
+      { timeout: 5_000, interval: 25 },
+    );
     expect(JSON.parse(md5Rows[0]!.data).message).toMatch(/md5 mismatch/);
     expect(existsSync(join(temp.dir, 'f.cfg'))).toBe(false);
     expect(existsSync(join(temp.dir, 'f.cfg.outpost-part'))).toBe(false);
@@ -608,14 +649,17 @@ describe('pull node conversation (§8)', () => {
     for (const message of processCopyMessages(payload, { type: 'archive', destination })) {
       server.sendToNode('3', 'PROCESSCOPY', token, message);
     }
-    return eventually(async () => {
-      const rows = (await getlog(server)).filter((row) => row.token === token);
-      return rows.some((row) => row.code === 1 || row.code === 2) ? rows : undefined;
-    }, 15_000);
+    return eventually(
+      async () => {
+        const rows = (await getlog(server)).filter((row) => row.token === token);
+        return rows.some((row) => row.code === 1 || row.code === 2) ? rows : undefined;
+      },
+      { timeout: 15_000, interval: 25 },
+    );
   }
 
   it('extracts a PROCESSCOPY archive (tar czf of a folder, 500 000-byte chunks) into the allowed folder, 101 per chunk then 2', async () => {
-    const temp = tempDir();
+    const temp = makeTempDirSync('gorgone');
     cleanups.push(temp.cleanup);
     const source = join(temp.dir, 'generated', 'poller-3');
     const longName = `${'services-'.repeat(16)}.cfg`;
@@ -650,7 +694,7 @@ describe('pull node conversation (§8)', () => {
   });
 
   it('refuses a PROCESSCOPY archive holding a symlink, or whose md5 does not match, with a code-1 row and nothing written', async () => {
-    const temp = tempDir();
+    const temp = makeTempDirSync('gorgone');
     cleanups.push(temp.cleanup);
     const source = join(temp.dir, 'source');
     mkdirSync(source);
@@ -676,10 +720,13 @@ describe('pull node conversation (§8)', () => {
     end.content.md5 = createHash('md5').update('something else').digest('hex');
     server.sendToNode('3', 'PROCESSCOPY', 'tok-archive-md5', first);
     server.sendToNode('3', 'PROCESSCOPY', 'tok-archive-md5', end);
-    const mismatch = await eventually(async () => {
-      const rows = (await getlog(server)).filter((row) => row.token === 'tok-archive-md5');
-      return rows.some((row) => row.code === 1) ? rows : undefined;
-    });
+    const mismatch = await eventually(
+      async () => {
+        const rows = (await getlog(server)).filter((row) => row.token === 'tok-archive-md5');
+        return rows.some((row) => row.code === 1) ? rows : undefined;
+      },
+      { timeout: 5_000, interval: 25 },
+    );
     expect(JSON.parse(mismatch.at(-1)!.data).message).toMatch(
       /^PROCESSCOPY md5 mismatch for engine/,
     );
@@ -687,7 +734,7 @@ describe('pull node conversation (§8)', () => {
   });
 
   it('refuses an archive transfer over processcopy.maxArchiveBytes at the first chunk past it, with one row for the whole transfer', async () => {
-    const temp = tempDir();
+    const temp = makeTempDirSync('gorgone');
     cleanups.push(temp.cleanup);
     const source = join(temp.dir, 'source');
     mkdirSync(source);
@@ -722,21 +769,24 @@ describe('pull node conversation (§8)', () => {
   });
 
   it('at start, removes the partial files of transfers a killed agent left in the PROCESSCOPY folder', async () => {
-    const temp = tempDir();
+    const temp = makeTempDirSync('gorgone');
     cleanups.push(temp.cleanup);
     const root = join(temp.dir, 'deploy');
     mkdirSync(join(root, 'conf.d'), { recursive: true });
     writeFileSync(join(root, 'conf.d', 'hosts.cfg.outpost-part'), 'half a file');
     writeFileSync(join(root, 'conf.d', 'hosts.cfg'), 'kept\n');
     const { lines } = await pullNode({ processcopy: { enabled: true, destination: root } });
-    await eventually(() => lines.some((l) => l.message.includes('removed partial files')));
+    await eventually(() => lines.some((l) => l.message.includes('removed partial files')), {
+      timeout: 5_000,
+      interval: 25,
+    });
     expect(treeOf(root).map((e) => e.path)).toEqual(['conf.d', 'conf.d/hosts.cfg']);
   });
 });
 
 describe('history store', () => {
   it('needs at least one GETLOG filter and never repeats a ctime', () => {
-    const temp = tempDir();
+    const temp = makeTempDirSync('gorgone');
     cleanups.push(temp.cleanup);
     const store = new HistoryStore(join(temp.dir, 'h.sqlite'));
     cleanups.push(() => store.close());
@@ -753,7 +803,7 @@ describe('history store', () => {
   });
 
   it('prunes rows older than the retention (a week by default, like gorgone dbcleaner)', async () => {
-    const temp = tempDir();
+    const temp = makeTempDirSync('gorgone');
     cleanups.push(temp.cleanup);
     const store = new HistoryStore(join(temp.dir, 'h.sqlite'));
     cleanups.push(() => store.close());

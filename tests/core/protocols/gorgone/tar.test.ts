@@ -20,7 +20,8 @@ import {
   type TarEntry,
   type TarLimits,
 } from '../../../../main/core/protocols/gorgone/tar.ts';
-import { tarEntry, tarHeader, tarOf, tempDir } from './helpers.ts';
+import { tarEntry, tarHeader, tarOf } from './helpers.ts';
+import { makeTempDirSync } from '../../../peers/util.ts';
 
 const LIMITS: TarLimits = { maxBytes: 64 * 1024 * 1024, maxEntries: 1_000 };
 const cleanups: Array<() => void> = [];
@@ -29,7 +30,7 @@ afterEach(() => {
 });
 
 function scratch(): string {
-  const temp = tempDir();
+  const temp = makeTempDirSync('gorgone');
   cleanups.push(temp.cleanup);
   return temp.dir;
 }

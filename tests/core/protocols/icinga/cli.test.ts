@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, runCli } from '../../../cli/run-cli.ts';
 import { IcingaMaster, icingaMissing, MASTER_CN } from '../../../peers/icinga2.ts';
 import { captureOutput, makeTempDir, startProcess, stopProcess } from '../../../peers/util.ts';
-import { eventually } from './helpers.ts';
+import { eventually } from '../../../poll.ts';
 
 const skip = icingaMissing();
 const REST_USER = 'outpost-cli';
@@ -449,10 +449,14 @@ describe.skipIf(skip !== undefined)('outpost icinga … against a real master', 
             seen = r === null ? 'no result' : String(r.output);
             return r !== null && r.output === expected ? r : undefined;
           },
-          // Generous: under a full CI run the daemon's start, its connection and
-          // the master's next check can take long; a pass is usually seconds.
-          90_000,
-          `the master to store '${expected}'`,
+          {
+            // Generous: under a full CI run the daemon's start, its connection and
+            timeout:
+              // the master's next check can take long; a pass is usually seconds.
+              90_000,
+            interval: 200,
+            what: `the master to store '${expected}'`,
+          },
         ).catch((error: unknown) => {
           // Said at the time of failure, not when the wait began.
           throw new Error(

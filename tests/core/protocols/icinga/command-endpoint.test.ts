@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IcingaMaster, icingaMissing } from '../../../peers/icinga2.ts';
-import { eventually, openIcingaAgent, pairWithTicket, type TestAgent } from './helpers.ts';
+import { openIcingaAgent, pairWithTicket, type TestAgent } from './helpers.ts';
+import { eventually } from '../../../poll.ts';
 
 const skip = icingaMissing();
 const CN = 'agent1.test';
@@ -86,8 +87,7 @@ object Service "named-${name}" {
             ? r
             : undefined;
         },
-        30_000,
-        'the refusal result',
+        { timeout: 30_000, interval: 200, what: 'the refusal result' },
       );
       expect(cr).toMatchObject({ state: 3, check_source: CN });
       expectSecondsOfThisRun(cr);
@@ -107,8 +107,7 @@ object Service "named-${name}" {
             const r = await output();
             return r !== null && String(r.output).includes('hello from the master') ? r : undefined;
           },
-          30_000,
-          'the executed result',
+          { timeout: 30_000, interval: 200, what: 'the executed result' },
         );
         expect(cr).toMatchObject({
           state: 1,
@@ -136,8 +135,7 @@ object Service "named-${name}" {
             seen = r;
             return r !== null && String(r.output).includes('does not exist') ? r : undefined;
           },
-          60_000,
-          `the answer for '${name}'`,
+          { timeout: 60_000, interval: 200, what: `the answer for '${name}'` },
         ).catch((error: unknown) => {
           // Say what the master last stored: its schedule slips on a loaded machine.
           throw new Error(`${(error as Error).message}; last result: ${JSON.stringify(seen)}`);
@@ -164,8 +162,7 @@ object Service "named-${name}" {
           const r = await output();
           return r !== null && String(r.output).includes('allow-list') ? r : undefined;
         },
-        30_000,
-        'the allow-list refusal',
+        { timeout: 30_000, interval: 200, what: 'the allow-list refusal' },
       );
       expect(cr).toMatchObject({ state: 3 });
       await t.client.stop(t.agent.context.targets.get('m').name);

@@ -89,26 +89,3 @@ export function checkResultItem(
 export function deliveryContext(): { signal: AbortSignal; progress(): void } {
   return { signal: new AbortController().signal, progress: () => undefined };
 }
-
-/** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined>,
-  timeoutMs = 20_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`,
-      );
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}

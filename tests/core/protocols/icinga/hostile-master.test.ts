@@ -14,13 +14,8 @@ import {
   referenceCa,
   type ReferenceMaster,
 } from '../../../peers/icinga-reference.ts';
-import {
-  checkResultItem,
-  deliveryContext,
-  eventually,
-  openIcingaAgent,
-  type TestAgent,
-} from './helpers.ts';
+import { checkResultItem, deliveryContext, openIcingaAgent, type TestAgent } from './helpers.ts';
+import { eventually } from '../../../poll.ts';
 
 const CN = 'agent1.test';
 const agentCert = referenceCa.issue({ cn: CN, altNames: [CN] });
@@ -120,8 +115,7 @@ describe('Icinga client against a master sending hostile requests (property)', (
                   r.message.method === 'event::CheckResult' &&
                   (r.message.params as { host?: unknown }).host === host,
               )?.message,
-            10_000,
-            `the answer for ${host}`,
+            { timeout: 10_000, interval: 200, what: `the answer for ${host}` },
           );
           const cr = (answer.params as { cr: { state: number; output: string } }).cr;
           if (request.command === 'echo') expect([0, 3]).toContain(cr.state);

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueueItemView } from '../../../../main/core/contract/queue.ts';
 import { IcingaMaster, icingaMissing } from '../../../peers/icinga2.ts';
 import { pairIcinga } from '../../../../main/core/protocols/icinga/pairing.ts';
-import { eventually, openIcingaAgent, pairWithTicket, type TestAgent } from './helpers.ts';
+import { openIcingaAgent, pairWithTicket, type TestAgent } from './helpers.ts';
+import { eventually } from '../../../poll.ts';
 
 const skip = icingaMissing();
 const CN = 'agent1.test';
@@ -38,8 +39,7 @@ describe.skipIf(skip !== undefined)('Icinga target behind the durable queue (Age
           ? items
           : undefined;
       },
-      60_000,
-      'queue items to settle',
+      { timeout: 60_000, interval: 200, what: 'queue items to settle' },
     );
 
   it('delivers results queued while the agent was stopped, and keeps them across a master outage', async () => {
@@ -142,8 +142,7 @@ describe.skipIf(skip !== undefined)('Icinga target behind the durable queue (Age
           const i = await late.agent.api.getQueueItem({ id: res.items[0]!.id });
           return i.state === 'delivered' ? i : undefined;
         },
-        45_000,
-        'delivery after signing',
+        { timeout: 45_000, interval: 200, what: 'delivery after signing' },
       );
       expect(delivered.state).toBe('delivered');
       const host = await master.rest(

@@ -3,13 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeFingerprint } from '../../../../main/core/identity/x509.ts';
 import { daysLeft } from '../../../../main/core/protocols/icinga/certs.ts';
 import { IcingaMaster, icingaMissing, MASTER_CN } from '../../../peers/icinga2.ts';
-import {
-  checkResultItem,
-  deliveryContext,
-  eventually,
-  openIcingaAgent,
-  type TestAgent,
-} from './helpers.ts';
+import { checkResultItem, deliveryContext, openIcingaAgent, type TestAgent } from './helpers.ts';
+import { eventually } from '../../../poll.ts';
 
 const skip = icingaMissing();
 const CN = 'agent5.test';
@@ -60,8 +55,7 @@ describe.skipIf(skip !== undefined)('Icinga certificate renewal (spec §3.8)', (
         const pem = (await ctx.identity.readCertificates('r')).certPem!;
         return pem !== old.certPem ? pem : undefined;
       },
-      20_000,
-      'the renewed certificate',
+      { timeout: 20_000, interval: 200, what: 'the renewed certificate' },
     );
     const cert = new X509Certificate(renewed);
     expect(cert.subject).toBe(`CN=${CN}`);
@@ -73,8 +67,7 @@ describe.skipIf(skip !== undefined)('Icinga certificate renewal (spec §3.8)', (
     // The notice follows the stored certificate (after the ticket secret is deleted): wait for it.
     await eventually(
       async () => (notices.includes('Icinga certificate renewed') ? true : undefined),
-      10_000,
-      'the renewal notice',
+      { timeout: 10_000, interval: 200, what: 'the renewal notice' },
     );
 
     // The session dropped the old connection and came back with the new certificate, without a restart.
@@ -83,8 +76,7 @@ describe.skipIf(skip !== undefined)('Icinga certificate renewal (spec §3.8)', (
         states.filter((s) => s === 'ready').length >= 2 && states.at(-1) === 'ready'
           ? true
           : undefined,
-      20_000,
-      'reconnect',
+      { timeout: 20_000, interval: 200, what: 'reconnect' },
     );
     await t.driver.deliver(
       record,

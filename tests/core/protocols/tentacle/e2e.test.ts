@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../../../main/core/agent.ts';
 import { tentacleModule } from '../../../../main/core/protocols/tentacle/index.ts';
 import { harness, type Harness } from './fixtures.ts';
+import { eventually } from '../../../poll.ts';
 
 let h: Harness;
 
@@ -19,14 +20,6 @@ beforeAll(async () => {
 afterAll(async () => h.cleanup());
 
 const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
-
-async function until(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('Agent + queue + Tentacle', () => {
   it('retries a delivery the server dropped mid-transfer; the server ends with exactly one complete file', async () => {
@@ -57,10 +50,10 @@ describe('Agent + queue + Tentacle', () => {
       const { items } = await agent.api.enqueueFile({ targets: ['pandora'], path });
       const id = items[0]!.id;
       running = agent.run(stop.signal);
-      await until(
-        'the item to be delivered',
-        async () => (await agent.api.getQueueItem({ id })).state === 'delivered',
-      );
+      await eventually(async () => (await agent.api.getQueueItem({ id })).state === 'delivered', {
+        timeout: 30_000,
+        what: 'the item to be delivered',
+      });
       const item = await agent.api.getQueueItem({ id });
       expect(killed).toBe(true);
       expect(item.attempts).toBeGreaterThanOrEqual(2);
@@ -94,9 +87,9 @@ describe('Agent + queue + Tentacle', () => {
       await writeFile(path, 'new');
       const { items } = await agent.api.enqueueFile({ targets: ['pandora'], path });
       running = agent.run(stop.signal);
-      await until(
-        'the item to fail',
+      await eventually(
         async () => (await agent.api.getQueueItem({ id: items[0]!.id })).state === 'failed',
+        { timeout: 30_000, what: 'the item to fail' },
       );
       expect((await agent.api.getQueueItem({ id: items[0]!.id })).lastError).toMatch(
         /already exists/,
@@ -130,8 +123,10 @@ describe('Agent + queue + Tentacle', () => {
       });
       await writeFile(join(outbox, 'agent.42.data'), '<agent_data/>');
       running = agent.run(stop.signal);
-      await until('the file to reach sent/', async () =>
-        (await readdir(join(outbox, 'sent')).catch((): string[] => [])).includes('agent.42.data'),
+      await eventually(
+        async () =>
+          (await readdir(join(outbox, 'sent')).catch((): string[] => [])).includes('agent.42.data'),
+        { timeout: 30_000, what: 'the file to reach sent/' },
       );
       expect(await readFile(join(server.options.dir, 'agent.42.data'), 'utf8')).toBe(
         '<agent_data/>',
