@@ -16,7 +16,7 @@ export default async function queueBench(ctx: BenchContext): Promise<void> {
     logToFile: false,
     modules: [instantModule()],
   });
-  agent.context.targets.save('t', 'onsphere', { port: 1 });
+  agent.context.targets.save('t', 'instant', { port: 1 });
   const queue = agent.context.queue as TransferQueue;
 
   // Baseline: the same sqlite with the same pragmas, one plain INSERT per transaction.

@@ -1,23 +1,19 @@
 import type { AgentModule } from '../../../main/core/modules.ts';
 import type { EnqueueRequest } from '../../../main/core/contract/queue-items.ts';
 import { ackConfigSchema } from '../../core/queue/ack-driver.ts';
+import { fakeDriver, fakeModule } from '../../fake-driver.ts';
 
 /** A driver that acknowledges at once: measures the queue's own cost per item. */
 export function instantModule(): AgentModule {
-  return {
-    name: 'instant',
-    create: () => ({
-      drivers: [
-        {
-          kind: 'onsphere',
-          configSchema: ackConfigSchema,
-          accepts: ['check-result', 'value'],
-          window: 256,
-          deliver: async () => undefined,
-        },
-      ],
+  return fakeModule(
+    fakeDriver({
+      kind: 'instant',
+      configSchema: ackConfigSchema,
+      accepts: ['check-result', 'value'],
+      window: 256,
+      deliver: async () => undefined,
     }),
-  };
+  );
 }
 
 /** A realistic check result: 500 hosts × 7 services, perfdata, ~150 bytes. */

@@ -17,7 +17,7 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 const rss = (): number => process.memoryUsage().rss / 1024 / 1024;
 
 const agent = await Agent.open({ dataDir, logToFile: false, modules: [instantModule()] });
-agent.context.targets.save('t', 'onsphere', { port: 1 });
+agent.context.targets.save('t', 'instant', { port: 1 });
 const queue = agent.context.queue as TransferQueue;
 await queue.enqueueMany([benchResult(0)]); // warm every code path before the baseline
 gc();

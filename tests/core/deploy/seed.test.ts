@@ -1,15 +1,22 @@
 import { generateKeyPairSync } from 'node:crypto';
+
 import { access, chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
+
 import { join } from 'node:path';
+
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+
 import { z } from 'zod';
+
 import { Agent, AGENT_MODULES } from '../../../main/core/agent.ts';
+
 import {
   applyPendingSeeds,
   machineSeedDir,
   seedLocations,
 } from '../../../main/core/deploy/apply.ts';
+
 import {
   parseSeed,
   secretSeedParameters,
@@ -17,17 +24,28 @@ import {
   seedSectionsOf,
   type Seed,
 } from '../../../main/core/deploy/seed.ts';
+
 import { AgentError } from '../../../main/core/contract/errors.ts';
+
 import { jwkThumbprint } from '../../../main/core/identity/keys.ts';
+
 import type { AgentModule } from '../../../main/core/modules.ts';
+
 import { gorgoneModule } from '../../../main/core/protocols/gorgone/index.ts';
+
 import { onsphereModule } from '../../../main/core/protocols/onsphere/index.ts';
+
 import { tentacleModule } from '../../../main/core/protocols/tentacle/index.ts';
-import type { TargetDriver } from '../../../main/core/targets/driver.ts';
+
 import type { TargetKind } from '../../../main/core/contract/targets.ts';
+
 import { TestCa } from '../../peers/pki.ts';
+
 import { TentacleServer } from '../../peers/tentacle-server.ts';
+
 import { makeTempDir } from '../../peers/util.ts';
+
+import { fakeDriver, fakeModule } from '../../fake-driver.ts';
 
 const TICKET = '0123456789abcdef0123456789abcdef01234567';
 /** The seed sections of the build, as the applier reads them. */
@@ -256,14 +274,7 @@ describe('seed parser', () => {
 
 /** A protocol module as far as the seed applier sees one: a driver whose schema checks the config. */
 function moduleWithDriver(kind: TargetKind, schema: z.ZodType): AgentModule {
-  const driver: TargetDriver<unknown> = {
-    kind,
-    configSchema: schema,
-    accepts: [],
-    window: 1,
-    deliver: () => Promise.reject(new AgentError('internal', 'not delivering in this test')),
-  };
-  return { name: kind, create: () => ({ drivers: [driver] }) };
+  return fakeModule(fakeDriver({ kind, configSchema: schema, accepts: [] }));
 }
 
 describe('seed applier', () => {

@@ -4,22 +4,21 @@ import { AgentError } from '../../../main/core/contract/errors.ts';
 import type { AgentModule } from '../../../main/core/modules.ts';
 import type { QueueItem } from '../../../main/core/contract/queue-items.ts';
 import type { TargetDriver } from '../../../main/core/targets/driver.ts';
+import { fakeDriver, fakeModule } from '../../fake-driver.ts';
 
 /**
  * A test-only protocol for the queue: one TCP connection per item to an
  * AckServer, resolved on `OK <id>`, permanent failure on `ERR`, transient on
- * a dropped connection. It borrows the 'onsphere' kind because target kinds
- * are a closed set; tests pass only this module to Agent.open.
+ * a dropped connection: the fake driver (tests/fake-driver.ts) with a delivery.
  */
 export const ackConfigSchema = z.object({ port: z.number().int() });
 
 export function ackDriver(
   options: { window?: number; delivered?: string[] } = {},
 ): TargetDriver<{ port: number }> {
-  return {
-    kind: 'onsphere',
+  return fakeDriver<{ port: number }>({
+    kind: 'ack',
     configSchema: ackConfigSchema,
-    accepts: ['value', 'check-result', 'file', 'message'],
     window: options.window ?? 1,
     validate(_target, item) {
       if (item.payload.kind === 'file' && item.payload.file.fileName.includes('/')) {
@@ -63,9 +62,9 @@ export function ackDriver(
             );
         });
       }),
-  };
+  });
 }
 
 export function ackModule(options: { window?: number; delivered?: string[] } = {}): AgentModule {
-  return { name: 'ack', create: () => ({ drivers: [ackDriver(options)] }) };
+  return fakeModule(ackDriver(options));
 }

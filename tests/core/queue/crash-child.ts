@@ -20,7 +20,7 @@ const agent = await Agent.open({
   queue: { pollMs: 10, lockRetryMs: 20, shutdownGraceMs: 100 },
 });
 if (agent.context.targets.find('ack') === undefined)
-  agent.context.targets.save('ack', 'onsphere', { port });
+  agent.context.targets.save('ack', 'ack', { port });
 agent.context.settings.update((d) => {
   (d as Record<string, unknown>).queue = { backoff: { baseMs: 10, capMs: 100 } };
 });

@@ -35,7 +35,7 @@ let agent: Agent;
 beforeEach(async () => {
   ({ dir, cleanup } = await makeTempDir('fan-out'));
   agent = await Agent.open({ dataDir: dir, logToFile: false, modules: [ackModule({ window: 1 })] });
-  for (const name of ['a', 'b', 'c']) agent.context.targets.save(name, 'onsphere', { port: 1 });
+  for (const name of ['a', 'b', 'c']) agent.context.targets.save(name, 'ack', { port: 1 });
   const insert = QueueStore.prototype.insert;
   vi.spyOn(QueueStore.prototype, 'insert').mockImplementation(function (
     this: QueueStore,

@@ -27,7 +27,7 @@ async function openAgent(window = 1): Promise<Agent> {
 }
 
 function pairTarget(a: Agent, name: string, port = server.port): void {
-  a.context.targets.save(name, 'onsphere', { port });
+  a.context.targets.save(name, 'ack', { port });
   a.context.settings.update((d) => {
     (d as Record<string, unknown>).queue = { backoff: { baseMs: 20, capMs: 100 } };
   });
