@@ -43,6 +43,22 @@ export const commandPolicySchema = z.object({
   maxOutputBytes: maxOutputBytesSchema.default(1024 * 1024),
 });
 
+/**
+ * The fields of a policy a request changes, the others kept. No defaults here:
+ * `commandPolicySchema.partial()` would still fill them in (zod 4), so
+ * `{ enabled: true }` reset the allow list and the caps.
+ */
+export const commandPolicyChangesSchema = z
+  .object({
+    enabled: z.boolean(),
+    allow: z.array(allowPatternSchema),
+    allowShell: z.boolean(),
+    maxTimeoutSeconds: maxTimeoutSecondsSchema,
+    maxOutputBytes: maxOutputBytesSchema,
+  })
+  .partial()
+  .strict();
+
 export type CommandPolicy = z.output<typeof commandPolicySchema>;
 
 /**

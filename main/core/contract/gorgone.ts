@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commandPolicySchema } from './command-policy.ts';
+import { commandPolicyChangesSchema, commandPolicySchema } from './command-policy.ts';
 import type { ContractShape } from './define.ts';
 import { method } from './define.ts';
 import { GORGONE_DEFAULT_PORT } from './ports.ts';
@@ -169,7 +169,7 @@ export const gorgoneContract = {
           })
           .strict()
           .optional(),
-        command: commandPolicySchema.partial().optional(),
+        command: commandPolicyChangesSchema.optional(),
         processcopy: z
           .object({ enabled: z.boolean().optional(), destination: z.string().optional() })
           .strict()

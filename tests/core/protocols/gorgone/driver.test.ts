@@ -137,6 +137,18 @@ describe('gorgone TargetDriver', () => {
     expect(await agent.api.getGorgoneSettings({})).toEqual(updated);
   });
 
+  it('changes only the COMMAND policy fields a request names', async () => {
+    await agent.api.updateGorgoneSettings({
+      command: { enabled: true, allow: ['uptime', 'df -h'], maxTimeoutSeconds: 30 },
+    });
+    const updated = await agent.api.updateGorgoneSettings({ command: { enabled: false } });
+    expect(updated.command).toMatchObject({
+      enabled: false,
+      allow: ['uptime', 'df -h'],
+      maxTimeoutSeconds: 30,
+    });
+  });
+
   it('recordHistory() rows are what GETLOG serves', () => {
     const row = recordHistory(agent.context, {
       code: 2,
