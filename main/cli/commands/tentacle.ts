@@ -94,6 +94,19 @@ function idleTimeoutFrom(args: CommandArgs): number | undefined {
   return total;
 }
 
+/** A percent-encoded proxy user or password; a bad escape names the flag, never the value. */
+function decodeCredential(text: string, field: string, what: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new AgentError(
+      'invalid-request',
+      `${field}: the proxy ${what} has a '%' that is not a %XX escape (write a literal '%' as %25)`,
+      { field },
+    );
+  }
+}
+
 /** `[user:pass@]host:port` as tentacle_client's -y takes it (§11, §13). */
 function parseProxySpec(spec: string, field: string): { proxy: ProxyConfig; password?: string } {
   const at = spec.lastIndexOf('@');
@@ -111,14 +124,18 @@ function parseProxySpec(spec: string, field: string): { proxy: ProxyConfig; pass
   const proxy: ProxyConfig = { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
   if (credentials === undefined) return { proxy };
   const colon = credentials.indexOf(':');
-  proxy.user = decodeURIComponent(colon === -1 ? credentials : credentials.slice(0, colon));
+  proxy.user = decodeCredential(
+    colon === -1 ? credentials : credentials.slice(0, colon),
+    field,
+    'user',
+  );
   if (proxy.user === '')
     throw new AgentError('invalid-request', `${field}: the proxy user before '@' is empty`, {
       field,
     });
   return colon === -1
     ? { proxy }
-    : { proxy, password: decodeURIComponent(credentials.slice(colon + 1)) };
+    : { proxy, password: decodeCredential(credentials.slice(colon + 1), field, 'password') };
 }
 
 /** The secret flags' values (from the command line, files or stdin), read once. */

@@ -585,5 +585,19 @@ describe('outpost tentacle', () => {
     ]);
     expect(badProxy.code).toBe(2);
     expect(badProxy.stderr).toMatch(/PROXYHOST:PORT/);
+    const badEscape = await runCli([
+      'tentacle',
+      'send',
+      'x',
+      '-a',
+      'h',
+      '-y',
+      'user:s3cr%zzet@127.0.0.1:3128',
+      '--data-dir',
+      data,
+    ]);
+    expect(badEscape.code).toBe(2);
+    expect(badEscape.stderr).toMatch(/-y: the proxy password has a '%'/);
+    expect(badEscape.stderr).not.toContain('s3cr');
   });
 });
