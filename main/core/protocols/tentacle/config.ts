@@ -2,6 +2,7 @@
  * A Tentacle target as stored in settings (no secret in it) and how it turns
  * into client options with the secrets from the SecretStore.
  */
+import { resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { connectionSchema, tentacleTargetConfigSchema } from '../../contract/tentacle.ts';
@@ -163,4 +164,37 @@ export async function readTargetSecrets(
     keyPassphrase: await ctx.secrets.get(targetSecretName(target, SECRET_KEYS.keyPassphrase)),
     proxyPassword: await ctx.secrets.get(targetSecretName(target, SECRET_KEYS.proxyPassword)),
   };
+}
+
+/** A saved target, or a connection given in full (a one-shot send or get). */
+export type Where = { target: string } | ({ connection: TentacleConnection } & TentacleSecrets);
+
+/** Certificate and key paths made absolute: a saved target must not depend on the folder it was added from. */
+export function absolute(connection: TentacleConnection): TentacleConnection {
+  const out = { ...connection };
+  if (out.caFile !== undefined) out.caFile = resolve(out.caFile);
+  if (out.certFile !== undefined) out.certFile = resolve(out.certFile);
+  if (out.keyFile !== undefined) out.keyFile = resolve(out.keyFile);
+  return out;
+}
+
+/** The connection and secrets a request names. */
+export async function resolveWhere(
+  ctx: AgentContext,
+  where: Where,
+): Promise<{ target?: string; connection: TentacleConnection; secrets: TentacleSecrets }> {
+  if ('target' in where) {
+    const record = ctx.targets.getOfKind<TentacleTargetConfig>(where.target, 'tentacle', 'target');
+    const { outbox: _outbox, ...connection } = record.config;
+    return {
+      target: where.target,
+      connection,
+      secrets: await readTargetSecrets(ctx, where.target),
+    };
+  }
+  const secrets: TentacleSecrets = {};
+  if (where.password !== undefined) secrets.password = where.password;
+  if (where.keyPassphrase !== undefined) secrets.keyPassphrase = where.keyPassphrase;
+  if (where.proxyPassword !== undefined) secrets.proxyPassword = where.proxyPassword;
+  return { connection: absolute(where.connection), secrets };
 }

@@ -1,62 +1,14 @@
 /** The tentacle part of AgentApi (contract/tentacle.ts). */
 import { join, resolve } from 'node:path';
-
 import type { AgentHandlers } from '../../contract/index.ts';
-
 import type { AgentContext } from '../../context.ts';
-
 import type { TentacleFileResult, TentacleTransferResult } from '../../contract/tentacle.ts';
-
 import { toAgentError } from '../../contract/errors.ts';
-import { targetSecretName } from '../../secrets.ts';
-
-import { TentacleClient, TENTACLE_TMP_DIR } from './transfer.ts';
-
-import {
-  checkConnection,
-  clientOptions,
-  connectionWarnings,
-  readTargetSecrets,
-  SECRET_KEYS,
-  tentacleTargetConfigSchema,
-  type TentacleConnection,
-  type TentacleTargetConfig,
-  type TentacleSecrets,
-} from './config.ts';
-
+import { TentacleClient, TENTACLE_TMP_DIR, tlsInfo } from './transfer.ts';
+import { clientOptions, connectionWarnings, resolveWhere, type Where } from './config.ts';
+import { addTentacleTarget, testTentacleTarget } from './pairing.ts';
 import { assertFileName, baseName } from './names.ts';
-
 import { isSecurityWarning } from '../../contract/warnings.ts';
-
-type Where = { target: string } | ({ connection: TentacleConnection } & TentacleSecrets);
-
-function absolute(connection: TentacleConnection): TentacleConnection {
-  const out = { ...connection };
-  if (out.caFile !== undefined) out.caFile = resolve(out.caFile);
-  if (out.certFile !== undefined) out.certFile = resolve(out.certFile);
-  if (out.keyFile !== undefined) out.keyFile = resolve(out.keyFile);
-  return out;
-}
-
-async function resolveWhere(
-  ctx: AgentContext,
-  where: Where,
-): Promise<{ target?: string; connection: TentacleConnection; secrets: TentacleSecrets }> {
-  if ('target' in where) {
-    const record = ctx.targets.getOfKind<TentacleTargetConfig>(where.target, 'tentacle', 'target');
-    const { outbox: _outbox, ...connection } = record.config;
-    return {
-      target: where.target,
-      connection,
-      secrets: await readTargetSecrets(ctx, where.target),
-    };
-  }
-  const secrets: TentacleSecrets = {};
-  if (where.password !== undefined) secrets.password = where.password;
-  if (where.keyPassphrase !== undefined) secrets.keyPassphrase = where.keyPassphrase;
-  if (where.proxyPassword !== undefined) secrets.proxyPassword = where.proxyPassword;
-  return { connection: absolute(where.connection), secrets };
-}
 
 function failed(file: string, name: string, error: unknown): TentacleFileResult {
   const e = toAgentError(error);
@@ -70,17 +22,6 @@ function failed(file: string, name: string, error: unknown): TentacleFileResult 
       transient: e.transient,
       ...(e.field === undefined ? {} : { field: e.field }),
     },
-  };
-}
-
-function tlsInfo(client: TentacleClient): TentacleTransferResult['tls'] {
-  const peer = client.peerCertificate;
-  if (client.tlsVersion === undefined || peer === undefined) return undefined;
-  return {
-    version: client.tlsVersion,
-    peerSubject: peer.subject,
-    peerIssuer: peer.issuer,
-    fingerprint256: peer.fingerprint256,
   };
 }
 
@@ -153,50 +94,7 @@ export function createTentacleHandlers(ctx: AgentContext): Partial<AgentHandlers
   }
 
   return {
-    async addTentacleTarget(request) {
-      const connection = absolute(request.connection);
-      const secrets: TentacleSecrets = {
-        password: request.password,
-        keyPassphrase: request.keyPassphrase,
-        proxyPassword: request.proxyPassword,
-      };
-      checkConnection(connection, secrets);
-      // Fail now, not at the first delivery, if a PEM file cannot be read.
-      await clientOptions(connection, secrets);
-      const config = {
-        ...connection,
-        ...(request.outbox === undefined
-          ? {}
-          : { outbox: { ...request.outbox, dir: resolve(request.outbox.dir) } }),
-      };
-      ctx.targets.save(request.name, 'tentacle', config, { replace: request.replace });
-      for (const [key, value] of Object.entries(secrets) as Array<
-        [keyof TentacleSecrets, string | undefined]
-      >) {
-        if (value !== undefined)
-          await ctx.secrets.set(targetSecretName(request.name, SECRET_KEYS[key]), value);
-      }
-      const stored = await readTargetSecrets(ctx, request.name);
-      const warnings = connectionWarnings(connection, stored);
-      log.info('tentacle target saved', {
-        target: request.name,
-        host: connection.host,
-        port: connection.port,
-        tls: connection.tls,
-      });
-      for (const warning of warnings.filter(isSecurityWarning))
-        log.warn(warning.message, { target: request.name });
-      return {
-        name: request.name,
-        config: tentacleTargetConfigSchema.parse(ctx.targets.get(request.name).config),
-        secrets: {
-          password: stored.password !== undefined,
-          keyPassphrase: stored.keyPassphrase !== undefined,
-          proxyPassword: stored.proxyPassword !== undefined,
-        },
-        warnings,
-      };
-    },
+    addTentacleTarget: (request) => addTentacleTarget(ctx, request),
 
     async sendTentacleFiles(request) {
       const entries = request.files.map((file) => {
@@ -261,23 +159,6 @@ export function createTentacleHandlers(ctx: AgentContext): Partial<AgentHandlers
       });
     },
 
-    async testTentacleTarget({ name }) {
-      const { connection, secrets } = await resolveWhere(ctx, { target: name });
-      const warnings = connectionWarnings(connection, secrets);
-      try {
-        const client = await TentacleClient.connect(await clientOptions(connection, secrets));
-        const tls = tlsInfo(client);
-        await client.quit();
-        return { name, ok: true, warnings, ...(tls === undefined ? {} : { tls }) };
-      } catch (error) {
-        const e = toAgentError(error);
-        return {
-          name,
-          ok: false,
-          warnings,
-          error: { code: e.code, message: e.message, transient: e.transient },
-        };
-      }
-    },
+    testTentacleTarget: ({ name }) => testTentacleTarget(ctx, name),
   };
 }

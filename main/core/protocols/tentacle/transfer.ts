@@ -2,6 +2,7 @@
  * What the agent calls to move files over Tentacle (tentacle.md §4): one
  * session, several files, SEND/ZSEND/RECV/ZRECV then QUIT.
  */
+import type { TentacleTransferResult } from '../../contract/tentacle.ts';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
@@ -434,4 +435,16 @@ async function commit(part: string, dest: string, overwrite: boolean): Promise<v
     }
     throw error;
   }
+}
+
+/** What a TLS session showed of the server, for the UIs. */
+export function tlsInfo(client: TentacleClient): TentacleTransferResult['tls'] {
+  const peer = client.peerCertificate;
+  if (client.tlsVersion === undefined || peer === undefined) return undefined;
+  return {
+    version: client.tlsVersion,
+    peerSubject: peer.subject,
+    peerIssuer: peer.issuer,
+    fingerprint256: peer.fingerprint256,
+  };
 }
