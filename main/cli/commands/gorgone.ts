@@ -1,19 +1,16 @@
-import { readFile } from 'node:fs/promises';
 import type { GorgoneListenResult } from '../../core/contract/gorgone.ts';
-import { parseHostPort } from '../../core/contract/host-port.ts';
-import { GORGONE_DEFAULT_PORT } from '../../core/contract/ports.ts';
-import type { CliContext, CommandArgs, CommandSpec } from '../command.ts';
-import { flag, listOption, requiredOption, stringOption, UsageError } from '../command.ts';
-import { keyValues } from '../format.ts';
-import { confirm } from '../prompt.ts';
 
-async function readPem(path: string, flagName: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`${flagName} ${path}: ${(error as Error).message}`);
-  }
-}
+import { parseHostPort } from '../../core/contract/host-port.ts';
+
+import { GORGONE_DEFAULT_PORT } from '../../core/contract/ports.ts';
+
+import type { CliContext, CommandArgs, CommandSpec } from '../command.ts';
+
+import { flag, listOption, requiredOption, stringOption, UsageError } from '../command.ts';
+
+import { keyValues } from '../format.ts';
+
+import { confirm } from '../prompt.ts';
 
 function listenHuman(result: GorgoneListenResult): string {
   const lines = [
@@ -38,7 +35,7 @@ function listenHuman(result: GorgoneListenResult): string {
 
 async function authorizeRequest(
   args: CommandArgs,
-): Promise<{ thumbprint?: string; publicKeyPem?: string; comment?: string }> {
+): Promise<{ thumbprint?: string; publicKeyFile?: string; comment?: string }> {
   const keyFile = stringOption(args, 'key');
   const thumbprint = args.positionals[0];
   if ((keyFile === undefined) === (thumbprint === undefined)) {
@@ -46,9 +43,7 @@ async function authorizeRequest(
   }
   const comment = stringOption(args, 'comment');
   return {
-    ...(thumbprint === undefined
-      ? { publicKeyPem: await readPem(keyFile!, '--key') }
-      : { thumbprint }),
+    ...(thumbprint === undefined ? { publicKeyFile: keyFile! } : { thumbprint }),
     ...(comment === undefined ? {} : { comment }),
   };
 }
@@ -64,7 +59,7 @@ async function resolveTrust(
   const trustThumbprint = stringOption(args, 'trust-thumbprint');
   if (pubkeyFile !== undefined) {
     return {
-      serverPublicKeyPem: await readPem(pubkeyFile, '--server-pubkey'),
+      serverPublicKeyFile: pubkeyFile,
       ...(trustThumbprint === undefined ? {} : { trustThumbprint }),
     };
   }
@@ -192,15 +187,12 @@ export const gorgoneCommands: CommandSpec[] = [
     ],
     async run(ctx, args) {
       const agent = await ctx.agent();
-      const keys = await Promise.all(
-        listOption(args, 'authorize-key').map((f) => readPem(f, '--authorize-key')),
-      );
       const bind = stringOption(args, 'bind');
       const nodeId = stringOption(args, 'node-id');
       const result = await agent.api.listenGorgone({
         enabled: !flag(args, 'disable'),
         authorize: listOption(args, 'authorize'),
-        authorizeKeysPem: keys,
+        authorizeKeyFiles: listOption(args, 'authorize-key'),
         ...(bind === undefined ? {} : { bind }),
         ...(nodeId === undefined ? {} : { nodeId }),
       });

@@ -11,8 +11,7 @@ const thumbprint = z
     /^[A-Za-z0-9_-]{43}$/,
     'a Gorgone key thumbprint is 43 base64url characters (gorgone_key_thumbprint.pl output)',
   );
-const pem = (what: string) =>
-  z.string().includes('-----BEGIN', { message: `${what} must be a PEM public key` });
+const pemFile = (what: string) => z.string().min(1, `${what} must be a path to a PEM public key`);
 const port = z.number().int().min(1, 'port must be 1–65535').max(65535, 'port must be 1–65535');
 
 export interface GorgoneThumbprintResult {
@@ -80,13 +79,13 @@ export interface GorgoneSettingsView {
 const authorizeSchema = z
   .object({
     thumbprint: thumbprint.optional(),
-    /** The central's public key file content (the Centreon procedure copies it over). */
-    publicKeyPem: pem('publicKeyPem').optional(),
+    /** The central's public key file (the Centreon procedure copies it over). */
+    publicKeyFile: pemFile('publicKeyFile').optional(),
     comment: z.string().max(200).optional(),
   })
   .strict()
-  .refine((v) => (v.thumbprint === undefined) !== (v.publicKeyPem === undefined), {
-    message: 'give exactly one of thumbprint or publicKeyPem',
+  .refine((v) => (v.thumbprint === undefined) !== (v.publicKeyFile === undefined), {
+    message: 'give exactly one of thumbprint or publicKeyFile',
     path: ['thumbprint'],
   });
 
@@ -114,15 +113,15 @@ export const gorgoneContract = {
         nodeId: z
           .string()
           .regex(/^\d+$/, 'nodeId must be the numeric id the central gives this node'),
-        serverPublicKeyPem: pem('serverPublicKeyPem').optional(),
+        serverPublicKeyFile: pemFile('serverPublicKeyFile').optional(),
         trustThumbprint: thumbprint.optional(),
         allowCommands: z.array(z.string()).default([]),
         allowCopyDir: z.string().min(1).optional(),
       })
       .strict()
-      .refine((v) => v.serverPublicKeyPem !== undefined || v.trustThumbprint !== undefined, {
+      .refine((v) => v.serverPublicKeyFile !== undefined || v.trustThumbprint !== undefined, {
         message:
-          'the server key must be confirmed: pass trustThumbprint (shown by getGorgoneServerKey) or serverPublicKeyPem',
+          'the server key must be confirmed: pass trustThumbprint (shown by getGorgoneServerKey) or serverPublicKeyFile',
         path: ['trustThumbprint'],
       }),
     'Handshake with a Gorgone central, pin its key and register this agent as a pull-mode node',
@@ -138,7 +137,7 @@ export const gorgoneContract = {
         nodeId: z.string().regex(/^\d+$/, 'nodeId must be a number').optional(),
         rotationSeconds: z.number().int().min(5).optional(),
         authorize: z.array(thumbprint).default([]),
-        authorizeKeysPem: z.array(pem('authorizeKeysPem[]')).default([]),
+        authorizeKeyFiles: z.array(pemFile('authorizeKeyFiles[]')).default([]),
         enabled: z.boolean().default(true),
       })
       .strict(),

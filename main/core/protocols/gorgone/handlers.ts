@@ -9,6 +9,7 @@ import { pingGorgone } from './controller.ts';
 import { fetchServerKey, pairGorgone } from './pairing.ts';
 import { readGorgoneSettings, updateGorgoneSettings, type GorgoneSettings } from './config.ts';
 import { registerSnippet } from './listener.ts';
+import { readPemFile } from '../../identity/pem-file.ts';
 
 type GorgoneHandlers = Pick<
   AgentHandlers,
@@ -88,8 +89,13 @@ export function createGorgoneHandlers(ctx: AgentContext): GorgoneHandlers {
     pairGorgone: (request) => pairGorgone(ctx, request),
     pingGorgone: ({ name }) => pingGorgone(ctx, name),
     async listenGorgone(request) {
-      const fromKeys = request.authorizeKeysPem.map((pem, i) =>
-        thumbprintOfPem(pem, `authorizeKeysPem[${i}]`),
+      const fromKeys = await Promise.all(
+        request.authorizeKeyFiles.map(async (file, i) =>
+          thumbprintOfPem(
+            await readPemFile(file, `authorizeKeyFiles.${i}`),
+            `authorizeKeyFiles.${i}`,
+          ),
+        ),
       );
       const settings = updateGorgoneSettings(ctx.settings, (draft) => {
         draft.listener.enabled = request.enabled;
@@ -109,7 +115,11 @@ export function createGorgoneHandlers(ctx: AgentContext): GorgoneHandlers {
     listGorgoneAuthorized: async () => listenView(ctx, readGorgoneSettings(ctx.settings)),
     async addGorgoneAuthorized(request) {
       const thumbprint =
-        request.thumbprint ?? thumbprintOfPem(request.publicKeyPem!, 'publicKeyPem');
+        request.thumbprint ??
+        thumbprintOfPem(
+          await readPemFile(request.publicKeyFile!, 'publicKeyFile'),
+          'publicKeyFile',
+        );
       updateGorgoneSettings(ctx.settings, (draft) =>
         addAuthorized(draft, thumbprint, request.comment),
       );

@@ -22,6 +22,7 @@ import {
   type ClientKey,
   type ServerTrust,
 } from './session.ts';
+import { readPemFile } from '../../identity/pem-file.ts';
 
 export async function agentClientKey(ctx: AgentContext): Promise<ClientKey> {
   const info = await ctx.identity.agentKey();
@@ -94,7 +95,8 @@ export interface PairRequest {
   host: string;
   port: number;
   nodeId: string;
-  serverPublicKeyPem?: string | undefined;
+  /** The central's public key file, pinned instead of the thumbprint a person confirmed. */
+  serverPublicKeyFile?: string | undefined;
   trustThumbprint?: string | undefined;
   allowCommands: string[];
   allowCopyDir?: string | undefined;
@@ -106,8 +108,10 @@ export async function pairGorgone(
   request: PairRequest,
 ): Promise<GorgonePairResult> {
   let expected = request.trustThumbprint;
-  if (request.serverPublicKeyPem !== undefined) {
-    const key = parsePublicKey(request.serverPublicKeyPem);
+  if (request.serverPublicKeyFile !== undefined) {
+    const key = parsePublicKey(
+      await readPemFile(request.serverPublicKeyFile, 'serverPublicKeyFile'),
+    );
     assertKeyStrength(key, 'the given server public key');
     const fromFile = jwkThumbprint(key);
     if (expected !== undefined && expected !== fromFile) {

@@ -3,13 +3,19 @@
  * into client options with the secrets from the SecretStore.
  */
 import { resolve } from 'node:path';
-import { readFile } from 'node:fs/promises';
+
 import type { z } from 'zod';
+
 import { connectionSchema, tentacleTargetConfigSchema } from '../../contract/tentacle.ts';
+
 import type { AgentContext } from '../../context.ts';
+
 import { AgentError } from '../../contract/errors.ts';
+
 import { TENTACLE_DEFAULT_PORT } from '../../contract/ports.ts';
+
 import { targetSecretName } from '../../secrets.ts';
+
 import type { ClientOptions } from './transfer.ts';
 
 export {
@@ -20,6 +26,8 @@ export {
   tentacleTargetConfigSchema,
 } from '../../contract/tentacle.ts';
 import type { AgentWarning } from '../../contract/warnings.ts';
+
+import { readPemFile } from '../../identity/pem-file.ts';
 
 /** The server's port unless a target says otherwise (tentacle.md §1). */
 export const DEFAULT_PORT = TENTACLE_DEFAULT_PORT;
@@ -111,18 +119,6 @@ export function connectionWarnings(
   return warnings;
 }
 
-async function readPem(file: string, field: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    throw new AgentError(
-      'invalid-request',
-      `${field} '${file}' cannot be read: ${(error as Error).message}`,
-      { field, cause: error },
-    );
-  }
-}
-
 /** Client options from a connection, its secrets, and the files it names. */
 export async function clientOptions(
   connection: TentacleConnection,
@@ -134,11 +130,11 @@ export async function clientOptions(
   if (connection.tls) {
     options.tls = { insecure: connection.insecure };
     if (connection.caFile !== undefined)
-      options.tls.caPem = await readPem(connection.caFile, 'caFile');
+      options.tls.caPem = await readPemFile(connection.caFile, 'caFile');
     if (connection.certFile !== undefined)
-      options.tls.certPem = await readPem(connection.certFile, 'certFile');
+      options.tls.certPem = await readPemFile(connection.certFile, 'certFile');
     if (connection.keyFile !== undefined)
-      options.tls.keyPem = await readPem(connection.keyFile, 'keyFile');
+      options.tls.keyPem = await readPemFile(connection.keyFile, 'keyFile');
     if (secrets.keyPassphrase !== undefined) options.tls.passphrase = secrets.keyPassphrase;
   }
   if (connection.proxy !== undefined) {

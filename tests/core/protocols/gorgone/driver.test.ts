@@ -137,6 +137,20 @@ describe('gorgone TargetDriver', () => {
     expect(await agent.api.getGorgoneSettings({})).toEqual(updated);
   });
 
+  it('takes a central key as a file path, like every key and certificate of the contract', async () => {
+    const central = await testKey();
+    const temp = makeTempDirSync('gorgone-key');
+    cleanups.push(temp.cleanup);
+    const file = join(temp.dir, 'central.pub');
+    writeFileSync(file, central.publicKeyPem);
+    await expect(agent.api.addGorgoneAuthorized({ publicKeyFile: file })).resolves.toMatchObject({
+      thumbprint: central.thumbprint,
+    });
+    await expect(
+      agent.api.addGorgoneAuthorized({ publicKeyFile: join(temp.dir, 'missing.pub') }),
+    ).rejects.toMatchObject({ code: 'invalid-request', field: 'publicKeyFile' });
+  });
+
   it('changes only the COMMAND policy fields a request names', async () => {
     await agent.api.updateGorgoneSettings({
       command: { enabled: true, allow: ['uptime', 'df -h'], maxTimeoutSeconds: 30 },
