@@ -52,7 +52,12 @@ export const boundaryRules = [
           })),
           patterns: [
             {
-              group: ['**/main/core/contract/*', '!**/main/core/contract/ports.ts'],
+              // Data-only, dependency-free leaves the renderer may run: ports and the error wire format.
+              group: [
+                '**/main/core/contract/*',
+                '!**/main/core/contract/ports.ts',
+                '!**/main/core/contract/errors.ts',
+              ],
               allowTypeImports: true,
               message: 'The renderer may only import types from the API contract.',
             },

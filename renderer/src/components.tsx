@@ -1,6 +1,6 @@
 import { cloneElement, useId, useState, type ReactElement, type ReactNode } from 'react';
 import { useI18n } from './i18n/index.tsx';
-import { UiError } from './transport/index.ts';
+import { AgentError } from './transport/index.ts';
 
 export function PageHeader(props: { title: string; subtitle?: string; actions?: ReactNode }) {
   return (
@@ -178,7 +178,7 @@ export const NO_ERRORS: FormErrors = { fields: {}, general: undefined };
 
 export function formErrors(error: unknown, knownFields: readonly string[]): FormErrors {
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof UiError && error.field !== undefined) {
+  if (error instanceof AgentError && error.field !== undefined) {
     const field = knownFields.find((f) => error.field === f || error.field!.startsWith(`${f}.`));
     if (field !== undefined) return { fields: { [field]: message }, general: undefined };
   }

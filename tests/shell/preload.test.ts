@@ -3,7 +3,6 @@ import { AgentError } from '../../main/core/contract/errors.ts';
 import { CALL_CHANNEL, EVENT_CHANNEL } from '../../main/core/contract/transport.ts';
 import { buildBridge } from '../../preload/bridge.ts';
 import { decodeBridgeError } from '../../renderer/src/transport/electron.ts';
-import { UiError } from '../../renderer/src/transport/types.ts';
 
 const exposed: Array<[string, unknown]> = [];
 const rendererListeners: Array<[string, (...args: unknown[]) => void]> = [];
@@ -53,9 +52,9 @@ describe('preload', () => {
     // contextBridge keeps only `message` of an Error crossing the worlds:
     const crossed = new Error((error as Error).message);
     const rebuilt = decodeBridgeError(crossed);
-    expect(rebuilt).toBeInstanceOf(UiError);
-    expect((rebuilt as UiError).field).toBe('name');
-    expect((rebuilt as UiError).code).toBe('invalid-request');
+    expect(rebuilt).toBeInstanceOf(AgentError);
+    expect((rebuilt as AgentError).field).toBe('name');
+    expect((rebuilt as AgentError).code).toBe('invalid-request');
     expect(rebuilt.message).toBe('name: Too small');
   });
 

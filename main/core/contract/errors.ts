@@ -52,9 +52,19 @@ export function isAgentError(value: unknown): value is AgentError {
   return value instanceof AgentError;
 }
 
+/** A value that arrived over IPC or a WebSocket and has the shape of a serialized AgentError. */
+export function isSerializedError(value: unknown): value is SerializedAgentError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { code?: unknown }).code === 'string' &&
+    typeof (value as { message?: unknown }).message === 'string'
+  );
+}
+
 /** Rebuilds an AgentError on the far side of an IPC or WebSocket hop. */
 export function fromSerialized(error: SerializedAgentError): AgentError {
-  const options: { field?: string; transient: boolean } = { transient: error.transient };
+  const options: { field?: string; transient: boolean } = { transient: error.transient === true };
   if (error.field !== undefined) options.field = error.field;
   return new AgentError(error.code, error.message, options);
 }

@@ -1,12 +1,7 @@
 import type { AgentMethod } from '../../../main/core/contract/index.ts';
 import type { OutpostBridge } from '../../../main/core/contract/transport.ts';
-import {
-  isSerializedError,
-  UiError,
-  type Request,
-  type Response,
-  type Transport,
-} from './types.ts';
+import { type Request, type Response, type Transport } from './types.ts';
+import { fromSerialized, isSerializedError } from '../../../main/core/contract/errors.ts';
 
 declare global {
   interface Window {
@@ -24,7 +19,7 @@ export function decodeBridgeError(error: unknown): Error {
   if (start >= 0) {
     try {
       const parsed: unknown = JSON.parse(message.slice(start));
-      if (isSerializedError(parsed)) return new UiError(parsed);
+      if (isSerializedError(parsed)) return fromSerialized(parsed);
     } catch {
       // not one of ours: keep the plain message
     }

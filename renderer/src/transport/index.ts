@@ -9,5 +9,5 @@ export function createTransport(): Transport {
   return webSocketTransport(`${scheme}//${window.location.host}/ws`);
 }
 
-export { UiError } from './types.ts';
+export { AgentError } from '../../../main/core/contract/errors.ts';
 export type { Transport, Request, Response } from './types.ts';

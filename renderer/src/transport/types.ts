@@ -3,7 +3,6 @@ import type {
   AgentEventName,
   AgentEvents,
   AgentMethod,
-  SerializedAgentError,
 } from '../../../main/core/contract/index.ts';
 
 export type Request<M extends AgentMethod> = Parameters<AgentApi[M]>[0];
@@ -20,28 +19,4 @@ export interface Transport {
   on<E extends AgentEventName>(event: E, listener: (payload: AgentEvents[E]) => void): Unsubscribe;
   /** Connection to the agent lost/restored (the web socket can drop; IPC cannot). */
   onConnection(listener: (connected: boolean) => void): Unsubscribe;
-}
-
-/** An AgentError rebuilt on this side: `field` says which form input is at fault. */
-export class UiError extends Error {
-  readonly code: string;
-  readonly field: string | undefined;
-  readonly transient: boolean;
-
-  constructor(error: SerializedAgentError) {
-    super(error.message);
-    this.name = 'UiError';
-    this.code = error.code;
-    this.field = error.field ?? undefined;
-    this.transient = error.transient;
-  }
-}
-
-export function isSerializedError(value: unknown): value is SerializedAgentError {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { code?: unknown }).code === 'string' &&
-    typeof (value as { message?: unknown }).message === 'string'
-  );
 }

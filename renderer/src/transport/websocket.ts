@@ -1,11 +1,6 @@
 import type { AgentEventName, AgentMethod } from '../../../main/core/contract/index.ts';
-import {
-  isSerializedError,
-  UiError,
-  type Request,
-  type Response,
-  type Transport,
-} from './types.ts';
+import { type Request, type Response, type Transport } from './types.ts';
+import { fromSerialized, isSerializedError } from '../../../main/core/contract/errors.ts';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -78,7 +73,9 @@ export function webSocketTransport(url: string): Transport {
     pending.delete(frame.id!);
     if (frame.error !== undefined) {
       p.reject(
-        isSerializedError(frame.error) ? new UiError(frame.error) : new Error(String(frame.error)),
+        isSerializedError(frame.error)
+          ? fromSerialized(frame.error)
+          : new Error(String(frame.error)),
       );
     } else {
       p.resolve(frame.result);
