@@ -427,7 +427,7 @@ async function createTarget(
   kind: TargetKind,
   prepare: () => Promise<Record<string, unknown>>,
 ): Promise<void> {
-  if (!ctx.targets.hasDriver(kind)) {
+  if (!ctx.targets.knowsKind(kind)) {
     report.targets.push({
       target,
       kind,

@@ -12,7 +12,13 @@ import {
   dispatcherFromEnv,
   type DispatcherEndpoint,
 } from './dispatcher.ts';
-import { DEFAULT_PROMETHEUS_HOST, DEFAULT_PROMETHEUS_PORT } from './metrics.ts';
+
+/**
+ * PROMETHEUS_PORT's default and the address it binds (§2.2). Here rather than
+ * in metrics.ts: the agent reads this schema without loading prom-client (issue #17).
+ */
+export const DEFAULT_PROMETHEUS_PORT = 9100;
+export const DEFAULT_PROMETHEUS_HOST = '127.0.0.1';
 
 export const onsphereTargetConfigSchema = z.object({
   /** DISPATCHER_HOST: also the TLS server name expected from the dispatcher (§3.1). */

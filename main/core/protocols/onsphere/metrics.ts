@@ -7,9 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AgentError } from '../../contract/errors.ts';
-
-export const DEFAULT_PROMETHEUS_PORT = 9100;
-export const DEFAULT_PROMETHEUS_HOST = '127.0.0.1';
+import { DEFAULT_PROMETHEUS_HOST } from './config.ts';
 
 export class OspMetrics {
   readonly registry = new Registry();
