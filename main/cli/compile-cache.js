@@ -17,7 +17,12 @@ import { join } from 'node:path';
 export function compileCacheDir(env = process.env, platform = process.platform) {
   if (env.NODE_COMPILE_CACHE) return env.NODE_COMPILE_CACHE;
   if (platform === 'win32')
-    return join(env.LOCALAPPDATA || join(homedir(), 'AppData', 'Local'), 'Outpost', 'compile-cache');
-  if (platform === 'darwin') return join(homedir(), 'Library', 'Caches', 'Outpost', 'compile-cache');
+    return join(
+      env.LOCALAPPDATA || join(homedir(), 'AppData', 'Local'),
+      'Outpost',
+      'compile-cache',
+    );
+  if (platform === 'darwin')
+    return join(homedir(), 'Library', 'Caches', 'Outpost', 'compile-cache');
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'outpost', 'compile-cache');
 }

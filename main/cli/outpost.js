@@ -5,8 +5,6 @@
 // 45 embeds): when started by an older system node, re-run with the project's
 // pinned Node 24 (npm package `node`) if it is installed next to us. This part
 // must parse on any Node that supports ES modules: plain JavaScript, no types.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import module from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +12,9 @@ import { compileCacheDir } from './compile-cache.js';
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
+  // Imported here only: node:child_process alone costs every start ~10 ms (issue #17).
+  const { spawnSync } = await import('node:child_process');
+  const { existsSync } = await import('node:fs');
   const here = dirname(fileURLToPath(import.meta.url));
   const pinned = join(here, '..', '..', 'node_modules', 'node', 'bin', 'node');
   if (!existsSync(pinned)) {

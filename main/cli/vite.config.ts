@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 
@@ -51,12 +51,53 @@ export function globalProcess(): Plugin {
   };
 }
 
+/**
+ * The CLI itself, in one chunk: what it needs before it knows the command
+ * (`--version` loads this and no agent), and what every command group shares.
+ */
+const CLI_BASE =
+  /\/main\/cli\/[^/]+\.ts$|\/main\/core\/(contract\/errors|own|paths|version|runtime-tuning)\.ts$/;
+const PACKAGE_JSON = resolve(ROOT, 'package.json');
+
+function isCliBase(id: string): boolean {
+  return id === PACKAGE_JSON || CLI_BASE.test(id.split(sep).join('/'));
+}
+
+const AGENT = resolve(ROOT, 'main', 'core', 'agent.ts');
+
+/**
+ * The agent's core in one chunk (issue #17, measured with --cpu-prof): left to
+ * itself the bundler makes a chunk per set of importers, and resolving and
+ * linking ~30 small files cost `tentacle send` ~25 ms. The core is what
+ * agent.ts imports statically (the protocols' and checks' code is imported
+ * lazily): every command that opens the agent loads it anyway.
+ */
+export function agentCoreChunk(): { plugin: Plugin; test(id: string): boolean } {
+  const core = new Set<string>();
+  return {
+    plugin: {
+      name: 'outpost-agent-core',
+      buildEnd() {
+        const walk = (id: string): void => {
+          if (core.has(id)) return;
+          core.add(id);
+          for (const next of this.getModuleInfo(id)?.importedIds ?? []) walk(next);
+        };
+        walk(AGENT);
+      },
+    },
+    test: (id) => core.has(id) && !isCliBase(id),
+  };
+}
+
+const agentCore = agentCoreChunk();
+
 export default defineConfig({
   root: ROOT,
   // Nothing to copy: public/ belongs to the renderer's build.
   publicDir: false,
   logLevel: 'warn',
-  plugins: [commandManifest(), globalProcess()],
+  plugins: [commandManifest(), globalProcess(), agentCore.plugin],
   ssr: { noExternal: true, external: CLI_EXTERNAL, target: 'node' },
   build: {
     ssr: resolve(ROOT, 'main', 'cli', 'outpost.js'),
@@ -68,10 +109,18 @@ export default defineConfig({
     // The bundle is a program, not a page: no size warnings, no copied public files.
     chunkSizeWarningLimit: 100_000,
     rolldownOptions: {
+      // Lets a lazily imported module live in its group's chunk instead of a facade file of its own.
+      preserveEntrySignatures: false,
       output: {
         format: 'es',
         entryFileNames: 'outpost.js',
         chunkFileNames: 'chunks/[name]-[hash].js',
+        codeSplitting: {
+          groups: [
+            { name: 'cli', test: isCliBase, priority: 20 },
+            { name: 'agent', test: agentCore.test, priority: 10 },
+          ],
+        },
       },
     },
   },

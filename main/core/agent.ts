@@ -111,11 +111,7 @@ export class Agent {
     const queue = await openQueue(base, options.queue);
     const context: AgentContext = { ...base, queue: queue.service };
 
-    const agent = new Agent(
-      context,
-      { ...createCoreHandlers(context), ...queue.handlers },
-      queue,
-    );
+    const agent = new Agent(context, { ...createCoreHandlers(context), ...queue.handlers }, queue);
     for (const entry of options.modules ?? AGENT_MODULES) {
       if ('create' in entry) await agent.#create(entry);
       else agent.#declare(entry);

@@ -1,4 +1,5 @@
-import { dispatcherFromEnv, parseDispatcher } from '../../core/protocols/onsphere/dispatcher.ts';
+import { dispatcherFromEnv } from '../../core/protocols/onsphere/config.ts';
+import { parseDispatcher } from '../../core/protocols/onsphere/dispatcher.ts';
 import type { CommandSpec } from '../command.ts';
 import { flag, integerOption, requiredOption, stringOption, UsageError } from '../command.ts';
 import { keyValues } from '../format.ts';

@@ -7,11 +7,6 @@
 import { z } from 'zod';
 import { AgentError } from '../../contract/errors.ts';
 import type { OspConfig } from './codec.ts';
-import {
-  DEFAULT_DISPATCHER_PORT,
-  dispatcherFromEnv,
-  type DispatcherEndpoint,
-} from './dispatcher.ts';
 
 /**
  * PROMETHEUS_PORT's default and the address it binds (§2.2). Here rather than
@@ -19,6 +14,39 @@ import {
  */
 export const DEFAULT_PROMETHEUS_PORT = 9100;
 export const DEFAULT_PROMETHEUS_HOST = '127.0.0.1';
+
+/**
+ * The dispatcher's address and its environment override live here, with the
+ * schema, rather than in dispatcher.ts: the agent reads this file without
+ * loading the dispatcher client (node:https, the OSP codec; issue #17).
+ */
+export const DEFAULT_DISPATCHER_PORT = 10000;
+
+export interface DispatcherEndpoint {
+  host: string;
+  port: number;
+}
+
+/** `DISPATCHER_HOST` / `DISPATCHER_PORT` (§2.2): environment over settings. */
+export function dispatcherFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Partial<DispatcherEndpoint> {
+  const out: Partial<DispatcherEndpoint> = {};
+  if (env.DISPATCHER_HOST !== undefined && env.DISPATCHER_HOST !== '')
+    out.host = env.DISPATCHER_HOST;
+  if (env.DISPATCHER_PORT !== undefined && env.DISPATCHER_PORT !== '') {
+    const port = Number(env.DISPATCHER_PORT);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new AgentError(
+        'invalid-request',
+        `DISPATCHER_PORT must be a port number 1–65535, got '${env.DISPATCHER_PORT}'`,
+        { field: 'DISPATCHER_PORT' },
+      );
+    }
+    out.port = port;
+  }
+  return out;
+}
 
 export const onsphereTargetConfigSchema = z.object({
   /** DISPATCHER_HOST: also the TLS server name expected from the dispatcher (§3.1). */

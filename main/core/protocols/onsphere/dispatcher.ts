@@ -25,9 +25,9 @@ import {
   withoutSecrets,
   type OspConfig,
 } from './codec.ts';
+import { DEFAULT_DISPATCHER_PORT, type DispatcherEndpoint } from './config.ts';
 import type { IdentityMaterial } from './identity.ts';
 
-export const DEFAULT_DISPATCHER_PORT = 10000;
 /** §3.1 timeouts. */
 export const DISPATCHER_CONNECT_TIMEOUT_MS = 10_000;
 export const DISPATCHER_RESPONSE_TIMEOUT_MS = 30_000;
@@ -35,11 +35,6 @@ export const DISPATCHER_RESPONSE_TIMEOUT_MS = 30_000;
 export const DISPATCHER_REFUSED_RETRY_MS = 5 * 60_000;
 /** §3.5: fallback re-fetch every 10 min. */
 export const CONFIG_REFETCH_INTERVAL_MS = 10 * 60_000;
-
-export interface DispatcherEndpoint {
-  host: string;
-  port: number;
-}
 
 /** A dispatcher answer that is not a config, with what the caller needs to decide (§3.3). */
 export class DispatcherError extends AgentError {
@@ -80,27 +75,6 @@ export interface FetchOptions {
   signal?: AbortSignal;
   /** For tests: pin a TLS version to see it refused. */
   tls?: { minVersion?: 'TLSv1.2' | 'TLSv1.3'; maxVersion?: 'TLSv1.2' | 'TLSv1.3' };
-}
-
-/** `DISPATCHER_HOST` / `DISPATCHER_PORT` (§2.2): environment over settings. */
-export function dispatcherFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
-): Partial<DispatcherEndpoint> {
-  const out: Partial<DispatcherEndpoint> = {};
-  if (env.DISPATCHER_HOST !== undefined && env.DISPATCHER_HOST !== '')
-    out.host = env.DISPATCHER_HOST;
-  if (env.DISPATCHER_PORT !== undefined && env.DISPATCHER_PORT !== '') {
-    const port = Number(env.DISPATCHER_PORT);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new AgentError(
-        'invalid-request',
-        `DISPATCHER_PORT must be a port number 1–65535, got '${env.DISPATCHER_PORT}'`,
-        { field: 'DISPATCHER_PORT' },
-      );
-    }
-    out.port = port;
-  }
-  return out;
 }
 
 /** `HOST[:PORT=10000]`, `[v6]:PORT`. */
