@@ -109,8 +109,6 @@ export default defineConfig({
     // The bundle is a program, not a page: no size warnings, no copied public files.
     chunkSizeWarningLimit: 100_000,
     rolldownOptions: {
-      // Lets a lazily imported module live in its group's chunk instead of a facade file of its own.
-      preserveEntrySignatures: false,
       output: {
         format: 'es',
         entryFileNames: 'outpost.js',
