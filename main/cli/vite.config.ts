@@ -36,6 +36,61 @@ export function commandManifest(): Plugin {
 }
 
 /**
+ * Our modules' `import … from 'node:…'` become `process.getBuiltinModule(…)`.
+ * An ES import of a built-in module makes Node build its module namespace,
+ * reading every export, lazy ones included: for node:http that loads undici
+ * (+28 ms and +13 MiB for `outpost run` with an OnSphere target, measured).
+ * Not in the entry (outpost.js, compile-cache.js), which must start on any
+ * Node to say it needs Node 24.
+ */
+export function builtinsWithoutNamespace(): Plugin {
+  const entry = [
+    resolve(ROOT, 'main', 'cli', 'outpost.js'),
+    resolve(ROOT, 'main', 'cli', 'compile-cache.js'),
+  ];
+  return {
+    name: 'outpost-builtins-without-namespace',
+    enforce: 'post',
+    transform(code, id) {
+      if (!id.startsWith(resolve(ROOT, 'main') + sep) || entry.includes(id)) return null;
+      if (!code.includes("'node:") && !code.includes('"node:')) return null;
+      const program = this.parse(code) as unknown as { body: ImportNode[] };
+      let out = code;
+      for (const node of [...program.body].reverse()) {
+        if (node.type !== 'ImportDeclaration' || !node.source.value.startsWith('node:')) continue;
+        const module = `process.getBuiltinModule(${JSON.stringify(node.source.value)})`;
+        const named = node.specifiers
+          .filter((s) => s.type === 'ImportSpecifier')
+          .map((s) => {
+            const imported =
+              s.imported!.type === 'Identifier' ? s.imported!.name : s.imported!.value;
+            return imported === s.local.name ? imported : `${imported}: ${s.local.name}`;
+          });
+        const whole = node.specifiers.find((s) => s.type !== 'ImportSpecifier');
+        const statements = [
+          ...(whole === undefined ? [] : [`const ${whole.local.name} = ${module};`]),
+          ...(named.length === 0 ? [] : [`const { ${named.join(', ')} } = ${module};`]),
+        ];
+        out = `${out.slice(0, node.start)}${statements.join(' ') || `${module};`}${out.slice(node.end)}`;
+      }
+      return { code: out, map: null };
+    },
+  };
+}
+
+interface ImportNode {
+  type: string;
+  start: number;
+  end: number;
+  source: { value: string };
+  specifiers: Array<{
+    type: 'ImportSpecifier' | 'ImportDefaultSpecifier' | 'ImportNamespaceSpecifier';
+    local: { name: string };
+    imported?: { type: 'Identifier'; name: string } | { type: 'Literal'; value: string };
+  }>;
+}
+
+/**
  * `import process from 'node:process'` (conf's helpers do it) makes Node copy
  * every property of `process` into the module namespace, which creates
  * process.stdin (a stream and its listeners: ~8 ms and a few MiB at every
@@ -97,7 +152,7 @@ export default defineConfig({
   // Nothing to copy: public/ belongs to the renderer's build.
   publicDir: false,
   logLevel: 'warn',
-  plugins: [commandManifest(), globalProcess(), agentCore.plugin],
+  plugins: [commandManifest(), globalProcess(), builtinsWithoutNamespace(), agentCore.plugin],
   ssr: { noExternal: true, external: CLI_EXTERNAL, target: 'node' },
   build: {
     ssr: resolve(ROOT, 'main', 'cli', 'outpost.js'),

@@ -298,7 +298,7 @@ export default async function cliBench(ctx: BenchContext): Promise<void> {
 }
 
 /** One target of each kind whose server runs here, paired through the agent's own API. */
-async function pairEveryKind(
+export async function pairEveryKind(
   ctx: BenchContext,
   dataDir: string,
   cleanups: Array<() => Promise<void>>,
@@ -388,7 +388,7 @@ async function idle(ctx: BenchContext, bin: string): Promise<void> {
     const probe = join(ctx.tmpDir, 'memory.json');
     const daemon = startProcess(
       NODE,
-      ['--import', join(import.meta.dirname, 'memory-probe.ts'), bin, 'run', '--data-dir', dataDir],
+      ['--import', join(import.meta.dirname, 'memory-probe.mjs'), bin, 'run', '--data-dir', dataDir],
       { env: { ...process.env, OUTPOST_MEMORY_PROBE: probe } },
     );
     cleanups.push(() => stopProcess(daemon));

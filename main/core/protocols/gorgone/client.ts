@@ -33,6 +33,7 @@ import {
   type ClientKey,
   type ServerTrust,
 } from './session.ts';
+import { pause } from '../../pause.ts';
 
 export async function agentClientKey(ctx: AgentContext): Promise<ClientKey> {
   const info = await ctx.identity.agentKey();
@@ -243,6 +244,8 @@ export class GorgoneRuntime {
   readonly #ctx: AgentContext;
   readonly #nodes = new Map<string, { key: string; node: PullNode }>();
   #listener: { key: string; listener: GorgoneListener } | undefined;
+  /** The settings the last complete reconcile applied: the same (frozen) read means nothing to do. */
+  #applied: unknown;
 
   constructor(ctx: AgentContext) {
     this.#ctx = ctx;
@@ -261,26 +264,20 @@ export class GorgoneRuntime {
       await this.#reconcile().catch((error: unknown) =>
         this.#ctx.log.error('gorgone runtime', { error: (error as Error).message }),
       );
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, RECONCILE_INTERVAL_MS);
-        signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
-      });
+      await pause(RECONCILE_INTERVAL_MS, signal);
     }
     await Promise.all([...this.#nodes.values()].map(({ node }) => node.stop()));
     this.#nodes.clear();
     await this.#listener?.listener.close();
     this.#listener = undefined;
+    this.#applied = undefined;
   }
 
   async #reconcile(): Promise<void> {
     const ctx = this.#ctx;
+    // An unchanged settings.json costs one stat per turn, not a parse (issue #17 "light at rest").
+    const snapshot = ctx.settings.read();
+    if (snapshot === this.#applied) return;
     const settings = readGorgoneSettings(ctx.settings);
     const envKey = JSON.stringify({ c: settings.command, p: settings.processcopy });
     const wanted = new Map<string, TargetRecord<GorgoneTargetConfig>>();
@@ -337,5 +334,6 @@ export class GorgoneRuntime {
       await listener.start();
       this.#listener = { key: listenerKey, listener };
     }
+    this.#applied = snapshot;
   }
 }

@@ -16,9 +16,12 @@ import { toAgentError } from '../../contract/errors.ts';
 import { writeFileAtomic } from '../../fsutil.ts';
 import type { TentacleTargetConfig } from './config.ts';
 import { fileNameProblem } from './names.ts';
+import { pause } from '../../pause.ts';
 
 /** How often folders are scanned: polling works the same on every OS and file system. */
 export const OUTBOX_POLL_MS = 1000;
+/** How often the settings are looked at while no Tentacle target has an outbox (issue #17). */
+export const OUTBOX_IDLE_MS = 5_000;
 /** A file must keep the same size and mtime this long before it counts as complete. */
 export const OUTBOX_STABLE_MS = 1000;
 export const OUTBOX_JOURNAL = '.outpost-outbox.json';
@@ -214,16 +217,7 @@ export async function runOutboxes(
         });
       }
     }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, pollMs);
-      signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        { once: true },
-      );
-    });
+    // With no outbox to watch only the settings are looked at: a new outbox is picked up within that.
+    await pause(outboxes.size > 0 ? pollMs : Math.max(pollMs, OUTBOX_IDLE_MS), signal);
   }
 }
