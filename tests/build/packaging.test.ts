@@ -55,7 +55,12 @@ describe('npm run dist:linux -- --dir (packaging dry run)', () => {
       PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
     };
     for (const key of Object.keys(env))
-      if (/^(CSC_|WIN_CSC_|APPLE_|AZURE_|GH_TOKEN|GITHUB_)/.test(key)) delete env[key];
+      if (
+        /^(CSC_|WIN_CSC_|APPLE_|AZURE_|GH_TOKEN|GITHUB_|OUTPOST_REQUIRE_CLI|OUTPOST_CLI_NODE_)/.test(
+          key,
+        )
+      )
+        delete env[key];
     // A feed makes electron-builder write resources/app-update.yml, which the updater reads.
     env.OUTPOST_UPDATE_URL = UPDATE_URL;
     // out/ is (re)built by the script: tests that read out/ must not run while it is rebuilt
@@ -278,7 +283,11 @@ describe('npm run dist:linux -- --dir (packaging dry run)', () => {
 function builderEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' };
   for (const key of Object.keys(env))
-    if (/^(CSC_|WIN_CSC_|APPLE_|AZURE_|GH_TOKEN|GITHUB_|OUTPOST_UPDATE_URL)/.test(key))
+    if (
+      /^(CSC_|WIN_CSC_|APPLE_|AZURE_|GH_TOKEN|GITHUB_|OUTPOST_UPDATE_URL|OUTPOST_REQUIRE_CLI|OUTPOST_CLI_NODE_)/.test(
+        key,
+      )
+    )
       delete env[key];
   return env;
 }
