@@ -6,10 +6,11 @@ import { defineConfig, type Plugin } from 'vite';
  * The `outpost` command, built (issue #17; main/cli/README.md):
  * `vite build --config main/cli/vite.config.ts` (part of `npm run build`)
  * bundles main/cli/outpost.js into out/cli/outpost.js, the file package.json
- * `bin` runs, plus one lazily imported chunk per command group and per agent
- * module. Pure-JavaScript dependencies are bundled (one file read instead of
- * hundreds of module resolutions at every start); zeromq stays external, as
- * its native addon is loaded from node_modules.
+ * `bin` runs, and chunks imported when first needed: the CLI, the agent's
+ * core, one per command group and one per agent module. Pure-JavaScript
+ * dependencies are bundled (one file read instead of hundreds of module
+ * resolutions at every start); zeromq stays external, as its native addon is
+ * loaded from node_modules.
  */
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const MANIFEST = resolve(ROOT, 'main', 'cli', 'commands', 'manifest.ts');

@@ -42,6 +42,9 @@ export const AGENT_MODULES: readonly LazyAgentModule[] = [
   gorgoneEntry,
 ];
 
+/** How often `run` looks for targets another process paired, of a kind whose module is not loaded. */
+export const IN_USE_CHECK_MS = 5_000;
+
 export interface AgentOptions {
   dataDir: string;
   /** The Electron shell passes its electron-store over the same settings.json. */
@@ -124,9 +127,7 @@ export class Agent {
     this.#lazy.push(entry);
     for (const method of entry.methods) this.#owners.set(method, entry);
     for (const { kind, configSchema } of entry.kinds) {
-      this.context.targets.registerLazyKind(kind, configSchema, () => {
-        void this.#load(entry).catch(() => undefined);
-      });
+      this.context.targets.registerLazyKind(kind, configSchema, () => this.#load(entry));
     }
   }
 
@@ -214,10 +215,14 @@ export class Agent {
     this.#running = running;
     for (const { name, instance } of this.#instances) this.#start(name, instance, running);
     if (this.#queue.run !== undefined) track(running.runs, this.#queue.run(signal));
+    // A target paired by another process (the CLI beside the daemon) brings its module in:
+    // one look at settings.json (a stat while unchanged) for every module.
+    const lookForNewKinds = setInterval(() => void this.#loadInUse(), IN_USE_CHECK_MS);
     try {
       // A module loaded while the others run adds its own run to the set.
       while (running.runs.size > 0) await Promise.all([...running.runs]);
     } finally {
+      clearInterval(lookForNewKinds);
       this.#running = undefined;
     }
   }

@@ -46,6 +46,8 @@ const NODE = process.execPath;
 const FLOOR = join(import.meta.dirname, 'tentacle-send-floor.mjs');
 /** GNU time reports the peak RSS of what it runs (%M, KiB); without it no RSS column. */
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+/** Perl tentacle_client 0.4.0 over TLS on the issue's machines, for when this Perl has no IO::Socket::SSL. */
+const PERL_TLS_MIBS = 42;
 
 interface Command {
   label: string;
@@ -267,9 +269,25 @@ export default async function cliBench(ctx: BenchContext): Promise<void> {
             });
         }
       }
-      const large = compare(sends(big), Math.max(3, Math.ceil(RUNS / 3)));
+      const large = compare([
+        ...sends(big),
+        ...(mode === 'plain'
+          ? [{ label: 'floor', argv: [NODE, FLOOR, big, '127.0.0.1', String(server.port)] }]
+          : []),
+      ]);
       const mibs = (ms: number): number => BIG / MIB / (ms / 1000);
       const perlBig = large.get('perl');
+      const floorBig = large.get('floor');
+      if (floorBig !== undefined)
+        ctx.row({
+          metric: `minimal Node sender 200 MiB ${mode}, whole process (what this server and machine allow)`,
+          ours: mibs(floorBig.ms),
+          unit: 'MiB/s',
+          ...(perlBig === undefined
+            ? {}
+            : { baseline: mibs(perlBig.ms), baselineLabel: 'Perl tentacle_client' }),
+          higherIsBetter: true,
+        });
       for (const [label, name] of [
         ['bin', `outpost tentacle send 200 MiB ${mode} (npm bin)`],
         ['sea', `outpost tentacle send 200 MiB ${mode} (installed SEA)`],
@@ -288,6 +306,17 @@ export default async function cliBench(ctx: BenchContext): Promise<void> {
           target: `>= ${factor}x Perl`,
           ...(perlBig === undefined ? {} : { met: perlBig.ms >= factor * m.ms }),
         });
+        if (perlBig === undefined && mode === 'TLS')
+          ctx.row({
+            metric: `${name}, whole process, vs the issue's Perl TLS figure`,
+            ours: mibs(m.ms),
+            unit: 'MiB/s',
+            baseline: PERL_TLS_MIBS,
+            baselineLabel: 'Perl TLS (issue #4 figure)',
+            higherIsBetter: true,
+            target: `>= ${factor}x Perl`,
+            met: mibs(m.ms) >= factor * PERL_TLS_MIBS,
+          });
       }
     } finally {
       await stopProcess(server.child);
@@ -388,7 +417,14 @@ async function idle(ctx: BenchContext, bin: string): Promise<void> {
     const probe = join(ctx.tmpDir, 'memory.json');
     const daemon = startProcess(
       NODE,
-      ['--import', join(import.meta.dirname, 'memory-probe.mjs'), bin, 'run', '--data-dir', dataDir],
+      [
+        '--import',
+        join(import.meta.dirname, 'memory-probe.mjs'),
+        bin,
+        'run',
+        '--data-dir',
+        dataDir,
+      ],
       { env: { ...process.env, OUTPOST_MEMORY_PROBE: probe } },
     );
     cleanups.push(() => stopProcess(daemon));

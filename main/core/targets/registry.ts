@@ -19,7 +19,7 @@ export function assertTargetName(name: string, field = 'name'): void {
 /** A kind whose module is not loaded yet: its schema, and what loads the module. */
 interface LazyKind {
   configSchema: z.ZodType<unknown>;
-  load(): void;
+  load(): Promise<void>;
 }
 
 /** Paired servers, as stored in settings, and the driver that speaks to each. */
@@ -42,8 +42,21 @@ export class TargetRegistry {
    * saved (checked by `configSchema`) before its driver exists; saving one
    * calls `load`, which registers the driver once the module is loaded.
    */
-  registerLazyKind(kind: TargetKind, configSchema: z.ZodType<unknown>, load: () => void): void {
+  registerLazyKind(
+    kind: TargetKind,
+    configSchema: z.ZodType<unknown>,
+    load: () => Promise<void>,
+  ): void {
     if (!this.#drivers.has(kind)) this.#lazy.set(kind, { configSchema, load });
+  }
+
+  /**
+   * Resolves once the kind's driver is registered, loading its module if
+   * needed: what saves a target of another module's kind and then uses its
+   * driver at once (a check importer) awaits this in between.
+   */
+  async loaded(kind: TargetKind): Promise<void> {
+    await this.#lazy.get(kind)?.load();
   }
 
   driver(kind: TargetKind): TargetDriver<unknown> {
@@ -133,8 +146,9 @@ export class TargetRegistry {
     this.#settings.update((draft) => {
       draft.targets[name] = record;
     });
-    // A target of a kind whose module is not loaded yet: the module is needed from now on.
-    lazy?.load();
+    // A target of a kind whose module is not loaded yet: the module is needed from now on
+    // (the agent logs a failure to load it).
+    lazy?.load().catch(() => undefined);
     return record;
   }
 
