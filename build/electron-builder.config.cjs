@@ -47,6 +47,8 @@ function publish() {
  */
 const APP_FILES = [
   'out/**/*',
+  // The `outpost` executables are copied beside the archive (extraResources), not into it.
+  '!out/bin{,/**/*}',
   'package.json',
   '!**/*.{map,ts,tsx,mts,cts,tsbuildinfo}',
   // Dependencies' own test suites.
@@ -81,10 +83,22 @@ module.exports = {
   directories: { output: 'dist', buildResources: 'build' },
 
   files: APP_FILES,
-  // The tray icons main/shell/index.ts loads from <resources>/build when packaged.
-  extraResources: [{ from: 'build', to: 'build', filter: ['tray-*.png'] }],
+  extraResources: [
+    // The tray icons main/shell/index.ts loads from <resources>/build when packaged.
+    { from: 'build', to: 'build', filter: ['tray-*.png'] },
+    // The `outpost` command (issue #17), built for this target by beforePack (hooks/cli-executable.cjs).
+    { from: 'out/bin/${os}-${arch}', to: 'bin' },
+    // The UI `outpost ui` serves: the command's Node cannot read app.asar; the app keeps its own copy there.
+    { from: 'out/renderer', to: 'ui' },
+  ],
   asar: true,
-  asarUnpack: ['**/*.node'],
+  asarUnpack: [
+    '**/*.node',
+    // What the `outpost` command reads from disk: the built CLI, zeromq (its addon and loader) and
+    // node-forge (Gorgone's RSA worker requires it by path).
+    'out/cli/**',
+    'node_modules/{zeromq,cmake-ts,node-forge}/**',
+  ],
   // Every native dependency is an N-API prebuild: nothing to rebuild against Electron's headers.
   npmRebuild: false,
   nodeGypRebuild: false,
@@ -192,6 +206,8 @@ module.exports = {
     allowCurrentUserHome: false,
     isRelocatable: false,
     license: 'build/license.txt',
+    // postinstall links /usr/local/bin/outpost to the app's command (issue #17).
+    scripts: 'pkg-scripts',
   },
 
   linux: {

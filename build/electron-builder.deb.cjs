@@ -17,4 +17,12 @@ const base = require('./electron-builder.config.cjs');
 module.exports = {
   ...base,
   linux: { ...base.linux, target: [{ target: 'deb', arch: ['x64', 'arm64'] }], publish: null },
+  // /usr/bin/outpost is the `outpost` command (issue #17), not the desktop app (its menu entry
+  // starts /opt/Outpost/outpost): electron-builder's own maintainer scripts with that one link
+  // changed (tests/build/config.test.ts compares them with electron-builder's).
+  deb: {
+    ...base.deb,
+    afterInstall: 'build/linux/after-install.tpl',
+    afterRemove: 'build/linux/after-remove.tpl',
+  },
 };

@@ -8,6 +8,32 @@
 ;   per-user install (default):  %APPDATA%\Outpost\seed.ini  (the user's data folder)
 ;   per-machine (/allusers):     %ProgramData%\Outpost\seed.ini
 ; A value runs up to the next " /": it may contain spaces but not " /".
+;
+; The `outpost` command (issue #17): $INSTDIR\resources\bin\outpost.exe goes on
+; PATH (the user's PATH for a per-user install, the machine's with /allusers),
+; unless the installer is given /NOPATH. The choice is kept (Software\Outpost
+; NoPath) so that an update, which runs the installer again without the
+; switch, does not put it back; uninstalling removes the entry.
+
+!include WinMessages.nsh
+
+; Adds (ACTION add) or removes (remove) $INSTDIR\resources\bin in the PATH of
+; this install mode. PowerShell edits the raw registry value (REG_EXPAND_SZ
+; kept, %VARIABLES% unexpanded, no length limit); the folder reaches it through
+; the environment, so that no quote in a path can break the command.
+!macro outpostPath ACTION
+  ${if} $installMode == "all"
+    StrCpy $R5 "HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager\Environment"
+  ${else}
+    StrCpy $R5 "HKCU:\Environment"
+  ${endIf}
+  System::Call 'Kernel32::SetEnvironmentVariable(t "OUTPOST_PATH_KEY", t "$R5")'
+  System::Call 'Kernel32::SetEnvironmentVariable(t "OUTPOST_PATH_DIR", t "$INSTDIR\resources\bin")'
+  nsExec::ExecToLog `"$SYSDIR\WindowsPowerShell\v1.0\powershell.exe" -NoProfile -NonInteractive -Command "$$k = $$env:OUTPOST_PATH_KEY; $$d = $$env:OUTPOST_PATH_DIR; $$p = (Get-Item -LiteralPath $$k).GetValue('Path', '', 'DoNotExpandEnvironmentNames'); $$parts = @($$p -split ';' | Where-Object { $$_ -and $$_ -ne $$d }); if ('${ACTION}' -eq 'add') { $$parts += $$d }; Set-ItemProperty -LiteralPath $$k -Name Path -Value ($$parts -join ';') -Type ExpandString"`
+  Pop $R5
+  ; Running programs (Explorer, new consoles) read PATH again.
+  SendMessage ${HWND_BROADCAST} ${WM_SETTINGCHANGE} 0 "STR:Environment" /TIMEOUT=5000
+!macroend
 
 !macro outpostSeedParameter NAME
   ClearErrors
@@ -59,8 +85,34 @@
     nsExec::Exec 'icacls "$R2\seed.ini" /inheritance:r /grant:r *S-1-5-18:F *S-1-5-32-544:F *S-1-5-32-545:M'
     Pop $R1
   ${endIf}
+  ; The `outpost` command on PATH, unless /NOPATH now or at an earlier install.
+  Push $R5
+  ClearErrors
+  ${GetOptions} $R0 "/NOPATH" $R1
+  ${IfNot} ${Errors}
+    WriteRegDWORD SHCTX "Software\Outpost" "NoPath" 1
+  ${EndIf}
+  ClearErrors
+  ReadRegDWORD $R1 SHCTX "Software\Outpost" "NoPath"
+  ${If} ${Errors}
+  ${OrIf} $R1 != 1
+    !insertmacro outpostPath add
+  ${Else}
+    DetailPrint "Outpost: not adding $INSTDIR\resources\bin to PATH (/NOPATH)"
+  ${EndIf}
+  Pop $R5
   Pop $R3
   Pop $R2
   Pop $R1
   Pop $R0
+!macroend
+
+!macro customUnInstall
+  ; An update uninstalls the old version first: PATH and the /NOPATH choice stay.
+  ${ifNot} ${isUpdated}
+    Push $R5
+    !insertmacro outpostPath remove
+    DeleteRegValue SHCTX "Software\Outpost" "NoPath"
+    Pop $R5
+  ${endIf}
 !macroend

@@ -1,5 +1,5 @@
 import { AGENT_MODULES } from '../main/core/agent.ts';
-import type { AgentModule, ModuleInstance } from '../main/core/modules.ts';
+import type { AgentModule, ModuleEntry, ModuleInstance } from '../main/core/modules.ts';
 
 /**
  * A module wrapped so that a test reaches the instance its agent created
@@ -22,6 +22,6 @@ export function captureInstance<I extends ModuleInstance>(
 }
 
 /** Every module of the agent, with one of them replaced (by name). */
-export function modulesWith(replacement: AgentModule): AgentModule[] {
+export function modulesWith(replacement: AgentModule): ModuleEntry[] {
   return AGENT_MODULES.map((m) => (m.name === replacement.name ? replacement : m));
 }

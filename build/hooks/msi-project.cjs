@@ -39,6 +39,7 @@ const SECRETS = new Set(['ICINGA_TICKET', 'TENTACLE_PASSWORD']);
 
 /** A stable component GUID per parameter (a registry key path cannot have an auto GUID). */
 function guidFor(name) {
+  // 'path' is not a seed parameter: its GUID cannot collide with one of theirs.
   const hex = createHash('sha1').update(`outpost-msi-seed/${name}`).digest('hex');
   return `{${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}}`.toUpperCase();
 }
@@ -69,12 +70,36 @@ ${components.join('\n')}
 `;
 }
 
-/** electron-builder `msiProjectCreated`: adds the seed properties to the generated project.wxs. */
+/**
+ * WiX fragment: the `outpost` command (issue #17), [APPLICATIONFOLDER]resources\bin,
+ * appended to the machine's PATH and removed with the product; ADD_TO_PATH=0
+ * on the msiexec command line leaves PATH alone (give it to every version you
+ * deploy: an upgrade installs afresh).
+ */
+function pathFragment() {
+  return `
+    <!-- Outpost command on PATH (build/hooks/msi-project.cjs) -->
+    <Property Id="ADD_TO_PATH" Value="1" Secure="yes"/>
+    <Feature Id="OutpostPath" Level="1" Absent="disallow">
+      <Component Id="OutpostPath" Directory="APPLICATIONFOLDER" Guid="${guidFor('path')}">
+        <Condition>ADD_TO_PATH = "1"</Condition>
+        <Environment Id="OutpostPathEntry" Name="PATH" Value="[APPLICATIONFOLDER]resources\\bin" Action="set" Part="last" Permanent="no" System="yes"/>
+        <RegistryValue Root="HKMU" Key="Software\\Outpost" Name="OnPath" Type="integer" Value="1" KeyPath="yes"/>
+      </Component>
+    </Feature>
+`;
+}
+
+/** electron-builder `msiProjectCreated`: adds the seed properties and the PATH entry to the generated project.wxs. */
 exports.default = async function msiProjectCreated(projectFile) {
   const wxs = await readFile(projectFile, 'utf8');
   if (!wxs.includes('</Product>'))
     throw new Error(`[outpost] ${projectFile} has no </Product>: the MSI template changed`);
-  await writeFile(projectFile, wxs.replace('</Product>', `${seedFragment()}  </Product>`));
+  await writeFile(
+    projectFile,
+    wxs.replace('</Product>', `${seedFragment()}${pathFragment()}  </Product>`),
+  );
 };
 exports.PARAMETERS = PARAMETERS;
 exports.seedFragment = seedFragment;
+exports.pathFragment = pathFragment;

@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
-import { Agent } from '../core/agent.ts';
+import type { Agent } from '../core/agent.ts';
 import { AgentError, toAgentError } from '../core/contract/errors.ts';
 import { ownValue } from '../core/own.ts';
 import { resolveDataDir } from '../core/paths.ts';
 import { tuneForLongRunning } from '../core/runtime-tuning.ts';
 import { AGENT_VERSION } from '../core/version.ts';
 import { UsageError, type CliContext, type CommandSpec } from './command.ts';
-import { COMMANDS } from './commands/index.ts';
+import { COMMAND_GROUPS } from './commands/index.ts';
+import { COMMAND_MANIFEST, type CommandInfo } from './commands/manifest.ts';
 import { ProgressWriter } from './progress.ts';
 
 export const EXIT_OK = 0;
@@ -82,21 +83,30 @@ const processStreams: Streams = {
 };
 
 /** Longest command path that prefixes the words given. */
-function findCommand(words: string[]): CommandSpec | undefined {
-  let best: CommandSpec | undefined;
-  for (const command of COMMANDS) {
+function findCommand(words: string[]): CommandInfo | undefined {
+  let best: CommandInfo | undefined;
+  for (const command of COMMAND_MANIFEST) {
     const matches = command.path.every((part, i) => words[i] === part);
     if (matches && (best === undefined || command.path.length > best.path.length)) best = command;
   }
   return best;
 }
 
-function optionHelp(command: CommandSpec): string[] {
+function optionHelp(command: CommandInfo): string[] {
   return Object.entries(command.options ?? {}).map(([name, o]) => {
     const short = o.short === undefined ? '    ' : `-${o.short}, `;
     const value = o.type === 'string' ? ` ${name.toUpperCase().replace(/-/g, '_')}` : '';
     return `  ${short}--${name}${value}${o.multiple === true ? ' (repeatable)' : ''}`;
   });
+}
+
+/** The command's code: its group is loaded only now (issue #17 "a command loads only what it uses"). */
+async function loadCommand(info: CommandInfo): Promise<CommandSpec> {
+  const specs = await COMMAND_GROUPS[info.group]();
+  const spec = specs.find((s) => s.path.join(' ') === info.path.join(' '));
+  if (spec === undefined)
+    throw new Error(`outpost ${info.path.join(' ')} is not in its group '${info.group}' any more`);
+  return spec;
 }
 
 export function helpText(words: string[] = []): string {
@@ -111,8 +121,8 @@ export function helpText(words: string[] = []): string {
       '',
     ].join('\n');
   }
-  const scoped = COMMANDS.filter((c) => words.every((w, i) => c.path[i] === w));
-  const list = (scoped.length > 0 ? scoped : COMMANDS)
+  const scoped = COMMAND_MANIFEST.filter((c) => words.every((w, i) => c.path[i] === w));
+  const list = (scoped.length > 0 ? scoped : COMMAND_MANIFEST)
     .map(
       (c) =>
         `  outpost ${c.path.join(' ')}${c.usage === undefined ? '' : ` ${c.usage}`}\n      ${c.summary}`,
@@ -198,7 +208,9 @@ export async function main(argv: string[], streams: Streams = processStreams): P
     dataDir,
     json: wantsJson,
     signal: abort.signal,
-    agent: () => (agent ??= Agent.open({ dataDir })),
+    // Loaded on first use: most of the agent's code is never needed by `--help` (issue #17).
+    agent: () =>
+      (agent ??= import('../core/agent.ts').then(({ Agent }) => Agent.open({ dataDir }))),
     progress: (line) => progress.line(line),
     prompt: (text) => progress.prompt(text),
     status: (text) => progress.status(text),
@@ -208,7 +220,9 @@ export async function main(argv: string[], streams: Streams = processStreams): P
   process.once('SIGTERM', onSignal);
   if (command.daemon === true) tuneForLongRunning();
   try {
-    const output = await command.run(ctx, { options: values, positionals: parsed.positionals });
+    const output = await (
+      await loadCommand(command)
+    ).run(ctx, { options: values, positionals: parsed.positionals });
     progress.end();
     if (wantsJson) streams.stdout(`${JSON.stringify(output.data, null, 2)}\n`);
     else if (output.human !== undefined)

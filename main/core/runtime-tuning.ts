@@ -1,5 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
-
 let tuned = false;
 
 /**
@@ -13,5 +11,6 @@ let tuned = false;
 export function tuneForLongRunning(): void {
   if (tuned) return;
   tuned = true;
-  setFlagsFromString('--optimize-for-size');
+  // Fetched here: the CLI imports this module at every start, and only daemons need node:v8.
+  process.getBuiltinModule('node:v8').setFlagsFromString('--optimize-for-size');
 }

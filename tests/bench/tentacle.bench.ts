@@ -28,7 +28,7 @@ const PERL_PLAIN_MIBS = 140;
 const PERL_TLS_MIBS = 42;
 const SERVER = fileURLToPath(new URL('../peers/tentacle-server.ts', import.meta.url));
 
-async function startServer(
+export async function startServer(
   dir: string,
   tls?: { cert: string; key: string },
 ): Promise<{ port: number; child: ChildProcess }> {

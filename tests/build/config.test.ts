@@ -1,9 +1,12 @@
-import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { inflateSync } from 'node:zlib';
 import { Ajv } from 'ajv';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AGENT_MODULES } from '../../main/core/agent.ts';
 import {
   secretSeedParameters,
@@ -31,6 +34,7 @@ const require = createRequire(import.meta.url);
 /** The part of `sax` (already installed with electron-updater) used to check the WiX fragment is well-formed XML. */
 interface SaxParser {
   onopentag: (node: { name: string; attributes: Record<string, string> }) => void;
+  ontext: (text: string) => void;
   write(xml: string): { close(): void };
 }
 const sax = require('sax') as { parser(strict: boolean, options: object): SaxParser };
@@ -151,7 +155,18 @@ describe('electron-builder configuration', () => {
   it('has the targets, native-module rules and security settings the issue asks for', () => {
     const c = loadConfig({}) as Record<string, Record<string, unknown>> & Record<string, unknown>;
     expect(c.npmRebuild).toBe(false);
-    expect(c.asarUnpack).toEqual(['**/*.node']);
+    expect(c.asarUnpack).toEqual([
+      '**/*.node',
+      // What the outpost command reads from disk (issue #17).
+      'out/cli/**',
+      'node_modules/{zeromq,cmake-ts,node-forge}/**',
+    ]);
+    expect(c.extraResources).toEqual(
+      expect.arrayContaining([
+        { from: 'out/bin/${os}-${arch}', to: 'bin' },
+        { from: 'out/renderer', to: 'ui' },
+      ]),
+    );
     expect((c.win as Record<string, unknown>).signExts).toContain('.node');
     expect((c.win as { target: Array<{ target: string; arch: string[] }> }).target).toEqual([
       { target: 'nsis', arch: ['x64', 'arm64'] },
@@ -336,7 +351,9 @@ describe('silent-install parameters', () => {
       const parser = sax.parser(true, {});
       parser.onopentag = (node) => elements.push({ name: node.name, attributes: node.attributes });
       parser.write(wxs).close();
-      const properties = elements.filter((e) => e.name === 'Property');
+      const properties = elements.filter(
+        (e) => e.name === 'Property' && e.attributes.Id !== 'ADD_TO_PATH',
+      );
       expect(properties.map((p) => p.attributes.Id).sort()).toEqual(names);
       expect(
         properties
@@ -354,7 +371,8 @@ describe('silent-install parameters', () => {
         ]),
       ).toEqual(hook.PARAMETERS.map((p) => ['seed.ini', 'seed', p, `[${p}]`]));
       const guids = elements.filter((e) => e.name === 'Component').map((e) => e.attributes.Guid);
-      expect(new Set(guids).size).toBe(names.length);
+      // One component per parameter, and the PATH entry's (issue #17).
+      expect(new Set(guids).size).toBe(names.length + 1);
       for (const guid of guids)
         expect(guid).toMatch(
           /^\{[0-9A-F]{8}-[0-9A-F]{4}-5[0-9A-F]{3}-A[0-9A-F]{3}-[0-9A-F]{12}\}$/,
@@ -362,6 +380,98 @@ describe('silent-install parameters', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the outpost command on PATH (issue #17)', () => {
+  it('the MSI appends resources\\bin to the machine PATH, removed with the product, unless ADD_TO_PATH=0', async () => {
+    const hook = require(join(BUILD, 'hooks', 'msi-project.cjs')) as { pathFragment(): string };
+    const elements: Array<{ name: string; attributes: Record<string, string> }> = [];
+    const texts: string[] = [];
+    const parser = sax.parser(true, {});
+    parser.onopentag = (node) => elements.push({ name: node.name, attributes: node.attributes });
+    parser.ontext = (text) => texts.push(text.trim());
+    parser.write(`<Fragment>${hook.pathFragment()}</Fragment>`).close();
+    expect(elements.find((e) => e.name === 'Property')?.attributes).toMatchObject({
+      Id: 'ADD_TO_PATH',
+      Value: '1',
+      Secure: 'yes',
+    });
+    expect(texts).toContain('ADD_TO_PATH = "1"');
+    expect(elements.find((e) => e.name === 'Environment')?.attributes).toMatchObject({
+      Name: 'PATH',
+      Value: '[APPLICATIONFOLDER]resources\\bin',
+      Action: 'set',
+      Part: 'last',
+      Permanent: 'no',
+      System: 'yes',
+    });
+  });
+
+  it('NSIS puts resources\\bin on PATH unless /NOPATH (kept for updates), and uninstalling removes it', async () => {
+    const nsh = await readFile(join(BUILD, 'installer.nsh'), 'utf8');
+    const install = /!macro customInstall\n([\s\S]*?)!macroend/.exec(nsh)![1]!;
+    const uninstall = /!macro customUnInstall\n([\s\S]*?)!macroend/.exec(nsh)![1]!;
+    expect(install).toContain('${GetOptions} $R0 "/NOPATH" $R1');
+    expect(install).toMatch(/WriteRegDWORD SHCTX "Software\\Outpost" "NoPath" 1/);
+    expect(install).toContain('!insertmacro outpostPath add');
+    expect(uninstall).toMatch(/\$\{ifNot\} \$\{isUpdated\}[\s\S]*!insertmacro outpostPath remove/);
+    expect(nsh).toContain('OUTPOST_PATH_DIR", t "$INSTDIR\\resources\\bin"');
+  });
+});
+
+describe('the outpost command on PATH, Linux and macOS (issue #17)', () => {
+  const APP = "'/opt/${sanitizedProductName}/${executable}'";
+  const CLI = "'/opt/${sanitizedProductName}/resources/bin/outpost'";
+
+  it("the .deb's /usr/bin/outpost is the command: electron-builder's maintainer scripts with that link changed", async () => {
+    const deb = loadConfig({}, 'electron-builder.deb.cjs').deb as Record<string, string>;
+    expect(deb).toMatchObject({
+      afterInstall: 'build/linux/after-install.tpl',
+      afterRemove: 'build/linux/after-remove.tpl',
+    });
+    const templates = join(ROOT, 'node_modules', 'app-builder-lib', 'templates', 'linux');
+    for (const name of ['after-install.tpl', 'after-remove.tpl']) {
+      const theirs = await readFile(join(templates, name), 'utf8');
+      const ours = await readFile(join(BUILD, 'linux', name), 'utf8');
+      expect(theirs, `${name}: electron-builder's link to the app`).toContain(APP);
+      expect(ours, name).toBe(theirs.replaceAll(APP, CLI));
+    }
+  });
+
+  describe('the PKG postinstall', () => {
+    const script = join(BUILD, 'pkg-scripts', 'postinstall');
+    let dir: string;
+    beforeEach(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'outpost-pkg-'));
+    });
+    afterEach(() => rm(dir, { recursive: true, force: true }));
+    const postinstall = (volume: string) =>
+      promisify(execFile)('/bin/sh', [script, '/tmp/Outpost.pkg', '/Applications', volume]);
+    const CLI_PATH = '/Applications/Outpost.app/Contents/Resources/bin/outpost';
+
+    it('links /usr/local/bin/outpost to the command in the app, again at each install', async () => {
+      await postinstall(dir);
+      expect(await readlink(join(dir, 'usr', 'local', 'bin', 'outpost'))).toBe(CLI_PATH);
+      await postinstall(`${dir}/`);
+      expect(await readlink(join(dir, 'usr', 'local', 'bin', 'outpost'))).toBe(CLI_PATH);
+    });
+
+    it('links nothing when "Library/Application Support/Outpost/no-path" exists', async () => {
+      await mkdir(join(dir, 'Library', 'Application Support', 'Outpost'), { recursive: true });
+      await writeFile(join(dir, 'Library', 'Application Support', 'Outpost', 'no-path'), '');
+      expect((await postinstall(dir)).stdout).toContain('not created (no-path)');
+      await expect(readlink(join(dir, 'usr', 'local', 'bin', 'outpost'))).rejects.toThrow(/ENOENT/);
+    });
+
+    it("never replaces an outpost that is not Outpost.app's", async () => {
+      await mkdir(join(dir, 'usr', 'local', 'bin'), { recursive: true });
+      await writeFile(join(dir, 'usr', 'local', 'bin', 'outpost'), '#!/bin/sh\n');
+      expect((await postinstall(dir)).stdout).toContain('is not ours: left alone');
+      expect(await readFile(join(dir, 'usr', 'local', 'bin', 'outpost'), 'utf8')).toBe(
+        '#!/bin/sh\n',
+      );
+    });
   });
 });
 

@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseUpdateFeed, updateDecision } from '../../main/shell/update-policy.ts';
+import { TentacleServer } from '../peers/tentacle-server.ts';
 import { makeTempDir } from '../peers/util.ts';
+import pkg from '../../package.json' with { type: 'json' };
 import { fakeElectronDist, fakeElectronMacDist, readFuses } from './fake-electron.ts';
 
 /**
@@ -35,6 +37,17 @@ const { binaryTarget, listNativeModules, foreignNativeModules } = require(
 
 const UPDATE_URL = 'https://updates.example.org/outpost';
 
+/** The outpost command is built with postject (build/hooks/cli-executable.cjs): without it, its checks are skipped, saying why. */
+const NO_POSTJECT = ((): string | undefined => {
+  try {
+    require.resolve('postject');
+    return undefined;
+  } catch {
+    return 'postject is not installed (npm install -D postject): the apps are packed without the outpost command, whose checks are skipped';
+  }
+})();
+if (NO_POSTJECT !== undefined) console.warn(`[packaging.test] ${NO_POSTJECT}`);
+
 describe('npm run dist:linux -- --dir (packaging dry run)', () => {
   let temp: { dir: string; cleanup(): Promise<void> };
   let appDir: string;
@@ -53,7 +66,12 @@ describe('npm run dist:linux -- --dir (packaging dry run)', () => {
       PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
     };
     for (const key of Object.keys(env))
-      if (/^(CSC_|WIN_CSC_|APPLE_|AZURE_|GH_TOKEN|GITHUB_)/.test(key)) delete env[key];
+      if (
+        /^(CSC_|WIN_CSC_|APPLE_|AZURE_|GH_TOKEN|GITHUB_|OUTPOST_REQUIRE_CLI|OUTPOST_CLI_NODE_)/.test(
+          key,
+        )
+      )
+        delete env[key];
     // A feed makes electron-builder write resources/app-update.yml, which the updater reads.
     env.OUTPOST_UPDATE_URL = UPDATE_URL;
     // out/ is (re)built by the script: tests that read out/ must not run while it is rebuilt
@@ -174,6 +192,61 @@ describe('npm run dist:linux -- --dir (packaging dry run)', () => {
     expect(stdout).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
+  it.skipIf(NO_POSTJECT !== undefined)(
+    'carries the outpost command, built for linux-x64, and it runs from the packed app (issue #17)',
+    async () => {
+      const cli = join(appDir, 'resources', 'bin', 'outpost');
+      expect(binaryTarget(await readFile(cli))).toEqual({ os: 'linux', arch: 'x64' });
+      expect(log).toContain('[outpost] linux-x64: the outpost command is resources/bin/outpost');
+      const data = join(temp.dir, 'cli-data');
+      const outpost = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+        run(cli, [...args, '--data-dir', data], { env: { ...process.env, ...env } });
+      expect((await outpost(['--version'])).stdout).toBe(`outpost ${pkg.version}\n`);
+      expect((await outpost(['--help'])).stdout).toContain('outpost tentacle send');
+      // The packed CLI and the packages it loads from disk: Gorgone's module imports zeromq.
+      expect(
+        JSON.parse((await outpost(['gorgone', 'authorized', 'list', '--json'])).stdout),
+      ).toEqual(expect.anything());
+      const server = await TentacleServer.start({ dir: join(temp.dir, 'incoming') });
+      try {
+        const file = join(temp.dir, 'ten-bytes.dat');
+        await writeFile(file, '0123456789');
+        await outpost(['tentacle', 'send', file, '-a', '127.0.0.1', '-p', String(server.port)]);
+        expect(await readFile(join(temp.dir, 'incoming', 'ten-bytes.dat'), 'utf8')).toBe(
+          '0123456789',
+        );
+      } finally {
+        await server.stop();
+      }
+      // The UI `outpost ui` serves, outside the archive its Node cannot read.
+      expect(await readdir(join(appDir, 'resources', 'ui'))).toContain('index.html');
+    },
+  );
+
+  it.skipIf(NO_POSTJECT !== undefined)(
+    'the outpost command runs nothing but the CLI: no NODE_OPTIONS, no Node flags',
+    async () => {
+      const cli = join(appDir, 'resources', 'bin', 'outpost');
+      const marker = join(temp.dir, 'node-options-ran');
+      const script = join(temp.dir, 'preload.cjs');
+      await writeFile(
+        script,
+        `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran');`,
+      );
+      const { stdout } = await run(cli, ['--version'], {
+        env: { ...process.env, NODE_OPTIONS: `--require ${script}` },
+      });
+      expect(stdout).toBe(`outpost ${pkg.version}\n`);
+      await expect(readFile(marker)).rejects.toThrow(/ENOENT/);
+      // A Node flag is an argument of the CLI, which refuses it (exit 2), not a debugger to attach.
+      const inspect = await run(cli, ['--inspect', '-e', 'process.exit(7)']).catch(
+        (error: { code?: number; stderr?: string }) => error,
+      );
+      expect(inspect).toMatchObject({ code: 2 });
+      expect((inspect as { stderr: string }).stderr).toMatch(/inspect/);
+    },
+  );
+
   it('flips the Electron fuses that keep the app from being used as a Node runtime', async () => {
     const state = readFuses(await readFile(join(appDir, 'outpost')));
     expect(state).toMatchObject({
@@ -230,7 +303,11 @@ describe('npm run dist:linux -- --dir (packaging dry run)', () => {
 function builderEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' };
   for (const key of Object.keys(env))
-    if (/^(CSC_|WIN_CSC_|APPLE_|AZURE_|GH_TOKEN|GITHUB_|OUTPOST_UPDATE_URL)/.test(key))
+    if (
+      /^(CSC_|WIN_CSC_|APPLE_|AZURE_|GH_TOKEN|GITHUB_|OUTPOST_UPDATE_URL|OUTPOST_REQUIRE_CLI|OUTPOST_CLI_NODE_)/.test(
+        key,
+      )
+    )
       delete env[key];
   return env;
 }
@@ -368,6 +445,38 @@ describe('Windows and macOS apps packed with --dir (x64 and arm64)', () => {
     expect(winLog).toContain('[outpost] signing for win32: UNSIGNED');
     expect(macLog).toContain('[outpost] signing for darwin: UNSIGNED');
   });
+
+  it('packs them without the outpost command here, and says why (no Node binary of that OS)', () => {
+    for (const app of apps()) {
+      const variable = `OUTPOST_CLI_NODE_${app.os.toUpperCase()}_${app.arch.toUpperCase()}`;
+      expect(`${winLog}\n${macLog}`).toContain(
+        `[outpost] ${app.name}: packing WITHOUT the outpost command: no Node ${process.versions.node} binary for ${app.name} (set ${variable})`,
+      );
+    }
+  });
+
+  it.skipIf(NO_POSTJECT !== undefined)(
+    "copies the target's command into the app, and refuses one built for another OS (issue #17)",
+    async () => {
+      // This machine's Linux Node given as the Windows one: it is copied to resources\bin\outpost.exe,
+      // then afterPack reads its header and stops the build.
+      const failed = await pack(
+        [
+          '--win',
+          '--x64',
+          `-c.electronDist=${join(temp.dir, 'electron-win')}`,
+          `-c.directories.output=${join(temp.dir, 'win-wrong-cli')}`,
+          '-c.win.signAndEditExecutable=false',
+          '-c.disableAsarIntegrity=true',
+        ],
+        { OUTPOST_CLI_NODE_WIN32_X64: process.execPath },
+      ).catch((error: Error) => error.message);
+      expect(failed).toMatch(
+        /\[outpost\] \S+win-unpacked[\\/]resources[\\/]bin[\\/]outpost\.exe is built for linux-x64, not win32-x64/,
+      );
+    },
+    240_000,
+  );
 
   it('brands the macOS app and flips the fuses in its Electron Framework', async () => {
     for (const dir of ['mac', 'mac-arm64']) {

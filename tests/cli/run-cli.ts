@@ -1,7 +1,16 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 
-export const CLI = join(import.meta.dirname, '..', '..', 'main', 'cli', 'outpost.js');
+/** The built `outpost` bin (issue #17), built by vitest's globalSetup (./global-setup.ts). */
+export const CLI = builtCli();
+
+function builtCli(): string {
+  const path = process.env.OUTPOST_TEST_CLI;
+  if (path === undefined || path === '')
+    throw new Error(
+      'OUTPOST_TEST_CLI is not set: run the tests with vitest, whose globalSetup builds the CLI',
+    );
+  return path;
+}
 
 export interface CliResult {
   code: number;

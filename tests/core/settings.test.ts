@@ -2,7 +2,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultDataDir, resolveDataDir } from '../../main/core/paths.ts';
-import { openConfBackend } from '../../main/core/settings/conf-backend.ts';
+import { openFileBackend } from '../../main/core/settings/file-backend.ts';
 import { CURRENT_SETTINGS_VERSION } from '../../main/core/settings/schema.ts';
 import { migrateSettings, Settings } from '../../main/core/settings/settings.ts';
 import { makeTempDir } from '../peers/util.ts';
@@ -37,7 +37,7 @@ describe('settings.json', () => {
   afterEach(() => cleanup());
 
   it('is created with the current schema version, defaults and mode 0600', async () => {
-    const settings = new Settings(openConfBackend(dir));
+    const settings = new Settings(openFileBackend(dir));
     const data = settings.read();
     expect(data.schemaVersion).toBe(CURRENT_SETTINGS_VERSION);
     expect(data.agent.language).toBe('en');
@@ -49,7 +49,7 @@ describe('settings.json', () => {
       join(dir, 'settings.json'),
       JSON.stringify({ servers: { m: { name: 'm', kind: 'icinga', createdAt: 'x', config: {} } } }),
     );
-    const settings = new Settings(openConfBackend(dir));
+    const settings = new Settings(openFileBackend(dir));
     expect(Object.keys(settings.read().targets)).toEqual(['m']);
     const onDisk = JSON.parse(await readFile(join(dir, 'settings.json'), 'utf8')) as Record<
       string,
@@ -79,8 +79,8 @@ describe('settings.json', () => {
   });
 
   it('sees a change written by another process (the CLI beside the tray app)', () => {
-    const daemon = new Settings(openConfBackend(dir));
-    const cli = new Settings(openConfBackend(dir));
+    const daemon = new Settings(openFileBackend(dir));
+    const cli = new Settings(openFileBackend(dir));
     cli.update((d) => {
       d.agent.language = 'fr';
     });
@@ -88,8 +88,8 @@ describe('settings.json', () => {
   });
 
   it('serves repeated reads from one frozen parse, and a write by another process ends it', () => {
-    const daemon = new Settings(openConfBackend(dir));
-    const cli = new Settings(openConfBackend(dir));
+    const daemon = new Settings(openFileBackend(dir));
+    const cli = new Settings(openFileBackend(dir));
     const first = daemon.read();
     expect(daemon.read()).toBe(first);
     expect(() => {
@@ -113,11 +113,26 @@ describe('settings.json', () => {
       join(dir, 'settings.json'),
       JSON.stringify({ schemaVersion: 1, agent: { language: 'xx' } }),
     );
-    expect(() => new Settings(openConfBackend(dir))).toThrow(/'agent.language'/);
+    expect(() => new Settings(openFileBackend(dir))).toThrow(/'agent.language'/);
+  });
+
+  it("is written in the shell's electron-store (conf) format, and a broken file is named, not replaced", async () => {
+    const settings = new Settings(openFileBackend(dir));
+    settings.update((d) => {
+      d.agent.language = 'de';
+    });
+    const text = await readFile(join(dir, 'settings.json'), 'utf8');
+    // conf's serialize: JSON.stringify(value, undefined, '\t').
+    expect(text).toBe(JSON.stringify(settings.read(), undefined, '\t'));
+    await writeFile(join(dir, 'settings.json'), '{"agent": {');
+    expect(() => new Settings(openFileBackend(dir))).toThrow(
+      `${join(dir, 'settings.json')} is not a JSON object`,
+    );
+    expect(await readFile(join(dir, 'settings.json'), 'utf8')).toBe('{"agent": {');
   });
 
   it('keeps sections owned by other modules untouched', () => {
-    const settings = new Settings(openConfBackend(dir));
+    const settings = new Settings(openFileBackend(dir));
     settings.update((d) => {
       (d as Record<string, unknown>).gorgone = { listener: { enabled: false } };
     });

@@ -15,7 +15,8 @@ import {
 } from '../peers/util.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-export const OUTPOST = join(ROOT, 'main', 'cli', 'outpost.js');
+/** Under vitest the built bin (tests/cli/global-setup.ts, issue #17); under Playwright the sources. */
+export const OUTPOST = process.env.OUTPOST_TEST_CLI ?? join(ROOT, 'main', 'cli', 'outpost.js');
 const run = promisify(execFile);
 
 /** Where the Debian Chromium must be; CI installs it, elsewhere tests skip saying why. */

@@ -229,8 +229,13 @@ export class ChecksService {
     this.#scheduler = scheduler;
     this.reload();
     scheduler.start();
+    // settings.json re-read every 10 s; reloaded only when it changed (one stat per turn at rest).
+    let seen = this.#ctx.settings.read();
     const reloader = setInterval(() => {
       try {
+        const now = this.#ctx.settings.read();
+        if (now === seen) return;
+        seen = now;
         this.reload();
       } catch (error) {
         this.#ctx.log.warn(

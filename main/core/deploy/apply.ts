@@ -238,7 +238,7 @@ async function applySection(
 ): Promise<SeedTargetResult> {
   const { target } = parsed;
   const { kind } = section;
-  if (!agent.context.targets.hasDriver(kind)) {
+  if (!agent.context.targets.knowsKind(kind)) {
     return {
       target,
       kind,

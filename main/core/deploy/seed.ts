@@ -1,4 +1,3 @@
-import type { AgentModule } from '../modules.ts';
 import type { SeedParameterSpec, SeedSection, SeedTarget } from './section.ts';
 import { endpointName, seedError, seedFlag } from './seed-values.ts';
 
@@ -33,7 +32,7 @@ export interface Seed {
 }
 
 /** The seed sections of `modules`, each once (a test may list a build's module twice). */
-export function seedSectionsOf(modules: readonly AgentModule[]): SeedSection[] {
+export function seedSectionsOf(modules: ReadonlyArray<{ seed?: SeedSection }>): SeedSection[] {
   return [...new Set(modules.flatMap((m) => (m.seed === undefined ? [] : [m.seed])))];
 }
 

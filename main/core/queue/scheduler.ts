@@ -1,3 +1,5 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
 import type { QueueContext } from '../context.ts';
 import { AgentError, toAgentError } from '../contract/errors.ts';
 import type { DeliveryContext } from '../targets/driver.ts';
@@ -13,8 +15,14 @@ import type { StoredItem } from './store.ts';
 export interface SchedulerOptions {
   clock?: QueueClock;
   random?: () => number;
-  /** How often the database is checked for items another process enqueued. */
+  /**
+   * How often the database is checked for items another process enqueued
+   * while the queue is busy. At rest the check backs off to IDLE_POLL_MS, and
+   * a change of the database's files (another process's write) ends the wait.
+   */
   pollMs?: number;
+  /** The longest wait at rest (default IDLE_POLL_MS). */
+  idlePollMs?: number;
   /** After shutdown is asked, in-flight items get this long to finish before they are aborted. */
   shutdownGraceMs?: number;
 }
@@ -22,6 +30,13 @@ export interface SchedulerOptions {
 /** Minimum time between two progress events (and bytes_sent writes) of one item. */
 const PROGRESS_INTERVAL_MS = 250;
 const HOUSEKEEPING_INTERVAL_MS = 60_000;
+/**
+ * The longest wait at rest (issue #17 "light at rest"): polling every 300 ms
+ * cost an agent with nothing to send ~0.27 % of a core. Each quiet check
+ * doubles the wait up to this; an enqueue in this process, a write to the
+ * database by another (file watch) or a retry coming due ends it sooner.
+ */
+export const IDLE_POLL_MS = 5_000;
 
 /**
  * Delivers the queue: one worker per target, up to `concurrency` targets at
@@ -36,10 +51,12 @@ export class Scheduler {
   readonly #clock: QueueClock;
   readonly #random: () => number;
   readonly #pollMs: number;
+  readonly #idlePollMs: number;
   readonly #graceMs: number;
   readonly #workers = new Map<string, Promise<void>>();
   readonly #writes: BatchedWrites;
-  #wake: (() => void) | undefined;
+  /** Whoever waits (the loop, workers for a retry): ended early by `#wakeAll`. */
+  readonly #sleepers = new Set<{ wake(): void; longerThanPoll: boolean }>();
   #settings: QueueSettings;
 
   constructor(ctx: QueueContext, queue: TransferQueue, options: SchedulerOptions = {}) {
@@ -48,6 +65,7 @@ export class Scheduler {
     this.#clock = options.clock ?? { now: () => Date.now() };
     this.#random = options.random ?? Math.random;
     this.#pollMs = options.pollMs ?? 300;
+    this.#idlePollMs = options.idlePollMs ?? IDLE_POLL_MS;
     this.#graceMs = options.shutdownGraceMs ?? 5_000;
     this.#settings = readQueueSettings(ctx.settings);
     this.#writes = new BatchedWrites(queue.store, () => this.#clock.now());
@@ -57,17 +75,20 @@ export class Scheduler {
     const itemAbort = new AbortController();
     let graceTimer: NodeJS.Timeout | undefined;
     const onStop = (): void => {
-      this.#wake?.();
+      this.#wakeAll();
       graceTimer = setTimeout(() => itemAbort.abort(), this.#graceMs);
     };
     signal.addEventListener('abort', onStop, { once: true });
-    const unsubscribe = this.#queue.onEnqueue(() => this.#wake?.());
+    const unsubscribe = this.#queue.onEnqueue(() => this.#wakeAll());
+    const watcher = this.#watchDatabase();
     let lastVersion = -1;
     let lastHousekeeping = 0;
+    let wait = this.#pollMs;
     try {
       while (!signal.aborted) {
         const version = this.#queue.store.dataVersion();
-        if (version !== lastVersion) {
+        const changed = version !== lastVersion;
+        if (changed) {
           lastVersion = version;
           this.#settings = readQueueSettings(this.#ctx.settings);
         }
@@ -76,24 +97,53 @@ export class Scheduler {
           await this.#housekeeping();
         }
         this.#startWorkers(signal, itemAbort.signal);
-        await this.#sleep(this.#pollMs);
+        wait =
+          changed || this.#workers.size > 0 ? this.#pollMs : Math.min(wait * 2, this.#idlePollMs);
+        await this.#sleep(Math.max(wait, this.#pollMs));
       }
       await Promise.all(this.#workers.values());
     } finally {
       unsubscribe();
+      watcher?.close();
       signal.removeEventListener('abort', onStop);
       if (graceTimer !== undefined) clearTimeout(graceTimer);
     }
   }
 
+  /**
+   * Another process writing the database (`outpost tentacle send --queue`,
+   * the tray app beside `outpost run`) changes its files: a wait longer than
+   * the busy poll ends then. Shorter waits are left alone, so that a burst of
+   * writes costs no burst of wake-ups. Without a watch (unsupported file
+   * system, no inotify slot left) the waits are simply the only check.
+   */
+  #watchDatabase(): FSWatcher | undefined {
+    try {
+      const watcher = watch(dirname(this.#ctx.paths.queueDb), { persistent: false }, () => {
+        for (const sleeper of [...this.#sleepers]) if (sleeper.longerThanPoll) sleeper.wake();
+      });
+      watcher.on('error', () => watcher.close());
+      return watcher;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #wakeAll(): void {
+    for (const sleeper of [...this.#sleepers]) sleeper.wake();
+  }
+
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      const sleeper = { wake: done, longerThanPoll: ms > this.#pollMs };
       const timer = setTimeout(done, ms);
+      const sleepers = this.#sleepers;
+      sleepers.add(sleeper);
       function done(): void {
         clearTimeout(timer);
+        sleepers.delete(sleeper);
         resolve();
       }
-      this.#wake = done;
     });
   }
 
@@ -116,7 +166,7 @@ export class Scheduler {
         continue;
       const worker = this.#work(target, stop, itemSignal).finally(() => {
         this.#workers.delete(name);
-        this.#wake?.();
+        this.#wakeAll();
       });
       this.#workers.set(name, worker);
     }
@@ -146,7 +196,9 @@ export class Scheduler {
       if (inFlight.size === 0) {
         const head = next[0];
         if (head === undefined) break;
-        await this.#sleep(Math.min(Math.max(head.nextAttemptAt - now, 10), this.#pollMs));
+        // Until the head's retry is due: an enqueue, a retry asked now or another process's
+        // write wakes it sooner (a target that is down costs no poll every 300 ms).
+        await this.#sleep(Math.min(Math.max(head.nextAttemptAt - now, 10), this.#idlePollMs));
         continue;
       }
       if (due.length === 0 || inFlight.size >= window) await Promise.race(inFlight);

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { AgentError } from '../contract/errors.ts';
 import { ownValue } from '../own.ts';
 import type { Settings } from '../settings/settings.ts';
@@ -15,10 +16,17 @@ export function assertTargetName(name: string, field = 'name'): void {
   }
 }
 
+/** A kind whose module is not loaded yet: its schema, and what loads the module. */
+interface LazyKind {
+  configSchema: z.ZodType<unknown>;
+  load(): Promise<void>;
+}
+
 /** Paired servers, as stored in settings, and the driver that speaks to each. */
 export class TargetRegistry {
   readonly #settings: Settings;
   readonly #drivers = new Map<TargetKind, TargetDriver<unknown>>();
+  readonly #lazy = new Map<TargetKind, LazyKind>();
 
   constructor(settings: Settings) {
     this.#settings = settings;
@@ -26,18 +34,52 @@ export class TargetRegistry {
 
   registerDriver(driver: TargetDriver): void {
     this.#drivers.set(driver.kind, driver);
+    this.#lazy.delete(driver.kind);
+  }
+
+  /**
+   * A kind whose module loads on first use (issue #17): targets of it can be
+   * saved (checked by `configSchema`) before its driver exists; saving one
+   * calls `load`, which registers the driver once the module is loaded.
+   */
+  registerLazyKind(
+    kind: TargetKind,
+    configSchema: z.ZodType<unknown>,
+    load: () => Promise<void>,
+  ): void {
+    if (!this.#drivers.has(kind)) this.#lazy.set(kind, { configSchema, load });
+  }
+
+  /**
+   * Resolves once the kind's driver is registered, loading its module if
+   * needed: what saves a target of another module's kind and then uses its
+   * driver at once (a check importer) awaits this in between.
+   */
+  async loaded(kind: TargetKind): Promise<void> {
+    await this.#lazy.get(kind)?.load();
   }
 
   driver(kind: TargetKind): TargetDriver<unknown> {
     const driver = this.#drivers.get(kind);
     if (driver === undefined) {
-      throw new AgentError('internal', `no ${kind} driver is available in this build of Outpost`);
+      throw new AgentError(
+        'internal',
+        this.#lazy.has(kind)
+          ? `the ${kind} module is not loaded yet`
+          : `no ${kind} driver is available in this build of Outpost`,
+      );
     }
     return driver;
   }
 
+  /** Whether the kind's driver is loaded (a lazy kind's is not, until its module loads). */
   hasDriver(kind: TargetKind): boolean {
     return this.#drivers.has(kind);
+  }
+
+  /** Whether this build has a module for the kind, loaded or not. */
+  knowsKind(kind: TargetKind): boolean {
+    return this.#drivers.has(kind) || this.#lazy.has(kind);
   }
 
   list(): TargetRecord[] {
@@ -93,11 +135,12 @@ export class TargetRegistry {
     options: { replace?: boolean } = {},
   ): TargetRecord<Config> {
     assertTargetName(name);
-    const driver = this.#drivers.get(kind);
-    if (driver === undefined) {
+    const lazy = this.#lazy.get(kind);
+    const configSchema = this.#drivers.get(kind)?.configSchema ?? lazy?.configSchema;
+    if (configSchema === undefined) {
       throw new AgentError(
         'invalid-request',
-        `kind '${kind}' has no module in this build of Outpost: known kinds are ${[...this.#drivers.keys()].join(', ')}`,
+        `kind '${kind}' has no module in this build of Outpost: known kinds are ${[...this.#drivers.keys(), ...this.#lazy.keys()].join(', ')}`,
         { field: 'kind' },
       );
     }
@@ -112,7 +155,7 @@ export class TargetRegistry {
     if (existing !== undefined && options.replace === false) {
       throw new AgentError('conflict', `target '${name}' already exists`, { field: 'name' });
     }
-    const parsed = driver.configSchema.parse(config);
+    const parsed = configSchema.parse(config);
     const record: TargetRecord<Config> = {
       name,
       kind,
@@ -123,6 +166,9 @@ export class TargetRegistry {
     this.#settings.update((draft) => {
       draft.targets[name] = record;
     });
+    // A target of a kind whose module is not loaded yet: the module is needed from now on
+    // (the agent logs a failure to load it).
+    lazy?.load().catch(() => undefined);
     return record;
   }
 

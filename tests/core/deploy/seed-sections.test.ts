@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent, AGENT_MODULES } from '../../../main/core/agent.ts';
 import { applyPendingSeeds } from '../../../main/core/deploy/apply.ts';
-import type { AgentModule } from '../../../main/core/modules.ts';
+import type { ModuleEntry } from '../../../main/core/modules.ts';
 import { makeTempDir } from '../../peers/util.ts';
 import { startToyServer } from '../toy-protocol/server.ts';
 import { toyModule } from '../toy-protocol/index.ts';
@@ -21,7 +21,7 @@ describe('the installer seed of a protocol deploy/ has never heard of', () => {
     for (const c of cleanups.splice(0)) await c();
   });
 
-  async function setup(modules: readonly AgentModule[]) {
+  async function setup(modules: readonly ModuleEntry[]) {
     const temp = await makeTempDir('outpost-seed-toy-');
     const server = await startToyServer();
     const agent = await Agent.open({ dataDir: join(temp.dir, 'data'), modules, logToFile: false });

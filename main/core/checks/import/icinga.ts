@@ -250,6 +250,8 @@ export async function importIcingaAgent(
   if (!request.dryRun) {
     ctx.targets.save(targetName, 'icinga', config);
     report.target.created = true;
+    // The checks below are checked against Icinga's driver, whose module may load only now.
+    await ctx.targets.loaded('icinga');
     if (Object.keys(material).length > 0) await ctx.identity.saveCertificates(targetName, material);
     if (parentFingerprint !== undefined) {
       await ctx.identity.setPin({

@@ -258,6 +258,8 @@ export async function importPandoraAgent(
         );
       }
       report.target.created = true;
+      // The checks below are checked against Tentacle's driver, whose module may load only now.
+      await ctx.targets.loaded('tentacle');
     } else {
       report.notes.push(`target '${targetName}' already exists: kept as it is`);
     }

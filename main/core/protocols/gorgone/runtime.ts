@@ -31,6 +31,8 @@ export class GorgoneRuntime {
   readonly #ctx: AgentContext;
   readonly #nodes = new Map<string, { key: string; node: PullNode }>();
   #listener: { key: string; listener: GorgoneListener } | undefined;
+  /** The settings the last complete reconcile applied: the same (frozen) read means nothing to do. */
+  #applied: unknown;
 
   constructor(ctx: AgentContext) {
     this.#ctx = ctx;
@@ -55,10 +57,14 @@ export class GorgoneRuntime {
     this.#nodes.clear();
     await this.#listener?.listener.close();
     this.#listener = undefined;
+    this.#applied = undefined;
   }
 
   async #reconcile(): Promise<void> {
     const ctx = this.#ctx;
+    // An unchanged settings.json costs one stat per turn, not a parse (issue #17 "light at rest").
+    const snapshot = ctx.settings.read();
+    if (snapshot === this.#applied) return;
     const settings = readGorgoneSettings(ctx.settings);
     const envKey = JSON.stringify({ c: settings.command, p: settings.processcopy });
     const wanted = new Map<string, TargetRecord<GorgoneTargetConfig>>();
@@ -115,5 +121,6 @@ export class GorgoneRuntime {
       await listener.start();
       this.#listener = { key: listenerKey, listener };
     }
+    this.#applied = snapshot;
   }
 }

@@ -7,9 +7,37 @@
 import { z } from 'zod';
 import { AgentError } from '../../contract/errors.ts';
 import type { OspConfig } from './codec.ts';
+import { parsePort } from '../../contract/host-port.ts';
 import { ONSPHERE_DISPATCHER_PORT } from '../../contract/ports.ts';
-import { dispatcherFromEnv, type DispatcherEndpoint } from './dispatcher.ts';
-import { DEFAULT_PROMETHEUS_HOST, DEFAULT_PROMETHEUS_PORT } from './metrics.ts';
+
+/**
+ * PROMETHEUS_PORT's default and the address it binds (§2.2). Here rather than
+ * in metrics.ts: the agent reads this schema without loading prom-client (issue #17).
+ */
+export const DEFAULT_PROMETHEUS_PORT = 9100;
+export const DEFAULT_PROMETHEUS_HOST = '127.0.0.1';
+
+/**
+ * The dispatcher's address and its environment override live here, with the
+ * schema, rather than in dispatcher.ts: the agent reads this file without
+ * loading the dispatcher client (node:https, the OSP codec; issue #17).
+ */
+export interface DispatcherEndpoint {
+  host: string;
+  port: number;
+}
+
+/** `DISPATCHER_HOST` / `DISPATCHER_PORT` (§2.2): environment over settings. */
+export function dispatcherFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Partial<DispatcherEndpoint> {
+  const out: Partial<DispatcherEndpoint> = {};
+  if (env.DISPATCHER_HOST !== undefined && env.DISPATCHER_HOST !== '')
+    out.host = env.DISPATCHER_HOST;
+  if (env.DISPATCHER_PORT !== undefined && env.DISPATCHER_PORT !== '')
+    out.port = parsePort(env.DISPATCHER_PORT, 'DISPATCHER_PORT');
+  return out;
+}
 
 /** The configuration dispatcher's port unless a target says otherwise (§1.2). */
 export const DEFAULT_PORT = ONSPHERE_DISPATCHER_PORT;

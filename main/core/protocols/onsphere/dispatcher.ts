@@ -11,7 +11,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentContext } from '../../context.ts';
 import { AgentError } from '../../contract/errors.ts';
-import { formatHostPort, parsePort } from '../../contract/host-port.ts';
+import { formatHostPort } from '../../contract/host-port.ts';
 import { ensurePrivateDir, writeFileAtomic } from '../../fsutil.ts';
 import { targetSecretName } from '../../secrets.ts';
 import {
@@ -26,6 +26,7 @@ import {
   withoutSecrets,
   type OspConfig,
 } from './codec.ts';
+import type { DispatcherEndpoint } from './config.ts';
 import type { IdentityMaterial } from './identity.ts';
 
 /** §3.1 timeouts. */
@@ -35,11 +36,6 @@ export const DISPATCHER_RESPONSE_TIMEOUT_MS = 30_000;
 export const DISPATCHER_REFUSED_RETRY_MS = 5 * 60_000;
 /** §3.5: fallback re-fetch every 10 min. */
 export const CONFIG_REFETCH_INTERVAL_MS = 10 * 60_000;
-
-export interface DispatcherEndpoint {
-  host: string;
-  port: number;
-}
 
 /** A dispatcher answer that is not a config, with what the caller needs to decide (§3.3). */
 export class DispatcherError extends AgentError {
@@ -80,18 +76,6 @@ export interface FetchOptions {
   signal?: AbortSignal;
   /** For tests: pin a TLS version to see it refused. */
   tls?: { minVersion?: 'TLSv1.2' | 'TLSv1.3'; maxVersion?: 'TLSv1.2' | 'TLSv1.3' };
-}
-
-/** `DISPATCHER_HOST` / `DISPATCHER_PORT` (§2.2): environment over settings. */
-export function dispatcherFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
-): Partial<DispatcherEndpoint> {
-  const out: Partial<DispatcherEndpoint> = {};
-  if (env.DISPATCHER_HOST !== undefined && env.DISPATCHER_HOST !== '')
-    out.host = env.DISPATCHER_HOST;
-  if (env.DISPATCHER_PORT !== undefined && env.DISPATCHER_PORT !== '')
-    out.port = parsePort(env.DISPATCHER_PORT, 'DISPATCHER_PORT');
-  return out;
 }
 
 /** One config request (§3.2), answered per §3.3. */

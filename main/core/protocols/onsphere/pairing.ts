@@ -10,12 +10,8 @@ import type { OnsphereIdentityInfo, OnspherePairResult } from '../../contract/on
 import { ONSPHERE_DISPATCHER_PORT } from '../../contract/ports.ts';
 import { AgentError, toAgentError } from '../../contract/errors.ts';
 import { assertTargetName } from '../../targets/registry.ts';
-import {
-  dispatcherFromEnv,
-  fetchConfig,
-  storeConfig,
-  type DispatcherEndpoint,
-} from './dispatcher.ts';
+import { fetchConfig, storeConfig } from './dispatcher.ts';
+import { dispatcherFromEnv, type DispatcherEndpoint } from './config.ts';
 import { checkIdentity, importIdentity, readIdentityFiles } from './identity.ts';
 import { type IdentitySummary } from '../../contract/onsphere.ts';
 import { OspSession } from './session.ts';

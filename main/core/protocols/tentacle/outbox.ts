@@ -20,6 +20,8 @@ import { pause } from '../../abort.ts';
 
 /** How often folders are scanned: polling works the same on every OS and file system. */
 export const OUTBOX_POLL_MS = 1000;
+/** How often the settings are looked at while no Tentacle target has an outbox (issue #17). */
+export const OUTBOX_IDLE_MS = 5_000;
 /** A file must keep the same size and mtime this long before it counts as complete. */
 export const OUTBOX_STABLE_MS = 1000;
 export const OUTBOX_JOURNAL = '.outpost-outbox.json';
@@ -215,6 +217,7 @@ export async function runOutboxes(
         });
       }
     }
-    await pause(pollMs, signal);
+    // With no outbox to watch only the settings are looked at: a new outbox is picked up within that.
+    await pause(outboxes.size > 0 ? pollMs : Math.max(pollMs, OUTBOX_IDLE_MS), signal);
   }
 }

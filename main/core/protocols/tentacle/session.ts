@@ -6,7 +6,7 @@
  */
 import { open } from 'node:fs/promises';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, getCACertificates, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { AgentError } from '../../contract/errors.ts';
 import { LineBuffer, MAX_LINE_BYTES } from './codec.ts';
 
@@ -391,7 +391,7 @@ export class TentacleSession {
     ca: string | Buffer | string[] | undefined,
   ): TLSSocket {
     const { host } = this.#options;
-    return tlsConnect({
+    return tls().connect({
       socket: raw,
       host,
       // SNI only for names (RFC 6066 forbids IP literals); the server ignores it (§9, P34).
@@ -801,10 +801,19 @@ export class TentacleSession {
   }
 }
 
+/**
+ * node:tls on first use: loading it costs a plain `outpost tentacle send` ~12 ms
+ * and ~8 MiB (issue #17).
+ */
+function tls(): typeof import('node:tls') {
+  return process.getBuiltinModule('node:tls');
+}
+
 let systemStore: string[] | undefined;
 
 /** Node's bundled roots plus the operating system's store ("system store or a CA file"). */
 function systemCertificates(): string[] {
+  const { getCACertificates } = tls();
   systemStore ??= [...new Set([...getCACertificates('default'), ...getCACertificates('system')])];
   return systemStore;
 }

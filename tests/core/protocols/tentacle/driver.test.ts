@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { getEventListeners } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../../../main/core/agent.ts';
 import { AgentError } from '../../../../main/core/contract/errors.ts';
@@ -408,6 +409,18 @@ describe('outbox folder', () => {
     expect(
       Object.keys(JSON.parse(await readFile(join(dir, OUTBOX_JOURNAL), 'utf8'))).sort(),
     ).toEqual(names.toSorted());
+  });
+
+  it('leaves no listener on the stop signal per turn: an agent at rest does not grow (issue #17)', async () => {
+    const { agent, dir } = await setup('outbox-listeners', 'move');
+    await mkdir(dir, { recursive: true });
+    const stop = new AbortController();
+    const running = runOutboxes(agent.context, stop.signal, 1, 0);
+    await new Promise((r) => setTimeout(r, 300));
+    // Hundreds of turns have run by now; at most the current one's listener is there.
+    expect(getEventListeners(stop.signal, 'abort').length).toBeLessThanOrEqual(1);
+    stop.abort();
+    await running;
   });
 
   it('runs from the module loop until stopped', async () => {

@@ -1,0 +1,16 @@
+/**
+ * Local checks as the composition root (agent.ts) lists them: their methods,
+ * with ./module.ts (the scheduler, the command runner, the importers) loaded on
+ * first use or when a check is defined (issue #17).
+ */
+import { checksContract } from '../contract/checks.ts';
+import { methodsOf, type LazyAgentModule } from '../modules.ts';
+import { readChecksSection } from './store.ts';
+
+export const checksEntry: LazyAgentModule = {
+  name: 'checks',
+  methods: methodsOf(checksContract),
+  kinds: [],
+  inUse: (ctx) => readChecksSection(ctx.settings).definitions.length > 0,
+  load: async () => (await import('./module.ts')).checksModule,
+};
