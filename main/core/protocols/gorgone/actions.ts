@@ -18,6 +18,7 @@ import { ensureDirectoriesBelow, extractArchive, RESERVED_PREFIX } from './archi
 import { CODE } from './codec.ts';
 import type { HistoryStore } from './history.ts';
 import { DEFAULT_MAX_ARCHIVE_BYTES, DEFAULT_MAX_ARCHIVE_ENTRIES } from './tar.ts';
+import { DEFAULT_COPY_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_FILE_BYTES } from './config.ts';
 
 export interface ProcessCopyPolicy {
   enabled: boolean;
@@ -33,13 +34,6 @@ export interface ProcessCopyPolicy {
   idleTimeoutSeconds?: number | undefined;
 }
 
-/** Default cap on a `type: regular` file, the archives' default. */
-export const DEFAULT_MAX_FILE_BYTES = DEFAULT_MAX_ARCHIVE_BYTES;
-/**
- * gorgone's proxy sends the chunks of one copy back to back (§8); ten minutes
- * without one means the central or the connection went away.
- */
-export const DEFAULT_COPY_IDLE_TIMEOUT_SECONDS = 600;
 /** A `type: regular` file is assembled next to its target under this suffix. */
 export const PART_SUFFIX = '.outpost-part';
 /** The start-up sweep stops after this many directory entries (a destination is a config folder). */

@@ -7,10 +7,17 @@ import { AgentError } from '../../contract/errors.ts';
 import { commandPolicySchema } from '../../contract/command-policy.ts';
 import type { Settings } from '../../settings/settings.ts';
 import { parseWith } from '../../contract/parse.ts';
-import { DEFAULT_COPY_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_FILE_BYTES } from './actions.ts';
 import { formatHostPort } from '../../contract/host-port.ts';
 import { GORGONE_DEFAULT_PORT } from '../../contract/ports.ts';
 import { DEFAULT_MAX_ARCHIVE_BYTES, DEFAULT_MAX_ARCHIVE_ENTRIES } from './tar.ts';
+
+/** Default cap on a `type: regular` file, the archives' default (here, not in actions.ts: the agent reads this schema without loading the protocol's code, issue #17). */
+export const DEFAULT_MAX_FILE_BYTES = DEFAULT_MAX_ARCHIVE_BYTES;
+/**
+ * gorgone's proxy sends the chunks of one copy back to back (§8); ten minutes
+ * without one means the central or the connection went away.
+ */
+export const DEFAULT_COPY_IDLE_TIMEOUT_SECONDS = 600;
 
 /** The central's external_com_path port unless a target says otherwise (§1). */
 export const DEFAULT_PORT = GORGONE_DEFAULT_PORT;

@@ -20,7 +20,7 @@ import { AgentError } from '../../../../main/core/contract/errors.ts';
 import {
   DEFAULT_COPY_IDLE_TIMEOUT_SECONDS,
   DEFAULT_MAX_FILE_BYTES,
-} from '../../../../main/core/protocols/gorgone/actions.ts';
+} from '../../../../main/core/protocols/gorgone/config.ts';
 import { gorgoneSettingsSchema } from '../../../../main/core/protocols/gorgone/config.ts';
 import { GorgoneController } from '../../../../main/core/protocols/gorgone/controller.ts';
 import { HistoryStore } from '../../../../main/core/protocols/gorgone/history.ts';
