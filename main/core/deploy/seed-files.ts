@@ -1,18 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { AgentError } from '../contract/errors.ts';
+import { readPemFile } from '../identity/pem-file.ts';
 import { parseCertificate } from '../identity/x509.ts';
 
-/** Reads a file a seed parameter names; the error names the parameter. */
-export async function readSeedFile(path: string, field: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new AgentError(
-      'not-found',
-      `${field}: cannot read '${path}': ${(error as Error).message}`,
-      { field },
-    );
-  }
+/** Reads a file a seed parameter names; the error names the parameter (as for any request). */
+export function readSeedFile(path: string, field: string): Promise<string> {
+  return readPemFile(path, field);
 }
 
 /** A PEM certificate file a seed parameter names. */
