@@ -136,6 +136,7 @@ export default tseslint.config(
   {
     ignores: [
       'out/**',
+      '.outpost-test/**',
       'dist/**',
       'node_modules/**',
       'tests/fixtures/**',
