@@ -113,12 +113,14 @@ export async function applyPandoraConf(
  */
 async function updateTarget(ctx: AgentContext, app: ConfApplication): Promise<boolean> {
   const record = ctx.targets.get(app.agent.target, 'target');
-  const current = record.config as Record<string, unknown>;
+  const schema = ctx.targets.driver(record.kind).configSchema;
+  // Compared as the driver's schema reads them: defaults filled, keys in one order.
+  const current = schema.parse(record.config) as Record<string, unknown>;
   const next: Record<string, unknown> = { ...current };
   for (const key of Object.keys(app.previousTargetConfig ?? {})) delete next[key];
   Object.assign(next, app.mapping.config);
   let changed = false;
-  if (JSON.stringify(next) !== JSON.stringify(current)) {
+  if (JSON.stringify(schema.parse(next)) !== JSON.stringify(current)) {
     ctx.targets.save(app.agent.target, record.kind, next);
     changed = true;
   }

@@ -51,9 +51,10 @@ export function createRemoteConfig(ctx: AgentContext, checks: ChecksReload): Rem
     return agent;
   };
 
-  const recordProblem = (agent: string, message: string | undefined): void => {
+  /** Keeps the last refusal on the agent record; true when it is news (not the same as last run's). */
+  const recordProblem = (agent: string, message: string | undefined): boolean => {
     const current = readChecksSection(ctx.settings).pandoraAgents.find((a) => a.name === agent);
-    if (current === undefined || current.problem?.message === message) return;
+    if (current === undefined || current.problem?.message === message) return false;
     updateChecksSection(ctx.settings, (s) => ({
       ...s,
       pandoraAgents: s.pandoraAgents.map((a) => {
@@ -62,19 +63,21 @@ export function createRemoteConfig(ctx: AgentContext, checks: ChecksReload): Rem
         return message === undefined ? rest : { ...rest, problem: { at: Date.now(), message } };
       }),
     }));
+    return true;
   };
 
+  /** Log, agent record and UI notice; a refusal repeated every run is told once. */
   const report = (outcome: PandoraSyncOutcome): PandoraSyncOutcome => {
+    const quiet = outcome.action === 'unchanged' || outcome.action === 'off';
     if (outcome.action === 'refused') {
+      if (!recordProblem(outcome.agent, outcome.message)) return outcome;
       log.warn(`Pandora agent '${outcome.agent}': ${outcome.message}`);
-      recordProblem(outcome.agent, outcome.message);
     } else {
-      if (outcome.action !== 'unchanged' && outcome.action !== 'off')
-        log.info(`Pandora agent '${outcome.agent}': ${outcome.message}`);
       recordProblem(outcome.agent, undefined);
+      if (quiet) return outcome;
+      log.info(`Pandora agent '${outcome.agent}': ${outcome.message}`);
     }
-    if (outcome.action !== 'unchanged' && outcome.action !== 'off')
-      ctx.events.emit('pandora.agent-changed', { agent: outcome.agent, outcome });
+    ctx.events.emit('pandora.agent-changed', { agent: outcome.agent, outcome });
     return outcome;
   };
 
