@@ -1,6 +1,7 @@
 import { pause } from '../abort.ts';
 import type { AgentContext } from '../context.ts';
 import type { AgentModule, ModuleInstance } from '../modules.ts';
+import { listPandoraAgents } from '../protocols/pandora/agents-list.ts';
 import type { RemoteConfig } from '../protocols/pandora/remote-config.ts';
 import { BUILTIN_PRESETS } from './builtin.ts';
 import { importIcingaAgent } from './import/icinga.ts';
@@ -40,7 +41,7 @@ export const checksModule: AgentModule<ChecksModuleInstance> = {
         importPandora: async (request) => importPandoraAgent(ctx, service, request),
         importIcinga: async (request) => importIcingaAgent(ctx, service, request),
         listBuiltinPresets: async () => BUILTIN_PRESETS,
-        listPandoraAgents: async () => (await remoteConfig()).list(),
+        listPandoraAgents: async () => listPandoraAgents(ctx),
         syncPandoraAgent: async ({ name }) => (await remoteConfig()).sync(name),
       },
       run: async (signal) => {

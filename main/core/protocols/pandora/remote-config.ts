@@ -8,18 +8,14 @@
 import { pause } from '../../abort.ts';
 import type { AgentContext } from '../../context.ts';
 import { AgentError, toAgentError } from '../../contract/errors.ts';
-import type {
-  PandoraAgent,
-  PandoraAgentSummary,
-  PandoraSyncOutcome,
-} from '../../contract/pandora-agents.ts';
+import type { PandoraAgent, PandoraSyncOutcome } from '../../contract/pandora-agents.ts';
 import { mapPandoraConf, type PandoraConfMapping } from '../../checks/import/pandora.ts';
 import { defaultAgentName } from '../../checks/delivery.ts';
 import { readChecksSection, updateChecksSection } from '../../checks/store.ts';
 import { clientOptions, resolveWhere } from '../tentacle/config.ts';
 import { TentacleClient } from '../tentacle/transfer.ts';
 import { applyPandoraConf, type ChecksReload } from './apply-conf.ts';
-import { confKey, md5Hex } from './conf-key.ts';
+import { confKey } from './conf-key.ts';
 import { readLocalConf, stagingDir } from './conf-store.ts';
 import { exchangeRemoteConfig } from './remote-exchange.ts';
 
@@ -27,7 +23,6 @@ import { exchangeRemoteConfig } from './remote-exchange.ts';
 const TICK_MS = 1_000;
 
 export interface RemoteConfig {
-  list(): Promise<PandoraAgentSummary[]>;
   /** One exchange now (the loop's, or `outpost pandora sync NAME`). */
   sync(name: string, signal?: AbortSignal): Promise<PandoraSyncOutcome>;
   /** The daemon side: each remotely managed agent once per its interval. */
@@ -232,22 +227,6 @@ export function createRemoteConfig(ctx: AgentContext, checks: ChecksReload): Rem
   };
 
   return {
-    async list() {
-      const section = readChecksSection(ctx.settings);
-      return Promise.all(
-        section.pandoraAgents.map(async (definition) => {
-          const local = await readLocalConf(ctx, definition.name);
-          return {
-            definition,
-            key: confKey(definition.agentName),
-            confMd5: local === undefined ? undefined : md5Hex(local),
-            checks: section.definitions
-              .filter((d) => d.pandoraAgent === definition.name)
-              .map((d) => d.name),
-          };
-        }),
-      );
-    },
     sync,
     async run(signal) {
       const due = new Map<string, number>();
