@@ -19,6 +19,10 @@ export const pandoraConfChangeSchema = z
     by: z.enum(['import', 'server']),
     /** "configuration changed by the Pandora server: 2 modules added, 1 removed". */
     summary: z.string().max(2000),
+    /** The counts behind the summary, for UIs that say it in their own language. */
+    added: z.number().int().min(0).default(0),
+    changed: z.number().int().min(0).default(0),
+    removed: z.number().int().min(0).default(0),
   })
   .strict();
 export type PandoraConfChange = z.output<typeof pandoraConfChangeSchema>;

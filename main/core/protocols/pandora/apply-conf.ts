@@ -91,6 +91,9 @@ export async function applyPandoraConf(
       at: Date.now(),
       by: app.by,
       summary: describeChange(app, previous, changes, targetChanged),
+      added: changes.added.length,
+      changed: changes.replaced.length,
+      removed: changes.removed.length,
     },
   };
   // Settings first, the conf copy last: a crash in between leaves a conf whose MD5 differs from
