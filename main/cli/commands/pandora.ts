@@ -60,9 +60,16 @@ export const pandoraCommands: CommandSpec[] = [
       const name = args.positionals[0];
       if (name === undefined) throw new UsageError('NAME is required (see outpost pandora list)');
       const outcome = await (await ctx.agent()).api.syncPandoraAgent({ name });
+      const unmapped = (outcome.unmapped ?? []).map(
+        (u) =>
+          `  ${u.file}${u.line === undefined ? '' : `:${u.line}`}: ${u.text === undefined ? '' : `${u.text}: `}${u.reason}`,
+      );
       return {
         data: outcome,
-        human: `Pandora agent ${name}: ${outcome.message}`,
+        human: [
+          `Pandora agent ${name}: ${outcome.message}`,
+          ...(unmapped.length > 0 ? ['', 'Not mapped:', ...unmapped] : []),
+        ].join('\n'),
         exitCode: outcome.action === 'refused' ? 1 : 0,
       };
     },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { method } from './define.ts';
 import { TARGET_NAME_PATTERN } from './targets.ts';
+import type { ImportIssue } from './checks.ts';
 
 /**
  * Pandora FMS agent definitions (issue #18 part 3): what `outpost import
@@ -91,6 +92,8 @@ export interface PandoraSyncOutcome {
   action: PandoraSyncAction;
   message: string;
   changes?: PandoraModuleChanges;
+  /** An applied conf's lines not carried over, with their line numbers (as the import reports them). */
+  unmapped?: ImportIssue[];
 }
 
 const agentName = z.string().min(1, 'name must name a Pandora agent definition');

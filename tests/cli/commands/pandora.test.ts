@@ -61,13 +61,20 @@ describe('outpost pandora', () => {
     const again = await runCli(['pandora', 'sync', 'pfms'], env);
     expect(again.stdout).toContain("the server's configuration is ours");
 
-    const edited = conf(server.port, ['first', 'second', 'third']);
+    const edited = conf(server.port, ['first', 'second', 'third']).replace(
+      'remote_config 1\n',
+      'remote_config 1\nudp_server 1\n',
+    );
     await writeFile(join(dataIn, 'conf', `${KEY}.conf`), edited);
     await writeFile(join(dataIn, 'md5', `${KEY}.md5`), `${md5Hex(edited)}\n`);
     const applied = await runCli(['pandora', 'sync', 'pfms'], env);
     expect(applied.code).toBe(0);
     expect(applied.stdout).toContain(
       'Pandora agent pfms: configuration changed by the Pandora server: 2 modules added',
+    );
+    // The import's line-numbered report, for the conf the server sent.
+    expect(applied.stdout).toMatch(
+      new RegExp(`Not mapped:\\n  ${KEY}\\.conf from the Pandora server:6: udp_server 1: not used`),
     );
 
     const list = await runCli(['check', 'list'], env);

@@ -19,8 +19,8 @@ import { confKey } from './conf-key.ts';
 import { readLocalConf, stagingDir } from './conf-store.ts';
 import { exchangeRemoteConfig } from './remote-exchange.ts';
 
-/** How often the loop looks for agents whose interval has passed. */
-const TICK_MS = 1_000;
+/** Longest wait between two looks at the agent definitions (a new import, a changed interval). */
+const LOOK_MS = 5_000;
 
 export interface RemoteConfig {
   /** One exchange now (the loop's, or `outpost pandora sync NAME`). */
@@ -113,22 +113,22 @@ export function createRemoteConfig(ctx: AgentContext, checks: ChecksReload): Rem
           action: 'unchanged',
           message: `the server's configuration is ours (${key}.md5 ${result.md5})`,
         };
-      case 'registered':
-        return result.confExisted || result.md5Existed
-          ? {
-              ...base,
-              action: 'already-registered',
-              message:
-                `first contact: the server already had ${[result.confExisted ? `${key}.conf` : '', result.md5Existed ? `${key}.md5` : ''].filter((n) => n !== '').join(' and ')} (not overwritten); ${result.md5Existed ? '' : `${key}.md5 sent`}`.replace(
-                  /; $/,
-                  '',
-                ),
-            }
-          : {
-              ...base,
-              action: 'registered',
-              message: `first contact: ${key}.conf and ${key}.md5 uploaded to the Pandora server (md5 ${result.md5}); it now manages this configuration`,
-            };
+      case 'registered': {
+        if (!result.confExisted && !result.md5Existed)
+          return {
+            ...base,
+            action: 'registered',
+            message: `first contact: ${key}.conf and ${key}.md5 uploaded to the Pandora server (md5 ${result.md5}); it now manages this configuration`,
+          };
+        const had = [result.confExisted ? `${key}.conf` : '', result.md5Existed ? `${key}.md5` : '']
+          .filter((n) => n !== '')
+          .join(' and ');
+        return {
+          ...base,
+          action: 'already-registered',
+          message: `first contact: the server already had ${had} (kept, not overwritten)${result.md5Existed ? '' : `; ${key}.md5 uploaded`}`,
+        };
+      }
       case 'refused':
         return { ...base, action: 'refused', message: result.reason };
       case 'changed':
@@ -205,6 +205,8 @@ export function createRemoteConfig(ctx: AgentContext, checks: ChecksReload): Rem
         action: 'applied',
         message: [applied.agent.lastChange!.summary, ...rejected].join('; '),
         changes: applied.changes,
+        // The import's line-numbered report of what the conf has that Outpost does not carry over.
+        unmapped: mapping.report.unmapped,
       };
     } catch (error) {
       return {
@@ -256,7 +258,9 @@ export function createRemoteConfig(ctx: AgentContext, checks: ChecksReload): Rem
               ?.interval ?? agent.interval;
           due.set(agent.name, Date.now() + interval * 1000);
         }
-        await pause(TICK_MS, signal);
+        // Sleep until the next agent is due: at rest this is one look every few seconds.
+        const next = Math.min(...agents.map((a) => due.get(a.name) ?? 0), Date.now() + LOOK_MS);
+        await pause(Math.max(0, next - Date.now()), signal);
       }
     },
   };

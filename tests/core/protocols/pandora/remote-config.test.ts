@@ -49,6 +49,7 @@ describe('Pandora remote configuration, live', () => {
   const outcomes: PandoraSyncOutcome[] = [];
   const dataIn = (...parts: string[]): string => join(tmp.dir, 'data_in', ...parts);
   let original: string;
+  let second: TentacleServer | undefined;
 
   /** The console's edit: conf first, then its md5 (§8.1). */
   async function consoleWrites(text: string, md5 = md5Hex(text)): Promise<void> {
@@ -101,6 +102,7 @@ describe('Pandora remote configuration, live', () => {
     await daemon?.catch(() => undefined);
     await agent?.close();
     await server?.stop();
+    await second?.stop();
     await tmp?.cleanup();
   });
 
@@ -244,8 +246,8 @@ describe('Pandora remote configuration, live', () => {
   }, 40_000);
 
   it("a conf that moves the server changes the target's settings live: data and remote configuration follow", async () => {
-    const second = await startPandoraTentacle(join(tmp.dir, 'second'));
-    try {
+    second = await startPandoraTentacle(join(tmp.dir, 'second'));
+    {
       const from = outcomes.length;
       const moved = conf(second.port, [['never', 'echo 1']]).replace('interval 2', 'interval 3');
       await consoleWrites(moved);
@@ -270,8 +272,27 @@ describe('Pandora remote configuration, live', () => {
           (await readdir(join(tmp.dir, 'second', 'data_in'))).some((n) => n.endsWith('.data')),
         { timeout: 20_000, interval: 200, what: 'a data file on the new server' },
       );
-    } finally {
-      await second.stop();
     }
+  }, 40_000);
+
+  it('a conf that renames the agent re-keys it: the next run registers under the new name', async () => {
+    const renamed = 'outpost-ws-0043';
+    const newKey = confKey(renamed);
+    const from = outcomes.length;
+    const text = conf(second!.port, [['never', 'echo 1']])
+      .replace('interval 2', 'interval 3')
+      .replace(`agent_name ${AGENT_NAME}`, `agent_name ${renamed}`);
+    const secondIn = (...parts: string[]): string => join(tmp.dir, 'second', 'data_in', ...parts);
+    await writeFile(secondIn('conf', `${KEY}.conf`), text);
+    await writeFile(secondIn('md5', `${KEY}.md5`), md5Hex(text));
+    const applied = await nextOutcome('applied', from);
+    expect(applied.message).toBe(
+      `configuration changed by the Pandora server: 1 module changed, agent name '${AGENT_NAME}' → '${renamed}'`,
+    );
+    await nextOutcome('registered', from);
+    expect(await readFile(secondIn('conf', `${newKey}.conf`), 'utf8')).toBe(text);
+    expect(await readFile(secondIn('md5', `${newKey}.md5`), 'utf8')).toBe(md5Hex(text));
+    const [check] = await agent.api.listChecks({});
+    expect(check!.definition.targets[0]!.agentName).toBe(renamed);
   }, 40_000);
 });
