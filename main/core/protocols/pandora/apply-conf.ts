@@ -6,7 +6,7 @@
  * and by remote configuration (pandora-remote-config.md §4.6: reload, no restart).
  */
 import type { AgentContext } from '../../context.ts';
-import type { CheckDefinition } from '../../contract/check-definitions.ts';
+import { checkDefinitionSchema, type CheckDefinition } from '../../contract/check-definitions.ts';
 import type {
   PandoraAgent,
   PandoraConfChange,
@@ -59,7 +59,8 @@ export async function applyPandoraConf(
   const accepted: CheckDefinition[] = [];
   const rejected: AppliedConf['rejected'] = [];
   for (const mapped of app.mapping.checks) {
-    const def: CheckDefinition = { ...mapped, pandoraAgent: app.agent.name };
+    // Read through the schema, as settings store it: the comparison below sees values, not key order.
+    const def = checkDefinitionSchema.parse({ ...mapped, pandoraAgent: app.agent.name });
     if (taken.has(def.name)) {
       rejected.push({
         name: def.name,
