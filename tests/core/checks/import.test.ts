@@ -249,6 +249,11 @@ describe('outpost import pandora', () => {
     );
     expect((await agent.api.listChecks({})).map((c) => c.definition.name)).toEqual(['b', 'c']);
 
+    // Another agent's conf does not replace this one unless asked.
+    await expect(
+      agent.api.importPandora({ content: conf(['z']).replace('ws-77', 'ws-78'), target: 'p1' }),
+    ).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/--agent NAME/) });
+
     // remote_config 1 is no longer "not supported": the agent is managed by the server from now on.
     const remote = await agent.api.importPandora({
       content: conf(['d'], 'remote_config 1'),

@@ -111,10 +111,11 @@ export async function importPandoraAgent(
   request: PandoraImportRequest,
 ): Promise<ImportReport> {
   const file = request.path ?? 'pandora_agent.conf';
-  let text = request.content;
-  if (text === undefined) {
+  // The agent keeps the conf's bytes as they are: remote configuration hashes them (§10.1).
+  let bytes = request.content === undefined ? undefined : Buffer.from(request.content, 'utf8');
+  if (bytes === undefined) {
     try {
-      text = await readFile(request.path!, 'utf8');
+      bytes = await readFile(request.path!);
     } catch (error) {
       throw new AgentError(
         'not-found',
@@ -123,6 +124,7 @@ export async function importPandoraAgent(
       );
     }
   }
+  const text = bytes.toString('utf8');
   const targetName = request.target ?? 'pandora';
   assertTargetName(targetName, 'target');
   const agentDefinition = request.agent ?? targetName;
@@ -148,6 +150,14 @@ export async function importPandoraAgent(
   }
   report.secrets = secrets.map(([name]) => name);
   const agentName = mapping.agentName ?? defaultAgentName(ctx);
+  if (previous !== undefined && previous.agentName !== agentName && request.agent === undefined) {
+    // A re-import replaces the definition's modules: another agent's conf must not do that by default.
+    throw new AgentError(
+      'conflict',
+      `Pandora agent '${agentDefinition}' already holds agent_name '${previous.agentName}', not '${agentName}': pass --agent NAME to define this one beside it, or --agent ${agentDefinition} to replace it`,
+      { field: 'agent' },
+    );
+  }
   report.pandoraAgent = {
     name: agentDefinition,
     agentName,
@@ -190,7 +200,7 @@ export async function importPandoraAgent(
       remoteConfig: mapping.remoteConfig,
       interval: mapping.agentInterval,
     },
-    bytes: Buffer.from(text, 'utf8'),
+    bytes,
     mapping,
     by: 'import',
   });
