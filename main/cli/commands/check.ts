@@ -7,6 +7,7 @@ import { splitCommandLine } from '../../core/contract/command-line.ts';
 import type { CommandArgs, CommandSpec } from '../command.ts';
 import { flag, integerOption, listOption, stringOption, UsageError } from '../command.ts';
 import { keyValues, table } from '../format.ts';
+import { describePandoraAgent } from './pandora.ts';
 
 /** Naming fields the CLI sets from a flag (the Pandora value module comes from imports and the UI). */
 type TextNamingField = 'host' | 'service' | 'agentName' | 'moduleName' | 'valueId';
@@ -87,6 +88,12 @@ function formatReport(report: ImportReport): string {
   }
   for (const s of report.secrets) lines.push(`Secret stored in the secret store: ${s}`);
   for (const c of report.certificates) lines.push(`Certificate: ${c}`);
+  if (report.pandoraAgent !== undefined) {
+    const a = report.pandoraAgent;
+    lines.push(
+      `Pandora agent ${a.name} (agent_name ${a.agentName}): ${a.created || report.dryRun ? verb : 'updated'}${a.remoteConfig ? ', managed by the Pandora server (remote_config 1)' : ''}`,
+    );
+  }
   for (const c of report.checks)
     lines.push(`Check ${c.name}: ${c.created ? 'created' : `not created (${c.reason ?? ''})`}`);
   if (report.unmapped.length > 0) {
@@ -247,13 +254,23 @@ export const checkCommands: CommandSpec[] = [
     path: ['check', 'list'],
     summary: 'Local checks with their last result per target',
     async run(ctx) {
-      const checks = await (await ctx.agent()).api.listChecks({});
+      const agent = await ctx.agent();
+      const checks = await agent.api.listChecks({});
       if (checks.length === 0)
         return { data: checks, human: 'No check is defined yet (outpost check add).' };
+      // Checks from a Pandora agent's conf say so, with what last changed that conf.
+      const agents = await agent.api.listPandoraAgents({});
+      const remote = new Set(
+        agents.filter((a) => a.definition.remoteConfig).map((a) => a.definition.name),
+      );
       const human = table(
         ['NAME', 'EVERY', 'RUNS', 'LAST', 'OUTPUT', 'TARGETS'],
         checks.map((c) => [
-          c.definition.name + (c.definition.enabled ? '' : ' (disabled)'),
+          c.definition.name +
+            (c.definition.enabled ? '' : ' (disabled)') +
+            (c.definition.pandoraAgent !== undefined && remote.has(c.definition.pandoraAgent)
+              ? ' (Pandora server)'
+              : ''),
           `${c.definition.interval}s`,
           c.definition.command !== undefined
             ? c.definition.command.argv.join(' ').slice(0, 40)
@@ -270,7 +287,14 @@ export const checkCommands: CommandSpec[] = [
             .join(' '),
         ]),
       );
-      return { data: checks, human };
+      const notes = agents.filter((a) =>
+        checks.some((c) => c.definition.pandoraAgent === a.definition.name),
+      );
+      if (notes.length === 0) return { data: checks, human };
+      return {
+        data: checks,
+        human: [human, '', ...notes.flatMap(describePandoraAgent)].join('\n'),
+      };
     },
   },
   {
@@ -303,9 +327,10 @@ export const checkCommands: CommandSpec[] = [
     path: ['import', 'pandora'],
     summary:
       "Turn a Pandora FMS agent's pandora_agent.conf into a Tentacle target and checks, with a report of what could not be mapped",
-    usage: 'FILE [--target NAME] [--dry-run] [--allow-plain-password]',
+    usage: 'FILE [--target NAME] [--agent NAME] [--dry-run] [--allow-plain-password]',
     options: {
       target: { type: 'string' },
+      agent: { type: 'string' },
       'dry-run': { type: 'boolean' },
       'allow-plain-password': { type: 'boolean' },
     },
@@ -314,6 +339,7 @@ export const checkCommands: CommandSpec[] = [
       if (path === undefined)
         throw new UsageError('FILE is required (the pandora_agent.conf to import)');
       const target = stringOption(args, 'target');
+      const agentName = stringOption(args, 'agent');
       const report = await (
         await ctx.agent()
       ).api.importPandora({
@@ -321,6 +347,7 @@ export const checkCommands: CommandSpec[] = [
         dryRun: flag(args, 'dry-run'),
         allowPlainPassword: flag(args, 'allow-plain-password'),
         ...(target === undefined ? {} : { target }),
+        ...(agentName === undefined ? {} : { agent: agentName }),
       });
       return { data: report, human: formatReport(report) };
     },

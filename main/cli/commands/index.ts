@@ -13,6 +13,7 @@ export const COMMAND_GROUPS = {
   ui: async () => (await import('./ui.ts')).uiCommands,
   icinga: async () => (await import('./icinga.ts')).icingaCommands,
   check: async () => (await import('./check.ts')).checkCommands,
+  pandora: async () => (await import('./pandora.ts')).pandoraCommands,
   tentacle: async () => (await import('./tentacle.ts')).tentacleCommands,
   queue: async () => (await import('./queue.ts')).queueCommands,
   onsphere: async () => (await import('./onsphere.ts')).onsphereCommands,

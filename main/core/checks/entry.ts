@@ -11,6 +11,9 @@ export const checksEntry: LazyAgentModule = {
   name: 'checks',
   methods: methodsOf(checksContract),
   kinds: [],
-  inUse: (ctx) => readChecksSection(ctx.settings).definitions.length > 0,
+  inUse: (ctx) => {
+    const section = readChecksSection(ctx.settings);
+    return section.definitions.length > 0 || section.pandoraAgents.some((a) => a.remoteConfig);
+  },
   load: async () => (await import('./module.ts')).checksModule,
 };

@@ -17,6 +17,7 @@ import {
   updateDefinitions,
 } from './store.ts';
 import { untilAborted } from '../abort.ts';
+import { assertLocallyEditable } from './managed.ts';
 
 /** How often the daemon re-reads the checks section (the CLI may have changed it). */
 const RELOAD_INTERVAL_MS = 10_000;
@@ -84,6 +85,7 @@ export class ChecksService {
   }
 
   add(def: CheckDefinition): CheckDefinition {
+    assertLocallyEditable(readChecksSection(this.#ctx.settings), [def]);
     this.validate(def);
     if (findDefinition(this.#ctx.settings, def.name) !== undefined) {
       throw new AgentError(
@@ -98,7 +100,8 @@ export class ChecksService {
   }
 
   update(name: string, def: CheckDefinition): CheckDefinition {
-    getDefinition(this.#ctx.settings, name);
+    const old = getDefinition(this.#ctx.settings, name);
+    assertLocallyEditable(readChecksSection(this.#ctx.settings), [old, def]);
     this.validate(def);
     if (def.name !== name && findDefinition(this.#ctx.settings, def.name) !== undefined) {
       throw new AgentError('conflict', `a check named '${def.name}' already exists`, {
@@ -112,7 +115,8 @@ export class ChecksService {
   }
 
   remove(name: string): void {
-    getDefinition(this.#ctx.settings, name);
+    const old = getDefinition(this.#ctx.settings, name);
+    assertLocallyEditable(readChecksSection(this.#ctx.settings), [old]);
     updateDefinitions(this.#ctx.settings, (defs) => defs.filter((d) => d.name !== name));
     this.lastResults.forget(name);
     this.reload();

@@ -33,19 +33,25 @@ export function getDefinition(settings: Settings, name: string): CheckDefinition
   return found;
 }
 
-/** Rewrites the section through `mutate`, validating the result. */
+/** Rewrites the definitions through `mutate`, validating the result. */
 export function updateDefinitions(
   settings: Settings,
   mutate: (definitions: CheckDefinition[]) => CheckDefinition[],
 ): CheckDefinition[] {
-  const section = readChecksSection(settings);
-  const next = parseWith(
-    checksSectionSchema,
-    { ...section, definitions: mutate([...section.definitions]) },
-    'checks',
-  );
+  return updateChecksSection(settings, (section) => ({
+    ...section,
+    definitions: mutate([...section.definitions]),
+  })).definitions;
+}
+
+/** Rewrites the whole section (a Pandora agent and its checks change in one write). */
+export function updateChecksSection(
+  settings: Settings,
+  mutate: (section: ChecksSection) => ChecksSection,
+): ChecksSection {
+  const next = parseWith(checksSectionSchema, mutate(readChecksSection(settings)), 'checks');
   settings.update((draft) => {
     (draft as Record<string, unknown>).checks = next;
   });
-  return next.definitions;
+  return next;
 }

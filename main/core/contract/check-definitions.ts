@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TARGET_NAME_PATTERN } from './targets.ts';
 import { BUILTIN_KINDS } from './builtin-kinds.ts';
+import { PANDORA_AGENT_NAME_PATTERN, pandoraAgentSchema } from './pandora-agents.ts';
 
 /**
  * Local check definitions, kept in the `checks` section of settings.json.
@@ -123,6 +124,11 @@ const baseDefinition = z
       .max(16 * 1024 * 1024)
       .default(64 * 1024),
     enabled: z.boolean().default(true),
+    /** The Pandora agent definition whose pandora_agent.conf this check comes from (pandora-agents.ts). */
+    pandoraAgent: z
+      .string()
+      .regex(PANDORA_AGENT_NAME_PATTERN, 'pandoraAgent must name a Pandora agent definition')
+      .optional(),
   })
   .strict();
 
@@ -154,6 +160,8 @@ export const checksSectionSchema = z
     definitions: z.array(checkDefinitionSchema).default([]),
     /** How many checks may run at once (the rest wait their turn). */
     maxConcurrent: z.number().int().min(1).max(256).default(16),
+    /** Pandora agent definitions: kept here so that an agent and its checks change in one write. */
+    pandoraAgents: z.array(pandoraAgentSchema).default([]),
   })
   .prefault({});
 export type ChecksSection = z.output<typeof checksSectionSchema>;

@@ -9,6 +9,7 @@ import type { ItemState } from './queue-items.ts';
 import { method } from './define.ts';
 import type { BuiltinKind } from './builtin-kinds.ts';
 import type { TargetKind } from './targets.ts';
+import { pandoraAgentsContract, type PandoraAgentsEvents } from './pandora-agents.ts';
 
 const empty = z.object({}).strict().default({});
 const checkName = z.string().min(1, 'name must name a check');
@@ -77,6 +78,8 @@ export const checksContract = {
         content: z.string().optional(),
         /** Name of the Tentacle target to create (default: pandora). */
         target: z.string().min(1).optional(),
+        /** Name of the Pandora agent definition (default: the target's name). */
+        agent: z.string().min(1).optional(),
         /** Only report what would be created. */
         dryRun: z.boolean().default(false),
         /** Keep sending server_pwd over plain TCP as the Pandora agent did (tentacle.md §8: replayable). */
@@ -106,9 +109,10 @@ export const checksContract = {
     empty,
     'The built-in checks, with their default options and thresholds',
   ),
+  ...pandoraAgentsContract,
 };
 
-export interface ChecksEvents {
+export interface ChecksEvents extends PandoraAgentsEvents {
   'checks.result': { check: string; result: CheckResult; deliveries: TargetDelivery[] };
 }
 
@@ -153,6 +157,8 @@ export interface ImportReport {
   /** Certificates stored for the target. */
   certificates: string[];
   checks: Array<{ name: string; created: boolean; reason?: string }>;
+  /** The Pandora agent definition the checks belong to (import pandora). */
+  pandoraAgent?: { name: string; agentName: string; remoteConfig: boolean; created: boolean };
   /** Lines or settings Outpost could not map. */
   unmapped: ImportIssue[];
   /** Settings understood but not needed by Outpost, and how Outpost differs. */

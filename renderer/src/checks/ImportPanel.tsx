@@ -23,6 +23,14 @@ export function ImportReportView(props: { report: ImportReport }) {
           {t('checks.import.target', { name: r.target.name, kind: r.target.kind })}
         </p>
       )}
+      {r.pandoraAgent !== undefined && (
+        <p>
+          <Badge tone={r.pandoraAgent.remoteConfig ? 'ok' : 'idle'}>
+            {r.pandoraAgent.remoteConfig ? t('pandora.managedByServer') : t('pandora.local')}
+          </Badge>{' '}
+          {r.pandoraAgent.name} ({r.pandoraAgent.agentName})
+        </p>
+      )}
       {r.secrets.map((s) => (
         <p key={s} className="small">
           {t('checks.import.secret', { name: s })}

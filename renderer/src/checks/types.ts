@@ -24,3 +24,5 @@ export function namingFields(
 export function stateTone(state: number | undefined): 'ok' | 'warn' | 'bad' | 'idle' {
   return state === 0 ? 'ok' : state === 1 ? 'warn' : state === 2 ? 'bad' : 'idle';
 }
+export type PandoraAgentSummary = Response<'listPandoraAgents'>[number];
+export type PandoraConfChange = NonNullable<PandoraAgentSummary['definition']['lastChange']>;

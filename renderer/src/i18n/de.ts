@@ -177,6 +177,25 @@ export const de: Messages = {
   'checks.import.line': 'Zeile',
   'checks.import.text': 'Einstellung',
   'checks.import.why': 'Grund',
+  'pandora.title': 'Pandora-FMS-Agenten',
+  'pandora.managedByServer': 'vom Pandora-Server verwaltet',
+  'pandora.local': 'lokale Konfiguration',
+  'pandora.identity':
+    'Agentenname {agentName} · Ziel {target} · Dateien der Fernkonfiguration {key}.conf / {key}.md5',
+  'pandora.editInConsole':
+    'Seine Module kommen vom Pandora-Server (remote_config 1): Bearbeiten Sie sie in der Pandora-Konsole.',
+  'pandora.lastChange': 'Letzte Änderung ({when}): {what}',
+  'pandora.problem': 'Nicht übernommen ({when}): {message}',
+  'pandora.changedByServer': 'Konfiguration vom Pandora-Server geändert: {what}',
+  'pandora.imported': 'importiert: {what}',
+  'pandora.added': '{count} Modul(e) hinzugefügt',
+  'pandora.changed': '{count} geändert',
+  'pandora.removed': '{count} entfernt',
+  'pandora.noModuleChanged': 'kein Modul geändert',
+  'pandora.syncNow': 'Server jetzt abfragen',
+  'pandora.checkManaged': 'vom Pandora-Server verwaltet',
+  'pandora.checkManagedHint':
+    'Bearbeiten Sie ihn in der Pandora-Konsole: Eine lokale Änderung würde vom Server rückgängig gemacht.',
 
   'identity.title': 'Identität',
   'identity.subtitle': 'Alle Schlüssel, Zertifikate, Pins und Tickets dieses Agenten.',

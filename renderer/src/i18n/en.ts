@@ -176,6 +176,25 @@ export const en = {
   'checks.import.line': 'Line',
   'checks.import.text': 'Setting',
   'checks.import.why': 'Why',
+  'pandora.title': 'Pandora FMS agents',
+  'pandora.managedByServer': 'managed by the Pandora server',
+  'pandora.local': 'local configuration',
+  'pandora.identity':
+    'Agent name {agentName} · target {target} · remote configuration files {key}.conf / {key}.md5',
+  'pandora.editInConsole':
+    'Its modules come from the Pandora server (remote_config 1): edit them in the Pandora console.',
+  'pandora.lastChange': 'Last change ({when}): {what}',
+  'pandora.problem': 'Not applied ({when}): {message}',
+  'pandora.changedByServer': 'configuration changed by the Pandora server: {what}',
+  'pandora.imported': 'imported: {what}',
+  'pandora.added': '{count} module(s) added',
+  'pandora.changed': '{count} changed',
+  'pandora.removed': '{count} removed',
+  'pandora.noModuleChanged': 'no module changed',
+  'pandora.syncNow': 'Check the server now',
+  'pandora.checkManaged': 'managed by the Pandora server',
+  'pandora.checkManagedHint':
+    'Edit it in the Pandora console: a local change would be reverted by the server.',
 
   'identity.title': 'Identity',
   'identity.subtitle': 'Every key, certificate, pin and ticket this agent holds.',

@@ -176,6 +176,25 @@ export const fr: Messages = {
   'checks.import.line': 'Ligne',
   'checks.import.text': 'Paramètre',
   'checks.import.why': 'Pourquoi',
+  'pandora.title': 'Agents Pandora FMS',
+  'pandora.managedByServer': 'géré par le serveur Pandora',
+  'pandora.local': 'configuration locale',
+  'pandora.identity':
+    'Nom d’agent {agentName} · cible {target} · fichiers de configuration distante {key}.conf / {key}.md5',
+  'pandora.editInConsole':
+    'Ses modules viennent du serveur Pandora (remote_config 1) : modifiez-les dans la console Pandora.',
+  'pandora.lastChange': 'Dernière modification ({when}) : {what}',
+  'pandora.problem': 'Non appliquée ({when}) : {message}',
+  'pandora.changedByServer': 'configuration modifiée par le serveur Pandora : {what}',
+  'pandora.imported': 'importée : {what}',
+  'pandora.added': '{count} module(s) ajouté(s)',
+  'pandora.changed': '{count} modifié(s)',
+  'pandora.removed': '{count} supprimé(s)',
+  'pandora.noModuleChanged': 'aucun module modifié',
+  'pandora.syncNow': 'Interroger le serveur maintenant',
+  'pandora.checkManaged': 'géré par le serveur Pandora',
+  'pandora.checkManagedHint':
+    'Modifiez-le dans la console Pandora : une modification locale serait annulée par le serveur.',
 
   'identity.title': 'Identité',
   'identity.subtitle': 'Toutes les clés, certificats, épinglages et tickets détenus par cet agent.',

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useAgent, useCall, useReloadOn } from '../agent.tsx';
 import { CheckEditor } from '../checks/CheckEditor.tsx';
 import { ImportPanel } from '../checks/ImportPanel.tsx';
+import { PandoraAgentsCard } from '../checks/PandoraAgents.tsx';
 import { ResultView } from '../checks/ResultView.tsx';
 import {
   stateTone,
@@ -26,10 +27,21 @@ export function ChecksPage() {
   const agent = useAgent();
   const checks = useCall('listChecks', {});
   const presets = useCall('listBuiltinPresets', {});
+  const pandoraAgents = useCall('listPandoraAgents', {});
   const [view, setView] = useState<View>({ kind: 'list' });
   const [ran, setRan] = useState<Record<string, CheckRunOutcome>>({});
   const [error, setError] = useState<Error | undefined>();
   useReloadOn(['checks.result'], checks.reload);
+  const reloadAll = (): void => {
+    checks.reload();
+    pandoraAgents.reload();
+  };
+  /** Checks whose Pandora agent's conf the server manages: edited in the Pandora console only. */
+  const serverManaged = new Set(
+    (pandoraAgents.data ?? [])
+      .filter((a) => a.definition.remoteConfig)
+      .map((a) => a.definition.name),
+  );
 
   if (view.kind === 'edit') {
     return (
@@ -90,7 +102,8 @@ export function ChecksPage() {
         }
       />
       <ErrorBanner error={checks.error ?? error} onRetry={checks.reload} />
-      {view.kind === 'import' && <ImportPanel onImported={checks.reload} />}
+      {view.kind === 'import' && <ImportPanel onImported={reloadAll} />}
+      <PandoraAgentsCard agents={pandoraAgents.data ?? []} onChanged={reloadAll} />
       <Card title={t('checks.listTitle')}>
         {list.length === 0 ? (
           <EmptyState title={t('checks.empty')}>
@@ -109,82 +122,101 @@ export function ChecksPage() {
               </tr>
             </thead>
             <tbody>
-              {list.map((c) => (
-                <tr key={c.definition.name}>
-                  <td>
-                    <strong>{c.definition.name}</strong>
-                    <span className="hint block">
-                      {c.definition.command !== undefined
-                        ? c.definition.command.argv.join(' ')
-                        : t('checks.builtinLabel', { kind: c.definition.builtin?.kind ?? '' })}
-                      {' · '}
-                      {t('checks.every', { seconds: c.definition.interval })}
-                      {c.definition.enabled ? '' : ` · ${t('checks.disabled')}`}
-                    </span>
-                  </td>
-                  <td>
-                    {c.lastResult === undefined ? (
-                      <span className="muted">{t('checks.never')}</span>
-                    ) : (
-                      <>
-                        <Badge tone={stateTone(c.lastResult.state)}>{c.lastResult.stateName}</Badge>{' '}
-                        <span className="small">{c.lastResult.output}</span>
-                        <span className="hint block">
-                          {new Date(c.lastResult.executionEnd * 1000).toLocaleString(language)}
-                        </span>
-                      </>
-                    )}
-                  </td>
-                  <td>
-                    <ul className="plain">
-                      {c.targets.map((target) => (
-                        <li key={target.target}>
-                          {target.target}:{' '}
-                          {target.error !== undefined ? (
-                            <span className="text-bad" title={target.error}>
-                              {t('checks.targetError', { error: target.error })}
-                            </span>
-                          ) : (
-                            <span className="muted">
-                              {target.historyId !== undefined
-                                ? t('checks.recorded')
-                                : (target.itemState ??
-                                  (target.itemIds.length > 0 ? t('checks.queued') : '—'))}
-                            </span>
-                          )}
-                        </li>
-                      ))}
-                    </ul>
-                  </td>
-                  <td>
-                    <div className="actions">
-                      <button
-                        type="button"
-                        className="btn btn-small"
-                        onClick={() => runNow(c.definition.name)}
-                      >
-                        {t('checks.runNow')}
-                      </button>
-                      <button
-                        type="button"
-                        className="btn btn-small btn-ghost"
-                        onClick={() =>
-                          setView({ kind: 'edit', check: c.definition, preset: undefined })
-                        }
-                      >
-                        {t('checks.edit')}
-                      </button>
-                      <button
-                        type="button"
-                        className="btn btn-small btn-danger"
-                        onClick={() => remove(c.definition.name)}
-                      >
-                        {t('checks.remove')}
-                      </button>
-                    </div>
-                  </td>
-                </tr>
-              ))}
+              {list.map((c) => {
+                const managed =
+                  c.definition.pandoraAgent !== undefined &&
+                  serverManaged.has(c.definition.pandoraAgent);
+                return (
+                  <tr key={c.definition.name}>
+                    <td>
+                      <strong>{c.definition.name}</strong>
+                      {managed && (
+                        <>
+                          {' '}
+                          <Badge tone="idle">{t('pandora.checkManaged')}</Badge>
+                        </>
+                      )}
+                      <span className="hint block">
+                        {c.definition.command !== undefined
+                          ? c.definition.command.argv.join(' ')
+                          : t('checks.builtinLabel', { kind: c.definition.builtin?.kind ?? '' })}
+                        {' · '}
+                        {t('checks.every', { seconds: c.definition.interval })}
+                        {c.definition.enabled ? '' : ` · ${t('checks.disabled')}`}
+                      </span>
+                    </td>
+                    <td>
+                      {c.lastResult === undefined ? (
+                        <span className="muted">{t('checks.never')}</span>
+                      ) : (
+                        <>
+                          <Badge tone={stateTone(c.lastResult.state)}>
+                            {c.lastResult.stateName}
+                          </Badge>{' '}
+                          <span className="small">{c.lastResult.output}</span>
+                          <span className="hint block">
+                            {new Date(c.lastResult.executionEnd * 1000).toLocaleString(language)}
+                          </span>
+                        </>
+                      )}
+                    </td>
+                    <td>
+                      <ul className="plain">
+                        {c.targets.map((target) => (
+                          <li key={target.target}>
+                            {target.target}:{' '}
+                            {target.error !== undefined ? (
+                              <span className="text-bad" title={target.error}>
+                                {t('checks.targetError', { error: target.error })}
+                              </span>
+                            ) : (
+                              <span className="muted">
+                                {target.historyId !== undefined
+                                  ? t('checks.recorded')
+                                  : (target.itemState ??
+                                    (target.itemIds.length > 0 ? t('checks.queued') : '—'))}
+                              </span>
+                            )}
+                          </li>
+                        ))}
+                      </ul>
+                    </td>
+                    <td>
+                      <div className="actions">
+                        <button
+                          type="button"
+                          className="btn btn-small"
+                          onClick={() => runNow(c.definition.name)}
+                        >
+                          {t('checks.runNow')}
+                        </button>
+                        {managed ? (
+                          <span className="hint">{t('pandora.checkManagedHint')}</span>
+                        ) : (
+                          <>
+                            <button
+                              type="button"
+                              className="btn btn-small btn-ghost"
+                              onClick={() =>
+                                setView({ kind: 'edit', check: c.definition, preset: undefined })
+                              }
+                            >
+                              {t('checks.edit')}
+                            </button>
+                            <button
+                              type="button"
+                              className="btn btn-small btn-danger"
+                              onClick={() => remove(c.definition.name)}
+                            >
+                              {t('checks.remove')}
+                            </button>
+                          </>
+                        )}
+                      </div>
+                    </td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         )}

@@ -1,4 +1,5 @@
-import { readFile, mkdir, writeFile } from 'node:fs/promises';
+import { readFile, mkdir, stat, writeFile } from 'node:fs/promises';
+import { md5Hex } from '../../../main/core/protocols/pandora/conf-key.ts';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../../main/core/agent.ts';
@@ -185,6 +186,82 @@ describe('outpost import pandora', () => {
       code: 'invalid-request',
       message: expect.stringMatching(/no server_ip/),
     });
+  });
+
+  it('keeps the conf as a Pandora agent definition: remote_config 1 is taken, file_collection reported, a re-import replaces its modules', async () => {
+    const conf = (modules: string[], extra = ''): string =>
+      [
+        'server_ip 192.0.2.1',
+        'agent_name ws-77',
+        'interval 60',
+        extra,
+        'file_collection fc_tools',
+        ...modules.flatMap((m) => [
+          'module_begin',
+          `module_name ${m}`,
+          'module_exec echo 1',
+          'module_end',
+        ]),
+        '',
+      ].join('\n');
+    const first = conf(['a', 'b']);
+    const report = await agent.api.importPandora({ content: first, target: 'p1' });
+    expect(report.pandoraAgent).toEqual({
+      name: 'p1',
+      agentName: 'ws-77',
+      remoteConfig: false,
+      created: true,
+    });
+    expect(report.unmapped).toEqual([
+      expect.objectContaining({
+        line: 5,
+        text: 'file_collection fc_tools',
+        reason: 'not used: file collections are not supported for now',
+      }),
+    ]);
+    const [listed] = await agent.api.listPandoraAgents({});
+    expect(listed).toMatchObject({
+      definition: {
+        name: 'p1',
+        target: 'p1',
+        agentName: 'ws-77',
+        remoteConfig: false,
+        interval: 60,
+        lastChange: { by: 'import', added: 2 },
+      },
+      key: md5Hex('ws-77'),
+      confMd5: md5Hex(first),
+      checks: ['a', 'b'],
+    });
+    // Its own copy of the conf, private, byte for byte.
+    const copy = join(agent.context.paths.root, 'pandora-agents', 'p1', 'pandora_agent.conf');
+    expect(await readFile(copy, 'utf8')).toBe(first);
+    if (process.platform !== 'win32') expect((await stat(copy)).mode & 0o777).toBe(0o600);
+
+    // Not remotely managed: a re-import is the way to change it; its checks follow the conf.
+    const again = await agent.api.importPandora({ content: conf(['b', 'c']), target: 'p1' });
+    expect(again.checks).toEqual([
+      { name: 'b', created: false, reason: 'unchanged' },
+      { name: 'c', created: true },
+    ]);
+    expect(again.notes).toContain(
+      "checks of agent 'p1' no longer in pandora_agent.conf, removed: a",
+    );
+    expect((await agent.api.listChecks({})).map((c) => c.definition.name)).toEqual(['b', 'c']);
+
+    // Another agent's conf does not replace this one unless asked.
+    await expect(
+      agent.api.importPandora({ content: conf(['z']).replace('ws-77', 'ws-78'), target: 'p1' }),
+    ).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/--agent NAME/) });
+
+    // remote_config 1 is no longer "not supported": the agent is managed by the server from now on.
+    const remote = await agent.api.importPandora({
+      content: conf(['d'], 'remote_config 1'),
+      target: 'p2',
+    });
+    expect(remote.pandoraAgent).toMatchObject({ name: 'p2', remoteConfig: true });
+    expect(remote.unmapped.some((u) => u.text?.startsWith('remote_config'))).toBe(false);
+    expect(remote.notes.join('\n')).toContain(`conf/${md5Hex('ws-77')}.conf`);
   });
 
   it('reports keys named like Object.prototype members as unknown', async () => {

@@ -21,12 +21,23 @@ export interface PandoraConf {
   global: Map<string, ConfValue>;
   modules: PandoraModuleBlock[];
   problems: ImportIssue[];
+  /**
+   * The problems that say the text is not a well-formed conf (a line that is
+   * not `key value`, an unbalanced or polluted module block), as opposed to
+   * values left out: remote configuration refuses a download that has any.
+   */
+  malformed: ImportIssue[];
 }
 
 export function parsePandoraConf(text: string, file: string): PandoraConf {
   const global = new Map<string, ConfValue>();
   const modules: PandoraModuleBlock[] = [];
   const problems: ImportIssue[] = [];
+  const malformed: ImportIssue[] = [];
+  const broken = (issue: ImportIssue): void => {
+    problems.push(issue);
+    malformed.push(issue);
+  };
   let current: PandoraModuleBlock | undefined;
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, index) => {
@@ -38,7 +49,7 @@ export function parsePandoraConf(text: string, file: string): PandoraConf {
     const value = (match?.[2] ?? '').trim();
     if (key === 'module_begin') {
       if (current !== undefined) {
-        problems.push({
+        broken({
           file,
           line: current.line,
           text: 'module_begin',
@@ -50,7 +61,7 @@ export function parsePandoraConf(text: string, file: string): PandoraConf {
     }
     if (key === 'module_end') {
       if (current === undefined) {
-        problems.push({ file, line, text: raw, reason: 'module_end without module_begin' });
+        broken({ file, line, text: raw, reason: 'module_end without module_begin' });
         return;
       }
       current.endLine = line;
@@ -59,12 +70,12 @@ export function parsePandoraConf(text: string, file: string): PandoraConf {
       return;
     }
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-      problems.push({ file, line, text: raw, reason: 'not a `key value` line' });
+      broken({ file, line, text: raw, reason: 'not a `key value` line' });
       return;
     }
     if (current !== undefined) {
       if (!key.startsWith('module_')) {
-        problems.push({
+        broken({
           file,
           line,
           text: raw,
@@ -90,14 +101,14 @@ export function parsePandoraConf(text: string, file: string): PandoraConf {
     global.set(key, { value, line });
   });
   if (current !== undefined) {
-    problems.push({
+    broken({
       file,
       line: current.line,
       text: 'module_begin',
       reason: 'module_begin without module_end at the end of the file: block dropped',
     });
   }
-  return { global, modules, problems };
+  return { global, modules, problems, malformed };
 }
 
 /** Tentacle client flags found in `server_opts` (tentacle.md §13). */

@@ -13,9 +13,18 @@ import {
 import type { ChecksService } from '../service.ts';
 import { idleTimeoutFromClientFlags, MAX_IDLE_TIMEOUT_SECONDS } from '../../contract/tentacle.ts';
 import { DEFAULT_PORT } from '../../protocols/tentacle/config.ts';
-import { parsePandoraConf, parseServerOpts, type PandoraModuleBlock } from './pandora-conf.ts';
+import {
+  parsePandoraConf,
+  parseServerOpts,
+  type PandoraConf,
+  type PandoraModuleBlock,
+} from './pandora-conf.ts';
 import { emptyReport } from './report.ts';
 import { type ImportReport } from '../../contract/checks.ts';
+import { defaultAgentName } from '../delivery.ts';
+import { applyPandoraConf } from '../../protocols/pandora/apply-conf.ts';
+import { confKey } from '../../protocols/pandora/conf-key.ts';
+import { findPandoraAgent, remotelyManaged } from '../managed.ts';
 
 /** pandora_agent.conf default `interval` (seconds). */
 const DEFAULT_AGENT_INTERVAL = 300;
@@ -31,7 +40,7 @@ const NOT_NEEDED: Record<string, string> = {
   description: 'not sent by Outpost',
   group: 'not sent by Outpost: the server uses its fallback group',
   address: 'not sent by Outpost',
-  remote_config: 'remote configuration is not supported',
+  file_collection: 'file collections are not supported for now',
   autotime: 'Outpost always sends the timestamp',
   secondary_mode: 'secondary servers are not supported: pair another target',
   secondary_server_ip: 'secondary servers are not supported: pair another target',
@@ -61,6 +70,36 @@ export interface PandoraImportRequest {
   path?: string | undefined;
   content?: string | undefined;
   target?: string | undefined;
+  /** The Pandora agent definition's name (default: the target's). */
+  agent?: string | undefined;
+  dryRun: boolean;
+  allowPlainPassword?: boolean | undefined;
+}
+
+/**
+ * What one `pandora_agent.conf` means for Outpost, computed without touching
+ * anything: the import creates it, remote configuration applies it live
+ * (protocols/pandora/apply-conf.ts), so both read a conf the same way.
+ */
+export interface PandoraConfMapping {
+  conf: PandoraConf;
+  /** The Tentacle target's config (contract/tentacle.ts connectionSchema). */
+  config: Record<string, unknown>;
+  /** SecretStore entries for the target (names from targetSecretName). */
+  secrets: Array<[string, string]>;
+  /** agent_name, when the conf sets one. */
+  agentName: string | undefined;
+  agentInterval: number;
+  /** `remote_config 1` (pandora-remote-config.md §4: exactly 1). */
+  remoteConfig: boolean;
+  checks: CheckDefinition[];
+  /** Lines not carried over and notes, line-numbered (the import's report). */
+  report: ImportReport;
+}
+
+export interface MappingOptions {
+  file: string;
+  targetName: string;
   dryRun: boolean;
   allowPlainPassword?: boolean | undefined;
 }
@@ -72,10 +111,11 @@ export async function importPandoraAgent(
   request: PandoraImportRequest,
 ): Promise<ImportReport> {
   const file = request.path ?? 'pandora_agent.conf';
-  let text = request.content;
-  if (text === undefined) {
+  // The agent keeps the conf's bytes as they are: remote configuration hashes them (§10.1).
+  let bytes = request.content === undefined ? undefined : Buffer.from(request.content, 'utf8');
+  if (bytes === undefined) {
     try {
-      text = await readFile(request.path!, 'utf8');
+      bytes = await readFile(request.path!);
     } catch (error) {
       throw new AgentError(
         'not-found',
@@ -84,9 +124,110 @@ export async function importPandoraAgent(
       );
     }
   }
+  const text = bytes.toString('utf8');
   const targetName = request.target ?? 'pandora';
   assertTargetName(targetName, 'target');
-  const report = emptyReport(file, request.dryRun);
+  const agentDefinition = request.agent ?? targetName;
+  assertTargetName(agentDefinition, 'agent');
+  const previous = findPandoraAgent(ctx.settings, agentDefinition);
+  if (previous?.remoteConfig === true) throw remotelyManaged(previous);
+  const mapping = mapPandoraConf(text, {
+    file,
+    targetName,
+    dryRun: request.dryRun,
+    allowPlainPassword: request.allowPlainPassword,
+  });
+  const { report, config, secrets } = mapping;
+
+  const existing = ctx.targets.find(targetName);
+  report.target = { name: targetName, kind: 'tentacle', config, created: false };
+  if (existing !== undefined && existing.kind !== 'tentacle') {
+    throw new AgentError(
+      'conflict',
+      `target '${targetName}' is already a ${existing.kind} target: pass another --target name`,
+      { field: 'target' },
+    );
+  }
+  report.secrets = secrets.map(([name]) => name);
+  const agentName = mapping.agentName ?? defaultAgentName(ctx);
+  if (previous !== undefined && previous.agentName !== agentName && request.agent === undefined) {
+    // A re-import replaces the definition's modules: another agent's conf must not do that by default.
+    throw new AgentError(
+      'conflict',
+      `Pandora agent '${agentDefinition}' already holds agent_name '${previous.agentName}', not '${agentName}': pass --agent NAME to define this one beside it, or --agent ${agentDefinition} to replace it`,
+      { field: 'agent' },
+    );
+  }
+  report.pandoraAgent = {
+    name: agentDefinition,
+    agentName,
+    remoteConfig: mapping.remoteConfig,
+    created: false,
+  };
+  if (mapping.remoteConfig) {
+    report.notes.push(
+      `remote_config 1: from now on the Pandora server's copy of this configuration wins (files conf/${confKey(agentName)}.conf and md5/${confKey(agentName)}.md5 of its data_in); Outpost checks it every ${mapping.agentInterval} s and applies changes live. Edit the modules in the Pandora console, not here.`,
+    );
+  }
+  if (request.dryRun) {
+    for (const def of mapping.checks)
+      report.checks.push({ name: def.name, created: false, reason: 'dry run' });
+    return report;
+  }
+  if (existing === undefined) {
+    try {
+      ctx.targets.save(targetName, 'tentacle', config);
+    } catch (error) {
+      throw new AgentError(
+        'invalid-request',
+        `the Tentacle target from ${file} is not valid: ${(error as Error).message}`,
+        { field: 'path' },
+      );
+    }
+    report.target.created = true;
+    // The checks below are checked against Tentacle's driver, whose module may load only now.
+    await ctx.targets.loaded('tentacle');
+  } else {
+    report.notes.push(`target '${targetName}' already exists: kept as it is`);
+  }
+  for (const [name, value] of secrets) await ctx.secrets.set(name, value);
+
+  const applied = await applyPandoraConf(ctx, service, {
+    agent: {
+      name: agentDefinition,
+      target: targetName,
+      agentName,
+      remoteConfig: mapping.remoteConfig,
+      interval: mapping.agentInterval,
+    },
+    bytes,
+    mapping,
+    by: 'import',
+  });
+  report.pandoraAgent.created = previous === undefined;
+  const made = new Set([...applied.changes.added, ...applied.changes.replaced]);
+  for (const def of mapping.checks) {
+    const rejected = applied.rejected.find((r) => r.name === def.name);
+    if (rejected !== undefined)
+      report.checks.push({ name: def.name, created: false, reason: rejected.reason });
+    else if (made.has(def.name)) report.checks.push({ name: def.name, created: true });
+    else report.checks.push({ name: def.name, created: false, reason: 'unchanged' });
+  }
+  if (applied.changes.removed.length > 0)
+    report.notes.push(
+      `checks of agent '${agentDefinition}' no longer in ${file}, removed: ${applied.changes.removed.join(', ')}`,
+    );
+  return report;
+}
+
+/**
+ * The pure half of the import: parse, then map the agent keys to a Tentacle
+ * target and each module block to a check. Throws only when the conf cannot
+ * name a server (pandora-remote-config.md §10.5: a server address must remain).
+ */
+export function mapPandoraConf(text: string, options: MappingOptions): PandoraConfMapping {
+  const { file } = options;
+  const report = emptyReport(file, options.dryRun);
   const conf = parsePandoraConf(text, file);
   report.unmapped.push(...conf.problems);
   const g = conf.global;
@@ -95,7 +236,75 @@ export async function importPandoraAgent(
     used.add(key);
     return g.get(key)?.value;
   };
+  const { config, secrets } = targetConfigFromConf(conf, take, options, report);
+  const agentName = take('agent_name');
+  if (agentName === undefined && g.has('agent_name_cmd')) {
+    used.add('agent_name_cmd');
+    report.unmapped.push({
+      file,
+      line: g.get('agent_name_cmd')!.line,
+      text: `agent_name_cmd ${g.get('agent_name_cmd')!.value}`,
+      reason:
+        "not run at import: checks use this agent's name; set --agent-name per target to change it",
+    });
+  }
+  const intervalText = take('interval');
+  let agentInterval = DEFAULT_AGENT_INTERVAL;
+  if (intervalText !== undefined) {
+    if (/^\d+$/.test(intervalText) && Number(intervalText) > 0)
+      agentInterval = Math.min(Number(intervalText), 7 * 86_400);
+    else
+      report.unmapped.push({
+        file,
+        line: g.get('interval')!.line,
+        text: `interval ${intervalText}`,
+        reason: 'not a positive number of seconds: 300 used',
+      });
+  }
+  // §4: only the exact value 1 turns remote configuration on.
+  const remoteConfigText = take('remote_config');
+  const remoteConfig = remoteConfigText === '1';
+  if (remoteConfigText !== undefined && remoteConfigText !== '1' && remoteConfigText !== '0') {
+    report.unmapped.push({
+      file,
+      line: g.get('remote_config')!.line,
+      text: `remote_config ${remoteConfigText}`,
+      reason: 'only 1 turns remote configuration on (as the Pandora agent reads it): off',
+    });
+  }
+  for (const [key, { value, line }] of g) {
+    if (used.has(key)) continue;
+    const why = ownValue(NOT_NEEDED, key);
+    report.unmapped.push({
+      file,
+      line,
+      text: `${key} ${key.endsWith('pwd') ? '***' : value}`,
+      reason: why === undefined ? 'unknown or unsupported key' : `not used: ${why}`,
+    });
+  }
 
+  const checks: CheckDefinition[] = [];
+  for (const block of conf.modules) {
+    const def = moduleToCheck(block, file, options.targetName, agentName, agentInterval, report);
+    if (def !== undefined) checks.push(def);
+  }
+  if (conf.modules.some((m) => m.keys.has('module_exec'))) {
+    report.notes.push(
+      'module_exec commands run through the shell, as the Pandora agent runs them; the first line they print is the module value, sent with the module type and thresholds of the file, and the server decides the state as before.',
+    );
+  }
+  return { conf, config, secrets, agentName, agentInterval, remoteConfig, checks, report };
+}
+
+/** The one place a conf's server keys become the Tentacle target's config and secrets. */
+export function targetConfigFromConf(
+  conf: PandoraConf,
+  take: (key: string) => string | undefined,
+  options: MappingOptions,
+  report: ImportReport,
+): { config: Record<string, unknown>; secrets: Array<[string, string]> } {
+  const { file, targetName } = options;
+  const g = conf.global;
   const host = take('server_ip');
   if (host === undefined) {
     throw new AgentError(
@@ -144,40 +353,6 @@ export async function importPandoraAgent(
     );
   }
   const password = take('server_pwd') ?? opts.password;
-  const agentName = take('agent_name');
-  if (agentName === undefined && g.has('agent_name_cmd')) {
-    used.add('agent_name_cmd');
-    report.unmapped.push({
-      file,
-      line: g.get('agent_name_cmd')!.line,
-      text: `agent_name_cmd ${g.get('agent_name_cmd')!.value}`,
-      reason:
-        "not run at import: checks use this agent's name; set --agent-name per target to change it",
-    });
-  }
-  const intervalText = take('interval');
-  let agentInterval = DEFAULT_AGENT_INTERVAL;
-  if (intervalText !== undefined) {
-    if (/^\d+$/.test(intervalText) && Number(intervalText) > 0)
-      agentInterval = Number(intervalText);
-    else
-      report.unmapped.push({
-        file,
-        line: g.get('interval')!.line,
-        text: `interval ${intervalText}`,
-        reason: 'not a positive number of seconds: 300 used',
-      });
-  }
-  for (const [key, { value, line }] of g) {
-    if (used.has(key)) continue;
-    const why = ownValue(NOT_NEEDED, key);
-    report.unmapped.push({
-      file,
-      line,
-      text: `${key} ${key.endsWith('pwd') ? '***' : value}`,
-      reason: why === undefined ? 'unknown or unsupported key' : `not used: ${why}`,
-    });
-  }
 
   // The Tentacle target's config (contract/tentacle.ts connectionSchema); secrets go to the SecretStore.
   const config: Record<string, unknown> = { host, port, tls, zip: opts.zip };
@@ -216,7 +391,7 @@ export async function importPandoraAgent(
     }
   }
   if (password !== undefined && !tls) {
-    if (request.allowPlainPassword === true) {
+    if (options.allowPlainPassword === true) {
       config.allowPlainPassword = true;
       report.notes.push(
         'server_pwd without TLS: the password digest travels in clear and can be replayed (tentacle.md §8), allowed as asked (--allow-plain-password).',
@@ -231,61 +406,11 @@ export async function importPandoraAgent(
       });
     }
   }
-
-  const existing = ctx.targets.find(targetName);
-  report.target = { name: targetName, kind: 'tentacle', config, created: false };
-  if (existing !== undefined && existing.kind !== 'tentacle') {
-    throw new AgentError(
-      'conflict',
-      `target '${targetName}' is already a ${existing.kind} target: pass another --target name`,
-      { field: 'target' },
-    );
-  }
   const secrets: Array<[string, string]> = [];
   if (password !== undefined) secrets.push([targetSecretName(targetName, 'password'), password]);
   if (proxyPassword !== undefined && proxyPassword !== '')
     secrets.push([targetSecretName(targetName, 'proxy-password'), proxyPassword]);
-  report.secrets = secrets.map(([name]) => name);
-  if (!request.dryRun) {
-    if (existing === undefined) {
-      try {
-        ctx.targets.save(targetName, 'tentacle', config);
-      } catch (error) {
-        throw new AgentError(
-          'invalid-request',
-          `the Tentacle target from ${file} is not valid: ${(error as Error).message}`,
-          { field: 'path' },
-        );
-      }
-      report.target.created = true;
-      // The checks below are checked against Tentacle's driver, whose module may load only now.
-      await ctx.targets.loaded('tentacle');
-    } else {
-      report.notes.push(`target '${targetName}' already exists: kept as it is`);
-    }
-    for (const [name, value] of secrets) await ctx.secrets.set(name, value);
-  }
-
-  for (const block of conf.modules) {
-    const def = moduleToCheck(block, file, targetName, agentName, agentInterval, report);
-    if (def === undefined) continue;
-    if (request.dryRun) {
-      report.checks.push({ name: def.name, created: false, reason: 'dry run' });
-      continue;
-    }
-    try {
-      service.add(def);
-      report.checks.push({ name: def.name, created: true });
-    } catch (error) {
-      report.checks.push({ name: def.name, created: false, reason: (error as Error).message });
-    }
-  }
-  if (conf.modules.some((m) => m.keys.has('module_exec'))) {
-    report.notes.push(
-      'module_exec commands run through the shell, as the Pandora agent runs them; the first line they print is the module value, sent with the module type and thresholds of the file, and the server decides the state as before.',
-    );
-  }
-  return report;
+  return { config, secrets };
 }
 
 function moduleToCheck(

@@ -1,0 +1,41 @@
+/** Shared by the remote configuration tests: the spec's worked example and Pandora's stock server layout. */
+import { join } from 'node:path';
+import { TentacleServer } from '../../../peers/tentacle-server.ts';
+
+/** pandora-remote-config.md §9: 9 LF-terminated lines, 182 bytes, MD5 b54d…088d. */
+export const WORKED_CONF =
+  'server_ip 192.0.2.10\n' +
+  'agent_name outpost-ws-0042\n' +
+  'interval 300\n' +
+  'remote_config 1\n' +
+  'module_begin\n' +
+  'module_name uptime\n' +
+  'module_type generic_data\n' +
+  'module_exec cut -d. -f1 /proc/uptime\n' +
+  'module_end\n';
+export const WORKED_KEY = '2bea46505d74926474f1e2cd42b54fe9';
+export const WORKED_MD5 = 'b54d4466ec9161c4359492760390088d';
+/** §9: the admin sets "interval 60": 181 bytes. */
+export const WORKED_EDITED_MD5 = 'e43b10600f8ee84eeb21fe92b6d41551';
+
+/** §3.3: tentacle_server.conf.new's filters, as `-i` parses them. */
+export const STOCK_FILTERS =
+  '.*\\.conf:conf;.*\\.md5:md5;.*\\.zip:collections;.*\\.lock:trans;.*\\.rcmd:commands';
+
+export function parseFilters(text: string): Array<{ pattern: RegExp; dir: string }> {
+  return text.split(';').map((pair) => {
+    const [regex, dir] = pair.split(':');
+    // Unanchored, as the Perl server matches them (§3.4).
+    return { pattern: new RegExp(regex!), dir: dir! };
+  });
+}
+
+/** A reference server laid out as Pandora's: stock filters, overwrite off (§3.6). */
+export function startPandoraTentacle(root: string): Promise<TentacleServer> {
+  return TentacleServer.start({
+    dir: join(root, 'data_in'),
+    filters: parseFilters(STOCK_FILTERS),
+    overwrite: false,
+    tmpDir: root,
+  });
+}
