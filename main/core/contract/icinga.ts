@@ -77,8 +77,11 @@ export interface IcingaStatus {
   commandEndpoint: { enabled: boolean; commands: string[] };
 }
 
-/** The most masters a pairing takes (config.ts MAX_MASTERS: an HA zone has two). */
-const MAX_PAIR_MASTERS = 8;
+/**
+ * Endpoints of the parent zone a target connects to: Icinga's HA zone has
+ * two masters; a few more cost nothing and catch a runaway list early.
+ */
+export const ICINGA_MAX_MASTERS = 8;
 
 const masterToPair = z
   .object({ host: masterHost, port: masterPort, trustFingerprint: fingerprint })
@@ -102,7 +105,7 @@ export const icingaContract = {
         masters: z
           .array(masterToPair)
           .min(1, 'masters must list at least one Icinga master')
-          .max(MAX_PAIR_MASTERS, `masters: at most ${MAX_PAIR_MASTERS} endpoints of the parent zone`)
+          .max(ICINGA_MAX_MASTERS, `masters: at most ${ICINGA_MAX_MASTERS} endpoints of the parent zone`)
           .optional(),
         cn: z.string().min(1).max(255).optional(),
         zone: z.string().min(1).max(255).optional(),

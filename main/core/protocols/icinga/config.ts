@@ -1,24 +1,23 @@
 import { z } from 'zod';
 import { commandPolicySchema } from '../../contract/command-policy.ts';
 import { formatHostPort } from '../../contract/host-port.ts';
+import { ICINGA_MAX_MASTERS } from '../../contract/icinga.ts';
 import { ICINGA_DEFAULT_PORT } from '../../contract/ports.ts';
 
 /** The master's port unless a target says otherwise (icinga2.md §2). */
 export const DEFAULT_PORT = ICINGA_DEFAULT_PORT;
 
-/**
- * Endpoints of the parent zone an agent connects to: Icinga's HA zone has two
- * masters; a few more cost nothing and catch a typo'd list early.
- */
-export const MAX_MASTERS = 8;
-
 /** One endpoint of the parent zone that has an address (an `Endpoint` with `host`). */
 export const icingaMasterSchema = z.object({
   /** Host or IP we connect to. */
-  host: z.string().min(1, 'host must name the Icinga master'),
+  host: z
+    .string({ error: 'host must name the Icinga master (host name or IP)' })
+    .min(1, 'host must name the Icinga master (host name or IP)'),
   port: z.number().int().min(1).max(65535).default(DEFAULT_PORT),
   /** The master's endpoint name (CN of its certificate): SNI and the name we verify (spec §2.1). */
-  endpoint: z.string().min(1, "endpoint must be the master's endpoint name (its certificate's CN)"),
+  endpoint: z
+    .string({ error: "endpoint must be the master's endpoint name (its certificate's CN)" })
+    .min(1, "endpoint must be the master's endpoint name (its certificate's CN)"),
   /**
    * Lower-case hex SHA-256 of this master's leaf, confirmed at pairing (§3.2):
    * each master of the zone has its own leaf, signed by the zone's one CA.
@@ -64,7 +63,7 @@ export const icingaTargetConfigSchema = z.preprocess(
     masters: z
       .array(icingaMasterSchema)
       .min(1, 'masters must list at least one Icinga master')
-      .max(MAX_MASTERS, `masters: at most ${MAX_MASTERS} endpoints of the parent zone`)
+      .max(ICINGA_MAX_MASTERS, `masters: at most ${ICINGA_MAX_MASTERS} endpoints of the parent zone`)
       .superRefine((masters, ctx) => {
         const seen = new Set<string>();
         masters.forEach((m, i) => {
