@@ -181,9 +181,9 @@ test('pairs with both masters of an HA zone through the wizard, and the settings
     await b.kill();
     await page.goto(`http://127.0.0.1:${ui.port}/#/pair/icinga/icinga-ha`);
     await expect(page.getByRole('heading', { name: 'Icinga target icinga-ha' })).toBeVisible();
-    const rows = page.getByRole('table', { name: 'Masters of the parent zone' }).getByTestId(
-      'icinga-master',
-    );
+    const rows = page
+      .getByRole('table', { name: 'Masters of the parent zone' })
+      .getByTestId('icinga-master');
     await expect(rows).toHaveCount(2);
     await expect(rows.nth(0)).toContainText('master.test');
     await expect(rows.nth(0)).toContainText(a.fingerprint);

@@ -188,7 +188,10 @@ export class IcingaMaster {
     }
   }
 
-  static async #startMember(options: IcingaMasterOptions, member: ZoneMember): Promise<IcingaMaster> {
+  static async #startMember(
+    options: IcingaMasterOptions,
+    member: ZoneMember,
+  ): Promise<IcingaMaster> {
     const temp = await makeTempDir('icinga2');
     const { ca, cn } = member;
     const leaf = ca.issue({ cn, altNames: [cn] });

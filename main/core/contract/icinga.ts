@@ -105,7 +105,10 @@ export const icingaContract = {
         masters: z
           .array(masterToPair)
           .min(1, 'masters must list at least one Icinga master')
-          .max(ICINGA_MAX_MASTERS, `masters: at most ${ICINGA_MAX_MASTERS} endpoints of the parent zone`)
+          .max(
+            ICINGA_MAX_MASTERS,
+            `masters: at most ${ICINGA_MAX_MASTERS} endpoints of the parent zone`,
+          )
           .optional(),
         cn: z.string().min(1).max(255).optional(),
         zone: z.string().min(1).max(255).optional(),
@@ -141,8 +144,7 @@ export const icingaContract = {
           ctx.addIssue({
             code: 'custom',
             path: ['trustFingerprint'],
-            message:
-              'trustFingerprint must be the SHA-256 fingerprint of the master certificate',
+            message: 'trustFingerprint must be the SHA-256 fingerprint of the master certificate',
           });
       }),
     'Pair with the Icinga masters of the parent zone (one, or each of an HA zone): pin each certificate, request a signed certificate with a ticket or on demand from the first that answers, wait up to waitSeconds for approval',

@@ -3,7 +3,6 @@
  * wizard's list of addresses, and the table of masters with each one's
  * connection and pinned certificate.
  */
-import { formatHostPort } from '../../../main/core/contract/host-port.ts';
 import { Badge, Code } from '../components.tsx';
 import { InputField } from '../fields.tsx';
 import { useI18n } from '../i18n/index.tsx';
@@ -101,7 +100,7 @@ export function IcingaMastersTable(props: { masters: MasterRow[] }) {
         {props.masters.map((m) => (
           <tr key={m.endpoint} data-testid="icinga-master">
             <td>{m.endpoint}</td>
-            <td className="mono">{formatHostPort(m)}</td>
+            <td className="mono">{`${m.host}:${m.port}`}</td>
             {withState && (
               <td>
                 {m.state !== undefined && (

@@ -1,5 +1,4 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { formatHostPort } from '../../../main/core/contract/host-port.ts';
 import { ICINGA_DEFAULT_PORT } from '../../../main/core/contract/ports.ts';
 import { useAgent, useCall } from '../agent.tsx';
 import {
@@ -261,7 +260,7 @@ export function IcingaWizard(props: WizardProps) {
           {certificates.map((certificate, i) => (
             <section key={certificate.endpoint} aria-label={t('icinga.masterN', { n: i + 1 })}>
               {certificates.length > 1 && <h3>{t('icinga.masterN', { n: i + 1 })}</h3>}
-              <p>{t('icinga.trustIntro', { host: formatHostPort(certificate) })}</p>
+              <p>{t('icinga.trustIntro', { host: `${certificate.host}:${certificate.port}` })}</p>
               <KeyValues
                 rows={[
                   [t('icinga.endpoint'), certificate.endpoint],

@@ -63,7 +63,10 @@ export const icingaTargetConfigSchema = z.preprocess(
     masters: z
       .array(icingaMasterSchema)
       .min(1, 'masters must list at least one Icinga master')
-      .max(ICINGA_MAX_MASTERS, `masters: at most ${ICINGA_MAX_MASTERS} endpoints of the parent zone`)
+      .max(
+        ICINGA_MAX_MASTERS,
+        `masters: at most ${ICINGA_MAX_MASTERS} endpoints of the parent zone`,
+      )
       .superRefine((masters, ctx) => {
         const seen = new Set<string>();
         masters.forEach((m, i) => {

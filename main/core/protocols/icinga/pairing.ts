@@ -198,8 +198,13 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
     );
   }
   const zone = options.zone ?? cn;
-  const { host: _h, port: _p, endpoint: _e, masters: _m, ...kept } = (ctx.targets.find(target)
-    ?.config ?? {}) as Record<string, unknown>;
+  const {
+    host: _h,
+    port: _p,
+    endpoint: _e,
+    masters: _m,
+    ...kept
+  } = (ctx.targets.find(target)?.config ?? {}) as Record<string, unknown>;
   const config: IcingaTargetConfig = icingaTargetConfigSchema.parse({
     ...kept,
     masters: masters.map((m) => ({
@@ -332,9 +337,14 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
       const detail = `waiting for approval on the master ${answeredBy.endpoint}: run '${signCommand}' there ('icinga2 ca list' shows ${fingerprint} for CN = ${cn})`;
       step('request-certificate', 'waiting', detail);
       if (Date.now() + pollSeconds * 1000 > deadline) {
-        return result('pending', fingerprint, existing.keyPem !== undefined && options.replace !== true, {
-          signCommand,
-        });
+        return result(
+          'pending',
+          fingerprint,
+          existing.keyPem !== undefined && options.replace !== true,
+          {
+            signCommand,
+          },
+        );
       }
       await sleep(pollSeconds * 1000, options.signal);
       pollSeconds = Math.min(pollSeconds * 1.5, MAX_POLL_SECONDS);

@@ -54,6 +54,7 @@ export class IcingaClient {
   readonly #sessions = new Map<string, ZoneSessions>();
   readonly #renewTimers = new Map<string, NodeJS.Timeout>();
   readonly #stateWrites = new Map<string, Promise<void>>();
+  readonly #renewing = new Set<string>();
   /** True under `run()` (the daemon); one-shot processes must be able to exit with a session open. */
   keepProcessAlive = false;
 
@@ -111,9 +112,7 @@ export class IcingaClient {
             log.debug('icinga session state', { endpoint: master.endpoint, state: s, detail });
           },
           onReady: (s) =>
-            inBackground(log, 'icinga certificate renewal', () =>
-              this.#maybeRenew(record.name, s),
-            ),
+            inBackground(log, 'icinga certificate renewal', () => this.#maybeRenew(record.name, s)),
           onMessage: (message, s) => this.#onMessage(record.name, message, s),
         }),
     );
@@ -313,7 +312,12 @@ export class IcingaClient {
     const failures: string[] = [];
     for (const master of config.masters) {
       try {
-        await postCheckResult(await this.restTarget(name, config, master), result, config.cn, signal);
+        await postCheckResult(
+          await this.restTarget(name, config, master),
+          result,
+          config.cn,
+          signal,
+        );
         return;
       } catch (error) {
         if (!(error instanceof AgentError) || !error.transient || config.masters.length === 1)
@@ -397,6 +401,9 @@ export class IcingaClient {
 
   /** §3.8: over the authenticated connection, no ticket; the master re-signs once < 30 days remain. */
   async #maybeRenew(name: string, session: IcingaSession): Promise<void> {
+    // Every master's connection becoming ready asks; one request at a time is enough.
+    if (this.#renewing.has(name)) return;
+    this.#renewing.add(name);
     try {
       const tls = await this.#loadTls(name);
       if (daysLeft(tls.certPem) >= RENEW_BEFORE_DAYS) return;
@@ -421,6 +428,8 @@ export class IcingaClient {
         target: name,
         error: (error as Error).message,
       });
+    } finally {
+      this.#renewing.delete(name);
     }
   }
 

@@ -121,8 +121,12 @@ describe.skipIf(skip !== undefined)('outpost icinga pair/status with an HA paren
         `${await a.ticket('agent1.test')}\n`,
       );
       expect(pair.code).toBe(0);
-      expect(pair.stdout).toContain(`${MASTER_CN} at 127.0.0.1:${a.port}: SHA-256 ${a.fingerprint}`);
-      expect(pair.stdout).toContain(`${MASTER2_CN} at 127.0.0.1:${b.port}: SHA-256 ${b.fingerprint}`);
+      expect(pair.stdout).toContain(
+        `${MASTER_CN} at 127.0.0.1:${a.port}: SHA-256 ${a.fingerprint}`,
+      );
+      expect(pair.stdout).toContain(
+        `${MASTER2_CN} at 127.0.0.1:${b.port}: SHA-256 ${b.fingerprint}`,
+      );
       // The second master down: the status says so per endpoint, and the target still delivers.
       await b.kill();
       const json = await runCli(['icinga', 'status', 'ha', '--json', '--data-dir', dir]);
@@ -145,8 +149,14 @@ describe.skipIf(skip !== undefined)('outpost icinga pair/status with an HA paren
       ]);
       const text = await runCli(['icinga', 'status', 'ha', '--data-dir', dir]);
       expect(text.stdout).toContain('connection:            ready (1 of 2 masters connected)');
-      expect(text.stdout).toMatch(new RegExp(`master 1: +${MASTER_CN} at 127.0.0.1:${a.port} \\(cluster\\): ready`));
-      expect(text.stdout).toMatch(new RegExp(`master 2: +${MASTER2_CN} at 127.0.0.1:${b.port} \\(cluster\\): (connecting|retrying)`));
+      expect(text.stdout).toMatch(
+        new RegExp(`master 1: +${MASTER_CN} at 127.0.0.1:${a.port} \\(cluster\\): ready`),
+      );
+      expect(text.stdout).toMatch(
+        new RegExp(
+          `master 2: +${MASTER2_CN} at 127.0.0.1:${b.port} \\(cluster\\): (connecting|retrying)`,
+        ),
+      );
     } finally {
       await cleanup();
       await a.stop();

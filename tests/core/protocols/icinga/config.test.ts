@@ -42,13 +42,21 @@ describe('Icinga target config', () => {
 
   it('migrates any single-master config to the list, and the saved list reads back the same (property)', () => {
     fc.assert(
-      fc.property(name, fc.option(port, { nil: undefined }), name, name, (host, p, endpoint, cn) => {
-        const legacy = { host, ...(p === undefined ? {} : { port: p }), endpoint, cn, zone: cn };
-        const config = icingaTargetConfigSchema.parse(legacy);
-        expect(config.masters).toEqual([{ host, port: p ?? 5665, endpoint }]);
-        // What the agent saves is the new shape; reading it again changes nothing.
-        expect(icingaTargetConfigSchema.parse(JSON.parse(JSON.stringify(config)))).toEqual(config);
-      }),
+      fc.property(
+        name,
+        fc.option(port, { nil: undefined }),
+        name,
+        name,
+        (host, p, endpoint, cn) => {
+          const legacy = { host, ...(p === undefined ? {} : { port: p }), endpoint, cn, zone: cn };
+          const config = icingaTargetConfigSchema.parse(legacy);
+          expect(config.masters).toEqual([{ host, port: p ?? 5665, endpoint }]);
+          // What the agent saves is the new shape; reading it again changes nothing.
+          expect(icingaTargetConfigSchema.parse(JSON.parse(JSON.stringify(config)))).toEqual(
+            config,
+          );
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -85,7 +93,10 @@ describe('Icinga target config', () => {
       'masters.0.fingerprint: fingerprint must be 64 lower-case hex digits (SHA-256)',
     ]);
     expect(
-      issues({ ...base, masters: Array.from({ length: 9 }, (_, i) => ({ host: 'h', endpoint: `m${i}` })) }),
+      issues({
+        ...base,
+        masters: Array.from({ length: 9 }, (_, i) => ({ host: 'h', endpoint: `m${i}` })),
+      }),
     ).toEqual(['masters: masters: at most 8 endpoints of the parent zone']);
     expect(issues({ ...base, endpoint: 'm1' })).toEqual([
       'masters.0.host: host must name the Icinga master (host name or IP)',

@@ -20,9 +20,10 @@ const SERVICES = ['s1', 's2', 's3', 's4'];
 
 /** The agent's check results a master took in (its debug log names each message and its sender). */
 async function resultsReceived(master: IcingaMaster): Promise<number> {
-  return (await master.debugLog()).split(
-    `Received 'event::CheckResult' message from identity '${CN}'`,
-  ).length - 1;
+  return (
+    (await master.debugLog()).split(`Received 'event::CheckResult' message from identity '${CN}'`)
+      .length - 1
+  );
 }
 
 /** A TCP forwarder to `port` that can be cut: a master that stops answering mid-pairing. */
