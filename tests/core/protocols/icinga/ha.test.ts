@@ -165,4 +165,87 @@ describe.skipIf(skip !== undefined)('Icinga HA parent zone: two real masters', (
     expect(await resultsReceived(b)).toBe(2);
     await b.start();
   }, 180_000);
+
+  it('delivers through the second master when the first never answers', async () => {
+    const record = t.agent.context.targets.get('ha');
+    await t.client.stop('ha');
+    // The preferred master is an address nothing listens on (a master that is down for good).
+    const config = record.config as { masters: Array<Record<string, unknown>> };
+    t.agent.context.targets.save('ha', 'icinga', {
+      ...config,
+      masters: [
+        { host: '127.0.0.1', port: await freePort(), endpoint: 'master3.test' },
+        config.masters[0]!,
+      ],
+    });
+    const moved = t.agent.context.targets.get('ha');
+    await t.driver.deliver(
+      moved,
+      checkResultItem('ha', { host: CN, service: 's4', output: 'four' }),
+      deliveryContext(),
+    );
+    expect((await a.lastCheckResult(CN, 's4'))?.output).toBe('four');
+    expect(t.client.masterStatus(moved)).toEqual([
+      expect.objectContaining({
+        endpoint: 'master3.test',
+        state: expect.stringMatching(/^(connecting|retrying)$/) as string,
+        lastError: expect.stringContaining('ECONNREFUSED') as string,
+      }),
+      expect.objectContaining({ endpoint: MASTER_CN, state: 'ready' }),
+    ]);
+    expect(t.client.status(moved)).toMatchObject({ state: 'ready' });
+    expect(t.client.status(moved).lastError).toBeUndefined();
+    await t.client.stop('ha');
+  }, 60_000);
+});
+
+describe.skipIf(skip !== undefined)('Icinga HA parent zone: two connected masters', () => {
+  let a: IcingaMaster;
+  let b: IcingaMaster;
+  let t: TestAgent;
+
+  beforeAll(async () => {
+    [a, b] = await IcingaMaster.startHaPair({
+      agents: [{ cn: CN, services: SERVICES }],
+      connected: true,
+    });
+    t = await openIcingaAgent('icinga-ha-connected');
+    await pairIcinga(t.agent.context, {
+      target: 'ha',
+      masters: [
+        { host: '127.0.0.1', port: a.port, trustFingerprint: a.fingerprint },
+        { host: '127.0.0.1', port: b.port, trustFingerprint: b.fingerprint },
+      ],
+      cn: CN,
+      ticket: await a.ticket(CN),
+      waitSeconds: 0,
+    });
+  }, 90_000);
+  afterAll(async () => {
+    await t?.close();
+    await a?.stop();
+    await b?.stop();
+  });
+
+  it('a result either master confirmed is in the zone, and one sent while a master was down reaches it when it is back', async () => {
+    const record = t.agent.context.targets.get('ha');
+    const deliver = (service: string, output: string): Promise<void> =>
+      t.driver.deliver(
+        record,
+        checkResultItem('ha', { host: CN, service, output }),
+        deliveryContext(),
+      );
+    const output = async (master: IcingaMaster, service: string): Promise<unknown> =>
+      (await master.lastCheckResult(CN, service))?.output;
+    t.client.session(record);
+    await deliver('s1', 'one');
+    // Confirmed by A; B has it from A (the zone's own cluster sync).
+    await eventually(async () => (await output(b, 's1')) === 'one', { what: 's1 on B' });
+
+    await a.kill();
+    await deliver('s2', 'two');
+    expect(await output(b, 's2')).toBe('two');
+    await a.start();
+    await eventually(async () => (await output(a, 's2')) === 'two', { what: 's2 on A' });
+  }, 120_000);
 });
