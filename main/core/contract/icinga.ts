@@ -11,7 +11,9 @@ import { method } from './define.ts';
 import { ICINGA_DEFAULT_PORT } from './ports.ts';
 
 const targetName = z.string().min(1, 'name must name the Icinga target');
-const masterHost = z.string().min(1, 'host must name the Icinga master (host name or IP)');
+const masterHost = z
+  .string({ error: 'host must name the Icinga master (host name or IP)' })
+  .min(1, 'host must name the Icinga master (host name or IP)');
 const masterPort = z
   .number()
   .int()
@@ -19,7 +21,7 @@ const masterPort = z
   .max(65535, 'port must be 1–65535')
   .default(ICINGA_DEFAULT_PORT);
 const fingerprint = z
-  .string()
+  .string({ error: 'trustFingerprint must be the SHA-256 fingerprint of the master certificate' })
   .min(1, 'trustFingerprint must be the SHA-256 fingerprint of the master certificate');
 
 /** CheckCommand name → the command line it runs here, with `$macro$` placeholders (§4.6). */

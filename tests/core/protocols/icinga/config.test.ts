@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { icingaContract } from '../../../../main/core/contract/icinga.ts';
 import { icingaTargetConfigSchema } from '../../../../main/core/protocols/icinga/config.ts';
 
 const name = fc.stringMatching(/^[a-z][a-z0-9.-]{0,30}$/);
@@ -103,6 +104,53 @@ describe('Icinga target config', () => {
     ]);
     expect(issues({ ...base, host: 'h' })).toEqual([
       "masters.0.endpoint: endpoint must be the master's endpoint name (its certificate's CN)",
+    ]);
+  });
+});
+
+describe('pairIcinga request', () => {
+  const schema = icingaContract.pairIcinga.request;
+  const fp = 'ab'.repeat(32);
+  const refusal = (input: unknown): string[] => {
+    const parsed = schema.safeParse(input);
+    if (parsed.success) throw new Error('expected a refusal');
+    return parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+
+  it('takes one master (as before HA parents) or the masters list', () => {
+    expect(schema.parse({ name: 'm', host: 'h', trustFingerprint: fp })).toMatchObject({
+      host: 'h',
+      port: 5665,
+    });
+    expect(
+      schema.parse({
+        name: 'm',
+        masters: [
+          { host: 'a', trustFingerprint: fp },
+          { host: 'b', port: 5666, trustFingerprint: fp },
+        ],
+      }).masters,
+    ).toEqual([
+      { host: 'a', port: 5665, trustFingerprint: fp },
+      { host: 'b', port: 5666, trustFingerprint: fp },
+    ]);
+  });
+
+  it('refuses both shapes at once, neither, or an empty list, naming the field', () => {
+    expect(
+      refusal({ name: 'm', host: 'h', masters: [{ host: 'a', trustFingerprint: fp }] }),
+    ).toEqual([
+      "host: give the masters list or a single master's host and trustFingerprint, not both",
+    ]);
+    expect(refusal({ name: 'm' })).toEqual([
+      'host: host must name the Icinga master (host name or IP), or give masters',
+      'trustFingerprint: trustFingerprint must be the SHA-256 fingerprint of the master certificate',
+    ]);
+    expect(refusal({ name: 'm', masters: [] })).toEqual([
+      'masters: masters must list at least one Icinga master',
+    ]);
+    expect(refusal({ name: 'm', masters: [{ host: 'a' }] })).toEqual([
+      'masters.0.trustFingerprint: trustFingerprint must be the SHA-256 fingerprint of the master certificate',
     ]);
   });
 });
