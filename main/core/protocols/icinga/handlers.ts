@@ -85,11 +85,8 @@ export function createIcingaHandlers(
       let probed = false;
       if (probe && paired && config.transport === 'cluster' && !client.hasSession(name)) {
         probed = true;
-        try {
-          await client.session(record).ready(STATUS_PROBE_MS);
-        } catch {
-          // the status below carries the error
-        }
+        // Each master connects or fails once: the status below carries each one's state and error.
+        await client.session(record).settled(STATUS_PROBE_MS);
       }
       const status = client.status(record);
       const perMaster = client.masterStatus(record);

@@ -7,12 +7,16 @@
  * connection that closed had confirmed (the replay buffer, zone-log.ts) is
  * sent again over the next ready one, whichever master it reaches.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { AgentError } from '../../contract/errors.ts';
 import type { ConnectionState } from '../../contract/targets.ts';
 import type { RpcConnection } from './connection.ts';
 import type { IcingaMaster } from './config.ts';
 import type { IcingaSession } from './session.ts';
 import type { ZoneLog } from './zone-log.ts';
+
+/** How often `settled` looks at the sessions' states. */
+const SETTLE_POLL_MS = 50;
 
 /** One master's connection as `status` reports it. */
 export interface MasterSessionStatus {
@@ -107,6 +111,16 @@ export class ZoneSessions {
       // The other masters' waits end with the first ready one.
       first.abort();
     }
+  }
+
+  /**
+   * Until no master is still on its first attempt (each is ready or failed
+   * once) or `timeoutMs` passed: what a one-shot status probe reports.
+   */
+  async settled(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.sessions.some((s) => s.state === 'connecting') && Date.now() < deadline)
+      await delay(SETTLE_POLL_MS);
   }
 
   /** Ready when any master is; otherwise the first master's state. */
