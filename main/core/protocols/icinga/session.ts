@@ -22,8 +22,6 @@ import {
 import { openConnection, type RpcConnection } from './connection.ts';
 import { ZoneLog } from './zone-log.ts';
 
-export { REPLAY_BUFFER_MAX, REPLAY_GRACE_MS } from './zone-log.ts';
-
 /** §2.5 step 4: both sides send event::Heartbeat every 20 s. */
 export const HEARTBEAT_INTERVAL_MS = 20_000;
 /** §2.5 step 4: the master closes after 60 s without a byte; we treat its silence the same way. */
