@@ -8,7 +8,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TargetRecord } from '../../../../main/core/contract/targets.ts';
-import { pairIcinga } from '../../../../main/core/protocols/icinga/pairing.ts';
+import { isPaired, pairIcinga } from '../../../../main/core/protocols/icinga/pairing.ts';
 import { IcingaMaster, icingaMissing, MASTER2_CN, MASTER_CN } from '../../../peers/icinga2.ts';
 import { freePort } from '../../../peers/util.ts';
 import { eventually } from '../../../poll.ts';
@@ -114,6 +114,37 @@ describe.skipIf(skip !== undefined)('Icinga HA parent zone: two real masters', (
         { host: '127.0.0.1', port: b.port, endpoint: MASTER2_CN, fingerprint: b.fingerprint },
       ],
     });
+  }, 120_000);
+
+  it('pairs on demand through the second endpoint, and completes once its admin signed there', async () => {
+    const viaProxy = await forwarder(a.port);
+    const off = t.agent.events.on('pairing.step', (step) => {
+      if (step.step === 'agent-certificate' && step.status === 'running') viaProxy.cut();
+    });
+    let pending;
+    try {
+      pending = await pairIcinga(t.agent.context, {
+        target: 'on-demand',
+        masters: [
+          { host: '127.0.0.1', port: viaProxy.port, trustFingerprint: a.fingerprint },
+          { host: '127.0.0.1', port: b.port, trustFingerprint: b.fingerprint },
+        ],
+        cn: 'agent2.test',
+        waitSeconds: 0,
+      });
+    } finally {
+      off();
+      viaProxy.cut();
+    }
+    expect(pending).toMatchObject({ state: 'pending' });
+    // The request waits on the master that took it.
+    expect(Object.keys(await b.caList())).toContain(pending.requestFingerprint);
+    expect(Object.keys(await a.caList())).not.toContain(pending.requestFingerprint);
+    expect(await t.client.pollPending('on-demand')).toBe(false);
+    await b.caSign(pending.requestFingerprint);
+    // The first master is still unreachable: the poll asks the next one.
+    expect(await t.client.pollPending('on-demand')).toBe(true);
+    expect(await isPaired(t.agent.context, 'on-demand')).toBe(true);
   }, 120_000);
 
   it('keeps delivering while either master is down and replays across the switch', async () => {
