@@ -135,3 +135,66 @@ test('a wrong ticket is refused and shown; cancelling leaves no target behind', 
     'icinga-bad',
   );
 });
+
+test('pairs with both masters of an HA zone through the wizard, and the settings show each master', async ({
+  page,
+}) => {
+  test.setTimeout(180_000);
+  const haCn = 'ws-ha.example';
+  const [a, b] = await IcingaMaster.startHaPair({ agents: [{ cn: haCn }] });
+  try {
+    await ui.signIn(page);
+    await page.goto(`http://127.0.0.1:${ui.port}/#/pair/icinga`);
+    await page.getByLabel('Target name').fill('icinga-ha');
+    await page.getByLabel('Master host name or address').fill('127.0.0.1');
+    await page.getByLabel('Port', { exact: true }).fill(String(a.port));
+    // Issue #18: every endpoint of the parent zone, one more on demand.
+    await page.getByRole('button', { name: 'Add another master of the zone' }).click();
+    await expect(page.getByLabel('Master 1 host name or address')).toHaveValue('127.0.0.1');
+    await page.getByLabel('Master 2 host name or address').fill('127.0.0.1');
+    await page.getByLabel('Master 2 port').fill(String(b.port));
+    await page.getByLabel('Agent endpoint name (CN)').fill(haCn);
+    await expectAccessible(page);
+    await page.getByRole('button', { name: 'Fetch the master certificate' }).click();
+
+    // Each master's certificate, to compare one by one.
+    const presented = page.getByTestId('presented-fingerprint');
+    await expect(presented).toHaveText([spaced(a.fingerprint), spaced(b.fingerprint)]);
+    await page
+      .getByLabel('I compared the fingerprints: trust these masters and pin each certificate')
+      .check();
+    await page.getByLabel('Ticket', { exact: true }).fill(await a.ticket(haCn));
+    await screenshot(page, 'pair-icinga-ha-trust');
+    await expectAccessible(page);
+    await page.getByRole('button', { name: 'Trust and pair' }).click();
+    await expect(page.getByRole('heading', { level: 2, name: /Paired/ })).toBeVisible({
+      timeout: 60_000,
+    });
+    const paired = page.getByTestId('icinga-master');
+    await expect(paired).toHaveCount(2);
+    await expect(paired.nth(0)).toContainText(`master.test127.0.0.1:${a.port}`);
+    await expect(paired.nth(1)).toContainText(`master2.test127.0.0.1:${b.port}`);
+
+    await page.getByRole('button', { name: 'Go to the overview' }).click();
+
+    // The settings of the target: both masters, each with its connection and its own pin.
+    await b.kill();
+    await page.goto(`http://127.0.0.1:${ui.port}/#/pair/icinga/icinga-ha`);
+    await expect(page.getByRole('heading', { name: 'Icinga target icinga-ha' })).toBeVisible();
+    const rows = page
+      .getByRole('table', { name: 'Masters of the parent zone' })
+      .getByTestId('icinga-master');
+    await expect(rows).toHaveCount(2);
+    await expect(rows.nth(0)).toContainText('master.test');
+    await expect(rows.nth(0)).toContainText(a.fingerprint);
+    await expect(rows.nth(0)).toContainText('Connected');
+    await expect(rows.nth(1)).toContainText('master2.test');
+    await expect(rows.nth(1)).toContainText(b.fingerprint);
+    await expect(rows.nth(1)).not.toContainText('Connected');
+    await screenshot(page, 'pair-icinga-ha-settings');
+    await expectAccessible(page);
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});

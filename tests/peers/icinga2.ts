@@ -23,6 +23,8 @@ import { captureOutput, freePort, makeTempDir, sleep, startProcess, which } from
 const execFileAsync = promisify(execFile);
 
 export const MASTER_CN = 'master.test';
+/** The second endpoint of the master zone when a test starts an HA pair (startHaPair). */
+export const MASTER2_CN = 'master2.test';
 export const MASTER_ZONE = 'master';
 
 export interface AgentDecl {
@@ -38,6 +40,18 @@ export interface IcingaMasterOptions {
   ticketSalt?: string;
   /** Extra config appended to icinga2.conf. */
   extraConfig?: string;
+}
+
+/** Where one master of an HA zone stands (startHaPair): its endpoint name, CA and address. */
+interface ZoneMember {
+  cn: string;
+  port: number;
+  ca: TestCa;
+  ticketSalt: string;
+  /** The endpoints of zone `master`, this one included, with the port of each. */
+  zone: Array<{ cn: string; port: number }>;
+  /** The masters' Endpoint objects get host and port, so they connect to each other. */
+  connected: boolean;
 }
 
 export interface RestResponse {
@@ -98,6 +112,8 @@ export class IcingaMaster {
   readonly restUser = 'root';
   readonly restPassword: string;
   readonly ca: TestCa;
+  /** This master's endpoint name (CN of its certificate). */
+  readonly cn: string;
   readonly masterCertPem: string;
   #child: ChildProcess | undefined;
   #output: () => string = () => '';
@@ -110,7 +126,10 @@ export class IcingaMaster {
     ca: TestCa,
     masterCertPem: string,
     cleanup: () => Promise<void>,
+    member: ZoneMember,
   ) {
+    this.#member = member;
+    this.cn = member.cn;
     this.dir = dir;
     this.port = port;
     this.ticketSalt = salt;
@@ -120,22 +139,70 @@ export class IcingaMaster {
     this.#cleanup = cleanup;
   }
 
+  readonly #member: ZoneMember;
+
   /** Writes config + CA, starts the daemon, waits until REST answers. */
   static async start(options: IcingaMasterOptions = {}): Promise<IcingaMaster> {
-    const temp = await makeTempDir('icinga2');
     const port = await freePort();
     // The CA and master certificate come from node (2048-bit keys, milliseconds)
     // instead of `icinga2 pki new-ca` (4096-bit, seconds); `icinga2 ca sign`
     // uses the same ca.key afterwards.
-    const ca = TestCa.create('Icinga CA');
-    const leaf = ca.issue({ cn: MASTER_CN, altNames: [MASTER_CN] });
+    return IcingaMaster.#startMember(options, {
+      cn: MASTER_CN,
+      port,
+      ca: TestCa.create('Icinga CA'),
+      ticketSalt: options.ticketSalt ?? randomBytes(16).toString('hex'),
+      zone: [{ cn: MASTER_CN, port }],
+      connected: false,
+    });
+  }
+
+  /**
+   * Two masters of one zone (Icinga HA, issue #18): `master.test` and
+   * `master2.test`, both endpoints of zone `master`, with the same CA (both
+   * can sign, as the docs have the CA copied to the second master), the same
+   * TicketSalt and the same agents. `connected`: their Endpoint objects carry
+   * host and port, so they connect to each other and share check results as a
+   * real HA pair; otherwise each only knows what agents send it.
+   */
+  static async startHaPair(
+    options: IcingaMasterOptions & { connected?: boolean } = {},
+  ): Promise<[IcingaMaster, IcingaMaster]> {
+    const ports = [await freePort(), await freePort()] as const;
+    const zone = [
+      { cn: MASTER_CN, port: ports[0] },
+      { cn: MASTER2_CN, port: ports[1] },
+    ];
+    const shared = {
+      ca: TestCa.create('Icinga CA'),
+      ticketSalt: options.ticketSalt ?? randomBytes(16).toString('hex'),
+      zone,
+      connected: options.connected ?? false,
+    };
+    const first = await IcingaMaster.#startMember(options, { ...shared, ...zone[0]! });
+    try {
+      return [first, await IcingaMaster.#startMember(options, { ...shared, ...zone[1]! })];
+    } catch (error) {
+      await first.stop();
+      throw error;
+    }
+  }
+
+  static async #startMember(
+    options: IcingaMasterOptions,
+    member: ZoneMember,
+  ): Promise<IcingaMaster> {
+    const temp = await makeTempDir('icinga2');
+    const { ca, cn } = member;
+    const leaf = ca.issue({ cn, altNames: [cn] });
     const master = new IcingaMaster(
       temp.dir,
-      port,
-      options.ticketSalt ?? randomBytes(16).toString('hex'),
+      member.port,
+      member.ticketSalt,
       ca,
       leaf.certPem,
       temp.cleanup,
+      member,
     );
     try {
       for (const sub of ['data/ca', 'data/certs', 'log', 'cache', 'spool', 'run', 'zones.d']) {
@@ -144,8 +211,8 @@ export class IcingaMaster {
       await writeFile(join(temp.dir, 'data/ca/ca.crt'), ca.certPem);
       await writeFile(join(temp.dir, 'data/ca/ca.key'), ca.keyPem, { mode: 0o600 });
       await writeFile(join(temp.dir, 'data/certs/ca.crt'), ca.certPem);
-      await writeFile(join(temp.dir, `data/certs/${MASTER_CN}.crt`), leaf.certPem);
-      await writeFile(join(temp.dir, `data/certs/${MASTER_CN}.key`), leaf.keyPem, { mode: 0o600 });
+      await writeFile(join(temp.dir, `data/certs/${cn}.crt`), leaf.certPem);
+      await writeFile(join(temp.dir, `data/certs/${cn}.key`), leaf.keyPem, { mode: 0o600 });
       await writeFile(join(temp.dir, 'icinga2.conf'), master.#config(options));
       for (const agent of options.agents ?? []) {
         const zoneDir = join(temp.dir, 'zones.d', agent.cn);
@@ -182,7 +249,14 @@ export class IcingaMaster {
           `object Host ${JSON.stringify(h)} { check_command = "dummy"; enable_active_checks = false }\n`,
       )
       .join('');
-    return `const NodeName = ${JSON.stringify(MASTER_CN)}
+    const { zone, connected } = this.#member;
+    const endpoints = zone
+      .map(
+        (e) =>
+          `object Endpoint ${JSON.stringify(e.cn)} { ${connected && e.cn !== this.cn ? `host = "127.0.0.1"; port = ${e.port}` : ''} }\n`,
+      )
+      .join('');
+    return `const NodeName = ${JSON.stringify(this.cn)}
 const ZoneName = ${JSON.stringify(MASTER_ZONE)}
 const TicketSalt = ${JSON.stringify(this.ticketSalt)}
 include <itl>
@@ -194,8 +268,7 @@ object ApiListener "api" {
 }
 object FileLogger "debug-file" { severity = "debug"; path = LogDir + "/debug.log" }
 object FileLogger "main-log" { severity = "information"; path = LogDir + "/icinga2.log" }
-object Endpoint NodeName { }
-object Zone ZoneName { endpoints = [ NodeName ] }
+${endpoints}object Zone ZoneName { endpoints = [ ${zone.map((e) => JSON.stringify(e.cn)).join(', ')} ] }
 object ApiUser ${JSON.stringify(this.restUser)} { password = ${JSON.stringify(this.restPassword)}; permissions = [ "*" ] }
 ${agents}${masterHosts}${options.extraConfig ?? ''}
 `;
@@ -271,7 +344,7 @@ ${agents}${masterHosts}${options.extraConfig ?? ''}
           method,
           path,
           ca: this.ca.certPem,
-          servername: MASTER_CN,
+          servername: this.cn,
           headers: {
             Accept: 'application/json',
             Authorization: `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64')}`,

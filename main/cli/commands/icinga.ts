@@ -2,9 +2,9 @@ import {
   commandPolicySchema,
   regularExpressionProblem,
 } from '../../core/contract/command-policy.ts';
-import type { IcingaCommandEndpoint } from '../../core/contract/icinga.ts';
+import { ICINGA_MAX_MASTERS, type IcingaCommandEndpoint } from '../../core/contract/icinga.ts';
 import type { AgentRequest } from '../../core/contract/index.ts';
-import { parseHostPort } from '../../core/contract/host-port.ts';
+import { formatHostPort, parseHostPort } from '../../core/contract/host-port.ts';
 import { ICINGA_DEFAULT_PORT } from '../../core/contract/ports.ts';
 import type { CommandArgs, CommandSpec } from '../command.ts';
 import {
@@ -87,6 +87,39 @@ function commandEndpointPatch(
   return Object.keys(patch).length === 0 ? undefined : patch;
 }
 
+/**
+ * The masters `icinga pair` was given: every `--master` (an HA zone has two),
+ * each with its `--trust-fingerprint` when given (one per --master, in order).
+ */
+export function mastersToPair(
+  args: CommandArgs,
+): Array<{ host: string; port: number; trustFingerprint?: string }> {
+  const addresses = listOption(args, 'master');
+  if (addresses.length === 0)
+    throw new UsageError(
+      '--master HOST[:PORT] is required (repeat it for each master of an HA parent zone)',
+    );
+  if (addresses.length > ICINGA_MAX_MASTERS)
+    throw new UsageError(
+      `--master is given ${addresses.length} times: a parent zone has at most ${ICINGA_MAX_MASTERS} masters here`,
+    );
+  const fingerprints = listOption(args, 'trust-fingerprint');
+  if (fingerprints.length > 0 && fingerprints.length !== addresses.length)
+    throw new UsageError(
+      `--trust-fingerprint: give one per --master, in the same order (got ${fingerprints.length} for ${addresses.length} masters), or none to confirm each master's certificate when asked`,
+    );
+  const seen = new Set<string>();
+  return addresses.map((address, i) => {
+    const { host, port } = parseHostPort(address, ICINGA_DEFAULT_PORT, '--master');
+    const key = formatHostPort({ host: host.toLowerCase(), port });
+    if (seen.has(key))
+      throw new UsageError(`--master ${key} is given twice: give each master of the zone once`);
+    seen.add(key);
+    const trustFingerprint = fingerprints[i];
+    return { host, port, ...(trustFingerprint === undefined ? {} : { trustFingerprint }) };
+  });
+}
+
 function commandEndpointHuman(name: string, endpoint: IcingaCommandEndpoint): string {
   const { policy, commands } = endpoint;
   const mapped = Object.entries(commands);
@@ -118,21 +151,22 @@ export const icingaCommands: CommandSpec[] = [
     path: ['icinga', 'pair'],
     summary:
       'Pair with an Icinga 2 master (ticket or on-demand signing), as `icinga2 node wizard` does',
-    usage: `NAME --master HOST[:PORT=${ICINGA_DEFAULT_PORT}] [--cn CN] [--ticket T | --ticket-file FILE] [--trust-fingerprint SHA256] [--wait SECONDS] [--replace]`,
+    usage: `NAME --master HOST[:PORT=${ICINGA_DEFAULT_PORT}]... [--cn CN] [--ticket T | --ticket-file FILE] [--trust-fingerprint SHA256]... [--wait SECONDS] [--replace]`,
     options: {
-      master: { type: 'string' },
+      master: { type: 'string', multiple: true },
       cn: { type: 'string' },
       ticket: { type: 'string' },
       ...secretFileOptions('ticket'),
-      'trust-fingerprint': { type: 'string' },
+      'trust-fingerprint': { type: 'string', multiple: true },
       wait: { type: 'string' },
       replace: { type: 'boolean' },
     },
     details: [
+      '--master HOST[:PORT] an endpoint of the parent zone; repeat it for each master of an HA zone (the agent connects to every one, results go over whichever is up)',
       "--cn                 this agent's endpoint name (default: settings agent.name or the host name, lower-cased)",
       "--ticket             from `icinga2 pki ticket --cn CN` on the master; without it the master's admin signs with `icinga2 ca sign`",
       '--ticket-file FILE   the same, read from FILE',
-      '--trust-fingerprint  SHA-256 of the master certificate, confirmed in advance (otherwise shown and asked)',
+      '--trust-fingerprint  SHA-256 of the master certificate, confirmed in advance (otherwise shown and asked); with several --master, one per --master in the same order',
       `--wait               seconds to keep polling while the request is pending (default ${DEFAULT_ON_DEMAND_WAIT_SECONDS} without a ticket, 0 with one)`,
       "--replace            start over with a new key instead of keeping this target's identity",
       '',
@@ -141,19 +175,19 @@ export const icingaCommands: CommandSpec[] = [
     async run(ctx, args) {
       const name = args.positionals[0];
       if (name === undefined) throw new UsageError('NAME is required');
-      const { host, port } = parseHostPort(
-        requiredOption(args, 'master'),
-        ICINGA_DEFAULT_PORT,
-        '--master',
-      );
+      const wanted = mastersToPair(args);
       const { ticket } = await secretOptions(ctx, args, ['ticket']);
       const agent = await ctx.agent();
-      let trustFingerprint = stringOption(args, 'trust-fingerprint');
-      if (trustFingerprint === undefined) {
+      const masters: Array<{ host: string; port: number; trustFingerprint: string }> = [];
+      for (const { host, port, trustFingerprint } of wanted) {
+        if (trustFingerprint !== undefined) {
+          masters.push({ host, port, trustFingerprint });
+          continue;
+        }
         const cert = await agent.api.fetchIcingaMasterCertificate({ host, port });
         ctx.progress(
           [
-            `Master certificate of ${host}:${port}:`,
+            `Master certificate of ${formatHostPort({ host, port })}:`,
             keyValues([
               ['  Subject', cert.subject],
               ['  Issuer', cert.issuer],
@@ -166,11 +200,11 @@ export const icingaCommands: CommandSpec[] = [
         if (!(await confirm('Is this information correct? [y/N] '))) {
           return {
             data: { state: 'unconfirmed', masterFingerprint: cert.fingerprint },
-            human: `Not paired: the master's certificate was not confirmed. Re-run with --trust-fingerprint ${cert.fingerprint} once you have checked it.`,
+            human: `Not paired: the certificate of ${cert.endpoint} at ${formatHostPort({ host, port })} was not confirmed. Re-run with --trust-fingerprint ${cert.fingerprint} for that --master once you have checked it.`,
             exitCode: 1,
           };
         }
-        trustFingerprint = cert.fingerprint;
+        masters.push({ host, port, trustFingerprint: cert.fingerprint });
       }
       const off = agent.events.on('pairing.step', (step) => {
         if (step.target !== name) return;
@@ -187,17 +221,18 @@ export const icingaCommands: CommandSpec[] = [
         )!;
         const result = await agent.api.pairIcinga({
           name,
-          host,
-          port,
-          trustFingerprint,
+          masters,
           waitSeconds,
           replace: flag(args, 'replace'),
           ...(ticket === undefined ? {} : { ticket }),
           ...(stringOption(args, 'cn') === undefined ? {} : { cn: stringOption(args, 'cn')! }),
         });
+        const pinned = result.masters
+          .map((m) => `  ${m.endpoint} at ${formatHostPort(m)}: SHA-256 ${m.fingerprint}`)
+          .join('\n');
         const human =
           result.state === 'paired'
-            ? `Paired ${name}: ${result.cn} → ${result.endpoint}${result.reused ? ' (existing identity kept)' : ''}, certificate valid until ${result.certificateExpires ?? '?'}.`
+            ? `Paired ${name}: ${result.cn} → ${result.masters.map((m) => m.endpoint).join(', ')}${result.reused ? ' (existing identity kept)' : ''}, certificate valid until ${result.certificateExpires ?? '?'}.\nPinned masters:\n${pinned}`
             : `Still pending after ${waitSeconds} s. On the master run:\n  ${result.signCommand ?? ''}\nthen run this command again (the request stays the same).`;
         return { data: result, human, exitCode: result.state === 'paired' ? 0 : 1 };
       } finally {
@@ -239,9 +274,13 @@ export const icingaCommands: CommandSpec[] = [
       const s = await (
         await ctx.agent()
       ).api.getIcingaStatus({ name, probe: !flag(args, 'no-probe') });
+      const masters: Array<[string, string | undefined]> = s.masters.map((m, i) => [
+        s.masters.length === 1 ? 'master' : `master ${i + 1}`,
+        `${m.endpoint} at ${formatHostPort(m)} (${s.transport}): ${m.state}${m.detail === undefined ? '' : ` (${m.detail})`}${m.fingerprint === undefined ? '' : `, pinned SHA-256 ${m.fingerprint}`}`,
+      ]);
       const human = keyValues([
         ['target', s.target],
-        ['master', `${s.endpoint} at ${s.host}:${s.port} (${s.transport})`],
+        ...masters,
         ['endpoint name (CN)', `${s.cn} in zone ${s.zone}`],
         [
           'paired',
@@ -251,7 +290,12 @@ export const icingaCommands: CommandSpec[] = [
               ? 'no'
               : `pending — on the master run: ${s.pendingRequest.signCommand}`,
         ],
-        ['connection', `${s.state}${s.detail === undefined ? '' : ` (${s.detail})`}`],
+        [
+          'connection',
+          s.masters.length === 1
+            ? `${s.state}${s.detail === undefined ? '' : ` (${s.detail})`}`
+            : `${s.state} (${s.masters.filter((m) => m.state === 'ready').length} of ${s.masters.length} masters connected)`,
+        ],
         ['last error', s.lastError],
         [
           'last confirmed result',
@@ -263,7 +307,8 @@ export const icingaCommands: CommandSpec[] = [
             ? undefined
             : `${s.certificate.notAfter} (${s.certificate.daysLeft} days${s.certificate.renewDue ? ', renewal due' : ''})`,
         ],
-        ['master pin (SHA-256)', s.masterPin],
+        // Several masters: each line above carries its pin.
+        ['master pin (SHA-256)', s.masters.length === 1 ? s.masterPin : undefined],
         [
           'command endpoint',
           s.commandEndpoint.enabled

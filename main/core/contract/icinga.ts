@@ -11,7 +11,9 @@ import { method } from './define.ts';
 import { ICINGA_DEFAULT_PORT } from './ports.ts';
 
 const targetName = z.string().min(1, 'name must name the Icinga target');
-const masterHost = z.string().min(1, 'host must name the Icinga master (host name or IP)');
+const masterHost = z
+  .string({ error: 'host must name the Icinga master (host name or IP)' })
+  .min(1, 'host must name the Icinga master (host name or IP)');
 const masterPort = z
   .number()
   .int()
@@ -19,7 +21,7 @@ const masterPort = z
   .max(65535, 'port must be 1–65535')
   .default(ICINGA_DEFAULT_PORT);
 const fingerprint = z
-  .string()
+  .string({ error: 'trustFingerprint must be the SHA-256 fingerprint of the master certificate' })
   .min(1, 'trustFingerprint must be the SHA-256 fingerprint of the master certificate');
 
 /** CheckCommand name → the command line it runs here, with `$macro$` placeholders (§4.6). */
@@ -40,12 +42,28 @@ export type IcingaMasterCertificate = Omit<MasterCertificateInfo, 'certPem'>;
 
 export type IcingaPairResult = PairResult;
 
-export interface IcingaStatus {
-  target: string;
-  transport: 'cluster' | 'rest';
+/** One endpoint of the parent zone as `getIcingaStatus` shows it (HA parents, issue #18). */
+export interface IcingaMasterStatus {
   host: string;
   port: number;
   endpoint: string;
+  /** Lower-case hex SHA-256 of its leaf, pinned at pairing. */
+  fingerprint?: string;
+  state: ConnectionState;
+  detail?: string;
+  lastError?: string;
+  lastConfirmedAt?: number;
+}
+
+export interface IcingaStatus {
+  target: string;
+  transport: 'cluster' | 'rest';
+  /** The first master (as before HA parents); `masters` lists every one. */
+  host: string;
+  port: number;
+  endpoint: string;
+  /** Every endpoint of the parent zone the agent connects to, in order of preference. */
+  masters: IcingaMasterStatus[];
   cn: string;
   zone: string;
   paired: boolean;
@@ -61,6 +79,16 @@ export interface IcingaStatus {
   commandEndpoint: { enabled: boolean; commands: string[] };
 }
 
+/**
+ * Endpoints of the parent zone a target connects to: Icinga's HA zone has
+ * two masters; a few more cost nothing and catch a runaway list early.
+ */
+export const ICINGA_MAX_MASTERS = 8;
+
+const masterToPair = z
+  .object({ host: masterHost, port: masterPort, trustFingerprint: fingerprint })
+  .strict();
+
 /** Requests of the icinga module (issue #5; spec shared/protocols/icinga2.md). */
 export const icingaContract = {
   fetchIcingaMasterCertificate: method<IcingaMasterCertificate>()(
@@ -71,12 +99,22 @@ export const icingaContract = {
     z
       .object({
         name: targetName,
-        host: masterHost,
+        /** One master (as before HA parents) … */
+        host: masterHost.optional(),
         port: masterPort,
+        trustFingerprint: fingerprint.optional(),
+        /** … or every endpoint of the parent zone, in order of preference (HA, issue #18). */
+        masters: z
+          .array(masterToPair)
+          .min(1, 'masters must list at least one Icinga master')
+          .max(
+            ICINGA_MAX_MASTERS,
+            `masters: at most ${ICINGA_MAX_MASTERS} endpoints of the parent zone`,
+          )
+          .optional(),
         cn: z.string().min(1).max(255).optional(),
         zone: z.string().min(1).max(255).optional(),
         ticket: z.string().max(200).optional(),
-        trustFingerprint: fingerprint,
         waitSeconds: z
           .number()
           .int()
@@ -86,8 +124,32 @@ export const icingaContract = {
         pollSeconds: z.number().int().min(1).max(3600).optional(),
         replace: z.boolean().default(false),
       })
-      .strict(),
-    'Pair with an Icinga master: pin its certificate, request a signed certificate with a ticket or on demand, wait up to waitSeconds for approval',
+      .strict()
+      .superRefine((request, ctx) => {
+        if (request.masters !== undefined) {
+          for (const field of ['host', 'trustFingerprint'] as const)
+            if (request[field] !== undefined)
+              ctx.addIssue({
+                code: 'custom',
+                path: [field],
+                message: `give the masters list or a single master's host and trustFingerprint, not both`,
+              });
+          return;
+        }
+        if (request.host === undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['host'],
+            message: 'host must name the Icinga master (host name or IP), or give masters',
+          });
+        if (request.trustFingerprint === undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['trustFingerprint'],
+            message: 'trustFingerprint must be the SHA-256 fingerprint of the master certificate',
+          });
+      }),
+    'Pair with the Icinga masters of the parent zone (one, or each of an HA zone): pin each certificate, request a signed certificate with a ticket or on demand from the first that answers, wait up to waitSeconds for approval',
   ),
   computeIcingaTicket: method<{ cn: string; ticket: string }>()(
     z
@@ -163,6 +225,8 @@ export interface PairResult {
   cn: string;
   endpoint: string;
   masterFingerprint: string;
+  /** Every master paired with and the fingerprint pinned for it (the first is `endpoint`). */
+  masters: Array<{ host: string; port: number; endpoint: string; fingerprint: string }>;
   /** SHA-256 of our self-signed certificate: what `icinga2 ca list` shows. */
   requestFingerprint: string;
   /** Set while pending: the exact command for the master's admin. */

@@ -309,7 +309,19 @@ export const de: Messages = {
     'Bitten Sie den Administrator, dies auf dem Master auszuführen, und prüfen Sie dann erneut:',
   'icinga.checkAgain': 'Erneut prüfen',
   'icinga.paired': 'Gekoppelt',
-  'icinga.masterPin': 'Gepinntes Master-Zertifikat',
+  'icinga.masters': 'Master der übergeordneten Zone',
+  'icinga.mastersHint':
+    'Jeder Endpunkt der übergeordneten Zone mit Adresse (eine HA-Zone hat zwei): Der Agent verbindet sich mit jedem und sendet über den, der erreichbar ist.',
+  'icinga.addMaster': 'Weiteren Master der Zone hinzufügen',
+  'icinga.removeMaster': 'Master {n} entfernen',
+  'icinga.masterN': 'Master {n}',
+  'icinga.hostN': 'Hostname oder Adresse von Master {n}',
+  'icinga.portN': 'Port von Master {n}',
+  'icinga.trustConfirmMany':
+    'Ich habe die Fingerabdrücke verglichen: diesen Mastern vertrauen und jedes Zertifikat pinnen',
+  'icinga.masterState': 'Verbindung',
+  'icinga.masterAddress': 'Adresse',
+  'icinga.masterFingerprint': 'Gepinntes Zertifikat (SHA-256)',
   'icinga.certificateExpires': 'Unser Zertifikat läuft ab',
   'icinga.server.zones': '1. Diesen Agenten in zones.conf eintragen',
   'icinga.server.zonesHint':

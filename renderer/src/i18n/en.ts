@@ -302,7 +302,19 @@ export const en = {
   'icinga.pendingRun': 'Ask the admin to run this on the master, then check again:',
   'icinga.checkAgain': 'Check again',
   'icinga.paired': 'Paired',
-  'icinga.masterPin': 'Pinned master certificate',
+  'icinga.masters': 'Masters of the parent zone',
+  'icinga.mastersHint':
+    'Every endpoint of the parent zone that has an address (an HA zone has two): the agent connects to each one and sends over whichever is up.',
+  'icinga.addMaster': 'Add another master of the zone',
+  'icinga.removeMaster': 'Remove master {n}',
+  'icinga.masterN': 'Master {n}',
+  'icinga.hostN': 'Master {n} host name or address',
+  'icinga.portN': 'Master {n} port',
+  'icinga.trustConfirmMany':
+    'I compared the fingerprints: trust these masters and pin each certificate',
+  'icinga.masterState': 'Connection',
+  'icinga.masterAddress': 'Address',
+  'icinga.masterFingerprint': 'Pinned certificate (SHA-256)',
   'icinga.certificateExpires': 'Our certificate expires',
   'icinga.server.zones': '1. Declare this agent in zones.conf',
   'icinga.server.zonesHint':

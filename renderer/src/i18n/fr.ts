@@ -307,7 +307,19 @@ export const fr: Messages = {
     'Demandez à l’administrateur d’exécuter ceci sur le maître, puis vérifiez à nouveau :',
   'icinga.checkAgain': 'Vérifier à nouveau',
   'icinga.paired': 'Appairé',
-  'icinga.masterPin': 'Certificat du maître épinglé',
+  'icinga.masters': 'Maîtres de la zone parente',
+  'icinga.mastersHint':
+    'Chaque point de terminaison de la zone parente qui a une adresse (une zone HA en a deux) : l’agent se connecte à chacun et envoie par celui qui est joignable.',
+  'icinga.addMaster': 'Ajouter un autre maître de la zone',
+  'icinga.removeMaster': 'Retirer le maître {n}',
+  'icinga.masterN': 'Maître {n}',
+  'icinga.hostN': 'Nom d’hôte ou adresse du maître {n}',
+  'icinga.portN': 'Port du maître {n}',
+  'icinga.trustConfirmMany':
+    'J’ai comparé les empreintes : faire confiance à ces maîtres et épingler chaque certificat',
+  'icinga.masterState': 'Connexion',
+  'icinga.masterAddress': 'Adresse',
+  'icinga.masterFingerprint': 'Certificat épinglé (SHA-256)',
   'icinga.certificateExpires': 'Notre certificat expire le',
   'icinga.server.zones': '1. Déclarer cet agent dans zones.conf',
   'icinga.server.zonesHint':

@@ -4,7 +4,6 @@ import {
   Badge,
   Banner,
   Card,
-  Code,
   ErrorBanner,
   formatTime,
   formErrors,
@@ -15,6 +14,7 @@ import {
 import { FormFooter, InputField, RadioCards } from '../fields.tsx';
 import { useI18n } from '../i18n/index.tsx';
 import { STATE_TONE, stateLabel } from '../target-labels.ts';
+import { IcingaMastersTable } from './IcingaMasters.tsx';
 import {
   CommandPolicyEditor,
   DISABLED_POLICY,
@@ -26,7 +26,7 @@ interface IcingaConfigView {
   restUser?: string;
 }
 
-/** A paired Icinga target reopened: its current state, transport and command endpoint. */
+/** A paired Icinga target reopened: its masters (each one's state and pin), transport and command endpoint. */
 export function IcingaSettings(props: { name: string }) {
   const { t, language } = useI18n();
   const agent = useAgent();
@@ -48,20 +48,12 @@ export function IcingaSettings(props: { name: string }) {
               {t('icinga.pendingRun')} <code className="mono">{s.pendingRequest.signCommand}</code>
             </Banner>
           )}
+          <h3>{t('icinga.masters')}</h3>
+          <IcingaMastersTable masters={s.masters} />
           <KeyValues
             rows={[
-              [t('icinga.host'), `${s.host}:${s.port}`],
-              [t('icinga.endpoint'), s.endpoint],
               [t('icinga.cn'), s.cn],
               [t('icinga.zone'), s.zone],
-              [
-                t('icinga.masterPin'),
-                s.masterPin === undefined ? (
-                  '—'
-                ) : (
-                  <Code key="p" value={s.masterPin} label={t('identity.copyFingerprint')} />
-                ),
-              ],
               [
                 t('icinga.certificateExpires'),
                 s.certificate === undefined

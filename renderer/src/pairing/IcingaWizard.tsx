@@ -14,7 +14,7 @@ import {
 import { CheckboxField, InputField, RadioCards } from '../fields.tsx';
 import { useI18n, type MessageKey } from '../i18n/index.tsx';
 import type { Response } from '../transport/index.ts';
-import { HostPortFields, TargetNameField, useServerAddress } from './fields.tsx';
+import { portValue, TargetNameField } from './fields.tsx';
 import {
   FingerprintCompare,
   PairAgain,
@@ -23,6 +23,7 @@ import {
   WizardError,
   WizardFrame,
 } from './frame.tsx';
+import { IcingaMastersTable, MasterAddressFields, type MasterAddress } from './IcingaMasters.tsx';
 import { IcingaSettings } from './IcingaSettings.tsx';
 import { PairingProgress, usePairingProgress } from './progress.tsx';
 import { icingaSignCommand, icingaTicketCommand, icingaZonesSnippet } from './server-text.ts';
@@ -40,7 +41,8 @@ type Certificate = Response<'fetchIcingaMasterCertificate'>;
 type PairResult = Response<'pairIcinga'>;
 
 /**
- * Icinga 2 pairing (icinga2.md §3): master address → confirm its certificate
+ * Icinga 2 pairing (icinga2.md §3): master addresses (each endpoint of the
+ * parent zone: two for an HA zone, issue #18) → confirm each certificate
  * (trust on first use) → ticket or on-demand signing → paired. Nothing is
  * written before the last step; cancelling a pending request removes the
  * target this wizard created.
@@ -51,13 +53,17 @@ export function IcingaWizard(props: WizardProps) {
   const settings = useCall('getSettings', {});
   const [step, setStep] = useState(0);
   const [name, setName] = useState(props.existing ?? 'icinga');
-  const address = useServerAddress(ICINGA_DEFAULT_PORT);
+  const [masters, setMasters] = useState<MasterAddress[]>([
+    { host: '', port: String(ICINGA_DEFAULT_PORT) },
+  ]);
+  /** The master the host/port errors are about. */
+  const [errorIndex, setErrorIndex] = useState(0);
   const [cn, setCn] = useState('');
   const [zone, setZone] = useState('');
   const [parentZone, setParentZone] = useState('master');
   const [mode, setMode] = useState<'ticket' | 'on-demand'>('ticket');
   const [ticket, setTicket] = useState('');
-  const [certificate, setCertificate] = useState<Certificate | undefined>();
+  const [certificates, setCertificates] = useState<Certificate[]>([]);
   const [trusted, setTrusted] = useState(false);
   const [result, setResult] = useState<PairResult | undefined>();
   const [createdHere, setCreatedHere] = useState(false);
@@ -75,8 +81,7 @@ export function IcingaWizard(props: WizardProps) {
     if (props.existing === undefined) return;
     agent.call('getIcingaStatus', { name: props.existing, probe: false }).then(
       (status) => {
-        address.setHost(status.host);
-        address.setPort(String(status.port));
+        setMasters(status.masters.map((m) => ({ host: m.host, port: String(m.port) })));
         setCn(status.cn);
         setZone(status.zone);
       },
@@ -86,25 +91,37 @@ export function IcingaWizard(props: WizardProps) {
 
   const effectiveCn = cn.trim() === '' ? t('icinga.cnPlaceholder') : cn.trim();
 
+  /** Every master's certificate, in order; a refusal marks the master it is about. */
+  const fetchCertificates = async (): Promise<void> => {
+    const fetched: Certificate[] = [];
+    for (const [i, master] of masters.entries()) {
+      try {
+        fetched.push(
+          await agent.call('fetchIcingaMasterCertificate', {
+            host: master.host,
+            port: portValue(master.port),
+          }),
+        );
+      } catch (error) {
+        setErrorIndex(i);
+        setErrors(formErrors(error, MASTER_FIELDS));
+        return;
+      }
+    }
+    setCertificates(fetched);
+    setTrusted(false);
+    setStep(1);
+  };
+
   const fetchCertificate = (event: FormEvent): void => {
     event.preventDefault();
     setErrors(NO_ERRORS);
     setBusy(true);
-    agent
-      .call('fetchIcingaMasterCertificate', { host: address.host, port: address.portValue })
-      .then(
-        (cert) => {
-          setCertificate(cert);
-          setTrusted(false);
-          setStep(1);
-        },
-        (error: unknown) => setErrors(formErrors(error, MASTER_FIELDS)),
-      )
-      .finally(() => setBusy(false));
+    void fetchCertificates().finally(() => setBusy(false));
   };
 
   const pair = (): void => {
-    if (certificate === undefined) return;
+    if (certificates.length === 0) return;
     setErrors(NO_ERRORS);
     setBusy(true);
     progress.clear();
@@ -112,9 +129,11 @@ export function IcingaWizard(props: WizardProps) {
     agent
       .call('pairIcinga', {
         name,
-        host: address.host,
-        port: address.portValue,
-        trustFingerprint: certificate.fingerprint,
+        masters: certificates.map((c) => ({
+          host: c.host,
+          port: c.port,
+          trustFingerprint: c.fingerprint,
+        })),
         ...(cn.trim() === '' ? {} : { cn: cn.trim() }),
         ...(zone.trim() === '' ? {} : { zone: zone.trim() }),
         ...(mode === 'ticket' ? { ticket: ticket.trim() } : {}),
@@ -194,14 +213,16 @@ export function IcingaWizard(props: WizardProps) {
               error={errors.fields.name}
               locked={props.existing !== undefined}
             />
-            <HostPortFields
-              address={address}
-              hostLabel={t('icinga.host')}
-              hostError={errors.fields.host}
-              placeholder="icinga-master.example.org"
-              portLabel={t('icinga.port')}
-              portError={errors.fields.port}
-            />
+          </div>
+          <MasterAddressFields
+            masters={masters}
+            onChange={setMasters}
+            defaultPort={ICINGA_DEFAULT_PORT}
+            errors={{ host: errors.fields.host, port: errors.fields.port }}
+            errorIndex={errorIndex}
+            placeholder="icinga-master.example.org"
+          />
+          <div className="form-grid">
             <InputField
               label={t('icinga.cn')}
               hint={t('icinga.cnHint')}
@@ -233,24 +254,35 @@ export function IcingaWizard(props: WizardProps) {
           />
         </form>
       )}
-      {step === 1 && certificate !== undefined && (
+      {step === 1 && certificates.length > 0 && (
         <div>
           <h2>{t('icinga.step.trust')}</h2>
-          <p>{t('icinga.trustIntro', { host: `${certificate.host}:${certificate.port}` })}</p>
-          <KeyValues
-            rows={[
-              [t('icinga.endpoint'), certificate.endpoint],
-              [t('identity.subjectCn'), certificate.subject],
-              [t('identity.issuerCn'), certificate.issuer],
-              [t('icinga.expires'), formatTime(certificate.notAfter, language)],
-            ]}
+          {certificates.map((certificate, i) => (
+            <section key={certificate.endpoint} aria-label={t('icinga.masterN', { n: i + 1 })}>
+              {certificates.length > 1 && <h3>{t('icinga.masterN', { n: i + 1 })}</h3>}
+              <p>{t('icinga.trustIntro', { host: `${certificate.host}:${certificate.port}` })}</p>
+              <KeyValues
+                rows={[
+                  [t('icinga.endpoint'), certificate.endpoint],
+                  [t('identity.subjectCn'), certificate.subject],
+                  [t('identity.issuerCn'), certificate.issuer],
+                  [t('icinga.expires'), formatTime(certificate.notAfter, language)],
+                ]}
+              />
+              <FingerprintCompare
+                presented={certificate.fingerprintSpaced}
+                subject={certificate.subject}
+                serverCommand={`openssl x509 -noout -fingerprint -sha256 -in /var/lib/icinga2/certs/${certificate.endpoint}.crt`}
+              />
+            </section>
+          ))}
+          <CheckboxField
+            label={
+              certificates.length === 1 ? t('icinga.trustConfirm') : t('icinga.trustConfirmMany')
+            }
+            checked={trusted}
+            onChange={setTrusted}
           />
-          <FingerprintCompare
-            presented={certificate.fingerprintSpaced}
-            subject={certificate.subject}
-            serverCommand={`openssl x509 -noout -fingerprint -sha256 -in /var/lib/icinga2/certs/${certificate.endpoint}.crt`}
-          />
-          <CheckboxField label={t('icinga.trustConfirm')} checked={trusted} onChange={setTrusted} />
           <fieldset className="signing">
             <legend>{t('icinga.signing')}</legend>
             <RadioCards
@@ -319,18 +351,10 @@ export function IcingaWizard(props: WizardProps) {
             rows={[
               [t('pair.targetName'), result.target],
               [t('icinga.cn'), result.cn],
-              [t('icinga.endpoint'), result.endpoint],
-              [
-                t('icinga.masterPin'),
-                <Code
-                  key="m"
-                  value={result.masterFingerprint}
-                  label={t('identity.copyFingerprint')}
-                />,
-              ],
               [t('icinga.certificateExpires'), formatTime(result.certificateExpires, language)],
             ]}
           />
+          <IcingaMastersTable masters={result.masters} />
           <WizardActions action={t('pair.finish')} onAction={props.done} />
         </div>
       )}

@@ -38,8 +38,12 @@ export interface ServerAddress {
 export function useServerAddress(defaultPort: number): ServerAddress {
   const [host, setHost] = useState('');
   const [port, setPort] = useState(String(defaultPort));
-  const portValue = (/^\d+$/.test(port.trim()) ? Number(port) : port) as number;
-  return { host, port, setHost, setPort, portValue };
+  return { host, port, setHost, setPort, portValue: portValue(port) };
+}
+
+/** A port field's text as the core takes it (see ServerAddress.portValue). */
+export function portValue(port: string): number {
+  return (/^\d+$/.test(port.trim()) ? Number(port) : port) as number;
 }
 
 export function HostPortFields(props: {

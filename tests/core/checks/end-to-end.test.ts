@@ -179,7 +179,10 @@ describe.skipIf(skip !== undefined)('one check, two backends', () => {
       expect(report.target).toMatchObject({
         kind: 'icinga',
         created: true,
-        config: { endpoint: MASTER_CN, cn: IMPORTED_CN, port: master.port },
+        config: {
+          masters: [{ endpoint: MASTER_CN, port: master.port, fingerprint: master.fingerprint }],
+          cn: IMPORTED_CN,
+        },
       });
       expect(report.unmapped).toEqual([
         expect.objectContaining({ reason: expect.stringMatching(/global zone/) }),

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFile, mkdir, stat, writeFile } from 'node:fs/promises';
 import { md5Hex } from '../../../main/core/protocols/pandora/conf-key.ts';
 import { join } from 'node:path';
@@ -357,7 +358,7 @@ describe('outpost import icinga', () => {
     ]);
   });
 
-  it('creates the Icinga target with its certificates and pins the master from trusted-parent.crt', async () => {
+  it('creates the Icinga target with every master of the HA parent zone and its certificates, and pins the master from trusted-parent.crt', async () => {
     const dir = join(tmp.dir, 'icinga2');
     const certs = join(dir, 'certs');
     await mkdir(certs, { recursive: true });
@@ -377,21 +378,31 @@ describe('outpost import icinga', () => {
       kind: 'icinga',
       created: true,
       config: {
-        host: '192.0.2.20',
-        port: 5665,
-        endpoint: 'master1.example.net',
+        // Both endpoints of the parent zone have a host: the agent connects to each (issue #18).
+        masters: [
+          {
+            host: '192.0.2.20',
+            port: 5665,
+            endpoint: 'master1.example.net',
+            fingerprint: new X509Certificate(master.certPem).fingerprint256
+              .replace(/:/g, '')
+              .toLowerCase(),
+          },
+          { host: '192.0.2.21', port: 5665, endpoint: 'master2.example.net' },
+        ],
         cn: 'agent1.example.net',
         zone: 'agent1.example.net',
       },
     });
+    expect(report.target!.config).not.toHaveProperty('masters.1.fingerprint');
     const stored = await agent.context.identity.readCertificates('icinga');
     expect(stored).toEqual({ certPem: ours.certPem, keyPem: ours.keyPem, caPem: ca.certPem });
     const pin = await agent.context.identity.pin('icinga');
     expect(pin).toMatchObject({ kind: 'tls-sha256' });
     expect(report.notes.join('\n')).toContain(pin!.value);
+    expect(report.unmapped.map((u) => u.line)).not.toContain(11);
     expect(report.unmapped.map((u) => `${u.line} ${u.reason}`)).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^11 second endpoint of the parent zone/),
         expect.stringMatching(/^27 global zone/),
         expect.stringMatching(/^31 global zone/),
         expect.stringMatching(/^35 include is not followed/),

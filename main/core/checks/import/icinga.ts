@@ -3,7 +3,7 @@ import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentContext } from '../../context.ts';
 import { AgentError } from '../../contract/errors.ts';
-import { normalizeFingerprint } from '../../identity/x509.ts';
+import { commonName, normalizeFingerprint } from '../../identity/x509.ts';
 import { DEFAULT_PORT, icingaTargetConfigSchema } from '../../protocols/icinga/config.ts';
 import { assertTargetName } from '../../targets/registry.ts';
 import type { ChecksService } from '../service.ts';
@@ -141,8 +141,9 @@ export async function importIcingaAgent(
   const candidates = parentEndpoints
     .map((name) => byName('Endpoint', name))
     .filter((e): e is IcingaObject => e !== undefined);
-  const master = candidates.find((e) => attr(e, 'host') !== undefined);
-  if (master === undefined) {
+  // Icinga's rule: the agent connects to every endpoint of its parent zone that has a host (HA, issue #18).
+  const masters = candidates.filter((e) => attr(e, 'host') !== undefined);
+  if (masters.length === 0) {
     throw new AgentError(
       'invalid-request',
       `${zonesPath}: no endpoint of zone "${parentName}" has a host attribute: the agent never connected itself (master-connects mode), Outpost needs an address`,
@@ -150,25 +151,44 @@ export async function importIcingaAgent(
     );
   }
   for (const other of candidates) {
-    if (other !== master)
+    if (!masters.includes(other))
       report.unmapped.push({
         file: zonesPath,
         line: other.line,
         text: `object Endpoint "${other.name}"`,
         reason:
-          'second endpoint of the parent zone (HA): Outpost connects to the first one; pair another target for the other',
+          'endpoint of the parent zone without host: that master connects to the agent, which Outpost does not accept; give it a host to have Outpost connect to it',
       });
   }
-  const portValue = attr(master, 'port');
-  const port = portValue === undefined ? DEFAULT_PORT : Number(str(portValue));
+  const masterAddress = (master: IcingaObject): { host: string | undefined; port: number } => {
+    const portValue = attr(master, 'port');
+    const port = portValue === undefined ? DEFAULT_PORT : Number(str(portValue));
+    return {
+      host: str(attr(master, 'host')),
+      port: Number.isInteger(port) && port > 0 && port < 65_536 ? port : DEFAULT_PORT,
+    };
+  };
+  // trusted-parent.crt is the certificate of the master `node setup` was pointed at: pinned for that one.
+  const certsDir =
+    request.certsDir ??
+    ((await exists(join(request.dir, 'certs'))) ? join(request.dir, 'certs') : SYSTEM_CERTS_DIR);
+  const parentPem = await readOptional(join(certsDir, 'trusted-parent.crt'));
+  const parentCert = parentPem === undefined ? undefined : new X509Certificate(parentPem);
+  const parentFingerprint =
+    parentCert === undefined ? undefined : normalizeFingerprint(parentCert.fingerprint256);
+  const parentCn = parentCert === undefined ? undefined : commonName(parentCert.subject);
   const config = icingaTargetConfigSchema.parse({
-    host: str(attr(master, 'host')),
-    port: Number.isInteger(port) && port > 0 && port < 65_536 ? port : DEFAULT_PORT,
-    endpoint: master.name,
+    masters: masters.map((m) => ({
+      ...masterAddress(m),
+      endpoint: m.name,
+      ...(parentFingerprint !== undefined && parentCn === m.name
+        ? { fingerprint: parentFingerprint.replace(/:/g, '').toLowerCase() }
+        : {}),
+    })),
     cn: nodeName,
     zone: zoneName,
   });
-  const mapped = new Set([ownZone, parentZone, master, byName('Endpoint', nodeName)]);
+  const mapped = new Set([ownZone, parentZone, ...masters, byName('Endpoint', nodeName)]);
   for (const o of zones.objects) {
     if (mapped.has(o)) continue;
     if (o.type === 'Zone' && attr(o, 'global') === true) {
@@ -189,13 +209,9 @@ export async function importIcingaAgent(
   }
 
   // Certificates: node setup writes NodeName.crt/.key, ca.crt and trusted-parent.crt.
-  const certsDir =
-    request.certsDir ??
-    ((await exists(join(request.dir, 'certs'))) ? join(request.dir, 'certs') : SYSTEM_CERTS_DIR);
   const certPem = await readOptional(join(certsDir, `${nodeName}.crt`));
   const keyPem = await readOptional(join(certsDir, `${nodeName}.key`));
   const caPem = await readOptional(join(certsDir, 'ca.crt'));
-  const parentPem = await readOptional(join(certsDir, 'trusted-parent.crt'));
   const missing = [
     [certPem, `${nodeName}.crt`],
     [keyPem, `${nodeName}.key`],
@@ -209,13 +225,8 @@ export async function importIcingaAgent(
       reason: `missing ${missing.join(', ')}: pair the target again (outpost pair icinga) to get a certificate`,
     });
   }
-  let parentFingerprint: string | undefined;
-  let parentSubject: string | undefined;
-  if (parentPem !== undefined) {
-    const cert = new X509Certificate(parentPem);
-    parentFingerprint = normalizeFingerprint(cert.fingerprint256);
-    parentSubject = cert.subject;
-  } else {
+  const parentSubject = parentCert?.subject;
+  if (parentCert === undefined) {
     report.notes.push(
       'no trusted-parent.crt: the master certificate will be checked against ca.crt only, not pinned',
     );

@@ -88,7 +88,8 @@ export function verifySignedAnswer(args: {
   caPem: string;
   keyPem: string;
   cn: string;
-  masterLeafPem?: string;
+  /** Every master of the parent zone we pinned: each must chain to the returned CA (HA zones share one CA). */
+  masterLeaves?: ReadonlyArray<{ endpoint: string; certPem: string }>;
 }): void {
   let cert: X509Certificate;
   let ca: X509Certificate;
@@ -125,12 +126,12 @@ export function verifySignedAnswer(args: {
       "the signed certificate does not hold this agent's public key: refusing it",
     );
   }
-  if (args.masterLeafPem !== undefined) {
-    const leaf = new X509Certificate(args.masterLeafPem);
+  for (const master of args.masterLeaves ?? []) {
+    const leaf = new X509Certificate(master.certPem);
     if (!leaf.checkIssued(ca) || !leaf.verify(ca.publicKey)) {
       throw new AgentError(
         'untrusted-peer',
-        "the master's own certificate does not chain to the CA it returned: refusing the answer",
+        `the certificate of the master ${master.endpoint} does not chain to the CA '${commonName(ca.subject) ?? ca.subject}' that was returned: refusing the answer (the masters of one zone share one CA)`,
       );
     }
   }

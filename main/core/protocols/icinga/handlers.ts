@@ -11,7 +11,8 @@ import { patchCommandEndpoint, type CommandEndpointConfig } from './command-endp
 import { icingaTargetConfigSchema } from './config.ts';
 import { fetchMasterCertificate, pairIcinga } from './pairing.ts';
 import { computeTicket } from './ticket.ts';
-import { isPaired } from './pairing.ts';
+import { isPaired, masterPins } from './pairing.ts';
+import { normalizeFingerprint } from '../../identity/x509.ts';
 
 /** How long `getIcingaStatus` waits for a probe connection when no session runs in this process. */
 const STATUS_PROBE_MS = 10_000;
@@ -53,9 +54,10 @@ export function createIcingaHandlers(
     async pairIcinga(request) {
       const result = await pairIcinga(ctx, {
         target: request.name,
-        host: request.host,
-        port: request.port,
-        trustFingerprint: request.trustFingerprint,
+        // The request schema holds either the masters list or host and trustFingerprint.
+        masters: request.masters ?? [
+          { host: request.host!, port: request.port, trustFingerprint: request.trustFingerprint! },
+        ],
         waitSeconds: request.waitSeconds,
         replace: request.replace,
         ...(request.cn === undefined ? {} : { cn: request.cn }),
@@ -83,21 +85,24 @@ export function createIcingaHandlers(
       let probed = false;
       if (probe && paired && config.transport === 'cluster' && !client.hasSession(name)) {
         probed = true;
-        try {
-          await client.session(record).ready(STATUS_PROBE_MS);
-        } catch {
-          // the status below carries the error
-        }
+        // Each master connects or fails once: the status below carries each one's state and error.
+        await client.session(record).settled(STATUS_PROBE_MS);
       }
       const status = client.status(record);
+      const perMaster = client.masterStatus(record);
       if (probed) await client.stop(name);
-      const pin = await ctx.identity.pin(name);
+      const pins = await masterPins(ctx, name, config.masters);
+      const first = config.masters[0]!;
       const out: IcingaStatus = {
         target: name,
         transport: config.transport,
-        host: config.host,
-        port: config.port,
-        endpoint: config.endpoint,
+        host: first.host,
+        port: first.port,
+        endpoint: first.endpoint,
+        masters: perMaster.map((m, i) => ({
+          ...m,
+          ...(pins[i] === undefined ? {} : { fingerprint: pins[i] }),
+        })),
         cn: config.cn,
         zone: config.zone,
         paired,
@@ -110,7 +115,7 @@ export function createIcingaHandlers(
       if (status.detail !== undefined) out.detail = status.detail;
       if (status.lastError !== undefined) out.lastError = status.lastError;
       if (status.lastDeliveryAt !== undefined) out.lastConfirmedAt = status.lastDeliveryAt;
-      if (pin !== undefined) out.masterPin = pin.value;
+      if (pins[0] !== undefined) out.masterPin = normalizeFingerprint(pins[0]);
       if (files.certPem !== undefined) {
         if (paired) {
           const left = daysLeft(files.certPem);

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import type { AgentContext } from '../../context.ts';
 import { AgentError } from '../../contract/errors.ts';
 import { generateRsaKeyPair } from '../../identity/keys.ts';
-import { normalizeFingerprint } from '../../identity/x509.ts';
+import { commonName, normalizeFingerprint } from '../../identity/x509.ts';
 import { targetSecretName } from '../../secrets.ts';
 import {
   certificateCn,
@@ -27,8 +27,13 @@ import {
   requestCertificateMessage,
   type CertificateAnswer,
 } from './codec.ts';
-import type { IcingaTargetConfig } from './config.ts';
-import { icingaTargetConfigSchema } from './config.ts';
+import {
+  describeMasters,
+  icingaTargetConfigSchema,
+  type IcingaMaster,
+  type IcingaTargetConfig,
+} from './config.ts';
+import { formatHostPort } from '../../contract/host-port.ts';
 import { openConnection } from './connection.ts';
 import { normalizeTicket } from './ticket.ts';
 import { type MasterCertificateInfo, type PairResult } from '../../contract/icinga.ts';
@@ -75,16 +80,20 @@ export async function fetchMasterCertificate(
   };
 }
 
-export interface PairOptions {
-  target: string;
+/** One master to pair with: its address and the fingerprint the user confirmed for it. */
+export interface MasterToPair {
   host: string;
   port: number;
+  /** The fingerprint the user confirmed (or was given by the master's admin). */
+  trustFingerprint: string;
+}
+
+interface PairSettings {
+  target: string;
   /** Our endpoint name; default settings agent.name or the machine's host name, lower-cased. */
   cn?: string;
   zone?: string;
   ticket?: string;
-  /** The fingerprint the user confirmed (or was given by the master's admin). */
-  trustFingerprint: string;
   /** How long to keep polling while the request is pending (0: ask once). */
   waitSeconds: number;
   pollSeconds?: number;
@@ -92,6 +101,12 @@ export interface PairOptions {
   replace?: boolean;
   signal?: AbortSignal;
 }
+
+/**
+ * One master (`host`, `port`, `trustFingerprint`), or every endpoint of the
+ * parent zone in `masters` (HA, issue #18), in order of preference.
+ */
+export type PairOptions = PairSettings & (MasterToPair | { masters: readonly MasterToPair[] });
 
 export function defaultEndpointName(ctx: AgentContext): string {
   const fromSettings = ctx.settings.read().agent.name;
@@ -102,6 +117,29 @@ export function defaultEndpointName(ctx: AgentContext): string {
 
 /** RSA bits of a new agent key for Icinga (§3.7: `node setup` uses 4096). */
 export const ICINGA_KEY_BITS = 4096;
+
+/**
+ * The pinned leaf fingerprint (lower-case hex) of each master, in order:
+ * from the target's config, or for a target paired (or imported) before HA
+ * parents from the identity store's one pin, which belongs to the master
+ * named in its subject (the first master when it names none).
+ */
+export async function masterPins(
+  ctx: AgentContext,
+  target: string,
+  masters: readonly IcingaMaster[],
+): Promise<Array<string | undefined>> {
+  const stored = masters.every((m) => m.fingerprint !== undefined)
+    ? undefined
+    : await ctx.identity.pin(target);
+  const storedCn = stored?.subject === undefined ? undefined : commonName(stored.subject);
+  return masters.map((m, i) => {
+    if (m.fingerprint !== undefined) return m.fingerprint;
+    if (stored === undefined) return undefined;
+    const owner = storedCn === undefined ? i === 0 : storedCn === m.endpoint;
+    return owner ? stored.value.replace(/:/g, '').toLowerCase() : undefined;
+  });
+}
 
 export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promise<PairResult> {
   const { target } = options;
@@ -119,29 +157,33 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
     });
   };
   const cn = options.cn ?? defaultEndpointName(ctx);
-  const trusted = normalizeFingerprint(options.trustFingerprint, 'trustFingerprint')
-    .replace(/:/g, '')
-    .toLowerCase();
+  const toPair = 'masters' in options ? options.masters : [options];
+  if (toPair.length === 0)
+    throw new AgentError('invalid-request', 'masters must list at least one Icinga master', {
+      field: 'masters',
+    });
   const ticket =
     options.ticket === undefined || options.ticket.trim() === ''
       ? undefined
       : normalizeTicket(options.ticket);
 
-  // 1. The master's certificate must be the confirmed one before we create or send anything (§3.2, §3.6).
-  step('fetch-master-certificate', 'running', `${options.host}:${options.port}`);
-  let master: MasterCertificateInfo;
-  try {
-    master = await fetchMasterCertificate(options.host, options.port);
-  } catch (error) {
-    step('fetch-master-certificate', 'failed', (error as Error).message);
-    throw error;
+  // 1. Every master's certificate must be the confirmed one before we create or send anything (§3.2, §3.6).
+  const masters: MasterCertificateInfo[] = [];
+  for (const wanted of toPair) {
+    masters.push(await confirmedMaster(wanted, step));
   }
-  if (master.fingerprint !== trusted) {
-    const message = `the master at ${options.host}:${options.port} presented SHA-256 ${master.fingerprintSpaced}, not the trusted ${spacedFingerprint(trusted)}: refusing to pair (nothing was sent). Compare with 'openssl x509 -in /var/lib/icinga2/certs/${master.endpoint}.crt -noout -fingerprint -sha256' on the master`;
-    step('fetch-master-certificate', 'failed', message);
-    throw new AgentError('untrusted-peer', message, { field: 'trustFingerprint' });
+  const endpoints = new Set<string>();
+  for (const m of masters) {
+    if (endpoints.has(m.endpoint))
+      throw new AgentError(
+        'invalid-request',
+        `two of the masters given are the same endpoint '${m.endpoint}' (${describeMasters(masters.filter((x) => x.endpoint === m.endpoint))}): give each master of the zone once`,
+        { field: 'masters' },
+      );
+    endpoints.add(m.endpoint);
   }
-  step('fetch-master-certificate', 'done', `${master.subject} SHA-256 ${master.fingerprintSpaced}`);
+  const leaves = masters.map((m) => ({ endpoint: m.endpoint, certPem: m.certPem }));
+  const primary = masters[0]!;
 
   // 2. Our key and self-signed certificate: kept across re-pairing unless replace (§3.5: same cert = same request).
   step('agent-certificate', 'running', cn);
@@ -156,13 +198,52 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
     );
   }
   const zone = options.zone ?? cn;
+  const {
+    host: _h,
+    port: _p,
+    endpoint: _e,
+    masters: _m,
+    ...kept
+  } = (ctx.targets.find(target)?.config ?? {}) as Record<string, unknown>;
   const config: IcingaTargetConfig = icingaTargetConfigSchema.parse({
-    ...(ctx.targets.find(target)?.config as object | undefined),
-    host: options.host,
-    port: options.port,
-    endpoint: master.endpoint,
+    ...kept,
+    masters: masters.map((m) => ({
+      host: m.host,
+      port: m.port,
+      endpoint: m.endpoint,
+      fingerprint: m.fingerprint,
+    })),
     cn,
     zone,
+  });
+  // The identity store keeps the first master's pin (what a target paired before HA parents had).
+  const pinPrimary = (): Promise<unknown> =>
+    ctx.identity.setPin({
+      target,
+      kind: 'tls-sha256',
+      value: normalizeFingerprint(primary.fingerprint),
+      subject: primary.subject,
+    });
+  const result = (
+    state: PairResult['state'],
+    request: string,
+    reused: boolean,
+    extra: Partial<PairResult> = {},
+  ): PairResult => ({
+    target,
+    state,
+    cn,
+    endpoint: primary.endpoint,
+    masterFingerprint: primary.fingerprint,
+    masters: masters.map((m) => ({
+      host: m.host,
+      port: m.port,
+      endpoint: m.endpoint,
+      fingerprint: m.fingerprint,
+    })),
+    requestFingerprint: request,
+    reused,
+    ...extra,
   });
   if (
     keyPem !== undefined &&
@@ -171,31 +252,13 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
     !isSelfSigned(certPem)
   ) {
     // Already signed: re-pairing keeps the identity (the master would answer "valid and uptodate").
-    verifySignedAnswer({
-      certPem,
-      caPem: existing.caPem,
-      keyPem,
-      cn,
-      masterLeafPem: master.certPem,
-    });
-    await ctx.identity.setPin({
-      target,
-      kind: 'tls-sha256',
-      value: normalizeFingerprint(master.fingerprint),
-      subject: master.subject,
-    });
+    verifySignedAnswer({ certPem, caPem: existing.caPem, keyPem, cn, masterLeaves: leaves });
+    await pinPrimary();
     ctx.targets.save(target, 'icinga', config);
     step('agent-certificate', 'done', 'already signed by the master: kept');
-    return {
-      target,
-      state: 'paired',
-      cn,
-      endpoint: master.endpoint,
-      masterFingerprint: master.fingerprint,
-      requestFingerprint: requestFingerprint(certPem),
+    return result('paired', requestFingerprint(certPem), true, {
       certificateExpires: new Date(Date.now() + daysLeft(certPem) * 86_400_000).toISOString(),
-      reused: true,
-    };
+    });
   }
   if (keyPem === undefined) {
     keyPem = (await generateRsaKeyPair(ICINGA_KEY_BITS)).privateKeyPem;
@@ -203,22 +266,16 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
   }
   certPem ??= makeSelfSignedCertificate(keyPem, cn);
   await ctx.identity.saveCertificates(target, { keyPem, certPem });
-  await ctx.identity.setPin({
-    target,
-    kind: 'tls-sha256',
-    value: normalizeFingerprint(master.fingerprint),
-    subject: master.subject,
-  });
+  await pinPrimary();
   ctx.targets.save(target, 'icinga', config);
   if (ticket !== undefined) await ctx.secrets.set(targetSecretName(target, 'ticket'), ticket);
   const fingerprint = requestFingerprint(certPem);
   step('agent-certificate', 'done', `CN=${cn}, request fingerprint ${fingerprint}`);
 
-  // 3. pki::RequestCertificate, polling while pending (§3.4, §3.5).
+  // 3. pki::RequestCertificate, polling while pending (§3.4, §3.5), to the first master that answers.
   const storedTicket = ticket ?? (await ctx.secrets.get(targetSecretName(target, 'ticket')));
   const deadline = Date.now() + options.waitSeconds * 1000;
   let pollSeconds = options.pollSeconds ?? DEFAULT_POLL_SECONDS;
-  const signCommand = `icinga2 ca sign ${fingerprint}`;
   for (;;) {
     step(
       'request-certificate',
@@ -226,16 +283,13 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
       storedTicket === undefined ? 'without ticket (on-demand signing)' : 'with ticket',
     );
     let answer: CertificateAnswer;
+    let answeredBy: MasterCertificateInfo;
     try {
-      answer = await requestCertificate({
-        host: options.host,
-        port: options.port,
-        endpoint: master.endpoint,
+      ({ answer, master: answeredBy } = await requestFromAnyMaster(masters, {
         keyPem,
         certPem,
-        pinned: master.fingerprint,
-        ticket: storedTicket,
-      });
+        ...(storedTicket === undefined ? {} : { ticket: storedTicket }),
+      }));
     } catch (error) {
       // While waiting for an admin, a master restart must not end the wait.
       if (
@@ -259,7 +313,7 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
           caPem: answer.ca,
           keyPem,
           cn,
-          masterLeafPem: master.certPem,
+          masterLeaves: leaves,
         });
       } catch (error) {
         step('verify', 'failed', (error as Error).message);
@@ -268,33 +322,29 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
       await ctx.identity.saveCertificates(target, { certPem: answer.cert, caPem: answer.ca });
       // §3.1: the real agent deletes its ticket file after a successful update.
       await ctx.secrets.delete(targetSecretName(target, 'ticket'));
-      step('verify', 'done', `signed by ${certificateCn(answer.ca) ?? 'the Icinga CA'}`);
-      ctx.log.info('icinga pairing complete', { target, cn, endpoint: master.endpoint });
-      return {
-        target,
-        state: 'paired',
-        cn,
-        endpoint: master.endpoint,
-        masterFingerprint: master.fingerprint,
-        requestFingerprint: fingerprint,
+      step(
+        'verify',
+        'done',
+        `signed by ${certificateCn(answer.ca) ?? 'the Icinga CA'} through ${answeredBy.endpoint}`,
+      );
+      ctx.log.info('icinga pairing complete', { target, cn, endpoint: answeredBy.endpoint });
+      return result('paired', fingerprint, false, {
         certificateExpires: new Date(Date.now() + daysLeft(answer.cert) * 86_400_000).toISOString(),
-        reused: false,
-      };
+      });
     }
     if (answer.statusCode === 2) {
-      const detail = `waiting for approval on the master: run '${signCommand}' there ('icinga2 ca list' shows ${fingerprint} for CN = ${cn})`;
+      const signCommand = `icinga2 ca sign ${fingerprint}`;
+      const detail = `waiting for approval on the master ${answeredBy.endpoint}: run '${signCommand}' there ('icinga2 ca list' shows ${fingerprint} for CN = ${cn})`;
       step('request-certificate', 'waiting', detail);
       if (Date.now() + pollSeconds * 1000 > deadline) {
-        return {
-          target,
-          state: 'pending',
-          cn,
-          endpoint: master.endpoint,
-          masterFingerprint: master.fingerprint,
-          requestFingerprint: fingerprint,
-          signCommand,
-          reused: existing.keyPem !== undefined && options.replace !== true,
-        };
+        return result(
+          'pending',
+          fingerprint,
+          existing.keyPem !== undefined && options.replace !== true,
+          {
+            signCommand,
+          },
+        );
       }
       await sleep(pollSeconds * 1000, options.signal);
       pollSeconds = Math.min(pollSeconds * 1.5, MAX_POLL_SECONDS);
@@ -304,6 +354,66 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
     step('request-certificate', 'failed', error.message);
     throw error;
   }
+}
+
+/** §3.2: fetch one master's leaf and compare it with the fingerprint the user confirmed for it. */
+async function confirmedMaster(
+  wanted: MasterToPair,
+  step: (name: string, status: 'running' | 'done' | 'failed', detail?: string) => void,
+): Promise<MasterCertificateInfo> {
+  const trusted = normalizeFingerprint(wanted.trustFingerprint, 'trustFingerprint')
+    .replace(/:/g, '')
+    .toLowerCase();
+  step('fetch-master-certificate', 'running', formatHostPort(wanted));
+  let master: MasterCertificateInfo;
+  try {
+    master = await fetchMasterCertificate(wanted.host, wanted.port);
+  } catch (error) {
+    step('fetch-master-certificate', 'failed', (error as Error).message);
+    throw error;
+  }
+  if (master.fingerprint !== trusted) {
+    const message = `the master at ${formatHostPort(wanted)} presented SHA-256 ${master.fingerprintSpaced}, not the trusted ${spacedFingerprint(trusted)}: refusing to pair (nothing was sent). Compare with 'openssl x509 -in /var/lib/icinga2/certs/${master.endpoint}.crt -noout -fingerprint -sha256' on the master`;
+    step('fetch-master-certificate', 'failed', message);
+    throw new AgentError('untrusted-peer', message, { field: 'trustFingerprint' });
+  }
+  step(
+    'fetch-master-certificate',
+    'done',
+    `${master.subject} at ${formatHostPort(wanted)} SHA-256 ${master.fingerprintSpaced}`,
+  );
+  return master;
+}
+
+/**
+ * The certificate request to the first master of the zone that answers (any
+ * of them takes it, issue #18); transient when none could be reached.
+ */
+async function requestFromAnyMaster(
+  masters: readonly MasterCertificateInfo[],
+  request: { keyPem: string; certPem: string; ticket?: string },
+): Promise<{ answer: CertificateAnswer; master: MasterCertificateInfo }> {
+  const failures: string[] = [];
+  for (const master of masters) {
+    try {
+      const answer = await requestCertificate({
+        host: master.host,
+        port: master.port,
+        endpoint: master.endpoint,
+        pinned: master.fingerprint,
+        ...request,
+      });
+      return { answer, master };
+    } catch (error) {
+      if (!(error instanceof AgentError) || !error.transient || masters.length === 1) throw error;
+      failures.push(`${master.endpoint}: ${error.message}`);
+    }
+  }
+  throw new AgentError(
+    'unreachable',
+    `no master of the parent zone answered the certificate request: ${failures.join('; ')}`,
+    { transient: true },
+  );
 }
 
 function refusal(answer: CertificateAnswer, cn: string, fingerprint: string): AgentError {

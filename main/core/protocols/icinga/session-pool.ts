@@ -25,10 +25,17 @@ import {
   type CertificateAnswer,
   type RpcMessage,
 } from './codec.ts';
-import { icingaTargetConfigSchema, type IcingaTargetConfig } from './config.ts';
-import { requestCertificate } from './pairing.ts';
+import {
+  describeMasters,
+  icingaTargetConfigSchema,
+  type IcingaMaster,
+  type IcingaTargetConfig,
+} from './config.ts';
+import { masterPins, requestCertificate } from './pairing.ts';
 import { postCheckResult, type RestTarget } from './rest.ts';
 import { IcingaSession, type SessionTls } from './session.ts';
+import { ZoneLog } from './zone-log.ts';
+import { ZoneSessions, type MasterSessionStatus } from './zone-sessions.ts';
 
 /** §3.8: renewal is possible (and requested) once fewer than 30 days remain. */
 export const RENEW_BEFORE_DAYS = 30;
@@ -44,9 +51,10 @@ interface SessionState {
 
 export class IcingaClient {
   readonly ctx: AgentContext;
-  readonly #sessions = new Map<string, IcingaSession>();
+  readonly #sessions = new Map<string, ZoneSessions>();
   readonly #renewTimers = new Map<string, NodeJS.Timeout>();
   readonly #stateWrites = new Map<string, Promise<void>>();
+  readonly #renewing = new Set<string>();
   /** True under `run()` (the daemon); one-shot processes must be able to exit with a session open. */
   keepProcessAlive = false;
 
@@ -58,56 +66,68 @@ export class IcingaClient {
     return icingaTargetConfigSchema.parse(record.config);
   }
 
-  /** The running session of a target, started on first use (one connection per endpoint, §2.5). */
-  session(record: TargetRecord): IcingaSession {
-    let session = this.#sessions.get(record.name);
-    if (session !== undefined) return session;
+  /**
+   * The running sessions of a target, started on first use: one connection
+   * per endpoint of the parent zone (§2.5; every master of an HA zone, issue #18).
+   */
+  session(record: TargetRecord): ZoneSessions {
+    const existing = this.#sessions.get(record.name);
+    if (existing !== undefined) return existing;
     const config = this.config(record);
     const log = this.ctx.log.child(`icinga:${record.name}`);
     const state = this.#readState(record.name);
-    session = new IcingaSession({
-      host: config.host,
-      port: config.port,
-      endpoint: config.endpoint,
-      zone: config.zone,
-      log,
-      initialTs: state.lastTs,
-      saveTs: (ts) =>
-        this.#writeState(record.name, {
-          ...this.#readState(record.name),
-          lastTs: ts,
-          ...(session?.lastConfirmedAt === undefined
-            ? {}
-            : { lastConfirmedAt: session.lastConfirmedAt }),
+    const zone: ZoneSessions = new ZoneSessions(
+      config.masters,
+      new ZoneLog(state.lastTs),
+      (master, hooks) =>
+        new IcingaSession({
+          host: master.host,
+          port: master.port,
+          endpoint: master.endpoint,
+          zone: config.zone,
+          log: config.masters.length === 1 ? log : log.child(master.endpoint),
+          initialTs: state.lastTs,
+          ...hooks,
+          saveTs: (ts) =>
+            this.#writeState(record.name, {
+              ...this.#readState(record.name),
+              lastTs: ts,
+              ...(zone.lastConfirmedAt === undefined
+                ? {}
+                : { lastConfirmedAt: zone.lastConfirmedAt }),
+            }),
+          // §2.5: no ExecuteArbitraryCommand; command-endpoint checks need no bit.
+          capabilities: 0,
+          keepProcessAlive: () => this.keepProcessAlive,
+          loadTls: () => this.#loadTls(record.name),
+          onState: (s, detail) => {
+            const status = this.status(record);
+            this.ctx.events.emit('target.state', {
+              target: record.name,
+              status: {
+                state: status.state,
+                ...(status.detail === undefined ? {} : { detail: status.detail }),
+              },
+            });
+            log.debug('icinga session state', { endpoint: master.endpoint, state: s, detail });
+          },
+          onReady: (s) =>
+            inBackground(log, 'icinga certificate renewal', () => this.#maybeRenew(record.name, s)),
+          onMessage: (message, s) => this.#onMessage(record.name, message, s),
         }),
-      // §2.5: no ExecuteArbitraryCommand; command-endpoint checks need no bit.
-      capabilities: 0,
-      keepProcessAlive: () => this.keepProcessAlive,
-      loadTls: () => this.#loadTls(record.name),
-      onState: (s, detail) => {
-        this.ctx.events.emit('target.state', {
-          target: record.name,
-          status: { state: s, ...(detail === undefined ? {} : { detail }) },
-        });
-        log.debug('icinga session state', { state: s, detail });
-      },
-      onReady: (s) =>
-        inBackground(log, 'icinga certificate renewal', () => this.#maybeRenew(record.name, s)),
-      onMessage: (message, s) => this.#onMessage(record.name, message, s),
-    });
-    this.#sessions.set(record.name, session);
-    session.start();
+    );
+    this.#sessions.set(record.name, zone);
+    zone.start();
     const renewTimer = setInterval(() => {
       const current = this.#sessions.get(record.name);
-      if (current !== undefined)
-        inBackground(log, 'icinga certificate renewal', () =>
-          this.#maybeRenew(record.name, current),
-        );
+      const ready = current?.readySession() ?? current?.sessions[0];
+      if (ready !== undefined)
+        inBackground(log, 'icinga certificate renewal', () => this.#maybeRenew(record.name, ready));
     }, RENEW_CHECK_INTERVAL_MS);
     // The session keeps a daemon alive; this timer never needs to.
     renewTimer.unref();
     this.#renewTimers.set(record.name, renewTimer);
-    return session;
+    return zone;
   }
 
   /** Connects at once with the stored certificate (after pairing completed). */
@@ -122,11 +142,11 @@ export class IcingaClient {
   }
 
   async stop(name: string): Promise<void> {
-    const session = this.#sessions.get(name);
+    const zone = this.#sessions.get(name);
     this.#sessions.delete(name);
     clearInterval(this.#renewTimers.get(name));
     this.#renewTimers.delete(name);
-    await session?.stop();
+    await zone?.stop();
     await this.#stateWrites.get(name);
   }
 
@@ -142,13 +162,13 @@ export class IcingaClient {
   ): Promise<void> {
     const config = this.config(record);
     if (config.transport === 'rest') {
-      await postCheckResult(await this.restTarget(record.name, config), result, config.cn, signal);
+      await this.#postToAnyMaster(record.name, config, result, signal);
       this.#recordConfirmed(record.name);
       return;
     }
     // A ready session proves the target is paired; otherwise look at the files (not per result: 6000/s).
     const files =
-      this.#sessions.get(record.name)?.state === 'ready'
+      this.#sessions.get(record.name)?.readySession() !== undefined
         ? undefined
         : await this.ctx.identity.readCertificates(record.name);
     if (
@@ -164,8 +184,7 @@ export class IcingaClient {
         transient: true,
       });
     }
-    const session = this.session(record);
-    const connection = await session.ready(CONNECT_WAIT_MS, signal);
+    const { session, connection } = await this.session(record).ready(CONNECT_WAIT_MS, signal);
     if (session.zoneHosts !== undefined && !session.zoneHosts.has(result.host)) {
       // §4.3.3: the master would drop it silently ("Unauthorized access", debug log only).
       throw new AgentError(
@@ -199,73 +218,128 @@ export class IcingaClient {
   }
 
   status(record: TargetRecord): TargetStatus {
-    const session = this.#sessions.get(record.name);
+    const zone = this.#sessions.get(record.name);
     const state = this.#readState(record.name);
-    const out: TargetStatus = { state: session?.state ?? 'idle' };
-    if (session?.detail !== undefined) out.detail = session.detail;
-    if (session?.lastError !== undefined) out.lastError = session.lastError;
-    const confirmed = session?.lastConfirmedAt ?? state.lastConfirmedAt;
+    const out: TargetStatus = { state: zone?.state ?? 'idle' };
+    if (zone?.detail !== undefined) out.detail = zone.detail;
+    if (zone?.lastError !== undefined) out.lastError = zone.lastError;
+    const confirmed = zone?.lastConfirmedAt ?? state.lastConfirmedAt;
     if (confirmed !== undefined) out.lastDeliveryAt = confirmed;
     return out;
+  }
+
+  /** Each master's connection in this process; idle for every master when none runs. */
+  masterStatus(record: TargetRecord): MasterSessionStatus[] {
+    const zone = this.#sessions.get(record.name);
+    if (zone !== undefined) return zone.masterStatus();
+    return this.config(record).masters.map((m) => ({
+      host: m.host,
+      port: m.port,
+      endpoint: m.endpoint,
+      state: 'idle',
+    }));
   }
 
   /**
    * §3.5: a pending target asks again with the same key and self-signed
    * certificate (same fingerprint, same request on the master) until the admin
-   * signed it. True once signed and stored.
+   * signed it. True once signed and stored. With HA parents the first master
+   * that answers is asked: any master of the zone can take the request.
    */
   async pollPending(name: string): Promise<boolean> {
     const record = this.ctx.targets.get(name);
     const config = this.config(record);
     const files = await this.ctx.identity.readCertificates(name);
-    const pin = await this.ctx.identity.pin(name);
-    if (
-      files.keyPem === undefined ||
-      files.certPem === undefined ||
-      !isSelfSigned(files.certPem) ||
-      pin === undefined
-    ) {
+    if (files.keyPem === undefined || files.certPem === undefined || !isSelfSigned(files.certPem))
       return false;
-    }
     const ticket = await this.ctx.secrets.get(targetSecretName(name, 'ticket'));
-    const answer = await requestCertificate({
-      host: config.host,
-      port: config.port,
-      endpoint: config.endpoint,
-      keyPem: files.keyPem,
-      certPem: files.certPem,
-      pinned: pin.value.replace(/:/g, '').toLowerCase(),
-      ...(ticket === undefined ? {} : { ticket }),
-    });
-    if (answer.statusCode !== 0 || answer.cert === undefined || answer.ca === undefined)
-      return false;
-    await this.#storeSignedAnswer(
-      name,
-      { cert: answer.cert, ca: answer.ca },
-      files.keyPem,
-      config.cn,
-    );
-    this.ctx.events.emit('pairing.step', {
-      target: name,
-      kind: 'icinga',
-      step: 'verify',
-      status: 'done',
-      detail: 'signed by the master',
-    });
-    this.ctx.events.emit('notice', {
-      level: 'info',
-      title: 'Icinga pairing complete',
-      body: `${config.endpoint} signed the certificate of ${config.cn}.`,
-      target: name,
-    });
-    this.ctx.log.info('icinga pending request signed', { target: name });
-    return true;
+    const pins = await masterPins(this.ctx, name, config.masters);
+    let unreachable: unknown;
+    for (const [i, master] of config.masters.entries()) {
+      const pinned = pins[i];
+      if (pinned === undefined) continue;
+      let answer: CertificateAnswer;
+      try {
+        answer = await requestCertificate({
+          host: master.host,
+          port: master.port,
+          endpoint: master.endpoint,
+          keyPem: files.keyPem,
+          certPem: files.certPem,
+          pinned,
+          ...(ticket === undefined ? {} : { ticket }),
+        });
+      } catch (error) {
+        if (!(error instanceof AgentError) || !error.transient) throw error;
+        unreachable = error;
+        continue;
+      }
+      if (answer.statusCode !== 0 || answer.cert === undefined || answer.ca === undefined)
+        return false;
+      await this.#storeSignedAnswer(
+        name,
+        { cert: answer.cert, ca: answer.ca },
+        files.keyPem,
+        config.cn,
+      );
+      this.ctx.events.emit('pairing.step', {
+        target: name,
+        kind: 'icinga',
+        step: 'verify',
+        status: 'done',
+        detail: `signed by the master ${master.endpoint}`,
+      });
+      this.ctx.events.emit('notice', {
+        level: 'info',
+        title: 'Icinga pairing complete',
+        body: `${master.endpoint} signed the certificate of ${config.cn}.`,
+        target: name,
+      });
+      this.ctx.log.info('icinga pending request signed', { target: name, by: master.endpoint });
+      return true;
+    }
+    if (unreachable !== undefined) throw unreachable;
+    return false;
   }
 
-  /** REST fallback credentials: our client certificate, or basic auth with the password from the SecretStore. */
-  async restTarget(name: string, config: IcingaTargetConfig): Promise<RestTarget> {
+  /** REST fallback (§5) through the first master that takes the result; the next one when a master is unreachable. */
+  async #postToAnyMaster(
+    name: string,
+    config: IcingaTargetConfig,
+    result: CheckResultPayload,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const failures: string[] = [];
+    for (const master of config.masters) {
+      try {
+        await postCheckResult(
+          await this.restTarget(name, config, master),
+          result,
+          config.cn,
+          signal,
+        );
+        return;
+      } catch (error) {
+        if (!(error instanceof AgentError) || !error.transient || config.masters.length === 1)
+          throw error;
+        failures.push(`${master.endpoint}: ${error.message}`);
+      }
+    }
+    throw new AgentError(
+      'unreachable',
+      `no master of the parent zone took the result over REST: ${failures.join('; ')}`,
+      { transient: true },
+    );
+  }
+
+  /** REST fallback credentials for `master` (default the first): our client certificate, or basic auth with the password from the SecretStore. */
+  async restTarget(
+    name: string,
+    config: IcingaTargetConfig,
+    master: IcingaMaster = config.masters[0]!,
+  ): Promise<RestTarget> {
     const files = await this.ctx.identity.readCertificates(name);
-    const out: RestTarget = { host: config.host, port: config.port, endpoint: config.endpoint };
+    const out: RestTarget = { host: master.host, port: master.port, endpoint: master.endpoint };
     const signed =
       files.caPem !== undefined &&
       files.certPem !== undefined &&
@@ -280,13 +354,14 @@ export class IcingaClient {
         out.keyPem = files.keyPem;
       }
     } else {
-      const pin = await this.ctx.identity.pin(name);
+      const index = config.masters.indexOf(master);
+      const pin = (await masterPins(this.ctx, name, config.masters))[index];
       if (pin === undefined)
         throw new AgentError(
           'untrusted-peer',
-          `target '${name}' has neither a CA nor a pinned master fingerprint: pair it first`,
+          `target '${name}' has neither a CA nor a pinned fingerprint of the master ${master.endpoint}: pair it first`,
         );
-      out.pinnedFingerprint = pin.value.replace(/:/g, '').toLowerCase();
+      out.pinnedFingerprint = pin;
     }
     if (config.restUser !== undefined) {
       const password = await this.ctx.secrets.get(targetSecretName(name, 'password'));
@@ -326,6 +401,9 @@ export class IcingaClient {
 
   /** §3.8: over the authenticated connection, no ticket; the master re-signs once < 30 days remain. */
   async #maybeRenew(name: string, session: IcingaSession): Promise<void> {
+    // Every master's connection becoming ready asks; one request at a time is enough.
+    if (this.#renewing.has(name)) return;
+    this.#renewing.add(name);
     try {
       const tls = await this.#loadTls(name);
       if (daysLeft(tls.certPem) >= RENEW_BEFORE_DAYS) return;
@@ -350,6 +428,8 @@ export class IcingaClient {
         target: name,
         error: (error as Error).message,
       });
+    } finally {
+      this.#renewing.delete(name);
     }
   }
 
@@ -397,10 +477,11 @@ export class IcingaClient {
     this.ctx.events.emit('notice', {
       level: 'info',
       title: 'Icinga certificate renewed',
-      body: `The certificate of ${config.cn} for ${config.endpoint} was renewed.`,
+      body: `The certificate of ${config.cn} for ${describeMasters(config.masters)} was renewed by ${session.options.endpoint}.`,
       target: name,
     });
-    session.reconnect('new certificate');
+    // Every master's connection presents the new certificate (§3.8: drop all connections).
+    this.#sessions.get(name)?.reconnect('new certificate');
   }
 
   #onMessage(name: string, message: RpcMessage, session: IcingaSession): void {
@@ -440,7 +521,7 @@ export class IcingaClient {
       request,
       config.commandEndpoint,
       config.cn,
-      `Icinga master ${config.endpoint}`,
+      `Icinga master ${session.options.endpoint}`,
     );
     this.ctx.log.info('icinga ExecuteCommand answered', {
       target: name,

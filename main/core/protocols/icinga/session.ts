@@ -20,6 +20,7 @@ import {
   type RpcMessage,
 } from './codec.ts';
 import { openConnection, type RpcConnection } from './connection.ts';
+import { ZoneLog } from './zone-log.ts';
 
 /** §2.5 step 4: both sides send event::Heartbeat every 20 s. */
 export const HEARTBEAT_INTERVAL_MS = 20_000;
@@ -30,41 +31,6 @@ export const RECONNECT_MIN_MS = 1_000;
 export const RECONNECT_MAX_MS = 10_000;
 /** §2.5 step 3: config::Update follows the master's Hello at once; wait this long for it before sending. */
 export const CONFIG_SYNC_WAIT_MS = 1_000;
-/**
- * Confirmed messages kept until a log::SetLogPosition covers them (the
- * master sends one every 5 s, §2.4): at most this many; older ones are
- * dropped from the replay buffer (not from the queue: they were confirmed).
- */
-export const REPLAY_BUFFER_MAX = 100_000;
-/**
- * A master that is shutting down still answers ids and advances its log
- * position for results it then drops: icinga2 2.13 deactivates its objects
- * (ConfigObject::StopObjects) before the state dump, while connections stay
- * open, and Checkable::ProcessCheckResult returns early for an inactive
- * object. Neither acknowledgement proves the result survived the restart, so
- * the newest result per check object stays replayable for this long after
- * its confirmation, covered or not.
- */
-export const REPLAY_GRACE_MS = 30_000;
-
-interface ReplayEntry {
-  ts: number;
-  method: string;
-  params: JsonObject;
-  /** Date.now() of the id answer (or of the re-send, for replayed entries). */
-  confirmedAt: number;
-  /** A log::SetLogPosition at or above `ts` arrived. */
-  covered: boolean;
-  /** The check object reported on (see replayKey). */
-  key: string | undefined;
-}
-
-/** The check object a message reports on, so replays keep only the newest covered result per object. */
-function replayKey(method: string, params: JsonObject): string | undefined {
-  const { host, service } = params;
-  if (typeof host !== 'string') return undefined;
-  return JSON.stringify([method, host, typeof service === 'string' ? service : null]);
-}
 /** How long the master may take to answer a check result's id (it answers in milliseconds when healthy). */
 export const CONFIRM_TIMEOUT_MS = 60_000;
 
@@ -104,6 +70,13 @@ export interface SessionOptions {
   initialTs: number;
   saveTs(ts: number): void;
   /**
+   * The `ts` clock and replay buffer shared with the sessions to the other
+   * masters of the zone (HA, issue #18); a session of its own without one.
+   */
+  zoneLog?: ZoneLog;
+  /** After a connection closed and its results became orphans: another session of the zone may re-send them. */
+  onClosed?(session: IcingaSession): void;
+  /**
    * Capabilities bit mask for icinga::Hello (§2.5). Bit 0 (ExecuteArbitraryCommand) is for
    * `execute-command` API requests only; command-endpoint checks need no bit.
    */
@@ -132,11 +105,7 @@ export class IcingaSession {
   #timers: NodeJS.Timeout[] = [];
   #reconnectTimer: NodeJS.Timeout | undefined;
   #waiters = new Set<() => void>();
-  #lastTs: number;
-  /** Confirmed and not yet both covered and older than REPLAY_GRACE_MS, in ts order. */
-  #replay: ReplayEntry[] = [];
-  /** When the last connection closed: the grace window is counted back from there. */
-  #closedAt: number | undefined;
+  readonly #log: ZoneLog;
   #maxInboundTs = 0;
   #ackedInboundTs = 0;
   /** Hosts of our zone as the master synced them (§4.3.3), when it did. */
@@ -150,7 +119,7 @@ export class IcingaSession {
   constructor(options: SessionOptions) {
     this.options = options;
     this.#timing = options.timing ?? SPEC_TIMING;
-    this.#lastTs = options.initialTs;
+    this.#log = options.zoneLog ?? new ZoneLog(options.initialTs);
   }
 
   get state(): ConnectionState {
@@ -162,12 +131,17 @@ export class IcingaSession {
   }
 
   get lastTs(): number {
-    return this.#lastTs;
+    return this.#log.lastTs;
   }
 
-  /** Results that would be sent again on a reconnect (see #replayUncovered). */
+  /** Results that would be sent again on a reconnect (see replayOrphans). */
   get replayBacklog(): number {
-    return this.#replay.length;
+    return this.#log.size;
+  }
+
+  /** True while a connection is up and past the master's Hello: deliveries go through it. */
+  get isReady(): boolean {
+    return this.#ready && this.#connection !== undefined && !this.#connection.closed;
   }
 
   start(): void {
@@ -181,7 +155,7 @@ export class IcingaSession {
     clearTimeout(this.#reconnectTimer);
     this.#connection?.close();
     this.#setState('idle', 'stopped');
-    this.options.saveTs(this.#lastTs);
+    this.options.saveTs(this.#log.lastTs);
     for (const wake of this.#waiters) wake();
   }
 
@@ -204,8 +178,7 @@ export class IcingaSession {
   async ready(timeoutMs: number, signal?: AbortSignal): Promise<RpcConnection> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (this.#ready && this.#connection !== undefined && !this.#connection.closed)
-        return this.#connection;
+      if (this.isReady) return this.#connection!;
       if (this.#stopped)
         throw new AgentError('unreachable', 'the Icinga session is stopped', { transient: true });
       if (signal?.aborted === true)
@@ -234,9 +207,7 @@ export class IcingaSession {
 
   /** `ts` for the next message: never lower than anything sent or acknowledged before (§4.4). */
   nextTs(): number {
-    const now = Date.now() / 1000;
-    this.#lastTs = Math.max(now, this.#lastTs + 1e-6);
-    return this.#lastTs;
+    return this.#log.nextTs();
   }
 
   /**
@@ -260,15 +231,7 @@ export class IcingaSession {
       );
     }
     this.lastConfirmedAt = Date.now();
-    this.#replay.push({
-      ts: message.ts as number,
-      method,
-      params,
-      confirmedAt: this.lastConfirmedAt,
-      covered: false,
-      key: replayKey(method, params),
-    });
-    if (this.#replay.length > REPLAY_BUFFER_MAX) this.#replay.shift();
+    this.#log.record(this.options.endpoint, message.ts as number, method, params);
   }
 
   /** A notification without confirmation (heartbeats, answers to ExecuteCommand). */
@@ -361,15 +324,8 @@ export class IcingaSession {
         return;
       case 'log::SetLogPosition': {
         const position = message.params?.log_position;
-        if (typeof position === 'number') {
-          if (position > this.#lastTs) this.#lastTs = position;
-          for (const entry of this.#replay) {
-            if (entry.ts > position) break;
-            entry.covered = true;
-          }
-          this.#dropSettled(Date.now());
-        }
-        this.options.saveTs(this.#lastTs);
+        if (typeof position === 'number') this.#log.cover(this.options.endpoint, position);
+        this.options.saveTs(this.#log.lastTs);
         return;
       }
       default:
@@ -382,7 +338,7 @@ export class IcingaSession {
     this.#ready = true;
     this.#attempt = 0;
     this.lastError = undefined;
-    this.#replayUncovered(connection);
+    this.#sendOrphans(connection);
     this.#setState('ready', `connected to ${this.options.endpoint}`);
     this.options.onReady?.(this);
     for (const wake of this.#waiters) wake();
@@ -390,49 +346,34 @@ export class IcingaSession {
   }
 
   /**
-   * Forgets covered entries that can no longer matter: older than
-   * REPLAY_GRACE_MS before `now`, or superseded by a newer entry of the same
-   * check object (only the newest would be re-sent). So the buffer holds at
-   * most one covered entry per object, whatever the result rate.
+   * Sends again, over this session's ready connection, what the zone's
+   * closed connections had confirmed (see #sendOrphans). No-op while not
+   * ready: the orphans then wait for the next ready connection of the zone.
    */
-  #dropSettled(now: number): void {
-    const cutoff = now - REPLAY_GRACE_MS;
-    const newer = new Set<string>();
-    const kept: ReplayEntry[] = [];
-    for (let i = this.#replay.length - 1; i >= 0; i--) {
-      const entry = this.#replay[i]!;
-      const superseded = entry.key !== undefined && newer.has(entry.key);
-      if (entry.covered && (superseded || entry.confirmedAt < cutoff)) continue;
-      if (entry.key !== undefined) newer.add(entry.key);
-      kept.push(entry);
-    }
-    this.#replay = kept.reverse();
+  replayOrphans(): void {
+    if (this.isReady) this.#sendOrphans(this.#connection!);
   }
 
   /**
-   * Sent again on the new connection, before anything new and with fresh ts:
-   * every result no log::SetLogPosition covered (the master may have died
-   * before its state dump), and the newest covered result per check object
-   * confirmed within REPLAY_GRACE_MS of the disconnect (a master shutting
-   * down acknowledges results it drops, see REPLAY_GRACE_MS). Older covered
-   * results of the same object are not re-sent, so the master's state and
-   * history never step back to them. A duplicate of the newest is harmless.
+   * Sent again with fresh ts, before anything new on this connection: every
+   * result no log::SetLogPosition of its master covered (that master may have
+   * died before its state dump), and the newest covered result per check
+   * object confirmed within REPLAY_GRACE_MS of the disconnect (a master
+   * shutting down acknowledges results it drops, see REPLAY_GRACE_MS). Older
+   * covered results of the same object are not re-sent, so the master's state
+   * and history never step back to them. A duplicate of the newest is
+   * harmless. With HA parents the connection may be another master's: the
+   * zone's masters share their check results (issue #18).
    */
-  #replayUncovered(connection: RpcConnection): void {
-    this.#dropSettled(this.#closedAt ?? Date.now());
-    const resend = this.#replay;
+  #sendOrphans(connection: RpcConnection): void {
+    const resend = this.#log.claimOrphans(this.options.endpoint);
     if (resend.length === 0) return;
     this.options.log.info('icinga re-sending results the master may not have kept', {
       count: resend.length,
-      uncovered: resend.filter((e) => !e.covered).length,
+      to: this.options.endpoint,
     });
-    const now = Date.now();
-    for (const entry of resend) {
-      entry.ts = this.nextTs();
-      entry.confirmedAt = now;
-      entry.covered = false;
+    for (const entry of resend)
       connection.send(notification(entry.method, entry.params, { ts: entry.ts }));
-    }
   }
 
   #onClose(connection: RpcConnection, error: Error | undefined): void {
@@ -441,14 +382,15 @@ export class IcingaSession {
     this.#timers = [];
     this.#connection = undefined;
     this.#ready = false;
-    this.#closedAt = Date.now();
+    this.#log.orphan(this.options.endpoint, Date.now());
     if (error !== undefined) this.lastError = error.message;
     else
       this.lastError ??=
         'the master closed the connection (another connection of this endpoint may still be open on the master, spec §2.5)';
-    this.options.saveTs(this.#lastTs);
+    this.options.saveTs(this.#log.lastTs);
     if (this.#stopped) return;
     this.options.log.warn('icinga connection closed', { reason: this.lastError });
+    this.options.onClosed?.(this);
     this.#scheduleReconnect('retrying');
   }
 

@@ -62,7 +62,10 @@ describe('Icinga certificate checks (spec §3.1, §3.6)', () => {
         caPem: ca.certPem,
         keyPem: agent.keyPem,
         cn: 'agent1.test',
-        masterLeafPem: master.certPem,
+        masterLeaves: [
+          { endpoint: 'master.test', certPem: master.certPem },
+          { endpoint: 'master2.test', certPem: ca.issue({ cn: 'master2.test' }).certPem },
+        ],
       }),
     ).not.toThrow();
   });
@@ -80,9 +83,21 @@ describe('Icinga certificate checks (spec §3.1, §3.6)', () => {
       /not signed by the returned CA/,
     );
     expect(() => verifySignedAnswer({ ...base, caPem: master.certPem })).toThrow(/not a CA/);
-    const foreignMaster = otherCa.issue({ cn: 'master.test' });
-    expect(() => verifySignedAnswer({ ...base, masterLeafPem: foreignMaster.certPem })).toThrow(
-      expect.objectContaining({ code: 'untrusted-peer' }),
+    const foreignMaster = otherCa.issue({ cn: 'master2.test' });
+    // HA parents: the second master of the zone outside the CA is refused, by name.
+    expect(() =>
+      verifySignedAnswer({
+        ...base,
+        masterLeaves: [
+          { endpoint: 'master.test', certPem: master.certPem },
+          { endpoint: 'master2.test', certPem: foreignMaster.certPem },
+        ],
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'untrusted-peer',
+        message: expect.stringContaining('master2.test') as string,
+      }),
     );
   });
 });

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, runCli } from '../../../cli/run-cli.ts';
-import { IcingaMaster, icingaMissing, MASTER_CN } from '../../../peers/icinga2.ts';
+import { IcingaMaster, icingaMissing, MASTER2_CN, MASTER_CN } from '../../../peers/icinga2.ts';
 import { captureOutput, makeTempDir, startProcess, stopProcess } from '../../../peers/util.ts';
 import { eventually } from '../../../poll.ts';
 
@@ -54,6 +54,115 @@ describe('outpost icinga pair --master', () => {
       await cleanup();
     }
   });
+
+  it('takes --master once per master of an HA zone, and refuses a missing, repeated or unmatched one naming the flag', async () => {
+    const { dir, cleanup } = await makeTempDir('icinga-cli-masters');
+    try {
+      const pair = (...flags: string[]) =>
+        runCli(['icinga', 'pair', 'm9', '--cn', 'x.test', ...flags, '--data-dir', dir]);
+      const none = await pair();
+      expect(none.code).toBe(2);
+      expect(none.stderr).toContain(
+        '--master HOST[:PORT] is required (repeat it for each master of an HA parent zone)',
+      );
+      const twice = await pair('--master', '127.0.0.1', '--master', '127.0.0.1:5665');
+      expect(twice.code).toBe(2);
+      expect(twice.stderr).toContain(
+        '--master 127.0.0.1:5665 is given twice: give each master of the zone once',
+      );
+      const unmatched = await pair(
+        '--master',
+        'm1.test',
+        '--master',
+        'm2.test:5666',
+        '--trust-fingerprint',
+        'ab'.repeat(32),
+      );
+      expect(unmatched.code).toBe(2);
+      expect(unmatched.stderr).toContain(
+        '--trust-fingerprint: give one per --master, in the same order (got 1 for 2 masters)',
+      );
+      const badSecond = await pair('--master', 'm1.test', '--master', 'm2.test:0');
+      expect(badSecond.code).toBe(2);
+      expect(badSecond.stderr).toContain("--master: port '0' must be a number from 1 to 65535");
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+describe.skipIf(skip !== undefined)('outpost icinga pair/status with an HA parent zone', () => {
+  it('pairs with both masters, pins each, and status shows each endpoint (text and --json)', async () => {
+    const [a, b] = await IcingaMaster.startHaPair({ agents: [{ cn: 'agent1.test' }] });
+    const { dir, cleanup } = await makeTempDir('icinga-cli-ha');
+    try {
+      const pair = await runCli(
+        [
+          'icinga',
+          'pair',
+          'ha',
+          '--master',
+          `127.0.0.1:${a.port}`,
+          '--master',
+          `127.0.0.1:${b.port}`,
+          '--cn',
+          'agent1.test',
+          '--ticket-file',
+          '-',
+          '--trust-fingerprint',
+          a.fingerprint,
+          '--trust-fingerprint',
+          b.fingerprint,
+          '--data-dir',
+          dir,
+        ],
+        {},
+        60_000,
+        `${await a.ticket('agent1.test')}\n`,
+      );
+      expect(pair.code).toBe(0);
+      expect(pair.stdout).toContain(
+        `${MASTER_CN} at 127.0.0.1:${a.port}: SHA-256 ${a.fingerprint}`,
+      );
+      expect(pair.stdout).toContain(
+        `${MASTER2_CN} at 127.0.0.1:${b.port}: SHA-256 ${b.fingerprint}`,
+      );
+      // The second master down: the status says so per endpoint, and the target still delivers.
+      await b.kill();
+      const json = await runCli(['icinga', 'status', 'ha', '--json', '--data-dir', dir]);
+      expect(json.code).toBe(0);
+      const s = JSON.parse(json.stdout) as { state: string; masters: unknown[] };
+      expect(s.state).toBe('ready');
+      expect(s.masters).toEqual([
+        expect.objectContaining({
+          endpoint: MASTER_CN,
+          port: a.port,
+          fingerprint: a.fingerprint,
+          state: 'ready',
+        }),
+        expect.objectContaining({
+          endpoint: MASTER2_CN,
+          port: b.port,
+          fingerprint: b.fingerprint,
+          // The probe waits until each master connected or failed once.
+          state: 'retrying',
+          lastError: expect.stringContaining('ECONNREFUSED') as string,
+        }),
+      ]);
+      const text = await runCli(['icinga', 'status', 'ha', '--data-dir', dir]);
+      expect(text.stdout).toContain('connection:            ready (1 of 2 masters connected)');
+      expect(text.stdout).toMatch(
+        new RegExp(`master 1: +${MASTER_CN} at 127.0.0.1:${a.port} \\(cluster\\): ready`),
+      );
+      expect(text.stdout).toMatch(
+        new RegExp(`master 2: +${MASTER2_CN} at 127.0.0.1:${b.port} \\(cluster\\): retrying`),
+      );
+    } finally {
+      await cleanup();
+      await a.stop();
+      await b.stop();
+    }
+  }, 120_000);
 });
 
 describe.skipIf(skip !== undefined)('outpost icinga … against a real master', () => {

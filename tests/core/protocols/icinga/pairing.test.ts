@@ -82,9 +82,15 @@ describe.skipIf(skip !== undefined)('Icinga pairing against a real master', () =
     expect(agent.context.targets.get('m1')).toMatchObject({
       kind: 'icinga',
       config: {
-        host: '127.0.0.1',
-        port: master.port,
-        endpoint: MASTER_CN,
+        // One master, pinned in the config too (HA parents keep a pin per master, issue #18).
+        masters: [
+          {
+            host: '127.0.0.1',
+            port: master.port,
+            endpoint: MASTER_CN,
+            fingerprint: master.fingerprint,
+          },
+        ],
         cn: 'agent1.test',
         zone: 'agent1.test',
       },

@@ -10,9 +10,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encodeMessage, encodeNetstring } from '../../../../main/core/protocols/icinga/codec.ts';
 import {
   IcingaSession,
-  REPLAY_GRACE_MS,
   type SessionTiming,
 } from '../../../../main/core/protocols/icinga/session.ts';
+import { REPLAY_GRACE_MS } from '../../../../main/core/protocols/icinga/zone-log.ts';
 import {
   answeringMaster,
   MASTER_HELLO,
