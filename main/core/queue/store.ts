@@ -265,13 +265,16 @@ export class QueueStore {
     return (this.#db.prepare(sql).all(...args, filter.limit) as unknown as Row[]).map(toItem);
   }
 
+  /** Items in a state, of one target (with its copy destinations' `<target>/…` items) or all. */
   ids(filter: { state: ItemState; target?: string }): string[] {
     const rows =
       filter.target === undefined
         ? this.#db.prepare('SELECT id FROM items WHERE state = ? ORDER BY seq').all(filter.state)
         : this.#db
-            .prepare('SELECT id FROM items WHERE state = ? AND target = ? ORDER BY seq')
-            .all(filter.state, filter.target);
+            .prepare(
+              `SELECT id FROM items WHERE state = ? AND (target = ? OR substr(target, 1, length(?) + 1) = ? || '/') ORDER BY seq`,
+            )
+            .all(filter.state, filter.target, filter.target, filter.target);
     return (rows as Array<{ id: string }>).map((r) => r.id);
   }
 

@@ -6,11 +6,10 @@
  */
 import { resolve } from 'node:path';
 import type { AgentContext } from '../../context.ts';
-import { toAgentError } from '../../contract/errors.ts';
+import { AgentError, toAgentError } from '../../contract/errors.ts';
 import type { AgentHandlers } from '../../contract/index.ts';
 import type { TentacleTargetInfo, TentacleTestResult } from '../../contract/tentacle.ts';
 import { isSecurityWarning } from '../../contract/warnings.ts';
-import { targetSecretName } from '../../secrets.ts';
 import {
   absolute,
   checkConnection,
@@ -18,7 +17,10 @@ import {
   connectionWarnings,
   readTargetSecrets,
   resolveWhere,
+  SECONDARY,
+  secondaryConnection,
   SECRET_KEYS,
+  tentacleSecretName,
   tentacleTargetConfigSchema,
   type TentacleSecrets,
 } from './config.ts';
@@ -39,21 +41,55 @@ export async function addTentacleTarget(
   checkConnection(connection, secrets);
   // Fail now, not at the first delivery, if a PEM file cannot be read.
   await clientOptions(connection, secrets);
+  const secondary =
+    request.secondary === undefined
+      ? undefined
+      : { ...absolute(secondaryConnection(request.secondary)), mode: request.secondary.mode };
+  const secondarySecrets: TentacleSecrets = {
+    password: request.secondaryPassword,
+    keyPassphrase: request.secondaryKeyPassphrase,
+    proxyPassword: request.secondaryProxyPassword,
+  };
+  if (secondary === undefined) {
+    const given = Object.entries(secondarySecrets).find(([, value]) => value !== undefined);
+    if (given !== undefined) {
+      const field = `secondary${given[0][0]!.toUpperCase()}${given[0].slice(1)}`;
+      throw new AgentError(
+        'invalid-request',
+        `${field} belongs to a secondary server: give its address (secondary.host) too`,
+        { field },
+      );
+    }
+  } else {
+    await asSecondary(async () => {
+      checkConnection(secondaryConnection(secondary), secondarySecrets);
+      await clientOptions(secondaryConnection(secondary), secondarySecrets);
+    });
+  }
   const config = {
     ...connection,
     ...(request.outbox === undefined
       ? {}
       : { outbox: { ...request.outbox, dir: resolve(request.outbox.dir) } }),
+    ...(secondary === undefined ? {} : { secondary }),
   };
   ctx.targets.save(request.name, 'tentacle', config, { replace: request.replace });
-  for (const [key, value] of Object.entries(secrets) as Array<
-    [keyof TentacleSecrets, string | undefined]
-  >) {
-    if (value !== undefined)
-      await ctx.secrets.set(targetSecretName(request.name, SECRET_KEYS[key]), value);
+  await storeSecrets(ctx, request.name, secrets, undefined);
+  if (secondary === undefined) {
+    // A removed secondary server takes its secrets with it.
+    for (const key of Object.keys(SECRET_KEYS) as Array<keyof TentacleSecrets>)
+      await ctx.secrets.delete(tentacleSecretName(request.name, key, SECONDARY));
+  } else {
+    await storeSecrets(ctx, request.name, secondarySecrets, SECONDARY);
   }
   const stored = await readTargetSecrets(ctx, request.name);
   const warnings = connectionWarnings(connection, stored);
+  const storedSecondary =
+    secondary === undefined ? undefined : await readTargetSecrets(ctx, request.name, SECONDARY);
+  if (secondary !== undefined && storedSecondary !== undefined) {
+    for (const warning of connectionWarnings(secondaryConnection(secondary), storedSecondary))
+      warnings.push({ ...warning, message: `secondary server: ${warning.message}` });
+  }
   log(ctx).info('tentacle target saved', {
     target: request.name,
     host: connection.host,
@@ -70,8 +106,48 @@ export async function addTentacleTarget(
       keyPassphrase: stored.keyPassphrase !== undefined,
       proxyPassword: stored.proxyPassword !== undefined,
     },
+    ...(storedSecondary === undefined
+      ? {}
+      : {
+          secondarySecrets: {
+            password: storedSecondary.password !== undefined,
+            keyPassphrase: storedSecondary.keyPassphrase !== undefined,
+            proxyPassword: storedSecondary.proxyPassword !== undefined,
+          },
+        }),
     warnings,
   };
+}
+
+async function storeSecrets(
+  ctx: AgentContext,
+  target: string,
+  secrets: TentacleSecrets,
+  destination: typeof SECONDARY | undefined,
+): Promise<void> {
+  for (const [key, value] of Object.entries(secrets) as Array<
+    [keyof TentacleSecrets, string | undefined]
+  >) {
+    if (value !== undefined)
+      await ctx.secrets.set(tentacleSecretName(target, key, destination), value);
+  }
+}
+
+/** The secondary server's checks, their errors blaming `secondary.<field>` (and its secrets). */
+async function asSecondary(work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    const e = toAgentError(error);
+    if (e.code !== 'invalid-request' && e.code !== 'not-found' && e.code !== 'io') throw e;
+    const field =
+      e.field === undefined
+        ? 'secondary'
+        : e.field in SECRET_KEYS
+          ? `secondary${e.field[0]!.toUpperCase()}${e.field.slice(1)}`
+          : `secondary.${e.field}`;
+    throw new AgentError(e.code, `secondary server: ${e.message}`, { field, cause: e });
+  }
 }
 
 export async function testTentacleTarget(
