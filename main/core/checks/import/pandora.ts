@@ -15,6 +15,7 @@ import { idleTimeoutFromClientFlags, MAX_IDLE_TIMEOUT_SECONDS } from '../../cont
 import { DEFAULT_PORT } from '../../protocols/tentacle/config.ts';
 import { parsePandoraConf, parseServerOpts, type PandoraModuleBlock } from './pandora-conf.ts';
 import { emptyReport } from './report.ts';
+import { SECONDARY_KEYS, secondaryFromConf } from './pandora-secondary.ts';
 import { type ImportReport } from '../../contract/checks.ts';
 
 /** pandora_agent.conf default `interval` (seconds). */
@@ -33,13 +34,6 @@ const NOT_NEEDED: Record<string, string> = {
   address: 'not sent by Outpost',
   remote_config: 'remote configuration is not supported',
   autotime: 'Outpost always sends the timestamp',
-  secondary_mode: 'secondary servers are not supported: pair another target',
-  secondary_server_ip: 'secondary servers are not supported: pair another target',
-  secondary_server_port: 'secondary servers are not supported: pair another target',
-  secondary_server_opts: 'secondary servers are not supported: pair another target',
-  secondary_server_pwd: 'secondary servers are not supported: pair another target',
-  secondary_server_ssl: 'secondary servers are not supported: pair another target',
-  secondary_transfer_mode: 'secondary servers are not supported: pair another target',
   udp_server: 'the UDP command server is not supported',
   udp_server_port: 'the UDP command server is not supported',
   udp_server_auth_address: 'the UDP command server is not supported',
@@ -168,6 +162,12 @@ export async function importPandoraAgent(
         reason: 'not a positive number of seconds: 300 used',
       });
   }
+  const secondary = secondaryFromConf(
+    g,
+    { file, target: targetName, allowPlainPassword: request.allowPlainPassword === true },
+    report,
+  );
+  for (const key of SECONDARY_KEYS) used.add(key);
   for (const [key, { value, line }] of g) {
     if (used.has(key)) continue;
     const why = ownValue(NOT_NEEDED, key);
@@ -185,6 +185,7 @@ export async function importPandoraAgent(
   if (opts.certPath !== undefined) config.certFile = opts.certPath;
   if (opts.keyPath !== undefined) config.keyFile = opts.keyPath;
   if (opts.bindAddress !== undefined) config.bindAddress = opts.bindAddress;
+  if (secondary.config !== undefined) config.secondary = secondary.config;
   const idleTimeout = idleTimeoutFromClientFlags(opts.waitSeconds, opts.retries);
   if (idleTimeout !== undefined) {
     if (idleTimeout <= MAX_IDLE_TIMEOUT_SECONDS) config.idleTimeoutSeconds = idleTimeout;
@@ -245,6 +246,7 @@ export async function importPandoraAgent(
   if (password !== undefined) secrets.push([targetSecretName(targetName, 'password'), password]);
   if (proxyPassword !== undefined && proxyPassword !== '')
     secrets.push([targetSecretName(targetName, 'proxy-password'), proxyPassword]);
+  secrets.push(...secondary.secrets);
   report.secrets = secrets.map(([name]) => name);
   if (!request.dryRun) {
     if (existing === undefined) {
