@@ -367,6 +367,24 @@ export const de: Messages = {
   'tentacle.afterDelivery': 'Nach der Zustellung',
   'tentacle.afterMove': 'In den Unterordner sent/ verschieben',
   'tentacle.afterRemove': 'Datei löschen',
+  'tentacle.secondary': 'Sekundärer Server (optional)',
+  'tentacle.secondaryHint':
+    'Ein weiterer Tentacle-Server, wie secondary_mode in pandora_agent.conf, mit eigener Adresse, eigenem TLS und eigenem Passwort: Das Passwort des primären Servers wird ihm nie gesendet. Die Fernkonfiguration bleibt beim primären Server.',
+  'tentacle.secondaryMode': 'Wann der sekundäre Server Datendateien erhält',
+  'tentacle.secondaryNone': 'Nie: kein sekundärer Server',
+  'tentacle.secondaryOnError': 'Wenn der primäre Server eine Datei nicht annimmt (on_error)',
+  'tentacle.secondaryAlways': 'Immer: eine Kopie jeder Datei in eigener Warteschlange (always)',
+  'tentacle.secondaryHost': 'Hostname oder Adresse des sekundären Servers',
+  'tentacle.secondaryPort': 'Port des sekundären Servers',
+  'tentacle.secondaryTls': 'TLS mit dem sekundären Server verwenden',
+  'tentacle.secondaryCaFile': 'CA-Zertifikatsdatei des sekundären Servers (PEM)',
+  'tentacle.secondaryInsecure': 'Sekundären Server nicht prüfen (unsicher)',
+  'tentacle.secondaryCertFile': 'Client-Zertifikatsdatei für den sekundären Server (PEM)',
+  'tentacle.secondaryKeyFile': 'Client-Schlüsseldatei für den sekundären Server (PEM)',
+  'tentacle.secondaryPassword': 'Passwort des sekundären Servers',
+  'tentacle.secondaryPasswordHint':
+    'Ein eigenes, im Geheimnisspeicher abgelegt. Leer gelassen: unverändert.',
+  'tentacle.secondaryAllowPlain': 'Passwort des sekundären Servers ohne TLS senden',
   'tentacle.saveAndTest': 'Speichern und testen',
   'tentacle.testing': 'Verbindung wird getestet…',
   'tentacle.testOk': 'Verbindung funktioniert',
@@ -403,6 +421,8 @@ export const de: Messages = {
     'Dateien im Ausgangsordner eines Tentacle-Ziels werden für diesen Server eingereiht.',
   'settings.noTentacle': 'Noch kein Tentacle-Ziel.',
   'settings.noOutbox': 'kein Ausgangsordner',
+  'settings.secondary': 'Sekundärer Server',
+  'settings.noSecondary': 'keiner',
   'settings.edit': 'Bearbeiten',
 
   'queue.subtitle':

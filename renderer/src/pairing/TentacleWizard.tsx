@@ -21,6 +21,12 @@ import {
   WizardFrame,
 } from './frame.tsx';
 import { tentacleServerCommand } from './server-text.ts';
+import {
+  SECONDARY_FIELDS,
+  SecondaryServerFields,
+  useSecondaryServer,
+  type StoredSecondary,
+} from './TentacleSecondary.tsx';
 import type { WizardProps } from './wizard-props.ts';
 
 const STEPS: MessageKey[] = [
@@ -41,6 +47,7 @@ const FIELDS = [
   'keyPassphrase',
   'outbox.dir',
   'outbox',
+  ...SECONDARY_FIELDS,
 ] as const;
 
 type TestResult = Response<'testTentacleTarget'>;
@@ -56,6 +63,7 @@ interface StoredConfig {
   allowPlainPassword: boolean;
   zip: boolean;
   outbox?: { dir: string; afterDelivery: 'remove' | 'move' };
+  secondary?: StoredSecondary;
 }
 
 function tentacleErrors(error: unknown): FormErrors {
@@ -89,6 +97,7 @@ export function TentacleWizard(props: WizardProps) {
   const [zip, setZip] = useState(false);
   const [outboxDir, setOutboxDir] = useState('');
   const [afterDelivery, setAfterDelivery] = useState<'remove' | 'move'>('move');
+  const secondary = useSecondaryServer();
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [busy, setBusy] = useState(false);
   const [savedHere, setSavedHere] = useState(false);
@@ -114,6 +123,7 @@ export function TentacleWizard(props: WizardProps) {
         setZip(config.zip);
         setOutboxDir(config.outbox?.dir ?? '');
         setAfterDelivery(config.outbox?.afterDelivery ?? 'move');
+        secondary.load(config.secondary);
       },
       () => undefined,
     );
@@ -141,6 +151,7 @@ export function TentacleWizard(props: WizardProps) {
         ...(outboxDir.trim() === '' ? {} : { outbox: { dir: outboxDir.trim(), afterDelivery } }),
         ...(usePassword && password !== '' ? { password } : {}),
         ...(tls && clientCert && keyPassphrase !== '' ? { keyPassphrase } : {}),
+        ...secondary.request(),
       })
       .then(
         async () => {
@@ -349,6 +360,7 @@ export function TentacleWizard(props: WizardProps) {
               </SelectField>
             </div>
           </fieldset>
+          <SecondaryServerFields server={secondary} errors={errors.fields} />
           <WizardActions
             onBack={() => setStep(0)}
             onCancel={cancel}
