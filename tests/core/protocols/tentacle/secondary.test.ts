@@ -102,6 +102,32 @@ describe('secondary server, on_error', () => {
     );
   });
 
+  it('after the primary failed a file, the next ones go straight to the secondary (§14.2)', async () => {
+    // A primary that refuses us (it wants a password we do not have) and records each attempt.
+    const primary = await h.start({ password: 'not-ours' });
+    const secondary = await h.start();
+    const agent = await openAgent('on-error-breaker');
+    await agent.api.addTentacleTarget({
+      name: 'pandora',
+      connection: { host: '127.0.0.1', port: primary.port },
+      secondary: { host: '127.0.0.1', port: secondary.port, mode: 'on_error' },
+    });
+    const items = [
+      ...(await queueFile(agent, 'agent.1700000010.data', 'a')),
+      ...(await queueFile(agent, 'agent.1700000011.data', 'b')),
+      ...(await queueFile(agent, 'agent.1700000012.data', 'c')),
+    ];
+    start(agent);
+    for (const item of items)
+      await eventually(async () => (await stateOf(agent, item)) === 'delivered');
+    expect(await files(secondary)).toEqual([
+      'agent.1700000010.data',
+      'agent.1700000011.data',
+      'agent.1700000012.data',
+    ]);
+    expect(primary.connections).toHaveLength(1);
+  });
+
   it('leaves the secondary alone while the primary takes the files', async () => {
     const primary = await h.start();
     const secondary = await h.start();
@@ -163,6 +189,10 @@ describe('secondary server, always', () => {
     });
     const items = await queueFile(agent, 'agent.1700000004.data', '<both/>');
     expect(items.map((i) => i.target)).toEqual(['pandora', 'pandora/secondary']);
+    // The target's queue shows both; retrying the target's failed items covers both too.
+    expect((await agent.api.listQueue({ target: 'pandora' })).map((i) => i.id).sort()).toEqual(
+      items.map((i) => i.id).sort(),
+    );
     start(agent);
     for (const item of items)
       await eventually(async () => (await stateOf(agent, item)) === 'delivered');
