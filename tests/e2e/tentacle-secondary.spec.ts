@@ -59,7 +59,18 @@ test('the wizard saves a secondary server with its own password; settings, overv
   await screenshot(page, 'pair-tentacle-secondary');
   await expectAccessible(page);
   await page.getByRole('button', { name: 'Save and test' }).click();
-  await expect(page.getByText('Connection works')).toBeVisible({ timeout: 30_000 });
+  // Each server tested with its own settings: both answer.
+  await expect(
+    page.getByRole('heading', { name: 'Save and test Connection works', exact: true }),
+  ).toBeVisible({ timeout: 30_000 });
+  await expect(
+    page.getByRole('heading', {
+      name: `Secondary server 127.0.0.1:${secondary.port} (always) Connection works`,
+    }),
+  ).toBeVisible();
+  expect(secondary.connections.map((c) => c.clientBytes().toString())).toEqual([
+    expect.stringMatching(/^PASS [0-9a-f]{32}\nQUIT\n$/),
+  ]);
 
   // Saved: the secondary in settings, its password in the secret store under its own name.
   const [saved] = JSON.parse((await ui.cli('target', 'list', '--json')).stdout) as Array<{

@@ -9,6 +9,7 @@ import {
   MAX_IDLE_TIMEOUT_SECONDS,
   REFERENCE_RETRIES,
   REFERENCE_WAIT_SECONDS,
+  type TentacleTestResult,
   type TentacleTransferResult,
 } from '../../core/contract/tentacle.ts';
 import { AgentError, toAgentError } from '../../core/contract/errors.ts';
@@ -616,23 +617,34 @@ export const tentacleCommands: CommandSpec[] = [
   },
   {
     path: ['tentacle', 'test'],
-    summary: 'Connect to a saved Tentacle target, authenticate and QUIT',
+    summary:
+      'Connect to a saved Tentacle target (and its secondary server, if any), authenticate and QUIT',
     usage: 'NAME',
     async run(ctx, args) {
       const name = args.positionals[0];
       if (name === undefined) throw new UsageError('NAME is required');
       const result = await (await ctx.agent()).api.testTentacleTarget({ name });
       warn(ctx, result);
-      const tls =
-        result.tls === undefined
+      const over = (tls: TentacleTestResult['tls']): string =>
+        tls === undefined
           ? ''
-          : ` over ${result.tls.version} (${result.tls.peerSubject}, SHA-256 ${result.tls.fingerprint256})`;
+          : ` over ${tls.version} (${tls.peerSubject}, SHA-256 ${tls.fingerprint256})`;
+      const secondary = result.secondary;
+      const lines = [
+        result.ok
+          ? `Tentacle target ${name} answers${over(result.tls)}.`
+          : `Tentacle target ${name} failed: ${result.error?.message ?? 'unknown error'}`,
+      ];
+      if (secondary !== undefined)
+        lines.push(
+          secondary.ok
+            ? `Its secondary server ${secondary.server} (${secondary.mode}) answers${over(secondary.tls)}.`
+            : `Its secondary server ${secondary.server} (${secondary.mode}) failed: ${secondary.error?.message ?? 'unknown error'}`,
+        );
       return {
         data: result,
-        human: result.ok
-          ? `Tentacle target ${name} answers${tls}.`
-          : `Tentacle target ${name} failed: ${result.error?.message ?? 'unknown error'}`,
-        exitCode: result.ok ? 0 : 1,
+        human: lines.join('\n'),
+        exitCode: result.ok && secondary?.ok !== false ? 0 : 1,
       };
     },
   },

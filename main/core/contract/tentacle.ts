@@ -161,10 +161,19 @@ export interface TentacleTargetInfo {
 
 export interface TentacleTestResult {
   name: string;
+  /** The primary server answered (the secondary's answer is `secondary.ok`). */
   ok: boolean;
   warnings: AgentWarning[];
   tls?: { version: string; peerSubject: string; peerIssuer: string; fingerprint256: string };
   error?: { code: string; message: string; transient: boolean };
+  /** The secondary server's own test (its own secrets), when the target has one. */
+  secondary?: {
+    server: string;
+    mode: SecondaryMode;
+    ok: boolean;
+    tls?: { version: string; peerSubject: string; peerIssuer: string; fingerprint256: string };
+    error?: { code: string; message: string; transient: boolean };
+  };
 }
 
 export const tentacleContract = {

@@ -385,6 +385,7 @@ export const de: Messages = {
   'tentacle.secondaryPasswordHint':
     'Ein eigenes, im Geheimnisspeicher abgelegt. Leer gelassen: unverändert.',
   'tentacle.secondaryAllowPlain': 'Passwort des sekundären Servers ohne TLS senden',
+  'tentacle.secondaryTest': 'Sekundärer Server {server}',
   'tentacle.saveAndTest': 'Speichern und testen',
   'tentacle.testing': 'Verbindung wird getestet…',
   'tentacle.testOk': 'Verbindung funktioniert',

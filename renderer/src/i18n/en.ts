@@ -374,6 +374,7 @@ export const en = {
   'tentacle.secondaryPassword': 'Secondary server password',
   'tentacle.secondaryPasswordHint': 'Its own, kept in the secret store. Left empty: unchanged.',
   'tentacle.secondaryAllowPlain': "Send the secondary server's password without TLS",
+  'tentacle.secondaryTest': 'Secondary server {server}',
   'tentacle.saveAndTest': 'Save and test',
   'tentacle.testing': 'Testing the connection…',
   'tentacle.testOk': 'Connection works',

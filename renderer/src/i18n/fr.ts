@@ -384,6 +384,7 @@ export const fr: Messages = {
   'tentacle.secondaryPasswordHint':
     'Le sien, conservé dans le coffre à secrets. Laissé vide : inchangé.',
   'tentacle.secondaryAllowPlain': 'Envoyer le mot de passe du serveur secondaire sans TLS',
+  'tentacle.secondaryTest': 'Serveur secondaire {server}',
   'tentacle.saveAndTest': 'Enregistrer et tester',
   'tentacle.testing': 'Test de la connexion…',
   'tentacle.testOk': 'La connexion fonctionne',

@@ -1,7 +1,10 @@
 import { useState } from 'react';
 import { TENTACLE_DEFAULT_PORT } from '../../../main/core/contract/ports.ts';
 import type { AgentRequest } from '../../../main/core/contract/index.ts';
+import { Badge, KeyValues } from '../components.tsx';
 import { CheckboxField, InputField, SelectField } from '../fields.tsx';
+import type { Response } from '../transport/index.ts';
+import { WizardError } from './frame.tsx';
 import { useI18n } from '../i18n/index.tsx';
 import { HostPortFields, useServerAddress } from './fields.tsx';
 
@@ -205,5 +208,33 @@ export function SecondaryServerFields(props: {
         </>
       )}
     </fieldset>
+  );
+}
+
+/** The secondary server's part of the wizard's test: its own answer, TLS details or error. */
+export function SecondaryTestResult(props: {
+  result: NonNullable<Response<'testTentacleTarget'>['secondary']>;
+}) {
+  const { t } = useI18n();
+  const r = props.result;
+  return (
+    <section>
+      <h3>
+        {t('tentacle.secondaryTest', { server: `${r.server} (${r.mode})` })}{' '}
+        <Badge tone={r.ok ? 'ok' : 'bad'}>
+          {r.ok ? t('tentacle.testOk') : t('tentacle.testFailed')}
+        </Badge>
+      </h3>
+      <WizardError message={r.error?.message} />
+      {r.tls !== undefined && (
+        <KeyValues
+          rows={[
+            [t('tentacle.tlsVersion'), r.tls.version],
+            [t('identity.subjectCn'), r.tls.peerSubject],
+            [t('identity.issuerCn'), r.tls.peerIssuer],
+          ]}
+        />
+      )}
+    </section>
   );
 }

@@ -24,6 +24,7 @@ import { tentacleServerCommand } from './server-text.ts';
 import {
   SECONDARY_FIELDS,
   SecondaryServerFields,
+  SecondaryTestResult,
   useSecondaryServer,
   type StoredSecondary,
 } from './TentacleSecondary.tsx';
@@ -210,7 +211,12 @@ export function TentacleWizard(props: WizardProps) {
   );
 
   return (
-    <WizardFrame steps={STEPS} current={step} server={server} finished={test?.ok === true}>
+    <WizardFrame
+      steps={STEPS}
+      current={step}
+      server={server}
+      finished={test?.ok === true && test.secondary?.ok !== false}
+    >
       <WizardError message={errors.general} />
       {step === 0 && (
         <form
@@ -402,6 +408,7 @@ export function TentacleWizard(props: WizardProps) {
               />
             </>
           )}
+          {test?.secondary !== undefined && <SecondaryTestResult result={test.secondary} />}
           <WizardActions
             onBack={() => setStep(1)}
             onCancel={cancel}

@@ -22,7 +22,9 @@ import {
   SECRET_KEYS,
   tentacleSecretName,
   tentacleTargetConfigSchema,
+  type TentacleConnection,
   type TentacleSecrets,
+  type TentacleTargetConfig,
 } from './config.ts';
 import { TentacleClient, tlsInfo } from './transfer.ts';
 
@@ -156,18 +158,36 @@ export async function testTentacleTarget(
 ): Promise<TentacleTestResult> {
   const { connection, secrets } = await resolveWhere(ctx, { target: name });
   const warnings = connectionWarnings(connection, secrets);
+  const primary = await probe(connection, secrets);
+  const result: TentacleTestResult = { name, ...primary, warnings };
+  const stored = ctx.targets.getOfKind<TentacleTargetConfig>(name, 'tentacle').config.secondary;
+  if (stored === undefined) return result;
+  // The secondary server with its own secrets (§14.5), reported beside the primary.
+  const secondary = secondaryConnection(stored);
+  const secondarySecrets = await readTargetSecrets(ctx, name, SECONDARY);
+  for (const warning of connectionWarnings(secondary, secondarySecrets))
+    warnings.push({ ...warning, message: `secondary server: ${warning.message}` });
+  const probed = await probe(secondary, secondarySecrets);
+  result.secondary = {
+    server: `${secondary.host}:${secondary.port}`,
+    mode: stored.mode,
+    ...probed,
+  };
+  return result;
+}
+
+/** Connects, authenticates and QUITs. */
+async function probe(
+  connection: TentacleConnection,
+  secrets: TentacleSecrets,
+): Promise<Pick<TentacleTestResult, 'ok' | 'tls' | 'error'>> {
   try {
     const client = await TentacleClient.connect(await clientOptions(connection, secrets));
     const tls = tlsInfo(client);
     await client.quit();
-    return { name, ok: true, warnings, ...(tls === undefined ? {} : { tls }) };
+    return { ok: true, ...(tls === undefined ? {} : { tls }) };
   } catch (error) {
     const e = toAgentError(error);
-    return {
-      name,
-      ok: false,
-      warnings,
-      error: { code: e.code, message: e.message, transient: e.transient },
-    };
+    return { ok: false, error: { code: e.code, message: e.message, transient: e.transient } };
   }
 }

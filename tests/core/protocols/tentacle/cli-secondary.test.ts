@@ -71,6 +71,42 @@ describe('outpost tentacle add --secondary', () => {
     expect(await readFile(join(data, 'secrets.json'), 'utf8')).not.toContain('secondary');
   });
 
+  it('test checks the secondary server too, with its own password; exit 1 when it fails', async () => {
+    const primary = await h.start();
+    const secondary = await h.start({ password: 'second-pass' });
+    const added = await runCli([
+      'tentacle',
+      'add',
+      'tested',
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(primary.port),
+      '--secondary',
+      `127.0.0.1:${secondary.port}`,
+      '--secondary-password',
+      'second-pass',
+      '--secondary-allow-plain-password',
+      '--data-dir',
+      data,
+    ]);
+    expect(added.code, added.stderr).toBe(0);
+    const tested = await runCli(['tentacle', 'test', 'tested', '--data-dir', data]);
+    expect(tested.code, tested.stdout + tested.stderr).toBe(0);
+    expect(tested.stdout).toBe(
+      `Tentacle target tested answers.\nIts secondary server 127.0.0.1:${secondary.port} (on_error) answers.\n`,
+    );
+    await secondary.kill();
+    const down = await runCli(['tentacle', 'test', 'tested', '--data-dir', data]);
+    expect(down.code).toBe(1);
+    expect(down.stdout).toMatch(
+      new RegExp(
+        `^Its secondary server 127\\.0\\.0\\.1:${secondary.port} \\(on_error\\) failed: `,
+        'm',
+      ),
+    );
+  });
+
   it('defaults to on_error and the Tentacle port', async () => {
     const added = await add('--secondary', 'backup.example');
     expect(added.code, added.stderr).toBe(0);
