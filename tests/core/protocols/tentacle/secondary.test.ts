@@ -14,6 +14,7 @@ import { tentacleModule } from '../../../../main/core/protocols/tentacle/index.t
 import type { TargetDriver } from '../../../../main/core/targets/driver.ts';
 import type { TentacleServer } from '../../../peers/tentacle-server.ts';
 import { eventually } from '../../../poll.ts';
+import { readDataFile } from '../pandora/data-rules.ts';
 import { harness, type Harness } from './fixtures.ts';
 
 let h: Harness;
@@ -32,10 +33,11 @@ afterEach(async () => {
 afterAll(async () => h.cleanup());
 
 /** An agent whose queue retries within a fraction of a second (the backoff is not under test). */
-async function openAgent(name: string): Promise<Agent> {
+async function openAgent(name: string, withChecks = false): Promise<Agent> {
   const agent = await Agent.open({
     dataDir: join(h.dir, name),
-    modules: [tentacleModule],
+    // All modules (lazily loaded) where local checks are needed.
+    ...(withChecks ? {} : { modules: [tentacleModule] }),
     logToFile: false,
     queue: { pollMs: 20 },
   });
@@ -167,6 +169,38 @@ describe('secondary server, on_error', () => {
     await secondary.listen(secondary.port);
     await eventually(async () => (await stateOf(agent, items[0]!)) === 'delivered');
     expect(await files(secondary)).toEqual(['agent.1700000003.data']);
+  });
+});
+
+describe('secondary server, local checks', () => {
+  it("a local check's data file reaches the secondary when the primary is down (on_error)", async () => {
+    const primary = await downServer();
+    const secondary = await h.start();
+    const agent = await openAgent('check-on-error', true);
+    await agent.api.addTentacleTarget({
+      name: 'pandora',
+      connection: { host: '127.0.0.1', port: primary.port },
+      secondary: { host: '127.0.0.1', port: secondary.port, mode: 'on_error' },
+    });
+    await agent.api.addCheck({
+      name: 'disk',
+      command: { argv: ['/usr/lib/nagios/plugins/check_dummy', '0', 'fine | used=42%;80;90'] },
+      interval: 2,
+      timeout: 10,
+      targets: [{ target: 'pandora', agentName: 'ws-0042', moduleName: 'Disk' }],
+    });
+    start(agent);
+    const name = await eventually(
+      async () => (await files(secondary)).find((n) => n.endsWith('.data')),
+      { timeout: 30_000, what: 'a data file on the secondary server' },
+    );
+    const read = readDataFile(name, await readFile(join(secondary.options.dir, name)));
+    expect(read.agent.agent_name).toBe('ws-0042');
+    expect(read.modules.map((m) => [m.name, m.data])).toEqual([
+      ['Disk', '1'],
+      ['Disk used', '42'],
+    ]);
+    expect(await files(primary)).toEqual([]);
   });
 });
 
