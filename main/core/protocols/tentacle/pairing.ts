@@ -55,7 +55,7 @@ export async function addTentacleTarget(
   if (secondary === undefined) {
     const given = Object.entries(secondarySecrets).find(([, value]) => value !== undefined);
     if (given !== undefined) {
-      const field = `secondary${given[0][0]!.toUpperCase()}${given[0].slice(1)}`;
+      const field = secondarySecretField(given[0]);
       throw new AgentError(
         'invalid-request',
         `${field} belongs to a secondary server: give its address (secondary.host) too`,
@@ -89,6 +89,7 @@ export async function addTentacleTarget(
   const storedSecondary =
     secondary === undefined ? undefined : await readTargetSecrets(ctx, request.name, SECONDARY);
   if (secondary !== undefined && storedSecondary !== undefined) {
+    // Shown with the primary's: each server's own (plain TCP, insecure TLS…).
     for (const warning of connectionWarnings(secondaryConnection(secondary), storedSecondary))
       warnings.push({ ...warning, message: `secondary server: ${warning.message}` });
   }
@@ -135,6 +136,11 @@ async function storeSecrets(
   }
 }
 
+/** The request field of one of the secondary's secrets: `password` → `secondaryPassword`. */
+function secondarySecretField(key: string): string {
+  return `secondary${key.charAt(0).toUpperCase()}${key.slice(1)}`;
+}
+
 /** The secondary server's checks, their errors blaming `secondary.<field>` (and its secrets). */
 async function asSecondary(work: () => Promise<void>): Promise<void> {
   try {
@@ -145,8 +151,8 @@ async function asSecondary(work: () => Promise<void>): Promise<void> {
     const field =
       e.field === undefined
         ? 'secondary'
-        : e.field in SECRET_KEYS
-          ? `secondary${e.field[0]!.toUpperCase()}${e.field.slice(1)}`
+        : Object.hasOwn(SECRET_KEYS, e.field)
+          ? secondarySecretField(e.field)
           : `secondary.${e.field}`;
     throw new AgentError(e.code, `secondary server: ${e.message}`, { field, cause: e });
   }

@@ -296,6 +296,46 @@ describe('secondary server, always', () => {
   });
 });
 
+describe('saving a secondary server', () => {
+  it("blames the secondary's own fields", async () => {
+    const agent = await openAgent('save-errors');
+    await expect(
+      agent.api.addTentacleTarget({
+        name: 'pandora',
+        connection: { host: '127.0.0.1' },
+        secondary: {
+          host: 'backup',
+          tls: true,
+          caFile: join(h.dir, 'missing.pem'),
+          mode: 'always',
+        },
+      }),
+    ).rejects.toMatchObject({
+      code: 'invalid-request',
+      field: 'secondary.caFile',
+      message: expect.stringMatching(/^secondary server: caFile '.*missing\.pem' cannot be read/),
+    });
+    await expect(
+      agent.api.addTentacleTarget({
+        name: 'pandora',
+        connection: { host: '127.0.0.1' },
+        secondaryPassword: 'x',
+      }),
+    ).rejects.toMatchObject({ code: 'invalid-request', field: 'secondaryPassword' });
+    await expect(
+      agent.api.addTentacleTarget({
+        name: 'pandora',
+        connection: { host: '127.0.0.1' },
+        secondary: { host: 'backup', mode: 'sometimes' as 'always' },
+      }),
+    ).rejects.toMatchObject({
+      code: 'invalid-request',
+      message: expect.stringContaining("secondary.mode must be 'on_error' or 'always'"),
+    });
+    expect(await agent.api.listTargets({})).toEqual([]);
+  });
+});
+
 describe('resent files', () => {
   it('counts SEND ERR (file already exists) for a resent file as delivered, and refuses it for a new one', async () => {
     const server = await h.start();
