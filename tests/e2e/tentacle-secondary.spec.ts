@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { passwordDigest } from '../../main/core/protocols/tentacle/codec.ts';
 import { TentacleServer } from '../peers/tentacle-server.ts';
@@ -17,10 +18,12 @@ let primary: TentacleServer;
 let secondary: TentacleServer;
 let ui: OutpostUi;
 let cleanup: () => Promise<void>;
+let tempDir: string;
 
 test.beforeAll(async () => {
   const temp = await makeTempDir('tentacle-secondary-e2e');
   cleanup = temp.cleanup;
+  tempDir = temp.dir;
   primary = await TentacleServer.start({ dir: join(temp.dir, 'primary') });
   secondary = await TentacleServer.start({
     dir: join(temp.dir, 'secondary'),
@@ -96,6 +99,20 @@ test('the wizard saves a secondary server with its own password; settings, overv
       `primary 127.0.0.1:${primary.port}: idle; secondary 127.0.0.1:${secondary.port} (always): idle`,
     ),
   ).toBeVisible();
+
+  // A file queued to the target goes to both servers, one item each, counted on its card.
+  const file = join(tempDir, 'agent.1700000100.data');
+  await writeFile(file, '<agent_data/>');
+  const sent = await ui.cli('send', '--target', 'pandora-ha', file);
+  expect(sent.stdout).toMatch(/ pandora-ha .*\n.* pandora-ha\/secondary /);
+  const card = page.locator('.target-card').filter({ hasText: 'pandora-ha' });
+  await expect(card.getByLabel('Queue of this target')).toContainText(/2 delivered/i, {
+    timeout: 30_000,
+  });
+  for (const server of [primary, secondary])
+    expect(await readFile(join(server.options.dir, 'agent.1700000100.data'), 'utf8')).toBe(
+      '<agent_data/>',
+    );
 
   // Settings lists it, and its Edit link reopens the wizard with the secondary filled in.
   await page
