@@ -82,6 +82,23 @@ describe('outpost import pandora: secondary server', () => {
     );
   });
 
+  it('reports the secondary_server_opts flags it cannot carry over, on their line', async () => {
+    const report = await agent.api.importPandora({
+      content:
+        'server_ip 192.0.2.10\nsecondary_mode always\nsecondary_server_ip 192.0.2.20\nsecondary_server_opts -v -y not-a-proxy -t 100000 -r 2 -g\n',
+      dryRun: true,
+    });
+    expect(lines(report)).toEqual([
+      '4 -g: tentacle_client flag not carried over',
+      "4 -t 100000 -r 2: more than a day of silence (300000 s): Outpost's idle timeout kept",
+      '4 -y …: proxy is not [user:pass@]host:port: not carried over',
+    ]);
+    expect(report.target?.config).toMatchObject({
+      secondary: { host: '192.0.2.20', mode: 'always', tls: false, zip: false },
+    });
+    expect(report.target?.config).not.toHaveProperty('secondary.idleTimeoutSeconds');
+  });
+
   it('never gives the secondary the primary password', async () => {
     const report = await agent.api.importPandora({
       content:

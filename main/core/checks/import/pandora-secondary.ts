@@ -11,7 +11,7 @@ import {
   type SecondaryMode,
 } from '../../contract/tentacle.ts';
 import { DEFAULT_PORT, SECONDARY, tentacleSecretName } from '../../protocols/tentacle/config.ts';
-import { parseServerOpts } from './pandora-conf.ts';
+import { parseServerOpts, type TentacleClientFlags } from './pandora-conf.ts';
 
 /** Every secondary key the agents read (§11), whether or not Outpost needs it. */
 export const SECONDARY_KEYS = [
@@ -106,27 +106,13 @@ export function secondaryFromConf(
   }
 
   const opts = parseServerOpts(value('secondary_server_opts') ?? '');
-  for (const flag of opts.unsupported)
-    unmapped('secondary_server_opts', flag, 'tentacle_client flag not carried over');
   const sslText = value('secondary_server_ssl');
   const tls = opts.tls || (sslText !== undefined && /^(1|yes|on|true)$/i.test(sslText));
-  const config: Record<string, unknown> = { host, port, tls, zip: opts.zip, mode };
-  if (opts.caPath !== undefined) config.caFile = opts.caPath;
-  if (opts.certPath !== undefined) config.certFile = opts.certPath;
-  if (opts.keyPath !== undefined) config.keyFile = opts.keyPath;
-  if (opts.bindAddress !== undefined) config.bindAddress = opts.bindAddress;
-
-  const idleTimeout = idleTimeoutFromClientFlags(opts.waitSeconds, opts.retries);
+  const flags = connectionFromClientFlags(opts, (text, reason) =>
+    unmapped('secondary_server_opts', text, reason),
+  );
+  const config: Record<string, unknown> = { host, port, tls, ...flags.fields, mode };
   const timeoutText = value('secondary_transfer_timeout');
-  if (idleTimeout !== undefined) {
-    if (idleTimeout <= MAX_IDLE_TIMEOUT_SECONDS) config.idleTimeoutSeconds = idleTimeout;
-    else
-      unmapped(
-        'secondary_server_opts',
-        `-t ${opts.waitSeconds ?? ''} -r ${opts.retries ?? ''}`.replace(/ +/g, ' ').trim(),
-        `more than a day of silence (${idleTimeout} s): Outpost's idle timeout kept`,
-      );
-  }
   if (timeoutText !== undefined) {
     const seconds = Number(timeoutText);
     if (!/^\d+$/.test(timeoutText) || seconds < 1 || seconds > MAX_IDLE_TIMEOUT_SECONDS)
@@ -135,7 +121,7 @@ export function secondaryFromConf(
         `secondary_transfer_timeout ${timeoutText}`,
         `not 1–${MAX_IDLE_TIMEOUT_SECONDS} seconds: Outpost's idle timeout kept`,
       );
-    else if (idleTimeout === undefined) {
+    else if (config.idleTimeoutSeconds === undefined) {
       config.idleTimeoutSeconds = seconds;
       report.notes.push(
         `secondary_transfer_timeout ${seconds}: the Pandora agent stops a whole transfer after ${seconds} s; Outpost gives up on the secondary server after ${seconds} s of silence (a big file may take longer, §12 of tentacle.md)`,
@@ -144,24 +130,8 @@ export function secondaryFromConf(
   }
 
   const secrets: Array<[string, string]> = [];
-  if (opts.proxy !== undefined) {
-    const proxy = /^(?:([^:@]+)(?::([^@]*))?@)?([^:@]+):(\d+)$/.exec(opts.proxy);
-    if (proxy === null) {
-      unmapped(
-        'secondary_server_opts',
-        '-y …',
-        'proxy is not [user:pass@]host:port: not carried over',
-      );
-    } else {
-      config.proxy = {
-        host: proxy[3],
-        port: Number(proxy[4]),
-        ...(proxy[1] === undefined ? {} : { user: proxy[1] }),
-      };
-      if (proxy[2] !== undefined && proxy[2] !== '')
-        secrets.push([tentacleSecretName(target, 'proxyPassword', SECONDARY), proxy[2]]);
-    }
-  }
+  if (flags.proxyPassword !== undefined && flags.proxyPassword !== '')
+    secrets.push([tentacleSecretName(target, 'proxyPassword', SECONDARY), flags.proxyPassword]);
 
   // Its own password only: the primary's server_pwd never goes to the secondary (§14.5).
   const password = value('secondary_server_pwd') ?? opts.password;
@@ -186,4 +156,43 @@ export function secondaryFromConf(
     `secondary server ${host}:${port} (${mode}): ${mode === 'on_error' ? 'gets a data file when the primary fails it' : 'gets a copy of every data file, queued on its own'}; remote configuration and collections stay on the primary.`,
   );
   return { config, secrets };
+}
+
+/**
+ * The tentacle_client flags of a `server_opts`-style line as a Tentacle
+ * connection's fields (CA, client certificate, -z, -b, -t/-r, -y proxy and
+ * its password), reporting each flag that does not carry over: what
+ * `secondary_server_opts` needs, and `server_opts` the same.
+ */
+export function connectionFromClientFlags(
+  opts: TentacleClientFlags,
+  unmapped: (text: string, reason: string) => void,
+): { fields: Record<string, unknown>; proxyPassword?: string } {
+  for (const flag of opts.unsupported) unmapped(flag, 'tentacle_client flag not carried over');
+  const fields: Record<string, unknown> = { zip: opts.zip };
+  if (opts.caPath !== undefined) fields.caFile = opts.caPath;
+  if (opts.certPath !== undefined) fields.certFile = opts.certPath;
+  if (opts.keyPath !== undefined) fields.keyFile = opts.keyPath;
+  if (opts.bindAddress !== undefined) fields.bindAddress = opts.bindAddress;
+  const idleTimeout = idleTimeoutFromClientFlags(opts.waitSeconds, opts.retries);
+  if (idleTimeout !== undefined) {
+    if (idleTimeout <= MAX_IDLE_TIMEOUT_SECONDS) fields.idleTimeoutSeconds = idleTimeout;
+    else
+      unmapped(
+        `-t ${opts.waitSeconds ?? ''} -r ${opts.retries ?? ''}`.replace(/ +/g, ' ').trim(),
+        `more than a day of silence (${idleTimeout} s): Outpost's idle timeout kept`,
+      );
+  }
+  if (opts.proxy === undefined) return { fields };
+  const proxy = /^(?:([^:@]+)(?::([^@]*))?@)?([^:@]+):(\d+)$/.exec(opts.proxy);
+  if (proxy === null) {
+    unmapped('-y …', 'proxy is not [user:pass@]host:port: not carried over');
+    return { fields };
+  }
+  fields.proxy = {
+    host: proxy[3],
+    port: Number(proxy[4]),
+    ...(proxy[1] === undefined ? {} : { user: proxy[1] }),
+  };
+  return proxy[2] === undefined ? { fields } : { fields, proxyPassword: proxy[2] };
 }
