@@ -3,11 +3,13 @@ import { createInterface } from 'node:readline/promises';
 import type { Agent } from '../../core/agent.ts';
 import type { AgentRequest } from '../../core/contract/index.ts';
 import { TENTACLE_DEFAULT_PORT } from '../../core/contract/ports.ts';
+import { formatHostPort, parseHostPort } from '../../core/contract/host-port.ts';
 import {
   idleTimeoutFromClientFlags,
   MAX_IDLE_TIMEOUT_SECONDS,
   REFERENCE_RETRIES,
   REFERENCE_WAIT_SECONDS,
+  type TentacleTestResult,
   type TentacleTransferResult,
 } from '../../core/contract/tentacle.ts';
 import { AgentError, toAgentError } from '../../core/contract/errors.ts';
@@ -45,6 +47,51 @@ const CONNECTION_OPTIONS = {
   ...secretFileOptions(...SECRETS),
 } as const;
 
+/** The secondary server's secrets (`tentacle add`), each with its `--NAME-file` too. */
+const SECONDARY_SECRETS = [
+  'secondary-password',
+  'secondary-key-passphrase',
+  'secondary-proxy-password',
+] as const;
+
+/**
+ * `tentacle add`'s secondary server (pandora-remote-config.md §11–§14): its
+ * address and mode, and the primary's connection flags with a `--secondary-`
+ * prefix, so that it has TLS, certificates, proxy and a password of its own.
+ */
+const SECONDARY_OPTIONS = {
+  secondary: { type: 'string' },
+  'secondary-mode': { type: 'string' },
+  'secondary-password': { type: 'string' },
+  'secondary-tls': { type: 'boolean' },
+  'secondary-cert': { type: 'string' },
+  'secondary-key': { type: 'string' },
+  'secondary-key-passphrase': { type: 'string' },
+  'secondary-ca': { type: 'string' },
+  'secondary-insecure': { type: 'boolean' },
+  'secondary-allow-plain-password': { type: 'boolean' },
+  'secondary-zip': { type: 'boolean' },
+  'secondary-proxy': { type: 'string' },
+  'secondary-bind': { type: 'string' },
+  'secondary-timeout': { type: 'string' },
+  'secondary-retries': { type: 'string' },
+  ...secretFileOptions(...SECONDARY_SECRETS),
+} as const;
+
+const SECONDARY_DETAILS = [
+  "    --secondary HOST[:PORT]   a secondary Tentacle server (default port 41121), as pandora_agent.conf's",
+  "                              secondary_server_ip/secondary_server_port; it never gets the primary's password",
+  '    --secondary-mode MODE     on_error (default): a file goes to it when the primary fails it;',
+  '                              always: it gets a copy of every file, queued on its own',
+  '    --secondary-password PWD, --secondary-tls, --secondary-cert FILE, --secondary-key FILE,',
+  '    --secondary-key-passphrase PASS, --secondary-ca FILE, --secondary-insecure,',
+  '    --secondary-allow-plain-password, --secondary-zip, --secondary-proxy [USER:PASS@]HOST:PORT,',
+  '    --secondary-bind ADDRESS, --secondary-timeout SECONDS, --secondary-retries N',
+  "                              the secondary's own settings, as the primary's flags above",
+  '                              (and --secondary-password-file, --secondary-key-passphrase-file,',
+  '                              --secondary-proxy-password-file)',
+];
+
 const CONNECTION_DETAILS = [
   '-a, --address HOST        Tentacle server (required)',
   `-p, --port PORT           server port (default ${TENTACLE_DEFAULT_PORT})`,
@@ -80,16 +127,37 @@ function wholeNumber(raw: string, flagName: string, min: number): number {
   return Number(raw);
 }
 
+/**
+ * The primary's connection flags are tentacle_client's (`-e`); the secondary
+ * server's are the same long flags with a `--secondary-` prefix
+ * (`--secondary-cert`). `flag('cert', 'e')` is how a message names one.
+ */
+interface Flags {
+  prefix: '' | 'secondary-';
+  flag(long: string, short?: string): string;
+}
+
+const PRIMARY: Flags = {
+  prefix: '',
+  flag: (long, short) => (short === undefined ? `--${long}` : `-${short}`),
+};
+const SECONDARY_FLAGS: Flags = {
+  prefix: 'secondary-',
+  flag: (long) => `--secondary-${long}`,
+};
+
 /** -t / -r (§12) as one idle timeout, checked. */
-function idleTimeoutFrom(args: CommandArgs): number | undefined {
-  const rawWait = stringOption(args, 'timeout');
-  const rawRetries = stringOption(args, 'retries');
-  const wait = rawWait === undefined ? undefined : wholeNumber(rawWait, '-t SECONDS', 1);
-  const retries = rawRetries === undefined ? undefined : wholeNumber(rawRetries, '-r N', 0);
+function idleTimeoutFrom(args: CommandArgs, flags: Flags): number | undefined {
+  const t = flags.flag('timeout', 't');
+  const r = flags.flag('retries', 'r');
+  const rawWait = stringOption(args, `${flags.prefix}timeout`);
+  const rawRetries = stringOption(args, `${flags.prefix}retries`);
+  const wait = rawWait === undefined ? undefined : wholeNumber(rawWait, `${t} SECONDS`, 1);
+  const retries = rawRetries === undefined ? undefined : wholeNumber(rawRetries, `${r} N`, 0);
   const total = idleTimeoutFromClientFlags(wait, retries);
   if (total !== undefined && total > MAX_IDLE_TIMEOUT_SECONDS)
     throw new UsageError(
-      `-t ${wait ?? REFERENCE_WAIT_SECONDS} × (-r ${retries ?? REFERENCE_RETRIES} + 1) = ${total} s is longer than a day (${MAX_IDLE_TIMEOUT_SECONDS} s): choose smaller values`,
+      `${t} ${wait ?? REFERENCE_WAIT_SECONDS} × (${r} ${retries ?? REFERENCE_RETRIES} + 1) = ${total} s is longer than a day (${MAX_IDLE_TIMEOUT_SECONDS} s): choose smaller values`,
     );
   return total;
 }
@@ -156,21 +224,32 @@ function connectionFrom(
   if (host === undefined || host === '')
     throw new UsageError('-a HOST (the Tentacle server) is required');
   const port = integerOption(args, 'port', TENTACLE_DEFAULT_PORT)!;
-  const cert = stringOption(args, 'cert');
-  const key = stringOption(args, 'key');
-  const ca = stringOption(args, 'ca');
-  const insecure = flag(args, 'insecure');
+  return serverFrom(args, secrets, { host, port }, PRIMARY);
+}
+
+/** One server's connection and secrets from its flags (the primary's, or the secondary's). */
+function serverFrom(
+  args: CommandArgs,
+  secrets: Secrets,
+  address: { host: string; port: number },
+  flags: Flags,
+): Omit<ConnectionRequest, 'files' | 'zip'> {
+  const { prefix, flag: name } = flags;
+  const cert = stringOption(args, `${prefix}cert`);
+  const key = stringOption(args, `${prefix}key`);
+  const ca = stringOption(args, `${prefix}ca`);
+  const insecure = flag(args, `${prefix}insecure`);
   if ((cert === undefined) !== (key === undefined))
-    throw new UsageError('-e CERT and -k KEY go together');
+    throw new UsageError(`${name('cert', 'e')} CERT and ${name('key', 'k')} KEY go together`);
   if (insecure && ca !== undefined)
-    throw new UsageError('--insecure and -f CA contradict each other');
-  const bind = stringOption(args, 'bind');
+    throw new UsageError(`${name('insecure')} and ${name('ca', 'f')} CA contradict each other`);
+  const bind = stringOption(args, `${prefix}bind`);
   if (bind !== undefined && !isIpAddress(bind))
     throw new UsageError(
-      `-b ADDRESS must be an IPv4 or IPv6 address of this machine (like 10.0.0.5), got '${bind}'`,
+      `${name('bind', 'b')} ADDRESS must be an IPv4 or IPv6 address of this machine (like 10.0.0.5), got '${bind}'`,
     );
-  const idleTimeoutSeconds = idleTimeoutFrom(args);
-  if (flag(args, 'ask-key-passphrase')) {
+  const idleTimeoutSeconds = idleTimeoutFrom(args, flags);
+  if (prefix === '' && flag(args, 'ask-key-passphrase')) {
     if (cert === undefined)
       throw new UsageError(
         '-w prompts for the passphrase of a client key: it needs -e CERT -k KEY',
@@ -181,39 +260,88 @@ function connectionFrom(
       );
   }
   const connection: ConnectionRequest['connection'] = {
-    host,
-    port,
-    tls: flag(args, 'tls') || cert !== undefined || ca !== undefined || insecure,
+    ...address,
+    tls: flag(args, `${prefix}tls`) || cert !== undefined || ca !== undefined || insecure,
     insecure,
-    allowPlainPassword: flag(args, 'allow-plain-password'),
-    zip: flag(args, 'zip'),
+    allowPlainPassword: flag(args, `${prefix}allow-plain-password`),
+    zip: flag(args, `${prefix}zip`),
     ...(ca === undefined ? {} : { caFile: ca }),
     ...(cert === undefined ? {} : { certFile: cert, keyFile: key }),
     ...(bind === undefined ? {} : { bindAddress: bind }),
     ...(idleTimeoutSeconds === undefined ? {} : { idleTimeoutSeconds }),
   };
   const request: Omit<ConnectionRequest, 'files' | 'zip'> = { connection };
-  const proxy = stringOption(args, 'proxy');
+  const proxy = stringOption(args, `${prefix}proxy`);
   const proxyPassword = secrets['proxy-password'];
+  const y = name('proxy', 'y');
+  const passwordFile = name('proxy-password-file');
   if (proxy !== undefined) {
-    const parsed = parseProxySpec(proxy, '-y');
+    const parsed = parseProxySpec(proxy, y);
     connection.proxy = parsed.proxy;
     if (parsed.password !== undefined && proxyPassword !== undefined)
       throw new UsageError(
-        "-y USER:PASS@ and --proxy-password-file contradict each other: give the proxy's password once",
+        `${y} USER:PASS@ and ${passwordFile} contradict each other: give the proxy's password once`,
       );
     if (proxyPassword !== undefined && parsed.proxy.user === undefined)
       throw new UsageError(
-        '--proxy-password-file needs the user it belongs to: -y USER@PROXYHOST:PORT',
+        `${passwordFile} needs the user it belongs to: ${y} USER@PROXYHOST:PORT`,
       );
     const password = parsed.password ?? proxyPassword;
     if (password !== undefined) request.proxyPassword = password;
   } else if (proxyPassword !== undefined) {
-    throw new UsageError('--proxy-password-file goes with -y USER@PROXYHOST:PORT');
+    throw new UsageError(`${passwordFile} goes with ${y} USER@PROXYHOST:PORT`);
   }
   if (secrets.password !== undefined) request.password = secrets.password;
   if (secrets['key-passphrase'] !== undefined) request.keyPassphrase = secrets['key-passphrase'];
   return request;
+}
+
+type SecondaryRequest = Pick<
+  AgentRequest<'addTentacleTarget'>,
+  'secondary' | 'secondaryPassword' | 'secondaryKeyPassphrase' | 'secondaryProxyPassword'
+>;
+
+/** The secondary server of `tentacle add`, from --secondary and its --secondary-… flags. */
+function secondaryFrom(
+  args: CommandArgs,
+  secrets: Partial<Record<(typeof SECONDARY_SECRETS)[number], string>>,
+): SecondaryRequest {
+  const spec = stringOption(args, 'secondary');
+  if (spec === undefined) {
+    const stray = Object.keys(SECONDARY_OPTIONS).find(
+      (option) => option !== 'secondary' && args.options[option] !== undefined,
+    );
+    if (stray !== undefined)
+      throw new UsageError(
+        `--${stray} belongs to a secondary server: give its address with --secondary HOST[:PORT]`,
+      );
+    return {};
+  }
+  const mode = stringOption(args, 'secondary-mode') ?? 'on_error';
+  if (mode !== 'on_error' && mode !== 'always')
+    throw new UsageError(`--secondary-mode must be 'on_error' or 'always', got '${mode}'`);
+  let address: { host: string; port: number };
+  try {
+    address = parseHostPort(spec, TENTACLE_DEFAULT_PORT, '--secondary');
+  } catch (error) {
+    throw new UsageError(toAgentError(error).message);
+  }
+  const server = serverFrom(
+    args,
+    {
+      password: secrets['secondary-password'],
+      'key-passphrase': secrets['secondary-key-passphrase'],
+      'proxy-password': secrets['secondary-proxy-password'],
+    },
+    address,
+    SECONDARY_FLAGS,
+  );
+  return {
+    secondary: { ...server.connection, mode },
+    ...(server.password === undefined ? {} : { secondaryPassword: server.password }),
+    ...(server.keyPassphrase === undefined ? {} : { secondaryKeyPassphrase: server.keyPassphrase }),
+    ...(server.proxyPassword === undefined ? {} : { secondaryProxyPassword: server.proxyPassword }),
+  };
 }
 
 /**
@@ -402,21 +530,31 @@ export const tentacleCommands: CommandSpec[] = [
     summary:
       'Save a Tentacle target (password, key passphrase and proxy password go to the SecretStore)',
     usage:
-      'NAME -a HOST [-p PORT] [-x PASSWORD | --password-file FILE] [-c] [-e CERT -k KEY [-w]] [-f CA] [--insecure] [-z] [-y PROXY] [-b ADDRESS] [-t SECONDS] [-r N] [-q] [--outbox DIR [--after-delivery move|remove]]',
+      'NAME -a HOST [-p PORT] [-x PASSWORD | --password-file FILE] [-c] [-e CERT -k KEY [-w]] [-f CA] [--insecure] [-z] [-y PROXY] [-b ADDRESS] [-t SECONDS] [-r N] [-q] [--outbox DIR [--after-delivery move|remove]] [--secondary HOST[:PORT] [--secondary-mode on_error|always] [--secondary-…]]',
     options: {
       ...CONNECTION_OPTIONS,
       outbox: { type: 'string' },
       'after-delivery': { type: 'string' },
+      ...SECONDARY_OPTIONS,
     },
     details: [
       ...CONNECTION_DETAILS,
       '    --outbox DIR          watched folder: files that appear there are queued to this target',
       '    --after-delivery X    what happens to a delivered outbox file: move (to DIR/sent/, default) or remove',
+      ...SECONDARY_DETAILS,
     ],
     async run(ctx, args) {
       const name = args.positionals[0];
       if (name === undefined) throw new UsageError('NAME is required');
-      const { connection, ...secrets } = connectionFrom(args, await secretsFrom(ctx, args));
+      // One read of every secret flag: only one of them may take a piped stdin.
+      const allSecrets = await secretOptions(
+        ctx,
+        args,
+        [...SECRETS, ...SECONDARY_SECRETS],
+        flag(args, 'ask-key-passphrase') ? '-w (the key passphrase prompt)' : undefined,
+      );
+      const { connection, ...secrets } = connectionFrom(args, allSecrets);
+      const secondary = secondaryFrom(args, allSecrets);
       const outbox = stringOption(args, 'outbox');
       const after = stringOption(args, 'after-delivery') ?? 'move';
       if (after !== 'move' && after !== 'remove')
@@ -431,6 +569,7 @@ export const tentacleCommands: CommandSpec[] = [
           connection,
           ...secrets,
           ...(outbox === undefined ? {} : { outbox: { dir: outbox, afterDelivery: after } }),
+          ...secondary,
         });
         warn(ctx, info);
         const c = info.config;
@@ -463,6 +602,12 @@ export const tentacleCommands: CommandSpec[] = [
                   ? undefined
                   : `${c.outbox.dir} (then ${c.outbox.afterDelivery})`,
               ],
+              [
+                '  secondary server',
+                c.secondary === undefined
+                  ? undefined
+                  : `${formatHostPort(c.secondary)} (${c.secondary.mode}), TLS ${c.secondary.tls ? (c.secondary.insecure ? 'NOT verified' : 'verified') : 'no'}, password ${info.secondarySecrets?.password === true ? 'stored in the SecretStore' : 'none'}`,
+              ],
             ]),
             ...info.warnings.map((w) => `  note: ${w.message}`),
           ].join('\n'),
@@ -472,23 +617,34 @@ export const tentacleCommands: CommandSpec[] = [
   },
   {
     path: ['tentacle', 'test'],
-    summary: 'Connect to a saved Tentacle target, authenticate and QUIT',
+    summary:
+      'Connect to a saved Tentacle target (and its secondary server, if any), authenticate and QUIT',
     usage: 'NAME',
     async run(ctx, args) {
       const name = args.positionals[0];
       if (name === undefined) throw new UsageError('NAME is required');
       const result = await (await ctx.agent()).api.testTentacleTarget({ name });
       warn(ctx, result);
-      const tls =
-        result.tls === undefined
+      const over = (tls: TentacleTestResult['tls']): string =>
+        tls === undefined
           ? ''
-          : ` over ${result.tls.version} (${result.tls.peerSubject}, SHA-256 ${result.tls.fingerprint256})`;
+          : ` over ${tls.version} (${tls.peerSubject}, SHA-256 ${tls.fingerprint256})`;
+      const secondary = result.secondary;
+      const lines = [
+        result.ok
+          ? `Tentacle target ${name} answers${over(result.tls)}.`
+          : `Tentacle target ${name} failed: ${result.error?.message ?? 'unknown error'}`,
+      ];
+      if (secondary !== undefined)
+        lines.push(
+          secondary.ok
+            ? `Its secondary server ${secondary.server} (${secondary.mode}) answers${over(secondary.tls)}.`
+            : `Its secondary server ${secondary.server} (${secondary.mode}) failed: ${secondary.error?.message ?? 'unknown error'}`,
+        );
       return {
         data: result,
-        human: result.ok
-          ? `Tentacle target ${name} answers${tls}.`
-          : `Tentacle target ${name} failed: ${result.error?.message ?? 'unknown error'}`,
-        exitCode: result.ok ? 0 : 1,
+        human: lines.join('\n'),
+        exitCode: result.ok && secondary?.ok !== false ? 0 : 1,
       };
     },
   },

@@ -91,8 +91,28 @@ export const outboxSchema = z
   })
   .strict();
 
+/**
+ * When a target's secondary server gets a data file (pandora-remote-config.md
+ * §11, §12.1): `on_error` only when the primary failed it, `always` a copy of
+ * every file with its own queue item. The agent's `never` is no secondary.
+ */
+export const SECONDARY_MODES = ['on_error', 'always'] as const;
+export type SecondaryMode = (typeof SECONDARY_MODES)[number];
+
+/**
+ * A second Tentacle server with its own address, TLS, certificates, proxy and
+ * (in the SecretStore) password: the primary's password never goes to it (§14.5).
+ */
+export const secondarySchema = connectionSchema
+  .extend({
+    mode: z.enum(SECONDARY_MODES, {
+      error: () => "secondary.mode must be 'on_error' or 'always'",
+    }),
+  })
+  .strict();
+
 export const tentacleTargetConfigSchema = connectionSchema
-  .extend({ outbox: outboxSchema.optional() })
+  .extend({ outbox: outboxSchema.optional(), secondary: secondarySchema.optional() })
   .strict();
 
 export type TentacleTargetConfig = z.output<typeof tentacleTargetConfigSchema>;
@@ -134,15 +154,26 @@ export interface TentacleTargetInfo {
   name: string;
   config: TentacleTargetConfig;
   secrets: { password: boolean; keyPassphrase: boolean; proxyPassword: boolean };
+  /** The secondary server's own secrets, when it has one. */
+  secondarySecrets?: { password: boolean; keyPassphrase: boolean; proxyPassword: boolean };
   warnings: AgentWarning[];
 }
 
 export interface TentacleTestResult {
   name: string;
+  /** The primary server answered (the secondary's answer is `secondary.ok`). */
   ok: boolean;
   warnings: AgentWarning[];
   tls?: { version: string; peerSubject: string; peerIssuer: string; fingerprint256: string };
   error?: { code: string; message: string; transient: boolean };
+  /** The secondary server's own test (its own secrets), when the target has one. */
+  secondary?: {
+    server: string;
+    mode: SecondaryMode;
+    ok: boolean;
+    tls?: { version: string; peerSubject: string; peerIssuer: string; fingerprint256: string };
+    error?: { code: string; message: string; transient: boolean };
+  };
 }
 
 export const tentacleContract = {
@@ -153,10 +184,15 @@ export const tentacleContract = {
         connection: connectionSchema,
         outbox: outboxSchema.optional(),
         ...secretFields,
+        /** Absent: the target has no secondary server (a saved one is removed). */
+        secondary: secondarySchema.optional(),
+        secondaryPassword: z.string().optional(),
+        secondaryKeyPassphrase: z.string().optional(),
+        secondaryProxyPassword: z.string().optional(),
         replace: z.boolean().default(true),
       })
       .strict(),
-    'Save a Tentacle target (settings) and its password, key passphrase and proxy password (SecretStore)',
+    'Save a Tentacle target (settings) and its password, key passphrase and proxy password (SecretStore), with an optional secondary server and its own secrets',
   ),
   sendTentacleFiles: method<TentacleTransferResult>()(
     z.intersection(

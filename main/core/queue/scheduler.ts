@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { QueueContext } from '../context.ts';
 import { AgentError, toAgentError } from '../contract/errors.ts';
 import type { DeliveryContext } from '../targets/driver.ts';
-import type { TargetRecord } from '../contract/targets.ts';
+import { splitQueueAddress, type TargetRecord } from '../contract/targets.ts';
 import { BatchedWrites } from './batched-writes.ts';
 import { backoffDelayMs } from './retry.ts';
 import type { QueueClock, TransferQueue } from './service.ts';
@@ -158,30 +158,39 @@ export class Scheduler {
 
   #startWorkers(stop: AbortSignal, itemSignal: AbortSignal): void {
     if (this.#settings.paused) return;
-    for (const name of this.#queue.store.targetsWithQueued()) {
+    for (const address of this.#queue.store.targetsWithQueued()) {
       if (this.#workers.size >= this.#settings.concurrency) return;
-      if (this.#workers.has(name)) continue;
-      const target = this.#ctx.targets.find(name);
+      if (this.#workers.has(address)) continue;
+      const target = this.#ctx.targets.find(splitQueueAddress(address).target);
       if (target === undefined || target.paused || !this.#ctx.targets.hasDriver(target.kind))
         continue;
-      const worker = this.#work(target, stop, itemSignal).finally(() => {
-        this.#workers.delete(name);
+      const worker = this.#work(target, address, stop, itemSignal).finally(() => {
+        this.#workers.delete(address);
         this.#wakeAll();
       });
-      this.#workers.set(name, worker);
+      this.#workers.set(address, worker);
     }
   }
 
-  /** One target: FIFO, up to `window` in flight, until nothing is due or we stop. */
-  async #work(target: TargetRecord, stop: AbortSignal, itemSignal: AbortSignal): Promise<void> {
+  /**
+   * One queue address (a target, or one of its copy destinations): FIFO, up
+   * to `window` in flight, until nothing is due or we stop.
+   */
+  async #work(
+    target: TargetRecord,
+    address: string,
+    stop: AbortSignal,
+    itemSignal: AbortSignal,
+  ): Promise<void> {
     const driver = this.#ctx.targets.driver(target.kind);
     const window = Math.max(1, driver.window);
+    const { destination } = splitQueueAddress(address);
     const inFlight = new Set<Promise<void>>();
     for (;;) {
       const current = this.#ctx.targets.find(target.name);
       if (stop.aborted || current === undefined || current.paused || this.#settings.paused) break;
       const room = window - inFlight.size;
-      const next = room > 0 ? this.#queue.store.nextQueued(target.name, room) : [];
+      const next = room > 0 ? this.#queue.store.nextQueued(address, room) : [];
       const now = this.#clock.now();
       // Strict FIFO: an item waiting for its retry time holds back the ones behind it.
       const due: StoredItem[] = [];
@@ -190,7 +199,9 @@ export class Scheduler {
         due.push(item);
       }
       for (const item of this.#startSending(due)) {
-        const run = this.#deliver(current, item, itemSignal).finally(() => inFlight.delete(run));
+        const run = this.#deliver(current, item, itemSignal, destination).finally(() =>
+          inFlight.delete(run),
+        );
         inFlight.add(run);
       }
       if (inFlight.size === 0) {
@@ -238,11 +249,17 @@ export class Scheduler {
   }
 
   /** Sends one item already marked `sending`; its outcome is written with its neighbours'. */
-  async #deliver(target: TargetRecord, item: StoredItem, signal: AbortSignal): Promise<void> {
+  async #deliver(
+    target: TargetRecord,
+    item: StoredItem,
+    signal: AbortSignal,
+    destination: string | undefined,
+  ): Promise<void> {
     const started = this.#clock.now();
     let lastEmit = 0;
     const context: DeliveryContext = {
       signal,
+      ...(destination === undefined ? {} : { destination }),
       progress: (bytesSent) => {
         const now = this.#clock.now();
         if (now - lastEmit < PROGRESS_INTERVAL_MS && bytesSent < item.bytesTotal) return;

@@ -3,7 +3,7 @@ import { access, link } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { QueueContext } from '../context.ts';
 import { AgentError } from '../contract/errors.ts';
-import type { TargetRecord } from '../contract/targets.ts';
+import { queueAddress, splitQueueAddress, type TargetRecord } from '../contract/targets.ts';
 import type { QueueService } from './model.ts';
 import { syncDir } from '../fsutil.ts';
 import type {
@@ -163,7 +163,8 @@ export class TransferQueue implements QueueService {
     now: number,
     spooled: string[],
   ): Promise<NewItem[]> {
-    const ids = targets.map(() => newItemId());
+    const addresses = targets.flatMap((target) => this.#addresses(target));
+    const ids = addresses.map(() => newItemId());
     let payloads: ItemPayload[];
     let payloadJson: string[];
     let bytes: number;
@@ -175,7 +176,7 @@ export class TransferQueue implements QueueService {
       const first = await copyIntoSpool(request.filePath, this.#ctx.paths.spoolDir, ids[0]!);
       spooled.push(first.path);
       payloads = [];
-      for (let i = 0; i < targets.length; i++) {
+      for (let i = 0; i < addresses.length; i++) {
         let path = first.path;
         if (i > 0) {
           // One copy on disk for every target: a hard link per item, so each item removes its own.
@@ -190,7 +191,7 @@ export class TransferQueue implements QueueService {
       }
       // The links are directory entries: on disk only once the directory is
       // fsynced, which must happen before the commit that acknowledges them.
-      if (targets.length > 1) await syncDir(this.#ctx.paths.spoolDir);
+      if (addresses.length > 1) await syncDir(this.#ctx.paths.spoolDir);
       bytes = first.size;
       payloadJson = payloads.map((payload) => JSON.stringify(payload));
     } else {
@@ -201,20 +202,27 @@ export class TransferQueue implements QueueService {
             ? { kind: 'value', value: request.value }
             : { kind: 'message', message: request.message };
       for (const target of targets) this.#validate(target, payload);
-      payloads = targets.map(() => payload);
+      payloads = addresses.map(() => payload);
       const json = JSON.stringify(payload);
-      payloadJson = targets.map(() => json);
+      payloadJson = addresses.map(() => json);
       bytes = Buffer.byteLength(json);
     }
-    return targets.map((target, i) => ({
+    return addresses.map((address, i) => ({
       id: ids[i]!,
-      target: target.name,
+      target: address,
       payload: payloads[i]!,
       payloadJson: payloadJson[i]!,
       objectKey: objectKeyOf(payloads[i]!),
       bytesTotal: bytes,
       createdAt: now,
     }));
+  }
+
+  /** The queue addresses one item per target becomes: the target's own, then its copy destinations'. */
+  #addresses(target: TargetRecord): string[] {
+    if (!this.#ctx.targets.hasDriver(target.kind)) return [target.name];
+    const copies = this.#ctx.targets.driver(target.kind).copyDestinations?.(target) ?? [];
+    return [target.name, ...copies.map((destination) => queueAddress(target.name, destination))];
   }
 
   #validate(target: TargetRecord, payload: ItemPayload): void {
@@ -352,7 +360,7 @@ export class TransferQueue implements QueueService {
       if (e === undefined) {
         e = {
           target,
-          paused: this.#ctx.targets.find(target)?.paused ?? false,
+          paused: this.#ctx.targets.find(splitQueueAddress(target).target)?.paused ?? false,
           policy: policyFor(settings, target),
           counts: zeroCounts(),
           pendingBytes: 0,

@@ -1,6 +1,7 @@
 import type { Settings } from '../settings/settings.ts';
 import { parseWith } from '../contract/parse.ts';
 import { ownValue } from '../own.ts';
+import { splitQueueAddress } from '../contract/targets.ts';
 import {
   type CapPolicy,
   queueSettingsSchema,
@@ -26,6 +27,7 @@ export function writeQueueSettings(
   return next;
 }
 
-export function policyFor(settings: QueueSettings, target: string): CapPolicy {
-  return ownValue(settings.policies, target) ?? settings.defaultPolicy;
+/** A queue address's cap policy: its target's (a copy destination has none of its own). */
+export function policyFor(settings: QueueSettings, address: string): CapPolicy {
+  return ownValue(settings.policies, splitQueueAddress(address).target) ?? settings.defaultPolicy;
 }

@@ -54,6 +54,9 @@ interface Row {
 
 export type StoredItem = QueueItem & { seq: number; objectKey?: string };
 
+/** SQL: the item's queue address is the target (bound three times) or one of its destinations. */
+const TARGET_OR_DESTINATION = `(target = ? OR substr(target, 1, length(?) + 1) = ? || '/')`;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS items (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -254,8 +257,9 @@ export class QueueStore {
       args.push(filter.state);
     }
     if (filter.target !== undefined) {
-      where.push('target = ?');
-      args.push(filter.target);
+      // A target's items include its copy destinations' (`<target>/…`, contract/targets.ts).
+      where.push(TARGET_OR_DESTINATION);
+      args.push(filter.target, filter.target, filter.target);
     }
     if (filter.beforeSeq !== undefined) {
       where.push('seq < ?');
@@ -265,13 +269,16 @@ export class QueueStore {
     return (this.#db.prepare(sql).all(...args, filter.limit) as unknown as Row[]).map(toItem);
   }
 
+  /** Items in a state, of one target (with its copy destinations') or all. */
   ids(filter: { state: ItemState; target?: string }): string[] {
     const rows =
       filter.target === undefined
         ? this.#db.prepare('SELECT id FROM items WHERE state = ? ORDER BY seq').all(filter.state)
         : this.#db
-            .prepare('SELECT id FROM items WHERE state = ? AND target = ? ORDER BY seq')
-            .all(filter.state, filter.target);
+            .prepare(
+              `SELECT id FROM items WHERE state = ? AND ${TARGET_OR_DESTINATION} ORDER BY seq`,
+            )
+            .all(filter.state, filter.target, filter.target, filter.target);
     return (rows as Array<{ id: string }>).map((r) => r.id);
   }
 

@@ -9,6 +9,8 @@ export interface DeliveryContext {
   signal: AbortSignal;
   /** Reports bytes acknowledged or written so far (progress events). */
   progress(bytesSent: number): void;
+  /** The item's destination when it is not the target itself (see `copyDestinations`). */
+  destination?: string;
 }
 
 /**
@@ -27,6 +29,12 @@ export interface TargetDriver<Config = unknown> {
   /** How many items of one target may be in flight at once, in FIFO order. */
   window: number;
   deliver(target: TargetRecord<Config>, item: QueueItem, ctx: DeliveryContext): Promise<void>;
+  /**
+   * Destinations of the target that each get their own copy of every item
+   * queued for it, in a FIFO of their own (queue address `<target>/<destination>`,
+   * contract/targets.ts): `deliver` then gets `ctx.destination`. Absent: none.
+   */
+  copyDestinations?(target: TargetRecord<Config>): readonly string[];
   /** Checks an item can be delivered by this target before it is enqueued (e.g. file names). */
   validate?(target: TargetRecord<Config>, item: Pick<QueueItem, 'payload'>): void;
   status?(target: TargetRecord<Config>): TargetStatus;

@@ -396,6 +396,26 @@ export const fr: Messages = {
   'tentacle.afterDelivery': 'Après livraison',
   'tentacle.afterMove': 'Déplacer dans le sous-dossier sent/',
   'tentacle.afterRemove': 'Supprimer le fichier',
+  'tentacle.secondary': 'Serveur secondaire (facultatif)',
+  'tentacle.secondaryHint':
+    'Un autre serveur Tentacle, comme secondary_mode dans pandora_agent.conf, avec sa propre adresse, son TLS et son mot de passe : le mot de passe du serveur principal ne lui est jamais envoyé. La configuration à distance reste sur le principal.',
+  'tentacle.secondaryMode': 'Quand le serveur secondaire reçoit les fichiers de données',
+  'tentacle.secondaryNone': 'Jamais : pas de serveur secondaire',
+  'tentacle.secondaryOnError': 'Quand le principal échoue pour un fichier (on_error)',
+  'tentacle.secondaryAlways':
+    'Toujours : une copie de chaque fichier, dans sa propre file (always)',
+  'tentacle.secondaryHost': 'Nom d’hôte ou adresse du serveur secondaire',
+  'tentacle.secondaryPort': 'Port du serveur secondaire',
+  'tentacle.secondaryTls': 'Utiliser TLS avec le serveur secondaire',
+  'tentacle.secondaryCaFile': 'Fichier du certificat d’AC du serveur secondaire (PEM)',
+  'tentacle.secondaryInsecure': 'Ne pas vérifier le serveur secondaire (non sécurisé)',
+  'tentacle.secondaryCertFile': 'Fichier du certificat client pour le serveur secondaire (PEM)',
+  'tentacle.secondaryKeyFile': 'Fichier de la clé client pour le serveur secondaire (PEM)',
+  'tentacle.secondaryPassword': 'Mot de passe du serveur secondaire',
+  'tentacle.secondaryPasswordHint':
+    'Le sien, conservé dans le coffre à secrets. Laissé vide : inchangé.',
+  'tentacle.secondaryAllowPlain': 'Envoyer le mot de passe du serveur secondaire sans TLS',
+  'tentacle.secondaryTest': 'Serveur secondaire {server}',
   'tentacle.saveAndTest': 'Enregistrer et tester',
   'tentacle.testing': 'Test de la connexion…',
   'tentacle.testOk': 'La connexion fonctionne',
@@ -432,6 +452,8 @@ export const fr: Messages = {
     'Les fichiers déposés dans le dossier d’envoi d’une cible Tentacle sont mis en file pour ce serveur.',
   'settings.noTentacle': 'Aucune cible Tentacle pour l’instant.',
   'settings.noOutbox': 'aucun dossier d’envoi',
+  'settings.secondary': 'Serveur secondaire',
+  'settings.noSecondary': 'aucun',
   'settings.edit': 'Modifier',
 
   'queue.subtitle':

@@ -72,9 +72,7 @@ export function OverviewPage(props: PageProps) {
               </Badge>
             }
           >
-            <QueueCounts
-              counts={stats.data?.targets.find((x) => x.target === target.name)?.counts}
-            />
+            <QueueCounts counts={targetCounts(stats.data?.targets, target.name)} />
             <dl className="kv">
               <div className="kv-row">
                 <dt>{t('overview.lastDelivery')}</dt>
@@ -106,10 +104,26 @@ export function OverviewPage(props: PageProps) {
   );
 }
 
+type Counts = Record<'queued' | 'sending' | 'delivered' | 'failed' | 'cancelled', number>;
+
+/**
+ * A target's items per state, with those of its copy destinations (queue
+ * address `<target>/…`, e.g. a Tentacle secondary server in `always` mode).
+ */
+function targetCounts(
+  rows: Array<{ target: string; counts: Counts }> | undefined,
+  name: string,
+): Counts | undefined {
+  const own = (rows ?? []).filter((x) => x.target === name || x.target.startsWith(`${name}/`));
+  if (own.length === 0) return undefined;
+  const sum: Counts = { queued: 0, sending: 0, delivered: 0, failed: 0, cancelled: 0 };
+  for (const row of own)
+    for (const state of Object.keys(sum) as Array<keyof Counts>) sum[state] += row.counts[state];
+  return sum;
+}
+
 /** Items of one target per state, each a link to the queue filtered on it. */
-function QueueCounts(props: {
-  counts: Record<'queued' | 'sending' | 'delivered' | 'failed' | 'cancelled', number> | undefined;
-}) {
+function QueueCounts(props: { counts: Counts | undefined }) {
   const { t } = useI18n();
   const c = props.counts ?? { queued: 0, sending: 0, delivered: 0, failed: 0, cancelled: 0 };
   return (

@@ -169,6 +169,7 @@ export function SettingsPage() {
 
 interface OutboxConfig {
   outbox?: { dir: string; afterDelivery: 'remove' | 'move' };
+  secondary?: { host: string; port: number; mode: 'on_error' | 'always' };
 }
 
 /** Tentacle targets' outbox folders: files dropped there are queued to that server. */
@@ -188,6 +189,7 @@ function OutboxFolders() {
               <th scope="col">{t('identity.target')}</th>
               <th scope="col">{t('tentacle.outboxDir')}</th>
               <th scope="col">{t('tentacle.afterDelivery')}</th>
+              <th scope="col">{t('settings.secondary')}</th>
               <th scope="col">
                 <span className="visually-hidden">{t('settings.edit')}</span>
               </th>
@@ -195,7 +197,7 @@ function OutboxFolders() {
           </thead>
           <tbody>
             {tentacles.map((target) => {
-              const outbox = (target.config as OutboxConfig).outbox;
+              const { outbox, secondary } = target.config as OutboxConfig;
               return (
                 <tr key={target.name}>
                   <td>{target.name}</td>
@@ -212,6 +214,19 @@ function OutboxFolders() {
                       : outbox.afterDelivery === 'move'
                         ? t('tentacle.afterMove')
                         : t('tentacle.afterRemove')}
+                  </td>
+                  <td>
+                    {secondary === undefined ? (
+                      <span className="muted">{t('settings.noSecondary')}</span>
+                    ) : (
+                      <>
+                        <code className="mono small">
+                          {secondary.host.includes(':') ? `[${secondary.host}]` : secondary.host}:
+                          {secondary.port}
+                        </code>{' '}
+                        ({secondary.mode})
+                      </>
+                    )}
                   </td>
                   <td>
                     <a href={`#/pair/tentacle/${encodeURIComponent(target.name)}`}>

@@ -21,6 +21,13 @@ import {
   WizardFrame,
 } from './frame.tsx';
 import { tentacleServerCommand } from './server-text.ts';
+import {
+  SECONDARY_FIELDS,
+  SecondaryServerFields,
+  SecondaryTestResult,
+  useSecondaryServer,
+  type StoredSecondary,
+} from './TentacleSecondary.tsx';
 import type { WizardProps } from './wizard-props.ts';
 
 const STEPS: MessageKey[] = [
@@ -41,6 +48,7 @@ const FIELDS = [
   'keyPassphrase',
   'outbox.dir',
   'outbox',
+  ...SECONDARY_FIELDS,
 ] as const;
 
 type TestResult = Response<'testTentacleTarget'>;
@@ -56,6 +64,7 @@ interface StoredConfig {
   allowPlainPassword: boolean;
   zip: boolean;
   outbox?: { dir: string; afterDelivery: 'remove' | 'move' };
+  secondary?: StoredSecondary;
 }
 
 function tentacleErrors(error: unknown): FormErrors {
@@ -89,6 +98,7 @@ export function TentacleWizard(props: WizardProps) {
   const [zip, setZip] = useState(false);
   const [outboxDir, setOutboxDir] = useState('');
   const [afterDelivery, setAfterDelivery] = useState<'remove' | 'move'>('move');
+  const secondary = useSecondaryServer();
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [busy, setBusy] = useState(false);
   const [savedHere, setSavedHere] = useState(false);
@@ -114,6 +124,7 @@ export function TentacleWizard(props: WizardProps) {
         setZip(config.zip);
         setOutboxDir(config.outbox?.dir ?? '');
         setAfterDelivery(config.outbox?.afterDelivery ?? 'move');
+        secondary.load(config.secondary);
       },
       () => undefined,
     );
@@ -141,6 +152,7 @@ export function TentacleWizard(props: WizardProps) {
         ...(outboxDir.trim() === '' ? {} : { outbox: { dir: outboxDir.trim(), afterDelivery } }),
         ...(usePassword && password !== '' ? { password } : {}),
         ...(tls && clientCert && keyPassphrase !== '' ? { keyPassphrase } : {}),
+        ...secondary.request(),
       })
       .then(
         async () => {
@@ -199,7 +211,12 @@ export function TentacleWizard(props: WizardProps) {
   );
 
   return (
-    <WizardFrame steps={STEPS} current={step} server={server} finished={test?.ok === true}>
+    <WizardFrame
+      steps={STEPS}
+      current={step}
+      server={server}
+      finished={test?.ok === true && test.secondary?.ok !== false}
+    >
       <WizardError message={errors.general} />
       {step === 0 && (
         <form
@@ -349,6 +366,7 @@ export function TentacleWizard(props: WizardProps) {
               </SelectField>
             </div>
           </fieldset>
+          <SecondaryServerFields server={secondary} errors={errors.fields} />
           <WizardActions
             onBack={() => setStep(0)}
             onCancel={cancel}
@@ -390,6 +408,7 @@ export function TentacleWizard(props: WizardProps) {
               />
             </>
           )}
+          {test?.secondary !== undefined && <SecondaryTestResult result={test.secondary} />}
           <WizardActions
             onBack={() => setStep(1)}
             onCancel={cancel}

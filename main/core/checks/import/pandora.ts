@@ -11,7 +11,6 @@ import {
   type CheckDefinition,
 } from '../../contract/check-definitions.ts';
 import type { ChecksService } from '../service.ts';
-import { idleTimeoutFromClientFlags, MAX_IDLE_TIMEOUT_SECONDS } from '../../contract/tentacle.ts';
 import { DEFAULT_PORT } from '../../protocols/tentacle/config.ts';
 import {
   parsePandoraConf,
@@ -20,6 +19,11 @@ import {
   type PandoraModuleBlock,
 } from './pandora-conf.ts';
 import { emptyReport } from './report.ts';
+import {
+  connectionFromClientFlags,
+  SECONDARY_KEYS,
+  secondaryFromConf,
+} from './pandora-secondary.ts';
 import { type ImportReport } from '../../contract/checks.ts';
 import { defaultAgentName } from '../delivery.ts';
 import { applyPandoraConf } from '../../protocols/pandora/apply-conf.ts';
@@ -42,13 +46,6 @@ const NOT_NEEDED: Record<string, string> = {
   address: 'not sent by Outpost',
   file_collection: 'file collections are not supported for now',
   autotime: 'Outpost always sends the timestamp',
-  secondary_mode: 'secondary servers are not supported: pair another target',
-  secondary_server_ip: 'secondary servers are not supported: pair another target',
-  secondary_server_port: 'secondary servers are not supported: pair another target',
-  secondary_server_opts: 'secondary servers are not supported: pair another target',
-  secondary_server_pwd: 'secondary servers are not supported: pair another target',
-  secondary_server_ssl: 'secondary servers are not supported: pair another target',
-  secondary_transfer_mode: 'secondary servers are not supported: pair another target',
   udp_server: 'the UDP command server is not supported',
   udp_server_port: 'the UDP command server is not supported',
   udp_server_auth_address: 'the UDP command server is not supported',
@@ -336,14 +333,6 @@ export function targetConfigFromConf(
     });
   }
   const opts = parseServerOpts(take('server_opts') ?? '');
-  for (const flag of opts.unsupported) {
-    report.unmapped.push({
-      file,
-      line: g.get('server_opts')!.line,
-      text: flag,
-      reason: 'tentacle_client flag not carried over',
-    });
-  }
   const sslText = take('server_ssl');
   const tls = opts.tls || (sslText !== undefined && /^(1|yes|on|true)$/i.test(sslText));
   if (tls && opts.caPath === undefined) {
@@ -353,43 +342,20 @@ export function targetConfigFromConf(
     );
   }
   const password = take('server_pwd') ?? opts.password;
+  const secondary = secondaryFromConf(
+    g,
+    { file, target: targetName, allowPlainPassword: options.allowPlainPassword === true },
+    report,
+  );
+  for (const key of SECONDARY_KEYS) take(key);
 
   // The Tentacle target's config (contract/tentacle.ts connectionSchema); secrets go to the SecretStore.
-  const config: Record<string, unknown> = { host, port, tls, zip: opts.zip };
-  if (opts.caPath !== undefined) config.caFile = opts.caPath;
-  if (opts.certPath !== undefined) config.certFile = opts.certPath;
-  if (opts.keyPath !== undefined) config.keyFile = opts.keyPath;
-  if (opts.bindAddress !== undefined) config.bindAddress = opts.bindAddress;
-  const idleTimeout = idleTimeoutFromClientFlags(opts.waitSeconds, opts.retries);
-  if (idleTimeout !== undefined) {
-    if (idleTimeout <= MAX_IDLE_TIMEOUT_SECONDS) config.idleTimeoutSeconds = idleTimeout;
-    else
-      report.unmapped.push({
-        file,
-        line: g.get('server_opts')!.line,
-        text: `-t ${opts.waitSeconds ?? ''} -r ${opts.retries ?? ''}`.replace(/ +/g, ' ').trim(),
-        reason: `more than a day of silence (${idleTimeout} s): Outpost's idle timeout kept`,
-      });
-  }
-  let proxyPassword: string | undefined;
-  if (opts.proxy !== undefined) {
-    const proxy = /^(?:([^:@]+)(?::([^@]*))?@)?([^:@]+):(\d+)$/.exec(opts.proxy);
-    if (proxy === null) {
-      report.unmapped.push({
-        file,
-        line: g.get('server_opts')!.line,
-        text: '-y …',
-        reason: 'proxy is not [user:pass@]host:port: not carried over',
-      });
-    } else {
-      config.proxy = {
-        host: proxy[3],
-        port: Number(proxy[4]),
-        ...(proxy[1] === undefined ? {} : { user: proxy[1] }),
-      };
-      proxyPassword = proxy[2];
-    }
-  }
+  const primary = connectionFromClientFlags(opts, (text, reason) =>
+    report.unmapped.push({ file, line: g.get('server_opts')?.line, text, reason }),
+  );
+  const config: Record<string, unknown> = { host, port, tls, ...primary.fields };
+  if (secondary.config !== undefined) config.secondary = secondary.config;
+  const proxyPassword = primary.proxyPassword;
   if (password !== undefined && !tls) {
     if (options.allowPlainPassword === true) {
       config.allowPlainPassword = true;
@@ -410,6 +376,7 @@ export function targetConfigFromConf(
   if (password !== undefined) secrets.push([targetSecretName(targetName, 'password'), password]);
   if (proxyPassword !== undefined && proxyPassword !== '')
     secrets.push([targetSecretName(targetName, 'proxy-password'), proxyPassword]);
+  secrets.push(...secondary.secrets);
   return { config, secrets };
 }
 

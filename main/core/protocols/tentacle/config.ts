@@ -151,15 +151,45 @@ export async function clientOptions(
   return options;
 }
 
+/** The secondary server's destination name: its queue address, secret names and status. */
+export const SECONDARY = 'secondary';
+
+/**
+ * A secret's name in the SecretStore: `target/<name>/password` for the
+ * primary, `target/<name>/secondary-password` for the secondary server, whose
+ * secrets are its own (pandora-remote-config.md §14.5).
+ */
+export function tentacleSecretName(
+  target: string,
+  key: keyof TentacleSecrets,
+  destination?: typeof SECONDARY,
+): string {
+  return targetSecretName(
+    target,
+    destination === undefined ? SECRET_KEYS[key] : `${destination}-${SECRET_KEYS[key]}`,
+  );
+}
+
 export async function readTargetSecrets(
   ctx: AgentContext,
   target: string,
+  destination?: typeof SECONDARY,
 ): Promise<TentacleSecrets> {
+  const read = (key: keyof TentacleSecrets) =>
+    ctx.secrets.get(tentacleSecretName(target, key, destination));
   return {
-    password: await ctx.secrets.get(targetSecretName(target, SECRET_KEYS.password)),
-    keyPassphrase: await ctx.secrets.get(targetSecretName(target, SECRET_KEYS.keyPassphrase)),
-    proxyPassword: await ctx.secrets.get(targetSecretName(target, SECRET_KEYS.proxyPassword)),
+    password: await read('password'),
+    keyPassphrase: await read('keyPassphrase'),
+    proxyPassword: await read('proxyPassword'),
   };
+}
+
+/** The secondary server's connection, without its mode. */
+export function secondaryConnection(
+  secondary: NonNullable<TentacleTargetConfig['secondary']>,
+): TentacleConnection {
+  const { mode: _mode, ...connection } = secondary;
+  return connection;
 }
 
 /** A saved target, or a connection given in full (a one-shot send or get). */
@@ -181,7 +211,8 @@ export async function resolveWhere(
 ): Promise<{ target?: string; connection: TentacleConnection; secrets: TentacleSecrets }> {
   if ('target' in where) {
     const record = ctx.targets.getOfKind<TentacleTargetConfig>(where.target, 'tentacle', 'target');
-    const { outbox: _outbox, ...connection } = record.config;
+    // Remote configuration, collections and one-shot transfers use the primary only (§12.5, §14.1).
+    const { outbox: _outbox, secondary: _secondary, ...connection } = record.config;
     return {
       target: where.target,
       connection,

@@ -352,6 +352,13 @@ export class TentacleClient {
   }
 }
 
+/**
+ * `SEND ERR (file already exists)` (§4.1): permanent for a new file, but a
+ * resent one was most likely stored by an attempt whose final OK was lost
+ * (pandora-remote-config.md §14.3): the driver tells the two apart.
+ */
+export class FileExistsError extends AgentError {}
+
 function unexpected(
   session: TentacleSession,
   reply: Reply,
@@ -369,7 +376,7 @@ function unexpected(
       );
     }
     if (reason.includes('already exists')) {
-      return new AgentError(
+      return new FileExistsError(
         'refused',
         `Tentacle server ${session.address} refused${subject}: a file with that name already exists there (the server does not overwrite unless started with -o)`,
         { field: 'fileName' },
