@@ -47,7 +47,7 @@ export const pandoraAgentSchema = z
       .max(7 * 86_400)
       .default(300),
     lastChange: pandoraConfChangeSchema.optional(),
-    /** The last remote configuration problem (a refused download): the previous conf stays in force. */
+    /** The last remote configuration problem (a refused download, an unreachable server): the previous conf stays in force. */
     problem: z
       .object({ at: z.number().int().min(0), message: z.string().max(4000) })
       .strict()
@@ -84,6 +84,8 @@ export type PandoraSyncAction =
   | 'applied'
   /** A download was refused (bad md5, too big, does not parse): the previous conf stays. */
   | 'refused'
+  /** The primary server could not be asked (connection, TLS, password, timeout): nothing changed (§7). */
+  | 'unreachable'
   /** remote_config is off for this agent. */
   | 'off';
 

@@ -247,10 +247,16 @@ export function createRemoteConfig(ctx: AgentContext, checks: ChecksReload): Rem
           try {
             await sync(agent.name, signal);
           } catch (error) {
-            // Unreachable, TLS, password, timeout: nothing uploaded (§10.3); tried again next interval.
-            log.warn(`Pandora agent '${agent.name}': remote configuration not checked`, {
-              error: toAgentError(error).message,
-            });
+            // Unreachable, TLS, password, timeout: nothing uploaded (§10.3); tried again next
+            // interval. Kept on the agent (list, UI) and told once, not every interval.
+            const message = `remote configuration not checked: ${toAgentError(error).message}`;
+            if (recordProblem(agent.name, message)) {
+              log.warn(`Pandora agent '${agent.name}': ${message}`);
+              ctx.events.emit('pandora.agent-changed', {
+                agent: agent.name,
+                outcome: { agent: agent.name, action: 'unreachable', message },
+              });
+            }
           }
           // Read again: the conf just applied may have changed the interval.
           const interval =
