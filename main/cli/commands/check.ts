@@ -1,7 +1,8 @@
 import type { BuiltinKind } from '../../core/contract/builtin-kinds.ts';
 import { BUILTIN_KINDS } from '../../core/contract/builtin-kinds.ts';
 import type { CheckDefinitionInput, CheckTarget } from '../../core/contract/check-definitions.ts';
-import type { BuiltinPreset, CheckRunOutcome, ImportReport } from '../../core/contract/checks.ts';
+import type { BuiltinPreset, CheckRunOutcome } from '../../core/contract/checks.ts';
+import type { ImportReport } from '../../core/contract/import-report.ts';
 import type { CheckResult } from '../../core/contract/check-results.ts';
 import { splitCommandLine } from '../../core/contract/command-line.ts';
 import type { CommandArgs, CommandSpec } from '../command.ts';

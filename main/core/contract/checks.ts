@@ -10,6 +10,7 @@ import { method } from './define.ts';
 import type { BuiltinKind } from './builtin-kinds.ts';
 import type { TargetKind } from './targets.ts';
 import { pandoraAgentsContract, type PandoraAgentsEvents } from './pandora-agents.ts';
+import type { ImportReport } from './import-report.ts';
 
 const empty = z.object({}).strict().default({});
 const checkName = z.string().min(1, 'name must name a check');
@@ -137,30 +138,4 @@ export interface TargetDelivery {
   historyId?: number;
   /** Set when nothing could be queued for this target. */
   error?: string;
-}
-
-/** What an import did, and everything it could not carry over (with line numbers). */
-export interface ImportIssue {
-  file: string;
-  /** 1-based line number, when the problem is one line. */
-  line?: number;
-  text?: string;
-  reason: string;
-}
-
-export interface ImportReport {
-  source: string;
-  dryRun: boolean;
-  target?: { name: string; kind: string; config: unknown; created: boolean };
-  /** Names of secrets stored in the SecretStore (never their values). */
-  secrets: string[];
-  /** Certificates stored for the target. */
-  certificates: string[];
-  checks: Array<{ name: string; created: boolean; reason?: string }>;
-  /** The Pandora agent definition the checks belong to (import pandora). */
-  pandoraAgent?: { name: string; agentName: string; remoteConfig: boolean; created: boolean };
-  /** Lines or settings Outpost could not map. */
-  unmapped: ImportIssue[];
-  /** Settings understood but not needed by Outpost, and how Outpost differs. */
-  notes: string[];
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { method } from './define.ts';
 import { TARGET_NAME_PATTERN } from './targets.ts';
-import type { ImportIssue } from './checks.ts';
+import type { ImportIssue } from './import-report.ts';
 
 /**
  * Pandora FMS agent definitions (issue #18 part 3): what `outpost import

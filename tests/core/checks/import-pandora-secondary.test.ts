@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../../main/core/agent.ts';
-import type { ImportReport } from '../../../main/core/contract/checks.ts';
+import type { ImportReport } from '../../../main/core/contract/import-report.ts';
 import { makeTempDir } from '../../peers/util.ts';
 
 let tmp: { dir: string; cleanup(): Promise<void> };

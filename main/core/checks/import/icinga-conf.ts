@@ -1,4 +1,4 @@
-import type { ImportIssue } from '../../contract/checks.ts';
+import type { ImportIssue } from '../../contract/import-report.ts';
 
 /**
  * A reader for the part of the Icinga 2 configuration language that an

@@ -14,7 +14,7 @@ import {
   type IcingaValue,
 } from './icinga-conf.ts';
 import { emptyReport } from './report.ts';
-import { type ImportReport } from '../../contract/checks.ts';
+import { type ImportReport } from '../../contract/import-report.ts';
 
 const SYSTEM_CERTS_DIR = '/var/lib/icinga2/certs';
 

@@ -1,5 +1,6 @@
 import { isIpAddress } from '../../contract/ip-address.ts';
-import type { ImportIssue } from '../../contract/checks.ts';
+import type { CheckDefinition } from '../../contract/check-definitions.ts';
+import type { ImportIssue, ImportReport } from '../../contract/import-report.ts';
 
 /**
  * Reader of a Pandora FMS Unix/Windows agent `pandora_agent.conf`: `key value`
@@ -187,4 +188,25 @@ export function parseServerOpts(opts: string): TentacleClientFlags {
     }
   }
   return flags;
+}
+
+/**
+ * What one `pandora_agent.conf` means for Outpost, computed without touching
+ * anything: the import creates it, remote configuration applies it live
+ * (protocols/pandora/apply-conf.ts), so both read a conf the same way.
+ */
+export interface PandoraConfMapping {
+  conf: PandoraConf;
+  /** The Tentacle target's config (contract/tentacle.ts connectionSchema). */
+  config: Record<string, unknown>;
+  /** SecretStore entries for the target (names from targetSecretName). */
+  secrets: Array<[string, string]>;
+  /** agent_name, when the conf sets one. */
+  agentName: string | undefined;
+  agentInterval: number;
+  /** `remote_config 1` (pandora-remote-config.md §4: exactly 1). */
+  remoteConfig: boolean;
+  checks: CheckDefinition[];
+  /** Lines not carried over and notes, line-numbered (the import's report). */
+  report: ImportReport;
 }

@@ -3,7 +3,7 @@
  * the Tentacle target's secondary server: its own address, TLS, client
  * certificate, proxy and password (§14.5), and when it gets a file (§12.1).
  */
-import type { ImportReport } from '../../contract/checks.ts';
+import type { ImportReport } from '../../contract/import-report.ts';
 import {
   idleTimeoutFromClientFlags,
   MAX_IDLE_TIMEOUT_SECONDS,

@@ -16,6 +16,7 @@ import {
   parsePandoraConf,
   parseServerOpts,
   type PandoraConf,
+  type PandoraConfMapping,
   type PandoraModuleBlock,
 } from './pandora-conf.ts';
 import { emptyReport } from './report.ts';
@@ -24,7 +25,7 @@ import {
   SECONDARY_KEYS,
   secondaryFromConf,
 } from './pandora-secondary.ts';
-import { type ImportReport } from '../../contract/checks.ts';
+import { type ImportReport } from '../../contract/import-report.ts';
 import { defaultAgentName } from '../delivery.ts';
 import { applyPandoraConf } from '../../protocols/pandora/apply-conf.ts';
 import { confKey } from '../../protocols/pandora/conf-key.ts';
@@ -71,27 +72,6 @@ export interface PandoraImportRequest {
   agent?: string | undefined;
   dryRun: boolean;
   allowPlainPassword?: boolean | undefined;
-}
-
-/**
- * What one `pandora_agent.conf` means for Outpost, computed without touching
- * anything: the import creates it, remote configuration applies it live
- * (protocols/pandora/apply-conf.ts), so both read a conf the same way.
- */
-export interface PandoraConfMapping {
-  conf: PandoraConf;
-  /** The Tentacle target's config (contract/tentacle.ts connectionSchema). */
-  config: Record<string, unknown>;
-  /** SecretStore entries for the target (names from targetSecretName). */
-  secrets: Array<[string, string]>;
-  /** agent_name, when the conf sets one. */
-  agentName: string | undefined;
-  agentInterval: number;
-  /** `remote_config 1` (pandora-remote-config.md §4: exactly 1). */
-  remoteConfig: boolean;
-  checks: CheckDefinition[];
-  /** Lines not carried over and notes, line-numbered (the import's report). */
-  report: ImportReport;
 }
 
 export interface MappingOptions {

@@ -12,7 +12,7 @@ import type {
   PandoraConfChange,
   PandoraModuleChanges,
 } from '../../contract/pandora-agents.ts';
-import type { PandoraConfMapping } from '../../checks/import/pandora.ts';
+import type { PandoraConfMapping } from '../../checks/import/pandora-conf.ts';
 import { readChecksSection, updateChecksSection } from '../../checks/store.ts';
 import { writeLocalConf } from './conf-store.ts';
 
