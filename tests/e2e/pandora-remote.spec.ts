@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { confKey, md5Hex } from '../../main/core/protocols/pandora/conf-key.ts';
 import type { TentacleServer } from '../peers/tentacle-server.ts';
-import { startPandoraTentacle } from '../core/protocols/pandora/remote-fixtures.ts';
+import { remoteConf, startPandoraTentacle } from '../core/protocols/pandora/remote-fixtures.ts';
 import { chromiumMissing, startOutpostUi, type OutpostUi } from './outpost-ui.ts';
 import { expectAccessible, screenshot } from './shots.ts';
 
@@ -21,21 +21,7 @@ const AGENT_NAME = 'ws-remote-e2e';
 const KEY = confKey(AGENT_NAME);
 
 function conf(port: number, modules: string[]): string {
-  return [
-    'server_ip 127.0.0.1',
-    `server_port ${port}`,
-    `agent_name ${AGENT_NAME}`,
-    'interval 2',
-    'remote_config 1',
-    ...modules.flatMap((m) => [
-      'module_begin',
-      `module_name ${m}`,
-      'module_type generic_data',
-      'module_exec echo 1',
-      'module_end',
-    ]),
-    '',
-  ].join('\n');
+  return remoteConf({ port, agentName: AGENT_NAME, interval: 2, modules });
 }
 
 let ui: OutpostUi;

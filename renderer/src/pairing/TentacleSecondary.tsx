@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { TENTACLE_DEFAULT_PORT } from '../../../main/core/contract/ports.ts';
 import type { AgentRequest } from '../../../main/core/contract/index.ts';
+import type { TentacleTargetConfig } from '../../../main/core/contract/tentacle.ts';
 import { Badge, KeyValues } from '../components.tsx';
 import { CheckboxField, InputField, SelectField } from '../fields.tsx';
 import type { Response } from '../transport/index.ts';
@@ -15,17 +16,7 @@ type SecondaryInput = NonNullable<AgentRequest<'addTentacleTarget'>['secondary']
 type Kept = Pick<SecondaryInput, 'zip' | 'proxy' | 'bindAddress' | 'idleTimeoutSeconds'>;
 
 /** The secondary server as the target's settings keep it (contract/tentacle.ts secondarySchema). */
-export interface StoredSecondary extends Kept {
-  mode: 'on_error' | 'always';
-  host: string;
-  port: number;
-  tls: boolean;
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  insecure: boolean;
-  allowPlainPassword: boolean;
-}
+export type StoredSecondary = NonNullable<TentacleTargetConfig['secondary']>;
 
 /** Fields of addTentacleTarget the core blames for the secondary server. */
 export const SECONDARY_FIELDS = [

@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { TENTACLE_DEFAULT_PORT } from '../../../main/core/contract/ports.ts';
+import type { TentacleTargetConfig } from '../../../main/core/contract/tentacle.ts';
 import { useAgent } from '../agent.tsx';
 import {
   Badge,
@@ -26,7 +27,6 @@ import {
   SecondaryServerFields,
   SecondaryTestResult,
   useSecondaryServer,
-  type StoredSecondary,
 } from './TentacleSecondary.tsx';
 import type { WizardProps } from './wizard-props.ts';
 
@@ -53,19 +53,8 @@ const FIELDS = [
 
 type TestResult = Response<'testTentacleTarget'>;
 
-interface StoredConfig {
-  host: string;
-  port: number;
-  tls: boolean;
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  insecure: boolean;
-  allowPlainPassword: boolean;
-  zip: boolean;
-  outbox?: { dir: string; afterDelivery: 'remove' | 'move' };
-  secondary?: StoredSecondary;
-}
+/** The target's settings as the core keeps them. */
+type StoredConfig = TentacleTargetConfig;
 
 function tentacleErrors(error: unknown): FormErrors {
   const e = formErrors(error, FIELDS.map((f) => `connection.${f}`).concat(FIELDS));

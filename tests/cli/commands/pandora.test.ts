@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confKey, md5Hex } from '../../../main/core/protocols/pandora/conf-key.ts';
 import type { TentacleServer } from '../../peers/tentacle-server.ts';
 import { makeTempDir } from '../../peers/util.ts';
-import { startPandoraTentacle } from '../../core/protocols/pandora/remote-fixtures.ts';
+import { remoteConf, startPandoraTentacle } from '../../core/protocols/pandora/remote-fixtures.ts';
 import { runCli } from '../run-cli.ts';
 
 /** `outpost pandora sync|list` and `outpost check list` on a remotely configured agent (issue #18). */
@@ -15,21 +15,7 @@ describe('outpost pandora', () => {
   let server: TentacleServer;
   let env: NodeJS.ProcessEnv;
   const conf = (port: number, modules: string[]): string =>
-    [
-      'server_ip 127.0.0.1',
-      `server_port ${port}`,
-      'agent_name cli-agent',
-      'interval 60',
-      'remote_config 1',
-      ...modules.flatMap((m) => [
-        'module_begin',
-        `module_name ${m}`,
-        'module_type generic_data',
-        'module_exec echo 1',
-        'module_end',
-      ]),
-      '',
-    ].join('\n');
+    remoteConf({ port, agentName: 'cli-agent', interval: 60, modules });
 
   beforeAll(async () => {
     tmp = await makeTempDir('pandora-cli');

@@ -9,7 +9,7 @@ import type { TentacleServer } from '../../../peers/tentacle-server.ts';
 import { makeTempDir } from '../../../peers/util.ts';
 import { eventually } from '../../../poll.ts';
 import { readDataFile } from './data-rules.ts';
-import { startPandoraTentacle } from './remote-fixtures.ts';
+import { remoteConf, startPandoraTentacle } from './remote-fixtures.ts';
 
 /**
  * Issue #18 "Done when", remote configuration: a running agent imported from a
@@ -22,22 +22,7 @@ const AGENT_NAME = 'outpost-ws-0042';
 const KEY = confKey(AGENT_NAME);
 
 function conf(port: number, modules: Array<[string, string]>, extra = ''): string {
-  return [
-    'server_ip 127.0.0.1',
-    `server_port ${port}`,
-    `agent_name ${AGENT_NAME}`,
-    'interval 2',
-    'remote_config 1',
-    extra,
-    ...modules.flatMap(([name, exec]) => [
-      'module_begin',
-      `module_name ${name}`,
-      'module_type generic_data',
-      `module_exec ${exec}`,
-      'module_end',
-    ]),
-    '',
-  ].join('\n');
+  return remoteConf({ port, agentName: AGENT_NAME, interval: 2, modules, extra: [extra] });
 }
 
 describe('Pandora remote configuration, live', () => {

@@ -39,3 +39,36 @@ export function startPandoraTentacle(root: string): Promise<TentacleServer> {
     tmpDir: root,
   });
 }
+
+/**
+ * A `remote_config 1` pandora_agent.conf for a server on loopback: the global
+ * keys, any `extra` lines, then one generic_data module_exec block per module
+ * (a bare name runs `echo 1`).
+ */
+export function remoteConf(options: {
+  port: number;
+  agentName: string;
+  interval: number;
+  modules: Array<string | [name: string, exec: string]>;
+  extra?: string[];
+}): string {
+  return [
+    'server_ip 127.0.0.1',
+    `server_port ${options.port}`,
+    `agent_name ${options.agentName}`,
+    `interval ${options.interval}`,
+    'remote_config 1',
+    ...(options.extra ?? []),
+    ...options.modules.flatMap((module) => {
+      const [name, exec] = typeof module === 'string' ? [module, 'echo 1'] : module;
+      return [
+        'module_begin',
+        `module_name ${name}`,
+        'module_type generic_data',
+        `module_exec ${exec}`,
+        'module_end',
+      ];
+    }),
+    '',
+  ].join('\n');
+}

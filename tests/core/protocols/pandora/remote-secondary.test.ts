@@ -8,7 +8,7 @@ import { confKey } from '../../../../main/core/protocols/pandora/conf-key.ts';
 import { TentacleServer } from '../../../peers/tentacle-server.ts';
 import { makeTempDir } from '../../../peers/util.ts';
 import { eventually } from '../../../poll.ts';
-import { parseFilters, STOCK_FILTERS } from './remote-fixtures.ts';
+import { parseFilters, remoteConf, STOCK_FILTERS } from './remote-fixtures.ts';
 
 /**
  * Issue #18, secondary server and remote configuration together
@@ -56,22 +56,17 @@ describe('Pandora remote configuration with a secondary server', () => {
     primaryPort = await freePort();
     agent = await Agent.open({ dataDir: join(tmp.dir, 'agent'), logToFile: false });
     agent.events.on('pandora.agent-changed', (e) => outcomes.push(e.outcome));
-    const conf = [
-      'server_ip 127.0.0.1',
-      `server_port ${primaryPort}`,
-      `agent_name ${AGENT_NAME}`,
-      'interval 1',
-      'remote_config 1',
-      'secondary_mode on_error',
-      'secondary_server_ip 127.0.0.1',
-      `secondary_server_port ${secondary.port}`,
-      'module_begin',
-      'module_name answer',
-      'module_type generic_data',
-      'module_exec echo 42',
-      'module_end',
-      '',
-    ].join('\n');
+    const conf = remoteConf({
+      port: primaryPort,
+      agentName: AGENT_NAME,
+      interval: 1,
+      modules: [['answer', 'echo 42']],
+      extra: [
+        'secondary_mode on_error',
+        'secondary_server_ip 127.0.0.1',
+        `secondary_server_port ${secondary.port}`,
+      ],
+    });
     const report = await agent.api.importPandora({ content: conf, target: 'pandora' });
     expect(report.target?.config).toMatchObject({
       port: primaryPort,
