@@ -68,6 +68,11 @@
   !insertmacro outpostSeedParameter TENTACLE_TLS
   !insertmacro outpostSeedParameter TENTACLE_CA
   !insertmacro outpostSeedParameter TENTACLE_TARGET
+  !insertmacro outpostSeedParameter TENTACLE_SECONDARY
+  !insertmacro outpostSeedParameter TENTACLE_SECONDARY_MODE
+  !insertmacro outpostSeedParameter TENTACLE_SECONDARY_TLS
+  !insertmacro outpostSeedParameter TENTACLE_SECONDARY_CA
+  !insertmacro outpostSeedParameter TENTACLE_SECONDARY_PASSWORD
   !insertmacro outpostSeedParameter GORGONE_SERVER
   !insertmacro outpostSeedParameter GORGONE_NODE_ID
   !insertmacro outpostSeedParameter GORGONE_PUBKEY
@@ -78,6 +83,8 @@
   !insertmacro outpostSeedParameter ONSPHERE_CERT
   !insertmacro outpostSeedParameter ONSPHERE_KEY
   !insertmacro outpostSeedParameter ONSPHERE_TARGET
+  !insertmacro outpostSeedParameter PANDORA_CONF
+  !insertmacro outpostSeedParameter PANDORA_AGENT
   ${if} $R3 == "1"
   ${andIf} $installMode == "all"
     ; The first user whose agent starts consumes the seed: it must be able to

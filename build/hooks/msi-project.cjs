@@ -23,6 +23,11 @@ const PARAMETERS = [
   'TENTACLE_TLS',
   'TENTACLE_CA',
   'TENTACLE_TARGET',
+  'TENTACLE_SECONDARY',
+  'TENTACLE_SECONDARY_MODE',
+  'TENTACLE_SECONDARY_TLS',
+  'TENTACLE_SECONDARY_CA',
+  'TENTACLE_SECONDARY_PASSWORD',
   'GORGONE_SERVER',
   'GORGONE_NODE_ID',
   'GORGONE_PUBKEY',
@@ -33,9 +38,11 @@ const PARAMETERS = [
   'ONSPHERE_CERT',
   'ONSPHERE_KEY',
   'ONSPHERE_TARGET',
+  'PANDORA_CONF',
+  'PANDORA_AGENT',
 ];
 /** Kept out of msiexec's verbose log (Property/@Hidden). */
-const SECRETS = new Set(['ICINGA_TICKET', 'TENTACLE_PASSWORD']);
+const SECRETS = new Set(['ICINGA_TICKET', 'TENTACLE_PASSWORD', 'TENTACLE_SECONDARY_PASSWORD']);
 
 /** A stable component GUID per parameter (a registry key path cannot have an auto GUID). */
 function guidFor(name) {

@@ -2,6 +2,7 @@ import { pause } from '../abort.ts';
 import type { AgentContext } from '../context.ts';
 import type { AgentModule, ModuleInstance } from '../modules.ts';
 import { listPandoraAgents } from '../protocols/pandora/agents-list.ts';
+import { pandoraSeed } from '../protocols/pandora/seed.ts';
 import type { RemoteConfig } from '../protocols/pandora/remote-config.ts';
 import { BUILTIN_PRESETS } from './builtin.ts';
 import { importIcingaAgent } from './import/icinga.ts';
@@ -19,6 +20,7 @@ const REMOTE_CONFIG_LOOK_MS = 5_000;
 /** Local checks (issue #10): one ChecksService per agent, shared by its handlers and its daemon loop. */
 export const checksModule: AgentModule<ChecksModuleInstance> = {
   name: 'checks',
+  seed: pandoraSeed,
   create(ctx) {
     const service = new ChecksService(ctx);
     // Remote configuration speaks Tentacle: its code loads on first use (issue #17).

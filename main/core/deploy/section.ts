@@ -49,6 +49,16 @@ export interface SeedSection<Section extends SeedTarget = SeedTarget> {
   /** The parameter that turns the section on (HOST[:PORT] of the server). */
   lead: string;
   /**
+   * What the lead holds, when it is not the server's address: the value and
+   * its meaning the message shows (`add LEAD=<example> (<meaning>)`).
+   */
+  leadValue?: { example: string; meaning: string };
+  /**
+   * Leads of other sections this one cannot come with (name → why): the
+   * error names this lead and the other.
+   */
+  excludes?: Readonly<Record<string, string>>;
+  /**
    * Name → meaning, in the order the documentation lists them. The names are
    * the installers' command line (NSIS switches, MSI properties): never rename one.
    */

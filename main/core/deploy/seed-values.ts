@@ -54,3 +54,18 @@ export function absolutePath(value: string, field: string): string {
   }
   return value;
 }
+
+/**
+ * A comma-separated value (`HOST:PORT,HOST2:PORT`): its items, trimmed. An
+ * empty item is a typo (`a,,b`, a trailing comma), not something to skip.
+ */
+export function seedList(value: string, field: string): string[] {
+  const items = value.split(',').map((item) => item.trim());
+  const empty = items.findIndex((item) => item === '');
+  if (empty !== -1)
+    throw seedError(
+      field,
+      `item ${empty + 1} of '${value}' is empty: separate the values with single commas`,
+    );
+  return items;
+}

@@ -142,13 +142,20 @@ export function parseSeed(input: string | Uint8Array, sections: readonly SeedSec
     );
     if (!values.has(section.lead)) {
       const [stray] = values.keys();
-      if (stray !== undefined)
+      if (stray !== undefined) {
+        const { example, meaning } = section.leadValue ?? {
+          example: 'HOST[:PORT]',
+          meaning: `the ${section.protocol} server`,
+        };
         throw seedError(
           stray,
-          `is only meaningful with ${section.lead} (the ${section.protocol} server): add ${section.lead}=HOST[:PORT]`,
+          `is only meaningful with ${section.lead} (${meaning}): add ${section.lead}=${example}`,
         );
+      }
       continue;
     }
+    for (const [other, why] of Object.entries(section.excludes ?? {}))
+      if (raw.has(other)) throw seedError(section.lead, `cannot be given with ${other}: ${why}`);
     seed.targets.push({ section, parsed: section.parse(values) });
   }
 

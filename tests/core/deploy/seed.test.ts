@@ -48,6 +48,8 @@ import { makeTempDir } from '../../peers/util.ts';
 import { fakeDriver, fakeModule } from '../../fake-driver.ts';
 
 const TICKET = '0123456789abcdef0123456789abcdef01234567';
+const FP1 = 'ab'.repeat(32);
+const FP2 = 'CD:'.repeat(31) + 'CD';
 /** The seed sections of the build, as the applier reads them. */
 const SECTIONS = seedSectionsOf(AGENT_MODULES);
 
@@ -95,9 +97,10 @@ describe('seed parser', () => {
     expect(seed.agent).toEqual({ name: 'ws-42.example.org', autoUpdate: false });
     expect(parsedOf(seed, 'icinga')).toEqual({
       target: 'icinga',
-      master: { host: 'icinga.example.org', port: 5665 },
+      masters: [
+        { host: 'icinga.example.org', port: 5665, fingerprint: Array(32).fill('AB').join(':') },
+      ],
       secrets: { ticket: TICKET },
-      fingerprint: Array(32).fill('AB').join(':'),
       cn: 'ws-42',
     });
     expect(parsedOf(seed, 'tentacle')).toEqual({
@@ -124,13 +127,75 @@ describe('seed parser', () => {
     });
   });
 
+  it('reads every master of an HA parent zone with its fingerprint, a secondary Tentacle server, and a Pandora conf', () => {
+    const ha = parseSeed(
+      [
+        'ICINGA_MASTER=master1.example, [2001:db8::2]:5666',
+        `ICINGA_FINGERPRINT=sha256:${FP1},${FP2}`,
+        'TENTACLE_SERVER=pandora.example',
+        'TENTACLE_TLS=1',
+        'TENTACLE_PASSWORD=primary-secret',
+        'TENTACLE_SECONDARY=pandora-dr.example:4200',
+        'TENTACLE_SECONDARY_TLS=yes',
+        'TENTACLE_SECONDARY_CA=/etc/pandora/dr-ca.crt',
+        'TENTACLE_SECONDARY_PASSWORD=dr-secret',
+      ].join('\n'),
+      SECTIONS,
+    );
+    expect(parsedOf(ha, 'icinga')).toEqual({
+      target: 'icinga',
+      masters: [
+        { host: 'master1.example', port: 5665, fingerprint: Array(32).fill('AB').join(':') },
+        { host: '2001:db8::2', port: 5666, fingerprint: Array(32).fill('CD').join(':') },
+      ],
+      secrets: {},
+    });
+    expect(parsedOf(ha, 'tentacle')).toEqual({
+      target: 'pandora',
+      server: { host: 'pandora.example', port: 41121 },
+      tls: true,
+      secondary: {
+        server: { host: 'pandora-dr.example', port: 4200 },
+        tls: true,
+        caFile: '/etc/pandora/dr-ca.crt',
+        mode: 'on_error',
+      },
+      secrets: { password: 'primary-secret', 'secondary-password': 'dr-secret' },
+    });
+    // Without TLS to either, an 'always' secondary without a password.
+    const always = parseSeed(
+      'TENTACLE_SERVER=p\nTENTACLE_SECONDARY=s\nTENTACLE_SECONDARY_MODE=always',
+      SECTIONS,
+    );
+    expect(parsedOf(always, 'tentacle')).toMatchObject({
+      tls: false,
+      secondary: { server: { host: 's', port: 41121 }, tls: false, mode: 'always' },
+      secrets: {},
+    });
+    const pandora = parseSeed(
+      'PANDORA_CONF=C:\\Deploy\\pandora_agent.conf\nPANDORA_AGENT=desktops',
+      SECTIONS,
+    );
+    expect(pandora.targets.map((t) => [t.section.lead, t.parsed])).toEqual([
+      [
+        'PANDORA_CONF',
+        {
+          target: 'pandora',
+          conf: 'C:\\Deploy\\pandora_agent.conf',
+          agent: 'desktops',
+          secrets: {},
+        },
+      ],
+    ]);
+  });
+
   it('ignores parameters an installer wrote empty, and reads UTF-16 files with a BOM', () => {
     const text = '[seed]\r\nICINGA_MASTER=m.example\r\nICINGA_TICKET=\r\nTENTACLE_SERVER=\r\n';
     const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
     const seed = parseSeed(utf16, SECTIONS);
     expect(parsedOf(seed, 'icinga')).toEqual({
       target: 'icinga',
-      master: { host: 'm.example', port: 5665 },
+      masters: [{ host: 'm.example', port: 5665 }],
       secrets: {},
     });
     expect(parsedOf(seed, 'tentacle')).toBeUndefined();
@@ -143,6 +208,9 @@ describe('seed parser', () => {
         ...['ICINGA_MASTER', 'ICINGA_TICKET', 'ICINGA_FINGERPRINT', 'ICINGA_CN', 'ICINGA_TARGET'],
         ...['TENTACLE_SERVER', 'TENTACLE_PASSWORD', 'TENTACLE_TLS', 'TENTACLE_CA'],
         'TENTACLE_TARGET',
+        ...['TENTACLE_SECONDARY', 'TENTACLE_SECONDARY_MODE', 'TENTACLE_SECONDARY_TLS'],
+        ...['TENTACLE_SECONDARY_CA', 'TENTACLE_SECONDARY_PASSWORD'],
+        ...['PANDORA_CONF', 'PANDORA_AGENT'],
         ...['GORGONE_SERVER', 'GORGONE_NODE_ID', 'GORGONE_PUBKEY', 'GORGONE_THUMBPRINT'],
         'GORGONE_TARGET',
         ...['ONSPHERE_DISPATCHER', 'ONSPHERE_CA', 'ONSPHERE_CERT', 'ONSPHERE_KEY'],
@@ -152,6 +220,7 @@ describe('seed parser', () => {
     expect([...secretSeedParameters(SECTIONS)].sort()).toEqual([
       'ICINGA_TICKET',
       'TENTACLE_PASSWORD',
+      'TENTACLE_SECONDARY_PASSWORD',
     ]);
   });
 
@@ -232,6 +301,90 @@ describe('seed parser', () => {
       'ICINGA_MASTER=h\nTENTACLE_SERVER=h\nTENTACLE_TARGET=icinga',
       'seed',
       /two targets are named 'icinga'/,
+    ], // Icinga HA parent zones (issue #18): every master, one fingerprint each.
+    [
+      `ICINGA_MASTER=a,b\nICINGA_FINGERPRINT=${FP1}`,
+      'ICINGA_FINGERPRINT',
+      /1 fingerprint for 2 masters/,
+    ],
+    [
+      `ICINGA_MASTER=a\nICINGA_FINGERPRINT=${FP1},${FP2}`,
+      'ICINGA_FINGERPRINT',
+      /2 fingerprints for 1 master:/,
+    ],
+    [
+      `ICINGA_MASTER=a,b\nICINGA_FINGERPRINT=${FP1},abcd`,
+      'ICINGA_FINGERPRINT',
+      /SHA-256 fingerprint/,
+    ],
+    [`ICINGA_MASTER=a,b\nICINGA_FINGERPRINT=${FP1},`, 'ICINGA_FINGERPRINT', /item 2 .* is empty/],
+    [
+      'ICINGA_MASTER=m1.example:5665,M1.example',
+      'ICINGA_MASTER',
+      /m1\.example:5665 is listed twice/,
+    ],
+    ['ICINGA_MASTER=a,,b', 'ICINGA_MASTER', /item 2 of 'a,,b' is empty/],
+    ['ICINGA_MASTER=a,b:0', 'ICINGA_MASTER', /1 to 65535/],
+    ['ICINGA_MASTER=a,2001:db8::1', 'ICINGA_MASTER', /brackets/],
+    [
+      `ICINGA_MASTER=${Array.from({ length: 9 }, (_, i) => `m${i}`).join(',')}`,
+      'ICINGA_MASTER',
+      /at most 8/,
+    ],
+    // Tentacle secondary server (issue #18), its parameters mirroring the primary's.
+    ['TENTACLE_SECONDARY=h2', 'TENTACLE_SECONDARY', /only meaningful with TENTACLE_SERVER/],
+    [
+      'TENTACLE_SERVER=h\nTENTACLE_SECONDARY_MODE=always',
+      'TENTACLE_SECONDARY_MODE',
+      /only meaningful with TENTACLE_SECONDARY \(the secondary Tentacle server\)/,
+    ],
+    [
+      'TENTACLE_SERVER=h\nTENTACLE_SECONDARY_TLS=1',
+      'TENTACLE_SECONDARY_TLS',
+      /only meaningful with TENTACLE_SECONDARY/,
+    ],
+    [
+      'TENTACLE_SERVER=h\nTENTACLE_SECONDARY=h2\nTENTACLE_SECONDARY_MODE=never',
+      'TENTACLE_SECONDARY_MODE',
+      /on_error .* or always .* got 'never'/,
+    ],
+    ['TENTACLE_SERVER=h\nTENTACLE_SECONDARY=h2:99999', 'TENTACLE_SECONDARY', /1 to 65535/],
+    [
+      'TENTACLE_SERVER=h\nTENTACLE_SECONDARY=h2\nTENTACLE_SECONDARY_TLS=2',
+      'TENTACLE_SECONDARY_TLS',
+      /1 or 0/,
+    ],
+    [
+      'TENTACLE_SERVER=h\nTENTACLE_TLS=1\nTENTACLE_SECONDARY=h2\nTENTACLE_SECONDARY_PASSWORD=x',
+      'TENTACLE_SECONDARY_PASSWORD',
+      /only sent over TLS: add TENTACLE_SECONDARY_TLS=1/,
+    ],
+    [
+      'TENTACLE_SERVER=h\nTENTACLE_TLS=1\nTENTACLE_SECONDARY=h2\nTENTACLE_SECONDARY_CA=/ca.crt',
+      'TENTACLE_SECONDARY_CA',
+      /only used with TLS: add TENTACLE_SECONDARY_TLS=1/,
+    ],
+    [
+      'TENTACLE_SERVER=h\nTENTACLE_SECONDARY=h2\nTENTACLE_SECONDARY_TLS=1\nTENTACLE_SECONDARY_CA=ca.crt',
+      'TENTACLE_SECONDARY_CA',
+      /absolute path/,
+    ],
+    // A Pandora agent's conf (issue #18).
+    ['PANDORA_CONF=pandora_agent.conf', 'PANDORA_CONF', /absolute path/],
+    [
+      'PANDORA_AGENT=desktops',
+      'PANDORA_AGENT',
+      /only meaningful with PANDORA_CONF \(the Pandora FMS agent configuration to import\): add PANDORA_CONF=\/path\/to\/pandora_agent\.conf/,
+    ],
+    [
+      'PANDORA_CONF=/etc/pandora/pandora_agent.conf\nPANDORA_AGENT=a b',
+      'PANDORA_AGENT',
+      /not a valid target name/,
+    ],
+    [
+      'TENTACLE_SERVER=h\nPANDORA_CONF=/etc/pandora/pandora_agent.conf',
+      'PANDORA_CONF',
+      /cannot be given with TENTACLE_SERVER: the conf names its own Tentacle server/,
     ],
   ];
   for (const [text, field, message] of bad) {
