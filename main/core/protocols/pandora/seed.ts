@@ -1,5 +1,5 @@
 import { AgentError, toAgentError } from '../../contract/errors.ts';
-import type { ImportReport } from '../../contract/checks.ts';
+import type { ImportReport } from '../../contract/import-report.ts';
 import type { SeedSection, SeedTarget } from '../../deploy/section.ts';
 import { absolutePath, seedTargetName } from '../../deploy/seed-values.ts';
 
