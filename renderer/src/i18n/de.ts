@@ -226,6 +226,7 @@ export const de: Messages = {
   'identity.pins': 'Gepinnte Server',
   'identity.noPins': 'Noch kein Server gepinnt.',
   'identity.target': 'Ziel',
+  'identity.pinPeer': 'Server',
   'identity.pinKind': 'Art',
   'identity.pinValue': 'Gepinnter Wert',
   'identity.pinnedAt': 'Gepinnt am',

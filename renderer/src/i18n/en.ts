@@ -225,6 +225,7 @@ export const en = {
   'identity.pins': 'Pinned servers',
   'identity.noPins': 'No server pinned yet.',
   'identity.target': 'Target',
+  'identity.pinPeer': 'Server',
   'identity.pinKind': 'Kind',
   'identity.pinValue': 'Pinned value',
   'identity.pinnedAt': 'Pinned on',

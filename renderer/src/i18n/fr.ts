@@ -225,6 +225,7 @@ export const fr: Messages = {
   'identity.pins': 'Serveurs épinglés',
   'identity.noPins': 'Aucun serveur épinglé.',
   'identity.target': 'Cible',
+  'identity.pinPeer': 'Serveur',
   'identity.pinKind': 'Type',
   'identity.pinValue': 'Valeur épinglée',
   'identity.pinnedAt': 'Épinglé le',
