@@ -92,7 +92,7 @@ describe('outpost icinga pair --master', () => {
 });
 
 describe.skipIf(skip !== undefined)('outpost icinga pair/status with an HA parent zone', () => {
-  it('pairs with both masters, pins each; status shows each endpoint (text and --json), transport names each', async () => {
+  it('pairs with both masters, pins each; status shows each endpoint (text and --json), identity show and transport name each', async () => {
     const [a, b] = await IcingaMaster.startHaPair({ agents: [{ cn: 'agent1.test' }] });
     const { dir, cleanup } = await makeTempDir('icinga-cli-ha');
     try {
@@ -157,6 +157,17 @@ describe.skipIf(skip !== undefined)('outpost icinga pair/status with an HA paren
       expect(text.stdout).toMatch(
         new RegExp(`master 2: +${MASTER2_CN} at 127.0.0.1:${b.port} \\(cluster\\): retrying`),
       );
+
+      // identity show lists each master's pin, naming the master.
+      const identity = await runCli(['identity', 'show', '--data-dir', dir]);
+      expect(identity.code, identity.stderr).toBe(0);
+      for (const [endpoint, master] of [
+        [MASTER_CN, a],
+        [MASTER2_CN, b],
+      ] as const)
+        expect(identity.stdout).toContain(
+          `Pinned tls-sha256 of target ha for ${endpoint} (127.0.0.1:${master.port}): ${master.fingerprint.toUpperCase().replace(/(..)(?!$)/g, '$1:')}`,
+        );
 
       // icinga transport names every master of the zone, in the order results try them.
       const masters = `${MASTER_CN} at 127.0.0.1:${a.port}, ${MASTER2_CN} at 127.0.0.1:${b.port}`;
