@@ -75,6 +75,7 @@ export interface IcingaStatus {
   /** Unix ms of the last result the master confirmed. */
   lastConfirmedAt?: number;
   certificate?: { notAfter: string; daysLeft: number; fingerprint: string; renewDue: boolean };
+  /** The first master's pin (`AB:CD…`, as before HA parents); `masters[].fingerprint` has each one's. */
   masterPin?: string;
   commandEndpoint: { enabled: boolean; commands: string[] };
 }
