@@ -233,7 +233,7 @@ export const icingaCommands: CommandSpec[] = [
         const human =
           result.state === 'paired'
             ? `Paired ${name}: ${result.cn} → ${result.masters.map((m) => m.endpoint).join(', ')}${result.reused ? ' (existing identity kept)' : ''}, certificate valid until ${result.certificateExpires ?? '?'}.\nPinned masters:\n${pinned}`
-            : `Still pending after ${waitSeconds} s. On the master run:\n  ${result.signCommand ?? ''}\nthen run this command again (the request stays the same).`;
+            : `Still pending after ${waitSeconds} s. On the master ${result.signOn ?? ''} run:\n  ${result.signCommand ?? ''}\nthen run this command again (the request stays the same).`;
         return { data: result, human, exitCode: result.state === 'paired' ? 0 : 1 };
       } finally {
         off();

@@ -350,9 +350,7 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
           'pending',
           fingerprint,
           existing.keyPem !== undefined && options.replace !== true,
-          {
-            signCommand,
-          },
+          { signCommand, signOn: answeredBy.endpoint },
         );
       }
       await sleep(pollSeconds * 1000, options.signal);

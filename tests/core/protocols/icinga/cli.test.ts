@@ -283,7 +283,9 @@ describe.skipIf(skip !== undefined)('outpost icinga … against a real master', 
     );
     expect(pending.code).toBe(1);
     const fingerprint = Object.keys(await master.caList())[0]!;
-    expect(pending.stdout).toContain(`icinga2 ca sign ${fingerprint}`);
+    expect(pending.stdout).toContain(
+      `On the master ${MASTER_CN} run:\n  icinga2 ca sign ${fingerprint}\n`,
+    );
     const status = await cli('icinga', 'status', 'm2', '--json');
     expect(JSON.parse(status.stdout)).toMatchObject({
       paired: false,
