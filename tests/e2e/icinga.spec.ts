@@ -141,6 +141,35 @@ test('a wrong ticket is refused and shown; cancelling leaves no target behind', 
   );
 });
 
+test('on-demand pairing: the pending step names the master that holds the request and its sign command', async ({
+  page,
+}) => {
+  await ui.signIn(page);
+  await page.goto(`http://127.0.0.1:${ui.port}/#/pair/icinga`);
+  await page.getByLabel('Target name').fill('icinga-pending');
+  await page.getByLabel('Master host name or address').fill('127.0.0.1');
+  await page.getByLabel('Port').fill(String(master.port));
+  await page.getByLabel('Agent endpoint name (CN)').fill('ws-pending.example');
+  await page.getByRole('button', { name: 'Fetch the master certificate' }).click();
+  await page
+    .getByLabel('I compared the fingerprints: trust this master and pin its certificate')
+    .check();
+  await page.getByText('On demand', { exact: true }).click();
+  await page.getByRole('button', { name: 'Trust and pair' }).click();
+  await expect(
+    page.getByText(
+      'Ask the admin to run this on the master master.test, which holds the request, then check again:',
+    ),
+  ).toBeVisible({ timeout: 60_000 });
+  const [fingerprint] = Object.entries(await master.caList())
+    .filter(([, request]) => request.subject.includes('ws-pending.example'))
+    .map(([fp]) => fp);
+  expect(fingerprint).toBeDefined();
+  await expect(page.getByText(`icinga2 ca sign ${fingerprint}`).first()).toBeVisible();
+  await expectAccessible(page);
+  await page.getByRole('button', { name: 'Cancel' }).click();
+});
+
 test('pairs with both masters of an HA zone through the wizard, and the settings show each master', async ({
   page,
 }) => {
