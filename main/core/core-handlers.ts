@@ -3,6 +3,7 @@ import type { HandlersOf } from './contract/define.ts';
 import type { coreContract, TargetSummary } from './contract/core.ts';
 import type { AgentContext } from './context.ts';
 import { AgentError } from './contract/errors.ts';
+import type { Pin } from './contract/identity.ts';
 import { jwkThumbprint, publicKeyFromPem, rsaBits } from './identity/keys.ts';
 
 export function createCoreHandlers(ctx: AgentContext): HandlersOf<typeof coreContract> {
@@ -23,7 +24,7 @@ export function createCoreHandlers(ctx: AgentContext): HandlersOf<typeof coreCon
       return {
         agentKey,
         certificates: await ctx.identity.certificates(),
-        pins: await ctx.identity.pins(),
+        pins: await pinsOfTargets(ctx),
         tickets: await ctx.identity.tickets(),
         secretStore: { backend: ctx.secrets.backend, encrypted: ctx.secrets.encrypted },
       };
@@ -112,4 +113,26 @@ export function createCoreHandlers(ctx: AgentContext): HandlersOf<typeof coreCon
         .slice(-limit);
     },
   };
+}
+
+/**
+ * The identity store's pins, a target's replaced by what its driver lists when
+ * the target has several servers (each master of an Icinga HA zone). The
+ * agent loads the drivers of its targets' kinds before a core method runs.
+ */
+async function pinsOfTargets(ctx: AgentContext): Promise<Pin[]> {
+  const stored = await ctx.identity.pins();
+  const expanded = new Set<string>();
+  const fromDrivers: Pin[] = [];
+  for (const target of ctx.targets.list()) {
+    if (!ctx.targets.hasDriver(target.kind)) continue;
+    const pins = ctx.targets.driver(target.kind).pins?.(
+      target,
+      stored.find((p) => p.target === target.name),
+    );
+    if (pins === undefined) continue;
+    expanded.add(target.name);
+    fromDrivers.push(...pins);
+  }
+  return [...stored.filter((p) => !expanded.has(p.target)), ...fromDrivers];
 }

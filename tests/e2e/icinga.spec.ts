@@ -27,6 +27,11 @@ function spaced(hex: string): string {
   return hex.toUpperCase().replace(/(..)(?!$)/g, '$1 ');
 }
 
+/** As `openssl x509 -fingerprint -sha256` prints it (and the identity page shows pins). */
+function colons(hex: string): string {
+  return spaced(hex).replace(/ /g, ':');
+}
+
 test('pairs with an Icinga master through the wizard: fingerprint shown, compared, then paired with a ticket', async ({
   page,
 }) => {
@@ -50,7 +55,7 @@ test('pairs with an Icinga master through the wizard: fingerprint shown, compare
   await expect(page.getByTestId('presented-fingerprint')).toHaveText(spaced(master.fingerprint));
   await page
     .getByLabel('Read on the server')
-    .fill(`sha256 Fingerprint=${spaced(master.fingerprint).replace(/ /g, ':')}`);
+    .fill(`sha256 Fingerprint=${colons(master.fingerprint)}`);
   await expect(page.getByText('Fingerprints match')).toBeVisible();
   await page.getByLabel('Read on the server').fill('00:11:22');
   await expect(page.getByText('Fingerprints differ: do not trust this server')).toBeVisible();
@@ -136,6 +141,35 @@ test('a wrong ticket is refused and shown; cancelling leaves no target behind', 
   );
 });
 
+test('on-demand pairing: the pending step names the master that holds the request and its sign command', async ({
+  page,
+}) => {
+  await ui.signIn(page);
+  await page.goto(`http://127.0.0.1:${ui.port}/#/pair/icinga`);
+  await page.getByLabel('Target name').fill('icinga-pending');
+  await page.getByLabel('Master host name or address').fill('127.0.0.1');
+  await page.getByLabel('Port').fill(String(master.port));
+  await page.getByLabel('Agent endpoint name (CN)').fill('ws-pending.example');
+  await page.getByRole('button', { name: 'Fetch the master certificate' }).click();
+  await page
+    .getByLabel('I compared the fingerprints: trust this master and pin its certificate')
+    .check();
+  await page.getByText('On demand', { exact: true }).click();
+  await page.getByRole('button', { name: 'Trust and pair' }).click();
+  await expect(
+    page.getByText(
+      'Ask the admin to run this on the master master.test, which holds the request, then check again:',
+    ),
+  ).toBeVisible({ timeout: 60_000 });
+  const [fingerprint] = Object.entries(await master.caList())
+    .filter(([, request]) => request.subject.includes('ws-pending.example'))
+    .map(([fp]) => fp);
+  expect(fingerprint).toBeDefined();
+  await expect(page.getByText(`icinga2 ca sign ${fingerprint}`).first()).toBeVisible();
+  await expectAccessible(page);
+  await page.getByRole('button', { name: 'Cancel' }).click();
+});
+
 test('pairs with both masters of an HA zone through the wizard, and the settings show each master', async ({
   page,
 }) => {
@@ -192,6 +226,20 @@ test('pairs with both masters of an HA zone through the wizard, and the settings
     await expect(rows.nth(1)).toContainText(b.fingerprint);
     await expect(rows.nth(1)).not.toContainText('Connected');
     await screenshot(page, 'pair-icinga-ha-settings');
+    await expectAccessible(page);
+
+    // The identity page lists each master's pinned certificate, not only the first one's.
+    await page.goto(`http://127.0.0.1:${ui.port}/#/identity`);
+    const pins = page
+      .getByRole('table', { name: 'Pinned servers' })
+      .getByTestId('pin')
+      .filter({ hasText: 'icinga-ha' });
+    await expect(pins).toHaveCount(2);
+    await expect(pins.nth(0)).toContainText(`master.test (127.0.0.1:${a.port})`);
+    await expect(pins.nth(0)).toContainText(colons(a.fingerprint));
+    await expect(pins.nth(1)).toContainText(`master2.test (127.0.0.1:${b.port})`);
+    await expect(pins.nth(1)).toContainText(colons(b.fingerprint));
+    await screenshot(page, 'identity-icinga-ha');
     await expectAccessible(page);
   } finally {
     await a.stop();

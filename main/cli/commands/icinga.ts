@@ -233,7 +233,7 @@ export const icingaCommands: CommandSpec[] = [
         const human =
           result.state === 'paired'
             ? `Paired ${name}: ${result.cn} → ${result.masters.map((m) => m.endpoint).join(', ')}${result.reused ? ' (existing identity kept)' : ''}, certificate valid until ${result.certificateExpires ?? '?'}.\nPinned masters:\n${pinned}`
-            : `Still pending after ${waitSeconds} s. On the master run:\n  ${result.signCommand ?? ''}\nthen run this command again (the request stays the same).`;
+            : `Still pending after ${waitSeconds} s. On the master ${result.signOn ?? ''} run:\n  ${result.signCommand ?? ''}\nthen run this command again (the request stays the same).`;
         return { data: result, human, exitCode: result.state === 'paired' ? 0 : 1 };
       } finally {
         off();
@@ -368,15 +368,23 @@ export const icingaCommands: CommandSpec[] = [
         ...(restPassword === undefined ? {} : { restPassword }),
       });
       const s = await agent.api.getIcingaStatus({ name, probe: false });
+      const several = s.masters.length > 1;
+      const masters = s.masters.map((m) => `${m.endpoint} at ${formatHostPort(m)}`).join(', ');
+      // HA parent zone: a connection to each master; REST posts to the first that takes the result.
+      const restApi = several
+        ? `the REST API of the first master that takes each result, in this order: ${masters}`
+        : `the REST API of ${masters}`;
       let human: string;
       if (cluster) {
-        human = `${name} now sends check results over the cluster connection to ${s.endpoint} at ${s.host}:${s.port}; any REST user and password were forgotten.`;
+        human = `${name} now sends check results over the cluster connection to ${several ? `each master of the parent zone: ${masters}` : masters}; any REST user and password were forgotten.`;
       } else if (restUser !== undefined) {
-        human = `${name} now sends check results through the REST API of ${s.host}:${s.port} as ApiUser '${restUser}' (HTTP basic auth; ${restPassword === undefined ? 'any password already stored for this target is kept — give --rest-password to set or change it' : 'password stored in the SecretStore'}).`;
+        human = `${name} now sends check results through ${restApi}, as ApiUser '${restUser}' (HTTP basic auth; ${restPassword === undefined ? 'any password already stored for this target is kept — give --rest-password to set or change it' : 'password stored in the SecretStore'}).`;
       } else {
         human = [
-          `${name} now sends check results through the REST API of ${s.host}:${s.port}; no REST user given, so this agent's client certificate (CN ${s.cn}) authenticates.`,
-          'The master needs an ApiUser for that certificate, e.g.:',
+          `${name} now sends check results through ${restApi}; no REST user given, so this agent's client certificate (CN ${s.cn}) authenticates.`,
+          several
+            ? `Each master (${s.masters.map((m) => m.endpoint).join(', ')}) needs an ApiUser for that certificate, e.g.:`
+            : 'The master needs an ApiUser for that certificate, e.g.:',
           `  object ApiUser "${s.cn}" { client_cn = "${s.cn}"; permissions = [ { permission = "actions/process-check-result"; filter = {{ host.name == "${s.cn}" }} } ] }`,
           ...(s.paired
             ? []

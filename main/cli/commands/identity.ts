@@ -39,7 +39,7 @@ export const identityCommands: CommandSpec[] = [
       for (const pin of identity.pins) {
         lines.push(
           '',
-          `Pinned ${pin.kind} of target ${pin.target}: ${pin.value}${pin.subject === undefined ? '' : ` (${pin.subject})`}`,
+          `Pinned ${pin.kind} of target ${pin.target}${pin.peer === undefined ? '' : ` for ${pin.peer}`}: ${pin.value}${pin.subject === undefined ? '' : ` (${pin.subject})`}`,
         );
       }
       for (const ticket of identity.tickets)

@@ -75,6 +75,7 @@ export interface IcingaStatus {
   /** Unix ms of the last result the master confirmed. */
   lastConfirmedAt?: number;
   certificate?: { notAfter: string; daysLeft: number; fingerprint: string; renewDue: boolean };
+  /** The first master's pin (`AB:CD…`, as before HA parents); `masters[].fingerprint` has each one's. */
   masterPin?: string;
   commandEndpoint: { enabled: boolean; commands: string[] };
 }
@@ -231,6 +232,8 @@ export interface PairResult {
   requestFingerprint: string;
   /** Set while pending: the exact command for the master's admin. */
   signCommand?: string;
+  /** Set while pending: the endpoint of the master that holds the request, where `signCommand` runs (HA parents: the one that answered). */
+  signOn?: string;
   certificateExpires?: string;
   /** True when an existing signed identity was kept (re-pairing without replace). */
   reused: boolean;

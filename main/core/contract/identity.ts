@@ -23,6 +23,11 @@ export type PinKind = 'tls-sha256' | 'jwk-thumbprint';
 
 export interface Pin {
   target: string;
+  /**
+   * Which of the target's servers the pin checks, when the target has several
+   * (each master of an Icinga HA parent zone: `endpoint (host:port)`).
+   */
+  peer?: string;
   kind: PinKind;
   /** Canonical fingerprint (`AB:CD…`) or JWK thumbprint. */
   value: string;

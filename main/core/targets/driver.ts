@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { CheckDefinition, CheckTarget } from '../contract/check-definitions.ts';
 import type { CheckResult } from '../contract/check-results.ts';
+import type { Pin } from '../contract/identity.ts';
 import type { EnqueueRequest, ItemKind, QueueItem } from '../contract/queue-items.ts';
 import { type TargetKind, type TargetRecord, type TargetStatus } from '../contract/targets.ts';
 
@@ -38,6 +39,13 @@ export interface TargetDriver<Config = unknown> {
   /** Checks an item can be delivered by this target before it is enqueued (e.g. file names). */
   validate?(target: TargetRecord<Config>, item: Pick<QueueItem, 'payload'>): void;
   status?(target: TargetRecord<Config>): TargetStatus;
+  /**
+   * What the identity page lists as this target's pins, when its servers are
+   * checked against more than the identity store's one pin per target (each
+   * master of an Icinga HA parent zone has its own): `stored` is that pin.
+   * Absent: the stored pin.
+   */
+  pins?(target: TargetRecord, stored: Pin | undefined): Pin[];
   /**
    * Maps one local check's result to this protocol's payloads for `target`
    * (ARCHITECTURE.md "Results have one path"): checks/ fans a result out through

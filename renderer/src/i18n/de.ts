@@ -226,6 +226,7 @@ export const de: Messages = {
   'identity.pins': 'Gepinnte Server',
   'identity.noPins': 'Noch kein Server gepinnt.',
   'identity.target': 'Ziel',
+  'identity.pinPeer': 'Server',
   'identity.pinKind': 'Art',
   'identity.pinValue': 'Gepinnter Wert',
   'identity.pinnedAt': 'Gepinnt am',
@@ -307,6 +308,8 @@ export const de: Messages = {
     'Der Master hat unsere Zertifikatsanfrage erhalten; sie wartet auf die Freigabe durch den Administrator.',
   'icinga.pendingRun':
     'Bitten Sie den Administrator, dies auf dem Master auszuführen, und prüfen Sie dann erneut:',
+  'icinga.pendingRunOn':
+    'Bitten Sie den Administrator, dies auf dem Master {endpoint} auszuführen, der die Anfrage hält, und prüfen Sie dann erneut:',
   'icinga.checkAgain': 'Erneut prüfen',
   'icinga.paired': 'Gekoppelt',
   'icinga.masters': 'Master der übergeordneten Zone',

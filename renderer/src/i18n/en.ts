@@ -225,6 +225,7 @@ export const en = {
   'identity.pins': 'Pinned servers',
   'identity.noPins': 'No server pinned yet.',
   'identity.target': 'Target',
+  'identity.pinPeer': 'Server',
   'identity.pinKind': 'Kind',
   'identity.pinValue': 'Pinned value',
   'identity.pinnedAt': 'Pinned on',
@@ -300,6 +301,8 @@ export const en = {
   'icinga.pending':
     "The master received our certificate request; it waits for the admin's approval.",
   'icinga.pendingRun': 'Ask the admin to run this on the master, then check again:',
+  'icinga.pendingRunOn':
+    'Ask the admin to run this on the master {endpoint}, which holds the request, then check again:',
   'icinga.checkAgain': 'Check again',
   'icinga.paired': 'Paired',
   'icinga.masters': 'Masters of the parent zone',

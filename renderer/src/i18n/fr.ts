@@ -225,6 +225,7 @@ export const fr: Messages = {
   'identity.pins': 'Serveurs épinglés',
   'identity.noPins': 'Aucun serveur épinglé.',
   'identity.target': 'Cible',
+  'identity.pinPeer': 'Serveur',
   'identity.pinKind': 'Type',
   'identity.pinValue': 'Valeur épinglée',
   'identity.pinnedAt': 'Épinglé le',
@@ -305,6 +306,8 @@ export const fr: Messages = {
     'Le maître a reçu notre demande de certificat ; elle attend l’approbation de l’administrateur.',
   'icinga.pendingRun':
     'Demandez à l’administrateur d’exécuter ceci sur le maître, puis vérifiez à nouveau :',
+  'icinga.pendingRunOn':
+    'Demandez à l’administrateur d’exécuter ceci sur le maître {endpoint}, qui détient la demande, puis vérifiez à nouveau :',
   'icinga.checkAgain': 'Vérifier à nouveau',
   'icinga.paired': 'Appairé',
   'icinga.masters': 'Maîtres de la zone parente',

@@ -126,10 +126,11 @@ export function IdentityPage() {
             {id.pins.length === 0 ? (
               <EmptyState title={t('identity.noPins')} />
             ) : (
-              <table className="table">
+              <table className="table" aria-label={t('identity.pins')}>
                 <thead>
                   <tr>
                     <th scope="col">{t('identity.target')}</th>
+                    <th scope="col">{t('identity.pinPeer')}</th>
                     <th scope="col">{t('identity.pinKind')}</th>
                     <th scope="col">{t('identity.pinValue')}</th>
                     <th scope="col">{t('identity.pinnedAt')}</th>
@@ -137,8 +138,9 @@ export function IdentityPage() {
                 </thead>
                 <tbody>
                   {id.pins.map((pin) => (
-                    <tr key={pin.target}>
+                    <tr key={`${pin.target} ${pin.peer ?? ''}`} data-testid="pin">
                       <td>{pin.target}</td>
+                      <td>{pin.peer ?? '—'}</td>
                       <td>
                         {pin.kind === 'tls-sha256' ? t('identity.pinTls') : t('identity.pinJwk')}
                       </td>

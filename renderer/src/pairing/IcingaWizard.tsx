@@ -328,7 +328,11 @@ export function IcingaWizard(props: WizardProps) {
         <div>
           <h2>{t('icinga.step.sign')}</h2>
           <Banner tone="warning">{t('icinga.pending')}</Banner>
-          <p>{t('icinga.pendingRun')}</p>
+          <p>
+            {result.signOn === undefined
+              ? t('icinga.pendingRun')
+              : t('icinga.pendingRunOn', { endpoint: result.signOn })}
+          </p>
           <Code
             value={result.signCommand ?? icingaSignCommand(result.requestFingerprint)}
             label={t('icinga.server.sign')}

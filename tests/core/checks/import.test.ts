@@ -399,7 +399,13 @@ describe('outpost import icinga', () => {
     expect(stored).toEqual({ certPem: ours.certPem, keyPem: ours.keyPem, caPem: ca.certPem });
     const pin = await agent.context.identity.pin('icinga');
     expect(pin).toMatchObject({ kind: 'tls-sha256' });
-    expect(report.notes.join('\n')).toContain(pin!.value);
+    // The notes name the master pinned and the one that is not (issue #18).
+    expect(report.notes).toEqual(
+      expect.arrayContaining([
+        `master certificate of master1.example.net pinned from trusted-parent.crt: SHA-256 ${pin!.value}`,
+        'the certificates of the other masters of zone "master" (master2.example.net) will be checked against ca.crt only, not pinned',
+      ]),
+    );
     expect(report.unmapped.map((u) => u.line)).not.toContain(11);
     expect(report.unmapped.map((u) => `${u.line} ${u.reason}`)).toEqual(
       expect.arrayContaining([
@@ -408,6 +414,27 @@ describe('outpost import icinga', () => {
         expect.stringMatching(/^35 include is not followed/),
       ]),
     );
+  });
+
+  it('pins nothing when trusted-parent.crt is no master of the parent zone, and says so', async () => {
+    const dir = join(tmp.dir, 'icinga2');
+    const certs = join(dir, 'certs');
+    await mkdir(certs, { recursive: true });
+    for (const f of ['constants.conf', 'zones.conf'])
+      await writeFile(join(dir, f), await readFile(join(FIXTURES, 'icinga', f)));
+    const ca = TestCa.create();
+    await writeFile(join(certs, 'ca.crt'), ca.certPem);
+    await writeFile(
+      join(certs, 'trusted-parent.crt'),
+      ca.issue({ cn: 'satellite.example.net' }).certPem,
+    );
+    const report = await agent.api.importIcinga({ dir });
+    expect(report.notes).toContain(
+      `trusted-parent.crt is the certificate of 'satellite.example.net', no master of zone "master" (master1.example.net, master2.example.net): nothing pinned, their certificates will be checked against ca.crt only`,
+    );
+    expect(report.notes.join('\n')).not.toMatch(/pinned from trusted-parent/);
+    expect(await agent.context.identity.pin('icinga')).toBeUndefined();
+    expect(report.target!.config).not.toHaveProperty('masters.0.fingerprint');
   });
 
   it('reports missing certificates and refuses a zones.conf without a parent', async () => {

@@ -177,6 +177,13 @@ export async function importIcingaAgent(
   const parentFingerprint =
     parentCert === undefined ? undefined : normalizeFingerprint(parentCert.fingerprint256);
   const parentCn = parentCert === undefined ? undefined : commonName(parentCert.subject);
+  // The master the pin is for: the one trusted-parent.crt names (the first when it names none, as masterPins reads it).
+  const pinned =
+    parentCert === undefined
+      ? undefined
+      : parentCn === undefined
+        ? masters[0]
+        : masters.find((m) => m.name === parentCn);
   const config = icingaTargetConfigSchema.parse({
     masters: masters.map((m) => ({
       ...masterAddress(m),
@@ -226,9 +233,16 @@ export async function importIcingaAgent(
     });
   }
   const parentSubject = parentCert?.subject;
+  const unpinned = masters.filter((m) => m !== pinned).map((m) => m.name);
   if (parentCert === undefined) {
     report.notes.push(
-      'no trusted-parent.crt: the master certificate will be checked against ca.crt only, not pinned',
+      masters.length === 1
+        ? 'no trusted-parent.crt: the master certificate will be checked against ca.crt only, not pinned'
+        : `no trusted-parent.crt: the certificates of the masters ${unpinned.join(', ')} will be checked against ca.crt only, not pinned`,
+    );
+  } else if (pinned === undefined) {
+    report.notes.push(
+      `trusted-parent.crt is the certificate of '${parentCn ?? ''}', no master of zone "${parentName}" (${unpinned.join(', ')}): nothing pinned, their certificates will be checked against ca.crt only`,
     );
   }
   if (certPem !== undefined) {
@@ -264,7 +278,7 @@ export async function importIcingaAgent(
     // The checks below are checked against Icinga's driver, whose module may load only now.
     await ctx.targets.loaded('icinga');
     if (Object.keys(material).length > 0) await ctx.identity.saveCertificates(targetName, material);
-    if (parentFingerprint !== undefined) {
+    if (parentFingerprint !== undefined && pinned !== undefined) {
       await ctx.identity.setPin({
         target: targetName,
         kind: 'tls-sha256',
@@ -273,10 +287,16 @@ export async function importIcingaAgent(
       });
     }
   }
-  if (parentFingerprint !== undefined)
+  if (parentFingerprint !== undefined && pinned !== undefined) {
     report.notes.push(
-      `master certificate pinned from trusted-parent.crt: SHA-256 ${parentFingerprint}`,
+      `master certificate of ${pinned.name} pinned from trusted-parent.crt: SHA-256 ${parentFingerprint}`,
     );
+    // trusted-parent.crt holds one master's certificate; `outpost icinga pair` pins each.
+    if (unpinned.length > 0)
+      report.notes.push(
+        `the certificates of the other masters of zone "${parentName}" (${unpinned.join(', ')}) will be checked against ca.crt only, not pinned`,
+      );
+  }
   report.notes.push(
     `checks feeding '${targetName}' report for host "${nodeName}" by default (override with --host/--service).`,
   );

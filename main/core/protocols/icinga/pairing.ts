@@ -37,6 +37,7 @@ import { formatHostPort } from '../../contract/host-port.ts';
 import { openConnection } from './connection.ts';
 import { normalizeTicket } from './ticket.ts';
 import { type MasterCertificateInfo, type PairResult } from '../../contract/icinga.ts';
+import type { Pin } from '../../contract/identity.ts';
 
 /** §3.4: the master answers in milliseconds; 30 s covers a loaded master. */
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -132,6 +133,14 @@ export async function masterPins(
   const stored = masters.every((m) => m.fingerprint !== undefined)
     ? undefined
     : await ctx.identity.pin(target);
+  return pinsOfMasters(masters, stored);
+}
+
+/** {@link masterPins} given the identity store's pin of the target (if any). */
+export function pinsOfMasters(
+  masters: readonly IcingaMaster[],
+  stored: Pick<Pin, 'value' | 'subject'> | undefined,
+): Array<string | undefined> {
   const storedCn = stored?.subject === undefined ? undefined : commonName(stored.subject);
   return masters.map((m, i) => {
     if (m.fingerprint !== undefined) return m.fingerprint;
@@ -341,9 +350,7 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
           'pending',
           fingerprint,
           existing.keyPem !== undefined && options.replace !== true,
-          {
-            signCommand,
-          },
+          { signCommand, signOn: answeredBy.endpoint },
         );
       }
       await sleep(pollSeconds * 1000, options.signal);

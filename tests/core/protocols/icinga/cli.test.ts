@@ -92,7 +92,7 @@ describe('outpost icinga pair --master', () => {
 });
 
 describe.skipIf(skip !== undefined)('outpost icinga pair/status with an HA parent zone', () => {
-  it('pairs with both masters, pins each, and status shows each endpoint (text and --json)', async () => {
+  it('pairs with both masters, pins each; status shows each endpoint (text and --json), identity show and transport name each', async () => {
     const [a, b] = await IcingaMaster.startHaPair({ agents: [{ cn: 'agent1.test' }] });
     const { dir, cleanup } = await makeTempDir('icinga-cli-ha');
     try {
@@ -156,6 +156,45 @@ describe.skipIf(skip !== undefined)('outpost icinga pair/status with an HA paren
       );
       expect(text.stdout).toMatch(
         new RegExp(`master 2: +${MASTER2_CN} at 127.0.0.1:${b.port} \\(cluster\\): retrying`),
+      );
+
+      // identity show lists each master's pin, naming the master.
+      const identity = await runCli(['identity', 'show', '--data-dir', dir]);
+      expect(identity.code, identity.stderr).toBe(0);
+      for (const [endpoint, master] of [
+        [MASTER_CN, a],
+        [MASTER2_CN, b],
+      ] as const)
+        expect(identity.stdout).toContain(
+          `Pinned tls-sha256 of target ha for ${endpoint} (127.0.0.1:${master.port}): ${master.fingerprint.toUpperCase().replace(/(..)(?!$)/g, '$1:')}`,
+        );
+
+      // icinga transport names every master of the zone, in the order results try them.
+      const masters = `${MASTER_CN} at 127.0.0.1:${a.port}, ${MASTER2_CN} at 127.0.0.1:${b.port}`;
+      const rest = await runCli(['icinga', 'transport', 'ha', '--rest', '--data-dir', dir]);
+      expect(rest.code, rest.stderr).toBe(0);
+      expect(rest.stdout).toContain(
+        `ha now sends check results through the REST API of the first master that takes each result, in this order: ${masters}; no REST user given`,
+      );
+      expect(rest.stdout).toContain(
+        `Each master (${MASTER_CN}, ${MASTER2_CN}) needs an ApiUser for that certificate`,
+      );
+      const restUser = await runCli([
+        'icinga',
+        'transport',
+        'ha',
+        '--rest',
+        '--rest-user',
+        REST_USER,
+        '--data-dir',
+        dir,
+      ]);
+      expect(restUser.code, restUser.stderr).toBe(0);
+      expect(restUser.stdout).toContain(`in this order: ${masters}, as ApiUser '${REST_USER}'`);
+      const cluster = await runCli(['icinga', 'transport', 'ha', '--cluster', '--data-dir', dir]);
+      expect(cluster.code, cluster.stderr).toBe(0);
+      expect(cluster.stdout).toContain(
+        `ha now sends check results over the cluster connection to each master of the parent zone: ${masters}; any REST user`,
       );
     } finally {
       await cleanup();
@@ -244,7 +283,9 @@ describe.skipIf(skip !== undefined)('outpost icinga … against a real master', 
     );
     expect(pending.code).toBe(1);
     const fingerprint = Object.keys(await master.caList())[0]!;
-    expect(pending.stdout).toContain(`icinga2 ca sign ${fingerprint}`);
+    expect(pending.stdout).toContain(
+      `On the master ${MASTER_CN} run:\n  icinga2 ca sign ${fingerprint}\n`,
+    );
     const status = await cli('icinga', 'status', 'm2', '--json');
     expect(JSON.parse(status.stdout)).toMatchObject({
       paired: false,

@@ -136,8 +136,8 @@ describe.skipIf(skip !== undefined)('Icinga HA parent zone: two real masters', (
       off();
       viaProxy.cut();
     }
-    expect(pending).toMatchObject({ state: 'pending' });
-    // The request waits on the master that took it.
+    // The request waits on the master that took it, and the result names it.
+    expect(pending).toMatchObject({ state: 'pending', signOn: MASTER2_CN });
     expect(Object.keys(await b.caList())).toContain(pending.requestFingerprint);
     expect(Object.keys(await a.caList())).not.toContain(pending.requestFingerprint);
     expect(await t.client.pollPending('on-demand')).toBe(false);
