@@ -167,6 +167,20 @@ test('on-demand pairing: the pending step names the master that holds the reques
   expect(fingerprint).toBeDefined();
   await expect(page.getByText(`icinga2 ca sign ${fingerprint}`).first()).toBeVisible();
   await expectAccessible(page);
+
+  // The settings of the pending target name it too (getIcingaStatus.pendingRequest.heldBy).
+  const settings = await page.context().newPage();
+  await settings.goto(`http://127.0.0.1:${ui.port}/#/pair/icinga/icinga-pending`);
+  await expect(
+    settings.getByRole('heading', { name: 'Icinga target icinga-pending' }),
+  ).toBeVisible();
+  const banner = settings.getByText(
+    'Ask the admin to run this on the master master.test, which holds the request, then check again:',
+  );
+  await expect(banner).toBeVisible();
+  await expect(banner.getByText(`icinga2 ca sign ${fingerprint}`)).toBeVisible();
+  await expectAccessible(settings);
+  await settings.close();
   await page.getByRole('button', { name: 'Cancel' }).click();
 });
 

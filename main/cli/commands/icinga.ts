@@ -288,7 +288,7 @@ export const icingaCommands: CommandSpec[] = [
             ? 'yes'
             : s.pendingRequest === undefined
               ? 'no'
-              : `pending — on the master run: ${s.pendingRequest.signCommand}`,
+              : `pending — on ${s.pendingRequest.heldBy === undefined ? 'the master' : `the master ${s.pendingRequest.heldBy.join(' or ')}`} run: ${s.pendingRequest.signCommand}`,
         ],
         [
           'connection',

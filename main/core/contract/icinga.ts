@@ -67,8 +67,12 @@ export interface IcingaStatus {
   cn: string;
   zone: string;
   paired: boolean;
-  /** Set while the request waits for `icinga2 ca sign`. */
-  pendingRequest?: { fingerprint: string; signCommand: string };
+  /**
+   * Set while the request waits for `icinga2 ca sign`. `heldBy`: the endpoints
+   * of the masters that hold it (answered "pending" when last asked, or could
+   * not be asked since), where `signCommand` runs; absent until one was asked.
+   */
+  pendingRequest?: { fingerprint: string; signCommand: string; heldBy?: string[] };
   state: ConnectionState;
   detail?: string;
   lastError?: string;

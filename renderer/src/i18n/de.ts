@@ -310,6 +310,8 @@ export const de: Messages = {
     'Bitten Sie den Administrator, dies auf dem Master auszuführen, und prüfen Sie dann erneut:',
   'icinga.pendingRunOn':
     'Bitten Sie den Administrator, dies auf dem Master {endpoint} auszuführen, der die Anfrage hält, und prüfen Sie dann erneut:',
+  'icinga.pendingRunOnAny':
+    'Bitten Sie den Administrator, dies auf einem der Master auszuführen, die die Anfrage halten ({endpoints}), und prüfen Sie dann erneut:',
   'icinga.checkAgain': 'Erneut prüfen',
   'icinga.paired': 'Gekoppelt',
   'icinga.masters': 'Master der übergeordneten Zone',

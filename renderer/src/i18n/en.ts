@@ -303,6 +303,8 @@ export const en = {
   'icinga.pendingRun': 'Ask the admin to run this on the master, then check again:',
   'icinga.pendingRunOn':
     'Ask the admin to run this on the master {endpoint}, which holds the request, then check again:',
+  'icinga.pendingRunOnAny':
+    'Ask the admin to run this on one of the masters that hold the request ({endpoints}), then check again:',
   'icinga.checkAgain': 'Check again',
   'icinga.paired': 'Paired',
   'icinga.masters': 'Masters of the parent zone',

@@ -308,6 +308,8 @@ export const fr: Messages = {
     'Demandez à l’administrateur d’exécuter ceci sur le maître, puis vérifiez à nouveau :',
   'icinga.pendingRunOn':
     'Demandez à l’administrateur d’exécuter ceci sur le maître {endpoint}, qui détient la demande, puis vérifiez à nouveau :',
+  'icinga.pendingRunOnAny':
+    'Demandez à l’administrateur d’exécuter ceci sur l’un des maîtres qui détiennent la demande ({endpoints}), puis vérifiez à nouveau :',
   'icinga.checkAgain': 'Vérifier à nouveau',
   'icinga.paired': 'Appairé',
   'icinga.masters': 'Maîtres de la zone parente',

@@ -12,7 +12,7 @@ import {
   type FormErrors,
 } from '../components.tsx';
 import { FormFooter, InputField, RadioCards } from '../fields.tsx';
-import { useI18n } from '../i18n/index.tsx';
+import { useI18n, type Translate } from '../i18n/index.tsx';
 import { STATE_TONE, stateLabel } from '../target-labels.ts';
 import { IcingaMastersTable } from './IcingaMasters.tsx';
 import {
@@ -24,6 +24,13 @@ import {
 interface IcingaConfigView {
   commandEndpoint?: { policy?: CommandPolicyValue; commands?: Record<string, string> };
   restUser?: string;
+}
+
+/** What to ask the admin while the request is pending: on which master(s) it waits, when known (issue #18). */
+function pendingRunText(t: Translate, heldBy: readonly string[] | undefined): string {
+  if (heldBy === undefined || heldBy.length === 0) return t('icinga.pendingRun');
+  if (heldBy.length === 1) return t('icinga.pendingRunOn', { endpoint: heldBy[0]! });
+  return t('icinga.pendingRunOnAny', { endpoints: heldBy.join(', ') });
 }
 
 /** A paired Icinga target reopened: its masters (each one's state and pin), transport and command endpoint. */
@@ -45,7 +52,8 @@ export function IcingaSettings(props: { name: string }) {
         >
           {s.pendingRequest !== undefined && (
             <Banner tone="warning">
-              {t('icinga.pendingRun')} <code className="mono">{s.pendingRequest.signCommand}</code>
+              {pendingRunText(t, s.pendingRequest.heldBy)}{' '}
+              <code className="mono">{s.pendingRequest.signCommand}</code>
             </Banner>
           )}
           <h3>{t('icinga.masters')}</h3>

@@ -64,7 +64,9 @@ export function createIcingaHandlers(
         ...(request.zone === undefined ? {} : { zone: request.zone }),
         ...(request.ticket === undefined ? {} : { ticket: request.ticket }),
         ...(request.pollSeconds === undefined ? {} : { pollSeconds: request.pollSeconds }),
+        onPending: (pending) => client.recordPendingRequest(request.name, pending),
       });
+      if (result.state === 'paired') client.recordPendingRequest(request.name, undefined);
       // A running agent (re)connects with the new identity at once.
       if (result.state === 'paired' && running()) {
         await client.stop(request.name);
@@ -127,7 +129,12 @@ export function createIcingaHandlers(
           };
         } else {
           const fp = requestFingerprint(files.certPem);
-          out.pendingRequest = { fingerprint: fp, signCommand: `icinga2 ca sign ${fp}` };
+          const heldBy = client.pendingRequestHolders(name, fp);
+          out.pendingRequest = {
+            fingerprint: fp,
+            signCommand: `icinga2 ca sign ${fp}`,
+            ...(heldBy === undefined || heldBy.length === 0 ? {} : { heldBy }),
+          };
         }
       }
       return out;

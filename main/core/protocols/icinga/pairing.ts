@@ -101,6 +101,15 @@ interface PairSettings {
   /** Drop the existing key/certificate of this target and start with a new identity. */
   replace?: boolean;
   signal?: AbortSignal;
+  /** Told each time the request is left pending: which masters hold it (`outpost icinga status` names them). */
+  onPending?: (pending: PendingRequestHolders) => void;
+}
+
+/** A pending request (its fingerprint) and what each master answered the last time it was asked. */
+export interface PendingRequestHolders {
+  fingerprint: string;
+  holders: string[];
+  unreachable: string[];
 }
 
 /**
@@ -281,7 +290,7 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
   const fingerprint = requestFingerprint(certPem);
   step('agent-certificate', 'done', `CN=${cn}, request fingerprint ${fingerprint}`);
 
-  // 3. pki::RequestCertificate, polling while pending (§3.4, §3.5), to the first master that answers.
+  // 3. pki::RequestCertificate, polling while pending (§3.4, §3.5), to every master until one signs.
   const storedTicket = ticket ?? (await ctx.secrets.get(targetSecretName(target, 'ticket')));
   const deadline = Date.now() + options.waitSeconds * 1000;
   let pollSeconds = options.pollSeconds ?? DEFAULT_POLL_SECONDS;
@@ -291,14 +300,12 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
       'running',
       storedTicket === undefined ? 'without ticket (on-demand signing)' : 'with ticket',
     );
-    let answer: CertificateAnswer;
-    let answeredBy: MasterCertificateInfo;
+    let outcome: ZoneAnswer;
     try {
-      ({ answer, master: answeredBy } = await requestFromAnyMaster(masters, {
-        keyPem,
-        certPem,
-        ...(storedTicket === undefined ? {} : { ticket: storedTicket }),
-      }));
+      outcome = await askEveryMaster(
+        masters.map((m) => ({ ...m, pinned: m.fingerprint })),
+        { keyPem, certPem, ...(storedTicket === undefined ? {} : { ticket: storedTicket }) },
+      );
     } catch (error) {
       // While waiting for an admin, a master restart must not end the wait.
       if (
@@ -314,12 +321,13 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
       step('request-certificate', 'failed', (error as Error).message);
       throw error;
     }
-    if (answer.statusCode === 0 && answer.cert !== undefined && answer.ca !== undefined) {
+    if (outcome.state === 'signed') {
+      const { cert, ca } = outcome;
       step('verify', 'running');
       try {
         verifySignedAnswer({
-          certPem: answer.cert,
-          caPem: answer.ca,
+          certPem: cert,
+          caPem: ca,
           keyPem,
           cn,
           masterLeaves: leaves,
@@ -328,36 +336,37 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
         step('verify', 'failed', (error as Error).message);
         throw error;
       }
-      await ctx.identity.saveCertificates(target, { certPem: answer.cert, caPem: answer.ca });
+      await ctx.identity.saveCertificates(target, { certPem: cert, caPem: ca });
       // §3.1: the real agent deletes its ticket file after a successful update.
       await ctx.secrets.delete(targetSecretName(target, 'ticket'));
       step(
         'verify',
         'done',
-        `signed by ${certificateCn(answer.ca) ?? 'the Icinga CA'} through ${answeredBy.endpoint}`,
+        `signed by ${certificateCn(ca) ?? 'the Icinga CA'} through ${outcome.master}`,
       );
-      ctx.log.info('icinga pairing complete', { target, cn, endpoint: answeredBy.endpoint });
+      ctx.log.info('icinga pairing complete', { target, cn, endpoint: outcome.master });
       return result('paired', fingerprint, false, {
-        certificateExpires: new Date(Date.now() + daysLeft(answer.cert) * 86_400_000).toISOString(),
+        certificateExpires: new Date(Date.now() + daysLeft(cert) * 86_400_000).toISOString(),
       });
     }
-    if (answer.statusCode === 2) {
+    if (outcome.state === 'pending') {
       const signCommand = `icinga2 ca sign ${fingerprint}`;
-      const detail = `waiting for approval on the master ${answeredBy.endpoint}: run '${signCommand}' there ('icinga2 ca list' shows ${fingerprint} for CN = ${cn})`;
+      const detail = `waiting for approval on the master ${outcome.holders.join(' or ')}: run '${signCommand}' there ('icinga2 ca list' shows ${fingerprint} for CN = ${cn})`;
+      options.onPending?.({ fingerprint, ...outcome });
       step('request-certificate', 'waiting', detail);
       if (Date.now() + pollSeconds * 1000 > deadline) {
         return result(
           'pending',
           fingerprint,
           existing.keyPem !== undefined && options.replace !== true,
-          { signCommand, signOn: answeredBy.endpoint },
+          { signCommand, signOn: outcome.holders[0]! },
         );
       }
       await sleep(pollSeconds * 1000, options.signal);
       pollSeconds = Math.min(pollSeconds * 1.5, MAX_POLL_SECONDS);
       continue;
     }
-    const error = refusal(answer, cn, fingerprint);
+    const error = refusal(outcome.answer, cn, fingerprint);
     step('request-certificate', 'failed', error.message);
     throw error;
   }
@@ -392,30 +401,67 @@ async function confirmedMaster(
   return master;
 }
 
+/** A master of the parent zone to send the certificate request to, with its pinned leaf fingerprint. */
+export interface MasterToAsk {
+  host: string;
+  port: number;
+  endpoint: string;
+  pinned: string;
+}
+
+/** What the masters of the zone answered one certificate request (§3.4, §3.5). */
+export type ZoneAnswer =
+  | {
+      state: 'signed';
+      /** Our signed certificate and the CA, still to be checked (§3.6). */
+      cert: string;
+      ca: string;
+      /** The endpoint that answered. */
+      master: string;
+    }
+  | { state: 'refused'; answer: CertificateAnswer; master: string }
+  | {
+      state: 'pending';
+      /** Endpoints that answered "pending": each holds the request, `icinga2 ca sign` runs on any. */
+      holders: string[];
+      /** Endpoints that could not be reached this time. */
+      unreachable: string[];
+    };
+
 /**
- * The certificate request to the first master of the zone that answers (any
- * of them takes it, issue #18); transient when none could be reached.
+ * The certificate request to every master of the zone in order, until one
+ * answers with the signed certificate or a refusal (issue #18). A master
+ * answering "pending" does not end the round: the admin may have signed the
+ * request on another master (one that took it while the first was down),
+ * and masters that are not connected to each other do not share requests,
+ * so the first would answer "pending" forever. Transient when none answered.
  */
-async function requestFromAnyMaster(
-  masters: readonly MasterCertificateInfo[],
+export async function askEveryMaster(
+  masters: readonly MasterToAsk[],
   request: { keyPem: string; certPem: string; ticket?: string },
-): Promise<{ answer: CertificateAnswer; master: MasterCertificateInfo }> {
+): Promise<ZoneAnswer> {
   const failures: string[] = [];
+  const holders: string[] = [];
+  const unreachable: string[] = [];
   for (const master of masters) {
+    let answer: CertificateAnswer;
     try {
-      const answer = await requestCertificate({
-        host: master.host,
-        port: master.port,
-        endpoint: master.endpoint,
-        pinned: master.fingerprint,
-        ...request,
-      });
-      return { answer, master };
+      answer = await requestCertificate({ ...master, ...request });
     } catch (error) {
       if (!(error instanceof AgentError) || !error.transient || masters.length === 1) throw error;
       failures.push(`${master.endpoint}: ${error.message}`);
+      unreachable.push(master.endpoint);
+      continue;
     }
+    if (answer.statusCode === 2) {
+      holders.push(master.endpoint);
+      continue;
+    }
+    if (answer.statusCode === 0 && answer.cert !== undefined && answer.ca !== undefined)
+      return { state: 'signed', cert: answer.cert, ca: answer.ca, master: master.endpoint };
+    return { state: 'refused', answer, master: master.endpoint };
   }
+  if (holders.length > 0) return { state: 'pending', holders, unreachable };
   throw new AgentError(
     'unreachable',
     `no master of the parent zone answered the certificate request: ${failures.join('; ')}`,

@@ -31,7 +31,7 @@ import {
   type IcingaMaster,
   type IcingaTargetConfig,
 } from './config.ts';
-import { masterPins, requestCertificate } from './pairing.ts';
+import { askEveryMaster, masterPins, type PendingRequestHolders } from './pairing.ts';
 import { postCheckResult, type RestTarget } from './rest.ts';
 import { IcingaSession, type SessionTls } from './session.ts';
 import { ZoneLog } from './zone-log.ts';
@@ -47,6 +47,8 @@ export const CONNECT_WAIT_MS = 20_000;
 interface SessionState {
   lastTs: number;
   lastConfirmedAt?: number;
+  /** §3.5: the request waiting for `icinga2 ca sign` and the masters that hold it (issue #18). */
+  pendingRequest?: { fingerprint: string; heldBy: string[] };
 }
 
 export class IcingaClient {
@@ -243,8 +245,9 @@ export class IcingaClient {
   /**
    * §3.5: a pending target asks again with the same key and self-signed
    * certificate (same fingerprint, same request on the master) until the admin
-   * signed it. True once signed and stored. With HA parents the first master
-   * that answers is asked: any master of the zone can take the request.
+   * signed it. True once signed and stored. With HA parents every reachable
+   * master is asked until one has signed it (askEveryMaster), and the masters
+   * holding the request are recorded for `getIcingaStatus`.
    */
   async pollPending(name: string): Promise<boolean> {
     const record = this.ctx.targets.get(name);
@@ -254,52 +257,69 @@ export class IcingaClient {
       return false;
     const ticket = await this.ctx.secrets.get(targetSecretName(name, 'ticket'));
     const pins = await masterPins(this.ctx, name, config.masters);
-    let unreachable: unknown;
-    for (const [i, master] of config.masters.entries()) {
-      const pinned = pins[i];
-      if (pinned === undefined) continue;
-      let answer: CertificateAnswer;
-      try {
-        answer = await requestCertificate({
-          host: master.host,
-          port: master.port,
-          endpoint: master.endpoint,
-          keyPem: files.keyPem,
-          certPem: files.certPem,
-          pinned,
-          ...(ticket === undefined ? {} : { ticket }),
-        });
-      } catch (error) {
-        if (!(error instanceof AgentError) || !error.transient) throw error;
-        unreachable = error;
-        continue;
-      }
-      if (answer.statusCode !== 0 || answer.cert === undefined || answer.ca === undefined)
-        return false;
-      await this.#storeSignedAnswer(
-        name,
-        { cert: answer.cert, ca: answer.ca },
-        files.keyPem,
-        config.cn,
-      );
-      this.ctx.events.emit('pairing.step', {
-        target: name,
-        kind: 'icinga',
-        step: 'verify',
-        status: 'done',
-        detail: `signed by the master ${master.endpoint}`,
+    const masters = config.masters.flatMap((m, i) =>
+      pins[i] === undefined ? [] : [{ ...m, pinned: pins[i] }],
+    );
+    if (masters.length === 0) return false;
+    const outcome = await askEveryMaster(masters, {
+      keyPem: files.keyPem,
+      certPem: files.certPem,
+      ...(ticket === undefined ? {} : { ticket }),
+    });
+    if (outcome.state === 'pending') {
+      this.recordPendingRequest(name, {
+        fingerprint: requestFingerprint(files.certPem),
+        ...outcome,
       });
-      this.ctx.events.emit('notice', {
-        level: 'info',
-        title: 'Icinga pairing complete',
-        body: `${master.endpoint} signed the certificate of ${config.cn}.`,
-        target: name,
-      });
-      this.ctx.log.info('icinga pending request signed', { target: name, by: master.endpoint });
-      return true;
+      return false;
     }
-    if (unreachable !== undefined) throw unreachable;
-    return false;
+    if (outcome.state === 'refused') return false;
+    await this.#storeSignedAnswer(name, outcome, files.keyPem, config.cn);
+    this.recordPendingRequest(name, undefined);
+    this.ctx.events.emit('pairing.step', {
+      target: name,
+      kind: 'icinga',
+      step: 'verify',
+      status: 'done',
+      detail: `signed by the master ${outcome.master}`,
+    });
+    this.ctx.events.emit('notice', {
+      level: 'info',
+      title: 'Icinga pairing complete',
+      body: `${outcome.master} signed the certificate of ${config.cn}.`,
+      target: name,
+    });
+    this.ctx.log.info('icinga pending request signed', { target: name, by: outcome.master });
+    return true;
+  }
+
+  /**
+   * Keeps which masters hold the target's pending request (undefined: none
+   * pending any more). A master that could not be asked this time keeps the
+   * request it took before: the admin can still sign it there.
+   */
+  recordPendingRequest(name: string, pending: PendingRequestHolders | undefined): void {
+    const { pendingRequest: previous, ...state } = this.#readState(name);
+    if (pending === undefined) {
+      if (previous !== undefined) this.#writeState(name, state);
+      return;
+    }
+    const kept =
+      previous?.fingerprint === pending.fingerprint
+        ? previous.heldBy.filter((m) => pending.unreachable.includes(m))
+        : [];
+    const order = this.config(this.ctx.targets.get(name)).masters.map((m) => m.endpoint);
+    const heldBy = order.filter((m) => pending.holders.includes(m) || kept.includes(m));
+    this.#writeState(name, {
+      ...state,
+      pendingRequest: { fingerprint: pending.fingerprint, heldBy },
+    });
+  }
+
+  /** The masters holding the pending request `fingerprint`, in order of preference, when known. */
+  pendingRequestHolders(name: string, fingerprint: string): string[] | undefined {
+    const pending = this.#readState(name).pendingRequest;
+    return pending?.fingerprint === fingerprint ? pending.heldBy : undefined;
   }
 
   /** REST fallback (§5) through the first master that takes the result; the next one when a master is unreachable. */

@@ -286,11 +286,22 @@ describe.skipIf(skip !== undefined)('outpost icinga … against a real master', 
     expect(pending.stdout).toContain(
       `On the master ${MASTER_CN} run:\n  icinga2 ca sign ${fingerprint}\n`,
     );
-    const status = await cli('icinga', 'status', 'm2', '--json');
+    // Status names the master that holds the request (issue #18), in JSON and in text.
+    const status = await cli('icinga', 'status', 'm2', '--json', '--no-probe');
     expect(JSON.parse(status.stdout)).toMatchObject({
       paired: false,
-      pendingRequest: { fingerprint },
+      pendingRequest: {
+        fingerprint,
+        signCommand: `icinga2 ca sign ${fingerprint}`,
+        heldBy: [MASTER_CN],
+      },
     });
+    const text = await cli('icinga', 'status', 'm2', '--no-probe');
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `paired: +pending — on the master ${MASTER_CN} run: icinga2 ca sign ${fingerprint}\n`,
+      ),
+    );
     await master.caSign(fingerprint);
     const done = await cli(
       'icinga',

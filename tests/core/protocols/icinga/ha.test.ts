@@ -8,7 +8,11 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TargetRecord } from '../../../../main/core/contract/targets.ts';
-import { isPaired, pairIcinga } from '../../../../main/core/protocols/icinga/pairing.ts';
+import {
+  isPaired,
+  pairIcinga,
+  requestCertificate,
+} from '../../../../main/core/protocols/icinga/pairing.ts';
 import { IcingaMaster, icingaMissing, MASTER2_CN, MASTER_CN } from '../../../peers/icinga2.ts';
 import { freePort } from '../../../peers/util.ts';
 import { eventually } from '../../../poll.ts';
@@ -146,6 +150,60 @@ describe.skipIf(skip !== undefined)('Icinga HA parent zone: two real masters', (
     expect(await t.client.pollPending('on-demand')).toBe(true);
     expect(await isPaired(t.agent.context, 'on-demand')).toBe(true);
   }, 120_000);
+
+  it('completes a request signed on the second master although the first answers "pending", and status names the masters that hold it', async () => {
+    const target = 'signed-elsewhere';
+    const cn = 'agent3.test';
+    const ctx = t.agent.context;
+    // Through the API, as the CLI and the wizard pair: the masters holding the request are recorded.
+    const pending = await t.agent.api.pairIcinga({
+      name: target,
+      masters: [a, b].map((m) => ({
+        host: '127.0.0.1',
+        port: m.port,
+        trustFingerprint: m.fingerprint,
+      })),
+      cn,
+      waitSeconds: 0,
+    });
+    expect(pending).toMatchObject({ state: 'pending', signOn: MASTER_CN });
+    const fingerprint = pending.requestFingerprint;
+    const heldBy = async (): Promise<string[] | undefined> =>
+      (await t.agent.api.getIcingaStatus({ name: target, probe: false })).pendingRequest?.heldBy;
+    // Every master was asked, and (not connected to each other) each keeps its own request.
+    expect(await heldBy()).toEqual([MASTER_CN, MASTER2_CN]);
+    // The first master goes down: the background retry leaves the request on the second one.
+    await a.kill();
+    try {
+      expect(await t.client.pollPending(target)).toBe(false);
+    } finally {
+      await a.start();
+    }
+    expect(Object.keys(await b.caList())).toContain(fingerprint);
+    // The first master, down when last asked, keeps the request it took before.
+    expect(await heldBy()).toEqual([MASTER_CN, MASTER2_CN]);
+    await b.caSign(fingerprint);
+    // What each master answers now: the second the signed certificate, the first (not
+    // connected to it, so it never learns of the signing) still "pending".
+    const files = await ctx.identity.readCertificates(target);
+    const ask = (m: IcingaMaster, endpoint: string) =>
+      requestCertificate({
+        host: '127.0.0.1',
+        port: m.port,
+        endpoint,
+        keyPem: files.keyPem!,
+        certPem: files.certPem!,
+        pinned: m.fingerprint,
+      });
+    expect(await ask(a, MASTER_CN)).toMatchObject({ statusCode: 2 });
+    expect(await ask(b, MASTER2_CN)).toMatchObject({ statusCode: 0, cert: expect.any(String) });
+    // The poll asks the second master too and completes (its pin and the chain checked, §3.6).
+    expect(await t.client.pollPending(target)).toBe(true);
+    expect(await isPaired(ctx, target)).toBe(true);
+    expect(
+      (await t.agent.api.getIcingaStatus({ name: target, probe: false })).pendingRequest,
+    ).toBeUndefined();
+  }, 180_000);
 
   it('keeps delivering while either master is down and replays across the switch', async () => {
     const record: TargetRecord = t.agent.context.targets.get('ha');
