@@ -56,6 +56,8 @@ export class IcingaClient {
   readonly #sessions = new Map<string, ZoneSessions>();
   readonly #renewTimers = new Map<string, NodeJS.Timeout>();
   readonly #stateWrites = new Map<string, Promise<void>>();
+  /** Zones whose stop() has flushed: what their sockets still report afterwards is not saved. */
+  readonly #stoppedZones = new WeakSet<ZoneSessions>();
   readonly #renewing = new Set<string>();
   /** True under `run()` (the daemon); one-shot processes must be able to exit with a session open. */
   keepProcessAlive = false;
@@ -90,14 +92,16 @@ export class IcingaClient {
           log: config.masters.length === 1 ? log : log.child(master.endpoint),
           initialTs: state.lastTs,
           ...hooks,
-          saveTs: (ts) =>
+          saveTs: (ts) => {
+            if (this.#stoppedZones.has(zone)) return;
             this.#writeState(record.name, {
               ...this.#readState(record.name),
               lastTs: ts,
               ...(zone.lastConfirmedAt === undefined
                 ? {}
                 : { lastConfirmedAt: zone.lastConfirmedAt }),
-            }),
+            });
+          },
           // §2.5: no ExecuteArbitraryCommand; command-endpoint checks need no bit.
           capabilities: 0,
           keepProcessAlive: () => this.keepProcessAlive,
@@ -149,7 +153,15 @@ export class IcingaClient {
     clearInterval(this.#renewTimers.get(name));
     this.#renewTimers.delete(name);
     await zone?.stop();
-    await this.#stateWrites.get(name);
+    if (zone !== undefined) this.#stoppedZones.add(zone);
+    // A closing connection may still save (its last log position) after zone.stop():
+    // wait until the chain of writes stops growing, so nothing lands after close.
+    for (let write = this.#stateWrites.get(name); write !== undefined;) {
+      await write;
+      const next = this.#stateWrites.get(name);
+      if (next === write) break;
+      write = next;
+    }
   }
 
   async stopAll(): Promise<void> {

@@ -336,5 +336,15 @@ describe.skipIf(skip !== undefined)('Icinga HA parent zone: two connected master
     expect(await output(b, 's2')).toBe('two');
     await a.start();
     await eventually(async () => (await output(a, 's2')) === 'two', { what: 's2 on A' });
+    // Both connections up again when afterAll closes the agent: what the closing
+    // connections still save must land before close returns (it once landed after,
+    // and the data directory could not be removed: ENOTEMPTY).
+    await eventually(
+      async () =>
+        (await t.agent.api.getIcingaStatus({ name: 'ha', probe: false })).masters.every(
+          (m) => m.state === 'ready',
+        ),
+      { what: 'both masters connected again' },
+    );
   }, 120_000);
 });
