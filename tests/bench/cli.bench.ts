@@ -16,7 +16,7 @@
  * app's command (the Node SEA of build/hooks/cli-executable.cjs, when it can
  * be built here) are measured.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, open, readFile, symlink, writeFile } from 'node:fs/promises';
@@ -399,7 +399,7 @@ export async function pairEveryKind(
 }
 
 /** RSS (KiB) and CPU ticks (user + system) of a process, from /proc. */
-async function sample(pid: number): Promise<{ rssKiB: number; ticks: number }> {
+export async function sample(pid: number): Promise<{ rssKiB: number; ticks: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
   return {
@@ -407,6 +407,32 @@ async function sample(pid: number): Promise<{ rssKiB: number; ticks: number }> {
     // utime and stime: fields 14 and 15 of /proc/PID/stat, here counted from field 3.
     ticks: Number(stat[11]) + Number(stat[12]),
   };
+}
+
+/**
+ * `outpost run` on `dataDir` as an admin starts it, with the memory probe
+ * (SIGUSR2 writes process.memoryUsage() to `probe`); resolves once it says it runs.
+ */
+export async function startDaemon(
+  bin: string,
+  dataDir: string,
+  probe: string,
+  cleanups: Array<() => Promise<void>>,
+): Promise<ChildProcess> {
+  const daemon = startProcess(
+    NODE,
+    ['--import', join(import.meta.dirname, 'memory-probe.mjs'), bin, 'run', '--data-dir', dataDir],
+    { env: { ...process.env, OUTPOST_MEMORY_PROBE: probe } },
+  );
+  cleanups.push(() => stopProcess(daemon));
+  const output = captureOutput(daemon);
+  const deadline = Date.now() + 30_000;
+  while (!/running on/.test(output())) {
+    if (Date.now() > deadline || daemon.exitCode !== null)
+      throw new Error(`outpost run did not start:\n${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return daemon;
 }
 
 async function idle(ctx: BenchContext, bin: string): Promise<void> {
@@ -420,26 +446,7 @@ async function idle(ctx: BenchContext, bin: string): Promise<void> {
     await mkdir(dataDir, { recursive: true });
     const kinds = await pairEveryKind(ctx, dataDir, cleanups);
     const probe = join(ctx.tmpDir, 'memory.json');
-    const daemon = startProcess(
-      NODE,
-      [
-        '--import',
-        join(import.meta.dirname, 'memory-probe.mjs'),
-        bin,
-        'run',
-        '--data-dir',
-        dataDir,
-      ],
-      { env: { ...process.env, OUTPOST_MEMORY_PROBE: probe } },
-    );
-    cleanups.push(() => stopProcess(daemon));
-    const output = captureOutput(daemon);
-    const deadline = Date.now() + 30_000;
-    while (!/running on/.test(output())) {
-      if (Date.now() > deadline || daemon.exitCode !== null)
-        throw new Error(`outpost run did not start:\n${output()}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const daemon = await startDaemon(bin, dataDir, probe, cleanups);
     // Sessions open, first exchanges done: what follows is rest.
     await new Promise((resolve) => setTimeout(resolve, 10_000));
     const pid = daemon.pid!;

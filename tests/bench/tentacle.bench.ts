@@ -102,7 +102,7 @@ async function peakRssGrowth(fn: () => Promise<unknown>): Promise<number> {
 }
 
 /** The download baseline: RECV, RECV OK, then the socket's bytes straight into a file. */
-async function rawRecv(name: string, dest: string, port: number): Promise<void> {
+export async function rawRecv(name: string, dest: string, port: number): Promise<void> {
   const socket = await new Promise<Socket>((resolve, reject) => {
     const s = netConnect({ host: '127.0.0.1', port }, () => resolve(s));
     s.once('error', reject);
