@@ -402,11 +402,7 @@ async function icingaHaBench(ctx: BenchContext): Promise<void> {
       higherIsBetter: true,
     });
   } finally {
-    // A session's connection-closed handler saves its state after the agent closed
-    // (session.ts saveTs before its stopped check): the temp dir's removal can race it.
-    await t
-      .close()
-      .catch((error: unknown) => ctx.log(`Icinga HA cleanup: ${(error as Error).message}`));
+    await t.close();
     await a.stop();
     await b.stop();
   }
