@@ -1,15 +1,17 @@
 import { useState } from 'react';
 import { useAgent, useEvent } from '../agent.tsx';
 import { Badge, Banner, Card } from '../components.tsx';
-import { useI18n, type Translate } from '../i18n/index.tsx';
+import { useI18n, type MessageKey, type Translate } from '../i18n/index.tsx';
 import type { PandoraAgentSummary, PandoraConfChange } from './types.ts';
 
-/** "Configuration changed by the Pandora server: 2 added, 1 removed", in the UI's language. */
+/** "configuration changed by the Pandora server: 1 module added, 2 removed", in the UI's language. */
 export function describeChange(t: Translate, change: PandoraConfChange): string {
+  const count = (n: number, one: MessageKey, other: MessageKey): string | undefined =>
+    n === 0 ? undefined : n === 1 ? t(one) : t(other, { count: n });
   const counts = [
-    change.added > 0 ? t('pandora.added', { count: change.added }) : undefined,
-    change.changed > 0 ? t('pandora.changed', { count: change.changed }) : undefined,
-    change.removed > 0 ? t('pandora.removed', { count: change.removed }) : undefined,
+    count(change.added, 'pandora.addedOne', 'pandora.added'),
+    count(change.changed, 'pandora.changedOne', 'pandora.changed'),
+    count(change.removed, 'pandora.removedOne', 'pandora.removed'),
   ].filter((c): c is string => c !== undefined);
   const what = counts.length === 0 ? t('pandora.noModuleChanged') : counts.join(', ');
   return change.by === 'server'
