@@ -3,7 +3,8 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOutpostUi, type OutpostUi } from '../../e2e/outpost-ui.ts';
-import { makeTempDir, sleep } from '../../peers/util.ts';
+import { makeTempDir } from '../../peers/util.ts';
+import { eventually } from '../../poll.ts';
 import { get, signIn } from './sign-in.ts';
 
 /** Writes raw bytes and returns what the server answered before closing. */
@@ -71,11 +72,12 @@ describe.skipIf(process.platform !== 'linux')('outpost ui, the command', () => {
     const again = await get(ui.port, `${pathname}${search}`, { Host: `127.0.0.1:${ui.port}` });
     expect(again.status).toBe(410);
     expect(again.body).toContain('This sign-in link was already used');
-    const page = ui.openerArgs[0]!;
-    const deadline = Date.now() + 10_000;
-    while ((await stat(page).catch(() => undefined)) !== undefined && Date.now() < deadline) {
-      await sleep(50);
-    }
-    await expect(stat(dirname(page))).rejects.toThrow(/ENOENT/);
+    // Its whole folder goes: the page is removed first, the folder right after.
+    const folder = dirname(ui.openerArgs[0]!);
+    await eventually(async () => (await stat(folder).catch(() => undefined)) === undefined, {
+      timeout: 10_000,
+      interval: 50,
+      what: `the launch page's folder ${folder} removed`,
+    });
   });
 });
