@@ -9,6 +9,10 @@ export function describePandoraAgent(a: PandoraAgentSummary): string[] {
   const lines = [
     `Pandora agent ${d.name} (agent_name ${d.agentName}, target ${d.target}): ${d.remoteConfig ? 'managed by the Pandora server (remote_config 1): edit it in the Pandora console' : 'local configuration'}`,
   ];
+  if (d.standby)
+    lines.push(
+      '  standby 1 (disabled in the Pandora console): its checks do not run and no data is sent',
+    );
   if (d.lastChange !== undefined)
     lines.push(`  last change ${new Date(d.lastChange.at).toISOString()}: ${d.lastChange.summary}`);
   if (d.problem !== undefined)

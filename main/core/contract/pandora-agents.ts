@@ -39,6 +39,8 @@ export const pandoraAgentSchema = z
     agentName: z.string().min(1).max(600),
     /** `remote_config 1`: the server's copy of the conf wins, local edits are refused. */
     remoteConfig: z.boolean().default(false),
+    /** `standby 1` (the console's "disable", §8.2): its checks do not run; remote configuration still does (§15). */
+    standby: z.boolean().default(false),
     /** The conf's `interval` (seconds): how often remote configuration is checked (§4). */
     interval: z
       .number()

@@ -63,12 +63,14 @@ export function PandoraAgentsCard(props: { agents: PandoraAgentSummary[]; onChan
               {d.name}{' '}
               <Badge tone={d.remoteConfig ? 'ok' : 'idle'}>
                 {d.remoteConfig ? t('pandora.managedByServer') : t('pandora.local')}
-              </Badge>
+              </Badge>{' '}
+              {d.standby && <Badge tone="warn">{t('pandora.standby')}</Badge>}
             </h3>
             <p className="hint">
               {t('pandora.identity', { agentName: d.agentName, target: d.target, key })}
             </p>
             {d.remoteConfig && <p className="small">{t('pandora.editInConsole')}</p>}
+            {d.standby && <p className="small">{t('pandora.standbyHint')}</p>}
             {d.lastChange !== undefined && (
               <p className="small">
                 {t('pandora.lastChange', {

@@ -179,6 +179,9 @@ export const de: Messages = {
   'checks.import.why': 'Grund',
   'pandora.title': 'Pandora-FMS-Agenten',
   'pandora.managedByServer': 'vom Pandora-Server verwaltet',
+  'pandora.standby': 'Standby: Prüfungen angehalten',
+  'pandora.standbyHint':
+    'In der Pandora-Konsole deaktiviert (standby 1): seine Prüfungen laufen nicht und es werden keine Daten gesendet, bis es dort wieder aktiviert wird.',
   'pandora.local': 'lokale Konfiguration',
   'pandora.identity':
     'Agentenname {agentName} · Ziel {target} · Dateien der Fernkonfiguration {key}.conf / {key}.md5',

@@ -178,6 +178,9 @@ export const en = {
   'checks.import.why': 'Why',
   'pandora.title': 'Pandora FMS agents',
   'pandora.managedByServer': 'managed by the Pandora server',
+  'pandora.standby': 'standby: checks stopped',
+  'pandora.standbyHint':
+    'Disabled in the Pandora console (standby 1): its checks do not run and no data is sent until it is enabled there.',
   'pandora.local': 'local configuration',
   'pandora.identity':
     'Agent name {agentName} · target {target} · remote configuration files {key}.conf / {key}.md5',

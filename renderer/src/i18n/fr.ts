@@ -178,6 +178,9 @@ export const fr: Messages = {
   'checks.import.why': 'Pourquoi',
   'pandora.title': 'Agents Pandora FMS',
   'pandora.managedByServer': 'géré par le serveur Pandora',
+  'pandora.standby': 'en veille : contrôles arrêtés',
+  'pandora.standbyHint':
+    "Désactivé dans la console Pandora (standby 1) : ses contrôles ne s'exécutent pas et aucune donnée n'est envoyée tant qu'il n'y est pas réactivé.",
   'pandora.local': 'configuration locale',
   'pandora.identity':
     'Nom d’agent {agentName} · cible {target} · fichiers de configuration distante {key}.conf / {key}.md5',

@@ -206,6 +206,8 @@ export interface PandoraConfMapping {
   agentInterval: number;
   /** `remote_config 1` (pandora-remote-config.md §4: exactly 1). */
   remoteConfig: boolean;
+  /** `standby 1`: disabled in the Pandora console (§8.2): checks kept, not run; remote configuration still checked (§15). */
+  standby: boolean;
   checks: CheckDefinition[];
   /** Lines not carried over and notes, line-numbered (the import's report). */
   report: ImportReport;

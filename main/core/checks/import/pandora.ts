@@ -175,6 +175,7 @@ export async function importPandoraAgent(
       target: targetName,
       agentName,
       remoteConfig: mapping.remoteConfig,
+      standby: mapping.standby,
       interval: mapping.agentInterval,
     },
     bytes,
@@ -249,6 +250,17 @@ export function mapPandoraConf(text: string, options: MappingOptions): PandoraCo
       reason: 'only 1 turns remote configuration on (as the Pandora agent reads it): off',
     });
   }
+  // §8.2: the console's disable/enable rewrites `standby 1` / `standby 0`.
+  const standbyText = take('standby');
+  const standby = standbyText === '1';
+  if (standbyText !== undefined && standbyText !== '1' && standbyText !== '0') {
+    report.unmapped.push({
+      file,
+      line: g.get('standby')!.line,
+      text: `standby ${standbyText}`,
+      reason: 'only 1 puts the agent on standby (as the Pandora agent reads it): not on standby',
+    });
+  }
   for (const [key, { value, line }] of g) {
     if (used.has(key)) continue;
     const why = ownValue(NOT_NEEDED, key);
@@ -263,14 +275,29 @@ export function mapPandoraConf(text: string, options: MappingOptions): PandoraCo
   const checks: CheckDefinition[] = [];
   for (const block of conf.modules) {
     const def = moduleToCheck(block, file, options.targetName, agentName, agentInterval, report);
-    if (def !== undefined) checks.push(def);
+    if (def !== undefined) checks.push(standby ? { ...def, enabled: false } : def);
+  }
+  if (standby) {
+    report.notes.push(
+      'standby 1: the agent is disabled (as the Pandora console does it): its checks are kept but do not run and no data is sent; remote configuration is still checked, so enabling it in the console resumes them.',
+    );
   }
   if (conf.modules.some((m) => m.keys.has('module_exec'))) {
     report.notes.push(
       'module_exec commands run through the shell, as the Pandora agent runs them; the first line they print is the module value, sent with the module type and thresholds of the file, and the server decides the state as before.',
     );
   }
-  return { conf, config, secrets, agentName, agentInterval, remoteConfig, checks, report };
+  return {
+    conf,
+    config,
+    secrets,
+    agentName,
+    agentInterval,
+    remoteConfig,
+    standby,
+    checks,
+    report,
+  };
 }
 
 /** The one place a conf's server keys become the Tentacle target's config and secrets. */

@@ -23,7 +23,10 @@ export interface ChecksReload {
 }
 
 export interface ConfApplication {
-  agent: Pick<PandoraAgent, 'name' | 'target' | 'agentName' | 'remoteConfig' | 'interval'>;
+  agent: Pick<
+    PandoraAgent,
+    'name' | 'target' | 'agentName' | 'remoteConfig' | 'standby' | 'interval'
+  >;
   /** The conf's exact bytes (hashed by remote configuration, §10.1). */
   bytes: Uint8Array;
   mapping: PandoraConfMapping;
@@ -163,6 +166,12 @@ function describeChange(
   if (previous !== undefined && previous.agentName !== app.agent.agentName)
     parts.push(`agent name '${previous.agentName}' → '${app.agent.agentName}'`);
   if (targetChanged) parts.push(`server settings of target '${app.agent.target}' changed`);
+  if ((previous?.standby ?? false) !== app.agent.standby)
+    parts.push(
+      app.agent.standby
+        ? 'standby: its checks stopped, no data sent'
+        : 'standby off: its checks run again',
+    );
   if (parts.length === 0) parts.push('no module changed');
   return app.by === 'server'
     ? `configuration changed by the Pandora server: ${parts.join(', ')}`

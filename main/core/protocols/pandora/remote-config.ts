@@ -191,6 +191,7 @@ export function createRemoteConfig(ctx: AgentContext, checks: ChecksReload): Rem
           target: agent.target,
           agentName: mapping.agentName ?? defaultAgentName(ctx),
           remoteConfig: mapping.remoteConfig,
+          standby: mapping.standby,
           interval: mapping.agentInterval,
         },
         bytes: conf,
