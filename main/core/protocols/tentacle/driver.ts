@@ -65,27 +65,30 @@ export function createTentacleDriver(ctx: AgentContext): TargetDriver<TentacleTa
     status: TargetStatus,
   ): void => {
     statuses.set(address, status);
-    ctx.events.emit('target.state', { target: target.name, status: targetStatus(target) });
+    // Delivery already parsed the config: not parsed again for each status change.
+    ctx.events.emit('target.state', {
+      target: target.name,
+      status: targetStatus(target.name, target.config),
+    });
   };
 
   /** The primary's state; with a secondary server, the detail shows both (§14). */
-  function targetStatus(target: TargetRecord<unknown>): TargetStatus {
-    const primary = statuses.get(target.name) ?? { state: 'idle' };
-    const config = tentacleTargetConfigSchema.safeParse(target.config);
-    if (!config.success) return primary;
-    const secondary = config.data.secondary;
-    const insecure = config.data.insecure || secondary?.insecure === true;
+  function targetStatus(name: string, config: TentacleTargetConfig | undefined): TargetStatus {
+    const primary = statuses.get(name) ?? { state: 'idle' };
+    if (config === undefined) return primary;
+    const secondary = config.secondary;
+    const insecure = config.insecure || secondary?.insecure === true;
     if (secondary === undefined)
       return insecure && primary.detail === undefined
         ? { ...primary, detail: INSECURE_DETAIL }
         : primary;
-    const other = statuses.get(queueAddress(target.name, SECONDARY)) ?? { state: 'idle' };
+    const other = statuses.get(queueAddress(name, SECONDARY)) ?? { state: 'idle' };
     const describe = (label: string, s: TargetStatus): string =>
       `${label}: ${s.state}${s.lastError === undefined ? '' : ` (${s.lastError})`}`;
     const status: TargetStatus = {
       ...primary,
       detail: [
-        describe(`primary ${server(config.data)}`, primary),
+        describe(`primary ${server(config)}`, primary),
         describe(`secondary ${server(secondary)} (${secondary.mode})`, other),
         ...(insecure ? [INSECURE_DETAIL] : []),
       ].join('; '),
@@ -287,6 +290,9 @@ export function createTentacleDriver(ctx: AgentContext): TargetDriver<TentacleTa
       return sendTo(record, { destination: undefined, connection: config }, item, file, delivery);
     },
 
-    status: (target) => targetStatus(target),
+    status: (target) => {
+      const config = tentacleTargetConfigSchema.safeParse(target.config);
+      return targetStatus(target.name, config.success ? config.data : undefined);
+    },
   };
 }
