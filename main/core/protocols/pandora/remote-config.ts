@@ -12,6 +12,7 @@ import type { PandoraAgent, PandoraSyncOutcome } from '../../contract/pandora-ag
 import { mapPandoraConf } from '../../checks/import/pandora.ts';
 import type { PandoraConfMapping } from '../../checks/import/pandora-conf.ts';
 import { defaultAgentName } from '../../checks/delivery.ts';
+import { findPandoraAgent } from '../../checks/managed.ts';
 import { readChecksSection, updateChecksSection } from '../../checks/store.ts';
 import { clientOptions, resolveWhere } from '../tentacle/config.ts';
 import { TentacleClient } from '../tentacle/transfer.ts';
@@ -49,7 +50,7 @@ export function createRemoteConfig(ctx: AgentContext, checks: ChecksReload): Rem
 
   /** Keeps the last refusal on the agent record; true when it is news (not the same as last run's). */
   const recordProblem = (agent: string, message: string | undefined): boolean => {
-    const current = readChecksSection(ctx.settings).pandoraAgents.find((a) => a.name === agent);
+    const current = findPandoraAgent(ctx.settings, agent);
     if (current === undefined || current.problem?.message === message) return false;
     updateChecksSection(ctx.settings, (s) => ({
       ...s,
@@ -261,9 +262,7 @@ export function createRemoteConfig(ctx: AgentContext, checks: ChecksReload): Rem
             }
           }
           // Read again: the conf just applied may have changed the interval.
-          const interval =
-            readChecksSection(ctx.settings).pandoraAgents.find((a) => a.name === agent.name)
-              ?.interval ?? agent.interval;
+          const interval = findPandoraAgent(ctx.settings, agent.name)?.interval ?? agent.interval;
           due.set(agent.name, Date.now() + interval * 1000);
         }
         // Sleep until the next agent is due: at rest this is one look every few seconds.
