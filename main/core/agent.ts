@@ -195,8 +195,12 @@ export class Agent {
     return this.context.events;
   }
 
-  /** Validates a request against the contract, then runs it. Throws AgentError. */
-  async call(method: string, rawRequest: unknown): Promise<unknown> {
+  /**
+   * Validates a request against the contract, then runs it. Throws AgentError.
+   * The method is `unknown` because callers pass what a peer sent: turning it into a
+   * string first would run the peer's own `toString`.
+   */
+  async call(method: unknown, rawRequest: unknown): Promise<unknown> {
     const { method: name, request } = parseRequest(method, rawRequest);
     const owner = this.#owners.get(name);
     // A protocol's own methods reach its own targets only; the others may reach any target's driver.

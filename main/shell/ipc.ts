@@ -47,7 +47,7 @@ export function registerAgentIpc(
       try {
         return {
           ok: true,
-          result: await agent.call(typeof method === 'string' ? method : String(method), request),
+          result: await agent.call(method, request),
         };
       } catch (error) {
         return { ok: false, error: toAgentError(error).toJSON() };

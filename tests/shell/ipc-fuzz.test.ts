@@ -91,7 +91,14 @@ describe('the IPC call channel under hostile envelopes', () => {
           envelope.error.message.length < 200
         );
       }),
-      { numRuns: 300 },
+      {
+        numRuns: 300,
+        // Found by CI: a method whose own `toString` is not a function must not be stringified.
+        examples: [
+          [{ toString: 0 }, 0],
+          [{ valueOf: 'x', toString: null }, {}],
+        ],
+      },
     );
     // A request of the wrong shape for a real method is refused. Values without own keys
     // (null, {}, an empty Set or Map, a Date) read as "no request", which these methods accept.

@@ -421,7 +421,7 @@ export class ProcessCopyReceiver {
     if (type !== 'regular' && type !== 'archive') {
       throw new AgentError(
         'refused',
-        `PROCESSCOPY type '${String(type)}' is not supported by this agent (regular or archive)`,
+        `PROCESSCOPY type '${typeof type === 'string' ? type.slice(0, 64) : typeof type}' is not supported by this agent (regular or archive)`,
       );
     }
     const destination = typeof content.destination === 'string' ? content.destination : '';

@@ -88,8 +88,8 @@ export class GorgoneController {
     if (code !== 0) throw failure('PING', data);
     const nodes = data.data;
     return {
-      id: String(data.id ?? ''),
-      hostname: String(data.hostname ?? ''),
+      id: scalarText(data.id),
+      hostname: scalarText(data.hostname),
       nodes: typeof nodes === 'object' && nodes !== null ? (nodes as Record<string, unknown>) : {},
     };
   }
@@ -198,4 +198,9 @@ export async function pingGorgone(ctx: AgentContext, name: string): Promise<Gorg
   } finally {
     controller.close();
   }
+}
+
+/** A peer's scalar as text; anything else (even an object whose own toString is not callable) reads as ''. */
+function scalarText(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
 }
