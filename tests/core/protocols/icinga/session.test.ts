@@ -356,5 +356,5 @@ describe('Icinga session against a master sending hostile frames (property)', ()
     }
     // Some frames must have broken a connection, or this tested nothing.
     expect(closes.some((reason) => /not cluster protocol/.test(reason ?? ''))).toBe(true);
-  }, 60_000);
+  });
 });

@@ -630,5 +630,5 @@ describe('against a hostile server (property)', () => {
     const client = await TentacleClient.connect(opts(server));
     expect(await client.send(path, { name: 'after-hostile.txt' })).toMatchObject({ bytes: 10 });
     await client.quit();
-  }, 60_000);
+  });
 });
