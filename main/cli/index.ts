@@ -14,16 +14,18 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
+type OptionSpecs = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
 /**
  * parseArgs refuses `--opt VALUE` when VALUE starts with '-' ("ambiguous"),
  * but thumbprints (base64url), passwords and names may: a JWK thumbprint
  * starts with '-' once in 64 keys. A value that is not itself one of the
  * command's options is attached as `--opt=VALUE` (`-x VALUE` as `-xVALUE`).
+ * A positional that starts with a single '-' and is not a cluster of the
+ * command's short flags (`authorized add -Xy…`) would read as unknown short
+ * options: then every positional moves, in order, after a '--'.
  */
-export function attachDashValues(
-  args: readonly string[],
-  options: Record<string, { type: 'string' | 'boolean'; short?: string }>,
-): string[] {
+export function attachDashValues(args: readonly string[], options: OptionSpecs): string[] {
   const shorts = new Map(
     Object.entries(options).flatMap(([name, o]) =>
       o.short === undefined ? [] : [[o.short, name] as const],
@@ -33,34 +35,53 @@ export function attachDashValues(
     token === '--' ||
     (token.startsWith('--') && Object.hasOwn(options, token.slice(2).split('=')[0]!)) ||
     (/^-[^-]$/.test(token) && shorts.has(token[1]!));
-  const out: string[] = [];
+  // A single-dash word parseArgs could read: known boolean short flags, or a known short then its value.
+  const isShortCluster = (token: string): boolean =>
+    ownValue(options, shorts.get(token[1]!) ?? '')?.type === 'string' ||
+    [...token.slice(1)].every((c) => ownValue(options, shorts.get(c) ?? '')?.type === 'boolean');
+  // Options (with their values) and positionals, each in order; `inOrder` is both as given.
+  const opts: string[] = [];
+  const positionals: string[] = [];
+  const inOrder: string[] = [];
+  const option = (...tokens: string[]): void => {
+    opts.push(...tokens);
+    inOrder.push(...tokens);
+  };
+  const positional = (...tokens: string[]): void => {
+    positionals.push(...tokens);
+    inOrder.push(...tokens);
+  };
   for (let i = 0; i < args.length; i++) {
     const token = args[i]!;
     const next = args[i + 1];
+    if (token === '--') {
+      positional(...args.slice(i + 1));
+      break;
+    }
     const name = token.startsWith('--')
       ? token.slice(2)
       : /^-[^-]$/.test(token)
         ? shorts.get(token[1]!)
         : undefined;
-    if (token === '--') {
-      out.push(...args.slice(i));
-      break;
+    if (name !== undefined && ownValue(options, name)?.type === 'string' && next !== undefined) {
+      if (!next.startsWith('-') || next === '-') {
+        option(token, next);
+        i++;
+        continue;
+      }
+      if (!isOption(next)) {
+        option(token.startsWith('--') ? `${token}=${next}` : `${token}${next}`);
+        i++;
+        continue;
+      }
     }
-    if (
-      name !== undefined &&
-      ownValue(options, name)?.type === 'string' &&
-      next !== undefined &&
-      next.startsWith('-') &&
-      next !== '-' &&
-      !isOption(next)
-    ) {
-      out.push(token.startsWith('--') ? `${token}=${next}` : `${token}${next}`);
-      i++;
-      continue;
-    }
-    out.push(token);
+    if (token === '-' || !token.startsWith('-')) positional(token);
+    else if (/^-[^-]{2,}$/.test(token) && !isShortCluster(token)) positional(token);
+    else option(token);
   }
-  return out;
+  return positionals.some((p) => p.startsWith('-') && p !== '-')
+    ? [...opts, '--', ...positionals]
+    : inOrder;
 }
 
 const GLOBAL_OPTIONS = {

@@ -68,6 +68,41 @@ describe('option values that start with a dash', () => {
     ]);
   });
 
+  it('as positionals, move after a "--" unless they are the command\'s short flags', () => {
+    const options = {
+      cn: { type: 'string' },
+      salt: { type: 'string', short: 's' },
+      json: { type: 'boolean' },
+      verbose: { type: 'boolean', short: 'v' },
+      all: { type: 'boolean', short: 'a' },
+    } as const;
+    // A thumbprint that starts with '-' failed a Gorgone CLI test in CI (`authorized add -Xy…`).
+    expect(attachDashValues(['first', '-Xy_9', '--json', 'third'], options)).toEqual([
+      '--json',
+      '--',
+      'first',
+      '-Xy_9',
+      'third',
+    ]);
+    expect(attachDashValues(['--cn', 'v', '-Ab', '-va', '-sX', '--', '-z'], options)).toEqual([
+      '--cn',
+      'v',
+      '-va',
+      '-sX',
+      '--',
+      '-Ab',
+      '-z',
+    ]);
+    // Without one, the order is untouched, and an unknown option stays one (parseArgs names it).
+    expect(attachDashValues(['a', '-va', '--nope', 'b', '-'], options)).toEqual([
+      'a',
+      '-va',
+      '--nope',
+      'b',
+      '-',
+    ]);
+  });
+
   it('reach the command: icinga ticket with a CN and a salt that start with a dash', async () => {
     const res = await runCli([
       'icinga',

@@ -196,6 +196,14 @@ describe('outpost gorgone', () => {
     expect((await runCli(['gorgone', 'authorized', 'add', 'short', '--data-dir', data])).code).toBe(
       2,
     );
+    // One thumbprint in 64 starts with '-': it is a positional, not a short option.
+    const dashed = `-${otherKey.thumbprint.slice(1)}`;
+    const addDashed = await runCli(['gorgone', 'authorized', 'add', dashed, '--data-dir', data]);
+    expect(addDashed.stderr).toBe('');
+    expect(addDashed.stdout).toContain(`authorized ${dashed}`);
+    expect(
+      (await runCli(['gorgone', 'authorized', 'remove', '--data-dir', data, dashed])).code,
+    ).toBe(0);
   });
 
   it('outpost run keeps the paired node connected (PING → PONG), serves the listener, and unregisters on exit', async () => {
