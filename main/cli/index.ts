@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import type { Agent } from '../core/agent.ts';
 import { AgentError, toAgentError } from '../core/contract/errors.ts';
 import { ownValue } from '../core/own.ts';
@@ -14,8 +14,6 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
-type OptionSpecs = Record<string, { type: 'string' | 'boolean'; short?: string }>;
-
 /**
  * parseArgs refuses `--opt VALUE` when VALUE starts with '-' ("ambiguous"),
  * but thumbprints (base64url), passwords and names may: a JWK thumbprint
@@ -25,7 +23,10 @@ type OptionSpecs = Record<string, { type: 'string' | 'boolean'; short?: string }
  * command's short flags (`authorized add -Xy…`) would read as unknown short
  * options: then every positional moves, in order, after a '--'.
  */
-export function attachDashValues(args: readonly string[], options: OptionSpecs): string[] {
+export function attachDashValues(
+  args: readonly string[],
+  options: ParseArgsOptionsConfig,
+): string[] {
   const shorts = new Map(
     Object.entries(options).flatMap(([name, o]) =>
       o.short === undefined ? [] : [[o.short, name] as const],
