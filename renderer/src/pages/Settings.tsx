@@ -421,14 +421,14 @@ function GorgoneOptIns() {
   };
   if (current.data === undefined)
     return <ErrorBanner error={current.error} onRetry={current.reload} />;
-  const command = current.data.command;
   return (
     <Card title={t('settings.gorgone')}>
       <p className="hint">{t('settings.gorgoneHint')}</p>
       <h3 className="subhead">{t('settings.gorgoneCommand')}</h3>
       <CommandPolicyEditor
-        initial={command}
-        save={(edit) => agent.call('updateGorgoneSettings', { command: { ...command, ...edit } })}
+        initial={current.data.command}
+        // The request's `command` is a partial update: what the form does not edit is kept.
+        save={(edit) => agent.call('updateGorgoneSettings', { command: edit })}
       />
       <h3 className="subhead">{t('settings.gorgoneCopy')}</h3>
       <form onSubmit={saveCopy} noValidate>

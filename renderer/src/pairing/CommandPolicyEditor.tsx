@@ -12,7 +12,7 @@ export interface CommandPolicyValue {
   maxOutputBytes: number;
 }
 
-/** What the form edits; whatever else the policy holds is the caller's to keep. */
+/** What the form edits. */
 export type CommandPolicyEdit = Pick<CommandPolicyValue, 'enabled' | 'allow' | 'maxTimeoutSeconds'>;
 
 export const DISABLED_POLICY: CommandPolicyValue = {

@@ -35,7 +35,7 @@ export interface ProcessCopyPolicy {
 }
 
 /** A `type: regular` file is assembled next to its target under this suffix. */
-export const PART_SUFFIX = '.outpost-part';
+const PART_SUFFIX = '.outpost-part';
 /** The start-up sweep stops after this many directory entries (a destination is a config folder). */
 const MAX_SWEPT_ENTRIES = 200_000;
 
@@ -170,18 +170,15 @@ export function resolveCopyDestination(
       field: 'destination',
     });
   }
-  if (requested.split(/[\\/]/).includes('..')) {
+  const parts = requested.split(/[\\/]/);
+  if (parts.includes('..')) {
     throw new AgentError(
       'refused',
       `PROCESSCOPY destination '${requested}' contains '..': path traversal refused`,
       { field: 'destination' },
     );
   }
-  if (
-    requested
-      .split(/[\\/]/)
-      .some((part) => part.startsWith(RESERVED_PREFIX) || part.endsWith(PART_SUFFIX))
-  ) {
+  if (parts.some(isPartialFile)) {
     throw new AgentError(
       'refused',
       `PROCESSCOPY destination '${requested}' uses a name the agent keeps for its partial files ('${RESERVED_PREFIX}…', '…${PART_SUFFIX}')`,
@@ -316,9 +313,7 @@ export class ProcessCopyReceiver {
     this.#closed = true;
     await this.#chain;
     for (const [token, copy] of this.#copies) {
-      this.#copies.delete(token);
-      clearTimeout(copy.idle);
-      await rm(copy.part, { force: true });
+      await this.#drop(token, copy);
       log.info('gorgone PROCESSCOPY interrupted by shutdown: partial file removed', {
         destination: copy.requested,
       });
@@ -428,7 +423,6 @@ export class ProcessCopyReceiver {
     const path = resolveCopyDestination(env.processcopy, destination, {
       allowRoot: type === 'archive',
     });
-    await sweepAbandonedCopies(env.processcopy, env.log);
     const root = resolve(env.processcopy.destination!);
     let copy = this.#copies.get(token);
     if (copy !== undefined && (copy.path !== path || copy.type !== type)) {
@@ -438,6 +432,8 @@ export class ProcessCopyReceiver {
       );
     }
     if (copy === undefined) {
+      // Once per transfer, not per chunk: the sweep is memoized, and a started copy already waited for it.
+      await sweepAbandonedCopies(env.processcopy, env.log);
       copy = await this.#start(env, token, type, destination, path);
       this.#copies.set(token, copy);
     }

@@ -158,9 +158,7 @@ export class GorgoneListener {
       thumbprint: this.#thumbprint,
     });
     // Parts of transfers a previous run left behind (actions.ts); never rejects.
-    if (this.#options.env.processcopy.enabled) {
-      void sweepAbandonedCopies(this.#options.env.processcopy, this.#options.log);
-    }
+    void sweepAbandonedCopies(this.#options.env.processcopy, this.#options.log);
     this.#loop = this.#receiveLoop();
     this.#timer = setInterval(
       () => this.#tick(),

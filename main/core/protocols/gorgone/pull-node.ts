@@ -67,9 +67,7 @@ export class PullNode {
   start(): void {
     if (this.#loop !== undefined) return;
     // Parts of transfers a previous run left behind (actions.ts); never rejects.
-    if (this.#options.env.processcopy.enabled) {
-      void sweepAbandonedCopies(this.#options.env.processcopy, this.#options.log);
-    }
+    void sweepAbandonedCopies(this.#options.env.processcopy, this.#options.log);
     this.#loop = this.#run();
   }
 

@@ -12,9 +12,8 @@ import { PullNode } from './pull-node.ts';
 import { agentClientKey, gorgoneTarget, pinnedTrust } from './pairing.ts';
 import { pause } from '../../abort.ts';
 
-/** The node's action environment from the current settings. */
-function nodeEnv(ctx: AgentContext) {
-  const settings = readGorgoneSettings(ctx.settings);
+/** The node's action environment from the settings this reconcile read. */
+function nodeEnv(ctx: AgentContext, settings: ReturnType<typeof readGorgoneSettings>) {
   return {
     history: historyStore(ctx),
     commandPolicy: settings.command,
@@ -78,14 +77,17 @@ export class GorgoneRuntime {
         this.#nodes.delete(name);
       }
     }
+    // The agent's key file is read once per reconcile, and only when something starts.
+    let clientKey: Awaited<ReturnType<typeof agentClientKey>> | undefined;
+    const agentKey = async () => (clientKey ??= await agentClientKey(ctx));
     for (const [name, target] of wanted) {
       if (this.#nodes.has(name)) continue;
       const node = new PullNode({
         endpoint: endpointOf(target.config),
         nodeId: target.config.nodeId,
-        clientKey: await agentClientKey(ctx),
+        clientKey: await agentKey(),
         trust: await pinnedTrust(ctx, name),
-        env: nodeEnv(ctx),
+        env: nodeEnv(ctx, settings),
         log: ctx.log.child('gorgone'),
         hostname: hostname(),
         onState: (state, detail) =>
@@ -106,7 +108,7 @@ export class GorgoneRuntime {
       this.#listener = undefined;
     }
     if (listenerKey !== '' && this.#listener === undefined) {
-      const key = await agentClientKey(ctx);
+      const key = await agentKey();
       const listener = new GorgoneListener({
         bind: settings.listener.bind,
         nodeId: settings.listener.nodeId,
@@ -114,7 +116,7 @@ export class GorgoneRuntime {
         publicKeyPem: key.publicKeyPem,
         // Re-read on every HELO: `authorized remove` takes effect without a restart.
         authorizedClients: () => readGorgoneSettings(ctx.settings).authorizedClients,
-        env: nodeEnv(ctx),
+        env: nodeEnv(ctx, settings),
         log: ctx.log.child('gorgone'),
         rotationSeconds: settings.listener.rotationSeconds,
       });
