@@ -18,7 +18,7 @@ import { endpointName, seedError, seedFlag } from './seed-values.ts';
  */
 
 /** The parameters that are the agent's, not a protocol's. */
-export const AGENT_SEED_PARAMETERS: Readonly<Record<string, SeedParameterSpec>> = {
+const AGENT_SEED_PARAMETERS: Readonly<Record<string, SeedParameterSpec>> = {
   AGENT_NAME: { description: 'endpoint name / CN of this agent (default: the machine FQDN)' },
   AUTO_UPDATE: {
     description: '0 turns automatic updates off (settings agent.autoUpdate), 1 leaves them on',
