@@ -16,7 +16,7 @@ export function regularExpressionProblem(source: string): string | undefined {
 }
 
 /** One allow-list entry: a regular expression a whole command line must match. */
-export const allowPatternSchema = z.string().superRefine((source, ctx) => {
+const allowPatternSchema = z.string().superRefine((source, ctx) => {
   const problem = regularExpressionProblem(source);
   if (problem !== undefined)
     ctx.addIssue({ code: 'custom', message: `must be a valid regular expression (${problem})` });

@@ -11,9 +11,9 @@ import { targetSecretName } from '../secrets.ts';
 import type { TargetKind } from '../contract/targets.ts';
 import type { SeedOutcome, SeedSection, SeedTarget } from './section.ts';
 import {
-  parseSeed,
   parseSeedText,
-  secretSeedParameters,
+  secretParameterNames,
+  seedFromValues,
   seedParameters,
   seedSectionsOf,
   type Seed,
@@ -96,8 +96,6 @@ function sectionsFor(agent: Agent): SeedSection[] {
 
 export async function applySeedFile(agent: Agent, path: string): Promise<SeedReport | undefined> {
   const ctx = agent.context;
-  const sections = sectionsFor(agent);
-  const secretParameters = secretSeedParameters(sections);
   let bytes: Buffer;
   try {
     bytes = await readTrustedSeed(path);
@@ -125,6 +123,10 @@ export async function applySeedFile(agent: Agent, path: string): Promise<SeedRep
       warnings: [],
     };
   }
+  // Built once a seed exists: most starts find none.
+  const sections = sectionsFor(agent);
+  const parameters = seedParameters(sections);
+  const secretParameters = secretParameterNames(parameters);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const report: SeedReport = {
     source: path,
@@ -138,7 +140,11 @@ export async function applySeedFile(agent: Agent, path: string): Promise<SeedRep
 
   if ((await appliedHashes(appliedPath)).includes(sha256)) {
     report.status = 'already-applied';
-    report.sourceRemoved = await removeSource(path, report, secretsIn(bytes, sections));
+    report.sourceRemoved = await removeSource(
+      path,
+      report,
+      secretsIn(bytes, parameters, secretParameters),
+    );
     // Said at every start while the file stays: it may still hold secrets.
     for (const warning of report.warnings) ctx.log.warn(warning, { file: path });
     if (!report.sourceRemoved) {
@@ -154,8 +160,8 @@ export async function applySeedFile(agent: Agent, path: string): Promise<SeedRep
   let seed: Seed;
   let raw: Map<string, string>;
   try {
-    seed = parseSeed(bytes, sections);
-    raw = parseSeedText(bytes, seedParameters(sections));
+    raw = parseSeedText(bytes, parameters);
+    seed = seedFromValues(raw, sections);
   } catch (error) {
     report.status = 'invalid';
     report.error = toAgentError(error).message;
@@ -195,7 +201,7 @@ export async function applySeedFile(agent: Agent, path: string): Promise<SeedRep
       appliedFileText(path, sha256, raw, secretParameters, report, await readOptional(appliedPath)),
       0o600,
     );
-    report.sourceRemoved = await removeSource(path, report, secretsIn(bytes, sections));
+    report.sourceRemoved = await removeSource(path, report, secretNames(raw, secretParameters));
   }
 
   const summary = report.targets.map((t) => `${t.target} (${t.kind}): ${t.outcome}`).join('; ');
@@ -306,15 +312,23 @@ async function removeSource(
 }
 
 /** The secret parameters a seed file holds (names only), whether or not it is valid. */
-function secretsIn(bytes: Uint8Array, sections: readonly SeedSection[]): string[] {
-  const secret = secretSeedParameters(sections);
+function secretsIn(
+  bytes: Uint8Array,
+  parameters: ReadonlyMap<string, unknown>,
+  secretParameters: ReadonlySet<string>,
+): string[] {
   try {
-    return [...parseSeedText(bytes, seedParameters(sections)).keys()].filter((key) =>
-      secret.has(key),
-    );
+    return secretNames(parseSeedText(bytes, parameters), secretParameters);
   } catch {
     return [];
   }
+}
+
+function secretNames(
+  raw: ReadonlyMap<string, string>,
+  secretParameters: ReadonlySet<string>,
+): string[] {
+  return [...raw.keys()].filter((key) => secretParameters.has(key));
 }
 
 /**

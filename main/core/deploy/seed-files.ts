@@ -2,14 +2,9 @@ import { AgentError } from '../contract/errors.ts';
 import { readPemFile } from '../identity/pem-file.ts';
 import { parseCertificate } from '../identity/x509.ts';
 
-/** Reads a file a seed parameter names; the error names the parameter (as for any request). */
-export function readSeedFile(path: string, field: string): Promise<string> {
-  return readPemFile(path, field);
-}
-
 /** A PEM certificate file a seed parameter names. */
 export async function readSeedCertificate(path: string, field: string): Promise<string> {
-  const pem = await readSeedFile(path, field);
+  const pem = await readPemFile(path, field);
   try {
     parseCertificate(pem);
   } catch (error) {

@@ -18,7 +18,7 @@ import { endpointName, seedError, seedFlag } from './seed-values.ts';
  */
 
 /** The parameters that are the agent's, not a protocol's. */
-export const AGENT_SEED_PARAMETERS: Readonly<Record<string, SeedParameterSpec>> = {
+const AGENT_SEED_PARAMETERS: Readonly<Record<string, SeedParameterSpec>> = {
   AGENT_NAME: { description: 'endpoint name / CN of this agent (default: the machine FQDN)' },
   AUTO_UPDATE: {
     description: '0 turns automatic updates off (settings agent.autoUpdate), 1 leaves them on',
@@ -59,9 +59,14 @@ export function seedParameters(
 
 /** The parameters whose value must never stay on disk once applied. */
 export function secretSeedParameters(sections: readonly SeedSection[]): ReadonlySet<string> {
-  return new Set(
-    [...seedParameters(sections)].filter(([, spec]) => spec.secret === true).map(([name]) => name),
-  );
+  return secretParameterNames(seedParameters(sections));
+}
+
+/** The secret ones of `parameters` (seedParameters), for a caller that already built them. */
+export function secretParameterNames(
+  parameters: ReadonlyMap<string, SeedParameterSpec>,
+): ReadonlySet<string> {
+  return new Set([...parameters].filter(([, spec]) => spec.secret === true).map(([name]) => name));
 }
 
 /** Reads the raw `KEY=VALUE` map; rejects unknown keys, duplicates and junk lines. */
@@ -110,7 +115,11 @@ function decodeSeedBytes(bytes: Uint8Array): string {
     return new TextDecoder('utf-16le').decode(bytes.subarray(2));
   if (bytes[0] === 0xfe && bytes[1] === 0xff)
     return new TextDecoder('utf-16be').decode(bytes.subarray(2));
-  return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw seedError('seed', 'the file is neither UTF-8 nor UTF-16 with a BOM');
+  }
 }
 
 /**
@@ -118,15 +127,14 @@ function decodeSeedBytes(bytes: Uint8Array): string {
  * `sections`. Every error names the parameter at fault.
  */
 export function parseSeed(input: string | Uint8Array, sections: readonly SeedSection[]): Seed {
-  let raw: Map<string, string>;
-  try {
-    raw = parseSeedText(input, seedParameters(sections));
-  } catch (error) {
-    if (error instanceof TypeError)
-      throw seedError('seed', 'the file is neither UTF-8 nor UTF-16 with a BOM');
-    throw error;
-  }
+  return seedFromValues(parseSeedText(input, seedParameters(sections)), sections);
+}
 
+/** Validates the raw map parseSeedText read (with the parameters of `sections`). */
+export function seedFromValues(
+  raw: ReadonlyMap<string, string>,
+  sections: readonly SeedSection[],
+): Seed {
   const seed: Seed = { agent: {}, targets: [] };
   const agentName = raw.get('AGENT_NAME');
   if (agentName !== undefined) seed.agent.name = endpointName(agentName, 'AGENT_NAME');

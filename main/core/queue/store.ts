@@ -54,8 +54,15 @@ interface Row {
 
 export type StoredItem = QueueItem & { seq: number; objectKey?: string };
 
-/** SQL: the item's queue address is the target (bound three times) or one of its destinations. */
-const TARGET_OR_DESTINATION = `(target = ? OR substr(target, 1, length(?) + 1) = ? || '/')`;
+/**
+ * SQL: the item's queue address is the target (bound three times) or one of its
+ * destinations (`<target>/…`). The prefix test is a range ('0' is the byte after
+ * '/') so that items_target_state can serve it; a substr() test cannot. `column`
+ * '+target' keeps the planner off that index (see list()).
+ */
+function targetOrDestination(column: 'target' | '+target'): string {
+  return `(${column} = ? OR (${column} >= ? || '/' AND ${column} < ? || '0'))`;
+}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS items (
@@ -258,7 +265,9 @@ export class QueueStore {
     }
     if (filter.target !== undefined) {
       // A target's items include its copy destinations' (`<target>/…`, contract/targets.ts).
-      where.push(TARGET_OR_DESTINATION);
+      // One page newest-first: walking seq stops after `limit` items of a busy
+      // target, where the index would collect and sort all of them.
+      where.push(targetOrDestination('+target'));
       args.push(filter.target, filter.target, filter.target);
     }
     if (filter.beforeSeq !== undefined) {
@@ -276,7 +285,9 @@ export class QueueStore {
         ? this.#db.prepare('SELECT id FROM items WHERE state = ? ORDER BY seq').all(filter.state)
         : this.#db
             .prepare(
-              `SELECT id FROM items WHERE state = ? AND ${TARGET_OR_DESTINATION} ORDER BY seq`,
+              // Without ANALYZE statistics the planner takes items_state (every item in
+              // that state) over the target's own index entries; name the index.
+              `SELECT id FROM items INDEXED BY items_target_state WHERE state = ? AND ${targetOrDestination('target')} ORDER BY seq`,
             )
             .all(filter.state, filter.target, filter.target, filter.target);
     return (rows as Array<{ id: string }>).map((r) => r.id);

@@ -1,9 +1,9 @@
 import { AgentError } from '../../contract/errors.ts';
 import { parseHostPort, type HostPort } from '../../contract/host-port.ts';
 import { saveSeedTarget, type SeedSection, type SeedTarget } from '../../deploy/section.ts';
-import { readSeedFile } from '../../deploy/seed-files.ts';
 import { absolutePath, seedError, seedTargetName } from '../../deploy/seed-values.ts';
 import { jwkThumbprint, publicKeyFromPem } from '../../identity/keys.ts';
+import { readPemFile } from '../../identity/pem-file.ts';
 import { DEFAULT_PORT } from './config.ts';
 
 export interface GorgoneSeed extends SeedTarget {
@@ -93,7 +93,7 @@ export const gorgoneSeed: SeedSection<GorgoneSeed> = {
 };
 
 async function thumbprintOfKeyFile(path: string): Promise<string> {
-  const pem = await readSeedFile(path, 'GORGONE_PUBKEY');
+  const pem = await readPemFile(path, 'GORGONE_PUBKEY');
   try {
     return jwkThumbprint(publicKeyFromPem(pem));
   } catch (error) {

@@ -2,8 +2,9 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { AgentError } from '../../contract/errors.ts';
 import { parseHostPort, type HostPort } from '../../contract/host-port.ts';
 import { saveSeedTarget, type SeedSection, type SeedTarget } from '../../deploy/section.ts';
-import { readSeedCertificate, readSeedFile } from '../../deploy/seed-files.ts';
+import { readSeedCertificate } from '../../deploy/seed-files.ts';
 import { absolutePath, seedError, seedTargetName } from '../../deploy/seed-values.ts';
+import { readPemFile } from '../../identity/pem-file.ts';
 import { parseCertificate } from '../../identity/x509.ts';
 import { DEFAULT_PORT } from './config.ts';
 
@@ -77,7 +78,7 @@ export const onsphereSeed: SeedSection<OnsphereSeed> = {
 };
 
 async function readPrivateKeyMatching(path: string, certPem: string): Promise<string> {
-  const pem = await readSeedFile(path, 'ONSPHERE_KEY');
+  const pem = await readPemFile(path, 'ONSPHERE_KEY');
   let keySpki: Buffer;
   try {
     keySpki = createPublicKey(createPrivateKey(pem)).export({ type: 'spki', format: 'der' });
