@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import type { AgentContext } from '../../context.ts';
 import { AgentError } from '../../contract/errors.ts';
 import { ownValue } from '../../own.ts';
-import { targetSecretName } from '../../secrets.ts';
 import { assertTargetName } from '../../targets/registry.ts';
 import {
   CHECK_NAME_PATTERN,
@@ -11,7 +10,7 @@ import {
   type CheckDefinition,
 } from '../../contract/check-definitions.ts';
 import type { ChecksService } from '../service.ts';
-import { DEFAULT_PORT } from '../../protocols/tentacle/config.ts';
+import { DEFAULT_PORT, tentacleSecretName } from '../../protocols/tentacle/config.ts';
 import {
   parsePandoraConf,
   parseServerOpts,
@@ -380,9 +379,9 @@ export function targetConfigFromConf(
     }
   }
   const secrets: Array<[string, string]> = [];
-  if (password !== undefined) secrets.push([targetSecretName(targetName, 'password'), password]);
+  if (password !== undefined) secrets.push([tentacleSecretName(targetName, 'password'), password]);
   if (proxyPassword !== undefined && proxyPassword !== '')
-    secrets.push([targetSecretName(targetName, 'proxy-password'), proxyPassword]);
+    secrets.push([tentacleSecretName(targetName, 'proxyPassword'), proxyPassword]);
   secrets.push(...secondary.secrets);
   return { config, secrets };
 }
