@@ -37,15 +37,14 @@ export function createRemoteConfig(ctx: AgentContext, checks: ChecksReload): Rem
   const inFlight = new Map<string, Promise<PandoraSyncOutcome>>();
 
   const findAgent = (name: string): PandoraAgent => {
-    const agents = readChecksSection(ctx.settings).pandoraAgents;
-    const agent = agents.find((a) => a.name === name);
-    if (agent === undefined)
-      throw new AgentError(
-        'not-found',
-        `no Pandora agent named '${name}'${agents.length > 0 ? `: agents are ${agents.map((a) => a.name).join(', ')}` : ': none yet (outpost import pandora)'}`,
-        { field: 'name' },
-      );
-    return agent;
+    const agent = findPandoraAgent(ctx.settings, name);
+    if (agent !== undefined) return agent;
+    const names = readChecksSection(ctx.settings).pandoraAgents.map((a) => a.name);
+    throw new AgentError(
+      'not-found',
+      `no Pandora agent named '${name}'${names.length > 0 ? `: agents are ${names.join(', ')}` : ': none yet (outpost import pandora)'}`,
+      { field: 'name' },
+    );
   };
 
   /** Keeps the last refusal on the agent record; true when it is news (not the same as last run's). */
