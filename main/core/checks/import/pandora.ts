@@ -26,7 +26,7 @@ import {
 } from './pandora-secondary.ts';
 import { type ImportReport } from '../../contract/import-report.ts';
 import { defaultAgentName } from '../delivery.ts';
-import { applyPandoraConf } from '../../protocols/pandora/apply-conf.ts';
+import { applyPandoraConf, type ConfApplication } from '../../protocols/pandora/apply-conf.ts';
 import { confKey } from '../../protocols/pandora/conf-key.ts';
 import { findPandoraAgent, remotelyManaged } from '../managed.ts';
 
@@ -125,7 +125,8 @@ export async function importPandoraAgent(
     );
   }
   report.secrets = secrets.map(([name]) => name);
-  const agentName = mapping.agentName ?? defaultAgentName(ctx);
+  const agent = agentFromMapping(ctx, agentDefinition, targetName, mapping);
+  const { agentName } = agent;
   if (previous !== undefined && previous.agentName !== agentName && request.agent === undefined) {
     // A re-import replaces the definition's modules: another agent's conf must not do that by default.
     throw new AgentError(
@@ -169,14 +170,7 @@ export async function importPandoraAgent(
   for (const [name, value] of secrets) await ctx.secrets.set(name, value);
 
   const applied = await applyPandoraConf(ctx, service, {
-    agent: {
-      name: agentDefinition,
-      target: targetName,
-      agentName,
-      remoteConfig: mapping.remoteConfig,
-      standby: mapping.standby,
-      interval: mapping.agentInterval,
-    },
+    agent,
     bytes,
     mapping,
     by: 'import',
@@ -195,6 +189,23 @@ export async function importPandoraAgent(
       `checks of agent '${agentDefinition}' no longer in ${file}, removed: ${applied.changes.removed.join(', ')}`,
     );
   return report;
+}
+
+/** The agent definition a mapped conf describes, for `target`; agent_name defaults to this agent's name. */
+export function agentFromMapping(
+  ctx: AgentContext,
+  name: string,
+  target: string,
+  mapping: PandoraConfMapping,
+): ConfApplication['agent'] {
+  return {
+    name,
+    target,
+    agentName: mapping.agentName ?? defaultAgentName(ctx),
+    remoteConfig: mapping.remoteConfig,
+    standby: mapping.standby,
+    interval: mapping.agentInterval,
+  };
 }
 
 /**

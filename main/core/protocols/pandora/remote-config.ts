@@ -9,9 +9,8 @@ import { pause } from '../../abort.ts';
 import type { AgentContext } from '../../context.ts';
 import { AgentError, toAgentError } from '../../contract/errors.ts';
 import type { PandoraAgent, PandoraSyncOutcome } from '../../contract/pandora-agents.ts';
-import { mapPandoraConf } from '../../checks/import/pandora.ts';
+import { agentFromMapping, mapPandoraConf } from '../../checks/import/pandora.ts';
 import type { PandoraConfMapping } from '../../checks/import/pandora-conf.ts';
-import { defaultAgentName } from '../../checks/delivery.ts';
 import { findPandoraAgent } from '../../checks/managed.ts';
 import { readChecksSection, updateChecksSection } from '../../checks/store.ts';
 import { clientOptions, resolveWhere } from '../tentacle/config.ts';
@@ -186,14 +185,7 @@ export function createRemoteConfig(ctx: AgentContext, checks: ChecksReload): Rem
     }
     try {
       const applied = await applyPandoraConf(ctx, checks, {
-        agent: {
-          name: agent.name,
-          target: agent.target,
-          agentName: mapping.agentName ?? defaultAgentName(ctx),
-          remoteConfig: mapping.remoteConfig,
-          standby: mapping.standby,
-          interval: mapping.agentInterval,
-        },
+        agent: agentFromMapping(ctx, agent.name, agent.target, mapping),
         bytes: conf,
         mapping,
         by: 'server',
