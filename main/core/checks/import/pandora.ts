@@ -10,10 +10,9 @@ import {
   type CheckDefinition,
 } from '../../contract/check-definitions.ts';
 import type { ChecksService } from '../service.ts';
-import { DEFAULT_PORT, tentacleSecretName } from '../../protocols/tentacle/config.ts';
+import { tentacleSecretName } from '../../protocols/tentacle/config.ts';
 import {
   parsePandoraConf,
-  parseServerOpts,
   type PandoraConf,
   type PandoraConfMapping,
   type PandoraModuleBlock,
@@ -23,6 +22,7 @@ import {
   connectionFromClientFlags,
   SECONDARY_KEYS,
   secondaryFromConf,
+  serverKeys,
 } from './pandora-secondary.ts';
 import { type ImportReport } from '../../contract/import-report.ts';
 import { defaultAgentName } from '../delivery.ts';
@@ -327,31 +327,12 @@ export function targetConfigFromConf(
       { field: 'path' },
     );
   }
-  const portText = take('server_port');
-  let port = DEFAULT_PORT;
-  if (portText !== undefined) {
-    if (/^\d+$/.test(portText) && Number(portText) >= 1 && Number(portText) <= 65_535)
-      port = Number(portText);
-    else
-      report.unmapped.push({
-        file,
-        line: g.get('server_port')!.line,
-        text: `server_port ${portText}`,
-        reason: `not a port number: ${DEFAULT_PORT} used`,
-      });
-  }
-  const transfer = take('transfer_mode');
-  if (transfer !== undefined && transfer !== 'tentacle') {
-    report.unmapped.push({
-      file,
-      line: g.get('transfer_mode')!.line,
-      text: `transfer_mode ${transfer}`,
-      reason: 'only tentacle is supported: the target uses Tentacle',
-    });
-  }
-  const opts = parseServerOpts(take('server_opts') ?? '');
-  const sslText = take('server_ssl');
-  const tls = opts.tls || (sslText !== undefined && /^(1|yes|on|true)$/i.test(sslText));
+  const { port, tls, opts } = serverKeys(
+    '',
+    take,
+    (key, text, reason) => report.unmapped.push({ file, line: g.get(key)?.line, text, reason }),
+    'the target uses Tentacle',
+  );
   if (tls && opts.caPath === undefined) {
     // Tentacle verifies chain and host name against the system store or -f CA; it pins nothing (tentacle.md §17.1).
     report.notes.push(
