@@ -311,7 +311,7 @@ export function mapPandoraConf(text: string, options: MappingOptions): PandoraCo
 }
 
 /** The one place a conf's server keys become the Tentacle target's config and secrets. */
-export function targetConfigFromConf(
+function targetConfigFromConf(
   conf: PandoraConf,
   take: (key: string) => string | undefined,
   options: MappingOptions,

@@ -38,7 +38,7 @@ export const TENTACLE_WINDOW = 1;
  * the primary's connect timeout again; the next file after it tries the
  * primary first again.
  */
-export const PRIMARY_BREAKER_MS = 60_000;
+const PRIMARY_BREAKER_MS = 60_000;
 
 const INSECURE_DETAIL = 'TLS server certificate NOT verified (--insecure)';
 
