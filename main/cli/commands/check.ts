@@ -259,8 +259,11 @@ export const checkCommands: CommandSpec[] = [
       const checks = await agent.api.listChecks({});
       if (checks.length === 0)
         return { data: checks, human: 'No check is defined yet (outpost check add).' };
-      // Checks from a Pandora agent's conf say so, with what last changed that conf.
-      const agents = await agent.api.listPandoraAgents({});
+      // Checks from a Pandora agent's conf say so, with what last changed that conf
+      // (listing the agents reads and hashes each conf: only when a check has one).
+      const agents = checks.some((c) => c.definition.pandoraAgent !== undefined)
+        ? await agent.api.listPandoraAgents({})
+        : [];
       const remote = new Set(
         agents.filter((a) => a.definition.remoteConfig).map((a) => a.definition.name),
       );
@@ -288,9 +291,7 @@ export const checkCommands: CommandSpec[] = [
             .join(' '),
         ]),
       );
-      const notes = agents.filter((a) =>
-        checks.some((c) => c.definition.pandoraAgent === a.definition.name),
-      );
+      const notes = agents.filter((a) => a.checks.length > 0);
       if (notes.length === 0) return { data: checks, human };
       return {
         data: checks,

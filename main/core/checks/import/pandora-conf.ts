@@ -199,7 +199,7 @@ export interface PandoraConfMapping {
   conf: PandoraConf;
   /** The Tentacle target's config (contract/tentacle.ts connectionSchema). */
   config: Record<string, unknown>;
-  /** SecretStore entries for the target (names from targetSecretName). */
+  /** SecretStore entries for the target (names from tentacleSecretName). */
   secrets: Array<[string, string]>;
   /** agent_name, when the conf sets one. */
   agentName: string | undefined;

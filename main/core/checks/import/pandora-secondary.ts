@@ -80,34 +80,18 @@ export function secondaryFromConf(
     return { secrets: [] };
   }
 
-  let port = DEFAULT_PORT;
-  const portText = value('secondary_server_port');
-  if (portText !== undefined) {
-    if (/^\d+$/.test(portText) && Number(portText) >= 1 && Number(portText) <= 65_535)
-      port = Number(portText);
-    else
-      unmapped(
-        'secondary_server_port',
-        `secondary_server_port ${portText}`,
-        `not a port number: ${DEFAULT_PORT} used`,
-      );
-  }
-  const transfer = value('secondary_transfer_mode');
-  if (transfer !== undefined && transfer !== 'tentacle')
-    unmapped(
-      'secondary_transfer_mode',
-      `secondary_transfer_mode ${transfer}`,
-      'only tentacle is supported: the secondary server is reached over Tentacle',
-    );
+  const { port, tls, opts } = serverKeys(
+    'secondary_',
+    value,
+    unmapped,
+    'the secondary server is reached over Tentacle',
+  );
   // Understood, and only needed by the ssh/ftp/local transports (§11).
   for (const key of ['secondary_server_path', 'secondary_server_user'] as const) {
     if (global.has(key))
       unmapped(key, `${key} ${value(key)!}`, 'not used: only ftp/ssh/local need it, not Tentacle');
   }
 
-  const opts = parseServerOpts(value('secondary_server_opts') ?? '');
-  const sslText = value('secondary_server_ssl');
-  const tls = opts.tls || (sslText !== undefined && /^(1|yes|on|true)$/i.test(sslText));
   const flags = connectionFromClientFlags(opts, (text, reason) =>
     unmapped('secondary_server_opts', text, reason),
   );
@@ -156,6 +140,42 @@ export function secondaryFromConf(
     `secondary server ${host}:${port} (${mode}): ${mode === 'on_error' ? 'gets a data file when the primary fails it' : 'gets a copy of every data file, queued on its own'}; remote configuration and collections stay on the primary.`,
   );
   return { config, secrets };
+}
+
+/**
+ * A server's port, transfer mode and TLS keys (`server_*` for the primary,
+ * `secondary_server_*` for the secondary, §11), read the same way for both:
+ * what does not carry over goes to `unmapped` with the key it came from;
+ * `transferReason` ends the message for a transfer_mode other than tentacle.
+ */
+export function serverKeys<Prefix extends '' | 'secondary_'>(
+  prefix: Prefix,
+  read: (
+    key: `${Prefix}${'server_port' | 'transfer_mode' | 'server_opts' | 'server_ssl'}`,
+  ) => string | undefined,
+  unmapped: (key: string, text: string, reason: string) => void,
+  transferReason: string,
+): { port: number; tls: boolean; opts: TentacleClientFlags } {
+  const portKey = `${prefix}server_port` as const;
+  const portText = read(portKey);
+  let port = DEFAULT_PORT;
+  if (portText !== undefined) {
+    if (/^\d+$/.test(portText) && Number(portText) >= 1 && Number(portText) <= 65_535)
+      port = Number(portText);
+    else unmapped(portKey, `${portKey} ${portText}`, `not a port number: ${DEFAULT_PORT} used`);
+  }
+  const transferKey = `${prefix}transfer_mode` as const;
+  const transfer = read(transferKey);
+  if (transfer !== undefined && transfer !== 'tentacle')
+    unmapped(
+      transferKey,
+      `${transferKey} ${transfer}`,
+      `only tentacle is supported: ${transferReason}`,
+    );
+  const opts = parseServerOpts(read(`${prefix}server_opts`) ?? '');
+  const sslText = read(`${prefix}server_ssl`);
+  const tls = opts.tls || (sslText !== undefined && /^(1|yes|on|true)$/i.test(sslText));
+  return { port, tls, opts };
 }
 
 /**

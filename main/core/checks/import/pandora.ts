@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import type { AgentContext } from '../../context.ts';
 import { AgentError } from '../../contract/errors.ts';
 import { ownValue } from '../../own.ts';
-import { targetSecretName } from '../../secrets.ts';
 import { assertTargetName } from '../../targets/registry.ts';
 import {
   CHECK_NAME_PATTERN,
@@ -11,10 +10,9 @@ import {
   type CheckDefinition,
 } from '../../contract/check-definitions.ts';
 import type { ChecksService } from '../service.ts';
-import { DEFAULT_PORT } from '../../protocols/tentacle/config.ts';
+import { tentacleSecretName } from '../../protocols/tentacle/config.ts';
 import {
   parsePandoraConf,
-  parseServerOpts,
   type PandoraConf,
   type PandoraConfMapping,
   type PandoraModuleBlock,
@@ -24,10 +22,11 @@ import {
   connectionFromClientFlags,
   SECONDARY_KEYS,
   secondaryFromConf,
+  serverKeys,
 } from './pandora-secondary.ts';
 import { type ImportReport } from '../../contract/import-report.ts';
 import { defaultAgentName } from '../delivery.ts';
-import { applyPandoraConf } from '../../protocols/pandora/apply-conf.ts';
+import { applyPandoraConf, type ConfApplication } from '../../protocols/pandora/apply-conf.ts';
 import { confKey } from '../../protocols/pandora/conf-key.ts';
 import { findPandoraAgent, remotelyManaged } from '../managed.ts';
 
@@ -126,7 +125,8 @@ export async function importPandoraAgent(
     );
   }
   report.secrets = secrets.map(([name]) => name);
-  const agentName = mapping.agentName ?? defaultAgentName(ctx);
+  const agent = agentFromMapping(ctx, agentDefinition, targetName, mapping);
+  const { agentName } = agent;
   if (previous !== undefined && previous.agentName !== agentName && request.agent === undefined) {
     // A re-import replaces the definition's modules: another agent's conf must not do that by default.
     throw new AgentError(
@@ -170,14 +170,7 @@ export async function importPandoraAgent(
   for (const [name, value] of secrets) await ctx.secrets.set(name, value);
 
   const applied = await applyPandoraConf(ctx, service, {
-    agent: {
-      name: agentDefinition,
-      target: targetName,
-      agentName,
-      remoteConfig: mapping.remoteConfig,
-      standby: mapping.standby,
-      interval: mapping.agentInterval,
-    },
+    agent,
     bytes,
     mapping,
     by: 'import',
@@ -196,6 +189,23 @@ export async function importPandoraAgent(
       `checks of agent '${agentDefinition}' no longer in ${file}, removed: ${applied.changes.removed.join(', ')}`,
     );
   return report;
+}
+
+/** The agent definition a mapped conf describes, for `target`; agent_name defaults to this agent's name. */
+export function agentFromMapping(
+  ctx: AgentContext,
+  name: string,
+  target: string,
+  mapping: PandoraConfMapping,
+): ConfApplication['agent'] {
+  return {
+    name,
+    target,
+    agentName: mapping.agentName ?? defaultAgentName(ctx),
+    remoteConfig: mapping.remoteConfig,
+    standby: mapping.standby,
+    interval: mapping.agentInterval,
+  };
 }
 
 /**
@@ -301,7 +311,7 @@ export function mapPandoraConf(text: string, options: MappingOptions): PandoraCo
 }
 
 /** The one place a conf's server keys become the Tentacle target's config and secrets. */
-export function targetConfigFromConf(
+function targetConfigFromConf(
   conf: PandoraConf,
   take: (key: string) => string | undefined,
   options: MappingOptions,
@@ -317,31 +327,12 @@ export function targetConfigFromConf(
       { field: 'path' },
     );
   }
-  const portText = take('server_port');
-  let port = DEFAULT_PORT;
-  if (portText !== undefined) {
-    if (/^\d+$/.test(portText) && Number(portText) >= 1 && Number(portText) <= 65_535)
-      port = Number(portText);
-    else
-      report.unmapped.push({
-        file,
-        line: g.get('server_port')!.line,
-        text: `server_port ${portText}`,
-        reason: `not a port number: ${DEFAULT_PORT} used`,
-      });
-  }
-  const transfer = take('transfer_mode');
-  if (transfer !== undefined && transfer !== 'tentacle') {
-    report.unmapped.push({
-      file,
-      line: g.get('transfer_mode')!.line,
-      text: `transfer_mode ${transfer}`,
-      reason: 'only tentacle is supported: the target uses Tentacle',
-    });
-  }
-  const opts = parseServerOpts(take('server_opts') ?? '');
-  const sslText = take('server_ssl');
-  const tls = opts.tls || (sslText !== undefined && /^(1|yes|on|true)$/i.test(sslText));
+  const { port, tls, opts } = serverKeys(
+    '',
+    take,
+    (key, text, reason) => report.unmapped.push({ file, line: g.get(key)?.line, text, reason }),
+    'the target uses Tentacle',
+  );
   if (tls && opts.caPath === undefined) {
     // Tentacle verifies chain and host name against the system store or -f CA; it pins nothing (tentacle.md §17.1).
     report.notes.push(
@@ -380,9 +371,9 @@ export function targetConfigFromConf(
     }
   }
   const secrets: Array<[string, string]> = [];
-  if (password !== undefined) secrets.push([targetSecretName(targetName, 'password'), password]);
+  if (password !== undefined) secrets.push([tentacleSecretName(targetName, 'password'), password]);
   if (proxyPassword !== undefined && proxyPassword !== '')
-    secrets.push([targetSecretName(targetName, 'proxy-password'), proxyPassword]);
+    secrets.push([tentacleSecretName(targetName, 'proxyPassword'), proxyPassword]);
   secrets.push(...secondary.secrets);
   return { config, secrets };
 }

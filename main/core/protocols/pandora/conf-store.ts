@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import type { AgentContext } from '../../context.ts';
 import { ensurePrivateDir, writeFileAtomic } from '../../fsutil.ts';
 
-export const CONF_FILE = 'pandora_agent.conf';
+const CONF_FILE = 'pandora_agent.conf';
 /** §10.5: one backup of the conf that was replaced. */
-export const BACKUP_FILE = 'pandora_agent.conf.bak';
+const BACKUP_FILE = 'pandora_agent.conf.bak';
 
-export function agentDir(ctx: AgentContext, agent: string): string {
+function agentDir(ctx: AgentContext, agent: string): string {
   return join(ctx.paths.root, 'pandora-agents', agent);
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { confKey } from './conf-key.ts';
 
 /**
  * The Pandora FMS agent data file (spec pandora-data.md): one XML document per
@@ -110,9 +110,7 @@ const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
  * the server reads the agent from the `agent_name` attribute, never the name.
  */
 export function dataFileName(agentName: string, unixTime: number): string {
-  const key = SAFE_KEY.test(agentName)
-    ? agentName
-    : createHash('md5').update(agentName, 'utf8').digest('hex');
+  const key = SAFE_KEY.test(agentName) ? agentName : confKey(agentName);
   return `${key}.${Math.floor(unixTime)}.data`;
 }
 

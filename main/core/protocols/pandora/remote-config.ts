@@ -9,9 +9,8 @@ import { pause } from '../../abort.ts';
 import type { AgentContext } from '../../context.ts';
 import { AgentError, toAgentError } from '../../contract/errors.ts';
 import type { PandoraAgent, PandoraSyncOutcome } from '../../contract/pandora-agents.ts';
-import { mapPandoraConf } from '../../checks/import/pandora.ts';
+import { agentFromMapping, mapPandoraConf } from '../../checks/import/pandora.ts';
 import type { PandoraConfMapping } from '../../checks/import/pandora-conf.ts';
-import { defaultAgentName } from '../../checks/delivery.ts';
 import { findPandoraAgent } from '../../checks/managed.ts';
 import { readChecksSection, updateChecksSection } from '../../checks/store.ts';
 import { clientOptions, resolveWhere } from '../tentacle/config.ts';
@@ -37,15 +36,14 @@ export function createRemoteConfig(ctx: AgentContext, checks: ChecksReload): Rem
   const inFlight = new Map<string, Promise<PandoraSyncOutcome>>();
 
   const findAgent = (name: string): PandoraAgent => {
-    const agents = readChecksSection(ctx.settings).pandoraAgents;
-    const agent = agents.find((a) => a.name === name);
-    if (agent === undefined)
-      throw new AgentError(
-        'not-found',
-        `no Pandora agent named '${name}'${agents.length > 0 ? `: agents are ${agents.map((a) => a.name).join(', ')}` : ': none yet (outpost import pandora)'}`,
-        { field: 'name' },
-      );
-    return agent;
+    const agent = findPandoraAgent(ctx.settings, name);
+    if (agent !== undefined) return agent;
+    const names = readChecksSection(ctx.settings).pandoraAgents.map((a) => a.name);
+    throw new AgentError(
+      'not-found',
+      `no Pandora agent named '${name}'${names.length > 0 ? `: agents are ${names.join(', ')}` : ': none yet (outpost import pandora)'}`,
+      { field: 'name' },
+    );
   };
 
   /** Keeps the last refusal on the agent record; true when it is news (not the same as last run's). */
@@ -187,14 +185,7 @@ export function createRemoteConfig(ctx: AgentContext, checks: ChecksReload): Rem
     }
     try {
       const applied = await applyPandoraConf(ctx, checks, {
-        agent: {
-          name: agent.name,
-          target: agent.target,
-          agentName: mapping.agentName ?? defaultAgentName(ctx),
-          remoteConfig: mapping.remoteConfig,
-          standby: mapping.standby,
-          interval: mapping.agentInterval,
-        },
+        agent: agentFromMapping(ctx, agent.name, agent.target, mapping),
         bytes: conf,
         mapping,
         by: 'server',

@@ -14,7 +14,7 @@ import { confFileName, md5FileContent, md5FileName, md5Hex, readAnnouncedMd5 } f
 /** §10.5: a pandora_agent.conf above this is declined at `RECV SIZE`. */
 export const MAX_CONF_BYTES = 1024 * 1024;
 /** 32 hex digits with a BOM and a line end fit; a bigger `.md5` is declined unread. */
-export const MAX_MD5_BYTES = 256;
+const MAX_MD5_BYTES = 256;
 
 /** The two calls of a Tentacle client session this exchange makes (TentacleClient has them). */
 export interface ConfTransport {

@@ -38,7 +38,7 @@ export const TENTACLE_WINDOW = 1;
  * the primary's connect timeout again; the next file after it tries the
  * primary first again.
  */
-export const PRIMARY_BREAKER_MS = 60_000;
+const PRIMARY_BREAKER_MS = 60_000;
 
 const INSECURE_DETAIL = 'TLS server certificate NOT verified (--insecure)';
 
@@ -232,9 +232,11 @@ export function createTentacleDriver(ctx: AgentContext): TargetDriver<TentacleTa
     checkNaming: ['agentName', 'moduleName', 'pandoraModule'],
     deliverCheckResult: (target, delivery) => resultFiles.deliver(target, delivery),
 
+    // Runs on every enqueue: a saved config was validated when it was saved,
+    // so reading the one field is enough (no parse per item).
     copyDestinations(target) {
-      const config = tentacleTargetConfigSchema.safeParse(target.config);
-      return config.success && config.data.secondary?.mode === 'always' ? [SECONDARY] : [];
+      const config = target.config as { secondary?: { mode?: unknown } } | null | undefined;
+      return config?.secondary?.mode === 'always' ? [SECONDARY] : [];
     },
 
     validate(_target, item) {

@@ -9,7 +9,7 @@ import type { AgentContext } from '../../context.ts';
 import { AgentError, toAgentError } from '../../contract/errors.ts';
 import type { AgentHandlers } from '../../contract/index.ts';
 import type { TentacleTargetInfo, TentacleTestResult } from '../../contract/tentacle.ts';
-import { isSecurityWarning } from '../../contract/warnings.ts';
+import { isSecurityWarning, type AgentWarning } from '../../contract/warnings.ts';
 import {
   absolute,
   checkConnection,
@@ -90,8 +90,7 @@ export async function addTentacleTarget(
     secondary === undefined ? undefined : await readTargetSecrets(ctx, request.name, SECONDARY);
   if (secondary !== undefined && storedSecondary !== undefined) {
     // Shown with the primary's: each server's own (plain TCP, insecure TLS…).
-    for (const warning of connectionWarnings(secondaryConnection(secondary), storedSecondary))
-      warnings.push({ ...warning, message: `secondary server: ${warning.message}` });
+    warnings.push(...secondaryWarnings(secondaryConnection(secondary), storedSecondary));
   }
   log(ctx).info('tentacle target saved', {
     target: request.name,
@@ -104,22 +103,30 @@ export async function addTentacleTarget(
   return {
     name: request.name,
     config: tentacleTargetConfigSchema.parse(ctx.targets.get(request.name).config),
-    secrets: {
-      password: stored.password !== undefined,
-      keyPassphrase: stored.keyPassphrase !== undefined,
-      proxyPassword: stored.proxyPassword !== undefined,
-    },
-    ...(storedSecondary === undefined
-      ? {}
-      : {
-          secondarySecrets: {
-            password: storedSecondary.password !== undefined,
-            keyPassphrase: storedSecondary.keyPassphrase !== undefined,
-            proxyPassword: storedSecondary.proxyPassword !== undefined,
-          },
-        }),
+    secrets: secretFlags(stored),
+    ...(storedSecondary === undefined ? {} : { secondarySecrets: secretFlags(storedSecondary) }),
     warnings,
   };
+}
+
+/** Which secrets are stored, never what they are. */
+function secretFlags(secrets: TentacleSecrets): TentacleTargetInfo['secrets'] {
+  return {
+    password: secrets.password !== undefined,
+    keyPassphrase: secrets.keyPassphrase !== undefined,
+    proxyPassword: secrets.proxyPassword !== undefined,
+  };
+}
+
+/** The secondary server's own warnings (plain TCP, insecure TLS…), shown with the primary's: each says whose it is. */
+function secondaryWarnings(
+  connection: TentacleConnection,
+  secrets: TentacleSecrets,
+): AgentWarning[] {
+  return connectionWarnings(connection, secrets).map((warning) => ({
+    ...warning,
+    message: `secondary server: ${warning.message}`,
+  }));
 }
 
 async function storeSecrets(
@@ -171,8 +178,7 @@ export async function testTentacleTarget(
   // The secondary server with its own secrets (§14.5), reported beside the primary.
   const secondary = secondaryConnection(stored);
   const secondarySecrets = await readTargetSecrets(ctx, name, SECONDARY);
-  for (const warning of connectionWarnings(secondary, secondarySecrets))
-    warnings.push({ ...warning, message: `secondary server: ${warning.message}` });
+  warnings.push(...secondaryWarnings(secondary, secondarySecrets));
   const probed = await probe(secondary, secondarySecrets);
   result.secondary = {
     server: `${secondary.host}:${secondary.port}`,

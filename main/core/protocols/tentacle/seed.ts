@@ -6,8 +6,7 @@ import type { SeedSection, SeedTarget } from '../../deploy/section.ts';
 import { readSeedCertificate } from '../../deploy/seed-files.ts';
 import { absolutePath, seedError, seedFlag, seedTargetName } from '../../deploy/seed-values.ts';
 import { ensurePrivateDir, writeFileAtomic } from '../../fsutil.ts';
-import { targetSecretName } from '../../secrets.ts';
-import { DEFAULT_PORT, SECONDARY } from './config.ts';
+import { DEFAULT_PORT, SECONDARY, tentacleSecretName } from './config.ts';
 
 /** One Tentacle server of the seed: the primary, or the secondary with its own TLS and CA. */
 interface SeedServer {
@@ -125,12 +124,12 @@ export const tentacleSeed: SeedSection<TentacleSeed> = {
         : await copySecondaryCa(ctx, s.target, s.secondary.caFile);
     // A seed kept for a retry no longer holds the passwords: they are in the SecretStore since the first attempt.
     const password =
-      s.secrets.password ?? (await ctx.secrets.get(targetSecretName(s.target, 'password')));
+      s.secrets.password ?? (await ctx.secrets.get(tentacleSecretName(s.target, 'password')));
     const secondaryPassword =
       s.secondary === undefined
         ? undefined
         : (s.secrets['secondary-password'] ??
-          (await ctx.secrets.get(targetSecretName(s.target, 'secondary-password'))));
+          (await ctx.secrets.get(tentacleSecretName(s.target, 'password', SECONDARY))));
     const info = await api.addTentacleTarget({
       name: s.target,
       connection: connectionOf(s, caFile),
