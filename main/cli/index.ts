@@ -77,7 +77,7 @@ export function attachDashValues(
       }
     }
     if (token === '-' || !token.startsWith('-')) positional(token);
-    else if (/^-[^-]{2,}$/.test(token) && !isShortCluster(token)) positional(token);
+    else if (/^-[^-][\s\S]/.test(token) && !isShortCluster(token)) positional(token);
     else option(token);
   }
   return positionals.some((p) => p.startsWith('-') && p !== '-')

@@ -84,6 +84,8 @@ describe('option values that start with a dash', () => {
       '-Xy_9',
       'third',
     ]);
+    // Half of all thumbprints hold a '-' further in, too.
+    expect(attachDashValues(['-Q-x_-', '--json'], options)).toEqual(['--json', '--', '-Q-x_-']);
     expect(attachDashValues(['--cn', 'v', '-Ab', '-va', '-sX', '--', '-z'], options)).toEqual([
       '--cn',
       'v',
