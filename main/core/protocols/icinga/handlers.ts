@@ -5,13 +5,13 @@ import type { IcingaCommandEndpoint, IcingaStatus } from '../../contract/icinga.
 import { AgentError } from '../../contract/errors.ts';
 import { targetSecretName } from '../../secrets.ts';
 import type { TargetRecord } from '../../contract/targets.ts';
-import { daysLeft, requestFingerprint } from './certs.ts';
+import { daysLeft, isSignedIdentity, requestFingerprint } from './certs.ts';
 import { IcingaClient, RENEW_BEFORE_DAYS } from './session-pool.ts';
 import { patchCommandEndpoint, type CommandEndpointConfig } from './command-endpoint.ts';
 import type { IcingaTargetConfig } from './config.ts';
 import { fetchMasterCertificate, pairIcinga } from './pairing.ts';
 import { computeTicket } from './ticket.ts';
-import { isPaired, masterPins } from './pairing.ts';
+import { masterPins } from './pairing.ts';
 import { normalizeFingerprint } from '../../identity/x509.ts';
 
 /** How long `getIcingaStatus` waits for a probe connection when no session runs in this process. */
@@ -84,7 +84,7 @@ export function createIcingaHandlers(
       const record = icingaTarget(ctx, name);
       const { config } = record;
       const files = await ctx.identity.readCertificates(name);
-      const paired = await isPaired(ctx, name);
+      const paired = isSignedIdentity(files);
       let probed = false;
       if (probe && paired && config.transport === 'cluster' && !client.hasSession(name)) {
         probed = true;

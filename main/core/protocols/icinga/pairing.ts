@@ -15,6 +15,7 @@ import {
   certificateCn,
   daysLeft,
   isSelfSigned,
+  isSignedIdentity,
   makeSelfSignedCertificate,
   requestFingerprint,
   spacedFingerprint,
@@ -560,6 +561,5 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 
 /** Signed by the master: a CA and a certificate that is not our self-signed request (§3.6). */
 export async function isPaired(ctx: AgentContext, name: string): Promise<boolean> {
-  const files = await ctx.identity.readCertificates(name);
-  return files.caPem !== undefined && files.certPem !== undefined && !isSelfSigned(files.certPem);
+  return isSignedIdentity(await ctx.identity.readCertificates(name));
 }

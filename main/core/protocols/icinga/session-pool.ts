@@ -14,7 +14,13 @@ import { writeFileAtomic } from '../../fsutil.ts';
 import type { CheckResultPayload } from '../../contract/queue-items.ts';
 import { targetSecretName } from '../../secrets.ts';
 import type { TargetRecord, TargetStatus } from '../../contract/targets.ts';
-import { daysLeft, isSelfSigned, requestFingerprint, verifySignedAnswer } from './certs.ts';
+import {
+  daysLeft,
+  isSelfSigned,
+  isSignedIdentity,
+  requestFingerprint,
+  verifySignedAnswer,
+} from './certs.ts';
 import { executeCommand } from './command-endpoint.ts';
 import {
   checkResultParams,
@@ -185,10 +191,7 @@ export class IcingaClient {
       this.#sessions.get(record.name)?.readySession() !== undefined
         ? undefined
         : await this.ctx.identity.readCertificates(record.name);
-    if (
-      files !== undefined &&
-      (files.certPem === undefined || files.caPem === undefined || isSelfSigned(files.certPem))
-    ) {
+    if (files !== undefined && !isSignedIdentity(files)) {
       // Kept and retried: the running agent completes pairing once the admin signed (§3.5).
       const hint =
         files.certPem === undefined
