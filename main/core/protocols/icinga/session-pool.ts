@@ -57,6 +57,17 @@ interface SessionState {
   pendingRequest?: { fingerprint: string; heldBy: string[] };
 }
 
+/** What #restTarget builds each master's REST credentials from (read once per delivery). */
+interface RestCredentials {
+  files: { certPem?: string; keyPem?: string; caPem?: string };
+  /** A key and a certificate signed by the master's CA (not our self-signed request). */
+  signed: boolean;
+  /** Each master's pinned leaf fingerprint: read only when not signed (the CA verifies then). */
+  pins?: Array<string | undefined>;
+  /** The ApiUser's password when the target has a restUser (undefined: none stored). */
+  password?: string | undefined;
+}
+
 export class IcingaClient {
   readonly ctx: AgentContext;
   readonly #sessions = new Map<string, ZoneSessions>();
@@ -344,11 +355,12 @@ export class IcingaClient {
     result: CheckResultPayload,
     signal: AbortSignal | undefined,
   ): Promise<void> {
+    const credentials = await this.#restCredentials(name, config);
     const failures: string[] = [];
-    for (const master of config.masters) {
+    for (const [index, master] of config.masters.entries()) {
       try {
         await postCheckResult(
-          await this.restTarget(name, config, master),
+          this.#restTarget(name, config, credentials, master, index),
           result,
           config.cn,
           signal,
@@ -367,19 +379,37 @@ export class IcingaClient {
     );
   }
 
-  /** REST fallback credentials for `master` (default the first): our client certificate, or basic auth with the password from the SecretStore. */
-  async restTarget(
-    name: string,
-    config: IcingaTargetConfig,
-    master: IcingaMaster = config.masters[0]!,
-  ): Promise<RestTarget> {
+  /**
+   * What the REST fallback may authenticate with, read once per delivery
+   * (certificate files, pins and the password are the same for every master):
+   * #restTarget decides per master and names what is missing.
+   */
+  async #restCredentials(name: string, config: IcingaTargetConfig): Promise<RestCredentials> {
     const files = await this.ctx.identity.readCertificates(name);
-    const out: RestTarget = { host: master.host, port: master.port, endpoint: master.endpoint };
     const signed =
       files.caPem !== undefined &&
       files.certPem !== undefined &&
       files.keyPem !== undefined &&
       !isSelfSigned(files.certPem);
+    return {
+      files,
+      signed,
+      ...(signed ? {} : { pins: await masterPins(this.ctx, name, config.masters) }),
+      ...(config.restUser === undefined
+        ? {}
+        : { password: await this.ctx.secrets.get(targetSecretName(name, 'password')) }),
+    };
+  }
+
+  /** REST fallback credentials for `master` (the `index`th of the target's): our client certificate, or basic auth with the password from the SecretStore. */
+  #restTarget(
+    name: string,
+    config: IcingaTargetConfig,
+    { files, signed, pins, password }: RestCredentials,
+    master: IcingaMaster,
+    index: number,
+  ): RestTarget {
+    const out: RestTarget = { host: master.host, port: master.port, endpoint: master.endpoint };
     if (signed) {
       out.caPem = files.caPem;
       // §5: a verified client certificate wins over the Authorization header, so
@@ -389,8 +419,7 @@ export class IcingaClient {
         out.keyPem = files.keyPem;
       }
     } else {
-      const index = config.masters.indexOf(master);
-      const pin = (await masterPins(this.ctx, name, config.masters))[index];
+      const pin = pins?.[index];
       if (pin === undefined)
         throw new AgentError(
           'untrusted-peer',
@@ -399,7 +428,6 @@ export class IcingaClient {
       out.pinnedFingerprint = pin;
     }
     if (config.restUser !== undefined) {
-      const password = await this.ctx.secrets.get(targetSecretName(name, 'password'));
       if (password === undefined) {
         throw new AgentError(
           'unauthorized',
