@@ -224,14 +224,16 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
     masters: _m,
     ...kept
   } = (ctx.targets.find(target)?.config ?? {}) as Record<string, unknown>;
+  // Each master with the fingerprint pinned for it: what the target keeps and what the result names.
+  const pinnedMasters = masters.map((m) => ({
+    host: m.host,
+    port: m.port,
+    endpoint: m.endpoint,
+    fingerprint: m.fingerprint,
+  }));
   const config: IcingaTargetConfig = icingaTargetConfigSchema.parse({
     ...kept,
-    masters: masters.map((m) => ({
-      host: m.host,
-      port: m.port,
-      endpoint: m.endpoint,
-      fingerprint: m.fingerprint,
-    })),
+    masters: pinnedMasters,
     cn,
     zone,
   });
@@ -254,12 +256,7 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
     cn,
     endpoint: primary.endpoint,
     masterFingerprint: primary.fingerprint,
-    masters: masters.map((m) => ({
-      host: m.host,
-      port: m.port,
-      endpoint: m.endpoint,
-      fingerprint: m.fingerprint,
-    })),
+    masters: pinnedMasters,
     requestFingerprint: request,
     reused,
     ...extra,

@@ -107,7 +107,6 @@ export class IcingaClient {
           endpoint: master.endpoint,
           zone: config.zone,
           log: config.masters.length === 1 ? log : log.child(master.endpoint),
-          initialTs: state.lastTs,
           ...hooks,
           saveTs: (ts) => {
             if (this.#stoppedZones.has(zone)) return;
