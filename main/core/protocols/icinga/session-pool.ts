@@ -73,8 +73,6 @@ export class IcingaClient {
   readonly #sessions = new Map<string, ZoneSessions>();
   readonly #renewTimers = new Map<string, NodeJS.Timeout>();
   readonly #stateWrites = new Map<string, Promise<void>>();
-  /** Zones whose stop() has flushed: what their sockets still report afterwards is not saved. */
-  readonly #stoppedZones = new WeakSet<ZoneSessions>();
   readonly #renewing = new Set<string>();
   /** True under `run()` (the daemon); one-shot processes must be able to exit with a session open. */
   keepProcessAlive = false;
@@ -109,7 +107,6 @@ export class IcingaClient {
           log: config.masters.length === 1 ? log : log.child(master.endpoint),
           ...hooks,
           saveTs: (ts) => {
-            if (this.#stoppedZones.has(zone)) return;
             this.#writeState(record.name, {
               ...this.#readState(record.name),
               lastTs: ts,
@@ -169,9 +166,9 @@ export class IcingaClient {
     clearInterval(this.#renewTimers.get(name));
     this.#renewTimers.delete(name);
     await zone?.stop();
-    if (zone !== undefined) this.#stoppedZones.add(zone);
-    // A closing connection may still save (its last log position) after zone.stop():
-    // wait until the chain of writes stops growing, so nothing lands after close.
+    // The sessions saved their last log position on stop(), and a delivery may
+    // still record its confirmation: wait until the chain of writes stops
+    // growing, so nothing lands after close.
     for (let write = this.#stateWrites.get(name); write !== undefined;) {
       await write;
       const next = this.#stateWrites.get(name);

@@ -390,8 +390,9 @@ export class IcingaSession {
     else
       this.lastError ??=
         'the master closed the connection (another connection of this endpoint may still be open on the master, spec §2.5)';
-    this.options.saveTs(this.#log.lastTs);
+    // stop() saved the log position already: a stopped session writes nothing after it returned.
     if (this.#stopped) return;
+    this.options.saveTs(this.#log.lastTs);
     this.options.log.warn('icinga connection closed', { reason: this.lastError });
     this.options.onClosed?.(this);
     this.#scheduleReconnect('retrying');
