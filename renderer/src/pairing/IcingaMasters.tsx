@@ -4,10 +4,10 @@
  * connection and pinned certificate.
  */
 import { Badge, Code } from '../components.tsx';
-import { InputField } from '../fields.tsx';
 import { useI18n } from '../i18n/index.tsx';
 import type { Response } from '../transport/index.ts';
 import { STATE_TONE, stateLabel } from '../target-labels.ts';
+import { HostPortFields, portValue } from './fields.tsx';
 
 export interface MasterAddress {
   host: string;
@@ -34,20 +34,18 @@ export function MasterAddressFields(props: {
       <p className="muted small">{t('icinga.mastersHint')}</p>
       {props.masters.map((master, i) => (
         <div key={i} className="form-grid">
-          <InputField
-            label={single ? t('icinga.host') : t('icinga.hostN', { n: i + 1 })}
-            error={i === props.errorIndex ? props.errors.host : undefined}
-            value={master.host}
-            onChange={(host) => set(i, { host })}
+          <HostPortFields
+            address={{
+              ...master,
+              setHost: (host) => set(i, { host }),
+              setPort: (port) => set(i, { port }),
+              portValue: portValue(master.port),
+            }}
+            hostLabel={single ? t('icinga.host') : t('icinga.hostN', { n: i + 1 })}
+            hostError={i === props.errorIndex ? props.errors.host : undefined}
             placeholder={props.placeholder}
-            spellCheck={false}
-          />
-          <InputField
-            label={single ? t('icinga.port') : t('icinga.portN', { n: i + 1 })}
-            error={i === props.errorIndex ? props.errors.port : undefined}
-            inputMode="numeric"
-            value={master.port}
-            onChange={(port) => set(i, { port })}
+            portLabel={single ? t('icinga.port') : t('icinga.portN', { n: i + 1 })}
+            portError={i === props.errorIndex ? props.errors.port : undefined}
           />
           {i > 0 && (
             <div className="form-actions">

@@ -143,6 +143,16 @@ export function isSelfSigned(pem: string): boolean {
   return cert.subject === cert.issuer && cert.checkIssued(cert) && cert.verify(cert.publicKey);
 }
 
+/**
+ * Signed by the master: a CA and a certificate that is not our self-signed
+ * request (§3.6). `files` as the identity store reads a target's.
+ */
+export function isSignedIdentity<Files extends { certPem?: string; caPem?: string }>(
+  files: Files,
+): files is Files & { certPem: string; caPem: string } {
+  return files.caPem !== undefined && files.certPem !== undefined && !isSelfSigned(files.certPem);
+}
+
 export function daysLeft(pem: string, now: number = Date.now()): number {
   return (new Date(new X509Certificate(pem).validTo).getTime() - now) / 86_400_000;
 }

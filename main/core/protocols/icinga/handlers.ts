@@ -5,20 +5,21 @@ import type { IcingaCommandEndpoint, IcingaStatus } from '../../contract/icinga.
 import { AgentError } from '../../contract/errors.ts';
 import { targetSecretName } from '../../secrets.ts';
 import type { TargetRecord } from '../../contract/targets.ts';
-import { daysLeft, requestFingerprint } from './certs.ts';
+import { daysLeft, isSignedIdentity, requestFingerprint } from './certs.ts';
 import { IcingaClient, RENEW_BEFORE_DAYS } from './session-pool.ts';
 import { patchCommandEndpoint, type CommandEndpointConfig } from './command-endpoint.ts';
-import { icingaTargetConfigSchema } from './config.ts';
+import type { IcingaTargetConfig } from './config.ts';
 import { fetchMasterCertificate, pairIcinga } from './pairing.ts';
 import { computeTicket } from './ticket.ts';
-import { isPaired, masterPins } from './pairing.ts';
+import { masterPins } from './pairing.ts';
 import { normalizeFingerprint } from '../../identity/x509.ts';
 
 /** How long `getIcingaStatus` waits for a probe connection when no session runs in this process. */
 const STATUS_PROBE_MS = 10_000;
 
-function icingaTarget(ctx: AgentContext, name: string): TargetRecord {
-  return ctx.targets.getOfKind(name, 'icinga');
+/** The target with its config read through the driver's schema (icingaTargetConfigSchema). */
+function icingaTarget(ctx: AgentContext, name: string): TargetRecord<IcingaTargetConfig> {
+  return ctx.targets.getOfKind<IcingaTargetConfig>(name, 'icinga');
 }
 
 export function createIcingaHandlers(
@@ -34,7 +35,7 @@ export function createIcingaHandlers(
     name: string,
     change: (current: CommandEndpointConfig) => CommandEndpointConfig,
   ): IcingaCommandEndpoint {
-    const config = icingaTargetConfigSchema.parse(icingaTarget(ctx, name).config);
+    const { config } = icingaTarget(ctx, name);
     const { policy, commands } = change(config.commandEndpoint);
     ctx.targets.save(name, 'icinga', { ...config, commandEndpoint: { policy, commands } });
     ctx.log.info('icinga command endpoint policy changed', {
@@ -81,9 +82,9 @@ export function createIcingaHandlers(
 
     async getIcingaStatus({ name, probe }) {
       const record = icingaTarget(ctx, name);
-      const config = icingaTargetConfigSchema.parse(record.config);
+      const { config } = record;
       const files = await ctx.identity.readCertificates(name);
-      const paired = await isPaired(ctx, name);
+      const paired = isSignedIdentity(files);
       let probed = false;
       if (probe && paired && config.transport === 'cluster' && !client.hasSession(name)) {
         probed = true;
@@ -141,8 +142,7 @@ export function createIcingaHandlers(
     },
 
     async getIcingaCommandPolicy({ name }) {
-      const config = icingaTargetConfigSchema.parse(icingaTarget(ctx, name).config);
-      return { name, ...config.commandEndpoint };
+      return { name, ...icingaTarget(ctx, name).config.commandEndpoint };
     },
 
     async setIcingaCommandPolicy({ name, policy, commands }) {
@@ -157,8 +157,7 @@ export function createIcingaHandlers(
     },
 
     async setIcingaRest({ name, transport, restUser, restPassword }) {
-      const record = icingaTarget(ctx, name);
-      const config = icingaTargetConfigSchema.parse(record.config);
+      const { config } = icingaTarget(ctx, name);
       if (restPassword !== undefined && restUser === undefined) {
         throw new AgentError('invalid-request', 'restPassword needs restUser (the ApiUser name)', {
           field: 'restUser',

@@ -15,6 +15,7 @@ import {
   certificateCn,
   daysLeft,
   isSelfSigned,
+  isSignedIdentity,
   makeSelfSignedCertificate,
   requestFingerprint,
   spacedFingerprint,
@@ -223,14 +224,16 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
     masters: _m,
     ...kept
   } = (ctx.targets.find(target)?.config ?? {}) as Record<string, unknown>;
+  // Each master with the fingerprint pinned for it: what the target keeps and what the result names.
+  const pinnedMasters = masters.map((m) => ({
+    host: m.host,
+    port: m.port,
+    endpoint: m.endpoint,
+    fingerprint: m.fingerprint,
+  }));
   const config: IcingaTargetConfig = icingaTargetConfigSchema.parse({
     ...kept,
-    masters: masters.map((m) => ({
-      host: m.host,
-      port: m.port,
-      endpoint: m.endpoint,
-      fingerprint: m.fingerprint,
-    })),
+    masters: pinnedMasters,
     cn,
     zone,
   });
@@ -253,12 +256,7 @@ export async function pairIcinga(ctx: AgentContext, options: PairOptions): Promi
     cn,
     endpoint: primary.endpoint,
     masterFingerprint: primary.fingerprint,
-    masters: masters.map((m) => ({
-      host: m.host,
-      port: m.port,
-      endpoint: m.endpoint,
-      fingerprint: m.fingerprint,
-    })),
+    masters: pinnedMasters,
     requestFingerprint: request,
     reused,
     ...extra,
@@ -560,6 +558,5 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 
 /** Signed by the master: a CA and a certificate that is not our self-signed request (§3.6). */
 export async function isPaired(ctx: AgentContext, name: string): Promise<boolean> {
-  const files = await ctx.identity.readCertificates(name);
-  return files.caPem !== undefined && files.certPem !== undefined && !isSelfSigned(files.certPem);
+  return isSignedIdentity(await ctx.identity.readCertificates(name));
 }

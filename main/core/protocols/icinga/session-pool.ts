@@ -14,7 +14,13 @@ import { writeFileAtomic } from '../../fsutil.ts';
 import type { CheckResultPayload } from '../../contract/queue-items.ts';
 import { targetSecretName } from '../../secrets.ts';
 import type { TargetRecord, TargetStatus } from '../../contract/targets.ts';
-import { daysLeft, isSelfSigned, requestFingerprint, verifySignedAnswer } from './certs.ts';
+import {
+  daysLeft,
+  isSelfSigned,
+  isSignedIdentity,
+  requestFingerprint,
+  verifySignedAnswer,
+} from './certs.ts';
 import { executeCommand } from './command-endpoint.ts';
 import {
   checkResultParams,
@@ -51,13 +57,22 @@ interface SessionState {
   pendingRequest?: { fingerprint: string; heldBy: string[] };
 }
 
+/** What #restTarget builds each master's REST credentials from (read once per delivery). */
+interface RestCredentials {
+  files: { certPem?: string; keyPem?: string; caPem?: string };
+  /** A key and a certificate signed by the master's CA (not our self-signed request). */
+  signed: boolean;
+  /** Each master's pinned leaf fingerprint: read only when not signed (the CA verifies then). */
+  pins?: Array<string | undefined>;
+  /** The ApiUser's password when the target has a restUser (undefined: none stored). */
+  password?: string | undefined;
+}
+
 export class IcingaClient {
   readonly ctx: AgentContext;
   readonly #sessions = new Map<string, ZoneSessions>();
   readonly #renewTimers = new Map<string, NodeJS.Timeout>();
   readonly #stateWrites = new Map<string, Promise<void>>();
-  /** Zones whose stop() has flushed: what their sockets still report afterwards is not saved. */
-  readonly #stoppedZones = new WeakSet<ZoneSessions>();
   readonly #renewing = new Set<string>();
   /** True under `run()` (the daemon); one-shot processes must be able to exit with a session open. */
   keepProcessAlive = false;
@@ -90,10 +105,8 @@ export class IcingaClient {
           endpoint: master.endpoint,
           zone: config.zone,
           log: config.masters.length === 1 ? log : log.child(master.endpoint),
-          initialTs: state.lastTs,
           ...hooks,
           saveTs: (ts) => {
-            if (this.#stoppedZones.has(zone)) return;
             this.#writeState(record.name, {
               ...this.#readState(record.name),
               lastTs: ts,
@@ -153,9 +166,9 @@ export class IcingaClient {
     clearInterval(this.#renewTimers.get(name));
     this.#renewTimers.delete(name);
     await zone?.stop();
-    if (zone !== undefined) this.#stoppedZones.add(zone);
-    // A closing connection may still save (its last log position) after zone.stop():
-    // wait until the chain of writes stops growing, so nothing lands after close.
+    // The sessions saved their last log position on stop(), and a delivery may
+    // still record its confirmation: wait until the chain of writes stops
+    // growing, so nothing lands after close.
     for (let write = this.#stateWrites.get(name); write !== undefined;) {
       await write;
       const next = this.#stateWrites.get(name);
@@ -185,10 +198,7 @@ export class IcingaClient {
       this.#sessions.get(record.name)?.readySession() !== undefined
         ? undefined
         : await this.ctx.identity.readCertificates(record.name);
-    if (
-      files !== undefined &&
-      (files.certPem === undefined || files.caPem === undefined || isSelfSigned(files.certPem))
-    ) {
+    if (files !== undefined && !isSignedIdentity(files)) {
       // Kept and retried: the running agent completes pairing once the admin signed (§3.5).
       const hint =
         files.certPem === undefined
@@ -341,11 +351,12 @@ export class IcingaClient {
     result: CheckResultPayload,
     signal: AbortSignal | undefined,
   ): Promise<void> {
+    const credentials = await this.#restCredentials(name, config);
     const failures: string[] = [];
-    for (const master of config.masters) {
+    for (const [index, master] of config.masters.entries()) {
       try {
         await postCheckResult(
-          await this.restTarget(name, config, master),
+          this.#restTarget(name, config, credentials, master, index),
           result,
           config.cn,
           signal,
@@ -364,19 +375,37 @@ export class IcingaClient {
     );
   }
 
-  /** REST fallback credentials for `master` (default the first): our client certificate, or basic auth with the password from the SecretStore. */
-  async restTarget(
-    name: string,
-    config: IcingaTargetConfig,
-    master: IcingaMaster = config.masters[0]!,
-  ): Promise<RestTarget> {
+  /**
+   * What the REST fallback may authenticate with, read once per delivery
+   * (certificate files, pins and the password are the same for every master):
+   * #restTarget decides per master and names what is missing.
+   */
+  async #restCredentials(name: string, config: IcingaTargetConfig): Promise<RestCredentials> {
     const files = await this.ctx.identity.readCertificates(name);
-    const out: RestTarget = { host: master.host, port: master.port, endpoint: master.endpoint };
     const signed =
       files.caPem !== undefined &&
       files.certPem !== undefined &&
       files.keyPem !== undefined &&
       !isSelfSigned(files.certPem);
+    return {
+      files,
+      signed,
+      ...(signed ? {} : { pins: await masterPins(this.ctx, name, config.masters) }),
+      ...(config.restUser === undefined
+        ? {}
+        : { password: await this.ctx.secrets.get(targetSecretName(name, 'password')) }),
+    };
+  }
+
+  /** REST fallback credentials for `master` (the `index`th of the target's): our client certificate, or basic auth with the password from the SecretStore. */
+  #restTarget(
+    name: string,
+    config: IcingaTargetConfig,
+    { files, signed, pins, password }: RestCredentials,
+    master: IcingaMaster,
+    index: number,
+  ): RestTarget {
+    const out: RestTarget = { host: master.host, port: master.port, endpoint: master.endpoint };
     if (signed) {
       out.caPem = files.caPem;
       // §5: a verified client certificate wins over the Authorization header, so
@@ -386,8 +415,7 @@ export class IcingaClient {
         out.keyPem = files.keyPem;
       }
     } else {
-      const index = config.masters.indexOf(master);
-      const pin = (await masterPins(this.ctx, name, config.masters))[index];
+      const pin = pins?.[index];
       if (pin === undefined)
         throw new AgentError(
           'untrusted-peer',
@@ -396,7 +424,6 @@ export class IcingaClient {
       out.pinnedFingerprint = pin;
     }
     if (config.restUser !== undefined) {
-      const password = await this.ctx.secrets.get(targetSecretName(name, 'password'));
       if (password === undefined) {
         throw new AgentError(
           'unauthorized',

@@ -66,8 +66,11 @@ export interface SessionOptions {
   /** Read on every connect, so a renewed certificate is used without restarting (§3.8). */
   loadTls(): Promise<SessionTls>;
   log: Logger;
-  /** Highest `ts` we ever sent, persisted: the master drops anything lower (§2.4). */
-  initialTs: number;
+  /**
+   * Highest `ts` we ever sent, persisted: the master drops anything lower (§2.4).
+   * Only for a session without `zoneLog` (the zone's log carries it otherwise); default 0.
+   */
+  initialTs?: number;
   saveTs(ts: number): void;
   /**
    * The `ts` clock and replay buffer shared with the sessions to the other
@@ -119,7 +122,7 @@ export class IcingaSession {
   constructor(options: SessionOptions) {
     this.options = options;
     this.#timing = options.timing ?? SPEC_TIMING;
-    this.#log = options.zoneLog ?? new ZoneLog(options.initialTs);
+    this.#log = options.zoneLog ?? new ZoneLog(options.initialTs ?? 0);
   }
 
   get state(): ConnectionState {
@@ -387,8 +390,9 @@ export class IcingaSession {
     else
       this.lastError ??=
         'the master closed the connection (another connection of this endpoint may still be open on the master, spec §2.5)';
-    this.options.saveTs(this.#log.lastTs);
+    // stop() saved the log position already: a stopped session writes nothing after it returned.
     if (this.#stopped) return;
+    this.options.saveTs(this.#log.lastTs);
     this.options.log.warn('icinga connection closed', { reason: this.lastError });
     this.options.onClosed?.(this);
     this.#scheduleReconnect('retrying');

@@ -30,13 +30,12 @@ export interface MasterSessionStatus {
   lastConfirmedAt?: number;
 }
 
-export interface ReadySession {
+interface ReadySession {
   session: IcingaSession;
   connection: RpcConnection;
 }
 
 export class ZoneSessions {
-  readonly masters: readonly IcingaMaster[];
   readonly sessions: readonly IcingaSession[];
   readonly zoneLog: ZoneLog;
 
@@ -53,7 +52,6 @@ export class ZoneSessions {
       hooks: { zoneLog: ZoneLog; onClosed: (session: IcingaSession) => void },
     ) => IcingaSession,
   ) {
-    this.masters = masters;
     this.zoneLog = zoneLog;
     const onClosed = (closed: IcingaSession): void => {
       // At once, before the queue retries what was in flight on the closed

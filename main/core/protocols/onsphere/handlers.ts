@@ -13,7 +13,7 @@ import type { ValuePayload } from '../../contract/queue-items.ts';
 import type { TargetRecord } from '../../contract/targets.ts';
 import { validateValue } from './codec.ts';
 import { ConnectorPool, keepStarted, OnsphereConnector } from './connector.ts';
-import { dispatcherEndpoint, onsphereTargetConfigSchema } from './config.ts';
+import { dispatcherEndpoint, type OnsphereTargetConfig } from './config.ts';
 import { readStoredConfig } from './dispatcher.ts';
 import { checkIdentity, loadIdentity } from './identity.ts';
 import type { AgentWarning } from '../../contract/warnings.ts';
@@ -24,8 +24,13 @@ const BROKER_READY_MS = 30_000;
 /** How long `status --probe` waits. */
 const STATUS_PROBE_MS = 10_000;
 
-function onsphereTarget(ctx: AgentContext, name: string, field = 'name'): TargetRecord {
-  return ctx.targets.getOfKind(name, 'onsphere', field);
+/** The target with its config read through the driver's schema (onsphereTargetConfigSchema). */
+function onsphereTarget(
+  ctx: AgentContext,
+  name: string,
+  field = 'name',
+): TargetRecord<OnsphereTargetConfig> {
+  return ctx.targets.getOfKind<OnsphereTargetConfig>(name, 'onsphere', field);
 }
 
 export function createOnsphereHandlers(
@@ -55,7 +60,7 @@ export function createOnsphereHandlers(
         timestamp: request.timestamp ?? Date.now(),
         ...(request.quality === undefined ? {} : { quality: request.quality }),
       };
-      validateValue(value, onsphereTargetConfigSchema.parse(record.config).cn ?? record.name);
+      validateValue(value, record.config.cn ?? record.name);
       if (!request.now) {
         const items = await ctx.queue.enqueue({ kind: 'value', targets: [record.name], value });
         return {
@@ -88,7 +93,7 @@ export function createOnsphereHandlers(
 
     async getOnsphereStatus({ name, probe }) {
       const record = onsphereTarget(ctx, name);
-      const config = onsphereTargetConfigSchema.parse(record.config);
+      const { config } = record;
       const warnings: AgentWarning[] = [];
       const out: OnsphereStatus = {
         target: name,
