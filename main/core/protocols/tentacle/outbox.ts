@@ -42,8 +42,8 @@ export class Outbox {
   readonly #ctx: AgentContext;
   readonly #afterDelivery: 'remove' | 'move';
   readonly #stableMs: number;
-  /** Last observation of each not-yet-queued file. */
-  readonly #seen = new Map<string, { size: number; mtimeMs: number }>();
+  /** Last observation of each not-yet-queued file, and when we first saw it like that. */
+  readonly #seen = new Map<string, { size: number; mtimeMs: number; since: number }>();
   readonly #rejected = new Set<string>();
 
   constructor(
@@ -113,12 +113,18 @@ export class Outbox {
       if (queued !== undefined && queued.size === info.size && queued.mtimeMs === info.mtimeMs)
         continue;
       const last = this.#seen.get(name);
-      this.#seen.set(name, { size: info.size, mtimeMs: info.mtimeMs });
+      const unchanged =
+        last !== undefined && last.size === info.size && last.mtimeMs === info.mtimeMs;
+      const since = unchanged ? last.since : now;
+      this.#seen.set(name, { size: info.size, mtimeMs: info.mtimeMs, since });
+      // At rest for stableMs by the file's own clock, or by ours: an mtime in
+      // the future (`cp -p` from a host whose clock is ahead, a skewed share)
+      // would otherwise hold the file back until our clock caught up. Ours
+      // also makes stableMs 0 mean "unchanged across two scans": Date.now()
+      // is whole ms while mtimeMs has a fraction, so a file written in the
+      // current millisecond looks a fraction of a millisecond old.
       const stable =
-        last !== undefined &&
-        last.size === info.size &&
-        last.mtimeMs === info.mtimeMs &&
-        now - info.mtimeMs >= this.#stableMs;
+        unchanged && (now - since >= this.#stableMs || now - info.mtimeMs >= this.#stableMs);
       if (!stable) continue;
       const problem = fileNameProblem(name);
       if (problem !== undefined) {

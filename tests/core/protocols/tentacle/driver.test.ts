@@ -4,7 +4,7 @@
  * folders feeding the queue.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getEventListeners } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -389,6 +389,36 @@ describe('outbox folder', () => {
     await after.scan();
     expect(await readdir(dir)).toEqual([OUTBOX_JOURNAL]);
     expect(await readFile(join(server.options.dir, 'agent.7.data'), 'utf8')).toBe('seven');
+  });
+
+  it('queues a file whose mtime is ahead of our clock once we have seen it at rest (CI flake of 05e15c5)', async () => {
+    const { queue, agent, dir } = await setup('outbox-future', 'move');
+    await mkdir(dir, { recursive: true });
+    // An hour ahead, as after `cp -p` from a host whose clock runs fast; the
+    // same holds for a file written in the current millisecond, whose mtime
+    // has a fraction that Date.now() lacks.
+    const ahead = (Date.now() + 3_600_000) / 1000;
+    for (const name of ['ahead.data', 'now.data']) {
+      await writeFile(join(dir, name), name);
+      await utimes(join(dir, name), ahead, ahead);
+    }
+    const atOnce = new Outbox(agent.context, 'pandora', { dir, afterDelivery: 'move' }, 0);
+    await atOnce.scan();
+    expect(queue.enqueued).toHaveLength(0);
+    await atOnce.scan();
+    expect(queue.enqueued).toHaveLength(2);
+
+    await writeFile(join(dir, 'later.data'), 'later');
+    await utimes(join(dir, 'later.data'), ahead, ahead);
+    const patient = new Outbox(agent.context, 'pandora', { dir, afterDelivery: 'move' }, 50);
+    await patient.scan();
+    await new Promise((r) => setTimeout(r, 80));
+    await patient.scan();
+    expect(queue.enqueued.map((r) => (r.kind === 'file' ? r.fileName : '')).sort()).toEqual([
+      'ahead.data',
+      'later.data',
+      'now.data',
+    ]);
   });
 
   it('queues files named like Object.prototype members once each, across a restart', async () => {
