@@ -167,7 +167,9 @@ brokerSuite()('OnSphere connector against a real broker', () => {
       }),
       delivery,
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // Confirmed by the broker is not yet consumed by our peer: wait for it.
+    for (let i = 0; i < 100 && received.length < 3; i++)
+      await new Promise((r) => setTimeout(r, 50));
     const bodies = received.map((m) => parseValueBody(m.content));
     expect(bodies.map((b) => [b.id, b.value, b.type])).toEqual([
       ['outpost.ws-42.disk.state', 1, 'INTEGER'],
