@@ -391,6 +391,18 @@ ${agents}${masterHosts}${options.extraConfig ?? ''}
     return results[0]?.attrs.last_check_result ?? null;
   }
 
+  /** "Check now" (`/v1/actions/reschedule-check`, forced) for one service. */
+  async rescheduleCheck(host: string, service: string): Promise<void> {
+    const res = await this.rest('POST', '/v1/actions/reschedule-check', {
+      type: 'Service',
+      filter: 'host.name == h && service.name == s',
+      filter_vars: { h: host, s: service },
+      force: true,
+    });
+    if (res.status !== 200)
+      throw new Error(`reschedule-check ${host}!${service}: ${res.status} ${res.text}`);
+  }
+
   async icinga(args: string[]): Promise<string> {
     const { stdout, stderr } = await execFileAsync('icinga2', [...args, ...this.constants], {
       timeout: 60_000,
