@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, runCli } from '../../../cli/run-cli.ts';
 import { IcingaMaster, icingaMissing, MASTER2_CN, MASTER_CN } from '../../../peers/icinga2.ts';
 import { captureOutput, makeTempDir, startProcess, stopProcess } from '../../../peers/util.ts';
-import { eventually } from '../../../poll.ts';
 
 const skip = icingaMissing();
 const REST_USER = 'outpost-cli';
@@ -602,28 +601,17 @@ describe.skipIf(skip !== undefined)('outpost icinga … against a real master', 
     async () => {
       const daemon = startProcess(process.execPath, [CLI, 'run', '--data-dir', dir]);
       const daemonOutput = captureOutput(daemon);
-      let seen = 'nothing yet';
       const remoteDummy = (expected: string) =>
-        eventually(
-          async () => {
-            const r = await master.lastCheckResult('agent1-cmd.test', 'remote-dummy');
-            seen = r === null ? 'no result' : String(r.output);
-            return r !== null && r.output === expected ? r : undefined;
-          },
-          {
-            // Generous: under a full CI run the daemon's start, its connection and
-            timeout:
-              // the master's next check can take long; a pass is usually seconds.
-              90_000,
-            interval: 200,
+        // Generous: under a full CI run the daemon's start and its connection can take long.
+        master
+          .awaitCheckResult('agent1-cmd.test', 'remote-dummy', (r) => r.output === expected, {
             what: `the master to store '${expected}'`,
-          },
-        ).catch((error: unknown) => {
-          // Said at the time of failure, not when the wait began.
-          throw new Error(
-            `${(error as Error).message} (its last result: ${seen}; outpost run said: ${daemonOutput()})`,
-          );
-        });
+            timeout: 90_000,
+          })
+          .catch((error: unknown) => {
+            // Said at the time of failure, not when the wait began.
+            throw new Error(`${(error as Error).message}\n(outpost run said: ${daemonOutput()})`);
+          });
       try {
         // The previous test left the endpoint disabled: the answer a real agent gives (§4.6).
         await remoteDummy("Endpoint 'agent1.test' does not accept commands.");

@@ -75,42 +75,11 @@ object Service "named-${name}" {
       await master?.stop();
     });
 
-    const output = async (): Promise<Record<string, unknown> | null> =>
-      master.lastCheckResult('agent1-cmd.test', 'remote-dummy');
-
-    /**
-     * remote-dummy's stored result once `accept` takes it. Each 5 s without
-     * one, asks the master to check now, as an admin would: after sending
-     * ExecuteCommand, icinga2 2.13 pushes next_check to now + timeout + 30 s
-     * (checkable-check.cpp, ExecuteCheck), so an answer processed before that
-     * line ran (a loopback answer, a busy master) leaves 90 s of silence, and
-     * so does a lost answer. Seen once in CI at 1b0f410; said on stderr when
-     * it happens, with the master's log of the service, so the cause shows.
-     */
-    const remoteDummyResult = async (
+    const remoteDummyResult = (
       accept: (r: Record<string, unknown>) => boolean,
       what: string,
-    ): Promise<Record<string, unknown>> => {
-      let askedAt = Date.now();
-      return eventually(
-        async () => {
-          const r = await output();
-          if (r !== null && accept(r)) return r;
-          if (Date.now() - askedAt > 5_000) {
-            askedAt = Date.now();
-            const log = (await master.debugLog())
-              .split('\n')
-              .filter((line) => line.includes('remote-dummy'))
-              .slice(-15)
-              .join('\n');
-            console.warn(`no ${what} for 5 s: asking for a check of remote-dummy now\n${log}`);
-            await master.rescheduleCheck('agent1-cmd.test', 'remote-dummy');
-          }
-          return undefined;
-        },
-        { timeout: 30_000, interval: 200, what },
-      );
-    };
+    ): Promise<Record<string, unknown>> =>
+      master.awaitCheckResult('agent1-cmd.test', 'remote-dummy', accept, { what });
 
     it('answers UNKNOWN "does not accept commands" while the policy is off (the default)', async () => {
       t.client.session(t.agent.context.targets.get('m'));
