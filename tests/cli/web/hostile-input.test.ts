@@ -326,10 +326,11 @@ describe('outpost ui under hostile input', () => {
           ),
           // As JSON text, so "__proto__" arrives as a key of its own, as a peer would send it.
           // null and {} are left out: they stand for "no request", which these methods accept.
+          // Compared as text: {"a": undefined} has a key, yet goes out as {} (seed -1200958618).
           request: fc.oneof(
             wrongTypes
-              .filter((r) => r !== null && !(typeof r === 'object' && Object.keys(r).length === 0))
-              .map((r) => JSON.stringify(r)),
+              .map((r) => JSON.stringify(r))
+              .filter((text) => text !== 'null' && text !== '{}'),
             fc.constantFrom(
               '{"__proto__":{"polluted":true}}',
               '{"constructor":{"prototype":{"polluted":true}}}',
