@@ -9,7 +9,12 @@ import type { TentacleServer } from '../../../peers/tentacle-server.ts';
 import { makeTempDir } from '../../../peers/util.ts';
 import { eventually } from '../../../poll.ts';
 import { readDataFile } from './data-rules.ts';
-import { remoteConf, startPandoraTentacle } from './remote-fixtures.ts';
+import {
+  consoleWrites as consoleWritesTo,
+  nextOutcome as nextOutcomeOf,
+  remoteConf,
+  startPandoraTentacle,
+} from './remote-fixtures.ts';
 
 /**
  * Issue #18 "Done when", remote configuration: a running agent imported from a
@@ -36,23 +41,12 @@ describe('Pandora remote configuration, live', () => {
   let original: string;
   let second: TentacleServer | undefined;
 
-  /** The console's edit: conf first, then its md5 (§8.1). */
-  async function consoleWrites(text: string, md5 = md5Hex(text)): Promise<void> {
-    await writeFile(dataIn('conf', `${KEY}.conf`), text);
-    await writeFile(dataIn('md5', `${KEY}.md5`), md5);
-  }
-
-  async function nextOutcome(
+  const consoleWrites = (text: string, md5?: string): Promise<void> =>
+    consoleWritesTo(tmp.dir, KEY, text, md5);
+  const nextOutcome = (
     action: PandoraSyncOutcome['action'],
     from: number,
-  ): Promise<PandoraSyncOutcome> {
-    return eventually(() => outcomes.slice(from).find((o) => o.action === action), {
-      timeout: 20_000,
-      interval: 100,
-      what: `a '${action}' remote configuration outcome`,
-      context: () => JSON.stringify(outcomes),
-    });
-  }
+  ): Promise<PandoraSyncOutcome> => nextOutcomeOf(outcomes, action, from);
 
   /** Data files the server holds, parsed as its data server would, numbered after `sinceSeconds`. */
   async function dataFilesSince(sinceSeconds: number) {

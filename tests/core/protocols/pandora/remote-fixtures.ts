@@ -1,6 +1,10 @@
 /** Shared by the remote configuration tests: the spec's worked example and Pandora's stock server layout. */
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { PandoraSyncOutcome } from '../../../../main/core/contract/pandora-agents.ts';
+import { md5Hex } from '../../../../main/core/protocols/pandora/conf-key.ts';
 import { TentacleServer } from '../../../peers/tentacle-server.ts';
+import { eventually } from '../../../poll.ts';
 
 /** pandora-remote-config.md §9: 9 LF-terminated lines, 182 bytes, MD5 b54d…088d. */
 export const WORKED_CONF =
@@ -31,12 +35,38 @@ export function parseFilters(text: string): Array<{ pattern: RegExp; dir: string
 }
 
 /** A reference server laid out as Pandora's: stock filters, overwrite off (§3.6). */
-export function startPandoraTentacle(root: string): Promise<TentacleServer> {
+export function startPandoraTentacle(root: string, port?: number): Promise<TentacleServer> {
   return TentacleServer.start({
     dir: join(root, 'data_in'),
     filters: parseFilters(STOCK_FILTERS),
     overwrite: false,
     tmpDir: root,
+    ...(port === undefined ? {} : { port }),
+  });
+}
+
+/** The console's edit of the conf with key `key` under `root`: conf first, then its md5 (§8.1). */
+export async function consoleWrites(
+  root: string,
+  key: string,
+  text: string,
+  md5 = md5Hex(text),
+): Promise<void> {
+  await writeFile(join(root, 'data_in', 'conf', `${key}.conf`), text);
+  await writeFile(join(root, 'data_in', 'md5', `${key}.md5`), md5);
+}
+
+/** The first `action` outcome at index `from` or later, as the agent reports them. */
+export function nextOutcome(
+  outcomes: PandoraSyncOutcome[],
+  action: PandoraSyncOutcome['action'],
+  from: number,
+): Promise<PandoraSyncOutcome> {
+  return eventually(() => outcomes.slice(from).find((o) => o.action === action), {
+    timeout: 20_000,
+    interval: 100,
+    what: `a '${action}' remote configuration outcome`,
+    context: () => JSON.stringify(outcomes),
   });
 }
 

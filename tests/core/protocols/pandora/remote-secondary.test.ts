@@ -1,14 +1,13 @@
 import { readdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../../../main/core/agent.ts';
 import type { PandoraSyncOutcome } from '../../../../main/core/contract/pandora-agents.ts';
 import { confKey } from '../../../../main/core/protocols/pandora/conf-key.ts';
-import { TentacleServer } from '../../../peers/tentacle-server.ts';
-import { makeTempDir } from '../../../peers/util.ts';
+import type { TentacleServer } from '../../../peers/tentacle-server.ts';
+import { freePort, makeTempDir } from '../../../peers/util.ts';
 import { eventually } from '../../../poll.ts';
-import { parseFilters, remoteConf, STOCK_FILTERS } from './remote-fixtures.ts';
+import { remoteConf, startPandoraTentacle } from './remote-fixtures.ts';
 
 /**
  * Issue #18, secondary server and remote configuration together
@@ -19,24 +18,6 @@ import { parseFilters, remoteConf, STOCK_FILTERS } from './remote-fixtures.ts';
  */
 const AGENT_NAME = 'outpost-ha-0007';
 const KEY = confKey(AGENT_NAME);
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
-function pandoraServer(root: string, port?: number): Promise<TentacleServer> {
-  return TentacleServer.start({
-    dir: join(root, 'data_in'),
-    filters: parseFilters(STOCK_FILTERS),
-    overwrite: false,
-    tmpDir: root,
-    ...(port === undefined ? {} : { port }),
-  });
-}
 
 describe('Pandora remote configuration with a secondary server', () => {
   let tmp: { dir: string; cleanup(): Promise<void> };
@@ -52,7 +33,7 @@ describe('Pandora remote configuration with a secondary server', () => {
 
   beforeAll(async () => {
     tmp = await makeTempDir('pandora-remote-secondary');
-    secondary = await pandoraServer(join(tmp.dir, 'secondary'));
+    secondary = await startPandoraTentacle(join(tmp.dir, 'secondary'));
     primaryPort = await freePort();
     agent = await Agent.open({ dataDir: join(tmp.dir, 'agent'), logToFile: false });
     agent.events.on('pandora.agent-changed', (e) => outcomes.push(e.outcome));
@@ -107,7 +88,7 @@ describe('Pandora remote configuration with a secondary server', () => {
   }, 40_000);
 
   it('primary back: the conf registers on the primary and the problem clears', async () => {
-    primary = await pandoraServer(join(tmp.dir, 'primary'), primaryPort);
+    primary = await startPandoraTentacle(join(tmp.dir, 'primary'), primaryPort);
     await eventually(() => outcomes.find((o) => o.action === 'registered'), {
       timeout: 20_000,
       interval: 100,

@@ -1,13 +1,18 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../../../main/core/agent.ts';
 import type { PandoraSyncOutcome } from '../../../../main/core/contract/pandora-agents.ts';
-import { confKey, md5Hex } from '../../../../main/core/protocols/pandora/conf-key.ts';
+import { confKey } from '../../../../main/core/protocols/pandora/conf-key.ts';
 import type { TentacleServer } from '../../../peers/tentacle-server.ts';
 import { makeTempDir, sleep } from '../../../peers/util.ts';
 import { eventually } from '../../../poll.ts';
-import { remoteConf, startPandoraTentacle } from './remote-fixtures.ts';
+import {
+  consoleWrites as consoleWritesTo,
+  nextOutcome,
+  remoteConf,
+  startPandoraTentacle,
+} from './remote-fixtures.ts';
 
 /**
  * The console's "disable agent" (pandora-remote-config.md §8.2) rewrites
@@ -37,17 +42,9 @@ describe('Pandora remote configuration: standby from the console', () => {
     });
   const dataFiles = async (): Promise<string[]> =>
     (await readdir(dataIn())).filter((n) => n.endsWith('.data'));
-  async function consoleWrites(text: string): Promise<void> {
-    await writeFile(dataIn('conf', `${KEY}.conf`), text);
-    await writeFile(dataIn('md5', `${KEY}.md5`), md5Hex(text));
-  }
+  const consoleWrites = (text: string): Promise<void> => consoleWritesTo(tmp.dir, KEY, text);
   const nextApplied = (from: number): Promise<PandoraSyncOutcome> =>
-    eventually(() => outcomes.slice(from).find((o) => o.action === 'applied'), {
-      timeout: 20_000,
-      interval: 100,
-      what: "an 'applied' remote configuration outcome",
-      context: () => JSON.stringify(outcomes),
-    });
+    nextOutcome(outcomes, 'applied', from);
 
   beforeAll(async () => {
     tmp = await makeTempDir('pandora-standby');
