@@ -265,6 +265,35 @@ describe('outpost import pandora', () => {
     expect(remote.notes.join('\n')).toContain(`conf/${md5Hex('ws-77')}.conf`);
   });
 
+  it('reads remote_config and standby as the Pandora agent does: only 1 is on, anything but 0 or 1 is reported', async () => {
+    const report = await agent.api.importPandora({
+      content: 'server_ip 192.0.2.1\nagent_name ws-9\nremote_config yes\nstandby 2\n',
+      target: 'p9',
+      dryRun: true,
+    });
+    expect(report.pandoraAgent).toMatchObject({ remoteConfig: false });
+    expect(report.unmapped).toEqual([
+      {
+        file: expect.any(String),
+        line: 3,
+        text: 'remote_config yes',
+        reason: 'only 1 turns remote configuration on (as the Pandora agent reads it): off',
+      },
+      {
+        file: expect.any(String),
+        line: 4,
+        text: 'standby 2',
+        reason: 'only 1 puts the agent on standby (as the Pandora agent reads it): not on standby',
+      },
+    ]);
+    const quiet = await agent.api.importPandora({
+      content: 'server_ip 192.0.2.1\nagent_name ws-9\nremote_config 0\nstandby 0\n',
+      target: 'p9',
+      dryRun: true,
+    });
+    expect(quiet.unmapped).toEqual([]);
+  });
+
   it('reports keys named like Object.prototype members as unknown', async () => {
     const report = await agent.api.importPandora({
       content: 'server_ip 192.0.2.1\nconstructor x\ntoString y\n',
