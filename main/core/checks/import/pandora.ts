@@ -249,28 +249,23 @@ export function mapPandoraConf(text: string, options: MappingOptions): PandoraCo
         reason: 'not a positive number of seconds: 300 used',
       });
   }
-  // §4: only the exact value 1 turns remote configuration on.
-  const remoteConfigText = take('remote_config');
-  const remoteConfig = remoteConfigText === '1';
-  if (remoteConfigText !== undefined && remoteConfigText !== '1' && remoteConfigText !== '0') {
-    report.unmapped.push({
-      file,
-      line: g.get('remote_config')!.line,
-      text: `remote_config ${remoteConfigText}`,
-      reason: 'only 1 turns remote configuration on (as the Pandora agent reads it): off',
-    });
-  }
+  // A 0/1 key as the Pandora agent reads it: only the exact value 1 is on.
+  const onlyOneIsOn = (key: string, meaning: string, otherwise: string): boolean => {
+    const text = take(key);
+    if (text !== undefined && text !== '1' && text !== '0') {
+      report.unmapped.push({
+        file,
+        line: g.get(key)!.line,
+        text: `${key} ${text}`,
+        reason: `only 1 ${meaning} (as the Pandora agent reads it): ${otherwise}`,
+      });
+    }
+    return text === '1';
+  };
+  // §4.
+  const remoteConfig = onlyOneIsOn('remote_config', 'turns remote configuration on', 'off');
   // §8.2: the console's disable/enable rewrites `standby 1` / `standby 0`.
-  const standbyText = take('standby');
-  const standby = standbyText === '1';
-  if (standbyText !== undefined && standbyText !== '1' && standbyText !== '0') {
-    report.unmapped.push({
-      file,
-      line: g.get('standby')!.line,
-      text: `standby ${standbyText}`,
-      reason: 'only 1 puts the agent on standby (as the Pandora agent reads it): not on standby',
-    });
-  }
+  const standby = onlyOneIsOn('standby', 'puts the agent on standby', 'not on standby');
   for (const [key, { value, line }] of g) {
     if (used.has(key)) continue;
     const why = ownValue(NOT_NEEDED, key);
