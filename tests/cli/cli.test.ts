@@ -41,15 +41,17 @@ describe('outpost CLI basics', () => {
 });
 
 describe('option values that start with a dash', () => {
+  const options = {
+    cn: { type: 'string' },
+    salt: { type: 'string', short: 's' },
+    json: { type: 'boolean' },
+    verbose: { type: 'boolean', short: 'v' },
+    all: { type: 'boolean', short: 'a' },
+  } as const;
+
   // A JWK thumbprint (base64url) starts with '-' once in 64 keys: parseArgs alone calls
   // `--trust-thumbprint -abc…` ambiguous, which failed a Gorgone CLI test in CI.
   it('are taken as values unless they are one of the command options', () => {
-    const options = {
-      cn: { type: 'string' },
-      salt: { type: 'string', short: 's' },
-      json: { type: 'boolean' },
-      verbose: { type: 'boolean', short: 'v' },
-    } as const;
     expect(
       attachDashValues(['--cn', '-Xy_9', '-s', '-1', 'pos', '--salt', '--json'], options),
     ).toEqual(['--cn=-Xy_9', '-s-1', 'pos', '--salt', '--json']);
@@ -69,13 +71,6 @@ describe('option values that start with a dash', () => {
   });
 
   it('as positionals, move after a "--" unless they are the command\'s short flags', () => {
-    const options = {
-      cn: { type: 'string' },
-      salt: { type: 'string', short: 's' },
-      json: { type: 'boolean' },
-      verbose: { type: 'boolean', short: 'v' },
-      all: { type: 'boolean', short: 'a' },
-    } as const;
     // A thumbprint that starts with '-' failed a Gorgone CLI test in CI (`authorized add -Xy…`).
     expect(attachDashValues(['first', '-Xy_9', '--json', 'third'], options)).toEqual([
       '--json',
