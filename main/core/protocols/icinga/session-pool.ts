@@ -382,11 +382,7 @@ export class IcingaClient {
    */
   async #restCredentials(name: string, config: IcingaTargetConfig): Promise<RestCredentials> {
     const files = await this.ctx.identity.readCertificates(name);
-    const signed =
-      files.caPem !== undefined &&
-      files.certPem !== undefined &&
-      files.keyPem !== undefined &&
-      !isSelfSigned(files.certPem);
+    const signed = files.keyPem !== undefined && isSignedIdentity(files);
     return {
       files,
       signed,
@@ -444,12 +440,7 @@ export class IcingaClient {
 
   async #loadTls(name: string): Promise<SessionTls> {
     const files = await this.ctx.identity.readCertificates(name);
-    if (
-      files.keyPem === undefined ||
-      files.certPem === undefined ||
-      files.caPem === undefined ||
-      isSelfSigned(files.certPem)
-    ) {
+    if (files.keyPem === undefined || !isSignedIdentity(files)) {
       throw new AgentError(
         'unauthorized',
         `target '${name}' is not paired yet (no signed certificate): finish pairing with 'outpost icinga pair ${name} …'`,
